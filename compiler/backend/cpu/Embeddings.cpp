@@ -1,0 +1,96 @@
+//===- Embeddings.cpp - gather + sum + LayerNorm emitter ------------------===//
+//
+// out[b, s, :] = LN(word[ids[b, s]] + pos[s + offset] + type[tt[b, s]])
+//               * gamma + beta.
+// Every index is clamped into its table, so the kernel never reads out of
+// bounds even if the runtime's id check were bypassed.
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/HalideCommon.h"
+
+using namespace Halide;
+
+namespace bert::cpu {
+namespace {
+
+struct EmbeddingsFuncs {
+  ImageParam ids, tokenTypes, word, pos, type, gamma, beta;
+  Func sum{"emb_sum"};
+  Var c{"c"}, s{"s"}, b{"b"};
+  detail::LayerNormFuncs ln;
+};
+
+void embeddingsAlgorithm(EmbeddingsFuncs &f, const EmbeddingsSpec &spec) {
+  Expr id = clamp(f.ids(f.s, f.b), 0, int(spec.vocab) - 1);
+  Expr tt = clamp(f.tokenTypes(f.s, f.b), 0, int(spec.typeVocab) - 1);
+  Expr p = clamp(f.s + int(spec.positionOffset), 0, int(spec.maxPositions) - 1);
+  f.sum(f.c, f.s, f.b) = f.word(f.c, id) + f.pos(f.c, p) + f.type(f.c, tt);
+  f.ln = detail::layerNormAlgorithm(f.sum, spec.H, spec.eps, f.gamma, f.beta,
+                                    {f.c, f.s, f.b});
+}
+
+/// CPU: one token row per iteration (gathered once into a row buffer, then
+/// two reduction passes in L1), tokens split across threads.
+/// Measured (Halide 14, Xeon SPR-class KVM, 1 thread): B=8 S=128 H=768,
+/// vocab 30522: 390 us.
+void embeddingsSchedule(EmbeddingsFuncs &f, const EmbeddingsSpec &spec,
+                        const KernelSchedule &sched, const Target &target) {
+  if (sched.autoschedule) {
+    f.ln.out.set_estimates({{0, int(spec.H)}, {0, 128}, {0, 8}});
+    return;
+  }
+  const int vec = detail::vectorFloats(target, sched);
+  const int rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 16;
+  Var so("so"), si("si"), task("task");
+  f.ln.out.split(f.s, so, si, rowsPerTask, TailStrategy::GuardWithIf)
+      .fuse(so, f.b, task)
+      .parallel(task)
+      .vectorize(f.c, vec);
+  detail::scheduleLayerNormReductions(f.ln, f.sum, si, vec);
+}
+
+} // namespace
+
+Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
+                       const Target &target) {
+  EmbeddingsFuncs f;
+  f.ids = ImageParam(Int(32), 2, "input_ids");
+  f.tokenTypes = ImageParam(Int(32), 2, "token_type_ids");
+  f.word = ImageParam(Float(32), 2, "word_embeddings");
+  f.pos = ImageParam(Float(32), 2, "position_embeddings");
+  f.type = ImageParam(Float(32), 2, "token_type_embeddings");
+  f.gamma = ImageParam(Float(32), 1, "gamma");
+  f.beta = ImageParam(Float(32), 1, "beta");
+  embeddingsAlgorithm(f, spec);
+  embeddingsSchedule(f, spec, sched, target);
+
+  const int H = int(spec.H);
+  Kernel k;
+  k.name = "embeddings";
+  k.inputs = {f.ids, f.tokenTypes, f.word, f.pos, f.type, f.gamma, f.beta};
+  for (auto &p : k.inputs)
+    detail::constrainMinsAndDense(p);
+  // ids and token types have the same (S, B) shape.
+  f.tokenTypes.dim(0).set_extent(f.ids.dim(0).extent());
+  f.tokenTypes.dim(1).set_extent(f.ids.dim(1).extent());
+  f.tokenTypes.dim(1).set_stride(f.ids.dim(1).stride());
+  auto table = [&](ImageParam &p, int64_t rows) {
+    p.dim(0).set_extent(H);
+    p.dim(1).set_extent(int(rows)).set_stride(H);
+  };
+  table(f.word, spec.vocab);
+  table(f.pos, spec.maxPositions);
+  table(f.type, spec.typeVocab);
+  f.gamma.dim(0).set_extent(H);
+  f.beta.dim(0).set_extent(H);
+  OutputImageParam out = f.ln.out.output_buffer();
+  detail::constrainMinsAndDense(out);
+  out.dim(0).set_extent(H);
+  out.dim(1).set_stride(H);
+  k.pipeline = Pipeline(f.ln.out);
+  for (auto &p : k.inputs)
+    k.args.push_back(Argument(p));
+  return k;
+}
+
+} // namespace bert::cpu

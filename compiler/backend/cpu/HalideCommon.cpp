@@ -1,0 +1,132 @@
+//===- HalideCommon.cpp - targets, compilation, shared algorithms ---------===//
+//
+// Target parsing, AOT/debug emission (one no_runtime object per kernel plus
+// one standalone runtime), and the algorithm pieces shared by emitters.
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/HalideCommon.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+using namespace Halide;
+
+namespace bert::cpu {
+
+Target parseTarget(const std::string &name) {
+  Target t;
+  if (name == "host")
+    t = get_host_target();
+  else if (name == "x86-64-avx512")
+    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake");
+  else if (name == "x86-64-avx2")
+    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2");
+  else if (name == "x86-64-sse41")
+    t = Target("x86-64-linux-sse41");
+  else if (Target::validate_target_string(name))
+    t = Target(name);
+  else
+    throw std::invalid_argument("unknown target '" + name + "'");
+  return t;
+}
+
+void compileToObject(const Kernel &k, const std::string &fnName,
+                     const Target &target, const std::string &objPath) {
+  Target t = target.with_feature(Target::NoRuntime);
+  Pipeline p = k.pipeline; // a handle; compile_* are non-const
+  p.compile_to_object(objPath, k.args, fnName, t);
+}
+
+void compileRuntime(const Target &target, const std::string &objPath) {
+  compile_standalone_runtime(objPath, target.without_feature(Target::NoRuntime));
+}
+
+void emitStmtAndAssembly(const Kernel &k, const std::string &fnName,
+                         const Target &target, const std::string &basePath) {
+  Target t = target.with_feature(Target::NoRuntime);
+  Pipeline p = k.pipeline;
+  p.compile_to({{OutputFileType::stmt, basePath + ".stmt"},
+                         {OutputFileType::assembly, basePath + ".s"}},
+                        k.args, fnName, t);
+}
+
+namespace detail {
+
+int vectorFloats(const Target &target, const KernelSchedule &sched) {
+  if (sched.vectorWidth > 0)
+    return sched.vectorWidth;
+  return target.natural_vector_size<float>();
+}
+
+// Not Float(32).min(): Halide defines a float type's min() as -infinity.
+Expr lowestFloat() { return Expr(std::numeric_limits<float>::lowest()); }
+
+Expr activate(Activation act, const Expr &x) {
+  switch (act) {
+  case Activation::None:
+    return x;
+  case Activation::Gelu: // 0.5 x (1 + erf(x / sqrt 2)), HF "gelu"
+    return 0.5f * x * (1.f + erf(x * float(M_SQRT1_2)));
+  case Activation::GeluTanh: { // HF "gelu_new" / "gelu_pytorch_tanh"
+    const float c = std::sqrt(2.f / float(M_PI));
+    return 0.5f * x * (1.f + tanh(c * (x + 0.044715f * x * x * x)));
+  }
+  case Activation::Tanh:
+    return tanh(x);
+  }
+  return x;
+}
+
+void constrainMinsAndDense(const OutputImageParam &p) {
+  for (int d = 0; d < p.dimensions(); ++d)
+    p.dim(d).set_min(0);
+  p.dim(0).set_stride(1);
+}
+
+LayerNormFuncs layerNormAlgorithm(const Func &v, int64_t H, float eps,
+                                  const Func &gamma, const Func &beta,
+                                  const std::vector<Var> &args) {
+  LayerNormFuncs ln;
+  ln.r = RDom(0, int(H), "ln_r");
+  std::vector<Expr> rowArgs(args.begin() + 1, args.end());
+  std::vector<Expr> at = {ln.r.x};
+  at.insert(at.end(), rowArgs.begin(), rowArgs.end());
+  std::vector<Var> rowVars(args.begin() + 1, args.end());
+  const float invH = 1.f / float(H);
+
+  ln.sum(rowVars) = 0.f;
+  ln.sum(rowVars) += v(at);
+  ln.mean(rowVars) = ln.sum(rowVars) * invH;
+  // Second pass over the centred values: no cancellation of E[x^2]-E[x]^2.
+  Expr centred = v(at) - ln.mean(rowArgs);
+  ln.sumSq(rowVars) = 0.f;
+  ln.sumSq(rowVars) += centred * centred;
+  ln.invStd(rowVars) = 1.f / sqrt(ln.sumSq(rowVars) * invH + eps);
+  std::vector<Expr> all(args.begin(), args.end());
+  ln.out(args) = (v(all) - ln.mean(rowArgs)) * ln.invStd(rowArgs) *
+                     gamma(args[0]) +
+                 beta(args[0]);
+  return ln;
+}
+
+void scheduleLayerNormReductions(LayerNormFuncs &ln, Func vRow,
+                                 const Var &rowVar, int vec) {
+  // Each row is reduced in `vec` partial sums (rfactor) so both passes run
+  // at full vector width; the lanes are added once per row.
+  for (Func *f : {&ln.sum, &ln.sumSq}) {
+    RVar ro("ln_ro"), ri("ln_ri");
+    Var lane("ln_lane");
+    Func partial = f->update().split(ln.r.x, ro, ri, vec).rfactor(ri, lane);
+    f->compute_at(ln.out, rowVar);
+    partial.compute_at(ln.out, rowVar).vectorize(lane);
+    partial.update().vectorize(lane);
+  }
+  ln.mean.compute_at(ln.out, rowVar);
+  ln.invStd.compute_at(ln.out, rowVar);
+  if (vRow.defined())
+    vRow.compute_at(ln.out, rowVar).vectorize(vRow.args()[0], vec);
+}
+
+} // namespace detail
+} // namespace bert::cpu

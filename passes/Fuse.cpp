@@ -1,0 +1,223 @@
+//===- Fuse.cpp - fuse epilogues, residual norms, attention, embeddings ---===//
+//
+// Implements `bert-fuse`: four producer/consumer fusions, each a
+// RewritePattern driven by the greedy rewriter and enabled by one pass
+// option. Every fused op is defined (in BertKernelOps.td) as *exactly* the
+// chain it replaces, so the rewrite never changes what is computed, only
+// what is stored:
+//
+//   activation      gelu(linear(x))               -> linear activation <gelu>
+//   add-layer-norm  layer_norm(add(a, b))         -> add_layer_norm a, b
+//   attention       merge_heads(bmm(masked_softmax(bmm(split_heads(q),
+//                   split_heads(k))), split_heads(v))) -> fused_attention
+//   embeddings      layer_norm(embeddings(...))   -> embeddings_layer_norm
+//
+// Why a single-use rule. A fused kernel never materializes its
+// intermediates (that is the point: the [B, h, S, S] probabilities, the
+// pre-GELU activations, the pre-norm sum). If any of them has another user,
+// fusing would force us to compute it twice or store it anyway, so each
+// pattern fires only when every value it removes is used inside the chain
+// alone. The ops left dead by a rewrite are pure, and the greedy driver
+// erases them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::bert {
+#define GEN_PASS_DEF_FUSEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::bert
+
+using namespace mlir;
+using namespace mlir::bert;
+
+namespace {
+
+/// True when every user of `v` is one of `allowed` (the ops of the chain
+/// being fused). For most intermediates this is "has exactly one use"; a
+/// split_heads result may feed both matmuls when Q and K are one value.
+bool usedOnlyBy(Value v, ArrayRef<Operation *> allowed) {
+  return !v.use_empty() && llvm::all_of(v.getUsers(), [&](Operation *user) {
+    return llvm::is_contained(allowed, user);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// bias + GELU epilogue
+//===----------------------------------------------------------------------===//
+
+/// `bert.gelu(bert.linear(x) activation none)` -> `bert.linear ... activation
+/// <gelu>` (or `<gelu_tanh>`), so the GELU runs on the GEMM's output tile in
+/// registers instead of a second pass over [B, S, 4H].
+struct FuseLinearGelu : OpRewritePattern<GeluOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(GeluOp gelu,
+                                PatternRewriter &rewriter) const override {
+    auto linear = gelu.getInput().getDefiningOp<LinearOp>();
+    if (!linear)
+      return rewriter.notifyMatchFailure(gelu, "input is not a bert.linear");
+    if (linear.getActivation() != Activation::none)
+      return rewriter.notifyMatchFailure(gelu, "linear already activates");
+    if (!linear->hasOneUse())
+      return rewriter.notifyMatchFailure(gelu, "pre-activation value escapes");
+    Activation act = gelu.getApproximation() == GeluApproximation::tanh
+                         ? Activation::gelu_tanh
+                         : Activation::gelu;
+    Location loc = rewriter.getFusedLoc({linear.getLoc(), gelu.getLoc()});
+    auto fused =
+        LinearOp::create(rewriter, loc, gelu.getType(), linear.getInput(),
+                         linear.getWeight(), linear.getBias(), act);
+    rewriter.replaceOp(gelu, fused);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// residual add + LayerNorm
+//===----------------------------------------------------------------------===//
+
+/// `bert.layer_norm(bert.add(a, b))` -> `bert.add_layer_norm a, b`: the sum
+/// is normalized while it is in registers and never written back.
+struct FuseAddLayerNorm : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LayerNormOp norm,
+                                PatternRewriter &rewriter) const override {
+    auto add = norm.getInput().getDefiningOp<AddOp>();
+    if (!add)
+      return rewriter.notifyMatchFailure(norm, "input is not a bert.add");
+    if (!add->hasOneUse())
+      return rewriter.notifyMatchFailure(norm, "the sum has other users");
+    Location loc = rewriter.getFusedLoc({add.getLoc(), norm.getLoc()});
+    auto fused = AddLayerNormOp::create(
+        rewriter, loc, norm.getType(), /*input=*/add.getLhs(),
+        /*residual=*/add.getRhs(), norm.getGamma(), norm.getBeta(),
+        norm.getEpsilonAttr());
+    rewriter.replaceOp(norm, fused);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// attention
+//===----------------------------------------------------------------------===//
+
+/// The explicit attention chain of `bert-split-heads` (batched layout) ->
+/// `bert.fused_attention` on the un-split [B, S, H] Q, K, V. Matched from the
+/// root `bert.merge_heads` upwards.
+struct FuseAttention : OpRewritePattern<MergeHeadsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MergeHeadsOp merge,
+                                PatternRewriter &rewriter) const override {
+    auto context = merge.getInput().getDefiningOp<BatchMatmulOp>();
+    if (!context || context.getTransposeRhs() ||
+        !context.getScale().isExactlyValue(1.0))
+      return rewriter.notifyMatchFailure(
+          merge, "input is not an unscaled, untransposed batch_matmul");
+    auto probs = context.getLhs().getDefiningOp<MaskedSoftmaxOp>();
+    if (!probs)
+      return rewriter.notifyMatchFailure(merge, "no masked_softmax");
+    auto scores = probs.getScores().getDefiningOp<BatchMatmulOp>();
+    if (!scores || !scores.getTransposeRhs())
+      return rewriter.notifyMatchFailure(merge, "scores are not Q·Kᵀ");
+    auto q = scores.getLhs().getDefiningOp<SplitHeadsOp>();
+    auto k = scores.getRhs().getDefiningOp<SplitHeadsOp>();
+    auto v = context.getRhs().getDefiningOp<SplitHeadsOp>();
+    if (!q || !k || !v)
+      return rewriter.notifyMatchFailure(merge, "Q, K or V is not split");
+    if (q.getNumHeads() != k.getNumHeads() ||
+        q.getNumHeads() != v.getNumHeads())
+      return rewriter.notifyMatchFailure(merge, "head counts differ");
+    Type type = q.getInput().getType();
+    if (k.getInput().getType() != type || v.getInput().getType() != type ||
+        merge.getType() != type)
+      return rewriter.notifyMatchFailure(merge, "Q, K, V types differ");
+
+    Operation *matmuls[] = {scores, context};
+    if (!context->hasOneUse() || !probs->hasOneUse() || !scores->hasOneUse() ||
+        !usedOnlyBy(q, matmuls) || !usedOnlyBy(k, matmuls) ||
+        !usedOnlyBy(v, matmuls))
+      return rewriter.notifyMatchFailure(
+          merge, "an intermediate of the chain has another user");
+
+    Location loc = rewriter.getFusedLoc(
+        {scores.getLoc(), probs.getLoc(), context.getLoc(), merge.getLoc()});
+    auto fused =
+        FusedAttentionOp::create(rewriter, loc, merge.getType(), q.getInput(),
+                                 k.getInput(), v.getInput(), probs.getMask(),
+                                 q.getNumHeadsAttr(), scores.getScaleAttr());
+    rewriter.replaceOp(merge, fused);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// embeddings + LayerNorm
+//===----------------------------------------------------------------------===//
+
+/// `bert.layer_norm(bert.embeddings(...))` -> `bert.embeddings_layer_norm`:
+/// each row is gathered, summed and normalized without storing the sum.
+struct FuseEmbeddingsLayerNorm : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LayerNormOp norm,
+                                PatternRewriter &rewriter) const override {
+    auto emb = norm.getInput().getDefiningOp<EmbeddingsOp>();
+    if (!emb)
+      return rewriter.notifyMatchFailure(norm, "input is not bert.embeddings");
+    if (!emb->hasOneUse())
+      return rewriter.notifyMatchFailure(norm, "the embedding sum escapes");
+    Location loc = rewriter.getFusedLoc({emb.getLoc(), norm.getLoc()});
+    auto fused = EmbeddingsLayerNormOp::create(
+        rewriter, loc, norm.getType(), emb.getInputIds(), emb.getTokenTypeIds(),
+        emb.getWord(), emb.getPosition(), emb.getTokenType(), norm.getGamma(),
+        norm.getBeta(), norm.getEpsilonAttr());
+    rewriter.replaceOp(norm, fused);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct FusePass : mlir::bert::impl::FusePassBase<FusePass> {
+  using FusePassBase::FusePassBase;
+
+  LogicalResult initialize(MLIRContext *ctx) override {
+    RewritePatternSet set(ctx);
+    if (fuseActivation)
+      set.add<FuseLinearGelu>(ctx);
+    if (fuseAddLayerNorm)
+      set.add<FuseAddLayerNorm>(ctx);
+    if (fuseAttention)
+      set.add<FuseAttention>(ctx);
+    if (fuseEmbeddings)
+      set.add<FuseEmbeddingsLayerNorm>(ctx);
+    patterns = FrozenRewritePatternSet(std::move(set));
+    return success();
+  }
+
+  void runOnOperation() override {
+    // The function body is one block of pure ops: region simplification has
+    // nothing to do and would only reorder the dump.
+    GreedyRewriteConfig config;
+    config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+    // Every pattern removes ops, so the rewrite always converges; failure
+    // here means a pattern bug, which must not pass silently.
+    if (failed(applyPatternsGreedily(getOperation(), patterns, config))) {
+      getOperation().emitError("bert-fuse: rewriting did not converge");
+      signalPassFailure();
+    }
+  }
+
+  FrozenRewritePatternSet patterns;
+};
+
+} // namespace

@@ -1,0 +1,216 @@
+//===- Passes.td - bert passes ------------------------------*- tablegen -*-===//
+//
+// Every pass of the compiler, declared here so that registration, options and
+// documentation are generated (no hand-written registration, no global
+// flags). Each pass lives in its own .cpp and has test/Passes/<flag>.mlir.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_PASSES_TD
+#define BERT_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SplitHeadsPass : Pass<"bert-split-heads", "::mlir::func::FuncOp"> {
+  let summary = "Expand bert.attention into projections and explicit heads";
+  let description = [{
+    Rewrites each `bert.attention` into its textbook parts: three
+    `bert.linear` projections, heads made explicit ([B, S, H] ->
+    [B, h, S, d]), scores `bert.batch_matmul {transpose_rhs, scale = 1/sqrt(d)}`,
+    `bert.masked_softmax`, the weighted sum of V, heads merged, and the output
+    `bert.linear`.
+
+    `mode=per-head` instead emits one op chain per head on `bert.slice`d
+    columns and joins the heads with `bert.concat`, as the formulas in the
+    paper read.
+
+    Before:
+    ```mlir
+    %a = bert.attention %x, %mask, %wq, %bq, ... {num_heads = 2 : i64} : ...
+    ```
+    After (batched):
+    ```mlir
+    %q = bert.linear %x, %wq, %bq : ...
+    %q4 = bert.split_heads %q {num_heads = 2 : i64} : ...
+    %s = bert.batch_matmul %q4, %k4 {scale = 0.125 : f64, transpose_rhs} : ...
+    %p = bert.masked_softmax %s, %mask : ...
+    %c4 = bert.batch_matmul %p, %v4 : ...
+    %c = bert.merge_heads %c4 : ...
+    %a = bert.linear %c, %wo, %bo : ...
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"batched\"",
+           "How heads are made explicit: 'batched' (one [B,h,S,d] tensor) or "
+           "'per-head' (one op chain per head, joined by bert.concat)">
+  ];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
+def PackQKVPass : Pass<"bert-pack-qkv", "::mlir::func::FuncOp"> {
+  let summary = "Pack the Q, K and V projections of one input into one linear";
+  let description = [{
+    Three `bert.linear`s without activation that read the same input become
+    one linear over `bert.concat`ed weights [3H, H] and biases [3H]; Q, K and
+    V are `bert.slice`s of its result. Projections of different inputs are
+    left alone.
+
+    Before:
+    ```mlir
+    %q = bert.linear %x, %wq, %bq : ...
+    %k = bert.linear %x, %wk, %bk : ...
+    %v = bert.linear %x, %wv, %bv : ...
+    ```
+    After:
+    ```mlir
+    %w = bert.concat %wq, %wk, %wv {dim = 0 : i64} : ...
+    %b = bert.concat %bq, %bk, %bv {dim = 0 : i64} : ...
+    %qkv = bert.linear %x, %w, %b : ...
+    %q = bert.slice %qkv {dim = 2 : i64, offset = 0 : i64, size = 768 : i64} : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
+def FusePass : Pass<"bert-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Fuse epilogues, residual LayerNorm, attention and embeddings";
+  let description = [{
+    Greedy patterns, each firing only when the intermediate value has no
+    other user:
+    - `bert.gelu(bert.linear(x))` -> `bert.linear ... activation <gelu>`;
+    - `bert.layer_norm(bert.add(a, b))` -> `bert.add_layer_norm`;
+    - `merge_heads(bmm(masked_softmax(bmm(split_heads(q), split_heads(k))), split_heads(v)))`
+      -> `bert.fused_attention` (online softmax, no [B,h,S,S] tensor);
+    - `bert.layer_norm(bert.embeddings(...))` -> `bert.embeddings_layer_norm`.
+  }];
+  let options = [
+    Option<"fuseActivation", "activation", "bool", "true",
+           "Fold bert.gelu into the producing bert.linear">,
+    Option<"fuseAddLayerNorm", "add-layer-norm", "bool", "true",
+           "Fuse residual add + layer norm">,
+    Option<"fuseAttention", "attention", "bool", "true",
+           "Fuse scores, mask, softmax and the weighted sum of V">,
+    Option<"fuseEmbeddings", "embeddings", "bool", "true",
+           "Fuse embedding gather + sum + layer norm">
+  ];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
+def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
+  let summary = "Choose each kernel's schedule for a target (strategy only)";
+  let description = [{
+    For every kernel op without a `bert.schedule`, chooses tile sizes, vector
+    width, unroll factor and parallel loops from a target description and
+    records them as `#bert.schedule`. A schedule already present is kept, so
+    tests can pin one by hand. Backends only read the attribute.
+
+    Targets: `x86-64-avx512`, `x86-64-avx2`, `cuda-sm80`, `cuda-sm90`, and
+    `host` (detected when the pass runs: vector width, cores, cache sizes).
+    Runtime kernels get a schedule (linear, pooler, batch_matmul,
+    fused_attention, the layer norms, embeddings, masked_softmax, gelu, add);
+    load-time ops (weight, concat) and views (slice, split_heads,
+    merge_heads) do not. Dynamic extents are estimated at the function's
+    `bert.max_batch` / `bert.max_seq` (1 x 128 tokens when absent). The
+    meaning of each schedule field per kernel family is documented in
+    passes/TileStrategies.h.
+
+    Before / after (`target=x86-64-avx512`, hidden size 32, 8 x 128 tokens):
+    ```mlir
+    %y = bert.linear %x, %w, %b : (...) -> tensor<?x?x32xf32>
+    %y = bert.linear %x, %w, %b {bert.schedule = #bert.schedule<
+             kernel = "linear", tile = [8, 32, 32, 16], vector_width = 16,
+             unroll = 4, parallel = [0], threads = [16],
+             target = "x86-64-avx512">} : (...) -> tensor<?x?x32xf32>
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Target description: host, x86-64-avx512, x86-64-avx2, cuda-sm80, "
+           "cuda-sm90">
+  ];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
+def PlanBuffersPass : Pass<"bert-plan-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Assign arena offsets to all intermediate tensors by liveness";
+  let description = [{
+    Sizes every intermediate activation for the maximum batch and sequence
+    length, computes live ranges over the function body and places each
+    value in an arena so that values alive at the same time never overlap.
+    Writes `bert.buffer = #bert.buffer<offset, bytes>` on each op and
+    `bert.arena_bytes` (the peak) on the function.
+
+    - Sizes: each dynamic dimension is `max_batch` if it is dimension 0,
+      else `max_seq` ([B, h, S, S] scores: both trailing dims are S).
+      The maxima come from the options, else from the function's
+      `bert.max_batch` / `bert.max_seq`; the pass records the maxima it
+      planned for on the function.
+    - No slot: function arguments, weights and concatenations of weights
+      (load-time buffers), and views: `bert.slice`, `bert.split_heads` and
+      `bert.merge_heads` alias their operand, whose live range extends to
+      the view's last use.
+    - Outputs: a value the function returns whole gets no slot: the
+      backend writes it straight into the caller's output buffer (no copy,
+      no arena space). A returned `bert.slice` keeps its storage in the
+      arena, live to the end, and is copied out.
+    - Live ranges include the producing op and the last reader, so a kernel
+      never writes over its own inputs.
+    - Placement: largest first, best-fit gap, offsets aligned to
+      `alignment` (a multiple of 64). The result is checked by the same code
+      as `bert-verify-buffers`.
+
+    ```mlir
+    %a = bert.linear %x, %w1 : ... -> tensor<?x?x16xf32>
+    %b = bert.gelu %a : tensor<?x?x16xf32>
+    %c = bert.linear %b, %w2 : ... -> tensor<?x?x16xf32>
+    %d = bert.add %c, %x : tensor<?x?x16xf32>
+    return %d : tensor<?x?x16xf32>
+    // after, with max-batch=2 max-seq=8 (1024 bytes each); %c reuses %a's
+    // bytes, %d is written into the caller's output buffer:
+    %a = bert.linear ... {bert.buffer = #bert.buffer<offset = 0, bytes = 1024>}
+    %b = bert.gelu ... {bert.buffer = #bert.buffer<offset = 1024, bytes = 1024>}
+    %c = bert.linear ... {bert.buffer = #bert.buffer<offset = 0, bytes = 1024>}
+    %d = bert.add %c, %x : tensor<?x?x16xf32>
+    ```
+  }];
+  let options = [
+    Option<"maxBatch", "max-batch", "int64_t", /*default=*/"0",
+           "Largest batch (0: the function's bert.max_batch)">,
+    Option<"maxSeq", "max-seq", "int64_t", /*default=*/"0",
+           "Longest sequence (0: the function's bert.max_seq)">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every slot">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the statistics below (LLVM "
+           "release builds compile pass statistics out)">
+  ];
+  let statistics = [
+    Statistic<"numBuffers", "buffers", "Number of activation buffers placed">,
+    Statistic<"arenaBytes", "arena-bytes", "Peak arena size in bytes">,
+    Statistic<"unsharedBytes", "unshared-bytes",
+              "Sum of all intermediate sizes (arena without reuse)">
+  ];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
+def VerifyBuffersPass : Pass<"bert-verify-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Check an arena plan against recomputed live ranges";
+  let description = [{
+    Recomputes which values own activation memory and their live ranges
+    (the rules of `bert-plan-buffers`) and reports an error when two values
+    live at the same time have overlapping `bert.buffer` slots, a slot is
+    smaller than its value at the function's `bert.max_batch` /
+    `bert.max_seq`, a slot ends past `bert.arena_bytes`, a value that needs a
+    slot has none, or a view or load-time value has one. Changes nothing.
+
+    ```mlir
+    // error: %b overlaps %a while %a is still read by the third op
+    %a = bert.gelu %x {bert.buffer = #bert.buffer<offset = 0, bytes = 1024>} : ...
+    %b = bert.gelu %a {bert.buffer = #bert.buffer<offset = 512, bytes = 1024>} : ...
+    %c = bert.add %a, %b : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
+#endif // BERT_PASSES_TD

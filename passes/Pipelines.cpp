@@ -1,0 +1,80 @@
+//===- Pipelines.cpp - named bert pass pipelines --------------------------===//
+//
+// Pass order and why:
+//   split-heads  makes heads explicit, so pack-qkv sees three plain linears;
+//   pack-qkv     before fusion, so the fused attention reads one packed QKV;
+//   canonicalize/cse tidy the rewritten graph before pattern matching;
+//   fuse         needs the explicit attention chain that split-heads made;
+//   tile         chooses schedules for the final kernels (strategy only);
+//   plan-buffers runs last, on exactly the values the backend will allocate.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::bert;
+
+static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
+                          StringRef target, Stage last) {
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(createSplitHeadsPass(SplitHeadsPassOptions{opts.splitMode}));
+  if (opts.packQKV)
+    fpm.addPass(createPackQKVPass());
+  fpm.addPass(createCSEPass());
+  if (last == Stage::Split)
+    return;
+  fpm.addPass(createFusePass());
+  fpm.addPass(createCSEPass());
+  if (last == Stage::Fused)
+    return;
+  fpm.addPass(createTilePass(TilePassOptions{target.str()}));
+  if (last == Stage::Tiled)
+    return;
+  PlanBuffersPassOptions plan;
+  plan.maxBatch = opts.maxBatch;
+  plan.maxSeq = opts.maxSeq;
+  fpm.addPass(createPlanBuffersPass(plan));
+}
+
+void mlir::bert::buildBertCPUPipeline(OpPassManager &pm,
+                                      const BertPipelineOptions &opts,
+                                      Stage last) {
+  buildPipeline(pm, opts, opts.target, last);
+}
+
+void mlir::bert::buildBertGPUPipeline(OpPassManager &pm,
+                                      const BertPipelineOptions &opts,
+                                      Stage last) {
+  // The GPU pipeline differs only in the schedule strategy: a CPU target
+  // name given by mistake falls back to the baseline CUDA preset.
+  StringRef target = StringRef(opts.target).starts_with("cuda")
+                         ? StringRef(opts.target)
+                         : StringRef("cuda-sm80");
+  buildPipeline(pm, opts, target, last);
+}
+
+void mlir::bert::registerBertPipelines() {
+  PassPipelineRegistration<BertPipelineOptions>(
+      "bert-cpu-pipeline",
+      "Split heads, pack QKV, fuse, choose CPU schedules, plan buffers",
+      [](OpPassManager &pm, const BertPipelineOptions &opts) {
+        buildBertCPUPipeline(pm, opts);
+      });
+  PassPipelineRegistration<BertPipelineOptions>(
+      "bert-gpu-pipeline",
+      "Split heads, pack QKV, fuse, choose CUDA schedules, plan buffers",
+      [](OpPassManager &pm, const BertPipelineOptions &opts) {
+        buildBertGPUPipeline(pm, opts);
+      });
+  PassPipelineRegistration<BertPipelineOptions>(
+      "bert-fusion-pipeline",
+      "The graph stages only: split heads, pack QKV, fuse",
+      [](OpPassManager &pm, const BertPipelineOptions &opts) {
+        buildBertCPUPipeline(pm, opts, Stage::Fused);
+      });
+}

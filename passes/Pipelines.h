@@ -1,0 +1,54 @@
+//===- Pipelines.h - named bert pass pipelines ------------------*- C++ -*-===//
+//
+// The pipelines `bert-cpu-pipeline` and `bert-gpu-pipeline` and their stage
+// sub-pipelines. The driver calls the same build functions that bert-opt
+// registers, so there is one source of truth for the pass order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_PASSES_PIPELINES_H
+#define BERT_PASSES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::bert {
+
+/// Stages a pipeline can stop after; each is `bertc --emit <stage>`.
+enum class Stage { Split, Fused, Tiled, Planned };
+
+struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
+  PassOptions::Option<std::string> target{
+      *this, "target", llvm::cl::desc("Target for bert-tile"),
+      llvm::cl::init("host")};
+  PassOptions::Option<std::string> splitMode{
+      *this, "split-mode",
+      llvm::cl::desc("bert-split-heads mode: batched or per-head"),
+      llvm::cl::init("batched")};
+  PassOptions::Option<bool> packQKV{
+      *this, "pack-qkv", llvm::cl::desc("Pack Q, K, V projections"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> maxBatch{
+      *this, "max-batch",
+      llvm::cl::desc("Largest batch (0: the function's bert.max_batch)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> maxSeq{
+      *this, "max-seq",
+      llvm::cl::desc("Longest sequence (0: the function's bert.max_seq)"),
+      llvm::cl::init(0)};
+};
+
+/// Adds the passes of the CPU pipeline up to and including `last`.
+void buildBertCPUPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
+                          Stage last = Stage::Planned);
+
+/// Adds the passes of the GPU pipeline (schedules for a CUDA target).
+void buildBertGPUPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
+                          Stage last = Stage::Planned);
+
+/// Registers bert-cpu-pipeline, bert-gpu-pipeline, bert-fusion-pipeline.
+void registerBertPipelines();
+
+} // namespace mlir::bert
+
+#endif // BERT_PASSES_PIPELINES_H

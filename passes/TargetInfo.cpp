@@ -1,0 +1,198 @@
+//===- TargetInfo.cpp - target presets and host detection -----------------===//
+//
+// The presets are representative machines, not exact SKUs: a schedule chosen
+// for `x86-64-avx512` must run well on any AVX-512 server core, so the preset
+// takes the conservative value of each fact (the smaller cache, no bf16/AMX,
+// which not every AVX-512 part has). `host` is what llvm::sys reports for the
+// machine the compiler runs on; facts it cannot report fall back to the
+// defaults documented on detectHostTarget().
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/TargetInfo.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <fstream>
+
+using namespace mlir::bert;
+
+//===----------------------------------------------------------------------===//
+// Presets
+//===----------------------------------------------------------------------===//
+
+/// Skylake-SP class: 32 zmm, two FMA pipes, 32 KiB L1d, 1 MiB L2 per core
+/// (Ice Lake and Sapphire Rapids have more; schedules sized for the smaller
+/// caches still fit there).
+static TargetInfo avx512Preset() {
+  TargetInfo t;
+  t.name = "x86-64-avx512";
+  t.vectorWidth = 16;
+  t.numVectorRegs = 32;
+  t.fmaUnits = 2;
+  t.cores = 16;
+  t.l1Bytes = 32 * 1024;
+  t.l2Bytes = 1024 * 1024;
+  t.l3Bytes = 22 * 1024 * 1024;
+  return t;
+}
+
+/// Haswell / Zen class: 16 ymm, two FMA pipes, 32 KiB L1d, 256 KiB L2.
+static TargetInfo avx2Preset() {
+  TargetInfo t;
+  t.name = "x86-64-avx2";
+  t.vectorWidth = 8;
+  t.numVectorRegs = 16;
+  t.fmaUnits = 2;
+  t.cores = 8;
+  t.l1Bytes = 32 * 1024;
+  t.l2Bytes = 256 * 1024;
+  t.l3Bytes = 8 * 1024 * 1024;
+  return t;
+}
+
+/// Facts common to every CUDA preset.
+static TargetInfo cudaBase() {
+  TargetInfo t;
+  t.isa = TargetISA::CUDA;
+  t.vectorWidth = 4;     // float4 loads, 128 bits per thread
+  t.numVectorRegs = 255; // 32-bit registers per thread
+  t.fmaUnits = 16;       // FP32 lanes per SM sub-partition
+  t.l3Bytes = 0;
+  t.warpSize = 32;
+  t.maxThreadsPerBlock = 1024;
+  t.sharedMemPerBlock = 48 * 1024;
+  t.hasBF16 = true;
+  return t;
+}
+
+/// A100: 108 SMs, 192 KiB L1/shared per SM, 40 MiB L2.
+static TargetInfo cudaSM80Preset() {
+  TargetInfo t = cudaBase();
+  t.name = "cuda-sm80";
+  t.smVersion = 80;
+  t.cores = 108;
+  t.l1Bytes = 192 * 1024;
+  t.l2Bytes = 40 * 1024 * 1024;
+  return t;
+}
+
+/// H100 SXM: 132 SMs, 256 KiB L1/shared per SM, 50 MiB L2.
+static TargetInfo cudaSM90Preset() {
+  TargetInfo t = cudaBase();
+  t.name = "cuda-sm90";
+  t.smVersion = 90;
+  t.cores = 132;
+  t.l1Bytes = 256 * 1024;
+  t.l2Bytes = 50 * 1024 * 1024;
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Host detection
+//===----------------------------------------------------------------------===//
+
+/// Parses a sysfs cache size ("48K", "2048K", "300M"); 0 when malformed.
+static int64_t parseCacheSize(llvm::StringRef text) {
+  text = text.trim();
+  int64_t scale = 1;
+  if (text.consume_back("K"))
+    scale = 1024;
+  else if (text.consume_back("M"))
+    scale = 1024 * 1024;
+  int64_t value = 0;
+  if (text.getAsInteger(10, value) || value <= 0)
+    return 0;
+  return value * scale;
+}
+
+static std::string readSmallFile(const std::string &path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+/// Reads cpu0's data/unified cache sizes from Linux sysfs. Levels that are
+/// not readable (other OSes, containers hiding sysfs) keep their defaults.
+static void readHostCaches(TargetInfo &t) {
+  const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index";
+  for (int index = 0; index < 8; ++index) {
+    std::string base = dir + std::to_string(index) + "/";
+    std::string level = readSmallFile(base + "level");
+    std::string type = readSmallFile(base + "type");
+    int64_t size = parseCacheSize(readSmallFile(base + "size"));
+    if (level.empty() || size == 0 || type == "Instruction")
+      continue;
+    if (level == "1")
+      t.l1Bytes = size;
+    else if (level == "2")
+      t.l2Bytes = size;
+    else if (level == "3")
+      t.l3Bytes = size;
+  }
+}
+
+/// Detection rules:
+/// - vector width from the features llvm::sys reports: avx512f -> 16 lanes
+///   and 32 registers; avx2 + fma -> 8 lanes, 16 registers; NEON (AArch64)
+///   -> 4 lanes, 32 registers; anything else SSE-class, 4 lanes, 16 registers.
+/// - two FMA pipes, as on every x86 core since Haswell (a few AVX-512 SKUs
+///   have one; they lose throughput, not correctness).
+/// - cores: physical cores (llvm::heavyweight_hardware_concurrency, which
+///   counts physical cores where the OS says, hyperthreads add little to
+///   FMA-bound kernels); at least 1.
+/// - bf16 from avx512bf16 or amx-bf16; AMX from amx-tile.
+/// - caches from sysfs (readHostCaches), else 32 KiB / 1 MiB / 8 MiB.
+TargetInfo mlir::bert::detectHostTarget() {
+  TargetInfo t;
+  t.name = "host";
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto has = [&](llvm::StringRef f) { return features.lookup(f); };
+  if (has("avx512f")) {
+    t.vectorWidth = 16;
+    t.numVectorRegs = 32;
+  } else if (has("avx2") && has("fma")) {
+    t.vectorWidth = 8;
+    t.numVectorRegs = 16;
+  } else if (has("neon")) {
+    t.vectorWidth = 4;
+    t.numVectorRegs = 32;
+  } else {
+    t.vectorWidth = 4;
+    t.numVectorRegs = 16;
+  }
+  t.fmaUnits = 2;
+  t.hasBF16 = has("avx512bf16") || has("amx-bf16");
+  t.hasAMX = has("amx-tile");
+  t.cores = std::max<int64_t>(
+      1, llvm::heavyweight_hardware_concurrency().compute_thread_count());
+  readHostCaches(t);
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Lookup
+//===----------------------------------------------------------------------===//
+
+llvm::ArrayRef<llvm::StringRef> mlir::bert::knownTargetNames() {
+  static const llvm::StringRef names[] = {
+      "host", "x86-64-avx512", "x86-64-avx2", "cuda-sm80", "cuda-sm90"};
+  return names;
+}
+
+std::optional<TargetInfo> mlir::bert::lookupTarget(llvm::StringRef name) {
+  if (name == "host")
+    return detectHostTarget();
+  if (name == "x86-64-avx512")
+    return avx512Preset();
+  if (name == "x86-64-avx2")
+    return avx2Preset();
+  if (name == "cuda-sm80")
+    return cudaSM80Preset();
+  if (name == "cuda-sm90")
+    return cudaSM90Preset();
+  return std::nullopt;
+}

@@ -1,0 +1,177 @@
+//===- Tile.cpp - bert-tile: choose a schedule for every kernel -----------===//
+//
+// The strategy half of "strategy vs mechanism": for every runtime kernel op
+// that has no `bert.schedule` yet, describe the kernel as a KernelProblem
+// (family + the extents tiling cares about) and ask the family's strategy for
+// the target (TileStrategies{CPU,GPU}.cpp) to pick tiles, vector width,
+// unroll, parallel loops and threads. The result is only recorded; the
+// backends read it. A schedule already on an op is never touched, so tests
+// and users can pin one by hand.
+//
+// Ops that are not runtime kernels get no schedule: bert.weight and
+// bert.concat are evaluated when the weights are loaded, and bert.slice,
+// bert.split_heads and bert.merge_heads are views (strided addressing of
+// their operand folded into the neighbouring kernel).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/MaxShapes.h"
+#include "passes/Passes.h"
+#include "passes/TileStrategies.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::bert {
+#define GEN_PASS_DEF_TILEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::bert
+
+using namespace mlir;
+using namespace mlir::bert;
+
+namespace {
+
+/// The strategies of one kernel family, by ISA.
+struct FamilyStrategies {
+  StrategyFn cpu;
+  StrategyFn gpu;
+};
+
+/// Indexed by KernelFamily.
+const FamilyStrategies kStrategies[] = {
+    /*Gemm=*/{cpuGemmStrategy, gpuGemmStrategy},
+    /*Attention=*/{cpuAttentionStrategy, gpuAttentionStrategy},
+    /*RowWise=*/{cpuRowWiseStrategy, gpuRowWiseStrategy},
+    /*Elementwise=*/{cpuElementwiseStrategy, gpuElementwiseStrategy},
+};
+static_assert(std::size(kStrategies) ==
+                  static_cast<size_t>(KernelFamily::Elementwise) + 1,
+              "one row of strategies per kernel family");
+
+/// Sizes assumed when the function records no maxima: one request of 128
+/// tokens, the common serving case, so schedules favour latency.
+constexpr MaxSizes kDefaultSizes{/*batch=*/1, /*seq=*/128};
+
+/// The maxima the function is compiled for, else kDefaultSizes.
+MaxSizes sizeHints(func::FuncOp func) {
+  MaxSizes sizes = kDefaultSizes;
+  if (auto b = func->getAttrOfType<IntegerAttr>("bert.max_batch"))
+    sizes.batch = b.getInt();
+  if (auto s = func->getAttrOfType<IntegerAttr>("bert.max_seq"))
+    sizes.seq = s.getInt();
+  return sizes;
+}
+
+/// A [rows..., cols] problem over `type`: every dim but the last is a row.
+KernelProblem rowsByCols(StringRef kernel, KernelFamily family, Value v,
+                         MaxSizes sizes) {
+  auto type = cast<ShapedType>(v.getType());
+  unsigned last = type.getRank() - 1;
+  KernelProblem p;
+  p.kernel = kernel;
+  p.family = family;
+  p.cols = dimAtMax(type, last, sizes);
+  p.rows = numElementsAtMax(type, sizes) / std::max<int64_t>(1, p.cols);
+  return p;
+}
+
+int64_t lastDim(Value v, MaxSizes sizes) {
+  auto type = cast<ShapedType>(v.getType());
+  return dimAtMax(type, type.getRank() - 1, sizes);
+}
+
+/// Describes `op` for the strategies; std::nullopt when it is not a runtime
+/// kernel (load-time ops, views, ops of other dialects).
+std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
+  using Family = KernelFamily;
+  auto rowwise = [&](Operation *o) {
+    return rowsByCols(o->getName().stripDialect(), Family::RowWise,
+                      o->getResult(0), sizes);
+  };
+  return llvm::TypeSwitch<Operation *, std::optional<KernelProblem>>(op)
+      .Case([&](LinearOp o) {
+        KernelProblem p =
+            rowsByCols("linear", Family::Gemm, o.getResult(), sizes);
+        p.depth = lastDim(o.getInput(), sizes);
+        return p;
+      })
+      .Case([&](PoolerOp o) {
+        KernelProblem p =
+            rowsByCols("pooler", Family::Gemm, o.getResult(), sizes);
+        p.depth = lastDim(o.getInput(), sizes);
+        p.rowsAreBatch = true;
+        return p;
+      })
+      .Case([&](BatchMatmulOp o) {
+        auto type = cast<ShapedType>(o.getResult().getType());
+        unsigned rank = type.getRank();
+        KernelProblem p;
+        p.kernel = "batch_matmul";
+        p.family = Family::Gemm;
+        p.rows = dimAtMax(type, rank - 2, sizes);
+        p.cols = dimAtMax(type, rank - 1, sizes);
+        p.batch = numElementsAtMax(type, sizes) / (p.rows * p.cols);
+        p.depth = lastDim(o.getLhs(), sizes);
+        return p;
+      })
+      .Case([&](FusedAttentionOp o) {
+        KernelProblem p;
+        p.kernel = "fused_attention";
+        p.family = Family::Attention;
+        int64_t heads = o.getNumHeads();
+        p.depth = lastDim(o.getResult(), sizes) / heads;
+        p.rows = sizes.seq;
+        p.cols = sizes.seq;
+        p.batch = sizes.batch * heads;
+        return p;
+      })
+      .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
+            MaskedSoftmaxOp>([&](Operation *o) { return rowwise(o); })
+      .Case<GeluOp, AddOp>([&](Operation *o) {
+        return rowsByCols(o->getName().stripDialect(), Family::Elementwise,
+                          o->getResult(0), sizes);
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
+  using TilePassBase::TilePassBase;
+
+  /// The target is resolved once per pass instance (host detection reads
+  /// sysfs); an unknown name is reported per function in runOnOperation,
+  /// where there is a location to attach it to.
+  LogicalResult initialize(MLIRContext *) override {
+    targetInfo = lookupTarget(target);
+    return success();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!targetInfo) {
+      std::string known;
+      llvm::raw_string_ostream os(known);
+      llvm::interleaveComma(knownTargetNames(), os);
+      func.emitError() << "bert-tile: unknown target '" << target
+                       << "'; known targets: " << known;
+      return signalPassFailure();
+    }
+    MaxSizes sizes = sizeHints(func);
+    MLIRContext *ctx = &getContext();
+    func.walk([&](Operation *op) {
+      if (op->hasAttr(BertDialect::getScheduleAttrName()))
+        return;
+      std::optional<KernelProblem> problem = describeKernel(op, sizes);
+      if (!problem)
+        return;
+      const FamilyStrategies &family =
+          kStrategies[static_cast<unsigned>(problem->family)];
+      StrategyFn strategy = targetInfo->isGPU() ? family.gpu : family.cpu;
+      op->setAttr(BertDialect::getScheduleAttrName(),
+                  strategy(ctx, *problem, *targetInfo));
+    });
+  }
+
+  std::optional<TargetInfo> targetInfo;
+};
+
+} // namespace

@@ -1,0 +1,187 @@
+//===- TileStrategiesCPU.cpp - schedule strategies for CPU targets --------===//
+//
+// How bert-tile sizes CPU kernels, one function per kernel family. The rules
+// are the textbook ones (BLIS-style register and cache blocking; a flash-
+// attention key tile; one task per chunk of rows for row-wise kernels),
+// parameterized only by the TargetInfo facts, so a new CPU preset needs no
+// code here. Field meanings are listed in TileStrategies.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/TileStrategies.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <tuple>
+
+using namespace mlir;
+using namespace mlir::bert;
+
+/// Work a task must carry so the ~1 us cost of handing it to a thread is
+/// noise: 32 KiB of row data is ~10 us of a memory-bound kernel.
+static constexpr int64_t kMinTaskBytes = 32 * 1024;
+
+/// Tasks per thread a parallel loop should offer, so that uneven tasks (the
+/// last, partial row block) still balance.
+static constexpr int64_t kTasksPerThread = 4;
+
+/// Rows addressed by one register tile: each row of X needs its own pointer
+/// in a general-purpose register, and x86-64's 16 GPRs also hold the panel
+/// pointer, loop counters and Halide's strides; past 8 rows they spill.
+static constexpr int64_t kMaxTileRows = 8;
+
+//===----------------------------------------------------------------------===//
+// gemm: linear, pooler, batch_matmul
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct RegisterTile {
+  int64_t rows = 1;
+  int64_t vectors = 1;
+};
+} // namespace
+
+/// The register tile is mr rows x nv vectors of f32 accumulators. Each k step
+/// loads nv vectors of the packed W panel and broadcasts one X element per
+/// row, so the register file must hold mr*nv accumulators + nv panel vectors
+/// + 1 broadcast. Among the tiles that fit we prefer, in order:
+///  1. a panel width nv*vec dividing N (no ragged last panel to pack/guard);
+///  2. more accumulators (more independent FMA chains to hide latency);
+///  3. more rows (each panel load is reused by every row, whereas broadcasts
+///     fold into the FMA as a memory operand).
+/// AVX-512 (32 zmm) gives 8 x 3 vectors (24 accumulators) for BERT's N (all
+/// multiples of 48), 8 x 2 for N = 32; AVX2 (16 ymm) gives the classic
+/// 6 x 2 vectors (12 accumulators).
+static RegisterTile chooseRegisterTile(const KernelProblem &p,
+                                       const TargetInfo &t, int64_t vec) {
+  int64_t rowLimit = kMaxTileRows;
+  if (p.rowsAreBatch)
+    rowLimit = std::min(rowLimit, p.rows);
+  RegisterTile best;
+  std::tuple<bool, int64_t, int64_t> bestKey{false, 0, 0};
+  int64_t maxVectors = std::min<int64_t>(8, ceilDiv(p.cols, vec));
+  for (int64_t nv = 1; nv <= maxVectors; ++nv) {
+    int64_t rows = std::min(rowLimit, (t.numVectorRegs - nv - 1) / nv);
+    if (rows < 1)
+      break;
+    std::tuple<bool, int64_t, int64_t> key{p.cols % (nv * vec) == 0, rows * nv,
+                                           rows};
+    if (key > bestKey) {
+      bestKey = key;
+      best = {rows, nv};
+    }
+  }
+  return best;
+}
+
+/// Cache blocking: the nr x kc panel of W is re-read by every register tile
+/// of a task, so it stays in half of L2 (L1 is too small: 32 KiB holds
+/// kc = 170 of a 48-wide panel, too short to amortize the tile's setup). The
+/// task's mc x kc block of X takes the other half. K is cut into equal
+/// blocks: BERT-base's K = 768 is one block on every preset, the FFN's
+/// K = 3072 two blocks of 1536 (a 48-wide panel is then 288 KiB of a 1 MiB
+/// L2 on AVX-512, a 16-wide one 96 KiB of AVX2's 256 KiB).
+ScheduleAttr mlir::bert::cpuGemmStrategy(MLIRContext *ctx,
+                                         const KernelProblem &p,
+                                         const TargetInfo &t) {
+  int64_t vec = lanesFor(p.cols, t);
+  RegisterTile reg = chooseRegisterTile(p, t, vec);
+  int64_t nr = reg.vectors * vec;
+
+  int64_t halfL2 = t.l2Bytes / 2;
+  int64_t kcMax = std::max<int64_t>(8, halfL2 / (nr * 4));
+  int64_t kBlocks = ceilDiv(p.depth, kcMax);
+  int64_t kc =
+      std::min<int64_t>(p.depth, llvm::alignTo(ceilDiv(p.depth, kBlocks), 8));
+  // The k loop body is already mr*nv FMAs; unrolling it 4x amortizes the
+  // pointer bumps without growing the loop past the uop cache.
+  int64_t unroll = kc % 4 == 0 ? 4 : (kc % 2 == 0 ? 2 : 1);
+
+  SmallVector<int64_t> parallel;
+  int64_t mc;
+  if (p.rowsAreBatch) {
+    // The pooler has one row per sequence: split the N panels instead and
+    // keep every row in each task.
+    mc = std::max(reg.rows, p.rows);
+    parallel = {1};
+  } else {
+    // Rows per task: as many as fit beside the W panel in L2, but few
+    // enough that every thread gets kTasksPerThread tasks.
+    int64_t panels = ceilDiv(p.cols, nr) * p.batch;
+    int64_t mcCache = halfL2 / (kc * 4);
+    int64_t mcBalance = p.rows * panels / (kTasksPerThread * t.cores);
+    // A task never spans two matrices of a batched product.
+    mc = std::min({mcCache, mcBalance, p.rows}) / reg.rows * reg.rows;
+    mc = std::max(mc, reg.rows);
+    parallel = {0};
+  }
+  return ScheduleAttr::get(ctx, p.kernel, {reg.rows, nr, kc, mc}, vec, unroll,
+                           parallel, {t.cores}, t.name);
+}
+
+//===----------------------------------------------------------------------===//
+// attention: fused_attention
+//===----------------------------------------------------------------------===//
+
+/// Flash-attention blocking for one (batch, head): for each tile of Bq
+/// queries, walk the keys in tiles of Bk. The K tile (and after it the V
+/// tile, Bk x d each) is re-read by every query of the tile, so it must sit
+/// in half of L1: d = 64 gives Bk = 64 on 32-48 KiB L1s, small heads 128.
+/// The Bq x Bk score slab plus the Bq x d query rows take the other half.
+/// Each query's d-wide output accumulates in d/vec registers, unrolled.
+ScheduleAttr mlir::bert::cpuAttentionStrategy(MLIRContext *ctx,
+                                              const KernelProblem &p,
+                                              const TargetInfo &t) {
+  int64_t d = p.depth;
+  int64_t vec = lanesFor(d, t);
+  int64_t halfL1 = t.l1Bytes / 2;
+  int64_t keyTile = 16;
+  for (int64_t bk : {128, 64, 32})
+    if (bk * d * 4 <= halfL1) {
+      keyTile = bk;
+      break;
+    }
+  int64_t queryTile = powerOf2Floor(halfL1 / ((keyTile + d) * 4));
+  queryTile = std::clamp<int64_t>(queryTile, 8, 64);
+  int64_t unroll = std::max<int64_t>(1, d / vec);
+  return ScheduleAttr::get(ctx, p.kernel, {queryTile, keyTile}, vec, unroll,
+                           ArrayRef<int64_t>{0}, {t.cores}, t.name);
+}
+
+//===----------------------------------------------------------------------===//
+// rowwise and elementwise
+//===----------------------------------------------------------------------===//
+
+/// Rows per parallel task: enough rows to carry kMinTaskBytes, but no more
+/// than rows / cores so that every core has work on short inputs.
+static int64_t rowsPerTask(const KernelProblem &p, const TargetInfo &t) {
+  int64_t forOverhead = powerOf2Ceil(ceilDiv(kMinTaskBytes, p.cols * 4));
+  forOverhead = std::min<int64_t>(forOverhead, 64);
+  int64_t forBalance = powerOf2Floor(std::max<int64_t>(1, p.rows / t.cores));
+  return std::max<int64_t>(1, std::min(forOverhead, forBalance));
+}
+
+/// Row reductions (mean, variance, softmax max and sum) are loop-carried
+/// chains: with a 4-cycle add latency and fmaUnits pipes, 4 * fmaUnits
+/// independent vector accumulators keep the pipes full; a short row has
+/// fewer vectors than that.
+ScheduleAttr mlir::bert::cpuRowWiseStrategy(MLIRContext *ctx,
+                                            const KernelProblem &p,
+                                            const TargetInfo &t) {
+  int64_t vec = lanesFor(p.cols, t);
+  int64_t unroll = std::clamp<int64_t>(p.cols / vec, 1, 4 * t.fmaUnits);
+  return ScheduleAttr::get(ctx, p.kernel, {rowsPerTask(p, t)}, vec, unroll,
+                           ArrayRef<int64_t>{0}, {t.cores}, t.name);
+}
+
+/// Elementwise kernels carry no chain between vectors; 4 vectors in flight
+/// cover the latency of GELU's erf polynomial, more only grows the code.
+ScheduleAttr mlir::bert::cpuElementwiseStrategy(MLIRContext *ctx,
+                                                const KernelProblem &p,
+                                                const TargetInfo &t) {
+  int64_t vec = lanesFor(p.cols, t);
+  int64_t unroll = std::clamp<int64_t>(p.cols / vec, 1, 4);
+  return ScheduleAttr::get(ctx, p.kernel, {rowsPerTask(p, t)}, vec, unroll,
+                           ArrayRef<int64_t>{0}, {t.cores}, t.name);
+}

@@ -1,0 +1,177 @@
+/*===- bert_runtime.h - C API of a compiled BERT encoder ------------------===*\
+|*                                                                            *|
+|* This header is the manual of every model library that bertc produces       *|
+|* (lib<model>.so / lib<model>.a). A library holds one encoder, compiled for  *|
+|* fixed hyper-parameters and maximum batch / sequence sizes; the weights     *|
+|* come at run time from a Hugging Face safetensors file.                     *|
+|*                                                                            *|
+|* Usage:                                                                     *|
+|*                                                                            *|
+|*   #include "bert_runtime.h"                                                *|
+|*                                                                            *|
+|*   bert_status st;                                                          *|
+|*   bert_model_t *m = bert_model_load("model.safetensors", &st);             *|
+|*   if (!m) { fprintf(stderr, "%s\n", st.message); return 1; }               *|
+|*   int64_t batch = 1, seq = 3, hidden = bert_model_hidden_size(m);          *|
+|*   int32_t ids[3] = {101, 7592, 102};                                       *|
+|*   float *out = malloc(sizeof(float) * batch * seq * hidden);               *|
+|*   float *pooled = malloc(sizeof(float) * batch * hidden);                  *|
+|*   if (bert_run(m, ids, NULL, NULL, batch, seq, out, pooled, &st))          *|
+|*     fprintf(stderr, "%s\n", st.message);                                   *|
+|*   free(out); free(pooled);                                                 *|
+|*   bert_model_free(m);                                                      *|
+|*                                                                            *|
+|* Ownership: the caller owns every buffer it passes in (inputs and           *|
+|* outputs); the runtime reads or writes them during the call only and keeps  *|
+|* no pointer to them. The model owns its weights (mapped from the file, or   *|
+|* copied/converted where the file's layout does not allow in-place use) and  *|
+|* releases them in bert_model_free(). Strings returned by the API are        *|
+|* static or owned by the model, never to be freed.                           *|
+|*                                                                            *|
+|* Thread safety: bert_run() may be called from several threads at once on    *|
+|* the same model; each call gets its own scratch arena. Queries are safe at  *|
+|* any time. bert_model_load() of different files is safe concurrently.       *|
+|* bert_model_free() must not race with other calls on the same model, and    *|
+|* bert_model_set_num_threads() changes a process-wide kernel thread pool,    *|
+|* so call it before running, not during.                                     *|
+|*                                                                            *|
+|* Errors: every function that can fail returns a bert_status_code (or NULL)  *|
+|* and, when given a non-NULL bert_status, fills it: code plus a message that *|
+|* names the file, tensor or argument and says what was expected and found.   *|
+|* On success the status holds BERT_OK and an empty message.                  *|
+|*                                                                            *|
+|* Data layout: all tensors are row-major (C order), little-endian host.      *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef BERT_RUNTIME_H
+#define BERT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define BERT_API __attribute__((visibility("default")))
+#else
+#define BERT_API
+#endif
+
+/* Version of the runtime, "MAJOR.MINOR.PATCH". */
+#define BERT_RUNTIME_VERSION "0.1.0"
+
+/* Status codes; 0 is success. Stable numbers: bindings may rely on them. */
+typedef enum {
+  BERT_OK = 0,
+  BERT_ERR_IO = 1,             /* file missing, unreadable, mmap failed */
+  BERT_ERR_BAD_FORMAT = 2,     /* malformed safetensors header or layout */
+  BERT_ERR_MISSING_TENSOR = 3, /* a tensor the model needs is absent */
+  BERT_ERR_SHAPE_MISMATCH = 4, /* a tensor's shape differs from the model */
+  BERT_ERR_DTYPE_MISMATCH = 5, /* a tensor's dtype is not F32/F16/BF16 */
+  BERT_ERR_BAD_ARGUMENT = 6,   /* NULL pointer, size or id out of range */
+  BERT_ERR_OUT_OF_MEMORY = 7,  /* an allocation failed */
+  BERT_ERR_KERNEL = 8,         /* a compiled kernel reported an error */
+  BERT_ERR_ABI_MISMATCH = 9    /* generated code and runtime disagree */
+} bert_status_code;
+
+/* Filled by every call that takes one (on success too). */
+typedef struct {
+  bert_status_code code;
+  char message[512]; /* NUL-terminated; empty on success */
+} bert_status;
+
+/* Opaque model handle. (`bert_model` and `bert_model_t` are the same type.) */
+typedef struct bert_model bert_model;
+typedef struct bert_model bert_model_t;
+
+/* Runtime version string, BERT_RUNTIME_VERSION. */
+BERT_API const char *bert_version(void);
+
+/* A short static description of a code, e.g. "missing tensor". */
+BERT_API const char *bert_status_string(bert_status_code code);
+
+/* Loads weights for the model compiled into this library.
+ *
+ * Maps `safetensors_path` read-only and validates everything before it
+ * succeeds: the header (JSON, every tensor's offsets within the file and
+ * consistent with dtype and shape), and every tensor the model needs
+ * (present, expected shape, dtype F32, F16 or BF16; F16/BF16 are converted
+ * to F32 at load). Tensors the model does not need are ignored. Suitably
+ * aligned F32 tensors are used in place, without a copy.
+ *
+ * Returns the model, or NULL with `st` filled; a failed load leaves nothing
+ * allocated or mapped. `st` may be NULL. */
+BERT_API bert_model_t *bert_model_load(const char *safetensors_path,
+                                       bert_status *st);
+
+/* Releases the model and everything it owns. NULL is a no-op. */
+BERT_API void bert_model_free(bert_model_t *m);
+
+/* Runs the encoder on a batch.
+ *
+ *   input_ids          [batch, seq] token ids in [0, vocab_size)
+ *   token_type_ids     [batch, seq] in [0, type_vocab_size); NULL = all 0
+ *   attention_mask     [batch, seq] 1 = attend, 0 = padding; NULL = all 1
+ *   batch, seq         1..bert_model_max_batch(m), 1..bert_model_max_seq(m)
+ *   last_hidden_state  out: [batch, seq, hidden_size]
+ *   pooler_output      out: [batch, hidden_size]; NULL if not wanted
+ *
+ * Inputs are checked (a bad id names its position); outputs are written
+ * only when the code is BERT_OK. Safe to call concurrently (see above). */
+BERT_API bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
+                                   const int32_t *token_type_ids,
+                                   const int32_t *attention_mask, int64_t batch,
+                                   int64_t seq, float *last_hidden_state,
+                                   float *pooler_output, bert_status *st);
+
+/* Sets the number of kernel worker threads (0 = default: one per core).
+ * Process-wide for the kernels of this library; call it before bert_run. */
+BERT_API bert_status_code bert_model_set_num_threads(bert_model_t *m, int n,
+                                                     bert_status *st);
+
+/* Queries; all take a loaded model (not NULL). */
+BERT_API const char *bert_model_name(const bert_model_t *m);
+BERT_API int64_t bert_model_hidden_size(const bert_model_t *m);
+BERT_API int64_t bert_model_num_layers(const bert_model_t *m);
+BERT_API int64_t bert_model_num_heads(const bert_model_t *m);
+BERT_API int64_t bert_model_intermediate_size(const bert_model_t *m);
+BERT_API int64_t bert_model_vocab_size(const bert_model_t *m);
+BERT_API int64_t bert_model_type_vocab_size(const bert_model_t *m);
+BERT_API int64_t bert_model_max_batch(const bert_model_t *m);
+BERT_API int64_t bert_model_max_seq(const bert_model_t *m);
+
+/* Scratch bytes one bert_run(batch, seq) allocates (0 if out of range).
+ * Peak memory of concurrent calls is the sum over the calls in flight. */
+BERT_API size_t bert_model_arena_bytes(const bert_model_t *m, int64_t batch,
+                                       int64_t seq);
+
+/* Bytes of weights the load had to copy or convert (packed slots, F16/BF16
+ * tensors, misaligned tensors); the rest are used in place from the map. */
+BERT_API size_t bert_model_copied_bytes(const bert_model_t *m);
+
+/* The loaded float32 weight of a slot by its name (a Hugging Face tensor
+ * name, or a packed slot's name), or NULL if the model has no such slot.
+ * Owned by the model; `numel` (may be NULL) receives the element count. */
+BERT_API const float *bert_model_weight(const bert_model_t *m, const char *name,
+                                        int64_t *numel);
+
+/* Function pointer types, for loaders that dlopen a model library. */
+typedef bert_model_t *(*bert_model_load_fn)(const char *, bert_status *);
+typedef void (*bert_model_free_fn)(bert_model_t *);
+typedef bert_status_code (*bert_run_fn)(bert_model_t *, const int32_t *,
+                                        const int32_t *, const int32_t *,
+                                        int64_t, int64_t, float *, float *,
+                                        bert_status *);
+typedef bert_status_code (*bert_model_set_num_threads_fn)(bert_model_t *, int,
+                                                          bert_status *);
+typedef int64_t (*bert_model_query_fn)(const bert_model_t *);
+typedef const char *(*bert_model_name_fn)(const bert_model_t *);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERT_RUNTIME_H */

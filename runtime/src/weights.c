@@ -1,0 +1,235 @@
+/*===- weights.c - From file tensors to weight slots ----------------------===*\
+|*                                                                            *|
+|* Matches the descriptor's weight slots with the tensors of a safetensors    *|
+|* file. Checking and materializing are two passes so that every error is     *|
+|* found before anything is allocated. Materializing prefers the mapping      *|
+|* (zero-copy) and falls back to an aligned copy when the kernels cannot use  *|
+|* the bytes in place: packed (CONCAT0) slots, F16/BF16 tensors (converted,   *|
+|* exactly: every half and bfloat16 value is a float32 value), and F32        *|
+|* tensors whose address lacks the alignment the kernels assume.              *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "model.h"
+#include "status.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static int64_t slot_numel(const bert_weight_spec *w) {
+  int64_t n = 1;
+  int i;
+  for (i = 0; i < w->rank; ++i)
+    n *= w->shape[i];
+  return n;
+}
+
+static int dtype_convertible(bert_st_dtype d) {
+  return d == BERT_ST_F32 || d == BERT_ST_F16 || d == BERT_ST_BF16;
+}
+
+/* "[*, 128]": a packed source's expected shape, dim 0 free. */
+static void format_concat_shape(char *buf, size_t size,
+                                const bert_weight_spec *w) {
+  char tail[160];
+  bert_format_shape(tail, sizeof(tail), w->rank - 1, w->shape + 1);
+  if (w->rank == 1)
+    snprintf(buf, size, "[*]");
+  else
+    snprintf(buf, size, "[*, %s", tail + 1);
+}
+
+static bert_status_code
+check_source(const bert_model_desc *desc, const bert_st_file *f,
+             const bert_weight_spec *w, const char *name,
+             const bert_st_tensor **out, bert_status *st) {
+  const bert_st_tensor *t = bert_st_find(f, name);
+  char want[192], got[192];
+  int i, ok;
+  if (!t) {
+    if (w->kind == BERT_WEIGHT_DIRECT)
+      return bert_status_set(st, BERT_ERR_MISSING_TENSOR,
+                             "%s: tensor '%s' not found (model '%s' needs it)",
+                             f->path, name, desc->model_name);
+    return bert_status_set(st, BERT_ERR_MISSING_TENSOR,
+                           "%s: tensor '%s' not found (model '%s' packs it "
+                           "into '%s')",
+                           f->path, name, desc->model_name, w->name);
+  }
+  if (!dtype_convertible(t->dtype))
+    return bert_status_set(st, BERT_ERR_DTYPE_MISMATCH,
+                           "%s: tensor '%s': expected dtype F32, F16 or BF16, "
+                           "found %s",
+                           f->path, name, bert_st_dtype_name(t->dtype));
+  ok = t->rank == w->rank;
+  for (i = w->kind == BERT_WEIGHT_DIRECT ? 0 : 1; ok && i < w->rank; ++i)
+    ok = t->shape[i] == w->shape[i];
+  if (!ok) {
+    if (w->kind == BERT_WEIGHT_DIRECT)
+      bert_format_shape(want, sizeof(want), w->rank, w->shape);
+    else
+      format_concat_shape(want, sizeof(want), w);
+    bert_format_shape(got, sizeof(got), t->rank, t->shape);
+    return bert_status_set(st, BERT_ERR_SHAPE_MISMATCH,
+                           "%s: tensor '%s': expected shape %s, found %s",
+                           f->path, name, want, got);
+  }
+  *out = t;
+  return BERT_OK;
+}
+
+bert_status_code bert_weights_check(const bert_model_desc *desc,
+                                    const bert_st_file *f, bert_status *st) {
+  int i, j;
+  for (i = 0; i < desc->num_weights; ++i) {
+    const bert_weight_spec *w = &desc->weights[i];
+    int64_t dim0 = 0;
+    for (j = 0; j < w->num_sources; ++j) {
+      const bert_st_tensor *t = NULL;
+      bert_status_code code = check_source(desc, f, w, w->sources[j], &t, st);
+      if (code != BERT_OK)
+        return code;
+      dim0 += t->shape[0];
+    }
+    if (w->kind == BERT_WEIGHT_CONCAT0 && dim0 != w->shape[0])
+      return bert_status_set(st, BERT_ERR_SHAPE_MISMATCH,
+                             "%s: tensors '%s', ... packed into '%s': dim 0 "
+                             "sums to %lld, expected %lld",
+                             f->path, w->sources[0], w->name, (long long)dim0,
+                             (long long)w->shape[0]);
+  }
+  return BERT_OK;
+}
+
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, bits;
+  float out;
+  if (exp == 0x1F) {
+    bits = sign | 0x7F800000u | (mant << 13); /* inf / nan */
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {
+    /* Subnormal half: normalize; its value is mant * 2^-24. */
+    int e = -1;
+    do {
+      ++e;
+      mant <<= 1;
+    } while (!(mant & 0x400u));
+    bits = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3FFu) << 13);
+  }
+  memcpy(&out, &bits, sizeof(out));
+  return out;
+}
+
+/* Converts n elements of a file tensor into float32 (dst aligned). */
+static void convert(const bert_st_tensor *t, float *dst) {
+  int64_t i;
+  uint16_t h;
+  uint32_t bits;
+  switch (t->dtype) {
+  case BERT_ST_F32:
+    memcpy(dst, t->data, t->nbytes);
+    break;
+  case BERT_ST_F16:
+    for (i = 0; i < t->numel; ++i) {
+      memcpy(&h, t->data + 2 * i, 2);
+      dst[i] = half_to_float(h);
+    }
+    break;
+  case BERT_ST_BF16:
+    for (i = 0; i < t->numel; ++i) {
+      memcpy(&h, t->data + 2 * i, 2);
+      bits = (uint32_t)h << 16;
+      memcpy(&dst[i], &bits, 4);
+    }
+    break;
+  default:
+    break; /* refused by bert_weights_check */
+  }
+}
+
+/* Fills `dst` with the slot's logical row-major contents (sources
+ * concatenated along dim 0, converted to float32). */
+static void gather_slot(const bert_model_t *m, const bert_weight_spec *w,
+                        float *dst) {
+  int j;
+  for (j = 0; j < w->num_sources; ++j) {
+    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
+    convert(t, dst);
+    dst += t->numel;
+  }
+}
+
+/* Builds a panel-packed slot (see bert_weight_spec.panel_width): gathers the
+ * [N, K] matrix, then reorders it so that a kernel's register tile reads
+ * nb consecutive output columns for each k with one vector load. */
+static int materialize_panels(bert_model_t *m, int i, size_t align,
+                              bert_status *st) {
+  const bert_weight_spec *w = &m->desc->weights[i];
+  int64_t n = w->shape[0], k = w->shape[1], nb = w->panel_width;
+  int64_t panels = (n + nb - 1) / nb, p, kk, j;
+  size_t bytes = (size_t)(panels * k * nb) * sizeof(float);
+  float *logical = bert_aligned_alloc(align, (size_t)(n * k) * sizeof(float));
+  float *packed = bert_aligned_alloc(align, bytes);
+  if (w->rank != 2 || !logical || !packed) {
+    bert_aligned_free(logical);
+    bert_aligned_free(packed);
+    bert_status_set(st, w->rank != 2 ? BERT_ERR_BAD_FORMAT : BERT_ERR_OUT_OF_MEMORY,
+                    "%s: cannot pack weight '%s' into panels of %lld",
+                    m->file.path, w->name, (long long)nb);
+    return -1;
+  }
+  gather_slot(m, w, logical);
+  for (p = 0; p < panels; ++p)
+    for (kk = 0; kk < k; ++kk)
+      for (j = 0; j < nb; ++j) {
+        int64_t row = p * nb + j;
+        packed[(p * k + kk) * nb + j] = row < n ? logical[row * k + kk] : 0.0f;
+      }
+  bert_aligned_free(logical);
+  m->owned[i] = packed;
+  m->weights[i] = packed;
+  m->copied_bytes += bytes;
+  return 0;
+}
+
+int bert_weights_materialize(bert_model_t *m, bert_status *st) {
+  const bert_model_desc *desc = m->desc;
+  size_t align = desc->weight_alignment;
+  int i, in_place = 0;
+  if (align < BERT_BUFFER_ALIGNMENT)
+    align = BERT_BUFFER_ALIGNMENT;
+  for (i = 0; i < desc->num_weights; ++i) {
+    const bert_weight_spec *w = &desc->weights[i];
+    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[0]);
+    size_t bytes = (size_t)slot_numel(w) * sizeof(float);
+    float *buf;
+    if (w->panel_width > 0) {
+      if (materialize_panels(m, i, align, st) != 0)
+        return -1;
+      continue;
+    }
+    if (w->kind == BERT_WEIGHT_DIRECT && t->dtype == BERT_ST_F32 &&
+        (uintptr_t)t->data % desc->weight_alignment == 0) {
+      m->weights[i] = (const float *)(const void *)t->data;
+      ++in_place;
+      continue;
+    }
+    buf = bert_aligned_alloc(align, bytes);
+    if (!buf) {
+      bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
+                      "%s: out of memory copying weight '%s' (%zu bytes)",
+                      m->file.path, w->name, bytes);
+      return -1;
+    }
+    m->owned[i] = buf;
+    m->weights[i] = buf;
+    m->copied_bytes += bytes;
+    gather_slot(m, w, buf);
+  }
+  return in_place;
+}

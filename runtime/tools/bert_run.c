@@ -1,0 +1,299 @@
+/*===- bert_run.c - Run a compiled BERT library from the command line -----===*\
+|*                                                                            *|
+|*   bert-run <lib.so> <weights.safetensors>                                  *|
+|*            (--input-ids a.npy [--token-type-ids b.npy]                     *|
+|*             [--attention-mask c.npy] | --ids 101,2023,102)                 *|
+|*            [--out-dir DIR] [--bench N] [--threads N]                       *|
+|*                                                                            *|
+|* Opens the model library with dlopen and drives it only through the public  *|
+|* C API (looked up with dlsym), exactly as an application would, so it       *|
+|* doubles as a check that a library exports what bert_runtime.h promises.    *|
+|* Inputs are int32 or int64 .npy of shape [B, S] (or [S]); outputs are       *|
+|* float32 .npy. Every error is "bert-run: error: <file>: <what>", exit 1.    *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "bert_runtime.h"
+#include "npy.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static void die(const char *file, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "bert-run: error: %s: ", file);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: bert-run <lib.so> <weights.safetensors>\n"
+                  "         (--input-ids a.npy [--token-type-ids b.npy]\n"
+                  "          [--attention-mask c.npy] | --ids 101,2023,102)\n"
+                  "         [--out-dir DIR] [--bench N] [--threads N]\n");
+  exit(1);
+}
+
+/* An input of shape [B, S] or [S] as int32; `ref` (may be NULL) is the input
+ * whose shape it must match. */
+typedef struct {
+  const char *path;
+  int32_t *data;
+  int64_t batch, seq;
+} input;
+
+static void load_input(const char *path, input *in, const input *ref) {
+  bert_npy_array a;
+  char err[256];
+  int64_t i;
+  if (bert_npy_read(path, &a, err, sizeof(err)))
+    die(path, "%s", err);
+  if (a.dtype == BERT_NPY_F32)
+    die(path, "expected int32 or int64 data, found float32");
+  if (a.rank == 1) {
+    in->batch = 1;
+    in->seq = a.shape[0];
+  } else if (a.rank == 2) {
+    in->batch = a.shape[0];
+    in->seq = a.shape[1];
+  } else {
+    die(path, "expected shape [batch, seq] or [seq], found rank %d", a.rank);
+  }
+  if (ref && (in->batch != ref->batch || in->seq != ref->seq))
+    die(path, "shape [%lld, %lld] disagrees with %s [%lld, %lld]",
+        (long long)in->batch, (long long)in->seq, ref->path,
+        (long long)ref->batch, (long long)ref->seq);
+  in->path = path;
+  in->data = malloc((size_t)(a.numel ? a.numel : 1) * sizeof(int32_t));
+  if (!in->data)
+    die(path, "out of memory");
+  for (i = 0; i < a.numel; ++i) {
+    int64_t v = a.dtype == BERT_NPY_I64 ? ((const int64_t *)a.data)[i]
+                                        : ((const int32_t *)a.data)[i];
+    if (v < INT32_MIN || v > INT32_MAX)
+      die(path, "value %lld at flat index %lld does not fit in int32",
+          (long long)v, (long long)i);
+    in->data[i] = (int32_t)v;
+  }
+  bert_npy_free(&a);
+}
+
+static void parse_ids(const char *list, input *in) {
+  const char *p = list;
+  int64_t n = 1, i = 0;
+  for (; *p; ++p)
+    n += *p == ',';
+  in->path = "--ids";
+  in->batch = 1;
+  in->seq = n;
+  in->data = malloc((size_t)n * sizeof(int32_t));
+  if (!in->data)
+    die("--ids", "out of memory");
+  for (p = list; i < n; ++i) {
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(p, &end, 10);
+    if (end == p || errno || v < 0 || v > INT32_MAX ||
+        (*end != ',' && *end != '\0'))
+      die("--ids", "bad token id list '%s' (expected e.g. 101,2023,102)", list);
+    in->data[i] = (int32_t)v;
+    p = end + 1;
+  }
+}
+
+static void *need_sym(void *lib, const char *lib_path, const char *name) {
+  void *f = dlsym(lib, name);
+  if (!f)
+    die(lib_path, "not a bertc model library (no symbol '%s')", name);
+  return f;
+}
+
+/* dlsym returns an object pointer; copying its bytes into the function
+ * pointer is the conversion POSIX blesses and ISO C does not object to. */
+#define LOOKUP(var, name)                                                      \
+  do {                                                                         \
+    void *sym_ = need_sym(lib, lib_path, name);                                \
+    memcpy(&(var), &sym_, sizeof(var));                                        \
+  } while (0)
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static long parse_count(const char *flag, const char *v, long lo) {
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (*v == '\0' || *end != '\0' || n < lo || n > 1000000)
+    die(flag, "expected an integer >= %ld, found '%s'", lo, v);
+  return n;
+}
+
+int main(int argc, char **argv) {
+  const char *lib_path, *weights, *ids_path = NULL, *types_path = NULL,
+                                  *mask_path = NULL, *ids_list = NULL,
+                                  *out_dir = NULL;
+  long bench = 0, threads = -1;
+  input ids = {0}, types = {0}, mask = {0};
+  char libbuf[4096], path[4096], err[256];
+  void *lib;
+  bert_model_load_fn load;
+  bert_model_free_fn model_free;
+  bert_run_fn run;
+  bert_model_set_num_threads_fn set_threads;
+  bert_model_query_fn hidden_size, max_batch, max_seq, num_layers;
+  bert_model_name_fn model_name;
+  bert_model_t *m;
+  bert_status st;
+  int64_t hidden, shape[3];
+  float *out, *pooled;
+  int i;
+
+  if (argc < 3)
+    usage();
+  lib_path = argv[1];
+  weights = argv[2];
+  for (i = 3; i < argc; ++i) {
+    const char *a = argv[i];
+    if (i + 1 >= argc)
+      usage();
+    if (!strcmp(a, "--input-ids"))
+      ids_path = argv[++i];
+    else if (!strcmp(a, "--token-type-ids"))
+      types_path = argv[++i];
+    else if (!strcmp(a, "--attention-mask"))
+      mask_path = argv[++i];
+    else if (!strcmp(a, "--ids"))
+      ids_list = argv[++i];
+    else if (!strcmp(a, "--out-dir"))
+      out_dir = argv[++i];
+    else if (!strcmp(a, "--bench"))
+      bench = parse_count("--bench", argv[++i], 1);
+    else if (!strcmp(a, "--threads"))
+      threads = parse_count("--threads", argv[++i], 0);
+    else
+      usage();
+  }
+  if (!ids_path == !ids_list)
+    die("bert-run", "give exactly one of --input-ids and --ids");
+  if (ids_list && (types_path || mask_path))
+    die("bert-run", "--token-type-ids and --attention-mask need --input-ids");
+
+  if (ids_list)
+    parse_ids(ids_list, &ids);
+  else
+    load_input(ids_path, &ids, NULL);
+  if (types_path)
+    load_input(types_path, &types, &ids);
+  if (mask_path)
+    load_input(mask_path, &mask, &ids);
+
+  /* dlopen searches the library path for a bare name; a file argument
+   * means the file. */
+  snprintf(libbuf, sizeof(libbuf), "%s%s", strchr(lib_path, '/') ? "" : "./",
+           lib_path);
+  lib = dlopen(libbuf, RTLD_NOW | RTLD_LOCAL);
+  if (!lib)
+    die(lib_path, "cannot load library: %s", dlerror());
+  LOOKUP(load, "bert_model_load");
+  LOOKUP(model_free, "bert_model_free");
+  LOOKUP(run, "bert_run");
+  LOOKUP(set_threads, "bert_model_set_num_threads");
+  LOOKUP(hidden_size, "bert_model_hidden_size");
+  LOOKUP(max_batch, "bert_model_max_batch");
+  LOOKUP(max_seq, "bert_model_max_seq");
+  LOOKUP(num_layers, "bert_model_num_layers");
+  LOOKUP(model_name, "bert_model_name");
+
+  m = load(weights, &st);
+  if (!m) {
+    /* Load messages already start with the file name. */
+    fprintf(stderr, "bert-run: error: %s\n", st.message);
+    return 1;
+  }
+  if (threads >= 0 && set_threads(m, (int)threads, &st) != BERT_OK)
+    die("--threads", "%s", st.message);
+  if (ids.batch > max_batch(m) || ids.seq > max_seq(m) || ids.seq < 1 ||
+      ids.batch < 1)
+    die(ids.path,
+        "shape [%lld, %lld] outside the compiled maximum [%lld, %lld]",
+        (long long)ids.batch, (long long)ids.seq, (long long)max_batch(m),
+        (long long)max_seq(m));
+
+  hidden = hidden_size(m);
+  out = malloc((size_t)(ids.batch * ids.seq * hidden) * sizeof(float));
+  pooled = malloc((size_t)(ids.batch * hidden) * sizeof(float));
+  if (!out || !pooled)
+    die("bert-run", "out of memory");
+  if (run(m, ids.data, types.data, mask.data, ids.batch, ids.seq, out, pooled,
+          &st) != BERT_OK)
+    die(ids.path, "%s", st.message);
+
+  if (bench > 0) {
+    double *t = malloc((size_t)bench * sizeof(double));
+    long k;
+    if (!t)
+      die("bert-run", "out of memory");
+    for (k = 0; k < bench; ++k) {
+      double t0 = now_ms();
+      run(m, ids.data, types.data, mask.data, ids.batch, ids.seq, out, pooled,
+          &st);
+      t[k] = now_ms() - t0;
+    }
+    qsort(t, (size_t)bench, sizeof(double), cmp_double);
+    printf("latency: median %.3f ms, min %.3f ms over %ld runs (batch %lld, "
+           "seq %lld)\n",
+           bench % 2 ? t[bench / 2] : (t[bench / 2 - 1] + t[bench / 2]) / 2,
+           t[0], bench, (long long)ids.batch, (long long)ids.seq);
+    free(t);
+  }
+
+  if (out_dir) {
+    mkdir(out_dir, 0777); /* may exist; a real problem shows on write */
+    shape[0] = ids.batch;
+    shape[1] = ids.seq;
+    shape[2] = hidden;
+    snprintf(path, sizeof(path), "%s/last_hidden_state.npy", out_dir);
+    if (bert_npy_write(path, BERT_NPY_F32, 3, shape, out, err, sizeof(err)))
+      die(path, "%s", err);
+    shape[1] = hidden;
+    snprintf(path, sizeof(path), "%s/pooler_output.npy", out_dir);
+    if (bert_npy_write(path, BERT_NPY_F32, 2, shape, pooled, err, sizeof(err)))
+      die(path, "%s", err);
+  } else if (bench == 0) {
+    int64_t k;
+    printf("model: %s (hidden %lld, layers %lld)\n", model_name(m),
+           (long long)hidden, (long long)num_layers(m));
+    printf("last_hidden_state: [%lld, %lld, %lld]\n", (long long)ids.batch,
+           (long long)ids.seq, (long long)hidden);
+    printf("pooler_output: [%lld, %lld] first values:", (long long)ids.batch,
+           (long long)hidden);
+    for (k = 0; k < hidden && k < 8; ++k)
+      printf(" %.6f", pooled[k]);
+    printf("\n");
+  }
+  free(out);
+  free(pooled);
+  free(ids.data);
+  free(types.data);
+  free(mask.data);
+  model_free(m);
+  dlclose(lib);
+  return 0;
+}

@@ -1,0 +1,162 @@
+//===- BackendBench.cpp - timing harness for the Halide CPU kernels -------===//
+//
+// Not a test: prints GFLOP/s of `linear` at the BERT shapes and times of the
+// other kernels, JIT-compiled for the host with the default schedules.
+//   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
+//   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
+// Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars.
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/Kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+
+using namespace bert;
+using Halide::Buffer;
+
+namespace {
+
+double nowSec() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Median and best seconds per call over 9 samples of `iters` calls.
+std::pair<double, double> timeIt(const std::function<void()> &fn, double work) {
+  fn();
+  int iters = std::max(2, int(0.05 / std::max(work, 1e-6)));
+  std::vector<double> s;
+  for (int rep = 0; rep < 9; ++rep) {
+    double t0 = nowSec();
+    for (int i = 0; i < iters; ++i)
+      fn();
+    s.push_back((nowSec() - t0) / iters);
+  }
+  std::sort(s.begin(), s.end());
+  return {s[s.size() / 2], s.front()};
+}
+
+template <typename T> Buffer<T> filled(std::vector<int> shape, float lo, float hi) {
+  Buffer<T> b(shape);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(lo, hi);
+  b.for_each_value([&](T &v) { v = T(u(rng)); });
+  return b;
+}
+
+int envInt(const char *n) { return getenv(n) ? atoi(getenv(n)) : 0; }
+
+void benchLinear(const Halide::Target &t, int M, int N, int K) {
+  cpu::KernelSchedule sched;
+  sched.tileM = envInt("TILE_M");
+  sched.tileN = envInt("TILE_N");
+  sched.unroll = envInt("UNROLL");
+  sched.parallelSplit = envInt("SPLIT");
+  cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
+  cpu::Kernel k = cpu::buildLinear(spec, sched, t);
+  cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched, t);
+  auto x = filled<float>({K, M}, -1, 1);
+  auto wp = filled<float>({int(l.nb), K, int(l.numPanels)}, -.05f, .05f);
+  auto b = filled<float>({N}, -1, 1);
+  Buffer<float> y(N, M);
+  k.inputs[0].set(x);
+  k.inputs[1].set(wp);
+  k.inputs[2].set(b);
+  double t0 = nowSec();
+  k.pipeline.compile_jit(t);
+  double jit = nowSec() - t0;
+  const double flop = 2.0 * M * N * K;
+  auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 1e11);
+  std::printf("linear M=%-5d N=%-5d K=%-5d nb=%-3d  median %8.1f us  %6.1f GFLOP/s"
+              "  best %6.1f GFLOP/s  (jit %.2fs)\n",
+              M, N, K, int(l.nb), med * 1e6, flop / med * 1e-9, flop / best * 1e-9, jit);
+}
+
+void benchOthers(const Halide::Target &t) {
+  const int H = 768, heads = 12;
+  for (int M : {128, 1024}) {
+    cpu::Kernel k = cpu::buildLayerNorm({H, 1e-12f, true}, {}, t);
+    auto x = filled<float>({H, M}, -1, 1), r = filled<float>({H, M}, -1, 1);
+    auto g = filled<float>({H}, 0, 1), be = filled<float>({H}, 0, 1);
+    Buffer<float> y(H, M);
+    k.inputs[0].set(x), k.inputs[1].set(r), k.inputs[2].set(g), k.inputs[3].set(be);
+    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, M * H * 1e-9);
+    std::printf("layer_norm+res M=%-5d H=%d  median %8.1f us  (%.1f GB/s moved)\n", M, H,
+                med * 1e6, 3.0 * M * H * 4 / med * 1e-9);
+  }
+  for (auto [B, S] : {std::pair{1, 128}, {8, 128}, {1, 512}}) {
+    cpu::Kernel k = cpu::buildAttention({H, heads, 0.f}, {}, t);
+    const int d = H / heads;
+    Buffer<float> qkv = filled<float>({d, heads, 3, S, B}, -1, 1);
+    Buffer<int32_t> mask(S, B);
+    mask.fill(1);
+    Buffer<float> y(d, heads, S, B);
+    k.inputs[0].set(qkv), k.inputs[1].set(mask);
+    const double flop = 4.0 * B * heads * S * S * d;
+    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e10);
+    std::printf("attention B=%d S=%-4d H=%d  median %8.1f us  %6.1f GFLOP/s\n", B, S, H,
+                med * 1e6, flop / med * 1e-9);
+  }
+  {
+    const int B = 8, S = 128, V = 30522, P = 512;
+    cpu::Kernel k = cpu::buildEmbeddings({H, V, P, 2, 0, 1e-12f}, {}, t);
+    Buffer<int32_t> ids(S, B), tt(S, B);
+    ids.for_each_element([&](int s, int b) { ids(s, b) = (s * 131 + b * 7) % V; });
+    tt.fill(0);
+    auto w = filled<float>({H, V}, -1, 1), p = filled<float>({H, P}, -1, 1),
+         ty = filled<float>({H, 2}, -1, 1), g = filled<float>({H}, 0, 1),
+         be = filled<float>({H}, 0, 1);
+    Buffer<float> y(H, S, B);
+    k.inputs[0].set(ids), k.inputs[1].set(tt), k.inputs[2].set(w), k.inputs[3].set(p);
+    k.inputs[4].set(ty), k.inputs[5].set(g), k.inputs[6].set(be);
+    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, B * S * H * 1e-9);
+    std::printf("embeddings B=%d S=%d H=%d  median %8.1f us\n", B, S, H, med * 1e6);
+  }
+}
+
+void emitAll(const std::string &dir, const Halide::Target &t) {
+  auto emit = [&](const cpu::Kernel &k, const std::string &fn) {
+    double t0 = nowSec();
+    cpu::compileToObject(k, fn, t, dir + "/" + fn + ".o");
+    double t1 = nowSec();
+    cpu::emitStmtAndAssembly(k, fn, t, dir + "/" + fn);
+    std::printf("%-28s AOT %.2fs  -> %s/%s.{o,stmt,s}\n", fn.c_str(), t1 - t0,
+                dir.c_str(), fn.c_str());
+  };
+  emit(cpu::buildLinear({768, 768, cpu::Activation::None, true, true}, {}, t),
+       "bert_linear_768x768_res");
+  emit(cpu::buildLinear({3072, 768, cpu::Activation::Gelu, true, false}, {}, t),
+       "bert_linear_3072x768_gelu");
+  emit(cpu::buildLayerNorm({768, 1e-12f, true}, {}, t), "bert_layer_norm_768");
+  emit(cpu::buildAttention({768, 12, 0.f}, {}, t), "bert_attention_768_12");
+  emit(cpu::buildEmbeddings({768, 30522, 512, 2, 0, 1e-12f}, {}, t), "bert_embeddings");
+  emit(cpu::buildPooler({768}, {}, t), "bert_pooler");
+  cpu::compileRuntime(t, dir + "/halide_runtime.o");
+  std::printf("runtime -> %s/halide_runtime.o\n", dir.c_str());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && std::string(argv[1]) == "--emit") {
+    emitAll(argv[2], cpu::parseTarget(argc > 3 ? argv[3] : "host"));
+    return 0;
+  }
+  Halide::Target t = cpu::parseTarget("host");
+  std::printf("# target %s threads %s\n", t.to_string().c_str(),
+              getenv("HL_NUM_THREADS") ? getenv("HL_NUM_THREADS") : "default");
+  const char *only = getenv("ONLY");
+  if (!only || std::string(only) == "linear")
+    for (int M : {128, 1024})
+      for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
+        benchLinear(t, M, N, K);
+  if (!only || std::string(only) == "others")
+    benchOthers(t);
+  return 0;
+}

@@ -1,0 +1,236 @@
+//===- BackendTests.cpp - Halide CPU kernels vs. plain C++ references -----===//
+//
+// JIT-compiles each kernel for the host (the same Target, algorithm and
+// schedule the AOT path uses, minus no_runtime) on random data and compares
+// with ReferenceKernels.cpp. Shapes include seq 1, odd seq 37, tails of the
+// register tile, masked keys and a fully masked batch row.
+// Tolerance: max |err| <= 1e-5, or 1e-4 when a reduction is >= 768 long.
+//===----------------------------------------------------------------------===//
+
+#include "ReferenceKernels.h"
+#include "compiler/backend/cpu/Kernels.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+using namespace bert;
+using Halide::Buffer;
+
+namespace {
+
+int failures = 0;
+std::mt19937 rng(42);
+
+std::vector<float> randomVec(size_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto &x : v)
+    x = u(rng);
+  return v;
+}
+
+/// A Halide buffer over `data` with explicit (extent, stride) pairs,
+/// innermost first -- the same halide_buffer_t the generated host code builds.
+template <typename T>
+Buffer<T> view(T *data, std::vector<std::pair<int, int>> dims) {
+  std::vector<halide_dimension_t> shape;
+  for (auto [extent, stride] : dims)
+    shape.push_back(halide_dimension_t(0, extent, stride));
+  return Buffer<T>(data, int(shape.size()), shape.data());
+}
+
+void check(const std::string &name, const std::vector<float> &got,
+           const std::vector<float> &want, double tol) {
+  double maxErr = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    double e = std::abs(double(got[i]) - double(want[i]));
+    if (!(e <= maxErr)) // NaN counts as failure
+      maxErr = std::isnan(e) ? INFINITY : e;
+  }
+  bool ok = maxErr <= tol;
+  failures += !ok;
+  std::printf("[%s] %-58s max|err| %.2e (tol %.0e)\n", ok ? " OK " : "FAIL",
+              name.c_str(), maxErr, tol);
+}
+
+const Halide::Target &host() {
+  // BERT_TEST_TARGET=x86-64-avx2 checks the non-AVX-512 schedule branch.
+  static Halide::Target t = cpu::parseTarget(
+      getenv("BERT_TEST_TARGET") ? getenv("BERT_TEST_TARGET") : "host");
+  return t;
+}
+
+cpu::Activation toCpu(ref::Act a) { return cpu::Activation(int(a)); }
+
+void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
+                cpu::KernelSchedule sched = {}) {
+  auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
+  auto b = randomVec(N, -.5f, .5f), r = randomVec(size_t(M) * N, -1, 1);
+  std::vector<float> y(size_t(M) * N), want(y.size());
+  ref::linear(x.data(), w.data(), bias ? b.data() : nullptr,
+              residual ? r.data() : nullptr, want.data(), M, N, K, act);
+
+  cpu::LinearSpec spec{N, K, toCpu(act), bias, residual};
+  cpu::Kernel k = cpu::buildLinear(spec, sched, host());
+  cpu::PackedLayout layout = cpu::linearPackedLayout(spec, sched, host());
+  std::vector<float> wp(layout.numFloats());
+  cpu::packLinearWeights(w.data(), layout, wp.data());
+  int i = 0;
+  k.inputs[i++].set(view(x.data(), {{K, 1}, {M, K}}));
+  k.inputs[i++].set(view(wp.data(), {{int(layout.nb), 1},
+                                      {K, int(layout.nb)},
+                                      {int(layout.numPanels), int(K * layout.nb)}}));
+  if (bias)
+    k.inputs[i++].set(view(b.data(), {{N, 1}}));
+  if (residual)
+    k.inputs[i++].set(view(r.data(), {{N, 1}, {M, N}}));
+  auto out = view(y.data(), {{N, 1}, {M, N}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name, "linear M=%d N=%d K=%d act=%d bias=%d res=%d nb=%d",
+                M, N, K, int(act), bias, residual, int(layout.nb));
+  check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
+}
+
+void testLayerNorm(int M, int H, bool residual) {
+  auto x = randomVec(size_t(M) * H, -2, 3), r = randomVec(size_t(M) * H, -1, 1);
+  auto g = randomVec(H, .5f, 1.5f), be = randomVec(H, -.5f, .5f);
+  std::vector<float> y(size_t(M) * H), want(y.size());
+  const float eps = 1e-12f;
+  ref::layerNorm(x.data(), residual ? r.data() : nullptr, g.data(), be.data(),
+                 want.data(), M, H, eps);
+  cpu::Kernel k = cpu::buildLayerNorm({H, eps, residual}, {}, host());
+  int i = 0;
+  k.inputs[i++].set(view(x.data(), {{H, 1}, {M, H}}));
+  if (residual)
+    k.inputs[i++].set(view(r.data(), {{H, 1}, {M, H}}));
+  k.inputs[i++].set(view(g.data(), {{H, 1}}));
+  k.inputs[i++].set(view(be.data(), {{H, 1}}));
+  auto out = view(y.data(), {{H, 1}, {M, H}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name, "layer_norm M=%d H=%d res=%d", M, H, residual);
+  check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
+}
+
+enum class MaskKind { None, TailPadding, FullyMaskedRow };
+
+void testAttention(int B, int S, int H, int heads, MaskKind mk,
+                   cpu::KernelSchedule sched = {}) {
+  const int d = H / heads;
+  auto qkv = randomVec(size_t(B) * S * 3 * H, -1, 1);
+  std::vector<int32_t> mask(size_t(B) * S, 1);
+  if (mk != MaskKind::None)
+    for (int b = 0; b < B; ++b)
+      for (int s = 0; s < S; ++s) {
+        if (mk == MaskKind::TailPadding && s >= S - (b * 7 + 3) % S && s > 0)
+          mask[b * S + s] = 0;
+        if (mk == MaskKind::FullyMaskedRow && b == B - 1)
+          mask[b * S + s] = 0;
+      }
+  const float scale = 1.f / std::sqrt(float(d));
+  std::vector<float> y(size_t(B) * S * H), want(y.size());
+  ref::attention(qkv.data(), mask.data(), want.data(), B, S, H, heads, scale);
+  cpu::Kernel k = cpu::buildAttention({H, heads, 0.f}, sched, host());
+  k.inputs[0].set(view(qkv.data(), {{d, 1}, {heads, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}}));
+  k.inputs[1].set(view(mask.data(), {{S, 1}, {B, S}}));
+  auto out = view(y.data(), {{d, 1}, {heads, d}, {S, H}, {B, H * S}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name, "attention B=%d S=%d H=%d heads=%d mask=%d", B, S,
+                H, heads, int(mk));
+  check(name, y, want, S >= 768 ? 1e-4 : 1e-5);
+}
+
+void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
+  const int V = 1000, P = 512, T = 2;
+  auto word = randomVec(size_t(V) * H, -1, 1), pos = randomVec(size_t(P) * H, -1, 1),
+       type = randomVec(size_t(T) * H, -1, 1);
+  auto g = randomVec(H, .5f, 1.5f), be = randomVec(H, -.5f, .5f);
+  std::uniform_int_distribution<int> uid(0, V - 1), utt(0, T - 1);
+  std::vector<int32_t> ids(size_t(B) * S), tt(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = uid(rng);
+    tt[i] = utt(rng);
+  }
+  std::vector<int32_t> refIds = ids, refTt = tt;
+  if (badIds) { // the kernel must clamp; the reference gets clamped ids
+    ids[0] = -5, refIds[0] = 0;
+    ids.back() = V + 10, refIds.back() = V - 1;
+    tt[0] = 7, refTt[0] = T - 1;
+  }
+  std::vector<float> y(size_t(B) * S * H), want(y.size());
+  const float eps = 1e-12f;
+  ref::embeddings(refIds.data(), refTt.data(), word.data(), pos.data(), type.data(),
+                  g.data(), be.data(), want.data(), B, S, H, offset, eps);
+  cpu::Kernel k = cpu::buildEmbeddings({H, V, P, T, offset, eps}, {}, host());
+  k.inputs[0].set(view(ids.data(), {{S, 1}, {B, S}}));
+  k.inputs[1].set(view(tt.data(), {{S, 1}, {B, S}}));
+  k.inputs[2].set(view(word.data(), {{H, 1}, {V, H}}));
+  k.inputs[3].set(view(pos.data(), {{H, 1}, {P, H}}));
+  k.inputs[4].set(view(type.data(), {{H, 1}, {T, H}}));
+  k.inputs[5].set(view(g.data(), {{H, 1}}));
+  k.inputs[6].set(view(be.data(), {{H, 1}}));
+  auto out = view(y.data(), {{H, 1}, {S, H}, {B, S * H}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name, "embeddings B=%d S=%d H=%d offset=%d bad_ids=%d", B,
+                S, H, offset, badIds);
+  check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
+}
+
+void testPooler(int B, int S, int H) {
+  auto hidden = randomVec(size_t(B) * S * H, -1, 1), w = randomVec(size_t(H) * H, -.05f, .05f),
+       b = randomVec(H, -.5f, .5f);
+  std::vector<float> y(size_t(B) * H), want(y.size());
+  ref::pooler(hidden.data(), w.data(), b.data(), want.data(), B, S, H);
+  cpu::PoolerSpec spec{H};
+  cpu::Kernel k = cpu::buildPooler(spec, {}, host());
+  cpu::PackedLayout layout = cpu::linearPackedLayout(cpu::poolerAsLinear(spec), {}, host());
+  std::vector<float> wp(layout.numFloats());
+  cpu::packLinearWeights(w.data(), layout, wp.data());
+  k.inputs[0].set(view(hidden.data(), {{H, 1}, {B, S * H}})); // CLS rows
+  k.inputs[1].set(view(wp.data(), {{int(layout.nb), 1},
+                                   {H, int(layout.nb)},
+                                   {int(layout.numPanels), int(H * layout.nb)}}));
+  k.inputs[2].set(view(b.data(), {{H, 1}}));
+  auto out = view(y.data(), {{H, 1}, {B, H}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name, "pooler B=%d S=%d H=%d", B, S, H);
+  check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
+}
+
+} // namespace
+
+int main() {
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::printf("target %s\n", host().to_string().c_str());
+  using A = ref::Act;
+  testLinear(1, 48, 32, A::None, true, false);
+  testLinear(5, 100, 33, A::None, false, false);      // M < tile, N tail
+  testLinear(37, 768, 768, A::Gelu, true, true);       // odd seq, residual
+  testLinear(37, 2304, 768, A::None, true, false);     // packed QKV
+  testLinear(130, 3072, 768, A::GeluTanh, true, false);
+  testLinear(19, 768, 3072, A::None, true, true);      // FFN down, long K
+  testLinear(37, 768, 768, A::Gelu, true, false, {6, 64, 0, 0, 4, 32});
+  testLayerNorm(1, 768, true);
+  testLayerNorm(37, 768, false);
+  testLayerNorm(5, 100, true);
+  testAttention(1, 1, 64, 1, MaskKind::None);
+  testAttention(1, 4, 16, 1, MaskKind::FullyMaskedRow);
+  testAttention(2, 4, 32, 2, MaskKind::TailPadding);
+  testAttention(2, 37, 768, 12, MaskKind::TailPadding);
+  testAttention(3, 8, 128, 2, MaskKind::FullyMaskedRow);
+  testAttention(1, 130, 256, 4, MaskKind::TailPadding, {8, 0, 0, 0, 0, 0});
+  testEmbeddings(1, 1, 768, 0, false);
+  testEmbeddings(2, 37, 768, 2, true);
+  testEmbeddings(3, 5, 100, 0, false);
+  testPooler(2, 37, 768);
+  testPooler(1, 1, 64);
+  std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,41 @@
+//===- ReferenceKernels.h - plain C++ reference kernels ---------*- C++ -*-===//
+//
+// Straightforward loops, written for clarity and accumulating in double,
+// that the Halide kernels are checked against. Row-major, HF weight layouts.
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_TEST_BACKEND_REFERENCEKERNELS_H
+#define BERT_TEST_BACKEND_REFERENCEKERNELS_H
+
+#include <cstdint>
+#include <vector>
+
+namespace bert::ref {
+
+enum class Act { None, Gelu, GeluTanh, Tanh };
+
+/// y[M,N] = act(x[M,K] W[N,K]^T + b) (+ r); b, r may be null.
+void linear(const float *x, const float *w, const float *b, const float *r,
+            float *y, int64_t M, int64_t N, int64_t K, Act act);
+
+/// out[M,H] = LN(x (+ r)) * gamma + beta.
+void layerNorm(const float *x, const float *r, const float *gamma,
+               const float *beta, float *out, int64_t M, int64_t H, float eps);
+
+/// qkv[B*S, 3H], mask[B,S] -> out[B*S, H]; HF additive lowest-float mask.
+void attention(const float *qkv, const int32_t *mask, float *out, int64_t B,
+               int64_t S, int64_t H, int64_t heads, float scale);
+
+/// out[B*S, H] = LN(word[ids] + pos[s + offset] + type[tt]) * gamma + beta.
+void embeddings(const int32_t *ids, const int32_t *tt, const float *word,
+                const float *pos, const float *type, const float *gamma,
+                const float *beta, float *out, int64_t B, int64_t S,
+                int64_t H, int64_t positionOffset, float eps);
+
+/// out[B, H] = tanh(W hidden[b*S] + bias), hidden [B*S, H].
+void pooler(const float *hidden, const float *w, const float *bias, float *out,
+            int64_t B, int64_t S, int64_t H);
+
+} // namespace bert::ref
+
+#endif

@@ -1,0 +1,554 @@
+// RUN: bert-opt %s -split-input-file -verify-diagnostics
+
+// One case per verifier message of the bert dialect (BertOps.cpp, BertDialect.cpp, and
+// the ODS attribute constraints).
+
+func.func @weight_empty_name() {
+  // expected-error @+1 {{'bert.weight' op needs a non-empty tensor name}}
+  %w = bert.weight "" : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @weight_dynamic() {
+  // expected-error @+1 {{'bert.weight' op weight 'w' must have a static shape}}
+  %w = bert.weight "w" : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @weight_integer() {
+  // expected-error @+1 {{'bert.weight' op result #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  %w = bert.weight "w" : tensor<8xi32>
+  return
+}
+
+// -----
+
+func.func @embeddings_ids_rank(%ids: tensor<?xi32>, %tt: tensor<?x?xi32>) {
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x8xf32>
+  %type = bert.weight "type" : tensor<2x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op input_ids must have rank 2, got [?]}}
+  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_tt_shape(%ids: tensor<2x?xi32>, %tt: tensor<3x?xi32>) {
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x8xf32>
+  %type = bert.weight "type" : tensor<2x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op token_type_ids shape [3, ?] must match input_ids shape [2, ?]}}
+  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<2x?xi32>, tensor<3x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_hidden(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x4xf32>
+  %type = bert.weight "type" : tensor<2x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op embedding tables must share the hidden size 8}}
+  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x4xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_result(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x8xf32>
+  %type = bert.weight "type" : tensor<2x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op result shape [?, ?, 4] must be [batch, seq, 8]}}
+  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_ln_gamma(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x8xf32>
+  %type = bert.weight "type" : tensor<2x8xf32>
+  %g = bert.weight "g" : tensor<4xf32>
+  // expected-error @+1 {{'bert.embeddings_layer_norm' op gamma must have shape [8], got [4]}}
+  %e = bert.embeddings_layer_norm %ids, %tt, %word, %pos, %type, %g, %g {epsilon = 1.0e-12 : f64} : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_dynamic_hidden(%x: tensor<?x?x?xf32>) {
+  %g = bert.weight "g" : tensor<8xf32>
+  // expected-error @+1 {{'bert.layer_norm' op input must have a static innermost dimension, got [?, ?, ?]}}
+  %y = bert.layer_norm %x, %g, %g {epsilon = 1.0e-12 : f64} : (tensor<?x?x?xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_beta(%x: tensor<?x?x8xf32>) {
+  %g = bert.weight "g" : tensor<8xf32>
+  %b = bert.weight "b" : tensor<6xf32>
+  // expected-error @+1 {{'bert.layer_norm' op beta must have shape [8], got [6]}}
+  %y = bert.layer_norm %x, %g, %b {epsilon = 1.0e-12 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<6xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_epsilon(%x: tensor<?x?x8xf32>) {
+  %g = bert.weight "g" : tensor<8xf32>
+  // expected-error @+1 {{'bert.layer_norm' op attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute whose value is positive}}
+  %y = bert.layer_norm %x, %g, %g {epsilon = 0.0 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_result(%x: tensor<?x?x8xf32>) {
+  %g = bert.weight "g" : tensor<8xf32>
+  // expected-error @+1 {{'bert.layer_norm' op result shape [?, 8] must equal the input shape [?, ?, 8]}}
+  %y = bert.layer_norm %x, %g, %g {epsilon = 1.0e-12 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_rank(%x: tensor<?x?x8xf32>) {
+  %w = bert.weight "w" : tensor<8xf32>
+  // expected-error @+1 {{'bert.linear' op weight must have rank 2, got [8]}}
+  %y = bert.linear %x, %w : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_in(%x: tensor<?x?x8xf32>) {
+  %w = bert.weight "w" : tensor<16x4xf32>
+  // expected-error @+1 {{'bert.linear' op weight shape [16, 4] must be [out_features, 8] to match the input}}
+  %y = bert.linear %x, %w : (tensor<?x?x8xf32>, tensor<16x4xf32>) -> tensor<?x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<?x?x8xf32>) {
+  %w = bert.weight "w" : tensor<16x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.linear' op bias must have shape [16], got [8]}}
+  %y = bert.linear %x, %w, %b : (tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<8xf32>) -> tensor<?x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_result(%x: tensor<?x?x8xf32>) {
+  %w = bert.weight "w" : tensor<16x8xf32>
+  // expected-error @+1 {{'bert.linear' op result shape [?, ?, 8] must be the input shape with innermost 16}}
+  %y = bert.linear %x, %w : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.attention' op hidden size 8 is not divisible by num_heads 3}}
+  %a = bert.attention %x, %m, %w, %b, %w, %b, %w, %b, %w, %b {num_heads = 3 : i64} : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_zero_heads(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.attention' op attribute 'num_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %a = bert.attention %x, %m, %w, %b, %w, %b, %w, %b, %w, %b {num_heads = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_rank(%x: tensor<?x?x8xf32>, %m: tensor<?xi32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.attention' op mask must have rank 2 [batch, seq], got [?]}}
+  %a = bert.attention %x, %m, %w, %b, %w, %b, %w, %b, %w, %b {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_shape(%x: tensor<2x5x8xf32>, %m: tensor<2x6xi32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.attention' op mask shape [2, 6] does not match batch and sequence of the activations}}
+  %a = bert.attention %x, %m, %w, %b, %w, %b, %w, %b, %w, %b {num_heads = 2 : i64} : (tensor<2x5x8xf32>, tensor<2x6xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_weight(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  %k = bert.weight "k" : tensor<8x4xf32>
+  // expected-error @+1 {{'bert.attention' op key weight must have shape [8, 8], got [8, 4]}}
+  %a = bert.attention %x, %m, %w, %b, %k, %b, %w, %b, %w, %b {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x4xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rank(%x: tensor<?x8xf32>, %m: tensor<?x?xi32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.attention' op input must have rank 3, got [?, 8]}}
+  %a = bert.attention %x, %m, %w, %b, %w, %b, %w, %b, %w, %b {num_heads = 2 : i64} : (tensor<?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @gelu_type(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.gelu' op requires the same type for all operands and results}}
+  %y = "bert.gelu"(%x) : (tensor<?x?x8xf32>) -> tensor<?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @add_type(%x: tensor<?x?x8xf32>, %y: tensor<?x?x4xf32>) {
+  // expected-error @+1 {{'bert.add' op requires the same type for all operands and results}}
+  %z = "bert.add"(%x, %y) : (tensor<?x?x8xf32>, tensor<?x?x4xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @pooler_result(%x: tensor<?x?x8xf32>) {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.pooler' op result shape [?, ?, 8] must be [batch, 8]}}
+  %p = bert.pooler %x, %w, %b : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @pooler_weight(%x: tensor<?x?x8xf32>) {
+  %w = bert.weight "w" : tensor<8x6xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{'bert.pooler' op weight must have shape [8, 8], got [8, 6]}}
+  %p = bert.pooler %x, %w, %b : (tensor<?x?x8xf32>, tensor<8x6xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @split_heads_divisible(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.split_heads' op hidden size 8 is not divisible by num_heads 3}}
+  %y = bert.split_heads %x {num_heads = 3 : i64} : tensor<?x?x8xf32> -> tensor<?x3x?x2xf32>
+  return
+}
+
+// -----
+
+func.func @split_heads_result(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.split_heads' op result shape [?, 2, ?, 8] must be [batch, 2, seq, 4]}}
+  %y = bert.split_heads %x {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @merge_heads_dynamic(%x: tensor<?x?x?x4xf32>) {
+  // expected-error @+1 {{'bert.merge_heads' op input must have static heads and head size, got [?, ?, ?, 4]}}
+  %y = bert.merge_heads %x : tensor<?x?x?x4xf32> -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @merge_heads_result(%x: tensor<?x2x?x4xf32>) {
+  // expected-error @+1 {{'bert.merge_heads' op result shape [?, ?, 4] must be [batch, seq, 8]}}
+  %y = bert.merge_heads %x : tensor<?x2x?x4xf32> -> tensor<?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_heads_rank(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.merge_heads' op input must have rank 4, got [?, ?, 8]}}
+  %y = bert.merge_heads %x : tensor<?x?x8xf32> -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @bmm_rank(%a: tensor<?x2x?x4xf32>, %b: tensor<?x?x4xf32>) {
+  // expected-error @+1 {{'bert.batch_matmul' op operands and result must have the same rank >= 2, got [?, 2, ?, 4], [?, ?, 4] and [?, 2, ?, ?]}}
+  %y = bert.batch_matmul %a, %b {transpose_rhs} : (tensor<?x2x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x2x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @bmm_batch(%a: tensor<?x2x?x4xf32>, %b: tensor<?x3x?x4xf32>) {
+  // expected-error @+1 {{'bert.batch_matmul' op batch dimension 1 differs between [?, 2, ?, 4], [?, 3, ?, 4] and [?, 2, ?, ?]}}
+  %y = bert.batch_matmul %a, %b {transpose_rhs} : (tensor<?x2x?x4xf32>, tensor<?x3x?x4xf32>) -> tensor<?x2x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @bmm_contraction(%a: tensor<?x2x?x4xf32>, %b: tensor<?x2x?x8xf32>) {
+  // expected-error @+1 {{'bert.batch_matmul' op contraction sizes differ: lhs [?, 2, ?, 4], rhs [?, 2, ?, 8] (transposed)}}
+  %y = bert.batch_matmul %a, %b {transpose_rhs} : (tensor<?x2x?x4xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @bmm_result(%a: tensor<?x2x?x?xf32>, %b: tensor<?x2x?x4xf32>) {
+  // expected-error @+1 {{'bert.batch_matmul' op result shape [?, 2, ?, 8] does not match the product of [?, 2, ?, ?] and [?, 2, ?, 4]}}
+  %y = bert.batch_matmul %a, %b : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_rank(%s: tensor<?x?xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.masked_softmax' op scores must be [batch, heads, seq, seq] or [batch, seq, seq], got [?, ?]}}
+  %p = bert.masked_softmax %s, %m : (tensor<?x?xf32>, tensor<?x?xi32>) -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_mask(%s: tensor<2x2x5x5xf32>, %m: tensor<2x4xi32>) {
+  // expected-error @+1 {{'bert.masked_softmax' op mask shape [2, 4] does not match batch and sequence of the activations}}
+  %p = bert.masked_softmax %s, %m : (tensor<2x2x5x5xf32>, tensor<2x4xi32>) -> tensor<2x2x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_result(%s: tensor<?x2x?x?xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.masked_softmax' op result shape [?, 3, ?, ?] must equal the scores shape [?, 2, ?, ?]}}
+  %p = bert.masked_softmax %s, %m : (tensor<?x2x?x?xf32>, tensor<?x?xi32>) -> tensor<?x3x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @slice_dim(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.slice' op dim 3 is out of range for [?, ?, 8]}}
+  %y = bert.slice %x {dim = 3 : i64, offset = 0 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_dynamic(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.slice' op dim 1 of [?, ?, 8] must be static to be sliced}}
+  %y = bert.slice %x {dim = 1 : i64, offset = 0 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.slice' op slice [6, 10) is out of bounds of extent 8}}
+  %y = bert.slice %x {dim = 2 : i64, offset = 6 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_result(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.slice' op result shape [?, ?, 2] must be the input shape with extent 4 at dim 2}}
+  %y = bert.slice %x {dim = 2 : i64, offset = 0 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_empty() {
+  // expected-error @+1 {{'bert.concat' op needs at least one input}}
+  %y = bert.concat {dim = 0 : i64} : () -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dim(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'bert.concat' op dim 1 is out of range for rank 1}}
+  %y = bert.concat %a {dim = 1 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<4x8xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'bert.concat' op inputs must have rank 2 and a static extent at dim 0, got [4]}}
+  %y = bert.concat %a, %b {dim = 0 : i64} : (tensor<4x8xf32>, tensor<4xf32>) -> tensor<8x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_other_dims(%a: tensor<4x8xf32>, %b: tensor<4x6xf32>) {
+  // expected-error @+1 {{'bert.concat' op input shapes [4, 8] and [4, 6] differ outside dim 0}}
+  %y = bert.concat %a, %b {dim = 0 : i64} : (tensor<4x8xf32>, tensor<4x6xf32>) -> tensor<8x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_result(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) {
+  // expected-error @+1 {{'bert.concat' op result shape [12, 8] must have extent 8 at dim 0}}
+  %y = bert.concat %a, %b {dim = 0 : i64} : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<12x8xf32>
+  return
+}
+
+// -----
+
+func.func @add_layer_norm_residual(%x: tensor<?x?x8xf32>, %r: tensor<?x8xf32>) {
+  %g = bert.weight "g" : tensor<8xf32>
+  // expected-error @+1 {{'bert.add_layer_norm' op residual type 'tensor<?x8xf32>' must equal the input type 'tensor<?x?x8xf32>'}}
+  %y = bert.add_layer_norm %x, %r, %g, %g {epsilon = 1.0e-12 : f64} : (tensor<?x?x8xf32>, tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @fused_attention_types(%q: tensor<?x?x8xf32>, %k: tensor<?x?x4xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.fused_attention' op query, key and value must have the same type}}
+  %y = bert.fused_attention %q, %k, %q, %m {num_heads = 2 : i64, scale = 0.5 : f64} : (tensor<?x?x8xf32>, tensor<?x?x4xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @fused_attention_heads(%q: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.fused_attention' op hidden size 8 is not divisible by num_heads 3}}
+  %y = bert.fused_attention %q, %q, %q, %m {num_heads = 3 : i64, scale = 0.5 : f64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_kernel(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{schedule needs a kernel name}}
+  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "">} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_tile(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{schedule tile sizes must be positive, got 0}}
+  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", tile = [0]>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_vector(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{schedule vector_width must be a power of two, got 12}}
+  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", vector_width = 12>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_unroll(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{schedule unroll must be at least 1, got 0}}
+  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", unroll = 0>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_parallel(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{schedule parallel loop 2 is not one of the 2 tiled loops}}
+  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", tile = [8, 16], parallel = [2]>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_threads(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{schedule thread counts must be positive, got -1}}
+  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", threads = [-1]>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @buffer_offset(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{buffer offset must be a non-negative multiple of 64 bytes, got 32}}
+  %y = bert.gelu %x {bert.buffer = #bert.buffer<offset = 32, bytes = 64>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @buffer_bytes(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{buffer size must be positive, got 0}}
+  %y = bert.gelu %x {bert.buffer = #bert.buffer<offset = 0, bytes = 0>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_attr_kind(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.schedule' must be a #bert.schedule attribute}}
+  %y = bert.gelu %x {bert.schedule = 3 : i64} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @buffer_attr_kind(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.buffer' must be a #bert.buffer attribute}}
+  %y = bert.gelu %x {bert.buffer = "slot"} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @buffer_no_result() {
+  // expected-error @+1 {{'bert.buffer' needs an op with exactly one result}}
+  return {bert.buffer = #bert.buffer<offset = 0, bytes = 64>}
+}
+
+// -----
+
+// expected-error @+1 {{'bert.max_seq' must be a positive integer attribute}}
+func.func @max_seq_zero() attributes {bert.max_seq = 0 : i64} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'bert.model' must be a string attribute}}
+func.func @model_name() attributes {bert.model = 3 : i64} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown bert dialect attribute 'bert.tiles'}}
+func.func @unknown_attr() attributes {bert.tiles = 3 : i64} {
+  return
+}

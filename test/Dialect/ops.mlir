@@ -1,0 +1,109 @@
+// RUN: bert-opt %s | bert-opt | FileCheck %s
+// RUN: bert-opt %s --mlir-print-op-generic | bert-opt | FileCheck %s
+
+// Every bert op and attribute, printed, parsed again and printed once more.
+
+// CHECK-LABEL: func.func @high_level
+func.func @high_level(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi32>)
+    -> (tensor<?x?x8xf32>, tensor<?x8xf32>) {
+  // CHECK: bert.weight "embeddings.word_embeddings.weight" : tensor<100x8xf32>
+  %word = bert.weight "embeddings.word_embeddings.weight" : tensor<100x8xf32>
+  %pos = bert.weight "embeddings.position_embeddings.weight" : tensor<16x8xf32>
+  %type = bert.weight "embeddings.token_type_embeddings.weight" : tensor<2x8xf32>
+  %g = bert.weight "embeddings.LayerNorm.weight" : tensor<8xf32>
+  %b = bert.weight "embeddings.LayerNorm.bias" : tensor<8xf32>
+  // CHECK: bert.embeddings %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings %ids, %tt, %word, %pos, %type
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  // CHECK: bert.layer_norm {{.*}} {epsilon = 9.9999999999999998E-13 : f64}
+  %x = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %v = bert.weight "v" : tensor<8xf32>
+  // CHECK: bert.attention {{.*}} {num_heads = 2 : i64}
+  %a = bert.attention %x, %mask, %w, %v, %w, %v, %w, %v, %w, %v {num_heads = 2 : i64}
+      : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>,
+         tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>)
+      -> tensor<?x?x8xf32>
+  // CHECK: bert.add {{.*}} : tensor<?x?x8xf32>
+  %r = bert.add %a, %x : tensor<?x?x8xf32>
+  %wi = bert.weight "wi" : tensor<32x8xf32>
+  %bi = bert.weight "bi" : tensor<32xf32>
+  // CHECK: bert.linear %{{[^,]*}}, %{{[^,]*}}, %{{[^ ]*}} : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %i = bert.linear %r, %wi, %bi : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  // CHECK: bert.gelu %{{[^ ]*}} : tensor<?x?x32xf32>
+  %gi = bert.gelu %i : tensor<?x?x32xf32>
+  // CHECK: bert.gelu %{{.*}} approximation <tanh> : tensor<?x?x32xf32>
+  %gt = bert.gelu %gi approximation <tanh> : tensor<?x?x32xf32>
+  %wo = bert.weight "wo" : tensor<8x32xf32>
+  // CHECK: bert.linear %{{[^,]*}}, %{{[^ ]*}} activation <gelu_tanh> : (tensor<?x?x32xf32>, tensor<8x32xf32>) -> tensor<?x?x8xf32>
+  %o = bert.linear %gt, %wo activation <gelu_tanh> : (tensor<?x?x32xf32>, tensor<8x32xf32>) -> tensor<?x?x8xf32>
+  // CHECK: bert.pooler {{.*}} -> tensor<?x8xf32>
+  %p = bert.pooler %o, %w, %v : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %o, %p : tensor<?x?x8xf32>, tensor<?x8xf32>
+}
+
+// CHECK-LABEL: func.func @kernel_level
+func.func @kernel_level(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>, %ids: tensor<?x?xi32>)
+    -> tensor<?x?x8xf32> {
+  // CHECK: bert.split_heads {{.*}} {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %q = bert.split_heads %x {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  // CHECK: bert.batch_matmul {{.*}} {scale = 5.000000e-01 : f64, transpose_rhs}
+  %s = bert.batch_matmul %q, %q {transpose_rhs, scale = 0.5 : f64}
+      : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x?xf32>
+  // CHECK: bert.masked_softmax
+  %p = bert.masked_softmax %s, %mask : (tensor<?x2x?x?xf32>, tensor<?x?xi32>) -> tensor<?x2x?x?xf32>
+  // CHECK: bert.batch_matmul %{{[^,]*}}, %{{[^ ]*}} : (tensor<?x2x?x?xf32>
+  %c = bert.batch_matmul %p, %q : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  // CHECK: bert.merge_heads {{.*}} : tensor<?x2x?x4xf32> -> tensor<?x?x8xf32>
+  %m = bert.merge_heads %c : tensor<?x2x?x4xf32> -> tensor<?x?x8xf32>
+  // CHECK: bert.slice {{.*}} {dim = 2 : i64, offset = 4 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x4xf32>
+  %h1 = bert.slice %m {dim = 2 : i64, offset = 4 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x4xf32>
+  %h0 = bert.slice %m {dim = 2 : i64, offset = 0 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x4xf32>
+  // CHECK: bert.concat {{.*}} {dim = 2 : i64} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x8xf32>
+  %j = bert.concat %h0, %h1 {dim = 2 : i64} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x8xf32>
+  %g = bert.weight "g" : tensor<8xf32>
+  // CHECK: bert.add_layer_norm {{.*}} {epsilon = 1.000000e-05 : f64}
+  %n = bert.add_layer_norm %j, %x, %g, %g {epsilon = 1.0e-5 : f64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  // CHECK: bert.fused_attention {{.*}} {num_heads = 2 : i64, scale = 5.000000e-01 : f64}
+  %f = bert.fused_attention %n, %n, %n, %mask {num_heads = 2 : i64, scale = 0.5 : f64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x8xf32>
+  %type = bert.weight "type" : tensor<2x8xf32>
+  // CHECK: bert.embeddings_layer_norm {{.*}} {epsilon = 1.000000e-05 : f64}
+  %e = bert.embeddings_layer_norm %ids, %ids, %word, %pos, %type, %g, %g {epsilon = 1.0e-5 : f64}
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>,
+         tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %sum = bert.add %e, %f : tensor<?x?x8xf32>
+  return %sum : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @attributes
+// CHECK-SAME: bert.arena_bytes = 4096 : i64, bert.max_batch = 8 : i64, bert.max_seq = 128 : i64, bert.model = "tiny"
+func.func @attributes(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64, bert.arena_bytes = 4096 : i64,
+                bert.model = "tiny"} {
+  %w = bert.weight "w" : tensor<8x8xf32>
+  // CHECK: bert.linear
+  // CHECK-SAME: bert.buffer = #bert.buffer<offset = 64, bytes = 1024>
+  // CHECK-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 256], vector_width = 16, unroll = 4, parallel = [0, 1], threads = [2], target = "x86-64-avx512">
+  %y = bert.linear %x, %w {bert.buffer = #bert.buffer<offset = 64, bytes = 1024>,
+                           bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 256],
+                             vector_width = 16, unroll = 4, parallel = [0, 1], threads = [2],
+                             target = "x86-64-avx512">}
+      : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  // CHECK: bert.schedule = #bert.schedule<kernel = "layer_norm">
+  %z = bert.gelu %y {bert.schedule = #bert.schedule<kernel = "layer_norm">} : tensor<?x?x8xf32>
+  return %z : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @low_precision
+func.func @low_precision(%x: tensor<?x?x8xbf16>, %y: tensor<?x?x8xf16>) -> tensor<?x?x8xbf16> {
+  // CHECK: bert.add {{.*}} : tensor<?x?x8xbf16>
+  %a = bert.add %x, %x : tensor<?x?x8xbf16>
+  // CHECK: bert.gelu {{.*}} : tensor<?x?x8xf16>
+  %b = bert.gelu %y : tensor<?x?x8xf16>
+  return %a : tensor<?x?x8xbf16>
+}

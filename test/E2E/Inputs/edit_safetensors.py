@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Writes a damaged copy of a safetensors file, for the load-error tests.
+
+    edit_safetensors.py IN OUT (--drop NAME | --dtype NAME DTYPE | --truncate BYTES)
+
+--drop removes a tensor from the header (its bytes stay, unreferenced); --dtype relabels a
+tensor's dtype (and fixes its offsets to the new element size, so only the dtype is wrong);
+--truncate cuts BYTES off the end of the file. Standard library only.
+"""
+import json
+import struct
+import sys
+
+SIZES = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "F64": 8, "U8": 1}
+
+
+def main() -> int:
+    src, dst, op, *args = sys.argv[1:]
+    data = open(src, "rb").read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    body = data[8 + n:]
+    if op == "--truncate":
+        open(dst, "wb").write(data[: len(data) - int(args[0])])
+        return 0
+    if op == "--drop":
+        del header[args[0]]
+    elif op == "--dtype":
+        t = header[args[0]]
+        numel = 1
+        for d in t["shape"]:
+            numel *= d
+        t["dtype"] = args[1]
+        begin = t["data_offsets"][0]
+        t["data_offsets"] = [begin, begin + numel * SIZES[args[1]]]
+        body += b"\0" * max(0, begin + numel * SIZES[args[1]] - len(body))
+    else:
+        print(f"edit_safetensors: unknown operation {op}", file=sys.stderr)
+        return 2
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    open(dst, "wb").write(struct.pack("<Q", len(text)) + text + body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+// Values worked out by hand (to 6 digits with a calculator):
+//   gelu exact  x*0.5*(1+erf(x/sqrt 2)):  x=-1 -> -0.158655, 1 -> 0.841345, 2 -> 1.9545
+//   gelu tanh   0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3))): -1 -> -0.158808, 1 -> 0.841192, 2 -> 1.9546
+//   masked softmax of [1, 2, 3] with mask [1, 1, 0]: e/(e+e^2), e^2/(e+e^2), 0
+//     = 0.268941, 0.731059, 0; unmasked row 2 of batch 0: [0, 0, 0] -> 1/3 each
+//   split_heads of [0..7] with 2 heads: head 0 = [0 1 2 3], head 1 = [4 5 6 7]
+// REQUIRES: bert-eval
+// RUN: rm -rf %t && mkdir -p %t/gelu %t/softmax %t/split
+// RUN: %python %S/Inputs/mkfiles.py npy %t/gelu/arg0.npy f4 1,4 -1,0,1,2
+// RUN: bert-eval %s --function gelu --inputs-dir %t/gelu --print-values | FileCheck %s --check-prefix=GELU
+// RUN: %python %S/Inputs/mkfiles.py npy %t/softmax/arg0.npy f4 2,1,3 1,2,3,0,0,0
+// RUN: %python %S/Inputs/mkfiles.py npy %t/softmax/arg1.npy i4 2,3 1,1,0,1,1,1
+// RUN: bert-eval %s --function softmax --inputs-dir %t/softmax --print-values | FileCheck %s --check-prefix=SOFTMAX
+// RUN: %python %S/Inputs/mkfiles.py npy %t/split/arg0.npy f4 1,1,8 0,1,2,3,4,5,6,7
+// RUN: bert-eval %s --function split --inputs-dir %t/split --print-values | FileCheck %s --check-prefix=SPLIT
+
+// GELU-LABEL: result #0: shape [1, 4]
+// GELU-NEXT:  -0.158655 0 0.841345 1.9545
+// GELU-LABEL: result #1: shape [1, 4]
+// GELU-NEXT:  -0.158808 0 0.841192 1.9546
+func.func @gelu(%x: tensor<1x4xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>) {
+  %e = bert.gelu %x : tensor<1x4xf32>
+  %t = bert.gelu %x approximation <tanh> : tensor<1x4xf32>
+  return %e, %t : tensor<1x4xf32>, tensor<1x4xf32>
+}
+
+// SOFTMAX-LABEL: result #0: shape [2, 1, 3]
+// SOFTMAX-NEXT:  0.268941 0.731059 0
+// SOFTMAX-NEXT:  0.333333 0.333333 0.333333
+func.func @softmax(%s: tensor<?x1x3xf32>, %mask: tensor<?x3xi32>) -> tensor<?x1x3xf32> {
+  %p = bert.masked_softmax %s, %mask : (tensor<?x1x3xf32>, tensor<?x3xi32>) -> tensor<?x1x3xf32>
+  return %p : tensor<?x1x3xf32>
+}
+
+// SPLIT-LABEL: result #0: shape [1, 2, 1, 4]
+// SPLIT-NEXT:  0 1 2 3
+// SPLIT-NEXT:  4 5 6 7
+// SPLIT-LABEL: result #1: shape [1, 1, 8]
+// SPLIT-NEXT:  0 1 2 3 4 5 6 7
+func.func @split(%x: tensor<1x1x8xf32>) -> (tensor<1x2x1x4xf32>, tensor<1x1x8xf32>) {
+  %h = bert.split_heads %x {num_heads = 2 : i64} : tensor<1x1x8xf32> -> tensor<1x2x1x4xf32>
+  %m = bert.merge_heads %h : tensor<1x2x1x4xf32> -> tensor<1x1x8xf32>
+  return %h, %m : tensor<1x2x1x4xf32>, tensor<1x1x8xf32>
+}

@@ -1,0 +1,154 @@
+// RUN: bert-opt %s -split-input-file --bert-tile=target=x86-64-avx512 | FileCheck %s --check-prefixes=CHECK,AVX512
+// RUN: bert-opt %s -split-input-file --bert-tile=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,AVX2
+// RUN: bert-opt %s -split-input-file --bert-tile=target=cuda-sm80 | FileCheck %s --check-prefixes=CHECK,SM80
+// RUN: bert-opt %s -split-input-file --bert-tile=target=host | FileCheck %s --check-prefixes=CHECK,HOST
+// RUN: not bert-opt %s -split-input-file --bert-tile=target=riscv64-rvv 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+
+// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, x86-64-avx512, x86-64-avx2, cuda-sm80, cuda-sm90
+
+// Linear layers of 8 x 128 tokens (M = 1024 rows).
+// Register tile: AVX-512 fits 8 rows x 2 zmm (16 accumulators + 2 panel
+// vectors + 1 broadcast of 32 registers) for N = 32 and 8 rows x 3 zmm for
+// N = 768; AVX2 (16 ymm) the 6 x 2 ymm tile. K-blocks keep an nr x kc panel
+// of W in half of L2: K = 3072 is cut in two blocks of 1536; rows per task
+// fill the other half of L2 (85 -> 80 rows of 1536 floats on AVX-512's 1 MiB,
+// 21 -> 18 on AVX2's 256 KiB). GPU: 128-row block tiles, narrowed to N = 32.
+
+// CHECK-LABEL: func.func @linear_small
+// CHECK: bert.linear
+// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 32, 16], vector_width = 16, unroll = 4, parallel = [0], threads = [16], target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [6, 16, 32, 60], vector_width = 8, unroll = 4, parallel = [0], threads = [8], target = "x86-64-avx2">
+// SM80-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [128, 32, 16], vector_width = 4, unroll = 8, parallel = [0, 1], threads = [16, 16, 1], target = "cuda-sm80">
+// HOST-SAME: bert.schedule = #bert.schedule<kernel = "linear",
+// HOST-SAME: target = "host">
+// CHECK-LABEL: func.func @linear_ffn_output
+// CHECK: bert.linear
+// AVX512-SAME: kernel = "linear", tile = [8, 48, 1536, 80], vector_width = 16, unroll = 4, parallel = [0]
+// AVX2-SAME: kernel = "linear", tile = [6, 16, 1536, 18], vector_width = 8, unroll = 4, parallel = [0]
+// SM80-SAME: kernel = "linear", tile = [128, 128, 8], vector_width = 4, unroll = 8
+func.func @linear_small(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "dense.weight" : tensor<32x32xf32>
+  %b = bert.weight "dense.bias" : tensor<32xf32>
+  %y = bert.linear %x, %w, %b : (tensor<?x?x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+func.func @linear_ffn_output(%x: tensor<?x?x3072xf32>) -> tensor<?x?x768xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "output.dense.weight" : tensor<768x3072xf32>
+  %y = bert.linear %x, %w : (tensor<?x?x3072xf32>, tensor<768x3072xf32>) -> tensor<?x?x768xf32>
+  return %y : tensor<?x?x768xf32>
+}
+
+// -----
+
+// Fused attention. Head dim 16 (hidden 32, 2 heads): a 128-key tile fits
+// half of L1, vectors run along the head dim (16 lanes: one zmm per query,
+// two ymm on AVX2). Head dim 64: the key tile drops to 64 (64 x 64 floats =
+// 16 KiB, half of a 32 KiB L1). GPU: 4 warps of 16 queries; the Q, K and V
+// tiles fit 48 KiB of shared memory.
+
+// CHECK-LABEL: func.func @attention
+// CHECK: bert.fused_attention
+// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [16, 128], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [16, 128], vector_width = 8, unroll = 2, parallel = [0], threads = [8], target = "x86-64-avx2">
+// SM80-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [64, 128], vector_width = 4, unroll = 4, parallel = [0], threads = [128, 1, 1], target = "cuda-sm80">
+// HOST-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention",
+// HOST-SAME: target = "host">
+// CHECK-LABEL: func.func @attention_head64
+// CHECK: bert.fused_attention
+// AVX512-SAME: kernel = "fused_attention", tile = [32, 64], vector_width = 16, unroll = 4
+// AVX2-SAME: kernel = "fused_attention", tile = [32, 64], vector_width = 8, unroll = 8
+// SM80-SAME: kernel = "fused_attention", tile = [64, 64], vector_width = 4, unroll = 2, parallel = [0], threads = [128, 1, 1]
+func.func @attention(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
+                     %mask: tensor<?x?xi32>) -> tensor<?x?x32xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %c = bert.fused_attention %q, %k, %v, %mask {num_heads = 2 : i64, scale = 0.25 : f64}
+      : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?xi32>) -> tensor<?x?x32xf32>
+  return %c : tensor<?x?x32xf32>
+}
+func.func @attention_head64(%q: tensor<?x?x128xf32>, %k: tensor<?x?x128xf32>, %v: tensor<?x?x128xf32>,
+                            %mask: tensor<?x?xi32>) -> tensor<?x?x128xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %c = bert.fused_attention %q, %k, %v, %mask {num_heads = 2 : i64, scale = 0.125 : f64}
+      : (tensor<?x?x128xf32>, tensor<?x?x128xf32>, tensor<?x?x128xf32>, tensor<?x?xi32>) -> tensor<?x?x128xf32>
+  return %c : tensor<?x?x128xf32>
+}
+
+// -----
+
+// Row-wise kernels: vectors along the row, unroll = independent reduction
+// accumulators (up to 4 x 2 FMA pipes; a 32-wide row has only 2 zmm or 4
+// ymm), 64 rows per task (a 32-float row is 128 bytes: 64 rows carry 8 KiB,
+// capped at 64). GPU: one warp per row, 8 rows per block.
+
+// CHECK-LABEL: func.func @layer_norms
+// CHECK: bert.layer_norm
+// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm", tile = [64], vector_width = 16, unroll = 2, parallel = [0], threads = [16], target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm", tile = [64], vector_width = 8, unroll = 4, parallel = [0], threads = [8], target = "x86-64-avx2">
+// SM80-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm", tile = [8], vector_width = 4, parallel = [0], threads = [32, 8, 1], target = "cuda-sm80">
+// HOST-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm",
+// HOST-SAME: target = "host">
+// CHECK: bert.add_layer_norm
+// AVX512-SAME: kernel = "add_layer_norm", tile = [64], vector_width = 16, unroll = 2
+// AVX2-SAME: kernel = "add_layer_norm", tile = [64], vector_width = 8, unroll = 4
+// SM80-SAME: kernel = "add_layer_norm", tile = [8], vector_width = 4
+// HOST-SAME: kernel = "add_layer_norm"
+func.func @layer_norms(%x: tensor<?x?x32xf32>, %r: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %g = bert.weight "LayerNorm.weight" : tensor<32xf32>
+  %b = bert.weight "LayerNorm.bias" : tensor<32xf32>
+  %y = bert.layer_norm %x, %g, %b {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %z = bert.add_layer_norm %y, %r, %g, %b {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  return %z : tensor<?x?x32xf32>
+}
+
+// -----
+
+// A schedule pinned by hand is kept on every target; weights, concat and
+// views (slice, split_heads, merge_heads) are load-time or folded into their
+// neighbours and get none. The unfused kernels each get their family's.
+
+// CHECK-LABEL: func.func @pinned_and_views
+// CHECK: bert.concat %{{.*}} {dim = 0 : i64} :
+// CHECK: bert.linear
+// CHECK-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [4, 16, 64, 4], vector_width = 8, unroll = 2, parallel = [0], threads = [1], target = "pinned">
+// CHECK: bert.slice %{{[^ ]+}} {dim = 2 : i64, offset = 0 : i64, size = 32 : i64} :
+// CHECK: bert.slice %{{[^ ]+}} {dim = 2 : i64, offset = 32 : i64, size = 32 : i64} :
+// CHECK: bert.split_heads %{{[^ ]+}} {num_heads = 2 : i64} :
+// CHECK: bert.split_heads %{{[^ ]+}} {num_heads = 2 : i64} :
+// CHECK: bert.batch_matmul
+// CHECK-SAME: kernel = "batch_matmul"
+// AVX512-SAME: vector_width = 16
+// AVX2-SAME: vector_width = 8
+// CHECK: bert.masked_softmax
+// CHECK-SAME: kernel = "masked_softmax"
+// CHECK: bert.batch_matmul
+// CHECK-SAME: kernel = "batch_matmul"
+// CHECK: bert.merge_heads %{{[^ ]+}} :
+// CHECK: bert.gelu
+// CHECK-SAME: kernel = "gelu"
+// CHECK: bert.add
+// CHECK-SAME: kernel = "add"
+func.func @pinned_and_views(%x: tensor<?x?x32xf32>, %mask: tensor<?x?xi32>) -> tensor<?x?x32xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %wq = bert.weight "q.weight" : tensor<32x32xf32>
+  %wk = bert.weight "k.weight" : tensor<32x32xf32>
+  %w = bert.concat %wq, %wk {dim = 0 : i64} : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<64x32xf32>
+  %qk = bert.linear %x, %w {bert.schedule = #bert.schedule<kernel = "linear", tile = [4, 16, 64, 4], vector_width = 8, unroll = 2, parallel = [0], threads = [1], target = "pinned">}
+      : (tensor<?x?x32xf32>, tensor<64x32xf32>) -> tensor<?x?x64xf32>
+  %q = bert.slice %qk {dim = 2 : i64, offset = 0 : i64, size = 32 : i64} : tensor<?x?x64xf32> -> tensor<?x?x32xf32>
+  %k = bert.slice %qk {dim = 2 : i64, offset = 32 : i64, size = 32 : i64} : tensor<?x?x64xf32> -> tensor<?x?x32xf32>
+  %q4 = bert.split_heads %q {num_heads = 2 : i64} : tensor<?x?x32xf32> -> tensor<?x2x?x16xf32>
+  %k4 = bert.split_heads %k {num_heads = 2 : i64} : tensor<?x?x32xf32> -> tensor<?x2x?x16xf32>
+  %s = bert.batch_matmul %q4, %k4 {transpose_rhs, scale = 0.25 : f64}
+      : (tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) -> tensor<?x2x?x?xf32>
+  %p = bert.masked_softmax %s, %mask : (tensor<?x2x?x?xf32>, tensor<?x?xi32>) -> tensor<?x2x?x?xf32>
+  %c4 = bert.batch_matmul %p, %k4 : (tensor<?x2x?x?xf32>, tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32>
+  %c = bert.merge_heads %c4 : tensor<?x2x?x16xf32> -> tensor<?x?x32xf32>
+  %g = bert.gelu %c : tensor<?x?x32xf32>
+  %y = bert.add %g, %x : tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}

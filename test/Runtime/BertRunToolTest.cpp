@@ -1,0 +1,144 @@
+//===- BertRunToolTest.cpp - The bert-run command line tool ---------------===//
+//
+// Drives the real bert-run binary against the fake model built as a shared
+// library (linked the way bertc links model libraries: the whole runtime
+// archive inside), so the dlopen/dlsym path and the exported API are tested
+// as a user meets them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestUtil.h"
+
+#include "runtime/src/npy.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <sys/wait.h>
+
+using namespace berttest;
+
+namespace {
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result bertRun(const std::string &args) {
+  std::string cmd =
+      std::string(BERT_RUN_PATH) + " " + FAKE_MODEL_PATH + " " + args + " 2>&1";
+  Result r{-1, ""};
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p)
+    return r;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    r.output.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+class BertRunTool : public ::testing::Test {
+protected:
+  void SetUp() override {
+    weights = tempPath("tool.safetensors");
+    writeSafetensors(weights, fakeTensors());
+  }
+  std::string writeNpy(const std::string &name, bert_npy_dtype dtype,
+                       std::vector<int64_t> shape, const void *data) {
+    std::string p = tempPath(name);
+    char err[256];
+    EXPECT_EQ(bert_npy_write(p.c_str(), dtype, int(shape.size()), shape.data(),
+                             data, err, sizeof(err)),
+              0);
+    return p;
+  }
+  std::string weights;
+};
+
+TEST_F(BertRunTool, IdsSummary) {
+  Result r = bertRun(weights + " --ids 1,2,3");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("model: fake_bert"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("last_hidden_state: [1, 3, 4]"), std::string::npos);
+}
+
+TEST_F(BertRunTool, NpyInputsToOutDir) {
+  int64_t ids[6] = {1, 2, 3, 4, 5, 6};
+  int32_t types[6] = {0, 1, 0, 1, 0, 1};
+  std::string idsPath = writeNpy("ids.npy", BERT_NPY_I64, {2, 3}, ids);
+  std::string typesPath = writeNpy("types.npy", BERT_NPY_I32, {2, 3}, types);
+  std::string dir = tempPath("out");
+  Result r =
+      bertRun(weights + " --input-ids " + idsPath + " --token-type-ids " +
+              typesPath + " --out-dir " + dir + " --threads 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  bert_npy_array a;
+  char err[256];
+  ASSERT_EQ(bert_npy_read((dir + "/last_hidden_state.npy").c_str(), &a, err,
+                          sizeof(err)),
+            0)
+      << err;
+  EXPECT_EQ(a.dtype, BERT_NPY_F32);
+  ASSERT_EQ(a.rank, 3);
+  EXPECT_EQ(a.shape[0], 2);
+  EXPECT_EQ(a.shape[1], 3);
+  EXPECT_EQ(a.shape[2], FAKE_HIDDEN);
+  // Token 0 of batch 0: word row 1 + type row 0.
+  std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f),
+                     type = values(FAKE_TYPE_VOCAB * FAKE_HIDDEN, 2.0f);
+  EXPECT_EQ(static_cast<float *>(a.data)[0], word[4] + type[0]);
+  bert_npy_free(&a);
+  ASSERT_EQ(
+      bert_npy_read((dir + "/pooler_output.npy").c_str(), &a, err, sizeof(err)),
+      0)
+      << err;
+  EXPECT_EQ(a.rank, 2);
+  EXPECT_EQ(a.shape[1], FAKE_HIDDEN);
+  bert_npy_free(&a);
+}
+
+TEST_F(BertRunTool, Bench) {
+  Result r = bertRun(weights + " --ids 1,2 --bench 5");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("latency: median"), std::string::npos) << r.output;
+}
+
+TEST_F(BertRunTool, Errors) {
+  float f[2] = {1, 2};
+  int32_t ids3[3] = {1, 2, 3}, ids2[2] = {1, 2};
+  std::string floats = writeNpy("f.npy", BERT_NPY_F32, {1, 2}, f);
+  std::string a = writeNpy("a.npy", BERT_NPY_I32, {1, 3}, ids3);
+  std::string b = writeNpy("b.npy", BERT_NPY_I32, {1, 2}, ids2);
+  std::string junk = tempPath("junk.npy");
+  writeBytes(junk, "not numpy at all");
+  std::string missing = tempPath("missing.npy");
+  struct {
+    std::string args, needle;
+  } cases[] = {
+      {weights + " --input-ids " + missing,
+       "bert-run: error: " + missing + ": cannot open"},
+      {weights + " --input-ids " + junk,
+       "bert-run: error: " + junk + ": not a .npy file"},
+      {weights + " --input-ids " + floats,
+       "bert-run: error: " + floats + ": expected int32 or int64"},
+      {weights + " --input-ids " + a + " --attention-mask " + b,
+       "bert-run: error: " + b + ": shape [1, 2] disagrees with " + a},
+      {weights + " --ids 1,x", "bert-run: error: --ids: bad token id"},
+      {weights + " --ids 1,99", "input_ids[0][1] = 99 out of range"},
+      {weights + " --ids 1,2,3,4,5,6,7,8,9", "outside the compiled maximum"},
+      {tempPath("nope.safetensors") + " --ids 1",
+       "nope.safetensors: cannot open"},
+  };
+  for (auto &c : cases) {
+    Result r = bertRun(c.args);
+    EXPECT_EQ(r.status, 1) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos)
+        << "'" << r.output << "' lacks '" << c.needle << "'";
+  }
+}
+
+} // namespace

@@ -1,0 +1,38 @@
+//===- FakeModel.h - A tiny stand-in for generated model code -------------===//
+//
+// The runtime tests need a descriptor without a compiler. This one has the
+// shape of a real one (direct slots, a packed QKV slot, an arena) and a
+// run() whose result is easy to compute by hand, so a test can tell whether
+// the runtime handed the right bytes to the right slot.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_TEST_RUNTIME_FAKEMODEL_H
+#define BERT_TEST_RUNTIME_FAKEMODEL_H
+
+#include "bert_model_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  FAKE_HIDDEN = 4,
+  FAKE_VOCAB = 10,
+  FAKE_TYPE_VOCAB = 2,
+  FAKE_MAX_BATCH = 2,
+  FAKE_MAX_SEQ = 8,
+  FAKE_QKV_ROWS = 12,
+  /* run() fails with this code when input_ids[0] == FAKE_FAIL_ID. */
+  FAKE_FAIL_ID = 9,
+  FAKE_FAIL_CODE = 42
+};
+
+/* Last value passed to set_num_threads (-1 before any call). */
+extern int fake_model_num_threads;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // BERT_TEST_RUNTIME_FAKEMODEL_H

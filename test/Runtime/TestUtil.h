@@ -1,0 +1,174 @@
+//===- TestUtil.h - Writing safetensors files for runtime tests -----------===//
+//
+// The runtime tests must not need Python, so they write safetensors files
+// themselves: a JSON header built here plus raw data. Options control the
+// layout the loader cares about (alignment of the data, extra tensors), and
+// rawFile() writes arbitrary bytes for the malformed-file cases.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_TEST_RUNTIME_TESTUTIL_H
+#define BERT_TEST_RUNTIME_TESTUTIL_H
+
+#include "FakeModel.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <ftw.h>
+#include <unistd.h>
+
+namespace berttest {
+
+struct Tensor {
+  std::string name;
+  std::string dtype; // "F32", "F16", "BF16", "I64", ...
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+inline Tensor f32(const std::string &name, std::vector<int64_t> shape,
+                  const std::vector<float> &v) {
+  Tensor t{name, "F32", std::move(shape), {}};
+  t.bytes.resize(v.size() * 4);
+  std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  return t;
+}
+
+inline Tensor u16(const std::string &name, const std::string &dtype,
+                  std::vector<int64_t> shape, const std::vector<uint16_t> &v) {
+  Tensor t{name, dtype, std::move(shape), {}};
+  t.bytes.resize(v.size() * 2);
+  std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  return t;
+}
+
+inline int64_t numel(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+// Deterministic weight values, exact in float32 (multiples of 1/8).
+inline std::vector<float> values(int64_t n, float base) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = base + 0.125f * static_cast<float>(i % 17) - 1.0f;
+  return v;
+}
+
+// The tensors the fake model needs, all F32.
+inline std::vector<Tensor> fakeTensors() {
+  return {
+      f32("embeddings.word_embeddings.weight", {FAKE_VOCAB, FAKE_HIDDEN},
+          values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f)),
+      f32("embeddings.token_type_embeddings.weight",
+          {FAKE_TYPE_VOCAB, FAKE_HIDDEN},
+          values(FAKE_TYPE_VOCAB * FAKE_HIDDEN, 2.0f)),
+      f32("encoder.layer.0.attention.self.query.weight", {4, 4},
+          values(16, 0.25f)),
+      f32("encoder.layer.0.attention.self.key.weight", {4, 4},
+          values(16, -0.75f)),
+      f32("encoder.layer.0.attention.self.value.weight", {4, 4},
+          values(16, 1.5f)),
+      f32("pooler.dense.bias", {FAKE_HIDDEN}, values(FAKE_HIDDEN, 3.0f)),
+  };
+}
+
+inline Tensor *find(std::vector<Tensor> &ts, const std::string &name) {
+  for (Tensor &t : ts)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+struct Layout {
+  // Offset of every tensor from the data start is a multiple of this, and
+  // the data region starts 64-byte aligned in the file.
+  size_t align = 64;
+  // Extra bytes before every tensor (4 breaks 64-byte alignment).
+  size_t skew = 0;
+  std::string metadata = "{\"format\":\"pt\"}";
+};
+
+inline void writeBytes(const std::string &path, const std::string &bytes) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    std::abort();
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+}
+
+// A file made of an 8-byte length `len`, the header text and data bytes.
+inline void rawFile(const std::string &path, uint64_t len,
+                    const std::string &header, const std::string &data = "") {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>((len >> (8 * i)) & 0xFF);
+  writeBytes(path, out + header + data);
+}
+
+inline std::string headerJson(const std::vector<Tensor> &ts,
+                              const Layout &layout, std::string *data) {
+  std::string h = "{";
+  if (!layout.metadata.empty())
+    h += "\"__metadata__\":" + layout.metadata + ",";
+  data->clear();
+  for (const Tensor &t : ts) {
+    size_t begin =
+        (data->size() + layout.align - 1) / layout.align * layout.align +
+        layout.skew;
+    data->resize(begin, '\0');
+    data->append(reinterpret_cast<const char *>(t.bytes.data()),
+                 t.bytes.size());
+    h += "\"" + t.name + "\":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      h += (i ? "," : "") + std::to_string(t.shape[i]);
+    h += "],\"data_offsets\":[" + std::to_string(begin) + "," +
+         std::to_string(data->size()) + "]},";
+  }
+  if (h.back() == ',')
+    h.pop_back();
+  return h + "}";
+}
+
+inline void writeSafetensors(const std::string &path,
+                             const std::vector<Tensor> &ts,
+                             const Layout &layout = Layout()) {
+  std::string data, h = headerJson(ts, layout, &data);
+  // Pad with spaces (valid JSON whitespace) so the data starts 64-aligned.
+  while ((8 + h.size()) % 64 != 0)
+    h += ' ';
+  rawFile(path, h.size(), h, data);
+}
+
+inline int removeEntry(const char *p, const struct stat *, int, struct FTW *) {
+  return std::remove(p);
+}
+
+// The per-process temporary directory, removed with its files at exit.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/bert-runtime-test-XXXXXX";
+    if (!mkdtemp(tmpl))
+      std::abort();
+    path = tmpl;
+  }
+  ~TempDir() { nftw(path.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS); }
+};
+
+// A fresh path under the temporary directory.
+inline std::string tempPath(const std::string &name) {
+  static TempDir dir;
+  return dir.path + "/" + name;
+}
+
+} // namespace berttest
+
+#endif // BERT_TEST_RUNTIME_TESTUTIL_H

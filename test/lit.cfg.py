@@ -1,0 +1,58 @@
+# -*- Python -*-
+# lit configuration for bertc. Paths come from lit.site.cfg.py; this file
+# holds the logic only.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "BERT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py", "Runtime", "Backend", "tools", "goldens"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.bert_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%bert_src_root", config.bert_src_root))
+config.substitutions.append(("%examples", os.path.join(config.bert_src_root, "examples")))
+config.substitutions.append(("%python", config.python_executable))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+# `not` and `count` at the start of a RUN line are found through PATH, as in
+# MLIR's own lit config (the default substitutions only cover `| not`).
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.bert_tools_dir, config.llvm_tools_dir]
+tools = ["bert-opt", "bertc", "bert-eval", "bert-run"]
+for tool in tools:
+    if os.path.exists(os.path.join(config.bert_tools_dir, tool)):
+        config.available_features.add(tool)
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+config.substitutions.append(("%bert_bin", config.bert_tools_dir))
+
+# Tests that compare with NumPy need the configured %python to have it (the
+# Makefile configures Debian's python3, whose python3-numpy install-deps.sh
+# installs).
+import subprocess
+
+
+def python_has(module):
+    try:
+        return subprocess.run([config.python_executable, "-c", "import " + module],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=120).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+if python_has("numpy"):
+    config.available_features.add("numpy")
+# The Eval tests also compare with Hugging Face transformers where the
+# configured %python has it (never needed by `make test`).
+if python_has("torch, transformers"):
+    config.available_features.add("torch")

@@ -2,15 +2,19 @@
 """End-to-end check of one golden case: config -> native library -> outputs vs transformers.
 
     run_case.py --case test/E2E/goldens/NAME --work DIR --bin BUILD/bin [--tol 1e-4]
-                [--max-batch N] [--max-seq N]
+                [--max-batch N] [--max-seq N] [--weights FILE]
 
 Steps (each printed):
-  1. bertc init-weights: the case's weights, regenerated bit for bit (see make_goldens.py);
+  1. the weights: with --weights, or for a case whose case.json has no weight_seed (a real
+     checkpoint such as make_real_model_case.py's build/real-minilm), that file or the case's own
+     model.safetensors, used as is; otherwise bertc init-weights regenerates the golden's weights
+     bit for bit (see make_goldens.py);
   2. bertc compile -o DIR: lib<name>.so, lib<name>.a, <name>.h for the case's config;
   3. bert-run on the case's inputs -> last_hidden_state.npy, pooler_output.npy;
   4. bert-eval (the plain C++ reference evaluator) on the frontend IR, same weights and inputs;
   5. compare: library vs transformers, evaluator vs transformers, library vs evaluator
-     (last_hidden_state on real tokens only, pooler_output everywhere).
+     (last_hidden_state on real tokens only, pooler_output everywhere; pooler_output is skipped
+     when the case has no pooler_output.npy, as for checkpoints without pooler weights).
 Exit 0 when every comparison is within --tol. Needs NumPy only.
 """
 from __future__ import annotations
@@ -32,9 +36,9 @@ def run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True)
 
 
-def max_err(golden: str, actual: str, mask: np.ndarray) -> dict[str, float]:
+def max_err(golden: str, actual: str, mask: np.ndarray, names: list[str]) -> dict[str, float]:
     errs = {}
-    for name in ("last_hidden_state", "pooler_output"):
+    for name in names:
         g = np.load(os.path.join(golden, name + ".npy")).astype(np.float64)
         a = np.load(os.path.join(actual, name + ".npy")).astype(np.float64)
         if g.shape != a.shape:
@@ -52,6 +56,8 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--max-batch", type=int, default=0, help="default: the case's batch")
     ap.add_argument("--max-seq", type=int, default=0, help="default: max_position_embeddings")
+    ap.add_argument("--weights", help="safetensors to use as is (default: the case's model.safetensors when "
+                    "case.json has no weight_seed, else bertc init-weights)")
     a = ap.parse_args()
 
     with open(os.path.join(a.case, "case.json")) as f:
@@ -60,14 +66,26 @@ def main() -> int:
     os.makedirs(a.work, exist_ok=True)
     bertc, bert_run, bert_eval = (os.path.join(a.bin, t) for t in ("bertc", "bert-run", "bert-eval"))
     config = os.path.join(a.case, "config.json")
-    weights = os.path.join(a.work, "model.safetensors")
+    weights = a.weights
+    if not weights and "weight_seed" not in case:
+        weights = os.path.join(a.case, "model.safetensors")
     lib_dir = os.path.join(a.work, "lib")
     inputs = [os.path.join(a.case, f + ".npy") for f in ("input_ids", "token_type_ids", "attention_mask")]
 
-    run([bertc, "init-weights", config, "--seed", str(case["weight_seed"]), "--std", str(case["init_std"]),
-         "-o", weights])
+    if weights:
+        print(f"weights: {weights} ({os.path.getsize(weights)} bytes, used as is)", flush=True)
+    else:
+        weights = os.path.join(a.work, "model.safetensors")
+        run([bertc, "init-weights", config, "--seed", str(case["weight_seed"]), "--std", str(case["init_std"]),
+             "-o", weights])
     max_batch = a.max_batch or case["batch"]
-    max_seq = a.max_seq or case["model"]["max_position_embeddings"]
+    if a.max_seq:
+        max_seq = a.max_seq
+    elif "model" in case:
+        max_seq = case["model"]["max_position_embeddings"]
+    else:
+        with open(config) as f:
+            max_seq = json.load(f).get("max_position_embeddings", 512)
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
          "-o", lib_dir + "/"])
     lib_out = os.path.join(a.work, "library")
@@ -80,14 +98,20 @@ def main() -> int:
     eval_out = os.path.join(a.work, "evaluator")
     run([bert_eval, frontend, "--weights", weights, "--inputs-dir", a.case, "--out-dir", eval_out])
     for i, n in enumerate(("last_hidden_state", "pooler_output")):
-        os.replace(os.path.join(eval_out, f"result{i}.npy"), os.path.join(eval_out, n + ".npy"))
+        if os.path.exists(os.path.join(eval_out, f"result{i}.npy")):
+            os.replace(os.path.join(eval_out, f"result{i}.npy"), os.path.join(eval_out, n + ".npy"))
 
     mask = np.load(inputs[2]).astype(bool)
+    names = ["last_hidden_state"]
+    if os.path.exists(os.path.join(a.case, "pooler_output.npy")):
+        names.append("pooler_output")
+    else:
+        print(f"{case['name']}: no pooler_output.npy in the case: pooler_output not compared")
     ok = True
     for label, golden, actual in (("library vs transformers", a.case, lib_out),
                                   ("evaluator vs transformers", a.case, eval_out),
                                   ("library vs evaluator", eval_out, lib_out)):
-        errs = max_err(golden, actual, mask)
+        errs = max_err(golden, actual, mask, names)
         good = all(e <= a.tol for e in errs.values())
         ok &= good
         print(f"{case['name']}: {label}: " + ", ".join(f"{k} max abs err {v:.3g}" for k, v in errs.items())

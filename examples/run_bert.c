@@ -59,8 +59,9 @@ int main(int argc, char **argv) {
   vocab = bert_model_vocab_size(m);
   seq = argc > 2 ? argc - 2 : NUM_DEFAULT_IDS;
   if (seq > bert_model_max_seq(m)) {
-    fprintf(stderr, "run_bert: error: %lld ids, but the model was compiled "
-                    "for at most %lld\n",
+    fprintf(stderr,
+            "run_bert: error: %lld ids, but the model was compiled "
+            "for at most %lld\n",
             (long long)seq, (long long)bert_model_max_seq(m));
     goto done;
   }

@@ -69,8 +69,9 @@ int main(int argc, char **argv) {
   int rc = 1;
 
   if (argc < 3) {
-    fprintf(stderr,
-            "usage: run_bert_dlopen lib<model>.so model.safetensors [id ...]\n");
+    fprintf(
+        stderr,
+        "usage: run_bert_dlopen lib<model>.so model.safetensors [id ...]\n");
     return 1;
   }
 
@@ -103,8 +104,9 @@ int main(int argc, char **argv) {
   vocab = vocab_size(m);
   seq = argc > 3 ? argc - 3 : NUM_DEFAULT_IDS;
   if (seq > max_seq(m)) {
-    fprintf(stderr, "run_bert_dlopen: error: %lld ids, but the model was "
-                    "compiled for at most %lld\n",
+    fprintf(stderr,
+            "run_bert_dlopen: error: %lld ids, but the model was "
+            "compiled for at most %lld\n",
             (long long)seq, (long long)max_seq(m));
     goto done;
   }

@@ -378,9 +378,11 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
 
 static Error runCompile() {
   const EmitKind *kind = nullptr;
-  // Without --emit: a library into a directory, IR anywhere else.
-  std::string emitName =
-      emit.empty() ? (outputIsDirectory() ? "lib" : "mlir") : emit.getValue();
+  // Without --emit: a library into a directory; with --dump-ir, every stage
+  // up to the planned IR (so the dump shows all passes); else the frontend IR.
+  std::string emitName = emit.getValue();
+  if (emitName.empty())
+    emitName = outputIsDirectory() ? "lib" : !dumpIR.empty() ? "planned" : "mlir";
   for (const EmitKind &k : kEmitKinds)
     if (emitName == k.name)
       kind = &k;

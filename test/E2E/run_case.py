@@ -15,6 +15,8 @@ Steps (each printed):
   5. compare: library vs transformers, evaluator vs transformers, library vs evaluator
      (last_hidden_state on real tokens only, pooler_output everywhere; pooler_output is skipped
      when the case has no pooler_output.npy, as for checkpoints without pooler weights).
+     A case with sentence_embedding.npy (the real-model case) also gets the sentence-transformers
+     embedding (masked mean + L2 norm) recomputed from the library's last_hidden_state and compared.
 Exit 0 when every comparison is within --tol. Needs NumPy only.
 """
 from __future__ import annotations
@@ -116,6 +118,19 @@ def main() -> int:
         ok &= good
         print(f"{case['name']}: {label}: " + ", ".join(f"{k} max abs err {v:.3g}" for k, v in errs.items())
               + (" PASS" if good else f" FAIL (tolerance {a.tol:g})"))
+    # Real-model cases (make_real_model_case.py) also carry the sentence-transformers embedding:
+    # masked mean over real tokens, then L2 norm. Recompute it from the library's hidden states.
+    sent = os.path.join(a.case, "sentence_embedding.npy")
+    if os.path.exists(sent):
+        hidden = np.load(os.path.join(lib_out, "last_hidden_state.npy")).astype(np.float64)
+        m = mask[..., None].astype(np.float64)
+        emb = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        err = float(np.abs(emb - np.load(sent).astype(np.float64)).max())
+        good = err <= a.tol
+        ok &= good
+        print(f"{case['name']}: library vs transformers: sentence_embedding (mean pool + L2 norm) max abs err "
+              f"{err:.3g}" + (" PASS" if good else f" FAIL (tolerance {a.tol:g})"))
     return 0 if ok else 1
 
 

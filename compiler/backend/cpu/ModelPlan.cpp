@@ -19,6 +19,7 @@
 #include "dialect/BertOps.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -51,8 +52,10 @@ public:
 
 private:
   LogicalResult bindWeight(Value v, int64_t panelWidth, Operation *user);
+  FailureOr<BufferArg> packedWeight(Value weight, const KernelRequest &req,
+                                    Operation *user);
   FailureOr<std::string> activation(Value v, Operation *user);
-  FailureOr<size_t> slotOf(Value v, Operation *user);
+  FailureOr<size_t> slotOf(Value v, Operation *user, bool packed = false);
   void fillSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
   std::string weightPointer(size_t slot) {
@@ -70,7 +73,13 @@ private:
   func::FuncOp func;
   ModelPlan &plan;
   DenseMap<Value, Storage> storage;
+  /// Weights (bert.weight, bert.concat of weights) as the runtime would
+  /// build them; a slot is made only when a kernel reads the value, so the
+  /// sources of a packed weight get no slot of their own.
+  DenseMap<Value, WeightSlot> weightDefs;
   DenseMap<Value, size_t> slots;
+  /// Slots some kernel reads row-major (they cannot also be panel-packed).
+  llvm::DenseSet<size_t> rowMajorSlots;
   llvm::StringMap<size_t> kernelByKey;
 };
 
@@ -137,29 +146,58 @@ void Planner::fillSchedule(Operation *op, KernelRequest &req) {
   req.vectorWidth = sched.getVectorWidth();
 }
 
-FailureOr<size_t> Planner::slotOf(Value v, Operation *user) {
-  auto it = slots.find(v);
-  if (it == slots.end()) {
+FailureOr<size_t> Planner::slotOf(Value v, Operation *user, bool packed) {
+  if (auto it = slots.find(v); it != slots.end()) {
+    if (!packed)
+      rowMajorSlots.insert(it->second);
+    return it->second;
+  }
+  auto def = weightDefs.find(v);
+  if (def == weightDefs.end()) {
     user->emitError() << "the CPU backend needs this operand to be a model "
                          "weight (bert.weight or bert.concat of weights)";
     return failure();
   }
-  return it->second;
+  slots[v] = plan.slots.size();
+  plan.slots.push_back(def->second);
+  if (!packed)
+    rowMajorSlots.insert(plan.slots.size() - 1);
+  return plan.slots.size() - 1;
 }
 
 LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
                                   Operation *user) {
-  FailureOr<size_t> slot = slotOf(v, user);
+  FailureOr<size_t> slot = slotOf(v, user, /*packed=*/true);
   if (failed(slot))
     return failure();
   int64_t &width = plan.slots[*slot].panelWidth;
-  if (width != 0 && width != panelWidth)
+  if (rowMajorSlots.contains(*slot) || (width != 0 && width != panelWidth))
     return user->emitError() << "weight '" << plan.slots[*slot].name
-                             << "' is read by kernels with different panel "
-                                "widths ("
-                             << width << " and " << panelWidth << ")";
+                             << "' is read by kernels in different layouts "
+                                "(panels of "
+                             << width << ", panels of " << panelWidth
+                             << ", or row-major)";
   width = panelWidth;
   return success();
+}
+
+/// The weight of a linear or pooler kernel, as the kernel reads it: panels of
+/// nb output columns (nb chosen by the kernel for this request), repacked by
+/// the runtime at load time. Buffer (nb, K, panels), dense.
+FailureOr<BufferArg> Planner::packedWeight(Value weight,
+                                           const KernelRequest &req,
+                                           Operation *user) {
+  std::string error;
+  int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
+  if (nb <= 0)
+    return user->emitError() << error;
+  if (failed(bindWeight(weight, nb, user)))
+    return failure();
+  int64_t panels = (req.n + nb - 1) / nb;
+  return BufferArg{weightPointer(slots[weight]),
+                   false,
+                   {{num(nb), "1"}, {num(req.k), num(nb)},
+                    {num(panels), num(nb * req.k)}}};
 }
 
 FailureOr<std::string> Planner::activation(Value v, Operation *user) {
@@ -259,21 +297,13 @@ LogicalResult Planner::planLinear(LinearOp op) {
     break;
   }
   fillSchedule(op, req);
-  std::string error;
-  int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
-  if (nb <= 0)
-    return op.emitError() << error;
   FailureOr<std::string> x = activation(op.getInput(), op);
-  if (failed(x) || failed(bindWeight(op.getWeight(), nb, op)) ||
-      failed(setResult(op)))
+  FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
+  if (failed(x) || failed(packed) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   call.args.push_back(matrix(*x, num(req.k), "M", num(req.k)));
-  int64_t panels = (req.n + nb - 1) / nb;
-  call.args.push_back(BufferArg{weightPointer(slots[op.getWeight()]),
-                                false,
-                                {{num(nb), "1"}, {num(req.k), num(nb)},
-                                 {num(panels), num(nb * req.k)}}});
+  call.args.push_back(*packed);
   if (op.getBias()) {
     FailureOr<size_t> slot = slotOf(op.getBias(), op);
     if (failed(slot))
@@ -378,23 +408,15 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   req.n = req.k = req.hidden = h;
   req.hasBias = true;
   fillSchedule(op, req);
-  std::string error;
-  int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
-  if (nb <= 0)
-    return op.emitError() << error;
   FailureOr<std::string> x = activation(op.getInput(), op);
   FailureOr<size_t> bias = slotOf(op.getBias(), op);
-  if (failed(x) || failed(bias) ||
-      failed(bindWeight(op.getWeight(), nb, op)) || failed(setResult(op)))
+  FailureOr<BufferArg> w = packedWeight(op.getWeight(), req, op);
+  if (failed(x) || failed(bias) || failed(w) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   // The first token of each sequence: rows b * S of the hidden state.
   call.args.push_back(matrix(*x, num(h), "B", num(h) + " * S"));
-  int64_t panels = (h + nb - 1) / nb;
-  call.args.push_back(BufferArg{weightPointer(slots[op.getWeight()]),
-                                false,
-                                {{num(nb), "1"}, {num(h), num(nb)},
-                                 {num(panels), num(nb * h)}}});
+  call.args.push_back(*w);
   call.args.push_back(vector1(weightPointer(*bias), h));
   call.args.push_back(matrix(storage[op.getResult()].pointer, num(h), "B",
                              num(h)));
@@ -418,34 +440,35 @@ LogicalResult Planner::run() {
     LogicalResult result =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
             .Case([&](WeightOp w) {
-              slots[w.getResult()] = plan.slots.size();
-              auto t = cast<RankedTensorType>(w.getType());
-              plan.slots.push_back(WeightSlot{w.getName().str(),
-                                              {w.getName().str()},
-                                              std::vector<int64_t>(t.getShape().begin(), t.getShape().end()),
-                                              0});
+              auto shape = cast<RankedTensorType>(w.getType()).getShape();
+              weightDefs[w.getResult()] =
+                  WeightSlot{w.getName().str(),
+                             {w.getName().str()},
+                             std::vector<int64_t>(shape.begin(), shape.end()),
+                             0};
               return success();
             })
             .Case([&](ConcatOp c) -> LogicalResult {
               WeightSlot slot;
               for (Value in : c.getInputs()) {
-                auto it = slots.find(in);
-                if (it == slots.end() || c.getDim() != 0)
+                auto it = weightDefs.find(in);
+                if (it == weightDefs.end() || it->second.sources.size() != 1 ||
+                    c.getDim() != 0)
                   return c.emitError()
                          << "the CPU backend concatenates only weights, "
                             "along dim 0 (at load time)";
-                slot.sources.push_back(plan.slots[it->second].name);
+                slot.sources.push_back(it->second.name);
               }
-              // "query.weight" + "key.weight" + ... -> "query+key+value.weight"
               slot.name = "packed(" + llvm::join(slot.sources, ",") + ")";
-              slot.shape.assign(c.getType().getShape().begin(), c.getType().getShape().end());
-              slots[c.getResult()] = plan.slots.size();
-              plan.slots.push_back(std::move(slot));
+              auto shape = c.getType().getShape();
+              slot.shape.assign(shape.begin(), shape.end());
+              weightDefs[c.getResult()] = std::move(slot);
               return success();
             })
             .Case([&](SliceOp s) -> LogicalResult {
               auto in = cast<RankedTensorType>(s.getInput().getType());
-              if (s.getDim() != in.getRank() - 1 || slots.count(s.getInput()))
+              if (s.getDim() != in.getRank() - 1 ||
+                  weightDefs.count(s.getInput()))
                 return s.emitError() << "the CPU backend supports slices of "
                                         "activations along the last dim only";
               Storage &st = storage[s.getResult()];

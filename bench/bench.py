@@ -1,0 +1,243 @@
+"""bertc against ONNX Runtime, OpenVINO and PyTorch eager on the same random weights and inputs.
+
+    build/bench-venv/bin/python bench/bench.py [--quick] [--build-dir build] [--threads 2,1]
+        [--budget 3] [--cases NAME,...] [--systems NAME,...]
+
+Run by `make bench` / `make bench-quick` (see bench/README.md). For each model it runs
+prepare.py (random BertModel, ONNX, onnxruntime-optimized ONNX, OpenVINO IR, inputs and
+transformers' reference outputs), compiles each case with bertc, then times every system on
+every case and thread count with systems.py, each run in a process of its own, one after the
+other. Prints the table, writes BUILD/bench/results.json, results.txt and latency.png.
+Nothing is asserted on time; a system that fails to install, convert or run gets a FAILED row
+and the others go on. The exit code is 0 unless the harness itself broke.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+MODELS = {"bert-tiny": "examples/bert-tiny/config.json",
+          "bert-base": "examples/bert-base/config.json",
+          "bert-large": "examples/bert-large/config.json"}
+# name, model, batch, seq
+CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
+         ("base_b1_s128", "bert-base", 1, 128),
+         ("base_b8_s128", "bert-base", 8, 128),
+         ("base_b1_s512", "bert-base", 1, 512),
+         ("large_b1_s128", "bert-large", 1, 128)]
+QUICK = ("tiny_b1_s128", "base_b1_s128")
+# The artefact each system needs from prepare.py (the key of its step in prepare.json).
+NEEDS = {"bertc": "model", "onnxruntime": "onnxruntime_optimize",
+         "openvino": "openvino_ir", "pytorch": "model"}
+WORKER_TIMEOUT_S = 900
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def fma_peak(exe, threads):
+    """{threads: GFLOP/s} from fma_peak's lines 'fma_peak threads=T lanes=L  X GFLOP/s'."""
+    if not exe or not os.path.exists(exe):
+        log(f"no fma_peak binary ({exe}); % of peak left out")
+        return {}
+    out = sh([exe, str(max(threads))]).stdout
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r"threads=(\d+) .*?([\d.]+) GFLOP/s", out)}
+
+
+def machine_meta():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    git = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip() or "?"
+    if sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).stdout.strip():
+        git += "+dirty"
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": cpu,
+            "cores": os.cpu_count(), "git": git,
+            "load_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def model_key(cfg_path):
+    """Changes when the config, the pinned versions or the preparation code change."""
+    h = hashlib.sha256()
+    for p in (cfg_path, "bench/requirements.txt", "test/tools/requirements.txt",
+              "bench/prepare.py"):
+        with open(os.path.join(ROOT, p), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:12]
+
+
+def prepare(py, out, model, cases):
+    """Runs prepare.py for `model` and returns (model_dir, its prepare.json)."""
+    d = os.path.join(out, "models", model)
+    key = model_key(MODELS[model])
+    kf = os.path.join(d, "key")
+    if os.path.exists(kf) and open(kf).read() != key:
+        shutil.rmtree(d)
+    os.makedirs(d, exist_ok=True)
+    with open(kf, "w") as f:
+        f.write(key)
+    cmd = [py, os.path.join(HERE, "prepare.py"), "--config", os.path.join(ROOT, MODELS[model]),
+           "--model-dir", d] + [f"--case={n}:{b}:{s}" for n, _, b, s in cases]
+    t0 = time.time()
+    r = sh(cmd)
+    for line in r.stdout.splitlines():
+        if line.startswith("prepare:") and "cached" not in line:
+            log(line)
+    if r.returncode:
+        log(f"prepare {model} failed (exit {r.returncode}):\n{r.stderr[-2000:]}")
+    log(f"prepared {model} in {time.time() - t0:.0f}s")
+    pj = os.path.join(d, "prepare.json")
+    return d, (json.load(open(pj)) if os.path.exists(pj) else {})
+
+
+def compile_bertc(bertc, cfg, name, b, s, out):
+    """bertc compile for exactly this batch/seq; returns (lib path, None) or (None, error)."""
+    d = os.path.join(out, "lib", name)
+    os.makedirs(d, exist_ok=True)
+    t0 = time.time()
+    try:
+        r = sh([bertc, "compile", cfg, "--name", name, "--max-batch", str(b), "--max-seq", str(s),
+                "-o", d + "/"])
+    except OSError as e:  # e.g. build/bin/bertc missing or being rewritten by a build
+        return None, f"bertc compile: {e}"
+    lib = os.path.join(d, f"lib{name}.so")
+    if r.returncode or not os.path.exists(lib):
+        return None, f"bertc compile exit {r.returncode}: {(r.stderr or r.stdout)[-300:]}"
+    log(f"bertc compiled {name} in {time.time() - t0:.1f}s")
+    return lib, None
+
+
+def run_worker(py, system, mdir, case, threads, lib, budget, out):
+    res_path = os.path.join(out, "runs", f"{case}.{system}.t{threads}.json")
+    os.makedirs(os.path.dirname(res_path), exist_ok=True)
+    if os.path.exists(res_path):
+        os.remove(res_path)
+    cmd = [py, os.path.join(HERE, "systems.py"), "--system", system, "--model-dir", mdir,
+           "--case", case, "--threads", str(threads), "--budget", str(budget),
+           "--out", res_path] + (["--lib", lib] if lib else [])
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), TOKENIZERS_PARALLELISM="false")
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                           timeout=WORKER_TIMEOUT_S)
+        err = r.stderr
+    except subprocess.TimeoutExpired:
+        return {"system": system, "threads": threads, "status": "error",
+                "error": f"timed out after {WORKER_TIMEOUT_S}s"}
+    if os.path.exists(res_path):
+        return json.load(open(res_path))
+    tail = err.strip().splitlines()[-1:] or ["no output"]
+    return {"system": system, "threads": threads, "status": "error",
+            "error": f"worker died (exit {r.returncode}): {tail[0]}"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--quick", action="store_true", help="bert-tiny and bert-base b1 s128 only")
+    ap.add_argument("--cases", help="comma-separated case names (default: all, or --quick's)")
+    ap.add_argument("--systems", default=",".join(report.SYSTEMS))
+    ap.add_argument("--threads", default="2,1", help="thread counts, first is the main table")
+    ap.add_argument("--budget", type=float, default=3.0,
+                    help="seconds of timed calls per system, case and thread count")
+    ap.add_argument("--fma-peak", help="fma_peak binary (default BUILD/bench/fma_peak)")
+    a = ap.parse_args()
+    bdir = os.path.abspath(a.build_dir)
+    out = os.path.join(bdir, "bench")
+    os.makedirs(out, exist_ok=True)
+    py = sys.executable
+    bertc = os.path.join(bdir, "bin", "bertc")
+    names = a.cases.split(",") if a.cases else (QUICK if a.quick else [c[0] for c in CASES])
+    cases = [c for c in CASES if c[0] in names]
+    if len(cases) != len(names):
+        sys.exit(f"bench: unknown case in {names}; known: {[c[0] for c in CASES]}")
+    systems = [s for s in report.SYSTEMS if s in a.systems.split(",")]
+    threads = [int(t) for t in a.threads.split(",")]
+    t_start = time.time()
+
+    meta = machine_meta()
+    log(f"{meta['cpu']}, {meta['cores']} cores, load {meta['load_start']}")
+    exe = a.fma_peak or os.path.join(out, "fma_peak")
+    meta["fma_peak_gflops"] = fma_peak(exe, threads)
+    log(f"FMA peak GFLOP/s by threads: {meta['fma_peak_gflops']}")
+
+    results = []
+    for model in dict.fromkeys(c[1] for c in cases):
+        mcases = [c for c in cases if c[1] == model]
+        mdir, plog = prepare(py, out, model, mcases)
+        cfg_path = os.path.join(ROOT, MODELS[model])
+        cfg = json.load(open(cfg_path))
+        for name, _, b, s in mcases:
+            c = {"name": name, "model": model, "batch": b, "seq": s,
+                 "flops": report.encoder_flops(cfg, b, s), "prepare": plog, "runs": {}}
+            lib, lib_err = (compile_bertc(bertc, cfg_path, name, b, s, out)
+                            if "bertc" in systems else (None, None))
+            case_ok = plog.get("case " + name, {}).get("ok")
+            for t in threads:
+                rows = []
+                for system in systems:
+                    step = plog.get(NEEDS[system], {})
+                    if not case_ok:
+                        row = {"status": "error", "error": "no inputs/reference (prepare failed)"}
+                    elif not step.get("ok"):
+                        row = {"status": "error",
+                               "error": f"{NEEDS[system]}: {step.get('error', 'not made')}"}
+                    elif system == "bertc" and lib_err:
+                        row = {"status": "error", "error": lib_err}
+                    else:
+                        row = run_worker(py, system, mdir, name, t, lib, a.budget, out)
+                    row.update(system=system, threads=t)
+                    rows.append(row)
+                    log(f"{name} t{t} {system}: " + (
+                        f"median {row['median_ms']:.3f} ms (min {row['min_ms']:.3f}, "
+                        f"N {row['reps']}), load {row['load1_before']:.2f}->"
+                        f"{row['load1_after']:.2f}" if row["status"] == "ok"
+                        else "FAILED: " + row["error"]))
+                c["runs"][str(t)] = rows
+            results.append(c)
+
+    meta["fma_peak_end_gflops"] = fma_peak(exe, threads)
+    meta["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    meta["versions"] = {}
+    for c in results:
+        for rows in c["runs"].values():
+            for r in rows:
+                if r.get("version"):
+                    meta["versions"][r["system"]] = r["version"]
+    meta["wall_s"] = round(time.time() - t_start, 1)
+    report.annotate(results, meta["fma_peak_gflops"])
+    text = report.table(meta, results)
+    print("\n" + text + "\n", flush=True)
+    report.write_json(os.path.join(out, "results.json"), meta, results)
+    with open(os.path.join(out, "results.txt"), "w") as f:
+        f.write(text + "\n")
+    try:
+        report.chart(os.path.join(out, "latency.png"), meta, results)
+        log(f"chart: {os.path.join(out, 'latency.png')}")
+    except Exception as e:  # matplotlib missing or broken: the table and JSON still stand
+        log(f"no chart: {type(e).__name__}: {e}")
+    log(f"results: {os.path.join(out, 'results.json')}, {os.path.join(out, 'results.txt')} "
+        f"({meta['wall_s']:.0f}s)")
+
+
+if __name__ == "__main__":
+    main()

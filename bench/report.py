@@ -1,0 +1,142 @@
+"""Table, JSON and chart of a bench run (used by bench.py; needs matplotlib only for the chart)."""
+import json
+
+PEERS = ("onnxruntime", "openvino", "pytorch")
+SYSTEMS = ("bertc",) + PEERS
+
+
+def encoder_flops(cfg, batch, seq):
+    """2*M*N*K for every linear of every encoder layer (Q, K, V, attention output, FFN up and
+    down) plus attention's 4*B*S^2*H (Q.K^T and P.V). Embeddings, the pooler (one H x H linear
+    per sequence, < 0.1% of a layer) and the element-wise ops are not counted."""
+    h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    m = batch * seq
+    per_layer = 2 * m * h * (4 * h) + 2 * m * h * i * 2 + 4 * batch * seq * seq * h
+    return n * per_layer
+
+
+def annotate(cases, peak):
+    """Adds seq/s, GFLOP/s, % of FMA peak and the ratio to the best peer to every ok row."""
+    for c in cases:
+        for t, rows in c["runs"].items():
+            ok = {r["system"]: r for r in rows if r.get("status") == "ok"}
+            best = min((ok[p]["median_ms"] for p in PEERS if p in ok), default=None)
+            for r in ok.values():
+                ms = r["median_ms"]
+                r["seq_per_s"] = c["batch"] * 1e3 / ms
+                r["gflops"] = c["flops"] / (ms * 1e-3) / 1e9
+                pk = peak.get(str(t))
+                r["pct_fma_peak"] = 100 * r["gflops"] / pk if pk else None
+                r["vs_best_peer"] = ms / best if best else None
+
+
+def _fmt(v, f):
+    return "-" if v is None else format(v, f)
+
+
+def table(meta, cases):
+    """The text report: header, one block per case and thread count, then thread scaling."""
+    L = []
+    pk = meta["fma_peak_gflops"]
+    L.append(f"# bertc benchmark  {meta['date']}  bertc {meta['git']}")
+    L.append(f"# machine: {meta['cpu']}, {meta['cores']} cores; load avg (1/5/15 min) at start "
+             f"{meta['load_start']}, at end {meta['load_end']}")
+    L.append("# FMA peak (bench/halide_matmul/fma_peak.cpp, fp32): " + ", ".join(
+        f"{t} thread{'s' if t != '1' else ''} {v:.1f} GFLOP/s" for t, v in pk.items())
+        + "; end-of-run sentinel: " + ", ".join(
+        f"{t}t {v:.1f}" for t, v in meta["fma_peak_end_gflops"].items())
+        + "  (a drop means the machine was busy)")
+    L.append("# peers: " + "; ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    L.append("# median / min of N timed calls after warm-up, each system in its own process, one "
+             "after another; GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
+             "peak at that thread count; 'vs best peer' = median / best peer's median (< 1: "
+             "faster); max|diff| is against transformers (sdpa, fp32); load = 1-min load avg "
+             "before->after (includes this benchmark's own threads), others = CPU share other "
+             "processes used during the samples (+ steal).")
+    hdr = (f"{'system':<12} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} {'GFLOP/s':>8} "
+           f"{'%peak':>6} {'vs best':>8} {'max|d| lhs':>10} {'max|d| pool':>11}  load / others")
+    for c in cases:
+        for t in sorted(c["runs"], key=int, reverse=True):
+            L.append("")
+            L.append(f"== {c['name']}: {c['model']} batch {c['batch']} seq {c['seq']}, "
+                     f"{t} thread{'s' if t != '1' else ''}, {c['flops'] / 1e9:.2f} GFLOP")
+            L.append(hdr)
+            for r in c["runs"][t]:
+                if r.get("status") != "ok":
+                    L.append(f"{r['system']:<12} FAILED: {r.get('error', '?')}"[:200])
+                    continue
+                d = r["max_abs_diff"]
+                L.append(
+                    f"{r['system']:<12} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
+                    f"{r['reps']:>4} {r['seq_per_s']:>8.1f} {r['gflops']:>8.1f} "
+                    f"{_fmt(r['pct_fma_peak'], '5.1f'):>6} {_fmt(r['vs_best_peer'], '.2f'):>8} "
+                    f"{d['last_hidden_state']:>10.2e} {d['pooler_output']:>11.2e}  "
+                    f"{r['load1_before']:.2f}->{r['load1_after']:.2f} / "
+                    f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%")
+    scal = [c for c in cases if {"1", "2"} <= set(c["runs"])]
+    if scal:
+        L.append("")
+        L.append("== thread scaling: median ms at 1 and 2 threads, speedup = t1 / t2")
+        L.append(f"{'case':<14} {'system':<12} {'1 thread':>10} {'2 threads':>10} {'speedup':>8}"
+                 f"  load t1 / t2")
+        for c in scal:
+            one = {r["system"]: r for r in c["runs"]["1"] if r.get("status") == "ok"}
+            two = {r["system"]: r for r in c["runs"]["2"] if r.get("status") == "ok"}
+            for s in SYSTEMS:
+                if s in one and s in two:
+                    a, b = one[s], two[s]
+                    L.append(f"{c['name']:<14} {s:<12} {a['median_ms']:>10.3f} "
+                             f"{b['median_ms']:>10.3f} {a['median_ms'] / b['median_ms']:>8.2f}"
+                             f"  {a['load1_before']:.2f} / {b['load1_before']:.2f}")
+    return "\n".join(L)
+
+
+def write_json(path, meta, cases):
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "cases": cases}, f, indent=1)
+
+
+def chart(path, meta, cases):
+    """Grouped bars: median latency (log scale) per case, one bar per system, min as a tick;
+    one panel per thread count."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    threads = sorted({t for c in cases for t in c["runs"]}, key=int, reverse=True)
+    colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
+              "pytorch": "#ff7f0e"}
+    fig, axes = plt.subplots(1, len(threads), figsize=(1.0 + 2.6 * len(cases) * len(threads), 5),
+                             squeeze=False, sharey=True)
+    w = 0.8 / len(SYSTEMS)
+    for ax, t in zip(axes[0], threads):
+        for k, s in enumerate(SYSTEMS):
+            xs, med, mins = [], [], []
+            for i, c in enumerate(cases):
+                r = next((r for r in c["runs"].get(t, []) if r["system"] == s
+                          and r.get("status") == "ok"), None)
+                if r:
+                    xs.append(i + (k - (len(SYSTEMS) - 1) / 2) * w)
+                    med.append(r["median_ms"])
+                    mins.append(r["min_ms"])
+            bars = ax.bar(xs, med, w, label=s, color=colors[s])
+            ax.scatter(xs, mins, marker="_", color="black", s=60, zorder=3)
+            for bar, v in zip(bars, med):
+                ax.annotate(f"{v:.3g}", (bar.get_x() + bar.get_width() / 2, v),
+                            ha="center", va="bottom", fontsize=7, rotation=90,
+                            xytext=(0, 2), textcoords="offset points")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(cases)))
+        ax.set_xticklabels([f"{c['model']}\nb{c['batch']} s{c['seq']}" for c in cases],
+                           fontsize=8)
+        loads = [r["load1_before"] for c in cases for r in c["runs"].get(t, [])
+                 if r.get("status") == "ok"]
+        ax.set_title(f"{t} thread{'s' if t != '1' else ''} (load {min(loads, default=0):.1f}"
+                     f"-{max(loads, default=0):.1f})", fontsize=10)
+        ax.set_ylabel("median latency, ms (log; tick = min)")
+        ax.margins(y=0.25)
+        ax.grid(axis="y", which="both", alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"bertc vs peers, fp32 CPU — {meta['cpu']}, {meta['date']}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -47,12 +47,12 @@ void BertDialect::initialize() {
       >();
 }
 
-LogicalResult
-ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     StringRef kernel, ArrayRef<int64_t> tile,
-                     int64_t vectorWidth, int64_t unroll,
-                     ArrayRef<int64_t> parallel, ArrayRef<int64_t> threads,
-                     StringRef target) {
+LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   StringRef kernel, ArrayRef<int64_t> tile,
+                                   int64_t vectorWidth, int64_t unroll,
+                                   ArrayRef<int64_t> parallel,
+                                   ArrayRef<int64_t> threads,
+                                   StringRef target) {
   if (kernel.empty())
     return emitError() << "schedule needs a kernel name";
   for (int64_t t : tile)
@@ -75,9 +75,8 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-LogicalResult
-BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                   int64_t offset, int64_t bytes) {
+LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t offset, int64_t bytes) {
   if (offset < 0 || offset % 64 != 0)
     return emitError() << "buffer offset must be a non-negative multiple of "
                           "64 bytes, got "
@@ -99,24 +98,24 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
   StringRef name = attr.getName().strref();
   if (name == getScheduleAttrName()) {
     if (!isa<ScheduleAttr>(attr.getValue()))
-      return op->emitError() << "'" << name
-                             << "' must be a #bert.schedule attribute";
+      return op->emitError()
+             << "'" << name << "' must be a #bert.schedule attribute";
     return success();
   }
   if (name == getBufferAttrName()) {
     if (!isa<BufferAttr>(attr.getValue()))
-      return op->emitError() << "'" << name
-                             << "' must be a #bert.buffer attribute";
+      return op->emitError()
+             << "'" << name << "' must be a #bert.buffer attribute";
     if (op->getNumResults() != 1)
-      return op->emitError() << "'" << name
-                             << "' needs an op with exactly one result";
+      return op->emitError()
+             << "'" << name << "' needs an op with exactly one result";
     return success();
   }
   if (isModelIntegerAttr(name)) {
     auto value = dyn_cast<IntegerAttr>(attr.getValue());
     if (!value || value.getInt() <= 0)
-      return op->emitError() << "'" << name
-                             << "' must be a positive integer attribute";
+      return op->emitError()
+             << "'" << name << "' must be a positive integer attribute";
     return success();
   }
   if (name == "bert.model") {
@@ -124,6 +123,5 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'bert.model' must be a string attribute";
     return success();
   }
-  return op->emitError() << "unknown bert dialect attribute '" << name
-                         << "'";
+  return op->emitError() << "unknown bert dialect attribute '" << name << "'";
 }

@@ -42,8 +42,8 @@ static std::string shapeString(RankedTensorType type) {
 static LogicalResult expectRank(Operation *op, Value v, StringRef what,
                                 int64_t rank) {
   if (tensorType(v).getRank() != rank)
-    return op->emitOpError() << what << " must have rank " << rank
-                             << ", got " << shapeString(tensorType(v));
+    return op->emitOpError() << what << " must have rank " << rank << ", got "
+                             << shapeString(tensorType(v));
   return success();
 }
 
@@ -55,8 +55,8 @@ static LogicalResult expectShape(Operation *op, Value v, StringRef what,
     std::string expected = "[";
     for (auto [i, d] : llvm::enumerate(shape))
       expected += (i ? ", " : "") + std::to_string(d);
-    return op->emitOpError() << what << " must have shape " << expected
-                             << "]" << ", got " << shapeString(type);
+    return op->emitOpError() << what << " must have shape " << expected << "]"
+                             << ", got " << shapeString(type);
   }
   return success();
 }
@@ -90,9 +90,9 @@ static LogicalResult expectSameShape(Operation *op, Value result, Value input,
     same = dimsAgree(r.getDimSize(i), in.getDimSize(i)) &&
            r.isDynamicDim(i) == in.isDynamicDim(i);
   if (!same)
-    return op->emitOpError() << "result shape " << shapeString(r)
-                             << " must equal the " << inputName << " shape "
-                             << shapeString(in);
+    return op->emitOpError()
+           << "result shape " << shapeString(r) << " must equal the "
+           << inputName << " shape " << shapeString(in);
   return success();
 }
 
@@ -101,8 +101,8 @@ static LogicalResult verifyMask(Operation *op, Value mask, int64_t batch,
                                 int64_t seq) {
   RankedTensorType m = tensorType(mask);
   if (m.getRank() != 2)
-    return op->emitOpError() << "mask must have rank 2 [batch, seq], got "
-                             << shapeString(m);
+    return op->emitOpError()
+           << "mask must have rank 2 [batch, seq], got " << shapeString(m);
   if (!dimsAgree(m.getDimSize(0), batch) || !dimsAgree(m.getDimSize(1), seq))
     return op->emitOpError() << "mask shape " << shapeString(m)
                              << " does not match batch and sequence of the "
@@ -125,9 +125,9 @@ static FailureOr<int64_t> verifyEmbeddingInputs(Operation *op, Value ids,
   RankedTensorType idsT = tensorType(ids), ttT = tensorType(tokenTypes);
   if (!dimsAgree(idsT.getDimSize(0), ttT.getDimSize(0)) ||
       !dimsAgree(idsT.getDimSize(1), ttT.getDimSize(1)))
-    return op->emitOpError() << "token_type_ids shape " << shapeString(ttT)
-                             << " must match input_ids shape "
-                             << shapeString(idsT);
+    return op->emitOpError()
+           << "token_type_ids shape " << shapeString(ttT)
+           << " must match input_ids shape " << shapeString(idsT);
   int64_t hidden = tensorType(word).getDimSize(1);
   if (tensorType(position).getDimSize(1) != hidden ||
       tensorType(type).getDimSize(1) != hidden)
@@ -217,8 +217,8 @@ LogicalResult AttentionOp::verify() {
                 {getOutputWeight(), "output weight", true},
                 {getOutputBias(), "output bias", false}};
   for (const Named &p : params) {
-    SmallVector<int64_t, 2> shape = p.matrix ? SmallVector<int64_t, 2>{h, h}
-                                             : SmallVector<int64_t, 2>{h};
+    SmallVector<int64_t, 2> shape =
+        p.matrix ? SmallVector<int64_t, 2>{h, h} : SmallVector<int64_t, 2>{h};
     if (failed(expectShape(*this, p.v, p.name, shape)))
       return failure();
   }
@@ -276,8 +276,7 @@ LogicalResult MergeHeadsOp::verify() {
                          << shapeString(x);
   int64_t hidden = x.getDimSize(1) * x.getDimSize(3);
   if (r.getRank() != 3 || !dimsAgree(r.getDimSize(0), x.getDimSize(0)) ||
-      !dimsAgree(r.getDimSize(1), x.getDimSize(2)) ||
-      r.getDimSize(2) != hidden)
+      !dimsAgree(r.getDimSize(1), x.getDimSize(2)) || r.getDimSize(2) != hidden)
     return emitOpError() << "result shape " << shapeString(r)
                          << " must be [batch, seq, " << hidden << "]";
   return success();
@@ -290,8 +289,8 @@ LogicalResult BatchMatmulOp::verify() {
   if (rank < 2 || b.getRank() != rank || r.getRank() != rank)
     return emitOpError() << "operands and result must have the same rank "
                             ">= 2, got "
-                         << shapeString(a) << ", " << shapeString(b)
-                         << " and " << shapeString(r);
+                         << shapeString(a) << ", " << shapeString(b) << " and "
+                         << shapeString(r);
   for (int64_t i = 0; i + 2 < rank; ++i)
     if (!dimsAgree(a.getDimSize(i), b.getDimSize(i)) ||
         !dimsAgree(a.getDimSize(i), r.getDimSize(i)))
@@ -309,8 +308,8 @@ LogicalResult BatchMatmulOp::verify() {
   if (!dimsAgree(r.getDimSize(rank - 2), m) ||
       !dimsAgree(r.getDimSize(rank - 1), n))
     return emitOpError() << "result shape " << shapeString(r)
-                         << " does not match the product of "
-                         << shapeString(a) << " and " << shapeString(b);
+                         << " does not match the product of " << shapeString(a)
+                         << " and " << shapeString(b);
   return success();
 }
 
@@ -366,19 +365,17 @@ LogicalResult ConcatOp::verify() {
     RankedTensorType t = tensorType(in);
     if (t.getRank() != rank || t.isDynamicDim(dim))
       return emitOpError() << "inputs must have rank " << rank
-                           << " and a static extent at dim " << dim
-                           << ", got " << shapeString(t);
+                           << " and a static extent at dim " << dim << ", got "
+                           << shapeString(t);
     for (int64_t i = 0; i < rank; ++i)
       if (i != dim && !dimsAgree(t.getDimSize(i), first.getDimSize(i)))
-        return emitOpError() << "input shapes " << shapeString(first)
-                             << " and " << shapeString(t)
-                             << " differ outside dim " << dim;
+        return emitOpError() << "input shapes " << shapeString(first) << " and "
+                             << shapeString(t) << " differ outside dim " << dim;
     total += t.getDimSize(dim);
   }
   if (r.getRank() != rank || r.getDimSize(dim) != total)
     return emitOpError() << "result shape " << shapeString(r)
-                         << " must have extent " << total << " at dim "
-                         << dim;
+                         << " must have extent " << total << " at dim " << dim;
   return success();
 }
 
@@ -414,9 +411,9 @@ LogicalResult FusedAttentionOp::verify() {
 }
 
 LogicalResult EmbeddingsLayerNormOp::verify() {
-  FailureOr<int64_t> hidden = verifyEmbeddingInputs(
-      *this, getInputIds(), getTokenTypeIds(), getWord(), getPosition(),
-      getTokenType(), getResult());
+  FailureOr<int64_t> hidden =
+      verifyEmbeddingInputs(*this, getInputIds(), getTokenTypeIds(), getWord(),
+                            getPosition(), getTokenType(), getResult());
   if (failed(hidden))
     return failure();
   return verifyNormParams(*this, getGamma(), getBeta(), *hidden);

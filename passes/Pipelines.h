@@ -25,9 +25,9 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
       *this, "split-mode",
       llvm::cl::desc("bert-split-heads mode: batched or per-head"),
       llvm::cl::init("batched")};
-  PassOptions::Option<bool> packQKV{
-      *this, "pack-qkv", llvm::cl::desc("Pack Q, K, V projections"),
-      llvm::cl::init(true)};
+  PassOptions::Option<bool> packQKV{*this, "pack-qkv",
+                                    llvm::cl::desc("Pack Q, K, V projections"),
+                                    llvm::cl::init(true)};
   PassOptions::Option<int64_t> maxBatch{
       *this, "max-batch",
       llvm::cl::desc("Largest batch (0: the function's bert.max_batch)"),

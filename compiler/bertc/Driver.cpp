@@ -14,10 +14,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/bertc/Driver.h"
+#include "compiler/backend/cpu/LibraryEmitter.h"
 #include "compiler/bertc/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
-#include "compiler/backend/cpu/LibraryEmitter.h"
 #include "compiler/frontend/ConfigReader.h"
 #include "compiler/frontend/GraphBuilder.h"
 #include "compiler/weights/RandomWeights.h"
@@ -64,7 +64,7 @@ const CommandInfo kCommands[] = {{Command::Compile, "compile"},
 
 /// What `--emit` can stop after. Adding a stage is adding a row.
 struct EmitKind {
-  const char *name;   ///< --emit value, also the stage name in --dump-ir
+  const char *name; ///< --emit value, also the stage name in --dump-ir
   const char *help;
   std::optional<bert::Stage> stage; ///< none: the frontend module
   /// Set for the backend stages: build (part of) the native library.
@@ -82,8 +82,9 @@ const EmitKind kEmitKinds[] = {
      bert::Stage::Planned, bert::LibraryOptions::Stop::Halide},
     {"obj", "into -o DIR: kernel, runtime and host objects",
      bert::Stage::Planned, bert::LibraryOptions::Stop::Objects},
-    {"lib", "into -o DIR: lib<name>.so, lib<name>.a and <name>.h (the "
-            "default when -o is a directory)",
+    {"lib",
+     "into -o DIR: lib<name>.so, lib<name>.a and <name>.h (the "
+     "default when -o is a directory)",
      bert::Stage::Planned, bert::LibraryOptions::Stop::Library},
 };
 
@@ -110,8 +111,7 @@ static cl::OptionCategory commonCat("bertc options (all commands)");
 static cl::OptionCategory compileCat("bertc compile options");
 static cl::OptionCategory initCat("bertc init-weights options");
 
-static cl::opt<std::string> inputPath(cl::Positional,
-                                      cl::desc("<config.json>"),
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<config.json>"),
                                       cl::init(""), cl::cat(commonCat));
 static cl::opt<std::string>
     outputPath("o",
@@ -147,8 +147,7 @@ static cl::opt<std::string>
                     "index.html into this directory"),
            cl::value_desc("dir"), cl::init(""), cl::cat(compileCat));
 
-static cl::opt<uint64_t> seed("seed",
-                              cl::desc("Seed of the random weights"),
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
                               cl::init(0), cl::cat(initCat));
 static cl::opt<double> initStd(
     "std",
@@ -382,7 +381,9 @@ static Error runCompile() {
   // up to the planned IR (so the dump shows all passes); else the frontend IR.
   std::string emitName = emit.getValue();
   if (emitName.empty())
-    emitName = outputIsDirectory() ? "lib" : !dumpIR.empty() ? "planned" : "mlir";
+    emitName = outputIsDirectory() ? "lib"
+               : !dumpIR.empty()   ? "planned"
+                                   : "mlir";
   for (const EmitKind &k : kEmitKinds)
     if (emitName == k.name)
       kind = &k;
@@ -391,8 +392,7 @@ static Error runCompile() {
     for (const EmitKind &k : kEmitKinds)
       names += std::string(names.empty() ? "" : ", ") + k.name;
     return makeError(ErrorCode::BadOptionValue, "", "--emit",
-                     "expected one of " + names + ", got \"" + emitName +
-                         "\"");
+                     "expected one of " + names + ", got \"" + emitName + "\"");
   }
   if (kind->library && StringRef(target).starts_with("cuda"))
     return makeError(ErrorCode::BadOptionValue, "", "--target",
@@ -513,9 +513,9 @@ static Error runInitWeights() {
       n *= d;
     params += n;
   }
-  llvm::outs() << "bertc: wrote " << specs->size() << " tensors ("
-               << params << " float32 parameters, seed " << seed << ") to "
-               << outputPath << "\n";
+  llvm::outs() << "bertc: wrote " << specs->size() << " tensors (" << params
+               << " float32 parameters, seed " << seed << ") to " << outputPath
+               << "\n";
   return Error::success();
 }
 
@@ -551,11 +551,10 @@ static Error checkOptionsFor(Command command) {
                              ? ArrayRef<cl::Option *>(initOnly)
                              : ArrayRef<cl::Option *>(compileOnly))
     if (opt->getNumOccurrences())
-      return makeError(ErrorCode::BadOptionValue, "",
-                       ("--" + opt->ArgStr).str(),
-                       command == Command::Compile
-                           ? "only used by 'bertc init-weights'"
-                           : "only used by 'bertc compile'");
+      return makeError(
+          ErrorCode::BadOptionValue, "", ("--" + opt->ArgStr).str(),
+          command == Command::Compile ? "only used by 'bertc init-weights'"
+                                      : "only used by 'bertc compile'");
   return Error::success();
 }
 

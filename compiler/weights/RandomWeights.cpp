@@ -59,8 +59,7 @@ uint64_t mlir::bert::tensorSeed(uint64_t seed, StringRef name) {
   return h ^ z;
 }
 
-std::vector<float> mlir::bert::randomWeightValues(uint64_t seed,
-                                                  StringRef name,
+std::vector<float> mlir::bert::randomWeightValues(uint64_t seed, StringRef name,
                                                   ArrayRef<int64_t> shape,
                                                   double std) {
   size_t numel = 1;
@@ -75,14 +74,12 @@ std::vector<float> mlir::bert::randomWeightValues(uint64_t seed,
   return values;
 }
 
-Expected<std::vector<WeightSpec>>
-mlir::bert::collectWeights(ModuleOp module) {
+Expected<std::vector<WeightSpec>> mlir::bert::collectWeights(ModuleOp module) {
   std::map<std::string, std::vector<int64_t>> byName;
   std::string conflict;
   module.walk([&](WeightOp op) {
     auto type = cast<RankedTensorType>(op.getType());
-    std::vector<int64_t> shape(type.getShape().begin(),
-                               type.getShape().end());
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     auto [it, inserted] = byName.try_emplace(op.getName().str(), shape);
     if (!inserted && it->second != shape && conflict.empty())
       conflict = op.getName().str();
@@ -97,9 +94,8 @@ mlir::bert::collectWeights(ModuleOp module) {
   return specs;
 }
 
-Error mlir::bert::writeRandomWeights(ArrayRef<WeightSpec> specs,
-                                     StringRef path, uint64_t seed,
-                                     double std) {
+Error mlir::bert::writeRandomWeights(ArrayRef<WeightSpec> specs, StringRef path,
+                                     uint64_t seed, double std) {
   std::vector<std::vector<float>> storage;
   storage.reserve(specs.size());
   std::vector<NamedTensor> tensors;

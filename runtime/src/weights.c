@@ -178,7 +178,8 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
   if (w->rank != 2 || !logical || !packed) {
     bert_aligned_free(logical);
     bert_aligned_free(packed);
-    bert_status_set(st, w->rank != 2 ? BERT_ERR_BAD_FORMAT : BERT_ERR_OUT_OF_MEMORY,
+    bert_status_set(st,
+                    w->rank != 2 ? BERT_ERR_BAD_FORMAT : BERT_ERR_OUT_OF_MEMORY,
                     "%s: cannot pack weight '%s' into panels of %lld",
                     m->file.path, w->name, (long long)nb);
     return -1;

@@ -38,8 +38,8 @@ std::string KernelRequest::key() const {
     os << "pooler h=" << hidden;
     break;
   }
-  os << " sched=" << tileM << "," << tileN << "," << tileK << ","
-     << vectorWidth << "," << unroll << "," << parallelSplit;
+  os << " sched=" << tileM << "," << tileN << "," << tileK << "," << vectorWidth
+     << "," << unroll << "," << parallelSplit;
   return os.str();
 }
 
@@ -119,8 +119,7 @@ static Kernel build(const KernelRequest &req, const Halide::Target &target) {
 }
 
 /// Runs `body`, turning Halide's and the kernels' exceptions into `error`.
-template <typename Fn>
-static bool guarded(std::string &error, Fn &&body) {
+template <typename Fn> static bool guarded(std::string &error, Fn &&body) {
   try {
     body();
     return true;

@@ -20,10 +20,11 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -63,10 +64,10 @@ static bool runTool(ArrayRef<std::string> argv, std::string &error,
   SmallVector<StringRef> args(argv.begin(), argv.end());
   std::string message;
   std::optional<StringRef> redirects[] = {input, std::nullopt, std::nullopt};
-  int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt,
-                                     input ? ArrayRef(redirects)
-                                           : ArrayRef<std::optional<StringRef>>(),
-                                     0, 0, &message);
+  int rc = llvm::sys::ExecuteAndWait(
+      *program, args, std::nullopt,
+      input ? ArrayRef(redirects) : ArrayRef<std::optional<StringRef>>(), 0, 0,
+      &message);
   if (rc != 0) {
     error = "'" + llvm::join(args, " ") + "' failed" +
             (message.empty() ? "" : ": " + message) + " (exit " +
@@ -98,9 +99,7 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
                                          const LibraryOptions &options,
                                          llvm::raw_ostream &log) {
   Stopwatch total;
-  auto fail = [&](const std::string &what) {
-    return func.emitError() << what;
-  };
+  auto fail = [&](const std::string &what) { return func.emitError() << what; };
   if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
     return fail(options.outDir + ": cannot create directory: " + ec.message());
 
@@ -115,11 +114,10 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
   if (failed(plan))
     return failure();
   if (options.verbose)
-    log << llvm::format("[1/4] plan: %zu kernel calls, %zu distinct kernels, "
-                        "%zu weight slots, arena %lld bytes (%.1f s)\n",
-                        plan->calls.size(), plan->kernels.size(),
-                        plan->slots.size(), (long long)plan->arenaBytes,
-                        stage.seconds());
+    log << fmt::format("[1/4] plan: {} kernel calls, {} distinct kernels, "
+                       "{} weight slots, arena {} bytes ({:.1f} s)\n",
+                       plan->calls.size(), plan->kernels.size(),
+                       plan->slots.size(), plan->arenaBytes, stage.seconds());
 
   // 2. Kernels and the one Halide runtime.
   stage = Stopwatch();
@@ -133,23 +131,22 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
     std::string obj = join(options.outDir, symbol + ".o");
     Stopwatch one;
     if (!::bert::cpu::compileKernel(plan->kernels[i], symbol, options.target,
-                                  obj, debug ? join(debugDir, symbol) : "",
-                                  error))
+                                    obj, debug ? join(debugDir, symbol) : "",
+                                    error))
       return fail("kernel " + plan->kernels[i].key() + ": " + error);
     objects.push_back(obj);
     if (options.verbose)
-      log << llvm::format("      kernel %zu/%zu %s (%.1f s)\n", i + 1,
-                          plan->kernels.size(),
-                          plan->kernels[i].key().c_str(), one.seconds());
+      log << fmt::format("      kernel {}/{} {} ({:.1f} s)\n", i + 1,
+                         plan->kernels.size(), plan->kernels[i].key(),
+                         one.seconds());
   }
   std::string runtimeObj = join(options.outDir, "halide_runtime.o");
   if (!::bert::cpu::compileHalideRuntime(options.target, runtimeObj, error))
     return fail("Halide runtime: " + error);
   objects.push_back(runtimeObj);
   if (options.verbose)
-    log << llvm::format("[2/4] kernels: %zu compiled for %s (%.1f s)\n",
-                        plan->kernels.size(), halideTarget.c_str(),
-                        stage.seconds());
+    log << fmt::format("[2/4] kernels: {} compiled for {} ({:.1f} s)\n",
+                       plan->kernels.size(), halideTarget, stage.seconds());
 
   // 3. Host code and header.
   stage = Stopwatch();
@@ -165,9 +162,9 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
     return fail("cannot copy bert_runtime.h: " + ec.message());
   if (debug) {
     if (options.verbose)
-      log << llvm::format("[3/4] host code: %s (%.1f s); stopping after "
-                          "--emit halide\n",
-                          hostSrc.c_str(), stage.seconds());
+      log << fmt::format("[3/4] host code: {} ({:.1f} s); stopping after "
+                         "--emit halide\n",
+                         hostSrc, stage.seconds());
     return success();
   }
   std::string cc = toolFromEnv("CC", "cc");
@@ -178,8 +175,8 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
     return fail(error);
   objects.insert(objects.begin(), hostObj);
   if (options.verbose)
-    log << llvm::format("[3/4] host code: %s (%.1f s)\n", hostSrc.c_str(),
-                        stage.seconds());
+    log << fmt::format("[3/4] host code: {} ({:.1f} s)\n", hostSrc,
+                       stage.seconds());
   if (options.stop == LibraryOptions::Stop::Objects)
     return success();
 
@@ -199,8 +196,8 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
   // merges an archive without unpacking it by hand.
   std::string archive = join(options.outDir, "lib" + options.name + ".a");
   std::string mri = join(options.outDir, "lib" + options.name + ".mri");
-  std::string script = "CREATE " + archive + "\nADDLIB " +
-                       BERT_RUNTIME_LIBRARY + "\n";
+  std::string script =
+      "CREATE " + archive + "\nADDLIB " + BERT_RUNTIME_LIBRARY + "\n";
   for (const std::string &obj : objects)
     script += "ADDMOD " + obj + "\n";
   script += "SAVE\nEND\n";
@@ -212,10 +209,10 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
     return fail(error);
   llvm::sys::fs::remove(mri);
   if (options.verbose) {
-    log << llvm::format("[4/4] link: %s, %s (%.1f s)\n", so.c_str(),
-                        archive.c_str(), stage.seconds());
-    log << llvm::format("compiled '%s' in %.1f s\n", options.name.c_str(),
-                        total.seconds());
+    log << fmt::format("[4/4] link: {}, {} ({:.1f} s)\n", so, archive,
+                       stage.seconds());
+    log << fmt::format("compiled '{}' in {:.1f} s\n", options.name,
+                       total.seconds());
   }
   return success();
 }

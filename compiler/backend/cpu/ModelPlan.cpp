@@ -120,8 +120,8 @@ size_t Planner::kernelIndex(const KernelRequest &req) {
 ///   attention:             tile[0] = queries per task -> tileM;
 ///   row-wise (layer norm, embeddings): tile[0] = rows per task.
 void Planner::fillSchedule(Operation *op, KernelRequest &req) {
-  auto sched = op->getAttrOfType<ScheduleAttr>(
-      BertDialect::getScheduleAttrName());
+  auto sched =
+      op->getAttrOfType<ScheduleAttr>(BertDialect::getScheduleAttrName());
   if (!sched)
     return;
   ArrayRef<int64_t> tile = sched.getTile();
@@ -172,11 +172,11 @@ LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
     return failure();
   int64_t &width = plan.slots[*slot].panelWidth;
   if (rowMajorSlots.contains(*slot) || (width != 0 && width != panelWidth))
-    return user->emitError() << "weight '" << plan.slots[*slot].name
-                             << "' is read by kernels in different layouts "
-                                "(panels of "
-                             << width << ", panels of " << panelWidth
-                             << ", or row-major)";
+    return user->emitError()
+           << "weight '" << plan.slots[*slot].name
+           << "' is read by kernels in different layouts "
+              "(panels of "
+           << width << ", panels of " << panelWidth << ", or row-major)";
   width = panelWidth;
   return success();
 }
@@ -184,9 +184,8 @@ LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
 /// The weight of a linear or pooler kernel, as the kernel reads it: panels of
 /// nb output columns (nb chosen by the kernel for this request), repacked by
 /// the runtime at load time. Buffer (nb, K, panels), dense.
-FailureOr<BufferArg> Planner::packedWeight(Value weight,
-                                           const KernelRequest &req,
-                                           Operation *user) {
+FailureOr<BufferArg>
+Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   std::string error;
   int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
   if (nb <= 0)
@@ -194,10 +193,10 @@ FailureOr<BufferArg> Planner::packedWeight(Value weight,
   if (failed(bindWeight(weight, nb, user)))
     return failure();
   int64_t panels = (req.n + nb - 1) / nb;
-  return BufferArg{weightPointer(slots[weight]),
-                   false,
-                   {{num(nb), "1"}, {num(req.k), num(nb)},
-                    {num(panels), num(nb * req.k)}}};
+  return BufferArg{
+      weightPointer(slots[weight]),
+      false,
+      {{num(nb), "1"}, {num(req.k), num(nb)}, {num(panels), num(nb * req.k)}}};
 }
 
 FailureOr<std::string> Planner::activation(Value v, Operation *user) {
@@ -259,8 +258,8 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
     FailureOr<size_t> slot = slotOf(tables[i], op);
     if (failed(slot))
       return failure();
-    call.args.push_back(matrix(weightPointer(*slot), num(h), num(rows[i]),
-                               num(h)));
+    call.args.push_back(
+        matrix(weightPointer(*slot), num(h), num(rows[i]), num(h)));
   }
   for (Value v : {op.getGamma(), op.getBeta()}) {
     FailureOr<size_t> slot = slotOf(v, op);
@@ -268,10 +267,10 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
       return failure();
     call.args.push_back(vector1(weightPointer(*slot), h));
   }
-  call.args.push_back(BufferArg{storage[op.getResult()].pointer,
-                                false,
-                                {{num(h), "1"}, {"S", num(h)},
-                                 {"B", num(h) + " * S"}}});
+  call.args.push_back(
+      BufferArg{storage[op.getResult()].pointer,
+                false,
+                {{num(h), "1"}, {"S", num(h)}, {"B", num(h) + " * S"}}});
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -316,9 +315,8 @@ LogicalResult Planner::planLinear(LinearOp op) {
   return success();
 }
 
-LogicalResult Planner::planLayerNorm(Operation *op, Value input,
-                                     Value residual, Value gamma, Value beta,
-                                     double eps) {
+LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
+                                     Value gamma, Value beta, double eps) {
   int64_t h = cast<RankedTensorType>(input.getType()).getShape().back();
   KernelRequest req;
   req.kind = KernelKind::LayerNorm;
@@ -418,8 +416,8 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   call.args.push_back(matrix(*x, num(h), "B", num(h) + " * S"));
   call.args.push_back(*w);
   call.args.push_back(vector1(weightPointer(*bias), h));
-  call.args.push_back(matrix(storage[op.getResult()].pointer, num(h), "B",
-                             num(h)));
+  call.args.push_back(
+      matrix(storage[op.getResult()].pointer, num(h), "B", num(h)));
   plan.calls.push_back(std::move(call));
   return success();
 }

@@ -49,7 +49,7 @@ struct ModelPlan {
           typeVocab = 0, maxBatch = 0, maxSeq = 0, arenaBytes = 0;
   std::vector<WeightSlot> slots;
   std::vector<::bert::cpu::KernelRequest> kernels; ///< distinct, in first use
-  std::vector<KernelCall> calls;                 ///< in execution order
+  std::vector<KernelCall> calls;                   ///< in execution order
   std::string target;
 
   /// C symbol of kernel `i`.

@@ -26,7 +26,7 @@ extern "C" {
 /* Bumped whenever a field of bert_model_desc or bert_weight_spec changes
  * meaning or layout. The runtime refuses a descriptor with another version,
  * so a library built from mismatched halves fails loudly at load time. */
-#define BERT_MODEL_ABI_VERSION 2
+#define BERT_MODEL_ABI_VERSION 3
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -114,6 +114,21 @@ typedef struct {
   /* Sets the kernels' worker thread count (0 = the default, usually one per
    * core). May be NULL when the kernels are single-threaded. */
   void (*set_num_threads)(int n);
+  /* Optional (NULL when the library has no packed path): runs the encoder
+   * without padding. Same arguments and guarantees as run(), plus: every
+   * row of attention_mask has at least one 1. The tokens computed are, per
+   * row b, position 0 and every position s with mask[b][s] == 1 (position 0
+   * is always computed because the pooler reads it, even when it is a
+   * padding position); they are packed contiguously (T rows instead of
+   * batch * seq) through every row-wise kernel, attention runs per row over
+   * that row's real keys, and the results are scattered back to
+   * [batch, seq, hidden]. Rows of last_hidden_state at positions s > 0 with
+   * mask 0 are written as zeros. The arena (arena_bytes) covers both paths.
+   * On the computed positions the result equals run()'s up to rounding. */
+  int (*run_packed)(const float *const *weights, void *arena,
+                    const int32_t *input_ids, const int32_t *token_type_ids,
+                    const int32_t *attention_mask, int64_t batch, int64_t seq,
+                    float *last_hidden_state, float *pooler_output);
 } bert_model_desc;
 
 /* Defined by the generated host code of each model library. Hidden, so that

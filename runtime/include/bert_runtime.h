@@ -120,7 +120,21 @@ BERT_API void bert_model_free(bert_model_t *m);
  *   pooler_output      out: [batch, hidden_size]; NULL if not wanted
  *
  * Inputs are checked (a bad id names its position); outputs are written
- * only when the code is BERT_OK. Safe to call concurrently (see above). */
+ * only when the code is BERT_OK. Safe to call concurrently (see above).
+ *
+ * Padding: when the mask has padding, the call may compute without it
+ * ("packed" path): only real tokens (plus position 0 of each row, which the
+ * pooler reads) go through the encoder, T rows instead of batch * seq, and
+ * attention runs per row over that row's real tokens. It is taken when the
+ * model library has it, no mask row is all zeros, and it computes at most
+ * 90% of the batch * seq positions. The environment variable BERT_PACKING
+ * (read at each call) overrides the choice: "never" (or "padded") always
+ * computes padded, "always" (or "packed") packs whenever it is allowed (no
+ * fully masked row). Both paths give the same results (up to fp32 rounding)
+ * on real tokens and in pooler_output. Rows of last_hidden_state at padding
+ * positions (mask 0) are not meaningful: the padded path writes what the
+ * encoder computes there (as Hugging Face does); the packed path writes
+ * zeros, except at position 0 of a row, which it always computes. */
 BERT_API bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
                                    const int32_t *token_type_ids,
                                    const int32_t *attention_mask, int64_t batch,

@@ -181,6 +181,36 @@ static bert_status_code check_ids(const char *what, const int32_t *v,
   return BERT_OK;
 }
 
+/* Whether bert_run takes the packed (no padding) path; see bert_runtime.h.
+ * $BERT_PACKING: "auto" (default), "always" / "packed", "never" / "padded".
+ * A batch with a fully masked row always takes the padded path: HF gives
+ * such a row a uniform average over all its (padding) keys, which only the
+ * padded computation reproduces. */
+static int use_packed(const bert_model_desc *d, const int32_t *mask,
+                      int64_t batch, int64_t seq) {
+  const char *env = getenv("BERT_PACKING");
+  int64_t b, s, tokens = 0;
+  int always = 0;
+  if (!d->run_packed || !mask)
+    return 0;
+  if (env &&
+      (!strcmp(env, "never") || !strcmp(env, "padded") || !strcmp(env, "0")))
+    return 0;
+  always = env && (!strcmp(env, "always") || !strcmp(env, "packed") ||
+                   !strcmp(env, "1"));
+  for (b = 0; b < batch; ++b) {
+    int64_t ones = 0;
+    for (s = 0; s < seq; ++s)
+      ones += mask[b * seq + s];
+    if (ones == 0)
+      return 0;
+    /* Position 0 is computed even when it is padding (the pooler reads it). */
+    tokens += ones + (mask[b * seq] == 0);
+  }
+  /* Packing pays off only when it skips a good share of the rows. */
+  return always || tokens * 10 <= batch * seq * 9;
+}
+
 bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
                           const int32_t *token_type_ids,
                           const int32_t *attention_mask, int64_t batch,
@@ -223,7 +253,7 @@ bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
   if (!arena)
     return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
                            "bert_run: cannot allocate a %zu-byte arena", need);
-  rc = d->run(
+  rc = (use_packed(d, attention_mask, batch, seq) ? d->run_packed : d->run)(
       m->weights, arena, input_ids, token_type_ids ? token_type_ids : m->zeros,
       attention_mask ? attention_mask : m->ones, batch, seq, last_hidden_state,
       pooler_output ? pooler_output : (float *)(void *)((char *)arena + act));

@@ -16,6 +16,7 @@
 #include <string.h>
 
 int fake_model_num_threads = -1;
+int fake_model_packed_calls = 0;
 
 static const char *const word_src[] = {"embeddings.word_embeddings.weight"};
 static const char *const type_src[] = {
@@ -88,6 +89,14 @@ static int fake_run(const float *const *w, void *arena, const int32_t *ids,
 
 static void fake_set_num_threads(int n) { fake_model_num_threads = n; }
 
+static int fake_run_packed(const float *const *w, void *arena,
+                           const int32_t *ids, const int32_t *types,
+                           const int32_t *mask, int64_t batch, int64_t seq,
+                           float *hidden, float *pooled) {
+  __atomic_fetch_add(&fake_model_packed_calls, 1, __ATOMIC_RELAXED);
+  return fake_run(w, arena, ids, types, mask, batch, seq, hidden, pooled);
+}
+
 const bert_model_desc bert_generated_model = {
     BERT_MODEL_ABI_VERSION,
     "fake_bert",
@@ -105,4 +114,5 @@ const bert_model_desc bert_generated_model = {
     fake_arena_bytes,
     fake_run,
     fake_set_num_threads,
+    fake_run_packed,
 };

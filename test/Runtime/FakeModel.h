@@ -30,6 +30,9 @@ enum {
 
 /* Last value passed to set_num_threads (-1 before any call). */
 extern int fake_model_num_threads;
+/* Number of calls that took the packed path (run_packed, which computes
+ * exactly what run() does). */
+extern int fake_model_packed_calls;
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -162,6 +163,51 @@ TEST_F(Run, SetNumThreads) {
   EXPECT_EQ(bert_model_set_num_threads(m, 3, &st), BERT_OK);
   EXPECT_EQ(fake_model_num_threads, 3);
   EXPECT_EQ(bert_model_set_num_threads(m, -1, &st), BERT_ERR_BAD_ARGUMENT);
+}
+
+// The packed-path choice (bert_runtime.h): auto packs when at most 90% of
+// the positions are computed (real tokens plus position 0 of each row),
+// never with a fully masked row; BERT_PACKING forces either way.
+TEST_F(Run, PackingChoice) {
+  const int64_t batch = 2, seq = 8;
+  std::vector<int32_t> ids(batch * seq, 1);
+  std::vector<float> out(batch * seq * FAKE_HIDDEN),
+      pooled(batch * FAKE_HIDDEN);
+  auto packed = [&](const std::vector<int32_t> &mask, const char *env) {
+    if (env)
+      setenv("BERT_PACKING", env, 1);
+    else
+      unsetenv("BERT_PACKING");
+    int before = fake_model_packed_calls;
+    EXPECT_EQ(bert_run(m, ids.data(), nullptr,
+                       mask.empty() ? nullptr : mask.data(), batch, seq,
+                       out.data(), pooled.data(), &st),
+              BERT_OK)
+        << st.message;
+    unsetenv("BERT_PACKING");
+    return fake_model_packed_calls - before;
+  };
+  std::vector<int32_t> ones(batch * seq, 1), half = ones, tight = ones,
+                                             left = ones, empty = ones;
+  for (int s = 4; s < 8; ++s)
+    half[s] = 0; // 12 of 16 computed: packs
+  tight[7] = 0;  // 15 of 16: not worth it
+  for (int s = 0; s < 6; ++s)
+    left[s] = 0; // left padding: 2 real + position 0 + 8 = 11 of 16: packs
+  for (int s = 0; s < 8; ++s)
+    empty[s] = 0; // a fully masked row: never packed
+  EXPECT_EQ(packed({}, nullptr), 0);
+  EXPECT_EQ(packed(ones, nullptr), 0);
+  EXPECT_EQ(packed(half, nullptr), 1);
+  EXPECT_EQ(packed(left, nullptr), 1);
+  EXPECT_EQ(packed(tight, nullptr), 0);
+  EXPECT_EQ(packed(empty, nullptr), 0);
+  EXPECT_EQ(packed(tight, "always"), 1);
+  EXPECT_EQ(packed(ones, "packed"), 1);
+  EXPECT_EQ(packed(empty, "always"), 0);
+  EXPECT_EQ(packed(half, "never"), 0);
+  EXPECT_EQ(packed(half, "padded"), 0);
+  EXPECT_EQ(packed(half, "auto"), 1);
 }
 
 TEST_F(Run, ConcurrentCallsAgree) {

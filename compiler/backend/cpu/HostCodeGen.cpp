@@ -37,6 +37,192 @@ static std::string commentSafe(std::string s) {
   return s;
 }
 
+using ::bert::cpu::KernelKind;
+
+namespace {
+
+/// How the packed (no padding) variant of run() reuses the planned calls:
+/// the embeddings run padded into last_hidden_state and are gathered into
+/// their slot; linears and layer norms run on the T packed rows (M = T);
+/// attention runs once per sequence over its packed rows; the one call that
+/// writes last_hidden_state writes the T packed rows at its front, which are
+/// then scattered in place; the poolers after it read the padded layout.
+struct PackedShape {
+  bool ok = false;
+  size_t embeddings = 0; ///< index of the embeddings call
+  size_t lastWrite = 0;  ///< index of the call that writes last_hidden_state
+};
+
+PackedShape analyzePacked(const ModelPlan &plan) {
+  PackedShape p;
+  const std::string lhs = "last_hidden_state";
+  size_t numEmbeddings = 0, numWrites = 0;
+  for (size_t i = 0; i < plan.calls.size(); ++i) {
+    const KernelCall &call = plan.calls[i];
+    KernelKind kind = plan.kernels[call.kernel].kind;
+    const std::string &out = call.args.back().pointer;
+    if (kind == KernelKind::Embeddings) {
+      if (i != 0 || out == lhs)
+        return p;
+      p.embeddings = i;
+      ++numEmbeddings;
+      continue;
+    }
+    if (kind == KernelKind::Pooler) {
+      // Reads the padded hidden state: only after the scatter.
+      if (numWrites != 1 || call.args.front().pointer != lhs)
+        return p;
+      continue;
+    }
+    if (numWrites != 0)
+      return p; // a row-wise call after the scatter
+    if (kind == KernelKind::Attention &&
+        call.args[1].pointer != "(int32_t *)attention_mask")
+      return p;
+    if (out == lhs) {
+      p.lastWrite = i;
+      ++numWrites;
+    }
+  }
+  p.ok = numEmbeddings == 1 && numWrites == 1;
+  return p;
+}
+
+int64_t roundUp64(int64_t n) { return (n + 63) / 64 * 64; }
+
+/// Arena bytes of the planned slots, then (packed variant only) the packed
+/// token bookkeeping: tok[B*S], pmask[B*S], cu[B+1] int32, at the maxima.
+int64_t packedExtraOffset(const ModelPlan &plan) {
+  return roundUp64(std::max<int64_t>(plan.arenaBytes, 64));
+}
+int64_t totalArenaBytes(const ModelPlan &plan) {
+  if (!analyzePacked(plan).ok)
+    return std::max<int64_t>(plan.arenaBytes, 64);
+  return packedExtraOffset(plan) +
+         roundUp64(4 * (2 * plan.maxBatch * plan.maxSeq + plan.maxBatch + 1));
+}
+
+/// One kernel call: halide_buffer_t's over `pointers` (default: the
+/// planned ones) and the call, in its own block, at `indent`.
+void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
+              const KernelCall &call, const std::string &indent,
+              const std::vector<std::string> &pointers = {}) {
+  os << indent << "{\n";
+  for (size_t a = 0; a < call.args.size(); ++a) {
+    const BufferArg &arg = call.args[a];
+    os << indent << "  halide_dimension_t d" << a << "[" << arg.dims.size()
+       << "] = {";
+    for (size_t d = 0; d < arg.dims.size(); ++d)
+      os << (d ? ", " : "") << "{0, " << arg.dims[d].first << ", "
+         << arg.dims[d].second << ", 0}";
+    os << "};\n";
+  }
+  os << indent << "  halide_buffer_t b[" << call.args.size() << "];\n"
+     << indent << "  rc = " << plan.kernelSymbol(call.kernel) << "(";
+  for (size_t a = 0; a < call.args.size(); ++a) {
+    const BufferArg &arg = call.args[a];
+    const std::string &ptr =
+        a < pointers.size() && !pointers[a].empty() ? pointers[a] : arg.pointer;
+    os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
+       << a << ", " << arg.dims.size() << ", " << ptr << ", "
+       << (arg.isInt32 ? 1 : 0) << ")";
+  }
+  os << ");\n"
+     << indent << "  if (rc != 0)\n"
+     << indent << "    return rc;\n"
+     << indent << "}\n";
+}
+
+/// bert_run_packed: see bert_model_desc::run_packed.
+void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
+                   const PackedShape &shape) {
+  const int64_t h = plan.hidden, cells = plan.maxBatch * plan.maxSeq;
+  const int64_t extra = packedExtraOffset(plan);
+  os << "/* The same calls without padding (bert_model_desc::run_packed):\n"
+     << " * packed tokens are, per row b, position 0 and every position with\n"
+     << " * mask 1, in order; tok[t] is the padded row (b * S + s) of packed\n"
+     << " * token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's packed\n"
+     << " * range. Position 0 is a query even when it is padding (the pooler\n"
+     << " * reads it) but never a key then (pmask 0). */\n"
+     << "static int bert_run_packed(const float *const *weights, void *arena,\n"
+     << "                           const int32_t *input_ids,\n"
+     << "                           const int32_t *token_type_ids,\n"
+     << "                           const int32_t *attention_mask, int64_t "
+        "batch,\n"
+     << "                           int64_t seq, float *last_hidden_state,\n"
+     << "                           float *pooler_output) {\n"
+     << "  char *arena_base = (char *)arena;\n"
+     << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n"
+     << "  int32_t *tok = (int32_t *)(arena_base + " << extra << ");\n"
+     << "  int32_t *pmask = tok + " << cells << ";\n"
+     << "  int32_t *cu = pmask + " << cells << ";\n"
+     << "  int32_t T = 0, sb, ss, t;\n"
+     << "  int rc = 0;\n"
+     << "  for (sb = 0; sb < B; ++sb) {\n"
+     << "    cu[sb] = T;\n"
+     << "    for (ss = 0; ss < S; ++ss)\n"
+     << "      if (ss == 0 || attention_mask[sb * S + ss]) {\n"
+     << "        tok[T] = sb * S + ss;\n"
+     << "        pmask[T] = attention_mask[sb * S + ss];\n"
+     << "        ++T;\n"
+     << "      }\n"
+     << "  }\n"
+     << "  cu[B] = T;\n"
+     << "  {\n"
+     << "  const int32_t M = T;\n"
+     << "  (void)arena_base; (void)M;\n";
+  for (size_t i = 0; i < plan.calls.size(); ++i) {
+    const KernelCall &call = plan.calls[i];
+    KernelKind kind = plan.kernels[call.kernel].kind;
+    os << "\n  /* " << commentSafe(call.comment) << " */\n";
+    if (i == shape.embeddings) {
+      os << "  /* padded into last_hidden_state, then gathered */\n";
+      std::vector<std::string> ptrs(call.args.size());
+      ptrs.back() = "last_hidden_state";
+      emitCall(os, plan, call, "  ", ptrs);
+      os << "  for (t = 0; t < T; ++t)\n"
+         << "    memcpy(" << call.args.back().pointer << " + (size_t)t * " << h
+         << ", last_hidden_state + (size_t)tok[t] * " << h << ", " << h * 4
+         << ");\n";
+    } else if (kind == KernelKind::Attention) {
+      os << "  for (sb = 0; sb < B; ++sb) {\n"
+         << "    /* one sequence: its packed rows as a batch of 1 */\n"
+         << "    const int32_t off = cu[sb];\n"
+         << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
+      std::vector<std::string> ptrs = {
+          "(" + call.args[0].pointer + ") + (size_t)off * " +
+              std::to_string(3 * h),
+          "pmask + off",
+          "(" + call.args[2].pointer + ") + (size_t)off * " +
+              std::to_string(h)};
+      emitCall(os, plan, call, "    ", ptrs);
+      os << "  }\n";
+    } else {
+      emitCall(os, plan, call, "  ");
+    }
+    if (i == shape.lastWrite)
+      os << "  /* scatter the T packed rows at the front of last_hidden_state\n"
+         << "   * to their padded rows, in place, from the last (tok[t] >= "
+            "t);\n"
+         << "   * padding rows that were not computed become zeros */\n"
+         << "  t = T - 1;\n"
+         << "  for (ss = B * S - 1; ss >= 0; --ss) {\n"
+         << "    float *row = last_hidden_state + (size_t)ss * " << h << ";\n"
+         << "    if (t >= 0 && tok[t] == ss) {\n"
+         << "      if (t != ss)\n"
+         << "        memmove(row, last_hidden_state + (size_t)t * " << h << ", "
+         << h * 4 << ");\n"
+         << "      --t;\n"
+         << "    } else {\n"
+         << "      memset(row, 0, " << h * 4 << ");\n"
+         << "    }\n"
+         << "  }\n";
+  }
+  os << "  }\n  return 0;\n}\n\n";
+}
+
+} // namespace
+
 std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -100,7 +286,7 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "  /* Slots are planned for the maxima; smaller calls use a prefix of "
         "each. */\n"
      << "  (void)batch;\n  (void)seq;\n"
-     << "  return " << std::max<int64_t>(plan.arenaBytes, 64) << ";\n}\n\n";
+     << "  return " << totalArenaBytes(plan) << ";\n}\n\n";
 
   os << "static int bert_run(const float *const *weights, void *arena,\n"
      << "                    const int32_t *input_ids, const int32_t "
@@ -114,27 +300,14 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "  int rc = 0;\n"
      << "  (void)arena_base; (void)M;\n";
   for (const KernelCall &call : plan.calls) {
-    os << "\n  /* " << commentSafe(call.comment) << " */\n  {\n";
-    for (size_t a = 0; a < call.args.size(); ++a) {
-      const BufferArg &arg = call.args[a];
-      os << "    halide_dimension_t d" << a << "[" << arg.dims.size()
-         << "] = {";
-      for (size_t d = 0; d < arg.dims.size(); ++d)
-        os << (d ? ", " : "") << "{0, " << arg.dims[d].first << ", "
-           << arg.dims[d].second << ", 0}";
-      os << "};\n";
-    }
-    os << "    halide_buffer_t b[" << call.args.size() << "];\n"
-       << "    rc = " << plan.kernelSymbol(call.kernel) << "(";
-    for (size_t a = 0; a < call.args.size(); ++a) {
-      const BufferArg &arg = call.args[a];
-      os << (a ? ",\n        " : "") << "bert_buffer(&b[" << a << "], d" << a
-         << ", " << arg.dims.size() << ", " << arg.pointer << ", "
-         << (arg.isInt32 ? 1 : 0) << ")";
-    }
-    os << ");\n    if (rc != 0)\n      return rc;\n  }\n";
+    os << "\n  /* " << commentSafe(call.comment) << " */\n";
+    emitCall(os, plan, call, "  ");
   }
   os << "  return 0;\n}\n\n";
+
+  PackedShape packed = analyzePacked(plan);
+  if (packed.ok)
+    emitRunPacked(os, plan, packed);
 
   os << "static void bert_set_num_threads(int n) { halide_set_num_threads(n); "
         "}\n\n";
@@ -149,6 +322,7 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "    64,\n"
      << "    " << plan.slots.size() << ", bert_weights,\n"
      << "    bert_arena_bytes,\n    bert_run,\n    bert_set_num_threads,\n"
+     << "    " << (packed.ok ? "bert_run_packed" : "NULL") << ",\n"
      << "};\n";
   return text;
 }
@@ -181,7 +355,7 @@ std::string mlir::bert::generateHeader(const ModelPlan &plan) {
      << "#define " << upper << "_MAX_BATCH " << plan.maxBatch << "\n"
      << "#define " << upper << "_MAX_SEQ " << plan.maxSeq << "\n"
      << "/* Activation arena bytes per concurrent bert_run call. */\n"
-     << "#define " << upper << "_ARENA_BYTES " << plan.arenaBytes << "\n"
+     << "#define " << upper << "_ARENA_BYTES " << totalArenaBytes(plan) << "\n"
      << "#define " << upper << "_NUM_WEIGHT_TENSORS " << plan.slots.size()
      << "\n\n#endif\n";
   return text;

@@ -41,11 +41,15 @@ def table(meta, cases):
     L.append(f"# bertc benchmark  {meta['date']}  bertc {meta['git']}")
     L.append(f"# machine: {meta['cpu']}, {meta['cores']} cores; load avg (1/5/15 min) at start "
              f"{meta['load_start']}, at end {meta['load_end']}")
-    L.append("# FMA peak (bench/halide_matmul/fma_peak.cpp, fp32): " + ", ".join(
-        f"{t} thread{'s' if t != '1' else ''} {v:.1f} GFLOP/s" for t, v in pk.items())
-        + "; end-of-run sentinel: " + ", ".join(
-        f"{t}t {v:.1f}" for t, v in meta["fma_peak_end_gflops"].items())
-        + "  (a drop means the machine was busy)")
+    L.append("# FMA peak (bench/halide_matmul/fma_peak.cpp, fp32; best of start and end, and at T "
+             "threads at least T x the 1-thread peak): "
+             + ", ".join(f"{t} thread{'s' if t != '1' else ''} {v:.1f} GFLOP/s"
+                         for t, v in pk.items())
+             + "; measured at start " + ", ".join(
+                 f"{t}t {v:.1f}" for t, v in meta["fma_peak_start_gflops"].items())
+             + ", at end " + ", ".join(
+                 f"{t}t {v:.1f}" for t, v in meta["fma_peak_end_gflops"].items())
+             + " (a lower figure means the machine was busy then)")
     L.append("# peers: " + "; ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     L.append("# median / min of N timed calls after warm-up, each system in its own process, one "
              "after another; GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
@@ -98,17 +102,17 @@ def write_json(path, meta, cases):
 
 def chart(path, meta, cases):
     """Grouped bars: median latency (log scale) per case, one bar per system, min as a tick;
-    one panel per thread count."""
+    one panel (row) per thread count."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     threads = sorted({t for c in cases for t in c["runs"]}, key=int, reverse=True)
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
               "pytorch": "#ff7f0e"}
-    fig, axes = plt.subplots(1, len(threads), figsize=(1.0 + 2.6 * len(cases) * len(threads), 5),
+    fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)
     w = 0.8 / len(SYSTEMS)
-    for ax, t in zip(axes[0], threads):
+    for ax, t in zip(axes[:, 0], threads):
         for k, s in enumerate(SYSTEMS):
             xs, med, mins = [], [], []
             for i, c in enumerate(cases):
@@ -121,7 +125,7 @@ def chart(path, meta, cases):
             bars = ax.bar(xs, med, w, label=s, color=colors[s])
             ax.scatter(xs, mins, marker="_", color="black", s=60, zorder=3)
             for bar, v in zip(bars, med):
-                ax.annotate(f"{v:.3g}", (bar.get_x() + bar.get_width() / 2, v),
+                ax.annotate(f"{v:.0f}" if v >= 100 else f"{v:.3g}", (bar.get_x() + bar.get_width() / 2, v),
                             ha="center", va="bottom", fontsize=7, rotation=90,
                             xytext=(0, 2), textcoords="offset points")
         ax.set_yscale("log")

@@ -4,7 +4,8 @@
 // other kernels, JIT-compiled for the host with the default schedules.
 //   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
 //   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
-// Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars.
+// Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
+// for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/Kernels.h"
@@ -78,8 +79,35 @@ void benchLinear(const Halide::Target &t, int M, int N, int K) {
               M, N, K, int(l.nb), med * 1e6, flop / med * 1e-9, flop / best * 1e-9, jit);
 }
 
+/// Fused attention at BERT-base heads (H=768, 12 x d=64). Flops count the
+/// two GEMMs only: 4 * B * S^2 * H. Tile overrides: TILE_M (queries per
+/// task), TILE_N (key tile).
+void benchAttention(const Halide::Target &t) {
+  const int H = 768, heads = 12, d = H / heads;
+  cpu::KernelSchedule sched;
+  sched.tileM = envInt("TILE_M");
+  sched.tileN = envInt("TILE_N");
+  cpu::Kernel k = cpu::buildAttention({H, heads, 0.f}, sched, t);
+  double t0 = nowSec();
+  k.pipeline.compile_jit(t);
+  double jit = nowSec() - t0;
+  for (auto [B, S] : {std::pair{1, 128}, {8, 128}, {1, 512}}) {
+    Buffer<float> qkv = filled<float>({d, heads, 3, S, B}, -1, 1);
+    Buffer<int32_t> mask(S, B);
+    mask.fill(1);
+    Buffer<float> y(d, heads, S, B);
+    k.inputs[0].set(qkv), k.inputs[1].set(mask);
+    const double flop = 4.0 * B * heads * S * S * d;
+    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e10);
+    std::printf("attention B=%d S=%-4d H=%d  median %8.1f us  %6.1f GFLOP/s"
+                "  best %8.1f us  %6.1f GFLOP/s  (jit %.2fs)\n",
+                B, S, H, med * 1e6, flop / med * 1e-9, best * 1e6, flop / best * 1e-9,
+                jit);
+  }
+}
+
 void benchOthers(const Halide::Target &t) {
-  const int H = 768, heads = 12;
+  const int H = 768;
   for (int M : {128, 1024}) {
     cpu::Kernel k = cpu::buildLayerNorm({H, 1e-12f, true}, {}, t);
     auto x = filled<float>({H, M}, -1, 1), r = filled<float>({H, M}, -1, 1);
@@ -90,19 +118,7 @@ void benchOthers(const Halide::Target &t) {
     std::printf("layer_norm+res M=%-5d H=%d  median %8.1f us  (%.1f GB/s moved)\n", M, H,
                 med * 1e6, 3.0 * M * H * 4 / med * 1e-9);
   }
-  for (auto [B, S] : {std::pair{1, 128}, {8, 128}, {1, 512}}) {
-    cpu::Kernel k = cpu::buildAttention({H, heads, 0.f}, {}, t);
-    const int d = H / heads;
-    Buffer<float> qkv = filled<float>({d, heads, 3, S, B}, -1, 1);
-    Buffer<int32_t> mask(S, B);
-    mask.fill(1);
-    Buffer<float> y(d, heads, S, B);
-    k.inputs[0].set(qkv), k.inputs[1].set(mask);
-    const double flop = 4.0 * B * heads * S * S * d;
-    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e10);
-    std::printf("attention B=%d S=%-4d H=%d  median %8.1f us  %6.1f GFLOP/s\n", B, S, H,
-                med * 1e6, flop / med * 1e-9);
-  }
+  benchAttention(t);
   {
     const int B = 8, S = 128, V = 30522, P = 512;
     cpu::Kernel k = cpu::buildEmbeddings({H, V, P, 2, 0, 1e-12f}, {}, t);
@@ -158,5 +174,7 @@ int main(int argc, char **argv) {
         benchLinear(t, M, N, K);
   if (!only || std::string(only) == "others")
     benchOthers(t);
+  else if (std::string(only) == "attention")
+    benchAttention(t);
   return 0;
 }

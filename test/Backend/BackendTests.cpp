@@ -116,7 +116,11 @@ void testLayerNorm(int M, int H, bool residual) {
   check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
 }
 
-enum class MaskKind { None, TailPadding, FullyMaskedRow };
+/// TailPadding: each batch row pads a different tail; FullyMaskedRow: the
+/// last batch row is all padding (HF: uniform weights); LeadingPadding: the
+/// first 3/4 of every row is padding, so whole key tiles are masked while
+/// later tiles are not (the online softmax must drop them exactly).
+enum class MaskKind { None, TailPadding, FullyMaskedRow, LeadingPadding };
 
 void testAttention(int B, int S, int H, int heads, MaskKind mk,
                    cpu::KernelSchedule sched = {}) {
@@ -130,6 +134,8 @@ void testAttention(int B, int S, int H, int heads, MaskKind mk,
           mask[b * S + s] = 0;
         if (mk == MaskKind::FullyMaskedRow && b == B - 1)
           mask[b * S + s] = 0;
+        if (mk == MaskKind::LeadingPadding && s < S * 3 / 4)
+          mask[b * S + s] = 0;
       }
   const float scale = 1.f / std::sqrt(float(d));
   std::vector<float> y(size_t(B) * S * H), want(y.size());
@@ -140,8 +146,8 @@ void testAttention(int B, int S, int H, int heads, MaskKind mk,
   auto out = view(y.data(), {{d, 1}, {heads, d}, {S, H}, {B, H * S}});
   k.pipeline.realize(out, host());
   char name[160];
-  std::snprintf(name, sizeof name, "attention B=%d S=%d H=%d heads=%d mask=%d", B, S,
-                H, heads, int(mk));
+  std::snprintf(name, sizeof name, "attention B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d",
+                B, S, H, heads, int(mk), sched.tileM, sched.tileN);
   check(name, y, want, S >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -226,6 +232,17 @@ int main() {
   testAttention(2, 37, 768, 12, MaskKind::TailPadding);
   testAttention(3, 8, 128, 2, MaskKind::FullyMaskedRow);
   testAttention(1, 130, 256, 4, MaskKind::TailPadding, {8, 0, 0, 0, 0, 0});
+  // Key tiles (tileN) that do not divide S, S below one tile, query blocks
+  // (tileM) with tails, masked tiles before unmasked ones.
+  testAttention(1, 1, 768, 12, MaskKind::None, {32, 64, 0, 0, 0, 0});
+  testAttention(2, 37, 768, 12, MaskKind::FullyMaskedRow, {32, 16, 0, 0, 0, 0});
+  testAttention(2, 37, 128, 2, MaskKind::LeadingPadding, {16, 8, 0, 0, 0, 0});
+  testAttention(2, 300, 768, 12, MaskKind::TailPadding, {64, 64, 0, 0, 0, 0});
+  testAttention(2, 300, 128, 2, MaskKind::FullyMaskedRow, {32, 48, 0, 0, 0, 0});
+  testAttention(1, 300, 128, 2, MaskKind::LeadingPadding, {128, 40, 0, 0, 0, 0});
+  // Head sizes that are not a multiple of the vector width.
+  testAttention(2, 37, 72, 3, MaskKind::TailPadding, {32, 24, 0, 0, 0, 0});
+  testAttention(2, 19, 40, 2, MaskKind::FullyMaskedRow);
   testEmbeddings(1, 1, 768, 0, false);
   testEmbeddings(2, 37, 768, 2, true);
   testEmbeddings(3, 5, 100, 0, false);

@@ -7,14 +7,20 @@
 // The additive lowest-float mask matches HF (scores + (1 - mask) * finfo.min)
 // for 0/1 masks, including a fully masked row (uniform weights).
 //
-// Work is tiled over queries: a task holds one (b, h) pair's transposed K
-// (S x d) and, per tile of tileM queries, a tileM x S slab of logits, so the
-// [B, h, S, S] tensor is never materialized (memory O(tileM * S) per task).
-// TODO: online softmax over key tiles (flash-style) for very long S.
+// Flash-attention form: keys are walked in tiles of Bk. For tile t the
+// kernel computes the tile's scores, their row maximum mt, pt = exp(s - mt),
+// lt = sum pt and the partial product ot = pt . V_t; a running state
+// (m, l, o) per query then absorbs the tile with the online-softmax rescale
+//   m' = max(m, mt),  l' = l e^(m-m') + lt e^(mt-m'),
+//   o' = o e^(m-m') + ot e^(mt-m')
+// and out = o / l after the last tile. Nothing larger than a
+// (queries per task) x Bk score tile is ever materialized, whatever S is.
+// Keys past S in the last tile read key S-1 (in bounds) and get p = 0.
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/HalideCommon.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -23,84 +29,248 @@ using namespace Halide;
 namespace bert::cpu {
 namespace {
 
-struct AttentionFuncs {
-  ImageParam qkv, mask;
-  Func keyT{"att_key_t"}, dot{"att_dot"}, logits{"att_logits"},
-      rowMax{"att_row_max"}, expo{"att_exp"}, rowSum{"att_row_sum"},
-      pv{"att_pv"}, out{"att_out"};
-  Var dd{"dd"}, h{"h"}, i{"i"}, j{"j"}, b{"b"};
-  RDom rd, rj;
+/// Tile sizes shared by the algorithm (the key tile is part of the online
+/// recurrence) and the schedule.
+struct AttentionTiles {
+  int vec = 16;     ///< fp32 lanes
+  int qReg = 32;    ///< queries of the register tile (vectorized, vec | qReg)
+  int keyReg = 8;   ///< keys of the Q.K^T register tile (unrolled)
+  int colReg = 8;   ///< output columns of the P.V register tile (unrolled)
+  int queries = 64; ///< queries per task (KernelSchedule::tileM, qReg | it)
+  int keys = 64;    ///< key tile Bk (KernelSchedule::tileN, keyReg | it)
 };
 
-void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec) {
-  const int d = int(spec.hidden / spec.numHeads);
-  const float scale =
-      spec.scale > 0.f ? spec.scale : 1.f / std::sqrt(float(d));
-  Expr S = f.mask.dim(0).extent();
-  f.rd = RDom(0, d, "rd");
-  f.rj = RDom(0, S, "rj");
-  const int Q = 0, K = 1, V = 2;
-
-  f.keyT(f.j, f.dd, f.h, f.b) = f.qkv(f.dd, f.h, K, f.j, f.b);
-  f.dot(f.j, f.i, f.h, f.b) = 0.f;
-  f.dot(f.j, f.i, f.h, f.b) +=
-      f.qkv(f.rd, f.h, Q, f.i, f.b) * f.keyT(f.j, f.rd, f.h, f.b);
-  f.logits(f.j, f.i, f.h, f.b) =
-      f.dot(f.j, f.i, f.h, f.b) * scale +
-      select(f.mask(f.j, f.b) == 0, detail::lowestFloat(), 0.f);
-  f.rowMax(f.i, f.h, f.b) = detail::lowestFloat();
-  f.rowMax(f.i, f.h, f.b) =
-      max(f.rowMax(f.i, f.h, f.b), f.logits(f.rj, f.i, f.h, f.b));
-  // Halide's exp() range-reduces through an int conversion, which is garbage
-  // for masked logits (~ -3.4e38); those exponentials are exactly 0 in fp32.
-  Expr shifted = f.logits(f.j, f.i, f.h, f.b) - f.rowMax(f.i, f.h, f.b);
-  f.expo(f.j, f.i, f.h, f.b) = select(shifted < -104.f, 0.f, exp(shifted));
-  f.rowSum(f.i, f.h, f.b) = 0.f;
-  f.rowSum(f.i, f.h, f.b) += f.expo(f.rj, f.i, f.h, f.b);
-  f.pv(f.dd, f.i, f.h, f.b) = 0.f;
-  f.pv(f.dd, f.i, f.h, f.b) +=
-      f.expo(f.rj, f.i, f.h, f.b) * f.qkv(f.dd, f.h, V, f.rj, f.b);
-  f.out(f.dd, f.h, f.i, f.b) =
-      f.pv(f.dd, f.i, f.h, f.b) / f.rowSum(f.i, f.h, f.b);
+AttentionTiles attentionTiles(int d, const KernelSchedule &sched,
+                              const Target &target) {
+  AttentionTiles t;
+  t.vec = detail::vectorFloats(target, sched);
+  const bool wide = t.vec >= 16; // 32 vector registers (AVX-512)
+  const int want = sched.tileM > 0 ? sched.tileM : 64;
+  t.qReg = want >= 2 * t.vec ? 2 * t.vec : t.vec;
+  t.queries = (want + t.qReg - 1) / t.qReg * t.qReg;
+  // Accumulators: (qReg / vec) x keyReg, resp. x colReg: 16 of 32 zmm on
+  // AVX-512, 8 of 16 ymm on AVX2, leaving room for the operand vectors.
+  // tileM and tileN round up to multiples of the register tile.
+  t.keyReg = wide ? 8 : 4;
+  t.colReg = std::min(wide ? 8 : 4, d);
+  while (d % t.colReg)
+    --t.colReg;
+  const int keys = sched.tileN > 0 ? sched.tileN : 64;
+  t.keys = (keys + t.keyReg - 1) / t.keyReg * t.keyReg;
+  return t;
 }
 
-/// CPU: parallel over (b, h); K^T once per pair; per tile of queries the
-/// logits slab, softmax and P.V; each query's d-wide output accumulates in
-/// registers (d/vec vectors).
-/// Measured (Halide 14, Xeon SPR-class KVM, AVX-512, 1 thread, H=768/12):
-/// B=1 S=128 1.27 ms = 40 GFLOP/s (21% of the 185 GFLOP/s peak); B=1 S=512
-/// 19.5 ms = 41 GFLOP/s. The Q.K^T update accumulates in the L1 logits slab
-/// (load+FMA+store per vector) -- a register-tiled Q.K^T is the next step.
+struct AttentionFuncs {
+  ImageParam qkv, mask;
+  Func queryRows{"att_query_rows"}, queryT{"att_query_t"}, dot{"att_dot"},
+      score{"att_score"}, tileMax{"att_tile_max"}, prob{"att_prob"},
+      tileSum{"att_tile_sum"}, tilePV{"att_tile_pv"},
+      valueTile{"att_value_tile"}, state{"att_state"}, outT{"att_out_t"},
+      out{"att_out"};
+  // i: query within a block of tiles.queries; qb: query block; j: key
+  // within a key tile; t: key tile; c, dd: head column.
+  Var dd{"dd"}, h{"h"}, i{"i"}, qb{"qb"}, j{"j"}, t{"t"}, c{"c"}, b{"b"};
+  RDom rd, rj, rt;
+};
+
+/// e^x for x <= 0, as the softmax needs it (every argument is a logit minus
+/// a maximum): 2^n * P(r) with n = round(x log2 e) by the 1.5 * 2^23
+/// rounding trick, r = x - n ln 2 and P the degree-6 Taylor polynomial.
+/// Measured against double exp() on 4M points of [-90, 0]: relative error
+/// <= 4.7e-7 (worst near -87), absolute <= 1.6e-7 (about 1 ulp of 1.0).
+/// x < -87 (including masked logits, ~ -3.4e38) gives exactly 0: e^-87 is
+/// below the normal range, where HF's result is a denormal that no fp32 sum
+/// can see. About 15 vector ops against ~26 for Halide's exp() (whose zmm
+/// floor is split into two ymm vroundps); 5% of the kernel time at S=512.
+Expr softmaxExp(const Expr &x) {
+  Expr xc = max(x, -87.f);
+  const float magic = 12582912.f; // 1.5 * 2^23
+  // n from the integer bits: Halide's simplifier would fold (t - magic).
+  Expr ni = reinterpret(Int(32), xc * float(M_LOG2E) + magic) -
+            reinterpret(Int(32), Expr(magic));
+  Expr n = cast<float>(ni);
+  Expr r = xc - n * float(M_LN2);
+  Expr p = 1.f / 720.f;
+  for (float c : {1.f / 120.f, 1.f / 24.f, 1.f / 6.f, 0.5f, 1.f, 1.f})
+    p = p * r + c;
+  Expr bits = (ni + 127) << 23;
+  return select(x < -87.f, 0.f, p * reinterpret(Float(32), bits));
+}
+
+void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
+                        const AttentionTiles &tiles) {
+  const int d = int(spec.hidden / spec.numHeads);
+  const float scale = spec.scale > 0.f ? spec.scale : 1.f / std::sqrt(float(d));
+  const int Bk = tiles.keys;
+  Expr S = f.mask.dim(0).extent();
+  f.rd = RDom(0, d, "rd");
+  f.rj = RDom(0, Bk, "rj");
+  f.rt = RDom(0, (S + Bk - 1) / Bk, "rt");
+  const int Q = 0, K = 1, V = 2;
+  // likely(): Halide peels the last, partial key tile so that full tiles
+  // address K and V without the clamp.
+  auto key = [&](Expr j, Expr t) { return min(likely(t * Bk + j), S - 1); };
+  const int Bq = tiles.queries;
+  auto &i = f.i, &qb = f.qb, &j = f.j, &t = f.t, &h = f.h, &b = f.b, &c = f.c;
+
+  // The block's query rows, then transposed (query index innermost); rows
+  // past S read row S-1.
+  f.queryRows(f.dd, i, qb, h, b) =
+      f.qkv(f.dd, h, Q, min(qb * Bq + i, S - 1), b);
+  f.queryT(i, f.dd, qb, h, b) = f.queryRows(f.dd, i, qb, h, b);
+  f.dot(i, j, t, qb, h, b) = 0.f;
+  f.dot(i, j, t, qb, h, b) +=
+      f.queryT(i, f.rd, qb, h, b) * f.qkv(f.rd, h, K, key(j, t), b);
+  f.score(i, j, t, qb, h, b) =
+      f.dot(i, j, t, qb, h, b) * scale +
+      select(f.mask(key(j, t), b) == 0, detail::lowestFloat(), 0.f);
+  // Keys past S duplicate key S-1 of the same tile: the max is unchanged.
+  f.tileMax(i, t, qb, h, b) = detail::lowestFloat();
+  f.tileMax(i, t, qb, h, b) =
+      max(f.tileMax(i, t, qb, h, b), f.score(i, f.rj, t, qb, h, b));
+  f.prob(i, j, t, qb, h, b) = select(
+      t * Bk + j < S,
+      softmaxExp(f.score(i, j, t, qb, h, b) - f.tileMax(i, t, qb, h, b)), 0.f);
+  f.tileSum(i, t, qb, h, b) = 0.f;
+  f.tileSum(i, t, qb, h, b) += f.prob(i, f.rj, t, qb, h, b);
+  f.tilePV(i, c, t, qb, h, b) = 0.f;
+  // The tile's V rows, gathered into a dense Bk x d block once per tile.
+  f.valueTile(c, j, t, qb, h, b) = f.qkv(c, h, V, key(j, t), b);
+  f.tilePV(i, c, t, qb, h, b) +=
+      f.prob(i, f.rj, t, qb, h, b) * f.valueTile(c, f.rj, t, qb, h, b);
+
+  // Running (m, l, o_0 .. o_{d-1}) per query, one Tuple so that the two
+  // rescale exponentials are computed once per (query, tile).
+  std::vector<Expr> init = {detail::lowestFloat(), 0.f};
+  for (int k = 0; k < d; ++k)
+    init.push_back(0.f);
+  f.state(i, qb, h, b) = Tuple(init);
+  Tuple st = f.state(i, qb, h, b);
+  Expr mt = f.tileMax(i, f.rt, qb, h, b);
+  Expr mNew = max(st[0], mt);
+  Expr keep = softmaxExp(st[0] - mNew), add = softmaxExp(mt - mNew);
+  std::vector<Expr> next = {mNew,
+                            st[1] * keep + f.tileSum(i, f.rt, qb, h, b) * add};
+  for (int k = 0; k < d; ++k)
+    next.push_back(st[2 + k] * keep + f.tilePV(i, k, f.rt, qb, h, b) * add);
+  f.state(i, qb, h, b) = Tuple(next);
+
+  std::vector<Expr> acc;
+  for (int k = 0; k < d; ++k)
+    acc.push_back(f.state(i, qb, h, b)[2 + k]);
+  f.outT(i, f.dd, qb, h, b) = mux(f.dd, acc) / f.state(i, qb, h, b)[1];
+  f.out(f.dd, h, i, b) = f.outT(i % Bq, f.dd, i / Bq, h, b);
+}
+
+/// CPU: one parallel task per (b, h, block of `queries` queries): the block's
+/// Q transposed once (query index innermost), then per key tile:
+///  * Q.K^T as a register tile of qReg queries (2 vectors) x keyReg keys (16
+///    zmm accumulators), K rows broadcast straight from the packed
+///    activation, d-long loop of 2 vector loads + 8 broadcast-FMA pairs;
+///  * tile max / exp / sum vectorized over queries (rfactor: 4 chains);
+///  * V rows copied into a dense Bk x d block: packed rows are 3H * 4 =
+///    9 KiB apart, so one 64-byte column of the tile's rows falls into 4 of
+///    the 64 L1 sets and P.V re-read it from L2 (copied: 5-7% faster);
+///  * P.V as a register tile of qReg queries x colReg columns, V broadcast;
+///  * the online update of the (m, l, o) Tuple, 2 exps per 16 queries.
+/// Everything per task is fixed-size (bound / bound_extent), so it lives on
+/// the stack: with a data-dependent extent the 66 Tuple buffers were
+/// malloc'ed per task (8% of the time at S=128).
+/// Measured (Xeon SPR-class KVM, AVX-512, 2 shared vCPUs, H=768 = 12 x 64,
+/// B=1, fp32 FMA peak 179 GFLOP/s per core from fma_peak.cpp; min of 11,
+/// load 1-2; flops = 4 B S^2 H):
+///   tile      threads  S=128                     S=512
+///   [64, 64]  1        491 us 102 GFLOP/s (57%)  7.17 ms 112 GFLOP/s (63%)
+///   [32, 64]  1        493 us 102 GFLOP/s (57%)  8.32 ms  97 GFLOP/s (54%)
+///   [64, 64]  2        252 us 200 GFLOP/s (56%)  3.60 ms 224 GFLOP/s (62%)
+///   previous kernel 1  1455 us 35 GFLOP/s (19%)  25.9 ms  31 GFLOP/s (17%)
+/// ([32, 64] is what bert-tile picks for a 48 KiB L1.) AVX2 target, same
+/// machine at load 4, [64, 64], 1 thread: 821 us / 16.0 ms (61 / 50
+/// GFLOP/s; previous kernel 2.15 ms / 48.7 ms; AVX-512 in that run 444 us /
+/// 7.14 ms). perf at S=512: Q.K^T loop 33%, P.V
+/// loop 38%, exp 9%, V copy 7%, the rest (max, sum, state update, Q/out
+/// transposes) 13%; the GEMM loops run at ~80% of peak.
 void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
-                       const KernelSchedule &sched, const Target &target) {
+                       const AttentionTiles &tiles, const KernelSchedule &sched,
+                       const Target &target) {
   const int d = int(spec.hidden / spec.numHeads);
   if (sched.autoschedule) {
-    f.qkv.set_estimates({{0, d}, {0, int(spec.numHeads)}, {0, 3}, {0, 128},
-                         {0, 8}});
+    f.qkv.set_estimates(
+        {{0, d}, {0, int(spec.numHeads)}, {0, 3}, {0, 128}, {0, 8}});
     f.mask.set_estimates({{0, 128}, {0, 8}});
     f.out.set_estimates({{0, d}, {0, int(spec.numHeads)}, {0, 128}, {0, 8}});
     return;
   }
-  const int vec = std::min(detail::vectorFloats(target, sched), d);
-  const int tileQ = sched.tileM > 0 ? sched.tileM : 16;
-  Var io("io"), ii("ii"), hb("hb"), jo("jo"), ji("ji");
-  f.out.reorder(f.dd, f.i, f.h, f.b)
-      .split(f.i, io, ii, tileQ, TailStrategy::GuardWithIf)
-      .fuse(f.h, f.b, hb)
-      .parallel(hb)
-      .vectorize(f.dd, vec);
-  f.keyT.compute_at(f.out, hb).vectorize(f.j, vec, TailStrategy::GuardWithIf);
-  f.dot.compute_at(f.out, io).vectorize(f.j, vec, TailStrategy::GuardWithIf);
-  f.dot.update().reorder(f.j, f.rd, f.i).vectorize(f.j, vec, TailStrategy::GuardWithIf);
-  f.logits.compute_at(f.out, io).vectorize(f.j, vec, TailStrategy::GuardWithIf);
-  f.rowMax.compute_at(f.out, io);
-  f.expo.compute_at(f.out, io).vectorize(f.j, vec, TailStrategy::GuardWithIf);
-  f.rowSum.compute_at(f.out, io);
-  f.pv.compute_at(f.out, ii)
-      .store_in(MemoryType::Register)
-      .vectorize(f.dd, vec)
-      .unroll(f.dd);
-  f.pv.update().reorder(f.dd, f.rj).vectorize(f.dd, vec).unroll(f.dd);
+  const int vec = tiles.vec;
+  auto &i = f.i, &j = f.j, &c = f.c, &dd = f.dd;
+  Var io("io"), ii("ii"), task("task"), jo("jo"), ji("ji"), iro("iro"),
+      iri("iri"), co("co"), ci("ci"), u("u");
+  RVar rjo("rjo"), rji("rji");
+
+  f.out.reorder(dd, i, f.h, f.b)
+      .split(i, io, ii, tiles.queries, TailStrategy::GuardWithIf)
+      .reorder(dd, ii, f.h, io, f.b)
+      .fuse(f.h, io, task)
+      .fuse(task, f.b, task)
+      .parallel(task)
+      .vectorize(dd, std::min(vec, d), TailStrategy::GuardWithIf);
+  // Transposes in 16x16 blocks: dense row loads into registers, then
+  // shuffles (a strided gather per vector otherwise).
+  Var ti("ti"), tdd("tdd"), tio("tio"), tddo("tddo");
+  const int tb = std::min(vec, d);
+  f.queryT.compute_at(f.out, task)
+      .bound(i, 0, tiles.queries)
+      .bound_extent(f.qb, 1)
+      .tile(i, dd, tio, tddo, ti, tdd, vec, tb)
+      .vectorize(ti)
+      .unroll(tdd);
+  f.queryRows.compute_at(f.queryT, tio).vectorize(dd).unroll(i);
+  f.state.compute_at(f.out, task)
+      .bound(i, 0, tiles.queries)
+      .bound_extent(f.qb, 1)
+      .vectorize(i, vec);
+  f.state.update().reorder(i, f.rt).vectorize(i, vec);
+  f.outT.compute_at(f.out, task)
+      .bound(i, 0, tiles.queries)
+      .bound_extent(f.qb, 1)
+      .vectorize(i, vec)
+      .unroll(dd);
+  LoopLevel perTile(f.state, f.rt);
+
+  // Q.K^T: scores per key tile, register-tiled.
+  f.score.compute_at(perTile)
+      .tile(i, j, iro, jo, iri, ji, tiles.qReg, tiles.keyReg,
+            TailStrategy::RoundUp)
+      .vectorize(iri, vec)
+      .unroll(iri)
+      .unroll(ji);
+  f.dot.compute_at(f.score, iro).vectorize(i, vec).unroll(i).unroll(j);
+  f.dot.update().reorder(i, j, f.rd).vectorize(i, vec).unroll(i).unroll(j);
+
+  // Row max and sum of the tile: 4 independent chains per query vector.
+  f.tileMax.compute_at(perTile).vectorize(i, vec);
+  Func maxPart = f.tileMax.update().split(f.rj, rjo, rji, 4).rfactor(rji, u);
+  maxPart.compute_at(perTile).vectorize(i, vec).unroll(i).unroll(u);
+  maxPart.update().reorder(i, u, rjo).vectorize(i, vec).unroll(i).unroll(u);
+  f.tileMax.update().vectorize(i, vec);
+  f.prob.compute_at(perTile).vectorize(i, vec).unroll(i);
+  f.tileSum.compute_at(perTile).vectorize(i, vec);
+  Func sumPart = f.tileSum.update().split(f.rj, rjo, rji, 4).rfactor(rji, u);
+  sumPart.compute_at(perTile).vectorize(i, vec).unroll(i).unroll(u);
+  sumPart.update().reorder(i, u, rjo).vectorize(i, vec).unroll(i).unroll(u);
+  f.tileSum.update().vectorize(i, vec);
+
+  // P.V: register tile qReg x colReg accumulated over the key tile.
+  f.valueTile.compute_at(perTile).vectorize(c, std::min(vec, d));
+  Func pvTile = f.tilePV.in(f.state);
+  pvTile.compute_at(perTile)
+      .tile(i, c, iro, co, iri, ci, tiles.qReg, tiles.colReg,
+            TailStrategy::RoundUp)
+      .vectorize(iri, vec)
+      .unroll(iri)
+      .unroll(ci);
+  f.tilePV.compute_at(pvTile, iro).vectorize(i, vec).unroll(i).unroll(c);
+  f.tilePV.update().reorder(i, c, f.rj).vectorize(i, vec).unroll(i).unroll(c);
 }
 
 } // namespace
@@ -113,8 +283,9 @@ Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
   AttentionFuncs f;
   f.qkv = ImageParam(Float(32), 5, "qkv");
   f.mask = ImageParam(Int(32), 2, "attention_mask");
-  attentionAlgorithm(f, spec);
-  attentionSchedule(f, spec, sched, target);
+  AttentionTiles tiles = attentionTiles(d, sched, target);
+  attentionAlgorithm(f, spec, tiles);
+  attentionSchedule(f, spec, tiles, sched, target);
 
   detail::constrainMinsAndDense(f.qkv);
   f.qkv.dim(0).set_extent(d);

@@ -40,7 +40,10 @@ namespace bert::cpu {
 ///              vector width), tileK = unused (full-K panels), unroll = unroll
 ///              factor of the k loop, parallelSplit = rows per parallel task.
 ///   layer_norm / embeddings: parallelSplit = rows per parallel task.
-///   attention: tileM = queries per task, parallelSplit unused.
+///   attention: tileM = queries per task (one task per batch, head and
+///              block of tileM queries), tileN = key tile of the online
+///              softmax; both round up to the register tile (32 queries,
+///              8 keys on AVX-512); parallelSplit unused.
 struct KernelSchedule {
   int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
       parallelSplit = 0;
@@ -152,7 +155,9 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
 ///       out as a 4-D view of [B*S, H]: (d, heads, S, B) with strides
 ///         (1, d, H, H*S).
 /// Masked keys get scores + lowest float (HF); a fully masked row becomes a
-/// uniform average, as in HF.
+/// uniform average, as in HF. Flash-attention form: keys in tiles of
+/// KernelSchedule::tileN with an online softmax; memory per task is
+/// O(tileM * (tileN + d)) whatever S is.
 Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
                       const Halide::Target &target);
 

@@ -117,7 +117,8 @@ size_t Planner::kernelIndex(const KernelRequest &req) {
 /// meaning of `tile` is fixed by passes/TileStrategies.h):
 ///   gemm (linear, pooler): tile = [mr, nr, kc, mc] -> tileM, tileN, tileK,
 ///                          parallelSplit; unroll = k-loop unroll;
-///   attention:             tile[0] = queries per task -> tileM;
+///   attention:             tile = [queries per task, key tile] -> tileM,
+///                          tileN;
 ///   row-wise (layer norm, embeddings): tile[0] = rows per task.
 void Planner::fillSchedule(Operation *op, KernelRequest &req) {
   auto sched =
@@ -137,6 +138,7 @@ void Planner::fillSchedule(Operation *op, KernelRequest &req) {
     break;
   case KernelKind::Attention:
     req.tileM = at(0);
+    req.tileN = at(1);
     break;
   case KernelKind::LayerNorm:
   case KernelKind::Embeddings:

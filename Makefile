@@ -10,7 +10,7 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick clean
+.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick bench-kernels bench-memory clean
 
 all: build
 
@@ -78,6 +78,22 @@ bench: build $(BUILD_DIR)/bench/fma_peak
 bench-quick: build $(BUILD_DIR)/bench/fma_peak
 	./bench/setup-venv.sh $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --quick $(BENCH_FLAGS)
+
+# bertc's Halide kernels alone (bench/kernels.py): linear against the FMA limit and the best-known
+# sgemm (ONNX Runtime's MLAS, torch's MKL/oneDNN; bench/gemm_peers.py) at 1 and 2 threads, and each
+# fusion against its unfused chain (bench/kernels/KernelsBench.cpp, bert-kernels-bench).
+# Results: $(BUILD_DIR)/bench/{kernels.txt,kernels.json}. BENCH_KERNELS_FLAGS: kernels.py options.
+BENCH_KERNELS_FLAGS ?=
+
+bench-kernels: build $(BUILD_DIR)/bench/fma_peak
+	./bench/setup-venv.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python bench/kernels.py --build-dir $(BUILD_DIR) $(BENCH_KERNELS_FLAGS)
+
+# Compile time and memory (bench/memory.py, plain python3): `bertc compile` wall time and peak RSS
+# for bert-base and bert-large, cold and warm kernel cache, and the runtime's peak RSS for bert-base
+# against weights + arena. Results: $(BUILD_DIR)/bench/compile_memory.json.
+bench-memory: build
+	python3 bench/memory.py --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -22,6 +22,13 @@ config.substitutions.append(("%examples", os.path.join(config.bert_src_root, "ex
 config.substitutions.append(("%python", config.python_executable))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+# bertc's kernel object cache: one directory under the build tree for the
+# whole suite (never the user's ~/.cache/bertc). Entries are keyed by the
+# kernel sources' hash, so a stale one is never reused; tests that check the
+# cache itself set their own BERTC_CACHE_DIR.
+config.environment["BERTC_CACHE_DIR"] = os.path.join(config.bert_obj_root, "test",
+                                                     "kernel-cache")
+config.environment.pop("XDG_CACHE_HOME", None)
 llvm_config.use_default_substitutions()
 # `not` and `count` at the start of a RUN line are found through PATH, as in
 # MLIR's own lit config (the default substitutions only cover `| not`).

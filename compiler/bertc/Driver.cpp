@@ -147,6 +147,13 @@ static cl::opt<std::string>
                     "index.html into this directory"),
            cl::value_desc("dir"), cl::init(""), cl::cat(compileCat));
 
+static cl::opt<bool> noCache(
+    "no-cache",
+    cl::desc("Compile every kernel, neither reading nor writing the kernel "
+             "cache ($BERTC_CACHE_DIR, else $XDG_CACHE_HOME/bertc, else "
+             "~/.cache/bertc)"),
+    cl::init(false), cl::cat(compileCat));
+
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
                               cl::init(0), cl::cat(initCat));
 static cl::opt<double> initStd(
@@ -159,7 +166,8 @@ static const char *const kOverview =
     "bertc: compile Hugging Face BERT configs\n\n"
     "  bertc compile <config.json> [--emit mlir|split|fused|tiled|planned]\n"
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
-    "        [--name N] [--dump-ir DIR] [--mlir-* debugging options]\n"
+    "        [--name N] [--dump-ir DIR] [--no-cache]\n"
+    "        [--mlir-* debugging options]\n"
     "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n\n"
     "Exit codes: 0 ok, 1 usage, 2 unreadable input, 3 bad config, 4 output "
     "error, 5 internal error.\n";
@@ -358,6 +366,7 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
   lib.target = targetName();
   lib.outDir = outputPath.getValue();
   lib.stop = *kind.library;
+  lib.cacheDir = noCache ? std::string() : bert::defaultKernelCacheDir();
   DiagnosticCollector diags(*module.getContext());
   if (failed(bert::emitCpuLibrary(*funcs.begin(), lib, llvm::errs())))
     return makeError(ErrorCode::BackendFailed, outputPath, "",
@@ -545,7 +554,7 @@ static int report(Error err) {
 
 /// Rejects options that belong to the other command.
 static Error checkOptionsFor(Command command) {
-  cl::Option *compileOnly[] = {&emit, &maxSeq, &target, &dumpIR};
+  cl::Option *compileOnly[] = {&emit, &maxSeq, &target, &dumpIR, &noCache};
   cl::Option *initOnly[] = {&seed, &initStd};
   for (cl::Option *opt : command == Command::Compile
                              ? ArrayRef<cl::Option *>(initOnly)

@@ -8,14 +8,28 @@
 |* exactly: every half and bfloat16 value is a float32 value), and F32        *|
 |* tensors whose address lacks the alignment the kernels assume.              *|
 |*                                                                            *|
+|* Memory: a copied slot's file pages are dropped from the process as soon    *|
+|* as the slot is built (madvise MADV_DONTNEED on the read-only private map;  *|
+|* a later read would just fault them in again from the page cache), so the   *|
+|* resident set holds each weight once, never its file pages beside its copy. *|
+|* Panels are packed from the file a panel at a time, without a temporary     *|
+|* copy of the whole matrix.                                                  *|
+|*                                                                            *|
 \*===----------------------------------------------------------------------===*/
+
+/* madvise and MADV_DONTNEED are not POSIX (posix_madvise's DONTNEED is a
+ * no-op in glibc); the build defines _POSIX_C_SOURCE for everything else. */
+#define _DEFAULT_SOURCE 1
 
 #include "model.h"
 #include "status.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static int64_t slot_numel(const bert_weight_spec *w) {
   int64_t n = 1;
@@ -125,24 +139,25 @@ static float half_to_float(uint16_t h) {
   return out;
 }
 
-/* Converts n elements of a file tensor into float32 (dst aligned). */
-static void convert(const bert_st_tensor *t, float *dst) {
+/* Converts elements [first, first + count) of a file tensor into float32. */
+static void convert_range(const bert_st_tensor *t, int64_t first,
+                          int64_t count, float *dst) {
   int64_t i;
   uint16_t h;
   uint32_t bits;
   switch (t->dtype) {
   case BERT_ST_F32:
-    memcpy(dst, t->data, t->nbytes);
+    memcpy(dst, t->data + 4 * first, (size_t)count * 4);
     break;
   case BERT_ST_F16:
-    for (i = 0; i < t->numel; ++i) {
-      memcpy(&h, t->data + 2 * i, 2);
+    for (i = 0; i < count; ++i) {
+      memcpy(&h, t->data + 2 * (first + i), 2);
       dst[i] = half_to_float(h);
     }
     break;
   case BERT_ST_BF16:
-    for (i = 0; i < t->numel; ++i) {
-      memcpy(&h, t->data + 2 * i, 2);
+    for (i = 0; i < count; ++i) {
+      memcpy(&h, t->data + 2 * (first + i), 2);
       bits = (uint32_t)h << 16;
       memcpy(&dst[i], &bits, 4);
     }
@@ -159,24 +174,74 @@ static void gather_slot(const bert_model_t *m, const bert_weight_spec *w,
   int j;
   for (j = 0; j < w->num_sources; ++j) {
     const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
-    convert(t, dst);
+    convert_range(t, 0, t->numel, dst);
     dst += t->numel;
   }
 }
 
-/* Builds a panel-packed slot (see bert_weight_spec.panel_width): gathers the
- * [N, K] matrix, then reorders it so that a kernel's register tile reads
- * nb consecutive output columns for each k with one vector load. */
+/* Fills `dst` with rows [row, row + count) of a rank-2 slot's logical
+ * [N, K] contents (sources concatenated along dim 0). */
+static void gather_rows(const bert_model_t *m, const bert_weight_spec *w,
+                        int64_t row, int64_t count, float *dst) {
+  int64_t k = w->shape[1], base = 0;
+  int j;
+  for (j = 0; j < w->num_sources && count > 0; ++j) {
+    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
+    int64_t rows = t->shape[0];
+    if (row < base + rows) {
+      int64_t local = row - base;
+      int64_t take = rows - local < count ? rows - local : count;
+      convert_range(t, local * k, take * k, dst);
+      dst += take * k;
+      row += take;
+      count -= take;
+    }
+    base += rows;
+  }
+}
+
+/* Drops the slot's source pages from the process once the slot has its own
+ * copy: only pages wholly inside a source tensor, so a neighbouring tensor
+ * used in place keeps its pages (dropping them would be harmless anyway: the
+ * mapping is private and read-only, a later read faults them back in). */
+static void drop_source_pages(const bert_model_t *m,
+                              const bert_weight_spec *w) {
+#ifdef MADV_DONTNEED
+  long page = sysconf(_SC_PAGESIZE);
+  int j;
+  if (!m->file.map || page <= 0)
+    return;
+  for (j = 0; j < w->num_sources; ++j) {
+    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
+    uintptr_t lo = (uintptr_t)t->data, hi = lo + t->nbytes;
+    lo = (lo + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    hi = hi / (uintptr_t)page * (uintptr_t)page;
+    if (hi > lo)
+      (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+  }
+#else
+  (void)m;
+  (void)w;
+#endif
+}
+
+/* Builds a panel-packed slot (see bert_weight_spec.panel_width): reorders
+ * the [N, K] matrix so that a kernel's register tile reads nb consecutive
+ * output columns for each k with one vector load. Works a panel at a time:
+ * gathers its nb rows from the file into `tile` ([nb][K]), then transposes
+ * them into the panel ([K][nb], rows past N zero). */
 static int materialize_panels(bert_model_t *m, int i, size_t align,
                               bert_status *st) {
   const bert_weight_spec *w = &m->desc->weights[i];
-  int64_t n = w->shape[0], k = w->shape[1], nb = w->panel_width;
+  int64_t n = w->shape[0], k = w->rank == 2 ? w->shape[1] : 0;
+  int64_t nb = w->panel_width;
   int64_t panels = (n + nb - 1) / nb, p, kk, j;
   size_t bytes = (size_t)(panels * k * nb) * sizeof(float);
-  float *logical = bert_aligned_alloc(align, (size_t)(n * k) * sizeof(float));
-  float *packed = bert_aligned_alloc(align, bytes);
-  if (w->rank != 2 || !logical || !packed) {
-    bert_aligned_free(logical);
+  float *tile =
+      w->rank == 2 ? malloc((size_t)(nb * k) * sizeof(float) + 1) : NULL;
+  float *packed = w->rank == 2 ? bert_aligned_alloc(align, bytes) : NULL;
+  if (w->rank != 2 || !tile || !packed) {
+    free(tile);
     bert_aligned_free(packed);
     bert_status_set(st,
                     w->rank != 2 ? BERT_ERR_BAD_FORMAT : BERT_ERR_OUT_OF_MEMORY,
@@ -184,14 +249,16 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
                     m->file.path, w->name, (long long)nb);
     return -1;
   }
-  gather_slot(m, w, logical);
-  for (p = 0; p < panels; ++p)
+  for (p = 0; p < panels; ++p) {
+    int64_t rows = n - p * nb < nb ? n - p * nb : nb;
+    float *panel = packed + p * k * nb;
+    gather_rows(m, w, p * nb, rows, tile);
     for (kk = 0; kk < k; ++kk)
-      for (j = 0; j < nb; ++j) {
-        int64_t row = p * nb + j;
-        packed[(p * k + kk) * nb + j] = row < n ? logical[row * k + kk] : 0.0f;
-      }
-  bert_aligned_free(logical);
+      for (j = 0; j < nb; ++j)
+        panel[kk * nb + j] = j < rows ? tile[j * k + kk] : 0.0f;
+  }
+  free(tile);
+  drop_source_pages(m, w);
   m->owned[i] = packed;
   m->weights[i] = packed;
   m->copied_bytes += bytes;
@@ -231,6 +298,7 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
     m->weights[i] = buf;
     m->copied_bytes += bytes;
     gather_slot(m, w, buf);
+    drop_source_pages(m, w);
   }
   return in_place;
 }

@@ -9,6 +9,7 @@
 
 #include "compiler/backend/cpu/KernelCompiler.h"
 #include "compiler/backend/cpu/Kernels.h"
+#include "KernelSourceHash.h" // generated: BERT_KERNEL_SOURCE_HASH
 
 #include <sstream>
 
@@ -169,4 +170,11 @@ std::string bert::cpu::describeTarget(const std::string &target,
   std::string s;
   guarded(error, [&] { s = parseTarget(target).to_string(); });
   return s;
+}
+
+std::string bert::cpu::kernelCompilerIdentity() {
+  std::ostringstream os;
+  os << "halide " << HALIDE_VERSION_MAJOR << "." << HALIDE_VERSION_MINOR << "."
+     << HALIDE_VERSION_PATCH << "; kernel sources " << BERT_KERNEL_SOURCE_HASH;
+  return os.str();
 }

@@ -65,6 +65,12 @@ bool compileHalideRuntime(const std::string &target, const std::string &objPath,
 /// The full Halide target string `target` resolves to (for messages).
 std::string describeTarget(const std::string &target, std::string &error);
 
+/// What, besides a request and its target, decides a compiled object's bytes:
+/// the Halide version this bertc was built with and the hash of the kernel
+/// sources (generated at build time by HashKernelSources.cmake). The kernel
+/// cache puts it into every key.
+std::string kernelCompilerIdentity();
+
 } // namespace bert::cpu
 
 #endif // BERT_COMPILER_BACKEND_CPU_KERNELCOMPILER_H

@@ -30,7 +30,14 @@ struct LibraryOptions {
   enum class Stop { Halide, Objects, Library } stop = Stop::Library;
   /// Print progress for each stage to `log`.
   bool verbose = true;
+  /// Directory of the kernel object cache (see LibraryEmitter.cpp); empty:
+  /// no cache, every kernel is compiled.
+  std::string cacheDir;
 };
+
+/// Where the kernel cache lives unless told otherwise: $BERTC_CACHE_DIR, else
+/// $XDG_CACHE_HOME/bertc, else ~/.cache/bertc; empty when none is known.
+std::string defaultKernelCacheDir();
 
 /// Builds the library for `func` (already planned). Errors are reported as
 /// diagnostics on the offending op; progress lines go to `log`.

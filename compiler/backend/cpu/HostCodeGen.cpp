@@ -319,7 +319,10 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << ", " << plan.intermediate << ", " << plan.vocab << ", "
      << plan.typeVocab << ",\n"
      << "    " << plan.maxBatch << ", " << plan.maxSeq << ",\n"
-     << "    64,\n"
+     // weight_alignment: the kernels make no alignment assumption beyond a
+     // float's (no set_host_alignment), so every F32 tensor of the file
+     // (safetensors data is often only 16-byte aligned) is used in place.
+     << "    4,\n"
      << "    " << plan.slots.size() << ", bert_weights,\n"
      << "    bert_arena_bytes,\n    bert_run,\n    bert_set_num_threads,\n"
      << "    " << (packed.ok ? "bert_run_packed" : "NULL") << ",\n"

@@ -72,9 +72,12 @@ def Bert_MaskedSoftmaxOp : Bert_Op<"masked_softmax", [Pure]> {
   let summary = "softmax over keys with padded keys masked out";
   let description = [{
     `scores` is `[B, heads, S, S]` (or `[B, S, S]` for one head);
-    `mask` is `[B, S]`, 1 = attend, 0 = padding.
-    `result = softmax_k(scores[..., q, k] + (mask[b, k] == 0 ? lowest : 0))`,
-    `lowest` being the dtype's lowest finite value, as Hugging Face adds it.
+    `mask` is `[B, S]` holding only 1 (attend) or 0 (padding).
+    `result = softmax_k(scores[..., q, k] + (1 - mask[b, k]) * lowest)`,
+    `lowest` being the dtype's lowest finite value, added in the scores'
+    own precision exactly as Hugging Face adds it: a padded key then
+    contributes exp(lowest - max) = 0, and a row whose keys are all padded
+    becomes a uniform average.
 
     ```mlir
     %p = bert.masked_softmax %s, %mask

@@ -383,17 +383,10 @@ Pipe attnScores(int H, int heads, int vec) {
       .unroll(j)
       .unroll(i);
   dot.update().reorder(j, i, rc.x).vectorize(j, vec).unroll(j).unroll(i);
-  for (int k = 0; k < 5; ++k)
-    qkv.dim(k).set_min(0);
-  qkv.dim(0).set_extent(d).set_stride(1);
-  qkv.dim(1).set_extent(heads).set_stride(d);
-  qkv.dim(2).set_extent(3).set_stride(H);
-  qkv.dim(3).set_stride(3 * H);
+  cpu::detail::constrainPackedQKV(qkv, d, heads);
   mask.dim(0).set_min(0).set_stride(1), mask.dim(1).set_min(0);
   OutputImageParam o = scores.output_buffer();
-  for (int k = 0; k < 4; ++k)
-    o.dim(k).set_min(0);
-  o.dim(0).set_stride(1);
+  cpu::detail::constrainMinsAndDense(o);
   return {Pipeline(scores), {qkv, mask}, {}};
 }
 
@@ -428,9 +421,7 @@ Pipe attnSoftmax(int vec) {
     s.dim(k).set_min(0);
   s.dim(0).set_stride(1);
   OutputImageParam o = p.output_buffer();
-  for (int k = 0; k < 4; ++k)
-    o.dim(k).set_min(0);
-  o.dim(0).set_stride(1);
+  cpu::detail::constrainMinsAndDense(o);
   return {Pipeline(p), {s}, {}};
 }
 
@@ -465,12 +456,7 @@ Pipe attnPV(int H, int heads, int vec) {
       .unroll(c)
       .unroll(i);
   acc.update().reorder(c, i, rj).vectorize(c, vec).unroll(c).unroll(i);
-  for (int k = 0; k < 5; ++k)
-    qkv.dim(k).set_min(0);
-  qkv.dim(0).set_extent(d).set_stride(1);
-  qkv.dim(1).set_extent(heads).set_stride(d);
-  qkv.dim(2).set_extent(3).set_stride(H);
-  qkv.dim(3).set_stride(3 * H);
+  cpu::detail::constrainPackedQKV(qkv, d, heads);
   for (int k = 0; k < 4; ++k)
     p.dim(k).set_min(0);
   p.dim(0).set_stride(1);

@@ -287,11 +287,7 @@ Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
   attentionAlgorithm(f, spec, tiles);
   attentionSchedule(f, spec, tiles, sched, target);
 
-  detail::constrainMinsAndDense(f.qkv);
-  f.qkv.dim(0).set_extent(d);
-  f.qkv.dim(1).set_extent(nh).set_stride(d);
-  f.qkv.dim(2).set_extent(3).set_stride(H);
-  f.qkv.dim(3).set_stride(3 * H);
+  detail::constrainPackedQKV(f.qkv, d, nh);
   detail::constrainMinsAndDense(f.mask);
   OutputImageParam out = f.out.output_buffer();
   detail::constrainMinsAndDense(out);

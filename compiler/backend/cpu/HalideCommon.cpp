@@ -39,7 +39,8 @@ void compileToObject(const Kernel &k, const std::string &fnName,
 }
 
 void compileRuntime(const Target &target, const std::string &objPath) {
-  compile_standalone_runtime(objPath, target.without_feature(Target::NoRuntime));
+  compile_standalone_runtime(objPath,
+                             target.without_feature(Target::NoRuntime));
 }
 
 void emitStmtAndAssembly(const Kernel &k, const std::string &fnName,
@@ -47,8 +48,8 @@ void emitStmtAndAssembly(const Kernel &k, const std::string &fnName,
   Target t = target.with_feature(Target::NoRuntime);
   Pipeline p = k.pipeline;
   p.compile_to({{OutputFileType::stmt, basePath + ".stmt"},
-                         {OutputFileType::assembly, basePath + ".s"}},
-                        k.args, fnName, t);
+                {OutputFileType::assembly, basePath + ".s"}},
+               k.args, fnName, t);
 }
 
 namespace detail {
@@ -84,6 +85,15 @@ void constrainMinsAndDense(const OutputImageParam &p) {
   p.dim(0).set_stride(1);
 }
 
+void constrainPackedQKV(const OutputImageParam &qkv, int d, int heads) {
+  const int H = d * heads;
+  constrainMinsAndDense(qkv);
+  qkv.dim(0).set_extent(d);
+  qkv.dim(1).set_extent(heads).set_stride(d);
+  qkv.dim(2).set_extent(3).set_stride(H);
+  qkv.dim(3).set_stride(3 * H);
+}
+
 LayerNormFuncs layerNormAlgorithm(const Func &v, int64_t H, float eps,
                                   const Func &gamma, const Func &beta,
                                   const std::vector<Var> &args) {
@@ -104,9 +114,9 @@ LayerNormFuncs layerNormAlgorithm(const Func &v, int64_t H, float eps,
   ln.sumSq(rowVars) += centred * centred;
   ln.invStd(rowVars) = 1.f / sqrt(ln.sumSq(rowVars) * invH + eps);
   std::vector<Expr> all(args.begin(), args.end());
-  ln.out(args) = (v(all) - ln.mean(rowArgs)) * ln.invStd(rowArgs) *
-                     gamma(args[0]) +
-                 beta(args[0]);
+  ln.out(args) =
+      (v(all) - ln.mean(rowArgs)) * ln.invStd(rowArgs) * gamma(args[0]) +
+      beta(args[0]);
   return ln;
 }
 

@@ -25,6 +25,10 @@ Halide::Expr lowestFloat();
 /// Constrain every dim of `p` to min 0; dim 0 dense (stride 1).
 void constrainMinsAndDense(const Halide::OutputImageParam &p);
 
+/// Constrain `qkv` to the 5-D view (d, heads, 3, S, B) of a packed [B*S, 3H]
+/// activation: strides (1, d, H, 3H, 3H*S), every min 0 (see buildAttention).
+void constrainPackedQKV(const Halide::OutputImageParam &qkv, int d, int heads);
+
 /// Row-wise LayerNorm over dim 0 of `v` (extent H): two-pass mean/variance
 /// in fp32, out = (v - mean) * rsqrt(var + eps) * gamma + beta.
 struct LayerNormFuncs {

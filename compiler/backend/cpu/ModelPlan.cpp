@@ -467,7 +467,7 @@ LogicalResult Planner::run() {
             })
             .Case([&](SliceOp s) -> LogicalResult {
               auto in = cast<RankedTensorType>(s.getInput().getType());
-              if (s.getDim() != in.getRank() - 1 ||
+              if (static_cast<int64_t>(s.getDim()) != in.getRank() - 1 ||
                   weightDefs.count(s.getInput()))
                 return s.emitError() << "the CPU backend supports slices of "
                                         "activations along the last dim only";

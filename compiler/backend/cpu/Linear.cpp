@@ -51,7 +51,9 @@ LinearTiles resolveLinearTiles(const LinearSpec &spec,
   }
   t.nTail = spec.N % t.nb == 0 ? TailStrategy::RoundUp
                                : TailStrategy::ShiftInwards;
-  t.unrollK = sched.unroll > 0 ? sched.unroll : 1;
+  // 4 k steps per loop iteration amortize the pointer bumps (3-6% over 1 at
+  // M=1024); the tile is already 24 FMAs per step.
+  t.unrollK = sched.unroll > 0 ? sched.unroll : 4;
   t.rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 64;
   t.rowsPerTask = std::max(t.rows, t.rowsPerTask / t.rows * t.rows);
   return t;
@@ -77,14 +79,28 @@ void linearAlgorithm(LinearFuncs &f, const LinearSpec &spec, int nb) {
 }
 
 /// The CPU schedule: tile Y into (rows x nb) register tiles, run the full K
-/// loop inside, parallelize over (row block, panel).
+/// loop inside, parallelize over (panel, row block) tasks, panel-major:
+/// consecutive tasks share one W panel (K x nb, 144 KiB at K = 768, 576 KiB
+/// at K = 3072), which stays in L2 while the X rows stream past it (8 rows
+/// x 4 B per k step, little next to the 192 B of panel a step reads). Row-
+/// major order re-read each panel from L3 once per row block, at the panel's
+/// full streaming rate (16 B/cycle) in the block's first tile.
 ///
-/// Measured (Halide 14, Intel Xeon Sapphire Rapids-class KVM guest, AVX-512,
-/// FMA peak 185 GFLOP/s/core, shared host): default 8x48 tile,
-///   1 thread:  M=1024 768x768 7.6 ms = 159 GFLOP/s (86% of peak);
-///              M=128 3072x768 4.0 ms = 151 GFLOP/s (82%);
-///              M=1024 768x3072 32 ms = 149 GFLOP/s (81%).
-///   2 threads: M=1024 768x768 3.8 ms = 321 GFLOP/s (90% of 355).
+/// Measured (Halide 21, Intel Xeon Sapphire Rapids-class KVM guest, AVX-512,
+/// FMA limit 201 GFLOP/s/core, shared host; bench/kernels bert-gemm-variants,
+/// interleaved samples, min process CPU time per call; 8x48, unroll 4, 1
+/// thread), row-major -> panel-major:
+///   M=1024 3072x768  173 -> 192 GFLOP/s (86% -> 96% of the FMA limit);
+///          768x3072  173 -> 204 (the full limit);   768x768 ~195 both;
+///   M=128  768x3072  178 -> 192;  768x768 and 3072x768 within noise.
+/// Tried and dropped, same protocol: K blocking (partial sums per kc-long
+/// block accumulated in a per-task buffer, so a kc x nb panel slice stays in
+/// L1; row-major tasks) at kc = 128..256: 0-8% slower than full K, never
+/// faster (the panel streams from L2 at a rate L2 sustains), so tileK stays
+/// unused; Halide prefetch() of the panel or of X
+/// rows 4-16 k steps ahead: 20-40% slower (per-line prefetches and their
+/// address arithmetic in the inner loop); 6x64 and 4x96 tiles: within +-3%
+/// of 8x48 at M=1024, 6x64 8% slower at M=128 768x3072; 12x32: 5-12% slower.
 /// Unpinned X row stride: 77 GFLOP/s (row addresses computed in the loop);
 /// unpacked W at N=3072: ~70 GFLOP/s (TLB misses on 12 KiB row strides).
 void linearSchedule(LinearFuncs &f, const LinearSpec &spec,
@@ -106,8 +122,8 @@ void linearSchedule(LinearFuncs &f, const LinearSpec &spec,
         .vectorize(ni, t.vec)
         .unroll(mi)
         .split(mo, mb, mo, t.rowsPerTask / rows, TailStrategy::GuardWithIf)
-        .reorder(mo, no, mb)
-        .fuse(no, mb, task)
+        .reorder(mo, mb, no)
+        .fuse(mb, no, task)
         .parallel(task);
   };
   // Full register tiles when M >= rows (ShiftInwards overlaps the last

@@ -39,7 +39,18 @@ CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
 QUICK = ("tiny_b1_s128", "base_b1_s128")
 # The artefact each system needs from prepare.py (the key of its step in prepare.json).
 NEEDS = {"bertc": "model", "onnxruntime": "onnxruntime_optimize",
-         "openvino": "openvino_ir", "pytorch": "model"}
+         "openvino": "openvino_ir", "pytorch": "model",
+         "bertc-bf16": "model", "openvino-bf16": "openvino_ir", "pytorch-bf16": "model"}
+
+
+def cpu_has_bf16():
+    """AVX512-BF16 or AMX-BF16 (Linux /proc/cpuinfo): where the bf16 table means something."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 WORKER_TIMEOUT_S = 900
 
 
@@ -110,20 +121,20 @@ def prepare(py, out, model, cases):
     return d, (json.load(open(pj)) if os.path.exists(pj) else {})
 
 
-def compile_bertc(bertc, cfg, name, b, s, out):
+def compile_bertc(bertc, cfg, name, b, s, out, precision="f32"):
     """bertc compile for exactly this batch/seq; returns (lib path, None) or (None, error)."""
-    d = os.path.join(out, "lib", name)
+    d = os.path.join(out, "lib" if precision == "f32" else "lib-" + precision, name)
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
     try:
         r = sh([bertc, "compile", cfg, "--name", name, "--max-batch", str(b), "--max-seq", str(s),
-                "-o", d + "/"])
+                "--precision", precision, "-o", d + "/"])
     except OSError as e:  # e.g. build/bin/bertc missing or being rewritten by a build
         return None, f"bertc compile: {e}"
     lib = os.path.join(d, f"lib{name}.so")
     if r.returncode or not os.path.exists(lib):
         return None, f"bertc compile exit {r.returncode}: {(r.stderr or r.stdout)[-300:]}"
-    log(f"bertc compiled {name} in {time.time() - t0:.1f}s")
+    log(f"bertc compiled {name} ({precision}) in {time.time() - t0:.1f}s")
     return lib, None
 
 
@@ -155,7 +166,9 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--quick", action="store_true", help="bert-tiny and bert-base b1 s128 only")
     ap.add_argument("--cases", help="comma-separated case names (default: all, or --quick's)")
-    ap.add_argument("--systems", default=",".join(report.SYSTEMS))
+    ap.add_argument("--systems", help="comma-separated (default: the fp32 systems, plus the "
+                    "bf16 table's bertc-bf16, openvino-bf16, pytorch-bf16 on CPUs with bf16; "
+                    "the bf16 systems run at the first thread count only)")
     ap.add_argument("--threads", default="2,1", help="thread counts, first is the main table")
     ap.add_argument("--budget", type=float, default=3.0,
                     help="seconds of timed calls per system, case and thread count")
@@ -170,7 +183,9 @@ def main():
     cases = [c for c in CASES if c[0] in names]
     if len(cases) != len(names):
         sys.exit(f"bench: unknown case in {names}; known: {[c[0] for c in CASES]}")
-    systems = [s for s in report.SYSTEMS if s in a.systems.split(",")]
+    default_systems = report.SYSTEMS + (report.BF16_SYSTEMS if cpu_has_bf16() else ())
+    wanted = a.systems.split(",") if a.systems else default_systems
+    systems = [s for s in report.ALL_SYSTEMS if s in wanted]
     threads = [int(t) for t in a.threads.split(",")]
     t_start = time.time()
 
@@ -191,10 +206,14 @@ def main():
                  "flops": report.encoder_flops(cfg, b, s), "prepare": plog, "runs": {}}
             lib, lib_err = (compile_bertc(bertc, cfg_path, name, b, s, out)
                             if "bertc" in systems else (None, None))
+            lib16, lib16_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "bf16")
+                                if "bertc-bf16" in systems else (None, None))
             case_ok = plog.get("case " + name, {}).get("ok")
             for t in threads:
                 rows = []
                 for system in systems:
+                    if system in report.BF16_SYSTEMS and t != threads[0]:
+                        continue
                     step = plog.get(NEEDS[system], {})
                     if not case_ok:
                         row = {"status": "error", "error": "no inputs/reference (prepare failed)"}
@@ -203,8 +222,11 @@ def main():
                                "error": f"{NEEDS[system]}: {step.get('error', 'not made')}"}
                     elif system == "bertc" and lib_err:
                         row = {"status": "error", "error": lib_err}
+                    elif system == "bertc-bf16" and lib16_err:
+                        row = {"status": "error", "error": lib16_err}
                     else:
-                        row = run_worker(py, system, mdir, name, t, lib, a.budget, out)
+                        row = run_worker(py, system, mdir, name, t,
+                                         lib16 if system == "bertc-bf16" else lib, a.budget, out)
                     row.update(system=system, threads=t)
                     rows.append(row)
                     log(f"{name} t{t} {system}: " + (

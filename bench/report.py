@@ -3,6 +3,10 @@ import json
 
 PEERS = ("onnxruntime", "openvino", "pytorch")
 SYSTEMS = ("bertc",) + PEERS
+# The bf16 table (CPUs with AVX512-BF16 / AMX): bf16 weights and matmuls, fp32 accumulation.
+BF16_PEERS = ("openvino-bf16", "pytorch-bf16")
+BF16_SYSTEMS = ("bertc-bf16",) + BF16_PEERS
+ALL_SYSTEMS = SYSTEMS + BF16_SYSTEMS
 
 
 def encoder_flops(cfg, batch, seq):
@@ -20,8 +24,14 @@ def annotate(cases, peak):
     for c in cases:
         for t, rows in c["runs"].items():
             ok = {r["system"]: r for r in rows if r.get("status") == "ok"}
-            best = min((ok[p]["median_ms"] for p in PEERS if p in ok), default=None)
+            best32 = min((ok[p]["median_ms"] for p in PEERS if p in ok), default=None)
+            best16 = min((ok[p]["median_ms"] for p in BF16_PEERS if p in ok), default=None)
             for r in ok.values():
+                bf16 = r["system"] in BF16_SYSTEMS
+                best = best16 if bf16 else best32
+                if bf16:  # how much faster than the best fp32 peer (the 4x target)
+                    r["speedup_vs_best_fp32_peer"] = (best32 / r["median_ms"]
+                                                      if best32 else None)
                 ms = r["median_ms"]
                 r["seq_per_s"] = c["batch"] * 1e3 / ms
                 r["gflops"] = c["flops"] / (ms * 1e-3) / 1e9
@@ -54,10 +64,12 @@ def table(meta, cases):
     L.append("# median / min of N timed calls after warm-up, each system in its own process, one "
              "after another; GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
              "peak at that thread count; 'vs best peer' = median / best peer's median (< 1: "
-             "faster); max|diff| is against transformers (sdpa, fp32); load = 1-min load avg "
+             "faster; the -bf16 rows against the best bf16 peer, and 'x fp32' = best fp32 "
+             "peer's median / this median); max|diff| is against transformers (sdpa, fp32), "
+             "for the -bf16 rows the bf16 error; load = 1-min load avg "
              "before->after (includes this benchmark's own threads), others = CPU share other "
              "processes used during the samples (+ steal).")
-    hdr = (f"{'system':<12} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} {'GFLOP/s':>8} "
+    hdr = (f"{'system':<13} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} {'GFLOP/s':>8} "
            f"{'%peak':>6} {'vs best':>8} {'max|d| lhs':>10} {'max|d| pool':>11}  load / others")
     for c in cases:
         for t in sorted(c["runs"], key=int, reverse=True):
@@ -67,16 +79,18 @@ def table(meta, cases):
             L.append(hdr)
             for r in c["runs"][t]:
                 if r.get("status") != "ok":
-                    L.append(f"{r['system']:<12} FAILED: {r.get('error', '?')}"[:200])
+                    L.append(f"{r['system']:<13} FAILED: {r.get('error', '?')}"[:200])
                     continue
                 d = r["max_abs_diff"]
+                x32 = r.get("speedup_vs_best_fp32_peer")
                 L.append(
-                    f"{r['system']:<12} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
+                    f"{r['system']:<13} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
                     f"{r['reps']:>4} {r['seq_per_s']:>8.1f} {r['gflops']:>8.1f} "
                     f"{_fmt(r['pct_fma_peak'], '5.1f'):>6} {_fmt(r['vs_best_peer'], '.2f'):>8} "
                     f"{d['last_hidden_state']:>10.2e} {d['pooler_output']:>11.2e}  "
                     f"{r['load1_before']:.2f}->{r['load1_after']:.2f} / "
-                    f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%")
+                    f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%"
+                    + (f"  x fp32 {x32:.2f}" if x32 else ""))
     scal = [c for c in cases if {"1", "2"} <= set(c["runs"])]
     if scal:
         L.append("")
@@ -108,18 +122,21 @@ def chart(path, meta, cases):
     import matplotlib.pyplot as plt
     threads = sorted({t for c in cases for t in c["runs"]}, key=int, reverse=True)
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
-              "pytorch": "#ff7f0e"}
+              "pytorch": "#ff7f0e", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
+              "pytorch-bf16": "#ffbb78"}
     fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)
-    w = 0.8 / len(SYSTEMS)
+    present = {r["system"] for c in cases for rows in c["runs"].values() for r in rows}
+    systems = [s for s in ALL_SYSTEMS if s in present]
+    w = 0.8 / len(systems)
     for ax, t in zip(axes[:, 0], threads):
-        for k, s in enumerate(SYSTEMS):
+        for k, s in enumerate(systems):
             xs, med, mins = [], [], []
             for i, c in enumerate(cases):
                 r = next((r for r in c["runs"].get(t, []) if r["system"] == s
                           and r.get("status") == "ok"), None)
                 if r:
-                    xs.append(i + (k - (len(SYSTEMS) - 1) / 2) * w)
+                    xs.append(i + (k - (len(systems) - 1) / 2) * w)
                     med.append(r["median_ms"])
                     mins.append(r["min_ms"])
             bars = ax.bar(xs, med, w, label=s, color=colors[s])
@@ -140,7 +157,8 @@ def chart(path, meta, cases):
         ax.margins(y=0.25)
         ax.grid(axis="y", which="both", alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"bertc vs peers, fp32 CPU — {meta['cpu']}, {meta['date']}", fontsize=10)
+    fig.suptitle(f"bertc vs peers, CPU (fp32; -bf16: bf16 matmuls) — {meta['cpu']}, "
+                 f"{meta['date']}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

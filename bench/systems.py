@@ -91,6 +91,7 @@ class _Status(ctypes.Structure):
 
 
 def setup_bertc(a, x, b, s):
+    """bertc's library (a.lib; for bertc-bf16 compiled with --precision bf16)."""
     lib = ctypes.CDLL(a.lib)
     lib.bert_model_load.restype = ctypes.c_void_p
     lib.bert_model_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(_Status)]
@@ -147,8 +148,9 @@ def setup_openvino(a, x, b, s):
     core = ov.Core()
     model = core.read_model(os.path.join(a.model_dir, "model.xml"))
     model.reshape({n: [b, s] for n in INPUTS})  # static shape, as bertc's library is
+    precision = "bf16" if a.system == "openvino-bf16" else "f32"
     cm = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY",
-                                           "INFERENCE_PRECISION_HINT": "f32",
+                                           "INFERENCE_PRECISION_HINT": precision,
                                            "INFERENCE_NUM_THREADS": a.threads})
     req = cm.create_infer_request()
     feeds = {n: x[n] for n in INPUTS}
@@ -168,18 +170,26 @@ def setup_pytorch(a, x, b, s):
     feeds = {n: torch.from_numpy(x[n]) for n in INPUTS}
     out = [None]
 
+    # pytorch-bf16: the CPU autocast HF users turn on for bf16 (matmuls in bf16 through
+    # oneDNN, AMX where the CPU has it; softmax and LayerNorm stay fp32).
+    bf16 = a.system == "pytorch-bf16"
+
     def fn():
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out[0] = model(**feeds)
-    return fn, lambda: (out[0].last_hidden_state.numpy(), out[0].pooler_output.numpy())
+    return fn, lambda: (out[0].last_hidden_state.float().numpy(),
+                        out[0].pooler_output.float().numpy())
 
 
 SYSTEMS = {"bertc": setup_bertc, "onnxruntime": setup_onnxruntime,
-           "openvino": setup_openvino, "pytorch": setup_pytorch}
+           "openvino": setup_openvino, "pytorch": setup_pytorch,
+           "bertc-bf16": setup_bertc, "openvino-bf16": setup_openvino,
+           "pytorch-bf16": setup_pytorch}
 
 
 def versions(system):
     try:
+        system = system.removesuffix("-bf16")
         if system == "onnxruntime":
             import onnxruntime
             return onnxruntime.__version__

@@ -25,6 +25,19 @@ def Bert_ActivationAttr : EnumAttr<Bert_Dialect, Bert_Activation, "activation"> 
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Bert_PrecisionF32 : I32EnumAttrCase<"f32", 0>;
+def Bert_PrecisionBF16 : I32EnumAttrCase<"bf16", 1>;
+def Bert_Precision : I32EnumAttr<"Precision",
+    "arithmetic of a linear layer's products: f32, or bf16 operands "
+    "(rounded to nearest even) with f32 accumulation",
+    [Bert_PrecisionF32, Bert_PrecisionBF16]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::bert";
+}
+def Bert_PrecisionAttr : EnumAttr<Bert_Dialect, Bert_Precision, "precision"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Bert_GeluExact : I32EnumAttrCase<"exact", 0>;
 def Bert_GeluTanh : I32EnumAttrCase<"tanh", 1>;
 def Bert_GeluApproximation : I32EnumAttr<"GeluApproximation",

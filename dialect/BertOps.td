@@ -99,17 +99,27 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     The bias is optional; `activation` defaults to `none` (`bert-fuse` folds a
     following `bert.gelu` into it).
 
+    `precision` defaults to `f32`. With `bf16` (`bertc --precision bf16`)
+    `input` and `weight` are rounded to bfloat16 (nearest even) before the
+    products, which are summed in f32; bias, activation and the result stay
+    f32. Backends store such weights in bf16 and use bf16 matrix units
+    (AMX, AVX512-BF16).
+
     ```mlir
     %y = bert.linear %x, %w, %b activation <gelu>
         : (tensor<?x?x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>
+    %z = bert.linear %x, %w2, %b2 precision <bf16>
+        : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
     ```
   }];
   let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$weight,
                    Optional<Bert_FloatTensor>:$bias,
-                   DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::none">:$activation);
+                   DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::none">:$activation,
+                   DefaultValuedAttr<Bert_PrecisionAttr, "::mlir::bert::Precision::f32">:$precision);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? (`activation` $activation^)? attr-dict
+    $input `,` $weight (`,` $bias^)? (`activation` $activation^)?
+    (`precision` $precision^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -136,11 +146,13 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
                    Bert_FloatTensor:$key_weight, Bert_FloatTensor:$key_bias,
                    Bert_FloatTensor:$value_weight, Bert_FloatTensor:$value_bias,
                    Bert_FloatTensor:$output_weight, Bert_FloatTensor:$output_bias,
-                   Bert_PositiveI64Attr:$num_heads);
+                   Bert_PositiveI64Attr:$num_heads,
+                   DefaultValuedAttr<Bert_PrecisionAttr, "::mlir::bert::Precision::f32">:$precision);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $mask `,` $query_weight `,` $query_bias `,` $key_weight `,` $key_bias `,`
-    $value_weight `,` $value_bias `,` $output_weight `,` $output_bias attr-dict
+    $value_weight `,` $value_bias `,` $output_weight `,` $output_bias
+    (`precision` $precision^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

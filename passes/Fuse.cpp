@@ -71,7 +71,8 @@ struct FuseLinearGelu : OpRewritePattern<GeluOp> {
     Location loc = rewriter.getFusedLoc({linear.getLoc(), gelu.getLoc()});
     auto fused =
         LinearOp::create(rewriter, loc, gelu.getType(), linear.getInput(),
-                         linear.getWeight(), linear.getBias(), act);
+                         linear.getWeight(), linear.getBias(), act,
+                         linear.getPrecision());
     rewriter.replaceOp(gelu, fused);
     return success();
   }

@@ -45,8 +45,8 @@ using namespace mlir::bert;
 namespace {
 
 /// Linears that may be packed together share all of these: input, block,
-/// weight type, bias type, result type.
-using GroupKey = std::tuple<Value, Block *, Type, Type, Type>;
+/// weight type, bias type, result type, precision.
+using GroupKey = std::tuple<Value, Block *, Type, Type, Type, Precision>;
 
 bool isPackable(LinearOp op) {
   return op.getActivation() == Activation::none && op.getBias() &&
@@ -105,7 +105,8 @@ void pack(MutableArrayRef<LinearOp> group) {
   shape[last] = 3 * n;
   Value packed =
       LinearOp::create(b, loc, RankedTensorType::get(shape, r.getElementType()),
-                       first.getInput(), packedW, packedB);
+                       first.getInput(), packedW, packedB, Activation::none,
+                       first.getPrecision());
   // All slices are built before any linear is erased: the builder's
   // insertion point is the first linear.
   SmallVector<Value, 3> slices;
@@ -129,7 +130,7 @@ struct PackQKVPass : mlir::bert::impl::PackQKVPassBase<PackQKVPass> {
       if (!isPackable(op))
         return;
       GroupKey key{op.getInput(), op->getBlock(), op.getWeight().getType(),
-                   op.getBias().getType(), op.getType()};
+                   op.getBias().getType(), op.getType(), op.getPrecision()};
       groups[key].push_back(op);
     });
 

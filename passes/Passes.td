@@ -114,6 +114,11 @@ def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
     meaning of each schedule field per kernel family is documented in
     passes/TileStrategies.h.
 
+    With `schedules=FILE` (a cache written by `bertc tune`, format in
+    passes/ScheduleCache.h), a kernel whose signature (op, operand and result
+    types, inherent attributes) and target have an entry gets the cached
+    schedule instead; the others fall back to the strategy.
+
     Before / after (`target=x86-64-avx512`, hidden size 32, 8 x 128 tokens):
     ```mlir
     %y = bert.linear %x, %w, %b : (...) -> tensor<?x?x32xf32>
@@ -125,8 +130,13 @@ def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
-           "Target description: host, x86-64-avx512, x86-64-avx2, cuda-sm80, "
-           "cuda-sm90">
+           "Target description: host, x86-64-avx512, x86-64-avx512-bf16, "
+           "x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90">,
+    // Autotuning (issue 6): a cache written by `bertc tune`.
+    Option<"schedules", "schedules", "std::string", /*default=*/"\"\"",
+           "Schedule cache (JSON from `bertc tune`): a kernel whose signature "
+           "and target have an entry gets that schedule; others get the "
+           "strategy's">
   ];
   let dependentDialects = ["::mlir::bert::BertDialect"];
 }

@@ -32,7 +32,10 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
   fpm.addPass(createCSEPass());
   if (last == Stage::Fused)
     return;
-  fpm.addPass(createTilePass(TilePassOptions{target.str()}));
+  TilePassOptions tile;
+  tile.target = target.str();
+  tile.schedules = opts.schedules;
+  fpm.addPass(createTilePass(tile));
   if (last == Stage::Tiled)
     return;
   PlanBuffersPassOptions plan;

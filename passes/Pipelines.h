@@ -36,6 +36,11 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
       *this, "max-seq",
       llvm::cl::desc("Longest sequence (0: the function's bert.max_seq)"),
       llvm::cl::init(0)};
+  // Autotuning: bert-tile's schedule cache (empty: strategies only).
+  PassOptions::Option<std::string> schedules{
+      *this, "schedules",
+      llvm::cl::desc("Schedule cache from `bertc tune` for bert-tile"),
+      llvm::cl::init("")};
 };
 
 /// Adds the passes of the CPU pipeline up to and including `last`.

@@ -69,12 +69,14 @@ SmallVector<Value, 3> emitProjections(OpBuilder &b, AttentionOp op,
   Location loc = op.getLoc();
   RankedTensorType type = s.get({s.batch, s.seq, s.hidden});
   Value x = op.getInput();
+  Activation none = Activation::none;
+  Precision p = op.getPrecision();
   return {LinearOp::create(b, named(loc, "query"), type, x, op.getQueryWeight(),
-                           op.getQueryBias()),
+                           op.getQueryBias(), none, p),
           LinearOp::create(b, named(loc, "key"), type, x, op.getKeyWeight(),
-                           op.getKeyBias()),
+                           op.getKeyBias(), none, p),
           LinearOp::create(b, named(loc, "value"), type, x, op.getValueWeight(),
-                           op.getValueBias())};
+                           op.getValueBias(), none, p)};
 }
 
 /// Batched layout: one [B, h, S, d] tensor per projection, rank-4 matmuls,
@@ -153,7 +155,8 @@ struct SplitHeadsPass : mlir::bert::impl::SplitHeadsPassBase<SplitHeadsPass> {
           perHead ? emitPerHead(b, op, s, qkv) : emitBatched(b, op, s, qkv);
       Value out =
           LinearOp::create(b, named(op.getLoc(), "output"), op.getType(),
-                           context, op.getOutputWeight(), op.getOutputBias());
+                           context, op.getOutputWeight(), op.getOutputBias(),
+                           Activation::none, op.getPrecision());
       op.getResult().replaceAllUsesWith(out);
       op.erase();
     }

@@ -39,6 +39,25 @@ static TargetInfo avx512Preset() {
   return t;
 }
 
+/// Zen 4 class: AVX-512 with AVX512-BF16 (VDPBF16PS), no AMX.
+static TargetInfo avx512BF16Preset() {
+  TargetInfo t = avx512Preset();
+  t.name = "x86-64-avx512-bf16";
+  t.hasBF16 = true;
+  return t;
+}
+
+/// Sapphire Rapids class: AVX512-BF16 and AMX tiles, 2 MiB L2 per core.
+static TargetInfo amxPreset() {
+  TargetInfo t = avx512Preset();
+  t.name = "x86-64-amx";
+  t.hasBF16 = true;
+  t.hasAMX = true;
+  t.l1Bytes = 48 * 1024;
+  t.l2Bytes = 2 * 1024 * 1024;
+  return t;
+}
+
 /// Haswell / Zen class: 16 ymm, two FMA pipes, 32 KiB L1d, 256 KiB L2.
 static TargetInfo avx2Preset() {
   TargetInfo t;
@@ -179,7 +198,8 @@ TargetInfo mlir::bert::detectHostTarget() {
 
 llvm::ArrayRef<llvm::StringRef> mlir::bert::knownTargetNames() {
   static const llvm::StringRef names[] = {
-      "host", "x86-64-avx512", "x86-64-avx2", "cuda-sm80", "cuda-sm90"};
+      "host",      "x86-64-avx512", "x86-64-avx512-bf16", "x86-64-amx",
+      "x86-64-avx2", "cuda-sm80",     "cuda-sm90"};
   return names;
 }
 
@@ -188,6 +208,10 @@ std::optional<TargetInfo> mlir::bert::lookupTarget(llvm::StringRef name) {
     return detectHostTarget();
   if (name == "x86-64-avx512")
     return avx512Preset();
+  if (name == "x86-64-avx512-bf16")
+    return avx512BF16Preset();
+  if (name == "x86-64-amx")
+    return amxPreset();
   if (name == "x86-64-avx2")
     return avx2Preset();
   if (name == "cuda-sm80")

@@ -8,6 +8,11 @@
 // backends read it. A schedule already on an op is never touched, so tests
 // and users can pin one by hand.
 //
+// With `schedules=FILE` (a cache written by `bertc tune`, ScheduleCache.h),
+// a kernel whose signature and target have an entry gets the measured
+// schedule instead of the strategy's; a miss falls back to the strategy, so
+// a cache tuned for one model still helps a model that shares some kernels.
+//
 // Ops that are not runtime kernels get no schedule: bert.weight and
 // bert.concat are evaluated when the weights are loaded, and bert.slice,
 // bert.split_heads and bert.merge_heads are views (strided addressing of
@@ -17,6 +22,7 @@
 
 #include "passes/MaxShapes.h"
 #include "passes/Passes.h"
+#include "passes/ScheduleCache.h"
 #include "passes/TileStrategies.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -93,6 +99,7 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
         KernelProblem p =
             rowsByCols("linear", Family::Gemm, o.getResult(), sizes);
         p.depth = lastDim(o.getInput(), sizes);
+        p.bf16 = o.getPrecision() == Precision::bf16;
         return p;
       })
       .Case([&](PoolerOp o) {
@@ -142,6 +149,15 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
   /// where there is a location to attach it to.
   LogicalResult initialize(MLIRContext *) override {
     targetInfo = lookupTarget(target);
+    // The cache is read once here; an unreadable or invalid file is
+    // reported in runOnOperation, which has a location for it.
+    if (!schedules.empty()) {
+      llvm::Expected<ScheduleCache> loaded = ScheduleCache::load(schedules);
+      if (loaded)
+        cache = std::make_shared<const ScheduleCache>(std::move(*loaded));
+      else
+        cacheError = llvm::toString(loaded.takeError());
+    }
     return success();
   }
 
@@ -155,23 +171,56 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
                        << "'; known targets: " << known;
       return signalPassFailure();
     }
+    if (!cacheError.empty()) {
+      func.emitError() << "bert-tile: schedule cache '" << schedules
+                       << "': " << cacheError;
+      return signalPassFailure();
+    }
+    std::string cacheTarget = scheduleTargetKey(*targetInfo);
     MaxSizes sizes = sizeHints(func);
     MLIRContext *ctx = &getContext();
-    func.walk([&](Operation *op) {
+    WalkResult walked = func.walk([&](Operation *op) {
       if (op->hasAttr(BertDialect::getScheduleAttrName()))
-        return;
+        return WalkResult::advance();
       std::optional<KernelProblem> problem = describeKernel(op, sizes);
       if (!problem)
-        return;
+        return WalkResult::advance();
+      if (const CachedSchedule *hit =
+              cache ? cache->lookup(kernelSignature(op), cacheTarget)
+                    : nullptr) {
+        if (hit->kernel != problem->kernel) {
+          op->emitError() << "bert-tile: schedule cache '" << schedules
+                          << "' has kernel \"" << hit->kernel
+                          << "\" for this op, expected \"" << problem->kernel
+                          << "\"";
+          return WalkResult::interrupt();
+        }
+        ScheduleAttr attr = ScheduleCache::toAttr(
+            [&] { return op->emitError() << "bert-tile: cached schedule: "; },
+            ctx, *hit, *targetInfo);
+        if (!attr)
+          return WalkResult::interrupt();
+        op->setAttr(BertDialect::getScheduleAttrName(), attr);
+        return WalkResult::advance();
+      }
       const FamilyStrategies &family =
           kStrategies[static_cast<unsigned>(problem->family)];
       StrategyFn strategy = targetInfo->isGPU() ? family.gpu : family.cpu;
+      if (problem->bf16 && !targetInfo->isGPU())
+        strategy = cpuGemmBF16Strategy;
       op->setAttr(BertDialect::getScheduleAttrName(),
                   strategy(ctx, *problem, *targetInfo));
+      return WalkResult::advance();
     });
+    if (walked.wasInterrupted())
+      signalPassFailure();
   }
 
   std::optional<TargetInfo> targetInfo;
+  /// Shared by the clones of this pass (one per thread); null without
+  /// schedules=.
+  std::shared_ptr<const ScheduleCache> cache;
+  std::string cacheError;
 };
 
 } // namespace

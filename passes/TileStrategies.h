@@ -17,6 +17,11 @@
 //     GPU: tile = [BM, BN, BK] block tile; threads = [16, 16, 1], each
 //          thread a (BM/16) x (BN/16) register tile; unroll = BM/16;
 //          parallel = [0, 1] (grid over M and N).
+//     bf16 (linear with precision = bf16; TileStrategiesBF16.cpp):
+//       AMX: tile = [16, 16, 32, mc, nc]: 16 x 16 accumulator tiles, K steps
+//       of 32, tasks of mc rows [parallelSplit] x nc columns [colsPerTask];
+//       parallel = [0, 1]. Without AMX: the f32 register tile with kc = 2
+//       (one k-pair per VDPBF16PS step); parallel = [0].
 //   attention (fused_attention)
 //     tile = [Bq, Bk]: queries per task [tileM] and keys per tile;
 //     vector_width over the head dimension; parallel = [0] (query tiles,
@@ -62,6 +67,8 @@ struct KernelProblem {
   int64_t batch = 1;
   /// M is only the batch (pooler: one row per sequence), too small to split.
   bool rowsAreBatch = false;
+  /// gemm with `precision = bf16` operands (TileStrategiesBF16.cpp).
+  bool bf16 = false;
 };
 
 /// A strategy: the schedule for `problem` on `target`.
@@ -71,6 +78,9 @@ using StrategyFn = ScheduleAttr (*)(MLIRContext *ctx,
 
 ScheduleAttr cpuGemmStrategy(MLIRContext *, const KernelProblem &,
                              const TargetInfo &);
+/// bf16 gemm: AMX tiles, or bf16 dot-product register tiles.
+ScheduleAttr cpuGemmBF16Strategy(MLIRContext *, const KernelProblem &,
+                                 const TargetInfo &);
 ScheduleAttr cpuAttentionStrategy(MLIRContext *, const KernelProblem &,
                                   const TargetInfo &);
 ScheduleAttr cpuRowWiseStrategy(MLIRContext *, const KernelProblem &,

@@ -59,6 +59,18 @@ def python_has(module):
 
 if python_has("numpy"):
     config.available_features.add("numpy")
+# CPU features of this machine (Linux), for tests that run bf16 kernels on a
+# named target: avx512bf16 (VDPBF16PS), amx (AMX tiles).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((l.split(":", 1)[1].split() for l in cpuinfo if l.startswith("flags")), [])
+except OSError:
+    flags = []
+if "avx512_bf16" in flags:
+    config.available_features.add("avx512bf16")
+if "amx_tile" in flags and "amx_bf16" in flags:
+    config.available_features.add("amx")
+
 # The Eval tests also compare with Hugging Face transformers where the
 # configured %python has it (never needed by `make test`).
 if python_has("torch, transformers"):

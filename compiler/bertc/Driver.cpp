@@ -18,6 +18,7 @@
 #include "compiler/bertc/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
+#include "compiler/bertc/Tune.h"
 #include "compiler/frontend/ConfigReader.h"
 #include "compiler/frontend/GraphBuilder.h"
 #include "compiler/weights/RandomWeights.h"
@@ -54,13 +55,14 @@ namespace cl = llvm::cl;
 //===----------------------------------------------------------------------===//
 
 namespace {
-enum class Command { Compile, InitWeights };
+enum class Command { Compile, InitWeights, Tune };
 struct CommandInfo {
   Command command;
   const char *name;
 };
 const CommandInfo kCommands[] = {{Command::Compile, "compile"},
-                                 {Command::InitWeights, "init-weights"}};
+                                 {Command::InitWeights, "init-weights"},
+                                 {Command::Tune, "tune"}};
 
 /// What `--emit` can stop after. Adding a stage is adding a row.
 struct EmitKind {
@@ -88,7 +90,9 @@ const EmitKind kEmitKinds[] = {
      bert::Stage::Planned, bert::LibraryOptions::Stop::Library},
 };
 
-const char *const kTargets[] = {"host", "cpu", "x86-64-avx512", "x86-64-avx2",
+const char *const kTargets[] = {"host",          "cpu",
+                                "x86-64-avx512", "x86-64-avx512-bf16",
+                                "x86-64-amx",    "x86-64-avx2",
                                 "cuda-sm80"};
 
 /// Limits on the compile-time maxima (beyond them buffer sizes overflow
@@ -110,6 +114,7 @@ std::string emitHelp() {
 static cl::OptionCategory commonCat("bertc options (all commands)");
 static cl::OptionCategory compileCat("bertc compile options");
 static cl::OptionCategory initCat("bertc init-weights options");
+static cl::OptionCategory tuneCat("bertc tune options");
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<config.json>"),
                                       cl::init(""), cl::cat(commonCat));
@@ -139,7 +144,7 @@ static cl::opt<int64_t>
 static cl::opt<std::string>
     target("target",
            cl::desc("Target: host (or cpu: this machine, features detected), "
-                    "x86-64-avx512, x86-64-avx2, cuda-sm80"),
+                    "x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80"),
            cl::init("host"), cl::cat(compileCat));
 static cl::opt<std::string>
     dumpIR("dump-ir",
@@ -147,12 +152,36 @@ static cl::opt<std::string>
                     "index.html into this directory"),
            cl::value_desc("dir"), cl::init(""), cl::cat(compileCat));
 
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Arithmetic of the encoder's linear layers: f32 (default), or "
+             "bf16 (weights stored in bf16, products of bf16 operands summed "
+             "in f32; AMX or AVX512-BF16 where the CPU has them)"),
+    cl::value_desc("f32|bf16"), cl::init("f32"), cl::cat(compileCat));
+
 static cl::opt<bool> noCache(
     "no-cache",
     cl::desc("Compile every kernel, neither reading nor writing the kernel "
              "cache ($BERTC_CACHE_DIR, else $XDG_CACHE_HOME/bertc, else "
              "~/.cache/bertc)"),
     cl::init(false), cl::cat(compileCat));
+
+// Autotuning (issue 6): `tune` writes a schedule cache, `compile
+// --schedules` reads it (bert-tile's schedules= option).
+static cl::opt<std::string> schedulesPath(
+    "schedules",
+    cl::desc("Schedule cache written by `bertc tune`: kernels it has an "
+             "entry for get that schedule (shown in the tiled IR)"),
+    cl::value_desc("file.json"), cl::init(""), cl::cat(compileCat));
+static cl::opt<std::string>
+    budget("budget",
+           cl::desc("Time for tuning, compilation included: 10m, 90s, 1h or "
+                    "seconds (default 10m)"),
+           cl::init("10m"), cl::cat(tuneCat));
+static cl::opt<bool>
+    tuneVerbose("log-candidates",
+                cl::desc("Print every candidate schedule tune measures"),
+                cl::init(false), cl::cat(tuneCat));
 
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
                               cl::init(0), cl::cat(initCat));
@@ -166,9 +195,12 @@ static const char *const kOverview =
     "bertc: compile Hugging Face BERT configs\n\n"
     "  bertc compile <config.json> [--emit mlir|split|fused|tiled|planned]\n"
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
-    "        [--name N] [--dump-ir DIR] [--no-cache]\n"
+    "        [--name N] [--dump-ir DIR] [--no-cache] [--precision f32|bf16]\n"
     "        [--mlir-* debugging options]\n"
-    "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n\n"
+    "        [--schedules cache.json]\n"
+    "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n"
+    "  bertc tune <config.json> -o cache.json [--budget 10m] [--target T]\n"
+    "        [--max-batch N --max-seq N: the shape timed, default 1 x 128]\n\n"
     "Exit codes: 0 ok, 1 usage, 2 unreadable input, 3 bad config, 4 output "
     "error, 5 internal error.\n";
 
@@ -236,7 +268,8 @@ static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
 /// Reads the config and builds the frontend module (shared by both
 /// commands); `opts` gets the name and maxima.
 static llvm::Expected<OwningOpRef<ModuleOp>>
-buildFromConfig(MLIRContext &ctx, GraphOptions &opts) {
+buildFromConfig(MLIRContext &ctx, GraphOptions &opts,
+                int64_t defaultBatch = 8, int64_t defaultSeq = 512) {
   if (inputPath.empty())
     return makeError(ErrorCode::MissingArgument, "", "<config.json>",
                      "expected the path of a Hugging Face config.json");
@@ -246,8 +279,9 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts) {
   if (!cfg)
     return cfg.takeError();
 
-  opts.maxBatch = maxBatch;
-  opts.maxSeq = std::min<int64_t>(512, cfg->maxPositionEmbeddings);
+  opts.maxBatch = maxBatch.getNumOccurrences() ? maxBatch.getValue()
+                                               : defaultBatch;
+  opts.maxSeq = std::min<int64_t>(defaultSeq, cfg->maxPositionEmbeddings);
   if (maxSeq.getNumOccurrences()) {
     if (maxSeq < 1)
       return makeError(ErrorCode::BadOptionValue, "", "--max-seq",
@@ -261,6 +295,13 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts) {
                         maxSeq.getValue(), cfg->maxPositionEmbeddings));
     opts.maxSeq = maxSeq;
   }
+  if (precision == "f32")
+    opts.precision = mlir::bert::Precision::f32;
+  else if (precision == "bf16")
+    opts.precision = mlir::bert::Precision::bf16;
+  else
+    return makeError(ErrorCode::BadOptionValue, "", "--precision",
+                     "expected f32 or bf16, got \"" + precision + "\"");
   if (modelName.getNumOccurrences()) {
     if (!isValidModelName(modelName))
       return makeError(ErrorCode::BadOptionValue, "", "--name",
@@ -311,6 +352,7 @@ static void buildPipeline(PassManager &pm, bert::Stage stage) {
   opts.target = targetName();
   opts.maxBatch = maxBatch.getValue();
   opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
+  opts.schedules = schedulesPath.getValue();
   if (StringRef(target).starts_with("cuda"))
     bert::buildBertGPUPipeline(pm, opts, stage);
   else
@@ -384,6 +426,19 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
   return Error::success();
 }
 
+/// A bad --schedules file is an input error named up front (bert-tile would
+/// report it too, but as a failed pass).
+static Error checkScheduleCache() {
+  if (schedulesPath.empty())
+    return Error::success();
+  llvm::Expected<bert::ScheduleCache> cache =
+      bert::ScheduleCache::load(schedulesPath);
+  if (!cache)
+    return makeError(ErrorCode::BadScheduleCache, schedulesPath, "",
+                     llvm::toString(cache.takeError()));
+  return Error::success();
+}
+
 static Error runCompile() {
   const EmitKind *kind = nullptr;
   // Without --emit: a library into a directory; with --dump-ir, every stage
@@ -409,9 +464,13 @@ static Error runCompile() {
                          std::string(kind->name) + " needs a CPU target");
   if (!llvm::is_contained(kTargets, StringRef(target)))
     return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "expected one of host, cpu, x86-64-avx512, x86-64-avx2, "
+                     "expected one of host, cpu, x86-64-avx512, "
+                     "x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, "
                      "cuda-sm80, got \"" +
                          target + "\"");
+
+  if (Error e = checkScheduleCache())
+    return e;
 
   MLIRContext ctx;
   ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
@@ -528,6 +587,68 @@ static Error runInitWeights() {
   return Error::success();
 }
 
+/// `bertc tune`: the pipeline to Planned (the kernels the library would
+/// have), then Tune.cpp's search, then the cache file.
+static Error runTune() {
+  if (outputPath.empty() || outputPath == "-")
+    return makeError(ErrorCode::MissingArgument, "", "-o",
+                     "tune writes a schedule cache: give its path (-o "
+                     "schedules.json)");
+  if (!llvm::is_contained(kTargets, StringRef(target)) ||
+      StringRef(target).starts_with("cuda"))
+    return makeError(ErrorCode::BadOptionValue, "", "--target",
+                     "expected a CPU target (host, cpu, x86-64-avx512, "
+                     "x86-64-avx2), got \"" +
+                         target + "\"");
+  std::optional<double> seconds = parseBudget(budget);
+  if (!seconds)
+    return makeError(ErrorCode::BadOptionValue, "", "--budget",
+                     "expected a duration such as 10m, 90s, 1h or 600 "
+                     "(seconds), got \"" +
+                         budget + "\"");
+  MLIRContext ctx;
+  ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
+  GraphOptions opts;
+  // Tuning times kernels at the shape of the compile maxima; by default the
+  // latency case, one sequence of 128 tokens (bert-tile's default too).
+  llvm::Expected<OwningOpRef<ModuleOp>> module =
+      buildFromConfig(ctx, opts, /*defaultBatch=*/1, /*defaultSeq=*/128);
+  if (!module)
+    return module.takeError();
+  if (Error e = runStage(ctx, **module, bert::Stage::Planned, "planned", true,
+                         nullptr))
+    return e;
+  auto funcs = (*module)->getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1)
+    return makeError(ErrorCode::InvalidIR, inputPath, "",
+                     "expected exactly one function in the planned module");
+  TuneSettings settings;
+  settings.target = targetName();
+  settings.budgetSeconds = *seconds;
+  settings.batch = opts.maxBatch;
+  settings.seq = opts.maxSeq;
+  settings.verbose = tuneVerbose;
+  DiagnosticCollector diags(ctx);
+  llvm::Expected<bert::ScheduleCache> cache =
+      tuneSchedules(*funcs.begin(), settings, llvm::errs());
+  if (!cache)
+    return makeError(ErrorCode::BackendFailed, inputPath, "",
+                     "tuning failed: " + llvm::toString(cache.takeError()) +
+                         diags.take());
+  llvm::json::Object info = describeTuning(settings);
+  info["model"] = opts.name;
+  std::string message;
+  std::unique_ptr<llvm::ToolOutputFile> file =
+      openOutputFile(outputPath, &message);
+  if (!file)
+    return makeError(ErrorCode::OutputFailed, outputPath, "", message);
+  file->os() << llvm::formatv("{0:2}", cache->toJSON(info)) << "\n";
+  file->keep();
+  llvm::outs() << "bertc: wrote " << cache->entries().size()
+               << " schedules to " << outputPath << "\n";
+  return Error::success();
+}
+
 //===----------------------------------------------------------------------===//
 // Entry point
 //===----------------------------------------------------------------------===//
@@ -552,18 +673,31 @@ static int report(Error err) {
   return code;
 }
 
-/// Rejects options that belong to the other command.
+/// Rejects options that do not belong to `command`.
 static Error checkOptionsFor(Command command) {
-  cl::Option *compileOnly[] = {&emit, &maxSeq, &target, &dumpIR, &noCache};
-  cl::Option *initOnly[] = {&seed, &initStd};
-  for (cl::Option *opt : command == Command::Compile
-                             ? ArrayRef<cl::Option *>(initOnly)
-                             : ArrayRef<cl::Option *>(compileOnly))
-    if (opt->getNumOccurrences())
-      return makeError(
-          ErrorCode::BadOptionValue, "", ("--" + opt->ArgStr).str(),
-          command == Command::Compile ? "only used by 'bertc init-weights'"
-                                      : "only used by 'bertc compile'");
+  struct Owner {
+    cl::Option *opt;
+    std::initializer_list<Command> commands;
+    const char *usedBy;
+  };
+  const Owner owners[] = {
+      {&emit, {Command::Compile}, "'bertc compile'"},
+      {&dumpIR, {Command::Compile}, "'bertc compile'"},
+      {&noCache, {Command::Compile}, "'bertc compile'"},
+      {&precision, {Command::Compile, Command::Tune}, "'bertc compile' and 'bertc tune'"},
+      {&schedulesPath, {Command::Compile}, "'bertc compile'"},
+      {&maxSeq, {Command::Compile, Command::Tune}, "'bertc compile' and 'bertc tune'"},
+      {&target, {Command::Compile, Command::Tune}, "'bertc compile' and 'bertc tune'"},
+      {&budget, {Command::Tune}, "'bertc tune'"},
+      {&tuneVerbose, {Command::Tune}, "'bertc tune'"},
+      {&seed, {Command::InitWeights}, "'bertc init-weights'"},
+      {&initStd, {Command::InitWeights}, "'bertc init-weights'"},
+  };
+  for (const Owner &o : owners)
+    if (o.opt->getNumOccurrences() && !llvm::is_contained(o.commands, command))
+      return makeError(ErrorCode::BadOptionValue, "",
+                       ("--" + o.opt->ArgStr).str(),
+                       std::string("only used by ") + o.usedBy);
   return Error::success();
 }
 
@@ -579,7 +713,7 @@ int bertc::runBertc(int argc, char **argv) {
     cl::ParseCommandLineOptions(argc, argv, kOverview);
     return report(makeError(ErrorCode::UnknownCommand, "", "",
                             "expected a command first (compile, "
-                            "init-weights); see bertc --help"));
+                            "init-weights, tune); see bertc --help"));
   }
   const CommandInfo *command = nullptr;
   for (const CommandInfo &c : kCommands)
@@ -588,10 +722,10 @@ int bertc::runBertc(int argc, char **argv) {
   if (!command)
     return report(makeError(
         ErrorCode::UnknownCommand, "", "",
-        verb.empty() ? "expected a command (compile, init-weights); see "
-                       "bertc --help"
+        verb.empty() ? "expected a command (compile, init-weights, tune); "
+                       "see bertc --help"
                      : "unknown command \"" + verb +
-                           "\" (expected compile or init-weights)"));
+                           "\" (expected compile, init-weights or tune)"));
 
   // Parse everything after the verb, with the verb in the program name.
   SmallVector<const char *> args{argv[0]};
@@ -599,6 +733,13 @@ int bertc::runBertc(int argc, char **argv) {
   cl::ParseCommandLineOptions(args.size(), args.data(), kOverview);
   if (Error e = checkOptionsFor(command->command))
     return report(std::move(e));
-  return report(command->command == Command::Compile ? runCompile()
-                                                     : runInitWeights());
+  switch (command->command) {
+  case Command::Compile:
+    return report(runCompile());
+  case Command::InitWeights:
+    return report(runInitWeights());
+  case Command::Tune:
+    return report(runTune());
+  }
+  return ExitInternal;
 }

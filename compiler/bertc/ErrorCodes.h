@@ -46,6 +46,7 @@ enum class ErrorCode {
   FileNotFound,
   FileUnreadable,
   InvalidJSON,
+  BadScheduleCache,
   // config
   NotAnObject,
   MissingField,
@@ -94,6 +95,9 @@ inline constexpr ErrorTableRow kErrorTable[] = {
      "the config file exists but cannot be read (a directory, no access)"},
     {ErrorCode::InvalidJSON, "invalid-json", ExitInput,
      "the config file is not valid JSON (line and column are given)"},
+    {ErrorCode::BadScheduleCache, "bad-schedule-cache", ExitInput,
+     "the --schedules file is unreadable, not JSON, or not a bertc schedule "
+     "cache (the entry and field are named)"},
     {ErrorCode::NotAnObject, "not-an-object", ExitConfig,
      "the top-level JSON value is not an object"},
     {ErrorCode::MissingField, "missing-field", ExitConfig,

@@ -18,6 +18,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace mlir;
@@ -135,18 +136,35 @@ struct Check {
 // Shared kernels
 //===----------------------------------------------------------------------===//
 
-/// result[r, n] = act(sum_k x[r, k] * w[n, k] + b[n]) over all leading rows r.
+/// `v` rounded to bfloat16 (nearest even), as a float: what `precision =
+/// bf16` does to a linear's operands. Written from the format's definition
+/// (keep the top 16 bits after rounding the low 16), not from the kernels.
+static float roundToBF16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  uint32_t lsb = (u >> 16) & 1u;
+  u = (u + 0x7fffu + lsb) & 0xffff0000u;
+  float r;
+  std::memcpy(&r, &u, 4);
+  return r;
+}
+
+/// result[r, n] = act(sum_k x[r, k] * w[n, k] + b[n]) over all leading rows
+/// r; with `precision = bf16` x and w are rounded to bf16 first.
 static Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b,
-                     Activation act) {
+                     Activation act, Precision precision = Precision::f32) {
   int64_t k = x.dim(-1), n = w.dim(0), rows = x.numel() / k;
   std::vector<int64_t> shape = x.shape;
   shape.back() = n;
   Tensor out = Tensor::floats(shape);
+  auto operand = [&](float v) {
+    return precision == Precision::bf16 ? double(roundToBF16(v)) : double(v);
+  };
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; ++j) {
       double acc = b ? b->f[j] : 0.0;
       for (int64_t i = 0; i < k; ++i)
-        acc += double(x.f[r * k + i]) * w.f[j * k + i];
+        acc += operand(x.f[r * k + i]) * operand(w.f[j * k + i]);
       out.f[r * n + j] = float(activate(acc, act));
     }
   return out;
@@ -475,7 +493,8 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
       .Case([&](LinearOp o) {
         if (!checkLinear(c, *in[0], *in[1], in[2]).ok)
           return failure();
-        out = linear(*in[0], *in[1], in[2], o.getActivation());
+        out = linear(*in[0], *in[1], in[2], o.getActivation(),
+                     o.getPrecision());
         return success();
       })
       .Case([&](AttentionOp o) {
@@ -493,12 +512,13 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
                   "output weight must map back to the hidden size");
         if (!c.ok)
           return failure();
-        Tensor q = linear(x, *in[2], in[3], Activation::none);
-        Tensor k = linear(x, *in[4], in[5], Activation::none);
-        Tensor v = linear(x, *in[6], in[7], Activation::none);
+        Precision p = o.getPrecision();
+        Tensor q = linear(x, *in[2], in[3], Activation::none, p);
+        Tensor k = linear(x, *in[4], in[5], Activation::none, p);
+        Tensor v = linear(x, *in[6], in[7], Activation::none, p);
         double scale = 1.0 / std::sqrt(double(x.dim(2) / heads));
         Tensor ctx = attentionCore(q, k, v, *in[1], heads, scale);
-        out = linear(ctx, *in[8], in[9], Activation::none);
+        out = linear(ctx, *in[8], in[9], Activation::none, p);
         return success();
       })
       .Case([&](FusedAttentionOp o) {

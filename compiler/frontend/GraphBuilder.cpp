@@ -77,6 +77,8 @@ public:
   OwningOpRef<ModuleOp> build(const GraphOptions &opts);
 
 private:
+  /// Of the encoder's linears and attention projections (GraphOptions).
+  Precision precision = Precision::f32;
   /// `tensor<?x?x<n>xf32>`.
   RankedTensorType act(int64_t n) {
     return RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic, n},
@@ -117,7 +119,7 @@ private:
     Value w = weight(prefix + ".weight", {out, in}, field);
     Value bias = weight(prefix + ".bias", {out}, field);
     return LinearOp::create(b, loc(prefix, field), act(out), x, w, bias,
-                            Activation::none);
+                            Activation::none, precision);
   }
 
   Value embeddings(Value ids, Value tokenTypes);
@@ -164,7 +166,7 @@ Value GraphBuilder::layer(Value x, Value mask, int64_t i) {
   Value ob = weight(p + ".attention.output.dense.bias", {h}, heads);
   Value attn = AttentionOp::create(
       b, loc(p + ".attention", heads), hiddenType, x, mask, q, qb, k, kb, v,
-      vb, o, ob, static_cast<uint64_t>(cfg.numAttentionHeads));
+      vb, o, ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
   Value res1 = AddOp::create(b, loc(p + ".attention.output.residual",
                                     "num_hidden_layers"),
                              hiddenType, attn, x);
@@ -187,6 +189,7 @@ Value GraphBuilder::layer(Value x, Value mask, int64_t i) {
 }
 
 OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
+  precision = opts.precision;
   Location fileLoc = FileLineColLoc::get(&ctx, cfg.path, 1, 1);
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   b.setInsertionPointToEnd(module->getBody());

@@ -11,6 +11,7 @@
 #define BERT_COMPILER_FRONTEND_GRAPHBUILDER_H
 
 #include "compiler/frontend/ConfigReader.h"
+#include "dialect/BertOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -29,6 +30,9 @@ struct GraphOptions {
   std::string name;      ///< function (model) name, a C identifier
   int64_t maxBatch = 8;  ///< bert.max_batch
   int64_t maxSeq = 512;  ///< bert.max_seq
+  /// Precision of the encoder's linear layers (attention projections and
+  /// FFN); the pooler, softmax, LayerNorm and residuals stay f32.
+  mlir::bert::Precision precision = mlir::bert::Precision::f32;
 };
 
 /// The model name derived from the config path: the name of the directory

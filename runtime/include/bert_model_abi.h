@@ -26,7 +26,7 @@ extern "C" {
 /* Bumped whenever a field of bert_model_desc or bert_weight_spec changes
  * meaning or layout. The runtime refuses a descriptor with another version,
  * so a library built from mismatched halves fails loudly at load time. */
-#define BERT_MODEL_ABI_VERSION 3
+#define BERT_MODEL_ABI_VERSION 4
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -61,6 +61,12 @@ typedef struct {
    * (j < nb, k < K), with zeros past row N. Such a slot is never used in
    * place; it holds ceil(N / nb) * K * nb floats. */
   int64_t panel_width;
+  /* 0: float32 (as above). s > 0 (rank 2, even K, panel_width 0): the
+   * [N, K] matrix is stored as bfloat16 (rounded to nearest even) in the
+   * "VNNI" layout of bf16 matrix units: element [n][k] at index
+   * (k / 2) * s + 2 * n + k % 2 of a uint16 array of (K / 2) * s entries,
+   * s >= 2 * N, entries past 2 * N zero. Built once at load. */
+  int64_t bf16_row_stride;
 } bert_weight_spec;
 
 /* The model descriptor. Every pointer field points to static storage. */
@@ -95,8 +101,9 @@ typedef struct {
    * arena_bytes(max_batch, max_seq). Pure: safe to call from any thread. */
   size_t (*arena_bytes)(int64_t batch, int64_t seq);
   /* Runs the encoder. The runtime guarantees, before the call:
-   *  - weights[i] points to slot i as contiguous row-major float32 with
-   *    weight_alignment, valid for the model's lifetime;
+   *  - weights[i] points to slot i as contiguous row-major float32 (or
+   *    the bf16 layout of bf16_row_stride) with weight_alignment, valid for
+   *    the model's lifetime;
    *  - arena is 64-byte aligned, at least arena_bytes(batch, seq) bytes, and
    *    owned by this call alone (concurrent calls get distinct arenas);
    *  - 1 <= batch <= max_batch, 1 <= seq <= max_seq;
@@ -129,6 +136,11 @@ typedef struct {
                     const int32_t *input_ids, const int32_t *token_type_ids,
                     const int32_t *attention_mask, int64_t batch, int64_t seq,
                     float *last_hidden_state, float *pooler_output);
+  /* 1: kernels execute AMX tile instructions. Linux grants the AMX register
+   * state only to processes that request it (arch_prctl ARCH_REQ_XCOMP_PERM
+   * for XFEATURE_XTILEDATA); the runtime requests it at load and refuses
+   * to load when the kernel or the CPU says no. */
+  int needs_amx;
 } bert_model_desc;
 
 /* Defined by the generated host code of each model library. Hidden, so that

@@ -74,7 +74,9 @@ typedef enum {
   BERT_ERR_BAD_ARGUMENT = 6,   /* NULL pointer, size or id out of range */
   BERT_ERR_OUT_OF_MEMORY = 7,  /* an allocation failed */
   BERT_ERR_KERNEL = 8,         /* a compiled kernel reported an error */
-  BERT_ERR_ABI_MISMATCH = 9    /* generated code and runtime disagree */
+  BERT_ERR_ABI_MISMATCH = 9,   /* generated code and runtime disagree */
+  BERT_ERR_UNSUPPORTED_CPU = 10 /* the library needs CPU state (AMX) this
+                                   machine or kernel does not grant */
 } bert_status_code;
 
 /* Filled by every call that takes one (on success too). */

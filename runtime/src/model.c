@@ -60,6 +60,8 @@ bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
   }
   if (check_desc(desc, st) != BERT_OK)
     return NULL;
+  if (desc->needs_amx && bert_request_amx(path, st) != BERT_OK)
+    return NULL;
   m = calloc(1, sizeof(*m));
   if (!m) {
     bert_status_set(st, BERT_ERR_OUT_OF_MEMORY, "%s: out of memory", path);

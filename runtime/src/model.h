@@ -61,6 +61,12 @@ bert_status_code bert_weights_check(const bert_model_desc *desc,
  * memory). On failure the caller frees what was filled. */
 int bert_weights_materialize(bert_model_t *m, bert_status *st);
 
+/* Asks Linux for the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM,
+ * XFEATURE_XTILEDATA) for the whole process. BERT_OK, or
+ * BERT_ERR_UNSUPPORTED_CPU with a message naming `what` (the file being
+ * loaded) and the reason. Idempotent and thread-safe. */
+bert_status_code bert_request_amx(const char *what, bert_status *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,8 @@ const char *bert_status_string(bert_status_code code) {
     return "kernel failure";
   case BERT_ERR_ABI_MISMATCH:
     return "model ABI mismatch";
+  case BERT_ERR_UNSUPPORTED_CPU:
+    return "unsupported CPU";
   }
   return "unknown status code";
 }

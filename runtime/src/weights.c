@@ -265,6 +265,58 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
   return 0;
 }
 
+/* float32 -> bfloat16 bits, rounded to nearest even (the kernels round
+ * activations the same way). */
+static uint16_t float_to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return (uint16_t)((u + ((u >> 16) & 1u) + 0x7fffu) >> 16);
+}
+
+/* Builds a bf16 slot (see bert_weight_spec.bf16_row_stride): element [n][k]
+ * at (k / 2) * stride + 2 * n + k % 2. Gathers up to 64 rows of W at a time
+ * from the file and scatters them into the k-pair rows. */
+static int materialize_bf16(bert_model_t *m, int i, size_t align,
+                            bert_status *st) {
+  const bert_weight_spec *w = &m->desc->weights[i];
+  int64_t n = w->shape[0], k = w->rank == 2 ? w->shape[1] : 0;
+  int64_t stride = w->bf16_row_stride, row, rows, r, kk;
+  size_t bytes = (size_t)(k / 2 * stride) * sizeof(uint16_t);
+  enum { kRowsPerGather = 64 };
+  float *tile = w->rank == 2 ? malloc((size_t)(kRowsPerGather * k) *
+                                          sizeof(float) + 1)
+                             : NULL;
+  uint16_t *packed = w->rank == 2 && k % 2 == 0 && stride >= 2 * n
+                         ? bert_aligned_alloc(align, bytes + 1)
+                         : NULL;
+  if (!tile || !packed) {
+    free(tile);
+    bert_aligned_free(packed);
+    bert_status_set(st,
+                    w->rank != 2 || k % 2 != 0 || stride < 2 * n
+                        ? BERT_ERR_ABI_MISMATCH
+                        : BERT_ERR_OUT_OF_MEMORY,
+                    "%s: cannot store weight '%s' as bf16 (rows of %lld)",
+                    m->file.path, w->name, (long long)stride);
+    return -1;
+  }
+  memset(packed, 0, bytes);
+  for (row = 0; row < n; row += rows) {
+    rows = n - row < kRowsPerGather ? n - row : kRowsPerGather;
+    gather_rows(m, w, row, rows, tile);
+    for (r = 0; r < rows; ++r)
+      for (kk = 0; kk < k; ++kk)
+        packed[kk / 2 * stride + 2 * (row + r) + kk % 2] =
+            float_to_bf16(tile[r * k + kk]);
+  }
+  free(tile);
+  drop_source_pages(m, w);
+  m->owned[i] = packed;
+  m->weights[i] = (const float *)(const void *)packed;
+  m->copied_bytes += bytes;
+  return 0;
+}
+
 int bert_weights_materialize(bert_model_t *m, bert_status *st) {
   const bert_model_desc *desc = m->desc;
   size_t align = desc->weight_alignment;
@@ -278,6 +330,11 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
     float *buf;
     if (w->panel_width > 0) {
       if (materialize_panels(m, i, align, st) != 0)
+        return -1;
+      continue;
+    }
+    if (w->bf16_row_stride > 0) {
+      if (materialize_bf16(m, i, align, st) != 0)
         return -1;
       continue;
     }

@@ -3,6 +3,7 @@
 // Not a test: prints GFLOP/s of `linear` at the BERT shapes and times of the
 // other kernels, JIT-compiled for the host with the default schedules.
 //   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
+//   ONLY=linear|bf16|others|attention bert-backend-bench   # one group
 //   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
 // Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
@@ -16,6 +17,10 @@
 #include <cstdlib>
 #include <functional>
 #include <random>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 using namespace bert;
 using Halide::Buffer;
@@ -77,6 +82,38 @@ void benchLinear(const Halide::Target &t, int M, int N, int K) {
   std::printf("linear M=%-5d N=%-5d K=%-5d nb=%-3d  median %8.1f us  %6.1f GFLOP/s"
               "  best %6.1f GFLOP/s  (jit %.2fs)\n",
               M, N, K, int(l.nb), med * 1e6, flop / med * 1e-9, flop / best * 1e-9, jit);
+}
+
+/// bf16 linear (AMX on AMX hosts; NO_AMX=1 forces the dot-product path).
+/// Overrides: SPLIT (rows per task), COLS (columns per task).
+void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
+  cpu::KernelSchedule sched;
+  sched.parallelSplit = envInt("SPLIT");
+  sched.colsPerTask = envInt("COLS");
+  sched.noAmx = envInt("NO_AMX") != 0;
+  cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
+  cpu::Kernel k = cpu::buildLinearBF16(spec, sched, t);
+  const int stride = int(cpu::linearBF16RowStride(spec));
+  auto x = filled<float>({K, M}, -1, 1);
+  // 64-byte aligned, as the runtime allocates it: AMX tile rows that
+  // straddle cache lines load at half speed.
+  Buffer<Halide::bfloat16_t> wmem(stride, K / 2);
+  wmem.fill(Halide::bfloat16_t(0.01f));
+  halide_dimension_t wdims[3] = {{0, 2, 1}, {0, N, 2}, {0, K / 2, stride}};
+  Buffer<Halide::bfloat16_t> wb(wmem.data(), 3, wdims);
+  auto b = filled<float>({N}, -1, 1);
+  Buffer<float> y(N, M);
+  k.inputs[0].set(x);
+  k.inputs[1].set(wb);
+  k.inputs[2].set(b);
+  double t0 = nowSec();
+  k.pipeline.compile_jit(t);
+  double jit = nowSec() - t0;
+  const double flop = 2.0 * M * N * K;
+  auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e11);
+  std::printf("linear bf16 M=%-5d N=%-5d K=%-5d  median %8.1f us  %7.1f GFLOP/s"
+              "  best %7.1f GFLOP/s  (jit %.2fs)\n",
+              M, N, K, med * 1e6, flop / med * 1e-9, flop / best * 1e-9, jit);
 }
 
 /// Fused attention at BERT-base heads (H=768, 12 x d=64). Flops count the
@@ -164,6 +201,9 @@ int main(int argc, char **argv) {
     emitAll(argv[2], cpu::parseTarget(argc > 3 ? argv[3] : "host"));
     return 0;
   }
+#if defined(__linux__) && defined(__x86_64__)
+  syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */);
+#endif
   Halide::Target t = cpu::parseTarget("host");
   std::printf("# target %s threads %s\n", t.to_string().c_str(),
               getenv("HL_NUM_THREADS") ? getenv("HL_NUM_THREADS") : "default");
@@ -172,6 +212,10 @@ int main(int argc, char **argv) {
     for (int M : {128, 1024})
       for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
         benchLinear(t, M, N, K);
+  if (!only || std::string(only) == "bf16")
+    for (int M : {128, 1024})
+      for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
+        benchLinearBF16(t, M, N, K);
   if (!only || std::string(only) == "others")
     benchOthers(t);
   else if (std::string(only) == "attention")

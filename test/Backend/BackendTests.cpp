@@ -11,10 +11,15 @@
 #include "compiler/backend/cpu/Kernels.h"
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 using namespace bert;
 using Halide::Buffer;
@@ -92,6 +97,43 @@ void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
   char name[160];
   std::snprintf(name, sizeof name, "linear M=%d N=%d K=%d act=%d bias=%d res=%d nb=%d",
                 M, N, K, int(act), bias, residual, int(layout.nb));
+  check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
+}
+
+/// bf16 linear vs the fp32 reference on bf16-rounded X and W: the products
+/// of bf16 values are exact in fp32, so only the summation order differs
+/// and the fp32 tolerances apply.
+void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
+                    cpu::KernelSchedule sched = {}) {
+  auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
+  auto b = randomVec(N, -.5f, .5f);
+  auto roundAll = [](std::vector<float> v) {
+    for (float &f : v) {
+      uint32_t u = uint32_t(cpu::floatToBF16(f)) << 16;
+      std::memcpy(&f, &u, 4);
+    }
+    return v;
+  };
+  std::vector<float> y(size_t(M) * N), want(y.size());
+  ref::linear(roundAll(x).data(), roundAll(w).data(), bias ? b.data() : nullptr,
+              nullptr, want.data(), M, N, K, act);
+
+  cpu::LinearSpec spec{N, K, toCpu(act), bias, false};
+  cpu::Kernel k = cpu::buildLinearBF16(spec, sched, host());
+  const int stride = int(cpu::linearBF16RowStride(spec));
+  std::vector<uint16_t> wb(size_t(K / 2) * stride);
+  cpu::packLinearWeightsBF16(w.data(), spec, wb.data());
+  int i = 0;
+  k.inputs[i++].set(view(x.data(), {{K, 1}, {M, K}}));
+  k.inputs[i++].set(view(reinterpret_cast<Halide::bfloat16_t *>(wb.data()),
+                         {{2, 1}, {N, 2}, {K / 2, stride}}));
+  if (bias)
+    k.inputs[i++].set(view(b.data(), {{N, 1}}));
+  auto out = view(y.data(), {{N, 1}, {M, N}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d",
+                sched.noAmx ? " (dot)" : "", M, N, K, int(act), bias);
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -212,8 +254,31 @@ void testPooler(int B, int S, int H) {
 
 } // namespace
 
+/// Linux hands out AMX tile state only to processes that ask for it (the
+/// runtime does the same at model load; see runtime/src/cpu_features.c).
+void requestAmx() {
+#if defined(__linux__) && defined(__x86_64__)
+  syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+          18 /* XFEATURE_XTILEDATA */);
+#endif
+}
+
+int runAll();
+
 int main() {
   setvbuf(stdout, nullptr, _IOLBF, 0);
+  requestAmx();
+  try {
+    return runAll();
+  } catch (const Halide::Error &e) {
+    std::printf("FAILED: Halide error: %s\n", e.what());
+  } catch (const std::exception &e) {
+    std::printf("FAILED: %s\n", e.what());
+  }
+  return 1;
+}
+
+int runAll() {
   std::printf("target %s\n", host().to_string().c_str());
   using A = ref::Act;
   testLinear(1, 48, 32, A::None, true, false);
@@ -223,6 +288,19 @@ int main() {
   testLinear(130, 3072, 768, A::GeluTanh, true, false);
   testLinear(19, 768, 3072, A::None, true, true);      // FFN down, long K
   testLinear(37, 768, 768, A::Gelu, true, false, {6, 64, 0, 0, 4, 32});
+  // bf16: AMX tiles (M >= 16 on AMX hosts) with row/column task tails, the
+  // dot-product path (M < 16, forced with noAmx, and every non-AMX target).
+  cpu::KernelSchedule dot;
+  dot.noAmx = true;
+  testLinearBF16(16, 16, 32, A::None, false);
+  testLinearBF16(37, 768, 768, A::Gelu, true);
+  testLinearBF16(130, 2304, 768, A::None, true);
+  testLinearBF16(300, 3072, 768, A::GeluTanh, true);
+  testLinearBF16(19, 768, 3072, A::None, true);
+  testLinearBF16(5, 768, 768, A::None, true);   // M < 16
+  testLinearBF16(1, 128, 64, A::Gelu, true);    // batch 1, seq 1
+  testLinearBF16(37, 768, 768, A::Gelu, true, dot);
+  testLinearBF16(7, 100, 34, A::None, true, dot); // N, K off the AMX grid
   testLayerNorm(1, 768, true);
   testLayerNorm(37, 768, false);
   testLayerNorm(5, 100, true);

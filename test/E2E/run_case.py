@@ -3,6 +3,7 @@
 
     run_case.py --case test/E2E/goldens/NAME --work DIR --bin BUILD/bin [--tol 1e-4]
                 [--max-batch N] [--max-seq N] [--weights FILE]
+                [--precision bf16 --tol-transformers T]
 
 Steps (each printed):
   1. the weights: with --weights, or for a case whose case.json has no weight_seed (a real
@@ -18,6 +19,15 @@ Steps (each printed):
      A case with sentence_embedding.npy (the real-model case) also gets the sentence-transformers
      embedding (masked mean + L2 norm) recomputed from the library's last_hidden_state and compared.
 Exit 0 when every comparison is within --tol. Needs NumPy only.
+
+With --precision bf16 both the library and the evaluator's IR are compiled with bf16 linears and
+the evaluator rounds the same operands to bf16 (plain loops, double sums). The two still differ
+where an activation lies within float32 rounding of a bf16 rounding boundary: one side rounds up,
+the other down, and LayerNorm spreads that one-ulp flip over the token (seen: about a third of
+the tokens of a std-0.2 test model, up to 2e-2). So library vs evaluator must agree within --tol
+on at least half of the real tokens (a wrong layout or rounding mode moves every token) and
+within --tol-transformers everywhere; the comparisons with fp32 transformers use
+--tol-transformers: the bf16 error bound under test.
 """
 from __future__ import annotations
 
@@ -50,6 +60,13 @@ def max_err(golden: str, actual: str, mask: np.ndarray, names: list[str]) -> dic
     return errs
 
 
+def token_agreement(golden: str, actual: str, mask: np.ndarray, tol: float) -> float:
+    """Fraction of real tokens whose last_hidden_state row is within tol everywhere."""
+    g = np.load(os.path.join(golden, "last_hidden_state.npy")).astype(np.float64)
+    a = np.load(os.path.join(actual, "last_hidden_state.npy")).astype(np.float64)
+    return float((np.abs(g - a).max(-1)[mask] <= tol).mean())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--case", required=True)
@@ -58,6 +75,10 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--max-batch", type=int, default=0, help="default: the case's batch")
     ap.add_argument("--max-seq", type=int, default=0, help="default: max_position_embeddings")
+    ap.add_argument("--precision", default="f32", choices=("f32", "bf16"))
+    ap.add_argument("--target", default="host", help="bertc --target of the library")
+    ap.add_argument("--tol-transformers", type=float, default=None,
+                    help="tolerance of the comparisons with transformers (default: --tol)")
     ap.add_argument("--weights", help="safetensors to use as is (default: the case's model.safetensors when "
                     "case.json has no weight_seed, else bertc init-weights)")
     a = ap.parse_args()
@@ -89,14 +110,14 @@ def main() -> int:
         with open(config) as f:
             max_seq = json.load(f).get("max_position_embeddings", 512)
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-         "-o", lib_dir + "/"])
+         "--precision", a.precision, "--target", a.target, "-o", lib_dir + "/"])
     lib_out = os.path.join(a.work, "library")
     run([bert_run, os.path.join(lib_dir, f"lib{name}.so"), weights, "--input-ids", inputs[0],
          "--token-type-ids", inputs[1], "--attention-mask", inputs[2], "--out-dir", lib_out])
 
     frontend = os.path.join(a.work, "frontend.mlir")
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-         "--emit", "mlir", "-o", frontend])
+         "--precision", a.precision, "--emit", "mlir", "-o", frontend])
     eval_out = os.path.join(a.work, "evaluator")
     run([bert_eval, frontend, "--weights", weights, "--inputs-dir", a.case, "--out-dir", eval_out])
     for i, n in enumerate(("last_hidden_state", "pooler_output")):
@@ -110,14 +131,22 @@ def main() -> int:
     else:
         print(f"{case['name']}: no pooler_output.npy in the case: pooler_output not compared")
     ok = True
-    for label, golden, actual in (("library vs transformers", a.case, lib_out),
-                                  ("evaluator vs transformers", a.case, eval_out),
-                                  ("library vs evaluator", eval_out, lib_out)):
+    tol_hf = a.tol if a.tol_transformers is None else a.tol_transformers
+    for label, golden, actual, tol in (("library vs transformers", a.case, lib_out, tol_hf),
+                                       ("evaluator vs transformers", a.case, eval_out, tol_hf),
+                                       ("library vs evaluator", eval_out, lib_out, a.tol)):
         errs = max_err(golden, actual, mask, names)
-        good = all(e <= a.tol for e in errs.values())
+        extra = ""
+        if a.precision == "bf16" and label == "library vs evaluator":
+            agree = token_agreement(golden, actual, mask, tol)
+            good = agree >= 0.5 and all(e <= tol_hf for e in errs.values())
+            extra = f", {agree:.0%} of tokens within {tol:g}"
+            tol = tol_hf
+        else:
+            good = all(e <= tol for e in errs.values())
         ok &= good
         print(f"{case['name']}: {label}: " + ", ".join(f"{k} max abs err {v:.3g}" for k, v in errs.items())
-              + (" PASS" if good else f" FAIL (tolerance {a.tol:g})"))
+              + extra + (" PASS" if good else f" FAIL (tolerance {tol:g})"))
     # Real-model cases (make_real_model_case.py) also carry the sentence-transformers embedding:
     # masked mean over real tokens, then L2 norm. Recompute it from the library's hidden states.
     sent = os.path.join(a.case, "sentence_embedding.npy")

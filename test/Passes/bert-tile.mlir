@@ -4,7 +4,7 @@
 // RUN: bert-opt %s -split-input-file --bert-tile=target=host | FileCheck %s --check-prefixes=CHECK,HOST
 // RUN: not bert-opt %s -split-input-file --bert-tile=target=riscv64-rvv 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
-// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, x86-64-avx512, x86-64-avx2, cuda-sm80, cuda-sm90
+// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90
 
 // Linear layers of 8 x 128 tokens (M = 1024 rows).
 // Register tile: AVX-512 fits 8 rows x 2 zmm (16 accumulators + 2 panel

@@ -20,6 +20,12 @@ Target parseTarget(const std::string &name) {
     t = get_host_target();
   else if (name == "x86-64-avx512")
     t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake");
+  else if (name == "x86-64-avx512-bf16") // Zen 4: AVX512-BF16, no AMX
+    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake-"
+               "avx512_cannonlake-avx512_zen4");
+  else if (name == "x86-64-amx") // Sapphire Rapids: AVX512-BF16 and AMX
+    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake-"
+               "avx512_cannonlake-avx512_zen4-avx512_sapphirerapids");
   else if (name == "x86-64-avx2")
     t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2");
   else if (name == "x86-64-sse41")
@@ -28,6 +34,10 @@ Target parseTarget(const std::string &name) {
     t = Target(name);
   else
     throw std::invalid_argument("unknown target '" + name + "'");
+  // Sapphire Rapids has every AVX-512 extension of Zen 4; Halide keys its
+  // VDPBF16PS and bf16 conversion patterns on the Zen 4 feature alone.
+  if (t.has_feature(Target::AVX512_SapphireRapids))
+    t = t.with_feature(Target::AVX512_Zen4);
   return t;
 }
 

@@ -125,7 +125,8 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
         a < pointers.size() && !pointers[a].empty() ? pointers[a] : arg.pointer;
     os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
-       << (arg.isInt32 ? 1 : 0) << ")";
+       << (arg.isInt32 ? "BERT_I32" : arg.isBF16 ? "BERT_BF16" : "BERT_F32")
+       << ")";
   }
   os << ");\n"
      << indent << "  if (rc != 0)\n"
@@ -264,18 +265,21 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
        << s.shape.size() << ", {";
     for (size_t d = 0; d < 4; ++d)
       os << (d ? ", " : "") << (d < s.shape.size() ? s.shape[d] : 0);
-    os << "}, " << s.panelWidth << "},\n";
+    os << "}, " << s.panelWidth << ", " << s.bf16RowStride << "},\n";
   }
   os << "};\n\n";
 
-  os << "static halide_buffer_t *bert_buffer(halide_buffer_t *b, "
+  os << "enum { BERT_F32, BERT_I32, BERT_BF16 };\n"
+        "static halide_buffer_t *bert_buffer(halide_buffer_t *b, "
         "halide_dimension_t *dims,\n"
         "                                  int rank, const void *host, int "
-        "is_int) {\n"
+        "elem) {\n"
         "  memset(b, 0, sizeof *b);\n"
         "  b->host = (uint8_t *)host;\n"
-        "  b->type.code = is_int ? halide_type_int : halide_type_float;\n"
-        "  b->type.bits = 32;\n"
+        "  b->type.code = elem == BERT_I32    ? halide_type_int\n"
+        "                 : elem == BERT_BF16 ? halide_type_bfloat\n"
+        "                                     : halide_type_float;\n"
+        "  b->type.bits = elem == BERT_BF16 ? 16 : 32;\n"
         "  b->type.lanes = 1;\n"
         "  b->dimensions = rank;\n"
         "  b->dim = dims;\n"
@@ -326,6 +330,7 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "    " << plan.slots.size() << ", bert_weights,\n"
      << "    bert_arena_bytes,\n    bert_run,\n    bert_set_num_threads,\n"
      << "    " << (packed.ok ? "bert_run_packed" : "NULL") << ",\n"
+     << "    " << (plan.needsAMX ? 1 : 0) << ",\n"
      << "};\n";
   return text;
 }

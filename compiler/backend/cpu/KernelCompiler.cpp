@@ -20,7 +20,7 @@ std::string KernelRequest::key() const {
   switch (kind) {
   case KernelKind::Linear:
     os << "linear n=" << n << " k=" << k << " act=" << int(activation)
-       << " bias=" << hasBias;
+       << " bias=" << hasBias << (bf16 ? " bf16" : "");
     break;
   case KernelKind::LayerNorm:
     os << "layer_norm h=" << hidden << " residual=" << hasResidual
@@ -41,6 +41,8 @@ std::string KernelRequest::key() const {
   }
   os << " sched=" << tileM << "," << tileN << "," << tileK << "," << vectorWidth
      << "," << unroll << "," << parallelSplit;
+  if (colsPerTask)
+    os << "," << colsPerTask;
   return os.str();
 }
 
@@ -52,6 +54,7 @@ static KernelSchedule scheduleOf(const KernelRequest &req) {
   s.vectorWidth = req.vectorWidth;
   s.unroll = req.unroll;
   s.parallelSplit = req.parallelSplit;
+  s.colsPerTask = req.colsPerTask;
   return s;
 }
 
@@ -86,6 +89,8 @@ static Kernel build(const KernelRequest &req, const Halide::Target &target) {
   KernelSchedule sched = scheduleOf(req);
   switch (req.kind) {
   case KernelKind::Linear:
+    if (req.bf16)
+      return buildLinearBF16(linearSpecOf(req), sched, target);
     return buildLinear(linearSpecOf(req), sched, target);
   case KernelKind::LayerNorm: {
     LayerNormSpec spec;
@@ -119,6 +124,12 @@ static Kernel build(const KernelRequest &req, const Halide::Target &target) {
   throw std::invalid_argument("unknown kernel kind");
 }
 
+// For the tuner (KernelTuner.cpp), which JIT-compiles the same kernels.
+Kernel bert::cpu::buildRequestKernel(const KernelRequest &req,
+                                     const Halide::Target &target) {
+  return build(req, target);
+}
+
 /// Runs `body`, turning Halide's and the kernels' exceptions into `error`.
 template <typename Fn> static bool guarded(std::string &error, Fn &&body) {
   try {
@@ -144,6 +155,10 @@ int64_t bert::cpu::linearPanelWidth(const KernelRequest &req,
   return nb;
 }
 
+int64_t bert::cpu::linearBF16WeightRowStride(const KernelRequest &req) {
+  return linearBF16RowStride(linearSpecOf(req));
+}
+
 bool bert::cpu::compileKernel(const KernelRequest &req,
                               const std::string &fnName,
                               const std::string &target,
@@ -163,6 +178,15 @@ bool bert::cpu::compileHalideRuntime(const std::string &target,
                                      const std::string &objPath,
                                      std::string &error) {
   return guarded(error, [&] { compileRuntime(parseTarget(target), objPath); });
+}
+
+bool bert::cpu::targetHasAMX(const std::string &target) {
+  std::string error;
+  bool amx = false;
+  guarded(error, [&] {
+    amx = parseTarget(target).has_feature(Halide::Target::AVX512_SapphireRapids);
+  });
+  return amx;
 }
 
 std::string bert::cpu::describeTarget(const std::string &target,

@@ -40,6 +40,11 @@ struct KernelRequest {
   // Schedule knobs from #bert.schedule (0 = the kernel's default).
   int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
       parallelSplit = 0;
+  // Linear with `precision = bf16`: bf16 weights (linearBF16RowStride
+  // layout) and bf16 products; colsPerTask is the AMX schedule's column
+  // block (#bert.schedule tile[4]).
+  bool bf16 = false;
+  int colsPerTask = 0;
 
   /// A stable textual signature, used as the dedup and cache key.
   std::string key() const;
@@ -51,6 +56,10 @@ struct KernelRequest {
 int64_t linearPanelWidth(const KernelRequest &req, const std::string &target,
                          std::string &error);
 
+/// Row stride (bf16 elements between k-pairs) of a bf16 linear's weight
+/// layout: W[n, k] at (k / 2) * stride + 2 * n + k % 2 (see Kernels.h).
+int64_t linearBF16WeightRowStride(const KernelRequest &req);
+
 /// Compiles one kernel to an object file (no Halide runtime inside) with the
 /// C symbol `fnName`. When `debugBase` is not empty, also writes
 /// `<debugBase>.stmt` and `<debugBase>.s`. Returns false and sets `error`.
@@ -61,6 +70,10 @@ bool compileKernel(const KernelRequest &req, const std::string &fnName,
 /// Compiles the single Halide runtime object that a library links.
 bool compileHalideRuntime(const std::string &target, const std::string &objPath,
                           std::string &error);
+
+/// True when `target` (a bertc target name) has AMX tiles; false for
+/// unknown names.
+bool targetHasAMX(const std::string &target);
 
 /// The full Halide target string `target` resolves to (for messages).
 std::string describeTarget(const std::string &target, std::string &error);

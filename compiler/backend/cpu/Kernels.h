@@ -47,6 +47,12 @@ namespace bert::cpu {
 struct KernelSchedule {
   int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
       parallelSplit = 0;
+  /// bf16 linear on AMX: output columns per parallel task (tasks are blocks
+  /// of parallelSplit rows x colsPerTask columns).
+  int colsPerTask = 0;
+  /// bf16 linear: use the dot-product schedule even where AMX exists (for
+  /// tests and benchmarks of that path).
+  bool noAmx = false;
   /// Use Halide's Adams2019 autoscheduler branch instead of the hand
   /// schedule (only estimates are set; the caller must load the plugin).
   bool autoschedule = false;
@@ -145,6 +151,24 @@ void packLinearWeights(const float *w, const PackedLayout &layout, float *out);
 Kernel buildLinear(const LinearSpec &spec, const KernelSchedule &sched,
                    const Halide::Target &target);
 
+/// bf16 linear (`--precision bf16`): Y = act(bf16(X) * Wb^T + b), products
+/// of bf16 values summed in fp32; AMX tiles where the target has them,
+/// VDPBF16PS dot products (or their emulation) elsewhere. See
+/// LinearBF16.cpp. Needs an even K and no residual.
+/// args: X (K, M) f32 [row pitch K, or any if stridedX],
+///       Wb bfloat16 (2, N, K/2) strides (1, 2, linearBF16RowStride),
+///       [bias (N)], out Y (N, M) dense.  M is dynamic.
+Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
+                       const Halide::Target &target);
+/// Elements (bf16) between consecutive k-pairs of the bf16 weight layout.
+int64_t linearBF16RowStride(const LinearSpec &spec);
+/// fp32 -> bf16 bits, round to nearest even (what the kernel does to X).
+uint16_t floatToBF16(float f);
+/// Plain C++ repacking, W row-major [N, K] -> the bf16 layout above
+/// ((K/2) * linearBF16RowStride elements, pads zero).
+void packLinearWeightsBF16(const float *w, const LinearSpec &spec,
+                           uint16_t *out);
+
 /// args: x (H, M) dense, [r (H, M) dense], gamma (H), beta (H), out (H, M).
 Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
                       const Halide::Target &target);
@@ -175,6 +199,12 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
 Kernel buildPooler(const PoolerSpec &spec, const KernelSchedule &sched,
                    const Halide::Target &target);
 LinearSpec poolerAsLinear(const PoolerSpec &spec);
+
+/// The kernel a KernelRequest (KernelCompiler.h) describes, as compileKernel
+/// builds it; the autotuner (KernelTuner.cpp) JIT-compiles it.
+struct KernelRequest;
+Kernel buildRequestKernel(const KernelRequest &req,
+                          const Halide::Target &target);
 
 } // namespace bert::cpu
 

@@ -46,12 +46,15 @@ struct Storage {
 
 class Planner {
 public:
-  Planner(func::FuncOp func, ModelPlan &plan) : func(func), plan(plan) {}
+  Planner(func::FuncOp func, ModelPlan &plan)
+      : func(func), plan(plan),
+        targetHasAMX(::bert::cpu::targetHasAMX(plan.target)) {}
 
   LogicalResult run();
 
 private:
-  LogicalResult bindWeight(Value v, int64_t panelWidth, Operation *user);
+  LogicalResult bindWeight(Value v, int64_t panelWidth, int64_t bf16Stride,
+                           Operation *user);
   FailureOr<BufferArg> packedWeight(Value weight, const KernelRequest &req,
                                     Operation *user);
   FailureOr<std::string> activation(Value v, Operation *user);
@@ -72,6 +75,7 @@ private:
 
   func::FuncOp func;
   ModelPlan &plan;
+  bool targetHasAMX;
   DenseMap<Value, Storage> storage;
   /// Weights (bert.weight, bert.concat of weights) as the runtime would
   /// build them; a slot is made only when a kernel reads the value, so the
@@ -134,6 +138,7 @@ void Planner::fillSchedule(Operation *op, KernelRequest &req) {
     req.tileN = at(1);
     req.tileK = at(2);
     req.parallelSplit = at(3);
+    req.colsPerTask = at(4);
     req.unroll = sched.getUnroll();
     break;
   case KernelKind::Attention:
@@ -168,18 +173,22 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, bool packed) {
 }
 
 LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
-                                  Operation *user) {
+                                  int64_t bf16Stride, Operation *user) {
   FailureOr<size_t> slot = slotOf(v, user, /*packed=*/true);
   if (failed(slot))
     return failure();
-  int64_t &width = plan.slots[*slot].panelWidth;
-  if (rowMajorSlots.contains(*slot) || (width != 0 && width != panelWidth))
+  WeightSlot &s = plan.slots[*slot];
+  bool bound = s.panelWidth != 0 || s.bf16RowStride != 0;
+  if (rowMajorSlots.contains(*slot) ||
+      (bound && (s.panelWidth != panelWidth || s.bf16RowStride != bf16Stride)))
     return user->emitError()
-           << "weight '" << plan.slots[*slot].name
-           << "' is read by kernels in different layouts "
-              "(panels of "
-           << width << ", panels of " << panelWidth << ", or row-major)";
-  width = panelWidth;
+           << "weight '" << s.name
+           << "' is read by kernels in different layouts (panels of "
+           << s.panelWidth << " / bf16 rows of " << s.bf16RowStride
+           << ", panels of " << panelWidth << " / bf16 rows of " << bf16Stride
+           << ", or row-major)";
+  s.panelWidth = panelWidth;
+  s.bf16RowStride = bf16Stride;
   return success();
 }
 
@@ -188,11 +197,23 @@ LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
 /// the runtime at load time. Buffer (nb, K, panels), dense.
 FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
+  if (req.bf16) {
+    // (2, N, K/2) with strides (1, 2, rowStride): see Kernels.h.
+    int64_t stride = ::bert::cpu::linearBF16WeightRowStride(req);
+    if (failed(bindWeight(weight, 0, stride, user)))
+      return failure();
+    plan.needsAMX = plan.needsAMX || targetHasAMX;
+    BufferArg arg{weightPointer(slots[weight]),
+                  false,
+                  {{"2", "1"}, {num(req.n), "2"}, {num(req.k / 2), num(stride)}}};
+    arg.isBF16 = true;
+    return arg;
+  }
   std::string error;
   int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
   if (nb <= 0)
     return user->emitError() << error;
-  if (failed(bindWeight(weight, nb, user)))
+  if (failed(bindWeight(weight, nb, 0, user)))
     return failure();
   int64_t panels = (req.n + nb - 1) / nb;
   return BufferArg{
@@ -284,6 +305,14 @@ LogicalResult Planner::planLinear(LinearOp op) {
   req.n = w.getDimSize(0);
   req.k = w.getDimSize(1);
   req.hasBias = static_cast<bool>(op.getBias());
+  if (op.getPrecision() == Precision::bf16) {
+    // The bf16 layout pairs k's; an odd K (no BERT config has one) keeps
+    // the f32 kernel rather than failing the compile.
+    req.bf16 = req.k % 2 == 0;
+    if (!req.bf16)
+      op.emitWarning() << "precision bf16 needs an even in_features, got "
+                       << req.k << "; this linear runs in f32";
+  }
   switch (op.getActivation()) {
   case Activation::none:
     req.activation = KernelActivation::None;

@@ -27,6 +27,9 @@ struct WeightSlot {
   std::vector<std::string> sources; ///< >1: concatenated along dim 0
   std::vector<int64_t> shape;       ///< logical shape after concatenation
   int64_t panelWidth = 0;           ///< >0: repacked into [N/nb][K][nb]
+  /// >0: stored as bf16 in the VNNI layout of a bf16 linear, k-pairs this
+  /// many elements apart (bert_weight_spec.bf16_row_stride).
+  int64_t bf16RowStride = 0;
 };
 
 /// One halide_buffer_t argument of a kernel call.
@@ -35,6 +38,7 @@ struct BufferArg {
   bool isInt32 = false; ///< int32 (ids, mask) rather than float32
   /// (extent, stride) C expressions, innermost dimension first.
   std::vector<std::pair<std::string, std::string>> dims;
+  bool isBF16 = false; ///< bfloat16 (bf16 linear weights)
 };
 
 struct KernelCall {
@@ -47,6 +51,9 @@ struct ModelPlan {
   std::string name;
   int64_t hidden = 0, layers = 0, heads = 0, intermediate = 0, vocab = 0,
           typeVocab = 0, maxBatch = 0, maxSeq = 0, arenaBytes = 0;
+  /// Some kernel uses AMX tiles: the runtime must ask Linux for the AMX
+  /// state before the first call (bert_model_desc.needs_amx).
+  bool needsAMX = false;
   std::vector<WeightSlot> slots;
   std::vector<::bert::cpu::KernelRequest> kernels; ///< distinct, in first use
   std::vector<KernelCall> calls;                   ///< in execution order

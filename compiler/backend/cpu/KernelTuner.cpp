@@ -1,0 +1,466 @@
+//===- KernelTuner.cpp - JIT-time schedule variants of one kernel ---------===//
+//
+// Halide side of `bertc tune` (KernelTuner.h says what and why). Inputs are
+// built once per kernel in the layout the generated host code passes
+// (Kernels.h documents each argument), random but seeded, so every
+// candidate computes the same function of the same data; a candidate whose
+// output differs from the default's by more than rounding is rejected.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/KernelTuner.h"
+#include "compiler/backend/cpu/Kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+
+using namespace bert::cpu;
+
+namespace {
+
+/// A candidate must beat the default by this factor in the confirming
+/// measurement; closer calls are noise on a shared machine.
+constexpr double kMinGain = 0.97;
+/// Length of one timing sample; long enough that timer and dispatch noise
+/// are < 1%, short enough that a load burst spoils few samples.
+constexpr double kSampleSeconds = 0.012;
+/// Alternating (default, candidate) sample pairs while searching, and when
+/// confirming the winner.
+constexpr int kSearchPairs = 3, kConfirmPairs = 7;
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// One kernel argument: owned storage and the halide_buffer_t over it.
+struct View {
+  std::vector<float> f;
+  std::vector<int32_t> i;
+  std::vector<halide_dimension_t> dims;
+  halide_buffer_t buf{};
+
+  /// `dims`: (extent, stride), innermost first; storage covers them all.
+  View(std::vector<std::pair<int, int>> shape, bool isInt) {
+    size_t elems = 1;
+    for (auto [extent, stride] : shape) {
+      dims.push_back(halide_dimension_t(0, extent, stride));
+      elems += size_t(extent - 1) * stride;
+    }
+    if (isInt)
+      i.assign(elems, 0);
+    else
+      f.assign(elems, 0.f);
+    buf.host = isInt ? reinterpret_cast<uint8_t *>(i.data())
+                     : reinterpret_cast<uint8_t *>(f.data());
+    buf.type = isInt ? halide_type_t(halide_type_int, 32)
+                     : halide_type_t(halide_type_float, 32);
+    buf.dimensions = int(dims.size());
+    buf.dim = dims.data();
+  }
+  View(const View &) = delete;
+};
+
+void fillUniform(std::vector<float> &v, unsigned seed, float lo = -1.f,
+                 float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  for (float &x : v)
+    x = u(rng);
+}
+
+/// The kernel's inputs and output for one shape, plus, for linear kernels,
+/// the unpacked weights each candidate's panel width repacks.
+class Workload {
+public:
+  Workload(const KernelRequest &req, TuneShape shape) : req(req) {
+    const int B = int(shape.batch), S = int(shape.seq), M = B * S;
+    auto add = [&](std::vector<std::pair<int, int>> dims, bool isInt = false) {
+      views.push_back(std::make_unique<View>(std::move(dims), isInt));
+      fillUniform(views.back()->f, unsigned(views.size()));
+      return views.back().get();
+    };
+    switch (req.kind) {
+    case KernelKind::Linear:
+    case KernelKind::Pooler: {
+      const bool pooler = req.kind == KernelKind::Pooler;
+      n = pooler ? int(req.hidden) : int(req.n);
+      k = pooler ? int(req.hidden) : int(req.k);
+      weights.resize(size_t(n) * k);
+      fillUniform(weights, 99, -0.05f, 0.05f);
+      // X: the CLS rows of the hidden state for the pooler (row pitch S*H).
+      add(pooler ? std::vector<std::pair<int, int>>{{k, 1}, {B, S * k}}
+                 : std::vector<std::pair<int, int>>{{k, 1}, {M, k}});
+      weightArg = int(views.size());
+      views.push_back(nullptr); // the packed panels, per candidate
+      if (req.hasBias || pooler)
+        add({{n, 1}});
+      add({{n, 1}, {pooler ? B : M, n}});
+      break;
+    }
+    case KernelKind::LayerNorm: {
+      const int H = int(req.hidden);
+      add({{H, 1}, {M, H}});
+      if (req.hasResidual)
+        add({{H, 1}, {M, H}});
+      add({{H, 1}}); // gamma, beta
+      add({{H, 1}});
+      add({{H, 1}, {M, H}});
+      break;
+    }
+    case KernelKind::Attention: {
+      const int H = int(req.hidden), h = int(req.numHeads), d = H / h;
+      add({{d, 1}, {h, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}});
+      View *mask = add({{S, 1}, {B, S}}, /*isInt=*/true);
+      std::fill(mask->i.begin(), mask->i.end(), 1);
+      add({{d, 1}, {h, d}, {S, H}, {B, H * S}});
+      break;
+    }
+    case KernelKind::Embeddings: {
+      const int H = int(req.hidden);
+      View *ids = add({{S, 1}, {B, S}}, true);
+      std::mt19937 rng(5);
+      for (int32_t &id : ids->i)
+        id = int32_t(rng() % uint32_t(req.vocab));
+      add({{S, 1}, {B, S}}, true); // token types 0
+      add({{H, 1}, {int(req.vocab), H}});
+      add({{H, 1}, {int(req.maxPositions), H}});
+      add({{H, 1}, {int(req.typeVocab), H}});
+      add({{H, 1}});
+      add({{H, 1}});
+      add({{H, 1}, {S, H}, {B, H * S}});
+      break;
+    }
+    }
+  }
+
+  /// Argument pointers for a candidate (`packed`: its weight panels).
+  std::vector<halide_buffer_t *> args(View *packed) {
+    std::vector<halide_buffer_t *> a;
+    for (size_t j = 0; j < views.size(); ++j)
+      a.push_back(int(j) == weightArg ? &packed->buf : &views[j]->buf);
+    return a;
+  }
+
+  /// Weight panels in `cand`'s layout (null for kernels without).
+  std::unique_ptr<View> packFor(const KernelRequest &cand,
+                                const Halide::Target &target) {
+    if (weightArg < 0)
+      return nullptr;
+    std::string error;
+    int64_t nb = linearPanelWidth(cand, target.to_string(), error);
+    if (nb <= 0)
+      throw std::runtime_error("panel width: " + error);
+    PackedLayout l{n, k, nb, (n + nb - 1) / nb};
+    auto v = std::make_unique<View>(
+        std::vector<std::pair<int, int>>{
+            {int(nb), 1}, {k, int(nb)}, {int(l.numPanels), int(k * nb)}},
+        false);
+    packLinearWeights(weights.data(), l, v->f.data());
+    return v;
+  }
+
+  const std::vector<float> &output() const { return views.back()->f; }
+
+private:
+  KernelRequest req;
+  std::vector<std::unique_ptr<View>> views;
+  std::vector<float> weights;
+  int weightArg = -1, n = 0, k = 0;
+};
+
+int call(const Halide::Callable &fn, const std::vector<halide_buffer_t *> &a) {
+  switch (a.size()) {
+  case 3:
+    return fn(a[0], a[1], a[2]);
+  case 4:
+    return fn(a[0], a[1], a[2], a[3]);
+  case 5:
+    return fn(a[0], a[1], a[2], a[3], a[4]);
+  case 6:
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+  case 8:
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  }
+  throw std::runtime_error("tuner: unexpected argument count " +
+                           std::to_string(a.size()));
+}
+
+/// A compiled candidate with its own weight panels, timed in samples.
+struct Candidate {
+  KernelRequest req;
+  Halide::Callable fn;
+  std::unique_ptr<View> packed;
+  std::vector<halide_buffer_t *> args;
+  int iters = 1;
+  double bestMs = 1e30;
+
+  void run() {
+    if (int rc = call(fn, args))
+      throw std::runtime_error("kernel returned " + std::to_string(rc));
+  }
+  /// One sample: `iters` back-to-back calls; keeps the fastest per call.
+  double sample() {
+    double t0 = now();
+    for (int j = 0; j < iters; ++j)
+      run();
+    double ms = (now() - t0) / iters * 1e3;
+    bestMs = std::min(bestMs, ms);
+    return ms;
+  }
+};
+
+std::unique_ptr<Candidate> compile(Workload &w, const KernelRequest &req,
+                                   const Halide::Target &target) {
+  auto c = std::make_unique<Candidate>();
+  c->req = req;
+  Kernel k = buildRequestKernel(req, target);
+  c->fn = k.pipeline.compile_to_callable(k.args, target);
+  c->packed = w.packFor(req, target);
+  c->args = w.args(c->packed.get());
+  // Warm up (first-touch, thread pool start) and size a sample.
+  double t0 = now();
+  int calls = 0;
+  while (calls < 2 || now() - t0 < 0.02)
+    c->run(), ++calls;
+  double per = (now() - t0) / calls;
+  c->iters = std::max(1, int(kSampleSeconds / std::max(per, 1e-7)));
+  return c;
+}
+
+/// Whether `c`'s output matches `ref` up to rounding (the attention tiles
+/// change the order of the online softmax's sums).
+bool sameOutput(const std::vector<float> &out, const std::vector<float> &ref) {
+  for (size_t j = 0; j < out.size(); ++j)
+    if (!(std::fabs(out[j] - ref[j]) <= 1e-4f * (1.f + std::fabs(ref[j]))))
+      return false;
+  return true;
+}
+
+std::string describe(const KernelRequest &r) {
+  std::ostringstream os;
+  os << "tileM=" << r.tileM << " tileN=" << r.tileN << " tileK=" << r.tileK
+     << " vec=" << r.vectorWidth << " unroll=" << r.unroll
+     << " split=" << r.parallelSplit;
+  return os.str();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Search space
+//===----------------------------------------------------------------------===//
+
+std::vector<TuneKnob> bert::cpu::tuningSpace(const KernelRequest &req,
+                                             const std::string &target) {
+  Halide::Target t = parseTarget(target);
+  const int vec = req.vectorWidth > 0 ? req.vectorWidth
+                                      : t.natural_vector_size<float>();
+  switch (req.kind) {
+  case KernelKind::Linear:
+    return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec, 4 * vec}},
+            {"tileM", &KernelRequest::tileM, {2, 4, 6, 8, 10, 12, 14}},
+            {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}},
+            {"parallelSplit",
+             &KernelRequest::parallelSplit,
+             {16, 32, 64, 128, 256}}};
+  case KernelKind::Pooler: // one row per sequence: only the panel matters
+    return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec, 4 * vec}},
+            {"tileM", &KernelRequest::tileM, {1, 2, 4, 8}},
+            {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}}};
+  case KernelKind::Attention:
+    return {{"tileM", &KernelRequest::tileM, {16, 32, 64, 128}},
+            {"tileN", &KernelRequest::tileN, {16, 32, 64, 128, 256}}};
+  case KernelKind::LayerNorm:
+  case KernelKind::Embeddings:
+    return {{"parallelSplit",
+             &KernelRequest::parallelSplit,
+             {2, 4, 8, 16, 32, 64, 128}}};
+  }
+  return {};
+}
+
+bool bert::cpu::plausibleSchedule(const KernelRequest &req,
+                                  const std::string &target) {
+  if (req.kind != KernelKind::Linear && req.kind != KernelKind::Pooler)
+    return true;
+  Halide::Target t = parseTarget(target);
+  const int vec = req.vectorWidth > 0 ? req.vectorWidth
+                                      : t.natural_vector_size<float>();
+  const int regs = t.has_feature(Halide::Target::AVX512) ? 32 : 16;
+  const int64_t n = req.kind == KernelKind::Pooler ? req.hidden : req.n;
+  if (req.tileN <= 0 || req.tileM <= 0)
+    return true; // the kernel's own choice
+  if (req.tileN % vec != 0 || req.tileN > n)
+    return false;
+  // Accumulators + one panel row + one broadcast must fit the registers.
+  const int vectors = req.tileN / vec;
+  return req.tileM * vectors + vectors + 1 <= regs;
+}
+
+//===----------------------------------------------------------------------===//
+// Measurement and search
+//===----------------------------------------------------------------------===//
+
+double bert::cpu::timeKernel(const KernelRequest &req,
+                             const std::string &target, TuneShape shape,
+                             std::string &error) {
+  try {
+    Halide::Target t = parseTarget(target);
+    Workload w(req, shape);
+    std::unique_ptr<Candidate> c = compile(w, req, t);
+    for (int j = 0; j < 3; ++j)
+      c->sample();
+    return c->bestMs;
+  } catch (const Halide::Error &e) {
+    error = e.what();
+  } catch (const std::exception &e) {
+    error = e.what();
+  }
+  return -1;
+}
+
+bool bert::cpu::tuneKernel(const KernelRequest &req, const std::string &target,
+                           TuneShape shape, double budgetSeconds,
+                           TuneResult &result, std::string &error,
+                           const std::function<void(const std::string &)> &log) {
+  const double start = now();
+  Halide::Target t;
+  std::unique_ptr<Workload> w;
+  std::unique_ptr<Candidate> def;
+  try {
+    t = parseTarget(target);
+    w = std::make_unique<Workload>(req, shape);
+    def = compile(*w, req, t);
+  } catch (const Halide::Error &e) {
+    error = std::string("the default schedule: ") + e.what();
+    return false;
+  } catch (const std::exception &e) {
+    error = std::string("the default schedule: ") + e.what();
+    return false;
+  }
+  const std::vector<float> ref = w->output();
+  result = TuneResult();
+  result.best = req;
+
+  // D C D C ...: both keep their fastest sample; returns candidate/default.
+  auto race = [&](Candidate &c, int pairs) {
+    def->bestMs = c.bestMs = 1e30;
+    for (int j = 0; j < pairs; ++j) {
+      def->sample();
+      c.sample();
+    }
+    return c.bestMs / def->bestMs;
+  };
+
+  std::unique_ptr<Candidate> best;
+  double bestRatio = 1.0;
+  std::set<std::string> seen{req.key()};
+  double lastCost = 0; // seconds the last candidate took, to stop in time
+  std::vector<TuneKnob> space = tuningSpace(req, target);
+  KernelRequest current = req;
+  bool outOfTime = false;
+  // Once descent converges, random points of the whole space (seeded, so a
+  // run is repeatable on a quiet machine) until the budget is spent; a
+  // better one restarts the descent from there. Descent alone stops in a
+  // local minimum: the knobs interact (rows per task x register tile).
+  std::mt19937 rng(7);
+  auto randomCandidate = [&]() -> std::optional<KernelRequest> {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      KernelRequest cand = current;
+      for (const TuneKnob &knob : space)
+        cand.*knob.field = knob.values[rng() % knob.values.size()];
+      if (!seen.count(cand.key()) && plausibleSchedule(cand, target))
+        return cand;
+    }
+    return std::nullopt; // (nearly) everything measured
+  };
+  for (bool improved = true; !outOfTime;) {
+    std::vector<std::pair<const TuneKnob *, int>> moves;
+    if (improved) {
+      for (const TuneKnob &knob : space)
+        for (int value : knob.values)
+          moves.push_back({&knob, value});
+    }
+    improved = false;
+    std::optional<KernelRequest> random;
+    if (moves.empty()) { // converged: one random point
+      random = randomCandidate();
+      if (!random)
+        break;
+      moves.push_back({nullptr, 0});
+    }
+    {
+      for (auto [knob, value] : moves) {
+        if (outOfTime)
+          break;
+        // A descent move changes one knob of the best point so far.
+        KernelRequest cand = random ? *random : current;
+        if (knob)
+          cand.*(knob->field) = value;
+        if (!seen.insert(cand.key()).second || !plausibleSchedule(cand, target))
+          continue;
+        if (now() - start + lastCost > budgetSeconds) {
+          outOfTime = true;
+          break;
+        }
+        double t0 = now();
+        std::unique_ptr<Candidate> c;
+        std::string why;
+        try {
+          c = compile(*w, cand, t);
+          if (!sameOutput(w->output(), ref))
+            why = "output differs from the default schedule's";
+        } catch (const Halide::Error &e) {
+          why = e.what();
+        } catch (const std::exception &e) {
+          why = e.what();
+        }
+        if (!why.empty()) {
+          ++result.rejected;
+          if (log)
+            log("  rejected " + describe(cand) + ": " + why.substr(0, 200));
+          lastCost = now() - t0;
+          continue;
+        }
+        ++result.candidates;
+        double ratio = race(*c, kSearchPairs);
+        lastCost = now() - t0;
+        if (log) {
+          std::ostringstream os;
+          os.precision(3);
+          os << "  " << describe(cand) << ": " << c->bestMs << " ms ("
+             << ratio << "x default)";
+          log(os.str());
+        }
+        if (ratio < bestRatio) {
+          bestRatio = ratio;
+          best = std::move(c);
+          current = cand;
+          improved = true;
+        }
+      }
+    }
+  }
+  // Confirm the winner against the default in a fresh window.
+  double ratio = best ? race(*best, kConfirmPairs) : 1.0;
+  if (best && ratio < kMinGain) {
+    result.best = best->req;
+    result.bestMs = best->bestMs;
+  } else {
+    if (!best)
+      for (int j = 0; j < kConfirmPairs; ++j)
+        def->sample();
+    result.bestMs = def->bestMs;
+  }
+  result.defaultMs = def->bestMs;
+  result.seconds = now() - start;
+  return true;
+}

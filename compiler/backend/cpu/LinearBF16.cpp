@@ -1,0 +1,231 @@
+//===- LinearBF16.cpp - bf16 GEMM (AMX / AVX512-BF16) + epilogue emitter --===//
+//
+// Y[m, n] = act(sum_k bf16(X[m, k]) * Wb[n, k] + b[n]), products of bf16
+// values accumulated in fp32 (`--precision bf16`). X arrives in fp32 from the
+// previous kernel and is rounded to bf16 (round to nearest even) inside the
+// kernel, once per task; W is stored in bf16 by the runtime at load time.
+//
+// Weight layout ("VNNI", what AMX's TDPBF16PS and AVX512-BF16's VDPBF16PS
+// read): W[n, k] at (k / 2) * rowStride + 2 * n + (k % 2). One row of the
+// layout holds the k-pair (2j, 2j+1) of every output column, so a 16-column
+// x 32-k AMX B tile is 16 rows of 64 contiguous bytes. rowStride = 2N + 32:
+// the 64-byte pad keeps consecutive rows off the same L1 set (with rowStride
+// a multiple of 4 KiB, as for N = 1024 or 3072, the 16 rows of a tile load
+// would all map to one set and evict each other).
+//
+// Three schedules, chosen by the target:
+//  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): 16x16
+//    fp32 accumulator tiles, K in steps of 32; tasks are blocks of
+//    rowsPerTask rows x colsPerTask columns. The tile is stored to a 16x32
+//    stack buffer and the epilogue (bias, activation) reads it from there:
+//    Halide only moves AMX tiles to memory, not to vector registers.
+//  * dot products (every other target, and M < 16): register tiles of
+//    tileM rows x tileN columns; each step reduces one k-pair with a 2-lane
+//    vector reduction, which Halide lowers to VDPBF16PS where the target has
+//    AVX512-BF16 and to converts + FMAs elsewhere.
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cpu/HalideCommon.h"
+
+#include <cstring>
+#include <stdexcept>
+
+using namespace Halide;
+
+namespace bert::cpu {
+namespace {
+
+/// The epilogue and tile geometry for one build.
+struct BF16Tiles {
+  bool amx = false;
+  int rowsPerTask = 0, colsPerTask = 0; // AMX
+  int vec = 16, rows = 8, nb = 32;      // dot products
+};
+
+BF16Tiles resolveBF16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
+                           const Target &target) {
+  BF16Tiles t;
+  t.amx = target.has_feature(Target::AVX512_SapphireRapids) &&
+          spec.N % 16 == 0 && spec.K % 32 == 0 && !sched.noAmx;
+  // AMX: a task converts rowsPerTask rows of X once and then walks its
+  // column block tile by tile, so X's bf16 block (rows x K x 2 bytes) and
+  // the column block of W (cols x K x 2 bytes) stay in L2 (2 x 192 KiB for
+  // K = 768 at the defaults).
+  t.rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 128;
+  t.rowsPerTask = std::max(16, t.rowsPerTask / 16 * 16);
+  t.colsPerTask = sched.colsPerTask > 0 ? sched.colsPerTask : 128;
+  t.colsPerTask = std::max(16, t.colsPerTask / 16 * 16);
+  t.vec = detail::vectorFloats(target, sched);
+  while (t.vec > 1 && t.vec > spec.N)
+    t.vec /= 2;
+  const bool avx512 = target.has_feature(Target::AVX512);
+  t.rows = sched.tileM > 0 && !t.amx ? sched.tileM : (avx512 ? 8 : 4);
+  t.nb = sched.tileN > 0 && !t.amx ? sched.tileN : 2 * t.vec;
+  if (spec.N % t.nb != 0)
+    t.nb = t.vec;
+  return t;
+}
+
+/// fp32 -> bf16 with round to nearest even, as integer arithmetic: Halide's
+/// cast to BFloat(16) is emulated one lane at a time on targets without a
+/// native conversion, this vectorizes everywhere. (NaNs are not preserved
+/// bit for bit; activations are finite.)
+Expr roundToBF16(const Expr &f) {
+  Expr u = reinterpret(UInt(32), f);
+  Expr r = (u + ((u >> 16) & 1) + 0x7fff) >> 16;
+  return reinterpret(BFloat(16), cast(UInt(16), r));
+}
+
+} // namespace
+
+int64_t linearBF16RowStride(const LinearSpec &spec) { return 2 * spec.N + 32; }
+
+uint16_t floatToBF16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t((u + ((u >> 16) & 1) + 0x7fff) >> 16);
+}
+
+void packLinearWeightsBF16(const float *w, const LinearSpec &spec,
+                           uint16_t *out) {
+  const int64_t N = spec.N, K = spec.K, stride = linearBF16RowStride(spec);
+  std::fill(out, out + (K / 2) * stride, uint16_t(0));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      out[(k / 2) * stride + 2 * n + (k % 2)] = floatToBF16(w[n * K + k]);
+}
+
+Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
+                       const Target &target) {
+  if (spec.K % 2 != 0)
+    throw std::invalid_argument("bertc: bf16 linear needs an even K, got " +
+                                std::to_string(spec.K));
+  if (spec.hasResidual)
+    throw std::invalid_argument("bertc: bf16 linear has no residual input");
+  if (target.has_gpu_feature())
+    throw std::invalid_argument("bertc: no Halide GPU schedule for linear");
+  BF16Tiles t = resolveBF16Tiles(spec, sched, target);
+  const int N = int(spec.N), K = int(spec.K);
+
+  ImageParam x(Float(32), 2, "x"), wv(BFloat(16), 3, "w_bf16"),
+      bias(Float(32), 1, "bias");
+  Var n("n"), m("m"), k("k");
+  RDom r(0, K, "r");
+
+  // Algorithm. Two copies of the reduction, one per schedule: a Func has one
+  // storage (AMX tile or registers), so the AMX path and the small-M path
+  // cannot share one. `y` selects between them on M; specializing y on the
+  // same condition simplifies the select away in each branch, so each branch
+  // computes only its own copy.
+  Func xb("x_bf16"), prodAmx("linear_prod_amx"), tileOut("linear_tile"),
+      prodDot("linear_prod_dot"), y("linear_y");
+  xb(k, m) = roundToBF16(x(k, m));
+  Expr term = cast<float>(xb(r, m)) * cast<float>(wv(r % 2, n, r / 2));
+  prodAmx(n, m) = 0.f;
+  prodAmx(n, m) += term;
+  tileOut(n, m) = prodAmx(n, m);
+  prodDot(n, m) = 0.f;
+  prodDot(n, m) += term;
+  auto epilogue = [&](Expr acc) {
+    if (spec.hasBias)
+      acc = acc + bias(n);
+    return detail::activate(spec.act, acc);
+  };
+  // Rows of X = rows of Y (the output's extent is not nameable before y
+  // is defined).
+  Expr M = x.dim(1).extent();
+  if (t.amx)
+    y(n, m) = select(M >= 16, epilogue(tileOut(n, m)), epilogue(prodDot(n, m)));
+  else
+    y(n, m) = epilogue(prodDot(n, m));
+
+  // Schedules.
+  Var no("no"), ni("ni"), mo("mo"), mi("mi"), task("task");
+  RVar ko("ko"), ki("ki");
+  if (t.amx) {
+    Var nt("nt"), mt("mt"), nc("nc"), mc("mc");
+    y.specialize(M >= 16)
+        .tile(n, m, nt, mt, ni, mi, 16, 16, TailStrategy::ShiftInwards)
+        .vectorize(ni)
+        .unroll(mi)
+        .split(mt, mc, mt, t.rowsPerTask / 16, TailStrategy::GuardWithIf)
+        .split(nt, nc, nt, t.colsPerTask / 16, TailStrategy::GuardWithIf)
+        .reorder(ni, mi, mt, nt, mc, nc)
+        .fuse(mc, nc, task)
+        .parallel(task);
+    // X is rounded once per task; the tile lives in AMX registers for the
+    // whole K loop and is stored once to a 16 x 32 stack buffer (the padded
+    // row keeps its index two-dimensional, which the AMX store matcher
+    // needs).
+    LoopLevel tileLevel(y, mt);
+    tileOut.compute_at(tileLevel).align_storage(n, 32).vectorize(n).vectorize(m);
+    prodAmx.compute_at(tileLevel)
+        .store_in(MemoryType::AMXTile)
+        .vectorize(n)
+        .vectorize(m);
+    prodAmx.update()
+        .split(r, ko, ki, 32)
+        .reorder(ki, n, m, ko)
+        .atomic()
+        .vectorize(ki)
+        .vectorize(n)
+        .vectorize(m);
+  }
+  xb.compute_at(y, task).vectorize(k, t.vec);
+  // Dot-product tiles of `rows` rows; full tiles when M >= rows (the last
+  // one shifted inwards), single rows below that (batch 1, seq < rows).
+  auto dotTiles = [&](Stage s, int rows) {
+    s.split(n, no, ni, t.nb, TailStrategy::ShiftInwards)
+        .split(m, mo, mi, rows, TailStrategy::ShiftInwards)
+        .reorder(ni, mi, mo, no)
+        .vectorize(ni, t.vec)
+        .unroll(mi)
+        .fuse(mo, no, task)
+        .parallel(task);
+  };
+  if (t.rows > 1)
+    dotTiles(y.specialize(M >= t.rows), t.rows);
+  dotTiles(y, 1);
+  prodDot.compute_at(y, task)
+      .store_in(MemoryType::Register)
+      .vectorize(n, t.vec)
+      .unroll(n)
+      .unroll(m);
+  prodDot.update()
+      .split(r, ko, ki, 2)
+      .reorder(ki, n, m, ko)
+      .atomic()
+      .vectorize(ki)
+      .vectorize(n, t.vec)
+      .unroll(n)
+      .unroll(m);
+
+  detail::constrainMinsAndDense(x);
+  x.dim(0).set_extent(K);
+  if (!spec.stridedX)
+    x.dim(1).set_stride(K);
+  wv.dim(0).set_min(0).set_extent(2).set_stride(1);
+  wv.dim(1).set_min(0).set_extent(N).set_stride(2);
+  wv.dim(2)
+      .set_min(0)
+      .set_extent(K / 2)
+      .set_stride(int(linearBF16RowStride(spec)));
+  Kernel kern;
+  kern.name = "linear_bf16";
+  kern.inputs = {x, wv};
+  if (spec.hasBias) {
+    detail::constrainMinsAndDense(bias);
+    bias.dim(0).set_extent(N);
+    kern.inputs.push_back(bias);
+  }
+  OutputImageParam out = y.output_buffer();
+  detail::constrainMinsAndDense(out);
+  out.dim(0).set_extent(N);
+  out.dim(1).set_stride(N);
+  kern.pipeline = Pipeline(y);
+  for (auto &p : kern.inputs)
+    kern.args.push_back(Argument(p));
+  return kern;
+}
+
+} // namespace bert::cpu

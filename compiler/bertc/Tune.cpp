@@ -1,0 +1,219 @@
+//===- Tune.cpp - `bertc tune`: measure schedules into a cache ------------===//
+//
+// Kernels are found through ModelPlan rather than re-derived from the ops, so
+// the tuner times exactly the KernelRequests the library build would compile
+// (same Halide specs, same default knobs). ModelPlan makes one call per
+// scheduled op, in op order, which pairs each call with its op's signature
+// and default #bert.schedule.
+//
+// Budget: every distinct kernel is timed once with its default schedule;
+// the rest of the budget is shared in proportion to default time x calls per
+// run (the FFN linears of bert-base get most of it, the pooler almost none),
+// largest share first, and what a kernel leaves unused (its search
+// converged) goes to the ones after it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/bertc/Tune.h"
+#include "compiler/backend/cpu/KernelTuner.h"
+#include "compiler/backend/cpu/ModelPlan.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <chrono>
+#include <map>
+
+using namespace mlir;
+using namespace mlir::bert;
+using ::bert::cpu::KernelKind;
+using ::bert::cpu::KernelRequest;
+
+std::optional<double> bertc::parseBudget(llvm::StringRef text) {
+  double scale = 1;
+  if (text.consume_back("h"))
+    scale = 3600;
+  else if (text.consume_back("m"))
+    scale = 60;
+  else
+    text.consume_back("s");
+  double value = 0;
+  if (text.empty() || text.getAsDouble(value) || !(value >= 0) ||
+      value * scale > 7 * 24 * 3600)
+    return std::nullopt;
+  return value * scale;
+}
+
+llvm::json::Object bertc::describeTuning(const TuneSettings &settings) {
+  std::string error;
+  return llvm::json::Object{
+      {"compiler", ::bert::cpu::kernelCompilerIdentity()},
+      {"halide_target", ::bert::cpu::describeTarget(settings.target, error)},
+      {"shape", llvm::formatv("{0}x{1}", settings.batch, settings.seq).str()},
+      {"budget_s", settings.budgetSeconds}};
+}
+
+namespace {
+/// One distinct kernel (KernelRequest) and the signatures that use it.
+struct Job {
+  size_t kernel = 0;
+  ScheduleAttr defaults;
+  std::vector<std::string> signatures;
+  int calls = 0;
+  double defaultMs = 0;
+};
+
+/// The inverse of ModelPlan's fillSchedule: the tuned knobs written back
+/// into the default schedule's fields (TileStrategies.h has their meaning).
+CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
+  CachedSchedule e;
+  e.kernel = job.defaults.getKernel().str();
+  e.tile.assign(job.defaults.getTile().begin(), job.defaults.getTile().end());
+  e.parallel.assign(job.defaults.getParallel().begin(),
+                    job.defaults.getParallel().end());
+  e.unroll = job.defaults.getUnroll();
+  e.vectorWidth = tuned.vectorWidth > 0 ? tuned.vectorWidth
+                                        : job.defaults.getVectorWidth();
+  auto set = [&](size_t i, int v) {
+    if (e.tile.size() <= i)
+      e.tile.resize(i + 1, 1);
+    if (v > 0)
+      e.tile[i] = v;
+  };
+  switch (tuned.kind) {
+  case KernelKind::Linear:
+  case KernelKind::Pooler:
+    set(0, tuned.tileM);
+    set(1, tuned.tileN);
+    set(2, tuned.tileK);
+    set(3, tuned.parallelSplit);
+    if (tuned.unroll > 0)
+      e.unroll = tuned.unroll;
+    break;
+  case KernelKind::Attention:
+    set(0, tuned.tileM);
+    set(1, tuned.tileN);
+    break;
+  case KernelKind::LayerNorm:
+  case KernelKind::Embeddings:
+    set(0, tuned.parallelSplit);
+    break;
+  }
+  return e;
+}
+} // namespace
+
+llvm::Expected<ScheduleCache>
+bertc::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
+                     llvm::raw_ostream &log) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  };
+  std::optional<TargetInfo> target = lookupTarget(settings.target);
+  if (!target || target->isGPU())
+    return llvm::createStringError("tune needs a CPU target, got '" +
+                                   settings.target + "'");
+  FailureOr<ModelPlan> plan =
+      planModel(planned, planned.getName().str(), settings.target);
+  if (failed(plan))
+    return llvm::createStringError("planning the kernels failed");
+
+  // Pair calls with scheduled ops (one each, in order).
+  SmallVector<Operation *> ops;
+  planned.walk([&](Operation *op) {
+    if (op->hasAttr(BertDialect::getScheduleAttrName()))
+      ops.push_back(op);
+  });
+  if (ops.size() != plan->calls.size())
+    return llvm::createStringError(
+        llvm::formatv("{0} scheduled ops but {1} kernel calls", ops.size(),
+                      plan->calls.size()));
+  std::vector<Job> jobs;
+  std::map<size_t, size_t> jobOfKernel;
+  int skippedBF16 = 0;
+  for (auto [op, call] : llvm::zip(ops, plan->calls)) {
+    // bf16 linears keep the strategy's schedule: the tuner's workloads and
+    // search space are those of the f32 kernels (issue: bf16 tuning).
+    if (plan->kernels[call.kernel].bf16) {
+      if (!skippedBF16++)
+        log << "bertc tune: bf16 linears are not tuned; they keep the "
+               "strategy's AMX / dot-product schedule\n";
+      continue;
+    }
+    auto [it, inserted] = jobOfKernel.try_emplace(call.kernel, jobs.size());
+    if (inserted) {
+      jobs.push_back(Job());
+      jobs.back().kernel = call.kernel;
+      jobs.back().defaults = op->getAttrOfType<ScheduleAttr>(
+          BertDialect::getScheduleAttrName());
+    }
+    Job &job = jobs[it->second];
+    ++job.calls;
+    std::string sig = kernelSignature(op);
+    if (!llvm::is_contained(job.signatures, sig))
+      job.signatures.push_back(sig);
+  }
+
+  ::bert::cpu::TuneShape shape{settings.batch, settings.seq};
+  log << llvm::formatv("bertc tune: {0} distinct kernels, timed at {1}x{2} "
+                       "tokens, budget {3} s\n",
+                       jobs.size(), shape.batch, shape.seq,
+                       settings.budgetSeconds);
+  double total = 0;
+  for (Job &job : jobs) {
+    std::string error;
+    job.defaultMs = ::bert::cpu::timeKernel(plan->kernels[job.kernel],
+                                            settings.target, shape, error);
+    if (job.defaultMs < 0)
+      return llvm::createStringError("timing " +
+                                     plan->kernels[job.kernel].key() + ": " +
+                                     error);
+    total += job.defaultMs * job.calls;
+  }
+  llvm::sort(jobs, [](const Job &a, const Job &b) {
+    return a.defaultMs * a.calls > b.defaultMs * b.calls;
+  });
+
+  ScheduleCache cache;
+  std::string targetKey = scheduleTargetKey(*target);
+  double remainingWeight = total;
+  for (Job &job : jobs) {
+    const KernelRequest &req = plan->kernels[job.kernel];
+    double weight = job.defaultMs * job.calls;
+    double left = std::max(0.0, settings.budgetSeconds - elapsed());
+    double budget = remainingWeight > 0 ? left * weight / remainingWeight : 0;
+    remainingWeight -= weight;
+    log << llvm::formatv("[tune] {0} x{1}: {2:P1} of the run, {3:F1} s\n",
+                         req.key(), job.calls, weight / total, budget);
+    ::bert::cpu::TuneResult result;
+    std::string error;
+    auto logLine = [&](const std::string &line) {
+      if (settings.verbose)
+        log << line << "\n";
+    };
+    if (!::bert::cpu::tuneKernel(req, settings.target, shape, budget, result,
+                                 error, logLine))
+      return llvm::createStringError("tuning " + req.key() + ": " + error);
+    CachedSchedule entry = entryFor(job, result.best);
+    entry.target = targetKey;
+    entry.measuredMs = result.bestMs;
+    entry.defaultMs = result.defaultMs;
+    entry.shape = llvm::formatv("{0}x{1}", shape.batch, shape.seq);
+    log << llvm::formatv("       default {0:F4} ms -> {1:F4} ms ({2:F2}x), "
+                         "{3} candidates ({4} rejected) in {5:F1} s: "
+                         "tile=[{6}] unroll={7}\n",
+                         result.defaultMs, result.bestMs,
+                         result.bestMs / result.defaultMs, result.candidates,
+                         result.rejected, result.seconds,
+                         llvm::make_range(entry.tile.begin(), entry.tile.end()),
+                         entry.unroll);
+    for (const std::string &sig : job.signatures) {
+      entry.key = sig;
+      cache.insert(entry);
+    }
+  }
+  return cache;
+}

@@ -1,0 +1,277 @@
+//===- ScheduleCache.cpp - tuned schedule file: keys, parsing, writing ----===//
+//
+// The file is validated completely when it is read, so a bad file fails the
+// compile up front with the entry and field named, rather than as a strange
+// schedule on one kernel later. See ScheduleCache.h for the format.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/ScheduleCache.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::bert;
+using llvm::Error;
+using llvm::StringRef;
+namespace json = llvm::json;
+
+std::string mlir::bert::kernelSignature(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << op->getName() << "(";
+  llvm::interleaveComma(op->getOperandTypes(), os);
+  os << ") -> ";
+  llvm::interleaveComma(op->getResultTypes(), os);
+  // Inherent attributes only (activation, num_heads, epsilon, ...): the
+  // discardable ones are the dialect-prefixed annotations the passes add.
+  bool first = true;
+  for (NamedAttribute attr : op->getAttrDictionary()) {
+    if (attr.getName().getValue().contains('.'))
+      continue;
+    os << (first ? " {" : ", ") << attr.getName().getValue() << " = ";
+    attr.getValue().print(os);
+    first = false;
+  }
+  if (!first)
+    os << "}";
+  return s;
+}
+
+std::string mlir::bert::scheduleTargetKey(const TargetInfo &target) {
+  if (target.name != "host")
+    return target.name;
+  if (target.vectorWidth == 16 && target.numVectorRegs == 32)
+    return "x86-64-avx512";
+  if (target.vectorWidth == 8 && target.numVectorRegs == 16)
+    return "x86-64-avx2";
+  return llvm::formatv("host-{0}x{1}", target.vectorWidth,
+                       target.numVectorRegs);
+}
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Reads one entry, naming `where` ("entries[3]") in every error.
+class EntryReader {
+public:
+  EntryReader(const json::Object &obj, std::string where)
+      : obj(obj), where(std::move(where)) {}
+
+  Error fail(StringRef field, const llvm::Twine &what) const {
+    return llvm::createStringError(where + "." + field + ": " + what);
+  }
+
+  Error string(StringRef field, std::string &out) const {
+    std::optional<StringRef> v = obj.getString(field);
+    if (!v || v->empty())
+      return fail(field, "expected a non-empty string");
+    out = v->str();
+    return Error::success();
+  }
+
+  /// Optional informational number: absent is fine, a non-number is not.
+  Error number(StringRef field, double &out) const {
+    const json::Value *v = obj.get(field);
+    if (!v)
+      return Error::success();
+    std::optional<double> d = v->getAsNumber();
+    if (!d)
+      return fail(field, "expected a number");
+    out = *d;
+    return Error::success();
+  }
+
+  const json::Object &obj;
+  std::string where;
+};
+
+/// An integer in [lo, hi].
+std::optional<int64_t> intIn(const json::Value *v, int64_t lo, int64_t hi) {
+  if (!v)
+    return std::nullopt;
+  std::optional<int64_t> i = v->getAsInteger();
+  if (!i || *i < lo || *i > hi)
+    return std::nullopt;
+  return i;
+}
+
+/// Largest schedule value accepted: well above any tile of a BERT kernel,
+/// small enough that the backends' int arithmetic cannot overflow.
+constexpr int64_t kMaxScheduleValue = 1 << 20;
+
+Error readSchedule(const EntryReader &entry, CachedSchedule &out) {
+  const json::Object *sched = entry.obj.getObject("schedule");
+  if (!sched)
+    return entry.fail("schedule",
+                      "expected an object with tile, vector_width, unroll "
+                      "and parallel");
+  EntryReader r(*sched, entry.where + ".schedule");
+  const json::Array *tile = sched->getArray("tile");
+  if (!tile || tile->empty())
+    return r.fail("tile", "expected a non-empty array of positive integers");
+  for (auto [i, v] : llvm::enumerate(*tile)) {
+    std::optional<int64_t> t = intIn(&v, 1, kMaxScheduleValue);
+    if (!t)
+      return r.fail(llvm::formatv("tile[{0}]", i).str(),
+                    llvm::formatv("expected an integer in [1, {0}]",
+                                  kMaxScheduleValue));
+    out.tile.push_back(*t);
+  }
+  for (auto [field, dst] : {std::pair<StringRef, int64_t *>{
+                                "vector_width", &out.vectorWidth},
+                            {"unroll", &out.unroll}}) {
+    std::optional<int64_t> v = intIn(sched->get(field), 1, 1024);
+    if (!v)
+      return r.fail(field, "expected an integer in [1, 1024]");
+    *dst = *v;
+  }
+  const json::Array *parallel = sched->getArray("parallel");
+  if (!parallel)
+    return r.fail("parallel", "expected an array of loop indices into tile");
+  for (auto [i, v] : llvm::enumerate(*parallel)) {
+    std::optional<int64_t> p = intIn(&v, 0, int64_t(out.tile.size()) - 1);
+    if (!p)
+      return r.fail(llvm::formatv("parallel[{0}]", i).str(),
+                    llvm::formatv("expected an index into tile, in [0, {0}]",
+                                  out.tile.size() - 1));
+    out.parallel.push_back(*p);
+  }
+  for (const auto &kv : *sched)
+    if (!llvm::is_contained(llvm::ArrayRef<StringRef>{"tile", "vector_width",
+                                                      "unroll", "parallel"},
+                            StringRef(kv.first)))
+      return r.fail(kv.first.str(),
+                    "unknown field (expected tile, vector_width, unroll, "
+                    "parallel)");
+  return Error::success();
+}
+} // namespace
+
+llvm::Expected<ScheduleCache> ScheduleCache::parse(StringRef text) {
+  llvm::Expected<json::Value> value = json::parse(text);
+  if (!value)
+    return llvm::createStringError("not valid JSON: " +
+                                   llvm::toString(value.takeError()));
+  const json::Object *top = value->getAsObject();
+  if (!top)
+    return llvm::createStringError("expected a JSON object at the top level");
+  std::optional<StringRef> format = top->getString("format");
+  if (!format || *format != kScheduleCacheFormat)
+    return llvm::createStringError(
+        llvm::formatv("format: expected \"{0}\" (a file written by bertc "
+                      "tune)",
+                      kScheduleCacheFormat));
+  std::optional<int64_t> version = top->getInteger("version");
+  if (!version || *version != kScheduleCacheVersion)
+    return llvm::createStringError(
+        llvm::formatv("version: expected {0}; this bertc reads version {0} "
+                      "only (re-run bertc tune)",
+                      kScheduleCacheVersion));
+  const json::Array *entries = top->getArray("entries");
+  if (!entries)
+    return llvm::createStringError("entries: expected an array");
+
+  ScheduleCache cache;
+  for (auto [i, v] : llvm::enumerate(*entries)) {
+    std::string where = llvm::formatv("entries[{0}]", i);
+    const json::Object *obj = v.getAsObject();
+    if (!obj)
+      return llvm::createStringError(where + ": expected an object");
+    EntryReader r(*obj, where);
+    CachedSchedule e;
+    if (Error err = r.string("key", e.key))
+      return std::move(err);
+    if (Error err = r.string("kernel", e.kernel))
+      return std::move(err);
+    if (Error err = r.string("target", e.target))
+      return std::move(err);
+    if (Error err = readSchedule(r, e))
+      return std::move(err);
+    if (Error err = r.number("measured_ns", e.measuredMs))
+      return std::move(err);
+    if (Error err = r.number("default_ns", e.defaultMs))
+      return std::move(err);
+    e.measuredMs = e.measuredMs < 0 ? -1 : e.measuredMs * 1e-6;
+    e.defaultMs = e.defaultMs < 0 ? -1 : e.defaultMs * 1e-6;
+    if (std::optional<StringRef> shape = obj->getString("shape"))
+      e.shape = shape->str();
+    if (cache.lookup(e.key, e.target))
+      return r.fail("key", "a second entry for this kernel and target \"" +
+                               e.target + "\"");
+    cache.insert(std::move(e));
+  }
+  return cache;
+}
+
+llvm::Expected<ScheduleCache> ScheduleCache::load(StringRef path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buf)
+    return llvm::createStringError("cannot read: " + buf.getError().message());
+  return parse((*buf)->getBuffer());
+}
+
+//===----------------------------------------------------------------------===//
+// Lookup and writing
+//===----------------------------------------------------------------------===//
+
+const CachedSchedule *ScheduleCache::lookup(StringRef key,
+                                            StringRef target) const {
+  auto it = index.find((target + "\n" + key).str());
+  return it == index.end() ? nullptr : &list[it->second];
+}
+
+void ScheduleCache::insert(CachedSchedule entry) {
+  std::string k = entry.target + "\n" + entry.key;
+  auto [it, inserted] = index.try_emplace(k, list.size());
+  if (inserted)
+    list.push_back(std::move(entry));
+  else
+    list[it->second] = std::move(entry);
+}
+
+json::Value ScheduleCache::toJSON(const json::Object &info) const {
+  json::Object top{{"format", kScheduleCacheFormat},
+                   {"version", kScheduleCacheVersion}};
+  for (const auto &kv : info)
+    top[kv.first] = kv.second;
+  json::Array entries;
+  for (const CachedSchedule &e : list) {
+    json::Object o{
+        {"key", e.key},
+        {"kernel", e.kernel},
+        {"target", e.target},
+        {"schedule",
+         json::Object{{"tile", json::Array(e.tile)},
+                      {"vector_width", e.vectorWidth},
+                      {"unroll", e.unroll},
+                      {"parallel", json::Array(e.parallel)}}}};
+    // Whole nanoseconds: JSON doubles print with 17 digits, all noise.
+    auto ns = [](double ms) { return int64_t(std::llround(ms * 1e6)); };
+    if (e.measuredMs >= 0)
+      o["measured_ns"] = ns(e.measuredMs);
+    if (e.defaultMs >= 0)
+      o["default_ns"] = ns(e.defaultMs);
+    if (!e.shape.empty())
+      o["shape"] = e.shape;
+    entries.push_back(std::move(o));
+  }
+  top["entries"] = std::move(entries);
+  return top;
+}
+
+ScheduleAttr
+ScheduleCache::toAttr(llvm::function_ref<InFlightDiagnostic()> emitError,
+                      MLIRContext *ctx, const CachedSchedule &entry,
+                      const TargetInfo &target) {
+  return ScheduleAttr::getChecked(emitError, ctx, entry.kernel, entry.tile,
+                                  entry.vectorWidth, entry.unroll,
+                                  entry.parallel, {target.cores}, target.name);
+}

@@ -1,0 +1,104 @@
+//===- ScheduleCache.h - tuned schedules, keyed by kernel and target -*- C++ -*-===//
+//
+// `bertc tune` measures schedules and writes the winners to a JSON file;
+// `bertc compile --schedules FILE` (bert-tile's `schedules=` option) puts
+// them on the kernels as ordinary #bert.schedule attributes, so the IR dump
+// shows exactly what was applied and the backends need not know about tuning.
+//
+// An entry is keyed by the kernel's signature (kernelSignature: op name,
+// operand and result types, inherent attributes; no schedule, no buffer
+// slot, no location) and by the target key (scheduleTargetKey: the ISA
+// class, so `--target host` on an AVX-512 machine and `--target
+// x86-64-avx512` share entries). Batch and sequence maxima are not in the
+// key: a schedule tuned at one size is a valid schedule at every size, and
+// the entry records the shape it was measured at.
+//
+// File format (version 1):
+//   {"format": "bertc-schedules", "version": 1, ...informational fields...,
+//    "entries": [{"key": "<signature>", "kernel": "linear",
+//                 "target": "x86-64-avx512",
+//                 "schedule": {"tile": [8, 48, 768, 64], "vector_width": 16,
+//                              "unroll": 4, "parallel": [0]},
+//                 "measured_ns": 1200000, "default_ns": 1300000,
+//                 "shape": "1x128"}]}
+// The times (whole ns per call) and `shape` are informational: checked for
+// type, never used to choose.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_PASSES_SCHEDULECACHE_H
+#define BERT_PASSES_SCHEDULECACHE_H
+
+#include "dialect/BertOps.h"
+#include "passes/TargetInfo.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::bert {
+
+/// The value of the file's "format" field.
+inline constexpr llvm::StringLiteral kScheduleCacheFormat = "bertc-schedules";
+inline constexpr int64_t kScheduleCacheVersion = 1;
+
+/// The cache key of a kernel op: `bert.linear(tensor<?x?x768xf32>, ...) ->
+/// tensor<?x?x3072xf32> {activation = ...}`. Identical for `tune` (after
+/// bert-plan-buffers) and `compile` (in bert-tile): discardable attributes
+/// (bert.schedule, bert.buffer) are left out.
+std::string kernelSignature(Operation *op);
+
+/// The target part of the key: a preset's name, or for `host` the preset
+/// class its vector unit matches (x86-64-avx512 / x86-64-avx2), else
+/// "host-<lanes>x<registers>".
+std::string scheduleTargetKey(const TargetInfo &target);
+
+/// One tuned schedule.
+struct CachedSchedule {
+  std::string key, kernel, target;
+  llvm::SmallVector<int64_t> tile, parallel;
+  int64_t vectorWidth = 1, unroll = 1;
+  /// Informational: the best time, the default schedule's time (ms) and the
+  /// shape they were measured at ("<batch>x<seq>"); < 0 when unknown.
+  double measuredMs = -1, defaultMs = -1;
+  std::string shape;
+};
+
+class ScheduleCache {
+public:
+  /// Reads and validates a cache file. The error names the entry and field
+  /// that is wrong ("entries[2].schedule.tile: expected ...").
+  static llvm::Expected<ScheduleCache> load(llvm::StringRef path);
+  /// Same, from text (for the file above and for tests).
+  static llvm::Expected<ScheduleCache> parse(llvm::StringRef text);
+
+  /// The entry for (signature, target key), or nullptr.
+  const CachedSchedule *lookup(llvm::StringRef key,
+                               llvm::StringRef target) const;
+  /// Adds or replaces the entry for (entry.key, entry.target).
+  void insert(CachedSchedule entry);
+  const std::vector<CachedSchedule> &entries() const { return list; }
+
+  /// The file, with `info` (an object) merged into the top level.
+  llvm::json::Value toJSON(const llvm::json::Object &info) const;
+
+  /// The #bert.schedule for `entry`: threads and target as bert-tile would
+  /// set them for `target`. Fails (through `emitError`) on values the
+  /// attribute's verifier rejects.
+  static ScheduleAttr
+  toAttr(llvm::function_ref<InFlightDiagnostic()> emitError,
+         MLIRContext *ctx, const CachedSchedule &entry,
+         const TargetInfo &target);
+
+private:
+  std::vector<CachedSchedule> list;
+  llvm::StringMap<size_t> index; ///< target + '\n' + key -> list index
+};
+
+} // namespace mlir::bert
+
+#endif // BERT_PASSES_SCHEDULECACHE_H

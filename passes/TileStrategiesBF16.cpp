@@ -1,0 +1,57 @@
+//===- TileStrategiesBF16.cpp - schedules of bf16 linear layers -----------===//
+//
+// `precision = bf16` linears (bertc --precision bf16) run on bf16 matrix
+// units. With AMX the unit of work is fixed by the hardware: a 16 x 16 fp32
+// accumulator tile, fed 32 k at a time by a 16 x 32 bf16 A tile and a
+// 16-row VNNI B tile (TDPBF16PS). What is left to choose is the task: a
+// block of mc rows x nc columns, whose bf16 X block (mc x K x 2 bytes) and
+// W block (nc x K x 2 bytes) should share half of L2, and which should be
+// numerous enough for every core to get a few. Without AMX the kernel uses
+// VDPBF16PS (or its emulation) on the f32 register tile, one k-pair per
+// step, so the f32 strategy's tile applies with kc = 2.
+//
+// Measured (bench/kernels, Xeon with AMX, 1 thread, M = 128, K = 768):
+// 128 x 128 tasks ran the 768- to 3072-column layers at 330-460 GFLOP/s on a
+// loaded machine; whole-M tasks (no column split) left the second core idle
+// at batch 1.
+//===----------------------------------------------------------------------===//
+
+#include "passes/TileStrategies.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::bert;
+
+/// Tasks per thread the blocking aims for (load balance vs. per-task setup).
+static constexpr int64_t kTasksPerThread = 3;
+
+ScheduleAttr mlir::bert::cpuGemmBF16Strategy(MLIRContext *ctx,
+                                             const KernelProblem &p,
+                                             const TargetInfo &t) {
+  bool amx = t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
+  if (!amx) {
+    ScheduleAttr f32 = cpuGemmStrategy(ctx, p, t);
+    SmallVector<int64_t> tile(f32.getTile());
+    tile[2] = 2;
+    return ScheduleAttr::get(ctx, p.kernel, tile, f32.getVectorWidth(), 1,
+                             f32.getParallel(), f32.getThreads(), t.name);
+  }
+  // Start from 128 x 128 blocks (2 x 192 KiB at K = 768) and halve the
+  // larger side while the pair overflows half of L2 or there are too few
+  // tasks to go around.
+  int64_t mc = std::min<int64_t>(128, llvm::alignTo(p.rows, 16));
+  int64_t nc = std::min<int64_t>(128, p.cols);
+  auto tasks = [&] { return ceilDiv(p.rows, mc) * ceilDiv(p.cols, nc); };
+  while ((mc + nc) * p.depth * 2 > t.l2Bytes / 2 ||
+         tasks() < kTasksPerThread * t.cores) {
+    if (mc <= 16 && nc <= 16)
+      break;
+    if (nc >= mc && nc > 16)
+      nc /= 2;
+    else
+      mc /= 2;
+  }
+  return ScheduleAttr::get(ctx, p.kernel, {16, 16, 32, mc, nc}, 16, 1, {0, 1},
+                           {t.cores}, t.name);
+}

@@ -1,0 +1,46 @@
+// bert-tile with a schedule cache (schedules=FILE, written by `bertc tune`):
+// a kernel whose signature and target have an entry gets the cached
+// schedule, verbatim; every other kernel falls back to the strategy.
+// RUN: bert-opt %s --bert-tile="target=x86-64-avx512 schedules=%S/Inputs/schedules.json" | FileCheck %s --check-prefix=AVX512
+// RUN: bert-opt %s --bert-tile="target=x86-64-avx2 schedules=%S/Inputs/schedules.json" | FileCheck %s --check-prefix=AVX2
+// RUN: not bert-opt %s --bert-tile="target=x86-64-avx512 schedules=%S/Inputs/does-not-exist.json" 2>&1 | FileCheck %s --check-prefix=NOFILE
+// RUN: not bert-opt %s --bert-tile="target=x86-64-avx512 schedules=%S/Inputs/schedules-bad-tile.json" 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: not bert-opt %s --bert-tile="target=x86-64-avx512 schedules=%S/Inputs/schedules-wrong-kernel.json" 2>&1 | FileCheck %s --check-prefix=WRONGKERNEL
+
+// The entry for this linear is keyed by x86-64-avx512: a hit there (the
+// cached tile, not the strategy's [8, 32, 32, 16]); AVX2 has no entry for it.
+// AVX512-LABEL: func.func @cached
+// AVX512: bert.linear
+// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [4, 16, 32, 64], vector_width = 16, unroll = 2, parallel = [0], threads = [16], target = "x86-64-avx512">
+// The layer norm's entry is for AVX2 only: the strategy's schedule here.
+// AVX512: bert.layer_norm
+// AVX512-SAME: tile = [64], vector_width = 16, unroll = 2
+// AVX2-LABEL: func.func @cached
+// AVX2: bert.linear
+// AVX2-SAME: tile = [6, 16, 32, 60], vector_width = 8, unroll = 4
+// AVX2: bert.layer_norm
+// AVX2-SAME: #bert.schedule<kernel = "layer_norm", tile = [7], vector_width = 8, parallel = [0], threads = [8], target = "x86-64-avx2">
+// A linear of another shape has another signature: a miss, the strategy.
+// AVX512-LABEL: func.func @miss
+// AVX512: bert.linear
+// AVX512-SAME: tile = [8, 48, 1536, 80]
+func.func @cached(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "dense.weight" : tensor<32x32xf32>
+  %b = bert.weight "dense.bias" : tensor<32xf32>
+  %g = bert.weight "LayerNorm.weight" : tensor<32xf32>
+  %be = bert.weight "LayerNorm.bias" : tensor<32xf32>
+  %y = bert.linear %x, %w, %b : (tensor<?x?x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %z = bert.layer_norm %y, %g, %be {epsilon = 1.0e-12 : f64} : (tensor<?x?x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  return %z : tensor<?x?x32xf32>
+}
+func.func @miss(%x: tensor<?x?x3072xf32>) -> tensor<?x?x768xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "output.dense.weight" : tensor<768x3072xf32>
+  %y = bert.linear %x, %w : (tensor<?x?x3072xf32>, tensor<768x3072xf32>) -> tensor<?x?x768xf32>
+  return %y : tensor<?x?x768xf32>
+}
+
+// NOFILE: error: bert-tile: schedule cache '{{.*}}does-not-exist.json': cannot read: No such file or directory
+// BADTILE: error: bert-tile: schedule cache '{{.*}}schedules-bad-tile.json': entries[0].schedule.tile[1]: expected an integer in [1, 1048576]
+// WRONGKERNEL: error: bert-tile: schedule cache '{{.*}}schedules-wrong-kernel.json' has kernel "fused_attention" for this op, expected "linear"

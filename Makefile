@@ -10,7 +10,7 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick bench-kernels bench-memory clean
+.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean
 
 all: build
 
@@ -88,6 +88,17 @@ BENCH_KERNELS_FLAGS ?=
 bench-kernels: build $(BUILD_DIR)/bench/fma_peak
 	./bench/setup-venv.sh $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python bench/kernels.py --build-dir $(BUILD_DIR) $(BENCH_KERNELS_FLAGS)
+
+# bertc's hand schedules against Halide's own autoschedulers (Adams2019, Mullapudi2016, Li2018,
+# Anderson2021: the plugins in the Halide wheel) on the same kernels at BERT-base shapes, 2 threads
+# (bench/autoschedule/AutoscheduleBench.cpp). Results: $(BUILD_DIR)/bench/autoschedule.{txt,json}.
+# BENCH_AUTOSCHEDULE_FLAGS: --quick, --samples N, --only SUBSTR.
+BENCH_AUTOSCHEDULE_FLAGS ?=
+
+bench-autoschedule: configure
+	ninja -C $(BUILD_DIR) -j $(JOBS) bert-autoschedule-bench
+	mkdir -p $(BUILD_DIR)/bench
+	$(BUILD_DIR)/bench/autoschedule/bert-autoschedule-bench --out-dir $(BUILD_DIR)/bench $(BENCH_AUTOSCHEDULE_FLAGS)
 
 # Compile time and memory (bench/memory.py, plain python3): `bertc compile` wall time and peak RSS
 # for bert-base and bert-large, cold and warm kernel cache, and the runtime's peak RSS for bert-base

@@ -206,8 +206,6 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
       const FamilyStrategies &family =
           kStrategies[static_cast<unsigned>(problem->family)];
       StrategyFn strategy = targetInfo->isGPU() ? family.gpu : family.cpu;
-      if (problem->bf16 && !targetInfo->isGPU())
-        strategy = cpuGemmBF16Strategy;
       op->setAttr(BertDialect::getScheduleAttrName(),
                   strategy(ctx, *problem, *targetInfo));
       return WalkResult::advance();

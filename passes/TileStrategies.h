@@ -78,7 +78,8 @@ using StrategyFn = ScheduleAttr (*)(MLIRContext *ctx,
 
 ScheduleAttr cpuGemmStrategy(MLIRContext *, const KernelProblem &,
                              const TargetInfo &);
-/// bf16 gemm: AMX tiles, or bf16 dot-product register tiles.
+/// bf16 gemm: AMX tiles, or bf16 dot-product register tiles
+/// (cpuGemmStrategy hands problems with `bf16` set to it).
 ScheduleAttr cpuGemmBF16Strategy(MLIRContext *, const KernelProblem &,
                                  const TargetInfo &);
 ScheduleAttr cpuAttentionStrategy(MLIRContext *, const KernelProblem &,

@@ -31,7 +31,9 @@ ScheduleAttr mlir::bert::cpuGemmBF16Strategy(MLIRContext *ctx,
                                              const TargetInfo &t) {
   bool amx = t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
   if (!amx) {
-    ScheduleAttr f32 = cpuGemmStrategy(ctx, p, t);
+    KernelProblem asF32 = p;
+    asF32.bf16 = false;
+    ScheduleAttr f32 = cpuGemmStrategy(ctx, asF32, t);
     SmallVector<int64_t> tile(f32.getTile());
     tile[2] = 2;
     return ScheduleAttr::get(ctx, p.kernel, tile, f32.getVectorWidth(), 1,

@@ -90,6 +90,8 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
 ScheduleAttr mlir::bert::cpuGemmStrategy(MLIRContext *ctx,
                                          const KernelProblem &p,
                                          const TargetInfo &t) {
+  if (p.bf16)
+    return cpuGemmBF16Strategy(ctx, p, t);
   int64_t vec = lanesFor(p.cols, t);
   RegisterTile reg = chooseRegisterTile(p, t, vec);
   int64_t nr = reg.vectors * vec;

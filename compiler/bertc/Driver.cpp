@@ -99,6 +99,15 @@ const char *const kTargets[] = {"host",          "cpu",
 /// long before memory runs out).
 constexpr int64_t kMaxBatchLimit = 65536;
 
+/// kTargets as "a, b, c" (without the CUDA ones when `cpuOnly`), for errors.
+std::string targetList(bool cpuOnly) {
+  std::string s;
+  for (StringRef t : kTargets)
+    if (!cpuOnly || !t.starts_with("cuda"))
+      s += (s.empty() ? "" : ", ") + t.str();
+  return s;
+}
+
 std::string emitHelp() {
   std::string s = "Stop after this stage and print its IR:";
   for (const EmitKind &k : kEmitKinds)
@@ -464,9 +473,7 @@ static Error runCompile() {
                          std::string(kind->name) + " needs a CPU target");
   if (!llvm::is_contained(kTargets, StringRef(target)))
     return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "expected one of host, cpu, x86-64-avx512, "
-                     "x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, "
-                     "cuda-sm80, got \"" +
+                     "expected one of " + targetList(false) + ", got \"" +
                          target + "\"");
 
   if (Error e = checkScheduleCache())
@@ -597,9 +604,8 @@ static Error runTune() {
   if (!llvm::is_contained(kTargets, StringRef(target)) ||
       StringRef(target).starts_with("cuda"))
     return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "expected a CPU target (host, cpu, x86-64-avx512, "
-                     "x86-64-avx2), got \"" +
-                         target + "\"");
+                     "expected a CPU target (" + targetList(true) +
+                         "), got \"" + target + "\"");
   std::optional<double> seconds = parseBudget(budget);
   if (!seconds)
     return makeError(ErrorCode::BadOptionValue, "", "--budget",

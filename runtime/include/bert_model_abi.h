@@ -26,7 +26,7 @@ extern "C" {
 /* Bumped whenever a field of bert_model_desc or bert_weight_spec changes
  * meaning or layout. The runtime refuses a descriptor with another version,
  * so a library built from mismatched halves fails loudly at load time. */
-#define BERT_MODEL_ABI_VERSION 4
+#define BERT_MODEL_ABI_VERSION 5
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -57,15 +57,18 @@ typedef struct {
   int64_t shape[4];
   /* 0: the slot is row-major as described by shape. nb > 0 (rank 2 only):
    * the kernels read the [N, K] matrix repacked once at load into
-   * ceil(N / nb) panels, panel p holding W[p*nb + j][k] at [p][k][j]
-   * (j < nb, k < K), with zeros past row N. Such a slot is never used in
-   * place; it holds ceil(N / nb) * K * nb floats. */
+   * ceil(N / nb) panels; with bf16_row_stride 0 (float32), panel p holds
+   * W[p*nb + j][k] at [p][k][j] (j < nb, k < K), with zeros past row N,
+   * ceil(N / nb) * K * nb floats. Such a slot is never used in place. */
   int64_t panel_width;
-  /* 0: float32 (as above). s > 0 (rank 2, even K, panel_width 0): the
-   * [N, K] matrix is stored as bfloat16 (rounded to nearest even) in the
-   * "VNNI" layout of bf16 matrix units: element [n][k] at index
-   * (k / 2) * s + 2 * n + k % 2 of a uint16 array of (K / 2) * s entries,
-   * s >= 2 * N, entries past 2 * N zero. Built once at load. */
+  /* 0: float32 (as above). s > 0 (rank 2, even K, panel_width nb > 0,
+   * s >= 2 * nb): the [N, K] matrix is stored as bfloat16 (rounded to
+   * nearest even) in the "VNNI" layout of bf16 matrix units, a panel of nb
+   * output columns at a time: element [n][k] at index
+   *   (n / nb) * (K / 2) * s + (k / 2) * s + 2 * (n % nb) + k % 2
+   * of a uint16 array of ceil(N / nb) * (K / 2) * s entries; entries that
+   * no element maps to are zero. Built once at load. (AMX libraries use
+   * one panel, nb = N; others panels of their register tile's width.) */
   int64_t bf16_row_stride;
 } bert_weight_spec;
 

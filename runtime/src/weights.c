@@ -274,40 +274,40 @@ static uint16_t float_to_bf16(float f) {
 }
 
 /* Builds a bf16 slot (see bert_weight_spec.bf16_row_stride): element [n][k]
- * at (k / 2) * stride + 2 * n + k % 2. Gathers up to 64 rows of W at a time
- * from the file and scatters them into the k-pair rows. */
+ * at (n / nb) * (K / 2) * stride + (k / 2) * stride + 2 * (n % nb) + k % 2.
+ * Gathers up to 64 rows of W at a time from the file and scatters them into
+ * their panels' k-pair rows. */
 static int materialize_bf16(bert_model_t *m, int i, size_t align,
                             bert_status *st) {
   const bert_weight_spec *w = &m->desc->weights[i];
   int64_t n = w->shape[0], k = w->rank == 2 ? w->shape[1] : 0;
-  int64_t stride = w->bf16_row_stride, row, rows, r, kk;
-  size_t bytes = (size_t)(k / 2 * stride) * sizeof(uint16_t);
+  int64_t stride = w->bf16_row_stride, nb = w->panel_width, row, rows, r, kk;
+  int64_t panels = nb > 0 ? (n + nb - 1) / nb : 0;
+  size_t bytes = (size_t)(panels * (k / 2) * stride) * sizeof(uint16_t);
   enum { kRowsPerGather = 64 };
-  float *tile = w->rank == 2 ? malloc((size_t)(kRowsPerGather * k) *
-                                          sizeof(float) + 1)
-                             : NULL;
-  uint16_t *packed = w->rank == 2 && k % 2 == 0 && stride >= 2 * n
-                         ? bert_aligned_alloc(align, bytes + 1)
-                         : NULL;
+  int ok = w->rank == 2 && k % 2 == 0 && nb > 0 && stride >= 2 * nb;
+  float *tile =
+      ok ? malloc((size_t)(kRowsPerGather * k) * sizeof(float) + 1) : NULL;
+  uint16_t *packed = ok ? bert_aligned_alloc(align, bytes + 1) : NULL;
   if (!tile || !packed) {
     free(tile);
     bert_aligned_free(packed);
-    bert_status_set(st,
-                    w->rank != 2 || k % 2 != 0 || stride < 2 * n
-                        ? BERT_ERR_ABI_MISMATCH
-                        : BERT_ERR_OUT_OF_MEMORY,
-                    "%s: cannot store weight '%s' as bf16 (rows of %lld)",
-                    m->file.path, w->name, (long long)stride);
+    bert_status_set(st, ok ? BERT_ERR_OUT_OF_MEMORY : BERT_ERR_ABI_MISMATCH,
+                    "%s: cannot store weight '%s' as bf16 (panels of %lld, "
+                    "rows of %lld)",
+                    m->file.path, w->name, (long long)nb, (long long)stride);
     return -1;
   }
   memset(packed, 0, bytes);
   for (row = 0; row < n; row += rows) {
     rows = n - row < kRowsPerGather ? n - row : kRowsPerGather;
     gather_rows(m, w, row, rows, tile);
-    for (r = 0; r < rows; ++r)
+    for (r = 0; r < rows; ++r) {
+      int64_t col = row + r;
+      uint16_t *dst = packed + (col / nb) * (k / 2) * stride + 2 * (col % nb);
       for (kk = 0; kk < k; ++kk)
-        packed[kk / 2 * stride + 2 * (row + r) + kk % 2] =
-            float_to_bf16(tile[r * k + kk]);
+        dst[kk / 2 * stride + kk % 2] = float_to_bf16(tile[r * k + kk]);
+    }
   }
   free(tile);
   drop_source_pages(m, w);
@@ -328,13 +328,13 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
     const bert_st_tensor *t = bert_st_find(&m->file, w->sources[0]);
     size_t bytes = (size_t)slot_numel(w) * sizeof(float);
     float *buf;
-    if (w->panel_width > 0) {
-      if (materialize_panels(m, i, align, st) != 0)
+    if (w->bf16_row_stride > 0) {
+      if (materialize_bf16(m, i, align, st) != 0)
         return -1;
       continue;
     }
-    if (w->bf16_row_stride > 0) {
-      if (materialize_bf16(m, i, align, st) != 0)
+    if (w->panel_width > 0) {
+      if (materialize_panels(m, i, align, st) != 0)
         return -1;
       continue;
     }

@@ -17,10 +17,7 @@
 #include <cstdlib>
 #include <functional>
 #include <random>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+#include <string>
 
 using namespace bert;
 using Halide::Buffer;
@@ -58,6 +55,28 @@ template <typename T> Buffer<T> filled(std::vector<int> shape, float lo, float h
 
 int envInt(const char *n) { return getenv(n) ? atoi(getenv(n)) : 0; }
 
+/// Binds X (M x K), the weights `w` in the kernel's layout and a bias to a
+/// linear kernel, JIT-compiles it and prints its GFLOP/s after `label`.
+template <typename W>
+void timeLinear(cpu::Kernel &k, const Halide::Target &t, int M, int N, int K,
+                const Buffer<W> &w, const std::string &label) {
+  auto x = filled<float>({K, M}, -1, 1);
+  auto b = filled<float>({N}, -1, 1);
+  Buffer<float> y(N, M);
+  k.inputs[0].set(x);
+  k.inputs[1].set(w);
+  k.inputs[2].set(b);
+  double t0 = nowSec();
+  k.pipeline.compile_jit(t);
+  double jit = nowSec() - t0;
+  const double flop = 2.0 * M * N * K;
+  auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 1e11);
+  std::printf("%-12s M=%-5d N=%-5d K=%-5d  median %8.1f us  %7.1f GFLOP/s"
+              "  best %7.1f GFLOP/s  (jit %.2fs)\n",
+              label.c_str(), M, N, K, med * 1e6, flop / med * 1e-9,
+              flop / best * 1e-9, jit);
+}
+
 void benchLinear(const Halide::Target &t, int M, int N, int K) {
   cpu::KernelSchedule sched;
   sched.tileM = envInt("TILE_M");
@@ -67,21 +86,8 @@ void benchLinear(const Halide::Target &t, int M, int N, int K) {
   cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
   cpu::Kernel k = cpu::buildLinear(spec, sched, t);
   cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched, t);
-  auto x = filled<float>({K, M}, -1, 1);
   auto wp = filled<float>({int(l.nb), K, int(l.numPanels)}, -.05f, .05f);
-  auto b = filled<float>({N}, -1, 1);
-  Buffer<float> y(N, M);
-  k.inputs[0].set(x);
-  k.inputs[1].set(wp);
-  k.inputs[2].set(b);
-  double t0 = nowSec();
-  k.pipeline.compile_jit(t);
-  double jit = nowSec() - t0;
-  const double flop = 2.0 * M * N * K;
-  auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 1e11);
-  std::printf("linear M=%-5d N=%-5d K=%-5d nb=%-3d  median %8.1f us  %6.1f GFLOP/s"
-              "  best %6.1f GFLOP/s  (jit %.2fs)\n",
-              M, N, K, int(l.nb), med * 1e6, flop / med * 1e-9, flop / best * 1e-9, jit);
+  timeLinear(k, t, M, N, K, wp, "linear nb=" + std::to_string(l.nb));
 }
 
 /// bf16 linear (AMX on AMX hosts; NO_AMX=1 forces the dot-product path).
@@ -93,27 +99,14 @@ void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
   sched.noAmx = envInt("NO_AMX") != 0;
   cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
   cpu::Kernel k = cpu::buildLinearBF16(spec, sched, t);
-  const int stride = int(cpu::linearBF16RowStride(spec));
-  auto x = filled<float>({K, M}, -1, 1);
+  cpu::BF16Layout l = cpu::linearBF16Layout(spec, sched, t);
   // 64-byte aligned, as the runtime allocates it: AMX tile rows that
   // straddle cache lines load at half speed.
-  Buffer<Halide::bfloat16_t> wmem(stride, K / 2);
+  Buffer<Halide::bfloat16_t> wmem(int(l.numElements()));
   wmem.fill(Halide::bfloat16_t(0.01f));
-  halide_dimension_t wdims[3] = {{0, 2, 1}, {0, N, 2}, {0, K / 2, stride}};
-  Buffer<Halide::bfloat16_t> wb(wmem.data(), 3, wdims);
-  auto b = filled<float>({N}, -1, 1);
-  Buffer<float> y(N, M);
-  k.inputs[0].set(x);
-  k.inputs[1].set(wb);
-  k.inputs[2].set(b);
-  double t0 = nowSec();
-  k.pipeline.compile_jit(t);
-  double jit = nowSec() - t0;
-  const double flop = 2.0 * M * N * K;
-  auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e11);
-  std::printf("linear bf16 M=%-5d N=%-5d K=%-5d  median %8.1f us  %7.1f GFLOP/s"
-              "  best %7.1f GFLOP/s  (jit %.2fs)\n",
-              M, N, K, med * 1e6, flop / med * 1e-9, flop / best * 1e-9, jit);
+  std::vector<halide_dimension_t> wdims = l.dims();
+  Buffer<Halide::bfloat16_t> wb(wmem.data(), int(wdims.size()), wdims.data());
+  timeLinear(k, t, M, N, K, wb, "linear bf16");
 }
 
 /// Fused attention at BERT-base heads (H=768, 12 x d=64). Flops count the
@@ -201,9 +194,7 @@ int main(int argc, char **argv) {
     emitAll(argv[2], cpu::parseTarget(argc > 3 ? argv[3] : "host"));
     return 0;
   }
-#if defined(__linux__) && defined(__x86_64__)
-  syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */);
-#endif
+  cpu::requestAMXState(); // for the bf16 kernels on AMX hosts
   Halide::Target t = cpu::parseTarget("host");
   std::printf("# target %s threads %s\n", t.to_string().c_str(),
               getenv("HL_NUM_THREADS") ? getenv("HL_NUM_THREADS") : "default");

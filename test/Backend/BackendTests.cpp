@@ -16,10 +16,6 @@
 #include <cstdlib>
 #include <random>
 #include <string>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 using namespace bert;
 using Halide::Buffer;
@@ -120,20 +116,22 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
 
   cpu::LinearSpec spec{N, K, toCpu(act), bias, false};
   cpu::Kernel k = cpu::buildLinearBF16(spec, sched, host());
-  const int stride = int(cpu::linearBF16RowStride(spec));
-  std::vector<uint16_t> wb(size_t(K / 2) * stride);
-  cpu::packLinearWeightsBF16(w.data(), spec, wb.data());
+  cpu::BF16Layout layout = cpu::linearBF16Layout(spec, sched, host());
+  std::vector<uint16_t> wb(layout.numElements());
+  cpu::packLinearWeightsBF16(w.data(), layout, wb.data());
+  std::vector<halide_dimension_t> wdims = layout.dims();
   int i = 0;
   k.inputs[i++].set(view(x.data(), {{K, 1}, {M, K}}));
-  k.inputs[i++].set(view(reinterpret_cast<Halide::bfloat16_t *>(wb.data()),
-                         {{2, 1}, {N, 2}, {K / 2, stride}}));
+  k.inputs[i++].set(Buffer<Halide::bfloat16_t>(
+      reinterpret_cast<Halide::bfloat16_t *>(wb.data()), int(wdims.size()),
+      wdims.data()));
   if (bias)
     k.inputs[i++].set(view(b.data(), {{N, 1}}));
   auto out = view(y.data(), {{N, 1}, {M, N}});
   k.pipeline.realize(out, host());
   char name[160];
-  std::snprintf(name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d",
-                sched.noAmx ? " (dot)" : "", M, N, K, int(act), bias);
+  std::snprintf(name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d nb=%d",
+                sched.noAmx ? " (dot)" : "", M, N, K, int(act), bias, int(layout.nb));
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -254,20 +252,11 @@ void testPooler(int B, int S, int H) {
 
 } // namespace
 
-/// Linux hands out AMX tile state only to processes that ask for it (the
-/// runtime does the same at model load; see runtime/src/cpu_features.c).
-void requestAmx() {
-#if defined(__linux__) && defined(__x86_64__)
-  syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
-          18 /* XFEATURE_XTILEDATA */);
-#endif
-}
-
 int runAll();
 
 int main() {
   setvbuf(stdout, nullptr, _IOLBF, 0);
-  requestAmx();
+  cpu::requestAMXState(); // for the bf16 kernels on AMX hosts
   try {
     return runAll();
   } catch (const Halide::Error &e) {

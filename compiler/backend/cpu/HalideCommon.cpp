@@ -6,6 +6,11 @@
 
 #include "compiler/backend/cpu/HalideCommon.h"
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -39,6 +44,15 @@ Target parseTarget(const std::string &name) {
   if (t.has_feature(Target::AVX512_SapphireRapids))
     t = t.with_feature(Target::AVX512_Zen4);
   return t;
+}
+
+bool requestAMXState() {
+#if defined(__linux__) && defined(__x86_64__)
+  return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+                 18 /* XFEATURE_XTILEDATA */) == 0;
+#else
+  return false;
+#endif
 }
 
 void compileToObject(const Kernel &k, const std::string &fnName,

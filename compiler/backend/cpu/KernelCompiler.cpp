@@ -155,8 +155,15 @@ int64_t bert::cpu::linearPanelWidth(const KernelRequest &req,
   return nb;
 }
 
-int64_t bert::cpu::linearBF16WeightRowStride(const KernelRequest &req) {
-  return linearBF16RowStride(linearSpecOf(req));
+bool bert::cpu::linearBF16WeightLayout(const KernelRequest &req,
+                                       const std::string &target,
+                                       BF16WeightLayout &layout,
+                                       std::string &error) {
+  return guarded(error, [&] {
+    BF16Layout l = linearBF16Layout(linearSpecOf(req), scheduleOf(req),
+                                    parseTarget(target));
+    layout = {l.nb, l.rowStride, l.numPanels, l.singlePanel};
+  });
 }
 
 bool bert::cpu::compileKernel(const KernelRequest &req,

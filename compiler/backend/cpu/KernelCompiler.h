@@ -40,8 +40,8 @@ struct KernelRequest {
   // Schedule knobs from #bert.schedule (0 = the kernel's default).
   int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
       parallelSplit = 0;
-  // Linear with `precision = bf16`: bf16 weights (linearBF16RowStride
-  // layout) and bf16 products; colsPerTask is the AMX schedule's column
+  // Linear with `precision = bf16`: bf16 weights (linearBF16WeightLayout)
+  // and bf16 products; colsPerTask is the AMX schedule's column
   // block (#bert.schedule tile[4]).
   bool bf16 = false;
   int colsPerTask = 0;
@@ -56,9 +56,16 @@ struct KernelRequest {
 int64_t linearPanelWidth(const KernelRequest &req, const std::string &target,
                          std::string &error);
 
-/// Row stride (bf16 elements between k-pairs) of a bf16 linear's weight
-/// layout: W[n, k] at (k / 2) * stride + 2 * n + k % 2 (see Kernels.h).
-int64_t linearBF16WeightRowStride(const KernelRequest &req);
+/// Weight layout of a bf16 linear on `target` (Kernels.h BF16Layout):
+/// panels of `panelWidth` columns, k-pairs `rowStride` bf16 apart, and
+/// whether the kernel reads it as one 3-D panel. False and `error` for an
+/// unknown target.
+struct BF16WeightLayout {
+  int64_t panelWidth = 0, rowStride = 0, numPanels = 0;
+  bool singlePanel = false;
+};
+bool linearBF16WeightLayout(const KernelRequest &req, const std::string &target,
+                            BF16WeightLayout &layout, std::string &error);
 
 /// Compiles one kernel to an object file (no Halide runtime inside) with the
 /// C symbol `fnName`. When `debugBase` is not empty, also writes

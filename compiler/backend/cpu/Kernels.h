@@ -112,6 +112,11 @@ struct Kernel {
 /// full Halide target string. Throws std::invalid_argument when unknown.
 Halide::Target parseTarget(const std::string &name);
 
+/// Asks Linux for the AMX tile state for this process (what the runtime does
+/// at load for AMX libraries), so JIT-compiled AMX kernels can run in tests
+/// and benchmarks. False where it is refused or not Linux x86-64.
+bool requestAMXState();
+
 /// AOT object for one kernel, compiled `no_runtime` with C name `fnName`.
 void compileToObject(const Kernel &k, const std::string &fnName,
                      const Halide::Target &target, const std::string &objPath);
@@ -151,22 +156,39 @@ void packLinearWeights(const float *w, const PackedLayout &layout, float *out);
 Kernel buildLinear(const LinearSpec &spec, const KernelSchedule &sched,
                    const Halide::Target &target);
 
+/// Weight layout of the bf16 linear ("VNNI"): W[N, K] in bf16, cut into
+/// numPanels panels of nb output columns; in panel p, k-pair row j holds
+/// (W[n, 2j], W[n, 2j+1]) for the panel's columns, rowStride elements after
+/// row j-1, so W[n, k] is element index(n, k). Entries past N and past 2 nb
+/// in a row are zero. As a Halide buffer: (2, nb, K/2, numPanels) with
+/// strides (1, 2, rowStride, K/2 * rowStride), or (2, N, K/2) when
+/// singlePanel (AMX targets: one panel of N columns, rowStride 2N + 32;
+/// see LinearBF16.cpp for why each target gets its form).
+struct BF16Layout {
+  int64_t N = 0, K = 0, nb = 0, rowStride = 0, numPanels = 0;
+  bool singlePanel = false;
+  int64_t numElements() const { return numPanels * (K / 2) * rowStride; }
+  int64_t index(int64_t n, int64_t k) const;
+  /// The kernel's buffer shape: (min, extent, stride) innermost first.
+  std::vector<halide_dimension_t> dims() const;
+};
+BF16Layout linearBF16Layout(const LinearSpec &spec, const KernelSchedule &sched,
+                            const Halide::Target &target);
+
 /// bf16 linear (`--precision bf16`): Y = act(bf16(X) * Wb^T + b), products
 /// of bf16 values summed in fp32; AMX tiles where the target has them,
 /// VDPBF16PS dot products (or their emulation) elsewhere. See
 /// LinearBF16.cpp. Needs an even K and no residual.
 /// args: X (K, M) f32 [row pitch K, or any if stridedX],
-///       Wb bfloat16 (2, N, K/2) strides (1, 2, linearBF16RowStride),
+///       Wb bfloat16 in the linearBF16Layout (above),
 ///       [bias (N)], out Y (N, M) dense.  M is dynamic.
 Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
                        const Halide::Target &target);
-/// Elements (bf16) between consecutive k-pairs of the bf16 weight layout.
-int64_t linearBF16RowStride(const LinearSpec &spec);
 /// fp32 -> bf16 bits, round to nearest even (what the kernel does to X).
 uint16_t floatToBF16(float f);
-/// Plain C++ repacking, W row-major [N, K] -> the bf16 layout above
-/// ((K/2) * linearBF16RowStride elements, pads zero).
-void packLinearWeightsBF16(const float *w, const LinearSpec &spec,
+/// Plain C++ repacking, W row-major [N, K] -> `out` in `layout`
+/// (layout.numElements() entries, pads zero).
+void packLinearWeightsBF16(const float *w, const BF16Layout &layout,
                            uint16_t *out);
 
 /// args: x (H, M) dense, [r (H, M) dense], gamma (H), beta (H), out (H, M).

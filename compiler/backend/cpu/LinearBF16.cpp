@@ -6,12 +6,21 @@
 // kernel, once per task; W is stored in bf16 by the runtime at load time.
 //
 // Weight layout ("VNNI", what AMX's TDPBF16PS and AVX512-BF16's VDPBF16PS
-// read): W[n, k] at (k / 2) * rowStride + 2 * n + (k % 2). One row of the
-// layout holds the k-pair (2j, 2j+1) of every output column, so a 16-column
-// x 32-k AMX B tile is 16 rows of 64 contiguous bytes. rowStride = 2N + 32:
-// the 64-byte pad keeps consecutive rows off the same L1 set (with rowStride
-// a multiple of 4 KiB, as for N = 1024 or 3072, the 16 rows of a tile load
-// would all map to one set and evict each other).
+// read): W is cut into panels of nb output columns; in panel p, k-pair row
+// j holds (W[n, 2j], W[n, 2j+1]) for the panel's nb columns, so element
+// [n, k] sits at p * (K/2) * rowStride + (k/2) * rowStride
+// + 2 * (n - p * nb) + k % 2 (see BF16Layout in Kernels.h):
+//  * AMX targets: one panel of all N columns, rowStride = 2N + 32. A
+//    16-column x 32-k B tile is 16 rows of 64 contiguous bytes; the 64-byte
+//    pad keeps consecutive rows off the same L1 set (with rowStride a
+//    multiple of 4 KiB, as for N = 1024 or 3072, the 16 rows of a tile load
+//    would all map to one set and evict each other).
+//  * every other target: panels of the register tile's width (48 columns
+//    for BERT on AVX-512), rowStride = 2 nb, so a register tile streams one
+//    contiguous panel (72 KiB at K = 768). The single-panel layout made
+//    each k-pair step read 192 bytes 4.6-18 KiB after the previous ones
+//    (one new page every step or two): 130-183 GFLOP/s at 1 thread on a
+//    Zen 4 core, against 205-220 with panels (bench/kernels, same run).
 //
 // Three schedules, chosen by the target:
 //  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): 16x16
@@ -20,9 +29,12 @@
 //    stack buffer and the epilogue (bias, activation) reads it from there:
 //    Halide only moves AMX tiles to memory, not to vector registers.
 //  * dot products (every other target, and M < 16): register tiles of
-//    tileM rows x tileN columns; each step reduces one k-pair with a 2-lane
-//    vector reduction, which Halide lowers to VDPBF16PS where the target has
-//    AVX512-BF16 and to converts + FMAs elsewhere.
+//    rows x nb columns; each step reduces one k-pair with a 2-lane vector
+//    reduction, which Halide lowers to VDPBF16PS where the target has
+//    AVX512-BF16 and to converts + FMAs elsewhere. Without AMX the tasks
+//    run panel-major, as in the fp32 linear (Linear.cpp), and X is rounded
+//    to bf16 once per call (not once per task: a task is one panel, and
+//    every panel reads all of X).
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/HalideCommon.h"
@@ -38,15 +50,28 @@ namespace {
 /// The epilogue and tile geometry for one build.
 struct BF16Tiles {
   bool amx = false;
-  int rowsPerTask = 0, colsPerTask = 0; // AMX
-  int vec = 16, rows = 8, nb = 32;      // dot products
+  int rowsPerTask = 0, colsPerTask = 0; // AMX: a task's block
+  int vec = 16, rows = 8, nb = 48;      // dot products: the register tile
+  int unrollK = 4;                      // dot products: k-pairs per iteration
+  int rowsPerDotTask = 64;              // dot products without AMX
 };
+
+bool usesAMX(const LinearSpec &spec, const KernelSchedule &sched,
+             const Target &target) {
+  return target.has_feature(Target::AVX512_SapphireRapids) &&
+         spec.N % 16 == 0 && spec.K % 32 == 0 && !sched.noAmx;
+}
+
+/// The layout's form: one panel wherever the target has AMX (its tiles and
+/// the small-M dot path share the weights), panels otherwise.
+bool singlePanelLayout(const Target &target) {
+  return target.has_feature(Target::AVX512_SapphireRapids);
+}
 
 BF16Tiles resolveBF16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
                            const Target &target) {
   BF16Tiles t;
-  t.amx = target.has_feature(Target::AVX512_SapphireRapids) &&
-          spec.N % 16 == 0 && spec.K % 32 == 0 && !sched.noAmx;
+  t.amx = usesAMX(spec, sched, target);
   // AMX: a task converts rowsPerTask rows of X once and then walks its
   // column block tile by tile, so X's bf16 block (rows x K x 2 bytes) and
   // the column block of W (cols x K x 2 bytes) stay in L2 (2 x 192 KiB for
@@ -58,11 +83,27 @@ BF16Tiles resolveBF16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
   t.vec = detail::vectorFloats(target, sched);
   while (t.vec > 1 && t.vec > spec.N)
     t.vec /= 2;
+  // The dot-product tile is the fp32 linear's (Linear.cpp): 8 rows x 3
+  // vectors on AVX-512 (24 accumulators + 3 panel vectors + 1 broadcast of
+  // 32 zmm), 4 x 2 on AVX2. A schedule's tileM / tileN override it.
+  // On AMX targets this path only serves M < 16: 8 x 2 vectors, no k
+  // unroll.
   const bool avx512 = target.has_feature(Target::AVX512);
+  const bool single = singlePanelLayout(target);
   t.rows = sched.tileM > 0 && !t.amx ? sched.tileM : (avx512 ? 8 : 4);
-  t.nb = sched.tileN > 0 && !t.amx ? sched.tileN : 2 * t.vec;
-  if (spec.N % t.nb != 0)
+  if (sched.tileN > 0 && !t.amx && sched.tileN % t.vec == 0) {
+    t.nb = sched.tileN;
+  } else {
     t.nb = t.vec;
+    for (int v = single ? 2 : (avx512 ? 3 : 2); v >= 1; --v)
+      if (spec.N % (v * t.vec) == 0) {
+        t.nb = v * t.vec;
+        break;
+      }
+  }
+  t.unrollK = sched.unroll > 0 ? sched.unroll : (single ? 1 : 4);
+  int split = sched.parallelSplit > 0 && !t.amx ? sched.parallelSplit : 64;
+  t.rowsPerDotTask = std::max(t.rows, split / t.rows * t.rows);
   return t;
 }
 
@@ -78,7 +119,35 @@ Expr roundToBF16(const Expr &f) {
 
 } // namespace
 
-int64_t linearBF16RowStride(const LinearSpec &spec) { return 2 * spec.N + 32; }
+BF16Layout linearBF16Layout(const LinearSpec &spec, const KernelSchedule &sched,
+                            const Target &target) {
+  BF16Layout l;
+  l.N = spec.N;
+  l.K = spec.K;
+  l.singlePanel = singlePanelLayout(target);
+  if (l.singlePanel) {
+    l.nb = spec.N;
+    l.rowStride = 2 * spec.N + 32;
+  } else {
+    l.nb = resolveBF16Tiles(spec, sched, target).nb;
+    l.rowStride = 2 * l.nb;
+  }
+  l.numPanels = (spec.N + l.nb - 1) / l.nb;
+  return l;
+}
+
+int64_t BF16Layout::index(int64_t n, int64_t k) const {
+  return (n / nb) * (K / 2) * rowStride + (k / 2) * rowStride + 2 * (n % nb) +
+         k % 2;
+}
+
+std::vector<halide_dimension_t> BF16Layout::dims() const {
+  std::vector<halide_dimension_t> d = {
+      {0, 2, 1}, {0, int32_t(nb), 2}, {0, int32_t(K / 2), int32_t(rowStride)}};
+  if (!singlePanel)
+    d.push_back({0, int32_t(numPanels), int32_t(K / 2 * rowStride)});
+  return d;
+}
 
 uint16_t floatToBF16(float f) {
   uint32_t u;
@@ -86,13 +155,11 @@ uint16_t floatToBF16(float f) {
   return uint16_t((u + ((u >> 16) & 1) + 0x7fff) >> 16);
 }
 
-void packLinearWeightsBF16(const float *w, const LinearSpec &spec,
-                           uint16_t *out) {
-  const int64_t N = spec.N, K = spec.K, stride = linearBF16RowStride(spec);
-  std::fill(out, out + (K / 2) * stride, uint16_t(0));
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < K; ++k)
-      out[(k / 2) * stride + 2 * n + (k % 2)] = floatToBF16(w[n * K + k]);
+void packLinearWeightsBF16(const float *w, const BF16Layout &l, uint16_t *out) {
+  std::fill(out, out + l.numElements(), uint16_t(0));
+  for (int64_t n = 0; n < l.N; ++n)
+    for (int64_t k = 0; k < l.K; ++k)
+      out[l.index(n, k)] = floatToBF16(w[n * l.K + k]);
 }
 
 Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
@@ -105,12 +172,20 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   if (target.has_gpu_feature())
     throw std::invalid_argument("bertc: no Halide GPU schedule for linear");
   BF16Tiles t = resolveBF16Tiles(spec, sched, target);
-  const int N = int(spec.N), K = int(spec.K);
+  BF16Layout layout = linearBF16Layout(spec, sched, target);
+  const int N = int(spec.N), K = int(spec.K), nb = int(layout.nb);
 
-  ImageParam x(Float(32), 2, "x"), wv(BFloat(16), 3, "w_bf16"),
-      bias(Float(32), 1, "bias");
+  ImageParam x(Float(32), 2, "x"), bias(Float(32), 1, "bias");
+  ImageParam wv(BFloat(16), layout.singlePanel ? 3 : 4, "w_bf16");
   Var n("n"), m("m"), k("k");
   RDom r(0, K, "r");
+  // W[n, k] as bf16: (k % 2, n, k / 2) of the single panel, or of panel
+  // n / nb.
+  auto weight = [&](Expr kk, Expr nn) {
+    if (layout.singlePanel)
+      return wv(kk % 2, nn, kk / 2);
+    return wv(kk % 2, nn % nb, kk / 2, nn / nb);
+  };
 
   // Algorithm. Two copies of the reduction, one per schedule: a Func has one
   // storage (AMX tile or registers), so the AMX path and the small-M path
@@ -120,7 +195,7 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   Func xb("x_bf16"), prodAmx("linear_prod_amx"), tileOut("linear_tile"),
       prodDot("linear_prod_dot"), y("linear_y");
   xb(k, m) = roundToBF16(x(k, m));
-  Expr term = cast<float>(xb(r, m)) * cast<float>(wv(r % 2, n, r / 2));
+  Expr term = cast<float>(xb(r, m)) * cast<float>(weight(r, n));
   prodAmx(n, m) = 0.f;
   prodAmx(n, m) += term;
   tileOut(n, m) = prodAmx(n, m);
@@ -140,8 +215,8 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
     y(n, m) = epilogue(prodDot(n, m));
 
   // Schedules.
-  Var no("no"), ni("ni"), mo("mo"), mi("mi"), task("task");
-  RVar ko("ko"), ki("ki");
+  Var no("no"), ni("ni"), mo("mo"), mi("mi"), mb("mb"), task("task");
+  RVar ko("ko"), ki("ki"), kpo("kpo"), kpi("kpi");
   if (t.amx) {
     Var nt("nt"), mt("mt"), nc("nc"), mc("mc");
     y.specialize(M >= 16)
@@ -158,7 +233,8 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
     // row keeps its index two-dimensional, which the AMX store matcher
     // needs).
     LoopLevel tileLevel(y, mt);
-    tileOut.compute_at(tileLevel).align_storage(n, 32).vectorize(n).vectorize(m);
+    tileOut.compute_at(tileLevel).align_storage(n, 32).vectorize(n).vectorize(
+        m);
     prodAmx.compute_at(tileLevel)
         .store_in(MemoryType::AMXTile)
         .vectorize(n)
@@ -171,45 +247,69 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
         .vectorize(n)
         .vectorize(m);
   }
-  xb.compute_at(y, task).vectorize(k, t.vec);
   // Dot-product tiles of `rows` rows; full tiles when M >= rows (the last
   // one shifted inwards), single rows below that (batch 1, seq < rows).
+  // With AMX this path only serves M < 16, one tile per task; without it,
+  // tasks are rowsPerDotTask rows of one panel, panel-major, so that
+  // consecutive tasks share the panel while it is in L2 (Linear.cpp).
+  const TailStrategy nTail =
+      N % t.nb == 0 ? TailStrategy::RoundUp : TailStrategy::ShiftInwards;
   auto dotTiles = [&](Stage s, int rows) {
-    s.split(n, no, ni, t.nb, TailStrategy::ShiftInwards)
+    s.split(n, no, ni, t.nb, nTail)
         .split(m, mo, mi, rows, TailStrategy::ShiftInwards)
         .reorder(ni, mi, mo, no)
         .vectorize(ni, t.vec)
-        .unroll(mi)
-        .fuse(mo, no, task)
+        .unroll(mi);
+    if (t.amx) {
+      s.fuse(mo, no, task).parallel(task);
+      return;
+    }
+    s.split(mo, mb, mo, std::max(1, t.rowsPerDotTask / rows),
+            TailStrategy::GuardWithIf)
+        .reorder(mo, mb, no)
+        .fuse(mb, no, task)
         .parallel(task);
   };
   if (t.rows > 1)
     dotTiles(y.specialize(M >= t.rows), t.rows);
   dotTiles(y, 1);
-  prodDot.compute_at(y, task)
+  if (t.amx) {
+    xb.compute_at(y, task).vectorize(k, t.vec);
+  } else {
+    // Once per call, in row blocks across the threads.
+    Var xo("xo"), xi("xi");
+    xb.compute_root()
+        .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
+        .parallel(xo)
+        .vectorize(k, t.vec);
+  }
+  prodDot.compute_at(y, t.amx ? task : mo)
       .store_in(MemoryType::Register)
       .vectorize(n, t.vec)
       .unroll(n)
       .unroll(m);
-  prodDot.update()
-      .split(r, ko, ki, 2)
-      .reorder(ki, n, m, ko)
-      .atomic()
-      .vectorize(ki)
-      .vectorize(n, t.vec)
-      .unroll(n)
-      .unroll(m);
+  Stage dotUpdate = prodDot.update();
+  dotUpdate.split(r, ko, ki, 2);
+  if (t.unrollK > 1 && (K / 2) % t.unrollK == 0)
+    dotUpdate.split(ko, kpo, kpi, t.unrollK)
+        .reorder(ki, n, m, kpi, kpo)
+        .unroll(kpi);
+  else
+    dotUpdate.reorder(ki, n, m, ko);
+  dotUpdate.atomic().vectorize(ki).vectorize(n, t.vec).unroll(n).unroll(m);
 
   detail::constrainMinsAndDense(x);
   x.dim(0).set_extent(K);
   if (!spec.stridedX)
     x.dim(1).set_stride(K);
   wv.dim(0).set_min(0).set_extent(2).set_stride(1);
-  wv.dim(1).set_min(0).set_extent(N).set_stride(2);
-  wv.dim(2)
-      .set_min(0)
-      .set_extent(K / 2)
-      .set_stride(int(linearBF16RowStride(spec)));
+  wv.dim(1).set_min(0).set_extent(nb).set_stride(2);
+  wv.dim(2).set_min(0).set_extent(K / 2).set_stride(int(layout.rowStride));
+  if (!layout.singlePanel)
+    wv.dim(3)
+        .set_min(0)
+        .set_extent(int(layout.numPanels))
+        .set_stride(int(K / 2 * layout.rowStride));
   Kernel kern;
   kern.name = "linear_bf16";
   kern.inputs = {x, wv};

@@ -198,14 +198,20 @@ LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
 FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   if (req.bf16) {
-    // (2, N, K/2) with strides (1, 2, rowStride): see Kernels.h.
-    int64_t stride = ::bert::cpu::linearBF16WeightRowStride(req);
-    if (failed(bindWeight(weight, 0, stride, user)))
+    // (2, nb, K/2[, panels]): see Kernels.h BF16Layout.
+    ::bert::cpu::BF16WeightLayout l;
+    std::string error;
+    if (!::bert::cpu::linearBF16WeightLayout(req, plan.target, l, error))
+      return user->emitError() << error;
+    if (failed(bindWeight(weight, l.panelWidth, l.rowStride, user)))
       return failure();
-    plan.needsAMX = plan.needsAMX || targetHasAMX;
     BufferArg arg{weightPointer(slots[weight]),
                   false,
-                  {{"2", "1"}, {num(req.n), "2"}, {num(req.k / 2), num(stride)}}};
+                  {{"2", "1"},
+                   {num(l.panelWidth), "2"},
+                   {num(req.k / 2), num(l.rowStride)}}};
+    if (!l.singlePanel)
+      arg.dims.push_back({num(l.numPanels), num(req.k / 2 * l.rowStride)});
     arg.isBF16 = true;
     return arg;
   }
@@ -309,6 +315,9 @@ LogicalResult Planner::planLinear(LinearOp op) {
     // The bf16 layout pairs k's; an odd K (no BERT config has one) keeps
     // the f32 kernel rather than failing the compile.
     req.bf16 = req.k % 2 == 0;
+    // The kernel may take the dot-product path for some shapes; asking for
+    // the AMX state then costs nothing.
+    plan.needsAMX = plan.needsAMX || (req.bf16 && targetHasAMX);
     if (!req.bf16)
       op.emitWarning() << "precision bf16 needs an even in_features, got "
                        << req.k << "; this linear runs in f32";

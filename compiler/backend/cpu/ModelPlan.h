@@ -26,9 +26,11 @@ struct WeightSlot {
   std::string name;                 ///< HF name, or a chosen packed name
   std::vector<std::string> sources; ///< >1: concatenated along dim 0
   std::vector<int64_t> shape;       ///< logical shape after concatenation
-  int64_t panelWidth = 0;           ///< >0: repacked into [N/nb][K][nb]
+  /// >0: repacked into panels of this many output columns: [N/nb][K][nb]
+  /// (f32), or the bf16 layout below.
+  int64_t panelWidth = 0;
   /// >0: stored as bf16 in the VNNI layout of a bf16 linear, k-pairs this
-  /// many elements apart (bert_weight_spec.bf16_row_stride).
+  /// many elements apart within a panel (bert_weight_spec.bf16_row_stride).
   int64_t bf16RowStride = 0;
 };
 

@@ -144,7 +144,27 @@ typedef struct {
    * for XFEATURE_XTILEDATA); the runtime requests it at load and refuses
    * to load when the kernel or the CPU says no. */
   int needs_amx;
+  /* Profile names (may be 0 / NULL: the library then profiles as one
+   * block): num_kernels distinct kernels, each described by
+   * kernel_names[k] (e.g. "linear n=3072 k=768 act=1 bias=1 ..."), and
+   * num_calls kernel calls per run, call c running kernel call_kernel[c]
+   * and described by call_names[c] (op and source location). run() and
+   * run_packed() call bert_profile_mark(c, flops) after call c. */
+  int num_kernels;
+  const char *const *kernel_names;
+  int num_calls;
+  const int *call_kernel;
+  const char *const *call_names;
 } bert_model_desc;
+
+/* Implemented by the runtime, called by generated code after kernel call
+ * `call` (an index into call_kernel) with the floating-point operations it
+ * did (0 where not counted). A no-op unless the calling thread is inside a
+ * profiled bert_run (bert_model_set_profiling). */
+#if defined(__GNUC__)
+__attribute__((visibility("hidden")))
+#endif
+void bert_profile_mark(int call, double flops);
 
 /* Defined by the generated host code of each model library. Hidden, so that
  * the runtime of one model library always binds to its own descriptor even

@@ -174,6 +174,22 @@ BERT_API size_t bert_model_copied_bytes(const bert_model_t *m);
 BERT_API const float *bert_model_weight(const bert_model_t *m, const char *name,
                                         int64_t *numel);
 
+/* Per-kernel profiling. While enabled, every bert_run adds the wall time
+ * of each of its kernel calls (and the flops of the GEMMs and attention) to
+ * the model's profile; disabled (the default) costs nothing. Enabling
+ * clears the profile. Call it while no bert_run is in flight. */
+BERT_API bert_status_code bert_model_set_profiling(bert_model_t *m, int enable,
+                                                   bert_status *st);
+
+/* Writes the profile as text into `buf` (snprintf rules: at most `size`
+ * bytes, NUL-terminated when size > 0) and returns the length of the whole
+ * report. One line per distinct kernel, slowest first: calls per run,
+ * milliseconds per run, share of the run, GFLOP/s, and its description;
+ * then the ten slowest single calls (op and source location). Times are
+ * averages over the profiled runs. */
+BERT_API size_t bert_model_profile_report(bert_model_t *m, char *buf,
+                                          size_t size);
+
 /* Function pointer types, for loaders that dlopen a model library. */
 typedef bert_model_t *(*bert_model_load_fn)(const char *, bert_status *);
 typedef void (*bert_model_free_fn)(bert_model_t *);
@@ -185,6 +201,10 @@ typedef bert_status_code (*bert_model_set_num_threads_fn)(bert_model_t *, int,
                                                           bert_status *);
 typedef int64_t (*bert_model_query_fn)(const bert_model_t *);
 typedef const char *(*bert_model_name_fn)(const bert_model_t *);
+typedef bert_status_code (*bert_model_set_profiling_fn)(bert_model_t *, int,
+                                                        bert_status *);
+typedef size_t (*bert_model_profile_report_fn)(bert_model_t *, char *,
+                                               size_t);
 
 #ifdef __cplusplus
 }

@@ -114,6 +114,7 @@ void bert_model_free(bert_model_t *m) {
   for (i = 0; i < m->pool_count; ++i)
     bert_aligned_free(m->pool[i]);
   pthread_mutex_destroy(&m->pool_lock);
+  bert_profile_free(&m->profile);
   bert_st_close(&m->file);
   free(m->weights);
   free(m->owned);
@@ -222,6 +223,7 @@ bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
   size_t need, bytes = 0, act;
   void *arena;
   int rc;
+  bert_profile_run run;
   if (!m || !input_ids || !last_hidden_state)
     return bert_status_set(st, BERT_ERR_BAD_ARGUMENT, "bert_run: %s is NULL",
                            !m           ? "model"
@@ -255,10 +257,25 @@ bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
   if (!arena)
     return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
                            "bert_run: cannot allocate a %zu-byte arena", need);
+  if (m->profiling && bert_profile_init(&run.totals, d->num_calls) != 0) {
+    arena_release(m, arena, bytes);
+    return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
+                           "bert_run: cannot allocate the profile record");
+  }
+  if (m->profiling)
+    bert_profile_begin(&run);
   rc = (use_packed(d, attention_mask, batch, seq) ? d->run_packed : d->run)(
       m->weights, arena, input_ids, token_type_ids ? token_type_ids : m->zeros,
       attention_mask ? attention_mask : m->ones, batch, seq, last_hidden_state,
       pooler_output ? pooler_output : (float *)(void *)((char *)arena + act));
+  if (m->profiling) {
+    bert_profile_end(&run);
+    pthread_mutex_lock(&m->pool_lock);
+    if (rc == 0)
+      bert_profile_add(&m->profile, &run.totals);
+    pthread_mutex_unlock(&m->pool_lock);
+    bert_profile_free(&run.totals);
+  }
   arena_release(m, arena, bytes);
   if (rc != 0)
     return bert_status_set(st, BERT_ERR_KERNEL,
@@ -276,6 +293,38 @@ bert_status_code bert_model_set_num_threads(bert_model_t *m, int n,
   if (m->desc->set_num_threads)
     m->desc->set_num_threads(n);
   return bert_status_ok(st);
+}
+
+bert_status_code bert_model_set_profiling(bert_model_t *m, int enable,
+                                          bert_status *st) {
+  if (!m)
+    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                           "bert_model_set_profiling: model is NULL");
+  pthread_mutex_lock(&m->pool_lock);
+  if (enable && !m->profile.seconds &&
+      bert_profile_init(&m->profile, m->desc->num_calls) != 0) {
+    pthread_mutex_unlock(&m->pool_lock);
+    return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
+                           "bert_model_set_profiling: out of memory");
+  }
+  if (enable)
+    bert_profile_clear(&m->profile);
+  m->profiling = enable != 0;
+  pthread_mutex_unlock(&m->pool_lock);
+  return bert_status_ok(st);
+}
+
+size_t bert_model_profile_report(bert_model_t *m, char *buf, size_t size) {
+  size_t n;
+  if (!m) {
+    if (buf && size)
+      buf[0] = '\0';
+    return 0;
+  }
+  pthread_mutex_lock(&m->pool_lock);
+  n = bert_profile_format(m->desc, &m->profile, buf, size);
+  pthread_mutex_unlock(&m->pool_lock);
+  return n;
 }
 
 const char *bert_model_name(const bert_model_t *m) {

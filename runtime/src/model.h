@@ -13,6 +13,7 @@
 
 #include "bert_model_abi.h"
 #include "bert_runtime.h"
+#include "profile.h"
 #include "safetensors.h"
 
 #include <pthread.h>
@@ -44,6 +45,9 @@ struct bert_model {
   void *pool[BERT_ARENA_POOL_MAX];
   size_t pool_bytes[BERT_ARENA_POOL_MAX];
   int pool_count;
+  /* bert_model_set_profiling; the totals are guarded by pool_lock. */
+  int profiling;
+  bert_profile profile;
 };
 
 /* bert_model_load with an explicit descriptor (bert_model_load passes

@@ -3,7 +3,7 @@
 |*   bert-run <lib.so> <weights.safetensors>                                  *|
 |*            (--input-ids a.npy [--token-type-ids b.npy]                     *|
 |*             [--attention-mask c.npy] | --ids 101,2023,102)                 *|
-|*            [--out-dir DIR] [--bench N] [--threads N]                       *|
+|*            [--out-dir DIR] [--bench N] [--threads N] [--profile]           *|
 |*                                                                            *|
 |* Opens the model library with dlopen and drives it only through the public  *|
 |* C API (looked up with dlsym), exactly as an application would, so it       *|
@@ -36,10 +36,13 @@ static void die(const char *file, const char *fmt, ...) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: bert-run <lib.so> <weights.safetensors>\n"
-                  "         (--input-ids a.npy [--token-type-ids b.npy]\n"
-                  "          [--attention-mask c.npy] | --ids 101,2023,102)\n"
-                  "         [--out-dir DIR] [--bench N] [--threads N]\n");
+  fprintf(stderr,
+          "usage: bert-run <lib.so> <weights.safetensors>\n"
+          "         (--input-ids a.npy [--token-type-ids b.npy]\n"
+          "          [--attention-mask c.npy] | --ids 101,2023,102)\n"
+          "         [--out-dir DIR] [--bench N] [--threads N] [--profile]\n"
+          "  --profile: time every kernel call of the --bench runs (or of\n"
+          "             the one run) and print the per-kernel profile\n");
   exit(1);
 }
 
@@ -150,6 +153,7 @@ int main(int argc, char **argv) {
                                   *mask_path = NULL, *ids_list = NULL,
                                   *out_dir = NULL;
   long bench = 0, threads = -1;
+  int profile = 0;
   input ids = {0}, types = {0}, mask = {0};
   char libbuf[4096], path[4096], err[256];
   void *lib;
@@ -159,6 +163,8 @@ int main(int argc, char **argv) {
   bert_model_set_num_threads_fn set_threads;
   bert_model_query_fn hidden_size, max_batch, max_seq, num_layers;
   bert_model_name_fn model_name;
+  bert_model_set_profiling_fn set_profiling;
+  bert_model_profile_report_fn profile_report;
   bert_model_t *m;
   bert_status st;
   int64_t hidden, shape[3];
@@ -171,6 +177,10 @@ int main(int argc, char **argv) {
   weights = argv[2];
   for (i = 3; i < argc; ++i) {
     const char *a = argv[i];
+    if (!strcmp(a, "--profile")) {
+      profile = 1;
+      continue;
+    }
     if (i + 1 >= argc)
       usage();
     if (!strcmp(a, "--input-ids"))
@@ -220,6 +230,8 @@ int main(int argc, char **argv) {
   LOOKUP(max_seq, "bert_model_max_seq");
   LOOKUP(num_layers, "bert_model_num_layers");
   LOOKUP(model_name, "bert_model_name");
+  LOOKUP(set_profiling, "bert_model_set_profiling");
+  LOOKUP(profile_report, "bert_model_profile_report");
 
   m = load(weights, &st);
   if (!m) {
@@ -241,9 +253,14 @@ int main(int argc, char **argv) {
   pooled = malloc((size_t)(ids.batch * hidden) * sizeof(float));
   if (!out || !pooled)
     die("bert-run", "out of memory");
+  /* With --bench, the first run warms up outside the profile. */
+  if (profile && !bench && set_profiling(m, 1, &st) != BERT_OK)
+    die("--profile", "%s", st.message);
   if (run(m, ids.data, types.data, mask.data, ids.batch, ids.seq, out, pooled,
           &st) != BERT_OK)
     die(ids.path, "%s", st.message);
+  if (profile && bench && set_profiling(m, 1, &st) != BERT_OK)
+    die("--profile", "%s", st.message);
 
   if (bench > 0) {
     double *t = malloc((size_t)bench * sizeof(double));
@@ -264,6 +281,16 @@ int main(int argc, char **argv) {
     free(t);
   }
 
+  if (profile) {
+    size_t len = profile_report(m, NULL, 0);
+    char *report = malloc(len + 1);
+    if (!report)
+      die("bert-run", "out of memory");
+    profile_report(m, report, len + 1);
+    fputs(report, stdout);
+    free(report);
+  }
+
   if (out_dir) {
     mkdir(out_dir, 0777); /* may exist; a real problem shows on write */
     shape[0] = ids.batch;
@@ -276,7 +303,7 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof(path), "%s/pooler_output.npy", out_dir);
     if (bert_npy_write(path, BERT_NPY_F32, 2, shape, pooled, err, sizeof(err)))
       die(path, "%s", err);
-  } else if (bench == 0) {
+  } else if (bench == 0 && !profile) {
     int64_t k;
     printf("model: %s (hidden %lld, layers %lld)\n", model_name(m),
            (long long)hidden, (long long)num_layers(m));

@@ -107,6 +107,21 @@ TEST_F(BertRunTool, Bench) {
   EXPECT_NE(r.output.find("latency: median"), std::string::npos) << r.output;
 }
 
+TEST_F(BertRunTool, Profile) {
+  // The warm-up run stays out of the profile: 4 runs, not 5.
+  Result r = bertRun(weights + " --ids 1,2 --bench 4 --profile");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("profile of 'fake_bert': 4 runs"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("fake.pooler weighted"), std::string::npos)
+      << r.output;
+  // Without --bench the one run is profiled.
+  r = bertRun(weights + " --profile --ids 1,2");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("profile of 'fake_bert': 1 run,"), std::string::npos)
+      << r.output;
+}
+
 TEST_F(BertRunTool, Errors) {
   float f[2] = {1, 2};
   int32_t ids3[3] = {1, 2, 3}, ids2[2] = {1, 2};

@@ -77,6 +77,9 @@ static int fake_run(const float *const *w, void *arena, const int32_t *ids,
                                        : 0.0f;
       }
   memcpy(hidden, act, fake_arena_bytes(batch, seq));
+  /* Two profiled "kernel calls": the embedding sum, then the pooling with
+   * 2 * 12 flops per pooled value (a made-up count the tests check). */
+  bert_profile_mark(0, 0.0);
   for (b = 0; b < batch; ++b)
     for (h = 0; h < FAKE_HIDDEN; ++h) {
       float acc = act[b * seq * FAKE_HIDDEN + h] + w[3][h];
@@ -84,6 +87,7 @@ static int fake_run(const float *const *w, void *arena, const int32_t *ids,
         acc += (float)(r + 1) * w[2][r * FAKE_HIDDEN + h];
       pooled[b * FAKE_HIDDEN + h] = acc;
     }
+  bert_profile_mark(1, 2.0 * FAKE_QKV_ROWS * batch * FAKE_HIDDEN);
   return 0;
 }
 
@@ -96,6 +100,12 @@ static int fake_run_packed(const float *const *w, void *arena,
   __atomic_fetch_add(&fake_model_packed_calls, 1, __ATOMIC_RELAXED);
   return fake_run(w, arena, ids, types, mask, batch, seq, hidden, pooled);
 }
+
+static const char *const fake_kernel_names[] = {"fake embeddings",
+                                                 "fake pooler"};
+static const int fake_call_kernel[] = {0, 1};
+static const char *const fake_call_names[] = {"fake.embeddings sum",
+                                               "fake.pooler weighted"};
 
 const bert_model_desc bert_generated_model = {
     BERT_MODEL_ABI_VERSION,
@@ -115,4 +125,10 @@ const bert_model_desc bert_generated_model = {
     fake_run,
     fake_set_num_threads,
     fake_run_packed,
+    0, /* needs_amx */
+    2, /* num_kernels */
+    fake_kernel_names,
+    2, /* num_calls */
+    fake_call_kernel,
+    fake_call_names,
 };

@@ -35,8 +35,9 @@ void roundTrip(bert_npy_dtype dtype, std::vector<int64_t> shape) {
   ASSERT_EQ(a.rank, static_cast<int>(shape.size()));
   for (size_t i = 0; i < shape.size(); ++i)
     EXPECT_EQ(a.shape[i], shape[i]);
-  if (!v.empty())
+  if (!v.empty()) {
     EXPECT_EQ(std::memcmp(a.data, v.data(), v.size() * sizeof(T)), 0);
+  }
   bert_npy_free(&a);
 }
 

@@ -125,13 +125,25 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
         a < pointers.size() && !pointers[a].empty() ? pointers[a] : arg.pointer;
     os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
-       << (arg.isInt32 ? "BERT_I32" : arg.isBF16 ? "BERT_BF16" : "BERT_F32")
+       << (arg.isInt32  ? "BERT_I32"
+           : arg.isBF16 ? "BERT_BF16"
+                        : "BERT_F32")
        << ")";
   }
   os << ");\n"
      << indent << "  if (rc != 0)\n"
      << indent << "    return rc;\n"
      << indent << "}\n";
+}
+
+/// The profile mark after call `index` (bert_model_abi.h), with `flops`
+/// (a C expression) or the call's own count.
+void emitMark(llvm::raw_ostream &os, const KernelCall &call, size_t index,
+              const std::string &indent, const std::string &flops = "") {
+  std::string f = !flops.empty()       ? flops
+                  : call.flops.empty() ? std::string("0.0")
+                                       : call.flops;
+  os << indent << "bert_profile_mark(" << index << ", " << f << ");\n";
 }
 
 /// bert_run_packed: see bert_model_desc::run_packed.
@@ -159,6 +171,7 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
      << "  int32_t *cu = pmask + " << cells << ";\n"
      << "  int32_t T = 0, sb, ss, t;\n"
      << "  int rc = 0;\n"
+     << "  double flops = 0.0;\n"
      << "  for (sb = 0; sb < B; ++sb) {\n"
      << "    cu[sb] = T;\n"
      << "    for (ss = 0; ss < S; ++ss)\n"
@@ -171,7 +184,7 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
      << "  cu[B] = T;\n"
      << "  {\n"
      << "  const int32_t M = T;\n"
-     << "  (void)arena_base; (void)M;\n";
+     << "  (void)arena_base; (void)M; (void)flops;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     KernelKind kind = plan.kernels[call.kernel].kind;
@@ -181,12 +194,14 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       std::vector<std::string> ptrs(call.args.size());
       ptrs.back() = "last_hidden_state";
       emitCall(os, plan, call, "  ", ptrs);
+      emitMark(os, call, i, "  ");
       os << "  for (t = 0; t < T; ++t)\n"
          << "    memcpy(" << call.args.back().pointer << " + (size_t)t * " << h
          << ", last_hidden_state + (size_t)tok[t] * " << h << ", " << h * 4
          << ");\n";
     } else if (kind == KernelKind::Attention) {
-      os << "  for (sb = 0; sb < B; ++sb) {\n"
+      os << "  flops = 0.0;\n"
+         << "  for (sb = 0; sb < B; ++sb) {\n"
          << "    /* one sequence: its packed rows as a batch of 1 */\n"
          << "    const int32_t off = cu[sb];\n"
          << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
@@ -197,9 +212,13 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
           "(" + call.args[2].pointer + ") + (size_t)off * " +
               std::to_string(h)};
       emitCall(os, plan, call, "    ", ptrs);
-      os << "  }\n";
+      os << "    flops += " << (call.flops.empty() ? "0.0" : call.flops)
+         << ";\n"
+         << "  }\n";
+      emitMark(os, call, i, "  ", "flops");
     } else {
       emitCall(os, plan, call, "  ");
+      emitMark(os, call, i, "  ");
     }
     if (i == shape.lastWrite)
       os << "  /* scatter the T packed rows at the front of last_hidden_state\n"
@@ -269,6 +288,21 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   }
   os << "};\n\n";
 
+  // What bert_model_profile_report prints.
+  os << "static const char *const bert_kernel_names[" << plan.kernels.size()
+     << "] = {\n";
+  for (const auto &k : plan.kernels)
+    os << "  " << cString(k.key()) << ",\n";
+  os << "};\n\nstatic const int bert_call_kernel[" << plan.calls.size()
+     << "] = {";
+  for (size_t i = 0; i < plan.calls.size(); ++i)
+    os << (i % 16 ? " " : "\n  ") << plan.calls[i].kernel << ",";
+  os << "\n};\n\nstatic const char *const bert_call_names[" << plan.calls.size()
+     << "] = {\n";
+  for (const KernelCall &call : plan.calls)
+    os << "  " << cString(call.name) << ",\n";
+  os << "};\n\n";
+
   os << "enum { BERT_F32, BERT_I32, BERT_BF16 };\n"
         "static halide_buffer_t *bert_buffer(halide_buffer_t *b, "
         "halide_dimension_t *dims,\n"
@@ -303,9 +337,11 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq, M = B * S;\n"
      << "  int rc = 0;\n"
      << "  (void)arena_base; (void)M;\n";
-  for (const KernelCall &call : plan.calls) {
+  for (size_t i = 0; i < plan.calls.size(); ++i) {
+    const KernelCall &call = plan.calls[i];
     os << "\n  /* " << commentSafe(call.comment) << " */\n";
     emitCall(os, plan, call, "  ");
+    emitMark(os, call, i, "  ");
   }
   os << "  return 0;\n}\n\n";
 
@@ -322,7 +358,8 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "    " << plan.hidden << ", " << plan.layers << ", " << plan.heads
      << ", " << plan.intermediate << ", " << plan.vocab << ", "
      << plan.typeVocab << ",\n"
-     << "    " << plan.maxBatch << ", " << plan.maxSeq << ",\n"
+     << "    " << plan.maxBatch << ", " << plan.maxSeq
+     << ",\n"
      // weight_alignment: the kernels make no alignment assumption beyond a
      // float's (no set_host_alignment), so every F32 tensor of the file
      // (safetensors data is often only 16-byte aligned) is used in place.
@@ -331,6 +368,8 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "    bert_arena_bytes,\n    bert_run,\n    bert_set_num_threads,\n"
      << "    " << (packed.ok ? "bert_run_packed" : "NULL") << ",\n"
      << "    " << (plan.needsAMX ? 1 : 0) << ",\n"
+     << "    " << plan.kernels.size() << ", bert_kernel_names,\n"
+     << "    " << plan.calls.size() << ", bert_call_kernel, bert_call_names,\n"
      << "};\n";
   return text;
 }

@@ -98,6 +98,40 @@ static std::string locString(Location loc) {
 
 static std::string num(int64_t v) { return std::to_string(v); }
 
+/// The module names in `loc`, outermost first ("encoder.layer.0.attention"
+/// then "query"), joined with '.'; the names of a fused location joined with
+/// ", ", each without the prefix it shares with the first.
+static std::string locNames(Location loc) {
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    std::string first, out;
+    for (Location part : fused.getLocations()) {
+      std::string name = locNames(part);
+      if (name.empty())
+        continue;
+      if (first.empty()) {
+        first = out = name;
+        continue;
+      }
+      size_t common = 0;
+      while (common < name.size() && common < first.size() &&
+             name[common] == first[common])
+        ++common;
+      // Cut at a '.' so that "key" does not lose the "k" it shares with
+      // nothing but a prefix of "query".
+      size_t dot = name.rfind('.', common ? common - 1 : 0);
+      common = dot == std::string::npos || common == 0 ? 0 : dot + 1;
+      out += ", " + name.substr(common);
+    }
+    return out;
+  }
+  if (auto named = dyn_cast<NameLoc>(loc)) {
+    std::string inner = locNames(named.getChildLoc());
+    std::string name = named.getName().str();
+    return inner.empty() ? name : inner + "." + name;
+  }
+  return "";
+}
+
 /// A dense row-major [rows, cols] matrix as (cols, rows) innermost first.
 static BufferArg matrix(std::string ptr, std::string cols, std::string rows,
                         std::string rowStride, bool isInt = false) {
@@ -351,6 +385,7 @@ LogicalResult Planner::planLinear(LinearOp op) {
   }
   call.args.push_back(
       matrix(storage[op.getResult()].pointer, num(req.n), "M", num(req.n)));
+  call.flops = "2.0 * M * " + num(req.n * req.k);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -435,6 +470,8 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
                                  {num(heads), num(d)},
                                  {"S", num(h)},
                                  {"B", num(h) + " * S"}}});
+  // Q.K^T and P.V, as bench/ counts them.
+  call.flops = "4.0 * B * S * S * " + num(h);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -458,6 +495,7 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   call.args.push_back(vector1(weightPointer(*bias), h));
   call.args.push_back(
       matrix(storage[op.getResult()].pointer, num(h), "B", num(h)));
+  call.flops = "2.0 * B * " + num(h * h);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -536,9 +574,13 @@ LogicalResult Planner::run() {
             });
     if (failed(result))
       return failure();
-    if (plan.calls.size() > callsBefore)
-      plan.calls.back().comment =
-          op.getName().getStringRef().str() + " at " + locString(op.getLoc());
+    if (plan.calls.size() > callsBefore) {
+      KernelCall &call = plan.calls.back();
+      std::string opName = op.getName().getStringRef().str();
+      call.comment = opName + " at " + locString(op.getLoc());
+      std::string names = locNames(op.getLoc());
+      call.name = names.empty() ? opName : opName + " " + names;
+    }
   }
   return success();
 }

@@ -47,6 +47,10 @@ struct KernelCall {
   size_t kernel;               ///< index into ModelPlan::kernels
   std::vector<BufferArg> args; ///< in the kernel's argument order
   std::string comment;         ///< op name and location, for readers
+  std::string name;            ///< short: op and module names (profiles)
+  /// C expression of the call's floating-point operations over B, S and M
+  /// (GEMMs and attention; empty for the memory-bound kernels).
+  std::string flops;
 };
 
 struct ModelPlan {

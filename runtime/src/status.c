@@ -6,12 +6,17 @@
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
+/* madvise and MADV_HUGEPAGE are not POSIX; the build defines
+ * _POSIX_C_SOURCE for everything else. */
+#define _DEFAULT_SOURCE 1
+
 #include "status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *bert_version(void) { return BERT_RUNTIME_VERSION; }
 
@@ -79,10 +84,24 @@ void bert_format_shape(char *buf, size_t size, int rank, const int64_t *shape) {
     snprintf(buf + used, size - used, "]");
 }
 
+/* Buffers of 2 MiB and more (weights, arenas) are 2 MiB aligned and asked
+ * for transparent huge pages: a bert-base run streams 340 MB of weights,
+ * 83,000 4-KiB pages. Measured 1.0-1.5% faster at 1 thread (bert-base b1
+ * s128 fp32, Zen 4, interleaved runs) where THP is "madvise", as on this
+ * machine; a no-op where THP is "never" or "always". */
 void *bert_aligned_alloc(size_t alignment, size_t size) {
   void *p = NULL;
+#ifdef MADV_HUGEPAGE
+  const size_t huge = (size_t)2 << 20;
+  if (size >= huge && alignment < huge)
+    alignment = huge;
+#endif
   if (posix_memalign(&p, alignment, size ? size : 1) != 0)
     return NULL;
+#ifdef MADV_HUGEPAGE
+  if (size >= huge)
+    (void)madvise(p, size, MADV_HUGEPAGE);
+#endif
   return p;
 }
 

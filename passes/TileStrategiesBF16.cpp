@@ -36,8 +36,28 @@ ScheduleAttr mlir::bert::cpuGemmBF16Strategy(MLIRContext *ctx,
     ScheduleAttr f32 = cpuGemmStrategy(ctx, asF32, t);
     SmallVector<int64_t> tile(f32.getTile());
     tile[2] = 2;
-    return ScheduleAttr::get(ctx, p.kernel, tile, f32.getVectorWidth(), 1,
-                             f32.getParallel(), f32.getThreads(), t.name);
+    // At most 3 vectors of columns: with a fourth, Halide 21 no longer
+    // proves that the last vector's panel index (n % nb) is a ramp and
+    // gathers its bf16 pairs lane by lane (6 x 64 ran bert-large's 1024-
+    // and 4096-column layers at 42-50 GFLOP/s per Zen 4 core, 8 x 32 at
+    // 204-224; bench/kernels bf16-large). Fewer vectors leave registers
+    // for 8 rows.
+    int64_t vec = f32.getVectorWidth();
+    if (tile[1] > 3 * vec) {
+      int64_t nv = 1;
+      for (int64_t v : {3, 2})
+        if (p.cols % (v * vec) == 0) {
+          nv = v;
+          break;
+        }
+      tile[1] = nv * vec;
+      tile[0] = std::min<int64_t>(8, (t.numVectorRegs - nv - 1) / nv);
+      if (p.rowsAreBatch)
+        tile[0] = std::min(tile[0], p.rows);
+      tile[3] = std::max(tile[3] / tile[0] * tile[0], tile[0]);
+    }
+    return ScheduleAttr::get(ctx, p.kernel, tile, vec, 1, f32.getParallel(),
+                             f32.getThreads(), t.name);
   }
   // Start from 128 x 128 blocks (2 x 192 KiB at K = 768) and halve the
   // larger side while the pair overflows half of L2 or there are too few

@@ -3,7 +3,7 @@
 // Not a test: prints GFLOP/s of `linear` at the BERT shapes and times of the
 // other kernels, JIT-compiled for the host with the default schedules.
 //   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
-//   ONLY=linear|bf16|others|attention bert-backend-bench   # one group
+//   ONLY=linear|bf16|bf16-large|others|attention bert-backend-bench   # one group
 //   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
 // Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
@@ -91,9 +91,13 @@ void benchLinear(const Halide::Target &t, int M, int N, int K) {
 }
 
 /// bf16 linear (AMX on AMX hosts; NO_AMX=1 forces the dot-product path).
-/// Overrides: SPLIT (rows per task), COLS (columns per task).
+/// Overrides: SPLIT (rows per task), COLS (AMX columns per task), TILE_M,
+/// TILE_N, UNROLL (dot-product register tile and k-pair unroll).
 void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
   cpu::KernelSchedule sched;
+  sched.tileM = envInt("TILE_M");
+  sched.tileN = envInt("TILE_N");
+  sched.unroll = envInt("UNROLL");
   sched.parallelSplit = envInt("SPLIT");
   sched.colsPerTask = envInt("COLS");
   sched.noAmx = envInt("NO_AMX") != 0;
@@ -206,6 +210,10 @@ int main(int argc, char **argv) {
   if (!only || std::string(only) == "bf16")
     for (int M : {128, 1024})
       for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
+        benchLinearBF16(t, M, N, K);
+  if (only && std::string(only) == "bf16-large") // bert-large's shapes
+    for (int M : {128, 1024})
+      for (auto [N, K] : {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
         benchLinearBF16(t, M, N, K);
   if (!only || std::string(only) == "others")
     benchOthers(t);

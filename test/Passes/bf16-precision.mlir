@@ -65,3 +65,20 @@ func.func @mixed(%x: tensor<?x?x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>
   %v = bert.linear %x, %w, %b precision <bf16> : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %q, %k, %v : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>
 }
+
+// -----
+
+// 1024 columns: the f32 strategy's 6 x 64 register tile (4 vectors) becomes
+// 8 x 32 for bf16, at most 3 vectors (TileStrategiesBF16.cpp says why); the
+// f32 linear keeps 6 x 64.
+// DOT-LABEL: func.func @wide
+// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 2, {{[0-9]+}}], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
+// DOT:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.schedule<kernel = "linear", tile = [6, 64, 64, {{[0-9]+}}]
+func.func @wide(%x: tensor<?x?x64xf32>) -> (tensor<?x?x1024xf32>, tensor<?x?x1024xf32>)
+    attributes {bert.max_batch = 1 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "w" : tensor<1024x64xf32>
+  %b = bert.weight "b" : tensor<1024xf32>
+  %y = bert.linear %x, %w, %b precision <bf16> : (tensor<?x?x64xf32>, tensor<1024x64xf32>, tensor<1024xf32>) -> tensor<?x?x1024xf32>
+  %z = bert.linear %x, %w, %b : (tensor<?x?x64xf32>, tensor<1024x64xf32>, tensor<1024xf32>) -> tensor<?x?x1024xf32>
+  return %y, %z : tensor<?x?x1024xf32>, tensor<?x?x1024xf32>
+}

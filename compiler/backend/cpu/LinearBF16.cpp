@@ -91,7 +91,10 @@ BF16Tiles resolveBF16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
   const bool avx512 = target.has_feature(Target::AVX512);
   const bool single = singlePanelLayout(target);
   t.rows = sched.tileM > 0 && !t.amx ? sched.tileM : (avx512 ? 8 : 4);
-  if (sched.tileN > 0 && !t.amx && sched.tileN % t.vec == 0) {
+  // At most 3 vectors of columns (see passes/TileStrategiesBF16.cpp: a
+  // fourth makes Halide gather the weights).
+  if (sched.tileN > 0 && !t.amx && sched.tileN % t.vec == 0 &&
+      sched.tileN <= 3 * t.vec) {
     t.nb = sched.tileN;
   } else {
     t.nb = t.vec;

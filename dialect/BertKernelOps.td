@@ -51,19 +51,24 @@ def Bert_BatchMatmulOp : Bert_Op<"batch_matmul", [Pure]> {
     Over leading batch dimensions that must agree:
     `result[..., m, n] = scale * sum_k lhs[..., m, k] * rhs[..., k, n]`, or
     with `transpose_rhs`, `rhs[..., n, k]`. Attention scores are
-    `batch_matmul(Q, K) {transpose_rhs, scale = 1/sqrt(d)}`.
+    `batch_matmul(Q, K) {transpose_rhs, scale = 1/sqrt(d)}`. With
+    `precision <bf16>` both operands are rounded to bfloat16 (nearest even)
+    and the products summed in f32, as for `bert.linear`.
 
     ```mlir
     %s = bert.batch_matmul %q, %k {transpose_rhs, scale = 0.125 : f64}
         : (tensor<?x12x?x64xf32>, tensor<?x12x?x64xf32>) -> tensor<?x12x?x?xf32>
+    %c = bert.batch_matmul %p, %v precision <bf16>
+        : (tensor<?x12x?x?xf32>, tensor<?x12x?x64xf32>) -> tensor<?x12x?x64xf32>
     ```
   }];
   let arguments = (ins Bert_FloatTensor:$lhs, Bert_FloatTensor:$rhs,
                    UnitAttr:$transpose_rhs,
-                   DefaultValuedAttr<F64Attr, "1.0">:$scale);
+                   DefaultValuedAttr<F64Attr, "1.0">:$scale,
+                   DefaultValuedAttr<Bert_PrecisionAttr, "::mlir::bert::Precision::f32">:$precision);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+    $lhs `,` $rhs (`precision` $precision^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -167,6 +172,9 @@ def Bert_FusedAttentionOp : Bert_Op<"fused_attention", [Pure]> {
     accumulator), so `[B, heads, S, S]` is never stored:
     `m' = max(m, max_j s_j)`, `l' = l·e^(m-m') + sum_j e^(s_j-m')`,
     `acc' = acc·e^(m-m') + sum_j e^(s_j-m')·v_j`, `result = acc / l`.
+    `precision <bf16>`: both matmuls are bf16 ones (`bert.batch_matmul`);
+    the probabilities are rounded per key tile, before the rescale, so the
+    result matches the unfused bf16 chain to bf16 rounding, not bit for bit.
 
     ```mlir
     %c = bert.fused_attention %q, %k, %v, %mask {num_heads = 12 : i64, scale = 0.125 : f64}
@@ -176,10 +184,12 @@ def Bert_FusedAttentionOp : Bert_Op<"fused_attention", [Pure]> {
   }];
   let arguments = (ins Bert_FloatTensor:$query, Bert_FloatTensor:$key,
                    Bert_FloatTensor:$value, Bert_IdTensor:$mask,
-                   Bert_PositiveI64Attr:$num_heads, F64Attr:$scale);
+                   Bert_PositiveI64Attr:$num_heads, F64Attr:$scale,
+                   DefaultValuedAttr<Bert_PrecisionAttr, "::mlir::bert::Precision::f32">:$precision);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $mask attr-dict `:` functional-type(operands, results)
+    $query `,` $key `,` $value `,` $mask (`precision` $precision^)? attr-dict
+    `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

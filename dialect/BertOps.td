@@ -135,6 +135,11 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
     and 0 for padding; padded keys get the lowest float as additive bias, as
     Hugging Face does. `bert-split-heads` expands this op.
 
+    `precision <bf16>` makes all six products bf16 (as `bert.linear` and
+    `bert.batch_matmul` define it): the four projections and the two
+    attention matmuls (`Q·Kᵀ` on rounded Q and K, `P·V` on rounded
+    probabilities and V); the softmax itself stays f32.
+
     ```mlir
     %a = bert.attention %x, %mask, %wq, %bq, %wk, %bk, %wv, %bv, %wo, %bo {num_heads = 12 : i64}
         : (tensor<?x?x768xf32>, tensor<?x?xi32>, tensor<768x768xf32>, tensor<768xf32>, ...)

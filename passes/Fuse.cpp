@@ -69,10 +69,9 @@ struct FuseLinearGelu : OpRewritePattern<GeluOp> {
                          ? Activation::gelu_tanh
                          : Activation::gelu;
     Location loc = rewriter.getFusedLoc({linear.getLoc(), gelu.getLoc()});
-    auto fused =
-        LinearOp::create(rewriter, loc, gelu.getType(), linear.getInput(),
-                         linear.getWeight(), linear.getBias(), act,
-                         linear.getPrecision());
+    auto fused = LinearOp::create(rewriter, loc, gelu.getType(),
+                                  linear.getInput(), linear.getWeight(),
+                                  linear.getBias(), act, linear.getPrecision());
     rewriter.replaceOp(gelu, fused);
     return success();
   }
@@ -135,6 +134,9 @@ struct FuseAttention : OpRewritePattern<MergeHeadsOp> {
     if (q.getNumHeads() != k.getNumHeads() ||
         q.getNumHeads() != v.getNumHeads())
       return rewriter.notifyMatchFailure(merge, "head counts differ");
+    // One kernel, one precision for both products.
+    if (scores.getPrecision() != context.getPrecision())
+      return rewriter.notifyMatchFailure(merge, "matmul precisions differ");
     Type type = q.getInput().getType();
     if (k.getInput().getType() != type || v.getInput().getType() != type ||
         merge.getType() != type)
@@ -149,10 +151,10 @@ struct FuseAttention : OpRewritePattern<MergeHeadsOp> {
 
     Location loc = rewriter.getFusedLoc(
         {scores.getLoc(), probs.getLoc(), context.getLoc(), merge.getLoc()});
-    auto fused =
-        FusedAttentionOp::create(rewriter, loc, merge.getType(), q.getInput(),
-                                 k.getInput(), v.getInput(), probs.getMask(),
-                                 q.getNumHeadsAttr(), scores.getScaleAttr());
+    auto fused = FusedAttentionOp::create(
+        rewriter, loc, merge.getType(), q.getInput(), k.getInput(),
+        v.getInput(), probs.getMask(), q.getNumHeadsAttr(),
+        scores.getScaleAttr(), scores.getPrecisionAttr());
     rewriter.replaceOp(merge, fused);
     return success();
   }

@@ -94,12 +94,12 @@ Value emitBatched(OpBuilder &b, AttentionOp op, const AttentionShape &s,
   RankedTensorType scoresType = s.get({s.batch, s.heads, s.seq, s.seq});
   Value scores = BatchMatmulOp::create(
       b, named(loc, "scores"), scoresType, split[0], split[1],
-      /*transpose_rhs=*/true, llvm::APFloat(s.scale()));
+      /*transpose_rhs=*/true, llvm::APFloat(s.scale()), op.getPrecision());
   Value probs = MaskedSoftmaxOp::create(b, named(loc, "softmax"), scoresType,
                                         scores, op.getMask());
   Value context = BatchMatmulOp::create(
       b, named(loc, "context"), headsType, probs, split[2],
-      /*transpose_rhs=*/false, llvm::APFloat(1.0));
+      /*transpose_rhs=*/false, llvm::APFloat(1.0), op.getPrecision());
   return MergeHeadsOp::create(b, named(loc, "merge heads"),
                               s.get({s.batch, s.seq, s.hidden}), context);
 }
@@ -118,14 +118,14 @@ Value emitPerHead(OpBuilder &b, AttentionOp op, const AttentionShape &s,
       cols.push_back(SliceOp::create(b, loc, headType, v, /*dim=*/2,
                                      /*offset=*/h * s.headDim,
                                      /*size=*/s.headDim));
-    Value scores =
-        BatchMatmulOp::create(b, loc, scoresType, cols[0], cols[1],
-                              /*transpose_rhs=*/true, llvm::APFloat(s.scale()));
+    Value scores = BatchMatmulOp::create(
+        b, loc, scoresType, cols[0], cols[1],
+        /*transpose_rhs=*/true, llvm::APFloat(s.scale()), op.getPrecision());
     Value probs =
         MaskedSoftmaxOp::create(b, loc, scoresType, scores, op.getMask());
-    contexts.push_back(BatchMatmulOp::create(b, loc, headType, probs, cols[2],
-                                             /*transpose_rhs=*/false,
-                                             llvm::APFloat(1.0)));
+    contexts.push_back(BatchMatmulOp::create(
+        b, loc, headType, probs, cols[2], /*transpose_rhs=*/false,
+        llvm::APFloat(1.0), op.getPrecision()));
   }
   return ConcatOp::create(b, named(op.getLoc(), "concat heads"),
                           s.get({s.batch, s.seq, s.hidden}), contexts,

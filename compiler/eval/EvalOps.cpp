@@ -66,7 +66,8 @@ static float maskedScore(float score, int32_t mask) {
   return score + std::numeric_limits<float>::lowest();
 }
 
-/// softmax over `n` float scores, in place: exp(s_i - max) / sum_j exp(s_j - max).
+/// softmax over `n` float scores, in place: exp(s_i - max) / sum_j exp(s_j -
+/// max).
 static void softmaxInPlace(float *s, int64_t n) {
   double mx = -std::numeric_limits<double>::infinity();
   for (int64_t j = 0; j < n; ++j)
@@ -178,9 +179,9 @@ static Check &checkLinear(Check &c, const Tensor &x, const Tensor &w,
   c.rank(w, "weight", 2);
   if (!c.ok)
     return c;
-  c.require(w.dim(1) == x.dim(-1),
-            "weight " + shapeToString(w.shape) +
-                " does not match input " + shapeToString(x.shape));
+  c.require(w.dim(1) == x.dim(-1), "weight " + shapeToString(w.shape) +
+                                       " does not match input " +
+                                       shapeToString(x.shape));
   if (b)
     c.shape(*b, "bias", {w.dim(0)});
   return c;
@@ -190,27 +191,34 @@ static Check &checkLinear(Check &c, const Tensor &x, const Tensor &w,
 /// (head h owns columns h*d .. h*d+d-1):
 ///   p[b,h,q,:] = softmax_k(mask(scale * sum_i Q[b,q,h*d+i] K[b,k,h*d+i]))
 ///   out[b,q,h*d+i] = sum_k p[b,h,q,k] V[b,k,h*d+i].
+///   With `precision = bf16`, Q and K are rounded to bf16 before their
+///   products, p and V before theirs (bert.batch_matmul's definition).
 static Tensor attentionCore(const Tensor &q, const Tensor &k, const Tensor &v,
-                            const Tensor &mask, int64_t heads, double scale) {
+                            const Tensor &mask, int64_t heads, double scale,
+                            Precision precision) {
   int64_t batch = q.dim(0), seq = q.dim(1), hidden = q.dim(2);
   int64_t d = hidden / heads;
   Tensor out = Tensor::floats(q.shape);
   std::vector<float> p(seq);
+  auto operand = [&](float x) {
+    return precision == Precision::bf16 ? double(roundToBF16(x)) : double(x);
+  };
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t qi = 0; qi < seq; ++qi) {
         for (int64_t ki = 0; ki < seq; ++ki) {
           double dot = 0.0;
           for (int64_t i = 0; i < d; ++i)
-            dot += double(q.f[(b * seq + qi) * hidden + h * d + i]) *
-                   k.f[(b * seq + ki) * hidden + h * d + i];
+            dot += operand(q.f[(b * seq + qi) * hidden + h * d + i]) *
+                   operand(k.f[(b * seq + ki) * hidden + h * d + i]);
           p[ki] = maskedScore(float(scale * dot), mask.i[b * seq + ki]);
         }
         softmaxInPlace(p.data(), seq);
         for (int64_t i = 0; i < d; ++i) {
           double acc = 0.0;
           for (int64_t ki = 0; ki < seq; ++ki)
-            acc += double(p[ki]) * v.f[(b * seq + ki) * hidden + h * d + i];
+            acc += operand(p[ki]) *
+                   operand(v.f[(b * seq + ki) * hidden + h * d + i]);
           out.f[(b * seq + qi) * hidden + h * d + i] = float(acc);
         }
       }
@@ -218,11 +226,12 @@ static Tensor attentionCore(const Tensor &q, const Tensor &k, const Tensor &v,
 }
 
 /// word[ids[b,s]] + position[s] + token_type[tt[b,s]], ids checked in range.
-static LogicalResult embeddingSum(Check &c, const Tensor &ids,
-                                  const Tensor &tt, const Tensor &word,
-                                  const Tensor &pos, const Tensor &type,
-                                  Tensor &out) {
-  c.isInt(ids, "input_ids").isInt(tt, "token_type_ids").rank(ids, "input_ids", 2);
+static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor &tt,
+                                  const Tensor &word, const Tensor &pos,
+                                  const Tensor &type, Tensor &out) {
+  c.isInt(ids, "input_ids")
+      .isInt(tt, "token_type_ids")
+      .rank(ids, "input_ids", 2);
   c.shape(tt, "token_type_ids", ids.shape);
   c.rank(word, "word table", 2).rank(pos, "position table", 2);
   c.rank(type, "token type table", 2);
@@ -311,10 +320,10 @@ static Tensor mergeHeads(const Tensor &x) {
 }
 
 /// result[..., m, n] = scale * sum_k lhs[..., m, k] * rhs[..., k, n]
-/// (rhs[..., n, k] with transpose_rhs).
+/// (rhs[..., n, k] with transpose_rhs); bf16 rounds both operands first.
 static LogicalResult batchMatmul(Check &c, const Tensor &a, const Tensor &b,
                                  bool transposeRhs, double scale,
-                                 Tensor &out) {
+                                 Precision precision, Tensor &out) {
   int64_t rank = a.rank();
   c.require(rank >= 2 && b.rank() == rank,
             "operands must have the same rank >= 2, got " +
@@ -341,9 +350,14 @@ static LogicalResult batchMatmul(Check &c, const Tensor &a, const Tensor &b,
       for (int64_t j = 0; j < n; ++j) {
         double acc = 0.0;
         for (int64_t l = 0; l < k; ++l) {
+          float lhs = a.f[(p * m + i) * k + l];
           float rhs = transposeRhs ? b.f[(p * n + j) * k + l]
                                    : b.f[(p * k + l) * n + j];
-          acc += double(a.f[(p * m + i) * k + l]) * rhs;
+          if (precision == Precision::bf16) {
+            lhs = roundToBF16(lhs);
+            rhs = roundToBF16(rhs);
+          }
+          acc += double(lhs) * rhs;
         }
         out.f[(p * m + i) * n + j] = float(scale * acc);
       }
@@ -398,8 +412,8 @@ static LogicalResult slice(Check &c, const Tensor &x, int64_t dim,
 }
 
 /// Joins inputs along dim; other dims must be equal.
-static LogicalResult concat(Check &c, ArrayRef<const Tensor *> xs,
-                            int64_t dim, Tensor &out) {
+static LogicalResult concat(Check &c, ArrayRef<const Tensor *> xs, int64_t dim,
+                            Tensor &out) {
   const Tensor &first = *xs.front();
   c.require(dim >= 0 && dim < first.rank(), "dim out of range");
   int64_t total = 0;
@@ -453,16 +467,15 @@ static Check &checkHeads(Check &c, const Tensor &x, StringRef what,
 
 static double f64(llvm::APFloat v) { return v.convertToDouble(); }
 
-LogicalResult mlir::bert::evalBertOp(Operation *op,
-                                     ArrayRef<const Tensor *> in,
+LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
                                      Tensor &out) {
   Check c{op};
   // Every float operand must hold float data (ids and masks are int32).
   for (auto [value, t] : llvm::zip(op->getOperands(), in))
     if (t)
-      c.require(t->isInt == isa<IntegerType>(
-                                cast<ShapedType>(value.getType())
-                                    .getElementType()),
+      c.require(t->isInt ==
+                    isa<IntegerType>(
+                        cast<ShapedType>(value.getType()).getElementType()),
                 "operand kind (int/float) does not match its type");
   if (!c.ok)
     return failure();
@@ -473,8 +486,8 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
       })
       .Case([&](EmbeddingsLayerNormOp o) {
         Tensor sum;
-        if (failed(embeddingSum(c, *in[0], *in[1], *in[2], *in[3], *in[4],
-                                sum)))
+        if (failed(
+                embeddingSum(c, *in[0], *in[1], *in[2], *in[3], *in[4], sum)))
           return failure();
         return layerNorm(c, sum, *in[5], *in[6], f64(o.getEpsilon()), out);
       })
@@ -493,8 +506,8 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
       .Case([&](LinearOp o) {
         if (!checkLinear(c, *in[0], *in[1], in[2]).ok)
           return failure();
-        out = linear(*in[0], *in[1], in[2], o.getActivation(),
-                     o.getPrecision());
+        out =
+            linear(*in[0], *in[1], in[2], o.getActivation(), o.getPrecision());
         return success();
       })
       .Case([&](AttentionOp o) {
@@ -517,7 +530,7 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
         Tensor k = linear(x, *in[4], in[5], Activation::none, p);
         Tensor v = linear(x, *in[6], in[7], Activation::none, p);
         double scale = 1.0 / std::sqrt(double(x.dim(2) / heads));
-        Tensor ctx = attentionCore(q, k, v, *in[1], heads, scale);
+        Tensor ctx = attentionCore(q, k, v, *in[1], heads, scale, p);
         out = linear(ctx, *in[8], in[9], Activation::none, p);
         return success();
       })
@@ -531,7 +544,7 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
             !checkMask(c, *in[3], in[0]->dim(0), in[0]->dim(1)).ok)
           return failure();
         out = attentionCore(*in[0], *in[1], *in[2], *in[3], heads,
-                            f64(o.getScale()));
+                            f64(o.getScale()), o.getPrecision());
         return success();
       })
       .Case([&](GeluOp o) {
@@ -581,7 +594,7 @@ LogicalResult mlir::bert::evalBertOp(Operation *op,
       })
       .Case([&](BatchMatmulOp o) {
         return batchMatmul(c, *in[0], *in[1], o.getTransposeRhs(),
-                           f64(o.getScale()), out);
+                           f64(o.getScale()), o.getPrecision(), out);
       })
       .Case([&](MaskedSoftmaxOp) {
         return maskedSoftmax(c, *in[0], *in[1], out);

@@ -115,13 +115,14 @@ void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
 
 /// Fused attention at BERT-base heads (H=768, 12 x d=64). Flops count the
 /// two GEMMs only: 4 * B * S^2 * H. Tile overrides: TILE_M (queries per
-/// task), TILE_N (key tile).
+/// task), TILE_N (key tile); BF16=1: the bf16-operand kernel.
 void benchAttention(const Halide::Target &t) {
   const int H = 768, heads = 12, d = H / heads;
   cpu::KernelSchedule sched;
   sched.tileM = envInt("TILE_M");
   sched.tileN = envInt("TILE_N");
-  cpu::Kernel k = cpu::buildAttention({H, heads, 0.f}, sched, t);
+  cpu::Kernel k = cpu::buildAttention({H, heads, 0.f, envInt("BF16") != 0},
+                                      sched, t);
   double t0 = nowSec();
   k.pipeline.compile_jit(t);
   double jit = nowSec() - t0;
@@ -185,6 +186,8 @@ void emitAll(const std::string &dir, const Halide::Target &t) {
        "bert_linear_3072x768_gelu");
   emit(cpu::buildLayerNorm({768, 1e-12f, true}, {}, t), "bert_layer_norm_768");
   emit(cpu::buildAttention({768, 12, 0.f}, {}, t), "bert_attention_768_12");
+  emit(cpu::buildAttention({768, 12, 0.f, true}, {}, t),
+       "bert_attention_768_12_bf16");
   emit(cpu::buildEmbeddings({768, 30522, 512, 2, 0, 1e-12f}, {}, t), "bert_embeddings");
   emit(cpu::buildPooler({768}, {}, t), "bert_pooler");
   cpu::compileRuntime(t, dir + "/halide_runtime.o");

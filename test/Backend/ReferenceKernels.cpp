@@ -2,8 +2,10 @@
 
 #include "ReferenceKernels.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 
 namespace bert::ref {
 
@@ -15,7 +17,8 @@ static double applyAct(Act act, double v) {
     return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
   case Act::GeluTanh:
     return 0.5 * v *
-           (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+           (1.0 +
+            std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
   case Act::Tanh:
     return std::tanh(v);
   }
@@ -56,6 +59,30 @@ void layerNorm(const float *x, const float *r, const float *gamma,
   }
 }
 
+/// Query i's scores against every key of (b, h) into s[0..S), in fp32 with
+/// the additive mask, exactly as HF computes them (operands rounded to bf16
+/// first when `bf16`); returns their maximum.
+static double scoreRow(const float *qkv, const int32_t *mask, int64_t b,
+                       int64_t h, int64_t i, int64_t S, int64_t H, int64_t d,
+                       float scale, bool bf16, std::vector<double> &s) {
+  auto operand = [&](int64_t row, int64_t part, int64_t c) {
+    float v = qkv[(b * S + row) * 3 * H + part * H + h * d + c];
+    return double(bf16 ? roundBF16(v) : v);
+  };
+  double mx = -INFINITY;
+  for (int64_t j = 0; j < S; ++j) {
+    double dot = 0;
+    for (int64_t c = 0; c < d; ++c)
+      dot += operand(i, 0, c) * operand(j, 1, c);
+    float v = float(dot) * scale;
+    if (mask[b * S + j] == 0)
+      v = v + (-FLT_MAX);
+    s[j] = v;
+    mx = std::max(mx, s[j]);
+  }
+  return mx;
+}
+
 void attention(const float *qkv, const int32_t *mask, float *out, int64_t B,
                int64_t S, int64_t H, int64_t heads, float scale) {
   const int64_t d = H / heads;
@@ -63,20 +90,7 @@ void attention(const float *qkv, const int32_t *mask, float *out, int64_t B,
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < S; ++i) {
-        const float *q = qkv + (b * S + i) * 3 * H + h * d;
-        // Scores in fp32 with the additive mask, exactly as HF does it.
-        double mx = -INFINITY;
-        for (int64_t j = 0; j < S; ++j) {
-          const float *k = qkv + (b * S + j) * 3 * H + H + h * d;
-          double dot = 0;
-          for (int64_t c = 0; c < d; ++c)
-            dot += double(q[c]) * double(k[c]);
-          float s = float(dot) * scale;
-          if (mask[b * S + j] == 0)
-            s = s + (-FLT_MAX);
-          p[j] = s;
-          mx = std::max(mx, p[j]);
-        }
+        double mx = scoreRow(qkv, mask, b, h, i, S, H, d, scale, false, p);
         double sum = 0;
         for (int64_t j = 0; j < S; ++j) {
           p[j] = std::exp(p[j] - mx);
@@ -91,10 +105,51 @@ void attention(const float *qkv, const int32_t *mask, float *out, int64_t B,
       }
 }
 
+float roundBF16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  float r;
+  std::memcpy(&r, &u, 4);
+  return r;
+}
+
+void attentionBF16(const float *qkv, const int32_t *mask, float *out, int64_t B,
+                   int64_t S, int64_t H, int64_t heads, float scale,
+                   int64_t keyTile) {
+  const int64_t d = H / heads;
+  std::vector<double> s(S), acc(d);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < S; ++i) {
+        double mx = scoreRow(qkv, mask, b, h, i, S, H, d, scale, true, s);
+        double sum = 0;
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t t0 = 0; t0 < S; t0 += keyTile) {
+          int64_t t1 = std::min(S, t0 + keyTile);
+          double tileMax = -INFINITY;
+          for (int64_t j = t0; j < t1; ++j)
+            tileMax = std::max(tileMax, s[j]);
+          const double rescale = std::exp(tileMax - mx);
+          for (int64_t j = t0; j < t1; ++j) {
+            double pj = std::exp(s[j] - tileMax);
+            sum += pj * rescale;
+            double rounded = roundBF16(float(pj));
+            for (int64_t c = 0; c < d; ++c)
+              acc[c] += rounded * rescale *
+                        double(roundBF16(
+                            qkv[(b * S + j) * 3 * H + 2 * H + h * d + c]));
+          }
+        }
+        for (int64_t c = 0; c < d; ++c)
+          out[(b * S + i) * H + h * d + c] = float(acc[c] / sum);
+      }
+}
+
 void embeddings(const int32_t *ids, const int32_t *tt, const float *word,
                 const float *pos, const float *type, const float *gamma,
-                const float *beta, float *out, int64_t B, int64_t S,
-                int64_t H, int64_t positionOffset, float eps) {
+                const float *beta, float *out, int64_t B, int64_t S, int64_t H,
+                int64_t positionOffset, float eps) {
   std::vector<float> sum(H);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t s = 0; s < S; ++s) {

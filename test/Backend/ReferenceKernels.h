@@ -26,11 +26,23 @@ void layerNorm(const float *x, const float *r, const float *gamma,
 void attention(const float *qkv, const int32_t *mask, float *out, int64_t B,
                int64_t S, int64_t H, int64_t heads, float scale);
 
+/// The bf16 form of attention (bert.fused_attention precision <bf16>):
+/// Q, K, V rounded to bf16 (nearest even); keys in tiles of `keyTile`, each
+/// tile's p_j = exp(s_j - tile max) rounded to bf16 before it multiplies V,
+/// the tile sums rescaled to the row maximum and the row normalized by the
+/// unrounded sum.
+void attentionBF16(const float *qkv, const int32_t *mask, float *out, int64_t B,
+                   int64_t S, int64_t H, int64_t heads, float scale,
+                   int64_t keyTile);
+
+/// `v` rounded to bf16 (nearest even), as a float.
+float roundBF16(float v);
+
 /// out[B*S, H] = LN(word[ids] + pos[s + offset] + type[tt]) * gamma + beta.
 void embeddings(const int32_t *ids, const int32_t *tt, const float *word,
                 const float *pos, const float *type, const float *gamma,
-                const float *beta, float *out, int64_t B, int64_t S,
-                int64_t H, int64_t positionOffset, float eps);
+                const float *beta, float *out, int64_t B, int64_t S, int64_t H,
+                int64_t positionOffset, float eps);
 
 /// out[B, H] = tanh(W hidden[b*S] + bias), hidden [B*S, H].
 void pooler(const float *hidden, const float *w, const float *bias, float *out,

@@ -62,6 +62,8 @@ func.func @kernel_level(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>, %ids: ten
   %p = bert.masked_softmax %s, %mask : (tensor<?x2x?x?xf32>, tensor<?x?xi32>) -> tensor<?x2x?x?xf32>
   // CHECK: bert.batch_matmul %{{[^,]*}}, %{{[^ ]*}} : (tensor<?x2x?x?xf32>
   %c = bert.batch_matmul %p, %q : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  // CHECK: bert.batch_matmul %{{[^,]*}}, %{{[^ ]*}} precision <bf16> : (tensor<?x2x?x?xf32>
+  %c16 = bert.batch_matmul %p, %q precision <bf16> : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
   // CHECK: bert.merge_heads {{.*}} : tensor<?x2x?x4xf32> -> tensor<?x?x8xf32>
   %m = bert.merge_heads %c : tensor<?x2x?x4xf32> -> tensor<?x?x8xf32>
   // CHECK: bert.slice {{.*}} {dim = 2 : i64, offset = 4 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x?x4xf32>
@@ -75,6 +77,9 @@ func.func @kernel_level(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>, %ids: ten
       : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   // CHECK: bert.fused_attention {{.*}} {num_heads = 2 : i64, scale = 5.000000e-01 : f64}
   %f = bert.fused_attention %n, %n, %n, %mask {num_heads = 2 : i64, scale = 0.5 : f64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  // CHECK: bert.fused_attention {{.*}} precision <bf16> {num_heads = 2 : i64, scale = 5.000000e-01 : f64}
+  %f16 = bert.fused_attention %n, %n, %n, %mask precision <bf16> {num_heads = 2 : i64, scale = 0.5 : f64}
       : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
   %word = bert.weight "word" : tensor<100x8xf32>
   %pos = bert.weight "pos" : tensor<16x8xf32>

@@ -20,14 +20,19 @@ Steps (each printed):
      embedding (masked mean + L2 norm) recomputed from the library's last_hidden_state and compared.
 Exit 0 when every comparison is within --tol. Needs NumPy only.
 
-With --precision bf16 both the library and the evaluator's IR are compiled with bf16 linears and
-the evaluator rounds the same operands to bf16 (plain loops, double sums). The two still differ
-where an activation lies within float32 rounding of a bf16 rounding boundary: one side rounds up,
-the other down, and LayerNorm spreads that one-ulp flip over the token (seen: about a third of
-the tokens of a std-0.2 test model, up to 2e-2). So library vs evaluator must agree within --tol
-on at least half of the real tokens (a wrong layout or rounding mode moves every token) and
-within --tol-transformers everywhere; the comparisons with fp32 transformers use
---tol-transformers: the bf16 error bound under test.
+With --precision bf16 both the library and the evaluator's IR are compiled with bf16 matmuls and
+the evaluator rounds the same operands to bf16 (plain loops, double sums). The two still differ:
+the attention kernel rounds its probabilities per key tile before the online-softmax rescale
+(the evaluator rounds the normalized ones), and an activation within float32 rounding of a bf16
+rounding boundary rounds up on one side and down on the other, which LayerNorm spreads over the
+token; the two are about as far apart as either is from fp32. So library vs evaluator must be
+within --tol-transformers everywhere, and the library's mean error against fp32 transformers
+over the real tokens at most 1.25x the evaluator's (measured 0.98-1.09x): the library is as
+accurate as the plain bf16 computation. A wrong layout or pairing is far above that; a subtler
+fault such as truncating activations instead of rounding them measured 1.03-1.23x (and 0.174
+max on tiny-b1-s128, a FAIL), so the bf16 kernel tests (test/Backend), which compare each
+kernel with the reference on bf16-rounded operands, are the ones that pin the rounding.
+The comparisons with fp32 transformers use --tol-transformers: the bf16 error bound under test.
 """
 from __future__ import annotations
 
@@ -60,11 +65,11 @@ def max_err(golden: str, actual: str, mask: np.ndarray, names: list[str]) -> dic
     return errs
 
 
-def token_agreement(golden: str, actual: str, mask: np.ndarray, tol: float) -> float:
-    """Fraction of real tokens whose last_hidden_state row is within tol everywhere."""
+def mean_err(golden: str, actual: str, mask: np.ndarray) -> float:
+    """Mean abs difference of last_hidden_state over the real tokens."""
     g = np.load(os.path.join(golden, "last_hidden_state.npy")).astype(np.float64)
     a = np.load(os.path.join(actual, "last_hidden_state.npy")).astype(np.float64)
-    return float((np.abs(g - a).max(-1)[mask] <= tol).mean())
+    return float(np.abs(g - a)[mask].mean())
 
 
 def main() -> int:
@@ -132,15 +137,17 @@ def main() -> int:
         print(f"{case['name']}: no pooler_output.npy in the case: pooler_output not compared")
     ok = True
     tol_hf = a.tol if a.tol_transformers is None else a.tol_transformers
+    bf16_error = mean_err(a.case, eval_out, mask)  # the bf16 reference vs fp32
     for label, golden, actual, tol in (("library vs transformers", a.case, lib_out, tol_hf),
                                        ("evaluator vs transformers", a.case, eval_out, tol_hf),
                                        ("library vs evaluator", eval_out, lib_out, a.tol)):
         errs = max_err(golden, actual, mask, names)
         extra = ""
         if a.precision == "bf16" and label == "library vs evaluator":
-            agree = token_agreement(golden, actual, mask, tol)
-            good = agree >= 0.5 and all(e <= tol_hf for e in errs.values())
-            extra = f", {agree:.0%} of tokens within {tol:g}"
+            lib_error = mean_err(a.case, lib_out, mask)
+            good = lib_error <= 1.25 * bf16_error and all(e <= tol_hf for e in errs.values())
+            extra = (f"; mean abs err vs transformers: library {lib_error:.3g}, evaluator "
+                     f"{bf16_error:.3g} (at most 1.25x)")
             tol = tol_hf
         else:
             good = all(e <= tol for e in errs.values())

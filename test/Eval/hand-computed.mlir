@@ -13,6 +13,10 @@
 // RUN: bert-eval %s --function softmax --inputs-dir %t/softmax --print-values | FileCheck %s --check-prefix=SOFTMAX
 // RUN: %python %S/Inputs/mkfiles.py npy %t/split/arg0.npy f4 1,1,8 0,1,2,3,4,5,6,7
 // RUN: bert-eval %s --function split --inputs-dir %t/split --print-values | FileCheck %s --check-prefix=SPLIT
+// RUN: mkdir -p %t/bmm
+// RUN: %python %S/Inputs/mkfiles.py npy %t/bmm/arg0.npy f4 1,1,2 1.001953125,1.005859375
+// RUN: %python %S/Inputs/mkfiles.py npy %t/bmm/arg1.npy f4 1,2,1 1,1.00390625
+// RUN: bert-eval %s --function bmm --inputs-dir %t/bmm --print-values | FileCheck %s --check-prefix=BMM
 
 // GELU-LABEL: result #0: shape [1, 4]
 // GELU-NEXT:  -0.158655 0 0.841345 1.9545
@@ -41,4 +45,18 @@ func.func @split(%x: tensor<1x1x8xf32>) -> (tensor<1x2x1x4xf32>, tensor<1x1x8xf3
   %h = bert.split_heads %x {num_heads = 2 : i64} : tensor<1x1x8xf32> -> tensor<1x2x1x4xf32>
   %m = bert.merge_heads %h : tensor<1x2x1x4xf32> -> tensor<1x1x8xf32>
   return %h, %m : tensor<1x2x1x4xf32>, tensor<1x1x8xf32>
+}
+
+// bf16 rounds both operands to nearest even before the products: 1 + 2^-9
+// -> 1, 1 + 3 * 2^-9 -> 1 + 2^-7 (up), 1 + 2^-8 (a tie) -> 1 (even):
+// f32 1.001953125 + 1.005859375 * 1.00390625 = 2.0117416,
+// bf16 1 + 1.0078125 * 1 = 2.0078125 (truncating would give 2).
+// BMM-LABEL: result #0: shape [1, 1, 1]
+// BMM-NEXT:  {{^  2.01174$}}
+// BMM-LABEL: result #1: shape [1, 1, 1]
+// BMM-NEXT:  {{^  2.00781$}}
+func.func @bmm(%a: tensor<1x1x2xf32>, %b: tensor<1x2x1xf32>) -> (tensor<1x1x1xf32>, tensor<1x1x1xf32>) {
+  %f = bert.batch_matmul %a, %b : (tensor<1x1x2xf32>, tensor<1x2x1xf32>) -> tensor<1x1x1xf32>
+  %h = bert.batch_matmul %a, %b precision <bf16> : (tensor<1x1x2xf32>, tensor<1x2x1xf32>) -> tensor<1x1x1xf32>
+  return %f, %h : tensor<1x1x1xf32>, tensor<1x1x1xf32>
 }

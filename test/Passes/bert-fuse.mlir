@@ -167,6 +167,44 @@ func.func @attention_scaled_context(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>
 
 // -----
 
+// Matmuls of different precisions cannot be one kernel; two bf16 ones make
+// a bf16 fused kernel.
+
+// CHECK-LABEL: func.func @attention_mixed_precision
+// CHECK-NOT:     bert.fused_attention
+// CHECK:         bert.merge_heads
+func.func @attention_mixed_precision(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>,
+                                     %mask: tensor<?x?xi32>) -> tensor<?x?x8xf32> {
+  %q4 = bert.split_heads %q {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %k4 = bert.split_heads %k {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %v4 = bert.split_heads %v {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %s = bert.batch_matmul %q4, %k4 precision <bf16> {transpose_rhs, scale = 0.5 : f64}
+      : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x?xf32>
+  %p = bert.masked_softmax %s, %mask : (tensor<?x2x?x?xf32>, tensor<?x?xi32>) -> tensor<?x2x?x?xf32>
+  %c4 = bert.batch_matmul %p, %v4 : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %c = bert.merge_heads %c4 : tensor<?x2x?x4xf32> -> tensor<?x?x8xf32>
+  return %c : tensor<?x?x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @attention_bf16
+// CHECK:         bert.fused_attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} precision <bf16> {num_heads = 2 : i64, scale = 5.000000e-01 : f64}
+func.func @attention_bf16(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>,
+                          %mask: tensor<?x?xi32>) -> tensor<?x?x8xf32> {
+  %q4 = bert.split_heads %q {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %k4 = bert.split_heads %k {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %v4 = bert.split_heads %v {num_heads = 2 : i64} : tensor<?x?x8xf32> -> tensor<?x2x?x4xf32>
+  %s = bert.batch_matmul %q4, %k4 precision <bf16> {transpose_rhs, scale = 0.5 : f64}
+      : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x?xf32>
+  %p = bert.masked_softmax %s, %mask : (tensor<?x2x?x?xf32>, tensor<?x?xi32>) -> tensor<?x2x?x?xf32>
+  %c4 = bert.batch_matmul %p, %v4 precision <bf16> : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %c = bert.merge_heads %c4 : tensor<?x2x?x4xf32> -> tensor<?x?x8xf32>
+  return %c : tensor<?x?x8xf32>
+}
+
+// -----
+
 // Embedding gather + sum + LayerNorm.
 
 // CHECK-LABEL: func.func @embeddings_layer_norm

@@ -45,20 +45,23 @@ func.func @linear_ffn_output(%x: tensor<?x?x3072xf32>) -> tensor<?x?x768xf32>
 // Fused attention. Head dim 16 (hidden 32, 2 heads): a 128-key tile fits
 // half of L1, vectors run along the head dim (16 lanes: one zmm per query,
 // two ymm on AVX2). Head dim 64: the key tile drops to 64 (64 x 64 floats =
-// 16 KiB, half of a 32 KiB L1). GPU: 4 warps of 16 queries; the Q, K and V
+// 16 KiB, half of a 32 KiB L1). Queries per task: 64, halved while the
+// 8 x 2 heads x 128 queries give fewer than 4 tasks per core (the AVX-512
+// preset's 16 cores: 32; AVX2's 8 cores: 64), never below the register
+// tile's 32 queries on AVX-512. GPU: 4 warps of 16 queries; the Q, K and V
 // tiles fit 48 KiB of shared memory.
 
 // CHECK-LABEL: func.func @attention
 // CHECK: bert.fused_attention
-// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [16, 128], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512">
-// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [16, 128], vector_width = 8, unroll = 2, parallel = [0], threads = [8], target = "x86-64-avx2">
+// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [32, 128], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [64, 128], vector_width = 8, unroll = 2, parallel = [0], threads = [8], target = "x86-64-avx2">
 // SM80-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [64, 128], vector_width = 4, unroll = 4, parallel = [0], threads = [128, 1, 1], target = "cuda-sm80">
 // HOST-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention",
 // HOST-SAME: target = "host">
 // CHECK-LABEL: func.func @attention_head64
 // CHECK: bert.fused_attention
 // AVX512-SAME: kernel = "fused_attention", tile = [32, 64], vector_width = 16, unroll = 4
-// AVX2-SAME: kernel = "fused_attention", tile = [32, 64], vector_width = 8, unroll = 8
+// AVX2-SAME: kernel = "fused_attention", tile = [64, 64], vector_width = 8, unroll = 8
 // SM80-SAME: kernel = "fused_attention", tile = [64, 64], vector_width = 4, unroll = 2, parallel = [0], threads = [128, 1, 1]
 func.func @attention(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
                      %mask: tensor<?x?xi32>) -> tensor<?x?x32xf32>

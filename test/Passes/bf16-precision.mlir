@@ -4,13 +4,22 @@
 // bert-tile picks AMX tiles where the target has AMX, the k-pair dot-product
 // tile (kc = 2) elsewhere.
 // RUN: bert-opt %s -split-input-file --bert-split-heads --bert-pack-qkv --bert-fuse | FileCheck %s
+// RUN: bert-opt %s -split-input-file --bert-split-heads | FileCheck %s --check-prefix=SPLIT
+// RUN: bert-opt %s -split-input-file --bert-split-heads=mode=per-head | FileCheck %s --check-prefix=PERHEAD
 // RUN: bert-opt %s -split-input-file --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-amx | FileCheck %s --check-prefix=AMX
 // RUN: bert-opt %s -split-input-file --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-avx512-bf16 | FileCheck %s --check-prefix=DOT
 // RUN: bert-opt %s -split-input-file --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-avx2 | FileCheck %s --check-prefix=AVX2
 
-// Hidden 64, 2 heads, FFN 128, 8 x 128 tokens.
+// Hidden 64, 2 heads, FFN 128, 8 x 128 tokens. The attention's two matmuls
+// take its precision too (bert-split-heads, both layouts) and bert-fuse
+// keeps it on the fused kernel.
+// SPLIT-LABEL: func.func @layer
+// SPLIT-COUNT-2: bert.batch_matmul %{{.+}}, %{{.+}} precision <bf16>
+// PERHEAD-LABEL: func.func @layer
+// PERHEAD-COUNT-4: bert.batch_matmul %{{.+}}, %{{.+}} precision <bf16>
 // CHECK-LABEL: func.func @layer
 // CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} precision <bf16> : {{.*}} -> tensor<?x?x192xf32>
+// CHECK:         bert.fused_attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} precision <bf16>
 // CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} precision <bf16> : {{.*}} -> tensor<?x?x64xf32>
 // CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} activation <gelu> precision <bf16> : {{.*}} -> tensor<?x?x128xf32>
 // CHECK-NOT:     bert.gelu

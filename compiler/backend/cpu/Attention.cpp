@@ -16,6 +16,8 @@
 // and out = o / l after the last tile. Nothing larger than a
 // (queries per task) x Bk score tile is ever materialized, whatever S is.
 // Keys past S in the last tile read key S-1 (in bounds) and get p = 0.
+// With bf16 operands (precision <bf16>), Q, K and V are rounded to bf16 and
+// so is pt, per tile, before pt . V_t; the sums stay fp32.
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/HalideCommon.h"
@@ -67,9 +69,14 @@ struct AttentionFuncs {
       tileSum{"att_tile_sum"}, tilePV{"att_tile_pv"},
       valueTile{"att_value_tile"}, state{"att_state"}, outT{"att_out_t"},
       out{"att_out"};
+  // bf16 operands: Q as (pair, query, d/2), the K tile as rows, P as (pair,
+  // query, key/2), the V tile as (pair, column, key/2).
+  Func queryP{"att_query_bf16"}, keyB{"att_key_bf16"}, probB{"att_prob_bf16"},
+      valueB{"att_value_bf16"};
   // i: query within a block of tiles.queries; qb: query block; j: key
   // within a key tile; t: key tile; c, dd: head column.
-  Var dd{"dd"}, h{"h"}, i{"i"}, qb{"qb"}, j{"j"}, t{"t"}, c{"c"}, b{"b"};
+  Var dd{"dd"}, h{"h"}, i{"i"}, qb{"qb"}, j{"j"}, t{"t"}, c{"c"}, b{"b"},
+      kk{"kk"}, p{"p"};
   RDom rd, rj, rt;
 };
 
@@ -119,8 +126,21 @@ void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
       f.qkv(f.dd, h, Q, min(qb * Bq + i, S - 1), b);
   f.queryT(i, f.dd, qb, h, b) = f.queryRows(f.dd, i, qb, h, b);
   f.dot(i, j, t, qb, h, b) = 0.f;
-  f.dot(i, j, t, qb, h, b) +=
-      f.queryT(i, f.rd, qb, h, b) * f.qkv(f.rd, h, K, key(j, t), b);
+  auto &kk = f.kk, &p = f.p;
+  if (spec.bf16) {
+    // Each 32-bit lane of a Q vector holds one query's pair (q_2p, q_2p+1);
+    // a K pair is broadcast: one VDPBF16PS per pair and 16 queries.
+    f.queryP(kk, i, p, qb, h, b) =
+        detail::roundToBF16(f.queryT(i, 2 * p + kk, qb, h, b));
+    f.keyB(f.dd, j, t, qb, h, b) =
+        detail::roundToBF16(f.qkv(f.dd, h, K, key(j, t), b));
+    f.dot(i, j, t, qb, h, b) +=
+        cast<float>(f.keyB(f.rd, j, t, qb, h, b)) *
+        cast<float>(f.queryP(f.rd % 2, i, f.rd / 2, qb, h, b));
+  } else {
+    f.dot(i, j, t, qb, h, b) +=
+        f.queryT(i, f.rd, qb, h, b) * f.qkv(f.rd, h, K, key(j, t), b);
+  }
   f.score(i, j, t, qb, h, b) =
       f.dot(i, j, t, qb, h, b) * scale +
       select(f.mask(key(j, t), b) == 0, detail::lowestFloat(), 0.f);
@@ -134,10 +154,22 @@ void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
   f.tileSum(i, t, qb, h, b) = 0.f;
   f.tileSum(i, t, qb, h, b) += f.prob(i, f.rj, t, qb, h, b);
   f.tilePV(i, c, t, qb, h, b) = 0.f;
-  // The tile's V rows, gathered into a dense Bk x d block once per tile.
-  f.valueTile(c, j, t, qb, h, b) = f.qkv(c, h, V, key(j, t), b);
-  f.tilePV(i, c, t, qb, h, b) +=
-      f.prob(i, f.rj, t, qb, h, b) * f.valueTile(c, f.rj, t, qb, h, b);
+  if (spec.bf16) {
+    // Pairs of keys: P's pair per query lane, V's pair (v_2p[c],
+    // v_2p+1[c]) broadcast. Keys past S have p = 0 (a rounded 0 is 0).
+    f.probB(kk, i, p, t, qb, h, b) =
+        detail::roundToBF16(f.prob(i, 2 * p + kk, t, qb, h, b));
+    f.valueB(kk, c, p, t, qb, h, b) =
+        detail::roundToBF16(f.qkv(c, h, V, key(2 * p + kk, t), b));
+    f.tilePV(i, c, t, qb, h, b) +=
+        cast<float>(f.valueB(f.rj % 2, c, f.rj / 2, t, qb, h, b)) *
+        cast<float>(f.probB(f.rj % 2, i, f.rj / 2, t, qb, h, b));
+  } else {
+    // The tile's V rows, gathered into a dense Bk x d block once per tile.
+    f.valueTile(c, j, t, qb, h, b) = f.qkv(c, h, V, key(j, t), b);
+    f.tilePV(i, c, t, qb, h, b) +=
+        f.prob(i, f.rj, t, qb, h, b) * f.valueTile(c, f.rj, t, qb, h, b);
+  }
 
   // Running (m, l, o_0 .. o_{d-1}) per query, one Tuple so that the two
   // rescale exponentials are computed once per (query, tile).
@@ -184,12 +216,36 @@ void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
 ///   [32, 64]  1        493 us 102 GFLOP/s (57%)  8.32 ms  97 GFLOP/s (54%)
 ///   [64, 64]  2        252 us 200 GFLOP/s (56%)  3.60 ms 224 GFLOP/s (62%)
 ///   previous kernel 1  1455 us 35 GFLOP/s (19%)  25.9 ms  31 GFLOP/s (17%)
-/// ([32, 64] is what bert-tile picks for a 48 KiB L1.) AVX2 target, same
+/// (bert-tile now picks [64, 64] where the tasks allow; see
+/// passes/TileStrategiesCPU.cpp.) AVX2 target, same
 /// machine at load 4, [64, 64], 1 thread: 821 us / 16.0 ms (61 / 50
 /// GFLOP/s; previous kernel 2.15 ms / 48.7 ms; AVX-512 in that run 444 us /
 /// 7.14 ms). perf at S=512: Q.K^T loop 33%, P.V
 /// loop 38%, exp 9%, V copy 7%, the rest (max, sum, state update, Q/out
 /// transposes) 13%; the GEMM loops run at ~80% of peak.
+/// bf16 (AttentionSpec::bf16): Q rounded once per task into (pair, query)
+/// lanes, the K and V tiles once per key tile, the tile's probabilities
+/// after the exp; both products are VDPBF16PS over k-pairs (Q.K^T over head
+/// columns, P.V over keys). Zen 4 KVM, 2 threads, [64, 64], same protocol:
+/// B=1 S=128 248 us (203 GFLOP/s), B=8 S=128 2.17 ms (185), B=1 S=512
+/// 3.60 ms (224), against fp32 338 us, 3.12 ms, 4.80 ms: 1.36-1.44x. The
+/// GEMM halves got twice as fast; the exp, max, sum and the roundings did
+/// not, and are now most of the time.
+/// A bf16 register-tile update: `r` reduced a pair at a time by a 2-lane
+/// atomic vector reduction beside the query vector `i` (what Halide lowers
+/// to VDPBF16PS), `other` unrolled across the tile.
+void schedulePairReduction(Stage s, const RDom &r, const Var &i,
+                           const Var &other, int vec) {
+  RVar ro(r.x.name() + "_pairs"), ri(r.x.name() + "_pair");
+  s.split(r.x, ro, ri, 2)
+      .reorder(ri, i, other, ro)
+      .atomic()
+      .vectorize(ri)
+      .vectorize(i, vec)
+      .unroll(i)
+      .unroll(other);
+}
+
 void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
                        const AttentionTiles &tiles, const KernelSchedule &sched,
                        const Target &target) {
@@ -245,7 +301,21 @@ void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
       .unroll(iri)
       .unroll(ji);
   f.dot.compute_at(f.score, iro).vectorize(i, vec).unroll(i).unroll(j);
-  f.dot.update().reorder(i, j, f.rd).vectorize(i, vec).unroll(i).unroll(j);
+  if (spec.bf16) {
+    // Q rounded once per task, each K tile once per tile (1 / queries of
+    // the dot's work); the dot reduces k-pairs: 2-lane atomic vector
+    // reductions, which Halide lowers to VDPBF16PS (as in LinearBF16.cpp).
+    f.queryP.compute_at(f.out, task)
+        .bound(f.kk, 0, 2)
+        .bound(i, 0, tiles.queries)
+        .bound_extent(f.qb, 1)
+        .vectorize(f.kk)
+        .vectorize(i, vec);
+    f.keyB.compute_at(perTile).vectorize(dd, std::min(2 * vec, d));
+    schedulePairReduction(f.dot.update(), f.rd, i, j, vec);
+  } else {
+    f.dot.update().reorder(i, j, f.rd).vectorize(i, vec).unroll(i).unroll(j);
+  }
 
   // Row max and sum of the tile: 4 independent chains per query vector.
   f.tileMax.compute_at(perTile).vectorize(i, vec);
@@ -261,7 +331,19 @@ void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
   f.tileSum.update().vectorize(i, vec);
 
   // P.V: register tile qReg x colReg accumulated over the key tile.
-  f.valueTile.compute_at(perTile).vectorize(c, std::min(vec, d));
+  if (spec.bf16) {
+    f.probB.compute_at(perTile)
+        .bound(f.kk, 0, 2)
+        .vectorize(f.kk)
+        .vectorize(i, vec)
+        .unroll(i);
+    f.valueB.compute_at(perTile)
+        .bound(f.kk, 0, 2)
+        .vectorize(f.kk)
+        .vectorize(c, std::min(vec, d));
+  } else {
+    f.valueTile.compute_at(perTile).vectorize(c, std::min(vec, d));
+  }
   Func pvTile = f.tilePV.in(f.state);
   pvTile.compute_at(perTile)
       .tile(i, c, iro, co, iri, ci, tiles.qReg, tiles.colReg,
@@ -270,10 +352,19 @@ void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
       .unroll(iri)
       .unroll(ci);
   f.tilePV.compute_at(pvTile, iro).vectorize(i, vec).unroll(i).unroll(c);
-  f.tilePV.update().reorder(i, c, f.rj).vectorize(i, vec).unroll(i).unroll(c);
+  if (spec.bf16) {
+    schedulePairReduction(f.tilePV.update(), f.rj, i, c, vec);
+  } else {
+    f.tilePV.update().reorder(i, c, f.rj).vectorize(i, vec).unroll(i).unroll(c);
+  }
 }
 
 } // namespace
+
+int attentionKeyTile(const AttentionSpec &spec, const KernelSchedule &sched,
+                     const Target &target) {
+  return attentionTiles(int(spec.hidden / spec.numHeads), sched, target).keys;
+}
 
 Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
                       const Target &target) {

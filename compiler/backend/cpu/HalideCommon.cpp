@@ -87,6 +87,12 @@ int vectorFloats(const Target &target, const KernelSchedule &sched) {
 // Not Float(32).min(): Halide defines a float type's min() as -infinity.
 Expr lowestFloat() { return Expr(std::numeric_limits<float>::lowest()); }
 
+Expr roundToBF16(const Expr &f) {
+  Expr u = reinterpret(UInt(32), f);
+  Expr r = (u + ((u >> 16) & 1) + 0x7fff) >> 16;
+  return reinterpret(BFloat(16), cast(UInt(16), r));
+}
+
 Expr activate(Activation act, const Expr &x) {
   switch (act) {
   case Activation::None:

@@ -22,6 +22,13 @@ Halide::Expr activate(Activation act, const Halide::Expr &x);
 /// The lowest finite fp32 value, -3.4028235e38 (torch.finfo(float32).min).
 Halide::Expr lowestFloat();
 
+/// fp32 -> bf16 with round to nearest even, as integer arithmetic: Halide's
+/// cast to BFloat(16) is emulated one lane at a time on targets without a
+/// native conversion, this vectorizes everywhere. (NaNs are not preserved
+/// bit for bit; activations are finite.) floatToBF16 (Kernels.h) is the
+/// same rounding in C++.
+Halide::Expr roundToBF16(const Halide::Expr &f);
+
 /// Constrain every dim of `p` to min 0; dim 0 dense (stride 1).
 void constrainMinsAndDense(const Halide::OutputImageParam &p);
 

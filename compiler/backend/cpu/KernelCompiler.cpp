@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/KernelCompiler.h"
-#include "compiler/backend/cpu/Kernels.h"
 #include "KernelSourceHash.h" // generated: BERT_KERNEL_SOURCE_HASH
+#include "compiler/backend/cpu/Kernels.h"
 
 #include <sstream>
 
@@ -28,7 +28,7 @@ std::string KernelRequest::key() const {
     break;
   case KernelKind::Attention:
     os << "attention h=" << hidden << " heads=" << numHeads
-       << " scale=" << scale;
+       << " scale=" << scale << (bf16 ? " bf16" : "");
     break;
   case KernelKind::Embeddings:
     os << "embeddings h=" << hidden << " vocab=" << vocab
@@ -104,6 +104,7 @@ static Kernel build(const KernelRequest &req, const Halide::Target &target) {
     spec.hidden = req.hidden;
     spec.numHeads = req.numHeads;
     spec.scale = static_cast<float>(req.scale);
+    spec.bf16 = req.bf16;
     return buildAttention(spec, sched, target);
   }
   case KernelKind::Embeddings: {
@@ -191,7 +192,8 @@ bool bert::cpu::targetHasAMX(const std::string &target) {
   std::string error;
   bool amx = false;
   guarded(error, [&] {
-    amx = parseTarget(target).has_feature(Halide::Target::AVX512_SapphireRapids);
+    amx =
+        parseTarget(target).has_feature(Halide::Target::AVX512_SapphireRapids);
   });
   return amx;
 }

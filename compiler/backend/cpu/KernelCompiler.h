@@ -40,8 +40,9 @@ struct KernelRequest {
   // Schedule knobs from #bert.schedule (0 = the kernel's default).
   int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
       parallelSplit = 0;
-  // Linear with `precision = bf16`: bf16 weights (linearBF16WeightLayout)
-  // and bf16 products; colsPerTask is the AMX schedule's column
+  // `precision = bf16`: a linear with bf16 weights (linearBF16WeightLayout)
+  // and bf16 products, or an attention with bf16 Q.K^T and P.V;
+  // colsPerTask is the AMX schedule's column
   // block (#bert.schedule tile[4]).
   bool bf16 = false;
   int colsPerTask = 0;

@@ -81,6 +81,9 @@ struct LayerNormSpec {
 struct AttentionSpec {
   int64_t hidden = 0, numHeads = 0;
   float scale = 0.f; ///< 0 = 1/sqrt(hidden/numHeads)
+  /// Q.K^T and P.V on bf16 operands (Q, K, P, V rounded to nearest even),
+  /// sums in fp32; the softmax stays fp32.
+  bool bf16 = false;
 };
 
 /// out = LN(word[ids] + pos[s + positionOffset] + type[tt]) * gamma + beta.
@@ -206,6 +209,11 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
 /// O(tileM * (tileN + d)) whatever S is.
 Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
                       const Halide::Target &target);
+/// The key tile the kernel walks (tileN rounded up to its register tile):
+/// with bf16 the probabilities are rounded per key tile, so a reference
+/// needs it.
+int attentionKeyTile(const AttentionSpec &spec, const KernelSchedule &sched,
+                     const Halide::Target &target);
 
 /// args: ids int32 (S, B), tokenTypes int32 (S, B), word (H, vocab),
 ///       pos (H, maxPositions), type (H, typeVocab), gamma (H), beta (H),

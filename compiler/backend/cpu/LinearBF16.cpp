@@ -20,7 +20,7 @@
 //    contiguous panel (72 KiB at K = 768). The single-panel layout made
 //    each k-pair step read 192 bytes 4.6-18 KiB after the previous ones
 //    (one new page every step or two): 130-183 GFLOP/s at 1 thread on a
-//    Zen 4 core, against 205-220 with panels (bench/kernels, same run).
+//    Zen 4 core, against 208-223 with panels (bert-backend-bench, ONLY=bf16).
 //
 // Three schedules, chosen by the target:
 //  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): 16x16
@@ -110,16 +110,6 @@ BF16Tiles resolveBF16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
   return t;
 }
 
-/// fp32 -> bf16 with round to nearest even, as integer arithmetic: Halide's
-/// cast to BFloat(16) is emulated one lane at a time on targets without a
-/// native conversion, this vectorizes everywhere. (NaNs are not preserved
-/// bit for bit; activations are finite.)
-Expr roundToBF16(const Expr &f) {
-  Expr u = reinterpret(UInt(32), f);
-  Expr r = (u + ((u >> 16) & 1) + 0x7fff) >> 16;
-  return reinterpret(BFloat(16), cast(UInt(16), r));
-}
-
 } // namespace
 
 BF16Layout linearBF16Layout(const LinearSpec &spec, const KernelSchedule &sched,
@@ -197,7 +187,7 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   // computes only its own copy.
   Func xb("x_bf16"), prodAmx("linear_prod_amx"), tileOut("linear_tile"),
       prodDot("linear_prod_dot"), y("linear_y");
-  xb(k, m) = roundToBF16(x(k, m));
+  xb(k, m) = detail::roundToBF16(x(k, m));
   Expr term = cast<float>(xb(r, m)) * cast<float>(weight(r, n));
   prodAmx(n, m) = 0.f;
   prodAmx(n, m) += term;

@@ -448,6 +448,7 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
   req.hidden = h;
   req.numHeads = heads;
   req.scale = op.getScale().convertToDouble();
+  req.bf16 = op.getPrecision() == Precision::bf16;
   fillSchedule(op, req);
   plan.heads = heads;
   ++plan.layers;

@@ -1,13 +1,13 @@
 """bertc against ONNX Runtime, OpenVINO and PyTorch eager on the same random weights and inputs.
 
     build/bench-venv/bin/python bench/bench.py [--quick] [--build-dir build] [--threads 2,1]
-        [--budget 3] [--cases NAME,...] [--systems NAME,...]
+        [--budget 2] [--rounds 2] [--cases NAME,...] [--systems NAME,...]
 
 Run by `make bench` / `make bench-quick` (see bench/README.md). For each model it runs
 prepare.py (random BertModel, ONNX, onnxruntime-optimized ONNX, OpenVINO IR, inputs and
 transformers' reference outputs), compiles each case with bertc, then times every system on
 every case and thread count with systems.py, each run in a process of its own, one after the
-other. Prints the table, writes BUILD/bench/results.json, results.txt and latency.png.
+other, in --rounds interleaved rounds. Prints the table, writes BUILD/bench/results.json, results.txt and latency.png.
 Nothing is asserted on time; a system that fails to install, convert or run gets a FAILED row
 and the others go on. The exit code is 0 unless the harness itself broke.
 """
@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -161,6 +162,27 @@ def run_worker(py, system, mdir, case, threads, lib, budget, out):
             "error": f"worker died (exit {r.returncode}): {tail[0]}"}
 
 
+def merge_rounds(rounds):
+    """One row from a system's rows of several rounds: the median of the round medians (so one
+    disturbed round moves it little), the least minimum, every sample, and the round medians
+    themselves (the table prints their spread). Rows that failed are dropped; all failing keeps
+    the first failure."""
+    ok = [r for r in rounds if r.get("status") == "ok"]
+    if not ok:
+        return rounds[0]
+    row = dict(ok[0])
+    meds = [r["median_ms"] for r in ok]
+    row["round_medians_ms"] = meds
+    row["median_ms"] = statistics.median(meds)
+    row["min_ms"] = min(r["min_ms"] for r in ok)
+    row["reps"] = sum(r["reps"] for r in ok)
+    row["samples_ms"] = [x for r in ok for x in r.get("samples_ms", [])]
+    row["load1_after"] = ok[-1]["load1_after"]
+    for k in ("others_cpu_pct", "steal_pct"):
+        row[k] = max(r[k] for r in ok)
+    return row
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
@@ -170,8 +192,12 @@ def main():
                     "bf16 table's bertc-bf16, openvino-bf16, pytorch-bf16 on CPUs with bf16; "
                     "the bf16 systems run at the first thread count only)")
     ap.add_argument("--threads", default="2,1", help="thread counts, first is the main table")
-    ap.add_argument("--budget", type=float, default=3.0,
-                    help="seconds of timed calls per system, case and thread count")
+    ap.add_argument("--budget", type=float, default=2.0,
+                    help="seconds of timed calls per system, case, thread count and round")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="times every system runs per case and thread count, interleaved "
+                    "(round 2 in reverse order); the table reports the median of the rounds' "
+                    "medians and their spread")
     ap.add_argument("--fma-peak", help="fma_peak binary (default BUILD/bench/fma_peak)")
     a = ap.parse_args()
     bdir = os.path.abspath(a.build_dir)
@@ -210,31 +236,35 @@ def main():
                                 if "bertc-bf16" in systems else (None, None))
             case_ok = plog.get("case " + name, {}).get("ok")
             for t in threads:
-                rows = []
-                for system in systems:
-                    if system in report.BF16_SYSTEMS and t != threads[0]:
-                        continue
-                    step = plog.get(NEEDS[system], {})
-                    if not case_ok:
-                        row = {"status": "error", "error": "no inputs/reference (prepare failed)"}
-                    elif not step.get("ok"):
-                        row = {"status": "error",
-                               "error": f"{NEEDS[system]}: {step.get('error', 'not made')}"}
-                    elif system == "bertc" and lib_err:
-                        row = {"status": "error", "error": lib_err}
-                    elif system == "bertc-bf16" and lib16_err:
-                        row = {"status": "error", "error": lib16_err}
-                    else:
-                        row = run_worker(py, system, mdir, name, t,
-                                         lib16 if system == "bertc-bf16" else lib, a.budget, out)
-                    row.update(system=system, threads=t)
-                    rows.append(row)
-                    log(f"{name} t{t} {system}: " + (
-                        f"median {row['median_ms']:.3f} ms (min {row['min_ms']:.3f}, "
-                        f"N {row['reps']}), load {row['load1_before']:.2f}->"
-                        f"{row['load1_after']:.2f}" if row["status"] == "ok"
-                        else "FAILED: " + row["error"]))
-                c["runs"][str(t)] = rows
+                here = [s for s in systems if s not in report.BF16_SYSTEMS or t == threads[0]]
+                by_system = {s: [] for s in here}
+                # Interleaved rounds, every other one in reverse order, so that a slow spell
+                # of the machine (other tenants, frequency) falls on every system alike.
+                for k in range(max(1, a.rounds)):
+                    for system in (here if k % 2 == 0 else here[::-1]):
+                        step = plog.get(NEEDS[system], {})
+                        if not case_ok:
+                            row = {"status": "error",
+                                   "error": "no inputs/reference (prepare failed)"}
+                        elif not step.get("ok"):
+                            row = {"status": "error",
+                                   "error": f"{NEEDS[system]}: {step.get('error', 'not made')}"}
+                        elif system == "bertc" and lib_err:
+                            row = {"status": "error", "error": lib_err}
+                        elif system == "bertc-bf16" and lib16_err:
+                            row = {"status": "error", "error": lib16_err}
+                        else:
+                            row = run_worker(py, system, mdir, name, t,
+                                             lib16 if system == "bertc-bf16" else lib,
+                                             a.budget, out)
+                        row.update(system=system, threads=t)
+                        by_system[system].append(row)
+                        log(f"{name} t{t} {system} round {k + 1}: " + (
+                            f"median {row['median_ms']:.3f} ms (min {row['min_ms']:.3f}, "
+                            f"N {row['reps']}), load {row['load1_before']:.2f}->"
+                            f"{row['load1_after']:.2f}" if row["status"] == "ok"
+                            else "FAILED: " + row["error"]))
+                c["runs"][str(t)] = [merge_rounds(by_system[s]) for s in here]
             results.append(c)
 
     meta["fma_peak_end_gflops"] = fma_peak(exe, threads)

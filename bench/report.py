@@ -44,6 +44,14 @@ def _fmt(v, f):
     return "-" if v is None else format(v, f)
 
 
+def _spread(r):
+    """'  rounds 3%': the range of the rounds' medians over the reported median."""
+    meds = r.get("round_medians_ms") or []
+    if len(meds) < 2:
+        return ""
+    return f"  rounds {100 * (max(meds) - min(meds)) / r['median_ms']:.0f}%"
+
+
 def table(meta, cases):
     """The text report: header, one block per case and thread count, then thread scaling."""
     L = []
@@ -62,7 +70,8 @@ def table(meta, cases):
              + " (a lower figure means the machine was busy then)")
     L.append("# peers: " + "; ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     L.append("# median / min of N timed calls after warm-up, each system in its own process, one "
-             "after another; GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
+             "after another, in interleaved rounds (the median is the median of the rounds' "
+             "medians; 'rounds x%' = their range over that median); GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
              "peak at that thread count; 'vs best peer' = median / best peer's median (< 1: "
              "faster; the -bf16 rows against the best bf16 peer, and 'x fp32' = best fp32 "
              "peer's median / this median); max|diff| is against transformers (sdpa, fp32), "
@@ -90,7 +99,7 @@ def table(meta, cases):
                     f"{d['last_hidden_state']:>10.2e} {d['pooler_output']:>11.2e}  "
                     f"{r['load1_before']:.2f}->{r['load1_after']:.2f} / "
                     f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%"
-                    + (f"  x fp32 {x32:.2f}" if x32 else ""))
+                    + _spread(r) + (f"  x fp32 {x32:.2f}" if x32 else ""))
     scal = [c for c in cases if {"1", "2"} <= set(c["runs"])]
     if scal:
         L.append("")

@@ -72,8 +72,8 @@ CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
   e.parallel.assign(job.defaults.getParallel().begin(),
                     job.defaults.getParallel().end());
   e.unroll = job.defaults.getUnroll();
-  e.vectorWidth = tuned.vectorWidth > 0 ? tuned.vectorWidth
-                                        : job.defaults.getVectorWidth();
+  e.vectorWidth =
+      tuned.vectorWidth > 0 ? tuned.vectorWidth : job.defaults.getVectorWidth();
   auto set = [&](size_t i, int v) {
     if (e.tile.size() <= i)
       e.tile.resize(i + 1, 1);
@@ -87,6 +87,8 @@ CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
     set(1, tuned.tileN);
     set(2, tuned.tileK);
     set(3, tuned.parallelSplit);
+    if (tuned.colsPerTask > 0) // bf16 on AMX
+      set(4, tuned.colsPerTask);
     if (tuned.unroll > 0)
       e.unroll = tuned.unroll;
     break;
@@ -103,9 +105,9 @@ CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
 }
 } // namespace
 
-llvm::Expected<ScheduleCache>
-bertc::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
-                     llvm::raw_ostream &log) {
+llvm::Expected<ScheduleCache> bertc::tuneSchedules(func::FuncOp planned,
+                                                   const TuneSettings &settings,
+                                                   llvm::raw_ostream &log) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -133,22 +135,13 @@ bertc::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
                       plan->calls.size()));
   std::vector<Job> jobs;
   std::map<size_t, size_t> jobOfKernel;
-  int skippedBF16 = 0;
   for (auto [op, call] : llvm::zip(ops, plan->calls)) {
-    // bf16 linears keep the strategy's schedule: the tuner's workloads and
-    // search space are those of the f32 kernels (issue: bf16 tuning).
-    if (plan->kernels[call.kernel].bf16) {
-      if (!skippedBF16++)
-        log << "bertc tune: bf16 linears are not tuned; they keep the "
-               "strategy's AMX / dot-product schedule\n";
-      continue;
-    }
     auto [it, inserted] = jobOfKernel.try_emplace(call.kernel, jobs.size());
     if (inserted) {
       jobs.push_back(Job());
       jobs.back().kernel = call.kernel;
-      jobs.back().defaults = op->getAttrOfType<ScheduleAttr>(
-          BertDialect::getScheduleAttrName());
+      jobs.back().defaults =
+          op->getAttrOfType<ScheduleAttr>(BertDialect::getScheduleAttrName());
     }
     Job &job = jobs[it->second];
     ++job.calls;
@@ -168,9 +161,8 @@ bertc::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
     job.defaultMs = ::bert::cpu::timeKernel(plan->kernels[job.kernel],
                                             settings.target, shape, error);
     if (job.defaultMs < 0)
-      return llvm::createStringError("timing " +
-                                     plan->kernels[job.kernel].key() + ": " +
-                                     error);
+      return llvm::createStringError(
+          "timing " + plan->kernels[job.kernel].key() + ": " + error);
     total += job.defaultMs * job.calls;
   }
   llvm::sort(jobs, [](const Job &a, const Job &b) {
@@ -202,14 +194,13 @@ bertc::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
     entry.measuredMs = result.bestMs;
     entry.defaultMs = result.defaultMs;
     entry.shape = llvm::formatv("{0}x{1}", shape.batch, shape.seq);
-    log << llvm::formatv("       default {0:F4} ms -> {1:F4} ms ({2:F2}x), "
-                         "{3} candidates ({4} rejected) in {5:F1} s: "
-                         "tile=[{6}] unroll={7}\n",
-                         result.defaultMs, result.bestMs,
-                         result.bestMs / result.defaultMs, result.candidates,
-                         result.rejected, result.seconds,
-                         llvm::make_range(entry.tile.begin(), entry.tile.end()),
-                         entry.unroll);
+    log << llvm::formatv(
+        "       default {0:F4} ms -> {1:F4} ms ({2:F2}x), "
+        "{3} candidates ({4} rejected) in {5:F1} s: "
+        "tile=[{6}] unroll={7}\n",
+        result.defaultMs, result.bestMs, result.bestMs / result.defaultMs,
+        result.candidates, result.rejected, result.seconds,
+        llvm::make_range(entry.tile.begin(), entry.tile.end()), entry.unroll);
     for (const std::string &sig : job.signatures) {
       entry.key = sig;
       cache.insert(entry);

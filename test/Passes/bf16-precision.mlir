@@ -35,9 +35,10 @@
 // The f32 linear keeps the f32 register tile.
 // AMX:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 64, {{[0-9]+}}]
 
-// Without AMX, the f32 register tile with one k-pair per step.
+// Without AMX, the f32 register tile with one k-pair per step, k-pairs
+// unrolled 4 times.
 // DOT-LABEL: func.func @layer
-// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 2, {{[0-9]+}}], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
+// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 2, {{[0-9]+}}], vector_width = 16, unroll = 4, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
 // AVX2-LABEL: func.func @layer
 // AVX2:        precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 2, {{[0-9]+}}], vector_width = 8,
 func.func @layer(%x: tensor<?x?x64xf32>, %mask: tensor<?x?xi32>) -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>)
@@ -81,7 +82,7 @@ func.func @mixed(%x: tensor<?x?x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>
 // 8 x 32 for bf16, at most 3 vectors (TileStrategiesBF16.cpp says why); the
 // f32 linear keeps 6 x 64.
 // DOT-LABEL: func.func @wide
-// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 2, {{[0-9]+}}], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
+// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 2, {{[0-9]+}}], vector_width = 16, unroll = 4, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
 // DOT:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.schedule<kernel = "linear", tile = [6, 64, 64, {{[0-9]+}}]
 func.func @wide(%x: tensor<?x?x64xf32>) -> (tensor<?x?x1024xf32>, tensor<?x?x1024xf32>)
     attributes {bert.max_batch = 1 : i64, bert.max_seq = 128 : i64} {

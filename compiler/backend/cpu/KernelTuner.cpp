@@ -42,30 +42,51 @@ double now() {
 
 /// One kernel argument: owned storage and the halide_buffer_t over it.
 struct View {
+  enum Elem { F32, I32, BF16 };
   std::vector<float> f;
   std::vector<int32_t> i;
+  std::vector<uint16_t> h;
   std::vector<halide_dimension_t> dims;
   halide_buffer_t buf{};
 
   /// `dims`: (extent, stride), innermost first; storage covers them all.
-  View(std::vector<std::pair<int, int>> shape, bool isInt) {
+  View(std::vector<std::pair<int, int>> shape, bool isInt)
+      : View(toDims(shape), isInt ? I32 : F32) {}
+  View(std::vector<halide_dimension_t> d, Elem elem) : dims(std::move(d)) {
     size_t elems = 1;
-    for (auto [extent, stride] : shape) {
-      dims.push_back(halide_dimension_t(0, extent, stride));
-      elems += size_t(extent - 1) * stride;
-    }
-    if (isInt)
-      i.assign(elems, 0);
-    else
+    for (const halide_dimension_t &dim : dims)
+      elems += size_t(dim.extent - 1) * dim.stride;
+    uint8_t *host = nullptr;
+    switch (elem) {
+    case F32:
       f.assign(elems, 0.f);
-    buf.host = isInt ? reinterpret_cast<uint8_t *>(i.data())
-                     : reinterpret_cast<uint8_t *>(f.data());
-    buf.type = isInt ? halide_type_t(halide_type_int, 32)
-                     : halide_type_t(halide_type_float, 32);
+      host = reinterpret_cast<uint8_t *>(f.data());
+      buf.type = halide_type_t(halide_type_float, 32);
+      break;
+    case I32:
+      i.assign(elems, 0);
+      host = reinterpret_cast<uint8_t *>(i.data());
+      buf.type = halide_type_t(halide_type_int, 32);
+      break;
+    case BF16:
+      h.assign(elems, 0);
+      host = reinterpret_cast<uint8_t *>(h.data());
+      buf.type = halide_type_t(halide_type_bfloat, 16);
+      break;
+    }
+    buf.host = host;
     buf.dimensions = int(dims.size());
     buf.dim = dims.data();
   }
   View(const View &) = delete;
+
+  static std::vector<halide_dimension_t>
+  toDims(const std::vector<std::pair<int, int>> &shape) {
+    std::vector<halide_dimension_t> d;
+    for (auto [extent, stride] : shape)
+      d.push_back(halide_dimension_t(0, extent, stride));
+    return d;
+  }
 };
 
 void fillUniform(std::vector<float> &v, unsigned seed, float lo = -1.f,
@@ -155,6 +176,16 @@ public:
     if (weightArg < 0)
       return nullptr;
     std::string error;
+    if (cand.bf16) {
+      BF16WeightLayout wl;
+      if (!linearBF16WeightLayout(cand, target.to_string(), wl, error))
+        throw std::runtime_error("bf16 layout: " + error);
+      BF16Layout l{
+          n, k, wl.panelWidth, wl.rowStride, wl.numPanels, wl.singlePanel};
+      auto v = std::make_unique<View>(l.dims(), View::BF16);
+      packLinearWeightsBF16(weights.data(), l, v->h.data());
+      return v;
+    }
     int64_t nb = linearPanelWidth(cand, target.to_string(), error);
     if (nb <= 0)
       throw std::runtime_error("panel width: " + error);
@@ -235,11 +266,15 @@ std::unique_ptr<Candidate> compile(Workload &w, const KernelRequest &req,
   return c;
 }
 
-/// Whether `c`'s output matches `ref` up to rounding (the attention tiles
-/// change the order of the online softmax's sums).
-bool sameOutput(const std::vector<float> &out, const std::vector<float> &ref) {
+/// Whether `c`'s output matches `ref` up to rounding: the attention tiles
+/// change the order of the online softmax's sums, and with bf16 operands
+/// where the probabilities are rounded (per key tile: ~2^-9 relative).
+bool sameOutput(const KernelRequest &req, const std::vector<float> &out,
+                const std::vector<float> &ref) {
+  const float tol =
+      req.kind == KernelKind::Attention && req.bf16 ? 1e-2f : 1e-4f;
   for (size_t j = 0; j < out.size(); ++j)
-    if (!(std::fabs(out[j] - ref[j]) <= 1e-4f * (1.f + std::fabs(ref[j]))))
+    if (!(std::fabs(out[j] - ref[j]) <= tol * (1.f + std::fabs(ref[j]))))
       return false;
   return true;
 }
@@ -261,10 +296,23 @@ std::string describe(const KernelRequest &r) {
 std::vector<TuneKnob> bert::cpu::tuningSpace(const KernelRequest &req,
                                              const std::string &target) {
   Halide::Target t = parseTarget(target);
-  const int vec = req.vectorWidth > 0 ? req.vectorWidth
-                                      : t.natural_vector_size<float>();
+  const int vec =
+      req.vectorWidth > 0 ? req.vectorWidth : t.natural_vector_size<float>();
   switch (req.kind) {
   case KernelKind::Linear:
+    if (req.bf16 && targetHasAMX(target)) // AMX tiles are fixed: the tasks
+      return {
+          {"parallelSplit",
+           &KernelRequest::parallelSplit,
+           {16, 32, 64, 128, 256}},
+          {"colsPerTask", &KernelRequest::colsPerTask, {16, 32, 64, 128, 256}}};
+    if (req.bf16) // at most 3 vectors (TileStrategiesBF16.cpp)
+      return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec}},
+              {"tileM", &KernelRequest::tileM, {2, 4, 6, 8, 10, 12, 14}},
+              {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}},
+              {"parallelSplit",
+               &KernelRequest::parallelSplit,
+               {16, 32, 64, 128, 256}}};
     return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec, 4 * vec}},
             {"tileM", &KernelRequest::tileM, {2, 4, 6, 8, 10, 12, 14}},
             {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}},
@@ -292,13 +340,14 @@ bool bert::cpu::plausibleSchedule(const KernelRequest &req,
   if (req.kind != KernelKind::Linear && req.kind != KernelKind::Pooler)
     return true;
   Halide::Target t = parseTarget(target);
-  const int vec = req.vectorWidth > 0 ? req.vectorWidth
-                                      : t.natural_vector_size<float>();
+  const int vec =
+      req.vectorWidth > 0 ? req.vectorWidth : t.natural_vector_size<float>();
   const int regs = t.has_feature(Halide::Target::AVX512) ? 32 : 16;
   const int64_t n = req.kind == KernelKind::Pooler ? req.hidden : req.n;
   if (req.tileN <= 0 || req.tileM <= 0)
     return true; // the kernel's own choice
-  if (req.tileN % vec != 0 || req.tileN > n)
+  if (req.tileN % vec != 0 || req.tileN > n ||
+      (req.bf16 && req.tileN > 3 * vec))
     return false;
   // Accumulators + one panel row + one broadcast must fit the registers.
   const int vectors = req.tileN / vec;
@@ -327,10 +376,10 @@ double bert::cpu::timeKernel(const KernelRequest &req,
   return -1;
 }
 
-bool bert::cpu::tuneKernel(const KernelRequest &req, const std::string &target,
-                           TuneShape shape, double budgetSeconds,
-                           TuneResult &result, std::string &error,
-                           const std::function<void(const std::string &)> &log) {
+bool bert::cpu::tuneKernel(
+    const KernelRequest &req, const std::string &target, TuneShape shape,
+    double budgetSeconds, TuneResult &result, std::string &error,
+    const std::function<void(const std::string &)> &log) {
   const double start = now();
   Halide::Target t;
   std::unique_ptr<Workload> w;
@@ -416,7 +465,7 @@ bool bert::cpu::tuneKernel(const KernelRequest &req, const std::string &target,
         std::string why;
         try {
           c = compile(*w, cand, t);
-          if (!sameOutput(w->output(), ref))
+          if (!sameOutput(req, w->output(), ref))
             why = "output differs from the default schedule's";
         } catch (const Halide::Error &e) {
           why = e.what();
@@ -436,8 +485,8 @@ bool bert::cpu::tuneKernel(const KernelRequest &req, const std::string &target,
         if (log) {
           std::ostringstream os;
           os.precision(3);
-          os << "  " << describe(cand) << ": " << c->bestMs << " ms ("
-             << ratio << "x default)";
+          os << "  " << describe(cand) << ": " << c->bestMs << " ms (" << ratio
+             << "x default)";
           log(os.str());
         }
         if (ratio < bestRatio) {

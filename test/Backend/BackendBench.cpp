@@ -3,7 +3,7 @@
 // Not a test: prints GFLOP/s of `linear` at the BERT shapes and times of the
 // other kernels, JIT-compiled for the host with the default schedules.
 //   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
-//   ONLY=linear|bf16|bf16-large|others|attention bert-backend-bench   # one group
+//   ONLY=linear|linear-large|bf16|bf16-large|others|attention bert-backend-bench
 //   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
 // Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
@@ -214,7 +214,11 @@ int main(int argc, char **argv) {
     for (int M : {128, 1024})
       for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
         benchLinearBF16(t, M, N, K);
-  if (only && std::string(only) == "bf16-large") // bert-large's shapes
+  if (only && std::string(only) == "linear-large") // bert-large's shapes
+    for (int M : {128, 1024})
+      for (auto [N, K] : {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
+        benchLinear(t, M, N, K);
+  if (only && std::string(only) == "bf16-large")
     for (int M : {128, 1024})
       for (auto [N, K] : {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
         benchLinearBF16(t, M, N, K);

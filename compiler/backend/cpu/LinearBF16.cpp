@@ -3,7 +3,8 @@
 // Y[m, n] = act(sum_k bf16(X[m, k]) * Wb[n, k] + b[n]), products of bf16
 // values accumulated in fp32 (`--precision bf16`). X arrives in fp32 from the
 // previous kernel and is rounded to bf16 (round to nearest even) inside the
-// kernel, once per task; W is stored in bf16 by the runtime at load time.
+// kernel (once per task with AMX, once per call without); W is stored in
+// bf16 by the runtime at load time.
 //
 // Weight layout ("VNNI", what AMX's TDPBF16PS and AVX512-BF16's VDPBF16PS
 // read): W is cut into panels of nb output columns; in panel p, k-pair row

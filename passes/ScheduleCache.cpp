@@ -45,8 +45,12 @@ std::string mlir::bert::kernelSignature(Operation *op) {
 std::string mlir::bert::scheduleTargetKey(const TargetInfo &target) {
   if (target.name != "host")
     return target.name;
+  // bf16 linears are AMX tiles on one class and VDPBF16PS register tiles on
+  // the other, so the classes must not share entries.
   if (target.vectorWidth == 16 && target.numVectorRegs == 32)
-    return "x86-64-avx512";
+    return target.hasAMX    ? "x86-64-amx"
+           : target.hasBF16 ? "x86-64-avx512-bf16"
+                            : "x86-64-avx512";
   if (target.vectorWidth == 8 && target.numVectorRegs == 16)
     return "x86-64-avx2";
   return llvm::formatv("host-{0}x{1}", target.vectorWidth,

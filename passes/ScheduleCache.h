@@ -8,8 +8,8 @@
 // An entry is keyed by the kernel's signature (kernelSignature: op name,
 // operand and result types, inherent attributes; no schedule, no buffer
 // slot, no location) and by the target key (scheduleTargetKey: the ISA
-// class, so `--target host` on an AVX-512 machine and `--target
-// x86-64-avx512` share entries). Batch and sequence maxima are not in the
+// class, so `--target host` on a Zen 4 machine and `--target
+// x86-64-avx512-bf16` share entries). Batch and sequence maxima are not in the
 // key: a schedule tuned at one size is a valid schedule at every size, and
 // the entry records the shape it was measured at.
 //
@@ -53,8 +53,8 @@ inline constexpr int64_t kScheduleCacheVersion = 1;
 std::string kernelSignature(Operation *op);
 
 /// The target part of the key: a preset's name, or for `host` the preset
-/// class its vector unit matches (x86-64-avx512 / x86-64-avx2), else
-/// "host-<lanes>x<registers>".
+/// class it matches (x86-64-amx, x86-64-avx512-bf16, x86-64-avx512,
+/// x86-64-avx2), else "host-<lanes>x<registers>".
 std::string scheduleTargetKey(const TargetInfo &target);
 
 /// One tuned schedule.

@@ -77,12 +77,19 @@ void timeLinear(cpu::Kernel &k, const Halide::Target &t, int M, int N, int K,
               flop / best * 1e-9, jit);
 }
 
-void benchLinear(const Halide::Target &t, int M, int N, int K) {
+/// The linear kernels' schedule overrides from the environment: TILE_M,
+/// TILE_N (register tile), UNROLL (k unroll), SPLIT (rows per task).
+cpu::KernelSchedule linearScheduleFromEnv() {
   cpu::KernelSchedule sched;
   sched.tileM = envInt("TILE_M");
   sched.tileN = envInt("TILE_N");
   sched.unroll = envInt("UNROLL");
   sched.parallelSplit = envInt("SPLIT");
+  return sched;
+}
+
+void benchLinear(const Halide::Target &t, int M, int N, int K) {
+  cpu::KernelSchedule sched = linearScheduleFromEnv();
   cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
   cpu::Kernel k = cpu::buildLinear(spec, sched, t);
   cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched, t);
@@ -91,14 +98,10 @@ void benchLinear(const Halide::Target &t, int M, int N, int K) {
 }
 
 /// bf16 linear (AMX on AMX hosts; NO_AMX=1 forces the dot-product path).
-/// Overrides: SPLIT (rows per task), COLS (AMX columns per task), TILE_M,
-/// TILE_N, UNROLL (dot-product register tile and k-pair unroll).
+/// Overrides: linearScheduleFromEnv's (the dot-product tile, k-pair unroll),
+/// COLS (AMX columns per task).
 void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
-  cpu::KernelSchedule sched;
-  sched.tileM = envInt("TILE_M");
-  sched.tileN = envInt("TILE_N");
-  sched.unroll = envInt("UNROLL");
-  sched.parallelSplit = envInt("SPLIT");
+  cpu::KernelSchedule sched = linearScheduleFromEnv();
   sched.colsPerTask = envInt("COLS");
   sched.noAmx = envInt("NO_AMX") != 0;
   cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};

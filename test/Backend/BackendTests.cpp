@@ -104,10 +104,8 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
   auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
   auto b = randomVec(N, -.5f, .5f);
   auto roundAll = [](std::vector<float> v) {
-    for (float &f : v) {
-      uint32_t u = uint32_t(cpu::floatToBF16(f)) << 16;
-      std::memcpy(&f, &u, 4);
-    }
+    for (float &f : v)
+      f = ref::roundBF16(f);
     return v;
   };
   std::vector<float> y(size_t(M) * N), want(y.size());

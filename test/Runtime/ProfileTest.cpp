@@ -19,15 +19,9 @@ using namespace berttest;
 
 namespace {
 
-class Profile : public ::testing::Test {
+class Profile : public LoadedFakeModel {
 protected:
-  void SetUp() override {
-    path = tempPath("profile.safetensors");
-    writeSafetensors(path, fakeTensors());
-    m = bert_model_load(path.c_str(), &st);
-    ASSERT_NE(m, nullptr) << st.message;
-  }
-  void TearDown() override { bert_model_free(m); }
+  Profile() : LoadedFakeModel("profile.safetensors") {}
 
   void runOnce() {
     std::vector<int32_t> ids = {1, 2, 3};
@@ -45,10 +39,6 @@ protected:
     s.resize(len);
     return s;
   }
-
-  std::string path;
-  bert_status st;
-  bert_model_t *m = nullptr;
 };
 
 bool contains(const std::string &s, const std::string &needle) {

@@ -21,15 +21,9 @@ using namespace berttest;
 
 namespace {
 
-class Run : public ::testing::Test {
+class Run : public LoadedFakeModel {
 protected:
-  void SetUp() override {
-    path = tempPath("run.safetensors");
-    writeSafetensors(path, fakeTensors());
-    m = bert_model_load(path.c_str(), &st);
-    ASSERT_NE(m, nullptr) << st.message;
-  }
-  void TearDown() override { bert_model_free(m); }
+  Run() : LoadedFakeModel("run.safetensors") {}
 
   // Reference output of the fake model (see FakeModel.c).
   static void reference(const std::vector<int32_t> &ids,
@@ -74,10 +68,6 @@ protected:
     EXPECT_NE(std::string(st.message).find(needle), std::string::npos)
         << st.message;
   }
-
-  std::string path;
-  bert_status st;
-  bert_model_t *m = nullptr;
 };
 
 TEST_F(Run, Queries) {

@@ -11,6 +11,9 @@
 #define BERT_TEST_RUNTIME_TESTUTIL_H
 
 #include "FakeModel.h"
+#include "bert_runtime.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -168,6 +171,24 @@ inline std::string tempPath(const std::string &name) {
   static TempDir dir;
   return dir.path + "/" + name;
 }
+
+/// A fixture with the fake model loaded from fakeTensors() written to
+/// `file` (a name in the tests' temporary directory), freed after the test.
+class LoadedFakeModel : public ::testing::Test {
+protected:
+  explicit LoadedFakeModel(std::string file) : file(std::move(file)) {}
+  void SetUp() override {
+    path = tempPath(file);
+    writeSafetensors(path, fakeTensors());
+    m = bert_model_load(path.c_str(), &st);
+    ASSERT_NE(m, nullptr) << st.message;
+  }
+  void TearDown() override { bert_model_free(m); }
+
+  std::string file, path;
+  bert_status st;
+  bert_model_t *m = nullptr;
+};
 
 } // namespace berttest
 

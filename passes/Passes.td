@@ -117,7 +117,9 @@ def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
     With `schedules=FILE` (a cache written by `bertc tune`, format in
     passes/ScheduleCache.h), a kernel whose signature (op, operand and result
     types, inherent attributes) and target have an entry gets the cached
-    schedule instead; the others fall back to the strategy.
+    schedule instead; where the file has entries tuned at several shapes,
+    the one nearest `bert.max_batch` x `bert.max_seq`. The others fall back
+    to the strategy.
 
     Before / after (`target=x86-64-avx512`, hidden size 32, 8 x 128 tokens):
     ```mlir

@@ -13,6 +13,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
+#include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::bert;
@@ -204,11 +206,17 @@ llvm::Expected<ScheduleCache> ScheduleCache::parse(StringRef text) {
       return std::move(err);
     e.measuredMs = e.measuredMs < 0 ? -1 : e.measuredMs * 1e-6;
     e.defaultMs = e.defaultMs < 0 ? -1 : e.defaultMs * 1e-6;
-    if (std::optional<StringRef> shape = obj->getString("shape"))
-      e.shape = shape->str();
-    if (cache.lookup(e.key, e.target))
-      return r.fail("key", "a second entry for this kernel and target \"" +
-                               e.target + "\"");
+    if (const json::Value *shape = obj->get("shape")) {
+      std::optional<StringRef> text = shape->getAsString();
+      if (!text || !parseScheduleShape(*text))
+        return r.fail("shape", "expected \"<batch>x<seq>\" with both "
+                               "positive, such as \"1x128\"");
+      e.shape = text->str();
+    }
+    if (cache.find(e.key, e.target, e.shape))
+      return r.fail("key", "a second entry for this kernel, target \"" +
+                               e.target + "\" and shape \"" + e.shape +
+                               "\"");
     cache.insert(std::move(e));
   }
   return cache;
@@ -226,19 +234,75 @@ llvm::Expected<ScheduleCache> ScheduleCache::load(StringRef path) {
 // Lookup and writing
 //===----------------------------------------------------------------------===//
 
-const CachedSchedule *ScheduleCache::lookup(StringRef key,
-                                            StringRef target) const {
-  auto it = index.find((target + "\n" + key).str());
+std::optional<std::pair<int64_t, int64_t>>
+mlir::bert::parseScheduleShape(StringRef text) {
+  auto [b, s] = text.split('x');
+  int64_t batch = 0, seq = 0;
+  // getAsInteger rejects signs, spaces and trailing text.
+  if (b.getAsInteger(10, batch) || s.getAsInteger(10, seq) || batch <= 0 ||
+      seq <= 0 || batch > kMaxScheduleValue || seq > kMaxScheduleValue)
+    return std::nullopt;
+  return std::pair{batch, seq};
+}
+
+static std::string kernelIndexKey(StringRef target, StringRef key) {
+  return (target + "\n" + key).str();
+}
+
+const CachedSchedule *ScheduleCache::find(StringRef key, StringRef target,
+                                          StringRef shape) const {
+  auto it = index.find(kernelIndexKey(target, key) + "\n" + shape.str());
   return it == index.end() ? nullptr : &list[it->second];
 }
 
+const CachedSchedule *ScheduleCache::lookup(StringRef key, StringRef target,
+                                            int64_t batch, int64_t seq) const {
+  auto it = byKernel.find(kernelIndexKey(target, key));
+  if (it == byKernel.end())
+    return nullptr;
+  const CachedSchedule *best = nullptr;
+  double bestDistance = 0;
+  auto logRatio = [](double a, double b) { return std::fabs(std::log(a / b)); };
+  for (size_t i : it->second) {
+    const CachedSchedule &e = list[i];
+    // Shapeless entries rank after every shaped one.
+    double distance = std::numeric_limits<double>::infinity();
+    if (e.batch > 0 && batch > 0 && seq > 0)
+      distance = logRatio(double(batch) * seq, double(e.batch) * e.seq) +
+                 logRatio(double(seq), double(e.seq));
+    else if (e.batch > 0)
+      distance = 0; // the caller has no shape: any shaped entry will do
+    if (!best || distance < bestDistance) {
+      best = &e;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
 void ScheduleCache::insert(CachedSchedule entry) {
-  std::string k = entry.target + "\n" + entry.key;
-  auto [it, inserted] = index.try_emplace(k, list.size());
-  if (inserted)
-    list.push_back(std::move(entry));
+  if (auto shape = parseScheduleShape(entry.shape))
+    std::tie(entry.batch, entry.seq) = *shape;
   else
+    entry.shape.clear(), entry.batch = entry.seq = 0;
+  std::string kernel = kernelIndexKey(entry.target, entry.key);
+  auto [it, inserted] =
+      index.try_emplace(kernel + "\n" + entry.shape, list.size());
+  if (!inserted) {
     list[it->second] = std::move(entry);
+    return;
+  }
+  byKernel[kernel].push_back(list.size());
+  list.push_back(std::move(entry));
+}
+
+size_t ScheduleCache::merge(const ScheduleCache &other) {
+  size_t added = 0;
+  for (const CachedSchedule &e : other.list) {
+    added += find(e.key, e.target, e.shape) == nullptr;
+    insert(e);
+  }
+  return added;
 }
 
 json::Value ScheduleCache::toJSON(const json::Object &info) const {

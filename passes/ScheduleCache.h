@@ -7,11 +7,15 @@
 //
 // An entry is keyed by the kernel's signature (kernelSignature: op name,
 // operand and result types, inherent attributes; no schedule, no buffer
-// slot, no location) and by the target key (scheduleTargetKey: the ISA
+// slot, no location), by the target key (scheduleTargetKey: the ISA
 // class, so `--target host` on a Zen 4 machine and `--target
-// x86-64-avx512-bf16` share entries). Batch and sequence maxima are not in the
-// key: a schedule tuned at one size is a valid schedule at every size, and
-// the entry records the shape it was measured at.
+// x86-64-avx512-bf16` share entries) and by the shape it was tuned at
+// ("<batch>x<seq>", `bertc tune --max-batch/--max-seq`). A schedule tuned
+// at one shape is valid at every shape, but not always the fastest there
+// (rows per task follow the row count), so a file may hold one entry per
+// shape and compile uses the one tuned nearest its own maxima
+// (ScheduleCache::lookup). An entry without a shape matches any shape, after
+// every entry that has one.
 //
 // File format (version 1):
 //   {"format": "bertc-schedules", "version": 1, ...informational fields...,
@@ -21,8 +25,8 @@
 //                              "unroll": 4, "parallel": [0]},
 //                 "measured_ns": 1200000, "default_ns": 1300000,
 //                 "shape": "1x128"}]}
-// The times (whole ns per call) and `shape` are informational: checked for
-// type, never used to choose.
+// The times (whole ns per call) are informational: checked for type, never
+// used to choose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +41,9 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlir::bert {
@@ -62,11 +68,17 @@ struct CachedSchedule {
   std::string key, kernel, target;
   llvm::SmallVector<int64_t> tile, parallel;
   int64_t vectorWidth = 1, unroll = 1;
-  /// Informational: the best time, the default schedule's time (ms) and the
-  /// shape they were measured at ("<batch>x<seq>"); < 0 when unknown.
+  /// Informational: the best time and the default schedule's time (ms);
+  /// < 0 when unknown.
   double measuredMs = -1, defaultMs = -1;
+  /// The shape it was tuned at, "<batch>x<seq>" (batch, seq > 0); empty:
+  /// any shape.
   std::string shape;
+  int64_t batch = 0, seq = 0;
 };
+
+/// Parses "<batch>x<seq>" (both positive); std::nullopt when malformed.
+std::optional<std::pair<int64_t, int64_t>> parseScheduleShape(llvm::StringRef);
 
 class ScheduleCache {
 public:
@@ -76,11 +88,22 @@ public:
   /// Same, from text (for the file above and for tests).
   static llvm::Expected<ScheduleCache> parse(llvm::StringRef text);
 
-  /// The entry for (signature, target key), or nullptr.
-  const CachedSchedule *lookup(llvm::StringRef key,
-                               llvm::StringRef target) const;
-  /// Adds or replaces the entry for (entry.key, entry.target).
+  /// The entry for (signature, target key) tuned nearest to a compile for
+  /// `batch` sequences of `seq` tokens, or nullptr. Nearest: the smallest
+  /// |log(tokens / entry tokens)| + |log(seq / entry seq)| (tokens = batch x
+  /// seq: the linears' row count; seq: attention's length), ties to the
+  /// entry listed first; entries without a shape only when no entry has one.
+  const CachedSchedule *lookup(llvm::StringRef key, llvm::StringRef target,
+                               int64_t batch, int64_t seq) const;
+  /// The entry for exactly (signature, target key, shape), or nullptr.
+  const CachedSchedule *find(llvm::StringRef key, llvm::StringRef target,
+                             llvm::StringRef shape) const;
+  /// Adds or replaces the entry for (entry.key, entry.target, entry.shape);
+  /// batch and seq are set from the shape, which must be empty or valid.
   void insert(CachedSchedule entry);
+  /// Inserts every entry of `other` (replacing those of the same key,
+  /// target and shape); returns how many were new rather than replaced.
+  size_t merge(const ScheduleCache &other);
   const std::vector<CachedSchedule> &entries() const { return list; }
 
   /// The file, with `info` (an object) merged into the top level.
@@ -96,7 +119,10 @@ public:
 
 private:
   std::vector<CachedSchedule> list;
-  llvm::StringMap<size_t> index; ///< target + '\n' + key -> list index
+  /// target + '\n' + key + '\n' + shape -> list index.
+  llvm::StringMap<size_t> index;
+  /// target + '\n' + key -> the list indices of its shapes, in list order.
+  llvm::StringMap<llvm::SmallVector<size_t, 2>> byKernel;
 };
 
 } // namespace mlir::bert

@@ -186,7 +186,8 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
       if (!problem)
         return WalkResult::advance();
       if (const CachedSchedule *hit =
-              cache ? cache->lookup(kernelSignature(op), cacheTarget)
+              cache ? cache->lookup(kernelSignature(op), cacheTarget,
+                                    sizes.batch, sizes.seq)
                     : nullptr) {
         if (hit->kernel != problem->kernel) {
           op->emitError() << "bert-tile: schedule cache '" << schedules

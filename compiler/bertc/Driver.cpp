@@ -209,7 +209,9 @@ static const char *const kOverview =
     "        [--schedules cache.json]\n"
     "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n"
     "  bertc tune <config.json> -o cache.json [--budget 10m] [--target T]\n"
-    "        [--max-batch N --max-seq N: the shape timed, default 1 x 128]\n\n"
+    "        [--max-batch N --max-seq N: the shape timed, default 1 x 128]\n"
+    "        (an existing cache.json is added to: entries for other shapes\n"
+    "        and targets stay)\n\n"
     "Exit codes: 0 ok, 1 usage, 2 unreadable input, 3 bad config, 4 output "
     "error, 5 internal error.\n";
 
@@ -612,6 +614,22 @@ static Error runTune() {
                      "expected a duration such as 10m, 90s, 1h or 600 "
                      "(seconds), got \"" +
                          budget + "\"");
+  // An existing cache at -o is updated, not replaced: its entries for other
+  // shapes, targets or models stay, so one file can hold a model's schedules
+  // at 1x128 and 8x128. Anything else there is an error before the budget is
+  // spent, and is never overwritten.
+  bert::ScheduleCache cache;
+  bool updating = llvm::sys::fs::exists(outputPath);
+  if (updating) {
+    llvm::Expected<bert::ScheduleCache> existing =
+        bert::ScheduleCache::load(outputPath);
+    if (!existing)
+      return makeError(ErrorCode::BadScheduleCache, outputPath, "",
+                       llvm::toString(existing.takeError()) +
+                           " (tune adds to an existing schedule cache; "
+                           "remove the file or choose another -o)");
+    cache = std::move(*existing);
+  }
   MLIRContext ctx;
   ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
   GraphOptions opts;
@@ -635,12 +653,13 @@ static Error runTune() {
   settings.seq = opts.maxSeq;
   settings.verbose = tuneVerbose;
   DiagnosticCollector diags(ctx);
-  llvm::Expected<bert::ScheduleCache> cache =
+  llvm::Expected<bert::ScheduleCache> tuned =
       tuneSchedules(*funcs.begin(), settings, llvm::errs());
-  if (!cache)
+  if (!tuned)
     return makeError(ErrorCode::BackendFailed, inputPath, "",
-                     "tuning failed: " + llvm::toString(cache.takeError()) +
+                     "tuning failed: " + llvm::toString(tuned.takeError()) +
                          diags.take());
+  size_t added = cache.merge(*tuned);
   llvm::json::Object info = describeTuning(settings);
   info["model"] = opts.name;
   std::string message;
@@ -648,10 +667,16 @@ static Error runTune() {
       openOutputFile(outputPath, &message);
   if (!file)
     return makeError(ErrorCode::OutputFailed, outputPath, "", message);
-  file->os() << llvm::formatv("{0:2}", cache->toJSON(info)) << "\n";
+  file->os() << llvm::formatv("{0:2}", cache.toJSON(info)) << "\n";
   file->keep();
-  llvm::outs() << "bertc: wrote " << cache->entries().size()
-               << " schedules to " << outputPath << "\n";
+  llvm::outs() << "bertc: wrote " << cache.entries().size()
+               << " schedules to " << outputPath;
+  if (updating)
+    llvm::outs() << " (" << added << " new, "
+                 << tuned->entries().size() - added << " replaced, "
+                 << cache.entries().size() - tuned->entries().size()
+                 << " kept)";
+  llvm::outs() << "\n";
   return Error::success();
 }
 

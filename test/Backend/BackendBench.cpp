@@ -6,6 +6,7 @@
 //   ONLY=linear|linear-large|bf16|bf16-large|others|attention bert-backend-bench
 //   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
 // Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
+// COLD=1 times linears with weights that come from DRAM, as in a model run;
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
 //===----------------------------------------------------------------------===//
 
@@ -57,12 +58,19 @@ int envInt(const char *n) { return getenv(n) ? atoi(getenv(n)) : 0; }
 
 /// Binds X (M x K), the weights `w` in the kernel's layout and a bias to a
 /// linear kernel, JIT-compiles it and prints its GFLOP/s after `label`.
+/// COLD=1: every call reads a different copy of the weights (copies
+/// totalling >= 256 MiB), so they come from DRAM as in a model run, where
+/// each layer's weights are read once per batch.
 template <typename W>
 void timeLinear(cpu::Kernel &k, const Halide::Target &t, int M, int N, int K,
                 const Buffer<W> &w, const std::string &label) {
   auto x = filled<float>({K, M}, -1, 1);
   auto b = filled<float>({N}, -1, 1);
   Buffer<float> y(N, M);
+  std::vector<Buffer<W>> copies{w};
+  if (envInt("COLD"))
+    while (copies.size() * w.size_in_bytes() < (256u << 20))
+      copies.push_back(w.copy());
   k.inputs[0].set(x);
   k.inputs[1].set(w);
   k.inputs[2].set(b);
@@ -70,7 +78,13 @@ void timeLinear(cpu::Kernel &k, const Halide::Target &t, int M, int N, int K,
   k.pipeline.compile_jit(t);
   double jit = nowSec() - t0;
   const double flop = 2.0 * M * N * K;
-  auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 1e11);
+  size_t next = 0;
+  auto [med, best] = timeIt(
+      [&] {
+        k.inputs[1].set(copies[next++ % copies.size()]);
+        k.pipeline.realize(y, t);
+      },
+      flop / 1e11);
   std::printf("%-12s M=%-5d N=%-5d K=%-5d  median %8.1f us  %7.1f GFLOP/s"
               "  best %7.1f GFLOP/s  (jit %.2fs)\n",
               label.c_str(), M, N, K, med * 1e6, flop / med * 1e-9,

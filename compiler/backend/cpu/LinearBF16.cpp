@@ -29,6 +29,13 @@
 //    rowsPerTask rows x colsPerTask columns. The tile is stored to a 16x32
 //    stack buffer and the epilogue (bias, activation) reads it from there:
 //    Halide only moves AMX tiles to memory, not to vector registers.
+//    One accumulator tile is live at a time, so each TDPBF16PS waits for
+//    the previous one (its latency, not its throughput, sets the pace).
+//    Two tiles sharing one K loop (two AMXTile Funcs whose updates are
+//    fused with compute_with) is the schedule that would fix it; Halide 21
+//    rejects it at compile time ("Already in AMX allocation", checked by
+//    compiling for avx512_sapphirerapids), so the fix needs Halide or a
+//    hand-written tile kernel.
 //  * dot products (every other target, and M < 16): register tiles of
 //    rows x nb columns; each step reduces one k-pair with a 2-lane vector
 //    reduction, which Halide lowers to VDPBF16PS where the target has

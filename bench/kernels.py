@@ -2,7 +2,7 @@
 their own unfused chains. One table (text) and one JSON:
 
     build/bench-venv/bin/python bench/kernels.py --build-dir build [--quick] [--threads 1,2]
-        [--repeat R] [--samples 15] [--sample-ms 40]
+        [--repeat 2] [--samples 15] [--sample-ms 40]
 
 1. FMA limit: build/bench/fma_peak (bench/halide_matmul/fma_peak.cpp, native vector width) at
    the start and at the end; the limit at T threads is the best of the two and at least T x the
@@ -15,8 +15,9 @@ their own unfused chains. One table (text) and one JSON:
    limit at T, and the ratio to the best peer's GFLOP/s (> 1: bertc faster).
 3. Fusion: every fused kernel against its unfused chain of small Halide pipelines, alternating
    samples in one process (KernelsBench.cpp). speedup = unfused median / fused median.
-With --repeat R every measurement runs R times (rounds interleaved over systems); the samples
-of all rounds are pooled (median, min), the noise figures averaged.
+Every measurement runs --repeat R times (default 2; rounds interleaved over systems, bertc's
+GEMM process first in even rounds and the peers' first in odd ones); the samples of all rounds
+are pooled (median, min), the noise figures averaged.
 Noise: 'others' = CPU share of both cores used by other processes while the samples ran (from
 /proc/stat, minus this process), '+steal'; 'load' = 1-min load average before the samples.
 Outputs: <build>/bench/kernels.txt, <build>/bench/kernels.json (raw samples included).
@@ -82,7 +83,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--samples", type=int, default=15)
     ap.add_argument("--sample-ms", type=float, default=40)
     ap.add_argument("--quick", action="store_true", help="fewer shapes, fewer samples")
@@ -121,13 +122,15 @@ def main():
         for t in threads:
             env = dict(os.environ, HL_NUM_THREADS=str(t))
             if "gemm" in parts:
-                j = os.path.join(work, f"gemm-bertc-t{t}-r{rep}.json")
-                if run([exe, "--part", "gemm", "--json", j] + common, env):
-                    raw += json.load(open(j))["records"]
-                j = os.path.join(work, f"gemm-peers-t{t}-r{rep}.json")
-                if run([py, os.path.join(ROOT, "bench", "gemm_peers.py"), "--threads", str(t),
-                        "--json", j] + common, env):
-                    raw += json.load(open(j))["records"]
+                bertc = ("bertc", [exe, "--part", "gemm"])
+                peers = ("peers", [py, os.path.join(ROOT, "bench", "gemm_peers.py"),
+                                   "--threads", str(t)])
+                # Odd rounds run the peers first, so that a drift in the machine's load
+                # (it moves by 10-20% within minutes on a shared host) hits both sides alike.
+                for name, cmd in ((bertc, peers) if rep % 2 == 0 else (peers, bertc)):
+                    j = os.path.join(work, f"gemm-{name}-t{t}-r{rep}.json")
+                    if run(cmd + ["--json", j] + common, env):
+                        raw += json.load(open(j))["records"]
             if "fusion" in parts:
                 j = os.path.join(work, f"fusion-t{t}-r{rep}.json")
                 if run([exe, "--part", "fusion", "--json", j] + common, env):

@@ -14,7 +14,6 @@
 
 #include <cmath>
 #include <limits>
-#include <tuple>
 
 using namespace mlir;
 using namespace mlir::bert;
@@ -267,11 +266,11 @@ const CachedSchedule *ScheduleCache::lookup(StringRef key, StringRef target,
     const CachedSchedule &e = list[i];
     // Shapeless entries rank after every shaped one.
     double distance = std::numeric_limits<double>::infinity();
-    if (e.batch > 0 && batch > 0 && seq > 0)
-      distance = logRatio(double(batch) * seq, double(e.batch) * e.seq) +
-                 logRatio(double(seq), double(e.seq));
-    else if (e.batch > 0)
-      distance = 0; // the caller has no shape: any shaped entry will do
+    if (auto shape = parseScheduleShape(e.shape)) {
+      auto [eBatch, eSeq] = *shape;
+      distance = logRatio(double(batch) * seq, double(eBatch) * eSeq) +
+                 logRatio(double(seq), double(eSeq));
+    }
     if (!best || distance < bestDistance) {
       best = &e;
       bestDistance = distance;
@@ -281,10 +280,6 @@ const CachedSchedule *ScheduleCache::lookup(StringRef key, StringRef target,
 }
 
 void ScheduleCache::insert(CachedSchedule entry) {
-  if (auto shape = parseScheduleShape(entry.shape))
-    std::tie(entry.batch, entry.seq) = *shape;
-  else
-    entry.shape.clear(), entry.batch = entry.seq = 0;
   std::string kernel = kernelIndexKey(entry.target, entry.key);
   auto [it, inserted] =
       index.try_emplace(kernel + "\n" + entry.shape, list.size());

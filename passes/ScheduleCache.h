@@ -71,10 +71,9 @@ struct CachedSchedule {
   /// Informational: the best time and the default schedule's time (ms);
   /// < 0 when unknown.
   double measuredMs = -1, defaultMs = -1;
-  /// The shape it was tuned at, "<batch>x<seq>" (batch, seq > 0); empty:
-  /// any shape.
+  /// The shape it was tuned at, "<batch>x<seq>" (parseScheduleShape);
+  /// empty: any shape.
   std::string shape;
-  int64_t batch = 0, seq = 0;
 };
 
 /// Parses "<batch>x<seq>" (both positive); std::nullopt when malformed.
@@ -89,17 +88,17 @@ public:
   static llvm::Expected<ScheduleCache> parse(llvm::StringRef text);
 
   /// The entry for (signature, target key) tuned nearest to a compile for
-  /// `batch` sequences of `seq` tokens, or nullptr. Nearest: the smallest
-  /// |log(tokens / entry tokens)| + |log(seq / entry seq)| (tokens = batch x
-  /// seq: the linears' row count; seq: attention's length), ties to the
-  /// entry listed first; entries without a shape only when no entry has one.
+  /// `batch` sequences of `seq` tokens (both > 0), or nullptr. Nearest: the
+  /// smallest |log(tokens / entry tokens)| + |log(seq / entry seq)|
+  /// (tokens = batch x seq: the linears' row count; seq: attention's
+  /// length), ties to the entry listed first; entries without a shape only
+  /// when no entry has one.
   const CachedSchedule *lookup(llvm::StringRef key, llvm::StringRef target,
                                int64_t batch, int64_t seq) const;
   /// The entry for exactly (signature, target key, shape), or nullptr.
   const CachedSchedule *find(llvm::StringRef key, llvm::StringRef target,
                              llvm::StringRef shape) const;
-  /// Adds or replaces the entry for (entry.key, entry.target, entry.shape);
-  /// batch and seq are set from the shape, which must be empty or valid.
+  /// Adds or replaces the entry for (entry.key, entry.target, entry.shape).
   void insert(CachedSchedule entry);
   /// Inserts every entry of `other` (replacing those of the same key,
   /// target and shape); returns how many were new rather than replaced.

@@ -299,26 +299,24 @@ std::vector<TuneKnob> bert::cpu::tuningSpace(const KernelRequest &req,
   const int vec =
       req.vectorWidth > 0 ? req.vectorWidth : t.natural_vector_size<float>();
   switch (req.kind) {
-  case KernelKind::Linear:
+  case KernelKind::Linear: {
     if (req.bf16 && targetHasAMX(target)) // AMX tiles are fixed: the tasks
       return {
           {"parallelSplit",
            &KernelRequest::parallelSplit,
            {16, 32, 64, 128, 256}},
           {"colsPerTask", &KernelRequest::colsPerTask, {16, 32, 64, 128, 256}}};
-    if (req.bf16) // at most 3 vectors (TileStrategiesBF16.cpp)
-      return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec}},
-              {"tileM", &KernelRequest::tileM, {2, 4, 6, 8, 10, 12, 14}},
-              {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}},
-              {"parallelSplit",
-               &KernelRequest::parallelSplit,
-               {16, 32, 64, 128, 256}}};
-    return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec, 4 * vec}},
+    // bf16 register tiles take at most 3 vectors (TileStrategiesBF16.cpp).
+    std::vector<int> tileN = {vec, 2 * vec, 3 * vec};
+    if (!req.bf16)
+      tileN.push_back(4 * vec);
+    return {{"tileN", &KernelRequest::tileN, tileN},
             {"tileM", &KernelRequest::tileM, {2, 4, 6, 8, 10, 12, 14}},
             {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}},
             {"parallelSplit",
              &KernelRequest::parallelSplit,
              {16, 32, 64, 128, 256}}};
+  }
   case KernelKind::Pooler: // one row per sequence: only the panel matters
     return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec, 4 * vec}},
             {"tileM", &KernelRequest::tileM, {1, 2, 4, 8}},
@@ -346,8 +344,7 @@ bool bert::cpu::plausibleSchedule(const KernelRequest &req,
   const int64_t n = req.kind == KernelKind::Pooler ? req.hidden : req.n;
   if (req.tileN <= 0 || req.tileM <= 0)
     return true; // the kernel's own choice
-  if (req.tileN % vec != 0 || req.tileN > n ||
-      (req.bf16 && req.tileN > 3 * vec))
+  if (req.tileN % vec != 0 || req.tileN > n)
     return false;
   // Accumulators + one panel row + one broadcast must fit the registers.
   const int vectors = req.tileN / vec;

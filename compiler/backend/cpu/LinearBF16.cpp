@@ -177,7 +177,7 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   const int N = int(spec.N), K = int(spec.K), nb = int(layout.nb);
 
   ImageParam x(Float(32), 2, "x"), bias(Float(32), 1, "bias");
-  ImageParam wv(BFloat(16), layout.singlePanel ? 3 : 4, "w_bf16");
+  ImageParam wv(BFloat(16), int(layout.dims().size()), "w_bf16");
   Var n("n"), m("m"), k("k");
   RDom r(0, K, "r");
   // W[n, k] as bf16: (k % 2, n, k / 2) of the single panel, or of panel
@@ -303,14 +303,12 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   x.dim(0).set_extent(K);
   if (!spec.stridedX)
     x.dim(1).set_stride(K);
-  wv.dim(0).set_min(0).set_extent(2).set_stride(1);
-  wv.dim(1).set_min(0).set_extent(nb).set_stride(2);
-  wv.dim(2).set_min(0).set_extent(K / 2).set_stride(int(layout.rowStride));
-  if (!layout.singlePanel)
-    wv.dim(3)
-        .set_min(0)
-        .set_extent(int(layout.numPanels))
-        .set_stride(int(K / 2 * layout.rowStride));
+  std::vector<halide_dimension_t> wdims = layout.dims();
+  for (size_t d = 0; d < wdims.size(); ++d)
+    wv.dim(int(d))
+        .set_min(wdims[d].min)
+        .set_extent(wdims[d].extent)
+        .set_stride(wdims[d].stride);
   Kernel kern;
   kern.name = "linear_bf16";
   kern.inputs = {x, wv};

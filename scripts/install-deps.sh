@@ -16,7 +16,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libhalide14-0-dev
-  libfmt-dev libgtest-dev
+  libfmt-dev libgtest-dev libutf8proc-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev
   graphviz python3 python3-numpy python3-venv
 )

@@ -1,0 +1,424 @@
+/*===- encode.c - The encode pipeline, truncation and padding ---------------===*\
+|*                                                                            *|
+|* encode = per sequence: added tokens + normalizer, pre-tokenizer, model    *|
+|* (stopping early once max_length tokens are reached, as tokenizers' own   *|
+|* tokenize_with_limit does, because that changes overflow windows), then   *|
+|* truncation of the pair, the post-processor, and padding over the batch.  *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "tok_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *bert_tokenizer_status_string(int status) {
+  switch (status) {
+  case BERT_TOK_OK:
+    return "success";
+  case BERT_TOK_ERR_IO:
+    return "the tokenizer file could not be read";
+  case BERT_TOK_ERR_FORMAT:
+    return "the tokenizer file is malformed";
+  case BERT_TOK_ERR_UNSUPPORTED:
+    return "the tokenizer uses a component this library does not support";
+  case BERT_TOK_ERR_NOMEM:
+    return "out of memory";
+  case BERT_TOK_ERR_ARGUMENT:
+    return "invalid argument";
+  case BERT_TOK_ERR_TRUNCATION:
+    return "truncation cannot respect max_length (sequence too short, no "
+           "second sequence, or stride not below the length left)";
+  case BERT_TOK_ERR_NO_UNK:
+    return "the model needs an unknown token and has none";
+  }
+  return "unknown status";
+}
+
+/* One sequence to a tok_enc (encode_single_sequence + do_tokenize). */
+static int encode_sequence(const bert_tokenizer_t *t, const char *text,
+                           size_t len, int32_t type_id, tok_arena *a,
+                           tok_enc *out) {
+  tok_splits s;
+  size_t i, first = 0, last, total = 0;
+  int limit = t->has_trunc &&
+              !(t->trunc_strategy == BERT_TOK_ONLY_SECOND && type_id == 0);
+  int rc;
+  if (tok_extract_and_normalize(t, text, len, a, &s))
+    return BERT_TOK_ERR_NOMEM;
+  if (t->pretok && tok_pre_tokenize(t->pretok, &s))
+    return BERT_TOK_ERR_NOMEM;
+  last = s.n;
+  if (limit && t->trunc_dir == BERT_TOK_LEFT) {
+    first = s.n;
+    for (i = s.n; i-- > 0;) {
+      if (!s.v[i].has_toks) {
+        rc = tok_model_tokenize(&t->model, &s.v[i].ns, a, &s.v[i].toks,
+                                &s.v[i].ntoks);
+        if (rc)
+          return rc;
+        s.v[i].has_toks = 1;
+        total += s.v[i].ntoks;
+        first = i;
+        if (total >= t->trunc_max)
+          break;
+        continue;
+      }
+      total += s.v[i].ntoks;
+      first = i;
+    }
+  } else {
+    for (i = 0; i < s.n; ++i) {
+      if (!s.v[i].has_toks) {
+        rc = tok_model_tokenize(&t->model, &s.v[i].ns, a, &s.v[i].toks,
+                                &s.v[i].ntoks);
+        if (rc)
+          return rc;
+        s.v[i].has_toks = 1;
+        total += s.v[i].ntoks;
+        last = i + 1;
+        if (limit && total >= t->trunc_max)
+          break;
+        continue;
+      }
+      total += s.v[i].ntoks;
+      last = i + 1;
+    }
+  }
+  tok_enc_init(out, a);
+  for (i = first; i < last; ++i) {
+    const tok_split *sp = &s.v[i];
+    uint32_t k;
+    for (k = 0; k < sp->ntoks; ++k) {
+      const tok_token *tk = &sp->toks[k];
+      tok_span o = tok_nstr_original_span(&sp->ns, tk->s, tk->e);
+      tok_enc_push(out, tk->id, type_id, (int32_t)(i - first), o.s, o.e, 0,
+                   tk->val, tk->val_len);
+    }
+  }
+  return out->failed ? BERT_TOK_ERR_NOMEM : 0;
+}
+
+/* Encoding::truncate, first window only. */
+static int truncate_enc(tok_enc *e, size_t max_len, size_t stride,
+                        bert_tok_direction dir) {
+  size_t drop;
+  if (max_len >= e->n)
+    return 0;
+  if (max_len == 0) {
+    e->n = 0;
+    return 0;
+  }
+  if (stride >= max_len)
+    return BERT_TOK_ERR_TRUNCATION;
+  if (dir == BERT_TOK_LEFT) {
+    drop = e->n - max_len;
+    e->ids += drop;
+    e->type_ids += drop;
+    e->words += drop;
+    e->special += drop;
+    e->attn += drop;
+    e->offs += 2 * drop;
+    e->vals += drop;
+    e->val_lens += drop;
+    e->cap -= drop;
+  }
+  e->n = max_len;
+  return 0;
+}
+
+static int truncate_pair(const bert_tokenizer_t *t, tok_enc *a, tok_enc *b,
+                         size_t max_len) {
+  size_t total = a->n + (b ? b->n : 0), n1, n2;
+  int rc;
+  if (max_len == 0) {
+    a->n = 0;
+    if (b)
+      b->n = 0;
+    return 0;
+  }
+  if (total <= max_len)
+    return 0;
+  switch (t->trunc_strategy) {
+  case BERT_TOK_LONGEST_FIRST:
+    if (!b)
+      return truncate_enc(a, max_len, t->trunc_stride, t->trunc_dir);
+    n1 = a->n;
+    n2 = b->n;
+    {
+      int swap = n1 > n2;
+      if (swap) {
+        size_t x = n1;
+        n1 = n2;
+        n2 = x;
+      }
+      if (n1 > max_len)
+        n2 = n1;
+      else
+        n2 = n1 > max_len - n1 ? n1 : max_len - n1;
+      if (n1 + n2 > max_len) {
+        n1 = max_len / 2;
+        n2 = n1 + max_len % 2;
+      }
+      if (swap) {
+        size_t x = n1;
+        n1 = n2;
+        n2 = x;
+      }
+    }
+    rc = truncate_enc(a, n1, t->trunc_stride, t->trunc_dir);
+    return rc ? rc : truncate_enc(b, n2, t->trunc_stride, t->trunc_dir);
+  case BERT_TOK_ONLY_FIRST:
+  case BERT_TOK_ONLY_SECOND: {
+    tok_enc *target = t->trunc_strategy == BERT_TOK_ONLY_FIRST ? a : b;
+    size_t to_remove = total - max_len;
+    if (!target || target->n <= to_remove)
+      return BERT_TOK_ERR_TRUNCATION;
+    return truncate_enc(target, target->n - to_remove, t->trunc_stride,
+                        t->trunc_dir);
+  }
+  }
+  return BERT_TOK_ERR_ARGUMENT;
+}
+
+/* Everything up to padding, into out (in arena a). */
+static int encode_one(const bert_tokenizer_t *t, const char *text, size_t len,
+                      const char *pair, size_t pair_len, int add_special,
+                      tok_arena *a, tok_enc *out) {
+  tok_enc seqs[2];
+  int rc;
+  size_t nseq = pair ? 2 : 1;
+  if ((!text && len) || (pair && !pair_len && 0) || len > BERT_TOK_MAX_TEXT_BYTES ||
+      pair_len > BERT_TOK_MAX_TEXT_BYTES)
+    return BERT_TOK_ERR_ARGUMENT;
+  rc = encode_sequence(t, text ? text : "", len, 0, a, &seqs[0]);
+  if (!rc && pair)
+    rc = encode_sequence(t, pair, pair_len, 1, a, &seqs[1]);
+  if (rc)
+    return rc;
+  if (t->has_trunc) {
+    size_t max = t->trunc_max, added = tok_postproc_added(t->post, pair != NULL);
+    if (add_special && added > 0) {
+      if (max < added)
+        return BERT_TOK_ERR_TRUNCATION;
+      max -= added;
+    }
+    rc = truncate_pair(t, &seqs[0], pair ? &seqs[1] : NULL, max);
+    if (rc)
+      return rc;
+  }
+  if (tok_post_process(t->post, seqs, nseq, add_special, a, out))
+    return BERT_TOK_ERR_NOMEM;
+  return 0;
+}
+
+static bert_encoding_t *finish(const bert_tokenizer_t *t, const tok_enc *e,
+                               size_t target) {
+  size_t n = e->n > target ? e->n : target, pad = n - e->n, i;
+  size_t lead = t->pad_dir == BERT_TOK_LEFT ? pad : 0;
+  bert_encoding_t *r;
+  char *mem;
+  size_t words = 5 * n * sizeof(int32_t) + 2 * n * sizeof(uint32_t);
+  mem = malloc(sizeof(*r) + words + 1);
+  if (!mem)
+    return NULL;
+  r = (bert_encoding_t *)mem;
+  r->length = n;
+  r->ids = (int32_t *)(mem + sizeof(*r));
+  r->type_ids = r->ids + n;
+  r->attention_mask = r->type_ids + n;
+  r->special_tokens_mask = r->attention_mask + n;
+  r->word_ids = r->special_tokens_mask + n;
+  r->offsets = (uint32_t *)(r->word_ids + n);
+  for (i = 0; i < n; ++i) {
+    if (i < lead || i >= lead + e->n) {
+      r->ids[i] = t->pad_id;
+      r->type_ids[i] = t->pad_type_id;
+      r->attention_mask[i] = 0;
+      r->special_tokens_mask[i] = 1;
+      r->word_ids[i] = -1;
+      r->offsets[2 * i] = r->offsets[2 * i + 1] = 0;
+    } else {
+      size_t j = i - lead;
+      r->ids[i] = e->ids[j];
+      r->type_ids[i] = e->type_ids[j];
+      r->attention_mask[i] = e->attn[j];
+      r->special_tokens_mask[i] = e->special[j];
+      r->word_ids[i] = e->words[j];
+      r->offsets[2 * i] = e->offs[2 * j];
+      r->offsets[2 * i + 1] = e->offs[2 * j + 1];
+    }
+  }
+  return r;
+}
+
+static size_t pad_target(const bert_tokenizer_t *t, size_t longest) {
+  size_t n;
+  if (!t->has_pad)
+    return 0;
+  n = t->pad_fixed ? t->pad_fixed : longest;
+  if (t->pad_multiple && n % t->pad_multiple)
+    n += t->pad_multiple - n % t->pad_multiple;
+  return n;
+}
+
+int bert_tokenizer_encode_batch(const bert_tokenizer_t *t, size_t n,
+                                const char *const *texts, const size_t *lens,
+                                const char *const *pairs,
+                                const size_t *pair_lens,
+                                int add_special_tokens, bert_encoding_t **out) {
+  tok_arena a = {0};
+  tok_enc *encs;
+  size_t i, longest = 0, target;
+  int rc = 0;
+  if (!t || !out || (n && (!texts || !lens)))
+    return BERT_TOK_ERR_ARGUMENT;
+  for (i = 0; i < n; ++i)
+    out[i] = NULL;
+  encs = tok_arena_alloc(&a, (n + 1) * sizeof(*encs));
+  if (!encs) {
+    rc = BERT_TOK_ERR_NOMEM;
+    goto done;
+  }
+  for (i = 0; i < n && !rc; ++i) {
+    const char *p = pairs ? pairs[i] : NULL;
+    rc = encode_one(t, texts[i], lens[i], p, p && pair_lens ? pair_lens[i] : 0,
+                    add_special_tokens, &a, &encs[i]);
+    if (!rc && encs[i].n > longest)
+      longest = encs[i].n;
+  }
+  if (!rc && a.failed)
+    rc = BERT_TOK_ERR_NOMEM;
+  target = pad_target(t, longest);
+  for (i = 0; i < n && !rc; ++i)
+    if (!(out[i] = finish(t, &encs[i], target)))
+      rc = BERT_TOK_ERR_NOMEM;
+  if (rc)
+    for (i = 0; i < n; ++i) {
+      free(out[i]);
+      out[i] = NULL;
+    }
+done:
+  tok_arena_free(&a);
+  return rc;
+}
+
+int bert_tokenizer_encode(const bert_tokenizer_t *t, const char *text,
+                          size_t len, const char *pair, size_t pair_len,
+                          int add_special_tokens, bert_encoding_t **out) {
+  size_t pl = pair_len;
+  if (!out)
+    return BERT_TOK_ERR_ARGUMENT;
+  *out = NULL;
+  return bert_tokenizer_encode_batch(t, 1, &text, &len, pair ? &pair : NULL,
+                                     &pl, add_special_tokens, out);
+}
+
+void bert_encoding_destroy(bert_encoding_t *enc) { free(enc); }
+
+int bert_tokenizer_set_truncation(bert_tokenizer_t *t, size_t max_length,
+                                  size_t stride,
+                                  bert_tok_truncation_strategy strategy,
+                                  bert_tok_direction direction) {
+  if (!t || strategy > BERT_TOK_ONLY_SECOND || direction > BERT_TOK_LEFT)
+    return BERT_TOK_ERR_ARGUMENT;
+  t->has_trunc = 1;
+  t->trunc_max = max_length;
+  t->trunc_stride = stride;
+  t->trunc_strategy = strategy;
+  t->trunc_dir = direction;
+  return 0;
+}
+
+void bert_tokenizer_disable_truncation(bert_tokenizer_t *t) {
+  if (t)
+    t->has_trunc = 0;
+}
+
+int bert_tokenizer_get_truncation(const bert_tokenizer_t *t,
+                                  size_t *max_length, size_t *stride,
+                                  bert_tok_truncation_strategy *strategy,
+                                  bert_tok_direction *direction) {
+  if (!t || !t->has_trunc)
+    return 0;
+  if (max_length)
+    *max_length = t->trunc_max;
+  if (stride)
+    *stride = t->trunc_stride;
+  if (strategy)
+    *strategy = t->trunc_strategy;
+  if (direction)
+    *direction = t->trunc_dir;
+  return 1;
+}
+
+int bert_tokenizer_set_padding(bert_tokenizer_t *t, size_t fixed_length,
+                               size_t pad_to_multiple_of, int32_t pad_id,
+                               int32_t pad_type_id, const char *pad_token,
+                               bert_tok_direction direction) {
+  char *tok;
+  if (!t || direction > BERT_TOK_LEFT)
+    return BERT_TOK_ERR_ARGUMENT;
+  tok = strdup(pad_token ? pad_token : "");
+  if (!tok)
+    return BERT_TOK_ERR_NOMEM;
+  free(t->pad_token);
+  t->pad_token = tok;
+  t->has_pad = 1;
+  t->pad_fixed = fixed_length;
+  t->pad_multiple = pad_to_multiple_of;
+  t->pad_id = pad_id;
+  t->pad_type_id = pad_type_id;
+  t->pad_dir = direction;
+  return 0;
+}
+
+void bert_tokenizer_disable_padding(bert_tokenizer_t *t) {
+  if (t)
+    t->has_pad = 0;
+}
+
+int32_t bert_tokenizer_token_to_id(const bert_tokenizer_t *t,
+                                   const char *token, size_t len) {
+  int32_t i;
+  if (!t || !token)
+    return -1;
+  i = tok_strmap_get(&t->added_map, token, len);
+  if (i >= 0)
+    return t->added[i].id;
+  return tok_strmap_get(&t->model.vocab, token, len);
+}
+
+const char *bert_tokenizer_id_to_token(const bert_tokenizer_t *t, int32_t id,
+                                       size_t *len) {
+  size_t i;
+  if (!t || id < 0)
+    return NULL;
+  for (i = 0; i < t->nadded; ++i)
+    if (t->added[i].id == id) {
+      if (len)
+        *len = t->added[i].len;
+      return t->added[i].content;
+    }
+  if ((size_t)id < t->model.nids && t->model.names[id]) {
+    if (len)
+      *len = t->model.name_lens[id];
+    return t->model.names[id];
+  }
+  return NULL;
+}
+
+size_t bert_tokenizer_vocab_size(const bert_tokenizer_t *t) {
+  size_t i, n;
+  if (!t)
+    return 0;
+  n = t->model.vocab_size;
+  for (i = 0; i < t->nadded; ++i)
+    if (tok_strmap_get(&t->model.vocab, t->added[i].content, t->added[i].len) < 0)
+      ++n;
+  return n;
+}
+
+size_t bert_tokenizer_num_special_tokens(const bert_tokenizer_t *t, int pair) {
+  return t ? tok_postproc_added(t->post, pair) : 0;
+}

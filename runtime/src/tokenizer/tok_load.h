@@ -1,0 +1,50 @@
+/*===- tok_load.h - Shared helpers of the tokenizer.json loader ------------===*\
+|*                                                                            *|
+|* load.c reads the normalizer and pre-tokenizer sections, load_model.c the  *|
+|* model, post-processor, added tokens and the file as a whole; both report *|
+|* errors through one loader so the first message wins.                     *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef BERT_TOKENIZER_LOAD_H
+#define BERT_TOKENIZER_LOAD_H
+
+#include "json.h"
+#include "tok_internal.h"
+
+typedef struct {
+  const bert_json_doc *doc;
+  char *err;
+  size_t err_size;
+  const char *name;
+  int status;
+} tok_loader;
+
+/* Records the first error (status and message); returns -1. */
+int tok_ld_fail(tok_loader *L, int status, const char *fmt, ...);
+const bert_json_value *tok_ld_get(tok_loader *L, const bert_json_value *o,
+                                  const char *k);
+int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k,
+                int def, int *out, const char *where);
+/* def < 0: required. */
+int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
+                int64_t def, int64_t max, int64_t *out, const char *where);
+int tok_ld_str(tok_loader *L, const bert_json_value *o, const char *k,
+               const bert_json_value **out, const char *where);
+const char *tok_ld_type(tok_loader *L, const bert_json_value *o,
+                        const char *where);
+char *tok_ld_dup(const char *s, size_t n);
+/* The JSON reader's accessors with the loader's document: a string value
+ * ("" for a non-string), its length; a member's key and its length. */
+const char *tok_ld_s(const tok_loader *L, const bert_json_value *v);
+size_t tok_ld_slen(const tok_loader *L, const bert_json_value *v);
+const char *tok_ld_k(const tok_loader *L, const bert_json_value *v);
+size_t tok_ld_klen(const tok_loader *L, const bert_json_value *v);
+
+int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
+                        tok_normalizer *n, int depth);
+int tok_load_model(tok_loader *L, const bert_json_value *o, tok_model *m);
+int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
+                    int depth);
+
+#endif /* BERT_TOKENIZER_LOAD_H */

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Writes runtime/src/tokenizer/hf_unicode_tables.h: where Hugging Face `tokenizers`
+answers a Unicode question differently from libutf8proc.
+
+berttok takes categories, case mappings and decompositions from libutf8proc (Unicode
+15 in Debian 12). `tokenizers` answers some of them from older crates (its
+unicode_categories and unicode-normalization-alignments tables predate Unicode 14) and
+others from a newer Rust standard library (to_lowercase). To be exact to the id, the
+library consults the small exception tables this script derives by asking both sides
+about every code point:
+  - OTHER:  BertNormalizer(clean_text) removal (is_other: Cc|Cf|Co|Cs);
+  - MN:     BertNormalizer(strip_accents) removal of an NFD-stable char (Mn);
+  - PUNCT:  the Punctuation pre-tokenizer's split test (ASCII punct or P*);
+  - NODECOMP_K / NODECOMP_C: characters tokenizers leaves alone in NFKD / NFD while
+    utf8proc decomposes them (characters newer than its tables);
+  - LOWER:  characters whose Lowercase result differs from utf8proc_tolower.
+Run with the venv that has `tokenizers` (test/tools/setup-tokenizer-venv.sh):
+  build/tok-venv/bin/python test/tools/gen_hf_unicode_tables.py
+"""
+import ctypes
+import os
+import sys
+
+import tokenizers
+from tokenizers import normalizers, pre_tokenizers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "runtime", "src", "tokenizer", "hf_unicode_tables.h")
+
+u = ctypes.CDLL("libutf8proc.so.2")
+u.utf8proc_category.restype = ctypes.c_int
+u.utf8proc_tolower.restype = ctypes.c_int32
+u.utf8proc_version.restype = ctypes.c_char_p
+u.utf8proc_unicode_version.restype = ctypes.c_char_p
+for f in ("utf8proc_NFKD", "utf8proc_NFD"):
+    getattr(u, f).restype = ctypes.c_void_p
+libc = ctypes.CDLL("libc.so.6")
+ASCII_PUNCT = set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~')
+
+
+def utf8proc_norm(fn, s):
+    p = getattr(u, fn)(s.encode())
+    r = ctypes.string_at(p).decode()
+    libc.free(ctypes.c_void_p(p))
+    return r
+
+
+def ranges(cps):
+    out = []
+    for c in sorted(cps):
+        if out and out[-1][1] == c - 1:
+            out[-1][1] = c
+        else:
+            out.append([c, c])
+    return out
+
+
+def main():
+    clean = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False,
+                                       strip_accents=False, lowercase=False)
+    strip = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False,
+                                       strip_accents=True, lowercase=False)
+    nfkd, nfd, lower = normalizers.NFKD(), normalizers.NFD(), normalizers.Lowercase()
+    punc = pre_tokenizers.Punctuation()
+    other, mn, punct, nodk, nod, low = [], [], [], [], [], []
+    for c in range(0x110000):
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        ch = chr(c)
+        cat = u.utf8proc_category(c)
+        # \t \n \r are Cc but never "control" for BertNormalizer; NUL and U+FFFD are
+        # removed explicitly: the library handles those five itself.
+        if c not in (0, 9, 10, 13, 0xFFFD):
+            if (clean.normalize_str(ch) == "") != (cat in (26, 27, 28, 29)):
+                other.append(c)
+        d = nfd.normalize_str(ch)
+        if d == ch and (strip.normalize_str(ch) == "") != (cat == 6):
+            mn.append(c)
+        hf_p = len(punc.pre_tokenize_str("a" + ch + "a")) == 3
+        my_p = ch in ASCII_PUNCT or 12 <= cat <= 18
+        if hf_p != my_p:
+            punct.append(c)
+        if c > 0x7F:
+            k = nfkd.normalize_str(ch)
+            if k != utf8proc_norm("utf8proc_NFKD", ch):
+                if k != ch:
+                    sys.exit(f"U+{c:04X}: NFKD differs and tokenizers decomposes it; extend the table kind")
+                nodk.append(c)
+            if d != utf8proc_norm("utf8proc_NFD", ch):
+                if d != ch:
+                    sys.exit(f"U+{c:04X}: NFD differs and tokenizers decomposes it; extend the table kind")
+                nod.append(c)
+        lw = lower.normalize_str(ch)
+        if lw != chr(u.utf8proc_tolower(c)):
+            if len(lw) > 3:
+                sys.exit(f"U+{c:04X}: lowercase longer than 3 chars")
+            low.append((c, [ord(x) for x in lw]))
+
+    def table(name, cps, what):
+        rs = ranges(cps)
+        lines = [f"/* {what}: {len(cps)} code points. */",
+                 f"static const uint32_t {name}[][2] = {{"]
+        row = []
+        for a, b in rs:
+            row.append(f"{{0x{a:X}, 0x{b:X}}}")
+            if len(row) == 4:
+                lines.append("    " + ", ".join(row) + ",")
+                row = []
+        if row:
+            lines.append("    " + ", ".join(row) + ",")
+        if not rs:
+            lines.append("    {0xFFFFFFFF, 0xFFFFFFFF},")
+        lines.append("};")
+        lines.append(f"#define {name.upper()}_N {len(rs) if rs else 0}")
+        return "\n".join(lines)
+
+    parts = [
+        "/* Generated by test/tools/gen_hf_unicode_tables.py; do not edit. */",
+        f"/* tokenizers {tokenizers.__version__}, utf8proc {u.utf8proc_version().decode()} "
+        f"(Unicode {u.utf8proc_unicode_version().decode()}). */",
+        "/* Each table lists where tokenizers' answer is the opposite of utf8proc's. */",
+        "",
+        table("hf_other_flip", other, "is_other (Cc|Cf|Co|Cs) differs"),
+        table("hf_mn_flip", mn, "Mn differs"),
+        table("hf_punct_flip", punct, "punctuation differs"),
+        table("hf_nodecomp_k", nodk, "NFKD: tokenizers keeps, utf8proc decomposes"),
+        table("hf_nodecomp_c", nod, "NFD: tokenizers keeps, utf8proc decomposes"),
+        f"/* Lowercase where tokenizers differs from utf8proc_tolower: {len(low)}. */",
+        "static const int32_t hf_lower[][4] = {",
+    ]
+    for c, m in low:
+        m = m + [0] * (3 - len(m))
+        parts.append(f"    {{0x{c:X}, 0x{m[0]:X}, 0x{m[1]:X}, 0x{m[2]:X}}},")
+    if not low:
+        parts.append("    {-1, 0, 0, 0},")
+    parts.append("};")
+    parts.append(f"#define HF_LOWER_N {len(low)}")
+    with open(OUT, "w") as f:
+        f.write("\n".join(parts) + "\n")
+    print(f"wrote {OUT}: other {len(other)}, mn {len(mn)}, punct {len(punct)}, "
+          f"nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,6 +63,23 @@ extern "C" {
 /* Version of the runtime, "MAJOR.MINOR.PATCH". */
 #define BERT_RUNTIME_VERSION "0.1.0"
 
+/* Limits. Each is checked before anything is allocated for it, and going
+ * past one is a named error, not an exhausted machine. They sit far above
+ * every published BERT (bert-large: 24 layers, 335 M parameters, a 40 KB
+ * header with about 400 tensors).
+ *  - BERT_MAX_HEADER_BYTES: a safetensors JSON header (the reference
+ *    implementation refuses more too); the parsed header takes at most
+ *    about 9 bytes of memory per header byte.
+ *  - BERT_MAX_TENSORS: entries in one safetensors header.
+ *  - BERT_MAX_LAYERS: num_hidden_layers of a config (bertc compile and
+ *    init-weights refuse more).
+ *  - BERT_MAX_PARAMETERS: weights of one model, all tensors together
+ *    (16 GiB as float32); bertc refuses a config that needs more. */
+#define BERT_MAX_HEADER_BYTES 100000000
+#define BERT_MAX_TENSORS 1000000
+#define BERT_MAX_LAYERS 1024
+#define BERT_MAX_PARAMETERS ((int64_t)1 << 32)
+
 /* Status codes; 0 is success. Stable numbers: bindings may rely on them. */
 typedef enum {
   BERT_OK = 0,

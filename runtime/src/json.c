@@ -16,6 +16,14 @@
 /* Deep enough for any real header (safetensors nests 3 levels). */
 #define BERT_JSON_MAX_DEPTH 64
 
+/* bert_json_value.tag: the type in bits 0-2, flags, the key length above. */
+#define TAG_TYPE 0x7u
+#define TAG_IS_INT 0x8u   /* NUMBER held exactly in u.ival */
+#define TAG_LAST 0x10u    /* no next sibling */
+#define TAG_HAS_KEY 0x20u /* member of an object */
+#define TAG_KEY_SHIFT 6
+#define TAG_KEY_MAX ((1u << (32 - TAG_KEY_SHIFT)) - 1)
+
 typedef struct {
   const char *text;
   size_t len;
@@ -45,22 +53,17 @@ static int peek(json_parser *p) {
   return p->pos < p->len ? (unsigned char)p->text[p->pos] : -1;
 }
 
-/* Appends a node; returns its index or -1 (out of memory). */
+/* Appends a node; returns its index or -1. The array was sized for the
+ * most values the text can hold, so it never grows (no copy, and pages
+ * never touched are never resident). */
 static int64_t new_node(json_parser *p, bert_json_type type) {
   bert_json_doc *d = p->doc;
   bert_json_value *v;
-  if (d->num_nodes == d->capacity) {
-    size_t cap = d->capacity ? d->capacity * 2 : 64;
-    bert_json_value *n = realloc(d->nodes, cap * sizeof(*n));
-    if (!n)
-      return fail(p, "out of memory");
-    d->nodes = n;
-    d->capacity = cap;
-  }
+  if (d->num_nodes == d->capacity)
+    return fail(p, "too many values"); /* cannot happen: see bert_json_parse */
   v = &d->nodes[d->num_nodes];
   memset(v, 0, sizeof(*v));
-  v->type = type;
-  v->first = v->next = -1;
+  v->tag = (uint32_t)type;
   return (int64_t)d->num_nodes++;
 }
 
@@ -107,7 +110,7 @@ static void put_utf8(char *out, size_t *n, unsigned cp) {
 /* Parses a string at p->pos (the opening quote) into the string pool. The
  * pool holds len + 1 bytes and a decoded string plus its NUL is never longer
  * than its quoted source, so it cannot overflow. */
-static int parse_string(json_parser *p, const char **out, size_t *out_len) {
+static int parse_string(json_parser *p, uint32_t *out, uint32_t *out_len) {
   char *dst = p->doc->strings + p->str_used;
   size_t n = 0;
   ++p->pos; /* opening quote */
@@ -181,9 +184,9 @@ static int parse_string(json_parser *p, const char **out, size_t *out_len) {
     }
   }
   dst[n] = '\0';
+  *out = (uint32_t)p->str_used;
+  *out_len = (uint32_t)n;
   p->str_used += n + 1;
-  *out = dst;
-  *out_len = n;
   return 0;
 }
 
@@ -229,9 +232,8 @@ static int parse_number(json_parser *p, bert_json_value *v) {
   }
   if (integral && !overflow &&
       mag <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX)) {
-    v->is_int = 1;
-    v->ival = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-    v->num = (double)v->ival;
+    v->tag |= TAG_IS_INT;
+    v->u.ival = neg ? (int64_t)(0 - mag) : (int64_t)mag;
   } else {
     /* Only metadata could hold such a number; a double is good enough. */
     size_t n = p->pos - start;
@@ -239,7 +241,7 @@ static int parse_number(json_parser *p, bert_json_value *v) {
       n = sizeof(buf) - 1;
     memcpy(buf, p->text + start, n);
     buf[n] = '\0';
-    v->num = strtod(buf, NULL);
+    v->u.num = strtod(buf, NULL);
   }
   return 0;
 }
@@ -268,8 +270,7 @@ static int parse_container(json_parser *p, int64_t self, int is_object) {
     return 0;
   }
   for (;;) {
-    const char *key = NULL;
-    size_t key_len = 0;
+    uint32_t key = 0, key_len = 0;
     int64_t child;
     skip_ws(p);
     if (is_object) {
@@ -286,14 +287,14 @@ static int parse_container(json_parser *p, int64_t self, int is_object) {
     child = parse_value(p);
     if (child < 0)
       return -1;
-    p->doc->nodes[child].key = key;
-    p->doc->nodes[child].key_len = key_len;
-    if (prev < 0)
-      p->doc->nodes[self].first = child;
-    else
-      p->doc->nodes[prev].next = child;
+    if (is_object) {
+      if (key_len > TAG_KEY_MAX)
+        return fail(p, "object key longer than 64 MiB");
+      p->doc->nodes[child].tag |= TAG_HAS_KEY | (key_len << TAG_KEY_SHIFT);
+      p->doc->nodes[child].key = key;
+    }
     prev = child;
-    ++p->doc->nodes[self].count;
+    ++p->doc->nodes[self].u.kids.count;
     skip_ws(p);
     if (peek(p) == ',') {
       ++p->pos;
@@ -306,6 +307,7 @@ static int parse_container(json_parser *p, int64_t self, int is_object) {
     return fail(p, is_object ? "expected ',' or '}' in object"
                              : "expected ',' or ']' in array");
   }
+  p->doc->nodes[prev].tag |= TAG_LAST;
   --p->depth;
   return 0;
 }
@@ -321,11 +323,13 @@ static int64_t parse_value(json_parser *p) {
     self = new_node(p, c == '{' ? BERT_JSON_OBJECT : BERT_JSON_ARRAY);
     if (self < 0 || parse_container(p, self, c == '{'))
       return -1;
+    p->doc->nodes[self].u.kids.span =
+        (uint32_t)(p->doc->num_nodes - (size_t)self);
     return self;
   case '"':
     self = new_node(p, BERT_JSON_STRING);
-    if (self < 0 ||
-        parse_string(p, &p->doc->nodes[self].str, &p->doc->nodes[self].str_len))
+    if (self < 0 || parse_string(p, &p->doc->nodes[self].u.str.off,
+                                 &p->doc->nodes[self].u.str.len))
       return -1;
     return self;
   case 't':
@@ -333,7 +337,7 @@ static int64_t parse_value(json_parser *p) {
     self = new_node(p, BERT_JSON_BOOL);
     if (self < 0 || parse_literal(p, c == 't' ? "true" : "false"))
       return -1;
-    p->doc->nodes[self].ival = c == 't';
+    p->doc->nodes[self].u.ival = c == 't';
     return self;
   case 'n':
     self = new_node(p, BERT_JSON_NULL);
@@ -363,13 +367,24 @@ int bert_json_parse(const char *text, size_t len, bert_json_doc *doc, char *err,
   p.doc = doc;
   p.err = err;
   p.err_size = err_size;
+  if (len > BERT_JSON_MAX_TEXT) {
+    snprintf(err, err_size, "text of %zu bytes exceeds the %zu-byte limit", len,
+             (size_t)BERT_JSON_MAX_TEXT);
+    return -1;
+  }
+  /* Values are at least one byte and separated by at least one, so there
+   * are at most (len + 1) / 2 of them. */
+  doc->capacity = (len + 1) / 2 + 1;
+  doc->nodes = malloc(doc->capacity * sizeof(*doc->nodes));
   doc->strings = malloc(len + 1);
-  if (!doc->strings) {
+  if (!doc->nodes || !doc->strings) {
+    bert_json_free(doc);
     snprintf(err, err_size, "out of memory");
     return -1;
   }
   if (parse_value(&p) < 0)
     goto error;
+  doc->nodes[0].tag |= TAG_LAST;
   skip_ws(&p);
   if (p.pos != len) {
     fail(&p, "trailing characters after JSON value");
@@ -389,23 +404,82 @@ void bert_json_free(bert_json_doc *doc) {
 
 const bert_json_value *bert_json_first(const bert_json_doc *doc,
                                        const bert_json_value *v) {
-  return v->first < 0 ? NULL : &doc->nodes[v->first];
+  (void)doc;
+  return bert_json_count(v) > 0 ? v + 1 : NULL;
 }
 
 const bert_json_value *bert_json_next(const bert_json_doc *doc,
                                       const bert_json_value *v) {
-  return v->next < 0 ? NULL : &doc->nodes[v->next];
+  bert_json_type t = bert_json_type_of(v);
+  (void)doc;
+  if (v->tag & TAG_LAST)
+    return NULL;
+  return v +
+         (t == BERT_JSON_ARRAY || t == BERT_JSON_OBJECT ? v->u.kids.span : 1);
 }
 
 const bert_json_value *bert_json_get(const bert_json_doc *doc,
                                      const bert_json_value *obj,
                                      const char *key) {
   const bert_json_value *c;
-  size_t n = strlen(key);
-  if (obj->type != BERT_JSON_OBJECT)
+  const char *k;
+  size_t n = strlen(key), kn;
+  if (bert_json_type_of(obj) != BERT_JSON_OBJECT)
     return NULL;
-  for (c = bert_json_first(doc, obj); c; c = bert_json_next(doc, c))
-    if (c->key_len == n && memcmp(c->key, key, n) == 0)
+  for (c = bert_json_first(doc, obj); c; c = bert_json_next(doc, c)) {
+    k = bert_json_key(doc, c, &kn);
+    if (kn == n && memcmp(k, key, n) == 0)
       return c;
+  }
   return NULL;
+}
+
+bert_json_type bert_json_type_of(const bert_json_value *v) {
+  return (bert_json_type)(v->tag & TAG_TYPE);
+}
+
+int64_t bert_json_count(const bert_json_value *v) {
+  bert_json_type t = bert_json_type_of(v);
+  return t == BERT_JSON_ARRAY || t == BERT_JSON_OBJECT ? v->u.kids.count : 0;
+}
+
+int bert_json_is_int(const bert_json_value *v) {
+  return (v->tag & TAG_IS_INT) != 0;
+}
+
+int64_t bert_json_int(const bert_json_value *v) {
+  bert_json_type t = bert_json_type_of(v);
+  return (t == BERT_JSON_NUMBER && (v->tag & TAG_IS_INT)) || t == BERT_JSON_BOOL
+             ? v->u.ival
+             : 0;
+}
+
+double bert_json_number(const bert_json_value *v) {
+  if (bert_json_type_of(v) != BERT_JSON_NUMBER)
+    return 0.0;
+  return (v->tag & TAG_IS_INT) ? (double)v->u.ival : v->u.num;
+}
+
+const char *bert_json_string(const bert_json_doc *doc, const bert_json_value *v,
+                             size_t *len) {
+  if (bert_json_type_of(v) != BERT_JSON_STRING) {
+    if (len)
+      *len = 0;
+    return NULL;
+  }
+  if (len)
+    *len = v->u.str.len;
+  return doc->strings + v->u.str.off;
+}
+
+const char *bert_json_key(const bert_json_doc *doc, const bert_json_value *v,
+                          size_t *len) {
+  if (!(v->tag & TAG_HAS_KEY)) {
+    if (len)
+      *len = 0;
+    return NULL;
+  }
+  if (len)
+    *len = v->tag >> TAG_KEY_SHIFT;
+  return doc->strings + v->key;
 }

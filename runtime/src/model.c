@@ -222,7 +222,7 @@ bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
   const bert_model_desc *d;
   size_t need, bytes = 0, act;
   void *arena;
-  int rc;
+  int rc, profiling;
   bert_profile_run run;
   if (!m || !input_ids || !last_hidden_state)
     return bert_status_set(st, BERT_ERR_BAD_ARGUMENT, "bert_run: %s is NULL",
@@ -257,21 +257,30 @@ bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
   if (!arena)
     return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
                            "bert_run: cannot allocate a %zu-byte arena", need);
-  if (m->profiling && bert_profile_init(&run.totals, d->num_calls) != 0) {
+  /* Read once, under the lock that bert_model_set_profiling writes it
+   * under: a toggle from another thread mid-run must not leave this
+   * thread's marks pointing at `run` after this frame is gone. */
+  pthread_mutex_lock(&m->pool_lock);
+  profiling = m->profiling;
+  pthread_mutex_unlock(&m->pool_lock);
+  if (profiling && bert_profile_init(&run.totals, d->num_calls) != 0) {
     arena_release(m, arena, bytes);
     return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
                            "bert_run: cannot allocate the profile record");
   }
-  if (m->profiling)
+  if (profiling)
     bert_profile_begin(&run);
   rc = (use_packed(d, attention_mask, batch, seq) ? d->run_packed : d->run)(
       m->weights, arena, input_ids, token_type_ids ? token_type_ids : m->zeros,
       attention_mask ? attention_mask : m->ones, batch, seq, last_hidden_state,
       pooler_output ? pooler_output : (float *)(void *)((char *)arena + act));
-  if (m->profiling) {
+  if (profiling) {
     bert_profile_end(&run);
     pthread_mutex_lock(&m->pool_lock);
-    if (rc == 0)
+    /* Runs that began before profiling was switched off are dropped; the
+     * totals may have been cleared by a re-enable meanwhile, which only
+     * loses this run. */
+    if (rc == 0 && m->profiling)
       bert_profile_add(&m->profile, &run.totals);
     pthread_mutex_unlock(&m->pool_lock);
     bert_profile_free(&run.totals);

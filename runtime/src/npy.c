@@ -9,6 +9,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "npy.h"
+#include "file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -218,26 +219,13 @@ int bert_npy_parse(const void *bytes, size_t size, bert_npy_array *out,
 
 int bert_npy_read(const char *path, bert_npy_array *out, char *err,
                   size_t err_size) {
-  FILE *f = fopen(path, "rb");
-  long size;
-  void *buf;
+  char *buf;
+  size_t size;
   int rc;
   memset(out, 0, sizeof(*out));
-  if (!f)
-    return fail(err, err_size, "cannot open: %s", strerror(errno));
-  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-      fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return fail(err, err_size, "cannot read: %s", strerror(errno));
-  }
-  buf = malloc(size ? (size_t)size : 1);
-  if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    fclose(f);
-    return fail(err, err_size, "cannot read%s", buf ? "" : ": out of memory");
-  }
-  fclose(f);
-  rc = bert_npy_parse(buf, (size_t)size, out, err, err_size);
+  if (bert_file_read(path, BERT_NPY_MAX_BYTES, &buf, &size, err, err_size))
+    return -1;
+  rc = bert_npy_parse(buf, size, out, err, err_size);
   free(buf);
   return rc;
 }

@@ -18,6 +18,9 @@ extern "C" {
 #endif
 
 #define BERT_NPY_MAX_RANK 8
+/* Largest .npy file bert_npy_read takes (2 GiB: token ids and a bert-eval
+ * result are far smaller). */
+#define BERT_NPY_MAX_BYTES ((uint64_t)1 << 31)
 
 typedef enum { BERT_NPY_I32, BERT_NPY_I64, BERT_NPY_F32 } bert_npy_dtype;
 

@@ -70,6 +70,8 @@ void bert_profile_clear(bert_profile *p) {
   p->run_seconds = 0;
 }
 
+int bert_profile_recording(void) { return current_run != NULL; }
+
 void bert_profile_begin(bert_profile_run *r) {
   r->start = r->last = now_seconds();
   current_run = r;

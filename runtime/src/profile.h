@@ -47,6 +47,10 @@ void bert_profile_clear(bert_profile *p);
 void bert_profile_begin(bert_profile_run *r);
 void bert_profile_end(bert_profile_run *r);
 
+/* 1 while the calling thread is between bert_profile_begin and
+ * bert_profile_end (its marks go to a run record), else 0. */
+int bert_profile_recording(void);
+
 /* totals += one run. Both have the same num_calls. */
 void bert_profile_add(bert_profile *totals, const bert_profile *run);
 

@@ -116,57 +116,6 @@ bert_status_code bert_weights_check(const bert_model_desc *desc,
   return BERT_OK;
 }
 
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, bits;
-  float out;
-  if (exp == 0x1F) {
-    bits = sign | 0x7F800000u | (mant << 13); /* inf / nan */
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {
-    /* Subnormal half: normalize; its value is mant * 2^-24. */
-    int e = -1;
-    do {
-      ++e;
-      mant <<= 1;
-    } while (!(mant & 0x400u));
-    bits = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3FFu) << 13);
-  }
-  memcpy(&out, &bits, sizeof(out));
-  return out;
-}
-
-/* Converts elements [first, first + count) of a file tensor into float32. */
-static void convert_range(const bert_st_tensor *t, int64_t first,
-                          int64_t count, float *dst) {
-  int64_t i;
-  uint16_t h;
-  uint32_t bits;
-  switch (t->dtype) {
-  case BERT_ST_F32:
-    memcpy(dst, t->data + 4 * first, (size_t)count * 4);
-    break;
-  case BERT_ST_F16:
-    for (i = 0; i < count; ++i) {
-      memcpy(&h, t->data + 2 * (first + i), 2);
-      dst[i] = half_to_float(h);
-    }
-    break;
-  case BERT_ST_BF16:
-    for (i = 0; i < count; ++i) {
-      memcpy(&h, t->data + 2 * (first + i), 2);
-      bits = (uint32_t)h << 16;
-      memcpy(&dst[i], &bits, 4);
-    }
-    break;
-  default:
-    break; /* refused by bert_weights_check */
-  }
-}
-
 /* Fills `dst` with the slot's logical row-major contents (sources
  * concatenated along dim 0, converted to float32). */
 static void gather_slot(const bert_model_t *m, const bert_weight_spec *w,
@@ -174,7 +123,7 @@ static void gather_slot(const bert_model_t *m, const bert_weight_spec *w,
   int j;
   for (j = 0; j < w->num_sources; ++j) {
     const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
-    convert_range(t, 0, t->numel, dst);
+    bert_st_convert_f32(t, 0, t->numel, dst);
     dst += t->numel;
   }
 }
@@ -191,7 +140,7 @@ static void gather_rows(const bert_model_t *m, const bert_weight_spec *w,
     if (row < base + rows) {
       int64_t local = row - base;
       int64_t take = rows - local < count ? rows - local : count;
-      convert_range(t, local * k, take * k, dst);
+      bert_st_convert_f32(t, local * k, take * k, dst);
       dst += take * k;
       row += take;
       count -= take;

@@ -14,6 +14,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "bert_runtime.h"
+#include "file.h"
 #include "npy.h"
 
 #include <dlfcn.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void die(const char *file, const char *fmt, ...) {
   va_list ap;
@@ -218,6 +220,16 @@ int main(int argc, char **argv) {
    * means the file. */
   snprintf(libbuf, sizeof(libbuf), "%s%s", strchr(lib_path, '/') ? "" : "./",
            lib_path);
+  {
+    /* dlopen would block on a FIFO and read a device: check the file the
+     * way every other input is checked (non-blocking open, regular file). */
+    char err[256];
+    uint64_t size;
+    int fd = bert_file_open(libbuf, 0, &size, err, sizeof(err));
+    if (fd < 0)
+      die(lib_path, "%s", err);
+    close(fd);
+  }
   lib = dlopen(libbuf, RTLD_NOW | RTLD_LOCAL);
   if (!lib)
     die(lib_path, "cannot load library: %s", dlerror());

@@ -17,6 +17,7 @@
 
 int fake_model_num_threads = -1;
 int fake_model_packed_calls = 0;
+void (*fake_model_during_run)(void) = 0;
 
 static const char *const word_src[] = {"embeddings.word_embeddings.weight"};
 static const char *const type_src[] = {
@@ -67,6 +68,8 @@ static int fake_run(const float *const *w, void *arena, const int32_t *ids,
     return 7;
   if (ids[0] == FAKE_FAIL_ID)
     return FAKE_FAIL_CODE;
+  if (fake_model_during_run)
+    fake_model_during_run();
   for (b = 0; b < batch; ++b)
     for (s = 0; s < seq; ++s)
       for (h = 0; h < FAKE_HIDDEN; ++h) {

@@ -33,6 +33,9 @@ extern int fake_model_num_threads;
 /* Number of calls that took the packed path (run_packed, which computes
  * exactly what run() does). */
 extern int fake_model_packed_calls;
+/* Called by run() after its argument checks when set (NULL by default), so a
+ * test can act while a bert_run is in progress. */
+extern void (*fake_model_during_run)(void);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,9 @@ struct Doc {
       : rc(bert_json_parse(s.data(), s.size(), &doc, err, sizeof(err))) {}
   ~Doc() { bert_json_free(&doc); }
   const bert_json_value *root() const { return &doc.nodes[0]; }
+  const char *str(const bert_json_value *v) const {
+    return bert_json_string(&doc, v, nullptr);
+  }
 };
 
 TEST(Json, ObjectsArraysScalars) {
@@ -30,24 +33,25 @@ TEST(Json, ObjectsArraysScalars) {
   ASSERT_EQ(d.rc, 0) << d.err;
   const bert_json_value *a = bert_json_get(&d.doc, d.root(), "a");
   ASSERT_NE(a, nullptr);
-  ASSERT_EQ(a->type, BERT_JSON_ARRAY);
-  ASSERT_EQ(a->count, 4);
+  ASSERT_EQ(bert_json_type_of(a), BERT_JSON_ARRAY);
+  ASSERT_EQ(bert_json_count(a), 4);
   const bert_json_value *e = bert_json_first(&d.doc, a);
-  EXPECT_EQ(e->ival, 1);
+  EXPECT_EQ(bert_json_int(e), 1);
   e = bert_json_next(&d.doc, e);
-  EXPECT_EQ(e->ival, -2);
+  EXPECT_EQ(bert_json_int(e), -2);
   e = bert_json_next(&d.doc, e);
-  EXPECT_TRUE(e->is_int);
-  EXPECT_EQ(e->ival, 9007199254740993LL); // not representable as a double
+  EXPECT_TRUE(bert_json_is_int(e));
+  EXPECT_EQ(bert_json_int(e),
+            9007199254740993LL); // not representable as a double
   e = bert_json_next(&d.doc, e);
-  EXPECT_FALSE(e->is_int);
-  EXPECT_EQ(e->num, 1500.0);
+  EXPECT_FALSE(bert_json_is_int(e));
+  EXPECT_EQ(bert_json_number(e), 1500.0);
   EXPECT_EQ(bert_json_next(&d.doc, e), nullptr);
   const bert_json_value *b = bert_json_get(&d.doc, d.root(), "b");
-  EXPECT_EQ(bert_json_get(&d.doc, b, "c")->type, BERT_JSON_NULL);
-  EXPECT_EQ(bert_json_get(&d.doc, d.root(), "t")->ival, 1);
-  EXPECT_EQ(bert_json_get(&d.doc, d.root(), "f")->ival, 0);
-  EXPECT_STREQ(bert_json_get(&d.doc, d.root(), "s")->str, "x");
+  EXPECT_EQ(bert_json_type_of(bert_json_get(&d.doc, b, "c")), BERT_JSON_NULL);
+  EXPECT_EQ(bert_json_int(bert_json_get(&d.doc, d.root(), "t")), 1);
+  EXPECT_EQ(bert_json_int(bert_json_get(&d.doc, d.root(), "f")), 0);
+  EXPECT_STREQ(d.str(bert_json_get(&d.doc, d.root(), "s")), "x");
   EXPECT_EQ(bert_json_get(&d.doc, d.root(), "zz"), nullptr);
 }
 
@@ -56,14 +60,16 @@ TEST(Json, StringEscapes) {
         " \"nul\\u0000x\"]");
   ASSERT_EQ(d.rc, 0) << d.err;
   const bert_json_value *e = bert_json_first(&d.doc, d.root());
-  EXPECT_STREQ(e->str, "a\"b\\c/d\n\t");
+  EXPECT_STREQ(d.str(e), "a\"b\\c/d\n\t");
   e = bert_json_next(&d.doc, e);
-  EXPECT_STREQ(e->str, "\xc3\xa9\xe2\x82\xac");
+  EXPECT_STREQ(d.str(e), "\xc3\xa9\xe2\x82\xac");
   e = bert_json_next(&d.doc, e);
-  EXPECT_STREQ(e->str, "\xf0\x9f\x98\x80");
+  EXPECT_STREQ(d.str(e), "\xf0\x9f\x98\x80");
   e = bert_json_next(&d.doc, e);
-  EXPECT_EQ(e->str_len, 5u);
-  EXPECT_EQ(std::memcmp(e->str, "nul\0x", 5), 0);
+  size_t len = 0;
+  const char *s = bert_json_string(&d.doc, e, &len);
+  EXPECT_EQ(len, 5u);
+  EXPECT_EQ(std::memcmp(s, "nul\0x", 5), 0);
 }
 
 TEST(Json, ErrorsCarryByteOffset) {
@@ -95,7 +101,7 @@ TEST(Json, NotNulTerminated) {
   bert_json_doc doc;
   char err[100];
   ASSERT_EQ(bert_json_parse(buf, 3, &doc, err, sizeof(err)), 0);
-  EXPECT_EQ(doc.nodes[0].count, 1);
+  EXPECT_EQ(bert_json_count(&doc.nodes[0]), 1);
   bert_json_free(&doc);
 }
 

@@ -9,10 +9,13 @@
 #include "TestUtil.h"
 
 #include "bert_runtime.h"
+#include "runtime/src/profile.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace berttest;
@@ -99,6 +102,57 @@ TEST_F(Profile, ReportTruncatesLikeSnprintf) {
   char small[16];
   EXPECT_EQ(bert_model_profile_report(m, small, sizeof small), full.size());
   EXPECT_EQ(std::string(small), full.substr(0, sizeof small - 1));
+}
+
+// bert_run reads the profiling flag once: switching it off while a run is
+// in progress must not leave the thread's marks aimed at the run's record
+// (a stack frame that is gone once bert_run returns; ASan reported
+// stack-use-after-return when bert_run read the flag three times).
+bert_model_t *toggledModel = nullptr;
+void switchProfilingOff() {
+  bert_status s;
+  bert_model_set_profiling(toggledModel, 0, &s);
+}
+
+TEST_F(Profile, SwitchedOffDuringRun) {
+  ASSERT_EQ(bert_model_set_profiling(m, 1, &st), BERT_OK);
+  toggledModel = m;
+  fake_model_during_run = switchProfilingOff;
+  runOnce();
+  fake_model_during_run = nullptr;
+  EXPECT_EQ(bert_profile_recording(), 0);
+  runOnce(); // its marks must go nowhere
+  EXPECT_TRUE(contains(report(), ": 0 runs")) << report();
+}
+
+TEST_F(Profile, ToggledFromAnotherThread) {
+  std::atomic<bool> stop{false};
+  std::thread toggler([&] {
+    bert_status s;
+    for (int i = 0; !stop; ++i)
+      bert_model_set_profiling(m, i % 2, &s);
+  });
+  std::vector<std::thread> runners;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 2; ++t)
+    runners.emplace_back([&] {
+      std::vector<int32_t> ids = {1, 2, 3};
+      std::vector<float> out(3 * FAKE_HIDDEN), pooled(FAKE_HIDDEN);
+      bert_status s;
+      for (int i = 0; i < 2000; ++i) {
+        if (bert_run(m, ids.data(), nullptr, nullptr, 1, 3, out.data(),
+                     pooled.data(), &s) != BERT_OK ||
+            bert_profile_recording())
+          ++failures;
+      }
+    });
+  for (std::thread &r : runners)
+    r.join();
+  stop = true;
+  toggler.join();
+  EXPECT_EQ(failures, 0);
+  // The report stays well formed whatever the interleaving.
+  EXPECT_TRUE(contains(report(), "profile of 'fake_bert': ")) << report();
 }
 
 TEST_F(Profile, NullModel) {

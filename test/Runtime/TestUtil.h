@@ -1,9 +1,10 @@
 //===- TestUtil.h - Writing safetensors files for runtime tests -----------===//
 //
 // The runtime tests must not need Python, so they write safetensors files
-// themselves: a JSON header built here plus raw data. Options control the
-// layout the loader cares about (alignment of the data, extra tensors), and
-// rawFile() writes arbitrary bytes for the malformed-file cases.
+// themselves, through the runtime's own writer. Options control the layout
+// the loader cares about (alignment of the data, extra tensors); rawFile()
+// writes arbitrary bytes and editHeader() changes a written header for the
+// malformed-file cases.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 
 #include "FakeModel.h"
 #include "bert_runtime.h"
+#include "runtime/src/safetensors.h"
 
 #include <gtest/gtest.h>
 
@@ -92,11 +94,14 @@ inline Tensor *find(std::vector<Tensor> &ts, const std::string &name) {
 
 struct Layout {
   // Offset of every tensor from the data start is a multiple of this, and
-  // the data region starts 64-byte aligned in the file.
+  // the data region starts 64-byte aligned in the file. The format allows
+  // no gaps, so the bytes between tensors are filler tensors ("__pad.N",
+  // U8), which the loader ignores like any tensor it does not need.
   size_t align = 64;
   // Extra bytes before every tensor (4 breaks 64-byte alignment).
   size_t skew = 0;
-  std::string metadata = "{\"format\":\"pt\"}";
+  std::vector<std::pair<std::string, std::string>> metadata = {
+      {"format", "pt"}};
 };
 
 inline void writeBytes(const std::string &path, const std::string &bytes) {
@@ -105,6 +110,19 @@ inline void writeBytes(const std::string &path, const std::string &bytes) {
     std::abort();
   std::fwrite(bytes.data(), 1, bytes.size(), f);
   std::fclose(f);
+}
+
+inline std::string readBytes(const std::string &path) {
+  std::string all;
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    std::abort();
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    all.append(buf, n);
+  std::fclose(f);
+  return all;
 }
 
 // A file made of an 8-byte length `len`, the header text and data bytes.
@@ -116,38 +134,76 @@ inline void rawFile(const std::string &path, uint64_t len,
   writeBytes(path, out + header + data);
 }
 
-inline std::string headerJson(const std::vector<Tensor> &ts,
-                              const Layout &layout, std::string *data) {
-  std::string h = "{";
-  if (!layout.metadata.empty())
-    h += "\"__metadata__\":" + layout.metadata + ",";
-  data->clear();
-  for (const Tensor &t : ts) {
-    size_t begin =
-        (data->size() + layout.align - 1) / layout.align * layout.align +
-        layout.skew;
-    data->resize(begin, '\0');
-    data->append(reinterpret_cast<const char *>(t.bytes.data()),
-                 t.bytes.size());
-    h += "\"" + t.name + "\":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
-    for (size_t i = 0; i < t.shape.size(); ++i)
-      h += (i ? "," : "") + std::to_string(t.shape[i]);
-    h += "],\"data_offsets\":[" + std::to_string(begin) + "," +
-         std::to_string(data->size()) + "]},";
-  }
-  if (h.back() == ',')
-    h.pop_back();
-  return h + "}";
-}
-
+// Writes `ts` through the runtime's safetensors writer (the one bertc
+// uses), with filler tensors for the layout's alignment.
 inline void writeSafetensors(const std::string &path,
                              const std::vector<Tensor> &ts,
                              const Layout &layout = Layout()) {
-  std::string data, h = headerJson(ts, layout, &data);
-  // Pad with spaces (valid JSON whitespace) so the data starts 64-aligned.
-  while ((8 + h.size()) % 64 != 0)
-    h += ' ';
-  rawFile(path, h.size(), h, data);
+  std::vector<Tensor> all;
+  size_t offset = 0;
+  for (const Tensor &t : ts) {
+    size_t begin =
+        (offset + layout.align - 1) / layout.align * layout.align + layout.skew;
+    if (begin > offset) {
+      std::string name = "__pad." + std::to_string(all.size());
+      all.push_back(Tensor{name,
+                           "U8",
+                           {int64_t(begin - offset)},
+                           std::vector<uint8_t>(begin - offset)});
+    }
+    all.push_back(t);
+    offset = begin + t.bytes.size();
+  }
+  std::vector<bert_st_entry> entries;
+  for (const Tensor &t : all) {
+    bert_st_entry e{t.name.data(), t.name.size(), BERT_ST_F32,
+                    static_cast<int>(t.shape.size()), t.shape.data()};
+    if (bert_st_dtype_from_name(t.dtype.c_str(), &e.dtype) != 0) {
+      ADD_FAILURE() << t.name << ": unknown dtype " << t.dtype
+                    << " (write a known one, then editHeader)";
+      return;
+    }
+    entries.push_back(e);
+  }
+  std::vector<const char *> meta;
+  for (const auto &kv : layout.metadata) {
+    meta.push_back(kv.first.c_str());
+    meta.push_back(kv.second.c_str());
+  }
+  char *head = nullptr, err[256];
+  size_t headLen = 0;
+  uint64_t dataBytes = 0;
+  if (bert_st_format_header(entries.data(), static_cast<int>(entries.size()),
+                            meta.data(),
+                            static_cast<int>(layout.metadata.size()), 64, &head,
+                            &headLen, &dataBytes, err, sizeof err) != 0) {
+    ADD_FAILURE() << path << ": " << err;
+    return;
+  }
+  std::string out(head, headLen);
+  std::free(head);
+  for (const Tensor &t : all)
+    out.append(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
+  writeBytes(path, out);
+}
+
+// Replaces the first `from` in the JSON header of the safetensors file at
+// `path` by `to` (same data, header length updated), for headers the
+// writer would never produce: raw escapes, overlapping offsets, odd names.
+inline void editHeader(const std::string &path, const std::string &from,
+                       const std::string &to) {
+  std::string all = readBytes(path);
+  uint64_t len = 0;
+  for (int i = 7; i >= 0; --i)
+    len = (len << 8) | static_cast<unsigned char>(all[i]);
+  std::string header = all.substr(8, len), data = all.substr(8 + len);
+  size_t at = header.find(from);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << path << ": header lacks '" << from << "'";
+    return;
+  }
+  header.replace(at, from.size(), to);
+  rawFile(path, header.size(), header, data);
 }
 
 inline int removeEntry(const char *p, const struct stat *, int, struct FTW *) {

@@ -325,7 +325,7 @@ int main(int argc, char **argv) {
     for (auto &[n, t] : seen)
       tensors.push_back({n, t.shape, t.f});
     if (Error e = writeSafetensors(saveWeights, tensors, {{"format", "pt"}}))
-      return error(toString(std::move(e)));
+      return error(saveWeights + ": " + toString(std::move(e)));
   }
   if (comparePipeline.empty())
     return 0;

@@ -13,8 +13,12 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include "bert_runtime.h"
+
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 
 using namespace llvm;
 using namespace mlir;
@@ -96,12 +100,33 @@ Expected<std::vector<WeightSpec>> mlir::bert::collectWeights(ModuleOp module) {
 
 Error mlir::bert::writeRandomWeights(ArrayRef<WeightSpec> specs, StringRef path,
                                      uint64_t seed, double std) {
-  std::vector<std::vector<float>> storage;
-  storage.reserve(specs.size());
+  // Up front: a config that passed validation can still ask for more
+  // weights than any machine holds; say so instead of running out.
+  uint64_t params = 0;
+  for (const WeightSpec &s : specs) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape)
+      n = d > 0 && n > uint64_t(BERT_MAX_PARAMETERS) / uint64_t(d)
+              ? uint64_t(BERT_MAX_PARAMETERS) + 1
+              : n * uint64_t(d);
+    params = std::min(params + n, uint64_t(BERT_MAX_PARAMETERS) + 1);
+  }
+  if (params > uint64_t(BERT_MAX_PARAMETERS))
+    return createStringError(inconvertibleErrorCode(),
+                             "the model has more than BERT_MAX_PARAMETERS (" +
+                                 Twine(int64_t(BERT_MAX_PARAMETERS)) +
+                                 ") weights");
+  // Each tensor is generated while it is written, a chunk at a time, with
+  // the same generator sequence as randomWeightValues.
   std::vector<NamedTensor> tensors;
   for (const WeightSpec &s : specs) {
-    storage.push_back(randomWeightValues(seed, s.name, s.shape, std));
-    tensors.push_back({s.name, s.shape, storage.back()});
+    auto gen = std::make_shared<NormalGenerator>(tensorSeed(seed, s.name));
+    double mean = StringRef(s.name).ends_with("LayerNorm.weight") ? 1.0 : 0.0;
+    tensors.push_back(
+        {s.name, s.shape, {}, [gen, mean, std](MutableArrayRef<float> out) {
+           for (float &v : out)
+             v = float(mean + std * gen->normal());
+         }});
   }
   return writeSafetensors(
       path, tensors, {{"format", "pt"}, {"bertc.seed", std::to_string(seed)}});

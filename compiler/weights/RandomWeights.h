@@ -76,7 +76,10 @@ llvm::Expected<std::vector<WeightSpec>> collectWeights(ModuleOp module);
 /// metadata {"format": "pt", "bertc.seed": "<seed>"} ("format" is what
 /// transformers checks before it loads a safetensors checkpoint).
 /// `std` is the standard deviation (larger values make a random model whose
-/// attention is far from uniform: the end-to-end tests use 0.2).
+/// attention is far from uniform: the end-to-end tests use 0.2). Refuses a
+/// model above BERT_MAX_PARAMETERS before writing anything; memory use does
+/// not grow with the model (tensors are generated as they are written).
+/// Messages do not repeat `path` (see writeSafetensors).
 llvm::Error writeRandomWeights(llvm::ArrayRef<WeightSpec> specs,
                                llvm::StringRef path, uint64_t seed,
                                double std = kDefaultInitStd);

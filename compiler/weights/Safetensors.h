@@ -1,14 +1,12 @@
-//===- Safetensors.h - safetensors reader and writer ------------*- C++ -*-===//
+//===- Safetensors.h - safetensors for the compiler tools -------*- C++ -*-===//
 //
 // The weights format of Hugging Face checkpoints
-// (https://github.com/huggingface/safetensors): an 8-byte little-endian
-// header length N, N bytes of JSON {name: {dtype, shape, data_offsets}, ...,
-// "__metadata__": {string: string}}, then the raw little-endian tensor data.
-// The reader validates the whole header up front (offsets in bounds, sizes
-// consistent with shape and dtype, tensors covering the data without gaps or
-// overlap, as the reference implementation demands) and converts F32, F16
-// and BF16 tensors to float on request. Every error names the file and, where
-// there is one, the tensor.
+// (https://github.com/huggingface/safetensors). The compiler tools read and
+// write it through the runtime's C implementation (runtime/src/safetensors.h:
+// one validating reader, one header writer, one half/bfloat16 conversion),
+// so a file bertc writes or accepts is exactly one a compiled model loads.
+// This is the C++ face of it: llvm::Error messages naming the file and the
+// tensor, float vectors, and a writer that replaces its output atomically.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,41 +14,32 @@
 #define BERT_WEIGHTS_SAFETENSORS_H
 
 #include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
-#include "llvm/Support/MemoryBuffer.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace mlir::bert {
 
-/// One tensor of a safetensors header.
-struct SafetensorsEntry {
-  std::string dtype;          ///< "F32", "F16", "BF16", "I64", ...
-  std::vector<int64_t> shape; ///< row-major extents
-  uint64_t begin = 0, end = 0; ///< byte range within the data section
-};
-
-/// An open, validated safetensors file.
+/// An open, validated safetensors file (mapped read-only while open).
 class SafetensorsFile {
 public:
-  /// Reads and validates `path`.
+  /// Maps and validates `path` (see bert_st_open for what is checked).
   static llvm::Expected<SafetensorsFile> open(llvm::StringRef path);
 
-  /// Tensor names, sorted.
+  SafetensorsFile(SafetensorsFile &&) noexcept;
+  SafetensorsFile &operator=(SafetensorsFile &&) noexcept;
+  ~SafetensorsFile();
+
+  /// Tensor names, sorted bytewise.
   std::vector<std::string> names() const;
-  /// The entry of `name`, or null.
-  const SafetensorsEntry *find(llvm::StringRef name) const;
-  /// The `__metadata__` map (empty when the file has none).
-  const std::map<std::string, std::string> &metadata() const {
-    return meta;
-  }
-  llvm::StringRef path() const { return filePath; }
+  llvm::StringRef path() const;
 
   /// The values of tensor `name` converted to float. Fails when the tensor
   /// is missing, its dtype is not F32/F16/BF16, or (when `expectedShape` is
@@ -61,32 +50,32 @@ public:
                 std::nullopt) const;
 
 private:
-  std::string filePath;
-  std::unique_ptr<llvm::MemoryBuffer> buffer;
-  size_t dataStart = 0;
-  llvm::StringMap<SafetensorsEntry> entries;
-  std::map<std::string, std::string> meta;
+  struct Impl;
+  explicit SafetensorsFile(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
 };
 
-/// A float tensor to write.
+/// A float tensor to write: either its values in `data`, or `produce`,
+/// which is called with successive chunks of the tensor (in order) to fill,
+/// so a tensor never has to be in memory whole.
 struct NamedTensor {
   std::string name;
   std::vector<int64_t> shape;
   llvm::ArrayRef<float> data; ///< product(shape) values, row-major
+  std::function<void(llvm::MutableArrayRef<float>)> produce = nullptr;
 };
 
-/// Writes `tensors` as F32 to `path`: header JSON (metadata first, then the
-/// tensors in sorted name order) padded with spaces to a multiple of 8
-/// bytes, as the reference implementation does, then the data in the same
-/// order. Fails on duplicate names or a data size that does not match the
-/// shape.
+/// Writes `tensors` as F32 to `path`: header (metadata first, then the
+/// tensors in sorted name order, padded with spaces to a multiple of 8
+/// bytes, as the reference implementation does), then the data in the same
+/// order. The file is written under a temporary name in the same directory
+/// and renamed over `path`, so a reader (a loaded model maps its file)
+/// never sees it change or shrink. Fails on duplicate names, a data size
+/// that does not match the shape, or an I/O error; the message does not
+/// repeat `path` (callers name the file, as bertc's "<file>: <what>").
 llvm::Error
 writeSafetensors(llvm::StringRef path, llvm::ArrayRef<NamedTensor> tensors,
                  const std::map<std::string, std::string> &metadata = {});
-
-/// IEEE half / bfloat16 bit patterns to float (exposed for tests).
-float halfToFloat(uint16_t bits);
-float bfloat16ToFloat(uint16_t bits);
 
 } // namespace mlir::bert
 

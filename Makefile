@@ -10,7 +10,8 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean
+.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+  test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
 
@@ -54,6 +55,28 @@ test-real: build
 goldens: build
 	./test/tools/setup-venv.sh $(VENV)
 	$(VENV)/bin/python test/tools/make_goldens.py --out test/E2E/goldens --bertc $(BUILD_DIR)/bin/bertc
+
+# The tokenizer (berttok) against Hugging Face tokenizers 0.23 (test/tools/tokenizer_goldens.py):
+# the committed tokenizer files (test/Tokenizer/goldens/*.json) on a 20,000-line corpus of singles
+# and 10,000 pairs, every case of the goldens (truncation, stride, padding, batches). The reference
+# lives in its own venv (test/tools/setup-tokenizer-venv.sh); `make test` needs none of it.
+# tokenizer-goldens retrains the BPE and Unigram files and rewrites the committed goldens.
+TOK_VENV ?= $(BUILD_DIR)/tok-venv
+TOK_GOLDENS := test/Tokenizer/goldens
+
+test-tokenizer-full: configure
+	ninja -C $(BUILD_DIR) -j $(JOBS) bert-tokenize
+	./test/tools/setup-tokenizer-venv.sh $(TOK_VENV)
+	$(TOK_VENV)/bin/python test/tools/tokenizer_goldens.py full --tokenizers $(TOK_GOLDENS) \
+	  --bin $(BUILD_DIR)/bin --work $(BUILD_DIR)/tok-full
+
+tokenizer-goldens: configure
+	ninja -C $(BUILD_DIR) -j $(JOBS) bert-tokenize
+	./test/tools/setup-tokenizer-venv.sh $(TOK_VENV)
+	$(TOK_VENV)/bin/python test/tools/tokenizer_goldens.py make-tokenizers --out $(BUILD_DIR)/tok-files
+	$(TOK_VENV)/bin/python test/tools/tokenizer_goldens.py goldens --tokenizers $(BUILD_DIR)/tok-files \
+	  --out $(TOK_GOLDENS)
+	python3 test/Tokenizer/check_goldens.py --bin $(BUILD_DIR)/bin/bert-tokenize --goldens $(TOK_GOLDENS)
 
 check-lit: build
 	ninja -C $(BUILD_DIR) check-bert

@@ -2,7 +2,7 @@
 |*                                                                            *|
 |*   bert-tokenize TOKENIZER_JSON [--pairs] [--max-length N]                  *|
 |*                 [--stride N] [--strategy longest_first|only_first|         *|
-|*                  only_second] [--pad longest|N] [--batch N]                *|
+|*                  only_second] [--pad none|longest|N] [--batch N]           *|
 |*                 [--no-special-tokens]                                      *|
 |*                                                                            *|
 |* Reads UTF-8 text from standard input, one text per line (lines end at     *|
@@ -13,9 +13,10 @@
 |* --pairs: each line is two texts separated by the first tab (no tab: the   *|
 |* second text is empty). --max-length N truncates to N tokens (the file's  *|
 |* strategy and stride, or longest_first); --stride / --strategy set those. *|
-|* --pad pads each batch to its longest or to N; --batch N encodes N lines  *|
-|* at a time as one batch (default 1). Without the options the file's own  *|
-|* truncation and padding apply, as with tokenizers' Tokenizer.from_file.  *|
+|* --pad pads each batch to its longest or to N (none: no padding);         *|
+|* --batch N encodes N lines at a time as one batch (default 1). Without    *|
+|* these options the file's own truncation and padding apply, as with      *|
+|* tokenizers' Tokenizer.from_file.                                         *|
 |* A line that cannot be encoded gives {"error": "..."}. Any bytes may come  *|
 |* in: invalid UTF-8 is read as U+FFFD (see bert_tokenizer.h).              *|
 |*                                                                            *|
@@ -32,7 +33,7 @@ static void usage(void) {
           "usage: bert-tokenize TOKENIZER_JSON [--pairs] [--max-length N]\n"
           "         [--stride N] [--strategy longest_first|only_first|"
           "only_second]\n"
-          "         [--pad longest|N] [--batch N] [--no-special-tokens]\n");
+          "         [--pad none|longest|N] [--batch N] [--no-special-tokens]\n");
   exit(2);
 }
 
@@ -168,7 +169,9 @@ int main(int argc, char **argv) {
     bert_tokenizer_set_truncation(tok, has_max ? max_len : cur_max,
                                   has_stride ? stride : cur_stride, st, dir);
   }
-  if (pad) {
+  if (pad && !strcmp(pad, "none")) {
+    bert_tokenizer_disable_padding(tok);
+  } else if (pad) {
     size_t fixed = strcmp(pad, "longest") ? parse_size(pad, "--pad") : 0;
     int32_t pid = bert_tokenizer_token_to_id(tok, "[PAD]", 5);
     if (pid < 0)

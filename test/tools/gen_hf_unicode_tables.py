@@ -11,6 +11,7 @@ about every code point:
   - OTHER:  BertNormalizer(clean_text) removal (is_other: Cc|Cf|Co|Cs);
   - MN:     BertNormalizer(strip_accents) removal of an NFD-stable char (Mn);
   - PUNCT:  the Punctuation pre-tokenizer's split test (ASCII punct or P*);
+  - COMB:   StripAccents removal of an NFD-stable char (Mn|Mc|Me);
   - NODECOMP_K / NODECOMP_C: characters tokenizers leaves alone in NFKD / NFD while
     utf8proc decomposes them (characters newer than its tables);
   - LOWER:  characters whose Lowercase result differs from utf8proc_tolower.
@@ -62,7 +63,8 @@ def main():
                                        strip_accents=True, lowercase=False)
     nfkd, nfd, lower = normalizers.NFKD(), normalizers.NFD(), normalizers.Lowercase()
     punc = pre_tokenizers.Punctuation()
-    other, mn, punct, nodk, nod, low = [], [], [], [], [], []
+    sacc = normalizers.StripAccents()
+    other, mn, punct, nodk, nod, low, comb = [], [], [], [], [], [], []
     for c in range(0x110000):
         if 0xD800 <= c <= 0xDFFF:
             continue
@@ -76,6 +78,8 @@ def main():
         d = nfd.normalize_str(ch)
         if d == ch and (strip.normalize_str(ch) == "") != (cat == 6):
             mn.append(c)
+        if d == ch and (sacc.normalize_str(ch) == "") != (cat in (6, 7, 8)):
+            comb.append(c)
         hf_p = len(punc.pre_tokenize_str("a" + ch + "a")) == 3
         my_p = ch in ASCII_PUNCT or 12 <= cat <= 18
         if hf_p != my_p:
@@ -123,6 +127,7 @@ def main():
         table("hf_other_flip", other, "is_other (Cc|Cf|Co|Cs) differs"),
         table("hf_mn_flip", mn, "Mn differs"),
         table("hf_punct_flip", punct, "punctuation differs"),
+        table("hf_comb_flip", comb, "combining mark (Mn|Mc|Me) differs"),
         table("hf_nodecomp_k", nodk, "NFKD: tokenizers keeps, utf8proc decomposes"),
         table("hf_nodecomp_c", nod, "NFD: tokenizers keeps, utf8proc decomposes"),
         f"/* Lowercase where tokenizers differs from utf8proc_tolower: {len(low)}. */",
@@ -138,7 +143,7 @@ def main():
     with open(OUT, "w") as f:
         f.write("\n".join(parts) + "\n")
     print(f"wrote {OUT}: other {len(other)}, mn {len(mn)}, punct {len(punct)}, "
-          f"nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}")
+          f"comb {len(comb)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}")
 
 
 if __name__ == "__main__":

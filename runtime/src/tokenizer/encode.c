@@ -1,9 +1,8 @@
 /*===- encode.c - The encode pipeline, truncation and padding ---------------===*\
 |*                                                                            *|
-|* encode = per sequence: added tokens + normalizer, pre-tokenizer, model    *|
-|* (stopping early once max_length tokens are reached, as tokenizers' own   *|
-|* tokenize_with_limit does, because that changes overflow windows), then   *|
-|* truncation of the pair, the post-processor, and padding over the batch.  *|
+|* encode = per sequence: added tokens + normalizer, pre-tokenizer, model,  *|
+|* then truncation of the pair, the post-processor, and padding over the   *|
+|* batch, in tokenizers' order.                                             *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -35,65 +34,34 @@ const char *bert_tokenizer_status_string(int status) {
   return "unknown status";
 }
 
-/* One sequence to a tok_enc (encode_single_sequence + do_tokenize). */
+/* One sequence to a tok_enc (encode_single_sequence + do_tokenize). Every
+ * pre-token is tokenized, truncation or not: the released tokenizers (0.23)
+ * does so, and the lengths before truncation decide how LongestFirst splits
+ * a pair. */
 static int encode_sequence(const bert_tokenizer_t *t, const char *text,
                            size_t len, int32_t type_id, tok_arena *a,
                            tok_enc *out) {
   tok_splits s;
-  size_t i, first = 0, last, total = 0;
-  int limit = t->has_trunc &&
-              !(t->trunc_strategy == BERT_TOK_ONLY_SECOND && type_id == 0);
+  size_t i;
   int rc;
   if (tok_extract_and_normalize(t, text, len, a, &s))
     return BERT_TOK_ERR_NOMEM;
   if (t->pretok && tok_pre_tokenize(t->pretok, &s))
     return BERT_TOK_ERR_NOMEM;
-  last = s.n;
-  if (limit && t->trunc_dir == BERT_TOK_LEFT) {
-    first = s.n;
-    for (i = s.n; i-- > 0;) {
-      if (!s.v[i].has_toks) {
-        rc = tok_model_tokenize(&t->model, &s.v[i].ns, a, &s.v[i].toks,
-                                &s.v[i].ntoks);
-        if (rc)
-          return rc;
-        s.v[i].has_toks = 1;
-        total += s.v[i].ntoks;
-        first = i;
-        if (total >= t->trunc_max)
-          break;
-        continue;
-      }
-      total += s.v[i].ntoks;
-      first = i;
-    }
-  } else {
-    for (i = 0; i < s.n; ++i) {
-      if (!s.v[i].has_toks) {
-        rc = tok_model_tokenize(&t->model, &s.v[i].ns, a, &s.v[i].toks,
-                                &s.v[i].ntoks);
-        if (rc)
-          return rc;
-        s.v[i].has_toks = 1;
-        total += s.v[i].ntoks;
-        last = i + 1;
-        if (limit && total >= t->trunc_max)
-          break;
-        continue;
-      }
-      total += s.v[i].ntoks;
-      last = i + 1;
-    }
-  }
   tok_enc_init(out, a);
-  for (i = first; i < last; ++i) {
-    const tok_split *sp = &s.v[i];
+  for (i = 0; i < s.n; ++i) {
+    tok_split *sp = &s.v[i];
     uint32_t k;
+    if (!sp->has_toks) {
+      rc = tok_model_tokenize(&t->model, &sp->ns, a, &sp->toks, &sp->ntoks);
+      if (rc)
+        return rc;
+    }
     for (k = 0; k < sp->ntoks; ++k) {
       const tok_token *tk = &sp->toks[k];
       tok_span o = tok_nstr_original_span(&sp->ns, tk->s, tk->e);
-      tok_enc_push(out, tk->id, type_id, (int32_t)(i - first), o.s, o.e, 0,
-                   tk->val, tk->val_len);
+      tok_enc_push(out, tk->id, type_id, (int32_t)i, o.s, o.e, 0, tk->val,
+                   tk->val_len);
     }
   }
   return out->failed ? BERT_TOK_ERR_NOMEM : 0;

@@ -329,7 +329,8 @@ static void decompose(int32_t cp, int compat, tok_changes *out) {
   utf8proc_int32_t buf[32];
   utf8proc_ssize_t n = 1, i;
   int boundclass = 0;
-  if (cp < 0xC0 || tok_hf_no_decompose(cp, compat)) {
+  /* Nothing below U+00A0 decomposes (U+00C0 without compatibility). */
+  if (cp < (compat ? 0xA0 : 0xC0) || tok_hf_no_decompose(cp, compat)) {
     buf[0] = cp;
   } else {
     n = utf8proc_decompose_char(

@@ -90,39 +90,45 @@ static void push_special(tok_enc *e, int32_t id, int32_t type_id) {
 }
 
 /* ByteLevel's process_offsets: leading / trailing spaces of a token's
- * string ('Ġ' is the byte-level space) leave its offsets. */
+ * string ('Ġ' is the byte-level space) leave its offsets. tokenizers
+ * counts them in characters of the offsets it holds (Python's are in
+ * characters); in bytes each is its UTF-8 length, and 'Ġ' stands for a
+ * one-byte space. */
 static void trim_offsets(tok_enc *e, int add_prefix_space) {
   size_t i;
   for (i = 0; i < e->n; ++i) {
     const char *v = e->vals[i];
-    uint32_t n = e->val_lens[i], p = 0, lead = 0, trail = 0, chars = 0;
+    uint32_t n = e->val_lens[i], p = 0, lead = 0, trail = 0;
+    uint32_t lead_b = 0, trail_b = 0;
     uint32_t *o = &e->offs[2 * i];
     int in_lead = 1;
     while (p < n) {
       int32_t c;
-      p += (uint32_t)tok_utf8_next(v + p, &c);
-      ++chars;
+      uint32_t k = (uint32_t)tok_utf8_next(v + p, &c);
+      p += k;
       if (c == 0x120 || tok_is_whitespace(c)) {
-        if (in_lead)
+        uint32_t b = c == 0x120 ? 1 : k;
+        if (in_lead) {
           ++lead;
+          lead_b += b;
+        }
         ++trail;
+        trail_b += b;
       } else {
         in_lead = 0;
-        trail = 0;
+        trail = trail_b = 0;
       }
     }
-    if (lead == chars)
-      trail = chars; /* all spaces: both counts cover the whole token */
     if (!lead && !trail)
       continue;
     if (lead) {
       int is_first = i == 0 || o[0] == 0;
       if (is_first && add_prefix_space && lead == 1)
-        lead = 0;
-      o[0] = o[0] + lead < o[1] ? o[0] + lead : o[1];
+        lead_b = 0;
+      o[0] = o[0] + lead_b < o[1] ? o[0] + lead_b : o[1];
     }
-    if (trail && o[1] >= trail)
-      o[1] = o[1] - trail > o[0] ? o[1] - trail : o[0];
+    if (trail && o[1] >= trail_b)
+      o[1] = o[1] - trail_b > o[0] ? o[1] - trail_b : o[0];
   }
 }
 

@@ -263,8 +263,9 @@ int tok_hf_is_punctuation(int32_t c) {
 
 int tok_is_combining_mark(int32_t c) {
   int k = tok_category(c);
-  return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_MC ||
-         k == UTF8PROC_CATEGORY_ME;
+  int v = k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_MC ||
+          k == UTF8PROC_CATEGORY_ME;
+  return v ^ in_ranges(hf_comb_flip, HF_COMB_FLIP_N, c);
 }
 
 int tok_is_chinese_char(int32_t c) {

@@ -15,6 +15,7 @@ HALIDE_VENV="$BUILD_DIR/_deps/halide-venv"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  clang-22 libclang-rt-22-dev
   libhalide14-0-dev
   libfmt-dev libgtest-dev libutf8proc-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 using namespace berttest;
@@ -25,9 +26,13 @@ struct Result {
   std::string output;
 };
 
-Result bertRun(const std::string &args) {
-  std::string cmd =
-      std::string(BERT_RUN_PATH) + " " + FAKE_MODEL_PATH + " " + args + " 2>&1";
+// Runs bert-run with `args` after the library argument (`lib`, by default
+// the fake model). Under `timeout`, so that a bert-run that blocks fails the
+// test (status 124) instead of hanging it.
+Result bertRun(const std::string &args,
+               const std::string &lib = FAKE_MODEL_PATH) {
+  std::string cmd = "timeout 60 " + std::string(BERT_RUN_PATH) + " " + lib +
+                    " " + args + " 2>&1";
   Result r{-1, ""};
   FILE *p = popen(cmd.c_str(), "r");
   if (!p)
@@ -153,6 +158,33 @@ TEST_F(BertRunTool, Errors) {
     EXPECT_EQ(r.status, 1) << c.args << "\n" << r.output;
     EXPECT_NE(r.output.find(c.needle), std::string::npos)
         << "'" << r.output << "' lacks '" << c.needle << "'";
+  }
+}
+
+// Issue 19: a FIFO blocked bert-run in open(), a directory as --input-ids
+// read as "out of memory", /dev/zero as weights was read. Each is now one
+// "<file>: is a ..., not a regular file" line and exit 1, at once.
+TEST_F(BertRunTool, NonRegularFilesRefusedWithoutBlocking) {
+  std::string fifo = tempPath("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  struct Case {
+    std::string lib, args, want;
+  } cases[] = {
+      {fifo, weights + " --ids 1", fifo + ": is a FIFO, not a regular file"},
+      {FAKE_MODEL_PATH, fifo + " --ids 1",
+       fifo + ": is a FIFO, not a regular file"},
+      {FAKE_MODEL_PATH, weights + " --input-ids " + fifo,
+       fifo + ": is a FIFO, not a regular file"},
+      {FAKE_MODEL_PATH, weights + " --input-ids /tmp",
+       "/tmp: is a directory, not a regular file"},
+      {FAKE_MODEL_PATH, "/dev/zero --ids 1",
+       "/dev/zero: is a character device, not a regular file"},
+  };
+  for (const Case &c : cases) {
+    Result r = bertRun(c.args, c.lib);
+    EXPECT_EQ(r.status, 1) << c.lib << " " << c.args << ": " << r.output;
+    EXPECT_NE(r.output.find(c.want), std::string::npos)
+        << "output '" << r.output << "' lacks '" << c.want << "'";
   }
 }
 

@@ -78,6 +78,18 @@ tokenizer-goldens: configure
 	  --out $(TOK_GOLDENS)
 	python3 test/Tokenizer/check_goldens.py --bin $(BUILD_DIR)/bin/bert-tokenize --goldens $(TOK_GOLDENS)
 
+# Tokenizer throughput, berttok against tokenizers on the same corpus and files, one thread and
+# batched (bench/tokenizer.py). Results: $(BUILD_DIR)/bench/tokenizer.json.
+bench-tokenizer: configure
+	ninja -C $(BUILD_DIR) -j $(JOBS) berttok
+	./test/tools/setup-tokenizer-venv.sh $(TOK_VENV)
+	$(TOK_VENV)/bin/python bench/tokenizer.py --build-dir $(BUILD_DIR)
+
+# The tokenizer's libFuzzer target alone (test/fuzz/build_tokenizer.sh), TOK_FUZZ_SECONDS long.
+TOK_FUZZ_SECONDS ?= 600
+fuzz-tokenizer:
+	./test/fuzz/build_tokenizer.sh $(BUILD_DIR)/fuzz-tokenizer $(TOK_FUZZ_SECONDS)
+
 check-lit: build
 	ninja -C $(BUILD_DIR) check-bert
 

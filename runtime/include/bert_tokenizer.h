@@ -184,6 +184,25 @@ int bert_tokenizer_encode_batch(const bert_tokenizer_t *tok, size_t n,
 
 void bert_encoding_destroy(bert_encoding_t *enc);
 
+/* Encodes n texts (pairs as in encode_batch) straight into a model's input
+ * buffers, each [n, seq_len] row-major int32 as bert_run() takes them
+ * (bert_runtime.h): row i holds text i's ids from column 0, then padding
+ * (the file's pad id and pad type id, or 0; attention 0) up to seq_len,
+ * whatever the tokenizer's own padding setting. token_type_ids, attention_mask
+ * and lengths (tokens before padding, per row) may be NULL. The tokenizer's
+ * truncation applies first (set max_length to seq_len to cut long texts);
+ * an encoding still longer than seq_len is BERT_TOK_ERR_TRUNCATION. On
+ * failure the buffers' contents are unspecified. */
+int bert_tokenizer_encode_to_inputs(const bert_tokenizer_t *tok, size_t n,
+                                    const char *const *texts,
+                                    const size_t *lens,
+                                    const char *const *pairs,
+                                    const size_t *pair_lens,
+                                    int add_special_tokens, size_t seq_len,
+                                    int32_t *input_ids,
+                                    int32_t *token_type_ids,
+                                    int32_t *attention_mask, size_t *lengths);
+
 /* Truncation: max_length tokens in all (special tokens included), stride
  * tokens of overlap for the overflowing windows (this API returns the first
  * window only; stride is validated like tokenizers does). */

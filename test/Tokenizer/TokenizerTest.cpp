@@ -174,6 +174,31 @@ TEST(Tokenizer, PaddingBatchLongestLeftAndMultiple) {
   bert_encoding_destroy(out[1]);
 }
 
+TEST(Tokenizer, EncodeStraightIntoModelInputs) {
+  Tok tok(wordPiece(kBert));
+  ASSERT_TRUE(tok.t) << tok.err;
+  const char *texts[2] = {"hello", "hello world !"};
+  size_t lens[2] = {5, 13}, got_lens[2];
+  int32_t ids[12], types[12], mask[12];
+  ASSERT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr, nullptr, 1, 6,
+                                            ids, types, mask, got_lens), 0);
+  EXPECT_EQ(std::vector<int32_t>(ids, ids + 12),
+            (std::vector<int32_t>{2, 4, 3, 0, 0, 0, 2, 4, 5, 7, 3, 0}));
+  EXPECT_EQ(std::vector<int32_t>(mask, mask + 12),
+            (std::vector<int32_t>{1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 0}));
+  EXPECT_EQ(got_lens[0], 3u);
+  EXPECT_EQ(got_lens[1], 5u);
+  // Too long for 4 columns without truncation; fine with it.
+  EXPECT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr, nullptr, 1, 4,
+                                            ids, nullptr, nullptr, nullptr),
+            BERT_TOK_ERR_TRUNCATION);
+  bert_tokenizer_set_truncation(tok.t, 4, 0, BERT_TOK_LONGEST_FIRST, BERT_TOK_RIGHT);
+  ASSERT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr, nullptr, 1, 4,
+                                            ids, nullptr, nullptr, nullptr), 0);
+  EXPECT_EQ(std::vector<int32_t>(ids, ids + 8),
+            (std::vector<int32_t>{2, 4, 3, 0, 2, 4, 5, 3}));
+}
+
 TEST(Tokenizer, AddedTokensInTextAndLstrip) {
   std::string extra = "";
   std::string json = wordPiece(kBert);

@@ -12,6 +12,8 @@ about every code point:
   - MN:     BertNormalizer(strip_accents) removal of an NFD-stable char (Mn);
   - PUNCT:  the Punctuation pre-tokenizer's split test (ASCII punct or P*);
   - COMB:   StripAccents removal of an NFD-stable char (Mn|Mc|Me);
+  - CCC0:   marks with a combining class in utf8proc that tokenizers' older tables
+            treat as starters (class 0): canonical reordering does not move them;
   - NODECOMP_K / NODECOMP_C: characters tokenizers leaves alone in NFKD / NFD while
     utf8proc decomposes them (characters newer than its tables);
   - LOWER:  characters whose Lowercase result differs from utf8proc_tolower.
@@ -64,7 +66,8 @@ def main():
     nfkd, nfd, lower = normalizers.NFKD(), normalizers.NFD(), normalizers.Lowercase()
     punc = pre_tokenizers.Punctuation()
     sacc = normalizers.StripAccents()
-    other, mn, punct, nodk, nod, low, comb = [], [], [], [], [], [], []
+    other, mn, punct, nodk, nod, low, comb, ccc0 = [], [], [], [], [], [], [], []
+    u.utf8proc_get_property.restype = ctypes.POINTER(ctypes.c_int16 * 2)
     for c in range(0x110000):
         if 0xD800 <= c <= 0xDFFF:
             continue
@@ -80,6 +83,11 @@ def main():
             mn.append(c)
         if d == ch and (sacc.normalize_str(ch) == "") != (cat in (6, 7, 8)):
             comb.append(c)
+        # combining_class is the second int16 of utf8proc_property_t. A class-1 mark
+        # after c moves in front of it exactly when tokenizers gives c a class > 1.
+        if d == ch and u.utf8proc_get_property(c).contents[1] >= 2:
+            if nfd.normalize_str("a" + ch + "\u0334") == "a" + ch + "\u0334":
+                ccc0.append(c)
         hf_p = len(punc.pre_tokenize_str("a" + ch + "a")) == 3
         my_p = ch in ASCII_PUNCT or 12 <= cat <= 18
         if hf_p != my_p:
@@ -128,6 +136,7 @@ def main():
         table("hf_mn_flip", mn, "Mn differs"),
         table("hf_punct_flip", punct, "punctuation differs"),
         table("hf_comb_flip", comb, "combining mark (Mn|Mc|Me) differs"),
+        table("hf_ccc0", ccc0, "combining class 0 in tokenizers, not in utf8proc"),
         table("hf_nodecomp_k", nodk, "NFKD: tokenizers keeps, utf8proc decomposes"),
         table("hf_nodecomp_c", nod, "NFD: tokenizers keeps, utf8proc decomposes"),
         f"/* Lowercase where tokenizers differs from utf8proc_tolower: {len(low)}. */",
@@ -143,7 +152,7 @@ def main():
     with open(OUT, "w") as f:
         f.write("\n".join(parts) + "\n")
     print(f"wrote {OUT}: other {len(other)}, mn {len(mn)}, punct {len(punct)}, "
-          f"comb {len(comb)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}")
+          f"comb {len(comb)}, ccc0 {len(ccc0)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}")
 
 
 if __name__ == "__main__":

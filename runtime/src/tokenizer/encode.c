@@ -284,6 +284,55 @@ int bert_tokenizer_encode(const bert_tokenizer_t *t, const char *text,
 
 void bert_encoding_destroy(bert_encoding_t *enc) { free(enc); }
 
+int bert_tokenizer_encode_to_inputs(const bert_tokenizer_t *t, size_t n,
+                                    const char *const *texts,
+                                    const size_t *lens,
+                                    const char *const *pairs,
+                                    const size_t *pair_lens,
+                                    int add_special_tokens, size_t seq_len,
+                                    int32_t *input_ids,
+                                    int32_t *token_type_ids,
+                                    int32_t *attention_mask, size_t *lengths) {
+  bert_tokenizer_t plain;
+  bert_encoding_t **encs;
+  size_t i, j;
+  int rc;
+  if (!t || !input_ids || !seq_len || (n && (!texts || !lens)))
+    return BERT_TOK_ERR_ARGUMENT;
+  encs = calloc(n + 1, sizeof(*encs));
+  if (!encs)
+    return BERT_TOK_ERR_NOMEM;
+  /* The same tokenizer without padding (a shallow copy: only has_pad
+   * differs, nothing is freed through it). */
+  plain = *t;
+  plain.has_pad = 0;
+  rc = bert_tokenizer_encode_batch(&plain, n, texts, lens, pairs, pair_lens,
+                                   add_special_tokens, encs);
+  for (i = 0; i < n && !rc; ++i) {
+    const bert_encoding_t *e = encs[i];
+    size_t row = i * seq_len;
+    if (e->length > seq_len) {
+      rc = BERT_TOK_ERR_TRUNCATION;
+      break;
+    }
+    for (j = 0; j < seq_len; ++j) {
+      int tok = j < e->length;
+      input_ids[row + j] = tok ? e->ids[j] : (t->has_pad ? t->pad_id : 0);
+      if (token_type_ids)
+        token_type_ids[row + j] =
+            tok ? e->type_ids[j] : (t->has_pad ? t->pad_type_id : 0);
+      if (attention_mask)
+        attention_mask[row + j] = tok ? e->attention_mask[j] : 0;
+    }
+    if (lengths)
+      lengths[i] = e->length;
+  }
+  for (i = 0; i < n; ++i)
+    bert_encoding_destroy(encs[i]);
+  free(encs);
+  return rc;
+}
+
 int bert_tokenizer_set_truncation(bert_tokenizer_t *t, size_t max_length,
                                   size_t stride,
                                   bert_tok_truncation_strategy strategy,

@@ -416,6 +416,21 @@ bert_tokenizer_t *bert_tokenizer_load_buffer(const char *json, size_t len,
     tok_ld_fail(&L, BERT_TOK_ERR_ARGUMENT, "no JSON text");
     return NULL;
   }
+  {
+    /* tokenizers reads the file into a Rust String: bytes that are not
+     * UTF-8 make the whole file invalid, and every string below may then be
+     * walked as UTF-8 safely. */
+    size_t i = 0;
+    while (i < len) {
+      int32_t cp;
+      int k = tok_utf8_decode((const unsigned char *)json + i, len - i, &cp);
+      if (cp == 0xFFFD && !(k == 3 && (unsigned char)json[i] == 0xEF)) {
+        tok_ld_fail(&L, BERT_TOK_ERR_FORMAT, "invalid UTF-8 at byte %zu", i);
+        return NULL;
+      }
+      i += (size_t)k;
+    }
+  }
   if (bert_json_parse(json, len, &doc, jerr, sizeof(jerr))) {
     tok_ld_fail(&L, BERT_TOK_ERR_FORMAT, "not valid JSON: %s", jerr);
     return NULL;

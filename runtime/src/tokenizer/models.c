@@ -176,7 +176,8 @@ static int bpe(const tok_model *m, const char *s, uint32_t n, tok_arena *a,
    * byte_fallback. */
   hcap = (size_t)n * (m->prefix_len + m->suffix_len + 1) + 1;
   syms = tok_arena_alloc(a, hcap * sizeof(*syms));
-  heap = tok_arena_alloc(a, 2 * hcap * sizeof(*heap));
+  /* Each merge pushes at most two new candidates: 3 per symbol suffice. */
+  heap = tok_arena_alloc(a, 3 * hcap * sizeof(*heap));
   buf = tok_arena_alloc(a, m->prefix_len + m->suffix_len + 5);
   if (!syms || !heap || !buf)
     return BERT_TOK_ERR_NOMEM;

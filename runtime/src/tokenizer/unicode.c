@@ -181,7 +181,11 @@ static int in_ranges(const uint32_t (*r)[2], size_t n, int32_t cp) {
 int tok_category(int32_t cp) { return (int)utf8proc_category(cp); }
 
 int tok_combining_class(int32_t cp) {
-  return utf8proc_get_property(cp)->combining_class;
+  int ccc;
+  if (cp < 0x300)
+    return 0;
+  ccc = utf8proc_get_property(cp)->combining_class;
+  return ccc && in_ranges(hf_ccc0, HF_CCC0_N, cp) ? 0 : ccc;
 }
 
 /* Rust's char::is_whitespace: the White_Space property, which utf8proc

@@ -2,7 +2,9 @@
 |*                                                                            *|
 |*   bert-run <lib.so> <weights.safetensors>                                  *|
 |*            (--input-ids a.npy [--token-type-ids b.npy]                     *|
-|*             [--attention-mask c.npy] | --ids 101,2023,102)                 *|
+|*             [--attention-mask c.npy] | --ids 101,2023,102 |               *|
+|*             --tokenizer tokenizer.json (--text T [--text-pair P] ... |     *|
+|*             --texts FILE) [--pooling mean|cls|max [--normalize]])        *|
 |*            [--out-dir DIR] [--bench N] [--threads N] [--profile]           *|
 |*                                                                            *|
 |* Opens the model library with dlopen and drives it only through the public  *|
@@ -10,15 +12,22 @@
 |* doubles as a check that a library exports what bert_runtime.h promises.    *|
 |* Inputs are int32 or int64 .npy of shape [B, S] (or [S]); outputs are       *|
 |* float32 .npy. Every error is "bert-run: error: <file>: <what>", exit 1.    *|
+|* With --tokenizer, texts become the inputs through berttok (one batch row  *|
+|* per --text, or per line of --texts, a tab separating a pair), truncated   *|
+|* to the library's maximum sequence length; --pooling adds the sentence     *|
+|* embedding of sentence-transformers' Pooling (mean over the attention mask,*|
+|* the first token, or the max), L2-normalized with --normalize.             *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
 #include "bert_runtime.h"
+#include "bert_tokenizer.h"
 #include "file.h"
 #include "npy.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +146,146 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Texts for --tokenizer: up to the library's maximum batch. */
+typedef struct {
+  const char *text[64], *pair[64];
+  size_t len[64], pair_len[64];
+  int n, npairs;
+  char *file; /* contents of --texts, which text[] points into */
+} texts;
+
+static void add_text(texts *t, const char *s, size_t n) {
+  if (t->n == 64)
+    die("--text", "more than 64 texts");
+  t->text[t->n] = s;
+  t->len[t->n] = n;
+  t->pair[t->n] = NULL;
+  t->pair_len[t->n] = 0;
+  ++t->n;
+}
+
+static void read_texts(const char *path, texts *t) {
+  FILE *f = fopen(path, "rb");
+  size_t cap = 4096, n = 0, k;
+  if (!f)
+    die(path, "cannot open: %s", strerror(errno));
+  t->file = malloc(cap);
+  for (;;) {
+    size_t r;
+    if (!t->file)
+      die(path, "out of memory");
+    r = fread(t->file + n, 1, cap - n, f);
+    n += r;
+    if (n < cap)
+      break;
+    cap *= 2;
+    t->file = realloc(t->file, cap);
+  }
+  fclose(f);
+  for (k = 0; k < n;) {
+    char *line = t->file + k, *nl = memchr(line, '\n', n - k), *tab;
+    size_t len = nl ? (size_t)(nl - line) : n - k;
+    add_text(t, line, len);
+    if ((tab = memchr(line, '\t', len))) {
+      t->len[t->n - 1] = (size_t)(tab - line);
+      t->pair[t->n - 1] = tab + 1;
+      t->pair_len[t->n - 1] = len - t->len[t->n - 1] - 1;
+    }
+    k += len + 1;
+  }
+}
+
+/* Tokenizes the texts into [batch, seq] inputs, seq the longest encoding
+ * (at most max_seq: longer texts are truncated as the file says, at that
+ * length). */
+static void tokenize_inputs(const char *tok_path, const texts *t,
+                            int64_t max_seq, input *ids, input *types,
+                            input *mask) {
+  char err[512];
+  size_t lens[64], longest = 1, cur_max = 0, stride = 0, i, j;
+  bert_tok_truncation_strategy st = BERT_TOK_LONGEST_FIRST;
+  bert_tok_direction dir = BERT_TOK_RIGHT;
+  int32_t *a, *b, *c;
+  int rc, has_pairs = 0;
+  bert_tokenizer_t *tok = bert_tokenizer_load(tok_path, err, sizeof(err));
+  if (!tok)
+    die("--tokenizer", "%s", err);
+  if (!bert_tokenizer_get_truncation(tok, &cur_max, &stride, &st, &dir) ||
+      cur_max > (size_t)max_seq)
+    cur_max = (size_t)max_seq;
+  if (stride >= cur_max)
+    stride = 0;
+  bert_tokenizer_set_truncation(tok, cur_max, stride, st, dir);
+  for (i = 0; i < (size_t)t->n; ++i)
+    has_pairs |= t->pair[i] != NULL;
+  a = malloc((size_t)t->n * (size_t)max_seq * sizeof(int32_t));
+  b = malloc((size_t)t->n * (size_t)max_seq * sizeof(int32_t));
+  c = malloc((size_t)t->n * (size_t)max_seq * sizeof(int32_t));
+  if (!a || !b || !c)
+    die("bert-run", "out of memory");
+  rc = bert_tokenizer_encode_to_inputs(
+      tok, (size_t)t->n, (const char *const *)t->text, t->len,
+      has_pairs ? (const char *const *)t->pair : NULL, t->pair_len, 1,
+      (size_t)max_seq, a, b, c, lens);
+  if (rc)
+    die("--tokenizer", "%s", bert_tokenizer_status_string(rc));
+  for (i = 0; i < (size_t)t->n; ++i)
+    if (lens[i] > longest)
+      longest = lens[i];
+  /* Repack the rows from max_seq to `longest` columns. */
+  for (i = 0; i < (size_t)t->n; ++i)
+    for (j = 0; j < longest; ++j) {
+      a[i * longest + j] = a[i * (size_t)max_seq + j];
+      b[i * longest + j] = b[i * (size_t)max_seq + j];
+      c[i * longest + j] = c[i * (size_t)max_seq + j];
+    }
+  ids->path = types->path = mask->path = "--tokenizer";
+  ids->data = a;
+  types->data = b;
+  mask->data = c;
+  ids->batch = types->batch = mask->batch = t->n;
+  ids->seq = types->seq = mask->seq = (int64_t)longest;
+  bert_tokenizer_destroy(tok);
+}
+
+/* sentence-transformers' Pooling over last_hidden_state [B, S, H]. */
+static void pool(const char *mode, int normalize, const float *out,
+                 const int32_t *mask, int64_t batch, int64_t seq, int64_t hidden,
+                 float *emb) {
+  int64_t b, s, h;
+  for (b = 0; b < batch; ++b) {
+    float *e = emb + b * hidden;
+    double norm = 0;
+    for (h = 0; h < hidden; ++h) {
+      double acc = !strcmp(mode, "max") ? -1e30 : 0, cnt = 0;
+      for (s = 0; s < seq; ++s) {
+        float v = out[(b * seq + s) * hidden + h];
+        int m = mask ? mask[b * seq + s] : 1;
+        if (!strcmp(mode, "cls")) {
+          acc = out[(b * seq) * hidden + h];
+          break;
+        }
+        if (!strcmp(mode, "max")) {
+          if (m && v > acc)
+            acc = v;
+        } else {
+          acc += m ? v : 0;
+          cnt += m;
+        }
+      }
+      if (!strcmp(mode, "mean"))
+        acc /= cnt > 1e-9 ? cnt : 1e-9;
+      e[h] = (float)acc;
+      norm += acc * acc;
+    }
+    if (normalize) {
+      norm = sqrt(norm);
+      for (h = 0; h < hidden; ++h)
+        e[h] = (float)(e[h] / (norm > 1e-12 ? norm : 1e-12));
+    }
+  }
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -153,8 +302,12 @@ static long parse_count(const char *flag, const char *v, long lo) {
 int main(int argc, char **argv) {
   const char *lib_path, *weights, *ids_path = NULL, *types_path = NULL,
                                   *mask_path = NULL, *ids_list = NULL,
-                                  *out_dir = NULL;
+                                  *out_dir = NULL, *tok_path = NULL,
+                                  *pooling = NULL;
   long bench = 0, threads = -1;
+  int normalize = 0;
+  texts txt = {0};
+  float *emb = NULL;
   int profile = 0;
   input ids = {0}, types = {0}, mask = {0};
   char libbuf[4096], path[4096], err[256];
@@ -183,6 +336,10 @@ int main(int argc, char **argv) {
       profile = 1;
       continue;
     }
+    if (!strcmp(a, "--normalize")) {
+      normalize = 1;
+      continue;
+    }
     if (i + 1 >= argc)
       usage();
     if (!strcmp(a, "--input-ids"))
@@ -199,17 +356,45 @@ int main(int argc, char **argv) {
       bench = parse_count("--bench", argv[++i], 1);
     else if (!strcmp(a, "--threads"))
       threads = parse_count("--threads", argv[++i], 0);
+    else if (!strcmp(a, "--tokenizer"))
+      tok_path = argv[++i];
+    else if (!strcmp(a, "--text")) {
+      ++i;
+      add_text(&txt, argv[i], strlen(argv[i]));
+    } else if (!strcmp(a, "--text-pair")) {
+      if (!txt.n || txt.pair[txt.n - 1])
+        die("--text-pair", "must follow a --text");
+      txt.pair[txt.n - 1] = argv[++i];
+      txt.pair_len[txt.n - 1] = strlen(argv[i]);
+    } else if (!strcmp(a, "--texts"))
+      read_texts(argv[++i], &txt);
+    else if (!strcmp(a, "--pooling"))
+      pooling = argv[++i];
     else
       usage();
   }
-  if (!ids_path == !ids_list)
+  if (pooling && strcmp(pooling, "mean") && strcmp(pooling, "cls") &&
+      strcmp(pooling, "max"))
+    die("--pooling", "expected mean, cls or max, found '%s'", pooling);
+  if ((pooling || normalize) && !tok_path)
+    die("--pooling", "needs --tokenizer (the attention mask of the texts)");
+  if (normalize && !pooling)
+    die("--normalize", "needs --pooling");
+  if (tok_path) {
+    if (ids_path || ids_list || types_path || mask_path)
+      die("--tokenizer", "give texts or token ids, not both");
+    if (!txt.n)
+      die("--tokenizer", "needs --text or --texts");
+  } else if (txt.n) {
+    die("--text", "needs --tokenizer");
+  } else if (!ids_path == !ids_list)
     die("bert-run", "give exactly one of --input-ids and --ids");
   if (ids_list && (types_path || mask_path))
     die("bert-run", "--token-type-ids and --attention-mask need --input-ids");
 
   if (ids_list)
     parse_ids(ids_list, &ids);
-  else
+  else if (ids_path)
     load_input(ids_path, &ids, NULL);
   if (types_path)
     load_input(types_path, &types, &ids);
@@ -253,6 +438,12 @@ int main(int argc, char **argv) {
   }
   if (threads >= 0 && set_threads(m, (int)threads, &st) != BERT_OK)
     die("--threads", "%s", st.message);
+  if (tok_path) {
+    if (txt.n > max_batch(m))
+      die("--tokenizer", "%d texts, more than the compiled maximum batch %lld",
+          txt.n, (long long)max_batch(m));
+    tokenize_inputs(tok_path, &txt, max_seq(m), &ids, &types, &mask);
+  }
   if (ids.batch > max_batch(m) || ids.seq > max_seq(m) || ids.seq < 1 ||
       ids.batch < 1)
     die(ids.path,
@@ -303,8 +494,29 @@ int main(int argc, char **argv) {
     free(report);
   }
 
+  if (pooling) {
+    emb = malloc((size_t)(ids.batch * hidden) * sizeof(float));
+    if (!emb)
+      die("bert-run", "out of memory");
+    pool(pooling, normalize, out, mask.data, ids.batch, ids.seq, hidden, emb);
+  }
   if (out_dir) {
     mkdir(out_dir, 0777); /* may exist; a real problem shows on write */
+    if (emb) {
+      shape[0] = ids.batch;
+      shape[1] = hidden;
+      snprintf(path, sizeof(path), "%s/sentence_embedding.npy", out_dir);
+      if (bert_npy_write(path, BERT_NPY_F32, 2, shape, emb, err, sizeof(err)))
+        die(path, "%s", err);
+    }
+    if (tok_path) {
+      shape[0] = ids.batch;
+      shape[1] = ids.seq;
+      snprintf(path, sizeof(path), "%s/input_ids.npy", out_dir);
+      if (bert_npy_write(path, BERT_NPY_I32, 2, shape, ids.data, err,
+                         sizeof(err)))
+        die(path, "%s", err);
+    }
     shape[0] = ids.batch;
     shape[1] = ids.seq;
     shape[2] = hidden;
@@ -326,7 +538,21 @@ int main(int argc, char **argv) {
     for (k = 0; k < hidden && k < 8; ++k)
       printf(" %.6f", pooled[k]);
     printf("\n");
+    if (emb) {
+      int64_t b;
+      printf("sentence_embedding (%s%s): [%lld, %lld]\n", pooling,
+             normalize ? ", normalized" : "", (long long)ids.batch,
+             (long long)hidden);
+      for (b = 0; b < ids.batch; ++b) {
+        printf("  [%lld] first values:", (long long)b);
+        for (k = 0; k < hidden && k < 8; ++k)
+          printf(" %.6f", emb[b * hidden + k]);
+        printf("\n");
+      }
+    }
   }
+  free(emb);
+  free(txt.file);
   free(out);
   free(pooled);
   free(ids.data);

@@ -32,7 +32,7 @@ HF_CHILD = r"""
 import json, sys, time
 from tokenizers import Tokenizer
 path, corpus, pairs, reps = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4])
-with open(corpus, encoding="utf-8") as f:
+with open(corpus, encoding="utf-8", newline="") as f:
     lines = f.read().split("\n")[:-1]
 inputs = [tuple(l.split("\t", 1)) if pairs else l for l in lines]
 inputs = [(x + ("",)) if isinstance(x, tuple) and len(x) == 1 else x for x in inputs]

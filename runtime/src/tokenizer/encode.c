@@ -230,44 +230,60 @@ static size_t pad_target(const bert_tokenizer_t *t, size_t longest) {
   return n;
 }
 
+/* A copy of e padded to target (e is freed); NULL when out of memory. */
+static bert_encoding_t *repad(const bert_tokenizer_t *t, bert_encoding_t *e,
+                              size_t target) {
+  tok_enc tmp;
+  bert_encoding_t *r;
+  tmp.n = e->length;
+  tmp.ids = e->ids;
+  tmp.type_ids = e->type_ids;
+  tmp.attn = e->attention_mask;
+  tmp.special = e->special_tokens_mask;
+  tmp.words = e->word_ids;
+  tmp.offs = e->offsets;
+  r = finish(t, &tmp, target);
+  free(e);
+  return r;
+}
+
 int bert_tokenizer_encode_batch(const bert_tokenizer_t *t, size_t n,
                                 const char *const *texts, const size_t *lens,
                                 const char *const *pairs,
                                 const size_t *pair_lens,
                                 int add_special_tokens, bert_encoding_t **out) {
   tok_arena a = {0};
-  tok_enc *encs;
   size_t i, longest = 0, target;
   int rc = 0;
   if (!t || !out || (n && (!texts || !lens)))
     return BERT_TOK_ERR_ARGUMENT;
   for (i = 0; i < n; ++i)
     out[i] = NULL;
-  encs = tok_arena_alloc(&a, (n + 1) * sizeof(*encs));
-  if (!encs) {
-    rc = BERT_TOK_ERR_NOMEM;
-    goto done;
-  }
+  /* One scratch arena, reset between texts: the scratch of a whole batch
+   * never piles up; each result is copied out unpadded. */
   for (i = 0; i < n && !rc; ++i) {
     const char *p = pairs ? pairs[i] : NULL;
+    tok_enc e;
     rc = encode_one(t, texts[i], lens[i], p, p && pair_lens ? pair_lens[i] : 0,
-                    add_special_tokens, &a, &encs[i]);
-    if (!rc && encs[i].n > longest)
-      longest = encs[i].n;
+                    add_special_tokens, &a, &e);
+    if (!rc && a.failed)
+      rc = BERT_TOK_ERR_NOMEM;
+    if (!rc && !(out[i] = finish(t, &e, 0)))
+      rc = BERT_TOK_ERR_NOMEM;
+    if (!rc && out[i]->length > longest)
+      longest = out[i]->length;
+    tok_arena_reset(&a);
   }
-  if (!rc && a.failed)
-    rc = BERT_TOK_ERR_NOMEM;
+  tok_arena_free(&a);
   target = pad_target(t, longest);
   for (i = 0; i < n && !rc; ++i)
-    if (!(out[i] = finish(t, &encs[i], target)))
+    if (out[i]->length < target && !(out[i] = repad(t, out[i], target)))
       rc = BERT_TOK_ERR_NOMEM;
   if (rc)
     for (i = 0; i < n; ++i) {
       free(out[i]);
       out[i] = NULL;
     }
-done:
-  tok_arena_free(&a);
   return rc;
 }
 

@@ -266,6 +266,16 @@ int tok_nstr_filter(tok_nstr *ns, tok_arena *a, int (*keep)(int32_t)) {
   int32_t removed = 0, last = -1;
   size_t removed_start = 0;
   int any = 0;
+  /* Most strings lose nothing: find that out before building steps. */
+  for (i = 0; i < ns->len;) {
+    int32_t cp;
+    int k = tok_utf8_next(ns->str + i, &cp);
+    if (!keep(cp))
+      break;
+    i += (uint32_t)k;
+  }
+  if (i == ns->len)
+    return 0;
   tok_changes_init(&ch, a);
   for (i = 0; i < ns->len;) {
     int32_t cp;

@@ -31,6 +31,8 @@ typedef struct {
 /* Returns n bytes aligned for any scalar, or NULL (and sets failed). */
 void *tok_arena_alloc(tok_arena *a, size_t n);
 void tok_arena_free(tok_arena *a);
+/* Forgets every allocation but keeps memory for reuse. */
+void tok_arena_reset(tok_arena *a);
 
 /*===--- UTF-8 and Unicode predicates (unicode.c) -------------------------===*/
 

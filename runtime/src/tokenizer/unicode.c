@@ -53,6 +53,22 @@ oom:
   return NULL;
 }
 
+void tok_arena_reset(tok_arena *a) {
+  /* Keep the newest chunk (the largest: chunks double) for the next use. */
+  tok_chunk *keep = a->head, *c;
+  if (!keep)
+    return;
+  c = keep->next;
+  while (c) {
+    tok_chunk *n = c->next;
+    free(c);
+    c = n;
+  }
+  keep->next = NULL;
+  keep->used = 0;
+  a->failed = 0;
+}
+
 void tok_arena_free(tok_arena *a) {
   tok_chunk *c = a->head;
   while (c) {
@@ -244,14 +260,20 @@ int tok_is_alphanumeric_word(int32_t c) {
 }
 
 int tok_hf_is_other(int32_t c) {
-  int k = tok_category(c);
+  int k;
+  if (c < 0x80)
+    return c < 0x20 || c == 0x7F;
+  k = tok_category(c);
   int v = k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF ||
           k == UTF8PROC_CATEGORY_CS || k == UTF8PROC_CATEGORY_CO;
   return v ^ in_ranges(hf_other_flip, HF_OTHER_FLIP_N, c);
 }
 
 int tok_hf_is_mark_nonspacing(int32_t c) {
-  int v = tok_category(c) == UTF8PROC_CATEGORY_MN;
+  int v;
+  if (c < 0x300)
+    return 0;
+  v = tok_category(c) == UTF8PROC_CATEGORY_MN;
   return v ^ in_ranges(hf_mn_flip, HF_MN_FLIP_N, c);
 }
 
@@ -266,7 +288,10 @@ int tok_hf_is_punctuation(int32_t c) {
 }
 
 int tok_is_combining_mark(int32_t c) {
-  int k = tok_category(c);
+  int k;
+  if (c < 0x300)
+    return 0;
+  k = tok_category(c);
   int v = k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_MC ||
           k == UTF8PROC_CATEGORY_ME;
   return v ^ in_ranges(hf_comb_flip, HF_COMB_FLIP_N, c);

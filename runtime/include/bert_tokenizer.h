@@ -128,8 +128,12 @@ typedef enum {
 typedef struct bert_tokenizer bert_tokenizer_t;
 
 /* The result of encoding one text or pair. All arrays have `length`
- * elements (offsets: 2 * length, begin then end of each token). */
-typedef struct {
+ * elements (offsets: 2 * length, begin then end of each token).
+ * overflowing: when truncation cut tokens off, the other windows of
+ * max_length tokens (overlapping by stride), post-processed and padded like
+ * the first, in tokenizers' order (Encoding.overflowing); they have no
+ * windows of their own. All of it is freed by bert_encoding_destroy(). */
+typedef struct bert_encoding {
   size_t length;
   int32_t *ids;
   int32_t *type_ids;
@@ -137,6 +141,8 @@ typedef struct {
   int32_t *special_tokens_mask; /* 1 for special and padding tokens */
   int32_t *word_ids;            /* pre-token index, -1 for special/pad */
   uint32_t *offsets;
+  size_t num_overflowing;
+  struct bert_encoding **overflowing;
 } bert_encoding_t;
 
 typedef enum {
@@ -204,8 +210,7 @@ int bert_tokenizer_encode_to_inputs(const bert_tokenizer_t *tok, size_t n,
                                     int32_t *attention_mask, size_t *lengths);
 
 /* Truncation: max_length tokens in all (special tokens included), stride
- * tokens of overlap for the overflowing windows (this API returns the first
- * window only; stride is validated like tokenizers does). */
+ * tokens of overlap between the overflowing windows. */
 int bert_tokenizer_set_truncation(bert_tokenizer_t *tok, size_t max_length,
                                   size_t stride,
                                   bert_tok_truncation_strategy strategy,

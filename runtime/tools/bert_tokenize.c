@@ -3,7 +3,7 @@
 |*   bert-tokenize TOKENIZER_JSON [--pairs] [--max-length N]                  *|
 |*                 [--stride N] [--strategy longest_first|only_first|         *|
 |*                  only_second] [--pad none|longest|N] [--batch N]           *|
-|*                 [--no-special-tokens]                                      *|
+|*                 [--no-special-tokens] [--overflow]                         *|
 |*                                                                            *|
 |* Reads UTF-8 text from standard input, one text per line (lines end at     *|
 |* '\n' only; a '\r' stays in the text), and writes one JSON object per line: *|
@@ -17,6 +17,8 @@
 |* --batch N encodes N lines at a time as one batch (default 1). Without    *|
 |* these options the file's own truncation and padding apply, as with      *|
 |* tokenizers' Tokenizer.from_file.                                         *|
+|* --overflow adds "overflowing": the windows truncation left over (stride   *|
+|* tokens of overlap), each an object as above.                             *|
 |* A line that cannot be encoded gives {"error": "..."}. Any bytes may come  *|
 |* in: invalid UTF-8 is read as U+FFFD (see bert_tokenizer.h).              *|
 |*                                                                            *|
@@ -33,7 +35,8 @@ static void usage(void) {
           "usage: bert-tokenize TOKENIZER_JSON [--pairs] [--max-length N]\n"
           "         [--stride N] [--strategy longest_first|only_first|"
           "only_second]\n"
-          "         [--pad none|longest|N] [--batch N] [--no-special-tokens]\n");
+          "         [--pad none|longest|N] [--batch N] [--no-special-tokens]\n"
+          "         [--overflow]\n");
   exit(2);
 }
 
@@ -61,7 +64,7 @@ static void put_array(FILE *out, const char *name, const int32_t *v,
   fputc(']', out);
 }
 
-static void put_encoding(FILE *out, const bert_encoding_t *e) {
+static void put_encoding(FILE *out, const bert_encoding_t *e, int overflow) {
   size_t i;
   fputc('{', out);
   put_array(out, "input_ids", e->ids, e->length);
@@ -73,7 +76,17 @@ static void put_encoding(FILE *out, const bert_encoding_t *e) {
   for (i = 0; i < e->length; ++i)
     fprintf(out, i ? ", [%u, %u]" : "[%u, %u]", e->offsets[2 * i],
             e->offsets[2 * i + 1]);
-  fputs("]}\n", out);
+  fputc(']', out);
+  if (overflow) {
+    fputs(", \"overflowing\": [", out);
+    for (i = 0; i < e->num_overflowing; ++i) {
+      if (i)
+        fputs(", ", out);
+      put_encoding(out, e->overflowing[i], 0);
+    }
+    fputc(']', out);
+  }
+  fputc('}', out);
 }
 
 typedef struct {
@@ -83,7 +96,7 @@ typedef struct {
 } batch;
 
 static void flush(const bert_tokenizer_t *tok, batch *b, int pairs,
-                  int special, FILE *out) {
+                  int special, int overflow, FILE *out) {
   bert_encoding_t **encs;
   size_t i;
   int rc;
@@ -101,8 +114,10 @@ static void flush(const bert_tokenizer_t *tok, batch *b, int pairs,
   for (i = 0; i < b->n; ++i) {
     if (rc)
       fprintf(out, "{\"error\": \"%s\"}\n", bert_tokenizer_status_string(rc));
-    else
-      put_encoding(out, encs[i]);
+    else {
+      put_encoding(out, encs[i], overflow);
+      fputc('\n', out);
+    }
     bert_encoding_destroy(encs[i]);
     free(b->texts[i]);
   }
@@ -112,7 +127,7 @@ static void flush(const bert_tokenizer_t *tok, batch *b, int pairs,
 
 int main(int argc, char **argv) {
   const char *path = NULL, *pad = NULL, *strategy = NULL;
-  int pairs = 0, special = 1, has_max = 0, has_stride = 0, i;
+  int pairs = 0, special = 1, has_max = 0, has_stride = 0, overflow = 0, i;
   size_t max_len = 0, stride = 0, batch_size = 1, cap = 0, len = 0;
   char err[512], *line = NULL;
   bert_tokenizer_t *tok;
@@ -123,6 +138,8 @@ int main(int argc, char **argv) {
       pairs = 1;
     else if (!strcmp(argv[i], "--no-special-tokens"))
       special = 0;
+    else if (!strcmp(argv[i], "--overflow"))
+      overflow = 1;
     else if (!strcmp(argv[i], "--max-length") && i + 1 < argc)
       max_len = parse_size(argv[++i], "--max-length"), has_max = 1;
     else if (!strcmp(argv[i], "--stride") && i + 1 < argc)
@@ -228,11 +245,11 @@ int main(int argc, char **argv) {
       len = 0;
     }
     if (b.n == batch_size)
-      flush(tok, &b, pairs, special, stdout);
+      flush(tok, &b, pairs, special, overflow, stdout);
     if (c == EOF)
       break;
   }
-  flush(tok, &b, pairs, special, stdout);
+  flush(tok, &b, pairs, special, overflow, stdout);
   free(line);
   free(b.texts);
   free(b.pairs);

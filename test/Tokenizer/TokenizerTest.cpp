@@ -154,6 +154,27 @@ TEST(Tokenizer, PairTypeIdsAndTruncation) {
   EXPECT_EQ(encode(tok, "hello world !").rc, BERT_TOK_ERR_TRUNCATION);
 }
 
+TEST(Tokenizer, OverflowingWindowsWithStride) {
+  Tok tok(wordPiece(kBert));
+  ASSERT_TRUE(tok.t) << tok.err;
+  // 5 tokens, max 4 with 2 specials: windows of 2 overlapping by 1.
+  bert_tokenizer_set_truncation(tok.t, 4, 1, BERT_TOK_LONGEST_FIRST, BERT_TOK_RIGHT);
+  bert_encoding_t *e = nullptr;
+  std::string text = "hello world ! hello world";
+  ASSERT_EQ(bert_tokenizer_encode(tok.t, text.data(), text.size(), nullptr, 0, 1, &e), 0);
+  EXPECT_EQ(std::vector<int32_t>(e->ids, e->ids + e->length),
+            (std::vector<int32_t>{2, 4, 5, 3}));
+  ASSERT_EQ(e->num_overflowing, 3u);
+  std::vector<std::vector<int32_t>> wins;
+  for (size_t i = 0; i < e->num_overflowing; ++i)
+    wins.emplace_back(e->overflowing[i]->ids,
+                      e->overflowing[i]->ids + e->overflowing[i]->length);
+  EXPECT_EQ(wins, (std::vector<std::vector<int32_t>>{
+                      {2, 5, 7, 3}, {2, 7, 4, 3}, {2, 4, 5, 3}}));
+  EXPECT_EQ(e->overflowing[0]->offsets[2], 6u); // "world" again
+  bert_encoding_destroy(e);
+}
+
 TEST(Tokenizer, PaddingBatchLongestLeftAndMultiple) {
   Tok tok(wordPiece(kBert));
   ASSERT_TRUE(tok.t) << tok.err;

@@ -197,13 +197,20 @@ CASES = [
     ("pad-fixed", ["--max-length", "20", "--pad", "20"], False, 12),
     ("file-settings", [], False, 8),
     ("no-special", ["--no-special-tokens", "--pad", "none"], False, 15),
+    ("overflow-stride", ["--max-length", "12", "--stride", "4", "--overflow",
+                         "--pad", "none"], False, 12),
+    ("overflow-only-second", ["--pairs", "--max-length", "28", "--stride", "3",
+                              "--strategy", "only_second", "--overflow", "--pad", "longest",
+                              "--batch", "4"], True, 8),
+    ("overflow-longest-first", ["--pairs", "--max-length", "16", "--stride", "2",
+                                "--overflow", "--pad", "none"], True, 8),
 ]
 
 
 def configure(tok, opts):
     """Applies bert-tokenize's options to a tokenizers.Tokenizer."""
     o = {"pairs": False, "max": None, "stride": None, "strategy": None, "pad": None,
-         "batch": 1, "special": True}
+         "batch": 1, "special": True, "overflow": False}
     i = 0
     while i < len(opts):
         a = opts[i]
@@ -211,6 +218,8 @@ def configure(tok, opts):
             o["pairs"] = True
         elif a == "--no-special-tokens":
             o["special"] = False
+        elif a == "--overflow":
+            o["overflow"] = True
         else:
             v = opts[i + 1]
             i += 1
@@ -268,13 +277,20 @@ def reference_lines(tok_path, opts, lines):
         for inp, e in zip(inputs, encs):
             texts = inp if isinstance(inp, tuple) else (inp,)
             maps = [_byte_offsets(t) for t in texts]
-            offs = []
-            for (s, t), seq in zip(e.offsets, e.sequence_ids):
-                m = maps[seq if seq is not None else 0]
-                offs.append([m[s], m[t]] if seq is not None else [0, 0])
-            out.append(json.dumps({"input_ids": e.ids, "token_type_ids": e.type_ids,
-                                   "attention_mask": e.attention_mask, "offsets": offs}))
+            d = _as_dict(e, maps)
+            if o["overflow"]:
+                d["overflowing"] = [_as_dict(x, maps) for x in e.overflowing]
+            out.append(json.dumps(d))
     return out
+
+
+def _as_dict(e, maps):
+    offs = []
+    for (s, t), seq in zip(e.offsets, e.sequence_ids):
+        m = maps[seq if seq is not None else 0]
+        offs.append([m[s], m[t]] if seq is not None else [0, 0])
+    return {"input_ids": e.ids, "token_type_ids": e.type_ids,
+            "attention_mask": e.attention_mask, "offsets": offs}
 
 
 def run_tool(bin_dir, tok_path, opts, lines):

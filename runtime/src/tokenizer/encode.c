@@ -67,50 +67,90 @@ static int encode_sequence(const bert_tokenizer_t *t, const char *text,
   return out->failed ? BERT_TOK_ERR_NOMEM : 0;
 }
 
-/* Encoding::truncate, first window only. */
+/* A copy of tokens [s, e) of src. */
+static void window(const tok_enc *src, size_t s, size_t e, tok_arena *ar,
+                   tok_enc *out) {
+  tok_enc part = *src;
+  part.ids += s;
+  part.type_ids += s;
+  part.words += s;
+  part.special += s;
+  part.attn += s;
+  part.offs += 2 * s;
+  part.vals += s;
+  part.val_lens += s;
+  part.n = e - s;
+  tok_enc_init(out, ar);
+  tok_enc_append(out, &part);
+}
+
+/* Encoding::truncate: the first window stays, the others (max_len tokens
+ * each, overlapping by stride) become the overflowing windows. */
 static int truncate_enc(tok_enc *e, size_t max_len, size_t stride,
-                        bert_tok_direction dir) {
-  size_t drop;
-  if (max_len >= e->n)
+                        bert_tok_direction dir, tok_arena *ar) {
+  size_t n = e->n, step, k = 0, cap, start, stop;
+  tok_enc *wins;
+  int end = 0;
+  if (max_len >= n)
     return 0;
   if (max_len == 0) {
-    e->n = 0;
-    return 0;
+    /* Everything overflows into one window. */
+    tok_enc *o = tok_arena_alloc(ar, sizeof(*o));
+    if (!o)
+      return BERT_TOK_ERR_NOMEM;
+    window(e, 0, n, ar, o);
+    tok_enc_init(e, ar);
+    e->ovf = o;
+    e->novf = 1;
+    return o->failed ? BERT_TOK_ERR_NOMEM : 0;
   }
   if (stride >= max_len)
     return BERT_TOK_ERR_TRUNCATION;
-  if (dir == BERT_TOK_LEFT) {
-    drop = e->n - max_len;
-    e->ids += drop;
-    e->type_ids += drop;
-    e->words += drop;
-    e->special += drop;
-    e->attn += drop;
-    e->offs += 2 * drop;
-    e->vals += drop;
-    e->val_lens += drop;
-    e->cap -= drop;
+  step = max_len - stride;
+  cap = n / step + 2;
+  wins = tok_arena_alloc(ar, cap * sizeof(*wins));
+  if (!wins)
+    return BERT_TOK_ERR_NOMEM;
+  if (dir == BERT_TOK_RIGHT) {
+    for (start = 0; start < n && !end; start += step) {
+      stop = start + max_len < n ? start + max_len : n;
+      end = stop == n;
+      window(e, start, stop, ar, &wins[k++]);
+    }
+  } else {
+    size_t s1;
+    for (s1 = n; s1 > 0 && !end; s1 = s1 > step ? s1 - step : 0) {
+      stop = s1;
+      start = stop > max_len ? stop - max_len : 0;
+      end = start == 0;
+      window(e, start, stop, ar, &wins[k++]);
+      if (s1 <= step)
+        break;
+    }
   }
-  e->n = max_len;
+  *e = wins[0];
+  e->ovf = k > 1 ? wins + 1 : NULL;
+  e->novf = k - 1;
+  for (start = 0; start < k; ++start)
+    if (wins[start].failed)
+      return BERT_TOK_ERR_NOMEM;
   return 0;
 }
 
 static int truncate_pair(const bert_tokenizer_t *t, tok_enc *a, tok_enc *b,
-                         size_t max_len) {
+                         size_t max_len, tok_arena *ar) {
   size_t total = a->n + (b ? b->n : 0), n1, n2;
   int rc;
   if (max_len == 0) {
-    a->n = 0;
-    if (b)
-      b->n = 0;
-    return 0;
+    rc = truncate_enc(a, 0, 0, t->trunc_dir, ar);
+    return rc || !b ? rc : truncate_enc(b, 0, 0, t->trunc_dir, ar);
   }
   if (total <= max_len)
     return 0;
   switch (t->trunc_strategy) {
   case BERT_TOK_LONGEST_FIRST:
     if (!b)
-      return truncate_enc(a, max_len, t->trunc_stride, t->trunc_dir);
+      return truncate_enc(a, max_len, t->trunc_stride, t->trunc_dir, ar);
     n1 = a->n;
     n2 = b->n;
     {
@@ -134,8 +174,8 @@ static int truncate_pair(const bert_tokenizer_t *t, tok_enc *a, tok_enc *b,
         n2 = x;
       }
     }
-    rc = truncate_enc(a, n1, t->trunc_stride, t->trunc_dir);
-    return rc ? rc : truncate_enc(b, n2, t->trunc_stride, t->trunc_dir);
+    rc = truncate_enc(a, n1, t->trunc_stride, t->trunc_dir, ar);
+    return rc ? rc : truncate_enc(b, n2, t->trunc_stride, t->trunc_dir, ar);
   case BERT_TOK_ONLY_FIRST:
   case BERT_TOK_ONLY_SECOND: {
     tok_enc *target = t->trunc_strategy == BERT_TOK_ONLY_FIRST ? a : b;
@@ -143,7 +183,7 @@ static int truncate_pair(const bert_tokenizer_t *t, tok_enc *a, tok_enc *b,
     if (!target || target->n <= to_remove)
       return BERT_TOK_ERR_TRUNCATION;
     return truncate_enc(target, target->n - to_remove, t->trunc_stride,
-                        t->trunc_dir);
+                        t->trunc_dir, ar);
   }
   }
   return BERT_TOK_ERR_ARGUMENT;
@@ -171,7 +211,7 @@ static int encode_one(const bert_tokenizer_t *t, const char *text, size_t len,
         return BERT_TOK_ERR_TRUNCATION;
       max -= added;
     }
-    rc = truncate_pair(t, &seqs[0], pair ? &seqs[1] : NULL, max);
+    rc = truncate_pair(t, &seqs[0], pair ? &seqs[1] : NULL, max, a);
     if (rc)
       return rc;
   }
@@ -179,6 +219,8 @@ static int encode_one(const bert_tokenizer_t *t, const char *text, size_t len,
     return BERT_TOK_ERR_NOMEM;
   return 0;
 }
+
+void bert_encoding_destroy(bert_encoding_t *enc);
 
 static bert_encoding_t *finish(const bert_tokenizer_t *t, const tok_enc *e,
                                size_t target) {
@@ -192,6 +234,22 @@ static bert_encoding_t *finish(const bert_tokenizer_t *t, const tok_enc *e,
     return NULL;
   r = (bert_encoding_t *)mem;
   r->length = n;
+  r->num_overflowing = 0;
+  r->overflowing = NULL;
+  if (e->novf) {
+    size_t k;
+    r->overflowing = calloc(e->novf, sizeof(*r->overflowing));
+    if (!r->overflowing) {
+      free(r);
+      return NULL;
+    }
+    r->num_overflowing = e->novf;
+    for (k = 0; k < e->novf; ++k)
+      if (!(r->overflowing[k] = finish(t, &e->ovf[k], target))) {
+        bert_encoding_destroy(r);
+        return NULL;
+      }
+  }
   r->ids = (int32_t *)(mem + sizeof(*r));
   r->type_ids = r->ids + n;
   r->attention_mask = r->type_ids + n;
@@ -230,11 +288,14 @@ static size_t pad_target(const bert_tokenizer_t *t, size_t longest) {
   return n;
 }
 
-/* A copy of e padded to target (e is freed); NULL when out of memory. */
+/* A copy of e padded to target, its windows too (e is freed); NULL when
+ * out of memory. */
 static bert_encoding_t *repad(const bert_tokenizer_t *t, bert_encoding_t *e,
                               size_t target) {
   tok_enc tmp;
   bert_encoding_t *r;
+  size_t k;
+  memset(&tmp, 0, sizeof(tmp));
   tmp.n = e->length;
   tmp.ids = e->ids;
   tmp.type_ids = e->type_ids;
@@ -243,7 +304,25 @@ static bert_encoding_t *repad(const bert_tokenizer_t *t, bert_encoding_t *e,
   tmp.words = e->word_ids;
   tmp.offs = e->offsets;
   r = finish(t, &tmp, target);
-  free(e);
+  if (r && e->num_overflowing) {
+    r->overflowing = calloc(e->num_overflowing, sizeof(*r->overflowing));
+    if (!r->overflowing) {
+      bert_encoding_destroy(r);
+      r = NULL;
+    } else {
+      r->num_overflowing = e->num_overflowing;
+      for (k = 0; k < e->num_overflowing; ++k) {
+        r->overflowing[k] = repad(t, e->overflowing[k], target);
+        e->overflowing[k] = NULL;
+        if (!r->overflowing[k]) {
+          bert_encoding_destroy(r);
+          r = NULL;
+          break;
+        }
+      }
+    }
+  }
+  bert_encoding_destroy(e);
   return r;
 }
 
@@ -277,7 +356,7 @@ int bert_tokenizer_encode_batch(const bert_tokenizer_t *t, size_t n,
   tok_arena_free(&a);
   target = pad_target(t, longest);
   for (i = 0; i < n && !rc; ++i)
-    if (out[i]->length < target && !(out[i] = repad(t, out[i], target)))
+    if (target && !(out[i] = repad(t, out[i], target)))
       rc = BERT_TOK_ERR_NOMEM;
   if (rc)
     for (i = 0; i < n; ++i) {
@@ -298,7 +377,15 @@ int bert_tokenizer_encode(const bert_tokenizer_t *t, const char *text,
                                      &pl, add_special_tokens, out);
 }
 
-void bert_encoding_destroy(bert_encoding_t *enc) { free(enc); }
+void bert_encoding_destroy(bert_encoding_t *enc) {
+  size_t k;
+  if (!enc)
+    return;
+  for (k = 0; k < enc->num_overflowing; ++k)
+    bert_encoding_destroy(enc->overflowing[k]);
+  free(enc->overflowing);
+  free(enc);
+}
 
 int bert_tokenizer_encode_to_inputs(const bert_tokenizer_t *t, size_t n,
                                     const char *const *texts,

@@ -85,6 +85,39 @@ void tok_enc_append(tok_enc *dst, const tok_enc *src) {
   }
 }
 
+int tok_enc_merge(const tok_enc *a, const tok_enc *b, tok_arena *ar,
+                  tok_enc *out) {
+  size_t i, j, k = 0, n = a->novf * (1 + b->novf) + b->novf;
+  tok_enc_init(out, ar);
+  tok_enc_append(out, a);
+  tok_enc_append(out, b);
+  if (n) {
+    out->ovf = tok_arena_alloc(ar, n * sizeof(*out->ovf));
+    if (!out->ovf)
+      return -1;
+    for (i = 0; i < a->novf; ++i) {
+      tok_enc_init(&out->ovf[k], ar);
+      tok_enc_append(&out->ovf[k], &a->ovf[i]);
+      tok_enc_append(&out->ovf[k++], b);
+      for (j = 0; j < b->novf; ++j) {
+        tok_enc_init(&out->ovf[k], ar);
+        tok_enc_append(&out->ovf[k], &a->ovf[i]);
+        tok_enc_append(&out->ovf[k++], &b->ovf[j]);
+      }
+    }
+    for (j = 0; j < b->novf; ++j) {
+      tok_enc_init(&out->ovf[k], ar);
+      tok_enc_append(&out->ovf[k], a);
+      tok_enc_append(&out->ovf[k++], &b->ovf[j]);
+    }
+    out->novf = n;
+    for (i = 0; i < n; ++i)
+      if (out->ovf[i].failed)
+        out->failed = 1;
+  }
+  return out->failed ? -1 : 0;
+}
+
 static void push_special(tok_enc *e, int32_t id, int32_t type_id) {
   tok_enc_push(e, id, type_id, -1, 0, 0, 1, "", 0);
 }
@@ -166,15 +199,21 @@ static int process_list(const tok_postproc *p, tok_enc *encs, size_t *n,
   switch (p->kind) {
   case TOK_PP_BYTE_LEVEL:
     if (p->trim_offsets)
-      for (i = 0; i < *n; ++i)
+      for (i = 0; i < *n; ++i) {
         trim_offsets(&encs[i], p->add_prefix_space);
+        for (k = 0; k < encs[i].novf; ++k)
+          trim_offsets(&encs[i].ovf[k], p->add_prefix_space);
+      }
     return 0;
   case TOK_PP_ROBERTA:
   case TOK_PP_BERT:
     if (p->kind == TOK_PP_ROBERTA) {
       for (i = 0; i < *n; ++i) {
-        if (p->trim_offsets)
+        if (p->trim_offsets) {
           trim_offsets(&encs[i], p->add_prefix_space);
+          for (k = 0; k < encs[i].novf; ++k)
+            trim_offsets(&encs[i].ovf[k], p->add_prefix_space);
+        }
         for (k = 0; k < encs[i].n; ++k)
           encs[i].type_ids[k] = 0;
       }
@@ -183,16 +222,35 @@ static int process_list(const tok_postproc *p, tok_enc *encs, size_t *n,
       return 0;
     for (i = 0; i < *n; ++i) {
       tok_enc out;
-      int32_t tid = p->kind == TOK_PP_ROBERTA ? 0 : (i ? 1 : 0);
+      size_t w;
       tok_enc_init(&out, a);
-      if (i == 0)
-        push_special(&out, p->cls_id, 0);
-      else if (p->kind == TOK_PP_ROBERTA)
-        push_special(&out, p->sep_id, 0);
-      tok_enc_append(&out, &encs[i]);
-      push_special(&out, p->sep_id, tid);
-      if (out.failed)
-        return -1;
+      if (encs[i].novf) {
+        out.ovf = tok_arena_alloc(a, encs[i].novf * sizeof(*out.ovf));
+        if (!out.ovf)
+          return -1;
+        out.novf = encs[i].novf;
+      }
+      /* Window 0 is the encoding itself, then its overflows. Roberta gives
+       * every token type 0; Bert keeps the sequence's types and adds 0
+       * around the first sequence, 1 after the second. */
+      for (w = 0; w <= encs[i].novf; ++w) {
+        tok_enc *dst = w ? &out.ovf[w - 1] : &out;
+        const tok_enc *src = w ? &encs[i].ovf[w - 1] : &encs[i];
+        int roberta = p->kind == TOK_PP_ROBERTA;
+        if (w)
+          tok_enc_init(dst, a);
+        if (i == 0)
+          push_special(dst, p->cls_id, 0);
+        else if (roberta)
+          push_special(dst, p->sep_id, 0);
+        tok_enc_append(dst, src);
+        push_special(dst, p->sep_id, roberta ? 0 : (i ? 1 : 0));
+        if (roberta)
+          for (k = 0; k < dst->n; ++k)
+            dst->type_ids[k] = 0;
+        if (dst->failed)
+          return -1;
+      }
       encs[i] = out;
     }
     return 0;
@@ -207,6 +265,9 @@ static int process_list(const tok_postproc *p, tok_enc *encs, size_t *n,
         tok_enc *src = &encs[t[i].seq < (int)*n ? t[i].seq : 0];
         tok_enc_init(&res[m], a);
         tok_enc_append(&res[m], src);
+        /* The copy keeps the windows; only its own type ids change. */
+        res[m].ovf = src->ovf;
+        res[m].novf = src->novf;
         for (k = 0; k < res[m].n; ++k)
           res[m].type_ids[k] = t[i].type_id;
         if (res[m].failed)
@@ -265,9 +326,14 @@ int tok_post_process(const tok_postproc *p, tok_enc *seqs, size_t nseq,
   }
   if (p && process_list(p, list, &n, cap, add_special, a))
     return -1;
+  /* Encoding::merge: pieces merged in turn, windows combined. */
   tok_enc_init(out, a);
-  for (i = 0; i < n; ++i)
-    tok_enc_append(out, &list[i]);
+  for (i = 0; i < n; ++i) {
+    tok_enc merged;
+    if (tok_enc_merge(out, &list[i], a, &merged))
+      return -1;
+    *out = merged;
+  }
   return out->failed ? -1 : 0;
 }
 

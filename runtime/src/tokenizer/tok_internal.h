@@ -379,7 +379,7 @@ typedef struct {
 
 /*===--- Encodings ---------------------------------------------------------===*/
 
-typedef struct {
+typedef struct tok_enc {
   size_t n, cap;
   int32_t *ids, *type_ids, *words, *special, *attn;
   uint32_t *offs;
@@ -387,6 +387,10 @@ typedef struct {
   uint32_t *val_lens;
   tok_arena *arena;
   int failed;
+  /* Overflowing windows left by truncation (tokenizers' overflowing), each
+   * without windows of its own. */
+  struct tok_enc *ovf;
+  size_t novf;
 } tok_enc;
 
 void tok_enc_init(tok_enc *e, tok_arena *a);
@@ -394,6 +398,11 @@ void tok_enc_push(tok_enc *e, int32_t id, int32_t type_id, int32_t word,
                   uint32_t s, uint32_t end, int special, const char *val,
                   uint32_t val_len);
 void tok_enc_append(tok_enc *dst, const tok_enc *src);
+/* Encoding::merge_with: out = a + b, with the overflowing windows combined
+ * as tokenizers does (each of a's windows with b and with each of b's, then
+ * a with each of b's). */
+int tok_enc_merge(const tok_enc *a, const tok_enc *b, tok_arena *ar,
+                  tok_enc *out);
 
 /* Applies the post-processor to seqs[0, nseq) (each already truncated)
  * and writes the merged encoding. */

@@ -1,13 +1,13 @@
-/*===- tokenizer_bench.c - berttok throughput ---------------------------------===*\
+/*===- tokenizer_bench.c - berttok throughput -----------------------------===*\
 |*                                                                            *|
-|*   tokenizer_bench TOKENIZER_JSON CORPUS [--pairs] [--threads N] [--reps R]  *|
+|*   tokenizer_bench TOKENIZER_JSON CORPUS [--pairs] [--threads N] [--reps R] *|
 |*                                                                            *|
 |* Encodes every line of CORPUS (pairs split at the first tab) with padding   *|
-|* off and the file's truncation, R times: one text at a time on one thread, *|
-|* then as batches of 1024 split over N threads (as tokenizers' encode_batch *|
-|* spreads a batch over its thread pool). Prints one JSON object with the    *|
-|* best rate of each, in lines and MB per second. bench/tokenizer.py runs it *|
-|* beside Hugging Face tokenizers on the same file and corpus.              *|
+|* off and the file's truncation, R times: one text at a time on one thread,  *|
+|* then as batches of 1024 split over N threads (as tokenizers' encode_batch  *|
+|* spreads a batch over its thread pool). Prints one JSON object with the     *|
+|* best rate of each, in lines and MB per second. bench/tokenizer.py runs it  *|
+|* beside Hugging Face tokenizers on the same file and corpus.                *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -37,10 +37,9 @@ static void *run_batch(void *arg) {
   job *j = arg;
   size_t i, n = j->end - j->begin;
   bert_encoding_t **out = malloc((n + 1) * sizeof(*out));
-  if (!out || bert_tokenizer_encode_batch(j->tok, n, j->a + j->begin,
-                                          j->an + j->begin,
-                                          j->b ? j->b + j->begin : NULL,
-                                          j->bn + j->begin, 1, out)) {
+  if (!out || bert_tokenizer_encode_batch(
+                  j->tok, n, j->a + j->begin, j->an + j->begin,
+                  j->b ? j->b + j->begin : NULL, j->bn + j->begin, 1, out)) {
     j->failed = 1;
     free(out);
     return NULL;

@@ -1,4 +1,4 @@
-/*===- bert_tokenizer.h - Hugging Face tokenizer.json in C -----------------===*\
+/*===- bert_tokenizer.h - Hugging Face tokenizer.json in C ----------------===*\
 |*                                                                            *|
 |* This header is the manual of berttok, the runtime's tokenizer library. It  *|
 |* loads a Hugging Face `tokenizer.json` and turns text into the token ids,   *|
@@ -14,7 +14,7 @@
 |*                                                sizeof(err));               *|
 |*   if (!tok) { fprintf(stderr, "%s\n", err); return 1; }                    *|
 |*   bert_encoding_t *enc;                                                    *|
-|*   int rc = bert_tokenizer_encode(tok, "Hello world", 11, NULL, 0, 1, &enc);*|
+|*   int rc = bert_tokenizer_encode(tok, "Hello", 5, NULL, 0, 1, &enc);       *|
 |*   if (rc) fprintf(stderr, "%s\n", bert_tokenizer_status_string(rc));       *|
 |*   else for (size_t i = 0; i < enc->length; ++i)                            *|
 |*     printf("%d [%u, %u)\n", enc->ids[i], enc->offsets[2 * i],              *|
@@ -51,22 +51,22 @@
 |* String::from_utf8_lossy does) is read as one U+FFFD REPLACEMENT CHARACTER  *|
 |* whose offsets span the bad bytes, so offsets always index the caller's     *|
 |* bytes. Nothing the text holds can crash, hang, or read out of bounds; the  *|
-|* cost is linear in the text length. Regex searches (Split, Replace) are    *|
-|* backtracking but budgeted: one search over a string may take             *|
-|* BERT_TOK_REGEX_STEP_LIMIT + 256 steps per byte; past that, the rest of    *|
-|* the string counts as not matching (no real pattern comes near it).       *|
+|* cost is linear in the text length. Regex searches (Split, Replace) are     *|
+|* backtracking but budgeted: one search over a string may take               *|
+|* BERT_TOK_REGEX_STEP_LIMIT + 256 steps per byte; past that, the rest of     *|
+|* the string counts as not matching (no real pattern comes near it).         *|
 |*                                                                            *|
 |* Offsets are byte offsets [begin, end) into the text (or the pair text for  *|
 |* tokens of the second sequence), as `tokenizers` computes them (Python's    *|
-|* offsets are in characters; the same span in bytes). Special and padding   *|
+|* offsets are in characters; the same span in bytes). Special and padding    *|
 |* tokens have [0, 0).                                                        *|
 |*                                                                            *|
 |* Unicode: categories, normalization forms, case mapping and grapheme        *|
-|* clusters come from libutf8proc (Debian's libutf8proc-dev). Where          *|
-|* `tokenizers` answers from older tables (it classifies characters with     *|
-|* Unicode 9.0 data in BertNormalizer, StripAccents and the punctuation        *|
-|* tests) the library follows `tokenizers`, with an exception table          *|
-|* generated from `tokenizers` itself (test/tools/gen_hf_unicode_tables.py). *|
+|* clusters come from libutf8proc (Debian's libutf8proc-dev). Where           *|
+|* `tokenizers` answers from other tables (older ones for categories,         *|
+|* combining marks and decompositions, a newer Rust for lowercase), the       *|
+|* library follows `tokenizers` through exception tables generated from it    *|
+|* (test/tools/gen_hf_unicode_tables.py; docs/tokenizer.md).                  *|
 |*                                                                            *|
 |* Ownership: a tokenizer owns everything it loaded; strings it returns stay  *|
 |* valid until bert_tokenizer_destroy(). Encodings are owned by the caller    *|
@@ -185,8 +185,8 @@ int bert_tokenizer_encode(const bert_tokenizer_t *tok, const char *text,
 int bert_tokenizer_encode_batch(const bert_tokenizer_t *tok, size_t n,
                                 const char *const *texts, const size_t *lens,
                                 const char *const *pairs,
-                                const size_t *pair_lens,
-                                int add_special_tokens, bert_encoding_t **out);
+                                const size_t *pair_lens, int add_special_tokens,
+                                bert_encoding_t **out);
 
 void bert_encoding_destroy(bert_encoding_t *enc);
 
@@ -199,15 +199,11 @@ void bert_encoding_destroy(bert_encoding_t *enc);
  * truncation applies first (set max_length to seq_len to cut long texts);
  * an encoding still longer than seq_len is BERT_TOK_ERR_TRUNCATION. On
  * failure the buffers' contents are unspecified. */
-int bert_tokenizer_encode_to_inputs(const bert_tokenizer_t *tok, size_t n,
-                                    const char *const *texts,
-                                    const size_t *lens,
-                                    const char *const *pairs,
-                                    const size_t *pair_lens,
-                                    int add_special_tokens, size_t seq_len,
-                                    int32_t *input_ids,
-                                    int32_t *token_type_ids,
-                                    int32_t *attention_mask, size_t *lengths);
+int bert_tokenizer_encode_to_inputs(
+    const bert_tokenizer_t *tok, size_t n, const char *const *texts,
+    const size_t *lens, const char *const *pairs, const size_t *pair_lens,
+    int add_special_tokens, size_t seq_len, int32_t *input_ids,
+    int32_t *token_type_ids, int32_t *attention_mask, size_t *lengths);
 
 /* Truncation: max_length tokens in all (special tokens included), stride
  * tokens of overlap between the overflowing windows. */
@@ -238,16 +234,15 @@ int32_t bert_tokenizer_token_to_id(const bert_tokenizer_t *tok,
 
 /* Token string of an id (added tokens first, then the model's vocabulary),
  * or NULL. Owned by the tokenizer; *len receives its length if non-NULL. */
-const char *bert_tokenizer_id_to_token(const bert_tokenizer_t *tok,
-                                       int32_t id, size_t *len);
+const char *bert_tokenizer_id_to_token(const bert_tokenizer_t *tok, int32_t id,
+                                       size_t *len);
 
 /* Size of the model's vocabulary plus added tokens that are not in it. */
 size_t bert_tokenizer_vocab_size(const bert_tokenizer_t *tok);
 
 /* Number of special tokens the post-processor adds to a single text
  * (pair = 0) or a pair (pair = 1). */
-size_t bert_tokenizer_num_special_tokens(const bert_tokenizer_t *tok,
-                                         int pair);
+size_t bert_tokenizer_num_special_tokens(const bert_tokenizer_t *tok, int pair);
 
 #ifdef __cplusplus
 }

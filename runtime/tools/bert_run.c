@@ -2,9 +2,9 @@
 |*                                                                            *|
 |*   bert-run <lib.so> <weights.safetensors>                                  *|
 |*            (--input-ids a.npy [--token-type-ids b.npy]                     *|
-|*             [--attention-mask c.npy] | --ids 101,2023,102 |               *|
+|*             [--attention-mask c.npy] | --ids 101,2023,102 |                *|
 |*             --tokenizer tokenizer.json (--text T [--text-pair P] ... |     *|
-|*             --texts FILE) [--pooling mean|cls|max [--normalize]])        *|
+|*             --texts FILE) [--pooling mean|cls|max [--normalize]])          *|
 |*            [--out-dir DIR] [--bench N] [--threads N] [--profile]           *|
 |*                                                                            *|
 |* Opens the model library with dlopen and drives it only through the public  *|
@@ -12,11 +12,11 @@
 |* doubles as a check that a library exports what bert_runtime.h promises.    *|
 |* Inputs are int32 or int64 .npy of shape [B, S] (or [S]); outputs are       *|
 |* float32 .npy. Every error is "bert-run: error: <file>: <what>", exit 1.    *|
-|* With --tokenizer, texts become the inputs through berttok (one batch row  *|
-|* per --text, or per line of --texts, a tab separating a pair), truncated   *|
-|* to the library's maximum sequence length; --pooling adds the sentence     *|
-|* embedding of sentence-transformers' Pooling (mean over the attention mask,*|
-|* the first token, or the max), L2-normalized with --normalize.             *|
+|* With --tokenizer, texts become the inputs through berttok (one batch row   *|
+|* per --text, or per line of --texts, a tab separating a pair), truncated    *|
+|* to the library's maximum sequence length; --pooling adds the sentence      *|
+|* embedding of sentence-transformers' Pooling (mean over the attention mask, *|
+|* the first token, or the max), L2-normalized with --normalize.              *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -250,8 +250,8 @@ static void tokenize_inputs(const char *tok_path, const texts *t,
 
 /* sentence-transformers' Pooling over last_hidden_state [B, S, H]. */
 static void pool(const char *mode, int normalize, const float *out,
-                 const int32_t *mask, int64_t batch, int64_t seq, int64_t hidden,
-                 float *emb) {
+                 const int32_t *mask, int64_t batch, int64_t seq,
+                 int64_t hidden, float *emb) {
   int64_t b, s, h;
   for (b = 0; b < batch; ++b) {
     float *e = emb + b * hidden;

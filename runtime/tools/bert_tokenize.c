@@ -1,26 +1,26 @@
-/*===- bert_tokenize.c - Tokenize text lines with a tokenizer.json ----------===*\
+/*===- bert_tokenize.c - Tokenize text lines with a tokenizer.json --------===*\
 |*                                                                            *|
 |*   bert-tokenize TOKENIZER_JSON [--pairs] [--max-length N]                  *|
 |*                 [--stride N] [--strategy longest_first|only_first|         *|
 |*                  only_second] [--pad none|longest|N] [--batch N]           *|
 |*                 [--no-special-tokens] [--overflow]                         *|
 |*                                                                            *|
-|* Reads UTF-8 text from standard input, one text per line (lines end at     *|
+|* Reads UTF-8 text from standard input, one text per line (lines end at      *|
 |* '\n' only; a '\r' stays in the text), and writes one JSON object per line: *|
-|*   {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...],  *|
-|*    "offsets": [[b, e], ...]}                                              *|
-|* with offsets in bytes of the line (of the second text for its tokens).    *|
-|* --pairs: each line is two texts separated by the first tab (no tab: the   *|
-|* second text is empty). --max-length N truncates to N tokens (the file's  *|
-|* strategy and stride, or longest_first); --stride / --strategy set those. *|
-|* --pad pads each batch to its longest or to N (none: no padding);         *|
-|* --batch N encodes N lines at a time as one batch (default 1). Without    *|
-|* these options the file's own truncation and padding apply, as with      *|
-|* tokenizers' Tokenizer.from_file.                                         *|
-|* --overflow adds "overflowing": the windows truncation left over (stride   *|
-|* tokens of overlap), each an object as above.                             *|
-|* A line that cannot be encoded gives {"error": "..."}. Any bytes may come  *|
-|* in: invalid UTF-8 is read as U+FFFD (see bert_tokenizer.h).              *|
+|*   {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...],   *|
+|*    "offsets": [[b, e], ...]}                                               *|
+|* with offsets in bytes of the line (of the second text for its tokens).     *|
+|* --pairs: each line is two texts separated by the first tab (no tab: the    *|
+|* second text is empty). --max-length N truncates to N tokens (the file's    *|
+|* strategy and stride, or longest_first); --stride / --strategy set those.   *|
+|* --pad pads each batch to its longest or to N (none: no padding);           *|
+|* --batch N encodes N lines at a time as one batch (default 1). Without      *|
+|* these options the file's own truncation and padding apply, as with         *|
+|* tokenizers' Tokenizer.from_file.                                           *|
+|* --overflow adds "overflowing": the windows truncation left over (stride    *|
+|* tokens of overlap), each an object as above.                               *|
+|* A line that cannot be encoded gives {"error": "..."}. Any bytes may come   *|
+|* in: invalid UTF-8 is read as U+FFFD (see bert_tokenizer.h).                *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -55,8 +55,7 @@ bad:
   exit(2);
 }
 
-static void put_array(FILE *out, const char *name, const int32_t *v,
-                      size_t n) {
+static void put_array(FILE *out, const char *name, const int32_t *v, size_t n) {
   size_t i;
   fprintf(out, "\"%s\": [", name);
   for (i = 0; i < n; ++i)
@@ -95,8 +94,8 @@ typedef struct {
   size_t n;
 } batch;
 
-static void flush(const bert_tokenizer_t *tok, batch *b, int pairs,
-                  int special, int overflow, FILE *out) {
+static void flush(const bert_tokenizer_t *tok, batch *b, int pairs, int special,
+                  int overflow, FILE *out) {
   bert_encoding_t **encs;
   size_t i;
   int rc;
@@ -166,8 +165,8 @@ int main(int argc, char **argv) {
     size_t cur_max = 0, cur_stride = 0;
     bert_tok_truncation_strategy st = BERT_TOK_LONGEST_FIRST;
     bert_tok_direction dir = BERT_TOK_RIGHT;
-    int had = bert_tokenizer_get_truncation(tok, &cur_max, &cur_stride, &st,
-                                            &dir);
+    int had =
+        bert_tokenizer_get_truncation(tok, &cur_max, &cur_stride, &st, &dir);
     if (!has_max && !had) {
       fprintf(stderr, "bert-tokenize: error: --stride/--strategy need "
                       "--max-length (the file sets no truncation)\n");

@@ -44,7 +44,8 @@ Result bertRun(const std::string &args) {
 }
 
 // Ids below the fake model's vocabulary (10) and not its failing id (9).
-const char *kTokenizer = R"({"version": "1.0", "truncation": null, "padding": null,
+const char *kTokenizer =
+    R"({"version": "1.0", "truncation": null, "padding": null,
   "added_tokens": [], "normalizer": {"type": "BertNormalizer", "clean_text": true,
     "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
   "pre_tokenizer": {"type": "BertPreTokenizer"},
@@ -68,7 +69,8 @@ protected:
 TEST_F(BertRunText, OneText) {
   Result r = bertRun(weights + " --tokenizer " + tok + " --text 'Hello world'");
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("last_hidden_state: [1, 4, 4]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("last_hidden_state: [1, 4, 4]"), std::string::npos)
+      << r.output;
 }
 
 TEST_F(BertRunText, BatchOfTextsWithPairTruncatedToMaxSeq) {
@@ -80,27 +82,32 @@ TEST_F(BertRunText, BatchOfTextsWithPairTruncatedToMaxSeq) {
   ASSERT_EQ(r.status, 0) << r.output;
   bert_npy_array a;
   char err[256];
-  ASSERT_EQ(bert_npy_read((dir + "/input_ids.npy").c_str(), &a, err, sizeof(err)), 0)
+  ASSERT_EQ(
+      bert_npy_read((dir + "/input_ids.npy").c_str(), &a, err, sizeof(err)), 0)
       << err;
   ASSERT_EQ(a.rank, 2);
   EXPECT_EQ(a.shape[0], 2);
   EXPECT_EQ(a.shape[1], 8); // cut at the library's maximum sequence
   const int32_t *ids = static_cast<const int32_t *>(a.data);
-  EXPECT_EQ(std::vector<int32_t>(ids, ids + 16),
-            (std::vector<int32_t>{2, 6, 7, 6, 7, 6, 7, 3, 2, 4, 3, 5, 8, 3, 0, 0}));
+  EXPECT_EQ(
+      std::vector<int32_t>(ids, ids + 16),
+      (std::vector<int32_t>{2, 6, 7, 6, 7, 6, 7, 3, 2, 4, 3, 5, 8, 3, 0, 0}));
   bert_npy_free(&a);
 }
 
 TEST_F(BertRunText, MeanPoolingNormalized) {
   std::string dir = tempPath("pool-out");
-  Result r = bertRun(weights + " --tokenizer " + tok +
-                     " --text hello --text 'a b !' --pooling mean --normalize --out-dir " +
-                     dir);
+  Result r = bertRun(
+      weights + " --tokenizer " + tok +
+      " --text hello --text 'a b !' --pooling mean --normalize --out-dir " +
+      dir);
   ASSERT_EQ(r.status, 0) << r.output;
   bert_npy_array a;
   char err[256];
   ASSERT_EQ(bert_npy_read((dir + "/sentence_embedding.npy").c_str(), &a, err,
-                          sizeof(err)), 0) << err;
+                          sizeof(err)),
+            0)
+      << err;
   ASSERT_EQ(a.rank, 2);
   EXPECT_EQ(a.shape[0], 2);
   EXPECT_EQ(a.shape[1], FAKE_HIDDEN);
@@ -117,10 +124,12 @@ TEST_F(BertRunText, MeanPoolingNormalized) {
 TEST_F(BertRunText, Errors) {
   Result r = bertRun(weights + " --text hello");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("--text: needs --tokenizer"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--text: needs --tokenizer"), std::string::npos)
+      << r.output;
   r = bertRun(weights + " --tokenizer " + tok + " --text a --text b --text c");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("more than the compiled maximum batch"), std::string::npos)
+  EXPECT_NE(r.output.find("more than the compiled maximum batch"),
+            std::string::npos)
       << r.output;
   r = bertRun(weights + " --tokenizer " + tok + " --text a --pooling median");
   EXPECT_EQ(r.status, 1);

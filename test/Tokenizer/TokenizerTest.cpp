@@ -26,9 +26,10 @@ const char *kWordPieceVocab =
        "e": 11, "cafe": 12, "中": 13, "文": 14, "a": 15, "##a": 16,
        "ab": 17, "##b": 18, "\u00e9": 19, "x": 20)";
 
-std::string wordPiece(const std::string &normalizer,
-                      const std::string &pretok = R"({"type": "BertPreTokenizer"})",
-                      const std::string &extra = "", int maxChars = 100) {
+std::string
+wordPiece(const std::string &normalizer,
+          const std::string &pretok = R"({"type": "BertPreTokenizer"})",
+          const std::string &extra = "", int maxChars = 100) {
   return R"({"version": "1.0", "truncation": null, "padding": null,
     "added_tokens": [
       {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false,
@@ -44,8 +45,8 @@ std::string wordPiece(const std::string &normalizer,
     "decoder": null,
     "model": {"type": "WordPiece", "unk_token": "[UNK]",
       "continuing_subword_prefix": "##", "max_input_chars_per_word": )" +
-         std::to_string(maxChars) + R"(, "vocab": {)" + kWordPieceVocab +
-         "}}" + extra + "}";
+         std::to_string(maxChars) + R"(, "vocab": {)" + kWordPieceVocab + "}}" +
+         extra + "}";
 }
 
 const char *kBert =
@@ -69,13 +70,13 @@ struct Enc {
   int rc = 0;
 };
 
-Enc encode(const Tok &tok, const std::string &text, const std::string *pair = nullptr,
-           int special = 1) {
+Enc encode(const Tok &tok, const std::string &text,
+           const std::string *pair = nullptr, int special = 1) {
   Enc r;
   bert_encoding_t *e = nullptr;
   r.rc = bert_tokenizer_encode(tok.t, text.data(), text.size(),
-                               pair ? pair->data() : nullptr, pair ? pair->size() : 0,
-                               special, &e);
+                               pair ? pair->data() : nullptr,
+                               pair ? pair->size() : 0, special, &e);
   if (r.rc)
     return r;
   for (size_t i = 0; i < e->length; ++i) {
@@ -96,8 +97,15 @@ TEST(Tokenizer, WordPieceGreedyLongestMatch) {
   Enc e = encode(tok, "Hello, unaffable world!");
   ASSERT_EQ(e.rc, 0);
   EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 4, 6, 8, 9, 10, 5, 7, 3}));
-  EXPECT_EQ(e.offs, (Offs{{0, 0}, {0, 5}, {5, 6}, {7, 9}, {9, 12}, {12, 16},
-                          {17, 22}, {22, 23}, {0, 0}}));
+  EXPECT_EQ(e.offs, (Offs{{0, 0},
+                          {0, 5},
+                          {5, 6},
+                          {7, 9},
+                          {9, 12},
+                          {12, 16},
+                          {17, 22},
+                          {22, 23},
+                          {0, 0}}));
 }
 
 TEST(Tokenizer, WordPieceUnknownWordAndMaxChars) {
@@ -115,7 +123,8 @@ TEST(Tokenizer, BertNormalizerAccentsChineseControls) {
   ASSERT_TRUE(tok.t) << tok.err;
   // é is stripped to e (offsets keep the two bytes of é), the controls
   // vanish, each CJK char is its own word.
-  Enc e = encode(tok, std::string("Caf\xc3\xa9\x01\xe4\xb8\xad\xe6\x96\x87"), nullptr, 0);
+  Enc e = encode(tok, std::string("Caf\xc3\xa9\x01\xe4\xb8\xad\xe6\x96\x87"),
+                 nullptr, 0);
   EXPECT_EQ(e.ids, (std::vector<int32_t>{12, 13, 14}));
   EXPECT_EQ(e.offs, (Offs{{0, 5}, {6, 9}, {9, 12}}));
 }
@@ -140,17 +149,21 @@ TEST(Tokenizer, PairTypeIdsAndTruncation) {
   EXPECT_EQ(e.types, (std::vector<int32_t>{0, 0, 0, 0, 1, 1, 1, 1, 1}));
   // LongestFirst to 7: 4 tokens left for the texts, 2 each.
   ASSERT_EQ(bert_tokenizer_set_truncation(tok.t, 7, 0, BERT_TOK_LONGEST_FIRST,
-                                          BERT_TOK_RIGHT), 0);
+                                          BERT_TOK_RIGHT),
+            0);
   e = encode(tok, "hello hello", &b);
   EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 4, 4, 3, 5, 5, 3}));
   // OnlyFirst cannot drop 4 tokens from a 2-token first text.
-  bert_tokenizer_set_truncation(tok.t, 5, 0, BERT_TOK_ONLY_FIRST, BERT_TOK_RIGHT);
+  bert_tokenizer_set_truncation(tok.t, 5, 0, BERT_TOK_ONLY_FIRST,
+                                BERT_TOK_RIGHT);
   EXPECT_EQ(encode(tok, "hello hello", &b).rc, BERT_TOK_ERR_TRUNCATION);
   // Left direction keeps the end; stride must stay below the length left.
-  bert_tokenizer_set_truncation(tok.t, 4, 0, BERT_TOK_LONGEST_FIRST, BERT_TOK_LEFT);
+  bert_tokenizer_set_truncation(tok.t, 4, 0, BERT_TOK_LONGEST_FIRST,
+                                BERT_TOK_LEFT);
   e = encode(tok, "hello world !");
   EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 5, 7, 3}));
-  bert_tokenizer_set_truncation(tok.t, 4, 2, BERT_TOK_LONGEST_FIRST, BERT_TOK_LEFT);
+  bert_tokenizer_set_truncation(tok.t, 4, 2, BERT_TOK_LONGEST_FIRST,
+                                BERT_TOK_LEFT);
   EXPECT_EQ(encode(tok, "hello world !").rc, BERT_TOK_ERR_TRUNCATION);
 }
 
@@ -158,10 +171,13 @@ TEST(Tokenizer, OverflowingWindowsWithStride) {
   Tok tok(wordPiece(kBert));
   ASSERT_TRUE(tok.t) << tok.err;
   // 5 tokens, max 4 with 2 specials: windows of 2 overlapping by 1.
-  bert_tokenizer_set_truncation(tok.t, 4, 1, BERT_TOK_LONGEST_FIRST, BERT_TOK_RIGHT);
+  bert_tokenizer_set_truncation(tok.t, 4, 1, BERT_TOK_LONGEST_FIRST,
+                                BERT_TOK_RIGHT);
   bert_encoding_t *e = nullptr;
   std::string text = "hello world ! hello world";
-  ASSERT_EQ(bert_tokenizer_encode(tok.t, text.data(), text.size(), nullptr, 0, 1, &e), 0);
+  ASSERT_EQ(
+      bert_tokenizer_encode(tok.t, text.data(), text.size(), nullptr, 0, 1, &e),
+      0);
   EXPECT_EQ(std::vector<int32_t>(e->ids, e->ids + e->length),
             (std::vector<int32_t>{2, 4, 5, 3}));
   ASSERT_EQ(e->num_overflowing, 3u);
@@ -178,11 +194,14 @@ TEST(Tokenizer, OverflowingWindowsWithStride) {
 TEST(Tokenizer, PaddingBatchLongestLeftAndMultiple) {
   Tok tok(wordPiece(kBert));
   ASSERT_TRUE(tok.t) << tok.err;
-  ASSERT_EQ(bert_tokenizer_set_padding(tok.t, 0, 4, 0, 7, "[PAD]", BERT_TOK_LEFT), 0);
+  ASSERT_EQ(
+      bert_tokenizer_set_padding(tok.t, 0, 4, 0, 7, "[PAD]", BERT_TOK_LEFT), 0);
   const char *texts[2] = {"hello", "hello world !"};
   size_t lens[2] = {5, 13};
   bert_encoding_t *out[2];
-  ASSERT_EQ(bert_tokenizer_encode_batch(tok.t, 2, texts, lens, nullptr, nullptr, 1, out), 0);
+  ASSERT_EQ(bert_tokenizer_encode_batch(tok.t, 2, texts, lens, nullptr, nullptr,
+                                        1, out),
+            0);
   ASSERT_EQ(out[0]->length, 8u); // longest is 5, up to a multiple of 4
   ASSERT_EQ(out[1]->length, 8u);
   std::vector<int32_t> ids(out[0]->ids, out[0]->ids + 8);
@@ -201,8 +220,10 @@ TEST(Tokenizer, EncodeStraightIntoModelInputs) {
   const char *texts[2] = {"hello", "hello world !"};
   size_t lens[2] = {5, 13}, got_lens[2];
   int32_t ids[12], types[12], mask[12];
-  ASSERT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr, nullptr, 1, 6,
-                                            ids, types, mask, got_lens), 0);
+  ASSERT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr,
+                                            nullptr, 1, 6, ids, types, mask,
+                                            got_lens),
+            0);
   EXPECT_EQ(std::vector<int32_t>(ids, ids + 12),
             (std::vector<int32_t>{2, 4, 3, 0, 0, 0, 2, 4, 5, 7, 3, 0}));
   EXPECT_EQ(std::vector<int32_t>(mask, mask + 12),
@@ -210,12 +231,16 @@ TEST(Tokenizer, EncodeStraightIntoModelInputs) {
   EXPECT_EQ(got_lens[0], 3u);
   EXPECT_EQ(got_lens[1], 5u);
   // Too long for 4 columns without truncation; fine with it.
-  EXPECT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr, nullptr, 1, 4,
-                                            ids, nullptr, nullptr, nullptr),
+  EXPECT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr,
+                                            nullptr, 1, 4, ids, nullptr,
+                                            nullptr, nullptr),
             BERT_TOK_ERR_TRUNCATION);
-  bert_tokenizer_set_truncation(tok.t, 4, 0, BERT_TOK_LONGEST_FIRST, BERT_TOK_RIGHT);
-  ASSERT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr, nullptr, 1, 4,
-                                            ids, nullptr, nullptr, nullptr), 0);
+  bert_tokenizer_set_truncation(tok.t, 4, 0, BERT_TOK_LONGEST_FIRST,
+                                BERT_TOK_RIGHT);
+  ASSERT_EQ(bert_tokenizer_encode_to_inputs(tok.t, 2, texts, lens, nullptr,
+                                            nullptr, 1, 4, ids, nullptr,
+                                            nullptr, nullptr),
+            0);
   EXPECT_EQ(std::vector<int32_t>(ids, ids + 8),
             (std::vector<int32_t>{2, 4, 3, 0, 2, 4, 5, 3}));
 }
@@ -224,8 +249,9 @@ TEST(Tokenizer, AddedTokensInTextAndLstrip) {
   std::string extra = "";
   std::string json = wordPiece(kBert);
   // An added "[MASK]" with lstrip, normalized: false.
-  json.replace(json.find("\"added_tokens\": ["), 17,
-               R"("added_tokens": [{"id": 21, "content": "[MASK]", "single_word": false,
+  json.replace(
+      json.find("\"added_tokens\": ["), 17,
+      R"("added_tokens": [{"id": 21, "content": "[MASK]", "single_word": false,
                  "lstrip": true, "rstrip": false, "normalized": false, "special": true},)");
   Tok tok(json);
   ASSERT_TRUE(tok.t) << tok.err;
@@ -263,14 +289,16 @@ TEST(Tokenizer, BpeMergesByRankThenPosition) {
 
 TEST(Tokenizer, BpeByteLevelAndByteFallback) {
   std::string json = bpe(R"("a b")");
-  json.replace(json.find("\"byte_fallback\": false"), 22, "\"byte_fallback\": true");
+  json.replace(json.find("\"byte_fallback\": false"), 22,
+               "\"byte_fallback\": true");
   Tok tok(json);
   ASSERT_TRUE(tok.t) << tok.err;
   // 'z' has a <0x7A> piece; 'y' has none and falls to <unk>.
   EXPECT_EQ(encode(tok, "zyab").ids, (std::vector<int32_t>{7, 0, 4}));
 }
 
-std::string unigram(const std::string &extra_vocab = "", bool byte_fallback = false) {
+std::string unigram(const std::string &extra_vocab = "",
+                    bool byte_fallback = false) {
   return R"({"version": "1.0", "added_tokens": [], "normalizer": null,
     "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
                       "prepend_scheme": "always", "split": true},
@@ -308,7 +336,8 @@ TEST(Tokenizer, UnigramByteFallback) {
 TEST(Tokenizer, SplitRegexAndByteLevel) {
   // GPT-2 split, byte-level chars and merges; the two byte-level chars of
   // é both get the offsets of the whole char.
-  std::string json = R"({"version": "1.0", "added_tokens": [], "normalizer": null,
+  std::string json =
+      R"({"version": "1.0", "added_tokens": [], "normalizer": null,
     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false,
                       "trim_offsets": true, "use_regex": true},
     "post_processor": null, "decoder": null,
@@ -323,27 +352,33 @@ TEST(Tokenizer, SplitRegexAndByteLevel) {
   // "I'm am é": I | 'm | Ġam | Ġé (é is two byte-level chars, one char)
   Enc e = encode(tok, "I'm am \xc3\xa9");
   EXPECT_EQ(e.ids, (std::vector<int32_t>{0, 4, 3, 5, 1, 6, 7}));
-  EXPECT_EQ(e.offs, (Offs{{0, 1}, {1, 2}, {2, 3}, {3, 6}, {6, 7}, {7, 9}, {7, 9}}));
+  EXPECT_EQ(e.offs,
+            (Offs{{0, 1}, {1, 2}, {2, 3}, {3, 6}, {6, 7}, {7, 9}, {7, 9}}));
 }
 
 TEST(Tokenizer, LoadErrorsNameTheComponent) {
   Tok t1(wordPiece(R"({"type": "Nmt"})"));
   EXPECT_EQ(t1.t, nullptr);
   EXPECT_NE(std::string(t1.err).find("normalizer type 'Nmt' is not supported"),
-            std::string::npos) << t1.err;
+            std::string::npos)
+      << t1.err;
   Tok t2(wordPiece(kBert, R"({"type": "UnicodeScripts"})"));
-  EXPECT_NE(std::string(t2.err).find("pre_tokenizer type 'UnicodeScripts' is not supported"),
-            std::string::npos) << t2.err;
+  EXPECT_NE(std::string(t2.err).find(
+                "pre_tokenizer type 'UnicodeScripts' is not supported"),
+            std::string::npos)
+      << t2.err;
   Tok t3(wordPiece(kBert, R"({"type": "Split", "pattern": {"Regex": "(?<=a)b"},
                               "behavior": "Isolated", "invert": false})"));
   EXPECT_EQ(t3.t, nullptr);
   EXPECT_NE(std::string(t3.err).find("regex '(?<=a)b' is not supported"),
-            std::string::npos) << t3.err;
+            std::string::npos)
+      << t3.err;
   std::string wl = wordPiece(kBert);
   wl.replace(wl.find("\"WordPiece\""), 11, "\"WordLevel\"");
   Tok t4(wl);
   EXPECT_NE(std::string(t4.err).find("model type 'WordLevel' is not supported"),
-            std::string::npos) << t4.err;
+            std::string::npos)
+      << t4.err;
 }
 
 TEST(Tokenizer, TruncatedFileIsRefusedWhole) {
@@ -352,7 +387,8 @@ TEST(Tokenizer, TruncatedFileIsRefusedWhole) {
   std::string json = wordPiece(kBert);
   for (size_t n = 0; n < json.size(); n += 7) {
     char err[256] = "";
-    bert_tokenizer_t *t = bert_tokenizer_load_buffer(json.data(), n, "x", err, sizeof(err));
+    bert_tokenizer_t *t =
+        bert_tokenizer_load_buffer(json.data(), n, "x", err, sizeof(err));
     EXPECT_EQ(t, nullptr) << n;
     EXPECT_NE(err[0], '\0') << n;
     bert_tokenizer_destroy(t);
@@ -369,7 +405,8 @@ TEST(Tokenizer, ConcurrentEncodesAgree) {
     th.emplace_back([&, i] {
       int good = 1;
       for (int k = 0; k < 200; ++k)
-        good &= encode(tok, "Hello, unaffable world! Caf\xc3\xa9").ids == want.ids;
+        good &=
+            encode(tok, "Hello, unaffable world! Caf\xc3\xa9").ids == want.ids;
       ok[i] = good;
     });
   for (auto &t : th)

@@ -1,5 +1,4 @@
-/*===- fuzz_tokenizer.c - libFuzzer target: berttok
--------------------------===*\
+/*===- fuzz_tokenizer.c - libFuzzer target: berttok -----------------------===*\
 |*                                                                            *|
 |* Any bytes, two ways in, chosen by the first byte:                          *|
 |*  - 0xC0..0xFF: the rest is a tokenizer.json; loading must succeed or fail  *|
@@ -8,8 +7,8 @@
 |*    tab) for one of the tokenizers of test/Tokenizer/goldens (bits 0-1),    *|
 |*    with truncation (bit 3, length from the next byte), padding (bit 4)     *|
 |*    and without special tokens (bit 5).                                     *|
-|* Encoding must succeed (or report truncation it cannot do, or a missing   *|
-|* unknown token in a fuzzed file), and every                                *|
+|* Encoding must succeed (or report truncation it cannot do, or a missing     *|
+|* unknown token in a fuzzed file), and every                                 *|
 |* encoding must be self-consistent: offsets inside the texts, masks 0/1,     *|
 |* padding where the settings say. ASan/UBSan catch the rest.                 *|
 |* The tokenizers are read once from $BERT_FUZZ_TOKENIZERS or, by default,    *|
@@ -56,16 +55,21 @@ static void check(const bert_encoding_t *e, size_t max_text) {
   size_t i;
   for (i = 0; i < e->length; ++i) {
     if (e->attention_mask[i] != 0 && e->attention_mask[i] != 1)
-      abort();
+      fail("attention mask not 0/1", i);
     if (e->special_tokens_mask[i] != 0 && e->special_tokens_mask[i] != 1)
-      abort();
+      fail("special tokens mask not 0/1", i);
     if (e->offsets[2 * i] > max_text || e->offsets[2 * i + 1] > max_text)
-      abort();
+      fail("offset past the text", i);
     if (!e->attention_mask[i] && (e->offsets[2 * i] || e->offsets[2 * i + 1] ||
                                   !e->special_tokens_mask[i]))
-      abort();
+      fail("padding token with offsets or not special", i);
     if (e->ids[i] < 0)
-      abort();
+      fail("negative id", i);
+  }
+  for (i = 0; i < e->num_overflowing; ++i) {
+    if (e->overflowing[i]->num_overflowing)
+      fail("a window with windows", i);
+    check(e->overflowing[i], max_text);
   }
 }
 

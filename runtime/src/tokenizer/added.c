@@ -1,10 +1,10 @@
-/*===- added.c - Added tokens: found in the text before the model runs ------===*\
+/*===- added.c - Added tokens: found in the text before the model runs ----===*\
 |*                                                                            *|
-|* tokenizers' AddedVocabulary::extract_and_normalize: added tokens that are *|
-|* not "normalized" are searched in the raw text, the rest of the text is    *|
-|* normalized, then the "normalized" added tokens are searched in it. Both   *|
-|* searches are leftmost-longest (a longer token wins at the same start),    *|
-|* then single_word / lstrip / rstrip adjust or drop each match.            *|
+|* tokenizers' AddedVocabulary::extract_and_normalize: added tokens that are  *|
+|* not "normalized" are searched in the raw text, the rest of the text is     *|
+|* normalized, then the "normalized" added tokens are searched in it. Both    *|
+|* searches are leftmost-longest (a longer token wins at the same start),     *|
+|* then single_word / lstrip / rstrip adjust or drop each match.              *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -31,9 +31,8 @@ static int32_t last_cp(const char *s, uint32_t n) {
 }
 
 /* Longest added token (of the wanted kind) starting at s[pos], or -1. */
-static long longest_at(const bert_tokenizer_t *t, int normalized,
-                       const char *s, uint32_t n, uint32_t pos,
-                       uint32_t *len) {
+static long longest_at(const bert_tokenizer_t *t, int normalized, const char *s,
+                       uint32_t n, uint32_t pos, uint32_t *len) {
   size_t i;
   long best = -1;
   uint32_t best_len = 0;
@@ -41,8 +40,8 @@ static long longest_at(const bert_tokenizer_t *t, int normalized,
     const tok_added *ad = &t->added[i];
     const char *p = normalized ? ad->norm_content : ad->content;
     size_t pl = normalized ? ad->norm_len : ad->len;
-    if (ad->normalized != normalized || !pl || pl > n - pos ||
-        pl <= best_len || p[0] != s[pos] || memcmp(p, s + pos, pl))
+    if (ad->normalized != normalized || !pl || pl > n - pos || pl <= best_len ||
+        p[0] != s[pos] || memcmp(p, s + pos, pl))
       continue;
     best = (long)i;
     best_len = (uint32_t)pl;

@@ -1,8 +1,8 @@
-/*===- encode.c - The encode pipeline, truncation and padding ---------------===*\
+/*===- encode.c - The encode pipeline, truncation and padding -------------===*\
 |*                                                                            *|
-|* encode = per sequence: added tokens + normalizer, pre-tokenizer, model,  *|
-|* then truncation of the pair, the post-processor, and padding over the   *|
-|* batch, in tokenizers' order.                                             *|
+|* encode = per sequence: added tokens + normalizer, pre-tokenizer, model,    *|
+|* then truncation of the pair, the post-processor, and padding over the      *|
+|* batch, in tokenizers' order.                                               *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -196,8 +196,8 @@ static int encode_one(const bert_tokenizer_t *t, const char *text, size_t len,
   tok_enc seqs[2];
   int rc;
   size_t nseq = pair ? 2 : 1;
-  if ((!text && len) || (pair && !pair_len && 0) || len > BERT_TOK_MAX_TEXT_BYTES ||
-      pair_len > BERT_TOK_MAX_TEXT_BYTES)
+  if ((!text && len) || (pair && !pair_len && 0) ||
+      len > BERT_TOK_MAX_TEXT_BYTES || pair_len > BERT_TOK_MAX_TEXT_BYTES)
     return BERT_TOK_ERR_ARGUMENT;
   rc = encode_sequence(t, text ? text : "", len, 0, a, &seqs[0]);
   if (!rc && pair)
@@ -205,7 +205,8 @@ static int encode_one(const bert_tokenizer_t *t, const char *text, size_t len,
   if (rc)
     return rc;
   if (t->has_trunc) {
-    size_t max = t->trunc_max, added = tok_postproc_added(t->post, pair != NULL);
+    size_t max = t->trunc_max,
+           added = tok_postproc_added(t->post, pair != NULL);
     if (add_special && added > 0) {
       if (max < added)
         return BERT_TOK_ERR_TRUNCATION;
@@ -329,8 +330,8 @@ static bert_encoding_t *repad(const bert_tokenizer_t *t, bert_encoding_t *e,
 int bert_tokenizer_encode_batch(const bert_tokenizer_t *t, size_t n,
                                 const char *const *texts, const size_t *lens,
                                 const char *const *pairs,
-                                const size_t *pair_lens,
-                                int add_special_tokens, bert_encoding_t **out) {
+                                const size_t *pair_lens, int add_special_tokens,
+                                bert_encoding_t **out) {
   tok_arena a = {0};
   size_t i, longest = 0, target;
   int rc = 0;
@@ -387,15 +388,11 @@ void bert_encoding_destroy(bert_encoding_t *enc) {
   free(enc);
 }
 
-int bert_tokenizer_encode_to_inputs(const bert_tokenizer_t *t, size_t n,
-                                    const char *const *texts,
-                                    const size_t *lens,
-                                    const char *const *pairs,
-                                    const size_t *pair_lens,
-                                    int add_special_tokens, size_t seq_len,
-                                    int32_t *input_ids,
-                                    int32_t *token_type_ids,
-                                    int32_t *attention_mask, size_t *lengths) {
+int bert_tokenizer_encode_to_inputs(
+    const bert_tokenizer_t *t, size_t n, const char *const *texts,
+    const size_t *lens, const char *const *pairs, const size_t *pair_lens,
+    int add_special_tokens, size_t seq_len, int32_t *input_ids,
+    int32_t *token_type_ids, int32_t *attention_mask, size_t *lengths) {
   bert_tokenizer_t plain;
   bert_encoding_t **encs;
   size_t i, j;
@@ -455,8 +452,8 @@ void bert_tokenizer_disable_truncation(bert_tokenizer_t *t) {
     t->has_trunc = 0;
 }
 
-int bert_tokenizer_get_truncation(const bert_tokenizer_t *t,
-                                  size_t *max_length, size_t *stride,
+int bert_tokenizer_get_truncation(const bert_tokenizer_t *t, size_t *max_length,
+                                  size_t *stride,
                                   bert_tok_truncation_strategy *strategy,
                                   bert_tok_direction *direction) {
   if (!t || !t->has_trunc)
@@ -498,8 +495,8 @@ void bert_tokenizer_disable_padding(bert_tokenizer_t *t) {
     t->has_pad = 0;
 }
 
-int32_t bert_tokenizer_token_to_id(const bert_tokenizer_t *t,
-                                   const char *token, size_t len) {
+int32_t bert_tokenizer_token_to_id(const bert_tokenizer_t *t, const char *token,
+                                   size_t len) {
   int32_t i;
   if (!t || !token)
     return -1;
@@ -534,7 +531,8 @@ size_t bert_tokenizer_vocab_size(const bert_tokenizer_t *t) {
     return 0;
   n = t->model.vocab_size;
   for (i = 0; i < t->nadded; ++i)
-    if (tok_strmap_get(&t->model.vocab, t->added[i].content, t->added[i].len) < 0)
+    if (tok_strmap_get(&t->model.vocab, t->added[i].content, t->added[i].len) <
+        0)
       ++n;
   return n;
 }

@@ -1,8 +1,8 @@
-/*===- hashmap.c - Open-addressing maps for vocabularies and merges ---------===*\
+/*===- hashmap.c - Open-addressing maps for vocabularies and merges -------===*\
 |*                                                                            *|
-|* Vocabulary lookups are the inner loop of WordPiece and BPE, so they are   *|
-|* one hash and, almost always, one probe: linear probing over a table kept  *|
-|* at most half full, with the key bytes in one pool.                        *|
+|* Vocabulary lookups are the inner loop of WordPiece and BPE, so they are    *|
+|* one hash and, almost always, one probe: linear probing over a table kept   *|
+|* at most half full, with the key bytes in one pool.                         *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -142,7 +142,8 @@ int tok_u64map_put(tok_u64map *m, uint64_t k, uint32_t a, uint32_t b) {
   size_t j;
   if ((m->n + 1) * 2 > m->nslots && u64_grow(m))
     return -1;
-  for (j = mix64(k) & (m->nslots - 1); m->used[j]; j = (j + 1) & (m->nslots - 1))
+  for (j = mix64(k) & (m->nslots - 1); m->used[j];
+       j = (j + 1) & (m->nslots - 1))
     if (m->keys[j] == k) {
       m->a[j] = a;
       m->b[j] = b;
@@ -160,7 +161,8 @@ int tok_u64map_get(const tok_u64map *m, uint64_t k, uint32_t *a, uint32_t *b) {
   size_t j;
   if (!m->nslots)
     return 0;
-  for (j = mix64(k) & (m->nslots - 1); m->used[j]; j = (j + 1) & (m->nslots - 1))
+  for (j = mix64(k) & (m->nslots - 1); m->used[j];
+       j = (j + 1) & (m->nslots - 1))
     if (m->keys[j] == k) {
       if (a)
         *a = m->a[j];

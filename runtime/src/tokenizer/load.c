@@ -1,10 +1,10 @@
-/*===- load.c - tokenizer.json to a bert_tokenizer -------------------------===*\
+/*===- load.c - tokenizer.json to a bert_tokenizer ------------------------===*\
 |*                                                                            *|
-|* Reads the file with the runtime's JSON parser (runtime/src/json.h) and    *|
-|* builds every component. Any type this library lacks is an error naming   *|
-|* the section and the type; any malformed field is an error naming its    *|
-|* path. Building happens into a fresh object that is destroyed on the      *|
-|* first error, so a caller never sees a partly loaded tokenizer.           *|
+|* Reads the file with the runtime's JSON parser (runtime/src/json.h) and     *|
+|* builds every component. Any type this library lacks is an error naming     *|
+|* the section and the type; any malformed field is an error naming its       *|
+|* path. Building happens into a fresh object that is destroyed on the        *|
+|* first error, so a caller never sees a partly loaded tokenizer.             *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -38,22 +38,22 @@ const bert_json_value *tok_ld_get(tok_loader *L, const bert_json_value *o,
 }
 
 /* Optional bool (null or absent -> def); -1 on a wrong type. */
-int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k,
-                    int def, int *out, const char *where) {
+int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k, int def,
+                int *out, const char *where) {
   const bert_json_value *v = tok_ld_get(L, o, k);
   if (!v || bert_json_type_of(v) == BERT_JSON_NULL) {
     *out = def;
     return 0;
   }
   if (bert_json_type_of(v) != BERT_JSON_BOOL)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a boolean", where, k);
+    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a boolean", where,
+                       k);
   *out = (int)bert_json_int(v);
   return 0;
 }
 
 int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
-                    int64_t def, int64_t max, int64_t *out,
-                    const char *where) {
+                int64_t def, int64_t max, int64_t *out, const char *where) {
   const bert_json_value *v = tok_ld_get(L, o, k);
   if (!v || bert_json_type_of(v) == BERT_JSON_NULL) {
     if (def < 0)
@@ -61,24 +61,25 @@ int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
     *out = def;
     return 0;
   }
-  if (bert_json_type_of(v) != BERT_JSON_NUMBER || !bert_json_is_int(v) || bert_json_int(v) < 0 ||
-      bert_json_int(v) > max)
+  if (bert_json_type_of(v) != BERT_JSON_NUMBER || !bert_json_is_int(v) ||
+      bert_json_int(v) < 0 || bert_json_int(v) > max)
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                 "%s.%s must be an integer in [0, %lld]", where, k,
-                 (long long)max);
+                       "%s.%s must be an integer in [0, %lld]", where, k,
+                       (long long)max);
   *out = bert_json_int(v);
   return 0;
 }
 
 /* Optional string: NULL when null/absent; -1 on a wrong type. */
 int tok_ld_str(tok_loader *L, const bert_json_value *o, const char *k,
-                   const bert_json_value **out, const char *where) {
+               const bert_json_value **out, const char *where) {
   const bert_json_value *v = tok_ld_get(L, o, k);
   *out = NULL;
   if (!v || bert_json_type_of(v) == BERT_JSON_NULL)
     return 0;
   if (bert_json_type_of(v) != BERT_JSON_STRING)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a string", where, k);
+    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a string", where,
+                       k);
   *out = v;
   return 0;
 }
@@ -115,7 +116,7 @@ char *tok_ld_dup(const char *s, size_t n) {
 }
 
 const char *tok_ld_type(tok_loader *L, const bert_json_value *o,
-                           const char *where) {
+                        const char *where) {
   const bert_json_value *t;
   if (bert_json_type_of(o) != BERT_JSON_OBJECT) {
     tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s must be an object", where);
@@ -140,23 +141,28 @@ static tok_regex *compile_pattern(tok_loader *L, const bert_json_value *o,
   }
   s = tok_ld_get(L, p, "String");
   r = tok_ld_get(L, p, "Regex");
-  if ((s && bert_json_type_of(s) == BERT_JSON_STRING) == (r && bert_json_type_of(r) == BERT_JSON_STRING)) {
+  if ((s && bert_json_type_of(s) == BERT_JSON_STRING) ==
+      (r && bert_json_type_of(r) == BERT_JSON_STRING)) {
     tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-          "%s.pattern must hold one \"String\" or \"Regex\" string", where);
+                "%s.pattern must hold one \"String\" or \"Regex\" string",
+                where);
     return NULL;
   }
   if (s && bert_json_type_of(s) == BERT_JSON_STRING)
-    re = tok_regex_compile(tok_ld_s(L, s), tok_ld_slen(L, s), 1, msg, sizeof(msg));
+    re = tok_regex_compile(tok_ld_s(L, s), tok_ld_slen(L, s), 1, msg,
+                           sizeof(msg));
   else
-    re = tok_regex_compile(tok_ld_s(L, r), tok_ld_slen(L, r), 0, msg, sizeof(msg));
+    re = tok_regex_compile(tok_ld_s(L, r), tok_ld_slen(L, r), 0, msg,
+                           sizeof(msg));
   if (!re)
-    tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED, "%s regex '%s' is not supported: %s",
-          where, r ? tok_ld_s(L, r) : tok_ld_s(L, s), msg);
+    tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
+                "%s regex '%s' is not supported: %s", where,
+                r ? tok_ld_s(L, r) : tok_ld_s(L, s), msg);
   return re;
 }
 
-static int behavior_of(tok_loader *L, const bert_json_value *o, const char *where,
-                       tok_split_behavior *b) {
+static int behavior_of(tok_loader *L, const bert_json_value *o,
+                       const char *where, tok_split_behavior *b) {
   static const char *names[] = {"Removed", "Isolated", "MergedWithPrevious",
                                 "MergedWithNext", "Contiguous"};
   const bert_json_value *v = tok_ld_get(L, o, "behavior");
@@ -169,8 +175,8 @@ static int behavior_of(tok_loader *L, const bert_json_value *o, const char *wher
         *b = (tok_split_behavior)i;
         return 0;
       }
-  return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.behavior is not a known behavior",
-               where);
+  return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                     "%s.behavior is not a known behavior", where);
 }
 
 /*===--- Base64 (precompiled_charsmap) ------------------------------------===*/
@@ -218,10 +224,11 @@ static unsigned char *b64decode(const char *s, size_t n, size_t *out_len) {
   return out;
 }
 
-/*===--- Normalizers -------------------------------------------------------===*/
+/*===--- Normalizers
+ * -------------------------------------------------------===*/
 
 int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
-                           tok_normalizer *n, int depth) {
+                        tok_normalizer *n, int depth) {
   const char *t = tok_ld_type(L, o, "normalizer");
   const bert_json_value *v;
   memset(n, 0, sizeof(*n));
@@ -232,7 +239,7 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
     n->kind = TOK_N_BERT;
     if (tok_ld_bool(L, o, "clean_text", 1, &n->clean_text, "normalizer") ||
         tok_ld_bool(L, o, "handle_chinese_chars", 1, &n->handle_chinese_chars,
-                 "normalizer") ||
+                    "normalizer") ||
         tok_ld_bool(L, o, "lowercase", 1, &n->lowercase, "normalizer") ||
         tok_ld_bool(L, o, "strip_accents", 0, &n->strip_accents, "normalizer"))
       return -1;
@@ -268,18 +275,22 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
     if (tok_ld_str(L, o, "content", &v, "normalizer"))
       return -1;
     if (!v)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "normalizer.content is missing");
+      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                         "normalizer.content is missing");
     n->content = tok_ld_dup(tok_ld_s(L, v), tok_ld_slen(L, v));
     n->content_len = tok_ld_slen(L, v);
     n->re = compile_pattern(L, o, "normalizer Replace");
-    return n->content && n->re ? 0 : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
+    return n->content && n->re
+               ? 0
+               : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
   }
   if (!strcmp(t, "Prepend")) {
     n->kind = TOK_N_PREPEND;
     if (tok_ld_str(L, o, "prepend", &v, "normalizer"))
       return -1;
     if (!v)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "normalizer.prepend is missing");
+      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                         "normalizer.prepend is missing");
     n->content = tok_ld_dup(tok_ld_s(L, v), tok_ld_slen(L, v));
     n->content_len = tok_ld_slen(L, v);
     return n->content ? 0 : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
@@ -293,14 +304,15 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
       return -1;
     if (!v)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                   "normalizer.precompiled_charsmap is missing");
+                         "normalizer.precompiled_charsmap is missing");
     blob = b64decode(tok_ld_s(L, v), tok_ld_slen(L, v), &len);
     if (!blob)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                   "normalizer.precompiled_charsmap is not base64");
+                         "normalizer.precompiled_charsmap is not base64");
     n->pc = tok_precompiled_create(blob, len, msg, sizeof(msg));
     free(blob);
-    return n->pc ? 0 : tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "normalizer: %s", msg);
+    return n->pc ? 0
+                 : tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "normalizer: %s", msg);
   }
   if (!strcmp(t, "Sequence")) {
     const bert_json_value *arr = tok_ld_get(L, o, "normalizers"), *c;
@@ -308,10 +320,12 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
     n->kind = TOK_N_SEQUENCE;
     if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                   "normalizer Sequence needs a \"normalizers\" array");
+                         "normalizer Sequence needs a \"normalizers\" array");
     if (depth > 16)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "normalizer Sequence nested too deep");
-    n->children = calloc((size_t)bert_json_count(arr) + 1, sizeof(*n->children));
+      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                         "normalizer Sequence nested too deep");
+    n->children =
+        calloc((size_t)bert_json_count(arr) + 1, sizeof(*n->children));
     if (!n->children)
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c)) {
@@ -322,10 +336,11 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
     return 0;
   }
   return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
-               "normalizer type '%s' is not supported", t);
+                     "normalizer type '%s' is not supported", t);
 }
 
-/*===--- Pre-tokenizers ----------------------------------------------------===*/
+/*===--- Pre-tokenizers
+ * ----------------------------------------------------===*/
 
 /* The GPT-2 split of ByteLevel, fixed in tokenizers. */
 static const char gpt2_pattern[] =
@@ -333,7 +348,7 @@ static const char gpt2_pattern[] =
     "\\s+(?!\\S)|\\s+";
 
 int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
-                       int depth) {
+                    int depth) {
   const char *t = tok_ld_type(L, o, "pre_tokenizer");
   char msg[160];
   memset(p, 0, sizeof(*p));
@@ -361,13 +376,14 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
   if (!strcmp(t, "Digits")) {
     p->kind = TOK_P_DIGITS;
     return tok_ld_bool(L, o, "individual_digits", 0, &p->individual_digits,
-                    "pre_tokenizer");
+                       "pre_tokenizer");
   }
   if (!strcmp(t, "Split")) {
     p->kind = TOK_P_SPLIT;
     p->behavior = TOK_SPLIT_REMOVED;
     if (!tok_ld_get(L, o, "behavior"))
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "pre_tokenizer Split needs behavior");
+      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                         "pre_tokenizer Split needs behavior");
     if (behavior_of(L, o, "pre_tokenizer Split", &p->behavior) ||
         tok_ld_bool(L, o, "invert", 0, &p->invert, "pre_tokenizer"))
       return -1;
@@ -377,8 +393,9 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
   if (!strcmp(t, "ByteLevel")) {
     p->kind = TOK_P_BYTE_LEVEL;
     if (tok_ld_bool(L, o, "add_prefix_space", 1, &p->add_prefix_space,
-                 "pre_tokenizer") ||
-        tok_ld_bool(L, o, "trim_offsets", 1, &p->trim_offsets, "pre_tokenizer") ||
+                    "pre_tokenizer") ||
+        tok_ld_bool(L, o, "trim_offsets", 1, &p->trim_offsets,
+                    "pre_tokenizer") ||
         tok_ld_bool(L, o, "use_regex", 1, &p->use_regex, "pre_tokenizer"))
       return -1;
     p->re = tok_regex_compile(gpt2_pattern, sizeof(gpt2_pattern) - 1, 0, msg,
@@ -395,9 +412,11 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
         tok_ld_bool(L, o, "add_prefix_space", 1, &aps, "pre_tokenizer"))
       return -1;
     if (!r || !tok_ld_slen(L, r) ||
-        tok_utf8_next(tok_ld_s(L, r), &p->replacement) != (int)tok_ld_slen(L, r))
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                   "pre_tokenizer Metaspace replacement must be one char");
+        tok_utf8_next(tok_ld_s(L, r), &p->replacement) !=
+            (int)tok_ld_slen(L, r))
+      return tok_ld_fail(
+          L, BERT_TOK_ERR_FORMAT,
+          "pre_tokenizer Metaspace replacement must be one char");
     p->prepend_scheme = TOK_PREPEND_ALWAYS;
     if (s) {
       if (!strcmp(tok_ld_s(L, s), "always"))
@@ -407,14 +426,16 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
       else if (!strcmp(tok_ld_s(L, s), "first"))
         p->prepend_scheme = TOK_PREPEND_FIRST;
       else
-        return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                     "pre_tokenizer Metaspace prepend_scheme '%s' is unknown",
-                     tok_ld_s(L, s));
+        return tok_ld_fail(
+            L, BERT_TOK_ERR_FORMAT,
+            "pre_tokenizer Metaspace prepend_scheme '%s' is unknown",
+            tok_ld_s(L, s));
     }
     if (has_aps && !aps) {
       if (s && p->prepend_scheme != TOK_PREPEND_NEVER)
-        return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                     "add_prefix_space does not match declared prepend_scheme");
+        return tok_ld_fail(
+            L, BERT_TOK_ERR_FORMAT,
+            "add_prefix_space does not match declared prepend_scheme");
       p->prepend_scheme = TOK_PREPEND_NEVER;
     }
     return 0;
@@ -424,11 +445,14 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
     size_t i = 0;
     p->kind = TOK_P_SEQUENCE;
     if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                   "pre_tokenizer Sequence needs a \"pretokenizers\" array");
+      return tok_ld_fail(
+          L, BERT_TOK_ERR_FORMAT,
+          "pre_tokenizer Sequence needs a \"pretokenizers\" array");
     if (depth > 16)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "pre_tokenizer Sequence nested too deep");
-    p->children = calloc((size_t)bert_json_count(arr) + 1, sizeof(*p->children));
+      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                         "pre_tokenizer Sequence nested too deep");
+    p->children =
+        calloc((size_t)bert_json_count(arr) + 1, sizeof(*p->children));
     if (!p->children)
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c)) {
@@ -439,6 +463,5 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
     return 0;
   }
   return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
-               "pre_tokenizer type '%s' is not supported", t);
+                     "pre_tokenizer type '%s' is not supported", t);
 }
-

@@ -1,9 +1,9 @@
-/*===- load_model.c - Model, post-processor, added tokens, whole file -------===*\
+/*===- load_model.c - Model, post-processor, added tokens, whole file -----===*\
 |*                                                                            *|
-|* The rest of tokenizer.json: the model's vocabulary (and merges or        *|
-|* scores), the post-processor, truncation, padding and the added tokens,   *|
-|* whose ids are resolved as tokenizers does (the model's id for a string   *|
-|* it knows, else the next free id).                                        *|
+|* The rest of tokenizer.json: the model's vocabulary (and merges or          *|
+|* scores), the post-processor, truncation, padding and the added tokens,     *|
+|* whose ids are resolved as tokenizers does (the model's id for a string     *|
+|* it knows, else the next free id).                                          *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -46,19 +46,19 @@ static int build_names(tok_loader *L, tok_model *m, int64_t max_id) {
   return 0;
 }
 
-static int vocab_object(tok_loader *L, tok_model *m,
-                        const bert_json_value *v) {
+static int vocab_object(tok_loader *L, tok_model *m, const bert_json_value *v) {
   const bert_json_value *c;
   int64_t max_id = -1;
   if (!v || bert_json_type_of(v) != BERT_JSON_OBJECT)
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "model.vocab must be an object");
   for (c = bert_json_first(L->doc, v); c; c = bert_json_next(L->doc, c)) {
-    if (bert_json_type_of(c) != BERT_JSON_NUMBER || !bert_json_is_int(c) || bert_json_int(c) < 0 ||
-        bert_json_int(c) > TOK_MAX_ID)
+    if (bert_json_type_of(c) != BERT_JSON_NUMBER || !bert_json_is_int(c) ||
+        bert_json_int(c) < 0 || bert_json_int(c) > TOK_MAX_ID)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                          "model.vocab[\"%s\"] must be an id in [0, %lld]",
                          tok_ld_k(L, c), (long long)TOK_MAX_ID);
-    if (tok_strmap_put(&m->vocab, tok_ld_k(L, c), tok_ld_klen(L, c), (int32_t)bert_json_int(c)))
+    if (tok_strmap_put(&m->vocab, tok_ld_k(L, c), tok_ld_klen(L, c),
+                       (int32_t)bert_json_int(c)))
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     if (bert_json_int(c) > max_id)
       max_id = bert_json_int(c);
@@ -92,17 +92,20 @@ static int load_merge(tok_loader *L, tok_model *m, const bert_json_value *c,
   int32_t ia, ib, in;
   if (bert_json_type_of(c) == BERT_JSON_STRING) {
     const char *sp = memchr(tok_ld_s(L, c), ' ', tok_ld_slen(L, c));
-    if (!sp || memchr(sp + 1, ' ', tok_ld_slen(L, c) - (size_t)(sp + 1 - tok_ld_s(L, c))))
+    if (!sp || memchr(sp + 1, ' ',
+                      tok_ld_slen(L, c) - (size_t)(sp + 1 - tok_ld_s(L, c))))
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                          "model.merges[%u] is not \"a b\"", rank);
     a = tok_ld_s(L, c);
     al = (size_t)(sp - tok_ld_s(L, c));
     b = sp + 1;
     bl = tok_ld_slen(L, c) - al - 1;
-  } else if (bert_json_type_of(c) == BERT_JSON_ARRAY && bert_json_count(c) == 2) {
+  } else if (bert_json_type_of(c) == BERT_JSON_ARRAY &&
+             bert_json_count(c) == 2) {
     const bert_json_value *x = bert_json_first(L->doc, c);
     const bert_json_value *y = bert_json_next(L->doc, x);
-    if (bert_json_type_of(x) != BERT_JSON_STRING || bert_json_type_of(y) != BERT_JSON_STRING)
+    if (bert_json_type_of(x) != BERT_JSON_STRING ||
+        bert_json_type_of(y) != BERT_JSON_STRING)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                          "model.merges[%u] must hold two strings", rank);
     a = tok_ld_s(L, x);
@@ -160,11 +163,13 @@ static int load_unigram(tok_loader *L, tok_model *m, const bert_json_value *o) {
   {
     size_t bytes = 1;
     for (c = bert_json_first(L->doc, v); c; c = bert_json_next(L->doc, c)) {
-      const bert_json_value *p = bert_json_type_of(c) == BERT_JSON_ARRAY && bert_json_count(c) == 2
-                                     ? bert_json_first(L->doc, c)
-                                     : NULL;
+      const bert_json_value *p =
+          bert_json_type_of(c) == BERT_JSON_ARRAY && bert_json_count(c) == 2
+              ? bert_json_first(L->doc, c)
+              : NULL;
       const bert_json_value *s = p ? bert_json_next(L->doc, p) : NULL;
-      if (!p || bert_json_type_of(p) != BERT_JSON_STRING || bert_json_type_of(s) != BERT_JSON_NUMBER)
+      if (!p || bert_json_type_of(p) != BERT_JSON_STRING ||
+          bert_json_type_of(s) != BERT_JSON_NUMBER)
         return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                            "model.vocab[%zu] must be [piece, score]", i);
       bytes += tok_ld_slen(L, p);
@@ -184,7 +189,8 @@ static int load_unigram(tok_loader *L, tok_model *m, const bert_json_value *o) {
     m->scores[i] = bert_json_number(s);
     if (bert_json_number(s) < m->min_score)
       m->min_score = bert_json_number(s);
-    if (tok_strmap_put(&m->vocab, tok_ld_s(L, p), tok_ld_slen(L, p), (int32_t)i))
+    if (tok_strmap_put(&m->vocab, tok_ld_s(L, p), tok_ld_slen(L, p),
+                       (int32_t)i))
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     for (k = 0; k < tok_ld_slen(L, p); ++k) {
       uint64_t key = (uint64_t)node << 8 | (unsigned char)tok_ld_s(L, p)[k];
@@ -204,7 +210,8 @@ static int load_unigram(tok_loader *L, tok_model *m, const bert_json_value *o) {
   u = tok_ld_get(L, o, "unk_id");
   m->unk_id = -1;
   if (u && bert_json_type_of(u) != BERT_JSON_NULL) {
-    if (tok_ld_uint(L, o, "unk_id", 0, bert_json_count(v) ? bert_json_count(v) - 1 : 0, &unk,
+    if (tok_ld_uint(L, o, "unk_id", 0,
+                    bert_json_count(v) ? bert_json_count(v) - 1 : 0, &unk,
                     "model"))
       return -1;
     if (!bert_json_count(v))
@@ -221,12 +228,14 @@ static int load_unigram(tok_loader *L, tok_model *m, const bert_json_value *o) {
     const bert_json_value *p = bert_json_first(L->doc, c);
     uint32_t node = 0, k, child = 0;
     for (k = 0; k < tok_ld_slen(L, p); ++k) {
-      tok_u64map_get(&m->trie, (uint64_t)node << 8 | (unsigned char)tok_ld_s(L, p)[k],
+      tok_u64map_get(&m->trie,
+                     (uint64_t)node << 8 | (unsigned char)tok_ld_s(L, p)[k],
                      &child, NULL);
       node = child;
     }
     if (tok_ld_slen(L, p))
-      m->node_token[node] = tok_strmap_get(&m->vocab, tok_ld_s(L, p), tok_ld_slen(L, p));
+      m->node_token[node] =
+          tok_strmap_get(&m->vocab, tok_ld_s(L, p), tok_ld_slen(L, p));
   }
   return 0;
 }
@@ -251,7 +260,8 @@ int tok_load_model(tok_loader *L, const bert_json_value *o, tok_model *m) {
     m->max_input_chars_per_word = (size_t)mx;
     if (!m->prefix && !(m->prefix = tok_ld_dup("", 0)))
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    m->unk_id = v ? tok_strmap_get(&m->vocab, tok_ld_s(L, v), tok_ld_slen(L, v)) : -1;
+    m->unk_id =
+        v ? tok_strmap_get(&m->vocab, tok_ld_s(L, v), tok_ld_slen(L, v)) : -1;
     return 0;
   }
   if (!strcmp(t, "BPE")) {
@@ -262,7 +272,8 @@ int tok_load_model(tok_loader *L, const bert_json_value *o, tok_model *m) {
     m->kind = TOK_M_BPE;
     dr = tok_ld_get(L, o, "dropout");
     if (dr && bert_json_type_of(dr) != BERT_JSON_NULL &&
-        !(bert_json_type_of(dr) == BERT_JSON_NUMBER && bert_json_number(dr) == 0.0))
+        !(bert_json_type_of(dr) == BERT_JSON_NUMBER &&
+          bert_json_number(dr) == 0.0))
       return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
                          "model BPE with dropout is not supported");
     if (vocab_object(L, m, tok_ld_get(L, o, "vocab")) ||
@@ -284,7 +295,8 @@ int tok_load_model(tok_loader *L, const bert_json_value *o, tok_model *m) {
     }
     mg = tok_ld_get(L, o, "merges");
     if (!mg || bert_json_type_of(mg) != BERT_JSON_ARRAY)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "model.merges must be an array");
+      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                         "model.merges must be an array");
     for (c = bert_json_first(L->doc, mg); c; c = bert_json_next(L->doc, c))
       if (load_merge(L, m, c, rank++, &buf, &cap)) {
         free(buf);

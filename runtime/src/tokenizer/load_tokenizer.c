@@ -1,8 +1,8 @@
-/*===- load_tokenizer.c - Post-processor, added tokens, the whole file -----===*\
+/*===- load_tokenizer.c - Post-processor, added tokens, the whole file ----===*\
 |*                                                                            *|
-|* Top level of loading: the file's sections in the order tokenizers builds  *|
-|* them (model and normalizer first, since added tokens need both), then    *|
-|* the post-processor, truncation and padding.                              *|
+|* Top level of loading: the file's sections in the order tokenizers builds   *|
+|* them (model and normalizer first, since added tokens need both), then      *|
+|* the post-processor, truncation and padding.                                *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -20,17 +20,18 @@ static int token_pair(tok_loader *L, const bert_json_value *o, const char *k,
                        "post_processor.%s must be [token, id]", k);
   s = bert_json_first(L->doc, v);
   n = bert_json_next(L->doc, s);
-  if (bert_json_type_of(s) != BERT_JSON_STRING || bert_json_type_of(n) != BERT_JSON_NUMBER ||
-      !bert_json_is_int(n) || bert_json_int(n) < 0 || bert_json_int(n) > INT32_MAX)
+  if (bert_json_type_of(s) != BERT_JSON_STRING ||
+      bert_json_type_of(n) != BERT_JSON_NUMBER || !bert_json_is_int(n) ||
+      bert_json_int(n) < 0 || bert_json_int(n) > INT32_MAX)
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                        "post_processor.%s must be [token, id]", k);
   *id = (int32_t)bert_json_int(n);
   return 0;
 }
 
-static int load_template(tok_loader *L, const bert_json_value *o,
-                         const char *k, tok_postproc *p,
-                         tok_template_piece **out, size_t *n, int allow_b) {
+static int load_template(tok_loader *L, const bert_json_value *o, const char *k,
+                         tok_postproc *p, tok_template_piece **out, size_t *n,
+                         int allow_b) {
   const bert_json_value *arr = tok_ld_get(L, o, k), *c;
   size_t i = 0;
   if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
@@ -48,7 +49,8 @@ static int load_template(tok_loader *L, const bert_json_value *o,
     if (!body || bert_json_type_of(body) != BERT_JSON_OBJECT)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                          "post_processor.%s[%zu] must be a SpecialToken or "
-                         "Sequence", k, i);
+                         "Sequence",
+                         k, i);
     if (tok_ld_uint(L, body, "type_id", 0, INT32_MAX, &type_id,
                     "post_processor template") ||
         tok_ld_str(L, body, "id", &id, "post_processor template"))
@@ -66,9 +68,11 @@ static int load_template(tok_loader *L, const bert_json_value *o,
       if (j == p->nspecials)
         return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                            "post_processor: special token '%s' is not in "
-                           "special_tokens", tok_ld_s(L, id));
+                           "special_tokens",
+                           tok_ld_s(L, id));
       pc->seq = (int)j;
-    } else if (!strcmp(tok_ld_s(L, id), "A") || (allow_b && !strcmp(tok_ld_s(L, id), "B"))) {
+    } else if (!strcmp(tok_ld_s(L, id), "A") ||
+               (allow_b && !strcmp(tok_ld_s(L, id), "B"))) {
       pc->seq = tok_ld_s(L, id)[0] == 'B';
     } else {
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
@@ -99,16 +103,18 @@ static int load_specials(tok_loader *L, const bert_json_value *o,
     if (!ids || bert_json_type_of(ids) != BERT_JSON_ARRAY)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                          "post_processor.special_tokens[\"%s\"].ids must be "
-                         "an array", s->name);
+                         "an array",
+                         s->name);
     s->ids = calloc((size_t)bert_json_count(ids) + 1, sizeof(*s->ids));
     if (!s->ids)
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     for (x = bert_json_first(L->doc, ids); x; x = bert_json_next(L->doc, x)) {
-      if (bert_json_type_of(x) != BERT_JSON_NUMBER || !bert_json_is_int(x) || bert_json_int(x) < 0 ||
-          bert_json_int(x) > INT32_MAX)
+      if (bert_json_type_of(x) != BERT_JSON_NUMBER || !bert_json_is_int(x) ||
+          bert_json_int(x) < 0 || bert_json_int(x) > INT32_MAX)
         return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                            "post_processor.special_tokens[\"%s\"].ids must "
-                           "be ids", s->name);
+                           "be ids",
+                           s->name);
       s->ids[k++] = (int32_t)bert_json_int(x);
     }
     s->n = k;
@@ -116,8 +122,8 @@ static int load_specials(tok_loader *L, const bert_json_value *o,
   return 0;
 }
 
-static int load_post(tok_loader *L, const bert_json_value *o,
-                     tok_postproc *p, int depth) {
+static int load_post(tok_loader *L, const bert_json_value *o, tok_postproc *p,
+                     int depth) {
   const char *t = tok_ld_type(L, o, "post_processor");
   memset(p, 0, sizeof(*p));
   if (!t)
@@ -137,11 +143,10 @@ static int load_post(tok_loader *L, const bert_json_value *o,
     if (token_pair(L, o, "sep", &p->sep_id) ||
         token_pair(L, o, "cls", &p->cls_id))
       return -1;
-    if (roberta &&
-        (tok_ld_bool(L, o, "trim_offsets", 1, &p->trim_offsets,
-                     "post_processor") ||
-         tok_ld_bool(L, o, "add_prefix_space", 1, &p->add_prefix_space,
-                     "post_processor")))
+    if (roberta && (tok_ld_bool(L, o, "trim_offsets", 1, &p->trim_offsets,
+                                "post_processor") ||
+                    tok_ld_bool(L, o, "add_prefix_space", 1,
+                                &p->add_prefix_space, "post_processor")))
       return -1;
     return 0;
   }
@@ -159,12 +164,14 @@ static int load_post(tok_loader *L, const bert_json_value *o,
     size_t i = 0;
     p->kind = TOK_PP_SEQUENCE;
     if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "post_processor Sequence needs a \"processors\" array");
+      return tok_ld_fail(
+          L, BERT_TOK_ERR_FORMAT,
+          "post_processor Sequence needs a \"processors\" array");
     if (depth > 16)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                          "post_processor Sequence nested too deep");
-    p->children = calloc((size_t)bert_json_count(arr) + 1, sizeof(*p->children));
+    p->children =
+        calloc((size_t)bert_json_count(arr) + 1, sizeof(*p->children));
     if (!p->children)
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c)) {
@@ -203,7 +210,8 @@ static int load_truncation(tok_loader *L, const bert_json_value *o,
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                        "truncation.strategy must be LongestFirst, OnlyFirst "
                        "or OnlySecond");
-  t->trunc_dir = d && !strcmp(tok_ld_s(L, d), "Left") ? BERT_TOK_LEFT : BERT_TOK_RIGHT;
+  t->trunc_dir =
+      d && !strcmp(tok_ld_s(L, d), "Left") ? BERT_TOK_LEFT : BERT_TOK_RIGHT;
   if (d && strcmp(tok_ld_s(L, d), "Left") && strcmp(tok_ld_s(L, d), "Right"))
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                        "truncation.direction must be Left or Right");
@@ -243,8 +251,10 @@ static int load_padding(tok_loader *L, const bert_json_value *o,
   t->pad_multiple = (size_t)mult;
   t->pad_id = (int32_t)id;
   t->pad_type_id = (int32_t)tid;
-  t->pad_dir = d && !strcmp(tok_ld_s(L, d), "Left") ? BERT_TOK_LEFT : BERT_TOK_RIGHT;
-  t->pad_token = tok_ld_dup(tok ? tok_ld_s(L, tok) : "[PAD]", tok ? tok_ld_slen(L, tok) : 5);
+  t->pad_dir =
+      d && !strcmp(tok_ld_s(L, d), "Left") ? BERT_TOK_LEFT : BERT_TOK_RIGHT;
+  t->pad_token = tok_ld_dup(tok ? tok_ld_s(L, tok) : "[PAD]",
+                            tok ? tok_ld_slen(L, tok) : 5);
   return t->pad_token ? 0 : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
 }
 
@@ -306,7 +316,8 @@ static int load_added(tok_loader *L, const bert_json_value *arr,
     ad->len = tok_ld_slen(L, content);
     if (!ad->content)
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    prev = tok_strmap_get(&t->added_map, tok_ld_s(L, content), tok_ld_slen(L, content));
+    prev = tok_strmap_get(&t->added_map, tok_ld_s(L, content),
+                          tok_ld_slen(L, content));
     id = prev >= 0 ? t->added[prev].id
                    : tok_strmap_get(&t->model.vocab, tok_ld_s(L, content),
                                     tok_ld_slen(L, content));
@@ -324,8 +335,7 @@ static int load_added(tok_loader *L, const bert_json_value *arr,
       memset(ad, 0, sizeof(*ad));
       continue;
     }
-    if (tok_strmap_put(&t->added_map, ad->content, ad->len,
-                       (int32_t)t->nadded))
+    if (tok_strmap_put(&t->added_map, ad->content, ad->len, (int32_t)t->nadded))
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     ++t->nadded;
   }
@@ -357,12 +367,15 @@ static int load_doc(tok_loader *L, const bert_json_value *root,
                     bert_tokenizer_t *t) {
   const bert_json_value *v;
   if (bert_json_type_of(root) != BERT_JSON_OBJECT)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "the top level is not an object");
+    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
+                       "the top level is not an object");
   v = tok_ld_get(L, root, "version");
-  if (v && (bert_json_type_of(v) != BERT_JSON_STRING || strcmp(tok_ld_s(L, v), "1.0")))
+  if (v && (bert_json_type_of(v) != BERT_JSON_STRING ||
+            strcmp(tok_ld_s(L, v), "1.0")))
     return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
                        "tokenizer version '%s' is not supported (only 1.0)",
-                       bert_json_type_of(v) == BERT_JSON_STRING ? tok_ld_s(L, v) : "?");
+                       bert_json_type_of(v) == BERT_JSON_STRING ? tok_ld_s(L, v)
+                                                                : "?");
   v = tok_ld_get(L, root, "model");
   if (!v)
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "no \"model\" section");

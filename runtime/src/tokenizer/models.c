@@ -1,9 +1,9 @@
-/*===- models.c - WordPiece, BPE and Unigram --------------------------------===*\
+/*===- models.c - WordPiece, BPE and Unigram ------------------------------===*\
 |*                                                                            *|
-|* The three models turn one pre-token into tokens with offsets relative to *|
-|* it. They follow tokenizers' algorithms step for step (greedy longest     *|
-|* match; merges by rank then position; Viterbi with its tie-breaking and   *|
-|* fused unknowns), since any shortcut changes ids somewhere.              *|
+|* The three models turn one pre-token into tokens with offsets relative to   *|
+|* it. They follow tokenizers' algorithms step for step (greedy longest       *|
+|* match; merges by rank then position; Viterbi with its tie-breaking and     *|
+|* fused unknowns), since any shortcut changes ids somewhere.                 *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -33,7 +33,8 @@ static void set_tok(tok_token *t, const tok_model *m, int32_t id, uint32_t s,
   }
 }
 
-/*===--- WordPiece ---------------------------------------------------------===*/
+/*===--- WordPiece
+ * ---------------------------------------------------------===*/
 
 static int wordpiece(const tok_model *m, const char *s, uint32_t n,
                      tok_arena *a, tok_token **out, uint32_t *nout) {
@@ -80,7 +81,8 @@ static int wordpiece(const tok_model *m, const char *s, uint32_t n,
   return 0;
 }
 
-/*===--- BPE ---------------------------------------------------------------===*/
+/*===--- BPE
+ * ---------------------------------------------------------------===*/
 
 typedef struct {
   int32_t c;
@@ -231,7 +233,8 @@ static int bpe(const tok_model *m, const char *s, uint32_t n, tok_arena *a,
 
   for (k = 0; k + 1 < nsym; ++k) {
     bpe_merge mg;
-    if (get_merge(m, syms[k].c, syms[k + 1].c, &mg.rank, (uint32_t *)&mg.new_id)) {
+    if (get_merge(m, syms[k].c, syms[k + 1].c, &mg.rank,
+                  (uint32_t *)&mg.new_id)) {
       mg.pos = k;
       heap_push(heap, &nheap, mg);
     }
@@ -283,7 +286,8 @@ static int bpe(const tok_model *m, const char *s, uint32_t n, tok_arena *a,
   return 0;
 }
 
-/*===--- Unigram -----------------------------------------------------------===*/
+/*===--- Unigram
+ * -----------------------------------------------------------===*/
 
 typedef struct {
   double score;
@@ -291,8 +295,8 @@ typedef struct {
   int32_t id;
 } uni_node;
 
-static int unigram(const tok_model *m, const char *s, uint32_t n,
-                   tok_arena *a, tok_token **out, uint32_t *nout) {
+static int unigram(const tok_model *m, const char *s, uint32_t n, tok_arena *a,
+                   tok_token **out, uint32_t *nout) {
   uni_node *best;
   uint32_t at = 0, e, cnt = 0, *starts, nst = 0, k;
   double unk_score = m->min_score - 10.0;
@@ -350,7 +354,8 @@ static int unigram(const tok_model *m, const char *s, uint32_t n,
   /* Walk back from the end, fusing runs of unknown pieces into one (fuse_unk
    * is always on for Unigram in tokenizers). begs/ends are in reverse. */
   {
-    uint32_t *begs = starts, *ends = tok_arena_alloc(a, (n + 1) * sizeof(*ends));
+    uint32_t *begs = starts,
+             *ends = tok_arena_alloc(a, (n + 1) * sizeof(*ends));
     int prev_unk = 0;
     if (!ends)
       return BERT_TOK_ERR_NOMEM;

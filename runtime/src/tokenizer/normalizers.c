@@ -1,9 +1,9 @@
-/*===- normalizers.c - BertNormalizer, NFx, Lowercase, Strip, Replace, ... ---===*\
+/*===- normalizers.c - BertNormalizer, NFx, Lowercase, Strip, Replace -----===*\
 |*                                                                            *|
-|* Each normalizer edits a tok_nstr exactly as its tokenizers counterpart    *|
-|* edits a NormalizedString (same steps, same order), so that offsets come   *|
-|* out identical. Fast paths skip a step only where it provably changes      *|
-|* nothing (for example NFD of ASCII).                                       *|
+|* Each normalizer edits a tok_nstr exactly as its tokenizers counterpart     *|
+|* edits a NormalizedString (same steps, same order), so that offsets come    *|
+|* out identical. Fast paths skip a step only where it provably changes       *|
+|* nothing (for example NFD of ASCII).                                        *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -145,9 +145,8 @@ int tok_normalize(const tok_normalizer *n, tok_nstr *ns, tok_arena *a) {
       return -1;
     if (n->handle_chinese_chars && bert_chinese(ns, a))
       return -1;
-    if (n->strip_accents &&
-        (tok_nstr_unicode_normalize(ns, a, 0, 0) ||
-         tok_nstr_filter(ns, a, not_mn)))
+    if (n->strip_accents && (tok_nstr_unicode_normalize(ns, a, 0, 0) ||
+                             tok_nstr_filter(ns, a, not_mn)))
       return -1;
     if (n->lowercase && tok_nstr_lowercase(ns, a))
       return -1;

@@ -1,12 +1,12 @@
-/*===- nstr.c - Normalized strings with alignments ---------------------------===*\
+/*===- nstr.c - Normalized strings with alignments ------------------------===*\
 |*                                                                            *|
-|* The C form of tokenizers' NormalizedString. Every edit is expressed, as   *|
-|* there, as a list of (char, change) steps applied by transform_range, and  *|
-|* the alignment rules (an inserted char shares the alignment of the byte    *|
-|* before it; a replacing char takes the alignment of the char it replaces)  *|
-|* are the same, because they decide every token's offsets. Buffers are      *|
-|* never edited in place: a slice shares its parent's arrays, and each edit  *|
-|* writes new arrays in the arena.                                           *|
+|* The C form of tokenizers' NormalizedString. Every edit is expressed, as    *|
+|* there, as a list of (char, change) steps applied by transform_range, and   *|
+|* the alignment rules (an inserted char shares the alignment of the byte     *|
+|* before it; a replacing char takes the alignment of the char it replaces)   *|
+|* are the same, because they decide every token's offsets. Buffers are       *|
+|* never edited in place: a slice shares its parent's arrays, and each edit   *|
+|* writes new arrays in the arena.                                            *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 

@@ -1,9 +1,9 @@
-/*===- postprocess.c - Special tokens, offsets trimming, merging -------------===*\
+/*===- postprocess.c - Special tokens, offsets trimming, merging ----------===*\
 |*                                                                            *|
-|* The post-processors of tokenizers: TemplateProcessing, BertProcessing,    *|
-|* RobertaProcessing (all type ids 0, offsets trimmed of spaces), ByteLevel  *|
-|* (offsets trimmed) and Sequence, over a list of per-sequence encodings    *|
-|* that is finally concatenated (Encoding::merge without growing offsets).  *|
+|* The post-processors of tokenizers: TemplateProcessing, BertProcessing,     *|
+|* RobertaProcessing (all type ids 0, offsets trimmed of spaces), ByteLevel   *|
+|* (offsets trimmed) and Sequence, over a list of per-sequence encodings      *|
+|* that is finally concatenated (Encoding::merge without growing offsets).    *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 

@@ -1,12 +1,12 @@
-/*===- precompiled.c - SentencePiece's precompiled charsmap normalizer ------===*\
+/*===- precompiled.c - SentencePiece's precompiled charsmap normalizer ----===*\
 |*                                                                            *|
-|* The charsmap (base64 in tokenizer.json) is a little-endian u32 length,    *|
-|* that many bytes of a Darts double-array trie keyed by UTF-8 input, then   *|
-|* the NUL-separated replacement strings the trie's leaves point into.       *|
-|* Lookups follow tokenizers (spm_precompiled): the first leaf met along a   *|
-|* prefix walk wins, and a whole grapheme cluster shorter than 6 bytes is    *|
-|* tried before its characters one by one. Every array access is bounds     *|
-|* checked: a hostile charsmap reads as "no mapping", never out of bounds.   *|
+|* The charsmap (base64 in tokenizer.json) is a little-endian u32 length,     *|
+|* that many bytes of a Darts double-array trie keyed by UTF-8 input, then    *|
+|* the NUL-separated replacement strings the trie's leaves point into.        *|
+|* Lookups follow tokenizers (spm_precompiled): the first leaf met along a    *|
+|* prefix walk wins, and a whole grapheme cluster shorter than 6 bytes is     *|
+|* tried before its characters one by one. Every array access is bounds       *|
+|* checked: a hostile charsmap reads as "no mapping", never out of bounds.    *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -69,8 +69,8 @@ tok_precompiled *tok_precompiled_create(const unsigned char *blob, size_t n,
     goto oom;
   for (i = 0; i < pc->n; ++i) {
     const unsigned char *p = blob + 4 + i * 4;
-    pc->array[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                   (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    pc->array[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                   (uint32_t)p[3] << 24;
   }
   memcpy(pc->norm, blob + 4 + pc->n * 4, pc->norm_len);
   pc->norm[pc->norm_len] = '\0';
@@ -94,8 +94,8 @@ static uint64_t unit_offset(uint64_t u) {
 }
 
 /* Replacement for key[0, n), or NULL: the first leaf along the key. */
-static const char *lookup(const tok_precompiled *pc, const char *key,
-                          size_t n, size_t *out_len) {
+static const char *lookup(const tok_precompiled *pc, const char *key, size_t n,
+                          size_t *out_len) {
   uint64_t pos = 0, unit;
   size_t i, idx, end;
   if (!pc->n)

@@ -1,8 +1,8 @@
-/*===- pretokenizers.c - Splitting normalized text into words --------------===*\
+/*===- pretokenizers.c - Splitting normalized text into words -------------===*\
 |*                                                                            *|
-|* Each pre-tokenizer maps every not-yet-tokenized split to new splits, as   *|
-|* PreTokenizedString::split does in tokenizers: splits that already carry   *|
-|* tokens (added tokens) pass through untouched, and empty pieces vanish.    *|
+|* Each pre-tokenizer maps every not-yet-tokenized split to new splits, as    *|
+|* PreTokenizedString::split does in tokenizers: splits that already carry    *|
+|* tokens (added tokens) pass through untouched, and empty pieces vanish.     *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -82,8 +82,7 @@ static int split_bert(const tok_pretok *p, tok_nstr *ns, tok_arena *a,
   if (with_char_pred(ns, a, &tmp, pred_whitespace, 0, TOK_SPLIT_REMOVED))
     return -1;
   for (i = 0; i < tmp.n; ++i)
-    if (with_char_pred(&tmp.v[i].ns, a, out, pred_punct, 0,
-                       TOK_SPLIT_ISOLATED))
+    if (with_char_pred(&tmp.v[i].ns, a, out, pred_punct, 0, TOK_SPLIT_ISOLATED))
       return -1;
   return tmp.failed ? -1 : 0;
 }

@@ -1,13 +1,13 @@
-/*===- regex.c - The small regex matcher of Split, Replace and ByteLevel ---===*\
+/*===- regex.c - The regex matcher of Split, Replace and ByteLevel --------===*\
 |*                                                                            *|
-|* tokenizers runs these patterns through Oniguruma, a backtracking engine,  *|
-|* so this is one too: the same leftmost, first-alternative-wins semantics   *|
-|* give the same matches. Patterns compile to a little program (CHAR, CLASS, *|
-|* SPLIT, JMP, LOOK, MATCH with relative jumps, so a fragment can be copied  *|
-|* for counted repetition) run by a VM with an explicit backtrack stack and  *|
-|* a step budget, so no text can make it recurse deeply or run without end.  *|
-|* Anything outside the supported syntax is refused at compile time with a  *|
-|* message naming it, which becomes a load error.                            *|
+|* tokenizers runs these patterns through Oniguruma, a backtracking engine,   *|
+|* so this is one too: the same leftmost, first-alternative-wins semantics    *|
+|* give the same matches. Patterns compile to a little program (CHAR, CLASS,  *|
+|* SPLIT, JMP, LOOK, MATCH with relative jumps, so a fragment can be copied   *|
+|* for counted repetition) run by a VM with an explicit backtrack stack and   *|
+|* a step budget, so no text can make it recurse deeply or run without end.   *|
+|* Anything outside the supported syntax is refused at compile time with a    *|
+|* message naming it, which becomes a load error.                             *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -18,8 +18,17 @@
 #include <string.h>
 #include <utf8proc.h>
 
-enum { OP_CHAR, OP_ANY, OP_CLASS, OP_SPLIT, OP_JMP, OP_LOOK, OP_BOL, OP_EOL,
-       OP_MATCH };
+enum {
+  OP_CHAR,
+  OP_ANY,
+  OP_CLASS,
+  OP_SPLIT,
+  OP_JMP,
+  OP_LOOK,
+  OP_BOL,
+  OP_EOL,
+  OP_MATCH
+};
 
 typedef struct {
   int op;
@@ -32,8 +41,8 @@ enum { CI_RANGE, CI_SPACE, CI_WORD, CI_DIGIT, CI_CATS };
 
 typedef struct {
   int type, neg;
-  int32_t lo, hi;    /* CI_RANGE */
-  uint64_t cats;     /* CI_CATS: bit per utf8proc category */
+  int32_t lo, hi; /* CI_RANGE */
+  uint64_t cats;  /* CI_CATS: bit per utf8proc category */
 } re_item;
 
 typedef struct {
@@ -106,11 +115,10 @@ static int copy_frag(re_parser *ps, size_t from, size_t to) {
   return 0;
 }
 
-static const char *cat_names[] = {"Cn", "Lu", "Ll", "Lt", "Lm", "Lo", "Mn",
-                                  "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd",
-                                  "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc",
-                                  "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf",
-                                  "Cs", "Co"};
+static const char *cat_names[] = {
+    "Cn", "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd",
+    "Nl", "No", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm",
+    "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co"};
 
 /* \p{Name}: a general category or a one-letter major class. */
 static int parse_prop(re_parser *ps, uint64_t *cats) {
@@ -161,28 +169,43 @@ static int parse_escape(re_parser *ps, re_item *item, int32_t *cp) {
   c = *ps->p++;
   memset(item, 0, sizeof(*item));
   switch (c) {
-  case 's': case 'S':
+  case 's':
+  case 'S':
     item->type = CI_SPACE;
     item->neg = c == 'S';
     return 1;
-  case 'w': case 'W':
+  case 'w':
+  case 'W':
     item->type = CI_WORD;
     item->neg = c == 'W';
     return 1;
-  case 'd': case 'D':
+  case 'd':
+  case 'D':
     item->type = CI_DIGIT;
     item->neg = c == 'D';
     return 1;
-  case 'p': case 'P':
+  case 'p':
+  case 'P':
     item->type = CI_CATS;
     item->neg = c == 'P';
     return parse_prop(ps, &item->cats) ? -1 : 1;
-  case 't': *cp = '\t'; return 0;
-  case 'n': *cp = '\n'; return 0;
-  case 'r': *cp = '\r'; return 0;
-  case 'f': *cp = '\f'; return 0;
-  case 'v': *cp = '\v'; return 0;
-  case 'x': case 'u': {
+  case 't':
+    *cp = '\t';
+    return 0;
+  case 'n':
+    *cp = '\n';
+    return 0;
+  case 'r':
+    *cp = '\r';
+    return 0;
+  case 'f':
+    *cp = '\f';
+    return 0;
+  case 'v':
+    *cp = '\v';
+    return 0;
+  case 'x':
+  case 'u': {
     int32_t v = 0;
     int digits = 0, braced = ps->p < ps->end && *ps->p == '{';
     int want = c == 'x' ? 2 : 4;
@@ -229,8 +252,7 @@ static int add_item(re_class *cl, const re_item *it) {
 }
 
 static int new_class(re_parser *ps) {
-  re_class *v = realloc(ps->re->classes,
-                        (ps->re->nclasses + 1) * sizeof(*v));
+  re_class *v = realloc(ps->re->classes, (ps->re->nclasses + 1) * sizeof(*v));
   if (!v)
     return fail(ps, "out of memory");
   ps->re->classes = v;
@@ -436,8 +458,7 @@ static int parse_repeat(re_parser *ps) {
         if (star(ps, start, lazy))
           return -1;
       } else if (q == '+') {
-        if (copy_frag(ps, start, start + len) ||
-            star(ps, start + len, lazy))
+        if (copy_frag(ps, start, start + len) || star(ps, start + len, lazy))
           return -1;
       } else if (q == '?') {
         if (optional(ps, start, lazy))
@@ -556,7 +577,8 @@ void tok_regex_free(tok_regex *re) {
   free(re);
 }
 
-/*===--- Matching ----------------------------------------------------------===*/
+/*===--- Matching
+ * ----------------------------------------------------------===*/
 
 static int item_match(const re_item *it, int32_t c) {
   int v;
@@ -620,7 +642,7 @@ static int64_t run(re_vm *vm, uint32_t pc, uint32_t pos, size_t base) {
       if (pos >= vm->n)
         goto backtrack;
       k = tok_utf8_next(vm->s + pos, &c);
-      if (in->op == OP_CHAR ? c != in->x
+      if (in->op == OP_CHAR  ? c != in->x
           : in->op == OP_ANY ? c == '\n'
                              : !class_match(&vm->re->classes[in->x], c))
         goto backtrack;

@@ -1,14 +1,14 @@
-/*===- tok_internal.h - berttok's internal types ---------------------------===*\
+/*===- tok_internal.h - berttok's internal types --------------------------===*\
 |*                                                                            *|
-|* The tokenizer mirrors the stages of Hugging Face `tokenizers` one to one  *|
+|* The tokenizer mirrors the stages of Hugging Face `tokenizers` one to one   *|
 |* (added-token extraction, normalizer, pre-tokenizer, model, post-processor, *|
-|* truncation, padding) because exactness depends on doing the same steps    *|
-|* in the same order: offsets in particular follow from how each stage edits *|
-|* its string. A normalized string is therefore kept as in `tokenizers`: the *|
-|* UTF-8 text plus, for every byte, the span of input bytes it came from.    *|
+|* truncation, padding) because exactness depends on doing the same steps     *|
+|* in the same order: offsets in particular follow from how each stage edits  *|
+|* its string. A normalized string is therefore kept as in `tokenizers`: the  *|
+|* UTF-8 text plus, for every byte, the span of input bytes it came from.     *|
 |*                                                                            *|
-|* Memory: all scratch of one encode call lives in an arena freed at the end *|
-|* of the call, so the hot path never mallocs per character or per word.     *|
+|* Memory: all scratch of one encode call lives in an arena freed at the end  *|
+|* of the call, so the hot path never mallocs per character or per word.      *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -45,8 +45,8 @@ int tok_utf8_next(const char *s, int32_t *cp);
 int tok_utf8_encode(int32_t cp, char *out);
 int tok_utf8_len(int32_t cp);
 
-int tok_is_whitespace(int32_t cp); /* Rust char::is_whitespace */
-int tok_is_numeric(int32_t cp);    /* Rust char::is_numeric: N* */
+int tok_is_whitespace(int32_t cp);        /* Rust char::is_whitespace */
+int tok_is_numeric(int32_t cp);           /* Rust char::is_numeric: N* */
 int tok_is_alphanumeric_word(int32_t cp); /* regex \w (Unicode) */
 int tok_is_digit(int32_t cp);             /* regex \d: Nd */
 int tok_hf_is_other(int32_t cp);          /* unicode_categories C* (9.0) */
@@ -68,7 +68,7 @@ typedef struct {
 } tok_span;
 
 typedef struct {
-  char *str;   /* normalized UTF-8, not NUL-terminated */
+  char *str;    /* normalized UTF-8, not NUL-terminated */
   tok_span *al; /* al[i]: input bytes that normalized byte i came from */
   uint32_t len;
   uint32_t cap;
@@ -255,8 +255,8 @@ typedef struct tok_normalizer {
   tok_normalizer_kind kind;
   int clean_text, handle_chinese_chars, strip_accents, lowercase; /* Bert */
   int left, right;                                                /* Strip */
-  tok_regex *re;        /* Replace */
-  char *content;        /* Replace: content; Prepend: prepend */
+  tok_regex *re;                                                  /* Replace */
+  char *content; /* Replace: content; Prepend: prepend */
   size_t content_len;
   tok_precompiled *pc;
   struct tok_normalizer *children;
@@ -278,8 +278,11 @@ typedef enum {
   TOK_P_SEQUENCE
 } tok_pretok_kind;
 
-typedef enum { TOK_PREPEND_ALWAYS, TOK_PREPEND_NEVER, TOK_PREPEND_FIRST }
-tok_prepend_scheme;
+typedef enum {
+  TOK_PREPEND_ALWAYS,
+  TOK_PREPEND_NEVER,
+  TOK_PREPEND_FIRST
+} tok_prepend_scheme;
 
 typedef struct tok_pretok {
   tok_pretok_kind kind;
@@ -322,7 +325,7 @@ typedef struct {
   /* Unigram */
   double *scores;
   double min_score;
-  tok_u64map trie; /* (node << 8 | byte) -> child node, unused */
+  tok_u64map trie;     /* (node << 8 | byte) -> child node, unused */
   int32_t *node_token; /* trie node -> token id or -1 */
   size_t nnodes;
 } tok_model;
@@ -377,7 +380,8 @@ typedef struct {
   size_t norm_len;
 } tok_added;
 
-/*===--- Encodings ---------------------------------------------------------===*/
+/*===--- Encodings
+ * ---------------------------------------------------------===*/
 
 typedef struct tok_enc {
   size_t n, cap;
@@ -409,7 +413,8 @@ int tok_enc_merge(const tok_enc *a, const tok_enc *b, tok_arena *ar,
 int tok_post_process(const tok_postproc *p, tok_enc *seqs, size_t nseq,
                      int add_special, tok_arena *a, tok_enc *out);
 
-/*===--- The tokenizer ------------------------------------------------------===*/
+/*===--- The tokenizer
+ * ------------------------------------------------------===*/
 
 struct bert_tokenizer {
   tok_normalizer *normalizer; /* NULL: none */

@@ -1,8 +1,8 @@
-/*===- tok_load.h - Shared helpers of the tokenizer.json loader ------------===*\
+/*===- tok_load.h - Shared helpers of the tokenizer.json loader -----------===*\
 |*                                                                            *|
-|* load.c reads the normalizer and pre-tokenizer sections, load_model.c the  *|
-|* model, post-processor, added tokens and the file as a whole; both report *|
-|* errors through one loader so the first message wins.                     *|
+|* load.c reads the normalizer and pre-tokenizer sections, load_model.c the   *|
+|* model, post-processor, added tokens and the file as a whole; both report   *|
+|* errors through one loader so the first message wins.                       *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -24,8 +24,8 @@ typedef struct {
 int tok_ld_fail(tok_loader *L, int status, const char *fmt, ...);
 const bert_json_value *tok_ld_get(tok_loader *L, const bert_json_value *o,
                                   const char *k);
-int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k,
-                int def, int *out, const char *where);
+int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k, int def,
+                int *out, const char *where);
 /* def < 0: required. */
 int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
                 int64_t def, int64_t max, int64_t *out, const char *where);

@@ -1,8 +1,8 @@
-/*===- unicode.c - UTF-8, Unicode predicates and the arena ------------------===*\
+/*===- unicode.c - UTF-8, Unicode predicates and the arena ----------------===*\
 |*                                                                            *|
-|* Character classes answer the questions `tokenizers` asks, with the data   *|
+|* Character classes answer the questions `tokenizers` asks, with the data    *|
 |* of libutf8proc, corrected where `tokenizers` uses other Unicode tables by  *|
-|* the generated exception lists in hf_unicode_tables.h.                     *|
+|* the generated exception lists in hf_unicode_tables.h.                      *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -80,7 +80,8 @@ void tok_arena_free(tok_arena *a) {
   a->failed = 0;
 }
 
-/*===--- UTF-8 -------------------------------------------------------------===*/
+/*===--- UTF-8
+ * -------------------------------------------------------------===*/
 
 int tok_utf8_decode(const unsigned char *s, size_t n, int32_t *cp) {
   unsigned c = s[0];
@@ -177,7 +178,8 @@ int tok_utf8_encode(int32_t cp, char *out) {
   return 4;
 }
 
-/*===--- Predicates --------------------------------------------------------===*/
+/*===--- Predicates
+ * --------------------------------------------------------===*/
 
 static int in_ranges(const uint32_t (*r)[2], size_t n, int32_t cp) {
   size_t lo = 0, hi = n;

@@ -165,23 +165,10 @@ static void add_text(texts *t, const char *s, size_t n) {
 }
 
 static void read_texts(const char *path, texts *t) {
-  FILE *f = fopen(path, "rb");
-  size_t cap = 4096, n = 0, k;
-  if (!f)
-    die(path, "cannot open: %s", strerror(errno));
-  t->file = malloc(cap);
-  for (;;) {
-    size_t r;
-    if (!t->file)
-      die(path, "out of memory");
-    r = fread(t->file + n, 1, cap - n, f);
-    n += r;
-    if (n < cap)
-      break;
-    cap *= 2;
-    t->file = realloc(t->file, cap);
-  }
-  fclose(f);
+  char err[256];
+  size_t n = 0, k;
+  if (bert_file_read(path, 0, &t->file, &n, err, sizeof(err)))
+    die(path, "%s", err);
   for (k = 0; k < n;) {
     char *line = t->file + k, *nl = memchr(line, '\n', n - k), *tab;
     size_t len = nl ? (size_t)(nl - line) : n - k;

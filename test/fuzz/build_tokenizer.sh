@@ -22,7 +22,8 @@ mkdir -p "$OUT/corpus" "$OUT/artifacts"
 "$CC" -g -O1 -std=c99 -D_POSIX_C_SOURCE=200809L \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Iruntime/include -Iruntime/src \
-  test/fuzz/fuzz_tokenizer.c runtime/src/json.c $(ls runtime/src/tokenizer/*.c) \
+  test/fuzz/fuzz_tokenizer.c runtime/src/json.c runtime/src/file.c \
+  $(ls runtime/src/tokenizer/*.c) \
   -lutf8proc -o "$OUT/fuzz_tokenizer"
 nice -n 10 "$OUT/fuzz_tokenizer" -max_total_time="$SECS" \
   -print_final_stats=1 -artifact_prefix="$OUT/artifacts/" \

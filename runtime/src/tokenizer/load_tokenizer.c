@@ -8,6 +8,8 @@
 
 #include "tok_load.h"
 
+#include "file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,49 +464,21 @@ bert_tokenizer_t *bert_tokenizer_load_buffer(const char *json, size_t len,
 
 bert_tokenizer_t *bert_tokenizer_load(const char *path, char *err,
                                       size_t err_size) {
-  FILE *f;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
+  char *buf = NULL, msg[256];
+  size_t n = 0;
   bert_tokenizer_t *t;
   if (!path) {
     if (err && err_size)
       snprintf(err, err_size, "no tokenizer path");
     return NULL;
   }
-  f = fopen(path, "rb");
-  if (!f) {
+  /* The runtime's reader of user-named files: a FIFO, a directory or a
+   * device is refused instead of blocking or reading forever. */
+  if (bert_file_read(path, BERT_JSON_MAX_TEXT, &buf, &n, msg, sizeof(msg))) {
     if (err && err_size)
-      snprintf(err, err_size, "%s: cannot open the file", path);
+      snprintf(err, err_size, "%s: %s", path, msg);
     return NULL;
   }
-  for (;;) {
-    size_t r;
-    if (n == cap) {
-      char *nb;
-      cap = cap ? cap * 2 : 1 << 20;
-      nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        if (err && err_size)
-          snprintf(err, err_size, "%s: out of memory", path);
-        return NULL;
-      }
-      buf = nb;
-    }
-    r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0)
-      break;
-  }
-  if (ferror(f)) {
-    free(buf);
-    fclose(f);
-    if (err && err_size)
-      snprintf(err, err_size, "%s: read error", path);
-    return NULL;
-  }
-  fclose(f);
   t = bert_tokenizer_load_buffer(buf, n, path, err, err_size);
   free(buf);
   return t;

@@ -271,7 +271,11 @@ def reference_lines(tok_path, opts, lines):
                 inputs.append(line)
         try:
             encs = tok.encode_batch(inputs, add_special_tokens=o["special"])
-        except Exception as e:  # noqa: BLE001 - tokenizers raises plain Exception
+        except BaseException as e:  # noqa: BLE001 - tokenizers raises Exception, or
+            # PanicException (a BaseException) where Rust panics, as for a stride not
+            # below the length left; berttok reports an error for both.
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
             out.extend([json.dumps({"error": str(e)})] * len(chunk))
             continue
         for inp, e in zip(inputs, encs):

@@ -25,23 +25,17 @@ static int pred_numeric(int32_t c, int32_t arg) {
 }
 static int pred_char(int32_t c, int32_t arg) { return c == arg; }
 
-/* The byte -> char table of GPT-2's byte-level alphabet: printable bytes
- * stand for themselves, the others for U+0100 + their rank. */
-static int32_t byte_char[256];
-static int byte_char_ready;
-
-static void init_byte_char(void) {
-  int b, n = 0;
-  if (byte_char_ready)
-    return;
-  for (b = 0; b < 256; ++b) {
-    if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) ||
-        (b >= 0xAE && b <= 0xFF))
-      byte_char[b] = b;
-    else
-      byte_char[b] = 256 + n++;
-  }
-  byte_char_ready = 1;
+/* GPT-2's byte-level alphabet: printable bytes stand for themselves, the
+ * others (0x00-0x20, 0x7F-0xA0, 0xAD) for U+0100 + their rank among them.
+ * A pure function, so encoding threads share no lazily built table. */
+static int32_t byte_char(unsigned b) {
+  if (b <= 0x20)
+    return 256 + (int32_t)b;
+  if (b >= 0x7F && b <= 0xA0)
+    return 256 + 33 + (int32_t)(b - 0x7F);
+  if (b == 0xAD)
+    return 256 + 33 + 34;
+  return (int32_t)b;
 }
 
 /* A function of the pre-tokenizer applied to one split's string. */
@@ -188,13 +182,12 @@ static int split_one(const tok_pretok *p, tok_nstr *ns, tok_arena *a,
 static int byte_level_chars(tok_nstr *ns, tok_arena *a) {
   tok_changes ch;
   uint32_t i;
-  init_byte_char();
   tok_changes_init(&ch, a);
   for (i = 0; i < ns->len;) {
     int32_t cp;
     int k = tok_utf8_next(ns->str + i, &cp), j;
     for (j = 0; j < k; ++j)
-      tok_changes_push(&ch, byte_char[(unsigned char)ns->str[i + (uint32_t)j]],
+      tok_changes_push(&ch, byte_char((unsigned char)ns->str[i + (uint32_t)j]),
                        j > 0);
     i += (uint32_t)k;
   }

@@ -1,7 +1,8 @@
 //===- BertAttrs.td - bert dialect attributes --------------*- tablegen -*-===//
 //
-// Enums (activation, GELU form) and the two attributes the passes attach to
-// kernels: the schedule (strategy output) and the arena slot (buffer plan).
+// Enums (activation, GELU form) and the attributes the passes attach to
+// kernels: the schedules, one per kernel family (strategy output), and the
+// arena slot (buffer plan).
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,47 +52,93 @@ def Bert_GeluApproximationAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
-/// An optional list of integers written in brackets (`[8, 64]`), so that it
-/// reads unambiguously inside a struct-like attribute.
-class Bert_IntListParameter<string desc>
-    : OptionalArrayRefParameter<"int64_t", desc> {
-  let parser = [{ parseBracketedIntList($_parser) }];
-  let printer = [{ printBracketedIntList($_printer, $_self) }];
+/// What every schedule attribute offers: its fields as the plain struct the
+/// backends read (dialect/Schedules.h) and the target it was chosen for.
+def Bert_ScheduleAttrInterface : AttrInterface<"ScheduleAttrInterface"> {
+  let cppNamespace = "::mlir::bert";
+  let description = [{
+    A kernel's `bert.schedule`: one attribute per kernel family, each storing
+    the family's struct of dialect/Schedules.h. Passes and backends read the
+    struct (`getSchedule()`), never positions in a list.
+  }];
+  let methods = [
+    InterfaceMethod<"the schedule's fields", "::bert::KernelSchedule",
+      "getSchedule", (ins), [{}],
+      [{ return ::bert::KernelSchedule($_attr.getValue()); }]>,
+    InterfaceMethod<"the target the schedule was chosen for",
+      "::llvm::StringRef", "getScheduleTarget", (ins), [{}],
+      [{ return $_attr.getTarget(); }]>
+  ];
 }
 
-def Bert_ScheduleAttr : AttrDef<Bert_Dialect, "Schedule"> {
-  let mnemonic = "schedule";
-  let summary = "how a kernel is tiled, vectorized and parallelized";
-  let description = [{
-    Chosen by `bert-tile` (strategy) and read by the backends (mechanism), so
-    a test can pin a schedule by hand and test the lowering alone.
+/// A schedule attribute over the struct `cppStruct` of dialect/Schedules.h:
+/// `#bert.<mnemonic><field = value, ..., target = "...">`, the fields in the
+/// struct's table order, verified by its verifySchedule.
+class Bert_ScheduleAttrDef<string name, string attrMnemonic, string cppStruct,
+                           string desc>
+    : AttrDef<Bert_Dialect, name, [Bert_ScheduleAttrInterface]> {
+  let mnemonic = attrMnemonic;
+  let summary = desc;
+  let parameters = (ins
+    AttrParameter<cppStruct, "the fields (dialect/Schedules.h)">:$value,
+    StringRefParameter<"the target it was chosen for", "\"\"">:$target
+  );
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+}
 
-    - `kernel`: the kernel family (`linear`, `attention`, `layer_norm`, ...).
-    - `tile`: tile sizes of the kernel's loop nest, outermost first (for a
-      linear: rows of M, columns of N, depth of K).
-    - `vector_width`: lanes of the innermost vectorized loop (f32 elements).
-    - `unroll`: unroll factor of the register tile.
-    - `parallel`: indices of the loops (into `tile`) that run in parallel.
-    - `threads`: CPU threads, or for GPU the block shape `[x, y, z]`.
-    - `target`: the target description the schedule was chosen for.
+def Bert_GemmScheduleAttr : Bert_ScheduleAttrDef<"GemmSchedule",
+    "gemm_schedule", "::bert::GemmSchedule",
+    "register-tiled GEMM schedule (linear, pooler, batch_matmul)"> {
+  let description = [{
+    Chosen by `bert-tile` (strategy) and read by the backends (mechanism).
+    Fields: see `bert::GemmSchedule` in dialect/Schedules.h.
 
     ```mlir
-    #bert.schedule<kernel = "linear", tile = [8, 64, 256], vector_width = 16,
-                   unroll = 8, parallel = [0], threads = [2],
-                   target = "x86-64-avx512">
+    #bert.gemm_schedule<rows = 8, cols = 48, k_unroll = 4, rows_per_task = 80,
+                        vector_width = 16, target = "x86-64-avx512">
     ```
   }];
-  let parameters = (ins
-    StringRefParameter<"kernel family">:$kernel,
-    Bert_IntListParameter<"tile sizes">:$tile,
-    DefaultValuedParameter<"int64_t", "1">:$vector_width,
-    DefaultValuedParameter<"int64_t", "1">:$unroll,
-    Bert_IntListParameter<"parallel loops">:$parallel,
-    Bert_IntListParameter<"threads or GPU block">:$threads,
-    StringRefParameter<"target description", "\"\"">:$target
-  );
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
+}
+
+def Bert_AmxScheduleAttr : Bert_ScheduleAttrDef<"AmxSchedule",
+    "amx_schedule", "::bert::AmxSchedule",
+    "AMX tile schedule of a bf16 linear"> {
+  let description = [{
+    Fields: see `bert::AmxSchedule` in dialect/Schedules.h.
+
+    ```mlir
+    #bert.amx_schedule<rows_per_task = 128, cols_per_task = 128, dot_rows = 8,
+                       dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64,
+                       vector_width = 16, target = "x86-64-amx">
+    ```
+  }];
+}
+
+def Bert_AttentionScheduleAttr : Bert_ScheduleAttrDef<"AttentionSchedule",
+    "attention_schedule", "::bert::AttentionSchedule",
+    "flash-attention schedule"> {
+  let description = [{
+    Fields: see `bert::AttentionSchedule` in dialect/Schedules.h.
+
+    ```mlir
+    #bert.attention_schedule<queries_per_task = 64, key_tile = 64,
+                             vector_width = 16, target = "x86-64-avx512">
+    ```
+  }];
+}
+
+def Bert_RowScheduleAttr : Bert_ScheduleAttrDef<"RowSchedule",
+    "row_schedule", "::bert::RowSchedule",
+    "row-wise / elementwise kernel schedule"> {
+  let description = [{
+    Fields: see `bert::RowSchedule` in dialect/Schedules.h.
+
+    ```mlir
+    #bert.row_schedule<rows_per_task = 64, vector_width = 16,
+                       target = "x86-64-avx512">
+    ```
+  }];
 }
 
 def Bert_BufferAttr : AttrDef<Bert_Dialect, "Buffer"> {

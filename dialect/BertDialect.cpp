@@ -8,6 +8,7 @@
 
 #include "dialect/BertOps.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -16,22 +17,7 @@ using namespace mlir::bert;
 
 #include "dialect/BertDialect.cpp.inc"
 #include "dialect/BertEnums.cpp.inc"
-
-/// Parses `[1, 2, 3]` (possibly `[]`) for list parameters of attributes.
-static FailureOr<SmallVector<int64_t>> parseBracketedIntList(AsmParser &p) {
-  SmallVector<int64_t> values;
-  if (failed(p.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
-        return p.parseInteger(values.emplace_back());
-      })))
-    return failure();
-  return values;
-}
-
-static void printBracketedIntList(AsmPrinter &p, ArrayRef<int64_t> values) {
-  p << '[';
-  llvm::interleaveComma(values, p);
-  p << ']';
-}
+#include "dialect/BertAttrInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/BertAttrs.cpp.inc"
@@ -47,32 +33,119 @@ void BertDialect::initialize() {
       >();
 }
 
-LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                   StringRef kernel, ArrayRef<int64_t> tile,
-                                   int64_t vectorWidth, int64_t unroll,
-                                   ArrayRef<int64_t> parallel,
-                                   ArrayRef<int64_t> threads,
-                                   StringRef target) {
-  if (kernel.empty())
-    return emitError() << "schedule needs a kernel name";
-  for (int64_t t : tile)
-    if (t <= 0)
-      return emitError() << "schedule tile sizes must be positive, got " << t;
-  if (vectorWidth < 1 || !llvm::isPowerOf2_64(vectorWidth))
-    return emitError() << "schedule vector_width must be a power of two, got "
-                       << vectorWidth;
-  if (unroll < 1)
-    return emitError() << "schedule unroll must be at least 1, got " << unroll;
-  for (int64_t p : parallel)
-    if (p < 0 || p >= static_cast<int64_t>(tile.size()))
-      return emitError() << "schedule parallel loop " << p
-                         << " is not one of the " << tile.size()
-                         << " tiled loops";
-  for (int64_t t : threads)
-    if (t <= 0)
-      return emitError() << "schedule thread counts must be positive, got "
-                         << t;
+//===----------------------------------------------------------------------===//
+// Schedules: one attribute per family, each over its struct of Schedules.h,
+// parsed, printed and verified through the struct's field table.
+//===----------------------------------------------------------------------===//
+
+/// `<f1 = v1, f2 = v2, ...[, target = "t"]>`, the fields in table order.
+template <typename Attr, typename S>
+static Attribute parseSchedule(AsmParser &p) {
+  S value;
+  std::string target;
+  if (p.parseLess())
+    return {};
+  bool first = true;
+  for (const auto &f : S::fields) {
+    if (!first && p.parseComma())
+      return {};
+    first = false;
+    if (p.parseKeyword(f.name) || p.parseEqual() ||
+        p.parseInteger(value.*f.member))
+      return {};
+  }
+  if (succeeded(p.parseOptionalComma()) &&
+      (p.parseKeyword("target") || p.parseEqual() || p.parseString(&target)))
+    return {};
+  if (p.parseGreater())
+    return {};
+  return Attr::getChecked([&] { return p.emitError(p.getNameLoc()); },
+                          p.getContext(), value, target);
+}
+
+template <typename S>
+static void printSchedule(AsmPrinter &p, const S &value, StringRef target) {
+  p << '<';
+  bool first = true;
+  for (const auto &f : S::fields) {
+    p << (first ? "" : ", ") << f.name << " = " << value.*f.member;
+    first = false;
+  }
+  if (!target.empty()) {
+    p << ", target = ";
+    p.printString(target);
+  }
+  p << '>';
+}
+
+template <typename S>
+static LogicalResult verifyScheduleFields(
+    function_ref<InFlightDiagnostic()> emitError, const S &value) {
+  std::string problem = ::bert::verifySchedule(value);
+  if (!problem.empty())
+    return emitError() << S::kind << " schedule: " << problem;
   return success();
+}
+
+#define BERT_SCHEDULE_ATTR_METHODS(Attr, Struct)                              \
+  Attribute Attr::parse(AsmParser &p, Type) {                                 \
+    return parseSchedule<Attr, Struct>(p);                                    \
+  }                                                                           \
+  void Attr::print(AsmPrinter &p) const {                                     \
+    printSchedule(p, getValue(), getTarget());                                \
+  }                                                                           \
+  LogicalResult Attr::verify(function_ref<InFlightDiagnostic()> emitError,    \
+                             Struct value, StringRef) {                       \
+    return verifyScheduleFields(emitError, value);                            \
+  }
+BERT_SCHEDULE_ATTR_METHODS(GemmScheduleAttr, ::bert::GemmSchedule)
+BERT_SCHEDULE_ATTR_METHODS(AmxScheduleAttr, ::bert::AmxSchedule)
+BERT_SCHEDULE_ATTR_METHODS(AttentionScheduleAttr, ::bert::AttentionSchedule)
+BERT_SCHEDULE_ATTR_METHODS(RowScheduleAttr, ::bert::RowSchedule)
+#undef BERT_SCHEDULE_ATTR_METHODS
+
+ScheduleAttrInterface
+mlir::bert::getScheduleAttr(function_ref<InFlightDiagnostic()> emitError,
+                            MLIRContext *ctx,
+                            const ::bert::KernelSchedule &schedule,
+                            StringRef target) {
+  return std::visit(
+      [&](const auto &value) -> ScheduleAttrInterface {
+        using S = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<S, ::bert::GemmSchedule>)
+          return GemmScheduleAttr::getChecked(emitError, ctx, value, target);
+        else if constexpr (std::is_same_v<S, ::bert::AmxSchedule>)
+          return AmxScheduleAttr::getChecked(emitError, ctx, value, target);
+        else if constexpr (std::is_same_v<S, ::bert::AttentionSchedule>)
+          return AttentionScheduleAttr::getChecked(emitError, ctx, value,
+                                                   target);
+        else
+          return RowScheduleAttr::getChecked(emitError, ctx, value, target);
+      },
+      schedule);
+}
+
+StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
+  return llvm::TypeSwitch<Operation *, StringRef>(op)
+      .Case([](LinearOp o) {
+        return o.getPrecision() == Precision::bf16 ? "gemm or amx" : "gemm";
+      })
+      .Case<PoolerOp, BatchMatmulOp>([](auto) { return "gemm"; })
+      .Case<FusedAttentionOp>([](auto) { return "attention"; })
+      .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
+            MaskedSoftmaxOp, GeluOp, AddOp>([](auto) { return "row"; })
+      .Default([](Operation *) { return ""; });
+}
+
+bool mlir::bert::takesScheduleKind(Operation *op, StringRef kind) {
+  SmallVector<StringRef, 2> kinds;
+  expectedScheduleKinds(op).split(kinds, " or ");
+  return !kind.empty() && llvm::is_contained(kinds, kind);
+}
+
+ScheduleAttrInterface mlir::bert::getSchedule(Operation *op) {
+  return op->getAttrOfType<ScheduleAttrInterface>(
+      BertDialect::getScheduleAttrName());
 }
 
 LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -97,10 +170,20 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attr) {
   StringRef name = attr.getName().strref();
   if (name == getScheduleAttrName()) {
-    if (!isa<ScheduleAttr>(attr.getValue()))
-      return op->emitError()
-             << "'" << name << "' must be a #bert.schedule attribute";
-    return success();
+    auto schedule = dyn_cast<ScheduleAttrInterface>(attr.getValue());
+    if (!schedule)
+      return op->emitError() << "'" << name
+                             << "' must be a schedule attribute "
+                                "(#bert.gemm_schedule, ...)";
+    StringRef expected = expectedScheduleKinds(op);
+    if (expected.empty())
+      return op->emitError() << "'" << name << "' on an op that is not a "
+                                "runtime kernel";
+    StringRef kind = ::bert::scheduleKind(schedule.getSchedule());
+    if (takesScheduleKind(op, kind))
+      return success();
+    return op->emitError() << "'" << name << "' is a schedule of kind "
+                           << kind << "; this op takes " << expected;
   }
   if (name == getBufferAttrName()) {
     if (!isa<BufferAttr>(attr.getValue()))

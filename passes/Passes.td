@@ -99,23 +99,26 @@ def FusePass : Pass<"bert-fuse", "::mlir::func::FuncOp"> {
 def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
   let summary = "Choose each kernel's schedule for a target (strategy only)";
   let description = [{
-    For every kernel op without a `bert.schedule`, chooses tile sizes, vector
-    width, unroll factor and parallel loops from a target description and
-    records them as `#bert.schedule`. A schedule already present is kept, so
-    tests can pin one by hand. Backends only read the attribute.
+    For every kernel op without a `bert.schedule`, fills its kernel family's
+    schedule (dialect/Schedules.h: register tiles, tasks, vector width) from
+    a target description and records it as that family's attribute
+    (`#bert.gemm_schedule`, `#bert.amx_schedule`,
+    `#bert.attention_schedule`, `#bert.row_schedule`). A schedule already
+    present is kept, so tests can pin one by hand. Backends only read it.
 
-    Targets: `x86-64-avx512`, `x86-64-avx2`, `cuda-sm80`, `cuda-sm90`, and
-    `host` (detected when the pass runs: vector width, cores, cache sizes).
+    Targets: the CPU targets of support/TargetRegistry.h (`x86-64-avx512`,
+    `x86-64-avx512-bf16`, `x86-64-amx`, `x86-64-avx2`) and `host` (detected
+    when the pass runs: vector width, cores, cache sizes).
     Runtime kernels get a schedule (linear, pooler, batch_matmul,
     fused_attention, the layer norms, embeddings, masked_softmax, gelu, add);
     load-time ops (weight, concat) and views (slice, split_heads,
     merge_heads) do not. Dynamic extents are estimated at the function's
     `bert.max_batch` / `bert.max_seq` (1 x 128 tokens when absent). The
-    meaning of each schedule field per kernel family is documented in
-    passes/TileStrategies.h.
+    meaning of each schedule field is documented on its struct in
+    dialect/Schedules.h.
 
     With `schedules=FILE` (a cache written by `bertc tune`, format in
-    passes/ScheduleCache.h), a kernel whose signature (op, operand and result
+    support/ScheduleCache.h), a kernel whose signature (op, operand and result
     types, inherent attributes) and target have an entry gets the cached
     schedule instead; where the file has entries tuned at several shapes,
     the one nearest `bert.max_batch` x `bert.max_seq`. The others fall back
@@ -124,16 +127,16 @@ def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
     Before / after (`target=x86-64-avx512`, hidden size 32, 8 x 128 tokens):
     ```mlir
     %y = bert.linear %x, %w, %b : (...) -> tensor<?x?x32xf32>
-    %y = bert.linear %x, %w, %b {bert.schedule = #bert.schedule<
-             kernel = "linear", tile = [8, 32, 32, 16], vector_width = 16,
-             unroll = 4, parallel = [0], threads = [16],
-             target = "x86-64-avx512">} : (...) -> tensor<?x?x32xf32>
+    %y = bert.linear %x, %w, %b {bert.schedule = #bert.gemm_schedule<
+             rows = 8, cols = 32, k_unroll = 4, rows_per_task = 16,
+             vector_width = 16, target = "x86-64-avx512">}
+             : (...) -> tensor<?x?x32xf32>
     ```
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Target description: host, x86-64-avx512, x86-64-avx512-bf16, "
-           "x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90">,
+           "x86-64-amx, x86-64-avx2 (support/TargetRegistry.h)">,
     // Autotuning (issue 6): a cache written by `bertc tune`.
     Option<"schedules", "schedules", "std::string", /*default=*/"\"\"",
            "Schedule cache (JSON from `bertc tune`): a kernel whose signature "

@@ -50,29 +50,12 @@ void mlir::bert::buildBertCPUPipeline(OpPassManager &pm,
   buildPipeline(pm, opts, opts.target, last);
 }
 
-void mlir::bert::buildBertGPUPipeline(OpPassManager &pm,
-                                      const BertPipelineOptions &opts,
-                                      Stage last) {
-  // The GPU pipeline differs only in the schedule strategy: a CPU target
-  // name given by mistake falls back to the baseline CUDA preset.
-  StringRef target = StringRef(opts.target).starts_with("cuda")
-                         ? StringRef(opts.target)
-                         : StringRef("cuda-sm80");
-  buildPipeline(pm, opts, target, last);
-}
-
 void mlir::bert::registerBertPipelines() {
   PassPipelineRegistration<BertPipelineOptions>(
       "bert-cpu-pipeline",
       "Split heads, pack QKV, fuse, choose CPU schedules, plan buffers",
       [](OpPassManager &pm, const BertPipelineOptions &opts) {
         buildBertCPUPipeline(pm, opts);
-      });
-  PassPipelineRegistration<BertPipelineOptions>(
-      "bert-gpu-pipeline",
-      "Split heads, pack QKV, fuse, choose CUDA schedules, plan buffers",
-      [](OpPassManager &pm, const BertPipelineOptions &opts) {
-        buildBertGPUPipeline(pm, opts);
       });
   PassPipelineRegistration<BertPipelineOptions>(
       "bert-fusion-pipeline",

@@ -1,6 +1,6 @@
 //===- Pipelines.h - named bert pass pipelines ------------------*- C++ -*-===//
 //
-// The pipelines `bert-cpu-pipeline` and `bert-gpu-pipeline` and their stage
+// The pipelines `bert-cpu-pipeline` and `bert-fusion-pipeline` and their stage
 // sub-pipelines. The driver calls the same build functions that bert-opt
 // registers, so there is one source of truth for the pass order.
 //
@@ -47,11 +47,7 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
 void buildBertCPUPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
                           Stage last = Stage::Planned);
 
-/// Adds the passes of the GPU pipeline (schedules for a CUDA target).
-void buildBertGPUPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
-                          Stage last = Stage::Planned);
-
-/// Registers bert-cpu-pipeline, bert-gpu-pipeline, bert-fusion-pipeline.
+/// Registers bert-cpu-pipeline and bert-fusion-pipeline.
 void registerBertPipelines();
 
 } // namespace mlir::bert

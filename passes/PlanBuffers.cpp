@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/BufferLiveness.h"
+#include "support/BufferLiveness.h"
 #include "passes/Passes.h"
 
 #include "llvm/Support/MathExtras.h"

@@ -3,9 +3,9 @@
 // The strategy half of "strategy vs mechanism": for every runtime kernel op
 // that has no `bert.schedule` yet, describe the kernel as a KernelProblem
 // (family + the extents tiling cares about) and ask the family's strategy for
-// the target (TileStrategies{CPU,GPU}.cpp) to pick tiles, vector width,
-// unroll, parallel loops and threads. The result is only recorded; the
-// backends read it. A schedule already on an op is never touched, so tests
+// the target (TileStrategiesCPU.cpp) to fill its family's schedule struct
+// (dialect/Schedules.h). The result is only recorded, as the family's
+// schedule attribute; the backends read it. A schedule already on an op is never touched, so tests
 // and users can pin one by hand.
 //
 // With `schedules=FILE` (a cache written by `bertc tune`, ScheduleCache.h),
@@ -22,7 +22,7 @@
 
 #include "passes/MaxShapes.h"
 #include "passes/Passes.h"
-#include "passes/ScheduleCache.h"
+#include "support/ScheduleCache.h"
 #include "passes/TileStrategies.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -37,22 +37,16 @@ using namespace mlir::bert;
 
 namespace {
 
-/// The strategies of one kernel family, by ISA.
-struct FamilyStrategies {
-  StrategyFn cpu;
-  StrategyFn gpu;
-};
-
-/// Indexed by KernelFamily.
-const FamilyStrategies kStrategies[] = {
-    /*Gemm=*/{cpuGemmStrategy, gpuGemmStrategy},
-    /*Attention=*/{cpuAttentionStrategy, gpuAttentionStrategy},
-    /*RowWise=*/{cpuRowWiseStrategy, gpuRowWiseStrategy},
-    /*Elementwise=*/{cpuElementwiseStrategy, gpuElementwiseStrategy},
+/// The CPU strategy of each kernel family, indexed by KernelFamily.
+const StrategyFn kStrategies[] = {
+    /*Gemm=*/cpuGemmStrategy,
+    /*Attention=*/cpuAttentionStrategy,
+    /*RowWise=*/cpuRowWiseStrategy,
+    /*Elementwise=*/cpuElementwiseStrategy,
 };
 static_assert(std::size(kStrategies) ==
                   static_cast<size_t>(KernelFamily::Elementwise) + 1,
-              "one row of strategies per kernel family");
+              "one strategy per kernel family");
 
 /// Sizes assumed when the function records no maxima: one request of 128
 /// tokens, the common serving case, so schedules favour latency.
@@ -164,11 +158,16 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (!targetInfo) {
-      std::string known;
-      llvm::raw_string_ostream os(known);
-      llvm::interleaveComma(knownTargetNames(), os);
       func.emitError() << "bert-tile: unknown target '" << target
-                       << "'; known targets: " << known;
+                       << "'; known targets: " << knownTargetNames();
+      return signalPassFailure();
+    }
+    if (targetInfo->backend != "cpu") {
+      func.emitError() << "bert-tile: target '" << target << "' is for the "
+                       << targetInfo->backend
+                       << " backend, which has no tile strategies yet; CPU "
+                          "targets: "
+                       << knownTargetNames("cpu");
       return signalPassFailure();
     }
     if (!cacheError.empty()) {
@@ -185,6 +184,7 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
       std::optional<KernelProblem> problem = describeKernel(op, sizes);
       if (!problem)
         return WalkResult::advance();
+      auto emitError = [&] { return op->emitError() << "bert-tile: "; };
       if (const CachedSchedule *hit =
               cache ? cache->lookup(kernelSignature(op), cacheTarget,
                                     sizes.batch, sizes.seq)
@@ -196,19 +196,28 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
                           << "\"";
           return WalkResult::interrupt();
         }
-        ScheduleAttr attr = ScheduleCache::toAttr(
-            [&] { return op->emitError() << "bert-tile: cached schedule: "; },
-            ctx, *hit, *targetInfo);
+        StringRef kinds = expectedScheduleKinds(op);
+        StringRef kind = ::bert::scheduleKind(hit->schedule);
+        if (!takesScheduleKind(op, kind)) {
+          op->emitError() << "bert-tile: schedule cache '" << schedules
+                          << "' has a schedule of kind " << kind
+                          << " for this op, expected " << kinds;
+          return WalkResult::interrupt();
+        }
+        ScheduleAttrInterface attr =
+            getScheduleAttr(emitError, ctx, hit->schedule, targetInfo->name);
         if (!attr)
           return WalkResult::interrupt();
         op->setAttr(BertDialect::getScheduleAttrName(), attr);
         return WalkResult::advance();
       }
-      const FamilyStrategies &family =
+      StrategyFn strategy =
           kStrategies[static_cast<unsigned>(problem->family)];
-      StrategyFn strategy = targetInfo->isGPU() ? family.gpu : family.cpu;
-      op->setAttr(BertDialect::getScheduleAttrName(),
-                  strategy(ctx, *problem, *targetInfo));
+      ScheduleAttrInterface attr = getScheduleAttr(
+          emitError, ctx, strategy(*problem, *targetInfo), targetInfo->name);
+      if (!attr)
+        return WalkResult::interrupt();
+      op->setAttr(BertDialect::getScheduleAttrName(), attr);
       return WalkResult::advance();
     });
     if (walked.wasInterrupted())

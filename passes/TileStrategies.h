@@ -3,38 +3,11 @@
 // bert-tile reduces every kernel op to a KernelProblem (its family and the
 // extents that matter for tiling) and asks the strategy of that family for
 // the target's ISA. Strategies are plain functions, one per (family, ISA),
-// kept in TileStrategiesCPU.cpp and TileStrategiesGPU.cpp so that adding a
+// kept in TileStrategiesCPU.cpp and TileStrategiesBF16.cpp, so that adding a
 // family or a target adds a function, not a case to a monolithic switch.
 //
-// Meaning of the #bert.schedule fields per family (what the backends read;
-// the CPU Halide knobs of compiler/backend/cpu/Kernels.h in brackets):
-//
-//   gemm (linear, pooler, batch_matmul)
-//     CPU: tile = [mr, nr, kc, mc]: register tile of mr rows [tileM] x nr
-//          columns [tileN], K block [tileK], rows per parallel task
-//          [parallelSplit]; unroll = k-loop unroll [unroll]; parallel = [0]
-//          (tasks over M) or [1] (over N, when M is only the batch).
-//     GPU: tile = [BM, BN, BK] block tile; threads = [16, 16, 1], each
-//          thread a (BM/16) x (BN/16) register tile; unroll = BM/16;
-//          parallel = [0, 1] (grid over M and N).
-//     bf16 (linear with precision = bf16; TileStrategiesBF16.cpp):
-//       AMX: tile = [16, 16, 32, mc, nc]: 16 x 16 accumulator tiles, K steps
-//       of 32, tasks of mc rows [parallelSplit] x nc columns [colsPerTask];
-//       parallel = [0, 1]. Without AMX: the f32 register tile with kc = 2
-//       (one k-pair per VDPBF16PS step); parallel = [0].
-//   attention (fused_attention)
-//     tile = [Bq, Bk]: queries per task [tileM] and keys per tile;
-//     vector_width over the head dimension; parallel = [0] (query tiles,
-//     always together with batch and heads). CPU: unroll = d / vector_width
-//     accumulators per query. GPU: threads = [32 * Bq / 16, 1, 1] (one warp
-//     per 16 queries); unroll = keys per lane.
-//   rowwise (layer_norm, add_layer_norm, embeddings[_layer_norm],
-//            masked_softmax)  and  elementwise (gelu, add)
-//     CPU: tile = [rows per task] [parallelSplit]; vector along the row;
-//          unroll = independent vector accumulators; parallel = [0].
-//     GPU: rowwise: one warp per row, threads = [32, rows per block, 1],
-//          unroll = vectors per lane; elementwise: tile = [elements per
-//          block], threads = [256, 1, 1], unroll = vectors per thread.
+// What each field means is stated once, on the schedule structs of
+// dialect/Schedules.h; a strategy fills every field of its family's struct.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,7 +15,7 @@
 #define BERT_PASSES_TILESTRATEGIES_H
 
 #include "dialect/BertOps.h"
-#include "passes/TargetInfo.h"
+#include "support/TargetRegistry.h"
 
 namespace mlir::bert {
 
@@ -72,31 +45,21 @@ struct KernelProblem {
 };
 
 /// A strategy: the schedule for `problem` on `target`.
-using StrategyFn = ScheduleAttr (*)(MLIRContext *ctx,
-                                    const KernelProblem &problem,
-                                    const TargetInfo &target);
+using StrategyFn = ::bert::KernelSchedule (*)(const KernelProblem &problem,
+                                              const TargetInfo &target);
 
-ScheduleAttr cpuGemmStrategy(MLIRContext *, const KernelProblem &,
-                             const TargetInfo &);
+::bert::KernelSchedule cpuGemmStrategy(const KernelProblem &,
+                                       const TargetInfo &);
 /// bf16 gemm: AMX tiles, or bf16 dot-product register tiles
 /// (cpuGemmStrategy hands problems with `bf16` set to it).
-ScheduleAttr cpuGemmBF16Strategy(MLIRContext *, const KernelProblem &,
-                                 const TargetInfo &);
-ScheduleAttr cpuAttentionStrategy(MLIRContext *, const KernelProblem &,
-                                  const TargetInfo &);
-ScheduleAttr cpuRowWiseStrategy(MLIRContext *, const KernelProblem &,
-                                const TargetInfo &);
-ScheduleAttr cpuElementwiseStrategy(MLIRContext *, const KernelProblem &,
-                                    const TargetInfo &);
-
-ScheduleAttr gpuGemmStrategy(MLIRContext *, const KernelProblem &,
-                             const TargetInfo &);
-ScheduleAttr gpuAttentionStrategy(MLIRContext *, const KernelProblem &,
-                                  const TargetInfo &);
-ScheduleAttr gpuRowWiseStrategy(MLIRContext *, const KernelProblem &,
-                                const TargetInfo &);
-ScheduleAttr gpuElementwiseStrategy(MLIRContext *, const KernelProblem &,
-                                    const TargetInfo &);
+::bert::KernelSchedule cpuGemmBF16Strategy(const KernelProblem &,
+                                           const TargetInfo &);
+::bert::KernelSchedule cpuAttentionStrategy(const KernelProblem &,
+                                            const TargetInfo &);
+::bert::KernelSchedule cpuRowWiseStrategy(const KernelProblem &,
+                                          const TargetInfo &);
+::bert::KernelSchedule cpuElementwiseStrategy(const KernelProblem &,
+                                              const TargetInfo &);
 
 //===----------------------------------------------------------------------===//
 // Small arithmetic shared by the strategies

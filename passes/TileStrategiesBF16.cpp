@@ -26,40 +26,36 @@ using namespace mlir::bert;
 /// Tasks per thread the blocking aims for (load balance vs. per-task setup).
 static constexpr int64_t kTasksPerThread = 3;
 
-ScheduleAttr mlir::bert::cpuGemmBF16Strategy(MLIRContext *ctx,
-                                             const KernelProblem &p,
-                                             const TargetInfo &t) {
+::bert::KernelSchedule mlir::bert::cpuGemmBF16Strategy(const KernelProblem &p,
+                                                      const TargetInfo &t) {
   bool amx = t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
+  int64_t vec = lanesFor(p.cols, t);
   if (!amx) {
     KernelProblem asF32 = p;
     asF32.bf16 = false;
-    ScheduleAttr f32 = cpuGemmStrategy(ctx, asF32, t);
-    SmallVector<int64_t> tile(f32.getTile());
-    tile[2] = 2;
+    // The f32 k unroll applies over k-pairs: 4 measured 0-4% faster than 1
+    // at the BERT shapes (Zen 4, 1 thread).
+    auto s = std::get<::bert::GemmSchedule>(cpuGemmStrategy(asF32, t));
     // At most 3 vectors of columns: with a fourth, Halide 21 no longer
     // proves that the last vector's panel index (n % nb) is a ramp and
     // gathers its bf16 pairs lane by lane (6 x 64 ran bert-large's 1024-
     // and 4096-column layers at 42-50 GFLOP/s per Zen 4 core, 8 x 32 at
     // 204-224; bench/kernels bf16-large). Fewer vectors leave registers
     // for 8 rows.
-    int64_t vec = f32.getVectorWidth();
-    if (tile[1] > 3 * vec) {
+    if (s.cols > 3 * s.vectorWidth) {
       int64_t nv = 1;
       for (int64_t v : {3, 2})
-        if (p.cols % (v * vec) == 0) {
+        if (p.cols % (v * s.vectorWidth) == 0) {
           nv = v;
           break;
         }
-      tile[1] = nv * vec;
-      tile[0] = std::min<int64_t>(8, (t.numVectorRegs - nv - 1) / nv);
+      s.cols = nv * s.vectorWidth;
+      s.rows = std::min<int64_t>(8, (t.numVectorRegs - nv - 1) / nv);
       if (p.rowsAreBatch)
-        tile[0] = std::min(tile[0], p.rows);
-      tile[3] = std::max(tile[3] / tile[0] * tile[0], tile[0]);
+        s.rows = std::min(s.rows, p.rows);
+      s.rowsPerTask = std::max(s.rowsPerTask / s.rows * s.rows, s.rows);
     }
-    // The f32 k unroll, over k-pairs: 4 measured 0-4% faster than 1 at the
-    // BERT shapes (Zen 4, 1 thread).
-    return ScheduleAttr::get(ctx, p.kernel, tile, vec, f32.getUnroll(),
-                             f32.getParallel(), f32.getThreads(), t.name);
+    return s;
   }
   // Start from 128 x 128 blocks (2 x 192 KiB at K = 768) and halve the
   // larger side while the pair overflows half of L2 or there are too few
@@ -76,6 +72,17 @@ ScheduleAttr mlir::bert::cpuGemmBF16Strategy(MLIRContext *ctx,
     else
       mc /= 2;
   }
-  return ScheduleAttr::get(ctx, p.kernel, {16, 16, 32, mc, nc}, 16, 1, {0, 1},
-                           {t.cores}, t.name);
+  ::bert::AmxSchedule s;
+  // Whole AMX tiles per task.
+  s.rowsPerTask = std::max<int64_t>(16, mc / 16 * 16);
+  s.colsPerTask = std::max<int64_t>(16, nc / 16 * 16);
+  // Calls of fewer than 16 rows use dot products over the same one-panel
+  // weights: 8 rows x 2 vectors (the widest tile whose panel index Halide
+  // keeps a ramp in that layout), no k unroll, 64 rows per task.
+  s.vectorWidth = vec;
+  s.dotRows = 8;
+  s.dotCols = p.cols % (2 * vec) == 0 ? 2 * vec : vec;
+  s.dotKUnroll = 1;
+  s.dotRowsPerTask = 64;
+  return s;
 }

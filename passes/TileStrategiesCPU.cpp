@@ -87,31 +87,30 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
 /// row blocks and kc is advisory: K blocking measured 0-8% slower there on
 /// AVX-512 with a 2 MiB L2, and rows per task from 32 to 336 within noise
 /// (bench/kernels bert-gemm-variants).
-ScheduleAttr mlir::bert::cpuGemmStrategy(MLIRContext *ctx,
-                                         const KernelProblem &p,
-                                         const TargetInfo &t) {
+::bert::KernelSchedule mlir::bert::cpuGemmStrategy(const KernelProblem &p,
+                                                  const TargetInfo &t) {
   if (p.bf16)
-    return cpuGemmBF16Strategy(ctx, p, t);
+    return cpuGemmBF16Strategy(p, t);
   int64_t vec = lanesFor(p.cols, t);
   RegisterTile reg = chooseRegisterTile(p, t, vec);
   int64_t nr = reg.vectors * vec;
 
+  // The block of K that shares half of L2 with the panel (see above); the
+  // kernel runs full-K panels, so kc only bounds the task's rows.
   int64_t halfL2 = t.l2Bytes / 2;
   int64_t kcMax = std::max<int64_t>(8, halfL2 / (nr * 4));
   int64_t kBlocks = ceilDiv(p.depth, kcMax);
   int64_t kc =
       std::min<int64_t>(p.depth, llvm::alignTo(ceilDiv(p.depth, kBlocks), 8));
   // The k loop body is already mr*nv FMAs; unrolling it 4x amortizes the
-  // pointer bumps without growing the loop past the uop cache.
-  int64_t unroll = kc % 4 == 0 ? 4 : (kc % 2 == 0 ? 2 : 1);
+  // pointer bumps without growing the loop past the uop cache. An unroll
+  // that divides K leaves no tail iterations.
+  int64_t unroll = p.depth % 4 == 0 ? 4 : (p.depth % 2 == 0 ? 2 : 1);
 
-  SmallVector<int64_t> parallel;
   int64_t mc;
   if (p.rowsAreBatch) {
-    // The pooler has one row per sequence: split the N panels instead and
-    // keep every row in each task.
+    // The pooler has one row per sequence: every row in one task.
     mc = std::max(reg.rows, p.rows);
-    parallel = {1};
   } else {
     // Rows per task: as many as fit beside the W panel in L2, but few
     // enough that every thread gets kTasksPerThread tasks.
@@ -119,12 +118,17 @@ ScheduleAttr mlir::bert::cpuGemmStrategy(MLIRContext *ctx,
     int64_t mcCache = halfL2 / (kc * 4);
     int64_t mcBalance = p.rows * panels / (kTasksPerThread * t.cores);
     // A task never spans two matrices of a batched product.
-    mc = std::min({mcCache, mcBalance, p.rows}) / reg.rows * reg.rows;
-    mc = std::max(mc, reg.rows);
-    parallel = {0};
+    mc = std::min({mcCache, mcBalance, p.rows});
   }
-  return ScheduleAttr::get(ctx, p.kernel, {reg.rows, nr, kc, mc}, vec, unroll,
-                           parallel, {t.cores}, t.name);
+  // Whole register tiles per task.
+  mc = std::max(mc / reg.rows * reg.rows, reg.rows);
+  ::bert::GemmSchedule s;
+  s.rows = reg.rows;
+  s.cols = nr;
+  s.kUnroll = unroll;
+  s.rowsPerTask = mc;
+  s.vectorWidth = vec;
+  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -144,9 +148,11 @@ ScheduleAttr mlir::bert::cpuGemmStrategy(MLIRContext *ctx,
 /// bf16 +14%, +32%, +20%. (An earlier rule sized Bq so that the score slab
 /// and the query rows fit the other half of L1, which gave 32.)
 /// Each query's d-wide output accumulates in d/vec registers, unrolled.
-ScheduleAttr mlir::bert::cpuAttentionStrategy(MLIRContext *ctx,
-                                              const KernelProblem &p,
-                                              const TargetInfo &t) {
+/// Both tiles are whole register tiles of the kernel (Attention.cpp): the
+/// query tile a multiple of 2 vectors of queries (1 when smaller), the key
+/// tile of 8 keys with 16 lanes (4 with fewer: half the registers).
+::bert::KernelSchedule mlir::bert::cpuAttentionStrategy(const KernelProblem &p,
+                                                       const TargetInfo &t) {
   int64_t d = p.depth;
   int64_t vec = lanesFor(d, t);
   int64_t halfL1 = t.l1Bytes / 2;
@@ -160,9 +166,13 @@ ScheduleAttr mlir::bert::cpuAttentionStrategy(MLIRContext *ctx,
   while (queryTile > 2 * t.vectorWidth && queryTile > 8 &&
          p.batch * ceilDiv(p.rows, queryTile) < kTasksPerThread * t.cores)
     queryTile /= 2;
-  int64_t unroll = std::max<int64_t>(1, d / vec);
-  return ScheduleAttr::get(ctx, p.kernel, {queryTile, keyTile}, vec, unroll,
-                           ArrayRef<int64_t>{0}, {t.cores}, t.name);
+  int64_t queryReg = queryTile >= 2 * vec ? 2 * vec : vec;
+  int64_t keyReg = vec >= 16 ? 8 : 4;
+  ::bert::AttentionSchedule s;
+  s.queriesPerTask = llvm::alignTo(queryTile, queryReg);
+  s.keyTile = llvm::alignTo(keyTile, keyReg);
+  s.vectorWidth = vec;
+  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -178,26 +188,19 @@ static int64_t rowsPerTask(const KernelProblem &p, const TargetInfo &t) {
   return std::max<int64_t>(1, std::min(forOverhead, forBalance));
 }
 
-/// Row reductions (mean, variance, softmax max and sum) are loop-carried
-/// chains: with a 4-cycle add latency and fmaUnits pipes, 4 * fmaUnits
-/// independent vector accumulators keep the pipes full; a short row has
-/// fewer vectors than that.
-ScheduleAttr mlir::bert::cpuRowWiseStrategy(MLIRContext *ctx,
-                                            const KernelProblem &p,
-                                            const TargetInfo &t) {
-  int64_t vec = lanesFor(p.cols, t);
-  int64_t unroll = std::clamp<int64_t>(p.cols / vec, 1, 4 * t.fmaUnits);
-  return ScheduleAttr::get(ctx, p.kernel, {rowsPerTask(p, t)}, vec, unroll,
-                           ArrayRef<int64_t>{0}, {t.cores}, t.name);
+/// Row reductions vectorize along the row; the rows of a task are
+/// independent.
+::bert::KernelSchedule mlir::bert::cpuRowWiseStrategy(const KernelProblem &p,
+                                                     const TargetInfo &t) {
+  ::bert::RowSchedule s;
+  s.rowsPerTask = rowsPerTask(p, t);
+  s.vectorWidth = lanesFor(p.cols, t);
+  return s;
 }
 
-/// Elementwise kernels carry no chain between vectors; 4 vectors in flight
-/// cover the latency of GELU's erf polynomial, more only grows the code.
-ScheduleAttr mlir::bert::cpuElementwiseStrategy(MLIRContext *ctx,
-                                                const KernelProblem &p,
-                                                const TargetInfo &t) {
-  int64_t vec = lanesFor(p.cols, t);
-  int64_t unroll = std::clamp<int64_t>(p.cols / vec, 1, 4);
-  return ScheduleAttr::get(ctx, p.kernel, {rowsPerTask(p, t)}, vec, unroll,
-                           ArrayRef<int64_t>{0}, {t.cores}, t.name);
+/// Elementwise kernels: the same shape of schedule as a row-wise one.
+::bert::KernelSchedule
+mlir::bert::cpuElementwiseStrategy(const KernelProblem &p,
+                                   const TargetInfo &t) {
+  return cpuRowWiseStrategy(p, t);
 }

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/BufferLiveness.h"
+#include "support/BufferLiveness.h"
 #include "passes/Passes.h"
 
 namespace mlir::bert {

@@ -7,9 +7,10 @@
 //                           [--sample-ms MS] [--only SUBSTR]
 //
 // For each kernel family at BERT-base shapes, the same algorithm (Kernels.h)
-// is compiled twice over: with bertc's hand schedule (KernelSchedule{}) and,
-// for each autoscheduler plugin shipped in the Halide wheel (Adams2019,
-// Mullapudi2016, Li2018, Anderson2021), with KernelSchedule::autoschedule
+// is compiled twice over: with bertc's hand schedule (the fixed schedules of
+// test/Backend/KernelDefaults.h) and, for each autoscheduler plugin shipped
+// in the Halide wheel (Adams2019, Mullapudi2016, Li2018, Anderson2021), with
+// the kernel's `autoschedule` flag
 // (the algorithm with estimates only) + Pipeline::apply_autoscheduler.
 //   linear      M in {128, 1024} x (N, K) in {768x768, 3072x768 (+GELU),
 //               768x3072}, bias, W packed with packLinearWeights
@@ -26,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/Kernels.h"
+#include "test/Backend/KernelDefaults.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -144,7 +146,8 @@ Buffer<T> filled(std::vector<int> shape, float lo, float hi, unsigned seed) {
 /// (inputs in Kernel::args order, output last).
 struct Case {
   std::string family, shape;
-  std::function<cpu::Kernel(const cpu::KernelSchedule &)> build;
+  /// The kernel with the hand schedule, or (true) for an autoscheduler.
+  std::function<cpu::Kernel(bool autoschedule)> build;
   std::vector<Buffer<>> args;
 };
 
@@ -170,7 +173,8 @@ std::vector<Case> makeCases(const Target &t) {
       continue;
     for (LinShape s : lin) {
       cpu::LinearSpec spec{s.N, s.K, s.act, /*hasBias=*/true, false};
-      cpu::PackedLayout l = cpu::linearPackedLayout(spec, {}, t);
+      cpu::GemmSchedule sched = cpu::defaults::gemm(s.N, t);
+      cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched);
       Buffer<float> w = filled<float>({s.K, s.N}, -.05f, .05f, 11);
       Buffer<float> wp(int(l.nb), s.K, int(l.numPanels));
       cpu::packLinearWeights(w.data(), l, wp.data());
@@ -179,8 +183,8 @@ std::vector<Case> makeCases(const Target &t) {
       c.shape = "M=" + std::to_string(M) + " " + std::to_string(s.N) + "x" +
                 std::to_string(s.K) +
                 (s.act == cpu::Activation::Gelu ? " +gelu" : "");
-      c.build = [spec, t](const cpu::KernelSchedule &k) {
-        return cpu::buildLinear(spec, k, t);
+      c.build = [spec, sched, t](bool autoschedule) {
+        return cpu::buildLinear(spec, sched, t, autoschedule);
       };
       c.args = {filled<float>({s.K, M}, -1, 1, 7), wp,
                 filled<float>({s.N}, -1, 1, 5), Buffer<float>(s.N, M)};
@@ -197,8 +201,9 @@ std::vector<Case> makeCases(const Target &t) {
     Case c;
     c.family = "attention";
     c.shape = "B=1 S=" + std::to_string(S) + " H=768/12";
-    c.build = [spec, t](const cpu::KernelSchedule &k) {
-      return cpu::buildAttention(spec, k, t);
+    c.build = [spec, t](bool autoschedule) {
+      return cpu::buildAttention(spec, cpu::defaults::attention(t), t,
+                                 autoschedule);
     };
     Buffer<int32_t> mask(S, B);
     mask.fill(1);
@@ -213,8 +218,8 @@ std::vector<Case> makeCases(const Target &t) {
     Case c;
     c.family = "layer_norm+res";
     c.shape = "M=128 H=768";
-    c.build = [spec, t](const cpu::KernelSchedule &k) {
-      return cpu::buildLayerNorm(spec, k, t);
+    c.build = [spec, t](bool autoschedule) {
+      return cpu::buildLayerNorm(spec, cpu::defaults::rows(t), t, autoschedule);
     };
     c.args = {filled<float>({H, M}, -2, 3, 1), filled<float>({H, M}, -1, 1, 2),
               filled<float>({H}, .5f, 1.5f, 3), filled<float>({H}, -.5f, .5f, 4),
@@ -330,9 +335,7 @@ Variant makeVariant(const Case &c, const Autoscheduler *as, const Target &t) {
   try {
     if (as && !as->loaded)
       throw std::runtime_error("plugin did not load: " + as->loadError);
-    cpu::KernelSchedule sched;
-    sched.autoschedule = as != nullptr;
-    cpu::Kernel k = c.build(sched);
+    cpu::Kernel k = c.build(as != nullptr);
     if (as) {
       v.missingEstimates = missingEstimates(k);
       for (size_t i = 0; i < k.inputs.size(); ++i)
@@ -341,7 +344,7 @@ Variant makeVariant(const Case &c, const Autoscheduler *as, const Target &t) {
         f.set_estimates(regionOf(c.args.back()));
       if (as->isolate) {
         std::string err = inChild([&] {
-          cpu::Kernel k2 = c.build(sched);
+          cpu::Kernel k2 = c.build(true);
           for (size_t i = 0; i < k2.inputs.size(); ++i)
             k2.inputs[i].set_estimates(regionOf(c.args[i]));
           for (Func f : k2.pipeline.outputs())

@@ -7,9 +7,9 @@
 // minimum per call is the figure to compare.
 //
 //   bert-gemm-variants [--samples N] [--sample-ms MS] [--shape M,N,K]...
-//                      [--sched tileM,tileN,tileK,unroll,parallelSplit]...
+//                      [--sched rows,cols,k_unroll,rows_per_task]...
 //
-// Each --sched is one KernelSchedule (0 = the kernel's own default for that
+// Each --sched is one GemmSchedule (0 = the default of KernelDefaults.h for that
 // knob; "default" = all zero); each --shape one problem (default: the BERT
 // shapes at M = 1024). Threads: HL_NUM_THREADS. Prints, per shape and
 // variant, the median and min ms per call and GFLOP/s at the min, and the
@@ -19,6 +19,7 @@
 
 #include "compiler/backend/cpu/HalideCommon.h"
 #include "compiler/backend/cpu/Kernels.h"
+#include "test/Backend/KernelDefaults.h"
 
 #include <algorithm>
 #include <array>
@@ -54,25 +55,23 @@ double nowSec() {
 
 struct Variant {
   std::string label;
-  cpu::KernelSchedule sched;
+  cpu::GemmSchedule sched;
   Callable fn;
   Buffer<float> wp;
   int iters = 1;
   std::vector<double> ms, cpuMs;
 };
 
-cpu::KernelSchedule parseSched(const std::string &s) {
-  cpu::KernelSchedule k;
-  if (s == "default")
-    return k;
-  int v[5] = {0, 0, 0, 0, 0};
-  std::istringstream in(s);
+/// "rows,cols,k_unroll,rows_per_task" (0 or absent: the default of
+/// test/Backend/KernelDefaults.h), or "default".
+cpu::GemmSchedule parseSched(const std::string &s, int N,
+                             const Halide::Target &t) {
+  int v[4] = {0, 0, 0, 0};
+  std::istringstream in(s == "default" ? "" : s);
   std::string tok;
-  for (int i = 0; i < 5 && std::getline(in, tok, ','); ++i)
+  for (int i = 0; i < 4 && std::getline(in, tok, ','); ++i)
     v[i] = std::atoi(tok.c_str());
-  k.tileM = v[0], k.tileN = v[1], k.tileK = v[2], k.unroll = v[3];
-  k.parallelSplit = v[4];
-  return k;
+  return cpu::defaults::gemm(N, t, v[0], v[1], v[2], v[3]);
 }
 
 } // namespace
@@ -98,7 +97,7 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--samples N] [--sample-ms MS] [--shape M,N,K]... "
-                   "[--sched tileM,tileN,tileK,unroll,split|default]...\n",
+                   "[--sched rows,cols,k_unroll,rows_per_task|default]...\n",
                    argv[0]);
       return 2;
     }
@@ -125,14 +124,14 @@ int main(int argc, char **argv) {
     for (const std::string &s : scheds) {
       Variant v;
       v.label = s;
-      v.sched = parseSched(s);
+      v.sched = parseSched(s, N, t);
       try {
         cpu::Kernel k = cpu::buildLinear(spec, v.sched, t);
         v.fn = k.pipeline.compile_to_callable(k.args, t);
       } catch (const Halide::Error &e) {
         return std::fprintf(stderr, "%s: %s\n", s.c_str(), e.what()), 1;
       }
-      cpu::PackedLayout l = cpu::linearPackedLayout(spec, v.sched, t);
+      cpu::PackedLayout l = cpu::linearPackedLayout(spec, v.sched);
       v.wp = Buffer<float>(int(l.nb), K, int(l.numPanels));
       cpu::packLinearWeights(w.data(), l, v.wp.data());
       // Correctness first: a few dot products against the plain loop.

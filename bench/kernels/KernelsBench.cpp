@@ -28,6 +28,7 @@
 
 #include "compiler/backend/cpu/HalideCommon.h"
 #include "compiler/backend/cpu/Kernels.h"
+#include "test/Backend/KernelDefaults.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@
 #include <vector>
 
 using namespace Halide;
+namespace dflt = bert::cpu::defaults;
 namespace cpu = bert::cpu;
 
 namespace {
@@ -238,8 +240,9 @@ void benchGemm(const Target &t, bool quick) {
   std::vector<int> Ms = {128, 1024};
   for (auto [N, K] : shapes) {
     cpu::LinearSpec spec{N, K, cpu::Activation::None, /*bias*/ false, false};
-    cpu::Kernel k = cpu::buildLinear(spec, {}, t);
-    cpu::PackedLayout l = cpu::linearPackedLayout(spec, {}, t);
+    cpu::GemmSchedule sched = dflt::gemm(N, t);
+    cpu::Kernel k = cpu::buildLinear(spec, sched, t);
+    cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched);
     double jitS = 0;
     Callable fn = jit(k, t, &jitS);
     Buffer<float> w = filled<float>({K, N}, -.05f, .05f, 11); // row-major [N, K]
@@ -502,11 +505,11 @@ void benchFusion(const Target &t, bool quick) {
     const int N = 3072, K = 768;
     cpu::LinearSpec fs{N, K, cpu::Activation::Gelu, true, false};
     cpu::LinearSpec us{N, K, cpu::Activation::None, true, false};
-    Callable fused = jit(cpu::buildLinear(fs, {}, t), t);
-    Callable lin = jit(cpu::buildLinear(us, {}, t), t);
+    Callable fused = jit(cpu::buildLinear(fs, dflt::gemm(N, t), t), t);
+    Callable lin = jit(cpu::buildLinear(us, dflt::gemm(N, t), t), t);
     Pipe gelu = elementwise(N, false, cpu::Activation::Gelu, vec);
     gelu.compile(t);
-    cpu::PackedLayout l = cpu::linearPackedLayout(fs, {}, t);
+    cpu::PackedLayout l = cpu::linearPackedLayout(fs, dflt::gemm(N, t));
     Buffer<float> w = filled<float>({K, N}, -.05f, .05f, 11);
     Buffer<float> wp(int(l.nb), K, int(l.numPanels));
     cpu::packLinearWeights(w.data(), l, wp.data());
@@ -530,8 +533,8 @@ void benchFusion(const Target &t, bool quick) {
 
   // residual add + LayerNorm.
   {
-    Callable fused = jit(cpu::buildLayerNorm({H, 1e-12f, true}, {}, t), t);
-    Callable ln = jit(cpu::buildLayerNorm({H, 1e-12f, false}, {}, t), t);
+    Callable fused = jit(cpu::buildLayerNorm({H, 1e-12f, true}, dflt::rows(t), t), t);
+    Callable ln = jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);
     Pipe add = elementwise(H, true, cpu::Activation::None, vec);
     add.compile(t);
     Buffer<float> g = filled<float>({H}, 0, 1, 3), be = filled<float>({H}, 0, 1, 4);
@@ -556,8 +559,8 @@ void benchFusion(const Target &t, bool quick) {
   {
     const int V = 30522, P = 512;
     cpu::EmbeddingsSpec es{H, V, P, 2, 0, 1e-12f};
-    Callable fused = jit(cpu::buildEmbeddings(es, {}, t), t);
-    Callable ln = jit(cpu::buildLayerNorm({H, 1e-12f, false}, {}, t), t);
+    Callable fused = jit(cpu::buildEmbeddings(es, dflt::rows(t), t), t);
+    Callable ln = jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);
     Pipe gs = gatherSum(es, vec);
     gs.compile(t);
     Buffer<float> w = filled<float>({H, V}, -1, 1, 1), p = filled<float>({H, P}, -1, 1, 2),
@@ -591,7 +594,7 @@ void benchFusion(const Target &t, bool quick) {
   // Attention: fused vs scores materialized + softmax + P.V.
   {
     const int d = H / heads;
-    Callable fused = jit(cpu::buildAttention({H, heads, 0.f}, {}, t), t);
+    Callable fused = jit(cpu::buildAttention({H, heads, 0.f}, dflt::attention(t), t), t);
     Pipe sc = attnScores(H, heads, vec), sm = attnSoftmax(vec), pv = attnPV(H, heads, vec);
     sc.compile(t), sm.compile(t), pv.compile(t);
     std::vector<std::pair<int, int>> bs = {{8, 128}, {1, 512}};

@@ -15,7 +15,7 @@
 
 #include "compiler/bertc/Driver.h"
 #include "compiler/backend/cpu/LibraryEmitter.h"
-#include "compiler/bertc/ErrorCodes.h"
+#include "support/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
 #include "compiler/bertc/Tune.h"
@@ -26,6 +26,7 @@
 #include "dialect/BertOps.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
+#include "support/TargetRegistry.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -68,45 +69,31 @@ const CommandInfo kCommands[] = {{Command::Compile, "compile"},
 struct EmitKind {
   const char *name; ///< --emit value, also the stage name in --dump-ir
   const char *help;
-  std::optional<bert::Stage> stage; ///< none: the frontend module
+  std::optional<mlir::bert::Stage> stage; ///< none: the frontend module
   /// Set for the backend stages: build (part of) the native library.
-  std::optional<bert::LibraryOptions::Stop> library = std::nullopt;
+  std::optional<mlir::bert::LibraryOptions::Stop> library = std::nullopt;
 };
 const EmitKind kEmitKinds[] = {
     {"mlir", "the bert IR the frontend builds from the config", std::nullopt},
-    {"split", "after bert-split-heads and bert-pack-qkv", bert::Stage::Split},
-    {"fused", "after bert-fuse", bert::Stage::Fused},
+    {"split", "after bert-split-heads and bert-pack-qkv", mlir::bert::Stage::Split},
+    {"fused", "after bert-fuse", mlir::bert::Stage::Fused},
     {"tiled", "after bert-tile (kernels carry #bert.schedule)",
-     bert::Stage::Tiled},
+     mlir::bert::Stage::Tiled},
     {"planned", "after bert-plan-buffers (arena slots assigned)",
-     bert::Stage::Planned},
+     mlir::bert::Stage::Planned},
     {"halide", "into -o DIR: each kernel's .stmt and .s, and the C host code",
-     bert::Stage::Planned, bert::LibraryOptions::Stop::Halide},
+     mlir::bert::Stage::Planned, mlir::bert::LibraryOptions::Stop::Halide},
     {"obj", "into -o DIR: kernel, runtime and host objects",
-     bert::Stage::Planned, bert::LibraryOptions::Stop::Objects},
+     mlir::bert::Stage::Planned, mlir::bert::LibraryOptions::Stop::Objects},
     {"lib",
      "into -o DIR: lib<name>.so, lib<name>.a and <name>.h (the "
      "default when -o is a directory)",
-     bert::Stage::Planned, bert::LibraryOptions::Stop::Library},
+     mlir::bert::Stage::Planned, mlir::bert::LibraryOptions::Stop::Library},
 };
-
-const char *const kTargets[] = {"host",          "cpu",
-                                "x86-64-avx512", "x86-64-avx512-bf16",
-                                "x86-64-amx",    "x86-64-avx2",
-                                "cuda-sm80"};
 
 /// Limits on the compile-time maxima (beyond them buffer sizes overflow
 /// long before memory runs out).
 constexpr int64_t kMaxBatchLimit = 65536;
-
-/// kTargets as "a, b, c" (without the CUDA ones when `cpuOnly`), for errors.
-std::string targetList(bool cpuOnly) {
-  std::string s;
-  for (StringRef t : kTargets)
-    if (!cpuOnly || !t.starts_with("cuda"))
-      s += (s.empty() ? "" : ", ") + t.str();
-  return s;
-}
 
 std::string emitHelp() {
   std::string s = "Stop after this stage and print its IR:";
@@ -152,8 +139,9 @@ static cl::opt<int64_t>
            cl::init(0), cl::cat(compileCat));
 static cl::opt<std::string>
     target("target",
-           cl::desc("Target: host (or cpu: this machine, features detected), "
-                    "x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80"),
+           cl::desc("Target (support/TargetRegistry.h): host (or cpu: this "
+                    "machine, features detected), x86-64-avx512, "
+                    "x86-64-avx512-bf16, x86-64-amx, x86-64-avx2"),
            cl::init("host"), cl::cat(compileCat));
 static cl::opt<std::string>
     dumpIR("dump-ir",
@@ -198,7 +186,7 @@ static cl::opt<double> initStd(
     "std",
     cl::desc("Standard deviation of the random weights (default 0.02, "
              "BERT's initializer_range; LayerNorm gammas are 1 + N(0, std))"),
-    cl::init(bert::kDefaultInitStd), cl::cat(initCat));
+    cl::init(mlir::bert::kDefaultInitStd), cl::cat(initCat));
 
 static const char *const kOverview =
     "bertc: compile Hugging Face BERT configs\n\n"
@@ -358,20 +346,17 @@ static bool outputIsDirectory() {
           StringRef(outputPath).ends_with("/"));
 }
 
-static void buildPipeline(PassManager &pm, bert::Stage stage) {
-  bert::BertPipelineOptions opts;
+static void buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
+  mlir::bert::BertPipelineOptions opts;
   opts.target = targetName();
   opts.maxBatch = maxBatch.getValue();
   opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
   opts.schedules = schedulesPath.getValue();
-  if (StringRef(target).starts_with("cuda"))
-    bert::buildBertGPUPipeline(pm, opts, stage);
-  else
-    bert::buildBertCPUPipeline(pm, opts, stage);
+  mlir::bert::buildBertCPUPipeline(pm, opts, stage);
 }
 
 /// Runs the pipeline up to `stage` on `module`; `extra` instruments it.
-static Error runStage(MLIRContext &ctx, ModuleOp module, bert::Stage stage,
+static Error runStage(MLIRContext &ctx, ModuleOp module, mlir::bert::Stage stage,
                       StringRef stageName, bool applyCLOptions,
                       std::unique_ptr<PassInstrumentation> extra,
                       std::unique_ptr<PassInstrumentation> extra2 = nullptr) {
@@ -414,14 +399,14 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
   if (std::distance(funcs.begin(), funcs.end()) != 1)
     return makeError(ErrorCode::InvalidIR, inputPath, "",
                      "expected exactly one function in the planned module");
-  bert::LibraryOptions lib;
+  mlir::bert::LibraryOptions lib;
   lib.name = opts.name;
   lib.target = targetName();
   lib.outDir = outputPath.getValue();
   lib.stop = *kind.library;
-  lib.cacheDir = noCache ? std::string() : bert::defaultKernelCacheDir();
+  lib.cacheDir = noCache ? std::string() : mlir::bert::defaultKernelCacheDir();
   DiagnosticCollector diags(*module.getContext());
-  if (failed(bert::emitCpuLibrary(*funcs.begin(), lib, llvm::errs())))
+  if (failed(mlir::bert::emitCpuLibrary(*funcs.begin(), lib, llvm::errs())))
     return makeError(ErrorCode::BackendFailed, outputPath, "",
                      "building the library failed:" + diags.take());
   // The planned IR beside the library says exactly what was compiled.
@@ -442,8 +427,8 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
 static Error checkScheduleCache() {
   if (schedulesPath.empty())
     return Error::success();
-  llvm::Expected<bert::ScheduleCache> cache =
-      bert::ScheduleCache::load(schedulesPath);
+  llvm::Expected<mlir::bert::ScheduleCache> cache =
+      mlir::bert::ScheduleCache::load(schedulesPath);
   if (!cache)
     return makeError(ErrorCode::BadScheduleCache, schedulesPath, "",
                      llvm::toString(cache.takeError()));
@@ -469,20 +454,23 @@ static Error runCompile() {
     return makeError(ErrorCode::BadOptionValue, "", "--emit",
                      "expected one of " + names + ", got \"" + emitName + "\"");
   }
-  if (kind->library && StringRef(target).starts_with("cuda"))
+  std::optional<mlir::bert::TargetInfo> targetInfo =
+      mlir::bert::lookupTarget(target);
+  if (!targetInfo)
     return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "the CUDA backend is not built yet; --emit " +
-                         std::string(kind->name) + " needs a CPU target");
-  if (!llvm::is_contained(kTargets, StringRef(target)))
+                     "expected one of " + mlir::bert::knownTargetNames() +
+                         ", got \"" + target + "\"");
+  if (targetInfo->backend != "cpu")
     return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "expected one of " + targetList(false) + ", got \"" +
-                         target + "\"");
+                     "the " + targetInfo->backend +
+                         " backend is not built yet; bertc compiles for " +
+                         mlir::bert::knownTargetNames("cpu"));
 
   if (Error e = checkScheduleCache())
     return e;
 
   MLIRContext ctx;
-  ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
+  ctx.loadDialect<mlir::bert::BertDialect, func::FuncDialect>();
   // Module-scope snapshots need the whole module quiescent after each pass.
   if (!dumpIR.empty())
     ctx.disableMultithreading();
@@ -566,13 +554,13 @@ static Error runInitWeights() {
                      "init-weights needs an output file (-o "
                      "model.safetensors)");
   MLIRContext ctx;
-  ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
+  ctx.loadDialect<mlir::bert::BertDialect, func::FuncDialect>();
   GraphOptions opts;
   llvm::Expected<OwningOpRef<ModuleOp>> module = buildFromConfig(ctx, opts);
   if (!module)
     return module.takeError();
-  llvm::Expected<std::vector<bert::WeightSpec>> specs =
-      bert::collectWeights(**module);
+  llvm::Expected<std::vector<mlir::bert::WeightSpec>> specs =
+      mlir::bert::collectWeights(**module);
   if (!specs)
     return makeError(ErrorCode::InvalidIR, inputPath, "",
                      "internal error: " + llvm::toString(specs.takeError()));
@@ -580,11 +568,11 @@ static Error runInitWeights() {
     return makeError(ErrorCode::BadOptionValue, "", "--std",
                      "expected a standard deviation in (0, 100), got " +
                          std::to_string(initStd.getValue()));
-  if (Error e = bert::writeRandomWeights(*specs, outputPath, seed, initStd))
+  if (Error e = mlir::bert::writeRandomWeights(*specs, outputPath, seed, initStd))
     return makeError(ErrorCode::OutputFailed, outputPath, "",
                      llvm::toString(std::move(e)));
   int64_t params = 0;
-  for (const bert::WeightSpec &s : *specs) {
+  for (const mlir::bert::WeightSpec &s : *specs) {
     int64_t n = 1;
     for (int64_t d : s.shape)
       n *= d;
@@ -603,11 +591,13 @@ static Error runTune() {
     return makeError(ErrorCode::MissingArgument, "", "-o",
                      "tune writes a schedule cache: give its path (-o "
                      "schedules.json)");
-  if (!llvm::is_contained(kTargets, StringRef(target)) ||
-      StringRef(target).starts_with("cuda"))
+  std::optional<mlir::bert::TargetInfo> targetInfo =
+      mlir::bert::lookupTarget(target);
+  if (!targetInfo || targetInfo->backend != "cpu")
     return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "expected a CPU target (" + targetList(true) +
-                         "), got \"" + target + "\"");
+                     "expected a CPU target (" +
+                         mlir::bert::knownTargetNames("cpu") + "), got \"" +
+                         target + "\"");
   std::optional<double> seconds = parseBudget(budget);
   if (!seconds)
     return makeError(ErrorCode::BadOptionValue, "", "--budget",
@@ -618,11 +608,11 @@ static Error runTune() {
   // shapes, targets or models stay, so one file can hold a model's schedules
   // at 1x128 and 8x128. Anything else there is an error before the budget is
   // spent, and is never overwritten.
-  bert::ScheduleCache cache;
+  mlir::bert::ScheduleCache cache;
   bool updating = llvm::sys::fs::exists(outputPath);
   if (updating) {
-    llvm::Expected<bert::ScheduleCache> existing =
-        bert::ScheduleCache::load(outputPath);
+    llvm::Expected<mlir::bert::ScheduleCache> existing =
+        mlir::bert::ScheduleCache::load(outputPath);
     if (!existing)
       return makeError(ErrorCode::BadScheduleCache, outputPath, "",
                        llvm::toString(existing.takeError()) +
@@ -631,7 +621,7 @@ static Error runTune() {
     cache = std::move(*existing);
   }
   MLIRContext ctx;
-  ctx.loadDialect<bert::BertDialect, func::FuncDialect>();
+  ctx.loadDialect<mlir::bert::BertDialect, func::FuncDialect>();
   GraphOptions opts;
   // Tuning times kernels at the shape of the compile maxima; by default the
   // latency case, one sequence of 128 tokens (bert-tile's default too).
@@ -639,7 +629,7 @@ static Error runTune() {
       buildFromConfig(ctx, opts, /*defaultBatch=*/1, /*defaultSeq=*/128);
   if (!module)
     return module.takeError();
-  if (Error e = runStage(ctx, **module, bert::Stage::Planned, "planned", true,
+  if (Error e = runStage(ctx, **module, mlir::bert::Stage::Planned, "planned", true,
                          nullptr))
     return e;
   auto funcs = (*module)->getOps<func::FuncOp>();
@@ -653,7 +643,7 @@ static Error runTune() {
   settings.seq = opts.maxSeq;
   settings.verbose = tuneVerbose;
   DiagnosticCollector diags(ctx);
-  llvm::Expected<bert::ScheduleCache> tuned =
+  llvm::Expected<mlir::bert::ScheduleCache> tuned =
       tuneSchedules(*funcs.begin(), settings, llvm::errs());
   if (!tuned)
     return makeError(ErrorCode::BackendFailed, inputPath, "",

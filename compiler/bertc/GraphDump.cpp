@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/bertc/GraphDump.h"
-#include "compiler/bertc/ErrorCodes.h"
+#include "support/ErrorCodes.h"
 
 #include "dialect/BertOps.h"
 
@@ -133,15 +133,10 @@ static void attributeLines(Operation *op, SmallVectorImpl<std::string> &out) {
     Attribute value = attr.getValue();
     std::string text;
     llvm::raw_string_ostream os(text);
-    if (auto s = dyn_cast<ScheduleAttr>(value)) {
-      os << "tile [";
-      llvm::interleaveComma(s.getTile(), os);
-      os << "] vw " << s.getVectorWidth() << " unroll " << s.getUnroll()
-         << " par [";
-      llvm::interleaveComma(s.getParallel(), os);
-      os << "] thr [";
-      llvm::interleaveComma(s.getThreads(), os);
-      os << "]";
+    if (auto s = dyn_cast<ScheduleAttrInterface>(value)) {
+      ::bert::KernelSchedule fields = s.getSchedule();
+      os << ::bert::scheduleKind(fields) << " "
+         << ::bert::describeSchedule(fields);
     } else if (auto b = dyn_cast<BufferAttr>(value)) {
       os << "arena @" << b.getOffset() << " +" << b.getBytes() << " B";
     } else if (auto i = dyn_cast<IntegerAttr>(value)) {

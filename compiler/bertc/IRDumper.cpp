@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/bertc/IRDumper.h"
-#include "compiler/bertc/ErrorCodes.h"
+#include "support/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 
 #include "mlir/Pass/Pass.h"

@@ -26,7 +26,6 @@
 
 using namespace mlir;
 using namespace mlir::bert;
-using ::bert::cpu::KernelKind;
 using ::bert::cpu::KernelRequest;
 
 std::optional<double> bertc::parseBudget(llvm::StringRef text) {
@@ -57,50 +56,19 @@ namespace {
 /// One distinct kernel (KernelRequest) and the signatures that use it.
 struct Job {
   size_t kernel = 0;
-  ScheduleAttr defaults;
+  /// The first op that runs it (its mnemonic names the cache entry).
+  Operation *defaults = nullptr;
   std::vector<std::string> signatures;
   int calls = 0;
   double defaultMs = 0;
 };
 
-/// The inverse of ModelPlan's fillSchedule: the tuned knobs written back
-/// into the default schedule's fields (TileStrategies.h has their meaning).
+/// The cache entry of a tuned kernel: its schedule is the tuned request's,
+/// field for field (the struct is the same on both sides).
 CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
   CachedSchedule e;
-  e.kernel = job.defaults.getKernel().str();
-  e.tile.assign(job.defaults.getTile().begin(), job.defaults.getTile().end());
-  e.parallel.assign(job.defaults.getParallel().begin(),
-                    job.defaults.getParallel().end());
-  e.unroll = job.defaults.getUnroll();
-  e.vectorWidth =
-      tuned.vectorWidth > 0 ? tuned.vectorWidth : job.defaults.getVectorWidth();
-  auto set = [&](size_t i, int v) {
-    if (e.tile.size() <= i)
-      e.tile.resize(i + 1, 1);
-    if (v > 0)
-      e.tile[i] = v;
-  };
-  switch (tuned.kind) {
-  case KernelKind::Linear:
-  case KernelKind::Pooler:
-    set(0, tuned.tileM);
-    set(1, tuned.tileN);
-    set(2, tuned.tileK);
-    set(3, tuned.parallelSplit);
-    if (tuned.colsPerTask > 0) // bf16 on AMX
-      set(4, tuned.colsPerTask);
-    if (tuned.unroll > 0)
-      e.unroll = tuned.unroll;
-    break;
-  case KernelKind::Attention:
-    set(0, tuned.tileM);
-    set(1, tuned.tileN);
-    break;
-  case KernelKind::LayerNorm:
-  case KernelKind::Embeddings:
-    set(0, tuned.parallelSplit);
-    break;
-  }
+  e.kernel = job.defaults->getName().stripDialect().str();
+  e.schedule = tuned.schedule;
   return e;
 }
 } // namespace
@@ -140,8 +108,7 @@ llvm::Expected<ScheduleCache> bertc::tuneSchedules(func::FuncOp planned,
     if (inserted) {
       jobs.push_back(Job());
       jobs.back().kernel = call.kernel;
-      jobs.back().defaults =
-          op->getAttrOfType<ScheduleAttr>(BertDialect::getScheduleAttrName());
+      jobs.back().defaults = op;
     }
     Job &job = jobs[it->second];
     ++job.calls;
@@ -196,11 +163,10 @@ llvm::Expected<ScheduleCache> bertc::tuneSchedules(func::FuncOp planned,
     entry.shape = llvm::formatv("{0}x{1}", shape.batch, shape.seq);
     log << llvm::formatv(
         "       default {0:F4} ms -> {1:F4} ms ({2:F2}x), "
-        "{3} candidates ({4} rejected) in {5:F1} s: "
-        "tile=[{6}] unroll={7}\n",
+        "{3} candidates ({4} rejected) in {5:F1} s: {6}\n",
         result.defaultMs, result.bestMs, result.bestMs / result.defaultMs,
         result.candidates, result.rejected, result.seconds,
-        llvm::make_range(entry.tile.begin(), entry.tile.end()), entry.unroll);
+        ::bert::describeSchedule(entry.schedule));
     for (const std::string &sig : job.signatures) {
       entry.key = sig;
       cache.insert(entry);

@@ -11,7 +11,7 @@
 #ifndef BERT_COMPILER_BERTC_TUNE_H
 #define BERT_COMPILER_BERTC_TUNE_H
 
-#include "passes/ScheduleCache.h"
+#include "support/ScheduleCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/raw_ostream.h"

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/ConfigReader.h"
-#include "compiler/bertc/ErrorCodes.h"
+#include "support/ErrorCodes.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"

@@ -18,7 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/GraphBuilder.h"
-#include "compiler/bertc/ErrorCodes.h"
+#include "support/ErrorCodes.h"
 
 #include "dialect/BertOps.h"
 

@@ -8,16 +8,19 @@
 //===----------------------------------------------------------------------===//
 
 #include "ReferenceKernels.h"
+#include "KernelDefaults.h"
 #include "compiler/backend/cpu/Kernels.h"
 
 #include <cmath>
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 
 using namespace bert;
+namespace dflt = bert::cpu::defaults;
 using Halide::Buffer;
 
 namespace {
@@ -67,7 +70,8 @@ const Halide::Target &host() {
 cpu::Activation toCpu(ref::Act a) { return cpu::Activation(int(a)); }
 
 void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
-                cpu::KernelSchedule sched = {}) {
+                std::optional<cpu::GemmSchedule> pinned = std::nullopt) {
+  cpu::GemmSchedule sched = pinned ? *pinned : dflt::gemm(N, host());
   auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
   auto b = randomVec(N, -.5f, .5f), r = randomVec(size_t(M) * N, -1, 1);
   std::vector<float> y(size_t(M) * N), want(y.size());
@@ -76,7 +80,7 @@ void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
 
   cpu::LinearSpec spec{N, K, toCpu(act), bias, residual};
   cpu::Kernel k = cpu::buildLinear(spec, sched, host());
-  cpu::PackedLayout layout = cpu::linearPackedLayout(spec, sched, host());
+  cpu::PackedLayout layout = cpu::linearPackedLayout(spec, sched);
   std::vector<float> wp(layout.numFloats());
   cpu::packLinearWeights(w.data(), layout, wp.data());
   int i = 0;
@@ -99,8 +103,17 @@ void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
 /// bf16 linear vs the fp32 reference on bf16-rounded X and W: the products
 /// of bf16 values are exact in fp32, so only the summation order differs
 /// and the fp32 tolerances apply.
+/// `amxTasks` (rows, cols): the AMX schedule's task block, where the target
+/// has AMX (0: the default).
 void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
-                    cpu::KernelSchedule sched = {}) {
+                    bool dotPath = false,
+                    std::pair<int, int> amxTasks = {0, 0}) {
+  cpu::KernelSchedule sched = dotPath ? cpu::KernelSchedule(dflt::bf16Dot(N, host()))
+                                      : dflt::bf16(N, K, host());
+  if (auto *amx = std::get_if<cpu::AmxSchedule>(&sched); amx && amxTasks.first) {
+    amx->rowsPerTask = amxTasks.first;
+    amx->colsPerTask = amxTasks.second;
+  }
   auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
   auto b = randomVec(N, -.5f, .5f);
   auto roundAll = [](std::vector<float> v) {
@@ -112,7 +125,7 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
   ref::linear(roundAll(x).data(), roundAll(w).data(), bias ? b.data() : nullptr,
               nullptr, want.data(), M, N, K, act);
 
-  cpu::LinearSpec spec{N, K, toCpu(act), bias, false};
+  cpu::LinearSpec spec{N, K, toCpu(act), bias, false, false, true};
   cpu::Kernel k = cpu::buildLinearBF16(spec, sched, host());
   cpu::BF16Layout layout = cpu::linearBF16Layout(spec, sched, host());
   std::vector<uint16_t> wb(layout.numElements());
@@ -129,7 +142,7 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
   k.pipeline.realize(out, host());
   char name[160];
   std::snprintf(name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d nb=%d",
-                sched.noAmx ? " (dot)" : "", M, N, K, int(act), bias, int(layout.nb));
+                dotPath ? " (dot)" : "", M, N, K, int(act), bias, int(layout.nb));
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -140,7 +153,7 @@ void testLayerNorm(int M, int H, bool residual) {
   const float eps = 1e-12f;
   ref::layerNorm(x.data(), residual ? r.data() : nullptr, g.data(), be.data(),
                  want.data(), M, H, eps);
-  cpu::Kernel k = cpu::buildLayerNorm({H, eps, residual}, {}, host());
+  cpu::Kernel k = cpu::buildLayerNorm({H, eps, residual}, dflt::rows(host()), host());
   int i = 0;
   k.inputs[i++].set(view(x.data(), {{H, 1}, {M, H}}));
   if (residual)
@@ -176,7 +189,7 @@ std::vector<int32_t> makeMask(int B, int S, MaskKind mk) {
 
 /// Runs the attention kernel of `spec` on a packed [B*S, 3H] qkv.
 std::vector<float> runAttention(const cpu::AttentionSpec &spec,
-                                const cpu::KernelSchedule &sched,
+                                const cpu::AttentionSchedule &sched,
                                 std::vector<float> &qkv,
                                 std::vector<int32_t> &mask, int B, int S) {
   const int H = int(spec.hidden), heads = int(spec.numHeads), d = H / heads;
@@ -189,8 +202,10 @@ std::vector<float> runAttention(const cpu::AttentionSpec &spec,
   return y;
 }
 
+/// `queries` x `keys`: the tiles (0: the default).
 void testAttention(int B, int S, int H, int heads, MaskKind mk,
-                   cpu::KernelSchedule sched = {}) {
+                   int queries = 0, int keys = 0) {
+  cpu::AttentionSchedule sched = dflt::attention(host(), queries, keys);
   const int d = H / heads;
   auto qkv = randomVec(size_t(B) * S * 3 * H, -1, 1);
   std::vector<int32_t> mask = makeMask(B, S, mk);
@@ -200,7 +215,8 @@ void testAttention(int B, int S, int H, int heads, MaskKind mk,
   std::vector<float> y = runAttention({H, heads, 0.f}, sched, qkv, mask, B, S);
   char name[160];
   std::snprintf(name, sizeof name, "attention B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d",
-                B, S, H, heads, int(mk), sched.tileM, sched.tileN);
+                B, S, H, heads, int(mk), int(sched.queriesPerTask),
+                int(sched.keyTile));
   check(name, y, want, S >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -212,7 +228,8 @@ void testAttention(int B, int S, int H, int heads, MaskKind mk,
 /// So: at least 99% within 1e-5, all within 1e-3. Truncating instead of
 /// rounding left 1-53% within 1e-5 (checked once by editing the kernel).
 void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
-                       cpu::KernelSchedule sched = {}) {
+                       int queries = 0, int keys = 0) {
+  cpu::AttentionSchedule sched = dflt::attention(host(), queries, keys);
   const int d = H / heads;
   auto qkv = randomVec(size_t(B) * S * 3 * H, -1, 1);
   std::vector<int32_t> mask = makeMask(B, S, mk);
@@ -220,7 +237,7 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
   const float scale = 1.f / std::sqrt(float(d));
   std::vector<float> want(size_t(B) * S * H);
   ref::attentionBF16(qkv.data(), mask.data(), want.data(), B, S, H, heads,
-                     scale, cpu::attentionKeyTile(spec, sched, host()));
+                     scale, int(sched.keyTile));
   std::vector<float> y = runAttention(spec, sched, qkv, mask, B, S);
   size_t close = 0;
   double maxErr = 0;
@@ -234,8 +251,8 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
   failures += !ok;
   std::printf("[%s] attention bf16 B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d"
               "  %.2f%% within 1e-5, max|err| %.2e (tol 99%%, 1e-3)\n",
-              ok ? " OK " : "FAIL", B, S, H, heads, int(mk), sched.tileM,
-              sched.tileN, 100.0 * share, maxErr);
+              ok ? " OK " : "FAIL", B, S, H, heads, int(mk),
+              int(sched.queriesPerTask), int(sched.keyTile), 100.0 * share, maxErr);
 }
 
 void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
@@ -259,7 +276,8 @@ void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
   const float eps = 1e-12f;
   ref::embeddings(refIds.data(), refTt.data(), word.data(), pos.data(), type.data(),
                   g.data(), be.data(), want.data(), B, S, H, offset, eps);
-  cpu::Kernel k = cpu::buildEmbeddings({H, V, P, T, offset, eps}, {}, host());
+  cpu::Kernel k =
+      cpu::buildEmbeddings({H, V, P, T, offset, eps}, dflt::rows(host()), host());
   k.inputs[0].set(view(ids.data(), {{S, 1}, {B, S}}));
   k.inputs[1].set(view(tt.data(), {{S, 1}, {B, S}}));
   k.inputs[2].set(view(word.data(), {{H, 1}, {V, H}}));
@@ -281,8 +299,9 @@ void testPooler(int B, int S, int H) {
   std::vector<float> y(size_t(B) * H), want(y.size());
   ref::pooler(hidden.data(), w.data(), b.data(), want.data(), B, S, H);
   cpu::PoolerSpec spec{H};
-  cpu::Kernel k = cpu::buildPooler(spec, {}, host());
-  cpu::PackedLayout layout = cpu::linearPackedLayout(cpu::poolerAsLinear(spec), {}, host());
+  cpu::GemmSchedule sched = dflt::gemm(H, host());
+  cpu::Kernel k = cpu::buildPooler(spec, sched, host());
+  cpu::PackedLayout layout = cpu::linearPackedLayout(cpu::poolerAsLinear(spec), sched);
   std::vector<float> wp(layout.numFloats());
   cpu::packLinearWeights(w.data(), layout, wp.data());
   k.inputs[0].set(view(hidden.data(), {{H, 1}, {B, S * H}})); // CLS rows
@@ -327,7 +346,7 @@ int main() {
 }
 
 /// The dot-product bf16 kernels an AMX target compiles (small M, shapes off
-/// the AMX grid, and noAmx): they read the AMX one-panel layout. Exit 77
+/// the AMX grid, and gemm schedules): they read the AMX one-panel layout. Exit 77
 /// (ctest: skipped) where the host cannot run AVX512-BF16 code.
 int runAMXTargetDotPath() {
   if (!cpu::parseTarget("host").has_feature(Halide::Target::AVX512_Zen4)) {
@@ -337,8 +356,7 @@ int runAMXTargetDotPath() {
   std::printf("target %s (dot-product path only)\n",
               host().to_string().c_str());
   using A = ref::Act;
-  cpu::KernelSchedule dot;
-  dot.noAmx = true;
+  const bool dot = true;
   testLinearBF16(5, 768, 768, A::None, true);   // M < 16: the dot path
   testLinearBF16(1, 128, 64, A::Gelu, true);    // batch 1, seq 1
   testLinearBF16(37, 768, 768, A::Gelu, true, dot);
@@ -357,11 +375,12 @@ int runAll() {
   testLinear(37, 2304, 768, A::None, true, false);     // packed QKV
   testLinear(130, 3072, 768, A::GeluTanh, true, false);
   testLinear(19, 768, 3072, A::None, true, true);      // FFN down, long K
-  testLinear(37, 768, 768, A::Gelu, true, false, {6, 64, 0, 0, 4, 32});
+  testLinear(37, 768, 768, A::Gelu, true, false,
+             dflt::gemm(768, host(), 6, 64, 4, 32));
   // bf16: AMX tiles (M >= 16 on AMX hosts) with row/column task tails, the
-  // dot-product path (M < 16, forced with noAmx, and every non-AMX target).
-  cpu::KernelSchedule dot;
-  dot.noAmx = true;
+  // dot-product path (M < 16, forced with a gemm schedule, and every
+  // non-AMX target).
+  const bool dot = true;
   testLinearBF16(16, 16, 32, A::None, false);
   testLinearBF16(37, 768, 768, A::Gelu, true);
   testLinearBF16(130, 2304, 768, A::None, true);
@@ -371,6 +390,9 @@ int runAll() {
   testLinearBF16(1, 128, 64, A::Gelu, true);    // batch 1, seq 1
   testLinearBF16(37, 768, 768, A::Gelu, true, dot);
   testLinearBF16(7, 100, 34, A::None, true, dot); // N, K off the AMX grid
+  // Small AMX task blocks (bert-tiny's packed QKV as bertc tune tries it).
+  testLinearBF16(128, 384, 128, A::None, true, false, {32, 32});
+  testLinearBF16(37, 384, 128, A::None, true, false, {16, 16});
   testLayerNorm(1, 768, true);
   testLayerNorm(37, 768, false);
   testLayerNorm(5, 100, true);
@@ -379,23 +401,23 @@ int runAll() {
   testAttention(2, 4, 32, 2, MaskKind::TailPadding);
   testAttention(2, 37, 768, 12, MaskKind::TailPadding);
   testAttention(3, 8, 128, 2, MaskKind::FullyMaskedRow);
-  testAttention(1, 130, 256, 4, MaskKind::TailPadding, {8, 0, 0, 0, 0, 0});
+  testAttention(1, 130, 256, 4, MaskKind::TailPadding, 8, 0);
   // Key tiles (tileN) that do not divide S, S below one tile, query blocks
   // (tileM) with tails, masked tiles before unmasked ones.
-  testAttention(1, 1, 768, 12, MaskKind::None, {32, 64, 0, 0, 0, 0});
-  testAttention(2, 37, 768, 12, MaskKind::FullyMaskedRow, {32, 16, 0, 0, 0, 0});
-  testAttention(2, 37, 128, 2, MaskKind::LeadingPadding, {16, 8, 0, 0, 0, 0});
-  testAttention(2, 300, 768, 12, MaskKind::TailPadding, {64, 64, 0, 0, 0, 0});
-  testAttention(2, 300, 128, 2, MaskKind::FullyMaskedRow, {32, 48, 0, 0, 0, 0});
-  testAttention(1, 300, 128, 2, MaskKind::LeadingPadding, {128, 40, 0, 0, 0, 0});
+  testAttention(1, 1, 768, 12, MaskKind::None, 32, 64);
+  testAttention(2, 37, 768, 12, MaskKind::FullyMaskedRow, 32, 16);
+  testAttention(2, 37, 128, 2, MaskKind::LeadingPadding, 16, 8);
+  testAttention(2, 300, 768, 12, MaskKind::TailPadding, 64, 64);
+  testAttention(2, 300, 128, 2, MaskKind::FullyMaskedRow, 32, 48);
+  testAttention(1, 300, 128, 2, MaskKind::LeadingPadding, 128, 40);
   // Head sizes that are not a multiple of the vector width.
-  testAttention(2, 37, 72, 3, MaskKind::TailPadding, {32, 24, 0, 0, 0, 0});
+  testAttention(2, 37, 72, 3, MaskKind::TailPadding, 32, 24);
   testAttention(2, 19, 40, 2, MaskKind::FullyMaskedRow);
   // bf16 Q.K^T and P.V: key tiles that do not divide S, a fully masked row,
   // small heads, S = 1.
   testAttentionBF16(2, 37, 768, 12, MaskKind::TailPadding);
-  testAttentionBF16(1, 130, 256, 4, MaskKind::FullyMaskedRow, {64, 48, 0, 0, 0, 0});
-  testAttentionBF16(2, 300, 128, 2, MaskKind::TailPadding, {32, 64, 0, 0, 0, 0});
+  testAttentionBF16(1, 130, 256, 4, MaskKind::FullyMaskedRow, 64, 48);
+  testAttentionBF16(2, 300, 128, 2, MaskKind::TailPadding, 32, 64);
   testAttentionBF16(1, 1, 64, 1, MaskKind::None);
   testAttentionBF16(3, 8, 128, 2, MaskKind::FullyMaskedRow);
   testEmbeddings(1, 1, 768, 0, false);

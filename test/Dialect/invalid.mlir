@@ -447,49 +447,105 @@ func.func @fused_attention_heads(%q: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
 
 // -----
 
-func.func @schedule_kernel(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{schedule needs a kernel name}}
-  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "">} : tensor<?x?x8xf32>
+func.func @schedule_range(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{gemm schedule: rows must be in [1, 1048576], got 0}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.gemm_schedule<rows = 0, cols = 16, k_unroll = 4, rows_per_task = 8, vector_width = 16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
   return
 }
 
 // -----
 
-func.func @schedule_tile(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{schedule tile sizes must be positive, got 0}}
-  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", tile = [0]>} : tensor<?x?x8xf32>
+func.func @schedule_vector(%x: tensor<?x?x32xf32>) {
+  // expected-error @+1 {{row schedule: vector_width must be a power of two, got 12}}
+  %y = bert.gelu %x {bert.schedule = #bert.row_schedule<rows_per_task = 8, vector_width = 12>} : tensor<?x?x32xf32>
   return
 }
 
 // -----
 
-func.func @schedule_vector(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{schedule vector_width must be a power of two, got 12}}
-  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", vector_width = 12>} : tensor<?x?x8xf32>
+func.func @schedule_cols(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{gemm schedule: cols (20) must be a multiple of vector_width (16)}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.gemm_schedule<rows = 8, cols = 20, k_unroll = 4, rows_per_task = 8, vector_width = 16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
   return
 }
 
 // -----
 
-func.func @schedule_unroll(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{schedule unroll must be at least 1, got 0}}
-  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", unroll = 0>} : tensor<?x?x8xf32>
+func.func @schedule_rows_per_task(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{gemm schedule: rows_per_task (12) must be a multiple of rows (8)}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.gemm_schedule<rows = 8, cols = 16, k_unroll = 4, rows_per_task = 12, vector_width = 16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
   return
 }
 
 // -----
 
-func.func @schedule_parallel(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{schedule parallel loop 2 is not one of the 2 tiled loops}}
-  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", tile = [8, 16], parallel = [2]>} : tensor<?x?x8xf32>
+func.func @schedule_amx_rows(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{amx schedule: rows_per_task (24) must be a multiple of the AMX tile (16)}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.amx_schedule<rows_per_task = 24, cols_per_task = 32, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16>, precision = #bert.precision<bf16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
   return
 }
 
 // -----
 
-func.func @schedule_threads(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{schedule thread counts must be positive, got -1}}
-  %y = bert.gelu %x {bert.schedule = #bert.schedule<kernel = "gelu", threads = [-1]>} : tensor<?x?x8xf32>
+func.func @schedule_amx_cols(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{amx schedule: cols_per_task (24) must be a multiple of the AMX tile (16)}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.amx_schedule<rows_per_task = 32, cols_per_task = 24, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16>, precision = #bert.precision<bf16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_amx_dot_cols(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{amx schedule: dot_cols (20) must be a multiple of vector_width (16)}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.amx_schedule<rows_per_task = 32, cols_per_task = 32, dot_rows = 8, dot_cols = 20, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16>, precision = #bert.precision<bf16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_amx_dot_rows(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{amx schedule: dot_rows_per_task (60) must be a multiple of dot_rows (8)}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.amx_schedule<rows_per_task = 32, cols_per_task = 32, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 60, vector_width = 16>, precision = #bert.precision<bf16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_kind_for_op(%x: tensor<?x?x32xf32>) {
+  // expected-error @+1 {{'bert.schedule' is a schedule of kind gemm; this op takes row}}
+  %y = bert.gelu %x {bert.schedule = #bert.gemm_schedule<rows = 8, cols = 16, k_unroll = 4, rows_per_task = 8, vector_width = 16>} : tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_amx_on_f32(%x: tensor<?x?x32xf32>) {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  // expected-error @+1 {{'bert.schedule' is a schedule of kind amx; this op takes gemm}}
+  %y = bert.linear %x, %w {bert.schedule = #bert.amx_schedule<rows_per_task = 32, cols_per_task = 32, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16>} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_field_order(%x: tensor<?x?x32xf32>) {
+  // expected-error @+1 {{expected 'rows_per_task'}}
+  %y = bert.gelu %x {bert.schedule = #bert.row_schedule<vector_width = 16, rows_per_task = 8>} : tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_not_a_kernel() {
+  // expected-error @+1 {{'bert.schedule' on an op that is not a runtime kernel}}
+  %w = bert.weight "w" {bert.schedule = #bert.row_schedule<rows_per_task = 8, vector_width = 16>} : tensor<32x32xf32>
   return
 }
 
@@ -512,7 +568,7 @@ func.func @buffer_bytes(%x: tensor<?x?x8xf32>) {
 // -----
 
 func.func @schedule_attr_kind(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{'bert.schedule' must be a #bert.schedule attribute}}
+  // expected-error @+1 {{'bert.schedule' must be a schedule attribute (#bert.gemm_schedule, ...)}}
   %y = bert.gelu %x {bert.schedule = 3 : i64} : tensor<?x?x8xf32>
   return
 }

@@ -100,15 +100,34 @@ func.func @attributes(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
   %w = bert.weight "w" : tensor<8x8xf32>
   // CHECK: bert.linear
   // CHECK-SAME: bert.buffer = #bert.buffer<offset = 64, bytes = 1024>
-  // CHECK-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 256], vector_width = 16, unroll = 4, parallel = [0, 1], threads = [2], target = "x86-64-avx512">
+  // CHECK-SAME: bert.schedule = #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 4, rows_per_task = 64, vector_width = 16, target = "x86-64-avx512">
   %y = bert.linear %x, %w {bert.buffer = #bert.buffer<offset = 64, bytes = 1024>,
-                           bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 256],
-                             vector_width = 16, unroll = 4, parallel = [0, 1], threads = [2],
+                           bert.schedule = #bert.gemm_schedule<rows = 8, cols = 32,
+                             k_unroll = 4, rows_per_task = 64, vector_width = 16,
                              target = "x86-64-avx512">}
       : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
-  // CHECK: bert.schedule = #bert.schedule<kernel = "layer_norm">
-  %z = bert.gelu %y {bert.schedule = #bert.schedule<kernel = "layer_norm">} : tensor<?x?x8xf32>
+  // The target is optional.
+  // CHECK: bert.schedule = #bert.row_schedule<rows_per_task = 16, vector_width = 8>}
+  %z = bert.gelu %y {bert.schedule = #bert.row_schedule<rows_per_task = 16, vector_width = 8>} : tensor<?x?x8xf32>
   return %z : tensor<?x?x8xf32>
+}
+
+// Every schedule kind round-trips.
+// CHECK-LABEL: func.func @schedules
+// CHECK: bert.linear {{.*}}#bert.amx_schedule<rows_per_task = 128, cols_per_task = 64, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16, target = "x86-64-amx">
+// CHECK: bert.fused_attention {{.*}}#bert.attention_schedule<queries_per_task = 64, key_tile = 64, vector_width = 16, target = "x86-64-avx512">
+func.func @schedules(%x: tensor<?x?x32xf32>, %m: tensor<?x?xi32>) -> tensor<?x?x32xf32> {
+  %w = bert.weight "w" : tensor<32x32xf32>
+  %y = bert.linear %x, %w {precision = #bert.precision<bf16>,
+      bert.schedule = #bert.amx_schedule<rows_per_task = 128, cols_per_task = 64,
+        dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64,
+        vector_width = 16, target = "x86-64-amx">}
+      : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
+  %a = bert.fused_attention %y, %y, %y, %m {num_heads = 2 : i64, scale = 0.25 : f64,
+      bert.schedule = #bert.attention_schedule<queries_per_task = 64, key_tile = 64,
+        vector_width = 16, target = "x86-64-avx512">}
+      : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?xi32>) -> tensor<?x?x32xf32>
+  return %a : tensor<?x?x32xf32>
 }
 
 // CHECK-LABEL: func.func @low_precision

@@ -1,10 +1,13 @@
 // RUN: bert-opt %s -split-input-file --bert-tile=target=x86-64-avx512 | FileCheck %s --check-prefixes=CHECK,AVX512
 // RUN: bert-opt %s -split-input-file --bert-tile=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,AVX2
-// RUN: bert-opt %s -split-input-file --bert-tile=target=cuda-sm80 | FileCheck %s --check-prefixes=CHECK,SM80
 // RUN: bert-opt %s -split-input-file --bert-tile=target=host | FileCheck %s --check-prefixes=CHECK,HOST
 // RUN: not bert-opt %s -split-input-file --bert-tile=target=riscv64-rvv 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
-// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90
+// RUN: not bert-opt %s -split-input-file --bert-tile=target=cuda-sm80 2>&1 | FileCheck %s --check-prefix=CUDA
+
+// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90
+// The registry knows the CUDA targets; their backend has no strategies yet.
+// CUDA: error: bert-tile: target 'cuda-sm80' is for the cuda backend, which has no tile strategies yet; CPU targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2
 
 // Linear layers of 8 x 128 tokens (M = 1024 rows).
 // Register tile: AVX-512 fits 8 rows x 2 zmm (16 accumulators + 2 panel
@@ -12,20 +15,18 @@
 // N = 768; AVX2 (16 ymm) the 6 x 2 ymm tile. K-blocks keep an nr x kc panel
 // of W in half of L2: K = 3072 is cut in two blocks of 1536; rows per task
 // fill the other half of L2 (85 -> 80 rows of 1536 floats on AVX-512's 1 MiB,
-// 21 -> 18 on AVX2's 256 KiB). GPU: 128-row block tiles, narrowed to N = 32.
+// 21 -> 18 on AVX2's 256 KiB); the kernel itself runs full-K panels.
 
 // CHECK-LABEL: func.func @linear_small
 // CHECK: bert.linear
-// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 32, 16], vector_width = 16, unroll = 4, parallel = [0], threads = [16], target = "x86-64-avx512">
-// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [6, 16, 32, 60], vector_width = 8, unroll = 4, parallel = [0], threads = [8], target = "x86-64-avx2">
-// SM80-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [128, 32, 16], vector_width = 4, unroll = 8, parallel = [0, 1], threads = [16, 16, 1], target = "cuda-sm80">
-// HOST-SAME: bert.schedule = #bert.schedule<kernel = "linear",
+// AVX512-SAME: bert.schedule = #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 4, rows_per_task = 16, vector_width = 16, target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4, rows_per_task = 60, vector_width = 8, target = "x86-64-avx2">
+// HOST-SAME: bert.schedule = #bert.gemm_schedule<rows =
 // HOST-SAME: target = "host">
 // CHECK-LABEL: func.func @linear_ffn_output
 // CHECK: bert.linear
-// AVX512-SAME: kernel = "linear", tile = [8, 48, 1536, 80], vector_width = 16, unroll = 4, parallel = [0]
-// AVX2-SAME: kernel = "linear", tile = [6, 16, 1536, 18], vector_width = 8, unroll = 4, parallel = [0]
-// SM80-SAME: kernel = "linear", tile = [128, 128, 8], vector_width = 4, unroll = 8
+// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 48, k_unroll = 4, rows_per_task = 80, vector_width = 16
+// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4, rows_per_task = 18, vector_width = 8
 func.func @linear_small(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
   %w = bert.weight "dense.weight" : tensor<32x32xf32>
@@ -53,16 +54,14 @@ func.func @linear_ffn_output(%x: tensor<?x?x3072xf32>) -> tensor<?x?x768xf32>
 
 // CHECK-LABEL: func.func @attention
 // CHECK: bert.fused_attention
-// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [32, 128], vector_width = 16, parallel = [0], threads = [16], target = "x86-64-avx512">
-// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [64, 128], vector_width = 8, unroll = 2, parallel = [0], threads = [8], target = "x86-64-avx2">
-// SM80-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention", tile = [64, 128], vector_width = 4, unroll = 4, parallel = [0], threads = [128, 1, 1], target = "cuda-sm80">
-// HOST-SAME: bert.schedule = #bert.schedule<kernel = "fused_attention",
+// AVX512-SAME: bert.schedule = #bert.attention_schedule<queries_per_task = 32, key_tile = 128, vector_width = 16, target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.attention_schedule<queries_per_task = 64, key_tile = 128, vector_width = 8, target = "x86-64-avx2">
+// HOST-SAME: bert.schedule = #bert.attention_schedule<queries_per_task =
 // HOST-SAME: target = "host">
 // CHECK-LABEL: func.func @attention_head64
 // CHECK: bert.fused_attention
-// AVX512-SAME: kernel = "fused_attention", tile = [32, 64], vector_width = 16, unroll = 4
-// AVX2-SAME: kernel = "fused_attention", tile = [64, 64], vector_width = 8, unroll = 8
-// SM80-SAME: kernel = "fused_attention", tile = [64, 64], vector_width = 4, unroll = 2, parallel = [0], threads = [128, 1, 1]
+// AVX512-SAME: #bert.attention_schedule<queries_per_task = 32, key_tile = 64, vector_width = 16
+// AVX2-SAME: #bert.attention_schedule<queries_per_task = 64, key_tile = 64, vector_width = 8
 func.func @attention(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x32xf32>,
                      %mask: tensor<?x?xi32>) -> tensor<?x?x32xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
@@ -87,16 +86,14 @@ func.func @attention_head64(%q: tensor<?x?x128xf32>, %k: tensor<?x?x128xf32>, %v
 
 // CHECK-LABEL: func.func @layer_norms
 // CHECK: bert.layer_norm
-// AVX512-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm", tile = [64], vector_width = 16, unroll = 2, parallel = [0], threads = [16], target = "x86-64-avx512">
-// AVX2-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm", tile = [64], vector_width = 8, unroll = 4, parallel = [0], threads = [8], target = "x86-64-avx2">
-// SM80-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm", tile = [8], vector_width = 4, parallel = [0], threads = [32, 8, 1], target = "cuda-sm80">
-// HOST-SAME: bert.schedule = #bert.schedule<kernel = "layer_norm",
+// AVX512-SAME: bert.schedule = #bert.row_schedule<rows_per_task = 64, vector_width = 16, target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.row_schedule<rows_per_task = 64, vector_width = 8, target = "x86-64-avx2">
+// HOST-SAME: bert.schedule = #bert.row_schedule<rows_per_task =
 // HOST-SAME: target = "host">
 // CHECK: bert.add_layer_norm
-// AVX512-SAME: kernel = "add_layer_norm", tile = [64], vector_width = 16, unroll = 2
-// AVX2-SAME: kernel = "add_layer_norm", tile = [64], vector_width = 8, unroll = 4
-// SM80-SAME: kernel = "add_layer_norm", tile = [8], vector_width = 4
-// HOST-SAME: kernel = "add_layer_norm"
+// AVX512-SAME: #bert.row_schedule<rows_per_task = 64, vector_width = 16
+// AVX2-SAME: #bert.row_schedule<rows_per_task = 64, vector_width = 8
+// HOST-SAME: #bert.row_schedule<
 func.func @layer_norms(%x: tensor<?x?x32xf32>, %r: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
   %g = bert.weight "LayerNorm.weight" : tensor<32xf32>
@@ -117,30 +114,30 @@ func.func @layer_norms(%x: tensor<?x?x32xf32>, %r: tensor<?x?x32xf32>) -> tensor
 // CHECK-LABEL: func.func @pinned_and_views
 // CHECK: bert.concat %{{.*}} {dim = 0 : i64} :
 // CHECK: bert.linear
-// CHECK-SAME: bert.schedule = #bert.schedule<kernel = "linear", tile = [4, 16, 64, 4], vector_width = 8, unroll = 2, parallel = [0], threads = [1], target = "pinned">
+// CHECK-SAME: bert.schedule = #bert.gemm_schedule<rows = 4, cols = 16, k_unroll = 2, rows_per_task = 4, vector_width = 8, target = "pinned">
 // CHECK: bert.slice %{{[^ ]+}} {dim = 2 : i64, offset = 0 : i64, size = 32 : i64} :
 // CHECK: bert.slice %{{[^ ]+}} {dim = 2 : i64, offset = 32 : i64, size = 32 : i64} :
 // CHECK: bert.split_heads %{{[^ ]+}} {num_heads = 2 : i64} :
 // CHECK: bert.split_heads %{{[^ ]+}} {num_heads = 2 : i64} :
 // CHECK: bert.batch_matmul
-// CHECK-SAME: kernel = "batch_matmul"
+// CHECK-SAME: #bert.gemm_schedule<
 // AVX512-SAME: vector_width = 16
 // AVX2-SAME: vector_width = 8
 // CHECK: bert.masked_softmax
-// CHECK-SAME: kernel = "masked_softmax"
+// CHECK-SAME: #bert.row_schedule<
 // CHECK: bert.batch_matmul
-// CHECK-SAME: kernel = "batch_matmul"
+// CHECK-SAME: #bert.gemm_schedule<
 // CHECK: bert.merge_heads %{{[^ ]+}} :
 // CHECK: bert.gelu
-// CHECK-SAME: kernel = "gelu"
+// CHECK-SAME: #bert.row_schedule<
 // CHECK: bert.add
-// CHECK-SAME: kernel = "add"
+// CHECK-SAME: #bert.row_schedule<
 func.func @pinned_and_views(%x: tensor<?x?x32xf32>, %mask: tensor<?x?xi32>) -> tensor<?x?x32xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
   %wq = bert.weight "q.weight" : tensor<32x32xf32>
   %wk = bert.weight "k.weight" : tensor<32x32xf32>
   %w = bert.concat %wq, %wk {dim = 0 : i64} : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<64x32xf32>
-  %qk = bert.linear %x, %w {bert.schedule = #bert.schedule<kernel = "linear", tile = [4, 16, 64, 4], vector_width = 8, unroll = 2, parallel = [0], threads = [1], target = "pinned">}
+  %qk = bert.linear %x, %w {bert.schedule = #bert.gemm_schedule<rows = 4, cols = 16, k_unroll = 2, rows_per_task = 4, vector_width = 8, target = "pinned">}
       : (tensor<?x?x32xf32>, tensor<64x32xf32>) -> tensor<?x?x64xf32>
   %q = bert.slice %qk {dim = 2 : i64, offset = 0 : i64, size = 32 : i64} : tensor<?x?x64xf32> -> tensor<?x?x32xf32>
   %k = bert.slice %qk {dim = 2 : i64, offset = 32 : i64, size = 32 : i64} : tensor<?x?x64xf32> -> tensor<?x?x32xf32>

@@ -30,17 +30,17 @@
 // packed QKV, 192 columns) and 128 x 32 (64 columns): at least 3 tasks per
 // core of the preset's 16, halving the column block first.
 // AMX-LABEL: func.func @layer
-// AMX:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [16, 16, 32, {{[0-9]+}}, {{[0-9]+}}], vector_width = 16, parallel = [0, 1], threads = [16], target = "x86-64-amx">}
+// AMX:         precision <bf16> {bert.schedule = #bert.amx_schedule<rows_per_task = {{[0-9]+}}, cols_per_task = {{[0-9]+}}, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16, target = "x86-64-amx">}
 // AMX-SAME:      -> tensor<?x?x192xf32>
 // The f32 linear keeps the f32 register tile.
-// AMX:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 64, {{[0-9]+}}]
+// AMX:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{[0-9]+}}, k_unroll = 4,
 
-// Without AMX, the f32 register tile with one k-pair per step, k-pairs
+// Without AMX, the f32 register tile (a gemm schedule) over k-pairs, k-pairs
 // unrolled 4 times.
 // DOT-LABEL: func.func @layer
-// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 2, {{[0-9]+}}], vector_width = 16, unroll = 4, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
+// DOT:         precision <bf16> {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{[0-9]+}}, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 16, target = "x86-64-avx512-bf16">}
 // AVX2-LABEL: func.func @layer
-// AVX2:        precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [{{[0-9]+}}, {{[0-9]+}}, 2, {{[0-9]+}}], vector_width = 8,
+// AVX2:        precision <bf16> {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{[0-9]+}}, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 8,
 func.func @layer(%x: tensor<?x?x64xf32>, %mask: tensor<?x?xi32>) -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>)
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
   %w = bert.weight "w" : tensor<64x64xf32>
@@ -82,8 +82,8 @@ func.func @mixed(%x: tensor<?x?x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>
 // 8 x 32 for bf16, at most 3 vectors (TileStrategiesBF16.cpp says why); the
 // f32 linear keeps 6 x 64.
 // DOT-LABEL: func.func @wide
-// DOT:         precision <bf16> {bert.schedule = #bert.schedule<kernel = "linear", tile = [8, 32, 2, {{[0-9]+}}], vector_width = 16, unroll = 4, parallel = [0], threads = [16], target = "x86-64-avx512-bf16">}
-// DOT:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.schedule<kernel = "linear", tile = [6, 64, 64, {{[0-9]+}}]
+// DOT:         precision <bf16> {bert.schedule = #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 16, target = "x86-64-avx512-bf16">}
+// DOT:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} {bert.schedule = #bert.gemm_schedule<rows = 6, cols = 64,
 func.func @wide(%x: tensor<?x?x64xf32>) -> (tensor<?x?x1024xf32>, tensor<?x?x1024xf32>)
     attributes {bert.max_batch = 1 : i64, bert.max_seq = 128 : i64} {
   %w = bert.weight "w" : tensor<1024x64xf32>

@@ -26,6 +26,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <sstream>
+
 using namespace Halide;
 
 namespace bert::cpu {
@@ -42,23 +44,29 @@ struct AttentionTiles {
   int keys = 64;    ///< key tile Bk (KernelSchedule::tileN, keyReg | it)
 };
 
-AttentionTiles attentionTiles(int d, const KernelSchedule &sched,
-                              const Target &target) {
+/// The schedule's tiles and the register tile they are made of; a tile
+/// that is not whole register tiles is an error (the strategy,
+/// passes/TileStrategiesCPU.cpp, makes them so).
+AttentionTiles attentionTiles(int d, const AttentionSchedule &sched) {
   AttentionTiles t;
-  t.vec = detail::vectorFloats(target, sched);
+  t.vec = int(sched.vectorWidth);
   const bool wide = t.vec >= 16; // 32 vector registers (AVX-512)
-  const int want = sched.tileM > 0 ? sched.tileM : 64;
+  const int want = int(sched.queriesPerTask);
   t.qReg = want >= 2 * t.vec ? 2 * t.vec : t.vec;
-  t.queries = (want + t.qReg - 1) / t.qReg * t.qReg;
+  t.queries = want;
   // Accumulators: (qReg / vec) x keyReg, resp. x colReg: 16 of 32 zmm on
   // AVX-512, 8 of 16 ymm on AVX2, leaving room for the operand vectors.
-  // tileM and tileN round up to multiples of the register tile.
   t.keyReg = wide ? 8 : 4;
   t.colReg = std::min(wide ? 8 : 4, d);
   while (d % t.colReg)
     --t.colReg;
-  const int keys = sched.tileN > 0 ? sched.tileN : 64;
-  t.keys = (keys + t.keyReg - 1) / t.keyReg * t.keyReg;
+  t.keys = int(sched.keyTile);
+  if (t.queries % t.qReg || t.keys % t.keyReg)
+    throw std::invalid_argument(
+        "attention schedule: queries_per_task " + std::to_string(t.queries) +
+        " must be a multiple of " + std::to_string(t.qReg) + " and key_tile " +
+        std::to_string(t.keys) + " of " + std::to_string(t.keyReg) +
+        " (the register tile for vector_width " + std::to_string(t.vec) + ")");
   return t;
 }
 
@@ -247,10 +255,10 @@ void schedulePairReduction(Stage s, const RDom &r, const Var &i,
 }
 
 void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
-                       const AttentionTiles &tiles, const KernelSchedule &sched,
-                       const Target &target) {
+                       const AttentionTiles &tiles, const Target &target,
+                       bool autoschedule) {
   const int d = int(spec.hidden / spec.numHeads);
-  if (sched.autoschedule) {
+  if (autoschedule) {
     f.qkv.set_estimates(
         {{0, d}, {0, int(spec.numHeads)}, {0, 3}, {0, 128}, {0, 8}});
     f.mask.set_estimates({{0, 128}, {0, 8}});
@@ -361,22 +369,18 @@ void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
 
 } // namespace
 
-int attentionKeyTile(const AttentionSpec &spec, const KernelSchedule &sched,
-                     const Target &target) {
-  return attentionTiles(int(spec.hidden / spec.numHeads), sched, target).keys;
-}
-
-Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
-                      const Target &target) {
+Kernel buildAttention(const AttentionSpec &spec,
+                      const AttentionSchedule &sched, const Target &target,
+                      bool autoschedule) {
   if (spec.numHeads <= 0 || spec.hidden % spec.numHeads != 0)
     throw std::invalid_argument("bertc: attention heads must divide hidden");
   const int H = int(spec.hidden), nh = int(spec.numHeads), d = H / nh;
   AttentionFuncs f;
   f.qkv = ImageParam(Float(32), 5, "qkv");
   f.mask = ImageParam(Int(32), 2, "attention_mask");
-  AttentionTiles tiles = attentionTiles(d, sched, target);
+  AttentionTiles tiles = attentionTiles(d, sched);
   attentionAlgorithm(f, spec, tiles);
-  attentionSchedule(f, spec, tiles, sched, target);
+  attentionSchedule(f, spec, tiles, target, autoschedule);
 
   detail::constrainPackedQKV(f.qkv, d, nh);
   detail::constrainMinsAndDense(f.mask);
@@ -394,5 +398,42 @@ Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
     k.args.push_back(Argument(p));
   return k;
 }
+
+//===----------------------------------------------------------------------===//
+// The family
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string describeAttention(const KernelRequest &req) {
+  const auto &spec = std::get<AttentionSpec>(req.spec);
+  std::ostringstream os;
+  os << "attention h=" << spec.hidden << " heads=" << spec.numHeads
+     << " scale=" << spec.scale << (spec.bf16 ? " bf16" : "");
+  return os.str();
+}
+
+Kernel buildAttentionRequest(const KernelRequest &req, const Target &target) {
+  return buildAttention(std::get<AttentionSpec>(req.spec),
+                        scheduleAs<AttentionSchedule>(req), target);
+}
+
+/// Query and key tiles; candidates that are not whole register tiles fail
+/// to build and are skipped.
+std::vector<TuneKnob> attentionTuningSpace(const KernelRequest &,
+                                           const Target &) {
+  return {{"queries_per_task", {16, 32, 64, 128}},
+          {"key_tile", {16, 32, 64, 128, 256}}};
+}
+
+/// The tiles reorder the online softmax's sums; with bf16 operands the
+/// probabilities are rounded per key tile (~2^-9 relative).
+float attentionTolerance(const KernelRequest &req) {
+  return std::get<AttentionSpec>(req.spec).bf16 ? 1e-2f : 1e-4f;
+}
+} // namespace
+
+const KernelFamily kAttentionFamily = {
+    "attention",          describeAttention, buildAttentionRequest,
+    attentionTuningSpace, nullptr,           attentionTolerance};
 
 } // namespace bert::cpu

@@ -8,6 +8,8 @@
 
 #include "compiler/backend/cpu/HalideCommon.h"
 
+#include <sstream>
+
 using namespace Halide;
 
 namespace bert::cpu {
@@ -34,13 +36,13 @@ void embeddingsAlgorithm(EmbeddingsFuncs &f, const EmbeddingsSpec &spec) {
 /// Measured (Halide 14, Xeon SPR-class KVM, 1 thread): B=8 S=128 H=768,
 /// vocab 30522: 390 us.
 void embeddingsSchedule(EmbeddingsFuncs &f, const EmbeddingsSpec &spec,
-                        const KernelSchedule &sched, const Target &target) {
-  if (sched.autoschedule) {
+                        const RowSchedule &sched, bool autoschedule) {
+  if (autoschedule) {
     f.ln.out.set_estimates({{0, int(spec.H)}, {0, 128}, {0, 8}});
     return;
   }
-  const int vec = detail::vectorFloats(target, sched);
-  const int rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 16;
+  const int vec = int(sched.vectorWidth);
+  const int rowsPerTask = int(sched.rowsPerTask);
   Var so("so"), si("si"), task("task");
   f.ln.out.split(f.s, so, si, rowsPerTask, TailStrategy::GuardWithIf)
       .fuse(so, f.b, task)
@@ -51,8 +53,8 @@ void embeddingsSchedule(EmbeddingsFuncs &f, const EmbeddingsSpec &spec,
 
 } // namespace
 
-Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
-                       const Target &target) {
+Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
+                       const Target &, bool autoschedule) {
   EmbeddingsFuncs f;
   f.ids = ImageParam(Int(32), 2, "input_ids");
   f.tokenTypes = ImageParam(Int(32), 2, "token_type_ids");
@@ -62,7 +64,7 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
   f.gamma = ImageParam(Float(32), 1, "gamma");
   f.beta = ImageParam(Float(32), 1, "beta");
   embeddingsAlgorithm(f, spec);
-  embeddingsSchedule(f, spec, sched, target);
+  embeddingsSchedule(f, spec, sched, autoschedule);
 
   const int H = int(spec.H);
   Kernel k;
@@ -92,5 +94,31 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
     k.args.push_back(Argument(p));
   return k;
 }
+
+//===----------------------------------------------------------------------===//
+// The family
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string describeEmbeddings(const KernelRequest &req) {
+  const auto &spec = std::get<EmbeddingsSpec>(req.spec);
+  std::ostringstream os;
+  os << "embeddings h=" << spec.H << " vocab=" << spec.vocab
+     << " positions=" << spec.maxPositions << " types=" << spec.typeVocab
+     << " eps=" << spec.eps;
+  if (spec.positionOffset)
+    os << " position_offset=" << spec.positionOffset;
+  return os.str();
+}
+
+Kernel buildEmbeddingsRequest(const KernelRequest &req, const Target &target) {
+  return buildEmbeddings(std::get<EmbeddingsSpec>(req.spec),
+                         scheduleAs<RowSchedule>(req), target);
+}
+} // namespace
+
+const KernelFamily kEmbeddingsFamily = {
+    "embeddings",           describeEmbeddings, buildEmbeddingsRequest,
+    detail::rowTuningSpace, nullptr,            detail::exactTolerance};
 
 } // namespace bert::cpu

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/HalideCommon.h"
+#include "support/TargetRegistry.h"
 
 #if defined(__linux__) && defined(__x86_64__)
 #include <sys/syscall.h>
@@ -20,30 +21,22 @@ using namespace Halide;
 namespace bert::cpu {
 
 Target parseTarget(const std::string &name) {
-  Target t;
-  if (name == "host")
-    t = get_host_target();
-  else if (name == "x86-64-avx512")
-    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake");
-  else if (name == "x86-64-avx512-bf16") // Zen 4: AVX512-BF16, no AMX
-    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake-"
-               "avx512_cannonlake-avx512_zen4");
-  else if (name == "x86-64-amx") // Sapphire Rapids: AVX512-BF16 and AMX
-    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake-"
-               "avx512_cannonlake-avx512_zen4-avx512_sapphirerapids");
-  else if (name == "x86-64-avx2")
-    t = Target("x86-64-linux-sse41-avx-f16c-fma-avx2");
-  else if (name == "x86-64-sse41")
-    t = Target("x86-64-linux-sse41");
-  else if (Target::validate_target_string(name))
-    t = Target(name);
-  else
-    throw std::invalid_argument("unknown target '" + name + "'");
-  // Sapphire Rapids has every AVX-512 extension of Zen 4; Halide keys its
-  // VDPBF16PS and bf16 conversion patterns on the Zen 4 feature alone.
-  if (t.has_feature(Target::AVX512_SapphireRapids))
-    t = t.with_feature(Target::AVX512_Zen4);
-  return t;
+  // The registry (support/TargetRegistry.h) says which Halide target a
+  // bertc target compiles for; a full Halide target string is accepted too
+  // (benchmarks and tests of other feature sets).
+  std::optional<mlir::bert::TargetInfo> info = mlir::bert::lookupTarget(name);
+  if (info && info->backend != "cpu")
+    throw std::invalid_argument("target '" + name +
+                                "' is not a CPU target; the Halide kernels "
+                                "need one of " +
+                                mlir::bert::knownTargetNames("cpu"));
+  if (info)
+    return info->halideTarget == "host" ? get_host_target()
+                                        : Target(info->halideTarget);
+  if (Target::validate_target_string(name))
+    return Target(name);
+  throw std::invalid_argument("unknown target '" + name + "'; known: " +
+                              mlir::bert::knownTargetNames("cpu"));
 }
 
 bool requestAMXState() {
@@ -78,11 +71,11 @@ void emitStmtAndAssembly(const Kernel &k, const std::string &fnName,
 
 namespace detail {
 
-int vectorFloats(const Target &target, const KernelSchedule &sched) {
-  if (sched.vectorWidth > 0)
-    return sched.vectorWidth;
-  return target.natural_vector_size<float>();
+std::vector<TuneKnob> rowTuningSpace(const KernelRequest &, const Target &) {
+  return {{"rows_per_task", {2, 4, 8, 16, 32, 64, 128}}};
 }
+
+float exactTolerance(const KernelRequest &) { return 1e-4f; }
 
 // Not Float(32).min(): Halide defines a float type's min() as -infinity.
 Expr lowestFloat() { return Expr(std::numeric_limits<float>::lowest()); }

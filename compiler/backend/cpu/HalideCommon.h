@@ -12,9 +12,14 @@
 
 namespace bert::cpu::detail {
 
-/// Native fp32 lanes of `target` (16 on AVX-512, 8 on AVX2), or the
-/// schedule's override.
-int vectorFloats(const Halide::Target &target, const KernelSchedule &sched);
+/// The tuning space of row-wise families (a RowSchedule): rows per task,
+/// the one knob (the rows are independent).
+std::vector<TuneKnob> rowTuningSpace(const KernelRequest &,
+                                     const Halide::Target &);
+
+/// The tolerance of families whose schedule does not reorder sums beyond
+/// fp32 rounding.
+float exactTolerance(const KernelRequest &);
 
 /// Apply `act` to `x` (erf GELU, tanh-approximated GELU, tanh, identity).
 Halide::Expr activate(Activation act, const Halide::Expr &x);

@@ -37,7 +37,13 @@ static std::string commentSafe(std::string s) {
   return s;
 }
 
-using ::bert::cpu::KernelKind;
+namespace cpu = ::bert::cpu;
+
+/// Whether call `call` of `plan` runs a kernel of spec `Spec`.
+template <typename Spec>
+static bool runs(const ModelPlan &plan, const KernelCall &call) {
+  return std::holds_alternative<Spec>(plan.kernels[call.kernel].spec);
+}
 
 namespace {
 
@@ -59,16 +65,15 @@ PackedShape analyzePacked(const ModelPlan &plan) {
   size_t numEmbeddings = 0, numWrites = 0;
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
-    KernelKind kind = plan.kernels[call.kernel].kind;
     const std::string &out = call.args.back().pointer;
-    if (kind == KernelKind::Embeddings) {
+    if (runs<cpu::EmbeddingsSpec>(plan, call)) {
       if (i != 0 || out == lhs)
         return p;
       p.embeddings = i;
       ++numEmbeddings;
       continue;
     }
-    if (kind == KernelKind::Pooler) {
+    if (runs<cpu::PoolerSpec>(plan, call)) {
       // Reads the padded hidden state: only after the scatter.
       if (numWrites != 1 || call.args.front().pointer != lhs)
         return p;
@@ -76,7 +81,7 @@ PackedShape analyzePacked(const ModelPlan &plan) {
     }
     if (numWrites != 0)
       return p; // a row-wise call after the scatter
-    if (kind == KernelKind::Attention &&
+    if (runs<cpu::AttentionSpec>(plan, call) &&
         call.args[1].pointer != "(int32_t *)attention_mask")
       return p;
     if (out == lhs) {
@@ -187,7 +192,6 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
      << "  (void)arena_base; (void)M; (void)flops;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
-    KernelKind kind = plan.kernels[call.kernel].kind;
     os << "\n  /* " << commentSafe(call.comment) << " */\n";
     if (i == shape.embeddings) {
       os << "  /* padded into last_hidden_state, then gathered */\n";
@@ -199,7 +203,7 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
          << "    memcpy(" << call.args.back().pointer << " + (size_t)t * " << h
          << ", last_hidden_state + (size_t)tok[t] * " << h << ", " << h * 4
          << ");\n";
-    } else if (kind == KernelKind::Attention) {
+    } else if (runs<cpu::AttentionSpec>(plan, call)) {
       os << "  flops = 0.0;\n"
          << "  for (sb = 0; sb < B; ++sb) {\n"
          << "    /* one sequence: its packed rows as a batch of 1 */\n"

@@ -12,42 +12,72 @@
 #ifndef BERT_COMPILER_BACKEND_CPU_KERNELCOMPILER_H
 #define BERT_COMPILER_BACKEND_CPU_KERNELCOMPILER_H
 
+#include "dialect/Schedules.h"
+
 #include <cstdint>
 #include <string>
+#include <variant>
 
 namespace bert::cpu {
 
-enum class KernelKind { Linear, LayerNorm, Attention, Embeddings, Pooler };
+/// Activation of a linear's epilogue (the backend's copy of the dialect's
+/// enum, which the Halide side cannot include).
+enum class Activation { None, Gelu, GeluTanh, Tanh };
 
-/// Activation of a linear's epilogue (mirrors bert::Activation).
-enum class KernelActivation { None, Gelu, GeluTanh };
-
-/// Everything that determines one compiled kernel: equal requests compile to
-/// the same object, so the emitter compiles each distinct request once (all
-/// twelve layers of bert-base share five kernels).
-struct KernelRequest {
-  KernelKind kind = KernelKind::Linear;
-  // Linear: out = act(x·Wᵀ + b); n = out features, k = in features.
-  int64_t n = 0, k = 0;
-  KernelActivation activation = KernelActivation::None;
-  bool hasBias = false;
-  // Layer norm: hidden size and residual input; attention: hidden + heads.
-  int64_t hidden = 0, numHeads = 0;
-  bool hasResidual = false;
-  double scale = 0.0, epsilon = 0.0;
-  // Embeddings: table sizes.
-  int64_t vocab = 0, maxPositions = 0, typeVocab = 0;
-  // Schedule knobs from #bert.schedule (0 = the kernel's default).
-  int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
-      parallelSplit = 0;
-  // `precision = bf16`: a linear with bf16 weights (linearBF16WeightLayout)
-  // and bf16 products, or an attention with bf16 Q.K^T and P.V;
-  // colsPerTask is the AMX schedule's column
-  // block (#bert.schedule tile[4]).
+/// Y = act(X * W^T + b) (+ R); with `bf16`, bf16 operands and fp32 sums
+/// (LinearBF16.cpp).
+struct LinearSpec {
+  int64_t N = 0, K = 0;
+  Activation act = Activation::None;
+  bool hasBias = true, hasResidual = false;
+  /// X rows may have any pitch (pooler's CLS rows); otherwise pitch == K,
+  /// which lets the kernel fold row addresses into constants.
+  bool stridedX = false;
   bool bf16 = false;
-  int colsPerTask = 0;
+};
 
-  /// A stable textual signature, used as the dedup and cache key.
+/// out = LN(x (+ r)) * gamma + beta over the last dim.
+struct LayerNormSpec {
+  int64_t H = 0;
+  float eps = 1e-12f;
+  bool hasResidual = false;
+};
+
+/// Fused multi-head self-attention over a packed QKV activation.
+struct AttentionSpec {
+  int64_t hidden = 0, numHeads = 0;
+  float scale = 0.f; ///< 0 = 1/sqrt(hidden/numHeads)
+  /// Q.K^T and P.V on bf16 operands (Q, K, P, V rounded to nearest even),
+  /// sums in fp32; the softmax stays fp32.
+  bool bf16 = false;
+};
+
+/// out = LN(word[ids] + pos[s + positionOffset] + type[tt]) * gamma + beta.
+struct EmbeddingsSpec {
+  int64_t H = 0, vocab = 0, maxPositions = 0, typeVocab = 0;
+  int64_t positionOffset = 0; ///< RoBERTa: padding_idx + 1
+  float eps = 1e-12f;
+};
+
+/// out[b] = tanh(W * hidden[b, 0, :] + bias).
+struct PoolerSpec {
+  int64_t H = 0;
+};
+
+/// What a kernel computes; the alternative names its family.
+using KernelSpec = std::variant<LinearSpec, LayerNormSpec, AttentionSpec,
+                                EmbeddingsSpec, PoolerSpec>;
+
+/// Everything that determines one compiled kernel: what it computes and its
+/// schedule (dialect/Schedules.h), read from the op. Equal requests compile
+/// to the same object, so the emitter compiles each distinct request once
+/// (all twelve layers of bert-base share five kernels).
+struct KernelRequest {
+  KernelSpec spec;
+  ::bert::KernelSchedule schedule;
+
+  /// A stable textual signature, used as the dedup and cache key and shown
+  /// by profiles: the family's description, then the schedule's fields.
   std::string key() const;
 };
 

@@ -52,10 +52,15 @@ struct View {
   /// `dims`: (extent, stride), innermost first; storage covers them all.
   View(std::vector<std::pair<int, int>> shape, bool isInt)
       : View(toDims(shape), isInt ? I32 : F32) {}
-  View(std::vector<halide_dimension_t> d, Elem elem) : dims(std::move(d)) {
+  /// `minElems`: storage for at least that many elements (a layout whose
+  /// rows are padded past the last element the dims reach, as the one-panel
+  /// bf16 weights are, is written whole by its packer).
+  View(std::vector<halide_dimension_t> d, Elem elem, size_t minElems = 0)
+      : dims(std::move(d)) {
     size_t elems = 1;
     for (const halide_dimension_t &dim : dims)
       elems += size_t(dim.extent - 1) * dim.stride;
+    elems = std::max(elems, minElems);
     uint8_t *host = nullptr;
     switch (elem) {
     case F32:
@@ -108,58 +113,62 @@ public:
       fillUniform(views.back()->f, unsigned(views.size()));
       return views.back().get();
     };
-    switch (req.kind) {
-    case KernelKind::Linear:
-    case KernelKind::Pooler: {
-      const bool pooler = req.kind == KernelKind::Pooler;
-      n = pooler ? int(req.hidden) : int(req.n);
-      k = pooler ? int(req.hidden) : int(req.k);
-      weights.resize(size_t(n) * k);
-      fillUniform(weights, 99, -0.05f, 0.05f);
-      // X: the CLS rows of the hidden state for the pooler (row pitch S*H).
-      add(pooler ? std::vector<std::pair<int, int>>{{k, 1}, {B, S * k}}
-                 : std::vector<std::pair<int, int>>{{k, 1}, {M, k}});
-      weightArg = int(views.size());
-      views.push_back(nullptr); // the packed panels, per candidate
-      if (req.hasBias || pooler)
-        add({{n, 1}});
-      add({{n, 1}, {pooler ? B : M, n}});
-      break;
-    }
-    case KernelKind::LayerNorm: {
-      const int H = int(req.hidden);
-      add({{H, 1}, {M, H}});
-      if (req.hasResidual)
-        add({{H, 1}, {M, H}});
-      add({{H, 1}}); // gamma, beta
-      add({{H, 1}});
-      add({{H, 1}, {M, H}});
-      break;
-    }
-    case KernelKind::Attention: {
-      const int H = int(req.hidden), h = int(req.numHeads), d = H / h;
-      add({{d, 1}, {h, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}});
-      View *mask = add({{S, 1}, {B, S}}, /*isInt=*/true);
-      std::fill(mask->i.begin(), mask->i.end(), 1);
-      add({{d, 1}, {h, d}, {S, H}, {B, H * S}});
-      break;
-    }
-    case KernelKind::Embeddings: {
-      const int H = int(req.hidden);
-      View *ids = add({{S, 1}, {B, S}}, true);
-      std::mt19937 rng(5);
-      for (int32_t &id : ids->i)
-        id = int32_t(rng() % uint32_t(req.vocab));
-      add({{S, 1}, {B, S}}, true); // token types 0
-      add({{H, 1}, {int(req.vocab), H}});
-      add({{H, 1}, {int(req.maxPositions), H}});
-      add({{H, 1}, {int(req.typeVocab), H}});
-      add({{H, 1}});
-      add({{H, 1}});
-      add({{H, 1}, {S, H}, {B, H * S}});
-      break;
-    }
-    }
+    // The arguments in the order Kernels.h lists them for each family.
+    std::visit(
+        [&](const auto &spec) {
+          using Spec = std::decay_t<decltype(spec)>;
+          if constexpr (std::is_same_v<Spec, LinearSpec> ||
+                        std::is_same_v<Spec, PoolerSpec>) {
+            const bool pooler = std::is_same_v<Spec, PoolerSpec>;
+            LinearSpec l;
+            if constexpr (std::is_same_v<Spec, PoolerSpec>)
+              l = poolerAsLinear(spec);
+            else
+              l = spec;
+            n = int(l.N);
+            k = int(l.K);
+            weights.resize(size_t(n) * k);
+            fillUniform(weights, 99, -0.05f, 0.05f);
+            // X: the CLS rows of the hidden state for the pooler (pitch S*H).
+            add(pooler ? std::vector<std::pair<int, int>>{{k, 1}, {B, S * k}}
+                       : std::vector<std::pair<int, int>>{{k, 1}, {M, k}});
+            weightArg = int(views.size());
+            views.push_back(nullptr); // the packed panels, per candidate
+            if (l.hasBias)
+              add({{n, 1}});
+            add({{n, 1}, {pooler ? B : M, n}});
+          } else if constexpr (std::is_same_v<Spec, LayerNormSpec>) {
+            const int H = int(spec.H);
+            add({{H, 1}, {M, H}});
+            if (spec.hasResidual)
+              add({{H, 1}, {M, H}});
+            add({{H, 1}}); // gamma, beta
+            add({{H, 1}});
+            add({{H, 1}, {M, H}});
+          } else if constexpr (std::is_same_v<Spec, AttentionSpec>) {
+            const int H = int(spec.hidden), h = int(spec.numHeads), d = H / h;
+            add({{d, 1}, {h, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}});
+            View *mask = add({{S, 1}, {B, S}}, /*isInt=*/true);
+            std::fill(mask->i.begin(), mask->i.end(), 1);
+            add({{d, 1}, {h, d}, {S, H}, {B, H * S}});
+          } else {
+            static_assert(std::is_same_v<Spec, EmbeddingsSpec>,
+                          "a KernelSpec alternative without a workload");
+            const int H = int(spec.H);
+            View *ids = add({{S, 1}, {B, S}}, true);
+            std::mt19937 rng(5);
+            for (int32_t &id : ids->i)
+              id = int32_t(rng() % uint32_t(spec.vocab));
+            add({{S, 1}, {B, S}}, true); // token types 0
+            add({{H, 1}, {int(spec.vocab), H}});
+            add({{H, 1}, {int(spec.maxPositions), H}});
+            add({{H, 1}, {int(spec.typeVocab), H}});
+            add({{H, 1}});
+            add({{H, 1}});
+            add({{H, 1}, {S, H}, {B, H * S}});
+          }
+        },
+        req.spec);
   }
 
   /// Argument pointers for a candidate (`packed`: its weight panels).
@@ -176,13 +185,15 @@ public:
     if (weightArg < 0)
       return nullptr;
     std::string error;
-    if (cand.bf16) {
+    const auto *linear = std::get_if<LinearSpec>(&cand.spec);
+    if (linear && linear->bf16) {
       BF16WeightLayout wl;
       if (!linearBF16WeightLayout(cand, target.to_string(), wl, error))
         throw std::runtime_error("bf16 layout: " + error);
       BF16Layout l{
           n, k, wl.panelWidth, wl.rowStride, wl.numPanels, wl.singlePanel};
-      auto v = std::make_unique<View>(l.dims(), View::BF16);
+      auto v = std::make_unique<View>(l.dims(), View::BF16,
+                                      size_t(l.numElements()));
       packLinearWeightsBF16(weights.data(), l, v->h.data());
       return v;
     }
@@ -266,13 +277,11 @@ std::unique_ptr<Candidate> compile(Workload &w, const KernelRequest &req,
   return c;
 }
 
-/// Whether `c`'s output matches `ref` up to rounding: the attention tiles
-/// change the order of the online softmax's sums, and with bf16 operands
-/// where the probabilities are rounded (per key tile: ~2^-9 relative).
+/// Whether `c`'s output matches `ref` up to the family's tolerance (tile
+/// shapes reorder sums).
 bool sameOutput(const KernelRequest &req, const std::vector<float> &out,
                 const std::vector<float> &ref) {
-  const float tol =
-      req.kind == KernelKind::Attention && req.bf16 ? 1e-2f : 1e-4f;
+  const float tol = familyOf(req).tolerance(req);
   for (size_t j = 0; j < out.size(); ++j)
     if (!(std::fabs(out[j] - ref[j]) <= tol * (1.f + std::fabs(ref[j]))))
       return false;
@@ -280,76 +289,10 @@ bool sameOutput(const KernelRequest &req, const std::vector<float> &out,
 }
 
 std::string describe(const KernelRequest &r) {
-  std::ostringstream os;
-  os << "tileM=" << r.tileM << " tileN=" << r.tileN << " tileK=" << r.tileK
-     << " vec=" << r.vectorWidth << " unroll=" << r.unroll
-     << " split=" << r.parallelSplit;
-  return os.str();
+  return ::bert::describeSchedule(r.schedule);
 }
 
 } // namespace
-
-//===----------------------------------------------------------------------===//
-// Search space
-//===----------------------------------------------------------------------===//
-
-std::vector<TuneKnob> bert::cpu::tuningSpace(const KernelRequest &req,
-                                             const std::string &target) {
-  Halide::Target t = parseTarget(target);
-  const int vec =
-      req.vectorWidth > 0 ? req.vectorWidth : t.natural_vector_size<float>();
-  switch (req.kind) {
-  case KernelKind::Linear: {
-    if (req.bf16 && targetHasAMX(target)) // AMX tiles are fixed: the tasks
-      return {
-          {"parallelSplit",
-           &KernelRequest::parallelSplit,
-           {16, 32, 64, 128, 256}},
-          {"colsPerTask", &KernelRequest::colsPerTask, {16, 32, 64, 128, 256}}};
-    // bf16 register tiles take at most 3 vectors (TileStrategiesBF16.cpp).
-    std::vector<int> tileN = {vec, 2 * vec, 3 * vec};
-    if (!req.bf16)
-      tileN.push_back(4 * vec);
-    return {{"tileN", &KernelRequest::tileN, tileN},
-            {"tileM", &KernelRequest::tileM, {2, 4, 6, 8, 10, 12, 14}},
-            {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}},
-            {"parallelSplit",
-             &KernelRequest::parallelSplit,
-             {16, 32, 64, 128, 256}}};
-  }
-  case KernelKind::Pooler: // one row per sequence: only the panel matters
-    return {{"tileN", &KernelRequest::tileN, {vec, 2 * vec, 3 * vec, 4 * vec}},
-            {"tileM", &KernelRequest::tileM, {1, 2, 4, 8}},
-            {"unroll", &KernelRequest::unroll, {1, 2, 4, 8}}};
-  case KernelKind::Attention:
-    return {{"tileM", &KernelRequest::tileM, {16, 32, 64, 128}},
-            {"tileN", &KernelRequest::tileN, {16, 32, 64, 128, 256}}};
-  case KernelKind::LayerNorm:
-  case KernelKind::Embeddings:
-    return {{"parallelSplit",
-             &KernelRequest::parallelSplit,
-             {2, 4, 8, 16, 32, 64, 128}}};
-  }
-  return {};
-}
-
-bool bert::cpu::plausibleSchedule(const KernelRequest &req,
-                                  const std::string &target) {
-  if (req.kind != KernelKind::Linear && req.kind != KernelKind::Pooler)
-    return true;
-  Halide::Target t = parseTarget(target);
-  const int vec =
-      req.vectorWidth > 0 ? req.vectorWidth : t.natural_vector_size<float>();
-  const int regs = t.has_feature(Halide::Target::AVX512) ? 32 : 16;
-  const int64_t n = req.kind == KernelKind::Pooler ? req.hidden : req.n;
-  if (req.tileN <= 0 || req.tileM <= 0)
-    return true; // the kernel's own choice
-  if (req.tileN % vec != 0 || req.tileN > n)
-    return false;
-  // Accumulators + one panel row + one broadcast must fit the registers.
-  const int vectors = req.tileN / vec;
-  return req.tileM * vectors + vectors + 1 <= regs;
-}
 
 //===----------------------------------------------------------------------===//
 // Measurement and search
@@ -360,6 +303,10 @@ double bert::cpu::timeKernel(const KernelRequest &req,
                              std::string &error) {
   try {
     Halide::Target t = parseTarget(target);
+    // AMX kernels run here, in this process: Linux must grant the tile state
+    // first (the runtime does the same when it loads an AMX library).
+    if (t.has_feature(Halide::Target::AVX512_SapphireRapids))
+      requestAMXState();
     Workload w(req, shape);
     std::unique_ptr<Candidate> c = compile(w, req, t);
     for (int j = 0; j < 3; ++j)
@@ -383,6 +330,8 @@ bool bert::cpu::tuneKernel(
   std::unique_ptr<Candidate> def;
   try {
     t = parseTarget(target);
+    if (t.has_feature(Halide::Target::AVX512_SapphireRapids))
+      requestAMXState();
     w = std::make_unique<Workload>(req, shape);
     def = compile(*w, req, t);
   } catch (const Halide::Error &e) {
@@ -410,7 +359,17 @@ bool bert::cpu::tuneKernel(
   double bestRatio = 1.0;
   std::set<std::string> seen{req.key()};
   double lastCost = 0; // seconds the last candidate took, to stop in time
-  std::vector<TuneKnob> space = tuningSpace(req, target);
+  const KernelFamily &family = familyOf(req);
+  std::vector<TuneKnob> space = family.tuningSpace(req, t);
+  auto plausible = [&](const KernelRequest &cand) {
+    return !family.plausible || family.plausible(cand, t);
+  };
+  // Sets `knob` of `cand` to `value` (its schedule has the field: the space
+  // comes from the family that owns the schedule).
+  auto setKnob = [](KernelRequest &cand, const TuneKnob &knob, int64_t value) {
+    if (int64_t *field = ::bert::scheduleField(cand.schedule, knob.field))
+      *field = value;
+  };
   KernelRequest current = req;
   bool outOfTime = false;
   // Once descent converges, random points of the whole space (seeded, so a
@@ -422,17 +381,17 @@ bool bert::cpu::tuneKernel(
     for (int attempt = 0; attempt < 200; ++attempt) {
       KernelRequest cand = current;
       for (const TuneKnob &knob : space)
-        cand.*knob.field = knob.values[rng() % knob.values.size()];
-      if (!seen.count(cand.key()) && plausibleSchedule(cand, target))
+        setKnob(cand, knob, knob.values[rng() % knob.values.size()]);
+      if (!seen.count(cand.key()) && plausible(cand))
         return cand;
     }
     return std::nullopt; // (nearly) everything measured
   };
   for (bool improved = true; !outOfTime;) {
-    std::vector<std::pair<const TuneKnob *, int>> moves;
+    std::vector<std::pair<const TuneKnob *, int64_t>> moves;
     if (improved) {
       for (const TuneKnob &knob : space)
-        for (int value : knob.values)
+        for (int64_t value : knob.values)
           moves.push_back({&knob, value});
     }
     improved = false;
@@ -450,8 +409,8 @@ bool bert::cpu::tuneKernel(
         // A descent move changes one knob of the best point so far.
         KernelRequest cand = random ? *random : current;
         if (knob)
-          cand.*(knob->field) = value;
-        if (!seen.insert(cand.key()).second || !plausibleSchedule(cand, target))
+          setKnob(cand, *knob, value);
+        if (!seen.insert(cand.key()).second || !plausible(cand))
           continue;
         if (now() - start + lastCost > budgetSeconds) {
           outOfTime = true;

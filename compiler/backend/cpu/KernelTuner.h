@@ -35,22 +35,6 @@ struct TuneShape {
   int64_t batch = 1, seq = 128;
 };
 
-/// One schedule knob of the search and the values it may take.
-struct TuneKnob {
-  const char *name;
-  int KernelRequest::*field;
-  std::vector<int> values;
-};
-
-/// The knobs worth searching for `req`'s kernel on `target`, in the order
-/// the search visits them (register tile first: it moves the others' best).
-std::vector<TuneKnob> tuningSpace(const KernelRequest &req,
-                                  const std::string &target);
-
-/// Whether a candidate can be good at all (the register tile fits the
-/// register file; panels no wider than N): the search skips others.
-bool plausibleSchedule(const KernelRequest &req, const std::string &target);
-
 struct TuneResult {
   KernelRequest best;          ///< the default when nothing beat it
   double bestMs = 0;           ///< per call, fastest sample
@@ -65,7 +49,8 @@ struct TuneResult {
 double timeKernel(const KernelRequest &req, const std::string &target,
                   TuneShape shape, std::string &error);
 
-/// Searches `req`'s schedule knobs by coordinate descent (each knob in
+/// Searches `req`'s schedule fields (its family's tuning space, Kernels.h
+/// KernelFamily::tuningSpace) by coordinate descent (each knob in
 /// turn over its values, keeping the best; repeated while it improves),
 /// then random points of the whole space (a better one restarts the
 /// descent), within `budgetSeconds` of wall time (compilation included). `log` gets

@@ -26,6 +26,7 @@
 #define BERT_COMPILER_BACKEND_CPU_KERNELS_H
 
 #include "Halide.h"
+#include "compiler/backend/cpu/KernelCompiler.h"
 
 #include <cstdint>
 #include <string>
@@ -33,70 +34,11 @@
 
 namespace bert::cpu {
 
-/// Schedule knobs read from the op's #bert.schedule attribute. 0 means "let
-/// the schedule choose for the target". Meaning per kernel:
-///   linear:    tileM = rows of the register tile, tileN = columns of the
-///              register tile (= packed panel width nb, a multiple of the
-///              vector width), tileK = unused (full-K panels), unroll = unroll
-///              factor of the k loop, parallelSplit = rows per parallel task.
-///   layer_norm / embeddings: parallelSplit = rows per parallel task.
-///   attention: tileM = queries per task (one task per batch, head and
-///              block of tileM queries), tileN = key tile of the online
-///              softmax; both round up to the register tile (32 queries,
-///              8 keys on AVX-512); parallelSplit unused.
-struct KernelSchedule {
-  int tileM = 0, tileN = 0, tileK = 0, vectorWidth = 0, unroll = 0,
-      parallelSplit = 0;
-  /// bf16 linear on AMX: output columns per parallel task (tasks are blocks
-  /// of parallelSplit rows x colsPerTask columns).
-  int colsPerTask = 0;
-  /// bf16 linear: use the dot-product schedule even where AMX exists (for
-  /// tests and benchmarks of that path).
-  bool noAmx = false;
-  /// Use Halide's Adams2019 autoscheduler branch instead of the hand
-  /// schedule (only estimates are set; the caller must load the plugin).
-  bool autoschedule = false;
-};
-
-enum class Activation { None, Gelu, GeluTanh, Tanh };
-
-/// Y = act(X * W^T + b) (+ R).
-struct LinearSpec {
-  int64_t N = 0, K = 0;
-  Activation act = Activation::None;
-  bool hasBias = true, hasResidual = false;
-  /// X rows may have any pitch (pooler's CLS rows); otherwise pitch == K,
-  /// which lets the kernel fold row addresses into constants.
-  bool stridedX = false;
-};
-
-/// out = LN(x (+ r)) * gamma + beta over the last dim.
-struct LayerNormSpec {
-  int64_t H = 0;
-  float eps = 1e-12f;
-  bool hasResidual = false;
-};
-
-/// Fused multi-head self-attention over a packed QKV activation.
-struct AttentionSpec {
-  int64_t hidden = 0, numHeads = 0;
-  float scale = 0.f; ///< 0 = 1/sqrt(hidden/numHeads)
-  /// Q.K^T and P.V on bf16 operands (Q, K, P, V rounded to nearest even),
-  /// sums in fp32; the softmax stays fp32.
-  bool bf16 = false;
-};
-
-/// out = LN(word[ids] + pos[s + positionOffset] + type[tt]) * gamma + beta.
-struct EmbeddingsSpec {
-  int64_t H = 0, vocab = 0, maxPositions = 0, typeVocab = 0;
-  int64_t positionOffset = 0; ///< RoBERTa: padding_idx + 1
-  float eps = 1e-12f;
-};
-
-/// out[b] = tanh(W * hidden[b, 0, :] + bias).
-struct PoolerSpec {
-  int64_t H = 0;
-};
+using ::bert::AmxSchedule;
+using ::bert::AttentionSchedule;
+using ::bert::GemmSchedule;
+using ::bert::KernelSchedule;
+using ::bert::RowSchedule;
 
 /// A built kernel: the pipeline, its inputs (bind them for JIT tests) and
 /// the AOT argument list in call order (output last).
@@ -146,9 +88,9 @@ struct PackedLayout {
   int64_t N = 0, K = 0, nb = 0, numPanels = 0;
   int64_t numFloats() const { return numPanels * K * nb; }
 };
+/// The layout of a linear with register tiles of sched.cols columns.
 PackedLayout linearPackedLayout(const LinearSpec &spec,
-                                const KernelSchedule &sched,
-                                const Halide::Target &target);
+                                const GemmSchedule &sched);
 /// Plain C++ repacking, W row-major [N, K] -> `out` (layout.numFloats()).
 void packLinearWeights(const float *w, const PackedLayout &layout, float *out);
 
@@ -156,8 +98,10 @@ void packLinearWeights(const float *w, const PackedLayout &layout, float *out);
 /// alias Y (no in-place residual); M >= 1 any value.
 /// args: X (K, M) [row pitch K, or any if stridedX], Wp (nb, K, numPanels),
 ///       [bias (N)], [R (N, M) dense], out Y (N, M) dense.  M is dynamic.
-Kernel buildLinear(const LinearSpec &spec, const KernelSchedule &sched,
-                   const Halide::Target &target);
+/// `autoschedule`: Halide's Adams2019 instead of `sched` (estimates only;
+/// the caller loads the plugin; bench/autoschedule).
+Kernel buildLinear(const LinearSpec &spec, const GemmSchedule &sched,
+                   const Halide::Target &target, bool autoschedule = false);
 
 /// Weight layout of the bf16 linear ("VNNI"): W[N, K] in bf16, cut into
 /// numPanels panels of nb output columns; in panel p, k-pair row j holds
@@ -175,6 +119,7 @@ struct BF16Layout {
   /// The kernel's buffer shape: (min, extent, stride) innermost first.
   std::vector<halide_dimension_t> dims() const;
 };
+/// `sched`: an AmxSchedule (AMX tiles) or a GemmSchedule (dot products).
 BF16Layout linearBF16Layout(const LinearSpec &spec, const KernelSchedule &sched,
                             const Halide::Target &target);
 
@@ -195,8 +140,8 @@ void packLinearWeightsBF16(const float *w, const BF16Layout &layout,
                            uint16_t *out);
 
 /// args: x (H, M) dense, [r (H, M) dense], gamma (H), beta (H), out (H, M).
-Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
-                      const Halide::Target &target);
+Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
+                      const Halide::Target &target, bool autoschedule = false);
 
 /// args: qkv as a 5-D view of the [B*S, 3H] activation:
 ///         (d, heads, 3, S, B) with strides (1, d, H, 3H, 3H*S);
@@ -205,36 +150,81 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
 ///         (1, d, H, H*S).
 /// Masked keys get scores + lowest float (HF); a fully masked row becomes a
 /// uniform average, as in HF. Flash-attention form: keys in tiles of
-/// KernelSchedule::tileN with an online softmax; memory per task is
-/// O(tileM * (tileN + d)) whatever S is.
-Kernel buildAttention(const AttentionSpec &spec, const KernelSchedule &sched,
-                      const Halide::Target &target);
-/// The key tile the kernel walks (tileN rounded up to its register tile):
-/// with bf16 the probabilities are rounded per key tile, so a reference
-/// needs it.
-int attentionKeyTile(const AttentionSpec &spec, const KernelSchedule &sched,
-                     const Halide::Target &target);
-
+/// AttentionSchedule::keyTile with an online softmax (with bf16 the
+/// probabilities are rounded per key tile, so a reference needs it); memory
+/// per task is O(queriesPerTask * (keyTile + d)) whatever S is.
+Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
+                      const Halide::Target &target, bool autoschedule = false);
 /// args: ids int32 (S, B), tokenTypes int32 (S, B), word (H, vocab),
 ///       pos (H, maxPositions), type (H, typeVocab), gamma (H), beta (H),
 ///       out as a 3-D view of [B*S, H]: (H, S, B) strides (1, H, H*S).
 /// Indices are clamped into range (the runtime rejects bad ids earlier).
-Kernel buildEmbeddings(const EmbeddingsSpec &spec, const KernelSchedule &sched,
-                       const Halide::Target &target);
+Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
+                       const Halide::Target &target, bool autoschedule = false);
 
 /// Pooler = linear with tanh over the CLS rows: X is the 2-D view
 /// (H, B) with row stride S*H of the [B*S, H] hidden state (row b*S); W is
 /// packed with linearPackedLayout({H, H, Tanh}, sched, target).
 /// args: X (H, B) [stride S*H], Wp, bias (H), out (H, B).
-Kernel buildPooler(const PoolerSpec &spec, const KernelSchedule &sched,
+Kernel buildPooler(const PoolerSpec &spec, const GemmSchedule &sched,
                    const Halide::Target &target);
 LinearSpec poolerAsLinear(const PoolerSpec &spec);
 
-/// The kernel a KernelRequest (KernelCompiler.h) describes, as compileKernel
-/// builds it; the autotuner (KernelTuner.cpp) JIT-compiles it.
-struct KernelRequest;
-Kernel buildRequestKernel(const KernelRequest &req,
-                          const Halide::Target &target);
+//===----------------------------------------------------------------------===//
+// Kernel families
+//===----------------------------------------------------------------------===//
+
+/// One schedule field the tuner searches and the values it tries.
+struct TuneKnob {
+  const char *field; ///< a field name of the family's schedule struct
+  std::vector<int64_t> values;
+};
+
+/// Everything the backend does with one family of kernels, defined beside
+/// its Halide code (Linear.cpp, LayerNorm.cpp, ...): adding a family adds a
+/// KernelSpec alternative and one of these, and no case anywhere else.
+struct KernelFamily {
+  const char *name;
+  /// The spec part of KernelRequest::key ("linear n=768 k=768 act=0 ...").
+  std::string (*describe)(const KernelRequest &req);
+  /// The Halide pipeline for `req` (its schedule is the family's struct;
+  /// another one is an error).
+  Kernel (*build)(const KernelRequest &req, const Halide::Target &target);
+  /// The schedule fields worth searching, in the order the tuner visits them
+  /// (the register tile first: it moves the others' best).
+  std::vector<TuneKnob> (*tuningSpace)(const KernelRequest &req,
+                                       const Halide::Target &target);
+  /// Whether a candidate can be good at all (a register tile that fits the
+  /// register file): the tuner skips others. Null: every candidate.
+  bool (*plausible)(const KernelRequest &req, const Halide::Target &target);
+  /// Relative difference from the default schedule's output a candidate
+  /// may show (tile shapes reorder sums; bf16 rounds per tile).
+  float (*tolerance)(const KernelRequest &req);
+};
+
+extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
+    kEmbeddingsFamily, kPoolerFamily;
+
+/// The family of `req` (by its spec's alternative).
+const KernelFamily &familyOf(const KernelRequest &req);
+
+/// The kernel `req` describes, as compileKernel builds it; the autotuner
+/// (KernelTuner.cpp) JIT-compiles it.
+inline Kernel buildRequestKernel(const KernelRequest &req,
+                                 const Halide::Target &target) {
+  return familyOf(req).build(req, target);
+}
+
+/// The schedule of `req` as family struct S, or a std::invalid_argument
+/// naming the family and the kind it got.
+template <typename S> const S &scheduleAs(const KernelRequest &req) {
+  if (const S *s = std::get_if<S>(&req.schedule))
+    return *s;
+  throw std::invalid_argument(std::string(familyOf(req).name) +
+                              " kernel: expected a " + S::kind +
+                              " schedule, got " +
+                              ::bert::scheduleKind(req.schedule));
+}
 
 } // namespace bert::cpu
 

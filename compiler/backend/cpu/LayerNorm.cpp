@@ -8,6 +8,8 @@
 
 #include "compiler/backend/cpu/HalideCommon.h"
 
+#include <sstream>
+
 using namespace Halide;
 
 namespace bert::cpu {
@@ -28,22 +30,21 @@ void layerNormKernelAlgorithm(LayerNormKernelFuncs &f,
                                     {f.c, f.m});
 }
 
-/// CPU: rows in parallel chunks of parallelSplit (default 16), output row
-/// vectorized at native width. Memory bound: one read of x (+ r) into a row
+/// CPU: rows in parallel chunks of sched.rowsPerTask, output row
+/// vectorized over sched.vectorWidth lanes. Memory bound: one read of x (+ r) into a row
 /// buffer, two passes over it in L1, one write.
 /// Measured (Halide 14, Xeon SPR-class KVM, AVX-512), with the residual:
 /// M=128, H=768: 29 us on 1 thread, 17 us on 2 (41 / 68 GB/s moved);
 /// M=1024: 394 us / 217 us (24 / 44 GB/s, data leaves L2).
 void layerNormKernelSchedule(LayerNormKernelFuncs &f, const LayerNormSpec &spec,
-                             const KernelSchedule &sched,
-                             const Target &target) {
-  if (sched.autoschedule) {
+                             const RowSchedule &sched, bool autoschedule) {
+  if (autoschedule) {
     f.x.set_estimates({{0, int(spec.H)}, {0, 1024}});
     f.ln.out.set_estimates({{0, int(spec.H)}, {0, 1024}});
     return;
   }
-  const int vec = detail::vectorFloats(target, sched);
-  const int rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 16;
+  const int vec = int(sched.vectorWidth);
+  const int rowsPerTask = int(sched.rowsPerTask);
   Var mo("mo"), mi("mi");
   f.ln.out.split(f.m, mo, mi, rowsPerTask, TailStrategy::GuardWithIf)
       .parallel(mo)
@@ -53,15 +54,15 @@ void layerNormKernelSchedule(LayerNormKernelFuncs &f, const LayerNormSpec &spec,
 
 } // namespace
 
-Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
-                      const Target &target) {
+Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
+                      const Target &, bool autoschedule) {
   LayerNormKernelFuncs f;
   f.x = ImageParam(Float(32), 2, "x");
   f.r = ImageParam(Float(32), 2, "residual");
   f.gamma = ImageParam(Float(32), 1, "gamma");
   f.beta = ImageParam(Float(32), 1, "beta");
   layerNormKernelAlgorithm(f, spec);
-  layerNormKernelSchedule(f, spec, sched, target);
+  layerNormKernelSchedule(f, spec, sched, autoschedule);
 
   const int H = int(spec.H);
   Kernel k;
@@ -86,5 +87,28 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const KernelSchedule &sched,
     k.args.push_back(Argument(p));
   return k;
 }
+
+//===----------------------------------------------------------------------===//
+// The family
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string describeLayerNorm(const KernelRequest &req) {
+  const auto &spec = std::get<LayerNormSpec>(req.spec);
+  std::ostringstream os;
+  os << "layer_norm h=" << spec.H << " residual=" << spec.hasResidual
+     << " eps=" << spec.eps;
+  return os.str();
+}
+
+Kernel buildLayerNormRequest(const KernelRequest &req, const Target &target) {
+  return buildLayerNorm(std::get<LayerNormSpec>(req.spec),
+                        scheduleAs<RowSchedule>(req), target);
+}
+} // namespace
+
+const KernelFamily kLayerNormFamily = {
+    "layer_norm",           describeLayerNorm, buildLayerNormRequest,
+    detail::rowTuningSpace, nullptr,           detail::exactTolerance};
 
 } // namespace bert::cpu

@@ -5,13 +5,15 @@
 // W arrives in the HF layout [N, K]; the kernel reads it pre-packed into
 // panels of nb output columns ([N/nb][K][nb], see Kernels.h PackedLayout) so
 // the register tile streams one contiguous nb-float row of the panel per k.
-// X rows are broadcast one float at a time. The register tile is tileM rows x
-// nb columns (nb / vec vectors), fully unrolled and held in registers.
+// X rows are broadcast one float at a time. The register tile is
+// GemmSchedule::rows rows x nb = cols columns (nb / vec vectors), fully
+// unrolled and held in registers.
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/HalideCommon.h"
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 using namespace Halide;
@@ -19,43 +21,22 @@ using namespace Halide;
 namespace bert::cpu {
 namespace {
 
-/// Resolved schedule (all knobs filled in) for the target.
+/// The schedule's tiles as the loop nest uses them.
 struct LinearTiles {
   int vec, rows, nb, unrollK, rowsPerTask;
   TailStrategy nTail;
 };
 
-LinearTiles resolveLinearTiles(const LinearSpec &spec,
-                               const KernelSchedule &sched,
-                               const Target &target) {
+LinearTiles linearTiles(const LinearSpec &spec, const GemmSchedule &sched) {
   LinearTiles t;
-  t.vec = detail::vectorFloats(target, sched);
-  while (t.vec > 1 && t.vec > spec.N)
-    t.vec /= 2;
-  const bool avx512 = target.has_feature(Target::AVX512);
-  // Register tile, as in BLIS-style kernels: AVX-512 has 32 zmm registers,
-  // 8 rows x 3 vectors = 24 accumulators + 3 panel loads + 1 broadcast;
-  // AVX2 has 16 ymm, 4 rows x 3 vectors = 12 accumulators.
-  t.rows = sched.tileM > 0 ? sched.tileM : (avx512 ? 8 : 4);
-  if (sched.tileN > 0) {
-    t.nb = sched.tileN;
-  } else {
-    // Widest panel of <= 3 vectors that divides N (BERT sizes are multiples
-    // of 48: 768, 2304, 3072), else 1 vector.
-    t.nb = t.vec;
-    for (int v = 3; v >= 1; --v)
-      if (spec.N % (v * t.vec) == 0) {
-        t.nb = v * t.vec;
-        break;
-      }
-  }
+  t.vec = int(sched.vectorWidth);
+  t.rows = int(sched.rows);
+  t.nb = int(sched.cols);
+  // A ragged last panel recomputes columns of the one before it.
   t.nTail = spec.N % t.nb == 0 ? TailStrategy::RoundUp
                                : TailStrategy::ShiftInwards;
-  // 4 k steps per loop iteration amortize the pointer bumps (3-6% over 1 at
-  // M=1024); the tile is already 24 FMAs per step.
-  t.unrollK = sched.unroll > 0 ? sched.unroll : 4;
-  t.rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 64;
-  t.rowsPerTask = std::max(t.rows, t.rowsPerTask / t.rows * t.rows);
+  t.unrollK = int(sched.kUnroll);
+  t.rowsPerTask = int(sched.rowsPerTask);
   return t;
 }
 
@@ -96,18 +77,18 @@ void linearAlgorithm(LinearFuncs &f, const LinearSpec &spec, int nb) {
 /// Tried and dropped, same protocol: K blocking (partial sums per kc-long
 /// block accumulated in a per-task buffer, so a kc x nb panel slice stays in
 /// L1; row-major tasks) at kc = 128..256: 0-8% slower than full K, never
-/// faster (the panel streams from L2 at a rate L2 sustains), so tileK stays
-/// unused; Halide prefetch() of the panel or of X
+/// faster (the panel streams from L2 at a rate L2 sustains), so the schedule has no K block
+/// field; Halide prefetch() of the panel or of X
 /// rows 4-16 k steps ahead: 20-40% slower (per-line prefetches and their
 /// address arithmetic in the inner loop); 6x64 and 4x96 tiles: within +-3%
 /// of 8x48 at M=1024, 6x64 8% slower at M=128 768x3072; 12x32: 5-12% slower.
 /// Unpinned X row stride: 77 GFLOP/s (row addresses computed in the loop);
 /// unpacked W at N=3072: ~70 GFLOP/s (TLB misses on 12 KiB row strides).
 void linearSchedule(LinearFuncs &f, const LinearSpec &spec,
-                    const LinearTiles &t, const KernelSchedule &sched,
-                    const Target &target) {
+                    const LinearTiles &t, const Target &target,
+                    bool autoschedule) {
   Expr M = f.y.output_buffer().dim(1).extent();
-  if (sched.autoschedule) {
+  if (autoschedule) {
     f.x.set_estimates({{0, int(spec.K)}, {0, 1024}});
     f.y.set_estimates({{0, int(spec.N)}, {0, 1024}});
     return;
@@ -150,9 +131,8 @@ void linearSchedule(LinearFuncs &f, const LinearSpec &spec,
 } // namespace
 
 PackedLayout linearPackedLayout(const LinearSpec &spec,
-                                const KernelSchedule &sched,
-                                const Target &target) {
-  LinearTiles t = resolveLinearTiles(spec, sched, target);
+                                const GemmSchedule &sched) {
+  LinearTiles t = linearTiles(spec, sched);
   PackedLayout l;
   l.N = spec.N;
   l.K = spec.K;
@@ -170,17 +150,20 @@ void packLinearWeights(const float *w, const PackedLayout &l, float *out) {
       }
 }
 
-Kernel buildLinear(const LinearSpec &spec, const KernelSchedule &sched,
-                   const Target &target) {
-  LinearTiles t = resolveLinearTiles(spec, sched, target);
-  PackedLayout layout = linearPackedLayout(spec, sched, target);
+Kernel buildLinear(const LinearSpec &spec, const GemmSchedule &sched,
+                   const Target &target, bool autoschedule) {
+  if (spec.bf16)
+    throw std::invalid_argument("buildLinear: a bf16 linear is built by "
+                                "buildLinearBF16");
+  LinearTiles t = linearTiles(spec, sched);
+  PackedLayout layout = linearPackedLayout(spec, sched);
   LinearFuncs f;
   f.x = ImageParam(Float(32), 2, "x");
   f.wp = ImageParam(Float(32), 3, "w_packed");
   f.bias = ImageParam(Float(32), 1, "bias");
   f.residual = ImageParam(Float(32), 2, "residual");
   linearAlgorithm(f, spec, t.nb);
-  linearSchedule(f, spec, t, sched, target);
+  linearSchedule(f, spec, t, target, autoschedule);
 
   // Static shapes: K, N and the packed layout are compile-time constants.
   detail::constrainMinsAndDense(f.x);
@@ -226,7 +209,7 @@ LinearSpec poolerAsLinear(const PoolerSpec &spec) {
   return l;
 }
 
-Kernel buildPooler(const PoolerSpec &spec, const KernelSchedule &sched,
+Kernel buildPooler(const PoolerSpec &spec, const GemmSchedule &sched,
                    const Target &target) {
   // The CLS rows are a strided 2-D view (row pitch S*H) of the hidden state;
   // linear only requires dim 0 of X to be dense.
@@ -234,5 +217,92 @@ Kernel buildPooler(const PoolerSpec &spec, const KernelSchedule &sched,
   k.name = "pooler";
   return k;
 }
+
+//===----------------------------------------------------------------------===//
+// The families: linear (f32 here, bf16 in LinearBF16.cpp) and pooler
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string describeLinear(const KernelRequest &req) {
+  const auto &spec = std::get<LinearSpec>(req.spec);
+  std::ostringstream os;
+  os << "linear n=" << spec.N << " k=" << spec.K << " act=" << int(spec.act)
+     << " bias=" << spec.hasBias << (spec.bf16 ? " bf16" : "");
+  return os.str();
+}
+
+Kernel buildLinearRequest(const KernelRequest &req, const Target &target) {
+  const auto &spec = std::get<LinearSpec>(req.spec);
+  if (spec.bf16)
+    return buildLinearBF16(spec, req.schedule, target);
+  return buildLinear(spec, scheduleAs<GemmSchedule>(req), target);
+}
+
+/// Register tile (columns first: it moves the others' best), unroll and
+/// rows per task. bf16 register tiles take at most 3 vectors
+/// (TileStrategiesBF16.cpp); AMX tiles are fixed, only the tasks vary.
+std::vector<TuneKnob> linearTuningSpace(const KernelRequest &req,
+                                        const Target &) {
+  const auto &spec = std::get<LinearSpec>(req.spec);
+  if (std::holds_alternative<AmxSchedule>(req.schedule))
+    return {{"rows_per_task", {16, 32, 64, 128, 256}},
+            {"cols_per_task", {16, 32, 64, 128, 256}}};
+  const int64_t vec = scheduleAs<GemmSchedule>(req).vectorWidth;
+  std::vector<int64_t> cols = {vec, 2 * vec, 3 * vec};
+  if (!spec.bf16)
+    cols.push_back(4 * vec);
+  return {{"cols", cols},
+          {"rows", {2, 4, 6, 8, 10, 12, 14}},
+          {"k_unroll", {1, 2, 4, 8}},
+          {"rows_per_task", {16, 32, 64, 128, 256}}};
+}
+
+/// The register tile must fit the register file: accumulators + one panel
+/// row + one broadcast; panels no wider than N; whole tiles per task.
+bool gemmPlausible(const KernelRequest &req, int64_t n, const Target &target) {
+  const auto *s = std::get_if<GemmSchedule>(&req.schedule);
+  if (!s)
+    return true;
+  const int64_t regs = target.has_feature(Target::AVX512) ? 32 : 16;
+  if (!::bert::verifySchedule(*s).empty() || s->cols > n)
+    return false;
+  const int64_t vectors = s->cols / s->vectorWidth;
+  return s->rows * vectors + vectors + 1 <= regs;
+}
+
+bool linearPlausible(const KernelRequest &req, const Target &target) {
+  return gemmPlausible(req, std::get<LinearSpec>(req.spec).N, target);
+}
+
+std::string describePooler(const KernelRequest &req) {
+  return "pooler h=" + std::to_string(std::get<PoolerSpec>(req.spec).H);
+}
+
+Kernel buildPoolerRequest(const KernelRequest &req, const Target &target) {
+  return buildPooler(std::get<PoolerSpec>(req.spec),
+                     scheduleAs<GemmSchedule>(req), target);
+}
+
+/// One row per sequence: only the register tile matters.
+std::vector<TuneKnob> poolerTuningSpace(const KernelRequest &req,
+                                        const Target &) {
+  const int64_t vec = scheduleAs<GemmSchedule>(req).vectorWidth;
+  return {{"cols", {vec, 2 * vec, 3 * vec, 4 * vec}},
+          {"rows", {1, 2, 4, 8}},
+          {"k_unroll", {1, 2, 4, 8}}};
+}
+
+bool poolerPlausible(const KernelRequest &req, const Target &target) {
+  return gemmPlausible(req, std::get<PoolerSpec>(req.spec).H, target);
+}
+} // namespace
+
+const KernelFamily kLinearFamily = {
+    "linear",          describeLinear,  buildLinearRequest,
+    linearTuningSpace, linearPlausible, detail::exactTolerance};
+
+const KernelFamily kPoolerFamily = {
+    "pooler",          describePooler,  buildPoolerRequest,
+    poolerTuningSpace, poolerPlausible, detail::exactTolerance};
 
 } // namespace bert::cpu

@@ -64,10 +64,19 @@ struct BF16Tiles {
   int rowsPerDotTask = 64;              // dot products without AMX
 };
 
+/// AMX tiles where the schedule says so (the strategy gives an AMX schedule
+/// only on AMX targets, for N % 16 == 0 and K % 32 == 0).
 bool usesAMX(const LinearSpec &spec, const KernelSchedule &sched,
              const Target &target) {
-  return target.has_feature(Target::AVX512_SapphireRapids) &&
-         spec.N % 16 == 0 && spec.K % 32 == 0 && !sched.noAmx;
+  if (!std::holds_alternative<AmxSchedule>(sched))
+    return false;
+  if (!target.has_feature(Target::AVX512_SapphireRapids) ||
+      spec.N % 16 != 0 || spec.K % 32 != 0)
+    throw std::invalid_argument(
+        "bf16 linear: an amx schedule needs an AMX target, N % 16 == 0 and "
+        "K % 32 == 0 (N = " +
+        std::to_string(spec.N) + ", K = " + std::to_string(spec.K) + ")");
+  return true;
 }
 
 /// The layout's form: one panel wherever the target has AMX (its tiles and
@@ -76,45 +85,43 @@ bool singlePanelLayout(const Target &target) {
   return target.has_feature(Target::AVX512_SapphireRapids);
 }
 
-BF16Tiles resolveBF16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
-                           const Target &target) {
+/// The schedule's tiles: an AMX schedule's task blocks and its small-M
+/// dot-product tile, or a gemm schedule's register tile and tasks.
+BF16Tiles bf16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
+                    const Target &target) {
   BF16Tiles t;
   t.amx = usesAMX(spec, sched, target);
-  // AMX: a task converts rowsPerTask rows of X once and then walks its
-  // column block tile by tile, so X's bf16 block (rows x K x 2 bytes) and
-  // the column block of W (cols x K x 2 bytes) stay in L2 (2 x 192 KiB for
-  // K = 768 at the defaults).
-  t.rowsPerTask = sched.parallelSplit > 0 ? sched.parallelSplit : 128;
-  t.rowsPerTask = std::max(16, t.rowsPerTask / 16 * 16);
-  t.colsPerTask = sched.colsPerTask > 0 ? sched.colsPerTask : 128;
-  t.colsPerTask = std::max(16, t.colsPerTask / 16 * 16);
-  t.vec = detail::vectorFloats(target, sched);
-  while (t.vec > 1 && t.vec > spec.N)
-    t.vec /= 2;
-  // The dot-product tile is the fp32 linear's (Linear.cpp): 8 rows x 3
-  // vectors on AVX-512 (24 accumulators + 3 panel vectors + 1 broadcast of
-  // 32 zmm), 4 x 2 on AVX2. A schedule's tileM / tileN override it.
-  // On AMX targets this path only serves M < 16: 8 x 2 vectors, no k
-  // unroll.
-  const bool avx512 = target.has_feature(Target::AVX512);
-  const bool single = singlePanelLayout(target);
-  t.rows = sched.tileM > 0 && !t.amx ? sched.tileM : (avx512 ? 8 : 4);
-  // At most 3 vectors of columns (see passes/TileStrategiesBF16.cpp: a
-  // fourth makes Halide gather the weights).
-  if (sched.tileN > 0 && !t.amx && sched.tileN % t.vec == 0 &&
-      sched.tileN <= 3 * t.vec) {
-    t.nb = sched.tileN;
-  } else {
-    t.nb = t.vec;
-    for (int v = single ? 2 : (avx512 ? 3 : 2); v >= 1; --v)
-      if (spec.N % (v * t.vec) == 0) {
-        t.nb = v * t.vec;
-        break;
-      }
+  if (t.amx) {
+    const auto &a = std::get<AmxSchedule>(sched);
+    // A task converts rowsPerTask rows of X once and then walks its column
+    // block tile by tile, so X's bf16 block (rows x K x 2 bytes) and the
+    // column block of W (cols x K x 2 bytes) stay in L2.
+    t.rowsPerTask = int(a.rowsPerTask);
+    t.colsPerTask = int(a.colsPerTask);
+    t.vec = int(a.vectorWidth);
+    t.rows = int(a.dotRows);
+    t.nb = int(a.dotCols);
+    t.unrollK = int(a.dotKUnroll);
+    t.rowsPerDotTask = int(a.dotRowsPerTask);
+    return t;
   }
-  t.unrollK = sched.unroll > 0 ? sched.unroll : (single ? 1 : 4);
-  int split = sched.parallelSplit > 0 && !t.amx ? sched.parallelSplit : 64;
-  t.rowsPerDotTask = std::max(t.rows, split / t.rows * t.rows);
+  const auto *g = std::get_if<GemmSchedule>(&sched);
+  if (!g)
+    throw std::invalid_argument(
+        std::string("bf16 linear: expected a gemm or amx schedule, got ") +
+        ::bert::scheduleKind(sched));
+  // The fp32 linear's register tile (Linear.cpp), at most 3 vectors wide
+  // (passes/TileStrategiesBF16.cpp: a fourth makes Halide gather the
+  // weights).
+  t.vec = int(g->vectorWidth);
+  t.rows = int(g->rows);
+  t.nb = int(g->cols);
+  if (t.nb > 3 * t.vec)
+    throw std::invalid_argument("bf16 linear: at most 3 vectors of columns (" +
+                                std::to_string(3 * t.vec) + "), got cols " +
+                                std::to_string(t.nb));
+  t.unrollK = int(g->kUnroll);
+  t.rowsPerDotTask = int(g->rowsPerTask);
   return t;
 }
 
@@ -130,7 +137,7 @@ BF16Layout linearBF16Layout(const LinearSpec &spec, const KernelSchedule &sched,
     l.nb = spec.N;
     l.rowStride = 2 * spec.N + 32;
   } else {
-    l.nb = resolveBF16Tiles(spec, sched, target).nb;
+    l.nb = bf16Tiles(spec, sched, target).nb;
     l.rowStride = 2 * l.nb;
   }
   l.numPanels = (spec.N + l.nb - 1) / l.nb;
@@ -172,7 +179,7 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
     throw std::invalid_argument("bertc: bf16 linear has no residual input");
   if (target.has_gpu_feature())
     throw std::invalid_argument("bertc: no Halide GPU schedule for linear");
-  BF16Tiles t = resolveBF16Tiles(spec, sched, target);
+  BF16Tiles t = bf16Tiles(spec, sched, target);
   BF16Layout layout = linearBF16Layout(spec, sched, target);
   const int N = int(spec.N), K = int(spec.K), nb = int(layout.nb);
 

@@ -26,9 +26,8 @@
 
 using namespace mlir;
 using namespace mlir::bert;
-using ::bert::cpu::KernelActivation;
-using ::bert::cpu::KernelKind;
 using ::bert::cpu::KernelRequest;
+namespace cpu = ::bert::cpu;
 
 std::string ModelPlan::kernelSymbol(size_t i) const {
   return name + "_kernel_" + std::to_string(i);
@@ -46,9 +45,7 @@ struct Storage {
 
 class Planner {
 public:
-  Planner(func::FuncOp func, ModelPlan &plan)
-      : func(func), plan(plan),
-        targetHasAMX(::bert::cpu::targetHasAMX(plan.target)) {}
+  Planner(func::FuncOp func, ModelPlan &plan) : func(func), plan(plan) {}
 
   LogicalResult run();
 
@@ -59,7 +56,7 @@ private:
                                     Operation *user);
   FailureOr<std::string> activation(Value v, Operation *user);
   FailureOr<size_t> slotOf(Value v, Operation *user, bool packed = false);
-  void fillSchedule(Operation *op, KernelRequest &req);
+  LogicalResult setSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
   std::string weightPointer(size_t slot) {
     return "weights[" + std::to_string(slot) + "]";
@@ -75,7 +72,6 @@ private:
 
   func::FuncOp func;
   ModelPlan &plan;
-  bool targetHasAMX;
   DenseMap<Value, Storage> storage;
   /// Weights (bert.weight, bert.concat of weights) as the runtime would
   /// build them; a slot is made only when a kernel reads the value, so the
@@ -151,40 +147,15 @@ size_t Planner::kernelIndex(const KernelRequest &req) {
   return it->second;
 }
 
-/// Maps #bert.schedule onto the Halide knobs, per kernel family (the
-/// meaning of `tile` is fixed by passes/TileStrategies.h):
-///   gemm (linear, pooler): tile = [mr, nr, kc, mc] -> tileM, tileN, tileK,
-///                          parallelSplit; unroll = k-loop unroll;
-///   attention:             tile = [queries per task, key tile] -> tileM,
-///                          tileN;
-///   row-wise (layer norm, embeddings): tile[0] = rows per task.
-void Planner::fillSchedule(Operation *op, KernelRequest &req) {
-  auto sched =
-      op->getAttrOfType<ScheduleAttr>(BertDialect::getScheduleAttrName());
+/// The op's schedule, as its family's struct (dialect/Schedules.h): every
+/// kernel runs the schedule bert-tile (or a test) put on it.
+LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
+  ScheduleAttrInterface sched = getSchedule(op);
   if (!sched)
-    return;
-  ArrayRef<int64_t> tile = sched.getTile();
-  auto at = [&](size_t i) -> int { return i < tile.size() ? tile[i] : 0; };
-  switch (req.kind) {
-  case KernelKind::Linear:
-  case KernelKind::Pooler:
-    req.tileM = at(0);
-    req.tileN = at(1);
-    req.tileK = at(2);
-    req.parallelSplit = at(3);
-    req.colsPerTask = at(4);
-    req.unroll = sched.getUnroll();
-    break;
-  case KernelKind::Attention:
-    req.tileM = at(0);
-    req.tileN = at(1);
-    break;
-  case KernelKind::LayerNorm:
-  case KernelKind::Embeddings:
-    req.parallelSplit = at(0);
-    break;
-  }
-  req.vectorWidth = sched.getVectorWidth();
+    return op->emitError() << "has no schedule: run bert-tile (the whole "
+                              "bert-cpu-pipeline) before the CPU backend";
+  req.schedule = sched.getSchedule();
+  return success();
 }
 
 FailureOr<size_t> Planner::slotOf(Value v, Operation *user, bool packed) {
@@ -231,7 +202,8 @@ LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
 /// the runtime at load time. Buffer (nb, K, panels), dense.
 FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
-  if (req.bf16) {
+  const auto *linear = std::get_if<cpu::LinearSpec>(&req.spec);
+  if (linear && linear->bf16) {
     // (2, nb, K/2[, panels]): see Kernels.h BF16Layout.
     ::bert::cpu::BF16WeightLayout l;
     std::string error;
@@ -243,9 +215,9 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
                   false,
                   {{"2", "1"},
                    {num(l.panelWidth), "2"},
-                   {num(req.k / 2), num(l.rowStride)}}};
+                   {num(linear->K / 2), num(l.rowStride)}}};
     if (!l.singlePanel)
-      arg.dims.push_back({num(l.numPanels), num(req.k / 2 * l.rowStride)});
+      arg.dims.push_back({num(l.numPanels), num(linear->K / 2 * l.rowStride)});
     arg.isBF16 = true;
     return arg;
   }
@@ -255,11 +227,13 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
     return user->emitError() << error;
   if (failed(bindWeight(weight, nb, 0, user)))
     return failure();
-  int64_t panels = (req.n + nb - 1) / nb;
+  auto shape = cast<RankedTensorType>(weight.getType()).getShape();
+  int64_t n = shape[0], k = shape[1];
+  int64_t panels = (n + nb - 1) / nb;
   return BufferArg{
       weightPointer(slots[weight]),
       false,
-      {{num(nb), "1"}, {num(req.k), num(nb)}, {num(panels), num(nb * req.k)}}};
+      {{num(nb), "1"}, {num(k), num(nb)}, {num(panels), num(nb * k)}}};
 }
 
 FailureOr<std::string> Planner::activation(Value v, Operation *user) {
@@ -295,18 +269,17 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
   auto pos = cast<RankedTensorType>(op.getPosition().getType());
   auto type = cast<RankedTensorType>(op.getTokenType().getType());
   int64_t h = word.getDimSize(1);
-  KernelRequest req;
-  req.kind = KernelKind::Embeddings;
-  req.hidden = h;
-  req.vocab = word.getDimSize(0);
-  req.maxPositions = pos.getDimSize(0);
-  req.typeVocab = type.getDimSize(0);
-  req.epsilon = op.getEpsilon().convertToDouble();
-  fillSchedule(op, req);
+  cpu::EmbeddingsSpec spec;
+  spec.H = h;
+  spec.vocab = word.getDimSize(0);
+  spec.maxPositions = pos.getDimSize(0);
+  spec.typeVocab = type.getDimSize(0);
+  spec.eps = static_cast<float>(op.getEpsilon().convertToDouble());
+  KernelRequest req{spec, {}};
   plan.hidden = h;
-  plan.vocab = req.vocab;
-  plan.typeVocab = req.typeVocab;
-  if (failed(setResult(op)))
+  plan.vocab = spec.vocab;
+  plan.typeVocab = spec.typeVocab;
+  if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   for (Value ids : {op.getInputIds(), op.getTokenTypeIds()}) {
@@ -315,7 +288,7 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
       return failure();
     call.args.push_back(matrix(*p, "S", "B", "S", /*isInt=*/true));
   }
-  int64_t rows[] = {req.vocab, req.maxPositions, req.typeVocab};
+  int64_t rows[] = {spec.vocab, spec.maxPositions, spec.typeVocab};
   Value tables[] = {op.getWord(), op.getPosition(), op.getTokenType()};
   for (int i = 0; i < 3; ++i) {
     FailureOr<size_t> slot = slotOf(tables[i], op);
@@ -340,52 +313,54 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
 
 LogicalResult Planner::planLinear(LinearOp op) {
   auto w = cast<RankedTensorType>(op.getWeight().getType());
-  KernelRequest req;
-  req.kind = KernelKind::Linear;
-  req.n = w.getDimSize(0);
-  req.k = w.getDimSize(1);
-  req.hasBias = static_cast<bool>(op.getBias());
+  cpu::LinearSpec spec;
+  spec.N = w.getDimSize(0);
+  spec.K = w.getDimSize(1);
+  spec.hasBias = static_cast<bool>(op.getBias());
   if (op.getPrecision() == Precision::bf16) {
     // The bf16 layout pairs k's; an odd K (no BERT config has one) keeps
     // the f32 kernel rather than failing the compile.
-    req.bf16 = req.k % 2 == 0;
-    // The kernel may take the dot-product path for some shapes; asking for
-    // the AMX state then costs nothing.
-    plan.needsAMX = plan.needsAMX || (req.bf16 && targetHasAMX);
-    if (!req.bf16)
+    spec.bf16 = spec.K % 2 == 0;
+    if (!spec.bf16)
       op.emitWarning() << "precision bf16 needs an even in_features, got "
-                       << req.k << "; this linear runs in f32";
+                       << spec.K << "; this linear runs in f32";
   }
   switch (op.getActivation()) {
   case Activation::none:
-    req.activation = KernelActivation::None;
+    spec.act = cpu::Activation::None;
     break;
   case Activation::gelu:
-    req.activation = KernelActivation::Gelu;
-    plan.intermediate = req.n;
+    spec.act = cpu::Activation::Gelu;
+    plan.intermediate = spec.N;
     break;
   case Activation::gelu_tanh:
-    req.activation = KernelActivation::GeluTanh;
-    plan.intermediate = req.n;
+    spec.act = cpu::Activation::GeluTanh;
+    plan.intermediate = spec.N;
     break;
   }
-  fillSchedule(op, req);
+  KernelRequest req{spec, {}};
+  if (failed(setSchedule(op, req)))
+    return failure();
+  // An AMX schedule tiles with AMX: the runtime must ask Linux for the
+  // tile state. (Its dot-product path for small M needs nothing.)
+  plan.needsAMX =
+      plan.needsAMX || std::holds_alternative<::bert::AmxSchedule>(req.schedule);
   FailureOr<std::string> x = activation(op.getInput(), op);
   FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(packed) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
-  call.args.push_back(matrix(*x, num(req.k), "M", num(req.k)));
+  call.args.push_back(matrix(*x, num(spec.K), "M", num(spec.K)));
   call.args.push_back(*packed);
   if (op.getBias()) {
     FailureOr<size_t> slot = slotOf(op.getBias(), op);
     if (failed(slot))
       return failure();
-    call.args.push_back(vector1(weightPointer(*slot), req.n));
+    call.args.push_back(vector1(weightPointer(*slot), spec.N));
   }
   call.args.push_back(
-      matrix(storage[op.getResult()].pointer, num(req.n), "M", num(req.n)));
-  call.flops = "2.0 * M * " + num(req.n * req.k);
+      matrix(storage[op.getResult()].pointer, num(spec.N), "M", num(spec.N)));
+  call.flops = "2.0 * M * " + num(spec.N * spec.K);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -393,13 +368,12 @@ LogicalResult Planner::planLinear(LinearOp op) {
 LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
                                      Value gamma, Value beta, double eps) {
   int64_t h = cast<RankedTensorType>(input.getType()).getShape().back();
-  KernelRequest req;
-  req.kind = KernelKind::LayerNorm;
-  req.hidden = h;
-  req.hasResidual = static_cast<bool>(residual);
-  req.epsilon = eps;
-  fillSchedule(op, req);
-  if (failed(setResult(op)))
+  cpu::LayerNormSpec spec;
+  spec.H = h;
+  spec.hasResidual = static_cast<bool>(residual);
+  spec.eps = static_cast<float>(eps);
+  KernelRequest req{spec, {}};
+  if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   for (Value v : {input, residual}) {
@@ -443,13 +417,14 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
   if (cast<RankedTensorType>(packed.getType()).getShape().back() != 3 * h)
     return op.emitError() << "packed projection must have 3 * " << h
                           << " columns";
-  KernelRequest req;
-  req.kind = KernelKind::Attention;
-  req.hidden = h;
-  req.numHeads = heads;
-  req.scale = op.getScale().convertToDouble();
-  req.bf16 = op.getPrecision() == Precision::bf16;
-  fillSchedule(op, req);
+  cpu::AttentionSpec spec;
+  spec.hidden = h;
+  spec.numHeads = heads;
+  spec.scale = static_cast<float>(op.getScale().convertToDouble());
+  spec.bf16 = op.getPrecision() == Precision::bf16;
+  KernelRequest req{spec, {}};
+  if (failed(setSchedule(op, req)))
+    return failure();
   plan.heads = heads;
   ++plan.layers;
   FailureOr<std::string> qkv = activation(packed, op);
@@ -479,11 +454,9 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
 
 LogicalResult Planner::planPooler(PoolerOp op) {
   int64_t h = cast<RankedTensorType>(op.getWeight().getType()).getDimSize(0);
-  KernelRequest req;
-  req.kind = KernelKind::Pooler;
-  req.n = req.k = req.hidden = h;
-  req.hasBias = true;
-  fillSchedule(op, req);
+  KernelRequest req{cpu::PoolerSpec{h}, {}};
+  if (failed(setSchedule(op, req)))
+    return failure();
   FailureOr<std::string> x = activation(op.getInput(), op);
   FailureOr<size_t> bias = slotOf(op.getBias(), op);
   FailureOr<BufferArg> w = packedWeight(op.getWeight(), req, op);

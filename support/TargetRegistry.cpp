@@ -1,4 +1,4 @@
-//===- TargetInfo.cpp - target presets and host detection -----------------===//
+//===- TargetRegistry.cpp - target presets and host detection -------------===//
 //
 // The presets are representative machines, not exact SKUs: a schedule chosen
 // for `x86-64-avx512` must run well on any AVX-512 server core, so the preset
@@ -9,7 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/TargetInfo.h"
+#include "support/TargetRegistry.h"
+
+#include "llvm/ADT/StringRef.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Threading.h"
@@ -29,6 +31,8 @@ using namespace mlir::bert;
 static TargetInfo avx512Preset() {
   TargetInfo t;
   t.name = "x86-64-avx512";
+  t.summary = "AVX-512 server cores (Skylake-SP and later)";
+  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake";
   t.vectorWidth = 16;
   t.numVectorRegs = 32;
   t.fmaUnits = 2;
@@ -43,6 +47,9 @@ static TargetInfo avx512Preset() {
 static TargetInfo avx512BF16Preset() {
   TargetInfo t = avx512Preset();
   t.name = "x86-64-avx512-bf16";
+  t.summary = "AVX-512 with AVX512-BF16, no AMX (Zen 4 class)";
+  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-"
+                   "avx512_skylake-avx512_cannonlake-avx512_zen4";
   t.hasBF16 = true;
   return t;
 }
@@ -51,6 +58,12 @@ static TargetInfo avx512BF16Preset() {
 static TargetInfo amxPreset() {
   TargetInfo t = avx512Preset();
   t.name = "x86-64-amx";
+  t.summary = "AVX512-BF16 and AMX tiles (Sapphire Rapids class)";
+  // Sapphire Rapids has every AVX-512 extension of Zen 4; Halide keys its
+  // VDPBF16PS and bf16 conversion patterns on the Zen 4 feature alone.
+  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-"
+                   "avx512_skylake-avx512_cannonlake-avx512_zen4-"
+                   "avx512_sapphirerapids";
   t.hasBF16 = true;
   t.hasAMX = true;
   t.l1Bytes = 48 * 1024;
@@ -62,6 +75,8 @@ static TargetInfo amxPreset() {
 static TargetInfo avx2Preset() {
   TargetInfo t;
   t.name = "x86-64-avx2";
+  t.summary = "AVX2 + FMA (Haswell / Zen class)";
+  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2";
   t.vectorWidth = 8;
   t.numVectorRegs = 16;
   t.fmaUnits = 2;
@@ -76,6 +91,7 @@ static TargetInfo avx2Preset() {
 static TargetInfo cudaBase() {
   TargetInfo t;
   t.isa = TargetISA::CUDA;
+  t.backend = "cuda";
   t.vectorWidth = 4;     // float4 loads, 128 bits per thread
   t.numVectorRegs = 255; // 32-bit registers per thread
   t.fmaUnits = 16;       // FP32 lanes per SM sub-partition
@@ -91,6 +107,7 @@ static TargetInfo cudaBase() {
 static TargetInfo cudaSM80Preset() {
   TargetInfo t = cudaBase();
   t.name = "cuda-sm80";
+  t.summary = "NVIDIA Ampere (A100)";
   t.smVersion = 80;
   t.cores = 108;
   t.l1Bytes = 192 * 1024;
@@ -102,6 +119,7 @@ static TargetInfo cudaSM80Preset() {
 static TargetInfo cudaSM90Preset() {
   TargetInfo t = cudaBase();
   t.name = "cuda-sm90";
+  t.summary = "NVIDIA Hopper (H100, H200)";
   t.smVersion = 90;
   t.cores = 132;
   t.l1Bytes = 256 * 1024;
@@ -168,6 +186,8 @@ static void readHostCaches(TargetInfo &t) {
 TargetInfo mlir::bert::detectHostTarget() {
   TargetInfo t;
   t.name = "host";
+  t.summary = "this machine, features detected";
+  t.halideTarget = "host";
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   auto has = [&](llvm::StringRef f) { return features.lookup(f); };
   if (has("avx512f")) {
@@ -196,27 +216,38 @@ TargetInfo mlir::bert::detectHostTarget() {
 // Lookup
 //===----------------------------------------------------------------------===//
 
-llvm::ArrayRef<llvm::StringRef> mlir::bert::knownTargetNames() {
-  static const llvm::StringRef names[] = {
-      "host",      "x86-64-avx512", "x86-64-avx512-bf16", "x86-64-amx",
-      "x86-64-avx2", "cuda-sm80",     "cuda-sm90"};
-  return names;
+const std::vector<TargetInfo> &mlir::bert::targetRegistry() {
+  static const std::vector<TargetInfo> registry = [] {
+    TargetInfo host;
+    host.name = "host";
+    host.summary = "this machine, features detected";
+    host.halideTarget = "host";
+    return std::vector<TargetInfo>{host,           avx512Preset(),
+                                   avx512BF16Preset(), amxPreset(),
+                                   avx2Preset(),   cudaSM80Preset(),
+                                   cudaSM90Preset()};
+  }();
+  return registry;
 }
 
-std::optional<TargetInfo> mlir::bert::lookupTarget(llvm::StringRef name) {
-  if (name == "host")
+std::string mlir::bert::knownTargetNames(const std::string &backend) {
+  std::string s;
+  for (const TargetInfo &t : targetRegistry()) {
+    if (!backend.empty() && t.backend != backend)
+      continue;
+    s += (s.empty() ? "" : ", ") + t.name;
+    if (t.name == "host")
+      s += ", cpu";
+  }
+  return s;
+}
+
+std::optional<TargetInfo> mlir::bert::lookupTarget(const std::string &name) {
+  // `cpu` is a synonym of `host` (the brief's `--target cpu`).
+  if (name == "host" || name == "cpu")
     return detectHostTarget();
-  if (name == "x86-64-avx512")
-    return avx512Preset();
-  if (name == "x86-64-avx512-bf16")
-    return avx512BF16Preset();
-  if (name == "x86-64-amx")
-    return amxPreset();
-  if (name == "x86-64-avx2")
-    return avx2Preset();
-  if (name == "cuda-sm80")
-    return cudaSM80Preset();
-  if (name == "cuda-sm90")
-    return cudaSM90Preset();
+  for (const TargetInfo &t : targetRegistry())
+    if (t.name == name)
+      return t;
   return std::nullopt;
 }

@@ -1,25 +1,25 @@
-//===- TargetInfo.h - machine descriptions for schedule choice --*- C++ -*-===//
+//===- TargetRegistry.h - the one table of compilation targets --*- C++ -*-===//
 //
-// The few facts about a machine that `bert-tile` reasons with: how wide a
-// vector is, how many vector registers hold a register tile, how many FMA
-// pipes and cores there are, and how large each cache level is; for CUDA the
-// SM version, warp size and per-block limits. Named presets describe the
-// targets we ship schedules for; `host` is detected when the pass runs.
+// Every target bertc knows, in one table: its name (what `--target` and the
+// schedules' `target = "..."` say), the backend that compiles for it, the
+// Halide target string the CPU kernels are compiled with, and the few
+// machine facts the tile strategies reason with: vector width, vector
+// registers, FMA pipes, cores, cache sizes, bf16 and AMX; for CUDA the SM
+// version, warp size and per-block limits. The driver, the strategies and
+// the Halide side all read this table; `host` is detected on this machine.
 //
-// This is a description for strategy code only: nothing here drives code
-// generation directly (the backends read the resulting #bert.schedule).
+// The header is plain C++ (no MLIR, no Halide) so that both sides of the
+// CPU backend can include it.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef BERT_PASSES_TARGETINFO_H
-#define BERT_PASSES_TARGETINFO_H
-
-#include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/StringRef.h"
+#ifndef BERT_SUPPORT_TARGETREGISTRY_H
+#define BERT_SUPPORT_TARGETREGISTRY_H
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::bert {
 
@@ -30,7 +30,14 @@ enum class TargetISA { CPU, CUDA };
 struct TargetInfo {
   /// The name the schedule records in `target = "..."`.
   std::string name;
+  /// One line for --help and error messages.
+  std::string summary;
   TargetISA isa = TargetISA::CPU;
+  /// The backend that compiles for this target ("cpu", "cuda").
+  std::string backend = "cpu";
+  /// CPU: the Halide target string the kernels are compiled for ("host":
+  /// Halide's own detection of this machine).
+  std::string halideTarget;
 
   /// f32 lanes of one vector register (CPU), or of the widest per-thread
   /// load (CUDA: 4, a 128-bit `ld.global.v4.f32`).
@@ -64,12 +71,17 @@ struct TargetInfo {
   bool isGPU() const { return isa == TargetISA::CUDA; }
 };
 
-/// The names `lookupTarget` accepts, in the order error messages list them.
-llvm::ArrayRef<llvm::StringRef> knownTargetNames();
+/// Every target, in the order messages list them (`host` first).
+const std::vector<TargetInfo> &targetRegistry();
 
-/// Returns the preset called `name`, or `host` detected on this machine;
+/// The names `lookupTarget` accepts, in registry order, with `cpu` (a
+/// synonym of `host`) after `host`: "host, cpu, x86-64-avx512, ...".
+/// With `backend` set, only that backend's targets.
+std::string knownTargetNames(const std::string &backend = "");
+
+/// The target called `name` (`host` and `cpu` detected on this machine);
 /// std::nullopt for an unknown name.
-std::optional<TargetInfo> lookupTarget(llvm::StringRef name);
+std::optional<TargetInfo> lookupTarget(const std::string &name);
 
 /// The machine the compiler runs on, detected with llvm::sys (see the
 /// definition for the rules and the defaults used when detection fails).
@@ -77,4 +89,4 @@ TargetInfo detectHostTarget();
 
 } // namespace mlir::bert
 
-#endif // BERT_PASSES_TARGETINFO_H
+#endif // BERT_SUPPORT_TARGETREGISTRY_H

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/BufferLiveness.h"
+#include "support/BufferLiveness.h"
 
 #include "dialect/BertOps.h"
 

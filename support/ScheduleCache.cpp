@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/ScheduleCache.h"
+#include "support/ScheduleCache.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -97,64 +97,51 @@ public:
   std::string where;
 };
 
-/// An integer in [lo, hi].
-std::optional<int64_t> intIn(const json::Value *v, int64_t lo, int64_t hi) {
-  if (!v)
-    return std::nullopt;
-  std::optional<int64_t> i = v->getAsInteger();
-  if (!i || *i < lo || *i > hi)
-    return std::nullopt;
-  return i;
-}
-
-/// Largest schedule value accepted: well above any tile of a BERT kernel,
-/// small enough that the backends' int arithmetic cannot overflow.
-constexpr int64_t kMaxScheduleValue = 1 << 20;
-
+/// The "schedule" object: a "kind" and, by name, every field of that
+/// kind's struct (dialect/Schedules.h), then the struct's own checks.
 Error readSchedule(const EntryReader &entry, CachedSchedule &out) {
   const json::Object *sched = entry.obj.getObject("schedule");
   if (!sched)
-    return entry.fail("schedule",
-                      "expected an object with tile, vector_width, unroll "
-                      "and parallel");
+    return entry.fail("schedule", "expected an object with a \"kind\" and "
+                                  "that kind's fields");
   EntryReader r(*sched, entry.where + ".schedule");
-  const json::Array *tile = sched->getArray("tile");
-  if (!tile || tile->empty())
-    return r.fail("tile", "expected a non-empty array of positive integers");
-  for (auto [i, v] : llvm::enumerate(*tile)) {
-    std::optional<int64_t> t = intIn(&v, 1, kMaxScheduleValue);
-    if (!t)
-      return r.fail(llvm::formatv("tile[{0}]", i).str(),
-                    llvm::formatv("expected an integer in [1, {0}]",
-                                  kMaxScheduleValue));
-    out.tile.push_back(*t);
+  std::string kind;
+  if (Error err = r.string("kind", kind))
+    return err;
+  std::optional<::bert::KernelSchedule> schedule =
+      ::bert::emptyScheduleOfKind(kind);
+  if (!schedule)
+    return r.fail("kind", llvm::formatv("expected one of {0}, got \"{1}\"",
+                                        ::bert::kScheduleKindList, kind));
+  for (const auto &kv : *sched) {
+    StringRef field = kv.first;
+    if (field == "kind")
+      continue;
+    int64_t *slot = ::bert::scheduleField(*schedule, field.str());
+    if (!slot)
+      return r.fail(field, "not a field of a " + kind + " schedule (" +
+                               ::bert::scheduleFieldNames(*schedule) + ")");
+    std::optional<int64_t> v = kv.second.getAsInteger();
+    if (!v || *v < 1 || *v > ::bert::kMaxScheduleValue)
+      return r.fail(field, llvm::formatv("expected an integer in [1, {0}]",
+                                         ::bert::kMaxScheduleValue));
+    *slot = *v;
   }
-  for (auto [field, dst] : {std::pair<StringRef, int64_t *>{
-                                "vector_width", &out.vectorWidth},
-                            {"unroll", &out.unroll}}) {
-    std::optional<int64_t> v = intIn(sched->get(field), 1, 1024);
-    if (!v)
-      return r.fail(field, "expected an integer in [1, 1024]");
-    *dst = *v;
-  }
-  const json::Array *parallel = sched->getArray("parallel");
-  if (!parallel)
-    return r.fail("parallel", "expected an array of loop indices into tile");
-  for (auto [i, v] : llvm::enumerate(*parallel)) {
-    std::optional<int64_t> p = intIn(&v, 0, int64_t(out.tile.size()) - 1);
-    if (!p)
-      return r.fail(llvm::formatv("parallel[{0}]", i).str(),
-                    llvm::formatv("expected an index into tile, in [0, {0}]",
-                                  out.tile.size() - 1));
-    out.parallel.push_back(*p);
-  }
-  for (const auto &kv : *sched)
-    if (!llvm::is_contained(llvm::ArrayRef<StringRef>{"tile", "vector_width",
-                                                      "unroll", "parallel"},
-                            StringRef(kv.first)))
-      return r.fail(kv.first.str(),
-                    "unknown field (expected tile, vector_width, unroll, "
-                    "parallel)");
+  std::string missing;
+  std::visit(
+      [&](const auto &s) {
+        for (const auto &f : std::decay_t<decltype(s)>::fields)
+          if (s.*f.member == 0 && missing.empty())
+            missing = f.name;
+      },
+      *schedule);
+  if (!missing.empty())
+    return r.fail(missing, "missing (a " + kind + " schedule has every "
+                           "field of dialect/Schedules.h)");
+  std::string problem = ::bert::verifySchedule(*schedule);
+  if (!problem.empty())
+    return entry.fail("schedule", problem);
+  out.schedule = *schedule;
   return Error::success();
 }
 } // namespace
@@ -174,6 +161,12 @@ llvm::Expected<ScheduleCache> ScheduleCache::parse(StringRef text) {
                       "tune)",
                       kScheduleCacheFormat));
   std::optional<int64_t> version = top->getInteger("version");
+  if (version && *version == 1)
+    return llvm::createStringError(llvm::formatv(
+        "version: this is a version 1 cache (positional \"tile\" lists), "
+        "which this bertc no longer reads; it reads version {0}, whose "
+        "schedules name their fields; re-run bertc tune to write one",
+        kScheduleCacheVersion));
   if (!version || *version != kScheduleCacheVersion)
     return llvm::createStringError(
         llvm::formatv("version: expected {0}; this bertc reads version {0} "
@@ -239,7 +232,8 @@ mlir::bert::parseScheduleShape(StringRef text) {
   int64_t batch = 0, seq = 0;
   // getAsInteger rejects signs, spaces and trailing text.
   if (b.getAsInteger(10, batch) || s.getAsInteger(10, seq) || batch <= 0 ||
-      seq <= 0 || batch > kMaxScheduleValue || seq > kMaxScheduleValue)
+      seq <= 0 || batch > ::bert::kMaxScheduleValue ||
+      seq > ::bert::kMaxScheduleValue)
     return std::nullopt;
   return std::pair{batch, seq};
 }
@@ -300,6 +294,18 @@ size_t ScheduleCache::merge(const ScheduleCache &other) {
   return added;
 }
 
+/// {"kind": ..., field: value, ...} in the struct's field order.
+static json::Object scheduleJSON(const ::bert::KernelSchedule &schedule) {
+  json::Object o{{"kind", ::bert::scheduleKind(schedule)}};
+  std::visit(
+      [&](const auto &s) {
+        for (const auto &f : std::decay_t<decltype(s)>::fields)
+          o[f.name] = s.*f.member;
+      },
+      schedule);
+  return o;
+}
+
 json::Value ScheduleCache::toJSON(const json::Object &info) const {
   json::Object top{{"format", kScheduleCacheFormat},
                    {"version", kScheduleCacheVersion}};
@@ -311,11 +317,7 @@ json::Value ScheduleCache::toJSON(const json::Object &info) const {
         {"key", e.key},
         {"kernel", e.kernel},
         {"target", e.target},
-        {"schedule",
-         json::Object{{"tile", json::Array(e.tile)},
-                      {"vector_width", e.vectorWidth},
-                      {"unroll", e.unroll},
-                      {"parallel", json::Array(e.parallel)}}}};
+        {"schedule", scheduleJSON(e.schedule)}};
     // Whole nanoseconds: JSON doubles print with 17 digits, all noise.
     auto ns = [](double ms) { return int64_t(std::llround(ms * 1e6)); };
     if (e.measuredMs >= 0)
@@ -330,11 +332,3 @@ json::Value ScheduleCache::toJSON(const json::Object &info) const {
   return top;
 }
 
-ScheduleAttr
-ScheduleCache::toAttr(llvm::function_ref<InFlightDiagnostic()> emitError,
-                      MLIRContext *ctx, const CachedSchedule &entry,
-                      const TargetInfo &target) {
-  return ScheduleAttr::getChecked(emitError, ctx, entry.kernel, entry.tile,
-                                  entry.vectorWidth, entry.unroll,
-                                  entry.parallel, {target.cores}, target.name);
-}

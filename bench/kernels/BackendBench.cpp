@@ -10,6 +10,7 @@
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
 //===----------------------------------------------------------------------===//
 
+#include "test/Backend/KernelDefaults.h"
 #include "compiler/backend/cpu/Kernels.h"
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <string>
 
 using namespace bert;
+namespace dflt = bert::cpu::defaults;
 using Halide::Buffer;
 
 namespace {
@@ -93,20 +95,16 @@ void timeLinear(cpu::Kernel &k, const Halide::Target &t, int M, int N, int K,
 
 /// The linear kernels' schedule overrides from the environment: TILE_M,
 /// TILE_N (register tile), UNROLL (k unroll), SPLIT (rows per task).
-cpu::KernelSchedule linearScheduleFromEnv() {
-  cpu::KernelSchedule sched;
-  sched.tileM = envInt("TILE_M");
-  sched.tileN = envInt("TILE_N");
-  sched.unroll = envInt("UNROLL");
-  sched.parallelSplit = envInt("SPLIT");
-  return sched;
+cpu::GemmSchedule linearScheduleFromEnv(int N, const Halide::Target &t) {
+  return dflt::gemm(N, t, envInt("TILE_M"), envInt("TILE_N"), envInt("UNROLL"),
+                    envInt("SPLIT"));
 }
 
 void benchLinear(const Halide::Target &t, int M, int N, int K) {
-  cpu::KernelSchedule sched = linearScheduleFromEnv();
+  cpu::GemmSchedule sched = linearScheduleFromEnv(N, t);
   cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
   cpu::Kernel k = cpu::buildLinear(spec, sched, t);
-  cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched, t);
+  cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched);
   auto wp = filled<float>({int(l.nb), K, int(l.numPanels)}, -.05f, .05f);
   timeLinear(k, t, M, N, K, wp, "linear nb=" + std::to_string(l.nb));
 }
@@ -115,10 +113,24 @@ void benchLinear(const Halide::Target &t, int M, int N, int K) {
 /// Overrides: linearScheduleFromEnv's (the dot-product tile, k-pair unroll),
 /// COLS (AMX columns per task).
 void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
-  cpu::KernelSchedule sched = linearScheduleFromEnv();
-  sched.colsPerTask = envInt("COLS");
-  sched.noAmx = envInt("NO_AMX") != 0;
-  cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false};
+  cpu::KernelSchedule sched = dflt::bf16(N, K, t);
+  if (envInt("NO_AMX") != 0)
+    sched = dflt::bf16Dot(N, t);
+  if (auto *amx = std::get_if<cpu::AmxSchedule>(&sched)) {
+    if (envInt("COLS"))
+      amx->colsPerTask = envInt("COLS");
+    if (envInt("SPLIT"))
+      amx->rowsPerTask = envInt("SPLIT");
+  } else {
+    auto &dot = std::get<cpu::GemmSchedule>(sched);
+    cpu::GemmSchedule env = linearScheduleFromEnv(N, t);
+    dot.rows = envInt("TILE_M") ? env.rows : dot.rows;
+    dot.cols = envInt("TILE_N") ? env.cols : dot.cols;
+    dot.kUnroll = envInt("UNROLL") ? env.kUnroll : dot.kUnroll;
+    dot.rowsPerTask = std::max(dot.rows, (envInt("SPLIT") ? envInt("SPLIT") : 64) /
+                                             dot.rows * dot.rows);
+  }
+  cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false, false, true};
   cpu::Kernel k = cpu::buildLinearBF16(spec, sched, t);
   cpu::BF16Layout l = cpu::linearBF16Layout(spec, sched, t);
   // 64-byte aligned, as the runtime allocates it: AMX tile rows that
@@ -135,9 +147,8 @@ void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
 /// task), TILE_N (key tile); BF16=1: the bf16-operand kernel.
 void benchAttention(const Halide::Target &t) {
   const int H = 768, heads = 12, d = H / heads;
-  cpu::KernelSchedule sched;
-  sched.tileM = envInt("TILE_M");
-  sched.tileN = envInt("TILE_N");
+  cpu::AttentionSchedule sched =
+      dflt::attention(t, envInt("TILE_M"), envInt("TILE_N"));
   cpu::Kernel k = cpu::buildAttention({H, heads, 0.f, envInt("BF16") != 0},
                                       sched, t);
   double t0 = nowSec();
@@ -161,7 +172,7 @@ void benchAttention(const Halide::Target &t) {
 void benchOthers(const Halide::Target &t) {
   const int H = 768;
   for (int M : {128, 1024}) {
-    cpu::Kernel k = cpu::buildLayerNorm({H, 1e-12f, true}, {}, t);
+    cpu::Kernel k = cpu::buildLayerNorm({H, 1e-12f, true}, dflt::rows(t), t);
     auto x = filled<float>({H, M}, -1, 1), r = filled<float>({H, M}, -1, 1);
     auto g = filled<float>({H}, 0, 1), be = filled<float>({H}, 0, 1);
     Buffer<float> y(H, M);
@@ -173,7 +184,7 @@ void benchOthers(const Halide::Target &t) {
   benchAttention(t);
   {
     const int B = 8, S = 128, V = 30522, P = 512;
-    cpu::Kernel k = cpu::buildEmbeddings({H, V, P, 2, 0, 1e-12f}, {}, t);
+    cpu::Kernel k = cpu::buildEmbeddings({H, V, P, 2, 0, 1e-12f}, dflt::rows(t), t);
     Buffer<int32_t> ids(S, B), tt(S, B);
     ids.for_each_element([&](int s, int b) { ids(s, b) = (s * 131 + b * 7) % V; });
     tt.fill(0);
@@ -197,16 +208,21 @@ void emitAll(const std::string &dir, const Halide::Target &t) {
     std::printf("%-28s AOT %.2fs  -> %s/%s.{o,stmt,s}\n", fn.c_str(), t1 - t0,
                 dir.c_str(), fn.c_str());
   };
-  emit(cpu::buildLinear({768, 768, cpu::Activation::None, true, true}, {}, t),
+  emit(cpu::buildLinear({768, 768, cpu::Activation::None, true, true},
+                        dflt::gemm(768, t), t),
        "bert_linear_768x768_res");
-  emit(cpu::buildLinear({3072, 768, cpu::Activation::Gelu, true, false}, {}, t),
+  emit(cpu::buildLinear({3072, 768, cpu::Activation::Gelu, true, false},
+                        dflt::gemm(3072, t), t),
        "bert_linear_3072x768_gelu");
-  emit(cpu::buildLayerNorm({768, 1e-12f, true}, {}, t), "bert_layer_norm_768");
-  emit(cpu::buildAttention({768, 12, 0.f}, {}, t), "bert_attention_768_12");
-  emit(cpu::buildAttention({768, 12, 0.f, true}, {}, t),
+  emit(cpu::buildLayerNorm({768, 1e-12f, true}, dflt::rows(t), t),
+       "bert_layer_norm_768");
+  emit(cpu::buildAttention({768, 12, 0.f}, dflt::attention(t), t),
+       "bert_attention_768_12");
+  emit(cpu::buildAttention({768, 12, 0.f, true}, dflt::attention(t), t),
        "bert_attention_768_12_bf16");
-  emit(cpu::buildEmbeddings({768, 30522, 512, 2, 0, 1e-12f}, {}, t), "bert_embeddings");
-  emit(cpu::buildPooler({768}, {}, t), "bert_pooler");
+  emit(cpu::buildEmbeddings({768, 30522, 512, 2, 0, 1e-12f}, dflt::rows(t), t),
+       "bert_embeddings");
+  emit(cpu::buildPooler({768}, dflt::gemm(768, t), t), "bert_pooler");
   cpu::compileRuntime(t, dir + "/halide_runtime.o");
   std::printf("runtime -> %s/halide_runtime.o\n", dir.c_str());
 }

@@ -17,24 +17,27 @@
 // (ScheduleCache::lookup). An entry without a shape matches any shape, after
 // every entry that has one.
 //
-// File format (version 1):
-//   {"format": "bertc-schedules", "version": 1, ...informational fields...,
+// File format (version 2):
+//   {"format": "bertc-schedules", "version": 2, ...informational fields...,
 //    "entries": [{"key": "<signature>", "kernel": "linear",
 //                 "target": "x86-64-avx512",
-//                 "schedule": {"tile": [8, 48, 768, 64], "vector_width": 16,
-//                              "unroll": 4, "parallel": [0]},
+//                 "schedule": {"kind": "gemm", "rows": 8, "cols": 48,
+//                              "k_unroll": 4, "rows_per_task": 64,
+//                              "vector_width": 16},
 //                 "measured_ns": 1200000, "default_ns": 1300000,
 //                 "shape": "1x128"}]}
-// The times (whole ns per call) are informational: checked for type, never
-// used to choose.
+// The schedule's fields are those of its kind's struct (dialect/Schedules.h),
+// by name, every one present. The times (whole ns per call) are
+// informational: checked for type, never used to choose. Version 1 files
+// (positional `tile` lists) are refused with a message that says so.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef BERT_PASSES_SCHEDULECACHE_H
-#define BERT_PASSES_SCHEDULECACHE_H
+#ifndef BERT_SUPPORT_SCHEDULECACHE_H
+#define BERT_SUPPORT_SCHEDULECACHE_H
 
 #include "dialect/BertOps.h"
-#include "passes/TargetInfo.h"
+#include "support/TargetRegistry.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
@@ -50,7 +53,7 @@ namespace mlir::bert {
 
 /// The value of the file's "format" field.
 inline constexpr llvm::StringLiteral kScheduleCacheFormat = "bertc-schedules";
-inline constexpr int64_t kScheduleCacheVersion = 1;
+inline constexpr int64_t kScheduleCacheVersion = 2;
 
 /// The cache key of a kernel op: `bert.linear(tensor<?x?x768xf32>, ...) ->
 /// tensor<?x?x3072xf32> {activation = ...}`. Identical for `tune` (after
@@ -66,8 +69,7 @@ std::string scheduleTargetKey(const TargetInfo &target);
 /// One tuned schedule.
 struct CachedSchedule {
   std::string key, kernel, target;
-  llvm::SmallVector<int64_t> tile, parallel;
-  int64_t vectorWidth = 1, unroll = 1;
+  ::bert::KernelSchedule schedule;
   /// Informational: the best time and the default schedule's time (ms);
   /// < 0 when unknown.
   double measuredMs = -1, defaultMs = -1;
@@ -108,13 +110,6 @@ public:
   /// The file, with `info` (an object) merged into the top level.
   llvm::json::Value toJSON(const llvm::json::Object &info) const;
 
-  /// The #bert.schedule for `entry`: threads and target as bert-tile would
-  /// set them for `target`. Fails (through `emitError`) on values the
-  /// attribute's verifier rejects.
-  static ScheduleAttr
-  toAttr(llvm::function_ref<InFlightDiagnostic()> emitError,
-         MLIRContext *ctx, const CachedSchedule &entry,
-         const TargetInfo &target);
 
 private:
   std::vector<CachedSchedule> list;
@@ -126,4 +121,4 @@ private:
 
 } // namespace mlir::bert
 
-#endif // BERT_PASSES_SCHEDULECACHE_H
+#endif // BERT_SUPPORT_SCHEDULECACHE_H

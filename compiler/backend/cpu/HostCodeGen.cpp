@@ -5,6 +5,8 @@
 // and caller buffers in halide_buffer_t's and calls the kernels in order,
 // and the `bert_generated_model` descriptor the runtime binds to. The code
 // is meant to be read: each call carries the op and location it came from.
+// This is the one place that turns a plan's buffer roles into C; logic that
+// is not a kernel call (padding removal) is a runtime function it calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +43,31 @@ using ::bert::cpu::KernelKind;
 
 namespace {
 
+/// The C expression of a buffer's base address inside run() and
+/// run_packed(), whose parameters and locals these names are.
+std::string cPointer(const BufferRef &ref) {
+  switch (ref.role) {
+  case BufferRef::Role::Input:
+    switch (ref.input) {
+    case ModelInput::InputIds:
+      return "input_ids";
+    case ModelInput::TokenTypeIds:
+      return "token_type_ids";
+    case ModelInput::AttentionMask:
+      return "attention_mask";
+    }
+    break;
+  case BufferRef::Role::Output:
+    return ref.output == ModelOutput::LastHiddenState ? "last_hidden_state"
+                                                      : "pooler_output";
+  case BufferRef::Role::Arena:
+    return "(float *)(arena_base + " + std::to_string(ref.arenaOffset) + ")";
+  case BufferRef::Role::Weight:
+    return "weights[" + std::to_string(ref.weightSlot) + "]";
+  }
+  llvm_unreachable("unknown buffer role");
+}
+
 /// How the packed (no padding) variant of run() reuses the planned calls:
 /// the embeddings run padded into last_hidden_state and are gathered into
 /// their slot; linears and layer norms run on the T packed rows (M = T);
@@ -55,14 +82,15 @@ struct PackedShape {
 
 PackedShape analyzePacked(const ModelPlan &plan) {
   PackedShape p;
-  const std::string lhs = "last_hidden_state";
+  const ModelOutput lhs = ModelOutput::LastHiddenState;
   size_t numEmbeddings = 0, numWrites = 0;
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     KernelKind kind = plan.kernels[call.kernel].kind;
-    const std::string &out = call.args.back().pointer;
+    const BufferRef &out = call.args.back().base;
     if (kind == KernelKind::Embeddings) {
-      if (i != 0 || out == lhs)
+      // Its packed rows are gathered into its own arena slot.
+      if (i != 0 || out.role != BufferRef::Role::Arena)
         return p;
       p.embeddings = i;
       ++numEmbeddings;
@@ -70,16 +98,16 @@ PackedShape analyzePacked(const ModelPlan &plan) {
     }
     if (kind == KernelKind::Pooler) {
       // Reads the padded hidden state: only after the scatter.
-      if (numWrites != 1 || call.args.front().pointer != lhs)
+      if (numWrites != 1 || !call.args.front().base.is(lhs))
         return p;
       continue;
     }
     if (numWrites != 0)
       return p; // a row-wise call after the scatter
     if (kind == KernelKind::Attention &&
-        call.args[1].pointer != "(int32_t *)attention_mask")
+        !call.args[1].base.is(ModelInput::AttentionMask))
       return p;
-    if (out == lhs) {
+    if (out.is(lhs)) {
       p.lastWrite = i;
       ++numWrites;
     }
@@ -121,8 +149,9 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
      << indent << "  rc = " << plan.kernelSymbol(call.kernel) << "(";
   for (size_t a = 0; a < call.args.size(); ++a) {
     const BufferArg &arg = call.args[a];
-    const std::string &ptr =
-        a < pointers.size() && !pointers[a].empty() ? pointers[a] : arg.pointer;
+    const std::string ptr = a < pointers.size() && !pointers[a].empty()
+                                ? pointers[a]
+                                : cPointer(arg.base);
     os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
        << (arg.isInt32  ? "BERT_I32"
@@ -192,13 +221,13 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
     if (i == shape.embeddings) {
       os << "  /* padded into last_hidden_state, then gathered */\n";
       std::vector<std::string> ptrs(call.args.size());
-      ptrs.back() = "last_hidden_state";
+      ptrs.back() = cPointer(BufferRef::of(ModelOutput::LastHiddenState));
       emitCall(os, plan, call, "  ", ptrs);
       emitMark(os, call, i, "  ");
       os << "  for (t = 0; t < T; ++t)\n"
-         << "    memcpy(" << call.args.back().pointer << " + (size_t)t * " << h
-         << ", last_hidden_state + (size_t)tok[t] * " << h << ", " << h * 4
-         << ");\n";
+         << "    memcpy(" << cPointer(call.args.back().base)
+         << " + (size_t)t * " << h << ", last_hidden_state + (size_t)tok[t] * "
+         << h << ", " << h * 4 << ");\n";
     } else if (kind == KernelKind::Attention) {
       os << "  flops = 0.0;\n"
          << "  for (sb = 0; sb < B; ++sb) {\n"
@@ -206,10 +235,10 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
          << "    const int32_t off = cu[sb];\n"
          << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
       std::vector<std::string> ptrs = {
-          "(" + call.args[0].pointer + ") + (size_t)off * " +
+          "(" + cPointer(call.args[0].base) + ") + (size_t)off * " +
               std::to_string(3 * h),
           "pmask + off",
-          "(" + call.args[2].pointer + ") + (size_t)off * " +
+          "(" + cPointer(call.args[2].base) + ") + (size_t)off * " +
               std::to_string(h)};
       emitCall(os, plan, call, "    ", ptrs);
       os << "    flops += " << (call.flops.empty() ? "0.0" : call.flops)
@@ -246,7 +275,8 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
 std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "/* Generated by bertc for model '" << plan.name << "'. Do not edit.\n"
+  os << "/* Generated by bertc for model '" << plan.name << "' (family "
+     << plan.family << "). Do not edit.\n"
      << " * Host code: calls the Halide kernels in order over the activation\n"
      << " * arena planned by bert-plan-buffers. Target: " << plan.target
      << ". */\n\n"

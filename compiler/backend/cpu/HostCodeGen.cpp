@@ -175,17 +175,17 @@ void emitMark(llvm::raw_ostream &os, const KernelCall &call, size_t index,
   os << indent << "bert_profile_mark(" << index << ", " << f << ");\n";
 }
 
-/// bert_run_packed: see bert_model_desc::run_packed.
+/// bert_run_packed: see bert_model_desc::run_packed. The runtime's
+/// bert_pack_tokens, bert_gather_rows and bert_scatter_rows do the padding
+/// removal; this writes only the kernel calls around them.
 void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
                    const PackedShape &shape) {
   const int64_t h = plan.hidden, cells = plan.maxBatch * plan.maxSeq;
-  const int64_t extra = packedExtraOffset(plan);
-  os << "/* The same calls without padding (bert_model_desc::run_packed):\n"
-     << " * packed tokens are, per row b, position 0 and every position with\n"
-     << " * mask 1, in order; tok[t] is the padded row (b * S + s) of packed\n"
-     << " * token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's packed\n"
-     << " * range. Position 0 is a query even when it is padding (the pooler\n"
-     << " * reads it) but never a key then (pmask 0). */\n"
+  os << "/* The same calls without padding (bert_model_desc::run_packed) on\n"
+     << " * the T tokens bert_pack_tokens lists: tok[t] is the padded row of\n"
+     << " * packed token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's\n"
+     << " * packed range. Position 0 is a query even when it is padding (the\n"
+     << " * pooler reads it) but never a key then (pmask 0). */\n"
      << "static int bert_run_packed(const float *const *weights, void *arena,\n"
      << "                           const int32_t *input_ids,\n"
      << "                           const int32_t *token_type_ids,\n"
@@ -195,25 +195,16 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
      << "                           float *pooler_output) {\n"
      << "  char *arena_base = (char *)arena;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n"
-     << "  int32_t *tok = (int32_t *)(arena_base + " << extra << ");\n"
+     << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
+     << ");\n"
      << "  int32_t *pmask = tok + " << cells << ";\n"
      << "  int32_t *cu = pmask + " << cells << ";\n"
-     << "  int32_t T = 0, sb, ss, t;\n"
+     << "  const int32_t T =\n"
+     << "      bert_pack_tokens(attention_mask, batch, seq, tok, pmask, cu);\n"
+     << "  const int32_t M = T;\n"
      << "  int rc = 0;\n"
      << "  double flops = 0.0;\n"
-     << "  for (sb = 0; sb < B; ++sb) {\n"
-     << "    cu[sb] = T;\n"
-     << "    for (ss = 0; ss < S; ++ss)\n"
-     << "      if (ss == 0 || attention_mask[sb * S + ss]) {\n"
-     << "        tok[T] = sb * S + ss;\n"
-     << "        pmask[T] = attention_mask[sb * S + ss];\n"
-     << "        ++T;\n"
-     << "      }\n"
-     << "  }\n"
-     << "  cu[B] = T;\n"
-     << "  {\n"
-     << "  const int32_t M = T;\n"
-     << "  (void)arena_base; (void)M; (void)flops;\n";
+     << "  (void)M; (void)flops;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     KernelKind kind = plan.kernels[call.kernel].kind;
@@ -224,13 +215,11 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       ptrs.back() = cPointer(BufferRef::of(ModelOutput::LastHiddenState));
       emitCall(os, plan, call, "  ", ptrs);
       emitMark(os, call, i, "  ");
-      os << "  for (t = 0; t < T; ++t)\n"
-         << "    memcpy(" << cPointer(call.args.back().base)
-         << " + (size_t)t * " << h << ", last_hidden_state + (size_t)tok[t] * "
-         << h << ", " << h * 4 << ");\n";
+      os << "  bert_gather_rows(" << cPointer(call.args.back().base) << ", "
+         << ptrs.back() << ", tok, T, " << h << ");\n";
     } else if (kind == KernelKind::Attention) {
       os << "  flops = 0.0;\n"
-         << "  for (sb = 0; sb < B; ++sb) {\n"
+         << "  for (int32_t sb = 0; sb < B; ++sb) {\n"
          << "    /* one sequence: its packed rows as a batch of 1 */\n"
          << "    const int32_t off = cu[sb];\n"
          << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
@@ -250,24 +239,14 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       emitMark(os, call, i, "  ");
     }
     if (i == shape.lastWrite)
-      os << "  /* scatter the T packed rows at the front of last_hidden_state\n"
-         << "   * to their padded rows, in place, from the last (tok[t] >= "
-            "t);\n"
-         << "   * padding rows that were not computed become zeros */\n"
-         << "  t = T - 1;\n"
-         << "  for (ss = B * S - 1; ss >= 0; --ss) {\n"
-         << "    float *row = last_hidden_state + (size_t)ss * " << h << ";\n"
-         << "    if (t >= 0 && tok[t] == ss) {\n"
-         << "      if (t != ss)\n"
-         << "        memmove(row, last_hidden_state + (size_t)t * " << h << ", "
-         << h * 4 << ");\n"
-         << "      --t;\n"
-         << "    } else {\n"
-         << "      memset(row, 0, " << h * 4 << ");\n"
-         << "    }\n"
-         << "  }\n";
+      os << "  /* the T packed rows at the front of last_hidden_state to "
+            "their\n"
+         << "   * padded rows; rows not computed become zeros */\n"
+         << "  bert_scatter_rows("
+         << cPointer(BufferRef::of(ModelOutput::LastHiddenState))
+         << ", tok, T, (int64_t)B * S, " << h << ");\n";
   }
-  os << "  }\n  return 0;\n}\n\n";
+  os << "  return 0;\n}\n\n";
 }
 
 } // namespace

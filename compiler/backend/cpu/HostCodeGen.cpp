@@ -287,13 +287,14 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "] = {\n";
   for (size_t i = 0; i < plan.slots.size(); ++i) {
     const WeightSlot &s = plan.slots[i];
-    os << "  {" << cString(s.name) << ", "
+    os << "  {.name = " << cString(s.name) << ",\n   .kind = "
        << (s.sources.size() > 1 ? "BERT_WEIGHT_CONCAT0" : "BERT_WEIGHT_DIRECT")
-       << ", " << s.sources.size() << ", bert_sources_" << i << ", "
-       << s.shape.size() << ", {";
-    for (size_t d = 0; d < 4; ++d)
-      os << (d ? ", " : "") << (d < s.shape.size() ? s.shape[d] : 0);
-    os << "}, " << s.panelWidth << ", " << s.bf16RowStride << "},\n";
+       << ", .num_sources = " << s.sources.size()
+       << ", .sources = bert_sources_" << i
+       << ",\n   .rank = " << s.shape.size() << ", .shape = {";
+    llvm::interleaveComma(s.shape, os);
+    os << "}, .panel_width = " << s.panelWidth
+       << ", .bf16_row_stride = " << s.bf16RowStride << "},\n";
   }
   os << "};\n\n";
 
@@ -361,24 +362,36 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   os << "static void bert_set_num_threads(int n) { halide_set_num_threads(n); "
         "}\n\n";
 
+  // Designated initializers: a field of bert_model_desc that moves or is
+  // added cannot silently take another field's value.
   os << "const bert_model_desc bert_generated_model = {\n"
-     << "    BERT_MODEL_ABI_VERSION,\n"
-     << "    " << cString(plan.name) << ",\n"
-     << "    " << plan.hidden << ", " << plan.layers << ", " << plan.heads
-     << ", " << plan.intermediate << ", " << plan.vocab << ", "
-     << plan.typeVocab << ",\n"
-     << "    " << plan.maxBatch << ", " << plan.maxSeq
+     << "    .abi_version = BERT_MODEL_ABI_VERSION,\n"
+     << "    .model_name = " << cString(plan.name) << ",\n"
+     << "    .hidden_size = " << plan.hidden << ",\n"
+     << "    .num_layers = " << plan.layers << ",\n"
+     << "    .num_heads = " << plan.heads << ",\n"
+     << "    .intermediate_size = " << plan.intermediate << ",\n"
+     << "    .vocab_size = " << plan.vocab << ",\n"
+     << "    .type_vocab_size = " << plan.typeVocab << ",\n"
+     << "    .max_batch = " << plan.maxBatch << ",\n"
+     << "    .max_seq = " << plan.maxSeq << ",\n";
+  // The kernels make no alignment assumption beyond a float's (no
+  // set_host_alignment), so every F32 tensor of the file (safetensors data
+  // is often only 16-byte aligned) is used in place.
+  os << "    .weight_alignment = 4,\n"
+     << "    .num_weights = " << plan.slots.size() << ",\n"
+     << "    .weights = bert_weights,\n"
+     << "    .arena_bytes = bert_arena_bytes,\n"
+     << "    .run = bert_run,\n"
+     << "    .set_num_threads = bert_set_num_threads,\n"
+     << "    .run_packed = " << (packed.ok ? "bert_run_packed" : "NULL")
      << ",\n"
-     // weight_alignment: the kernels make no alignment assumption beyond a
-     // float's (no set_host_alignment), so every F32 tensor of the file
-     // (safetensors data is often only 16-byte aligned) is used in place.
-     << "    4,\n"
-     << "    " << plan.slots.size() << ", bert_weights,\n"
-     << "    bert_arena_bytes,\n    bert_run,\n    bert_set_num_threads,\n"
-     << "    " << (packed.ok ? "bert_run_packed" : "NULL") << ",\n"
-     << "    " << (plan.needsAMX ? 1 : 0) << ",\n"
-     << "    " << plan.kernels.size() << ", bert_kernel_names,\n"
-     << "    " << plan.calls.size() << ", bert_call_kernel, bert_call_names,\n"
+     << "    .needs_amx = " << (plan.needsAMX ? 1 : 0) << ",\n"
+     << "    .num_kernels = " << plan.kernels.size() << ",\n"
+     << "    .kernel_names = bert_kernel_names,\n"
+     << "    .num_calls = " << plan.calls.size() << ",\n"
+     << "    .call_kernel = bert_call_kernel,\n"
+     << "    .call_names = bert_call_names,\n"
      << "};\n";
   return text;
 }

@@ -1,8 +1,9 @@
 //===- BertAttrs.td - bert dialect attributes --------------*- tablegen -*-===//
 //
-// Enums (activation, GELU form) and the attributes the passes attach to
+// Enums (activation, GELU form), the attributes the passes attach to
 // kernels: the schedules, one per kernel family (strategy output), and the
-// arena slot (buffer plan).
+// arena slot (buffer plan), and the model facts the frontend records on the
+// module.
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,6 +155,38 @@ def Bert_BufferAttr : AttrDef<Bert_Dialect, "Buffer"> {
     ```
   }];
   let parameters = (ins "int64_t":$offset, "int64_t":$bytes);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Bert_ModelFactsAttr : AttrDef<Bert_Dialect, "ModelFacts"> {
+  let mnemonic = "model_facts";
+  let summary = "what the model is, as its config said";
+  let description = [{
+    Set by the frontend on the module (`bert.model_facts`) from the Hugging
+    Face config, so that backends publish the model's sizes (the descriptor
+    and header of a CPU library) without recovering them from the ops, which
+    the passes rewrite.
+
+    - `family`: the config's `model_type` (`bert`, ...).
+    - `layers`, `hidden`, `heads`, `intermediate`: encoder layers, hidden
+      size, attention heads, feed-forward width.
+    - `vocab`, `type_vocab`: rows of the word and token type embeddings.
+
+    ```mlir
+    #bert.model_facts<family = "bert", layers = 12, hidden = 768, heads = 12,
+                      intermediate = 3072, vocab = 30522, type_vocab = 2>
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"model family">:$family,
+    "int64_t":$layers,
+    "int64_t":$hidden,
+    "int64_t":$heads,
+    "int64_t":$intermediate,
+    "int64_t":$vocab,
+    "int64_t":$type_vocab
+  );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

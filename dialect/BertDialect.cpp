@@ -1,13 +1,15 @@
 //===- BertDialect.cpp - bert dialect registration and attributes ---------===//
 //
 // Registers ops and attributes, and verifies the discardable attributes the
-// dialect owns (schedules, arena slots and the function-level model facts),
-// so that a hand-written test cannot pin a malformed schedule.
+// dialect owns (schedules, arena slots, the function-level maxima and the
+// module's model facts), so that a hand-written test cannot pin a malformed
+// schedule.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialect/BertOps.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
@@ -159,6 +161,27 @@ LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult
+ModelFactsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       StringRef family, int64_t layers, int64_t hidden,
+                       int64_t heads, int64_t intermediate, int64_t vocab,
+                       int64_t typeVocab) {
+  if (family.empty())
+    return emitError() << "model facts need a family";
+  std::pair<const char *, int64_t> sizes[] = {
+      {"layers", layers}, {"hidden", hidden},
+      {"heads", heads},   {"intermediate", intermediate},
+      {"vocab", vocab},   {"type_vocab", typeVocab}};
+  for (auto [name, value] : sizes)
+    if (value <= 0)
+      return emitError() << "model facts: " << name << " must be positive, got "
+                         << value;
+  if (hidden % heads != 0)
+    return emitError() << "model facts: heads (" << heads
+                       << ") must divide hidden (" << hidden << ")";
+  return success();
+}
+
 /// Function-level facts the frontend and passes record; each must be a
 /// positive integer.
 static bool isModelIntegerAttr(StringRef name) {
@@ -199,6 +222,14 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
     if (!value || value.getInt() <= 0)
       return op->emitError()
              << "'" << name << "' must be a positive integer attribute";
+    return success();
+  }
+  if (name == getModelFactsAttrName()) {
+    if (!isa<ModelFactsAttr>(attr.getValue()))
+      return op->emitError()
+             << "'" << name << "' must be a #bert.model_facts attribute";
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << name << "' belongs on the module";
     return success();
   }
   if (name == "bert.model") {

@@ -27,6 +27,9 @@ def Bert_Dialect : Dialect {
       by `bert-tile` (or pinned by hand); backends only read it.
     - `bert.buffer = #bert.buffer<...>` on a kernel op: the arena slot of its
       result, chosen by `bert-plan-buffers`.
+    - `bert.model_facts = #bert.model_facts<...>` on the module: the model's
+      family and sizes from its config, set by the frontend and read by the
+      backends.
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
@@ -39,6 +42,10 @@ def Bert_Dialect : Dialect {
     /// Name of the discardable attribute holding a result's arena slot.
     static constexpr ::llvm::StringLiteral getBufferAttrName() {
       return ::llvm::StringLiteral("bert.buffer");
+    }
+    /// Name of the module attribute holding the model's facts.
+    static constexpr ::llvm::StringLiteral getModelFactsAttrName() {
+      return ::llvm::StringLiteral("bert.model_facts");
     }
   }];
 }

@@ -59,8 +59,7 @@ static TargetInfo amxPreset() {
   TargetInfo t = avx512Preset();
   t.name = "x86-64-amx";
   t.summary = "AVX512-BF16 and AMX tiles (Sapphire Rapids class)";
-  // Sapphire Rapids has every AVX-512 extension of Zen 4; Halide keys its
-  // VDPBF16PS and bf16 conversion patterns on the Zen 4 feature alone.
+  // (parseTarget adds avx512_zen4 to any target with sapphirerapids.)
   t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-"
                    "avx512_skylake-avx512_cannonlake-avx512_zen4-"
                    "avx512_sapphirerapids";

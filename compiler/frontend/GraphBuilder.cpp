@@ -192,6 +192,14 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
   precision = opts.precision;
   Location fileLoc = FileLineColLoc::get(&ctx, cfg.path, 1, 1);
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  // What the config says the model is; backends publish these sizes (the
+  // passes rewrite the ops they could otherwise be read from).
+  (*module)->setAttr(BertDialect::getModelFactsAttrName(),
+                     ModelFactsAttr::get(&ctx, cfg.modelType,
+                                         cfg.numHiddenLayers, cfg.hiddenSize,
+                                         cfg.numAttentionHeads,
+                                         cfg.intermediateSize, cfg.vocabSize,
+                                         cfg.typeVocabSize));
   b.setInsertionPointToEnd(module->getBody());
 
   auto idsType =

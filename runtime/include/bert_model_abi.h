@@ -23,6 +23,15 @@
 extern "C" {
 #endif
 
+/* The symbols below stay inside one model library: hidden, so that each
+ * library binds to its own copy even when several are loaded into one
+ * process. */
+#if defined(__GNUC__)
+#define BERT_ABI_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define BERT_ABI_HIDDEN
+#endif
+
 /* Bumped whenever a field of bert_model_desc or bert_weight_spec changes
  * meaning or layout. The runtime refuses a descriptor with another version,
  * so a library built from mismatched halves fails loudly at load time. */
@@ -161,18 +170,39 @@ typedef struct {
  * `call` (an index into call_kernel) with the floating-point operations it
  * did (0 where not counted). A no-op unless the calling thread is inside a
  * profiled bert_run (bert_model_set_profiling). */
-#if defined(__GNUC__)
-__attribute__((visibility("hidden")))
-#endif
-void bert_profile_mark(int call, double flops);
+BERT_ABI_HIDDEN void bert_profile_mark(int call, double flops);
 
-/* Defined by the generated host code of each model library. Hidden, so that
- * the runtime of one model library always binds to its own descriptor even
- * when several model libraries are loaded into one process. */
-#if defined(__GNUC__)
-__attribute__((visibility("hidden")))
-#endif
-extern const bert_model_desc bert_generated_model;
+/* Padding removal for run_packed, implemented by the runtime (packing.c)
+ * and called by generated code around its kernel calls. */
+
+/* Chooses the tokens run_packed computes: per row b of the [batch, seq]
+ * mask, position 0 and every position s with mask 1, in order. Writes, for
+ * packed token t, tok[t] = b * seq + s (its padded row) and tok_mask[t] =
+ * its mask value, and cu[b]..cu[b + 1] = row b's range of packed tokens.
+ * tok and tok_mask hold batch * seq entries, cu batch + 1. Returns the
+ * number of packed tokens T (batch <= T <= batch * seq). */
+BERT_ABI_HIDDEN int32_t bert_pack_tokens(const int32_t *attention_mask,
+                                         int64_t batch, int64_t seq,
+                                         int32_t *tok, int32_t *tok_mask,
+                                         int32_t *cu);
+
+/* dst row t = src row tok[t] for t < num_tokens, rows of width floats.
+ * dst and src must not overlap. */
+BERT_ABI_HIDDEN void bert_gather_rows(float *dst, const float *src,
+                                      const int32_t *tok, int32_t num_tokens,
+                                      int64_t width);
+
+/* The inverse of bert_gather_rows, in place over data's num_rows rows (the
+ * padded batch * seq): packed row t moves to row tok[t] (tok increasing, as
+ * bert_pack_tokens writes it), and every row no token maps to becomes
+ * zeros. */
+BERT_ABI_HIDDEN void bert_scatter_rows(float *data, const int32_t *tok,
+                                       int32_t num_tokens, int64_t num_rows,
+                                       int64_t width);
+
+/* Defined by the generated host code of each model library; hidden, so the
+ * runtime of one model library always binds to its own descriptor. */
+BERT_ABI_HIDDEN extern const bert_model_desc bert_generated_model;
 
 #ifdef __cplusplus
 }

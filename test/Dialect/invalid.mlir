@@ -604,6 +604,41 @@ func.func @model_name() attributes {bert.model = 3 : i64} {
 
 // -----
 
+// expected-error @+1 {{'bert.model_facts' must be a #bert.model_facts attribute}}
+module attributes {bert.model_facts = "bert"} {
+}
+
+// -----
+
+// expected-error @+1 {{'bert.model_facts' belongs on the module}}
+func.func @facts_on_func() attributes {bert.model_facts = #bert.model_facts<family = "bert",
+    layers = 2, hidden = 8, heads = 2, intermediate = 16, vocab = 10, type_vocab = 2>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{model facts need a family}}
+module attributes {bert.model_facts = #bert.model_facts<family = "", layers = 2, hidden = 8,
+    heads = 2, intermediate = 16, vocab = 10, type_vocab = 2>} {
+}
+
+// -----
+
+// expected-error @+1 {{model facts: type_vocab must be positive, got 0}}
+module attributes {bert.model_facts = #bert.model_facts<family = "bert", layers = 2, hidden = 8,
+    heads = 2, intermediate = 16, vocab = 10, type_vocab = 0>} {
+}
+
+// -----
+
+// expected-error @+1 {{model facts: heads (3) must divide hidden (8)}}
+module attributes {bert.model_facts = #bert.model_facts<family = "bert", layers = 2, hidden = 8,
+    heads = 3, intermediate = 16, vocab = 10, type_vocab = 2>} {
+}
+
+// -----
+
 // expected-error @+1 {{unknown bert dialect attribute 'bert.tiles'}}
 func.func @unknown_attr() attributes {bert.tiles = 3 : i64} {
   return

@@ -92,6 +92,13 @@ func.func @kernel_level(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>, %ids: ten
   return %sum : tensor<?x?x8xf32>
 }
 
+// The frontend's model facts, on a (nested) module.
+// CHECK-LABEL: module @facts
+// CHECK-SAME: bert.model_facts = #bert.model_facts<family = "bert", layers = 2, hidden = 128, heads = 2, intermediate = 512, vocab = 30522, type_vocab = 2>
+module @facts attributes {bert.model_facts = #bert.model_facts<family = "bert", layers = 2,
+    hidden = 128, heads = 2, intermediate = 512, vocab = 30522, type_vocab = 2>} {
+}
+
 // CHECK-LABEL: func.func @attributes
 // CHECK-SAME: bert.arena_bytes = 4096 : i64, bert.max_batch = 8 : i64, bert.max_seq = 128 : i64, bert.model = "tiny"
 func.func @attributes(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32>

@@ -30,13 +30,21 @@ Target parseTarget(const std::string &name) {
                                 "' is not a CPU target; the Halide kernels "
                                 "need one of " +
                                 mlir::bert::knownTargetNames("cpu"));
+  Target t;
   if (info)
-    return info->halideTarget == "host" ? get_host_target()
-                                        : Target(info->halideTarget);
-  if (Target::validate_target_string(name))
-    return Target(name);
-  throw std::invalid_argument("unknown target '" + name + "'; known: " +
-                              mlir::bert::knownTargetNames("cpu"));
+    t = info->halideTarget == "host" ? get_host_target()
+                                     : Target(info->halideTarget);
+  else if (Target::validate_target_string(name))
+    t = Target(name);
+  else
+    throw std::invalid_argument("unknown target '" + name + "'; known: " +
+                                mlir::bert::knownTargetNames("cpu"));
+  // Sapphire Rapids has every AVX-512 extension of Zen 4; Halide keys its
+  // VDPBF16PS and bf16 conversion patterns on the Zen 4 feature alone, and
+  // its host detection does not set it on Intel parts.
+  if (t.has_feature(Target::AVX512_SapphireRapids))
+    t = t.with_feature(Target::AVX512_Zen4);
+  return t;
 }
 
 bool requestAMXState() {

@@ -5,6 +5,8 @@
 // and caller buffers in halide_buffer_t's and calls the kernels in order,
 // and the `bert_generated_model` descriptor the runtime binds to. The code
 // is meant to be read: each call carries the op and location it came from.
+// This is the one place that turns a plan's buffer roles into C; logic that
+// is not a kernel call (padding removal) is a runtime function it calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +49,31 @@ static bool runs(const ModelPlan &plan, const KernelCall &call) {
 
 namespace {
 
+/// The C expression of a buffer's base address inside run() and
+/// run_packed(), whose parameters and locals these names are.
+std::string cPointer(const BufferRef &ref) {
+  switch (ref.role) {
+  case BufferRef::Role::Input:
+    switch (ref.input) {
+    case ModelInput::InputIds:
+      return "input_ids";
+    case ModelInput::TokenTypeIds:
+      return "token_type_ids";
+    case ModelInput::AttentionMask:
+      return "attention_mask";
+    }
+    break;
+  case BufferRef::Role::Output:
+    return ref.output == ModelOutput::LastHiddenState ? "last_hidden_state"
+                                                      : "pooler_output";
+  case BufferRef::Role::Arena:
+    return "(float *)(arena_base + " + std::to_string(ref.arenaOffset) + ")";
+  case BufferRef::Role::Weight:
+    return "weights[" + std::to_string(ref.weightSlot) + "]";
+  }
+  llvm_unreachable("unknown buffer role");
+}
+
 /// How the packed (no padding) variant of run() reuses the planned calls:
 /// the embeddings run padded into last_hidden_state and are gathered into
 /// their slot; linears and layer norms run on the T packed rows (M = T);
@@ -61,13 +88,14 @@ struct PackedShape {
 
 PackedShape analyzePacked(const ModelPlan &plan) {
   PackedShape p;
-  const std::string lhs = "last_hidden_state";
+  const ModelOutput lhs = ModelOutput::LastHiddenState;
   size_t numEmbeddings = 0, numWrites = 0;
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
-    const std::string &out = call.args.back().pointer;
+    const BufferRef &out = call.args.back().base;
     if (runs<cpu::EmbeddingsSpec>(plan, call)) {
-      if (i != 0 || out == lhs)
+      // Its packed rows are gathered into its own arena slot.
+      if (i != 0 || out.role != BufferRef::Role::Arena)
         return p;
       p.embeddings = i;
       ++numEmbeddings;
@@ -75,16 +103,16 @@ PackedShape analyzePacked(const ModelPlan &plan) {
     }
     if (runs<cpu::PoolerSpec>(plan, call)) {
       // Reads the padded hidden state: only after the scatter.
-      if (numWrites != 1 || call.args.front().pointer != lhs)
+      if (numWrites != 1 || !call.args.front().base.is(lhs))
         return p;
       continue;
     }
     if (numWrites != 0)
       return p; // a row-wise call after the scatter
     if (runs<cpu::AttentionSpec>(plan, call) &&
-        call.args[1].pointer != "(int32_t *)attention_mask")
+        !call.args[1].base.is(ModelInput::AttentionMask))
       return p;
-    if (out == lhs) {
+    if (out.is(lhs)) {
       p.lastWrite = i;
       ++numWrites;
     }
@@ -126,8 +154,9 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
      << indent << "  rc = " << plan.kernelSymbol(call.kernel) << "(";
   for (size_t a = 0; a < call.args.size(); ++a) {
     const BufferArg &arg = call.args[a];
-    const std::string &ptr =
-        a < pointers.size() && !pointers[a].empty() ? pointers[a] : arg.pointer;
+    const std::string ptr = a < pointers.size() && !pointers[a].empty()
+                                ? pointers[a]
+                                : cPointer(arg.base);
     os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
        << (arg.isInt32  ? "BERT_I32"
@@ -151,17 +180,17 @@ void emitMark(llvm::raw_ostream &os, const KernelCall &call, size_t index,
   os << indent << "bert_profile_mark(" << index << ", " << f << ");\n";
 }
 
-/// bert_run_packed: see bert_model_desc::run_packed.
+/// bert_run_packed: see bert_model_desc::run_packed. The runtime's
+/// bert_pack_tokens, bert_gather_rows and bert_scatter_rows do the padding
+/// removal; this writes only the kernel calls around them.
 void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
                    const PackedShape &shape) {
   const int64_t h = plan.hidden, cells = plan.maxBatch * plan.maxSeq;
-  const int64_t extra = packedExtraOffset(plan);
-  os << "/* The same calls without padding (bert_model_desc::run_packed):\n"
-     << " * packed tokens are, per row b, position 0 and every position with\n"
-     << " * mask 1, in order; tok[t] is the padded row (b * S + s) of packed\n"
-     << " * token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's packed\n"
-     << " * range. Position 0 is a query even when it is padding (the pooler\n"
-     << " * reads it) but never a key then (pmask 0). */\n"
+  os << "/* The same calls without padding (bert_model_desc::run_packed) on\n"
+     << " * the T tokens bert_pack_tokens lists: tok[t] is the padded row of\n"
+     << " * packed token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's\n"
+     << " * packed range. Position 0 is a query even when it is padding (the\n"
+     << " * pooler reads it) but never a key then (pmask 0). */\n"
      << "static int bert_run_packed(const float *const *weights, void *arena,\n"
      << "                           const int32_t *input_ids,\n"
      << "                           const int32_t *token_type_ids,\n"
@@ -171,49 +200,38 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
      << "                           float *pooler_output) {\n"
      << "  char *arena_base = (char *)arena;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n"
-     << "  int32_t *tok = (int32_t *)(arena_base + " << extra << ");\n"
+     << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
+     << ");\n"
      << "  int32_t *pmask = tok + " << cells << ";\n"
      << "  int32_t *cu = pmask + " << cells << ";\n"
-     << "  int32_t T = 0, sb, ss, t;\n"
+     << "  const int32_t T =\n"
+     << "      bert_pack_tokens(attention_mask, batch, seq, tok, pmask, cu);\n"
+     << "  const int32_t M = T;\n"
      << "  int rc = 0;\n"
      << "  double flops = 0.0;\n"
-     << "  for (sb = 0; sb < B; ++sb) {\n"
-     << "    cu[sb] = T;\n"
-     << "    for (ss = 0; ss < S; ++ss)\n"
-     << "      if (ss == 0 || attention_mask[sb * S + ss]) {\n"
-     << "        tok[T] = sb * S + ss;\n"
-     << "        pmask[T] = attention_mask[sb * S + ss];\n"
-     << "        ++T;\n"
-     << "      }\n"
-     << "  }\n"
-     << "  cu[B] = T;\n"
-     << "  {\n"
-     << "  const int32_t M = T;\n"
-     << "  (void)arena_base; (void)M; (void)flops;\n";
+     << "  (void)M; (void)flops;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     os << "\n  /* " << commentSafe(call.comment) << " */\n";
     if (i == shape.embeddings) {
       os << "  /* padded into last_hidden_state, then gathered */\n";
       std::vector<std::string> ptrs(call.args.size());
-      ptrs.back() = "last_hidden_state";
+      ptrs.back() = cPointer(BufferRef::of(ModelOutput::LastHiddenState));
       emitCall(os, plan, call, "  ", ptrs);
       emitMark(os, call, i, "  ");
-      os << "  for (t = 0; t < T; ++t)\n"
-         << "    memcpy(" << call.args.back().pointer << " + (size_t)t * " << h
-         << ", last_hidden_state + (size_t)tok[t] * " << h << ", " << h * 4
-         << ");\n";
+      os << "  bert_gather_rows(" << cPointer(call.args.back().base) << ", "
+         << ptrs.back() << ", tok, T, " << h << ");\n";
     } else if (runs<cpu::AttentionSpec>(plan, call)) {
       os << "  flops = 0.0;\n"
-         << "  for (sb = 0; sb < B; ++sb) {\n"
+         << "  for (int32_t sb = 0; sb < B; ++sb) {\n"
          << "    /* one sequence: its packed rows as a batch of 1 */\n"
          << "    const int32_t off = cu[sb];\n"
          << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
       std::vector<std::string> ptrs = {
-          "(" + call.args[0].pointer + ") + (size_t)off * " +
+          "(" + cPointer(call.args[0].base) + ") + (size_t)off * " +
               std::to_string(3 * h),
           "pmask + off",
-          "(" + call.args[2].pointer + ") + (size_t)off * " +
+          "(" + cPointer(call.args[2].base) + ") + (size_t)off * " +
               std::to_string(h)};
       emitCall(os, plan, call, "    ", ptrs);
       os << "    flops += " << (call.flops.empty() ? "0.0" : call.flops)
@@ -225,24 +243,14 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       emitMark(os, call, i, "  ");
     }
     if (i == shape.lastWrite)
-      os << "  /* scatter the T packed rows at the front of last_hidden_state\n"
-         << "   * to their padded rows, in place, from the last (tok[t] >= "
-            "t);\n"
-         << "   * padding rows that were not computed become zeros */\n"
-         << "  t = T - 1;\n"
-         << "  for (ss = B * S - 1; ss >= 0; --ss) {\n"
-         << "    float *row = last_hidden_state + (size_t)ss * " << h << ";\n"
-         << "    if (t >= 0 && tok[t] == ss) {\n"
-         << "      if (t != ss)\n"
-         << "        memmove(row, last_hidden_state + (size_t)t * " << h << ", "
-         << h * 4 << ");\n"
-         << "      --t;\n"
-         << "    } else {\n"
-         << "      memset(row, 0, " << h * 4 << ");\n"
-         << "    }\n"
-         << "  }\n";
+      os << "  /* the T packed rows at the front of last_hidden_state to "
+            "their\n"
+         << "   * padded rows; rows not computed become zeros */\n"
+         << "  bert_scatter_rows("
+         << cPointer(BufferRef::of(ModelOutput::LastHiddenState))
+         << ", tok, T, (int64_t)B * S, " << h << ");\n";
   }
-  os << "  }\n  return 0;\n}\n\n";
+  os << "  return 0;\n}\n\n";
 }
 
 } // namespace
@@ -250,7 +258,8 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
 std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "/* Generated by bertc for model '" << plan.name << "'. Do not edit.\n"
+  os << "/* Generated by bertc for model '" << plan.name << "' (family "
+     << plan.family << "). Do not edit.\n"
      << " * Host code: calls the Halide kernels in order over the activation\n"
      << " * arena planned by bert-plan-buffers. Target: " << plan.target
      << ". */\n\n"
@@ -282,13 +291,14 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "] = {\n";
   for (size_t i = 0; i < plan.slots.size(); ++i) {
     const WeightSlot &s = plan.slots[i];
-    os << "  {" << cString(s.name) << ", "
+    os << "  {.name = " << cString(s.name) << ",\n   .kind = "
        << (s.sources.size() > 1 ? "BERT_WEIGHT_CONCAT0" : "BERT_WEIGHT_DIRECT")
-       << ", " << s.sources.size() << ", bert_sources_" << i << ", "
-       << s.shape.size() << ", {";
-    for (size_t d = 0; d < 4; ++d)
-      os << (d ? ", " : "") << (d < s.shape.size() ? s.shape[d] : 0);
-    os << "}, " << s.panelWidth << ", " << s.bf16RowStride << "},\n";
+       << ", .num_sources = " << s.sources.size()
+       << ", .sources = bert_sources_" << i
+       << ",\n   .rank = " << s.shape.size() << ", .shape = {";
+    llvm::interleaveComma(s.shape, os);
+    os << "}, .panel_width = " << s.panelWidth
+       << ", .bf16_row_stride = " << s.bf16RowStride << "},\n";
   }
   os << "};\n\n";
 
@@ -356,24 +366,36 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   os << "static void bert_set_num_threads(int n) { halide_set_num_threads(n); "
         "}\n\n";
 
+  // Designated initializers: a field of bert_model_desc that moves or is
+  // added cannot silently take another field's value.
   os << "const bert_model_desc bert_generated_model = {\n"
-     << "    BERT_MODEL_ABI_VERSION,\n"
-     << "    " << cString(plan.name) << ",\n"
-     << "    " << plan.hidden << ", " << plan.layers << ", " << plan.heads
-     << ", " << plan.intermediate << ", " << plan.vocab << ", "
-     << plan.typeVocab << ",\n"
-     << "    " << plan.maxBatch << ", " << plan.maxSeq
+     << "    .abi_version = BERT_MODEL_ABI_VERSION,\n"
+     << "    .model_name = " << cString(plan.name) << ",\n"
+     << "    .hidden_size = " << plan.hidden << ",\n"
+     << "    .num_layers = " << plan.layers << ",\n"
+     << "    .num_heads = " << plan.heads << ",\n"
+     << "    .intermediate_size = " << plan.intermediate << ",\n"
+     << "    .vocab_size = " << plan.vocab << ",\n"
+     << "    .type_vocab_size = " << plan.typeVocab << ",\n"
+     << "    .max_batch = " << plan.maxBatch << ",\n"
+     << "    .max_seq = " << plan.maxSeq << ",\n";
+  // The kernels make no alignment assumption beyond a float's (no
+  // set_host_alignment), so every F32 tensor of the file (safetensors data
+  // is often only 16-byte aligned) is used in place.
+  os << "    .weight_alignment = 4,\n"
+     << "    .num_weights = " << plan.slots.size() << ",\n"
+     << "    .weights = bert_weights,\n"
+     << "    .arena_bytes = bert_arena_bytes,\n"
+     << "    .run = bert_run,\n"
+     << "    .set_num_threads = bert_set_num_threads,\n"
+     << "    .run_packed = " << (packed.ok ? "bert_run_packed" : "NULL")
      << ",\n"
-     // weight_alignment: the kernels make no alignment assumption beyond a
-     // float's (no set_host_alignment), so every F32 tensor of the file
-     // (safetensors data is often only 16-byte aligned) is used in place.
-     << "    4,\n"
-     << "    " << plan.slots.size() << ", bert_weights,\n"
-     << "    bert_arena_bytes,\n    bert_run,\n    bert_set_num_threads,\n"
-     << "    " << (packed.ok ? "bert_run_packed" : "NULL") << ",\n"
-     << "    " << (plan.needsAMX ? 1 : 0) << ",\n"
-     << "    " << plan.kernels.size() << ", bert_kernel_names,\n"
-     << "    " << plan.calls.size() << ", bert_call_kernel, bert_call_names,\n"
+     << "    .needs_amx = " << (plan.needsAMX ? 1 : 0) << ",\n"
+     << "    .num_kernels = " << plan.kernels.size() << ",\n"
+     << "    .kernel_names = bert_kernel_names,\n"
+     << "    .num_calls = " << plan.calls.size() << ",\n"
+     << "    .call_kernel = bert_call_kernel,\n"
+     << "    .call_names = bert_call_names,\n"
      << "};\n";
   return text;
 }

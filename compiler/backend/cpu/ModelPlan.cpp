@@ -10,7 +10,8 @@
 //   - other kernel results: their #bert.buffer slot in the arena;
 //   - bert.slice of an activation: a strided view of its input, no storage.
 // Each kernel op becomes one KernelCall. Unfused high-level ops have no CPU
-// kernel: they are reported with a hint to run the fusion pipeline.
+// kernel: they are reported with a hint to run the fusion pipeline. The
+// model's sizes come from the module's bert.model_facts, not from the ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,10 +36,11 @@ std::string ModelPlan::kernelSymbol(size_t i) const {
 
 namespace {
 
-/// Where an activation lives: a C pointer expression, or a view (slice).
+/// Where an activation lives: a buffer of its own, or a view (a slice)
+/// into another activation.
 struct Storage {
-  std::string pointer;
-  // For slices: the sliced value, and the column offset within it.
+  BufferRef base; ///< unless a view
+  // For views: the sliced value, and the column offset within it.
   Value sliceOf;
   int64_t sliceOffset = 0;
 };
@@ -54,13 +56,10 @@ private:
                            Operation *user);
   FailureOr<BufferArg> packedWeight(Value weight, const KernelRequest &req,
                                     Operation *user);
-  FailureOr<std::string> activation(Value v, Operation *user);
+  FailureOr<BufferRef> activation(Value v, Operation *user);
   FailureOr<size_t> slotOf(Value v, Operation *user, bool packed = false);
   LogicalResult setSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
-  std::string weightPointer(size_t slot) {
-    return "weights[" + std::to_string(slot) + "]";
-  }
 
   LogicalResult planEmbeddings(EmbeddingsLayerNormOp op);
   LogicalResult planLinear(LinearOp op);
@@ -129,15 +128,14 @@ static std::string locNames(Location loc) {
 }
 
 /// A dense row-major [rows, cols] matrix as (cols, rows) innermost first.
-static BufferArg matrix(std::string ptr, std::string cols, std::string rows,
+static BufferArg matrix(BufferRef base, std::string cols, std::string rows,
                         std::string rowStride, bool isInt = false) {
-  return BufferArg{std::move(ptr),
-                   isInt,
-                   {{std::move(cols), "1"}, {std::move(rows), rowStride}}};
+  return BufferArg{
+      base, isInt, {{std::move(cols), "1"}, {std::move(rows), rowStride}}};
 }
 
-static BufferArg vector1(std::string ptr, int64_t n) {
-  return BufferArg{std::move(ptr), false, {{num(n), "1"}}};
+static BufferArg vector1(BufferRef base, int64_t n) {
+  return BufferArg{base, false, {{num(n), "1"}}};
 }
 
 size_t Planner::kernelIndex(const KernelRequest &req) {
@@ -211,7 +209,7 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
       return user->emitError() << error;
     if (failed(bindWeight(weight, l.panelWidth, l.rowStride, user)))
       return failure();
-    BufferArg arg{weightPointer(slots[weight]),
+    BufferArg arg{BufferRef::weight(slots[weight]),
                   false,
                   {{"2", "1"},
                    {num(l.panelWidth), "2"},
@@ -231,19 +229,19 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   int64_t n = shape[0], k = shape[1];
   int64_t panels = (n + nb - 1) / nb;
   return BufferArg{
-      weightPointer(slots[weight]),
+      BufferRef::weight(slots[weight]),
       false,
       {{num(nb), "1"}, {num(k), num(nb)}, {num(panels), num(nb * k)}}};
 }
 
-FailureOr<std::string> Planner::activation(Value v, Operation *user) {
+FailureOr<BufferRef> Planner::activation(Value v, Operation *user) {
   auto it = storage.find(v);
   if (it == storage.end() || it->second.sliceOf) {
     user->emitError() << "the CPU backend has no storage for this operand "
                          "(is the function planned by bert-plan-buffers?)";
     return failure();
   }
-  return it->second.pointer;
+  return it->second.base;
 }
 
 LogicalResult Planner::setResult(Operation *op) {
@@ -252,15 +250,15 @@ LogicalResult Planner::setResult(Operation *op) {
   for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
     if (operand != result)
       continue;
-    storage[result].pointer = i == 0 ? "last_hidden_state" : "pooler_output";
+    storage[result].base = BufferRef::of(i == 0 ? ModelOutput::LastHiddenState
+                                                : ModelOutput::PoolerOutput);
     return success();
   }
   auto buffer = op->getAttrOfType<BufferAttr>(BertDialect::getBufferAttrName());
   if (!buffer)
     return op->emitError() << "has no arena slot: run bert-plan-buffers "
                               "(the whole bert-cpu-pipeline) first";
-  storage[result].pointer =
-      "(float *)(arena_base + " + num(buffer.getOffset()) + ")";
+  storage[result].base = BufferRef::arena(buffer.getOffset());
   return success();
 }
 
@@ -276,14 +274,21 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
   spec.typeVocab = type.getDimSize(0);
   spec.eps = static_cast<float>(op.getEpsilon().convertToDouble());
   KernelRequest req{spec, {}};
-  plan.hidden = h;
-  plan.vocab = spec.vocab;
-  plan.typeVocab = spec.typeVocab;
+  // The runtime sizes the caller's buffers and bounds the ids by the facts.
+  if (h != plan.hidden || spec.vocab != plan.vocab ||
+      spec.typeVocab != plan.typeVocab)
+    return op.emitError() << "embedding tables of " << spec.vocab
+                          << " words, " << spec.typeVocab
+                          << " token types and width " << h
+                          << " disagree with '"
+                          << BertDialect::getModelFactsAttrName() << "' ("
+                          << plan.vocab << ", " << plan.typeVocab << ", "
+                          << plan.hidden << ")";
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   for (Value ids : {op.getInputIds(), op.getTokenTypeIds()}) {
-    FailureOr<std::string> p = activation(ids, op);
+    FailureOr<BufferRef> p = activation(ids, op);
     if (failed(p))
       return failure();
     call.args.push_back(matrix(*p, "S", "B", "S", /*isInt=*/true));
@@ -295,16 +300,16 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
     if (failed(slot))
       return failure();
     call.args.push_back(
-        matrix(weightPointer(*slot), num(h), num(rows[i]), num(h)));
+        matrix(BufferRef::weight(*slot), num(h), num(rows[i]), num(h)));
   }
   for (Value v : {op.getGamma(), op.getBeta()}) {
     FailureOr<size_t> slot = slotOf(v, op);
     if (failed(slot))
       return failure();
-    call.args.push_back(vector1(weightPointer(*slot), h));
+    call.args.push_back(vector1(BufferRef::weight(*slot), h));
   }
   call.args.push_back(
-      BufferArg{storage[op.getResult()].pointer,
+      BufferArg{storage[op.getResult()].base,
                 false,
                 {{num(h), "1"}, {"S", num(h)}, {"B", num(h) + " * S"}}});
   plan.calls.push_back(std::move(call));
@@ -331,11 +336,9 @@ LogicalResult Planner::planLinear(LinearOp op) {
     break;
   case Activation::gelu:
     spec.act = cpu::Activation::Gelu;
-    plan.intermediate = spec.N;
     break;
   case Activation::gelu_tanh:
     spec.act = cpu::Activation::GeluTanh;
-    plan.intermediate = spec.N;
     break;
   }
   KernelRequest req{spec, {}};
@@ -345,7 +348,7 @@ LogicalResult Planner::planLinear(LinearOp op) {
   // tile state. (Its dot-product path for small M needs nothing.)
   plan.needsAMX =
       plan.needsAMX || std::holds_alternative<::bert::AmxSchedule>(req.schedule);
-  FailureOr<std::string> x = activation(op.getInput(), op);
+  FailureOr<BufferRef> x = activation(op.getInput(), op);
   FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(packed) || failed(setResult(op)))
     return failure();
@@ -356,10 +359,10 @@ LogicalResult Planner::planLinear(LinearOp op) {
     FailureOr<size_t> slot = slotOf(op.getBias(), op);
     if (failed(slot))
       return failure();
-    call.args.push_back(vector1(weightPointer(*slot), spec.N));
+    call.args.push_back(vector1(BufferRef::weight(*slot), spec.N));
   }
   call.args.push_back(
-      matrix(storage[op.getResult()].pointer, num(spec.N), "M", num(spec.N)));
+      matrix(storage[op.getResult()].base, num(spec.N), "M", num(spec.N)));
   call.flops = "2.0 * M * " + num(spec.N * spec.K);
   plan.calls.push_back(std::move(call));
   return success();
@@ -379,7 +382,7 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
   for (Value v : {input, residual}) {
     if (!v)
       continue;
-    FailureOr<std::string> p = activation(v, op);
+    FailureOr<BufferRef> p = activation(v, op);
     if (failed(p))
       return failure();
     call.args.push_back(matrix(*p, num(h), "M", num(h)));
@@ -388,10 +391,10 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
     FailureOr<size_t> slot = slotOf(v, op);
     if (failed(slot))
       return failure();
-    call.args.push_back(vector1(weightPointer(*slot), h));
+    call.args.push_back(vector1(BufferRef::weight(*slot), h));
   }
   call.args.push_back(
-      matrix(storage[op->getResult(0)].pointer, num(h), "M", num(h)));
+      matrix(storage[op->getResult(0)].base, num(h), "M", num(h)));
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -425,10 +428,8 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)))
     return failure();
-  plan.heads = heads;
-  ++plan.layers;
-  FailureOr<std::string> qkv = activation(packed, op);
-  FailureOr<std::string> mask = activation(op.getMask(), op);
+  FailureOr<BufferRef> qkv = activation(packed, op);
+  FailureOr<BufferRef> mask = activation(op.getMask(), op);
   if (failed(qkv) || failed(mask) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
@@ -440,7 +441,7 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
                                  {"S", num(3 * h)},
                                  {"B", num(3 * h) + " * S"}}});
   call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
-  call.args.push_back(BufferArg{storage[op.getResult()].pointer,
+  call.args.push_back(BufferArg{storage[op.getResult()].base,
                                 false,
                                 {{num(d), "1"},
                                  {num(heads), num(d)},
@@ -457,7 +458,7 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   KernelRequest req{cpu::PoolerSpec{h}, {}};
   if (failed(setSchedule(op, req)))
     return failure();
-  FailureOr<std::string> x = activation(op.getInput(), op);
+  FailureOr<BufferRef> x = activation(op.getInput(), op);
   FailureOr<size_t> bias = slotOf(op.getBias(), op);
   FailureOr<BufferArg> w = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(bias) || failed(w) || failed(setResult(op)))
@@ -466,9 +467,9 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   // The first token of each sequence: rows b * S of the hidden state.
   call.args.push_back(matrix(*x, num(h), "B", num(h) + " * S"));
   call.args.push_back(*w);
-  call.args.push_back(vector1(weightPointer(*bias), h));
+  call.args.push_back(vector1(BufferRef::weight(*bias), h));
   call.args.push_back(
-      matrix(storage[op.getResult()].pointer, num(h), "B", num(h)));
+      matrix(storage[op.getResult()].base, num(h), "B", num(h)));
   call.flops = "2.0 * B * " + num(h * h);
   plan.calls.push_back(std::move(call));
   return success();
@@ -480,10 +481,10 @@ LogicalResult Planner::run() {
     return func.emitError() << "the CPU backend expects @" << func.getName()
                             << "(input_ids, token_type_ids, attention_mask) "
                                "-> (last_hidden_state, pooler_output)";
-  const char *argNames[] = {"input_ids", "token_type_ids", "attention_mask"};
+  ModelInput inputs[] = {ModelInput::InputIds, ModelInput::TokenTypeIds,
+                         ModelInput::AttentionMask};
   for (int i = 0; i < 3; ++i)
-    storage[body.getArgument(i)].pointer =
-        std::string("(int32_t *)") + argNames[i];
+    storage[body.getArgument(i)].base = BufferRef::of(inputs[i]);
 
   for (Operation &op : body) {
     size_t callsBefore = plan.calls.size();
@@ -574,6 +575,21 @@ FailureOr<ModelPlan> mlir::bert::planModel(func::FuncOp func,
   plan.arenaBytes = intAttr("bert.arena_bytes");
   if (plan.maxBatch <= 0 || plan.maxSeq <= 0)
     return func.emitError() << "needs bert.max_batch and bert.max_seq";
+  auto module = func->getParentOfType<ModuleOp>();
+  auto facts = module ? module->getAttrOfType<ModelFactsAttr>(
+                            BertDialect::getModelFactsAttrName())
+                      : ModelFactsAttr();
+  if (!facts)
+    return func.emitError()
+           << "the CPU backend needs '" << BertDialect::getModelFactsAttrName()
+           << "' on the module (the frontend sets it from config.json)";
+  plan.family = facts.getFamily().str();
+  plan.layers = facts.getLayers();
+  plan.hidden = facts.getHidden();
+  plan.heads = facts.getHeads();
+  plan.intermediate = facts.getIntermediate();
+  plan.vocab = facts.getVocab();
+  plan.typeVocab = facts.getTypeVocab();
   Planner planner(func, plan);
   if (failed(planner.run()))
     return failure();

@@ -2,10 +2,14 @@
 //
 // A ModelPlan is the planned bert function flattened into what a C host
 // program needs: the weight slots the runtime fills (with their load-time
-// packing), the distinct kernels to compile, and the ordered kernel calls
-// with every buffer's base pointer, extents and strides written as C
-// expressions over `batch`/`seq`. planModel() builds it from the IR (and
-// reports unsupported IR on the op); HostCodeGen turns it into C text.
+// packing), the distinct kernels to compile, and the ordered kernel calls.
+// Each buffer of a call names where its data lives by role (a caller's input
+// or output, an arena slot, a weight slot), never by C text, so code
+// generation decides by comparing roles; only HostCodeGen writes C. Extents
+// and strides stay C expressions over the run() locals B, S and M: they are
+// only ever printed, and the packed path rebinds those names per sequence.
+// planModel() builds the plan from the IR (and reports unsupported IR on the
+// op).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,9 +38,57 @@ struct WeightSlot {
   int64_t bf16RowStride = 0;
 };
 
+/// The caller's arrays of bert_model_desc::run, in its argument order.
+enum class ModelInput { InputIds, TokenTypeIds, AttentionMask };
+enum class ModelOutput { LastHiddenState, PoolerOutput };
+
+/// Where a buffer's data starts, by role.
+struct BufferRef {
+  enum class Role {
+    Input,  ///< a caller's input array (`input`)
+    Output, ///< a caller's output array (`output`)
+    Arena,  ///< the activation arena, `arenaOffset` bytes in
+    Weight, ///< weight slot `weightSlot` (ModelPlan::slots)
+  };
+  Role role = Role::Arena;
+  ModelInput input = ModelInput::InputIds;
+  ModelOutput output = ModelOutput::LastHiddenState;
+  int64_t arenaOffset = 0;
+  size_t weightSlot = 0;
+
+  static BufferRef of(ModelInput in) {
+    BufferRef r;
+    r.role = Role::Input;
+    r.input = in;
+    return r;
+  }
+  static BufferRef of(ModelOutput out) {
+    BufferRef r;
+    r.role = Role::Output;
+    r.output = out;
+    return r;
+  }
+  static BufferRef arena(int64_t offset) {
+    BufferRef r;
+    r.arenaOffset = offset;
+    return r;
+  }
+  static BufferRef weight(size_t slot) {
+    BufferRef r;
+    r.role = Role::Weight;
+    r.weightSlot = slot;
+    return r;
+  }
+
+  bool is(ModelInput in) const { return role == Role::Input && input == in; }
+  bool is(ModelOutput out) const {
+    return role == Role::Output && output == out;
+  }
+};
+
 /// One halide_buffer_t argument of a kernel call.
 struct BufferArg {
-  std::string pointer;  ///< C expression of the base address
+  BufferRef base;       ///< where element (0, ..., 0) is
   bool isInt32 = false; ///< int32 (ids, mask) rather than float32
   /// (extent, stride) C expressions, innermost dimension first.
   std::vector<std::pair<std::string, std::string>> dims;
@@ -55,6 +107,9 @@ struct KernelCall {
 
 struct ModelPlan {
   std::string name;
+  /// Facts from the module's bert.model_facts (the config), as published in
+  /// the descriptor and header.
+  std::string family;
   int64_t hidden = 0, layers = 0, heads = 0, intermediate = 0, vocab = 0,
           typeVocab = 0, maxBatch = 0, maxSeq = 0, arenaBytes = 0;
   /// Some kernel uses AMX tiles: the runtime must ask Linux for the AMX

@@ -3,9 +3,11 @@
 
     edit_safetensors.py IN OUT (--drop NAME | --dtype NAME DTYPE | --truncate BYTES)
 
---drop removes a tensor from the header (its bytes stay, unreferenced); --dtype relabels a
-tensor's dtype (and fixes its offsets to the new element size, so only the dtype is wrong);
---truncate cuts BYTES off the end of the file. Standard library only.
+--drop removes a tensor (header entry and bytes); --dtype relabels a tensor's dtype (its
+bytes are padded with zeros to the new element size, so only the dtype is wrong); --truncate
+cuts BYTES off the end of the file. After --drop and --dtype the tensors are laid out back to
+back again, as the format requires (a gap or an overlap is an error of its own). Standard
+library only.
 """
 import json
 import struct
@@ -23,20 +25,28 @@ def main() -> int:
     if op == "--truncate":
         open(dst, "wb").write(data[: len(data) - int(args[0])])
         return 0
+    # Each tensor's bytes, by name, in file order.
+    names = sorted((k for k in header if k != "__metadata__"),
+                   key=lambda k: header[k]["data_offsets"])
+    blobs = {k: body[header[k]["data_offsets"][0]:header[k]["data_offsets"][1]] for k in names}
     if op == "--drop":
         del header[args[0]]
+        names.remove(args[0])
     elif op == "--dtype":
         t = header[args[0]]
         numel = 1
         for d in t["shape"]:
             numel *= d
         t["dtype"] = args[1]
-        begin = t["data_offsets"][0]
-        t["data_offsets"] = [begin, begin + numel * SIZES[args[1]]]
-        body += b"\0" * max(0, begin + numel * SIZES[args[1]] - len(body))
+        size = numel * SIZES[args[1]]
+        blobs[args[0]] = blobs[args[0]][:size].ljust(size, b"\0")
     else:
         print(f"edit_safetensors: unknown operation {op}", file=sys.stderr)
         return 2
+    body = b""
+    for k in names:
+        header[k]["data_offsets"] = [len(body), len(body) + len(blobs[k])]
+        body += blobs[k]
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
     open(dst, "wb").write(struct.pack("<Q", len(text)) + text + body)

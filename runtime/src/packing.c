@@ -1,0 +1,63 @@
+/*===- packing.c - Padding removal for run_packed -------------------------===*\
+|*                                                                            *|
+|* The three steps around the kernels of bert_model_desc::run_packed that    *|
+|* are the same for every model: choose the tokens to compute, gather their  *|
+|* rows, and scatter the results back to the padded layout. They live here,  *|
+|* tested on their own (test/Runtime/PackingTest.cpp), so the generated host *|
+|* code holds only the kernel calls between them. Declared in               *|
+|* bert_model_abi.h.                                                          *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "bert_model_abi.h"
+
+#include <string.h>
+
+int32_t bert_pack_tokens(const int32_t *attention_mask, int64_t batch,
+                         int64_t seq, int32_t *tok, int32_t *tok_mask,
+                         int32_t *cu) {
+  int32_t t = 0;
+  int64_t b, s;
+  for (b = 0; b < batch; ++b) {
+    cu[b] = t;
+    for (s = 0; s < seq; ++s) {
+      int32_t m = attention_mask[b * seq + s];
+      /* Position 0 is always computed: the pooler reads it. */
+      if (s == 0 || m) {
+        tok[t] = (int32_t)(b * seq + s);
+        tok_mask[t] = m;
+        ++t;
+      }
+    }
+  }
+  cu[batch] = t;
+  return t;
+}
+
+void bert_gather_rows(float *dst, const float *src, const int32_t *tok,
+                      int32_t num_tokens, int64_t width) {
+  int32_t t;
+  for (t = 0; t < num_tokens; ++t)
+    memcpy(dst + (size_t)t * (size_t)width,
+           src + (size_t)tok[t] * (size_t)width, (size_t)width * sizeof(float));
+}
+
+void bert_scatter_rows(float *data, const int32_t *tok, int32_t num_tokens,
+                       int64_t num_rows, int64_t width) {
+  /* Down from the last row: when row r is written, the packed rows still
+   * unread are 0..t, and t <= tok[t] <= r (tok is increasing, one row per
+   * token), so only row r == t itself can be both, and it stays put. */
+  int32_t t = num_tokens - 1;
+  int64_t r;
+  const size_t bytes = (size_t)width * sizeof(float);
+  for (r = num_rows - 1; r >= 0; --r) {
+    float *row = data + (size_t)r * (size_t)width;
+    if (t >= 0 && tok[t] == r) {
+      if ((int64_t)t != r)
+        memcpy(row, data + (size_t)t * (size_t)width, bytes);
+      --t;
+    } else {
+      memset(row, 0, bytes);
+    }
+  }
+}

@@ -14,7 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/bertc/Driver.h"
-#include "compiler/backend/cpu/LibraryEmitter.h"
+#include "compiler/backend/Backend.h"
 #include "support/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
@@ -346,13 +346,27 @@ static bool outputIsDirectory() {
           StringRef(outputPath).ends_with("/"));
 }
 
-static void buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
+/// The backend of --target (the commands check the target before they get
+/// here; null only for a target whose backend this bertc lacks).
+static std::unique_ptr<mlir::bert::Backend> targetBackend() {
+  std::optional<mlir::bert::TargetInfo> info =
+      mlir::bert::lookupTarget(targetName());
+  return info ? mlir::bert::createBackend(*info) : nullptr;
+}
+
+static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
+  std::unique_ptr<mlir::bert::Backend> backend = targetBackend();
+  if (!backend)
+    return makeError(ErrorCode::BadOptionValue, "", "--target",
+                     "no backend in this bertc compiles for \"" + target +
+                         "\"");
   mlir::bert::BertPipelineOptions opts;
   opts.target = targetName();
   opts.maxBatch = maxBatch.getValue();
   opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
   opts.schedules = schedulesPath.getValue();
-  mlir::bert::buildBertCPUPipeline(pm, opts, stage);
+  backend->buildPipeline(pm, opts, stage);
+  return Error::success();
 }
 
 /// Runs the pipeline up to `stage` on `module`; `extra` instruments it.
@@ -375,7 +389,8 @@ static Error runStage(MLIRContext &ctx, ModuleOp module, mlir::bert::Stage stage
     pm.addInstrumentation(std::move(extra));
   if (extra2)
     pm.addInstrumentation(std::move(extra2));
-  buildPipeline(pm, stage);
+  if (Error err = buildPipeline(pm, stage))
+    return err;
   if (failed(pm.run(module)))
     return makeError(ErrorCode::PipelineFailed, inputPath, "",
                      ("the pass pipeline failed in stage '" + stageName +
@@ -406,7 +421,13 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
   lib.stop = *kind.library;
   lib.cacheDir = noCache ? std::string() : mlir::bert::defaultKernelCacheDir();
   DiagnosticCollector diags(*module.getContext());
-  if (failed(mlir::bert::emitCpuLibrary(*funcs.begin(), lib, llvm::errs())))
+  std::unique_ptr<mlir::bert::Backend> backend = targetBackend();
+  if (!backend)
+    return makeError(ErrorCode::BadOptionValue, "", "--target",
+                     "no backend in this bertc compiles for \"" + target +
+                         "\"");
+  if (failed(mlir::bert::emitLibrary(*backend, *funcs.begin(), lib,
+                                     llvm::errs())))
     return makeError(ErrorCode::BackendFailed, outputPath, "",
                      "building the library failed:" + diags.take());
   // The planned IR beside the library says exactly what was compiled.

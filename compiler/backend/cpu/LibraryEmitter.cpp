@@ -1,6 +1,7 @@
-//===- LibraryEmitter.cpp - planned bert IR -> native library -------------===//
+//===- LibraryEmitter.cpp - the CPU backend: planned IR -> native library ===//
 //
-// Stages, each timed and reported:
+// The CPU Backend (compiler/backend/Backend.h). Stages, each timed and
+// reported:
 //   1. plan      flatten the IR into slots, distinct kernels and calls;
 //   2. kernels   compile each distinct kernel once with Halide (AOT, no
 //                runtime), plus exactly one Halide runtime object, reusing
@@ -28,6 +29,8 @@
 #include "compiler/backend/cpu/LibraryEmitter.h"
 #include "compiler/backend/cpu/KernelCompiler.h"
 #include "compiler/backend/cpu/ModelPlan.h"
+
+#include <optional>
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
@@ -278,32 +281,74 @@ private:
 
 } // namespace
 
-LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
-                                         const LibraryOptions &options,
-                                         llvm::raw_ostream &log) {
-  Stopwatch total;
-  auto fail = [&](const std::string &what) { return func.emitError() << what; };
-  if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
-    return fail(options.outDir + ": cannot create directory: " + ec.message());
+namespace {
 
+/// Backend state from stage to stage: the plan, then the objects to link.
+class CpuBackend final : public Backend {
+public:
+  StringRef name() const override { return "cpu"; }
+
+  void buildPipeline(OpPassManager &pm, const BertPipelineOptions &options,
+                     Stage last) const override {
+    buildBertCPUPipeline(pm, options, last);
+  }
+
+  LogicalResult plan(func::FuncOp func, const LibraryOptions &options,
+                     llvm::raw_ostream &log) override;
+  LogicalResult compileKernels(const LibraryOptions &options,
+                               llvm::raw_ostream &log) override;
+  LogicalResult emitHostCode(const LibraryOptions &options,
+                             llvm::raw_ostream &log) override;
+  LogicalResult link(const LibraryOptions &options,
+                     llvm::raw_ostream &log) override;
+
+private:
+  LogicalResult fail(const std::string &what) {
+    return func.emitError() << what;
+  }
+
+  func::FuncOp func;
+  std::optional<ModelPlan> modelPlan;
+  std::string halideTarget;
+  /// Kernel objects and the Halide runtime object, then the host object
+  /// in front: what link() puts into the library.
+  std::vector<std::string> objects;
+};
+
+} // namespace
+
+std::unique_ptr<Backend> mlir::bert::createCpuBackend() {
+  return std::make_unique<CpuBackend>();
+}
+
+LogicalResult CpuBackend::plan(func::FuncOp planned,
+                               const LibraryOptions &options,
+                               llvm::raw_ostream &log) {
+  func = planned;
   std::string error;
-  std::string halideTarget = ::bert::cpu::describeTarget(options.target, error);
+  halideTarget = ::bert::cpu::describeTarget(options.target, error);
   if (halideTarget.empty())
     return fail(error);
-
-  // 1. Plan.
   Stopwatch stage;
-  FailureOr<ModelPlan> plan = planModel(func, options.name, options.target);
-  if (failed(plan))
+  FailureOr<ModelPlan> p = planModel(func, options.name, options.target);
+  if (failed(p))
     return failure();
+  modelPlan = std::move(*p);
   if (options.verbose)
     log << fmt::format("[1/4] plan: {} kernel calls, {} distinct kernels, "
                        "{} weight slots, arena {} bytes ({:.1f} s)\n",
-                       plan->calls.size(), plan->kernels.size(),
-                       plan->slots.size(), plan->arenaBytes, stage.seconds());
+                       modelPlan->calls.size(), modelPlan->kernels.size(),
+                       modelPlan->slots.size(), modelPlan->arenaBytes,
+                       stage.seconds());
+  return success();
+}
 
-  // 2. Kernels and the one Halide runtime.
-  stage = Stopwatch();
+/// The distinct kernels and the one Halide runtime, through the cache.
+LogicalResult CpuBackend::compileKernels(const LibraryOptions &options,
+                                         llvm::raw_ostream &log) {
+  const ModelPlan &plan = *modelPlan;
+  std::string error;
+  Stopwatch stage;
   std::string debugDir = join(options.outDir, "halide");
   bool debug = options.stop == LibraryOptions::Stop::Halide;
   if (debug)
@@ -312,25 +357,25 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
   KernelCache cache(debug ? "" : options.cacheDir, halideTarget, log,
                     options.verbose);
   size_t hits = 0;
-  std::vector<std::string> objects;
-  for (size_t i = 0; i < plan->kernels.size(); ++i) {
-    std::string symbol = plan->kernelSymbol(i);
+  objects.clear();
+  for (size_t i = 0; i < plan.kernels.size(); ++i) {
+    std::string symbol = plan.kernelSymbol(i);
     std::string obj = join(options.outDir, symbol + ".o");
-    std::string key = cache.keyText("kernel " + plan->kernels[i].key(), symbol);
+    std::string key = cache.keyText("kernel " + plan.kernels[i].key(), symbol);
     Stopwatch one;
     bool hit = cache.fetch("kernel", key, obj);
     if (!hit) {
-      if (!::bert::cpu::compileKernel(plan->kernels[i], symbol, options.target,
+      if (!::bert::cpu::compileKernel(plan.kernels[i], symbol, options.target,
                                       obj, debug ? join(debugDir, symbol) : "",
                                       error))
-        return fail("kernel " + plan->kernels[i].key() + ": " + error);
+        return fail("kernel " + plan.kernels[i].key() + ": " + error);
       cache.store("kernel", key, obj);
     }
     hits += hit;
     objects.push_back(obj);
     if (options.verbose)
       log << fmt::format("      kernel {}/{} {} ({})\n", i + 1,
-                         plan->kernels.size(), plan->kernels[i].key(),
+                         plan.kernels.size(), plan.kernels[i].key(),
                          hit ? std::string("cached")
                              : fmt::format("{:.1f} s", one.seconds()));
   }
@@ -346,27 +391,33 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
   if (options.verbose)
     log << fmt::format(
         "[2/4] kernels: {} compiled for {}; kernel cache: {} ({:.1f} s)\n",
-        plan->kernels.size(), halideTarget,
+        plan.kernels.size(), halideTarget,
         cache.enabled()
             ? fmt::format("{} hits, {} misses{}", hits,
-                          plan->kernels.size() - hits,
+                          plan.kernels.size() - hits,
                           runtimeHit ? ", runtime cached" : "")
             : std::string("off"),
         stage.seconds());
+  return success();
+}
 
-  // 3. Host code and header.
-  stage = Stopwatch();
+/// <name>_host.c and <name>.h; the host object unless stopping at the
+/// kernels' debug output.
+LogicalResult CpuBackend::emitHostCode(const LibraryOptions &options,
+                                       llvm::raw_ostream &log) {
+  std::string error;
+  Stopwatch stage;
   std::string hostSrc = join(options.outDir, options.name + "_host.c");
   std::string header = join(options.outDir, options.name + ".h");
-  if (!writeFile(hostSrc, generateHostSource(*plan), error) ||
-      !writeFile(header, generateHeader(*plan), error))
+  if (!writeFile(hostSrc, generateHostSource(*modelPlan), error) ||
+      !writeFile(header, generateHeader(*modelPlan), error))
     return fail(error);
   // The public runtime header travels with the model's header.
   if (std::error_code ec = llvm::sys::fs::copy_file(
           join(BERT_RUNTIME_INCLUDE_DIR, "bert_runtime.h"),
           join(options.outDir, "bert_runtime.h")))
     return fail("cannot copy bert_runtime.h: " + ec.message());
-  if (debug) {
+  if (options.stop == LibraryOptions::Stop::Halide) {
     if (options.verbose)
       log << fmt::format("[3/4] host code: {} ({:.1f} s); stopping after "
                          "--emit halide\n",
@@ -383,11 +434,14 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
   if (options.verbose)
     log << fmt::format("[3/4] host code: {} ({:.1f} s)\n", hostSrc,
                        stage.seconds());
-  if (options.stop == LibraryOptions::Stop::Objects)
-    return success();
+  return success();
+}
 
-  // 4. Link.
-  stage = Stopwatch();
+LogicalResult CpuBackend::link(const LibraryOptions &options,
+                               llvm::raw_ostream &log) {
+  std::string error;
+  Stopwatch stage;
+  std::string cc = toolFromEnv("CC", "cc");
   std::string so = join(options.outDir, "lib" + options.name + ".so");
   std::vector<std::string> linkArgs = {cc, "-shared", "-o", so};
   linkArgs.insert(linkArgs.end(), objects.begin(), objects.end());
@@ -414,11 +468,8 @@ LogicalResult mlir::bert::emitCpuLibrary(func::FuncOp func,
   if (!runTool({ar, "-M"}, error, StringRef(mri)))
     return fail(error);
   llvm::sys::fs::remove(mri);
-  if (options.verbose) {
+  if (options.verbose)
     log << fmt::format("[4/4] link: {}, {} ({:.1f} s)\n", so, archive,
                        stage.seconds());
-    log << fmt::format("compiled '{}' in {:.1f} s\n", options.name,
-                       total.seconds());
-  }
   return success();
 }

@@ -26,7 +26,7 @@
 // Results: DIR/autoschedule.txt (the table) and DIR/autoschedule.json.
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
 
 #include <sys/wait.h>

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "test/Backend/KernelDefaults.h"
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 
 #include <algorithm>
 #include <chrono>

@@ -17,8 +17,8 @@
 // at 1 thread).
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
 
 #include <algorithm>

@@ -26,8 +26,8 @@
 // the samples ran, and the steal share (the noise figures of bench/report.py).
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
 
 #include <sys/resource.h>

@@ -9,7 +9,7 @@
 
 #include "ReferenceKernels.h"
 #include "KernelDefaults.h"
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 
 #include <cmath>
 #include <cstring>

@@ -13,7 +13,7 @@
 #ifndef BERT_TEST_BACKEND_KERNELDEFAULTS_H
 #define BERT_TEST_BACKEND_KERNELDEFAULTS_H
 
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 
 #include <algorithm>
 

@@ -9,7 +9,7 @@
 
 #include "compiler/backend/cpu/KernelCompiler.h"
 #include "KernelSourceHash.h" // generated: BERT_KERNEL_SOURCE_HASH
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 
 #include <sstream>
 

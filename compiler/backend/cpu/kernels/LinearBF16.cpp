@@ -45,7 +45,7 @@
 //    every panel reads all of X).
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 
 #include <cstring>
 #include <stdexcept>

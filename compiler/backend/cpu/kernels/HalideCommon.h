@@ -8,7 +8,7 @@
 #ifndef BERT_COMPILER_BACKEND_CPU_HALIDECOMMON_H
 #define BERT_COMPILER_BACKEND_CPU_HALIDECOMMON_H
 
-#include "compiler/backend/cpu/Kernels.h"
+#include "compiler/backend/cpu/kernels/Kernels.h"
 
 namespace bert::cpu::detail {
 

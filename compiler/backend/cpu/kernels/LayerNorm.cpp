@@ -6,7 +6,7 @@
 // threads.
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 
 #include <sstream>
 

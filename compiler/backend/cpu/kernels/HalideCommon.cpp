@@ -4,7 +4,7 @@
 // one standalone runtime), and the algorithm pieces shared by emitters.
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "support/TargetRegistry.h"
 
 #if defined(__linux__) && defined(__x86_64__)

@@ -10,7 +10,7 @@
 // unrolled and held in registers.
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 
 #include <algorithm>
 #include <sstream>

@@ -20,7 +20,7 @@
 // so is pt, per tile, before pt . V_t; the sums stay fp32.
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 
 #include <algorithm>
 #include <cmath>

@@ -6,7 +6,7 @@
 // bounds even if the runtime's id check were bypassed.
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/HalideCommon.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 
 #include <sstream>
 

@@ -30,8 +30,7 @@ std::string KernelRequest::key() const {
          ::bert::describeSchedule(schedule);
 }
 
-/// The linear spec a weight-reading request packs its weights for.
-static LinearSpec weightSpecOf(const KernelRequest &req) {
+LinearSpec bert::cpu::weightSpecOf(const KernelRequest &req) {
   if (const auto *pooler = std::get_if<PoolerSpec>(&req.spec))
     return poolerAsLinear(*pooler);
   return std::get<LinearSpec>(req.spec);

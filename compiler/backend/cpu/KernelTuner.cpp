@@ -107,68 +107,32 @@ void fillUniform(std::vector<float> &v, unsigned seed, float lo = -1.f,
 class Workload {
 public:
   Workload(const KernelRequest &req, TuneShape shape) : req(req) {
-    const int B = int(shape.batch), S = int(shape.seq), M = B * S;
-    auto add = [&](std::vector<std::pair<int, int>> dims, bool isInt = false) {
-      views.push_back(std::make_unique<View>(std::move(dims), isInt));
-      fillUniform(views.back()->f, unsigned(views.size()));
-      return views.back().get();
-    };
-    // The arguments in the order Kernels.h lists them for each family.
-    std::visit(
-        [&](const auto &spec) {
-          using Spec = std::decay_t<decltype(spec)>;
-          if constexpr (std::is_same_v<Spec, LinearSpec> ||
-                        std::is_same_v<Spec, PoolerSpec>) {
-            const bool pooler = std::is_same_v<Spec, PoolerSpec>;
-            LinearSpec l;
-            if constexpr (std::is_same_v<Spec, PoolerSpec>)
-              l = poolerAsLinear(spec);
-            else
-              l = spec;
-            n = int(l.N);
-            k = int(l.K);
-            weights.resize(size_t(n) * k);
-            fillUniform(weights, 99, -0.05f, 0.05f);
-            // X: the CLS rows of the hidden state for the pooler (pitch S*H).
-            add(pooler ? std::vector<std::pair<int, int>>{{k, 1}, {B, S * k}}
-                       : std::vector<std::pair<int, int>>{{k, 1}, {M, k}});
-            weightArg = int(views.size());
-            views.push_back(nullptr); // the packed panels, per candidate
-            if (l.hasBias)
-              add({{n, 1}});
-            add({{n, 1}, {pooler ? B : M, n}});
-          } else if constexpr (std::is_same_v<Spec, LayerNormSpec>) {
-            const int H = int(spec.H);
-            add({{H, 1}, {M, H}});
-            if (spec.hasResidual)
-              add({{H, 1}, {M, H}});
-            add({{H, 1}}); // gamma, beta
-            add({{H, 1}});
-            add({{H, 1}, {M, H}});
-          } else if constexpr (std::is_same_v<Spec, AttentionSpec>) {
-            const int H = int(spec.hidden), h = int(spec.numHeads), d = H / h;
-            add({{d, 1}, {h, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}});
-            View *mask = add({{S, 1}, {B, S}}, /*isInt=*/true);
-            std::fill(mask->i.begin(), mask->i.end(), 1);
-            add({{d, 1}, {h, d}, {S, H}, {B, H * S}});
-          } else {
-            static_assert(std::is_same_v<Spec, EmbeddingsSpec>,
-                          "a KernelSpec alternative without a workload");
-            const int H = int(spec.H);
-            View *ids = add({{S, 1}, {B, S}}, true);
-            std::mt19937 rng(5);
-            for (int32_t &id : ids->i)
-              id = int32_t(rng() % uint32_t(spec.vocab));
-            add({{S, 1}, {B, S}}, true); // token types 0
-            add({{H, 1}, {int(spec.vocab), H}});
-            add({{H, 1}, {int(spec.maxPositions), H}});
-            add({{H, 1}, {int(spec.typeVocab), H}});
-            add({{H, 1}});
-            add({{H, 1}});
-            add({{H, 1}, {S, H}, {B, H * S}});
-          }
-        },
-        req.spec);
+    std::vector<TuneArg> args =
+        familyOf(req).tuneArgs(req, int(shape.batch), int(shape.seq));
+    std::mt19937 ids(5);
+    for (const TuneArg &arg : args) {
+      if (arg.kind == TuneArg::Kind::Weights) {
+        // The linear's W[N, K] (the pooler's too), packed per candidate.
+        LinearSpec l = weightSpecOf(req);
+        n = int(l.N);
+        k = int(l.K);
+        weights.resize(size_t(n) * k);
+        fillUniform(weights, 99, -0.05f, 0.05f);
+        weightArg = int(views.size());
+        views.push_back(nullptr);
+        continue;
+      }
+      const bool isInt = arg.kind != TuneArg::Kind::Floats;
+      views.push_back(std::make_unique<View>(arg.dims, isInt));
+      View &v = *views.back();
+      if (arg.kind == TuneArg::Kind::Floats)
+        fillUniform(v.f, unsigned(views.size()));
+      else if (arg.kind == TuneArg::Kind::Ones)
+        std::fill(v.i.begin(), v.i.end(), 1);
+      else
+        for (int32_t &id : v.i)
+          id = int32_t(ids() % uint32_t(std::max<int64_t>(1, arg.bound)));
+    }
   }
 
   /// Argument pointers for a candidate (`packed`: its weight panels).

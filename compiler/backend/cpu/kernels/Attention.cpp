@@ -430,10 +430,22 @@ std::vector<TuneKnob> attentionTuningSpace(const KernelRequest &,
 float attentionTolerance(const KernelRequest &req) {
   return std::get<AttentionSpec>(req.spec).bf16 ? 1e-2f : 1e-4f;
 }
+/// The packed QKV view, a mask with no padding, the output view.
+std::vector<TuneArg> attentionTuneArgs(const KernelRequest &req, int batch,
+                                       int seq) {
+  const auto &spec = std::get<AttentionSpec>(req.spec);
+  const int H = int(spec.hidden), h = int(spec.numHeads), d = H / h;
+  const int B = batch, S = seq;
+  using K = TuneArg::Kind;
+  return {{K::Floats, {{d, 1}, {h, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}}},
+          {K::Ones, {{S, 1}, {B, S}}},
+          {K::Floats, {{d, 1}, {h, d}, {S, H}, {B, H * S}}}};
+}
 } // namespace
 
 const KernelFamily kAttentionFamily = {
     "attention",          describeAttention, buildAttentionRequest,
-    attentionTuningSpace, nullptr,           attentionTolerance};
+    attentionTuningSpace, nullptr,           attentionTolerance,
+    attentionTuneArgs};
 
 } // namespace bert::cpu

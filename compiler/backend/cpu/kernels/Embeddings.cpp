@@ -115,10 +115,27 @@ Kernel buildEmbeddingsRequest(const KernelRequest &req, const Target &target) {
   return buildEmbeddings(std::get<EmbeddingsSpec>(req.spec),
                          scheduleAs<RowSchedule>(req), target);
 }
+/// ids (in the vocabulary), token types (0), the three tables, gamma, beta,
+/// out.
+std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
+                                        int seq) {
+  const auto &spec = std::get<EmbeddingsSpec>(req.spec);
+  const int H = int(spec.H), B = batch, S = seq;
+  using K = TuneArg::Kind;
+  return {{K::Ids, {{S, 1}, {B, S}}, spec.vocab},
+          {K::Ids, {{S, 1}, {B, S}}, 1},
+          {K::Floats, {{H, 1}, {int(spec.vocab), H}}},
+          {K::Floats, {{H, 1}, {int(spec.maxPositions), H}}},
+          {K::Floats, {{H, 1}, {int(spec.typeVocab), H}}},
+          {K::Floats, {{H, 1}}},
+          {K::Floats, {{H, 1}}},
+          {K::Floats, {{H, 1}, {S, H}, {B, H * S}}}};
+}
 } // namespace
 
 const KernelFamily kEmbeddingsFamily = {
     "embeddings",           describeEmbeddings, buildEmbeddingsRequest,
-    detail::rowTuningSpace, nullptr,            detail::exactTolerance};
+    detail::rowTuningSpace, nullptr,            detail::exactTolerance,
+    embeddingsTuneArgs};
 
 } // namespace bert::cpu

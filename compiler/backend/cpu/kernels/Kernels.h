@@ -29,6 +29,7 @@
 #include "compiler/backend/cpu/KernelCompiler.h"
 
 #include <cstdint>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,21 @@ struct TuneKnob {
   std::vector<int64_t> values;
 };
 
+/// One argument of a kernel as the tuner builds it for a shape, in the
+/// kernel's argument order (output last).
+struct TuneArg {
+  enum class Kind {
+    Floats,  ///< float32, seeded uniform values in [-1, 1]
+    Ids,     ///< int32, seeded uniform values in [0, bound)
+    Ones,    ///< int32, all 1 (an attention mask with no padding)
+    Weights, ///< the linear's W[N, K], packed per candidate (its layout
+             ///< follows the candidate's schedule); dims unused
+  } kind = Kind::Floats;
+  /// (extent, stride), innermost first.
+  std::vector<std::pair<int, int>> dims;
+  int64_t bound = 0;
+};
+
 /// Everything the backend does with one family of kernels, defined beside
 /// its Halide code (Linear.cpp, LayerNorm.cpp, ...): adding a family adds a
 /// KernelSpec alternative and one of these, and no case anywhere else.
@@ -200,10 +216,18 @@ struct KernelFamily {
   /// Relative difference from the default schedule's output a candidate
   /// may show (tile shapes reorder sums; bf16 rounds per tile).
   float (*tolerance)(const KernelRequest &req);
+  /// The kernel's arguments for `batch` sequences of `seq` tokens (row
+  /// kernels see batch * seq rows, attention batch x heads x seq x seq).
+  std::vector<TuneArg> (*tuneArgs)(const KernelRequest &req, int batch,
+                                   int seq);
 };
 
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
     kEmbeddingsFamily, kPoolerFamily;
+
+/// The linear a weight-reading request (linear, pooler) packs its weights
+/// for.
+LinearSpec weightSpecOf(const KernelRequest &req);
 
 /// The family of `req` (by its spec's alternative).
 const KernelFamily &familyOf(const KernelRequest &req);

@@ -105,10 +105,24 @@ Kernel buildLayerNormRequest(const KernelRequest &req, const Target &target) {
   return buildLayerNorm(std::get<LayerNormSpec>(req.spec),
                         scheduleAs<RowSchedule>(req), target);
 }
+/// x (+ r), gamma, beta, out: rows of H.
+std::vector<TuneArg> layerNormTuneArgs(const KernelRequest &req, int batch,
+                                       int seq) {
+  const auto &spec = std::get<LayerNormSpec>(req.spec);
+  const int H = int(spec.H), M = batch * seq;
+  std::vector<TuneArg> args = {{TuneArg::Kind::Floats, {{H, 1}, {M, H}}}};
+  if (spec.hasResidual)
+    args.push_back({TuneArg::Kind::Floats, {{H, 1}, {M, H}}});
+  args.push_back({TuneArg::Kind::Floats, {{H, 1}}});
+  args.push_back({TuneArg::Kind::Floats, {{H, 1}}});
+  args.push_back({TuneArg::Kind::Floats, {{H, 1}, {M, H}}});
+  return args;
+}
 } // namespace
 
 const KernelFamily kLayerNormFamily = {
     "layer_norm",           describeLayerNorm, buildLayerNormRequest,
-    detail::rowTuningSpace, nullptr,           detail::exactTolerance};
+    detail::rowTuningSpace, nullptr,           detail::exactTolerance,
+    layerNormTuneArgs};
 
 } // namespace bert::cpu

@@ -295,14 +295,42 @@ std::vector<TuneKnob> poolerTuningSpace(const KernelRequest &req,
 bool poolerPlausible(const KernelRequest &req, const Target &target) {
   return gemmPlausible(req, std::get<PoolerSpec>(req.spec).H, target);
 }
+
+/// X (rows of K: all tokens, or the pooler's CLS rows with pitch S*K), the
+/// weights, the bias, Y.
+std::vector<TuneArg> gemmTuneArgs(const LinearSpec &l, int xRows, int xPitch,
+                                  int yRows) {
+  const int n = int(l.N), k = int(l.K);
+  using K = TuneArg::Kind;
+  std::vector<TuneArg> args = {{K::Floats, {{k, 1}, {xRows, xPitch}}},
+                               {K::Weights, {}}};
+  if (l.hasBias)
+    args.push_back({K::Floats, {{n, 1}}});
+  args.push_back({K::Floats, {{n, 1}, {yRows, n}}});
+  return args;
+}
+
+std::vector<TuneArg> linearTuneArgs(const KernelRequest &req, int batch,
+                                    int seq) {
+  const auto &l = std::get<LinearSpec>(req.spec);
+  return gemmTuneArgs(l, batch * seq, int(l.K), batch * seq);
+}
+
+std::vector<TuneArg> poolerTuneArgs(const KernelRequest &req, int batch,
+                                    int seq) {
+  LinearSpec l = poolerAsLinear(std::get<PoolerSpec>(req.spec));
+  return gemmTuneArgs(l, batch, seq * int(l.K), batch);
+}
 } // namespace
 
 const KernelFamily kLinearFamily = {
     "linear",          describeLinear,  buildLinearRequest,
-    linearTuningSpace, linearPlausible, detail::exactTolerance};
+    linearTuningSpace, linearPlausible, detail::exactTolerance,
+    linearTuneArgs};
 
 const KernelFamily kPoolerFamily = {
     "pooler",          describePooler,  buildPoolerRequest,
-    poolerTuningSpace, poolerPlausible, detail::exactTolerance};
+    poolerTuningSpace, poolerPlausible, detail::exactTolerance,
+    poolerTuneArgs};
 
 } // namespace bert::cpu

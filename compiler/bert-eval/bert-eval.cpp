@@ -26,6 +26,7 @@
 #include "dialect/BertOps.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
+#include "support/ReadFile.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -109,6 +110,9 @@ cl::opt<bool> printTransformed(
     cl::desc("Print the op counts of the transformed function"),
     cl::cat(cat));
 } // namespace
+
+/// Largest MLIR input read (bert-base's IR with inline weights is smaller).
+static constexpr uint64_t kMaxInputBytes = uint64_t(1) << 30;
 
 /// Prints `msg` as `bert-eval: error: msg` and returns exit status 1.
 static int error(const Twine &msg) {
@@ -261,10 +265,21 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   context.allowUnregisteredDialects(allowUnregistered);
 
-  std::string errorMessage;
-  auto file = openInputFile(inputFile, &errorMessage);
-  if (!file)
-    return error(errorMessage);
+  // "-" is standard input; a named file must be a regular one (a FIFO would
+  // block the open, /dev/zero never end).
+  std::unique_ptr<llvm::MemoryBuffer> file;
+  if (inputFile == "-") {
+    std::string errorMessage;
+    file = openInputFile(inputFile, &errorMessage);
+    if (!file)
+      return error(errorMessage);
+  } else {
+    Expected<std::unique_ptr<llvm::MemoryBuffer>> read =
+        ::bert::readInputFile(inputFile, kMaxInputBytes);
+    if (!read)
+      return error(inputFile + ": " + toString(read.takeError()));
+    file = std::move(*read);
+  }
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);

@@ -10,7 +10,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/ConfigReader.h"
+#include "runtime/include/bert_runtime.h"
 #include "support/ErrorCodes.h"
+#include "support/JsonDepth.h"
+#include "support/ReadFile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -28,6 +31,22 @@ namespace json = llvm::json;
 /// Upper bound of every size field: far above any real BERT (vocabularies
 /// are < 300k) and small enough that products of sizes never overflow int64.
 static constexpr int64_t kMaxSize = int64_t(1) << 24;
+
+/// Every field checkConfig reads (IR locations point at these).
+static constexpr const char *kFieldsRead[] = {"vocab_size",
+                                              "hidden_size",
+                                              "num_hidden_layers",
+                                              "num_attention_heads",
+                                              "intermediate_size",
+                                              "max_position_embeddings",
+                                              "type_vocab_size",
+                                              "layer_norm_eps",
+                                              "hidden_act",
+                                              "model_type",
+                                              "position_embedding_type"};
+
+/// Largest config file read (a real config.json is about 1 KB).
+static constexpr uint64_t kMaxConfigBytes = uint64_t(16) << 20;
 
 //===----------------------------------------------------------------------===//
 // Describing JSON values in messages
@@ -52,6 +71,9 @@ static std::string describe(const json::Value &v) {
     if (isJSONInteger(v))
       return llvm::formatv("{0}", v).str();
     double d = *v.getAsNumber();
+    // llvm::json reads 1e400 as infinity; printing it would say "inf".
+    if (!std::isfinite(d))
+      return "a number too large for a double (beyond 1.8e308)";
     std::string text = llvm::formatv("{0}", v).str();
     // llvm::json prints 768.0 as "768"; show that it was a float.
     if (std::trunc(d) == d && StringRef(text).find_first_of(".eE") ==
@@ -181,6 +203,35 @@ static Error checkActivation(BertConfig &cfg) {
                        cfg.hiddenAct + "\" (unsupported activation)");
 }
 
+/// The model's weight count (BertModel with pooler), as a double: the sizes
+/// are at most 2^24, so the exact count can pass 2^63.
+static double parameterCount(const BertConfig &c) {
+  double h = double(c.hiddenSize), ffn = double(c.intermediateSize);
+  double embeddings = (double(c.vocabSize) + double(c.maxPositionEmbeddings) +
+                       double(c.typeVocabSize)) *
+                          h +
+                      2 * h;
+  double layer = 4 * (h * h + h) + 2 * h + 2 * h * ffn + ffn + h + 2 * h;
+  return embeddings + double(c.numHiddenLayers) * layer + h * h + h;
+}
+
+/// The runtime's stated limits (bert_runtime.h), checked before any IR is
+/// built: 2^24 layers used to end in "LLVM ERROR: out of memory".
+static Error checkLimits(const BertConfig &cfg, StringRef path) {
+  if (cfg.numHiddenLayers > BERT_MAX_LAYERS)
+    return makeError(ErrorCode::BadFieldValue, path, "num_hidden_layers",
+                     llvm::formatv("expected at most {0} layers "
+                                   "(BERT_MAX_LAYERS), got {1}",
+                                   BERT_MAX_LAYERS, cfg.numHiddenLayers));
+  double params = parameterCount(cfg);
+  if (params > double(BERT_MAX_PARAMETERS))
+    return makeError(ErrorCode::BadFieldValue, path, "",
+                     llvm::formatv("the model would have {0:e2} weights, more "
+                                   "than BERT_MAX_PARAMETERS ({1})",
+                                   params, int64_t(BERT_MAX_PARAMETERS)));
+  return Error::success();
+}
+
 static Error checkConfig(BertConfig &cfg, const json::Object &obj,
                          StringRef path) {
   FieldReader r(obj, path);
@@ -232,6 +283,8 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
                      llvm::formatv("expected a divisor of hidden_size ({0}), "
                                    "got {1}",
                                    cfg.hiddenSize, cfg.numAttentionHeads));
+  if (Error e = checkLimits(cfg, path))
+    return e;
   return checkActivation(cfg);
 }
 
@@ -241,6 +294,19 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
 
 llvm::Expected<BertConfig> bertc::parseBertConfig(StringRef text,
                                                   StringRef path) {
+  // llvm::json recurses per level: refuse deep nesting before it can
+  // exhaust the stack.
+  if (std::optional<size_t> at = bert::findJsonTooDeep(text)) {
+    StringRef before = text.take_front(*at);
+    size_t nl = before.rfind('\n');
+    std::string where =
+        llvm::formatv("{0}:{1}:{2}", path, 1 + before.count('\n'),
+                      1 + (nl == StringRef::npos ? *at : *at - nl - 1));
+    return makeError(ErrorCode::InvalidJSON, where, "",
+                     llvm::formatv("invalid JSON: nested deeper than {0} "
+                                   "levels",
+                                   bert::kMaxJsonDepth));
+  }
   llvm::Expected<json::Value> root = json::parse(text);
   if (!root) {
     // ParseError logs "[line:col, byte=N]: message"; turn that into the
@@ -267,9 +333,12 @@ llvm::Expected<BertConfig> bertc::parseBertConfig(StringRef text,
   cfg.path = path.str();
   if (Error e = checkConfig(cfg, *obj, path))
     return std::move(e);
-  for (const auto &kv : *obj)
-    if (std::optional<SourcePos> pos = findKey(text, kv.first))
-      cfg.fieldPos[kv.first] = *pos;
+  // Positions of the fields bertc reads only: a scan of the text per key
+  // of a config with 100k unknown keys took hours.
+  for (StringRef key : kFieldsRead)
+    if (obj->get(key))
+      if (std::optional<SourcePos> pos = findKey(text, key))
+        cfg.fieldPos[key] = *pos;
   return cfg;
 }
 
@@ -285,10 +354,13 @@ llvm::Expected<BertConfig> bertc::readBertConfig(StringRef path) {
   if (llvm::sys::fs::is_directory(status))
     return makeError(ErrorCode::FileUnreadable, path, "",
                      "is a directory (expected a config.json file)");
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  // Not MemoryBuffer::getFile: it blocks on a FIFO and reads /dev/zero
+  // without end.
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      bert::readInputFile(path, kMaxConfigBytes);
   if (!buffer)
     return makeError(ErrorCode::FileUnreadable, path, "",
-                     "cannot read file: " + buffer.getError().message());
+                     llvm::toString(buffer.takeError()) +
+                         " (expected a config.json file)");
   return parseBertConfig((*buffer)->getBuffer(), path);
 }

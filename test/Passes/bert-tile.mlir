@@ -43,6 +43,22 @@ func.func @linear_ffn_output(%x: tensor<?x?x3072xf32>) -> tensor<?x?x768xf32>
 
 // -----
 
+// A layer narrower than three vectors (hidden 12, 1 head: N = 36): the
+// panel is never wider than N, since the kernel shifts a ragged last panel
+// inwards onto columns it already computed.
+// CHECK-LABEL: func.func @linear_narrow
+// CHECK: bert.linear
+// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 4,
+// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4,
+func.func @linear_narrow(%x: tensor<?x?x12xf32>) -> tensor<?x?x36xf32>
+    attributes {bert.max_batch = 2 : i64, bert.max_seq = 16 : i64} {
+  %w = bert.weight "qkv.weight" : tensor<36x12xf32>
+  %y = bert.linear %x, %w : (tensor<?x?x12xf32>, tensor<36x12xf32>) -> tensor<?x?x36xf32>
+  return %y : tensor<?x?x36xf32>
+}
+
+// -----
+
 // Fused attention. Head dim 16 (hidden 32, 2 heads): a 128-key tile fits
 // half of L1, vectors run along the head dim (16 lanes: one zmm per query,
 // two ymm on AVX2). Head dim 64: the key tile drops to 64 (64 x 64 floats =

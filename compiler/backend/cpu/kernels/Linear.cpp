@@ -32,7 +32,13 @@ LinearTiles linearTiles(const LinearSpec &spec, const GemmSchedule &sched) {
   t.vec = int(sched.vectorWidth);
   t.rows = int(sched.rows);
   t.nb = int(sched.cols);
-  // A ragged last panel recomputes columns of the one before it.
+  // A ragged last panel recomputes columns of the one before it, so a
+  // panel may not be wider than N.
+  if (spec.N % t.nb != 0 && t.nb > spec.N)
+    throw std::invalid_argument(
+        "linear schedule: cols (" + std::to_string(t.nb) +
+        ") must divide the layer's " + std::to_string(spec.N) +
+        " output features or be at most that many");
   t.nTail = spec.N % t.nb == 0 ? TailStrategy::RoundUp
                                : TailStrategy::ShiftInwards;
   t.unrollK = int(sched.kUnroll);

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Every valid config compiles and matches the evaluator: a seeded property test.
+
+    run_props.py --bin BUILD/bin --work DIR [--count 30] [--seed 1] [--tol 1e-4] [--jobs 1]
+
+For each of --count random BertModel configs (hidden 8-200 divisible by the heads, 1-8 heads,
+ffn 1-400, vocab 2-500, 1-3 layers, every supported hidden_act, layer_norm_eps from 1e-12 to
+1e-3) and a random batch, sequence length, compile-time maxima at or above them and padding:
+  1. bertc init-weights (seeded) and bertc compile -o DIR (the native library);
+  2. bert-run on random ids, token types and a mask with random padding;
+  3. bert-eval (the plain C++ reference evaluator) on the frontend IR, same weights and inputs;
+  4. compare: last_hidden_state on real tokens and pooler_output, max abs error <= --tol.
+One line per config; on a failure the config, the case directory and the step are printed, and
+the exit status is 1. The configs depend only on --seed, so a failure is reproduced by rerunning
+with the same --seed and --count (--only I runs config I alone). Needs NumPy only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh")
+
+
+def random_case(rng: np.random.Generator) -> dict:
+    heads = int(rng.integers(1, 9))
+    head_dim = int(rng.integers(max(1, -(-8 // heads)), 200 // heads + 1))
+    hidden = heads * head_dim
+    batch = int(rng.integers(1, 5))
+    seq = int(rng.integers(1, 41))
+    max_batch = batch + int(rng.integers(0, 3))
+    max_seq = seq + int(rng.integers(0, 9))
+    config = {
+        "model_type": "bert",
+        "architectures": ["BertModel"],
+        "vocab_size": int(rng.integers(2, 501)),
+        "hidden_size": hidden,
+        "num_hidden_layers": int(rng.integers(1, 4)),
+        "num_attention_heads": heads,
+        "intermediate_size": int(rng.integers(1, 401)),
+        "max_position_embeddings": max_seq + int(rng.integers(0, 9)),
+        "type_vocab_size": int(rng.integers(1, 4)),
+        "layer_norm_eps": float(10.0 ** rng.uniform(-12, -3)),
+        "hidden_act": ACTIVATIONS[int(rng.integers(len(ACTIVATIONS)))],
+    }
+    # Each row keeps at least its first token; others padded at the tail.
+    lengths = [int(rng.integers(1, seq + 1)) for _ in range(batch)]
+    return {"config": config, "batch": batch, "seq": seq, "max_batch": max_batch,
+            "max_seq": max_seq, "lengths": lengths,
+            "weight_seed": int(rng.integers(1, 1 << 30)),
+            "input_seed": int(rng.integers(1, 1 << 30))}
+
+
+def run(cmd: list[str], log) -> bool:
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    log.write("$ " + " ".join(cmd) + "\n" + p.stdout + p.stderr)
+    return p.returncode == 0
+
+
+def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str]:
+    work = os.path.join(a.work, f"case{index:04d}")
+    os.makedirs(work, exist_ok=True)
+    cfg = case["config"]
+    desc = (f"#{index}: hidden {cfg['hidden_size']}/{cfg['num_attention_heads']} heads, "
+            f"ffn {cfg['intermediate_size']}, vocab {cfg['vocab_size']}, "
+            f"{cfg['num_hidden_layers']} layers, {cfg['hidden_act']}, "
+            f"batch {case['batch']}/{case['max_batch']}, seq {case['seq']}/{case['max_seq']}, "
+            f"lengths {case['lengths']}")
+    config = os.path.join(work, "config.json")
+    with open(config, "w") as f:
+        json.dump(cfg, f, indent=2)
+    with open(os.path.join(work, "case.json"), "w") as f:
+        json.dump(case, f, indent=2)
+    rng = np.random.default_rng(case["input_seed"])
+    b, s = case["batch"], case["seq"]
+    ids = rng.integers(0, cfg["vocab_size"], size=(b, s), dtype=np.int32)
+    types = rng.integers(0, cfg["type_vocab_size"], size=(b, s), dtype=np.int32)
+    mask = np.zeros((b, s), dtype=np.int32)
+    for row, n in enumerate(case["lengths"]):
+        mask[row, :n] = 1
+    for name, arr in (("input_ids", ids), ("token_type_ids", types), ("attention_mask", mask)):
+        np.save(os.path.join(work, name + ".npy"), arr)
+    bertc, bert_run, bert_eval = (os.path.join(a.bin, t) for t in ("bertc", "bert-run", "bert-eval"))
+    weights = os.path.join(work, "model.safetensors")
+    lib_dir, lib_out, eval_out = (os.path.join(work, d) for d in ("lib", "lib-out", "eval-out"))
+    frontend = os.path.join(work, "frontend.mlir")
+    with open(os.path.join(work, "log.txt"), "w") as log:
+        steps = [
+            ("init-weights", [bertc, "init-weights", config, "--seed", str(case["weight_seed"]),
+                              "--std", "0.2", "-o", weights]),
+            ("compile", [bertc, "compile", config, "--name", "prop", "--max-batch",
+                         str(case["max_batch"]), "--max-seq", str(case["max_seq"]),
+                         "--no-cache", "-o", lib_dir + "/"]),
+            ("bert-run", [bert_run, os.path.join(lib_dir, "libprop.so"), weights,
+                          "--input-ids", os.path.join(work, "input_ids.npy"),
+                          "--token-type-ids", os.path.join(work, "token_type_ids.npy"),
+                          "--attention-mask", os.path.join(work, "attention_mask.npy"),
+                          "--out-dir", lib_out]),
+            ("frontend IR", [bertc, "compile", config, "--name", "prop", "--max-batch",
+                             str(case["max_batch"]), "--max-seq", str(case["max_seq"]),
+                             "--emit", "mlir", "-o", frontend]),
+            ("bert-eval", [bert_eval, frontend, "--weights", weights, "--inputs-dir", work,
+                           "--out-dir", eval_out]),
+        ]
+        for step, cmd in steps:
+            if not run(cmd, log):
+                return False, f"FAIL {desc}: {step} failed (see {work}/log.txt)"
+    errs = []
+    # bert-eval writes the function's results in order: result0, result1.
+    for i, name in enumerate(("last_hidden_state", "pooler_output")):
+        got = np.load(os.path.join(lib_out, name + ".npy")).astype(np.float64)
+        want = np.load(os.path.join(eval_out, f"result{i}.npy")).astype(np.float64)
+        if got.shape != want.shape:
+            return False, f"FAIL {desc}: {name} shape {got.shape}, evaluator {want.shape}"
+        diff = np.abs(got - want)
+        if name == "last_hidden_state":
+            diff = diff[mask.astype(bool)]
+        errs.append(float(diff.max()) if diff.size else 0.0)
+    ok = all(e <= a.tol for e in errs) and all(np.isfinite(errs))
+    verdict = "PASS" if ok else "FAIL"
+    return ok, f"{verdict} {desc}: hidden {errs[0]:.2e}, pooled {errs[1]:.2e}" + (
+        "" if ok else f" (tol {a.tol:.0e}; {work})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", required=True, help="directory with bertc, bert-run, bert-eval")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--count", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--only", type=int, default=None, help="run config ONLY alone")
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    cases = [random_case(rng) for _ in range(a.count)]
+    todo = [a.only] if a.only is not None else list(range(a.count))
+    failures = 0
+    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        for ok, line in pool.map(lambda i: check_case(i, cases[i], a), todo):
+            failures += not ok
+            print(line, flush=True)
+    print(f"{len(todo) - failures} of {len(todo)} configs match the evaluator (seed {a.seed})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,7 +4,7 @@
 |*  - 0xC0..0xFF: the rest is a tokenizer.json; loading must succeed or fail  *|
 |*    with a message, and a loaded tokenizer must encode sample texts;        *|
 |*  - otherwise: the rest is text (and, with bit 2, a pair after the first    *|
-|*    tab) for one of the tokenizers of test/Tokenizer/goldens (bits 0-1),    *|
+|*    tab) for one of the tokenizers of test/Tokenizer/goldens (bits 0-1, 6), *|
 |*    with truncation (bit 3, length from the next byte), padding (bit 4)     *|
 |*    and without special tokens (bit 5).                                     *|
 |* Encoding must succeed (or report truncation it cannot do, or a missing     *|
@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *names[4] = {"minilm.json", "bpe.json", "unigram.json",
-                               "unigram-xl.json"};
-static bert_tokenizer_t *toks[4];
+static const char *names[6] = {"minilm.json",         "bpe.json",
+                               "unigram.json",        "unigram-xl.json",
+                               "wordpiece-misc.json", "bpe-misc.json"};
+static bert_tokenizer_t *toks[6];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   const char *dir = getenv("BERT_FUZZ_TOKENIZERS");
@@ -35,7 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argv;
   if (!dir)
     dir = "test/Tokenizer/goldens";
-  for (i = 0; i < 4; ++i) {
+  for (i = 0; i < 6; ++i) {
     snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
     toks[i] = bert_tokenizer_load(path, err, sizeof(err));
     if (!toks[i]) {
@@ -118,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bert_tokenizer_destroy(t);
     return 0;
   } else {
-    bert_tokenizer_t *t = toks[mode & 3];
+    bert_tokenizer_t *t = toks[((mode & 3) + ((mode & 0x40) ? 4 : 0)) % 6];
     size_t max_len = 0, stride = 0, pad = 0, an = n, bn = 0;
     size_t old_max = 0, old_stride = 0;
     bert_tok_truncation_strategy old_st = BERT_TOK_LONGEST_FIRST;

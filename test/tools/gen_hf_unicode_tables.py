@@ -16,7 +16,10 @@ about every code point:
             treat as starters (class 0): canonical reordering does not move them;
   - NODECOMP_K / NODECOMP_C: characters tokenizers leaves alone in NFKD / NFD while
     utf8proc decomposes them (characters newer than its tables);
-  - LOWER:  characters whose Lowercase result differs from utf8proc_tolower.
+  - LOWER:  characters whose Lowercase result differs from utf8proc_tolower;
+  - NEWCAT: characters utf8proc does not know (newer than its Unicode) that the regex
+            engines (Oniguruma for Split/Replace/ByteLevel, Rust's regex and char) know,
+            with the general category those give them.
 Run with the venv that has `tokenizers` (test/tools/setup-tokenizer-venv.sh):
   build/tok-venv/bin/python test/tools/gen_hf_unicode_tables.py
 """
@@ -56,6 +59,32 @@ def ranges(cps):
         else:
             out.append([c, c])
     return out
+
+
+CATS = ["Cn", "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd",
+        "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf",
+        "Cs", "Co"]  # utf8proc's category numbering
+
+
+def new_categories():
+    """{code point: utf8proc category number} for code points utf8proc leaves
+    unassigned but tokenizers' regex engine matches with \\p{XX}."""
+    from tokenizers import Regex
+    cands = [c for plane in (0, 1, 2, 3, 14) for c in range(plane << 16, (plane + 1) << 16)
+             if not 0xD800 <= c <= 0xDFFF and u.utf8proc_category(c) == 0]
+    found = {}
+    for k, name in enumerate(CATS):
+        if name in ("Cn", "Cs"):
+            continue
+        split = pre_tokenizers.Split(Regex(r"\p{%s}" % name), behavior="removed")
+        for i in range(0, len(cands), 4096):
+            chunk = cands[i:i + 4096]
+            text = "\x01".join(chr(c) for c in chunk)
+            kept = set("".join(p for p, _ in split.pre_tokenize_str(text)))
+            for c in chunk:
+                if chr(c) not in kept:
+                    found[c] = k
+    return found
 
 
 def main():
@@ -108,6 +137,8 @@ def main():
                 sys.exit(f"U+{c:04X}: lowercase longer than 3 chars")
             low.append((c, [ord(x) for x in lw]))
 
+    newcat = new_categories()
+
     def table(name, cps, what):
         rs = ranges(cps)
         lines = [f"/* {what}: {len(cps)} code points. */",
@@ -149,10 +180,25 @@ def main():
         parts.append("    {-1, 0, 0, 0},")
     parts.append("};")
     parts.append(f"#define HF_LOWER_N {len(low)}")
+    rows = []
+    for c in sorted(newcat):
+        if rows and rows[-1][1] == c - 1 and rows[-1][2] == newcat[c]:
+            rows[-1][1] = c
+        else:
+            rows.append([c, c, newcat[c]])
+    parts.append(f"/* Categories of {len(newcat)} code points utf8proc does not know and the "
+                 "regex engines do. */")
+    parts.append("static const uint32_t hf_newcat[][3] = {")
+    for a, b, k in rows:
+        parts.append(f"    {{0x{a:X}, 0x{b:X}, {k}}}, /* {CATS[k]} */")
+    if not rows:
+        parts.append("    {0xFFFFFFFF, 0xFFFFFFFF, 0},")
+    parts.append("};")
+    parts.append(f"#define HF_NEWCAT_N {len(rows)}")
     with open(OUT, "w") as f:
         f.write("\n".join(parts) + "\n")
     print(f"wrote {OUT}: other {len(other)}, mn {len(mn)}, punct {len(punct)}, "
-          f"comb {len(comb)}, ccc0 {len(ccc0)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}")
+          f"comb {len(comb)}, ccc0 {len(ccc0)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}, newcat {len(newcat)}")
 
 
 if __name__ == "__main__":

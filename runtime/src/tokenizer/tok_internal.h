@@ -59,6 +59,9 @@ int tok_lowercase(int32_t cp, int32_t out[3]);
 int tok_hf_no_decompose(int32_t cp, int compat);
 /* utf8proc general category (UTF8PROC_CATEGORY_*). */
 int tok_category(int32_t cp);
+/* The same numbering, as the regex engines and Rust's char see it (they
+ * know code points newer than utf8proc's Unicode). */
+int tok_regex_category(int32_t cp);
 int tok_combining_class(int32_t cp);
 
 /*===--- Normalized string (nstr.c) ---------------------------------------===*/

@@ -198,6 +198,26 @@ static int in_ranges(const uint32_t (*r)[2], size_t n, int32_t cp) {
 
 int tok_category(int32_t cp) { return (int)utf8proc_category(cp); }
 
+/* The regex engines and Rust's char know a newer Unicode than utf8proc:
+ * for code points utf8proc leaves unassigned, their category. */
+int tok_regex_category(int32_t cp) {
+  int k = (int)utf8proc_category(cp);
+  size_t lo = 0, hi = HF_NEWCAT_N;
+  uint32_t c = (uint32_t)cp;
+  if (k != UTF8PROC_CATEGORY_CN)
+    return k;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (c < hf_newcat[mid][0])
+      hi = mid;
+    else if (c > hf_newcat[mid][1])
+      lo = mid + 1;
+    else
+      return (int)hf_newcat[mid][2];
+  }
+  return k;
+}
+
 int tok_combining_class(int32_t cp) {
   int ccc;
   if (cp < 0x300)
@@ -231,7 +251,7 @@ int tok_is_numeric(int32_t c) {
   int k;
   if (c < 0x80)
     return c >= '0' && c <= '9';
-  k = tok_category(c);
+  k = tok_regex_category(c);
   return k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL ||
          k == UTF8PROC_CATEGORY_NO;
 }
@@ -239,7 +259,7 @@ int tok_is_numeric(int32_t c) {
 int tok_is_digit(int32_t c) {
   if (c < 0x80)
     return c >= '0' && c <= '9';
-  return tok_category(c) == UTF8PROC_CATEGORY_ND;
+  return tok_regex_category(c) == UTF8PROC_CATEGORY_ND;
 }
 
 /* The regex crates' Unicode \w: Alphabetic, marks, Nd, Pc, Join_Control.
@@ -255,7 +275,7 @@ int tok_is_alphanumeric_word(int32_t c) {
   if ((c >= 0x24B6 && c <= 0x24E9) || (c >= 0x1F130 && c <= 0x1F149) ||
       (c >= 0x1F150 && c <= 0x1F169) || (c >= 0x1F170 && c <= 0x1F189))
     return 1;
-  k = tok_category(c);
+  k = tok_regex_category(c);
   return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_ME) ||
          k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL ||
          k == UTF8PROC_CATEGORY_PC;

@@ -10,7 +10,7 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test test-props test-real goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build test test-props test-real test-asan test-tsan fuzz goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
@@ -32,6 +32,41 @@ build: configure
 # C++ unit and numerical tests, all registered with CTest.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Sanitizers (issue 19). test-asan: a second build tree where the runtime, bert-run and the
+# runtime tests are built with ASan + UBSan (BERT_SANITIZE, runtime/CMakeLists.txt; the compiler
+# itself is not instrumented but links the sanitizer runtime), then the runtime unit tests and the
+# end-to-end tests (test/E2E: model libraries carry the instrumented runtime). test-tsan: the
+# threaded runtime tests under ThreadSanitizer. Both reuse $(BUILD_DIR)'s Halide venv.
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+SAN_CMAKE = cmake -G Ninja -S . -DCMAKE_BUILD_TYPE=Release -DLLVM_EXTERNAL_LIT=$(LLVM_BIN)/lit \
+  -DPython3_EXECUTABLE=/usr/bin/python3 -DBERT_HALIDE_VENV=$(abspath $(BUILD_DIR))/_deps/halide-venv
+SAN_ENV = ASAN_OPTIONS=detect_stack_use_after_return=1:strict_string_checks=1:detect_leaks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+test-asan: deps
+	$(SAN_CMAKE) -B $(ASAN_DIR) -DBERT_SANITIZE=address,undefined
+	ninja -C $(ASAN_DIR) -j $(JOBS) bert-runtime-tests bert-run-tool-tests bert-run bertc bert-eval
+	$(SAN_ENV) $(ASAN_DIR)/test/Runtime/bert-runtime-tests
+	$(SAN_ENV) $(ASAN_DIR)/test/Runtime/bert-run-tool-tests
+	$(SAN_ENV) $(LLVM_BIN)/lit -sv -j $(JOBS) $(ASAN_DIR)/test/E2E
+
+test-tsan: deps
+	$(SAN_CMAKE) -B $(TSAN_DIR) -DBERT_SANITIZE=thread
+	ninja -C $(TSAN_DIR) -j $(JOBS) bert-runtime-tests
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_DIR)/test/Runtime/bert-runtime-tests \
+	  --gtest_filter='Run.ConcurrentCallsAgree:Profile.*' --gtest_repeat=5
+
+# libFuzzer (issue 19): builds every test/fuzz/fuzz_*.c / fuzz_*.cpp with clang-22
+# (-fsanitize=fuzzer,address,undefined) and runs each for FUZZ_SECONDS, seeded from
+# test/fuzz/corpus/<name>; FUZZ_TARGETS limits the run (e.g. "json npy"). See test/fuzz/run.sh.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+fuzz: deps
+	./test/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Every valid config compiles and matches the evaluator, at length: 500 seeded random configs
 # (test/E2E/run_props.py; `make test` runs 30 of them in test/E2E/props.test). PROPS_SEED and

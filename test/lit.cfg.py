@@ -21,7 +21,14 @@ config.substitutions.append(("%bert_src_root", config.bert_src_root))
 config.substitutions.append(("%examples", os.path.join(config.bert_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
 
-llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP",
+                                     "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                     "LSAN_OPTIONS", "TSAN_OPTIONS"])
+# %cc compiles a C program against a model library. In a BERT_SANITIZE build
+# the library carries the instrumented runtime, so the program links the
+# sanitizer runtime too (make test-asan).
+sanitize = getattr(config, "bert_sanitize", "")
+config.substitutions.append(("%cc", "cc -fsanitize=" + sanitize if sanitize else "cc"))
 # bertc's kernel object cache: one directory under the build tree for the
 # whole suite (never the user's ~/.cache/bertc). Entries are keyed by the
 # kernel sources' hash, so a stale one is never reused; tests that check the

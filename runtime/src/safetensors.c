@@ -69,8 +69,7 @@ int bert_st_dtype_from_name(const char *name, bert_st_dtype *dtype) {
   return -1;
 }
 
-/* Byte-wise order of two names with lengths (a prefix sorts first). */
-static int name_cmp(const char *a, size_t an, const char *b, size_t bn) {
+int bert_st_name_cmp(const char *a, size_t an, const char *b, size_t bn) {
   int c = memcmp(a, b, an < bn ? an : bn);
   if (c != 0)
     return c;
@@ -80,7 +79,7 @@ static int name_cmp(const char *a, size_t an, const char *b, size_t bn) {
 static int cmp_tensor_name(const void *x, const void *y) {
   const bert_st_tensor *a = *(const bert_st_tensor *const *)x;
   const bert_st_tensor *b = *(const bert_st_tensor *const *)y;
-  return name_cmp(a->name, a->name_len, b->name, b->name_len);
+  return bert_st_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
 static int cmp_tensor_offsets(const void *x, const void *y) {
@@ -401,7 +400,7 @@ const bert_st_tensor *bert_st_find_n(const bert_st_file *f, const char *name,
     const bert_st_tensor *t;
     mid = lo + (hi - lo) / 2;
     t = &f->tensors[f->by_name[mid]];
-    c = name_cmp(t->name, t->name_len, name, len);
+    c = bert_st_name_cmp(t->name, t->name_len, name, len);
     if (c == 0)
       return t;
     if (c < 0)

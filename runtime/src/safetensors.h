@@ -98,6 +98,10 @@ float bert_bf16_to_float(uint16_t bits);
 int bert_st_convert_f32(const bert_st_tensor *t, int64_t first, int64_t count,
                         float *dst);
 
+/* Byte-wise order of two names with lengths (a prefix sorts first): how
+ * names are compared, sorted and told apart everywhere. */
+int bert_st_name_cmp(const char *a, size_t an, const char *b, size_t bn);
+
 /* Bytes per element of `dtype`. */
 size_t bert_st_dtype_size(bert_st_dtype dtype);
 /* The dtype called `name` ("F32", ...); 0 and *dtype set, or -1. */

@@ -74,11 +74,7 @@ static void put_string(out_buf *o, const char *s, size_t n) {
 static int cmp_entry_name(const void *x, const void *y) {
   const bert_st_entry *a = *(const bert_st_entry *const *)x;
   const bert_st_entry *b = *(const bert_st_entry *const *)y;
-  int c = memcmp(a->name, b->name,
-                 a->name_len < b->name_len ? a->name_len : b->name_len);
-  if (c != 0)
-    return c;
-  return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+  return bert_st_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
 /* Refuses what the reader would refuse about the table itself. */

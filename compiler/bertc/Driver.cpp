@@ -15,6 +15,7 @@
 
 #include "compiler/bertc/Driver.h"
 #include "compiler/backend/Backend.h"
+#include "compiler/backend/cpu/KernelCompiler.h"
 #include "support/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
@@ -36,6 +37,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -404,12 +406,40 @@ static Error runStage(MLIRContext &ctx, ModuleOp module, mlir::bert::Stage stage
 //===----------------------------------------------------------------------===//
 
 /// Builds the native library from the planned module into -o DIR.
+/// The -o directory of a library (or its objects): named, not a file, and
+/// created now, so that an output problem is one line (exit 4) before any
+/// compiling rather than a failed kernel write deep in the backend.
+static Error prepareOutputDirectory() {
+  if (outputPath.empty() || outputPath == "-")
+    return makeError(
+        ErrorCode::MissingArgument, "", "-o",
+        emit.empty() ? std::string("bertc compile writes a library: give an "
+                                   "output directory (-o DIR), or --emit "
+                                   "mlir|split|fused|tiled|planned to print "
+                                   "a stage's IR")
+                     : "--emit " + emit.getValue() +
+                           " writes files: give an output directory (-o DIR)");
+  StringRef dir = outputPath.getValue();
+  // "file/" names the file: stat it without the slash (ENOTDIR otherwise).
+  std::string bare = dir.rtrim('/').str();
+  llvm::sys::fs::file_status status;
+  if (!bare.empty() && !llvm::sys::fs::status(bare, status) &&
+      !llvm::sys::fs::is_directory(status))
+    return makeError(ErrorCode::OutputFailed, dir, "",
+                     "exists and is not a directory (-o names the directory "
+                     "the library is written into)");
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return makeError(ErrorCode::OutputFailed, dir, "",
+                     "cannot create the output directory: " + ec.message());
+  if (std::error_code ec =
+          llvm::sys::fs::access(dir, llvm::sys::fs::AccessMode::Write))
+    return makeError(ErrorCode::OutputFailed, dir, "",
+                     "the output directory is not writable: " + ec.message());
+  return Error::success();
+}
+
 static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
                          const EmitKind &kind) {
-  if (outputPath.empty() || outputPath == "-")
-    return makeError(ErrorCode::MissingArgument, "", "-o",
-                     std::string("--emit ") + kind.name +
-                         " writes files: give an output directory (-o DIR)");
   auto funcs = module.getOps<func::FuncOp>();
   if (std::distance(funcs.begin(), funcs.end()) != 1)
     return makeError(ErrorCode::InvalidIR, inputPath, "",
@@ -458,13 +488,15 @@ static Error checkScheduleCache() {
 
 static Error runCompile() {
   const EmitKind *kind = nullptr;
-  // Without --emit: a library into a directory; with --dump-ir, every stage
-  // up to the planned IR (so the dump shows all passes); else the frontend IR.
+  // The product of `bertc compile` is the library (as `cc` makes a binary):
+  // without --emit it writes lib<name>.{so,a} and <name>.h into the -o
+  // directory. IR is printed only when --emit asks for a stage. The one
+  // exception is --dump-ir alone, whose product is the dump: every stage up
+  // to the planned IR (so the dump shows all passes), nothing printed.
   std::string emitName = emit.getValue();
+  bool dumpOnly = emitName.empty() && !dumpIR.empty() && outputPath.empty();
   if (emitName.empty())
-    emitName = outputIsDirectory() ? "lib"
-               : !dumpIR.empty()   ? "planned"
-                                   : "mlir";
+    emitName = dumpOnly ? "planned" : "lib";
   for (const EmitKind &k : kEmitKinds)
     if (emitName == k.name)
       kind = &k;
@@ -499,6 +531,10 @@ static Error runCompile() {
   llvm::Expected<OwningOpRef<ModuleOp>> module = buildFromConfig(ctx, opts);
   if (!module)
     return module.takeError();
+  // The input is good: the output next, before any compiling.
+  if (kind->library)
+    if (Error e = prepareOutputDirectory())
+      return e;
 
   std::unique_ptr<IRDumper> dumper;
   if (!dumpIR.empty()) {
@@ -555,6 +591,8 @@ static Error runCompile() {
 
   if (kind->library)
     return emitLibrary(**module, opts, *kind);
+  if (dumpOnly)
+    return Error::success();
 
   llvm::Expected<std::string> out = compileOutputPath(opts.name, *kind);
   if (!out)
@@ -749,6 +787,11 @@ int bertc::runBertc(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
 
+  // bertc's own version, and what decides its kernels' code.
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "bertc " << BERTC_VERSION << " (" << ::bert::cpu::kernelCompilerIdentity()
+       << "; MLIR/LLVM " << LLVM_VERSION_STRING << ")\n";
+  });
   // `bertc --help`, `bertc --version`: no command needed.
   StringRef verb = argc > 1 ? StringRef(argv[1]) : StringRef();
   if (verb.starts_with("-")) {

@@ -33,7 +33,7 @@
 
 #include <string>
 
-namespace bertc {
+namespace mlir::bert {
 
 /// Every error bertc can report. Keep in sync with `kErrorTable` below (a
 /// static_assert checks the count).
@@ -172,6 +172,6 @@ inline llvm::Error makeError(ErrorCode code, llvm::StringRef file,
                                       msg.str());
 }
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_BERTC_ERRORCODES_H

@@ -48,7 +48,7 @@
 #include <optional>
 
 using namespace mlir;
-using namespace bertc;
+using namespace mlir::bert;
 using llvm::Error;
 using llvm::StringRef;
 namespace cl = llvm::cl;
@@ -781,7 +781,7 @@ static Error checkOptionsFor(Command command) {
   return Error::success();
 }
 
-int bertc::runBertc(int argc, char **argv) {
+int mlir::bert::runBertc(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();

@@ -9,12 +9,12 @@
 #ifndef BERT_COMPILER_BERTC_DRIVER_H
 #define BERT_COMPILER_BERTC_DRIVER_H
 
-namespace bertc {
+namespace mlir::bert {
 
 /// Runs bertc on the command line and returns the process exit code (see
 /// ErrorCodes.h).
 int runBertc(int argc, char **argv);
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_BERTC_DRIVER_H

@@ -299,7 +299,7 @@ void DotWriter::writeFunction(func::FuncOp fn) {
       }
 }
 
-void bertc::writeDot(ModuleOp module, StringRef title, llvm::raw_ostream &os) {
+void mlir::bert::writeDot(ModuleOp module, StringRef title, llvm::raw_ostream &os) {
   os << "digraph bert {\n"
      << "  label=\"" << title << "\"; labelloc=t; fontname=Helvetica;\n"
      << "  node [fontname=Helvetica, fontsize=10];\n"
@@ -314,12 +314,12 @@ void bertc::writeDot(ModuleOp module, StringRef title, llvm::raw_ostream &os) {
 // Files
 //===----------------------------------------------------------------------===//
 
-bool bertc::haveGraphviz() {
+bool mlir::bert::haveGraphviz() {
   return static_cast<bool>(llvm::sys::findProgramByName("dot"));
 }
 
-llvm::Expected<bertc::GraphFiles>
-bertc::writeGraphFiles(ModuleOp module, StringRef title, StringRef basePath) {
+llvm::Expected<mlir::bert::GraphFiles>
+mlir::bert::writeGraphFiles(ModuleOp module, StringRef title, StringRef basePath) {
   GraphFiles files;
   files.dotPath = (basePath + ".dot").str();
   {

@@ -15,7 +15,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace bertc {
+namespace mlir::bert {
 
 /// Writes `module` as a Graphviz digraph titled `title`.
 void writeDot(mlir::ModuleOp module, llvm::StringRef title,
@@ -37,6 +37,6 @@ llvm::Expected<GraphFiles> writeGraphFiles(mlir::ModuleOp module,
 /// True when Graphviz `dot` was found on PATH.
 bool haveGraphviz();
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_BERTC_GRAPHDUMP_H

@@ -20,9 +20,9 @@ using namespace mlir;
 using llvm::Error;
 using llvm::StringRef;
 
-bool bertc::isCountedPass(Pass *pass) { return !pass->getArgument().empty(); }
+bool mlir::bert::isCountedPass(Pass *pass) { return !pass->getArgument().empty(); }
 
-void bertc::PassCounter::runAfterPass(Pass *pass, Operation *) {
+void mlir::bert::PassCounter::runAfterPass(Pass *pass, Operation *) {
   if (isCountedPass(pass))
     ++count;
 }
@@ -36,8 +36,8 @@ static ModuleOp enclosingModule(Operation *op) {
   return dyn_cast<ModuleOp>(op);
 }
 
-llvm::Expected<std::unique_ptr<bertc::IRDumper>>
-bertc::IRDumper::create(StringRef dir, StringRef model, OpPrintingFlags flags) {
+llvm::Expected<std::unique_ptr<mlir::bert::IRDumper>>
+mlir::bert::IRDumper::create(StringRef dir, StringRef model, OpPrintingFlags flags) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return makeError(ErrorCode::OutputFailed, dir, "--dump-ir",
                      "cannot create directory: " + ec.message());
@@ -45,7 +45,7 @@ bertc::IRDumper::create(StringRef dir, StringRef model, OpPrintingFlags flags) {
       new IRDumper(dir.str(), model.str(), flags));
 }
 
-Error bertc::IRDumper::takeError() {
+Error mlir::bert::IRDumper::takeError() {
   if (!deferred)
     return Error::success();
   auto [file, message] = *deferred;
@@ -53,7 +53,7 @@ Error bertc::IRDumper::takeError() {
   return makeError(ErrorCode::OutputFailed, file, "", message);
 }
 
-Error bertc::IRDumper::writeSnapshot(StringRef name, ModuleOp module,
+Error mlir::bert::IRDumper::writeSnapshot(StringRef name, ModuleOp module,
                                      bool failed) {
   unsigned number = snapshots.size();
   std::string file = llvm::formatv("{0:d2}-{1}{2}.mlir", number, name,
@@ -75,7 +75,7 @@ Error bertc::IRDumper::writeSnapshot(StringRef name, ModuleOp module,
   return Error::success();
 }
 
-Error bertc::IRDumper::writeStagePicture(StringRef stage, unsigned passCount,
+Error mlir::bert::IRDumper::writeStagePicture(StringRef stage, unsigned passCount,
                                          ModuleOp module) {
   std::string base = llvm::formatv("{0:d2}-{1}", passCount, stage).str();
   SmallString<256> path(dir);
@@ -91,7 +91,7 @@ Error bertc::IRDumper::writeStagePicture(StringRef stage, unsigned passCount,
   return Error::success();
 }
 
-Error bertc::IRDumper::writeIndex() {
+Error mlir::bert::IRDumper::writeIndex() {
   SmallString<256> path(dir);
   llvm::sys::path::append(path, "index.html");
   std::error_code ec;
@@ -129,7 +129,7 @@ Error bertc::IRDumper::writeIndex() {
   return Error::success();
 }
 
-namespace bertc {
+namespace mlir::bert {
 /// Snapshots the module after every counted pass.
 class DumpInstrumentation : public PassInstrumentation {
 public:
@@ -155,8 +155,8 @@ private:
 
   IRDumper &dumper;
 };
-} // namespace bertc
+} // namespace mlir::bert
 
-std::unique_ptr<PassInstrumentation> bertc::IRDumper::makeInstrumentation() {
+std::unique_ptr<PassInstrumentation> mlir::bert::IRDumper::makeInstrumentation() {
   return std::make_unique<DumpInstrumentation>(*this);
 }

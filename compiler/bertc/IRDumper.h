@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-namespace bertc {
+namespace mlir::bert {
 
 class IRDumper {
 public:
@@ -99,6 +99,6 @@ private:
 /// True for a pass that is a real transformation (not a pipeline adaptor).
 bool isCountedPass(mlir::Pass *pass);
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_BERTC_IRDUMPER_H

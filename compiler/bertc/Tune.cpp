@@ -28,7 +28,7 @@ using namespace mlir;
 using namespace mlir::bert;
 using ::bert::cpu::KernelRequest;
 
-std::optional<double> bertc::parseBudget(llvm::StringRef text) {
+std::optional<double> mlir::bert::parseBudget(llvm::StringRef text) {
   double scale = 1;
   if (text.consume_back("h"))
     scale = 3600;
@@ -43,7 +43,7 @@ std::optional<double> bertc::parseBudget(llvm::StringRef text) {
   return value * scale;
 }
 
-llvm::json::Object bertc::describeTuning(const TuneSettings &settings) {
+llvm::json::Object mlir::bert::describeTuning(const TuneSettings &settings) {
   std::string error;
   return llvm::json::Object{
       {"compiler", ::bert::cpu::kernelCompilerIdentity()},
@@ -73,7 +73,7 @@ CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
 }
 } // namespace
 
-llvm::Expected<ScheduleCache> bertc::tuneSchedules(func::FuncOp planned,
+llvm::Expected<ScheduleCache> mlir::bert::tuneSchedules(func::FuncOp planned,
                                                    const TuneSettings &settings,
                                                    llvm::raw_ostream &log) {
   auto start = std::chrono::steady_clock::now();

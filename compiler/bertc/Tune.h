@@ -18,7 +18,7 @@
 
 #include <optional>
 
-namespace bertc {
+namespace mlir::bert {
 
 struct TuneSettings {
   std::string target = "host"; ///< a bertc --target name (CPU)
@@ -42,6 +42,6 @@ llvm::Expected<mlir::bert::ScheduleCache>
 tuneSchedules(mlir::func::FuncOp planned, const TuneSettings &settings,
               llvm::raw_ostream &log);
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_BERTC_TUNE_H

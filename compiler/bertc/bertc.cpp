@@ -11,5 +11,5 @@
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  return bertc::runBertc(argc, argv);
+  return mlir::bert::runBertc(argc, argv);
 }

@@ -23,7 +23,7 @@
 
 #include <cmath>
 
-using namespace bertc;
+using namespace mlir::bert;
 using llvm::Error;
 using llvm::StringRef;
 namespace json = llvm::json;
@@ -292,11 +292,11 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
 // Entry points
 //===----------------------------------------------------------------------===//
 
-llvm::Expected<BertConfig> bertc::parseBertConfig(StringRef text,
+llvm::Expected<BertConfig> mlir::bert::parseBertConfig(StringRef text,
                                                   StringRef path) {
   // llvm::json recurses per level: refuse deep nesting before it can
   // exhaust the stack.
-  if (std::optional<size_t> at = bert::findJsonTooDeep(text)) {
+  if (std::optional<size_t> at = ::bert::findJsonTooDeep(text)) {
     StringRef before = text.take_front(*at);
     size_t nl = before.rfind('\n');
     std::string where =
@@ -305,7 +305,7 @@ llvm::Expected<BertConfig> bertc::parseBertConfig(StringRef text,
     return makeError(ErrorCode::InvalidJSON, where, "",
                      llvm::formatv("invalid JSON: nested deeper than {0} "
                                    "levels",
-                                   bert::kMaxJsonDepth));
+                                   ::bert::kMaxJsonDepth));
   }
   llvm::Expected<json::Value> root = json::parse(text);
   if (!root) {
@@ -342,7 +342,7 @@ llvm::Expected<BertConfig> bertc::parseBertConfig(StringRef text,
   return cfg;
 }
 
-llvm::Expected<BertConfig> bertc::readBertConfig(StringRef path) {
+llvm::Expected<BertConfig> mlir::bert::readBertConfig(StringRef path) {
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(path, status)) {
     if (ec == std::errc::no_such_file_or_directory)
@@ -357,7 +357,7 @@ llvm::Expected<BertConfig> bertc::readBertConfig(StringRef path) {
   // Not MemoryBuffer::getFile: it blocks on a FIFO and reads /dev/zero
   // without end.
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      bert::readInputFile(path, kMaxConfigBytes);
+      ::bert::readInputFile(path, kMaxConfigBytes);
   if (!buffer)
     return makeError(ErrorCode::FileUnreadable, path, "",
                      llvm::toString(buffer.takeError()) +

@@ -6,7 +6,7 @@
 // intermediate_size) are required, because a JSON object without them is
 // almost certainly not a BERT config, and silently compiling BERT-base for it
 // would be worse than an error. Every problem is reported as a
-// `bertc::BertcError` naming the file and the field.
+// `mlir::bert::BertcError` naming the file and the field.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string>
 
-namespace bertc {
+namespace mlir::bert {
 
 /// Which GELU a config's `hidden_act` asks for.
 enum class GeluForm {
@@ -72,6 +72,6 @@ llvm::Expected<BertConfig> readBertConfig(llvm::StringRef path);
 llvm::Expected<BertConfig> parseBertConfig(llvm::StringRef text,
                                            llvm::StringRef path);
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_FRONTEND_CONFIGREADER_H

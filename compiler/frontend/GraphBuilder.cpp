@@ -32,21 +32,21 @@
 
 using namespace mlir;
 using namespace mlir::bert;
-using bertc::BertConfig;
-using bertc::GraphOptions;
+using mlir::bert::BertConfig;
+using mlir::bert::GraphOptions;
 
 //===----------------------------------------------------------------------===//
 // Model names
 //===----------------------------------------------------------------------===//
 
-bool bertc::isValidModelName(StringRef name) {
+bool mlir::bert::isValidModelName(StringRef name) {
   if (name.empty() || llvm::isDigit(name.front()))
     return false;
   return llvm::all_of(name,
                       [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
-std::string bertc::modelNameFromPath(StringRef configPath) {
+std::string mlir::bert::modelNameFromPath(StringRef configPath) {
   // Resolve "." and ".." so `bertc compile ./config.json` is named after the
   // real directory.
   SmallString<256> real;
@@ -87,7 +87,7 @@ private:
 
   /// config.json:line:col of `field`.
   Location fieldLoc(StringRef field) {
-    bertc::SourcePos pos = cfg.posOf(field);
+    mlir::bert::SourcePos pos = cfg.posOf(field);
     return FileLineColLoc::get(&ctx, cfg.path, pos.line, pos.column);
   }
 
@@ -175,7 +175,7 @@ Value GraphBuilder::layer(Value x, Value mask, int64_t i) {
   // BertIntermediate (dense + GELU) and BertOutput (dense, residual, LN).
   Value inter = linear(h1, p + ".intermediate.dense", h, ffn,
                        "intermediate_size");
-  GeluApproximation form = cfg.gelu == bertc::GeluForm::Tanh
+  GeluApproximation form = cfg.gelu == mlir::bert::GeluForm::Tanh
                                ? GeluApproximation::tanh
                                : GeluApproximation::exact;
   Value gelu = GeluOp::create(b, loc(p + ".intermediate.intermediate_act_fn",
@@ -238,7 +238,7 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>
-bertc::buildBertModule(MLIRContext &ctx, const BertConfig &cfg,
+mlir::bert::buildBertModule(MLIRContext &ctx, const BertConfig &cfg,
                        const GraphOptions &opts) {
   ctx.loadDialect<BertDialect, func::FuncDialect>();
   OwningOpRef<ModuleOp> module = GraphBuilder(ctx, cfg).build(opts);

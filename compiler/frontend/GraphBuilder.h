@@ -23,7 +23,7 @@ namespace mlir {
 class MLIRContext;
 } // namespace mlir
 
-namespace bertc {
+namespace mlir::bert {
 
 /// Compile-time facts recorded on the function.
 struct GraphOptions {
@@ -49,6 +49,6 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildBertModule(mlir::MLIRContext &ctx, const BertConfig &cfg,
                 const GraphOptions &opts);
 
-} // namespace bertc
+} // namespace mlir::bert
 
 #endif // BERT_COMPILER_FRONTEND_GRAPHBUILDER_H

@@ -37,13 +37,13 @@ class ModelPlanTest : public ::testing::Test {
 protected:
   void SetUp() override {
     ctx.loadDialect<BertDialect, func::FuncDialect>();
-    auto cfg = bertc::parseBertConfig(kConfig, "config.json");
+    auto cfg = mlir::bert::parseBertConfig(kConfig, "config.json");
     ASSERT_TRUE(static_cast<bool>(cfg)) << llvm::toString(cfg.takeError());
-    bertc::GraphOptions opts;
+    mlir::bert::GraphOptions opts;
     opts.name = "small";
     opts.maxBatch = 2;
     opts.maxSeq = 8;
-    auto built = bertc::buildBertModule(ctx, *cfg, opts);
+    auto built = mlir::bert::buildBertModule(ctx, *cfg, opts);
     ASSERT_TRUE(static_cast<bool>(built)) << llvm::toString(built.takeError());
     module = std::move(*built);
     PassManager pm(&ctx, ModuleOp::getOperationName());

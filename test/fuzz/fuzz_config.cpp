@@ -15,8 +15,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
-  llvm::Expected<bertc::BertConfig> cfg =
-      bertc::parseBertConfig(text, "fuzz.json");
+  llvm::Expected<mlir::bert::BertConfig> cfg =
+      mlir::bert::parseBertConfig(text, "fuzz.json");
   if (!cfg) {
     llvm::consumeError(cfg.takeError());
     return 0;

@@ -19,7 +19,9 @@ about every code point:
   - LOWER:  characters whose Lowercase result differs from utf8proc_tolower;
   - NEWCAT: characters utf8proc does not know (newer than its Unicode) that the regex
             engines (Oniguruma for Split/Replace/ByteLevel, Rust's regex and char) know,
-            with the general category those give them.
+            with the general category those give them;
+  - NUMERIC: characters newer still that Rust's char::is_numeric (the Digits
+            pre-tokenizer) counts as numeric.
 Run with the venv that has `tokenizers` (test/tools/setup-tokenizer-venv.sh):
   build/tok-venv/bin/python test/tools/gen_hf_unicode_tables.py
 """
@@ -87,6 +89,22 @@ def new_categories():
     return found
 
 
+def new_numerics(newcat):
+    """Code points the Digits pre-tokenizer (Rust's char::is_numeric) isolates that
+    neither utf8proc nor the regex tables above make numeric."""
+    cands = [c for plane in (0, 1, 2, 3, 14) for c in range(plane << 16, (plane + 1) << 16)
+             if not 0xD800 <= c <= 0xDFFF and u.utf8proc_category(c) == 0
+             and newcat.get(c) not in (9, 10, 11)]
+    digits = pre_tokenizers.Digits(individual_digits=True)
+    found = set()
+    for i in range(0, len(cands), 4096):
+        text = "a".join(chr(c) for c in cands[i:i + 4096])
+        for p, _ in digits.pre_tokenize_str(text):
+            if len(p) == 1 and p != "a":
+                found.add(ord(p))
+    return sorted(found)
+
+
 def main():
     clean = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False,
                                        strip_accents=False, lowercase=False)
@@ -138,6 +156,7 @@ def main():
             low.append((c, [ord(x) for x in lw]))
 
     newcat = new_categories()
+    numeric = new_numerics(newcat)
 
     def table(name, cps, what):
         rs = ranges(cps)
@@ -195,10 +214,12 @@ def main():
         parts.append("    {0xFFFFFFFF, 0xFFFFFFFF, 0},")
     parts.append("};")
     parts.append(f"#define HF_NEWCAT_N {len(rows)}")
+    parts.append(table("hf_numeric_extra", numeric,
+                       "numeric for Rust's char, unknown to utf8proc and the regexes"))
     with open(OUT, "w") as f:
         f.write("\n".join(parts) + "\n")
     print(f"wrote {OUT}: other {len(other)}, mn {len(mn)}, punct {len(punct)}, "
-          f"comb {len(comb)}, ccc0 {len(ccc0)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}, newcat {len(newcat)}")
+          f"comb {len(comb)}, ccc0 {len(ccc0)}, nfkd {len(nodk)}, nfd {len(nod)}, lower {len(low)}, newcat {len(newcat)}, numeric {len(numeric)}")
 
 
 if __name__ == "__main__":

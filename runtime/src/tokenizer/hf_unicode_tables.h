@@ -243,3 +243,8 @@ static const uint32_t hf_newcat[][3] = {
     {0x2EBF0, 0x2EE5D, 5}, /* Lo */
 };
 #define HF_NEWCAT_N 83
+/* numeric for Rust's char, unknown to utf8proc and the regexes: 13 code points. */
+static const uint32_t hf_numeric_extra[][2] = {
+    {0x11DE0, 0x11DE9}, {0x16FF4, 0x16FF6},
+};
+#define HF_NUMERIC_EXTRA_N 2

@@ -253,7 +253,8 @@ int tok_is_numeric(int32_t c) {
     return c >= '0' && c <= '9';
   k = tok_regex_category(c);
   return k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL ||
-         k == UTF8PROC_CATEGORY_NO;
+         k == UTF8PROC_CATEGORY_NO ||
+         in_ranges(hf_numeric_extra, HF_NUMERIC_EXTRA_N, c);
 }
 
 int tok_is_digit(int32_t c) {

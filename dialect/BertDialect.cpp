@@ -17,9 +17,9 @@
 using namespace mlir;
 using namespace mlir::bert;
 
+#include "dialect/BertAttrInterfaces.cpp.inc"
 #include "dialect/BertDialect.cpp.inc"
 #include "dialect/BertEnums.cpp.inc"
-#include "dialect/BertAttrInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/BertAttrs.cpp.inc"
@@ -81,24 +81,25 @@ static void printSchedule(AsmPrinter &p, const S &value, StringRef target) {
 }
 
 template <typename S>
-static LogicalResult verifyScheduleFields(
-    function_ref<InFlightDiagnostic()> emitError, const S &value) {
+static LogicalResult
+verifyScheduleFields(function_ref<InFlightDiagnostic()> emitError,
+                     const S &value) {
   std::string problem = ::bert::verifySchedule(value);
   if (!problem.empty())
     return emitError() << S::kind << " schedule: " << problem;
   return success();
 }
 
-#define BERT_SCHEDULE_ATTR_METHODS(Attr, Struct)                              \
-  Attribute Attr::parse(AsmParser &p, Type) {                                 \
-    return parseSchedule<Attr, Struct>(p);                                    \
-  }                                                                           \
-  void Attr::print(AsmPrinter &p) const {                                     \
-    printSchedule(p, getValue(), getTarget());                                \
-  }                                                                           \
-  LogicalResult Attr::verify(function_ref<InFlightDiagnostic()> emitError,    \
-                             Struct value, StringRef) {                       \
-    return verifyScheduleFields(emitError, value);                            \
+#define BERT_SCHEDULE_ATTR_METHODS(Attr, Struct)                               \
+  Attribute Attr::parse(AsmParser &p, Type) {                                  \
+    return parseSchedule<Attr, Struct>(p);                                     \
+  }                                                                            \
+  void Attr::print(AsmPrinter &p) const {                                      \
+    printSchedule(p, getValue(), getTarget());                                 \
+  }                                                                            \
+  LogicalResult Attr::verify(function_ref<InFlightDiagnostic()> emitError,     \
+                             Struct value, StringRef) {                        \
+    return verifyScheduleFields(emitError, value);                             \
   }
 BERT_SCHEDULE_ATTR_METHODS(GemmScheduleAttr, ::bert::GemmSchedule)
 BERT_SCHEDULE_ATTR_METHODS(AmxScheduleAttr, ::bert::AmxSchedule)
@@ -106,11 +107,9 @@ BERT_SCHEDULE_ATTR_METHODS(AttentionScheduleAttr, ::bert::AttentionSchedule)
 BERT_SCHEDULE_ATTR_METHODS(RowScheduleAttr, ::bert::RowSchedule)
 #undef BERT_SCHEDULE_ATTR_METHODS
 
-ScheduleAttrInterface
-mlir::bert::getScheduleAttr(function_ref<InFlightDiagnostic()> emitError,
-                            MLIRContext *ctx,
-                            const ::bert::KernelSchedule &schedule,
-                            StringRef target) {
+ScheduleAttrInterface mlir::bert::getScheduleAttr(
+    function_ref<InFlightDiagnostic()> emitError, MLIRContext *ctx,
+    const ::bert::KernelSchedule &schedule, StringRef target) {
   return std::visit(
       [&](const auto &value) -> ScheduleAttrInterface {
         using S = std::decay_t<decltype(value)>;
@@ -200,13 +199,14 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
                                 "(#bert.gemm_schedule, ...)";
     StringRef expected = expectedScheduleKinds(op);
     if (expected.empty())
-      return op->emitError() << "'" << name << "' on an op that is not a "
+      return op->emitError() << "'" << name
+                             << "' on an op that is not a "
                                 "runtime kernel";
     StringRef kind = ::bert::scheduleKind(schedule.getSchedule());
     if (takesScheduleKind(op, kind))
       return success();
-    return op->emitError() << "'" << name << "' is a schedule of kind "
-                           << kind << "; this op takes " << expected;
+    return op->emitError() << "'" << name << "' is a schedule of kind " << kind
+                           << "; this op takes " << expected;
   }
   if (name == getBufferAttrName()) {
     if (!isa<BufferAttr>(attr.getValue()))

@@ -1,7 +1,7 @@
 //===- BertDialect.h - bert dialect declaration -----------------*- C++ -*-===//
 //
-// Declares the bert dialect, its enums, attributes and attribute interfaces. Include this header
-// (or BertOps.h, which includes it) to use the dialect.
+// Declares the bert dialect, its enums, attributes and attribute interfaces.
+// Include this header (or BertOps.h, which includes it) to use the dialect.
 //
 //===----------------------------------------------------------------------===//
 

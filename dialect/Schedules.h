@@ -1,4 +1,5 @@
-//===- Schedules.h - the typed kernel schedules, one struct per family -*- C++ -*-===//
+//===- Schedules.h - the typed kernel schedules, one struct per family -*- C++
+//-*-===//
 //
 // The contract between the strategy (bert-tile, the schedule cache, bertc
 // tune) and the mechanism (the backends' kernels): what a kernel of each
@@ -120,8 +121,7 @@ template <typename S> std::string checkRanges(const S &s) {
     int64_t v = s.*f.member;
     if (v < 1 || v > kMaxScheduleValue)
       return std::string(f.name) + " must be in [1, " +
-             std::to_string(kMaxScheduleValue) + "], got " +
-             std::to_string(v);
+             std::to_string(kMaxScheduleValue) + "], got " + std::to_string(v);
   }
   if (s.vectorWidth & (s.vectorWidth - 1))
     return "vector_width must be a power of two, got " +
@@ -215,18 +215,16 @@ inline const char *scheduleKind(const KernelSchedule &s) {
 /// std::nullopt for an unknown kind.
 inline std::optional<KernelSchedule>
 emptyScheduleOfKind(const std::string &kind) {
-  for (KernelSchedule s : {KernelSchedule(GemmSchedule()),
-                           KernelSchedule(AmxSchedule()),
-                           KernelSchedule(AttentionSchedule()),
-                           KernelSchedule(RowSchedule())})
+  for (KernelSchedule s :
+       {KernelSchedule(GemmSchedule()), KernelSchedule(AmxSchedule()),
+        KernelSchedule(AttentionSchedule()), KernelSchedule(RowSchedule())})
     if (kind == scheduleKind(s))
       return s;
   return std::nullopt;
 }
 
 /// The kinds, for messages.
-inline constexpr const char *kScheduleKindList =
-    "gemm, amx, attention, row";
+inline constexpr const char *kScheduleKindList = "gemm, amx, attention, row";
 
 } // namespace bert
 

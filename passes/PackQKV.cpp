@@ -129,8 +129,9 @@ struct PackQKVPass : mlir::bert::impl::PackQKVPassBase<PackQKVPass> {
     getOperation().walk([&](LinearOp op) {
       if (!isPackable(op))
         return;
-      GroupKey key{op.getInput(), op->getBlock(), op.getWeight().getType(),
-                   op.getBias().getType(), op.getType(), op.getPrecision()};
+      GroupKey key{
+          op.getInput(),          op->getBlock(), op.getWeight().getType(),
+          op.getBias().getType(), op.getType(),   op.getPrecision()};
       groups[key].push_back(op);
     });
 

@@ -14,8 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "support/BufferLiveness.h"
 #include "passes/Passes.h"
+#include "support/BufferLiveness.h"
 
 #include "llvm/Support/MathExtras.h"
 

@@ -5,8 +5,8 @@
 // (family + the extents tiling cares about) and ask the family's strategy for
 // the target (TileStrategiesCPU.cpp) to fill its family's schedule struct
 // (dialect/Schedules.h). The result is only recorded, as the family's
-// schedule attribute; the backends read it. A schedule already on an op is never touched, so tests
-// and users can pin one by hand.
+// schedule attribute; the backends read it. A schedule already on an op is
+// never touched, so tests and users can pin one by hand.
 //
 // With `schedules=FILE` (a cache written by `bertc tune`, ScheduleCache.h),
 // a kernel whose signature and target have an entry gets the measured
@@ -22,8 +22,8 @@
 
 #include "passes/MaxShapes.h"
 #include "passes/Passes.h"
-#include "support/ScheduleCache.h"
 #include "passes/TileStrategies.h"
+#include "support/ScheduleCache.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -211,8 +211,7 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
         op->setAttr(BertDialect::getScheduleAttrName(), attr);
         return WalkResult::advance();
       }
-      StrategyFn strategy =
-          kStrategies[static_cast<unsigned>(problem->family)];
+      StrategyFn strategy = kStrategies[static_cast<unsigned>(problem->family)];
       ScheduleAttrInterface attr = getScheduleAttr(
           emitError, ctx, strategy(*problem, *targetInfo), targetInfo->name);
       if (!attr)

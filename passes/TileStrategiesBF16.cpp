@@ -27,7 +27,7 @@ using namespace mlir::bert;
 static constexpr int64_t kTasksPerThread = 3;
 
 ::bert::KernelSchedule mlir::bert::cpuGemmBF16Strategy(const KernelProblem &p,
-                                                      const TargetInfo &t) {
+                                                       const TargetInfo &t) {
   bool amx = t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
   int64_t vec = lanesFor(p.cols, t);
   if (!amx) {

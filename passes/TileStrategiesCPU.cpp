@@ -90,7 +90,7 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
 /// AVX-512 with a 2 MiB L2, and rows per task from 32 to 336 within noise
 /// (bench/kernels bert-gemm-variants).
 ::bert::KernelSchedule mlir::bert::cpuGemmStrategy(const KernelProblem &p,
-                                                  const TargetInfo &t) {
+                                                   const TargetInfo &t) {
   if (p.bf16)
     return cpuGemmBF16Strategy(p, t);
   int64_t vec = lanesFor(p.cols, t);
@@ -154,7 +154,7 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
 /// query tile a multiple of 2 vectors of queries (1 when smaller), the key
 /// tile of 8 keys with 16 lanes (4 with fewer: half the registers).
 ::bert::KernelSchedule mlir::bert::cpuAttentionStrategy(const KernelProblem &p,
-                                                       const TargetInfo &t) {
+                                                        const TargetInfo &t) {
   int64_t d = p.depth;
   int64_t vec = lanesFor(d, t);
   int64_t halfL1 = t.l1Bytes / 2;
@@ -193,7 +193,7 @@ static int64_t rowsPerTask(const KernelProblem &p, const TargetInfo &t) {
 /// Row reductions vectorize along the row; the rows of a task are
 /// independent.
 ::bert::KernelSchedule mlir::bert::cpuRowWiseStrategy(const KernelProblem &p,
-                                                     const TargetInfo &t) {
+                                                      const TargetInfo &t) {
   ::bert::RowSchedule s;
   s.rowsPerTask = rowsPerTask(p, t);
   s.vectorWidth = lanesFor(p.cols, t);

@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "support/BufferLiveness.h"
 #include "passes/Passes.h"
+#include "support/BufferLiveness.h"
 
 namespace mlir::bert {
 #define GEN_PASS_DEF_VERIFYBUFFERSPASS

@@ -168,8 +168,7 @@ private:
 /// Shorthand to return a BertcError as an llvm::Error.
 inline llvm::Error makeError(ErrorCode code, llvm::StringRef file,
                              llvm::StringRef field, const llvm::Twine &msg) {
-  return llvm::make_error<BertcError>(code, file.str(), field.str(),
-                                      msg.str());
+  return llvm::make_error<BertcError>(code, file.str(), field.str(), msg.str());
 }
 
 } // namespace mlir::bert

@@ -136,8 +136,9 @@ Error readSchedule(const EntryReader &entry, CachedSchedule &out) {
       },
       *schedule);
   if (!missing.empty())
-    return r.fail(missing, "missing (a " + kind + " schedule has every "
-                           "field of dialect/Schedules.h)");
+    return r.fail(missing, "missing (a " + kind +
+                               " schedule has every "
+                               "field of dialect/Schedules.h)");
   std::string problem = ::bert::verifySchedule(*schedule);
   if (!problem.empty())
     return entry.fail("schedule", problem);
@@ -207,8 +208,7 @@ llvm::Expected<ScheduleCache> ScheduleCache::parse(StringRef text) {
     }
     if (cache.find(e.key, e.target, e.shape))
       return r.fail("key", "a second entry for this kernel, target \"" +
-                               e.target + "\" and shape \"" + e.shape +
-                               "\"");
+                               e.target + "\" and shape \"" + e.shape + "\"");
     cache.insert(std::move(e));
   }
   return cache;
@@ -313,11 +313,10 @@ json::Value ScheduleCache::toJSON(const json::Object &info) const {
     top[kv.first] = kv.second;
   json::Array entries;
   for (const CachedSchedule &e : list) {
-    json::Object o{
-        {"key", e.key},
-        {"kernel", e.kernel},
-        {"target", e.target},
-        {"schedule", scheduleJSON(e.schedule)}};
+    json::Object o{{"key", e.key},
+                   {"kernel", e.kernel},
+                   {"target", e.target},
+                   {"schedule", scheduleJSON(e.schedule)}};
     // Whole nanoseconds: JSON doubles print with 17 digits, all noise.
     auto ns = [](double ms) { return int64_t(std::llround(ms * 1e6)); };
     if (e.measuredMs >= 0)
@@ -331,4 +330,3 @@ json::Value ScheduleCache::toJSON(const json::Object &info) const {
   top["entries"] = std::move(entries);
   return top;
 }
-

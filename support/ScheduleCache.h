@@ -1,4 +1,5 @@
-//===- ScheduleCache.h - tuned schedules, keyed by kernel and target -*- C++ -*-===//
+//===- ScheduleCache.h - tuned schedules, keyed by kernel and target -*- C++
+//-*-===//
 //
 // `bertc tune` measures schedules and writes the winners to a JSON file;
 // `bertc compile --schedules FILE` (bert-tile's `schedules=` option) puts
@@ -109,7 +110,6 @@ public:
 
   /// The file, with `info` (an object) merged into the top level.
   llvm::json::Value toJSON(const llvm::json::Object &info) const;
-
 
 private:
   std::vector<CachedSchedule> list;

@@ -221,10 +221,9 @@ const std::vector<TargetInfo> &mlir::bert::targetRegistry() {
     host.name = "host";
     host.summary = "this machine, features detected";
     host.halideTarget = "host";
-    return std::vector<TargetInfo>{host,           avx512Preset(),
-                                   avx512BF16Preset(), amxPreset(),
-                                   avx2Preset(),   cudaSM80Preset(),
-                                   cudaSM90Preset()};
+    return std::vector<TargetInfo>{
+        host,         avx512Preset(),   avx512BF16Preset(), amxPreset(),
+        avx2Preset(), cudaSM80Preset(), cudaSM90Preset()};
   }();
   return registry;
 }

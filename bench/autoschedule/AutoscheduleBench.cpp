@@ -35,9 +35,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <functional>
@@ -128,7 +128,8 @@ std::vector<Autoscheduler> loadAutoschedulers() {
 /// Parameters: 2 threads everywhere; the rest are each plugin's defaults
 /// (Adams2019 and Anderson2021 use their built-in cost-model weights).
 AutoschedulerParams paramsFor(const Autoscheduler &a) {
-  return AutoschedulerParams(a.name, {{"parallelism", std::to_string(kThreads)}});
+  return AutoschedulerParams(a.name,
+                             {{"parallelism", std::to_string(kThreads)}});
 }
 
 //===-- cases -------------------------------------------------------------===//
@@ -222,8 +223,8 @@ std::vector<Case> makeCases(const Target &t) {
       return cpu::buildLayerNorm(spec, cpu::defaults::rows(t), t, autoschedule);
     };
     c.args = {filled<float>({H, M}, -2, 3, 1), filled<float>({H, M}, -1, 1, 2),
-              filled<float>({H}, .5f, 1.5f, 3), filled<float>({H}, -.5f, .5f, 4),
-              Buffer<float>(H, M)};
+              filled<float>({H}, .5f, 1.5f, 3),
+              filled<float>({H}, -.5f, .5f, 4), Buffer<float>(H, M)};
     cases.push_back(std::move(c));
   }
   return cases;
@@ -232,7 +233,7 @@ std::vector<Case> makeCases(const Target &t) {
 //===-- variants ----------------------------------------------------------===//
 
 struct Variant {
-  std::string name; ///< "hand" or the autoscheduler
+  std::string name;                 ///< "hand" or the autoscheduler
   std::string status = "ok", error; ///< ok | wrong | failed
   std::string missingEstimates;     ///< what the kernel's branch left unset
   double scheduleS = 0, compileS = 0, maxDiff = 0;
@@ -416,7 +417,8 @@ void timeAll(std::vector<Variant *> vs) {
   }
 }
 
-//===-- report --------------------------------------------------------------===//
+//===-- report
+//--------------------------------------------------------------===//
 
 struct Result {
   const Case *c;
@@ -492,14 +494,15 @@ std::string table(const std::vector<Result> &rs,
 
 std::string json(const std::vector<Result> &rs, const Target &t) {
   std::ostringstream o;
-  o << "{\"target\": " << jsonStr(t.to_string()) << ", \"threads\": " << kThreads
-    << ", \"samples\": " << gOpts.samples << ", \"tolerance\": " << kTol
-    << ", \"records\": [\n";
+  o << "{\"target\": " << jsonStr(t.to_string())
+    << ", \"threads\": " << kThreads << ", \"samples\": " << gOpts.samples
+    << ", \"tolerance\": " << kTol << ", \"records\": [\n";
   for (size_t ri = 0; ri < rs.size(); ++ri) {
     const Result &r = rs[ri];
     o << (ri ? ",\n" : "") << "{\"kernel\": " << jsonStr(r.c->family)
-      << ", \"shape\": " << jsonStr(r.c->shape) << ", \"load1_before\": "
-      << r.load0 << ", \"load1_after\": " << r.load1 << ", \"variants\": [";
+      << ", \"shape\": " << jsonStr(r.c->shape)
+      << ", \"load1_before\": " << r.load0 << ", \"load1_after\": " << r.load1
+      << ", \"variants\": [";
     for (size_t i = 0; i < r.vs.size(); ++i) {
       const Variant &v = r.vs[i];
       o << (i ? ", " : "") << "{\"name\": " << jsonStr(v.name)
@@ -510,9 +513,10 @@ std::string json(const std::vector<Result> &rs, const Target &t) {
       }
       o << ", \"median_ms\": " << v.medianMs << ", \"min_ms\": " << v.minMs
         << ", \"ratio_to_hand\": " << v.medianMs / r.vs[0].medianMs
-        << ", \"max_abs_diff\": " << v.maxDiff << ", \"schedule_s\": "
-        << v.scheduleS << ", \"compile_s\": " << v.compileS
-        << ", \"iters\": " << v.iters << ", \"samples_ms\": [";
+        << ", \"max_abs_diff\": " << v.maxDiff
+        << ", \"schedule_s\": " << v.scheduleS
+        << ", \"compile_s\": " << v.compileS << ", \"iters\": " << v.iters
+        << ", \"samples_ms\": [";
       for (size_t s = 0; s < v.sampleMs.size(); ++s)
         o << (s ? ", " : "") << v.sampleMs[s];
       o << "]";

@@ -34,8 +34,8 @@ static double nowSec() {
 }
 
 struct MatmulPipeline {
-  ImageParam a{Float(32), 2, "A"};    // a(k, m)
-  ImageParam b{Float(32), 2, "B"};    // b(n, k)
+  ImageParam a{Float(32), 2, "A"}; // a(k, m)
+  ImageParam b{Float(32), 2, "B"}; // b(n, k)
   ImageParam bias{Float(32), 1, "bias"};
   Func prod{"prod"}, out{"C"};
   Var n{"n"}, m{"m"}, no{"no"}, mo{"mo"}, ni{"ni"}, mi{"mi"}, tile{"tile"};
@@ -58,12 +58,12 @@ struct MatmulPipeline {
         .vectorize(ni, vec)
         .unroll(mi)
         .parallel(no);
-    prod.compute_at(out, mo).store_in(MemoryType::Register).vectorize(n, vec).unroll(n).unroll(m);
-    prod.update()
-        .reorder(n, m, k)
+    prod.compute_at(out, mo)
+        .store_in(MemoryType::Register)
         .vectorize(n, vec)
         .unroll(n)
         .unroll(m);
+    prod.update().reorder(n, m, k).vectorize(n, vec).unroll(n).unroll(m);
     a.dim(0).set_min(0).set_extent(K);
     b.dim(1).set_min(0).set_extent(K);
     b.dim(0).set_min(0);
@@ -93,9 +93,9 @@ int main(int argc, char **argv) {
     double jitSec = nowSec() - t0;
     // AOT compile time (object + no_runtime), what the bertc backend will do.
     t0 = nowSec();
-    p.out.compile_to_object("/tmp/hl_bench_mm_" + std::to_string(kHalideMajor) + ".o",
-                            {p.a, p.b, p.bias}, "mm",
-                            target.with_feature(Target::NoRuntime));
+    p.out.compile_to_object(
+        "/tmp/hl_bench_mm_" + std::to_string(kHalideMajor) + ".o",
+        {p.a, p.b, p.bias}, "mm", target.with_feature(Target::NoRuntime));
     double aotSec = nowSec() - t0;
 
     Buffer<float> A(K, M), B(N, K), bias(N), C(N, M);
@@ -128,10 +128,11 @@ int main(int argc, char **argv) {
     }
     std::sort(samples.begin(), samples.end());
     double med = samples[samples.size() / 2], best = samples.front();
-    std::printf("halide%d M=%d N=%d K=%d threads=%s  median %.1f us  best %.1f us  "
-                "%.1f GFLOP/s (median) %.1f (best)  jit %.2fs aot %.2fs  maxerr %.1e\n",
-                kHalideMajor, M, N, K, thr ? thr : "default", med * 1e6, best * 1e6,
-                flop / med * 1e-9, flop / best * 1e-9, jitSec, aotSec, maxErr);
+    std::printf(
+        "halide%d M=%d N=%d K=%d threads=%s  median %.1f us  best %.1f us  "
+        "%.1f GFLOP/s (median) %.1f (best)  jit %.2fs aot %.2fs  maxerr %.1e\n",
+        kHalideMajor, M, N, K, thr ? thr : "default", med * 1e6, best * 1e6,
+        flop / med * 1e-9, flop / best * 1e-9, jitSec, aotSec, maxErr);
   }
   return 0;
 }

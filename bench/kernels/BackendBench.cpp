@@ -3,15 +3,16 @@
 // Not a test: prints GFLOP/s of `linear` at the BERT shapes and times of the
 // other kernels, JIT-compiled for the host with the default schedules.
 //   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
-//   ONLY=linear|linear-large|bf16|bf16-large|others|attention bert-backend-bench
-//   bert-backend-bench --emit DIR [target]         # AOT .o + runtime + .stmt/.s
+//   ONLY=linear|linear-large|bf16|bf16-large|others|attention
+//   bert-backend-bench bert-backend-bench --emit DIR [target]         # AOT .o
+//   + runtime + .stmt/.s
 // Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
 // COLD=1 times linears with weights that come from DRAM, as in a model run;
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
 //===----------------------------------------------------------------------===//
 
-#include "test/Backend/KernelDefaults.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
+#include "test/Backend/KernelDefaults.h"
 
 #include <algorithm>
 #include <chrono>
@@ -48,7 +49,8 @@ std::pair<double, double> timeIt(const std::function<void()> &fn, double work) {
   return {s[s.size() / 2], s.front()};
 }
 
-template <typename T> Buffer<T> filled(std::vector<int> shape, float lo, float hi) {
+template <typename T>
+Buffer<T> filled(std::vector<int> shape, float lo, float hi) {
   Buffer<T> b(shape);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(lo, hi);
@@ -127,8 +129,9 @@ void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
     dot.rows = envInt("TILE_M") ? env.rows : dot.rows;
     dot.cols = envInt("TILE_N") ? env.cols : dot.cols;
     dot.kUnroll = envInt("UNROLL") ? env.kUnroll : dot.kUnroll;
-    dot.rowsPerTask = std::max(dot.rows, (envInt("SPLIT") ? envInt("SPLIT") : 64) /
-                                             dot.rows * dot.rows);
+    dot.rowsPerTask =
+        std::max(dot.rows, (envInt("SPLIT") ? envInt("SPLIT") : 64) / dot.rows *
+                               dot.rows);
   }
   cpu::LinearSpec spec{N, K, cpu::Activation::None, true, false, false, true};
   cpu::Kernel k = cpu::buildLinearBF16(spec, sched, t);
@@ -149,8 +152,8 @@ void benchAttention(const Halide::Target &t) {
   const int H = 768, heads = 12, d = H / heads;
   cpu::AttentionSchedule sched =
       dflt::attention(t, envInt("TILE_M"), envInt("TILE_N"));
-  cpu::Kernel k = cpu::buildAttention({H, heads, 0.f, envInt("BF16") != 0},
-                                      sched, t);
+  cpu::Kernel k =
+      cpu::buildAttention({H, heads, 0.f, envInt("BF16") != 0}, sched, t);
   double t0 = nowSec();
   k.pipeline.compile_jit(t);
   double jit = nowSec() - t0;
@@ -164,8 +167,8 @@ void benchAttention(const Halide::Target &t) {
     auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e10);
     std::printf("attention B=%d S=%-4d H=%d  median %8.1f us  %6.1f GFLOP/s"
                 "  best %8.1f us  %6.1f GFLOP/s  (jit %.2fs)\n",
-                B, S, H, med * 1e6, flop / med * 1e-9, best * 1e6, flop / best * 1e-9,
-                jit);
+                B, S, H, med * 1e6, flop / med * 1e-9, best * 1e6,
+                flop / best * 1e-9, jit);
   }
 }
 
@@ -176,26 +179,33 @@ void benchOthers(const Halide::Target &t) {
     auto x = filled<float>({H, M}, -1, 1), r = filled<float>({H, M}, -1, 1);
     auto g = filled<float>({H}, 0, 1), be = filled<float>({H}, 0, 1);
     Buffer<float> y(H, M);
-    k.inputs[0].set(x), k.inputs[1].set(r), k.inputs[2].set(g), k.inputs[3].set(be);
+    k.inputs[0].set(x), k.inputs[1].set(r), k.inputs[2].set(g),
+        k.inputs[3].set(be);
     auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, M * H * 1e-9);
-    std::printf("layer_norm+res M=%-5d H=%d  median %8.1f us  (%.1f GB/s moved)\n", M, H,
-                med * 1e6, 3.0 * M * H * 4 / med * 1e-9);
+    std::printf(
+        "layer_norm+res M=%-5d H=%d  median %8.1f us  (%.1f GB/s moved)\n", M,
+        H, med * 1e6, 3.0 * M * H * 4 / med * 1e-9);
   }
   benchAttention(t);
   {
     const int B = 8, S = 128, V = 30522, P = 512;
-    cpu::Kernel k = cpu::buildEmbeddings({H, V, P, 2, 0, 1e-12f}, dflt::rows(t), t);
+    cpu::Kernel k =
+        cpu::buildEmbeddings({H, V, P, 2, 0, 1e-12f}, dflt::rows(t), t);
     Buffer<int32_t> ids(S, B), tt(S, B);
-    ids.for_each_element([&](int s, int b) { ids(s, b) = (s * 131 + b * 7) % V; });
+    ids.for_each_element(
+        [&](int s, int b) { ids(s, b) = (s * 131 + b * 7) % V; });
     tt.fill(0);
     auto w = filled<float>({H, V}, -1, 1), p = filled<float>({H, P}, -1, 1),
          ty = filled<float>({H, 2}, -1, 1), g = filled<float>({H}, 0, 1),
          be = filled<float>({H}, 0, 1);
     Buffer<float> y(H, S, B);
-    k.inputs[0].set(ids), k.inputs[1].set(tt), k.inputs[2].set(w), k.inputs[3].set(p);
+    k.inputs[0].set(ids), k.inputs[1].set(tt), k.inputs[2].set(w),
+        k.inputs[3].set(p);
     k.inputs[4].set(ty), k.inputs[5].set(g), k.inputs[6].set(be);
-    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, B * S * H * 1e-9);
-    std::printf("embeddings B=%d S=%d H=%d  median %8.1f us\n", B, S, H, med * 1e6);
+    auto [med, best] =
+        timeIt([&] { k.pipeline.realize(y, t); }, B * S * H * 1e-9);
+    std::printf("embeddings B=%d S=%d H=%d  median %8.1f us\n", B, S, H,
+                med * 1e6);
   }
 }
 
@@ -241,19 +251,23 @@ int main(int argc, char **argv) {
   const char *only = getenv("ONLY");
   if (!only || std::string(only) == "linear")
     for (int M : {128, 1024})
-      for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
+      for (auto [N, K] :
+           {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
         benchLinear(t, M, N, K);
   if (!only || std::string(only) == "bf16")
     for (int M : {128, 1024})
-      for (auto [N, K] : {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
+      for (auto [N, K] :
+           {std::pair{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}})
         benchLinearBF16(t, M, N, K);
   if (only && std::string(only) == "linear-large") // bert-large's shapes
     for (int M : {128, 1024})
-      for (auto [N, K] : {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
+      for (auto [N, K] :
+           {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
         benchLinear(t, M, N, K);
   if (only && std::string(only) == "bf16-large")
     for (int M : {128, 1024})
-      for (auto [N, K] : {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
+      for (auto [N, K] :
+           {std::pair{1024, 1024}, {3072, 1024}, {4096, 1024}, {1024, 4096}})
         benchLinearBF16(t, M, N, K);
   if (!only || std::string(only) == "others")
     benchOthers(t);

@@ -9,8 +9,8 @@
 //   bert-gemm-variants [--samples N] [--sample-ms MS] [--shape M,N,K]...
 //                      [--sched rows,cols,k_unroll,rows_per_task]...
 //
-// Each --sched is one GemmSchedule (0 = the default of KernelDefaults.h for that
-// knob; "default" = all zero); each --shape one problem (default: the BERT
+// Each --sched is one GemmSchedule (0 = the default of KernelDefaults.h for
+// that knob; "default" = all zero); each --shape one problem (default: the BERT
 // shapes at M = 1024). Threads: HL_NUM_THREADS. Prints, per shape and
 // variant, the median and min ms per call and GFLOP/s at the min, and the
 // min process CPU time per call (the figure least disturbed by other load
@@ -24,10 +24,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <sstream>
 #include <string>
@@ -95,24 +95,28 @@ int main(int argc, char **argv) {
         return std::fprintf(stderr, "bad --shape %s\n", argv[i]), 2;
       shapes.push_back(s);
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--samples N] [--sample-ms MS] [--shape M,N,K]... "
-                   "[--sched rows,cols,k_unroll,rows_per_task|default]...\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--samples N] [--sample-ms MS] [--shape M,N,K]... "
+          "[--sched rows,cols,k_unroll,rows_per_task|default]...\n",
+          argv[0]);
       return 2;
     }
   }
   if (scheds.empty())
     scheds.push_back("default");
   if (shapes.empty())
-    shapes = {{1024, 768, 768}, {1024, 2304, 768}, {1024, 3072, 768},
+    shapes = {{1024, 768, 768},
+              {1024, 2304, 768},
+              {1024, 3072, 768},
               {1024, 768, 3072}};
   Target t = cpu::parseTarget("host");
   double la[1] = {0};
   getloadavg(la, 1);
-  std::printf("# target %s, HL_NUM_THREADS=%s, load %.2f, %d samples x ~%.0f ms\n",
-              t.to_string().c_str(), getenv("HL_NUM_THREADS") ?: "(all)", la[0],
-              samples, sampleMs);
+  std::printf(
+      "# target %s, HL_NUM_THREADS=%s, load %.2f, %d samples x ~%.0f ms\n",
+      t.to_string().c_str(), getenv("HL_NUM_THREADS") ?: "(all)", la[0],
+      samples, sampleMs);
   for (auto [M, N, K] : shapes) {
     cpu::LinearSpec spec{N, K, cpu::Activation::None, false, false};
     Buffer<float> w(K, N), x(K, M), y(N, M);

@@ -52,7 +52,8 @@ namespace cpu = bert::cpu;
 
 namespace {
 
-//===-- timing --------------------------------------------------------------===//
+//===-- timing
+//--------------------------------------------------------------===//
 
 double nowSec() {
   return std::chrono::duration<double>(
@@ -97,7 +98,8 @@ Noise noiseBetween(const CpuSnap &a, const CpuSnap &b) {
   const double hz = double(sysconf(_SC_CLK_TCK));
   const double tot = std::max<long long>(1, b.total - a.total);
   n.othersPct =
-      100 * std::max(0.0, double(b.busy - a.busy) - (b.self - a.self) * hz) / tot;
+      100 * std::max(0.0, double(b.busy - a.busy) - (b.self - a.self) * hz) /
+      tot;
   n.stealPct = 100 * double(b.steal - a.steal) / tot;
   n.load0 = a.load1;
   n.load1 = b.load1;
@@ -176,7 +178,8 @@ std::pair<Timing, Timing> measurePair(const std::function<void()> &a,
   return {ta, tb};
 }
 
-//===-- data and JSON -------------------------------------------------------===//
+//===-- data and JSON
+//-------------------------------------------------------===//
 
 template <typename T>
 Buffer<T> filled(std::vector<int> shape, float lo, float hi, unsigned seed) {
@@ -208,8 +211,9 @@ std::string timingJson(const Timing &t) {
 
 std::string noiseJson(const Noise &n) {
   std::ostringstream o;
-  o << "\"others_cpu_pct\": " << n.othersPct << ", \"steal_pct\": " << n.stealPct
-    << ", \"load1_before\": " << n.load0 << ", \"load1_after\": " << n.load1;
+  o << "\"others_cpu_pct\": " << n.othersPct
+    << ", \"steal_pct\": " << n.stealPct << ", \"load1_before\": " << n.load0
+    << ", \"load1_after\": " << n.load1;
   return o.str();
 }
 
@@ -232,7 +236,8 @@ void check(int rc, const char *what) {
   }
 }
 
-//===-- part 1: GEMM --------------------------------------------------------===//
+//===-- part 1: GEMM
+//--------------------------------------------------------===//
 
 void benchGemm(const Target &t, bool quick) {
   std::vector<std::pair<int, int>> shapes = {
@@ -245,7 +250,8 @@ void benchGemm(const Target &t, bool quick) {
     cpu::PackedLayout l = cpu::linearPackedLayout(spec, sched);
     double jitS = 0;
     Callable fn = jit(k, t, &jitS);
-    Buffer<float> w = filled<float>({K, N}, -.05f, .05f, 11); // row-major [N, K]
+    Buffer<float> w =
+        filled<float>({K, N}, -.05f, .05f, 11); // row-major [N, K]
     Buffer<float> wp(int(l.nb), K, int(l.numPanels));
     cpu::packLinearWeights(w.data(), l, wp.data()); // once, as the library does
     for (int M : Ms) {
@@ -270,22 +276,25 @@ void benchGemm(const Target &t, bool quick) {
       std::printf("gemm bertc T=%d M=%-5d N=%-5d K=%-5d  median %8.3f ms  min "
                   "%8.3f ms  %6.1f GFLOP/s  (others %.0f%% steal %.0f%%, load "
                   "%.2f->%.2f, max|err| %.1e)\n",
-                  gThreads, M, N, K, tm.medianMs, tm.minMs, gflop / tm.medianMs * 1e3,
-                  noise.othersPct, noise.stealPct, noise.load0, noise.load1, err);
+                  gThreads, M, N, K, tm.medianMs, tm.minMs,
+                  gflop / tm.medianMs * 1e3, noise.othersPct, noise.stealPct,
+                  noise.load0, noise.load1, err);
       std::fflush(stdout);
       std::ostringstream o;
-      o << "{\"part\": \"gemm\", \"system\": \"bertc\", \"impl\": \"Halide linear, "
+      o << "{\"part\": \"gemm\", \"system\": \"bertc\", \"impl\": \"Halide "
+           "linear, "
         << "packed W (nb=" << l.nb << "), JIT " << t.to_string()
-        << "\", \"threads\": " << gThreads << ", \"M\": " << M << ", \"N\": " << N
-        << ", \"K\": " << K << ", \"gflop\": " << gflop << ", \"jit_s\": " << jitS
-        << ", \"max_abs_err\": " << err << ", " << noiseJson(noise)
-        << ", \"timing\": " << timingJson(tm) << "}";
+        << "\", \"threads\": " << gThreads << ", \"M\": " << M
+        << ", \"N\": " << N << ", \"K\": " << K << ", \"gflop\": " << gflop
+        << ", \"jit_s\": " << jitS << ", \"max_abs_err\": " << err << ", "
+        << noiseJson(noise) << ", \"timing\": " << timingJson(tm) << "}";
       gRecords.push_back(o.str());
     }
   }
 }
 
-//===-- part 2: unfused pipelines -------------------------------------------===//
+//===-- part 2: unfused pipelines
+//-------------------------------------------===//
 
 struct Pipe {
   Pipeline p;
@@ -377,14 +386,12 @@ Pipe attnScores(int H, int heads, int vec) {
         .parallel(hb);
   };
   OutputImageParam so = scores.output_buffer();
-  tile(scores.specialize(so.dim(0).extent() >= cols && so.dim(1).extent() >= rows),
+  tile(scores.specialize(so.dim(0).extent() >= cols &&
+                         so.dim(1).extent() >= rows),
        TailStrategy::ShiftInwards);
   scores.specialize_fail("bench attention scores: S must be >= 32");
   kT.compute_at(scores, hb).vectorize(j, vec);
-  dot.compute_at(scores, jo)
-      .vectorize(j, vec)
-      .unroll(j)
-      .unroll(i);
+  dot.compute_at(scores, jo).vectorize(j, vec).unroll(j).unroll(i);
   dot.update().reorder(j, i, rc.x).vectorize(j, vec).unroll(j).unroll(i);
   cpu::detail::constrainPackedQKV(qkv, d, heads);
   mask.dim(0).set_min(0).set_stride(1), mask.dim(1).set_min(0);
@@ -476,19 +483,21 @@ void fusionRecord(const std::string &name, const std::string &shape,
                   const std::string &fusedDesc, const std::string &unfusedDesc,
                   const Timing &f, const Timing &u, const Noise &n, double diff,
                   double extra = -1) {
-  std::printf("fusion T=%d %-11s %-26s fused %9.3f ms (min %9.3f)  unfused %9.3f "
-              "ms (min %9.3f)  speedup %5.2fx  max|diff| %.1e  (others %.0f%% "
-              "steal %.0f%%, load %.2f->%.2f)\n",
-              gThreads, name.c_str(), shape.c_str(), f.medianMs, f.minMs, u.medianMs,
-              u.minMs, u.medianMs / f.medianMs, diff, n.othersPct, n.stealPct,
-              n.load0, n.load1);
+  std::printf(
+      "fusion T=%d %-11s %-26s fused %9.3f ms (min %9.3f)  unfused %9.3f "
+      "ms (min %9.3f)  speedup %5.2fx  max|diff| %.1e  (others %.0f%% "
+      "steal %.0f%%, load %.2f->%.2f)\n",
+      gThreads, name.c_str(), shape.c_str(), f.medianMs, f.minMs, u.medianMs,
+      u.minMs, u.medianMs / f.medianMs, diff, n.othersPct, n.stealPct, n.load0,
+      n.load1);
   std::fflush(stdout);
   std::ostringstream o;
-  o << "{\"part\": \"fusion\", \"name\": \"" << name << "\", \"shape\": \"" << shape
-    << "\", \"threads\": " << gThreads << ", \"fused_impl\": \"" << fusedDesc
-    << "\", \"unfused_impl\": \"" << unfusedDesc << "\", \"fused\": "
-    << timingJson(f) << ", \"unfused\": " << timingJson(u)
-    << ", \"speedup\": " << u.medianMs / f.medianMs << ", \"max_abs_diff\": " << diff;
+  o << "{\"part\": \"fusion\", \"name\": \"" << name << "\", \"shape\": \""
+    << shape << "\", \"threads\": " << gThreads << ", \"fused_impl\": \""
+    << fusedDesc << "\", \"unfused_impl\": \"" << unfusedDesc
+    << "\", \"fused\": " << timingJson(f) << ", \"unfused\": " << timingJson(u)
+    << ", \"speedup\": " << u.medianMs / f.medianMs
+    << ", \"max_abs_diff\": " << diff;
   if (extra >= 0)
     o << ", \"intermediate_mib\": " << extra;
   o << ", " << noiseJson(n) << "}";
@@ -498,7 +507,8 @@ void fusionRecord(const std::string &name, const std::string &shape,
 void benchFusion(const Target &t, bool quick) {
   const int vec = t.natural_vector_size<float>();
   const int H = 768, heads = 12;
-  std::vector<int> Ms = quick ? std::vector<int>{128} : std::vector<int>{128, 1024};
+  std::vector<int> Ms =
+      quick ? std::vector<int>{128} : std::vector<int>{128, 1024};
 
   // bias + GELU epilogue (FFN up projection, N = 3072, K = 768).
   {
@@ -526,20 +536,25 @@ void benchFusion(const Target &t, bool quick) {
       Noise n;
       auto [tf, tu] = measurePair(runF, runU, n);
       fusionRecord("bias+gelu", "M=" + std::to_string(M) + " N=3072 K=768",
-                   "linear(bias, act=gelu)", "linear(bias) -> gelu pass over [M,N]",
-                   tf, tu, n, maxAbsDiff(y, y2));
+                   "linear(bias, act=gelu)",
+                   "linear(bias) -> gelu pass over [M,N]", tf, tu, n,
+                   maxAbsDiff(y, y2));
     }
   }
 
   // residual add + LayerNorm.
   {
-    Callable fused = jit(cpu::buildLayerNorm({H, 1e-12f, true}, dflt::rows(t), t), t);
-    Callable ln = jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);
+    Callable fused =
+        jit(cpu::buildLayerNorm({H, 1e-12f, true}, dflt::rows(t), t), t);
+    Callable ln =
+        jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);
     Pipe add = elementwise(H, true, cpu::Activation::None, vec);
     add.compile(t);
-    Buffer<float> g = filled<float>({H}, 0, 1, 3), be = filled<float>({H}, 0, 1, 4);
+    Buffer<float> g = filled<float>({H}, 0, 1, 3),
+                  be = filled<float>({H}, 0, 1, 4);
     for (int M : Ms) {
-      Buffer<float> x = filled<float>({H, M}, -1, 1, 1), r = filled<float>({H, M}, -1, 1, 2);
+      Buffer<float> x = filled<float>({H, M}, -1, 1, 1),
+                    r = filled<float>({H, M}, -1, 1, 2);
       Buffer<float> y(H, M), tmp(H, M), y2(H, M);
       auto runF = [&] { check(fused(x, r, g, be, y), "layer_norm+res"); };
       auto runU = [&] {
@@ -560,11 +575,14 @@ void benchFusion(const Target &t, bool quick) {
     const int V = 30522, P = 512;
     cpu::EmbeddingsSpec es{H, V, P, 2, 0, 1e-12f};
     Callable fused = jit(cpu::buildEmbeddings(es, dflt::rows(t), t), t);
-    Callable ln = jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);
+    Callable ln =
+        jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);
     Pipe gs = gatherSum(es, vec);
     gs.compile(t);
-    Buffer<float> w = filled<float>({H, V}, -1, 1, 1), p = filled<float>({H, P}, -1, 1, 2),
-                  ty = filled<float>({H, 2}, -1, 1, 3), g = filled<float>({H}, 0, 1, 4),
+    Buffer<float> w = filled<float>({H, V}, -1, 1, 1),
+                  p = filled<float>({H, P}, -1, 1, 2),
+                  ty = filled<float>({H, 2}, -1, 1, 3),
+                  g = filled<float>({H}, 0, 1, 4),
                   be = filled<float>({H}, 0, 1, 5);
     std::vector<std::pair<int, int>> bs = {{1, 128}, {8, 128}};
     if (quick)
@@ -576,7 +594,9 @@ void benchFusion(const Target &t, bool quick) {
       tt.for_each_value([&](int32_t &v) { v = int32_t(rng() % 2); });
       Buffer<float> y(H, S, B), tmp(H, S, B), y2(H, S, B);
       Buffer<float> tmp2(tmp.data(), H, S * B), y22(y2.data(), H, S * B);
-      auto runF = [&] { check(fused(ids, tt, w, p, ty, g, be, y), "embeddings"); };
+      auto runF = [&] {
+        check(fused(ids, tt, w, p, ty, g, be, y), "embeddings");
+      };
       auto runU = [&] {
         check(gs.c(ids, tt, w, p, ty, tmp), "gather_sum");
         check(ln(tmp2, g, be, y22), "layer_norm");
@@ -584,18 +604,21 @@ void benchFusion(const Target &t, bool quick) {
       runF(), runU();
       Noise n;
       auto [tf, tu] = measurePair(runF, runU, n);
-      fusionRecord("embeddings",
-                   "B=" + std::to_string(B) + " S=" + std::to_string(S) + " H=768",
-                   "embeddings (gather+sum+LN)", "gather+sum pass -> layer_norm", tf,
-                   tu, n, maxAbsDiff(y, y2));
+      fusionRecord(
+          "embeddings",
+          "B=" + std::to_string(B) + " S=" + std::to_string(S) + " H=768",
+          "embeddings (gather+sum+LN)", "gather+sum pass -> layer_norm", tf, tu,
+          n, maxAbsDiff(y, y2));
     }
   }
 
   // Attention: fused vs scores materialized + softmax + P.V.
   {
     const int d = H / heads;
-    Callable fused = jit(cpu::buildAttention({H, heads, 0.f}, dflt::attention(t), t), t);
-    Pipe sc = attnScores(H, heads, vec), sm = attnSoftmax(vec), pv = attnPV(H, heads, vec);
+    Callable fused =
+        jit(cpu::buildAttention({H, heads, 0.f}, dflt::attention(t), t), t);
+    Pipe sc = attnScores(H, heads, vec), sm = attnSoftmax(vec),
+         pv = attnPV(H, heads, vec);
     sc.compile(t), sm.compile(t), pv.compile(t);
     std::vector<std::pair<int, int>> bs = {{8, 128}, {1, 512}};
     if (quick)
@@ -626,14 +649,16 @@ void benchFusion(const Target &t, bool quick) {
       double tP = measure([&] { sm.c(scores, probs); }, ns).medianMs;
       double tV = measure([&] { pv.c(probs, qkv, y2); }, ns).medianMs;
       const double gemm = 2.0 * B * heads * double(S) * S * d * 1e-9;
-      std::printf("  unfused stages: scores %.3f ms (%.1f GFLOP/s), softmax %.3f ms, "
-                  "P.V %.3f ms (%.1f GFLOP/s)\n",
-                  tS, gemm / tS * 1e3, tP, tV, gemm / tV * 1e3);
+      std::printf(
+          "  unfused stages: scores %.3f ms (%.1f GFLOP/s), softmax %.3f ms, "
+          "P.V %.3f ms (%.1f GFLOP/s)\n",
+          tS, gemm / tS * 1e3, tP, tV, gemm / tV * 1e3);
       fusionRecord("attention",
-                   "B=" + std::to_string(B) + " S=" + std::to_string(S) + " H=768/12",
+                   "B=" + std::to_string(B) + " S=" + std::to_string(S) +
+                       " H=768/12",
                    "attention (fused, online softmax)",
-                   "QK^T*scale+mask -> scores[B,h,S,S] -> softmax -> P.V", tf, tu, n,
-                   maxAbsDiff(y, y2), mib);
+                   "QK^T*scale+mask -> scores[B,h,S,S] -> softmax -> P.V", tf,
+                   tu, n, maxAbsDiff(y, y2), mib);
     }
   }
 }
@@ -656,18 +681,20 @@ int main(int argc, char **argv) {
     else if (a == "--sample-ms" && i + 1 < argc)
       gOpts.sampleMs = std::atof(argv[++i]);
     else {
-      std::fprintf(stderr,
-                   "usage: %s [--part gemm|fusion|all] [--json OUT] [--quick] "
-                   "[--samples N] [--sample-ms MS]   (threads: HL_NUM_THREADS)\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--part gemm|fusion|all] [--json OUT] [--quick] "
+          "[--samples N] [--sample-ms MS]   (threads: HL_NUM_THREADS)\n",
+          argv[0]);
       return 2;
     }
   }
   const char *th = getenv("HL_NUM_THREADS");
   gThreads = th ? std::atoi(th) : int(sysconf(_SC_NPROCESSORS_ONLN));
   Target t = cpu::parseTarget("host");
-  std::printf("# bert-kernels-bench target %s threads %d samples %d x ~%.0f ms\n",
-              t.to_string().c_str(), gThreads, gOpts.samples, gOpts.sampleMs);
+  std::printf(
+      "# bert-kernels-bench target %s threads %d samples %d x ~%.0f ms\n",
+      t.to_string().c_str(), gThreads, gOpts.samples, gOpts.sampleMs);
   try {
     if (part == "gemm" || part == "all")
       benchGemm(t, quick);

@@ -24,8 +24,8 @@ LogicalResult mlir::bert::emitLibrary(Backend &backend, func::FuncOp func,
                                       llvm::raw_ostream &log) {
   auto start = std::chrono::steady_clock::now();
   if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
-    return func.emitError() << options.outDir
-                            << ": cannot create directory: " << ec.message();
+    return func.emitError()
+           << options.outDir << ": cannot create directory: " << ec.message();
   if (failed(backend.plan(func, options, log)) ||
       failed(backend.compileKernels(options, log)) ||
       failed(backend.emitHostCode(options, log)))
@@ -35,11 +35,11 @@ LogicalResult mlir::bert::emitLibrary(Backend &backend, func::FuncOp func,
   if (failed(backend.link(options, log)))
     return failure();
   if (options.verbose) {
-    double s = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - start)
-                   .count();
-    log << "compiled '" << options.name << "' in "
-        << llvm::format("%.1f", s) << " s\n";
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    log << "compiled '" << options.name << "' in " << llvm::format("%.1f", s)
+        << " s\n";
   }
   return success();
 }

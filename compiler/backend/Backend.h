@@ -1,4 +1,5 @@
-//===- Backend.h - the interface every code generator implements -*- C++ -*-===//
+//===- Backend.h - the interface every code generator implements -*- C++
+//-*-===//
 //
 // What the driver asks of a backend, in the four stages `bertc compile`
 // reports: plan (the pass pipeline that schedules and plans a model for the
@@ -80,7 +81,8 @@ std::unique_ptr<Backend> createBackend(const TargetInfo &target);
 /// where options.stop says. Errors are reported as diagnostics on the
 /// offending op; progress lines go to `log`.
 LogicalResult emitLibrary(Backend &backend, func::FuncOp func,
-                          const LibraryOptions &options, llvm::raw_ostream &log);
+                          const LibraryOptions &options,
+                          llvm::raw_ostream &log);
 
 /// Where kernel caches live unless told otherwise: $BERTC_CACHE_DIR, else
 /// $XDG_CACHE_HOME/bertc, else ~/.cache/bertc; empty when none is known.

@@ -36,8 +36,8 @@ static bool isIdTensor(Type t) {
 
 std::vector<ArgRole> mlir::bert::argRoles(func::FuncOp func) {
   ArrayRef<Type> inputs = func.getArgumentTypes();
-  bool model = !inputs.empty() && inputs.size() <= 3 &&
-               llvm::all_of(inputs, isIdTensor);
+  bool model =
+      !inputs.empty() && inputs.size() <= 3 && llvm::all_of(inputs, isIdTensor);
   std::vector<ArgRole> roles;
   static const ArgRole order[] = {ArgRole::InputIds, ArgRole::TokenTypeIds,
                                   ArgRole::AttentionMask};
@@ -148,8 +148,7 @@ Expected<std::vector<Tensor>> mlir::bert::readInputs(func::FuncOp func,
     if (optional && !sys::fs::exists(path)) {
       // Default token types are 0, default mask is all 1 (no padding).
       Tensor t = args.front();
-      std::fill(t.i.begin(), t.i.end(),
-                role == ArgRole::AttentionMask ? 1 : 0);
+      std::fill(t.i.begin(), t.i.end(), role == ArgRole::AttentionMask ? 1 : 0);
       args.push_back(std::move(t));
       continue;
     }
@@ -211,8 +210,7 @@ Error mlir::bert::writeNpy(StringRef path, const Tensor &t) {
   if (t.rank() > BERT_NPY_MAX_RANK)
     return fail(path + ": rank " + Twine(t.rank()) + " is too large for .npy");
   if (bert_npy_write(p.c_str(), t.isInt ? BERT_NPY_I32 : BERT_NPY_F32,
-                     int(t.rank()), t.shape.data(), data, err,
-                     sizeof err) != 0)
+                     int(t.rank()), t.shape.data(), data, err, sizeof err) != 0)
     return fail(path + ": " + err);
   return Error::success();
 }

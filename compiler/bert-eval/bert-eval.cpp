@@ -71,18 +71,17 @@ cl::opt<std::string> inputsDir(
              "[attention_mask.npy], or arg<i>.npy for other functions"),
     cl::cat(cat));
 cl::opt<int64_t> batchSize("batch", cl::desc("Random inputs: batch size"),
-                       cl::init(2), cl::cat(cat));
+                           cl::init(2), cl::cat(cat));
 cl::opt<int64_t> seqLen("seq", cl::desc("Random inputs: sequence length"),
-                     cl::init(8), cl::cat(cat));
+                        cl::init(8), cl::cat(cat));
 cl::opt<uint64_t> inputSeed("input-seed", cl::desc("Random inputs: seed"),
                             cl::init(0), cl::cat(cat));
 cl::opt<int64_t> padLast("pad-last",
                          cl::desc("Random inputs: mask out the last K "
                                   "tokens of every row but the first"),
                          cl::init(0), cl::cat(cat));
-cl::opt<std::string> outDir("out-dir",
-                            cl::desc("Write results as result<i>.npy"),
-                            cl::cat(cat));
+cl::opt<std::string>
+    outDir("out-dir", cl::desc("Write results as result<i>.npy"), cl::cat(cat));
 cl::opt<bool> printValues("print-values",
                           cl::desc("Print every value of every result"),
                           cl::cat(cat));
@@ -107,8 +106,7 @@ cl::opt<bool> allowUnregistered(
     cl::cat(cat));
 cl::opt<bool> printTransformed(
     "print-transformed",
-    cl::desc("Print the op counts of the transformed function"),
-    cl::cat(cat));
+    cl::desc("Print the op counts of the transformed function"), cl::cat(cat));
 } // namespace
 
 /// Largest MLIR input read (bert-base's IR with inline weights is smaller).
@@ -130,8 +128,7 @@ static func::FuncOp findFunction(ModuleOp module, StringRef name) {
 /// Largest |a - b| over the compared positions: all of them, except that a
 /// [B, S, ...] result is compared only where mask[b, s] == 1. NaN anywhere
 /// gives NaN (which fails every tolerance).
-static double maxAbsDiff(const Tensor &a, const Tensor &b,
-                         const Tensor *mask) {
+static double maxAbsDiff(const Tensor &a, const Tensor &b, const Tensor *mask) {
   if (a.shape != b.shape || a.isInt != b.isInt)
     return INFINITY;
   int64_t inner = 1;
@@ -317,9 +314,9 @@ int main(int argc, char **argv) {
 
   // Reference evaluation.
   std::map<std::string, Tensor> seen;
-  FailureOr<std::vector<Tensor>> ref = evaluate(
-      func, *args, *weights,
-      [&](StringRef n, const Tensor &t) { seen.emplace(n.str(), t); });
+  FailureOr<std::vector<Tensor>> ref =
+      evaluate(func, *args, *weights,
+               [&](StringRef n, const Tensor &t) { seen.emplace(n.str(), t); });
   if (failed(ref))
     return 1;
   for (auto [i, t] : llvm::enumerate(*ref))
@@ -353,8 +350,7 @@ int main(int argc, char **argv) {
   // The module pass manager takes the pipeline without its anchor:
   // 'builtin.module(X)' is added as X ('X' alone is accepted too).
   StringRef pipeline = StringRef(comparePipeline).trim();
-  if (pipeline.consume_front("builtin.module(") &&
-      !pipeline.consume_back(")"))
+  if (pipeline.consume_front("builtin.module(") && !pipeline.consume_back(")"))
     return error("invalid --compare-pipeline '" + comparePipeline +
                  "': unbalanced parentheses");
   std::string parseErrors;
@@ -364,8 +360,8 @@ int main(int argc, char **argv) {
                  "': " + parseErrors);
   CompareAfterEachPass *instrumentation = nullptr;
   if (eachPass) {
-    auto owned = std::make_unique<CompareAfterEachPass>(
-        *clone, name, *args, *weights, *ref, mask);
+    auto owned = std::make_unique<CompareAfterEachPass>(*clone, name, *args,
+                                                        *weights, *ref, mask);
     instrumentation = owned.get();
     pm.addInstrumentation(std::move(owned));
   }

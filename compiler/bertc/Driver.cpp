@@ -16,13 +16,13 @@
 #include "compiler/bertc/Driver.h"
 #include "compiler/backend/Backend.h"
 #include "compiler/backend/cpu/KernelCompiler.h"
-#include "support/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
 #include "compiler/bertc/Tune.h"
 #include "compiler/frontend/ConfigReader.h"
 #include "compiler/frontend/GraphBuilder.h"
 #include "compiler/weights/RandomWeights.h"
+#include "support/ErrorCodes.h"
 
 #include "dialect/BertOps.h"
 #include "passes/Passes.h"
@@ -77,7 +77,8 @@ struct EmitKind {
 };
 const EmitKind kEmitKinds[] = {
     {"mlir", "the bert IR the frontend builds from the config", std::nullopt},
-    {"split", "after bert-split-heads and bert-pack-qkv", mlir::bert::Stage::Split},
+    {"split", "after bert-split-heads and bert-pack-qkv",
+     mlir::bert::Stage::Split},
     {"fused", "after bert-fuse", mlir::bert::Stage::Fused},
     {"tiled", "after bert-tile (kernels carry #bert.schedule)",
      mlir::bert::Stage::Tiled},
@@ -269,8 +270,8 @@ static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
 /// Reads the config and builds the frontend module (shared by both
 /// commands); `opts` gets the name and maxima.
 static llvm::Expected<OwningOpRef<ModuleOp>>
-buildFromConfig(MLIRContext &ctx, GraphOptions &opts,
-                int64_t defaultBatch = 8, int64_t defaultSeq = 512) {
+buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
+                int64_t defaultSeq = 512) {
   if (inputPath.empty())
     return makeError(ErrorCode::MissingArgument, "", "<config.json>",
                      "expected the path of a Hugging Face config.json");
@@ -280,8 +281,8 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts,
   if (!cfg)
     return cfg.takeError();
 
-  opts.maxBatch = maxBatch.getNumOccurrences() ? maxBatch.getValue()
-                                               : defaultBatch;
+  opts.maxBatch =
+      maxBatch.getNumOccurrences() ? maxBatch.getValue() : defaultBatch;
   opts.maxSeq = std::min<int64_t>(defaultSeq, cfg->maxPositionEmbeddings);
   if (maxSeq.getNumOccurrences()) {
     if (maxSeq < 1)
@@ -372,8 +373,9 @@ static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
 }
 
 /// Runs the pipeline up to `stage` on `module`; `extra` instruments it.
-static Error runStage(MLIRContext &ctx, ModuleOp module, mlir::bert::Stage stage,
-                      StringRef stageName, bool applyCLOptions,
+static Error runStage(MLIRContext &ctx, ModuleOp module,
+                      mlir::bert::Stage stage, StringRef stageName,
+                      bool applyCLOptions,
                       std::unique_ptr<PassInstrumentation> extra,
                       std::unique_ptr<PassInstrumentation> extra2 = nullptr) {
   DiagnosticCollector diags(ctx);
@@ -456,8 +458,8 @@ static Error emitLibrary(ModuleOp module, const GraphOptions &opts,
     return makeError(ErrorCode::BadOptionValue, "", "--target",
                      "no backend in this bertc compiles for \"" + target +
                          "\"");
-  if (failed(mlir::bert::emitLibrary(*backend, *funcs.begin(), lib,
-                                     llvm::errs())))
+  if (failed(
+          mlir::bert::emitLibrary(*backend, *funcs.begin(), lib, llvm::errs())))
     return makeError(ErrorCode::BackendFailed, outputPath, "",
                      "building the library failed:" + diags.take());
   // The planned IR beside the library says exactly what was compiled.
@@ -627,7 +629,8 @@ static Error runInitWeights() {
     return makeError(ErrorCode::BadOptionValue, "", "--std",
                      "expected a standard deviation in (0, 100), got " +
                          std::to_string(initStd.getValue()));
-  if (Error e = mlir::bert::writeRandomWeights(*specs, outputPath, seed, initStd))
+  if (Error e =
+          mlir::bert::writeRandomWeights(*specs, outputPath, seed, initStd))
     return makeError(ErrorCode::OutputFailed, outputPath, "",
                      llvm::toString(std::move(e)));
   int64_t params = 0;
@@ -688,8 +691,8 @@ static Error runTune() {
       buildFromConfig(ctx, opts, /*defaultBatch=*/1, /*defaultSeq=*/128);
   if (!module)
     return module.takeError();
-  if (Error e = runStage(ctx, **module, mlir::bert::Stage::Planned, "planned", true,
-                         nullptr))
+  if (Error e = runStage(ctx, **module, mlir::bert::Stage::Planned, "planned",
+                         true, nullptr))
     return e;
   auto funcs = (*module)->getOps<func::FuncOp>();
   if (std::distance(funcs.begin(), funcs.end()) != 1)
@@ -718,11 +721,11 @@ static Error runTune() {
     return makeError(ErrorCode::OutputFailed, outputPath, "", message);
   file->os() << llvm::formatv("{0:2}", cache.toJSON(info)) << "\n";
   file->keep();
-  llvm::outs() << "bertc: wrote " << cache.entries().size()
-               << " schedules to " << outputPath;
+  llvm::outs() << "bertc: wrote " << cache.entries().size() << " schedules to "
+               << outputPath;
   if (updating)
-    llvm::outs() << " (" << added << " new, "
-                 << tuned->entries().size() - added << " replaced, "
+    llvm::outs() << " (" << added << " new, " << tuned->entries().size() - added
+                 << " replaced, "
                  << cache.entries().size() - tuned->entries().size()
                  << " kept)";
   llvm::outs() << "\n";
@@ -764,10 +767,16 @@ static Error checkOptionsFor(Command command) {
       {&emit, {Command::Compile}, "'bertc compile'"},
       {&dumpIR, {Command::Compile}, "'bertc compile'"},
       {&noCache, {Command::Compile}, "'bertc compile'"},
-      {&precision, {Command::Compile, Command::Tune}, "'bertc compile' and 'bertc tune'"},
+      {&precision,
+       {Command::Compile, Command::Tune},
+       "'bertc compile' and 'bertc tune'"},
       {&schedulesPath, {Command::Compile}, "'bertc compile'"},
-      {&maxSeq, {Command::Compile, Command::Tune}, "'bertc compile' and 'bertc tune'"},
-      {&target, {Command::Compile, Command::Tune}, "'bertc compile' and 'bertc tune'"},
+      {&maxSeq,
+       {Command::Compile, Command::Tune},
+       "'bertc compile' and 'bertc tune'"},
+      {&target,
+       {Command::Compile, Command::Tune},
+       "'bertc compile' and 'bertc tune'"},
       {&budget, {Command::Tune}, "'bertc tune'"},
       {&tuneVerbose, {Command::Tune}, "'bertc tune'"},
       {&seed, {Command::InitWeights}, "'bertc init-weights'"},
@@ -789,8 +798,9 @@ int mlir::bert::runBertc(int argc, char **argv) {
 
   // bertc's own version, and what decides its kernels' code.
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "bertc " << BERTC_VERSION << " (" << ::bert::cpu::kernelCompilerIdentity()
-       << "; MLIR/LLVM " << LLVM_VERSION_STRING << ")\n";
+    os << "bertc " << BERTC_VERSION << " ("
+       << ::bert::cpu::kernelCompilerIdentity() << "; MLIR/LLVM "
+       << LLVM_VERSION_STRING << ")\n";
   });
   // `bertc --help`, `bertc --version`: no command needed.
   StringRef verb = argc > 1 ? StringRef(argv[1]) : StringRef();

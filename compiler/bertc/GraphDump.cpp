@@ -36,11 +36,20 @@ static std::string html(StringRef s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '&': out += "&amp;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -121,8 +130,8 @@ static bool isFusedKernel(Operation *op) {
 }
 
 static bool isHighLevel(Operation *op) {
-  return isa<WeightOp, EmbeddingsOp, LayerNormOp, LinearOp, AttentionOp,
-             GeluOp, AddOp, PoolerOp>(op);
+  return isa<WeightOp, EmbeddingsOp, LayerNormOp, LinearOp, AttentionOp, GeluOp,
+             AddOp, PoolerOp>(op);
 }
 
 /// One line per attribute worth showing: inherent scalars and enums, and a
@@ -237,8 +246,8 @@ void DotWriter::writeFunction(func::FuncOp fn) {
   // Inputs: block arguments, named by their NameLoc when they have one.
   for (BlockArgument arg : body.getArguments()) {
     StringRef name = moduleName(arg.getLoc());
-    std::string label = name.empty() ? "arg" + std::to_string(arg.getArgNumber())
-                                     : name.str();
+    std::string label =
+        name.empty() ? "arg" + std::to_string(arg.getArgNumber()) : name.str();
     os << "    " << nodeId(arg) << " [shape=ellipse, style=filled, "
        << "fillcolor=\"#e8f5e9\", label=<<B>" << html(label) << "</B><BR/>"
        << html(shapeText(arg.getType())) << ">];\n";
@@ -291,15 +300,16 @@ void DotWriter::writeFunction(func::FuncOp fn) {
       for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
         if (isWeightLike(operand))
           continue;
-        os << "  " << nodeId(operand) << " -> op" << opIds[op]
-           << " [label=\"" << shapeText(operand.getType()) << "\"";
+        os << "  " << nodeId(operand) << " -> op" << opIds[op] << " [label=\""
+           << shapeText(operand.getType()) << "\"";
         if (isa<func::ReturnOp>(op))
           os << ", taillabel=\"" << i << "\"";
         os << "];\n";
       }
 }
 
-void mlir::bert::writeDot(ModuleOp module, StringRef title, llvm::raw_ostream &os) {
+void mlir::bert::writeDot(ModuleOp module, StringRef title,
+                          llvm::raw_ostream &os) {
   os << "digraph bert {\n"
      << "  label=\"" << title << "\"; labelloc=t; fontname=Helvetica;\n"
      << "  node [fontname=Helvetica, fontsize=10];\n"
@@ -319,7 +329,8 @@ bool mlir::bert::haveGraphviz() {
 }
 
 llvm::Expected<mlir::bert::GraphFiles>
-mlir::bert::writeGraphFiles(ModuleOp module, StringRef title, StringRef basePath) {
+mlir::bert::writeGraphFiles(ModuleOp module, StringRef title,
+                            StringRef basePath) {
   GraphFiles files;
   files.dotPath = (basePath + ".dot").str();
   {

@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/bertc/IRDumper.h"
-#include "support/ErrorCodes.h"
 #include "compiler/bertc/GraphDump.h"
+#include "support/ErrorCodes.h"
 
 #include "mlir/Pass/Pass.h"
 #include "llvm/Support/FileSystem.h"
@@ -20,7 +20,9 @@ using namespace mlir;
 using llvm::Error;
 using llvm::StringRef;
 
-bool mlir::bert::isCountedPass(Pass *pass) { return !pass->getArgument().empty(); }
+bool mlir::bert::isCountedPass(Pass *pass) {
+  return !pass->getArgument().empty();
+}
 
 void mlir::bert::PassCounter::runAfterPass(Pass *pass, Operation *) {
   if (isCountedPass(pass))
@@ -37,12 +39,12 @@ static ModuleOp enclosingModule(Operation *op) {
 }
 
 llvm::Expected<std::unique_ptr<mlir::bert::IRDumper>>
-mlir::bert::IRDumper::create(StringRef dir, StringRef model, OpPrintingFlags flags) {
+mlir::bert::IRDumper::create(StringRef dir, StringRef model,
+                             OpPrintingFlags flags) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return makeError(ErrorCode::OutputFailed, dir, "--dump-ir",
                      "cannot create directory: " + ec.message());
-  return std::unique_ptr<IRDumper>(
-      new IRDumper(dir.str(), model.str(), flags));
+  return std::unique_ptr<IRDumper>(new IRDumper(dir.str(), model.str(), flags));
 }
 
 Error mlir::bert::IRDumper::takeError() {
@@ -54,11 +56,11 @@ Error mlir::bert::IRDumper::takeError() {
 }
 
 Error mlir::bert::IRDumper::writeSnapshot(StringRef name, ModuleOp module,
-                                     bool failed) {
+                                          bool failed) {
   unsigned number = snapshots.size();
-  std::string file = llvm::formatv("{0:d2}-{1}{2}.mlir", number, name,
-                                   failed ? ".failed" : "")
-                         .str();
+  std::string file =
+      llvm::formatv("{0:d2}-{1}{2}.mlir", number, name, failed ? ".failed" : "")
+          .str();
   SmallString<256> path(dir);
   llvm::sys::path::append(path, file);
   std::error_code ec;
@@ -75,8 +77,9 @@ Error mlir::bert::IRDumper::writeSnapshot(StringRef name, ModuleOp module,
   return Error::success();
 }
 
-Error mlir::bert::IRDumper::writeStagePicture(StringRef stage, unsigned passCount,
-                                         ModuleOp module) {
+Error mlir::bert::IRDumper::writeStagePicture(StringRef stage,
+                                              unsigned passCount,
+                                              ModuleOp module) {
   std::string base = llvm::formatv("{0:d2}-{1}", passCount, stage).str();
   SmallString<256> path(dir);
   llvm::sys::path::append(path, base);
@@ -105,7 +108,8 @@ Error mlir::bert::IRDumper::writeIndex() {
      << "</head><body>\n<h1>" << model << ": IR after each pass</h1>\n"
      << "<p>Orange boxes are fused kernels, blue boxes kernel-level ops, "
      << "white boxes high-level ops; weights are listed in small print "
-     << "inside the op that reads them.</p>\n<h2>Passes</h2>\n<ol start=\"0\">\n";
+     << "inside the op that reads them.</p>\n<h2>Passes</h2>\n<ol "
+        "start=\"0\">\n";
   for (const Snapshot &s : snapshots)
     os << "<li><a href=\"" << s.file << "\">" << s.file << "</a>"
        << (s.failed ? " (pass failed)" : "") << "</li>\n";
@@ -157,6 +161,7 @@ private:
 };
 } // namespace mlir::bert
 
-std::unique_ptr<PassInstrumentation> mlir::bert::IRDumper::makeInstrumentation() {
+std::unique_ptr<PassInstrumentation>
+mlir::bert::IRDumper::makeInstrumentation() {
   return std::make_unique<DumpInstrumentation>(*this);
 }

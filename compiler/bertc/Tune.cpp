@@ -73,9 +73,9 @@ CachedSchedule entryFor(const Job &job, const KernelRequest &tuned) {
 }
 } // namespace
 
-llvm::Expected<ScheduleCache> mlir::bert::tuneSchedules(func::FuncOp planned,
-                                                   const TuneSettings &settings,
-                                                   llvm::raw_ostream &log) {
+llvm::Expected<ScheduleCache>
+mlir::bert::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
+                          llvm::raw_ostream &log) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -161,12 +161,12 @@ llvm::Expected<ScheduleCache> mlir::bert::tuneSchedules(func::FuncOp planned,
     entry.measuredMs = result.bestMs;
     entry.defaultMs = result.defaultMs;
     entry.shape = llvm::formatv("{0}x{1}", shape.batch, shape.seq);
-    log << llvm::formatv(
-        "       default {0:F4} ms -> {1:F4} ms ({2:F2}x), "
-        "{3} candidates ({4} rejected) in {5:F1} s: {6}\n",
-        result.defaultMs, result.bestMs, result.bestMs / result.defaultMs,
-        result.candidates, result.rejected, result.seconds,
-        ::bert::describeSchedule(entry.schedule));
+    log << llvm::formatv("       default {0:F4} ms -> {1:F4} ms ({2:F2}x), "
+                         "{3} candidates ({4} rejected) in {5:F1} s: {6}\n",
+                         result.defaultMs, result.bestMs,
+                         result.bestMs / result.defaultMs, result.candidates,
+                         result.rejected, result.seconds,
+                         ::bert::describeSchedule(entry.schedule));
     for (const std::string &sig : job.signatures) {
       entry.key = sig;
       cache.insert(entry);

@@ -29,9 +29,8 @@ Expected<Tensor> SeededWeightProvider::get(StringRef name,
   return Tensor::floats(s, randomWeightValues(seed, name, shape));
 }
 
-Expected<Tensor>
-SafetensorsWeightProvider::get(StringRef name,
-                               ArrayRef<int64_t> shape) const {
+Expected<Tensor> SafetensorsWeightProvider::get(StringRef name,
+                                                ArrayRef<int64_t> shape) const {
   Expected<std::vector<float>> data = file.readFloat(name, shape);
   if (!data)
     return data.takeError();
@@ -42,9 +41,10 @@ SafetensorsWeightProvider::get(StringRef name,
 /// Checks a run-time value against the static type of the SSA value it
 /// becomes: same rank, equal static extents, int32 data for i32 element
 /// types and float data otherwise.
-static LogicalResult checkAgainstType(const Tensor &t, Type type,
-                                      llvm::function_ref<InFlightDiagnostic()> emit,
-                                      const Twine &what) {
+static LogicalResult
+checkAgainstType(const Tensor &t, Type type,
+                 llvm::function_ref<InFlightDiagnostic()> emit,
+                 const Twine &what) {
   auto ranked = dyn_cast<RankedTensorType>(type);
   if (!ranked)
     return emit() << what << " has type " << type
@@ -106,8 +106,7 @@ mlir::bert::evaluate(func::FuncOp func, ArrayRef<Tensor> args,
       return results;
     }
     if (op.getNumRegions() != 0 || op.getNumResults() != 1)
-      return op.emitOpError()
-             << "is not supported by the reference evaluator";
+      return op.emitOpError() << "is not supported by the reference evaluator";
 
     Tensor result;
     if (auto w = dyn_cast<WeightOp>(op)) {
@@ -142,8 +141,8 @@ mlir::bert::evaluate(func::FuncOp func, ArrayRef<Tensor> args,
         return failure();
     }
     if (failed(checkAgainstType(
-            result, op.getResult(0).getType(),
-            [&] { return op.emitOpError(); }, "result")))
+            result, op.getResult(0).getType(), [&] { return op.emitOpError(); },
+            "result")))
       return failure();
     values[op.getResult(0)] = std::move(result);
   }

@@ -20,9 +20,9 @@ namespace mlir::bert {
 
 struct Tensor {
   std::vector<int64_t> shape;
-  bool isInt = false;         ///< int32 (ids, masks) or float
-  std::vector<float> f;       ///< float data when !isInt
-  std::vector<int32_t> i;     ///< int32 data when isInt
+  bool isInt = false;     ///< int32 (ids, masks) or float
+  std::vector<float> f;   ///< float data when !isInt
+  std::vector<int32_t> i; ///< int32 data when isInt
 
   static Tensor floats(std::vector<int64_t> shape) {
     Tensor t;

@@ -76,8 +76,8 @@ static std::string describe(const json::Value &v) {
       return "a number too large for a double (beyond 1.8e308)";
     std::string text = llvm::formatv("{0}", v).str();
     // llvm::json prints 768.0 as "768"; show that it was a float.
-    if (std::trunc(d) == d && StringRef(text).find_first_of(".eE") ==
-                                  StringRef::npos)
+    if (std::trunc(d) == d &&
+        StringRef(text).find_first_of(".eE") == StringRef::npos)
       text += ".0";
     return "the floating-point number " + text;
   }
@@ -118,8 +118,7 @@ namespace {
 /// file and field name.
 class FieldReader {
 public:
-  FieldReader(const json::Object &obj, StringRef path)
-      : obj(obj), path(path) {}
+  FieldReader(const json::Object &obj, StringRef path) : obj(obj), path(path) {}
 
   /// A positive integer in [1, kMaxSize]. `out` keeps its default when the
   /// field is absent and not `required`.
@@ -293,7 +292,7 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
 //===----------------------------------------------------------------------===//
 
 llvm::Expected<BertConfig> mlir::bert::parseBertConfig(StringRef text,
-                                                  StringRef path) {
+                                                       StringRef path) {
   // llvm::json recurses per level: refuse deep nesting before it can
   // exhaust the stack.
   if (std::optional<size_t> at = ::bert::findJsonTooDeep(text)) {

@@ -81,8 +81,8 @@ private:
   Precision precision = Precision::f32;
   /// `tensor<?x?x<n>xf32>`.
   RankedTensorType act(int64_t n) {
-    return RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic, n},
-                                 f32);
+    return RankedTensorType::get(
+        {ShapedType::kDynamic, ShapedType::kDynamic, n}, f32);
   }
 
   /// config.json:line:col of `field`.
@@ -107,8 +107,8 @@ private:
     int64_t h = cfg.hiddenSize;
     Value gamma = weight(prefix + ".weight", {h}, "hidden_size");
     Value beta = weight(prefix + ".bias", {h}, "hidden_size");
-    return LayerNormOp::create(b, loc(prefix, "layer_norm_eps"), x.getType(),
-                               x, gamma, beta,
+    return LayerNormOp::create(b, loc(prefix, "layer_norm_eps"), x.getType(), x,
+                               gamma, beta,
                                b.getF64FloatAttr(cfg.layerNormEps));
   }
 
@@ -137,14 +137,14 @@ Value GraphBuilder::embeddings(Value ids, Value tokenTypes) {
   int64_t h = cfg.hiddenSize;
   Value word = weight("embeddings.word_embeddings.weight", {cfg.vocabSize, h},
                       "vocab_size");
-  Value position = weight("embeddings.position_embeddings.weight",
-                          {cfg.maxPositionEmbeddings, h},
-                          "max_position_embeddings");
+  Value position =
+      weight("embeddings.position_embeddings.weight",
+             {cfg.maxPositionEmbeddings, h}, "max_position_embeddings");
   Value tokenType = weight("embeddings.token_type_embeddings.weight",
                            {cfg.typeVocabSize, h}, "type_vocab_size");
-  Value sum = EmbeddingsOp::create(b, loc("embeddings", "vocab_size"),
-                                   hiddenType, ids, tokenTypes, word, position,
-                                   tokenType);
+  Value sum =
+      EmbeddingsOp::create(b, loc("embeddings", "vocab_size"), hiddenType, ids,
+                           tokenTypes, word, position, tokenType);
   return layerNorm(sum, "embeddings.LayerNorm");
 }
 
@@ -165,26 +165,25 @@ Value GraphBuilder::layer(Value x, Value mask, int64_t i) {
   Value o = weight(p + ".attention.output.dense.weight", {h, h}, heads);
   Value ob = weight(p + ".attention.output.dense.bias", {h}, heads);
   Value attn = AttentionOp::create(
-      b, loc(p + ".attention", heads), hiddenType, x, mask, q, qb, k, kb, v,
-      vb, o, ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
-  Value res1 = AddOp::create(b, loc(p + ".attention.output.residual",
-                                    "num_hidden_layers"),
-                             hiddenType, attn, x);
+      b, loc(p + ".attention", heads), hiddenType, x, mask, q, qb, k, kb, v, vb,
+      o, ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
+  Value res1 = AddOp::create(
+      b, loc(p + ".attention.output.residual", "num_hidden_layers"), hiddenType,
+      attn, x);
   Value h1 = layerNorm(res1, p + ".attention.output.LayerNorm");
 
   // BertIntermediate (dense + GELU) and BertOutput (dense, residual, LN).
-  Value inter = linear(h1, p + ".intermediate.dense", h, ffn,
-                       "intermediate_size");
+  Value inter =
+      linear(h1, p + ".intermediate.dense", h, ffn, "intermediate_size");
   GeluApproximation form = cfg.gelu == mlir::bert::GeluForm::Tanh
                                ? GeluApproximation::tanh
                                : GeluApproximation::exact;
-  Value gelu = GeluOp::create(b, loc(p + ".intermediate.intermediate_act_fn",
-                                     "hidden_act"),
-                              inter.getType(), inter, form);
+  Value gelu = GeluOp::create(
+      b, loc(p + ".intermediate.intermediate_act_fn", "hidden_act"),
+      inter.getType(), inter, form);
   Value out = linear(gelu, p + ".output.dense", ffn, h, "intermediate_size");
-  Value res2 = AddOp::create(b, loc(p + ".output.residual",
-                                    "num_hidden_layers"),
-                             hiddenType, out, h1);
+  Value res2 = AddOp::create(
+      b, loc(p + ".output.residual", "num_hidden_layers"), hiddenType, out, h1);
   return layerNorm(res2, p + ".output.LayerNorm");
 }
 
@@ -202,15 +201,14 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
                                          cfg.typeVocabSize));
   b.setInsertionPointToEnd(module->getBody());
 
-  auto idsType =
-      RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic},
-                            b.getI32Type());
+  auto idsType = RankedTensorType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic}, b.getI32Type());
   auto pooledType =
       RankedTensorType::get({ShapedType::kDynamic, cfg.hiddenSize}, f32);
-  auto fnType = b.getFunctionType({idsType, idsType, idsType},
-                                  {hiddenType, pooledType});
-  auto fn = func::FuncOp::create(b, loc(opts.name, "model_type"), opts.name,
-                                 fnType);
+  auto fnType =
+      b.getFunctionType({idsType, idsType, idsType}, {hiddenType, pooledType});
+  auto fn =
+      func::FuncOp::create(b, loc(opts.name, "model_type"), opts.name, fnType);
   fn->setAttr("bert.max_batch", b.getI64IntegerAttr(opts.maxBatch));
   fn->setAttr("bert.max_seq", b.getI64IntegerAttr(opts.maxSeq));
   fn->setAttr("bert.model", b.getStringAttr(cfg.modelType));
@@ -228,8 +226,8 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
   Value hidden = embeddings(ids, tokenTypes);
   for (int64_t i = 0; i < cfg.numHiddenLayers; ++i)
     hidden = layer(hidden, mask, i);
-  Value poolW = weight("pooler.dense.weight",
-                       {cfg.hiddenSize, cfg.hiddenSize}, "hidden_size");
+  Value poolW = weight("pooler.dense.weight", {cfg.hiddenSize, cfg.hiddenSize},
+                       "hidden_size");
   Value poolB = weight("pooler.dense.bias", {cfg.hiddenSize}, "hidden_size");
   Value pooled = PoolerOp::create(b, loc("pooler", "hidden_size"), pooledType,
                                   hidden, poolW, poolB);
@@ -239,7 +237,7 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
 
 llvm::Expected<OwningOpRef<ModuleOp>>
 mlir::bert::buildBertModule(MLIRContext &ctx, const BertConfig &cfg,
-                       const GraphOptions &opts) {
+                            const GraphOptions &opts) {
   ctx.loadDialect<BertDialect, func::FuncDialect>();
   OwningOpRef<ModuleOp> module = GraphBuilder(ctx, cfg).build(opts);
 

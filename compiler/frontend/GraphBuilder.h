@@ -27,9 +27,9 @@ namespace mlir::bert {
 
 /// Compile-time facts recorded on the function.
 struct GraphOptions {
-  std::string name;      ///< function (model) name, a C identifier
-  int64_t maxBatch = 8;  ///< bert.max_batch
-  int64_t maxSeq = 512;  ///< bert.max_seq
+  std::string name;     ///< function (model) name, a C identifier
+  int64_t maxBatch = 8; ///< bert.max_batch
+  int64_t maxSeq = 512; ///< bert.max_seq
   /// Precision of the encoder's linear layers (attention projections and
   /// FFN); the pooler, softmax, LayerNorm and residuals stay f32.
   mlir::bert::Precision precision = mlir::bert::Precision::f32;

@@ -83,15 +83,15 @@ extern "C" {
 /* Status codes; 0 is success. Stable numbers: bindings may rely on them. */
 typedef enum {
   BERT_OK = 0,
-  BERT_ERR_IO = 1,             /* file missing, unreadable, mmap failed */
-  BERT_ERR_BAD_FORMAT = 2,     /* malformed safetensors header or layout */
-  BERT_ERR_MISSING_TENSOR = 3, /* a tensor the model needs is absent */
-  BERT_ERR_SHAPE_MISMATCH = 4, /* a tensor's shape differs from the model */
-  BERT_ERR_DTYPE_MISMATCH = 5, /* a tensor's dtype is not F32/F16/BF16 */
-  BERT_ERR_BAD_ARGUMENT = 6,   /* NULL pointer, size or id out of range */
-  BERT_ERR_OUT_OF_MEMORY = 7,  /* an allocation failed */
-  BERT_ERR_KERNEL = 8,         /* a compiled kernel reported an error */
-  BERT_ERR_ABI_MISMATCH = 9,   /* generated code and runtime disagree */
+  BERT_ERR_IO = 1,              /* file missing, unreadable, mmap failed */
+  BERT_ERR_BAD_FORMAT = 2,      /* malformed safetensors header or layout */
+  BERT_ERR_MISSING_TENSOR = 3,  /* a tensor the model needs is absent */
+  BERT_ERR_SHAPE_MISMATCH = 4,  /* a tensor's shape differs from the model */
+  BERT_ERR_DTYPE_MISMATCH = 5,  /* a tensor's dtype is not F32/F16/BF16 */
+  BERT_ERR_BAD_ARGUMENT = 6,    /* NULL pointer, size or id out of range */
+  BERT_ERR_OUT_OF_MEMORY = 7,   /* an allocation failed */
+  BERT_ERR_KERNEL = 8,          /* a compiled kernel reported an error */
+  BERT_ERR_ABI_MISMATCH = 9,    /* generated code and runtime disagree */
   BERT_ERR_UNSUPPORTED_CPU = 10 /* the library needs CPU state (AMX) this
                                    machine or kernel does not grant */
 } bert_status_code;
@@ -220,8 +220,7 @@ typedef int64_t (*bert_model_query_fn)(const bert_model_t *);
 typedef const char *(*bert_model_name_fn)(const bert_model_t *);
 typedef bert_status_code (*bert_model_set_profiling_fn)(bert_model_t *, int,
                                                         bert_status *);
-typedef size_t (*bert_model_profile_report_fn)(bert_model_t *, char *,
-                                               size_t);
+typedef size_t (*bert_model_profile_report_fn)(bert_model_t *, char *, size_t);
 
 #ifdef __cplusplus
 }

@@ -287,10 +287,9 @@ static long parse_count(const char *flag, const char *v, long lo) {
 }
 
 int main(int argc, char **argv) {
-  const char *lib_path, *weights, *ids_path = NULL, *types_path = NULL,
-                                  *mask_path = NULL, *ids_list = NULL,
-                                  *out_dir = NULL, *tok_path = NULL,
-                                  *pooling = NULL;
+  const char *lib_path, *weights,
+      *ids_path = NULL, *types_path = NULL, *mask_path = NULL, *ids_list = NULL,
+      *out_dir = NULL, *tok_path = NULL, *pooling = NULL;
   long bench = 0, threads = -1;
   int normalize = 0;
   texts txt = {0};

@@ -7,14 +7,14 @@
 // Tolerance: max |err| <= 1e-5, or 1e-4 when a reduction is >= 768 long.
 //===----------------------------------------------------------------------===//
 
-#include "ReferenceKernels.h"
 #include "KernelDefaults.h"
+#include "ReferenceKernels.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 
 #include <cmath>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -72,7 +72,8 @@ cpu::Activation toCpu(ref::Act a) { return cpu::Activation(int(a)); }
 void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
                 std::optional<cpu::GemmSchedule> pinned = std::nullopt) {
   cpu::GemmSchedule sched = pinned ? *pinned : dflt::gemm(N, host());
-  auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
+  auto x = randomVec(size_t(M) * K, -1, 1),
+       w = randomVec(size_t(N) * K, -.05f, .05f);
   auto b = randomVec(N, -.5f, .5f), r = randomVec(size_t(M) * N, -1, 1);
   std::vector<float> y(size_t(M) * N), want(y.size());
   ref::linear(x.data(), w.data(), bias ? b.data() : nullptr,
@@ -85,9 +86,10 @@ void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
   cpu::packLinearWeights(w.data(), layout, wp.data());
   int i = 0;
   k.inputs[i++].set(view(x.data(), {{K, 1}, {M, K}}));
-  k.inputs[i++].set(view(wp.data(), {{int(layout.nb), 1},
-                                      {K, int(layout.nb)},
-                                      {int(layout.numPanels), int(K * layout.nb)}}));
+  k.inputs[i++].set(
+      view(wp.data(), {{int(layout.nb), 1},
+                       {K, int(layout.nb)},
+                       {int(layout.numPanels), int(K * layout.nb)}}));
   if (bias)
     k.inputs[i++].set(view(b.data(), {{N, 1}}));
   if (residual)
@@ -95,8 +97,9 @@ void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
   auto out = view(y.data(), {{N, 1}, {M, N}});
   k.pipeline.realize(out, host());
   char name[160];
-  std::snprintf(name, sizeof name, "linear M=%d N=%d K=%d act=%d bias=%d res=%d nb=%d",
-                M, N, K, int(act), bias, residual, int(layout.nb));
+  std::snprintf(name, sizeof name,
+                "linear M=%d N=%d K=%d act=%d bias=%d res=%d nb=%d", M, N, K,
+                int(act), bias, residual, int(layout.nb));
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -108,13 +111,16 @@ void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
 void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
                     bool dotPath = false,
                     std::pair<int, int> amxTasks = {0, 0}) {
-  cpu::KernelSchedule sched = dotPath ? cpu::KernelSchedule(dflt::bf16Dot(N, host()))
-                                      : dflt::bf16(N, K, host());
-  if (auto *amx = std::get_if<cpu::AmxSchedule>(&sched); amx && amxTasks.first) {
+  cpu::KernelSchedule sched =
+      dotPath ? cpu::KernelSchedule(dflt::bf16Dot(N, host()))
+              : dflt::bf16(N, K, host());
+  if (auto *amx = std::get_if<cpu::AmxSchedule>(&sched);
+      amx && amxTasks.first) {
     amx->rowsPerTask = amxTasks.first;
     amx->colsPerTask = amxTasks.second;
   }
-  auto x = randomVec(size_t(M) * K, -1, 1), w = randomVec(size_t(N) * K, -.05f, .05f);
+  auto x = randomVec(size_t(M) * K, -1, 1),
+       w = randomVec(size_t(N) * K, -.05f, .05f);
   auto b = randomVec(N, -.5f, .5f);
   auto roundAll = [](std::vector<float> v) {
     for (float &f : v)
@@ -141,8 +147,9 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
   auto out = view(y.data(), {{N, 1}, {M, N}});
   k.pipeline.realize(out, host());
   char name[160];
-  std::snprintf(name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d nb=%d",
-                dotPath ? " (dot)" : "", M, N, K, int(act), bias, int(layout.nb));
+  std::snprintf(
+      name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d nb=%d",
+      dotPath ? " (dot)" : "", M, N, K, int(act), bias, int(layout.nb));
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -153,7 +160,8 @@ void testLayerNorm(int M, int H, bool residual) {
   const float eps = 1e-12f;
   ref::layerNorm(x.data(), residual ? r.data() : nullptr, g.data(), be.data(),
                  want.data(), M, H, eps);
-  cpu::Kernel k = cpu::buildLayerNorm({H, eps, residual}, dflt::rows(host()), host());
+  cpu::Kernel k =
+      cpu::buildLayerNorm({H, eps, residual}, dflt::rows(host()), host());
   int i = 0;
   k.inputs[i++].set(view(x.data(), {{H, 1}, {M, H}}));
   if (residual)
@@ -163,7 +171,8 @@ void testLayerNorm(int M, int H, bool residual) {
   auto out = view(y.data(), {{H, 1}, {M, H}});
   k.pipeline.realize(out, host());
   char name[160];
-  std::snprintf(name, sizeof name, "layer_norm M=%d H=%d res=%d", M, H, residual);
+  std::snprintf(name, sizeof name, "layer_norm M=%d H=%d res=%d", M, H,
+                residual);
   check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -195,7 +204,8 @@ std::vector<float> runAttention(const cpu::AttentionSpec &spec,
   const int H = int(spec.hidden), heads = int(spec.numHeads), d = H / heads;
   std::vector<float> y(size_t(B) * S * H);
   cpu::Kernel k = cpu::buildAttention(spec, sched, host());
-  k.inputs[0].set(view(qkv.data(), {{d, 1}, {heads, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}}));
+  k.inputs[0].set(view(
+      qkv.data(), {{d, 1}, {heads, d}, {3, H}, {S, 3 * H}, {B, 3 * H * S}}));
   k.inputs[1].set(view(mask.data(), {{S, 1}, {B, S}}));
   auto out = view(y.data(), {{d, 1}, {heads, d}, {S, H}, {B, H * S}});
   k.pipeline.realize(out, host());
@@ -203,8 +213,8 @@ std::vector<float> runAttention(const cpu::AttentionSpec &spec,
 }
 
 /// `queries` x `keys`: the tiles (0: the default).
-void testAttention(int B, int S, int H, int heads, MaskKind mk,
-                   int queries = 0, int keys = 0) {
+void testAttention(int B, int S, int H, int heads, MaskKind mk, int queries = 0,
+                   int keys = 0) {
   cpu::AttentionSchedule sched = dflt::attention(host(), queries, keys);
   const int d = H / heads;
   auto qkv = randomVec(size_t(B) * S * 3 * H, -1, 1);
@@ -214,9 +224,9 @@ void testAttention(int B, int S, int H, int heads, MaskKind mk,
   ref::attention(qkv.data(), mask.data(), want.data(), B, S, H, heads, scale);
   std::vector<float> y = runAttention({H, heads, 0.f}, sched, qkv, mask, B, S);
   char name[160];
-  std::snprintf(name, sizeof name, "attention B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d",
-                B, S, H, heads, int(mk), int(sched.queriesPerTask),
-                int(sched.keyTile));
+  std::snprintf(name, sizeof name,
+                "attention B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d", B, S, H,
+                heads, int(mk), int(sched.queriesPerTask), int(sched.keyTile));
   check(name, y, want, S >= 768 ? 1e-4 : 1e-5);
 }
 
@@ -252,12 +262,14 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
   std::printf("[%s] attention bf16 B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d"
               "  %.2f%% within 1e-5, max|err| %.2e (tol 99%%, 1e-3)\n",
               ok ? " OK " : "FAIL", B, S, H, heads, int(mk),
-              int(sched.queriesPerTask), int(sched.keyTile), 100.0 * share, maxErr);
+              int(sched.queriesPerTask), int(sched.keyTile), 100.0 * share,
+              maxErr);
 }
 
 void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
   const int V = 1000, P = 512, T = 2;
-  auto word = randomVec(size_t(V) * H, -1, 1), pos = randomVec(size_t(P) * H, -1, 1),
+  auto word = randomVec(size_t(V) * H, -1, 1),
+       pos = randomVec(size_t(P) * H, -1, 1),
        type = randomVec(size_t(T) * H, -1, 1);
   auto g = randomVec(H, .5f, 1.5f), be = randomVec(H, -.5f, .5f);
   std::uniform_int_distribution<int> uid(0, V - 1), utt(0, T - 1);
@@ -274,10 +286,11 @@ void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
   }
   std::vector<float> y(size_t(B) * S * H), want(y.size());
   const float eps = 1e-12f;
-  ref::embeddings(refIds.data(), refTt.data(), word.data(), pos.data(), type.data(),
-                  g.data(), be.data(), want.data(), B, S, H, offset, eps);
-  cpu::Kernel k =
-      cpu::buildEmbeddings({H, V, P, T, offset, eps}, dflt::rows(host()), host());
+  ref::embeddings(refIds.data(), refTt.data(), word.data(), pos.data(),
+                  type.data(), g.data(), be.data(), want.data(), B, S, H,
+                  offset, eps);
+  cpu::Kernel k = cpu::buildEmbeddings({H, V, P, T, offset, eps},
+                                       dflt::rows(host()), host());
   k.inputs[0].set(view(ids.data(), {{S, 1}, {B, S}}));
   k.inputs[1].set(view(tt.data(), {{S, 1}, {B, S}}));
   k.inputs[2].set(view(word.data(), {{H, 1}, {V, H}}));
@@ -288,26 +301,29 @@ void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
   auto out = view(y.data(), {{H, 1}, {S, H}, {B, S * H}});
   k.pipeline.realize(out, host());
   char name[160];
-  std::snprintf(name, sizeof name, "embeddings B=%d S=%d H=%d offset=%d bad_ids=%d", B,
-                S, H, offset, badIds);
+  std::snprintf(name, sizeof name,
+                "embeddings B=%d S=%d H=%d offset=%d bad_ids=%d", B, S, H,
+                offset, badIds);
   check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
 }
 
 void testPooler(int B, int S, int H) {
-  auto hidden = randomVec(size_t(B) * S * H, -1, 1), w = randomVec(size_t(H) * H, -.05f, .05f),
-       b = randomVec(H, -.5f, .5f);
+  auto hidden = randomVec(size_t(B) * S * H, -1, 1),
+       w = randomVec(size_t(H) * H, -.05f, .05f), b = randomVec(H, -.5f, .5f);
   std::vector<float> y(size_t(B) * H), want(y.size());
   ref::pooler(hidden.data(), w.data(), b.data(), want.data(), B, S, H);
   cpu::PoolerSpec spec{H};
   cpu::GemmSchedule sched = dflt::gemm(H, host());
   cpu::Kernel k = cpu::buildPooler(spec, sched, host());
-  cpu::PackedLayout layout = cpu::linearPackedLayout(cpu::poolerAsLinear(spec), sched);
+  cpu::PackedLayout layout =
+      cpu::linearPackedLayout(cpu::poolerAsLinear(spec), sched);
   std::vector<float> wp(layout.numFloats());
   cpu::packLinearWeights(w.data(), layout, wp.data());
   k.inputs[0].set(view(hidden.data(), {{H, 1}, {B, S * H}})); // CLS rows
-  k.inputs[1].set(view(wp.data(), {{int(layout.nb), 1},
-                                   {H, int(layout.nb)},
-                                   {int(layout.numPanels), int(H * layout.nb)}}));
+  k.inputs[1].set(
+      view(wp.data(), {{int(layout.nb), 1},
+                       {H, int(layout.nb)},
+                       {int(layout.numPanels), int(H * layout.nb)}}));
   k.inputs[2].set(view(b.data(), {{H, 1}}));
   auto out = view(y.data(), {{H, 1}, {B, H}});
   k.pipeline.realize(out, host());
@@ -346,8 +362,8 @@ int main() {
 }
 
 /// The dot-product bf16 kernels an AMX target compiles (small M, shapes off
-/// the AMX grid, and gemm schedules): they read the AMX one-panel layout. Exit 77
-/// (ctest: skipped) where the host cannot run AVX512-BF16 code.
+/// the AMX grid, and gemm schedules): they read the AMX one-panel layout. Exit
+/// 77 (ctest: skipped) where the host cannot run AVX512-BF16 code.
 int runAMXTargetDotPath() {
   if (!cpu::parseTarget("host").has_feature(Halide::Target::AVX512_Zen4)) {
     std::printf("skipped: the host has no AVX512-BF16\n");
@@ -357,8 +373,8 @@ int runAMXTargetDotPath() {
               host().to_string().c_str());
   using A = ref::Act;
   const bool dot = true;
-  testLinearBF16(5, 768, 768, A::None, true);   // M < 16: the dot path
-  testLinearBF16(1, 128, 64, A::Gelu, true);    // batch 1, seq 1
+  testLinearBF16(5, 768, 768, A::None, true); // M < 16: the dot path
+  testLinearBF16(1, 128, 64, A::Gelu, true);  // batch 1, seq 1
   testLinearBF16(37, 768, 768, A::Gelu, true, dot);
   testLinearBF16(130, 2304, 768, A::None, true, dot);
   testLinearBF16(7, 100, 34, A::None, true, dot); // N, K off the AMX grid
@@ -370,11 +386,11 @@ int runAll() {
   std::printf("target %s\n", host().to_string().c_str());
   using A = ref::Act;
   testLinear(1, 48, 32, A::None, true, false);
-  testLinear(5, 100, 33, A::None, false, false);      // M < tile, N tail
-  testLinear(37, 768, 768, A::Gelu, true, true);       // odd seq, residual
-  testLinear(37, 2304, 768, A::None, true, false);     // packed QKV
+  testLinear(5, 100, 33, A::None, false, false);   // M < tile, N tail
+  testLinear(37, 768, 768, A::Gelu, true, true);   // odd seq, residual
+  testLinear(37, 2304, 768, A::None, true, false); // packed QKV
   testLinear(130, 3072, 768, A::GeluTanh, true, false);
-  testLinear(19, 768, 3072, A::None, true, true);      // FFN down, long K
+  testLinear(19, 768, 3072, A::None, true, true); // FFN down, long K
   testLinear(37, 768, 768, A::Gelu, true, false,
              dflt::gemm(768, host(), 6, 64, 4, 32));
   // bf16: AMX tiles (M >= 16 on AMX hosts) with row/column task tails, the
@@ -386,8 +402,8 @@ int runAll() {
   testLinearBF16(130, 2304, 768, A::None, true);
   testLinearBF16(300, 3072, 768, A::GeluTanh, true);
   testLinearBF16(19, 768, 3072, A::None, true);
-  testLinearBF16(5, 768, 768, A::None, true);   // M < 16
-  testLinearBF16(1, 128, 64, A::Gelu, true);    // batch 1, seq 1
+  testLinearBF16(5, 768, 768, A::None, true); // M < 16
+  testLinearBF16(1, 128, 64, A::Gelu, true);  // batch 1, seq 1
   testLinearBF16(37, 768, 768, A::Gelu, true, dot);
   testLinearBF16(7, 100, 34, A::None, true, dot); // N, K off the AMX grid
   // Small AMX task blocks (bert-tiny's packed QKV as bertc tune tries it).

@@ -1,4 +1,5 @@
-//===- KernelDefaults.h - fixed schedules for kernel tests and benches -*- C++ -*-===//
+//===- KernelDefaults.h - fixed schedules for kernel tests and benches -*- C++
+//-*-===//
 //
 // Kernels read every field of their schedule (dialect/Schedules.h) and
 // invent none. The numerical tests and the kernel benchmarks pick theirs
@@ -83,8 +84,8 @@ inline KernelSchedule bf16(int64_t N, int64_t K, const Halide::Target &t) {
 
 /// Attention: `queries` x `keys` tiles (0: 64), rounded up to the register
 /// tile as the kernel did.
-inline AttentionSchedule attention(const Halide::Target &t,
-                                   int64_t queries = 0, int64_t keys = 0) {
+inline AttentionSchedule attention(const Halide::Target &t, int64_t queries = 0,
+                                   int64_t keys = 0) {
   AttentionSchedule s;
   s.vectorWidth = nativeLanes(t);
   int64_t want = queries ? queries : 64;

@@ -105,10 +105,10 @@ static int fake_run_packed(const float *const *w, void *arena,
 }
 
 static const char *const fake_kernel_names[] = {"fake embeddings",
-                                                 "fake pooler"};
+                                                "fake pooler"};
 static const int fake_call_kernel[] = {0, 1};
 static const char *const fake_call_names[] = {"fake.embeddings sum",
-                                               "fake.pooler weighted"};
+                                              "fake.pooler weighted"};
 
 const bert_model_desc bert_generated_model = {
     BERT_MODEL_ABI_VERSION,

@@ -156,8 +156,8 @@ public:
         throw std::runtime_error("bf16 layout: " + error);
       BF16Layout l{
           n, k, wl.panelWidth, wl.rowStride, wl.numPanels, wl.singlePanel};
-      auto v = std::make_unique<View>(l.dims(), View::BF16,
-                                      size_t(l.numElements()));
+      auto v =
+          std::make_unique<View>(l.dims(), View::BF16, size_t(l.numElements()));
       packLinearWeightsBF16(weights.data(), l, v->h.data());
       return v;
     }

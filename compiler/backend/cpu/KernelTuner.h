@@ -1,4 +1,5 @@
-//===- KernelTuner.h - measure schedules of one kernel (Halide-free) -*- C++ -*-===//
+//===- KernelTuner.h - measure schedules of one kernel (Halide-free) -*- C++
+//-*-===//
 //
 // The measuring half of `bertc tune`. Given a KernelRequest whose schedule
 // knobs are the strategy's choice (the default), tuneKernel JIT-compiles
@@ -36,12 +37,12 @@ struct TuneShape {
 };
 
 struct TuneResult {
-  KernelRequest best;          ///< the default when nothing beat it
-  double bestMs = 0;           ///< per call, fastest sample
-  double defaultMs = 0;        ///< same window as bestMs
-  int candidates = 0;          ///< variants compiled and timed
-  int rejected = 0;            ///< failed to compile or gave other outputs
-  double seconds = 0;          ///< wall time spent
+  KernelRequest best;   ///< the default when nothing beat it
+  double bestMs = 0;    ///< per call, fastest sample
+  double defaultMs = 0; ///< same window as bestMs
+  int candidates = 0;   ///< variants compiled and timed
+  int rejected = 0;     ///< failed to compile or gave other outputs
+  double seconds = 0;   ///< wall time spent
 };
 
 /// Times `req` alone (compile + a few samples): for sharing out a budget.
@@ -53,9 +54,9 @@ double timeKernel(const KernelRequest &req, const std::string &target,
 /// KernelFamily::tuningSpace) by coordinate descent (each knob in
 /// turn over its values, keeping the best; repeated while it improves),
 /// then random points of the whole space (a better one restarts the
-/// descent), within `budgetSeconds` of wall time (compilation included). `log` gets
-/// one line per candidate when set. Returns false and sets `error` when the
-/// default itself cannot be compiled or run.
+/// descent), within `budgetSeconds` of wall time (compilation included). `log`
+/// gets one line per candidate when set. Returns false and sets `error` when
+/// the default itself cannot be compiled or run.
 bool tuneKernel(const KernelRequest &req, const std::string &target,
                 TuneShape shape, double budgetSeconds, TuneResult &result,
                 std::string &error,

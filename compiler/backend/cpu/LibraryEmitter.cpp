@@ -160,8 +160,8 @@ public:
   /// The full key text of an object (`what`: "kernel <key()>" or
   /// "runtime"); its hash names the entry.
   std::string keyText(StringRef what, StringRef symbol) const {
-    return fmt::format("v{}; {}; symbol {}; target {}; {}",
-                       kKernelCacheVersion, what.str(), symbol.str(), target,
+    return fmt::format("v{}; {}; symbol {}; target {}; {}", kKernelCacheVersion,
+                       what.str(), symbol.str(), target,
                        ::bert::cpu::kernelCompilerIdentity());
   }
 
@@ -216,8 +216,8 @@ public:
     std::string path = entryPath(kind, key);
     SmallString<256> tmp;
     int fd = -1;
-    if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-            path + ".tmp-%%%%%%%%", fd, tmp)) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, tmp)) {
       note(fmt::format("kernel cache: cannot write in {} ({})", dir,
                        ec.message()));
       return;
@@ -392,11 +392,10 @@ LogicalResult CpuBackend::compileKernels(const LibraryOptions &options,
     log << fmt::format(
         "[2/4] kernels: {} compiled for {}; kernel cache: {} ({:.1f} s)\n",
         plan.kernels.size(), halideTarget,
-        cache.enabled()
-            ? fmt::format("{} hits, {} misses{}", hits,
-                          plan.kernels.size() - hits,
-                          runtimeHit ? ", runtime cached" : "")
-            : std::string("off"),
+        cache.enabled() ? fmt::format("{} hits, {} misses{}", hits,
+                                      plan.kernels.size() - hits,
+                                      runtimeHit ? ", runtime cached" : "")
+                        : std::string("off"),
         stage.seconds());
   return success();
 }

@@ -277,9 +277,8 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
   // The runtime sizes the caller's buffers and bounds the ids by the facts.
   if (h != plan.hidden || spec.vocab != plan.vocab ||
       spec.typeVocab != plan.typeVocab)
-    return op.emitError() << "embedding tables of " << spec.vocab
-                          << " words, " << spec.typeVocab
-                          << " token types and width " << h
+    return op.emitError() << "embedding tables of " << spec.vocab << " words, "
+                          << spec.typeVocab << " token types and width " << h
                           << " disagree with '"
                           << BertDialect::getModelFactsAttrName() << "' ("
                           << plan.vocab << ", " << plan.typeVocab << ", "
@@ -346,8 +345,8 @@ LogicalResult Planner::planLinear(LinearOp op) {
     return failure();
   // An AMX schedule tiles with AMX: the runtime must ask Linux for the
   // tile state. (Its dot-product path for small M needs nothing.)
-  plan.needsAMX =
-      plan.needsAMX || std::holds_alternative<::bert::AmxSchedule>(req.schedule);
+  plan.needsAMX = plan.needsAMX ||
+                  std::holds_alternative<::bert::AmxSchedule>(req.schedule);
   FailureOr<BufferRef> x = activation(op.getInput(), op);
   FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(packed) || failed(setResult(op)))

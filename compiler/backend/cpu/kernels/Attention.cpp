@@ -369,9 +369,8 @@ void attentionSchedule(AttentionFuncs &f, const AttentionSpec &spec,
 
 } // namespace
 
-Kernel buildAttention(const AttentionSpec &spec,
-                      const AttentionSchedule &sched, const Target &target,
-                      bool autoschedule) {
+Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
+                      const Target &target, bool autoschedule) {
   if (spec.numHeads <= 0 || spec.hidden % spec.numHeads != 0)
     throw std::invalid_argument("bertc: attention heads must divide hidden");
   const int H = int(spec.hidden), nh = int(spec.numHeads), d = H / nh;

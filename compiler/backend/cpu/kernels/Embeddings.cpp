@@ -133,9 +133,12 @@ std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
 }
 } // namespace
 
-const KernelFamily kEmbeddingsFamily = {
-    "embeddings",           describeEmbeddings, buildEmbeddingsRequest,
-    detail::rowTuningSpace, nullptr,            detail::exactTolerance,
-    embeddingsTuneArgs};
+const KernelFamily kEmbeddingsFamily = {"embeddings",
+                                        describeEmbeddings,
+                                        buildEmbeddingsRequest,
+                                        detail::rowTuningSpace,
+                                        nullptr,
+                                        detail::exactTolerance,
+                                        embeddingsTuneArgs};
 
 } // namespace bert::cpu

@@ -29,8 +29,8 @@
 #include "compiler/backend/cpu/KernelCompiler.h"
 
 #include <cstdint>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bert::cpu {
@@ -244,10 +244,9 @@ inline Kernel buildRequestKernel(const KernelRequest &req,
 template <typename S> const S &scheduleAs(const KernelRequest &req) {
   if (const S *s = std::get_if<S>(&req.schedule))
     return *s;
-  throw std::invalid_argument(std::string(familyOf(req).name) +
-                              " kernel: expected a " + S::kind +
-                              " schedule, got " +
-                              ::bert::scheduleKind(req.schedule));
+  throw std::invalid_argument(
+      std::string(familyOf(req).name) + " kernel: expected a " + S::kind +
+      " schedule, got " + ::bert::scheduleKind(req.schedule));
 }
 
 } // namespace bert::cpu

@@ -24,18 +24,18 @@ struct LayerNormKernelFuncs {
 
 void layerNormKernelAlgorithm(LayerNormKernelFuncs &f,
                               const LayerNormSpec &spec) {
-  f.v(f.c, f.m) = spec.hasResidual ? f.x(f.c, f.m) + f.r(f.c, f.m)
-                                   : f.x(f.c, f.m);
+  f.v(f.c, f.m) =
+      spec.hasResidual ? f.x(f.c, f.m) + f.r(f.c, f.m) : f.x(f.c, f.m);
   f.ln = detail::layerNormAlgorithm(f.v, spec.H, spec.eps, f.gamma, f.beta,
                                     {f.c, f.m});
 }
 
 /// CPU: rows in parallel chunks of sched.rowsPerTask, output row
-/// vectorized over sched.vectorWidth lanes. Memory bound: one read of x (+ r) into a row
-/// buffer, two passes over it in L1, one write.
-/// Measured (Halide 14, Xeon SPR-class KVM, AVX-512), with the residual:
-/// M=128, H=768: 29 us on 1 thread, 17 us on 2 (41 / 68 GB/s moved);
-/// M=1024: 394 us / 217 us (24 / 44 GB/s, data leaves L2).
+/// vectorized over sched.vectorWidth lanes. Memory bound: one read of x (+ r)
+/// into a row buffer, two passes over it in L1, one write. Measured (Halide 14,
+/// Xeon SPR-class KVM, AVX-512), with the residual: M=128, H=768: 29 us on 1
+/// thread, 17 us on 2 (41 / 68 GB/s moved); M=1024: 394 us / 217 us (24 / 44
+/// GB/s, data leaves L2).
 void layerNormKernelSchedule(LayerNormKernelFuncs &f, const LayerNormSpec &spec,
                              const RowSchedule &sched, bool autoschedule) {
   if (autoschedule) {

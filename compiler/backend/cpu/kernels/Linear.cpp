@@ -39,8 +39,8 @@ LinearTiles linearTiles(const LinearSpec &spec, const GemmSchedule &sched) {
         "linear schedule: cols (" + std::to_string(t.nb) +
         ") must divide the layer's " + std::to_string(spec.N) +
         " output features or be at most that many");
-  t.nTail = spec.N % t.nb == 0 ? TailStrategy::RoundUp
-                               : TailStrategy::ShiftInwards;
+  t.nTail =
+      spec.N % t.nb == 0 ? TailStrategy::RoundUp : TailStrategy::ShiftInwards;
   t.unrollK = int(sched.kUnroll);
   t.rowsPerTask = int(sched.rowsPerTask);
   return t;
@@ -83,13 +83,13 @@ void linearAlgorithm(LinearFuncs &f, const LinearSpec &spec, int nb) {
 /// Tried and dropped, same protocol: K blocking (partial sums per kc-long
 /// block accumulated in a per-task buffer, so a kc x nb panel slice stays in
 /// L1; row-major tasks) at kc = 128..256: 0-8% slower than full K, never
-/// faster (the panel streams from L2 at a rate L2 sustains), so the schedule has no K block
-/// field; Halide prefetch() of the panel or of X
-/// rows 4-16 k steps ahead: 20-40% slower (per-line prefetches and their
-/// address arithmetic in the inner loop); 6x64 and 4x96 tiles: within +-3%
-/// of 8x48 at M=1024, 6x64 8% slower at M=128 768x3072; 12x32: 5-12% slower.
-/// Unpinned X row stride: 77 GFLOP/s (row addresses computed in the loop);
-/// unpacked W at N=3072: ~70 GFLOP/s (TLB misses on 12 KiB row strides).
+/// faster (the panel streams from L2 at a rate L2 sustains), so the schedule
+/// has no K block field; Halide prefetch() of the panel or of X rows 4-16 k
+/// steps ahead: 20-40% slower (per-line prefetches and their address arithmetic
+/// in the inner loop); 6x64 and 4x96 tiles: within +-3% of 8x48 at M=1024, 6x64
+/// 8% slower at M=128 768x3072; 12x32: 5-12% slower. Unpinned X row stride: 77
+/// GFLOP/s (row addresses computed in the loop); unpacked W at N=3072: ~70
+/// GFLOP/s (TLB misses on 12 KiB row strides).
 void linearSchedule(LinearFuncs &f, const LinearSpec &spec,
                     const LinearTiles &t, const Target &target,
                     bool autoschedule) {
@@ -329,14 +329,14 @@ std::vector<TuneArg> poolerTuneArgs(const KernelRequest &req, int batch,
 }
 } // namespace
 
-const KernelFamily kLinearFamily = {
-    "linear",          describeLinear,  buildLinearRequest,
-    linearTuningSpace, linearPlausible, detail::exactTolerance,
-    linearTuneArgs};
+const KernelFamily kLinearFamily = {"linear",           describeLinear,
+                                    buildLinearRequest, linearTuningSpace,
+                                    linearPlausible,    detail::exactTolerance,
+                                    linearTuneArgs};
 
-const KernelFamily kPoolerFamily = {
-    "pooler",          describePooler,  buildPoolerRequest,
-    poolerTuningSpace, poolerPlausible, detail::exactTolerance,
-    poolerTuneArgs};
+const KernelFamily kPoolerFamily = {"pooler",           describePooler,
+                                    buildPoolerRequest, poolerTuningSpace,
+                                    poolerPlausible,    detail::exactTolerance,
+                                    poolerTuneArgs};
 
 } // namespace bert::cpu

@@ -70,8 +70,8 @@ bool usesAMX(const LinearSpec &spec, const KernelSchedule &sched,
              const Target &target) {
   if (!std::holds_alternative<AmxSchedule>(sched))
     return false;
-  if (!target.has_feature(Target::AVX512_SapphireRapids) ||
-      spec.N % 16 != 0 || spec.K % 32 != 0)
+  if (!target.has_feature(Target::AVX512_SapphireRapids) || spec.N % 16 != 0 ||
+      spec.K % 32 != 0)
     throw std::invalid_argument(
         "bf16 linear: an amx schedule needs an AMX target, N % 16 == 0 and "
         "K % 32 == 0 (N = " +

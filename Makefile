@@ -10,7 +10,7 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build test test-props test-real test-asan test-tsan fuzz goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
@@ -27,6 +27,18 @@ configure: deps $(BUILD_DIR)/build.ninja
 
 build: configure
 	ninja -C $(BUILD_DIR) -j $(JOBS)
+
+# Formatting with Debian's clang-format (scripts/format.sh); CI runs check-format.
+format: deps
+	./scripts/format.sh
+
+check-format: deps
+	./scripts/format.sh --check
+
+# clang-tidy with .clang-tidy over the compiler and runtime sources (uses the build's
+# compile_commands.json; findings are printed, not fatal).
+tidy: configure
+	run-clang-tidy -quiet -p $(BUILD_DIR) '/(dialect|passes|support|compiler|runtime)/' || true
 
 # All tests: the lit suite (dialect, passes, pipelines, driver, evaluator) and the
 # C++ unit and numerical tests, all registered with CTest.

@@ -16,6 +16,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   clang-22 libclang-rt-22-dev
+  clang-format clang-tidy
   libhalide14-0-dev
   libfmt-dev libgtest-dev libutf8proc-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev

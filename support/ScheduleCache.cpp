@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "support/ScheduleCache.h"
+#include "support/JsonDepth.h"
+#include "support/ReadFile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -20,6 +22,9 @@ using namespace mlir::bert;
 using llvm::Error;
 using llvm::StringRef;
 namespace json = llvm::json;
+
+/// Larger than any cache tune writes (a few KiB per model and shape).
+static constexpr uint64_t kMaxCacheBytes = 64ull << 20;
 
 std::string mlir::bert::kernelSignature(Operation *op) {
   std::string s;
@@ -148,6 +153,12 @@ Error readSchedule(const EntryReader &entry, CachedSchedule &out) {
 } // namespace
 
 llvm::Expected<ScheduleCache> ScheduleCache::parse(StringRef text) {
+  // llvm::json recurses per nesting level: refuse deep input before it does.
+  if (std::optional<size_t> at = ::bert::findJsonTooDeep(text))
+    return llvm::createStringError(
+        llvm::formatv("not valid JSON: nested deeper than {0} levels at "
+                      "byte {1}",
+                      ::bert::kMaxJsonDepth, *at));
   llvm::Expected<json::Value> value = json::parse(text);
   if (!value)
     return llvm::createStringError("not valid JSON: " +
@@ -215,10 +226,18 @@ llvm::Expected<ScheduleCache> ScheduleCache::parse(StringRef text) {
 }
 
 llvm::Expected<ScheduleCache> ScheduleCache::load(StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buf)
-    return llvm::createStringError("cannot read: " + buf.getError().message());
+  // A regular file of reasonable size, opened without blocking (a FIFO or a
+  // device is refused, not waited on).
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buf =
+      ::bert::readInputFile(path, kMaxCacheBytes);
+  if (!buf) {
+    // "cannot read: No such file or directory", "cannot read: is a FIFO,
+    // not a regular file", ...
+    std::string why = llvm::toString(buf.takeError());
+    StringRef reason(why);
+    reason.consume_front("cannot open: ");
+    return llvm::createStringError("cannot read: " + reason);
+  }
   return parse((*buf)->getBuffer());
 }
 

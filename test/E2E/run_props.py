@@ -12,7 +12,7 @@ ffn 1-400, vocab 2-500, 1-3 layers, every supported hidden_act, layer_norm_eps f
   4. compare: last_hidden_state on real tokens and pooler_output, max abs error <= --tol.
 One line per config; on a failure the config, the case directory and the step are printed, and
 the exit status is 1. The configs depend only on --seed, so a failure is reproduced by rerunning
-with the same --seed and --count (--only I runs config I alone). Needs NumPy only.
+with the same --seed and --count (--only I runs config I alone, --from I resumes). Needs NumPy only.
 """
 from __future__ import annotations
 
@@ -137,10 +137,12 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--only", type=int, default=None, help="run config ONLY alone")
+    ap.add_argument("--from", dest="first", type=int, default=0,
+                    help="skip the configs before FIRST (resume a long run)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     cases = [random_case(rng) for _ in range(a.count)]
-    todo = [a.only] if a.only is not None else list(range(a.count))
+    todo = [a.only] if a.only is not None else list(range(a.first, a.count))
     failures = 0
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         for ok, line in pool.map(lambda i: check_case(i, cases[i], a), todo):

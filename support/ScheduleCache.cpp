@@ -26,28 +26,6 @@ namespace json = llvm::json;
 /// Larger than any cache tune writes (a few KiB per model and shape).
 static constexpr uint64_t kMaxCacheBytes = 64ull << 20;
 
-std::string mlir::bert::kernelSignature(Operation *op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << op->getName() << "(";
-  llvm::interleaveComma(op->getOperandTypes(), os);
-  os << ") -> ";
-  llvm::interleaveComma(op->getResultTypes(), os);
-  // Inherent attributes only (activation, num_heads, epsilon, ...): the
-  // discardable ones are the dialect-prefixed annotations the passes add.
-  bool first = true;
-  for (NamedAttribute attr : op->getAttrDictionary()) {
-    if (attr.getName().getValue().contains('.'))
-      continue;
-    os << (first ? " {" : ", ") << attr.getName().getValue() << " = ";
-    attr.getValue().print(os);
-    first = false;
-  }
-  if (!first)
-    os << "}";
-  return s;
-}
-
 std::string mlir::bert::scheduleTargetKey(const TargetInfo &target) {
   if (target.name != "host")
     return target.name;

@@ -37,7 +37,7 @@
 #ifndef BERT_SUPPORT_SCHEDULECACHE_H
 #define BERT_SUPPORT_SCHEDULECACHE_H
 
-#include "dialect/BertOps.h"
+#include "dialect/Schedules.h"
 #include "support/TargetRegistry.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -49,6 +49,10 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace mlir {
+class Operation;
+} // namespace mlir
 
 namespace mlir::bert {
 

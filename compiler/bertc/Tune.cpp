@@ -17,6 +17,7 @@
 #include "compiler/bertc/Tune.h"
 #include "compiler/backend/cpu/KernelTuner.h"
 #include "compiler/backend/cpu/ModelPlan.h"
+#include "dialect/BertOps.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"

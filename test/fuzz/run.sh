@@ -50,7 +50,8 @@ rm -f "$OUT/libbertrt-fuzz.a"
 ar rcs "$OUT/libbertrt-fuzz.a" "${objs[@]}"
 # The compiler sources the C++ targets exercise.
 cxxobjs=()
-for src in compiler/frontend/ConfigReader.cpp support/ReadFile.cpp; do
+for src in compiler/frontend/ConfigReader.cpp support/ReadFile.cpp \
+    support/ScheduleCache.cpp support/TargetRegistry.cpp; do
   obj="$OUT/obj/$(echo "${src%.cpp}" | tr / _).o"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
     $CXX $CXXFLAGS $LIBSAN -c "$src" -o "$obj"

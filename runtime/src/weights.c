@@ -23,6 +23,7 @@
 
 #include "model.h"
 #include "status.h"
+#include "weight_pack.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -184,7 +185,7 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
   const bert_weight_spec *w = &m->desc->weights[i];
   int64_t n = w->shape[0], k = w->rank == 2 ? w->shape[1] : 0;
   int64_t nb = w->panel_width;
-  int64_t panels = (n + nb - 1) / nb, p, kk, j;
+  int64_t panels = (n + nb - 1) / nb, p;
   size_t bytes = (size_t)(panels * k * nb) * sizeof(float);
   float *tile =
       w->rank == 2 ? malloc((size_t)(nb * k) * sizeof(float) + 1) : NULL;
@@ -200,11 +201,8 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
   }
   for (p = 0; p < panels; ++p) {
     int64_t rows = n - p * nb < nb ? n - p * nb : nb;
-    float *panel = packed + p * k * nb;
     gather_rows(m, w, p * nb, rows, tile);
-    for (kk = 0; kk < k; ++kk)
-      for (j = 0; j < nb; ++j)
-        panel[kk * nb + j] = j < rows ? tile[j * k + kk] : 0.0f;
+    bert_pack_panel(tile, rows, k, nb, packed + p * k * nb);
   }
   free(tile);
   drop_source_pages(m, w);
@@ -212,14 +210,6 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
   m->weights[i] = packed;
   m->copied_bytes += bytes;
   return 0;
-}
-
-/* float32 -> bfloat16 bits, rounded to nearest even (the kernels round
- * activations the same way). */
-static uint16_t float_to_bf16(float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  return (uint16_t)((u + ((u >> 16) & 1u) + 0x7fffu) >> 16);
 }
 
 /* Builds a bf16 slot (see bert_weight_spec.bf16_row_stride): element [n][k]
@@ -230,7 +220,7 @@ static int materialize_bf16(bert_model_t *m, int i, size_t align,
                             bert_status *st) {
   const bert_weight_spec *w = &m->desc->weights[i];
   int64_t n = w->shape[0], k = w->rank == 2 ? w->shape[1] : 0;
-  int64_t stride = w->bf16_row_stride, nb = w->panel_width, row, rows, r, kk;
+  int64_t stride = w->bf16_row_stride, nb = w->panel_width, row, rows;
   int64_t panels = nb > 0 ? (n + nb - 1) / nb : 0;
   size_t bytes = (size_t)(panels * (k / 2) * stride) * sizeof(uint16_t);
   enum { kRowsPerGather = 64 };
@@ -251,12 +241,7 @@ static int materialize_bf16(bert_model_t *m, int i, size_t align,
   for (row = 0; row < n; row += rows) {
     rows = n - row < kRowsPerGather ? n - row : kRowsPerGather;
     gather_rows(m, w, row, rows, tile);
-    for (r = 0; r < rows; ++r) {
-      int64_t col = row + r;
-      uint16_t *dst = packed + (col / nb) * (k / 2) * stride + 2 * (col % nb);
-      for (kk = 0; kk < k; ++kk)
-        dst[kk / 2 * stride + kk % 2] = float_to_bf16(tile[r * k + kk]);
-    }
+    bert_pack_bf16_rows(tile, row, rows, k, nb, stride, packed);
   }
   free(tile);
   drop_source_pages(m, w);

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "runtime/src/weight_pack.h"
 
 #include <algorithm>
 #include <sstream>
@@ -147,13 +148,12 @@ PackedLayout linearPackedLayout(const LinearSpec &spec,
   return l;
 }
 
+// The runtime's packer (runtime/src/weight_pack.h), the one the loader
+// uses, panel by panel.
 void packLinearWeights(const float *w, const PackedLayout &l, float *out) {
   for (int64_t p = 0; p < l.numPanels; ++p)
-    for (int64_t k = 0; k < l.K; ++k)
-      for (int64_t j = 0; j < l.nb; ++j) {
-        const int64_t n = p * l.nb + j;
-        out[(p * l.K + k) * l.nb + j] = n < l.N ? w[n * l.K + k] : 0.f;
-      }
+    bert_pack_panel(w + p * l.nb * l.K, std::min(l.nb, l.N - p * l.nb), l.K,
+                    l.nb, out + p * l.K * l.nb);
 }
 
 Kernel buildLinear(const LinearSpec &spec, const GemmSchedule &sched,

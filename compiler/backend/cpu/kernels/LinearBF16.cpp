@@ -46,6 +46,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "runtime/src/weight_pack.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -157,17 +158,13 @@ std::vector<halide_dimension_t> BF16Layout::dims() const {
   return d;
 }
 
-uint16_t floatToBF16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t((u + ((u >> 16) & 1) + 0x7fff) >> 16);
-}
+uint16_t floatToBF16(float f) { return bert_float_to_bf16(f); }
 
+// The runtime's packer (runtime/src/weight_pack.h), the one the loader
+// uses, on the whole matrix.
 void packLinearWeightsBF16(const float *w, const BF16Layout &l, uint16_t *out) {
   std::fill(out, out + l.numElements(), uint16_t(0));
-  for (int64_t n = 0; n < l.N; ++n)
-    for (int64_t k = 0; k < l.K; ++k)
-      out[l.index(n, k)] = floatToBF16(w[n * l.K + k]);
+  bert_pack_bf16_rows(w, 0, l.N, l.K, l.nb, l.rowStride, out);
 }
 
 Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,

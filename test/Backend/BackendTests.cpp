@@ -5,11 +5,15 @@
 // with ReferenceKernels.cpp. Shapes include seq 1, odd seq 37, tails of the
 // register tile, masked keys and a fully masked batch row.
 // Tolerance: max |err| <= 1e-5, or 1e-4 when a reduction is >= 768 long.
+// GoogleTest, like the runtime's tests: one TEST per kernel family; each
+// case also prints its error, so a run shows how close every kernel is.
 //===----------------------------------------------------------------------===//
 
 #include "KernelDefaults.h"
 #include "ReferenceKernels.h"
+
 #include "compiler/backend/cpu/kernels/Kernels.h"
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
@@ -25,7 +29,6 @@ using Halide::Buffer;
 
 namespace {
 
-int failures = 0;
 std::mt19937 rng(42);
 
 std::vector<float> randomVec(size_t n, float lo, float hi) {
@@ -55,15 +58,20 @@ void check(const std::string &name, const std::vector<float> &got,
       maxErr = std::isnan(e) ? INFINITY : e;
   }
   bool ok = maxErr <= tol;
-  failures += !ok;
+  EXPECT_TRUE(ok) << name << ": max|err| " << maxErr << " > " << tol;
   std::printf("[%s] %-58s max|err| %.2e (tol %.0e)\n", ok ? " OK " : "FAIL",
               name.c_str(), maxErr, tol);
 }
 
 const Halide::Target &host() {
   // BERT_TEST_TARGET=x86-64-avx2 checks the non-AVX-512 schedule branch.
-  static Halide::Target t = cpu::parseTarget(
-      getenv("BERT_TEST_TARGET") ? getenv("BERT_TEST_TARGET") : "host");
+  static Halide::Target t = [] {
+    cpu::requestAMXState(); // for the bf16 kernels on AMX hosts
+    Halide::Target target = cpu::parseTarget(
+        getenv("BERT_TEST_TARGET") ? getenv("BERT_TEST_TARGET") : "host");
+    std::printf("target %s\n", target.to_string().c_str());
+    return target;
+  }();
   return t;
 }
 
@@ -258,7 +266,9 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
   }
   double share = double(close) / double(y.size());
   bool ok = share >= 0.99 && maxErr <= 1e-3;
-  failures += !ok;
+  EXPECT_TRUE(ok) << "attention bf16 B=" << B << " S=" << S << " H=" << H
+                  << ": " << 100.0 * share << "% within 1e-5, max|err| "
+                  << maxErr;
   std::printf("[%s] attention bf16 B=%d S=%d H=%d heads=%d mask=%d tile=%d,%d"
               "  %.2f%% within 1e-5, max|err| %.2e (tol 99%%, 1e-3)\n",
               ok ? " OK " : "FAIL", B, S, H, heads, int(mk),
@@ -334,57 +344,11 @@ void testPooler(int B, int S, int H) {
 
 } // namespace
 
-int runAll();
-int runAMXTargetDotPath();
+using A = ref::Act;
 
-/// Prints the verdict; the exit status.
-int summary() {
-  std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
-  return failures ? 1 : 0;
-}
-
-int main() {
-  setvbuf(stdout, nullptr, _IOLBF, 0);
-  cpu::requestAMXState(); // for the bf16 kernels on AMX hosts
-  try {
-    // BERT_TEST_ONLY=amx-dot: only the dot-product path of an AMX target
-    // (its one-panel weight layout), which needs AVX512-BF16 but no AMX.
-    const char *only = getenv("BERT_TEST_ONLY");
-    if (only && std::string(only) == "amx-dot")
-      return runAMXTargetDotPath();
-    return runAll();
-  } catch (const Halide::Error &e) {
-    std::printf("FAILED: Halide error: %s\n", e.what());
-  } catch (const std::exception &e) {
-    std::printf("FAILED: %s\n", e.what());
-  }
-  return 1;
-}
-
-/// The dot-product bf16 kernels an AMX target compiles (small M, shapes off
-/// the AMX grid, and gemm schedules): they read the AMX one-panel layout. Exit
-/// 77 (ctest: skipped) where the host cannot run AVX512-BF16 code.
-int runAMXTargetDotPath() {
-  if (!cpu::parseTarget("host").has_feature(Halide::Target::AVX512_Zen4)) {
-    std::printf("skipped: the host has no AVX512-BF16\n");
-    return 77;
-  }
-  std::printf("target %s (dot-product path only)\n",
-              host().to_string().c_str());
-  using A = ref::Act;
-  const bool dot = true;
-  testLinearBF16(5, 768, 768, A::None, true); // M < 16: the dot path
-  testLinearBF16(1, 128, 64, A::Gelu, true);  // batch 1, seq 1
-  testLinearBF16(37, 768, 768, A::Gelu, true, dot);
-  testLinearBF16(130, 2304, 768, A::None, true, dot);
-  testLinearBF16(7, 100, 34, A::None, true, dot); // N, K off the AMX grid
-  testLinearBF16(40, 100, 34, A::GeluTanh, true); // ditto, M >= 16
-  return summary();
-}
-
-int runAll() {
-  std::printf("target %s\n", host().to_string().c_str());
-  using A = ref::Act;
+// Each kernel family against the plain loops of ReferenceKernels.cpp, for
+// the target BERT_TEST_TARGET names (default: this machine).
+TEST(Kernels, Linear) {
   testLinear(1, 48, 32, A::None, true, false);
   testLinear(5, 100, 33, A::None, false, false);   // M < tile, N tail
   testLinear(37, 768, 768, A::Gelu, true, true);   // odd seq, residual
@@ -393,6 +357,9 @@ int runAll() {
   testLinear(19, 768, 3072, A::None, true, true); // FFN down, long K
   testLinear(37, 768, 768, A::Gelu, true, false,
              dflt::gemm(768, host(), 6, 64, 4, 32));
+}
+
+TEST(Kernels, LinearBF16) {
   // bf16: AMX tiles (M >= 16 on AMX hosts) with row/column task tails, the
   // dot-product path (M < 16, forced with a gemm schedule, and every
   // non-AMX target).
@@ -409,9 +376,15 @@ int runAll() {
   // Small AMX task blocks (bert-tiny's packed QKV as bertc tune tries it).
   testLinearBF16(128, 384, 128, A::None, true, false, {32, 32});
   testLinearBF16(37, 384, 128, A::None, true, false, {16, 16});
+}
+
+TEST(Kernels, LayerNorm) {
   testLayerNorm(1, 768, true);
   testLayerNorm(37, 768, false);
   testLayerNorm(5, 100, true);
+}
+
+TEST(Kernels, Attention) {
   testAttention(1, 1, 64, 1, MaskKind::None);
   testAttention(1, 4, 16, 1, MaskKind::FullyMaskedRow);
   testAttention(2, 4, 32, 2, MaskKind::TailPadding);
@@ -429,6 +402,9 @@ int runAll() {
   // Head sizes that are not a multiple of the vector width.
   testAttention(2, 37, 72, 3, MaskKind::TailPadding, 32, 24);
   testAttention(2, 19, 40, 2, MaskKind::FullyMaskedRow);
+}
+
+TEST(Kernels, AttentionBF16) {
   // bf16 Q.K^T and P.V: key tiles that do not divide S, a fully masked row,
   // small heads, S = 1.
   testAttentionBF16(2, 37, 768, 12, MaskKind::TailPadding);
@@ -436,10 +412,31 @@ int runAll() {
   testAttentionBF16(2, 300, 128, 2, MaskKind::TailPadding, 32, 64);
   testAttentionBF16(1, 1, 64, 1, MaskKind::None);
   testAttentionBF16(3, 8, 128, 2, MaskKind::FullyMaskedRow);
+}
+
+TEST(Kernels, Embeddings) {
   testEmbeddings(1, 1, 768, 0, false);
   testEmbeddings(2, 37, 768, 2, true);
   testEmbeddings(3, 5, 100, 0, false);
+}
+
+TEST(Kernels, Pooler) {
   testPooler(2, 37, 768);
   testPooler(1, 1, 64);
-  return summary();
+}
+
+/// The dot-product bf16 kernels an AMX target compiles (small M, shapes off
+/// the AMX grid, and gemm schedules): they read the AMX one-panel layout.
+/// Run with BERT_TEST_TARGET=x86-64-amx (ctest: backend-kernels-amx-dot);
+/// skipped where the host cannot run AVX512-BF16 code.
+TEST(AmxTargetDotPath, LinearBF16) {
+  if (!cpu::parseTarget("host").has_feature(Halide::Target::AVX512_Zen4))
+    GTEST_SKIP() << "the host has no AVX512-BF16";
+  const bool dot = true;
+  testLinearBF16(5, 768, 768, A::None, true); // M < 16: the dot path
+  testLinearBF16(1, 128, 64, A::Gelu, true);  // batch 1, seq 1
+  testLinearBF16(37, 768, 768, A::Gelu, true, dot);
+  testLinearBF16(130, 2304, 768, A::None, true, dot);
+  testLinearBF16(7, 100, 34, A::None, true, dot); // N, K off the AMX grid
+  testLinearBF16(40, 100, 34, A::GeluTanh, true); // ditto, M >= 16
 }

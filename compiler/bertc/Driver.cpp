@@ -16,6 +16,7 @@
 #include "compiler/bertc/Driver.h"
 #include "compiler/backend/Backend.h"
 #include "compiler/backend/cpu/KernelCompiler.h"
+#include "compiler/bertc/DiagnosticCollector.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
 #include "compiler/bertc/Tune.h"
@@ -209,47 +210,6 @@ static const char *const kOverview =
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-/// Collects error diagnostics (with their notes) into a string while in
-/// scope; warnings and remarks go to stderr as they come.
-namespace {
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(MLIRContext &ctx)
-      : handler(&ctx, [this](Diagnostic &d) { return handle(d); }) {}
-  std::string take() { return std::exchange(text, std::string()); }
-
-private:
-  LogicalResult handle(Diagnostic &d) {
-    if (d.getSeverity() != DiagnosticSeverity::Error) {
-      llvm::errs() << where(d)
-                   << (d.getSeverity() == DiagnosticSeverity::Warning
-                           ? "warning: "
-                           : "remark: ")
-                   << d << "\n";
-      return success();
-    }
-    llvm::raw_string_ostream os(text);
-    os << "\n  " << where(d) << d;
-    for (Diagnostic &note : d.getNotes())
-      os << "\n  " << where(note) << "note: " << note;
-    return success();
-  }
-
-  /// "<loc>: ", or nothing for an unknown location.
-  static std::string where(Diagnostic &d) {
-    if (isa<UnknownLoc>(d.getLocation()))
-      return "";
-    std::string s;
-    llvm::raw_string_ostream os(s);
-    os << d.getLocation() << ": ";
-    return s;
-  }
-
-  std::string text;
-  ScopedDiagnosticHandler handler;
-};
-} // namespace
 
 /// How bertc prints IR: SSA names come from NameLocs (%input_ids,
 /// %encoder.layer.0.attention), on top of any --mlir-print-* flag.

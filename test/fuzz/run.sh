@@ -78,6 +78,8 @@ for src in test/fuzz/fuzz_*.c test/fuzz/fuzz_*.cpp; do
              -o "$bin" ;;
   esac
   mkdir -p "$OUT/corpus/$name" "test/fuzz/corpus/$name"
+  # Seeds in a model file format are generated, not tracked in git.
+  [ "$name" = safetensors ] && python3 test/fuzz/safetensors_seeds.py "$OUT/corpus/$name"
   dict=()
   [ -f "test/fuzz/$name.dict" ] && dict=("-dict=test/fuzz/$name.dict")
   echo "== fuzz $name for ${SECONDS_PER_TARGET}s"

@@ -182,11 +182,18 @@ static void readHostCaches(TargetInfo &t) {
 ///   FMA-bound kernels); at least 1.
 /// - bf16 from avx512bf16 or amx-bf16; AMX from amx-tile.
 /// - caches from sysfs (readHostCaches), else 32 KiB / 1 MiB / 8 MiB.
-TargetInfo mlir::bert::detectHostTarget() {
+/// The registry's `host` entry: what it is before detection fills the facts
+/// (Halide detects the machine on its side).
+static TargetInfo hostEntry() {
   TargetInfo t;
   t.name = "host";
   t.summary = "this machine, features detected";
   t.halideTarget = "host";
+  return t;
+}
+
+TargetInfo mlir::bert::detectHostTarget() {
+  TargetInfo t = hostEntry();
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   auto has = [&](llvm::StringRef f) { return features.lookup(f); };
   if (has("avx512f")) {
@@ -216,15 +223,9 @@ TargetInfo mlir::bert::detectHostTarget() {
 //===----------------------------------------------------------------------===//
 
 const std::vector<TargetInfo> &mlir::bert::targetRegistry() {
-  static const std::vector<TargetInfo> registry = [] {
-    TargetInfo host;
-    host.name = "host";
-    host.summary = "this machine, features detected";
-    host.halideTarget = "host";
-    return std::vector<TargetInfo>{
-        host,         avx512Preset(),   avx512BF16Preset(), amxPreset(),
-        avx2Preset(), cudaSM80Preset(), cudaSM90Preset()};
-  }();
+  static const std::vector<TargetInfo> registry = {
+      hostEntry(),  avx512Preset(),   avx512BF16Preset(), amxPreset(),
+      avx2Preset(), cudaSM80Preset(), cudaSM90Preset()};
   return registry;
 }
 

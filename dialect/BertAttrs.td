@@ -17,9 +17,23 @@ include "mlir/IR/EnumAttr.td"
 def Bert_ActivationNone : I32EnumAttrCase<"none", 0>;
 def Bert_ActivationGelu : I32EnumAttrCase<"gelu", 1>;
 def Bert_ActivationGeluTanh : I32EnumAttrCase<"gelu_tanh", 2>;
+def Bert_ActivationRelu : I32EnumAttrCase<"relu", 3>;
+def Bert_ActivationSilu : I32EnumAttrCase<"silu", 4>;
+def Bert_ActivationQuickGelu : I32EnumAttrCase<"quick_gelu", 5>;
+def Bert_ActivationTanh : I32EnumAttrCase<"tanh", 6>;
+// The forms, as transformers' activations.py computes them:
+//   gelu       x * 0.5 * (1 + erf(x / sqrt 2))          ("gelu")
+//   gelu_tanh  0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//              ("gelu_new", "gelu_pytorch_tanh", "gelu_fast": one function)
+//   relu       max(x, 0)
+//   silu       x * sigmoid(x)                           ("silu", "swish")
+//   quick_gelu x * sigmoid(1.702 x)
+//   tanh       tanh(x)                                  (the poolers)
 def Bert_Activation : I32EnumAttr<"Activation",
-    "activation applied in a linear layer's epilogue",
-    [Bert_ActivationNone, Bert_ActivationGelu, Bert_ActivationGeluTanh]> {
+    "activation applied elementwise or in a linear layer's epilogue",
+    [Bert_ActivationNone, Bert_ActivationGelu, Bert_ActivationGeluTanh,
+     Bert_ActivationRelu, Bert_ActivationSilu, Bert_ActivationQuickGelu,
+     Bert_ActivationTanh]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::bert";
 }

@@ -10,7 +10,9 @@
 #include "dialect/BertOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -134,7 +136,8 @@ StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
       .Case<PoolerOp, BatchMatmulOp>([](auto) { return "gemm"; })
       .Case<FusedAttentionOp>([](auto) { return "attention"; })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
-            MaskedSoftmaxOp, GeluOp, AddOp>([](auto) { return "row"; })
+            MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp>(
+          [](auto) { return "row"; })
       .Default([](Operation *) { return ""; });
 }
 
@@ -167,14 +170,19 @@ ModelFactsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        int64_t typeVocab) {
   if (family.empty())
     return emitError() << "model facts need a family";
-  std::pair<const char *, int64_t> sizes[] = {
-      {"layers", layers}, {"hidden", hidden},
-      {"heads", heads},   {"intermediate", intermediate},
-      {"vocab", vocab},   {"type_vocab", typeVocab}};
+  std::pair<const char *, int64_t> sizes[] = {{"layers", layers},
+                                              {"hidden", hidden},
+                                              {"heads", heads},
+                                              {"intermediate", intermediate},
+                                              {"vocab", vocab}};
   for (auto [name, value] : sizes)
     if (value <= 0)
       return emitError() << "model facts: " << name << " must be positive, got "
                          << value;
+  // 0: the family has no token types (DistilBERT).
+  if (typeVocab < 0)
+    return emitError() << "model facts: type_vocab must be 0 or more, got "
+                       << typeVocab;
   if (hidden % heads != 0)
     return emitError() << "model facts: heads (" << heads
                        << ") must divide hidden (" << hidden << ")";
@@ -232,9 +240,28 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' belongs on the module";
     return success();
   }
-  if (name == "bert.model") {
+  if (name == "bert.model" || name == "bert.architecture") {
     if (!isa<StringAttr>(attr.getValue()))
-      return op->emitError() << "'bert.model' must be a string attribute";
+      return op->emitError() << "'" << name << "' must be a string attribute";
+    return success();
+  }
+  if (name == "bert.output_names") {
+    // The function's results as transformers names them, one per result.
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    auto fn = dyn_cast<FunctionOpInterface>(op);
+    if (!names || !fn ||
+        !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError()
+             << "'" << name << "' must be an array of strings on a function";
+    if (names.size() != fn.getNumResults())
+      return op->emitError()
+             << "'" << name << "' names " << names.size() << " outputs for "
+             << fn.getNumResults() << " results";
+    llvm::StringSet<> seen;
+    for (Attribute a : names)
+      if (!seen.insert(cast<StringAttr>(a).getValue()).second)
+        return op->emitError() << "'" << name << "' repeats \""
+                               << cast<StringAttr>(a).getValue() << "\"";
     return success();
   }
   return op->emitError() << "unknown bert dialect attribute '" << name << "'";

@@ -194,28 +194,35 @@ def Bert_FusedAttentionOp : Bert_Op<"fused_attention", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Bert_EmbeddingsLayerNormOp : Bert_Op<"embeddings_layer_norm", [Pure]> {
+def Bert_EmbeddingsLayerNormOp : Bert_Op<"embeddings_layer_norm", [Pure, AttrSizedOperandSegments]> {
   let summary = "embedding gather + sum + layer normalization in one kernel";
   let description = [{
-    Exactly `bert.layer_norm(bert.embeddings(input_ids, token_type_ids, word,
-    position, token_type), gamma, beta)`: each row is gathered, summed and
-    normalized in registers; the sum is never stored.
+    Exactly `bert.layer_norm(bert.embeddings(...), gamma, beta)`, with the
+    embeddings' optional token types and `padding_idx` positions: each row
+    is gathered, summed and normalized in registers; the sum is never
+    stored.
 
     ```mlir
-    %e = bert.embeddings_layer_norm %ids, %tt, %word, %pos, %type, %gamma, %beta
-        {epsilon = 1.0e-12 : f64}
-        : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<30522x768xf32>, tensor<512x768xf32>,
-           tensor<2x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+    %e = bert.embeddings_layer_norm %ids, %word, %pos, %gamma, %beta
+        token_types %tt, %type {epsilon = 1.0e-12 : f64}
+        : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<30522x768xf32>,
+           tensor<512x768xf32>, tensor<2x768xf32>, tensor<768xf32>, tensor<768xf32>)
+        -> tensor<?x?x768xf32>
     ```
   }];
-  let arguments = (ins Bert_IdTensor:$input_ids, Bert_IdTensor:$token_type_ids,
+  let arguments = (ins Bert_IdTensor:$input_ids,
+                   Optional<Bert_IdTensor>:$token_type_ids,
                    Bert_FloatTensor:$word, Bert_FloatTensor:$position,
-                   Bert_FloatTensor:$token_type, Bert_FloatTensor:$gamma,
-                   Bert_FloatTensor:$beta, Bert_PositiveF64Attr:$epsilon);
+                   Optional<Bert_FloatTensor>:$token_type,
+                   Bert_FloatTensor:$gamma, Bert_FloatTensor:$beta,
+                   Bert_PositiveF64Attr:$epsilon,
+                   OptionalAttr<I64Attr>:$padding_idx);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input_ids `,` $token_type_ids `,` $word `,` $position `,` $token_type `,` $gamma `,` $beta
-    attr-dict `:` functional-type(operands, results)
+    $input_ids `,` $word `,` $position `,` $gamma `,` $beta
+    (`token_types` $token_type_ids^ `,` $token_type)?
+    (`padding_idx` $padding_idx^)? attr-dict
+    `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

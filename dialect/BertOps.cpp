@@ -111,28 +111,46 @@ static LogicalResult verifyMask(Operation *op, Value mask, int64_t batch,
 }
 
 /// Verifies the shared part of embeddings ops; returns the hidden size.
-static FailureOr<int64_t> verifyEmbeddingInputs(Operation *op, Value ids,
-                                                Value tokenTypes, Value word,
-                                                Value position, Value type,
-                                                Value result) {
+/// The token types (ids and table) are optional, but only as a pair.
+static FailureOr<int64_t>
+verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
+                      Value position, Value type, Value result,
+                      std::optional<int64_t> paddingIdx) {
+  if (!tokenTypes != !type)
+    return op->emitOpError()
+           << "token_type_ids and the token type table go together";
   if (failed(expectRank(op, ids, "input_ids", 2)) ||
-      failed(expectRank(op, tokenTypes, "token_type_ids", 2)) ||
       failed(expectRank(op, word, "word embedding table", 2)) ||
       failed(expectRank(op, position, "position embedding table", 2)) ||
-      failed(expectRank(op, type, "token type embedding table", 2)) ||
       failed(expectRank(op, result, "result", 3)))
     return failure();
-  RankedTensorType idsT = tensorType(ids), ttT = tensorType(tokenTypes);
-  if (!dimsAgree(idsT.getDimSize(0), ttT.getDimSize(0)) ||
-      !dimsAgree(idsT.getDimSize(1), ttT.getDimSize(1)))
-    return op->emitOpError()
-           << "token_type_ids shape " << shapeString(ttT)
-           << " must match input_ids shape " << shapeString(idsT);
+  RankedTensorType idsT = tensorType(ids);
   int64_t hidden = tensorType(word).getDimSize(1);
-  if (tensorType(position).getDimSize(1) != hidden ||
-      tensorType(type).getDimSize(1) != hidden)
+  if (tokenTypes) {
+    if (failed(expectRank(op, tokenTypes, "token_type_ids", 2)) ||
+        failed(expectRank(op, type, "token type embedding table", 2)))
+      return failure();
+    RankedTensorType ttT = tensorType(tokenTypes);
+    if (!dimsAgree(idsT.getDimSize(0), ttT.getDimSize(0)) ||
+        !dimsAgree(idsT.getDimSize(1), ttT.getDimSize(1)))
+      return op->emitOpError()
+             << "token_type_ids shape " << shapeString(ttT)
+             << " must match input_ids shape " << shapeString(idsT);
+    if (tensorType(type).getDimSize(1) != hidden)
+      return op->emitOpError()
+             << "embedding tables must share the hidden size " << hidden;
+  }
+  if (tensorType(position).getDimSize(1) != hidden)
     return op->emitOpError()
            << "embedding tables must share the hidden size " << hidden;
+  if (paddingIdx) {
+    int64_t positions = tensorType(position).getDimSize(0);
+    // Positions run from padding_idx to padding_idx + seq.
+    if (*paddingIdx < 0 || *paddingIdx >= positions)
+      return op->emitOpError()
+             << "padding_idx " << *paddingIdx
+             << " must index the position table of " << positions << " rows";
+  }
   RankedTensorType r = tensorType(result);
   if (!dimsAgree(r.getDimSize(0), idsT.getDimSize(0)) ||
       !dimsAgree(r.getDimSize(1), idsT.getDimSize(1)) ||
@@ -158,7 +176,7 @@ LogicalResult WeightOp::verify() {
 LogicalResult EmbeddingsOp::verify() {
   return verifyEmbeddingInputs(*this, getInputIds(), getTokenTypeIds(),
                                getWord(), getPosition(), getTokenType(),
-                               getResult());
+                               getResult(), getPaddingIdx());
 }
 
 LogicalResult LayerNormOp::verify() {
@@ -233,12 +251,50 @@ LogicalResult PoolerOp::verify() {
       failed(expectShape(*this, getWeight(), "weight", {*hidden, *hidden})) ||
       failed(expectShape(*this, getBias(), "bias", {*hidden})))
     return failure();
+  Activation act = getActivation();
+  if (act != Activation::tanh && act != Activation::relu &&
+      act != Activation::none)
+    return emitOpError() << "activation must be tanh, relu or none";
   RankedTensorType r = tensorType(getResult());
   if (r.getRank() != 2 ||
       !dimsAgree(r.getDimSize(0), tensorType(getInput()).getDimSize(0)) ||
       r.getDimSize(1) != *hidden)
     return emitOpError() << "result shape " << shapeString(r)
                          << " must be [batch, " << *hidden << "]";
+  return success();
+}
+
+LogicalResult ActivationOp::verify() {
+  Activation kind = getKind();
+  if (kind == Activation::none || kind == Activation::gelu ||
+      kind == Activation::gelu_tanh)
+    return emitOpError() << "kind must be relu, silu, quick_gelu or tanh "
+                            "(GELU forms are bert.gelu)";
+  return success();
+}
+
+LogicalResult UnstackOp::verify() {
+  RankedTensorType x = tensorType(getInput());
+  if (x.getRank() < 2)
+    return emitOpError() << "input must have rank 2 or more, got "
+                         << shapeString(x);
+  int64_t n = x.getShape().back();
+  if (ShapedType::isDynamic(n) || n != int64_t(getNumResults()))
+    return emitOpError() << "needs one result per column of the innermost "
+                            "dimension: "
+                         << getNumResults() << " results for input "
+                         << shapeString(x);
+  for (Value r : getResults()) {
+    RankedTensorType t = tensorType(r);
+    bool ok = t.getRank() + 1 == x.getRank() &&
+              t.getElementType() == x.getElementType();
+    for (int64_t i = 0; ok && i < t.getRank(); ++i)
+      ok = dimsAgree(t.getDimSize(i), x.getDimSize(i));
+    if (!ok)
+      return emitOpError() << "result shape " << shapeString(t)
+                           << " must be the input shape without its "
+                              "innermost dimension";
+  }
   return success();
 }
 
@@ -411,9 +467,9 @@ LogicalResult FusedAttentionOp::verify() {
 }
 
 LogicalResult EmbeddingsLayerNormOp::verify() {
-  FailureOr<int64_t> hidden =
-      verifyEmbeddingInputs(*this, getInputIds(), getTokenTypeIds(), getWord(),
-                            getPosition(), getTokenType(), getResult());
+  FailureOr<int64_t> hidden = verifyEmbeddingInputs(
+      *this, getInputIds(), getTokenTypeIds(), getWord(), getPosition(),
+      getTokenType(), getResult(), getPaddingIdx());
   if (failed(hidden))
     return failure();
   return verifyNormParams(*this, getGamma(), getBeta(), *hidden);

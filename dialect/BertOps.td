@@ -46,26 +46,44 @@ def Bert_WeightOp : Bert_Op<"weight", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure]> {
-  let summary = "word + position + token-type embedding lookup, summed";
+def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure, AttrSizedOperandSegments]> {
+  let summary = "word + position (+ token-type) embedding lookup, summed";
   let description = [{
-    `result[b, s, :] = word[input_ids[b, s]] + position[s] + token_type[token_type_ids[b, s]]`,
-    with absolute positions `0 .. S-1` (Hugging Face's default position ids).
+    `result[b, s, :] = word[input_ids[b, s]] + position[pos(b, s)] + token_type[token_type_ids[b, s]]`.
+
+    Positions: without `padding_idx`, `pos(b, s) = s` (BERT's default
+    position ids). With `padding_idx = p` (RoBERTa, XLM-RoBERTa, CamemBERT),
+    positions come from the ids as transformers'
+    `create_position_ids_from_input_ids` makes them: a token whose id is not
+    `p` gets `p` + the number of non-`p` ids up to and including it in its
+    row, and a token whose id is `p` gets `p`.
+
+    The token types are optional as a pair (`token_types %ids, %table`):
+    DistilBERT has neither the input nor the table.
+
     The LayerNorm that BertEmbeddings applies afterwards is a separate
     `bert.layer_norm` until `bert-fuse` merges them.
 
     ```mlir
-    %e = bert.embeddings %ids, %tt, %word, %pos, %type
+    %e = bert.embeddings %ids, %word, %pos token_types %tt, %type
         : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<30522x768xf32>,
            tensor<512x768xf32>, tensor<2x768xf32>) -> tensor<?x?x768xf32>
+    %r = bert.embeddings %ids, %word, %pos token_types %tt, %type padding_idx 1
+        : (...) -> tensor<?x?x768xf32>
     ```
   }];
-  let arguments = (ins Bert_IdTensor:$input_ids, Bert_IdTensor:$token_type_ids,
+  // Declared in the order of the old fixed signature, so the functional
+  // type lists (ids, [token type ids], word, position, [token type table]).
+  let arguments = (ins Bert_IdTensor:$input_ids,
+                   Optional<Bert_IdTensor>:$token_type_ids,
                    Bert_FloatTensor:$word, Bert_FloatTensor:$position,
-                   Bert_FloatTensor:$token_type);
+                   Optional<Bert_FloatTensor>:$token_type,
+                   OptionalAttr<I64Attr>:$padding_idx);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input_ids `,` $token_type_ids `,` $word `,` $position `,` $token_type attr-dict
+    $input_ids `,` $word `,` $position
+    (`token_types` $token_type_ids^ `,` $token_type)?
+    (`padding_idx` $padding_idx^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -196,21 +214,64 @@ def Bert_AddOp : Bert_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> 
 }
 
 def Bert_PoolerOp : Bert_Op<"pooler", [Pure]> {
-  let summary = "dense + tanh on the first token of each sequence";
+  let summary = "dense + activation on the first token of each sequence";
   let description = [{
-    `result[b, :] = tanh(input[b, 0, :]·weightᵀ + bias)` (BertPooler).
+    `result[b, :] = act(input[b, 0, :]·weightᵀ + bias)`: BertPooler with
+    `tanh` (the default), and the first-token dense layers of the
+    classification heads: RoBERTa's `classifier.dense` + tanh, DistilBERT's
+    `pre_classifier` + `relu`.
 
     ```mlir
     %p = bert.pooler %h, %w, %b
         : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x768xf32>
+    %c = bert.pooler %h, %w2, %b2 activation <relu> : (...) -> tensor<?x768xf32>
     ```
   }];
   let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$weight,
-                   Bert_FloatTensor:$bias);
+                   Bert_FloatTensor:$bias,
+                   DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::tanh">:$activation);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+    $input `,` $weight `,` $bias (`activation` $activation^)? attr-dict
+    `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+def Bert_ActivationOp : Bert_Op<"activation", [Pure, SameOperandsAndResultType]> {
+  let summary = "an elementwise activation other than GELU";
+  let description = [{
+    The feed-forward and head activations that are not a GELU form:
+    `relu`, `silu` (config `silu` / `swish`), `quick_gelu`, `tanh` (forms in
+    BertAttrs.td). GELU keeps its own op, `bert.gelu`. `bert-fuse` folds
+    either into the epilogue of the `bert.linear` before it.
+
+    ```mlir
+    %y = bert.activation %x <relu> : tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_ActivationAttr:$kind);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = "$input $kind attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Bert_UnstackOp : Bert_Op<"unstack", [Pure]> {
+  let summary = "splits the innermost dimension into one tensor per column";
+  let description = [{
+    `results[j][...] = input[..., j]`: the innermost dimension, of static
+    size N, becomes N results one rank lower. Question answering splits its
+    `[batch, seq, 2]` logits into `start_logits` and `end_logits` this way
+    (transformers: `logits.split(1, dim=-1)` + `squeeze(-1)`).
+
+    ```mlir
+    %start, %end = bert.unstack %logits
+        : tensor<?x?x2xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input);
+  let results = (outs Variadic<Bert_FloatTensor>:$results);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($results)";
   let hasVerifier = 1;
 }
 

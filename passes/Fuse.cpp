@@ -50,29 +50,36 @@ bool usedOnlyBy(Value v, ArrayRef<Operation *> allowed) {
 // bias + GELU epilogue
 //===----------------------------------------------------------------------===//
 
-/// `bert.gelu(bert.linear(x) activation none)` -> `bert.linear ... activation
-/// <gelu>` (or `<gelu_tanh>`), so the GELU runs on the GEMM's output tile in
-/// registers instead of a second pass over [B, S, 4H].
-struct FuseLinearGelu : OpRewritePattern<GeluOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// The epilogue activation an activation op computes.
+Activation epilogueOf(GeluOp gelu) {
+  return gelu.getApproximation() == GeluApproximation::tanh
+             ? Activation::gelu_tanh
+             : Activation::gelu;
+}
+Activation epilogueOf(ActivationOp op) { return op.getKind(); }
 
-  LogicalResult matchAndRewrite(GeluOp gelu,
+/// `bert.gelu(bert.linear(x) activation none)` -> `bert.linear ... activation
+/// <gelu>` (or `<gelu_tanh>`), likewise `bert.activation <relu>` etc., so the
+/// activation runs on the GEMM's output tile in registers instead of a
+/// second pass over [B, S, 4H].
+template <typename ActOp>
+struct FuseLinearActivation : OpRewritePattern<ActOp> {
+  using OpRewritePattern<ActOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ActOp actOp,
                                 PatternRewriter &rewriter) const override {
-    auto linear = gelu.getInput().getDefiningOp<LinearOp>();
+    auto linear = actOp.getInput().template getDefiningOp<LinearOp>();
     if (!linear)
-      return rewriter.notifyMatchFailure(gelu, "input is not a bert.linear");
+      return rewriter.notifyMatchFailure(actOp, "input is not a bert.linear");
     if (linear.getActivation() != Activation::none)
-      return rewriter.notifyMatchFailure(gelu, "linear already activates");
+      return rewriter.notifyMatchFailure(actOp, "linear already activates");
     if (!linear->hasOneUse())
-      return rewriter.notifyMatchFailure(gelu, "pre-activation value escapes");
-    Activation act = gelu.getApproximation() == GeluApproximation::tanh
-                         ? Activation::gelu_tanh
-                         : Activation::gelu;
-    Location loc = rewriter.getFusedLoc({linear.getLoc(), gelu.getLoc()});
-    auto fused = LinearOp::create(rewriter, loc, gelu.getType(),
-                                  linear.getInput(), linear.getWeight(),
-                                  linear.getBias(), act, linear.getPrecision());
-    rewriter.replaceOp(gelu, fused);
+      return rewriter.notifyMatchFailure(actOp, "pre-activation value escapes");
+    Location loc = rewriter.getFusedLoc({linear.getLoc(), actOp.getLoc()});
+    auto fused = LinearOp::create(
+        rewriter, loc, actOp.getType(), linear.getInput(), linear.getWeight(),
+        linear.getBias(), epilogueOf(actOp), linear.getPrecision());
+    rewriter.replaceOp(actOp, fused);
     return success();
   }
 };
@@ -180,7 +187,7 @@ struct FuseEmbeddingsLayerNorm : OpRewritePattern<LayerNormOp> {
     auto fused = EmbeddingsLayerNormOp::create(
         rewriter, loc, norm.getType(), emb.getInputIds(), emb.getTokenTypeIds(),
         emb.getWord(), emb.getPosition(), emb.getTokenType(), norm.getGamma(),
-        norm.getBeta(), norm.getEpsilonAttr());
+        norm.getBeta(), norm.getEpsilonAttr(), emb.getPaddingIdxAttr());
     rewriter.replaceOp(norm, fused);
     return success();
   }
@@ -196,7 +203,8 @@ struct FusePass : mlir::bert::impl::FusePassBase<FusePass> {
   LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet set(ctx);
     if (fuseActivation)
-      set.add<FuseLinearGelu>(ctx);
+      set.add<FuseLinearActivation<GeluOp>, FuseLinearActivation<ActivationOp>>(
+          ctx);
     if (fuseAddLayerNorm)
       set.add<FuseAddLayerNorm>(ctx);
     if (fuseAttention)

@@ -128,9 +128,12 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
       })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
             MaskedSoftmaxOp>([&](Operation *o) { return rowwise(o); })
-      .Case<GeluOp, AddOp>([&](Operation *o) {
+      .Case<GeluOp, ActivationOp, AddOp>([&](Operation *o) {
         return rowsByCols(o->getName().stripDialect(), Family::Elementwise,
                           o->getResult(0), sizes);
+      })
+      .Case([&](UnstackOp o) {
+        return rowsByCols("unstack", Family::Elementwise, o.getInput(), sizes);
       })
       .Default([](Operation *) { return std::nullopt; });
 }

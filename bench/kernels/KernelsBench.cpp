@@ -341,7 +341,7 @@ Pipe gatherSum(const cpu::EmbeddingsSpec &e, int vec) {
   Func sum("gather_sum");
   Expr id = clamp(ids(s, b), 0, int(e.vocab) - 1);
   Expr ty = clamp(tt(s, b), 0, int(e.typeVocab) - 1);
-  Expr p = clamp(s + int(e.positionOffset), 0, int(e.maxPositions) - 1);
+  Expr p = clamp(s, 0, int(e.maxPositions) - 1); // absolute positions
   sum(c, s, b) = word(c, id) + pos(c, p) + type(c, ty);
   sum.split(s, so, si, 16, TailStrategy::GuardWithIf)
       .fuse(so, b, task)

@@ -243,18 +243,24 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
 
   opts.maxBatch =
       maxBatch.getNumOccurrences() ? maxBatch.getValue() : defaultBatch;
-  opts.maxSeq = std::min<int64_t>(defaultSeq, cfg->maxPositionEmbeddings);
+  const int64_t longest = maxSequenceOf(*cfg);
+  opts.maxSeq = std::min<int64_t>(defaultSeq, longest);
   if (maxSeq.getNumOccurrences()) {
     if (maxSeq < 1)
       return makeError(ErrorCode::BadOptionValue, "", "--max-seq",
                        llvm::formatv("expected a positive integer, got {0}",
                                      maxSeq.getValue()));
-    if (maxSeq > cfg->maxPositionEmbeddings)
+    if (maxSeq > longest)
       return makeError(
           ErrorCode::MaxSeqTooLong, inputPath, "max_position_embeddings",
-          llvm::formatv("--max-seq {0} is above max_position_embeddings {1} "
-                        "(the model has no position embeddings beyond it)",
-                        maxSeq.getValue(), cfg->maxPositionEmbeddings));
+          llvm::formatv(
+              "--max-seq {0} is above max_position_embeddings {1}{2} "
+              "(the model has no position embeddings beyond it)",
+              maxSeq.getValue(), cfg->maxPositionEmbeddings,
+              longest == cfg->maxPositionEmbeddings
+                  ? std::string()
+                  : llvm::formatv(" less pad_token_id + 1 = {0}", longest)
+                        .str()));
     opts.maxSeq = maxSeq;
   }
   if (precision == "f32")

@@ -46,6 +46,8 @@ static double geluTanh(double x) {
          (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
 }
 
+static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
 static double activate(double x, Activation act) {
   switch (act) {
   case Activation::none:
@@ -54,6 +56,14 @@ static double activate(double x, Activation act) {
     return geluExact(x);
   case Activation::gelu_tanh:
     return geluTanh(x);
+  case Activation::relu:
+    return x > 0.0 ? x : 0.0;
+  case Activation::silu:
+    return x * sigmoid(x);
+  case Activation::quick_gelu:
+    return x * sigmoid(1.702 * x);
+  case Activation::tanh:
+    return std::tanh(x);
   }
   llvm_unreachable("unknown activation");
 }
@@ -226,42 +236,73 @@ static Tensor attentionCore(const Tensor &q, const Tensor &k, const Tensor &v,
 }
 
 /// word[ids[b,s]] + position[s] + token_type[tt[b,s]], ids checked in range.
-static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor &tt,
+/// The position row of token (b, s): s, or with a padding index (RoBERTa)
+/// padding_idx + the count of non-padding ids up to s in the row, and
+/// padding_idx itself for a padding id.
+static std::vector<int64_t> positionIds(const Tensor &ids,
+                                        std::optional<int64_t> paddingIdx) {
+  int64_t batch = ids.dim(0), seq = ids.dim(1);
+  std::vector<int64_t> pos(batch * seq);
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t count = 0;
+    for (int64_t s = 0; s < seq; ++s) {
+      int64_t id = ids.i[b * seq + s];
+      if (!paddingIdx)
+        pos[b * seq + s] = s;
+      else if (id == *paddingIdx)
+        pos[b * seq + s] = *paddingIdx;
+      else
+        pos[b * seq + s] = *paddingIdx + ++count;
+    }
+  }
+  return pos;
+}
+
+/// word[ids] + position[pos] (+ type[tt]); `tt` and `type` may be null.
+static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
                                   const Tensor &word, const Tensor &pos,
-                                  const Tensor &type, Tensor &out) {
-  c.isInt(ids, "input_ids")
-      .isInt(tt, "token_type_ids")
-      .rank(ids, "input_ids", 2);
-  c.shape(tt, "token_type_ids", ids.shape);
+                                  const Tensor *type,
+                                  std::optional<int64_t> paddingIdx,
+                                  Tensor &out) {
+  c.isInt(ids, "input_ids").rank(ids, "input_ids", 2);
+  c.require(!tt == !type, "token_type_ids and the token type table go "
+                          "together");
+  if (tt)
+    c.isInt(*tt, "token_type_ids").shape(*tt, "token_type_ids", ids.shape);
   c.rank(word, "word table", 2).rank(pos, "position table", 2);
-  c.rank(type, "token type table", 2);
+  if (type)
+    c.rank(*type, "token type table", 2);
   if (!c.ok)
     return failure();
   int64_t batch = ids.dim(0), seq = ids.dim(1), hidden = word.dim(1);
-  c.require(pos.dim(1) == hidden && type.dim(1) == hidden,
+  c.require(pos.dim(1) == hidden && (!type || type->dim(1) == hidden),
             "embedding tables disagree on the hidden size");
-  c.require(seq <= pos.dim(0), "sequence length " + llvm::Twine(seq) +
-                                   " exceeds the " + llvm::Twine(pos.dim(0)) +
-                                   " position embeddings");
   for (int64_t j = 0; c.ok && j < ids.numel(); ++j) {
     c.require(ids.i[j] >= 0 && ids.i[j] < word.dim(0),
               "input id " + llvm::Twine(ids.i[j]) + " is outside [0, " +
                   llvm::Twine(word.dim(0)) + ")");
-    c.require(tt.i[j] >= 0 && tt.i[j] < type.dim(0),
-              "token type " + llvm::Twine(tt.i[j]) + " is outside [0, " +
-                  llvm::Twine(type.dim(0)) + ")");
+    if (tt)
+      c.require(tt->i[j] >= 0 && tt->i[j] < type->dim(0),
+                "token type " + llvm::Twine(tt->i[j]) + " is outside [0, " +
+                    llvm::Twine(type->dim(0)) + ")");
   }
+  std::vector<int64_t> positions = positionIds(ids, paddingIdx);
+  for (int64_t j = 0; c.ok && j < ids.numel(); ++j)
+    c.require(positions[j] < pos.dim(0),
+              "position " + llvm::Twine(positions[j]) + " exceeds the " +
+                  llvm::Twine(pos.dim(0)) + " position embeddings");
   if (!c.ok)
     return failure();
   out = Tensor::floats({batch, seq, hidden});
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t s = 0; s < seq; ++s) {
-      int64_t id = ids.i[b * seq + s], t = tt.i[b * seq + s];
-      for (int64_t j = 0; j < hidden; ++j)
-        out.f[(b * seq + s) * hidden + j] =
-            float(double(word.f[id * hidden + j]) + pos.f[s * hidden + j] +
-                  type.f[t * hidden + j]);
+  for (int64_t t = 0; t < batch * seq; ++t) {
+    int64_t id = ids.i[t], p = positions[t];
+    for (int64_t j = 0; j < hidden; ++j) {
+      double sum = double(word.f[id * hidden + j]) + pos.f[p * hidden + j];
+      if (type)
+        sum += type->f[tt->i[t] * hidden + j];
+      out.f[t * hidden + j] = float(sum);
     }
+  }
   return success();
 }
 
@@ -468,26 +509,32 @@ static Check &checkHeads(Check &c, const Tensor &x, StringRef what,
 static double f64(llvm::APFloat v) { return v.convertToDouble(); }
 
 LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
-                                     Tensor &out) {
+                                     MutableArrayRef<Tensor> results) {
+  Tensor &out = results[0];
   Check c{op};
   // Every float operand must hold float data (ids and masks are int32).
-  for (auto [value, t] : llvm::zip(op->getOperands(), in))
+  // (The present operands, in order, are the non-null entries of `in`.)
+  SmallVector<const Tensor *> present;
+  for (const Tensor *t : in)
     if (t)
-      c.require(t->isInt ==
-                    isa<IntegerType>(
-                        cast<ShapedType>(value.getType()).getElementType()),
-                "operand kind (int/float) does not match its type");
+      present.push_back(t);
+  for (auto [value, t] : llvm::zip(op->getOperands(), present))
+    c.require(t->isInt ==
+                  isa<IntegerType>(
+                      cast<ShapedType>(value.getType()).getElementType()),
+              "operand kind (int/float) does not match its type");
   if (!c.ok)
     return failure();
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](EmbeddingsOp) {
-        return embeddingSum(c, *in[0], *in[1], *in[2], *in[3], *in[4], out);
+      .Case([&](EmbeddingsOp o) {
+        return embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4],
+                            o.getPaddingIdx(), out);
       })
       .Case([&](EmbeddingsLayerNormOp o) {
         Tensor sum;
-        if (failed(
-                embeddingSum(c, *in[0], *in[1], *in[2], *in[3], *in[4], sum)))
+        if (failed(embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4],
+                                o.getPaddingIdx(), sum)))
           return failure();
         return layerNorm(c, sum, *in[5], *in[6], f64(o.getEpsilon()), out);
       })
@@ -562,8 +609,32 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
           out.f[j] = in[0]->f[j] + in[1]->f[j];
         return success();
       })
-      .Case([&](PoolerOp) {
-        // result[b, :] = tanh(input[b, 0, :] · weightᵀ + bias).
+      .Case([&](ActivationOp o) {
+        out = *in[0];
+        for (float &v : out.f)
+          v = float(activate(v, o.getKind()));
+        return success();
+      })
+      .Case([&](UnstackOp o) {
+        // results[j][...] = input[..., j].
+        const Tensor &x = *in[0];
+        int64_t n = x.shape.back(), rows = x.numel() / n;
+        if (!c.isFloat(x, "input")
+                 .require(n == int64_t(results.size()),
+                          "input has " + llvm::Twine(n) + " columns for " +
+                              llvm::Twine(results.size()) + " results")
+                 .ok)
+          return failure();
+        std::vector<int64_t> shape(x.shape.begin(), x.shape.end() - 1);
+        for (int64_t j = 0; j < n; ++j) {
+          results[j] = Tensor::floats(shape);
+          for (int64_t r = 0; r < rows; ++r)
+            results[j].f[r] = x.f[r * n + j];
+        }
+        return success();
+      })
+      .Case([&](PoolerOp o) {
+        // result[b, :] = act(input[b, 0, :] · weightᵀ + bias).
         const Tensor &x = *in[0];
         c.rank(x, "input", 3);
         if (c.ok)
@@ -575,9 +646,7 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         for (int64_t b = 0; b < batch; ++b)
           for (int64_t j = 0; j < hidden; ++j)
             first.f[b * hidden + j] = x.f[(b * seq) * hidden + j];
-        out = linear(first, *in[1], in[2], Activation::none);
-        for (float &v : out.f)
-          v = std::tanh(v);
+        out = linear(first, *in[1], in[2], o.getActivation());
         return success();
       })
       .Case([&](SplitHeadsOp o) {

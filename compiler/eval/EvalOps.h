@@ -16,12 +16,13 @@
 
 namespace mlir::bert {
 
-/// Computes the single result of `op` (any bert op except bert.weight) from
-/// its operand values, in operand order (a missing optional operand is
-/// null). Fails with a diagnostic at the op for an op it does not know or
-/// operand shapes that do not fit at run time.
+/// Computes the results of `op` (any bert op except bert.weight; `results`
+/// has one entry per result) from its operand values, in ODS operand order
+/// (a missing optional operand is null). Fails with a diagnostic at the op
+/// for an op it does not know or operand shapes that do not fit at run
+/// time.
 LogicalResult evalBertOp(Operation *op, ArrayRef<const Tensor *> operands,
-                         Tensor &result);
+                         MutableArrayRef<Tensor> results);
 
 } // namespace mlir::bert
 

@@ -105,10 +105,10 @@ mlir::bert::evaluate(func::FuncOp func, ArrayRef<Tensor> args,
         results.push_back(values.lookup(v));
       return results;
     }
-    if (op.getNumRegions() != 0 || op.getNumResults() != 1)
+    if (op.getNumRegions() != 0 || op.getNumResults() < 1)
       return op.emitOpError() << "is not supported by the reference evaluator";
 
-    Tensor result;
+    SmallVector<Tensor, 1> results(op.getNumResults());
     if (auto w = dyn_cast<WeightOp>(op)) {
       auto type = cast<RankedTensorType>(w.getType());
       auto it = weightCache.find(w.getName());
@@ -120,31 +120,42 @@ mlir::bert::evaluate(func::FuncOp func, ArrayRef<Tensor> args,
         observer(w.getName(), *t);
         it = weightCache.try_emplace(w.getName(), std::move(*t)).first;
       }
-      result = it->second;
+      results[0] = it->second;
     } else {
-      // Optional operands that are absent (bert.linear without bias) are
-      // passed as null, so kernels index operands by their ODS position.
       SmallVector<const Tensor *> operands;
+      for (Value v : op.getOperands())
+        if (!values.count(v))
+          return op.emitOpError() << "uses a value defined outside the "
+                                     "function body";
+      // Optional operands that are absent (bert.linear without bias, an
+      // embeddings op without token types) are passed as null, so kernels
+      // index operands by their ODS position.
       if (auto lin = dyn_cast<LinearOp>(op)) {
         operands = {&values[lin.getInput()], &values[lin.getWeight()],
                     lin.getBias() ? &values[lin.getBias()] : nullptr};
-      } else {
-        for (Value v : op.getOperands()) {
-          auto it = values.find(v);
-          if (it == values.end())
-            return op.emitOpError() << "uses a value defined outside the "
-                                       "function body";
-          operands.push_back(&it->second);
+      } else if (auto segments = op.getAttrOfType<DenseI32ArrayAttr>(
+                     "operandSegmentSizes")) {
+        unsigned next = 0;
+        for (int32_t size : segments.asArrayRef()) {
+          if (size == 0)
+            operands.push_back(nullptr);
+          for (int32_t k = 0; k < size; ++k)
+            operands.push_back(&values[op.getOperand(next++)]);
         }
+      } else {
+        for (Value v : op.getOperands())
+          operands.push_back(&values[v]);
       }
-      if (failed(evalBertOp(&op, operands, result)))
+      if (failed(evalBertOp(&op, operands, results)))
         return failure();
     }
-    if (failed(checkAgainstType(
-            result, op.getResult(0).getType(), [&] { return op.emitOpError(); },
-            "result")))
-      return failure();
-    values[op.getResult(0)] = std::move(result);
+    for (auto [result, value] : llvm::zip(results, op.getResults())) {
+      if (failed(checkAgainstType(
+              result, value.getType(), [&] { return op.emitOpError(); },
+              "result")))
+        return failure();
+      values[value] = std::move(result);
+    }
   }
   return func.emitError() << "function body has no func.return";
 }

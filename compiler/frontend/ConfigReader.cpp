@@ -32,7 +32,8 @@ namespace json = llvm::json;
 /// are < 300k) and small enough that products of sizes never overflow int64.
 static constexpr int64_t kMaxSize = int64_t(1) << 24;
 
-/// Every field checkConfig reads (IR locations point at these).
+/// Every field checkConfig reads, under any family's name (IR locations
+/// point at these).
 static constexpr const char *kFieldsRead[] = {"vocab_size",
                                               "hidden_size",
                                               "num_hidden_layers",
@@ -43,7 +44,20 @@ static constexpr const char *kFieldsRead[] = {"vocab_size",
                                               "layer_norm_eps",
                                               "hidden_act",
                                               "model_type",
-                                              "position_embedding_type"};
+                                              "position_embedding_type",
+                                              "architectures",
+                                              "id2label",
+                                              "num_labels",
+                                              "pad_token_id",
+                                              "embedding_size",
+                                              "num_hidden_groups",
+                                              "inner_group_num",
+                                              "dim",
+                                              "hidden_dim",
+                                              "n_layers",
+                                              "n_heads",
+                                              "activation",
+                                              "tie_word_embeddings"};
 
 /// Largest config file read (a real config.json is about 1 KB).
 static constexpr uint64_t kMaxConfigBytes = uint64_t(16) << 20;
@@ -161,6 +175,74 @@ public:
     return Error::success();
   }
 
+  /// A boolean; `out` keeps its default when the field is absent.
+  Error readBool(StringRef key, bool &out) {
+    const json::Value *v = obj.get(key);
+    if (!v)
+      return Error::success();
+    std::optional<bool> b = v->getAsBoolean();
+    if (!b)
+      return makeError(ErrorCode::WrongFieldType, path, key,
+                       "expected true or false, got " + describe(*v));
+    out = *b;
+    return Error::success();
+  }
+
+  /// A non-negative integer (token ids such as pad_token_id).
+  Error readIndex(StringRef key, int64_t &out) {
+    const json::Value *v = obj.get(key);
+    if (!v || v->kind() == json::Value::Null)
+      return Error::success();
+    std::optional<int64_t> i = v->getAsInteger();
+    if (!isJSONInteger(*v) || !i || *i < 0 || *i > kMaxSize)
+      return makeError(ErrorCode::WrongFieldType, path, key,
+                       "expected a non-negative integer, got " + describe(*v));
+    out = *i;
+    return Error::success();
+  }
+
+  /// The number of labels: the size of `id2label` when present, else
+  /// `num_labels`, as transformers' PretrainedConfig decides.
+  Error readNumLabels(int64_t &out) {
+    if (const json::Value *v = obj.get("id2label")) {
+      const json::Object *labels = v->getAsObject();
+      if (!labels)
+        return makeError(ErrorCode::WrongFieldType, path, "id2label",
+                         "expected an object of labels, got " + describe(*v));
+      if (labels->empty())
+        return makeError(ErrorCode::BadFieldValue, path, "id2label",
+                         "expected at least one label, got an empty object");
+      out = int64_t(labels->size());
+      int64_t stated = out;
+      if (Error e = readSize("num_labels", stated, false))
+        return e;
+      if (stated != out)
+        return makeError(ErrorCode::BadFieldValue, path, "num_labels",
+                         llvm::formatv("expected {0} (the labels of "
+                                       "id2label), got {1}",
+                                       out, stated));
+      return Error::success();
+    }
+    return readSize("num_labels", out, false);
+  }
+
+  /// `architectures[0]`; `present` tells whether there was one.
+  Error readArchitecture(std::string &out, bool &present) {
+    const json::Value *v = obj.get("architectures");
+    present = false;
+    if (!v || v->kind() == json::Value::Null)
+      return Error::success();
+    const json::Array *a = v->getAsArray();
+    if (!a || a->empty() || !(*a)[0].getAsString())
+      return makeError(ErrorCode::WrongFieldType, path, "architectures",
+                       "expected an array of class names such as "
+                       "[\"BertModel\"], got " +
+                           describe(*v));
+    out = (*a)[0].getAsString()->str();
+    present = true;
+    return Error::success();
+  }
+
   /// A string; `present` tells whether the key was there.
   Error readString(StringRef key, std::string &out, bool *present = nullptr) {
     const json::Value *v = obj.get(key);
@@ -186,42 +268,48 @@ private:
 // Semantic checks
 //===----------------------------------------------------------------------===//
 
-/// Maps hidden_act to a GELU form; anything else is unsupported.
-static Error checkActivation(BertConfig &cfg) {
-  if (cfg.hiddenAct == "gelu") {
-    cfg.gelu = GeluForm::Exact;
+/// The activations of transformers' ACT2FN that bertc computes exactly.
+static constexpr const char *kActivations[] = {
+    "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu", "relu",
+    "silu", "swish"};
+
+static Error checkActivation(const BertConfig &cfg, StringRef key) {
+  if (llvm::is_contained(kActivations, StringRef(cfg.hiddenAct)))
     return Error::success();
-  }
-  if (cfg.hiddenAct == "gelu_new" || cfg.hiddenAct == "gelu_pytorch_tanh") {
-    cfg.gelu = GeluForm::Tanh;
-    return Error::success();
-  }
-  return makeError(ErrorCode::UnsupportedActivation, cfg.path, "hidden_act",
-                   "expected one of \"gelu\", \"gelu_new\", "
-                   "\"gelu_pytorch_tanh\", got \"" +
-                       cfg.hiddenAct + "\" (unsupported activation)");
+  std::string names;
+  for (const char *a : kActivations)
+    names += std::string(names.empty() ? "" : ", ") + "\"" + a + "\"";
+  return makeError(ErrorCode::UnsupportedActivation, cfg.path, key,
+                   "expected one of " + names + ", got \"" + cfg.hiddenAct +
+                       "\" (unsupported activation)");
 }
 
-/// The model's weight count (BertModel with pooler), as a double: the sizes
-/// are at most 2^24, so the exact count can pass 2^63.
+/// The encoder's weight count, as a double: the sizes are at most 2^24, so
+/// the exact count can pass 2^63. ALBERT stores one layer per group.
 static double parameterCount(const BertConfig &c) {
-  double h = double(c.hiddenSize), ffn = double(c.intermediateSize);
+  double h = double(c.hiddenSize), ffn = double(c.intermediateSize),
+         e = double(c.embeddingWidth());
   double embeddings = (double(c.vocabSize) + double(c.maxPositionEmbeddings) +
                        double(c.typeVocabSize)) *
-                          h +
-                      2 * h;
+                          e +
+                      2 * e + (e != h ? e * h + h : 0);
   double layer = 4 * (h * h + h) + 2 * h + 2 * h * ffn + ffn + h + 2 * h;
-  return embeddings + double(c.numHiddenLayers) * layer + h * h + h;
+  double stored = c.family == Family::Albert
+                      ? double(c.numHiddenGroups) * double(c.innerGroupNum)
+                      : double(c.numHiddenLayers);
+  return embeddings + stored * layer + h * h + h;
 }
 
 /// The runtime's stated limits (bert_runtime.h), checked before any IR is
 /// built: 2^24 layers used to end in "LLVM ERROR: out of memory".
-static Error checkLimits(const BertConfig &cfg, StringRef path) {
-  if (cfg.numHiddenLayers > BERT_MAX_LAYERS)
-    return makeError(ErrorCode::BadFieldValue, path, "num_hidden_layers",
+static Error checkLimits(const BertConfig &cfg, StringRef path,
+                         StringRef layersKey) {
+  double applied = double(cfg.numHiddenLayers) * double(cfg.innerGroupNum);
+  if (applied > BERT_MAX_LAYERS)
+    return makeError(ErrorCode::BadFieldValue, path, layersKey,
                      llvm::formatv("expected at most {0} layers "
                                    "(BERT_MAX_LAYERS), got {1}",
-                                   BERT_MAX_LAYERS, cfg.numHiddenLayers));
+                                   BERT_MAX_LAYERS, applied));
   double params = parameterCount(cfg);
   if (params > double(BERT_MAX_PARAMETERS))
     return makeError(ErrorCode::BadFieldValue, path, "",
@@ -231,38 +319,183 @@ static Error checkLimits(const BertConfig &cfg, StringRef path) {
   return Error::success();
 }
 
-static Error checkConfig(BertConfig &cfg, const json::Object &obj,
-                         StringRef path) {
-  FieldReader r(obj, path);
-  // model_type first: a RoBERTa config should hear that RoBERTa is not
-  // supported, not that some field is missing.
+namespace {
+/// A model_type bertc compiles, and the prefix of its architecture names.
+struct FamilyInfo {
+  const char *modelType;
+  Family family;
+  const char *classPrefix;
+};
+constexpr FamilyInfo kFamilies[] = {
+    {"bert", Family::Bert, "Bert"},
+    {"roberta", Family::Roberta, "Roberta"},
+    {"xlm-roberta", Family::Roberta, "XLMRoberta"},
+    {"camembert", Family::Roberta, "Camembert"},
+    {"distilbert", Family::DistilBert, "DistilBert"},
+    {"albert", Family::Albert, "Albert"},
+};
+
+/// An architecture suffix, its head, and the families that have it.
+struct HeadInfo {
+  const char *suffix;
+  Head head;
+  bool (*has)(Family);
+};
+constexpr HeadInfo kHeads[] = {
+    {"Model", Head::None, [](Family) { return true; }},
+    {"ForMaskedLM", Head::MaskedLM, [](Family) { return true; }},
+    {"ForPreTraining", Head::PreTraining,
+     [](Family f) { return f == Family::Bert || f == Family::Albert; }},
+    {"ForNextSentencePrediction", Head::NextSentence,
+     [](Family f) { return f == Family::Bert; }},
+    {"ForSequenceClassification", Head::SequenceClassification,
+     [](Family) { return true; }},
+    {"ForTokenClassification", Head::TokenClassification,
+     [](Family) { return true; }},
+    {"ForQuestionAnswering", Head::QuestionAnswering,
+     [](Family) { return true; }},
+};
+} // namespace
+
+static Error checkFamily(BertConfig &cfg, FieldReader &r, StringRef path) {
   bool hasModelType = false;
   if (Error e = r.readString("model_type", cfg.modelType, &hasModelType))
     return e;
-  if (hasModelType && cfg.modelType != "bert")
+  const FamilyInfo *family = nullptr;
+  for (const FamilyInfo &f : kFamilies)
+    if (cfg.modelType == f.modelType)
+      family = &f;
+  if (!family) {
+    std::string names;
+    for (const FamilyInfo &f : kFamilies)
+      names +=
+          std::string(names.empty() ? "" : ", ") + "\"" + f.modelType + "\"";
     return makeError(ErrorCode::UnsupportedModel, path, "model_type",
-                     "expected \"bert\", got \"" + cfg.modelType +
-                         "\" (other model families are not supported yet)");
+                     "expected one of " + names + ", got \"" + cfg.modelType +
+                         "\" (that model family is not supported)");
+  }
+  cfg.family = family->family;
+
+  bool hasArchitecture = false;
+  if (Error e = r.readArchitecture(cfg.architecture, hasArchitecture))
+    return e;
+  if (!hasArchitecture)
+    cfg.architecture = std::string(family->classPrefix) + "Model";
+  StringRef arch = cfg.architecture;
+  std::string supported;
+  for (const HeadInfo &h : kHeads) {
+    if (!h.has(cfg.family))
+      continue;
+    std::string name = std::string(family->classPrefix) + h.suffix;
+    supported += (supported.empty() ? "" : ", ") + name;
+    if (arch == name) {
+      cfg.head = h.head;
+      return Error::success();
+    }
+  }
+  return makeError(ErrorCode::UnsupportedModel, path, "architectures",
+                   "expected one of " + supported + " for model_type \"" +
+                       cfg.modelType + "\", got \"" + arch.str() +
+                       "\" (that head is not supported)");
+}
+
+/// The keys of the sizes in this family's config, in BERT's terms.
+struct SizeKeys {
+  const char *vocab = "vocab_size", *hidden = "hidden_size",
+             *layers = "num_hidden_layers", *heads = "num_attention_heads",
+             *intermediate = "intermediate_size", *act = "hidden_act";
+};
+
+static SizeKeys sizeKeysOf(Family f) {
+  SizeKeys k;
+  if (f == Family::DistilBert) {
+    k.hidden = "dim";
+    k.layers = "n_layers";
+    k.heads = "n_heads";
+    k.intermediate = "hidden_dim";
+    k.act = "activation";
+  }
+  return k;
+}
+
+/// Family defaults transformers applies to a field the file leaves out.
+static void applyFamilyDefaults(BertConfig &cfg) {
+  switch (cfg.family) {
+  case Family::Bert:
+    break;
+  case Family::Roberta:
+    cfg.padTokenId = 1;
+    break;
+  case Family::DistilBert:
+    cfg.typeVocabSize = 0; // no token types
+    cfg.hiddenAct = "gelu";
+    break;
+  case Family::Albert:
+    cfg.hiddenAct = "gelu_new";
+    cfg.embeddingSize = 128;
+    break;
+  }
+}
+
+static Error checkConfig(BertConfig &cfg, const json::Object &obj,
+                         StringRef path) {
+  FieldReader r(obj, path);
+  // The family first: an unsupported one should hear so, not that some
+  // field is missing.
+  if (Error e = checkFamily(cfg, r, path))
+    return e;
+  applyFamilyDefaults(cfg);
+  SizeKeys keys = sizeKeysOf(cfg.family);
 
   // Required structural sizes, then the defaulted ones.
   struct SizeField {
     const char *key;
     int64_t *out;
     bool required;
-  } sizes[] = {{"vocab_size", &cfg.vocabSize, true},
-               {"hidden_size", &cfg.hiddenSize, true},
-               {"num_hidden_layers", &cfg.numHiddenLayers, true},
-               {"num_attention_heads", &cfg.numAttentionHeads, true},
-               {"intermediate_size", &cfg.intermediateSize, true},
-               {"max_position_embeddings", &cfg.maxPositionEmbeddings, false},
-               {"type_vocab_size", &cfg.typeVocabSize, false}};
+  } sizes[] = {{keys.vocab, &cfg.vocabSize, true},
+               {keys.hidden, &cfg.hiddenSize, true},
+               {keys.layers, &cfg.numHiddenLayers, true},
+               {keys.heads, &cfg.numAttentionHeads, true},
+               {keys.intermediate, &cfg.intermediateSize, true},
+               {"max_position_embeddings", &cfg.maxPositionEmbeddings, false}};
   for (const SizeField &f : sizes)
     if (Error e = r.readSize(f.key, *f.out, f.required))
       return e;
-  if (Error e = r.readPositiveNumber("layer_norm_eps", cfg.layerNormEps))
+  if (cfg.family != Family::DistilBert) {
+    if (Error e = r.readSize("type_vocab_size", cfg.typeVocabSize, false))
+      return e;
+    // DistilBERT's LayerNorms have a fixed eps of 1e-12.
+    if (Error e = r.readPositiveNumber("layer_norm_eps", cfg.layerNormEps))
+      return e;
+  }
+  if (cfg.family == Family::Roberta)
+    if (Error e = r.readIndex("pad_token_id", cfg.padTokenId))
+      return e;
+  if (cfg.family == Family::Albert) {
+    SizeField albert[] = {{"embedding_size", &cfg.embeddingSize, false},
+                          {"num_hidden_groups", &cfg.numHiddenGroups, false},
+                          {"inner_group_num", &cfg.innerGroupNum, false}};
+    for (const SizeField &f : albert)
+      if (Error e = r.readSize(f.key, *f.out, f.required))
+        return e;
+    if (cfg.numHiddenGroups > cfg.numHiddenLayers)
+      return makeError(ErrorCode::BadFieldValue, path, "num_hidden_groups",
+                       llvm::formatv("expected at most num_hidden_layers "
+                                     "({0}) groups, got {1}",
+                                     cfg.numHiddenLayers, cfg.numHiddenGroups));
+  }
+  if (Error e = r.readString(keys.act, cfg.hiddenAct))
     return e;
-  if (Error e = r.readString("hidden_act", cfg.hiddenAct))
+  if (Error e = r.readNumLabels(cfg.numLabels))
     return e;
+  if (Error e = r.readBool("tie_word_embeddings", cfg.tieWordEmbeddings))
+    return e;
+  // transformers splits qa_outputs' num_labels columns into exactly two.
+  if (cfg.head == Head::QuestionAnswering && cfg.numLabels != 2)
+    return makeError(ErrorCode::BadFieldValue, path, "num_labels",
+                     llvm::formatv("expected 2 for {0} (start and end "
+                                   "logits), got {1}",
+                                   cfg.architecture, cfg.numLabels));
 
   // Relative position embeddings add terms to the attention scores that the
   // bert ops do not model; compiling them as absolute would be silently
@@ -278,13 +511,29 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
                          "supported yet)");
 
   if (cfg.hiddenSize % cfg.numAttentionHeads != 0)
-    return makeError(ErrorCode::HeadsDoNotDivide, path, "num_attention_heads",
-                     llvm::formatv("expected a divisor of hidden_size ({0}), "
-                                   "got {1}",
-                                   cfg.hiddenSize, cfg.numAttentionHeads));
-  if (Error e = checkLimits(cfg, path))
+    return makeError(ErrorCode::HeadsDoNotDivide, path, keys.heads,
+                     llvm::formatv("expected a divisor of {0} ({1}), got {2}",
+                                   keys.hidden, cfg.hiddenSize,
+                                   cfg.numAttentionHeads));
+  if (cfg.family == Family::Roberta &&
+      cfg.padTokenId + 1 >= cfg.maxPositionEmbeddings)
+    return makeError(ErrorCode::BadFieldValue, path, "max_position_embeddings",
+                     llvm::formatv("expected more than pad_token_id + 1 ({0}) "
+                                   "positions (RoBERTa's positions start "
+                                   "after the padding index), got {1}",
+                                   cfg.padTokenId + 1,
+                                   cfg.maxPositionEmbeddings));
+  if (Error e = checkLimits(cfg, path, keys.layers))
     return e;
-  return checkActivation(cfg);
+  return checkActivation(cfg, keys.act);
+}
+
+/// The first position a sequence of this config uses, and so how many
+/// tokens its position table holds: RoBERTa's start after padding_idx.
+int64_t mlir::bert::maxSequenceOf(const BertConfig &cfg) {
+  return cfg.family == Family::Roberta
+             ? cfg.maxPositionEmbeddings - cfg.padTokenId - 1
+             : cfg.maxPositionEmbeddings;
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,6 +587,17 @@ llvm::Expected<BertConfig> mlir::bert::parseBertConfig(StringRef text,
     if (obj->get(key))
       if (std::optional<SourcePos> pos = findKey(text, key))
         cfg.fieldPos[key] = *pos;
+  // Ops name BERT's fields; point them at this family's keys.
+  SizeKeys keys = sizeKeysOf(cfg.family);
+  std::pair<StringRef, StringRef> aliases[] = {
+      {"hidden_size", keys.hidden},
+      {"num_hidden_layers", keys.layers},
+      {"num_attention_heads", keys.heads},
+      {"intermediate_size", keys.intermediate},
+      {"hidden_act", keys.act}};
+  for (auto [bertName, key] : aliases)
+    if (bertName != key && cfg.fieldPos.count(key))
+      cfg.fieldPos[bertName] = cfg.fieldPos[key];
   return cfg;
 }
 

@@ -22,10 +22,24 @@
 
 namespace mlir::bert {
 
-/// Which GELU a config's `hidden_act` asks for.
-enum class GeluForm {
-  Exact, ///< "gelu": x * Phi(x) with erf
-  Tanh,  ///< "gelu_new", "gelu_pytorch_tanh": the tanh approximation
+/// The encoder families bertc compiles; each maps its config and tensor
+/// names onto the same ops (see GraphBuilder.cpp).
+enum class Family {
+  Bert,       ///< model_type "bert"
+  Roberta,    ///< "roberta", "xlm-roberta", "camembert": positions from ids
+  DistilBert, ///< "distilbert": own names, no token types, no pooler
+  Albert,     ///< "albert": factorized embeddings, shared layers
+};
+
+/// The task head on top of the encoder, from `architectures[0]`.
+enum class Head {
+  None,                   ///< *Model: last_hidden_state (+ pooler_output)
+  MaskedLM,               ///< *ForMaskedLM: logits [B, S, vocab]
+  PreTraining,            ///< BertForPreTraining, AlbertForPreTraining
+  NextSentence,           ///< BertForNextSentencePrediction: logits [B, 2]
+  SequenceClassification, ///< logits [B, num_labels]
+  TokenClassification,    ///< logits [B, S, num_labels]
+  QuestionAnswering,      ///< start_logits, end_logits [B, S]
 };
 
 /// A line/column in the config file (1-based), for IR locations.
@@ -33,8 +47,9 @@ struct SourcePos {
   unsigned line = 1, column = 1;
 };
 
-/// The fields of a BERT config that shape the compiled graph. Defaults are
-/// transformers' BertConfig defaults (BERT-base).
+/// The fields of a config that shape the compiled graph, in BERT's terms
+/// (DistilBERT's `dim` is hiddenSize, ...). Defaults are transformers'
+/// BertConfig defaults (BERT-base); each family overrides its own.
 struct BertConfig {
   /// The file the config came from, as given on the command line.
   std::string path;
@@ -44,12 +59,30 @@ struct BertConfig {
   int64_t numHiddenLayers = 12;
   int64_t numAttentionHeads = 12;
   int64_t intermediateSize = 3072;
+  /// The activation's config name, as written (`hidden_act`, DistilBERT's
+  /// `activation`); GraphBuilder maps it to an op.
   std::string hiddenAct = "gelu";
-  GeluForm gelu = GeluForm::Exact;
   int64_t maxPositionEmbeddings = 512;
+  /// 0: the family has no token types (DistilBERT).
   int64_t typeVocabSize = 2;
   double layerNormEps = 1e-12;
   std::string modelType = "bert";
+  Family family = Family::Bert;
+  /// `architectures[0]`, or the family's base model when absent.
+  std::string architecture = "BertModel";
+  Head head = Head::None;
+  /// Classes of the classification heads (`id2label`'s size, else
+  /// `num_labels`, else 2 as transformers defaults).
+  int64_t numLabels = 2;
+  /// RoBERTa: `pad_token_id`, the padding_idx of its positions.
+  int64_t padTokenId = 0;
+  /// ALBERT: the embeddings' width (`embedding_size`) and layer sharing:
+  /// `num_hidden_groups` weight sets, each of `inner_group_num` layers.
+  int64_t embeddingSize = 0;
+  int64_t numHiddenGroups = 1;
+  int64_t innerGroupNum = 1;
+  /// Masked-LM decoders read the word embeddings (`tie_word_embeddings`).
+  bool tieWordEmbeddings = true;
 
   /// Where each key present in the file starts, so that ops can point at the
   /// field they come from.
@@ -62,7 +95,16 @@ struct BertConfig {
   }
 
   int64_t headSize() const { return hiddenSize / numAttentionHeads; }
+  /// The width of the embedding tables (ALBERT's embedding_size, else the
+  /// hidden size).
+  int64_t embeddingWidth() const {
+    return embeddingSize ? embeddingSize : hiddenSize;
+  }
 };
+
+/// The longest sequence the config's position table serves (RoBERTa's
+/// positions start after padding_idx: 512 of its 514).
+int64_t maxSequenceOf(const BertConfig &cfg);
 
 /// Reads and validates the config file at `path`.
 llvm::Expected<BertConfig> readBertConfig(llvm::StringRef path);

@@ -1,7 +1,7 @@
-//===- GraphBuilder.cpp - BertConfig to bert dialect IR -------------------===//
+//===- GraphBuilder.cpp - config to bert dialect IR: the encoder ----------===//
 //
-// Mirrors transformers' BertModel module by module, so that every op and
-// weight name reads like the PyTorch code it stands for:
+// Mirrors transformers' encoders module by module, so that every op and
+// weight name reads like the PyTorch code it stands for. For BERT:
 //
 //   BertEmbeddings  bert.embeddings + bert.layer_norm
 //   BertLayer i     bert.attention (self-attention + output dense),
@@ -10,14 +10,27 @@
 //                   bert.linear (output.dense), bert.add + bert.layer_norm
 //   BertPooler      bert.pooler
 //
+// The other families are the same ops with their own names and these
+// differences, each visible in the IR:
+//   RoBERTa, XLM-R, CamemBERT  bert.embeddings ... padding_idx <pad>
+//   DistilBERT                 no token types (no `token_types` operands),
+//                              `transformer.layer.i` names, no pooler
+//   ALBERT                     embeddings of width embedding_size, then
+//                              bert.linear embedding_hidden_mapping_in; one
+//                              weight set per group that every layer of the
+//                              group names again (loaded once)
+// HeadBuilder.cpp adds the task head of `architectures[0]`.
+//
 // Each op's location is NameLoc("<module path>", config.json:line:col) where
 // the line is that of the config field the op's shape comes from; IR dumps
 // thus say which module an op implements and why it has its shape, and
-// --dump-ir groups ops into layers by the module path.
+// --dump-ir groups ops into layers by the module path (encoder.layer.N for
+// every family).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/GraphBuilder.h"
+#include "compiler/frontend/GraphBuilderImpl.h"
 #include "support/ErrorCodes.h"
 
 #include "dialect/BertOps.h"
@@ -27,6 +40,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -64,131 +78,262 @@ std::string mlir::bert::modelNameFromPath(StringRef configPath) {
 }
 
 //===----------------------------------------------------------------------===//
-// The builder
+// Helpers
 //===----------------------------------------------------------------------===//
 
-namespace {
-class GraphBuilder {
-public:
-  GraphBuilder(MLIRContext &ctx, const BertConfig &cfg)
-      : ctx(ctx), cfg(cfg), b(&ctx), f32(b.getF32Type()),
-        hiddenType(act(cfg.hiddenSize)) {}
+using namespace mlir::bert::frontend;
 
-  OwningOpRef<ModuleOp> build(const GraphOptions &opts);
-
-private:
-  /// Of the encoder's linears and attention projections (GraphOptions).
-  Precision precision = Precision::f32;
-  /// `tensor<?x?x<n>xf32>`.
-  RankedTensorType act(int64_t n) {
-    return RankedTensorType::get(
-        {ShapedType::kDynamic, ShapedType::kDynamic, n}, f32);
-  }
-
-  /// config.json:line:col of `field`.
-  Location fieldLoc(StringRef field) {
-    mlir::bert::SourcePos pos = cfg.posOf(field);
-    return FileLineColLoc::get(&ctx, cfg.path, pos.line, pos.column);
-  }
-
-  /// NameLoc("<module>", config.json:line:col of `field`).
-  Location loc(const Twine &module, StringRef field) {
-    return NameLoc::get(StringAttr::get(&ctx, module), fieldLoc(field));
-  }
-
-  /// A `bert.weight` named `name` of static `shape`.
-  Value weight(const Twine &name, ArrayRef<int64_t> shape, StringRef field) {
-    return WeightOp::create(b, fieldLoc(field),
-                            RankedTensorType::get(shape, f32), name.str());
-  }
-
-  /// `bert.layer_norm` with the `<prefix>.weight/.bias` parameters.
-  Value layerNorm(Value x, const Twine &prefix) {
-    int64_t h = cfg.hiddenSize;
-    Value gamma = weight(prefix + ".weight", {h}, "hidden_size");
-    Value beta = weight(prefix + ".bias", {h}, "hidden_size");
-    return LayerNormOp::create(b, loc(prefix, "layer_norm_eps"), x.getType(), x,
-                               gamma, beta,
-                               b.getF64FloatAttr(cfg.layerNormEps));
-  }
-
-  /// `bert.linear` with the `<prefix>.weight/.bias` parameters of an
-  /// nn.Linear(in, out).
-  Value linear(Value x, const Twine &prefix, int64_t in, int64_t out,
-               StringRef field) {
-    Value w = weight(prefix + ".weight", {out, in}, field);
-    Value bias = weight(prefix + ".bias", {out}, field);
-    return LinearOp::create(b, loc(prefix, field), act(out), x, w, bias,
-                            Activation::none, precision);
-  }
-
-  Value embeddings(Value ids, Value tokenTypes);
-  Value layer(Value x, Value mask, int64_t i);
-
-  MLIRContext &ctx;
-  const BertConfig &cfg;
-  OpBuilder b;
-  Type f32;
-  RankedTensorType hiddenType;
-};
-} // namespace
-
-Value GraphBuilder::embeddings(Value ids, Value tokenTypes) {
-  int64_t h = cfg.hiddenSize;
-  Value word = weight("embeddings.word_embeddings.weight", {cfg.vocabSize, h},
-                      "vocab_size");
-  Value position =
-      weight("embeddings.position_embeddings.weight",
-             {cfg.maxPositionEmbeddings, h}, "max_position_embeddings");
-  Value tokenType = weight("embeddings.token_type_embeddings.weight",
-                           {cfg.typeVocabSize, h}, "type_vocab_size");
-  Value sum =
-      EmbeddingsOp::create(b, loc("embeddings", "vocab_size"), hiddenType, ids,
-                           tokenTypes, word, position, tokenType);
-  return layerNorm(sum, "embeddings.LayerNorm");
+RankedTensorType GraphBuilder::act(int64_t n) {
+  return RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic, n},
+                               f32);
 }
 
-Value GraphBuilder::layer(Value x, Value mask, int64_t i) {
-  std::string p = "encoder.layer." + std::to_string(i);
+RankedTensorType GraphBuilder::rows(int64_t n) {
+  return RankedTensorType::get({ShapedType::kDynamic, n}, f32);
+}
+
+Location GraphBuilder::fieldLoc(StringRef field) {
+  mlir::bert::SourcePos pos = cfg.posOf(field);
+  return FileLineColLoc::get(&ctx, cfg.path, pos.line, pos.column);
+}
+
+Location GraphBuilder::loc(const Twine &module, StringRef field) {
+  return NameLoc::get(StringAttr::get(&ctx, module), fieldLoc(field));
+}
+
+Value GraphBuilder::weight(const Twine &name, ArrayRef<int64_t> shape,
+                           StringRef field) {
+  return WeightOp::create(b, fieldLoc(field), RankedTensorType::get(shape, f32),
+                          name.str());
+}
+
+Value GraphBuilder::layerNorm(Value x, const Twine &prefix, int64_t width,
+                              double eps, const Twine &module) {
+  Value gamma = weight(prefix + ".weight", {width}, "hidden_size");
+  Value beta = weight(prefix + ".bias", {width}, "hidden_size");
+  return LayerNormOp::create(b, loc(module, "layer_norm_eps"), x.getType(), x,
+                             gamma, beta, b.getF64FloatAttr(eps));
+}
+
+Value GraphBuilder::linear(Value x, const Twine &prefix, int64_t in,
+                           int64_t out, StringRef field, Precision p,
+                           const Twine &module, StringRef weightName,
+                           StringRef biasName) {
+  Value w = weightName.empty() ? weight(prefix + ".weight", {out, in}, field)
+                               : weight(weightName, {out, in}, field);
+  Value bias = biasName.empty() ? weight(prefix + ".bias", {out}, field)
+                                : weight(biasName, {out}, field);
+  auto x3 = cast<RankedTensorType>(x.getType());
+  RankedTensorType type = x3.getRank() == 2 ? rows(out) : act(out);
+  return LinearOp::create(b, loc(module, field), type, x, w, bias,
+                          Activation::none, p);
+}
+
+Value GraphBuilder::activation(Value x, StringRef name, const Twine &module,
+                               StringRef field) {
+  Location l = loc(module, field);
+  if (name == "gelu")
+    return GeluOp::create(b, l, x.getType(), x, GeluApproximation::exact);
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
+    return GeluOp::create(b, l, x.getType(), x, GeluApproximation::tanh);
+  Activation kind = llvm::StringSwitch<Activation>(name)
+                        .Case("relu", Activation::relu)
+                        .Cases({"silu", "swish"}, Activation::silu)
+                        .Case("quick_gelu", Activation::quick_gelu)
+                        .Default(Activation::none);
+  // ConfigReader accepts only the names above.
+  assert(kind != Activation::none && "activation not checked by the reader");
+  return ActivationOp::create(b, l, x.getType(), x, kind);
+}
+
+Value GraphBuilder::pooler(Value hidden, const Twine &prefix, Activation act,
+                           const Twine &module) {
+  int64_t h = cfg.hiddenSize;
+  Value w = weight(prefix + ".weight", {h, h}, "hidden_size");
+  Value bias = weight(prefix + ".bias", {h}, "hidden_size");
+  return PoolerOp::create(b, loc(module, "hidden_size"), rows(h), hidden, w,
+                          bias, act);
+}
+
+//===----------------------------------------------------------------------===//
+// The encoder
+//===----------------------------------------------------------------------===//
+
+Value GraphBuilder::embeddings(Value ids, Value tokenTypes) {
+  int64_t e = cfg.embeddingWidth();
+  std::string p = base + "embeddings.";
+  Value word =
+      weight(p + "word_embeddings.weight", {cfg.vocabSize, e}, "vocab_size");
+  Value position =
+      weight(p + "position_embeddings.weight", {cfg.maxPositionEmbeddings, e},
+             "max_position_embeddings");
+  Value tokenType;
+  if (tokenTypes)
+    tokenType = weight(p + "token_type_embeddings.weight",
+                       {cfg.typeVocabSize, e}, "type_vocab_size");
+  // RoBERTa's positions count the non-padding ids from pad_token_id + 1.
+  IntegerAttr paddingIdx;
+  if (cfg.family == Family::Roberta)
+    paddingIdx = b.getI64IntegerAttr(cfg.padTokenId);
+  Value sum =
+      EmbeddingsOp::create(b, loc("embeddings", "vocab_size"), act(e), ids,
+                           tokenTypes, word, position, tokenType, paddingIdx);
+  double eps = cfg.family == Family::DistilBert ? 1e-12 : cfg.layerNormEps;
+  Value normed =
+      layerNorm(sum, p + "LayerNorm", e, eps, "embeddings.LayerNorm");
+  if (cfg.family != Family::Albert)
+    return normed;
+  // ALBERT's factorized embeddings: E-wide tables, then one projection.
+  return linear(normed, base + "encoder.embedding_hidden_mapping_in", e,
+                cfg.hiddenSize, "embedding_size", Precision::f32,
+                "embeddings.embedding_hidden_mapping_in");
+}
+
+namespace {
+/// A family's names for the parameters of one layer, after its prefix.
+struct LayerSuffixes {
+  const char *query, *key, *value, *output, *attentionNorm, *ffnIn, *ffnOut,
+      *outputNorm;
+};
+constexpr LayerSuffixes kBertLayer = {".attention.self.query",
+                                      ".attention.self.key",
+                                      ".attention.self.value",
+                                      ".attention.output.dense",
+                                      ".attention.output.LayerNorm",
+                                      ".intermediate.dense",
+                                      ".output.dense",
+                                      ".output.LayerNorm"};
+constexpr LayerSuffixes kDistilBertLayer = {
+    ".attention.q_lin",   ".attention.k_lin",  ".attention.v_lin",
+    ".attention.out_lin", ".sa_layer_norm",    ".ffn.lin1",
+    ".ffn.lin2",          ".output_layer_norm"};
+constexpr LayerSuffixes kAlbertLayer = {
+    ".attention.query", ".attention.key",        ".attention.value",
+    ".attention.dense", ".attention.LayerNorm",  ".ffn",
+    ".ffn_output",      ".full_layer_layer_norm"};
+} // namespace
+
+LayerNames GraphBuilder::layerNames(int64_t i) const {
+  std::string index = std::to_string(i), prefix;
+  const LayerSuffixes *suffixes = &kBertLayer;
+  switch (cfg.family) {
+  case Family::Bert:
+  case Family::Roberta:
+    prefix = base + "encoder.layer." + index;
+    break;
+  case Family::DistilBert:
+    prefix = base + "transformer.layer." + index;
+    suffixes = &kDistilBertLayer;
+    break;
+  case Family::Albert: {
+    // Layer application i = (layer l, inner j): layer l reads group
+    // int(l / (layers / groups)), as AlbertTransformer.forward computes it
+    // (a float division there: floor(l * groups / layers) here).
+    int64_t l = i / cfg.innerGroupNum, j = i % cfg.innerGroupNum;
+    int64_t group = l * cfg.numHiddenGroups / cfg.numHiddenLayers;
+    prefix = base + "encoder.albert_layer_groups." + std::to_string(group) +
+             ".albert_layers." + std::to_string(j);
+    suffixes = &kAlbertLayer;
+    break;
+  }
+  }
+  LayerNames n;
+  n.module = "encoder.layer." + index;
+  n.query = prefix + suffixes->query;
+  n.key = prefix + suffixes->key;
+  n.value = prefix + suffixes->value;
+  n.output = prefix + suffixes->output;
+  n.attentionNorm = prefix + suffixes->attentionNorm;
+  n.ffnIn = prefix + suffixes->ffnIn;
+  n.ffnOut = prefix + suffixes->ffnOut;
+  n.outputNorm = prefix + suffixes->outputNorm;
+  return n;
+}
+
+Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
   int64_t h = cfg.hiddenSize, ffn = cfg.intermediateSize;
   StringRef heads = "num_attention_heads";
+  double eps = cfg.family == Family::DistilBert ? 1e-12 : cfg.layerNormEps;
+  const std::string &m = n.module;
 
-  // BertAttention: self-attention with its projections and BertSelfOutput's
-  // dense layer, then the residual and LayerNorm.
-  std::string self = p + ".attention.self";
-  Value q = weight(self + ".query.weight", {h, h}, heads);
-  Value qb = weight(self + ".query.bias", {h}, heads);
-  Value k = weight(self + ".key.weight", {h, h}, heads);
-  Value kb = weight(self + ".key.bias", {h}, heads);
-  Value v = weight(self + ".value.weight", {h, h}, heads);
-  Value vb = weight(self + ".value.bias", {h}, heads);
-  Value o = weight(p + ".attention.output.dense.weight", {h, h}, heads);
-  Value ob = weight(p + ".attention.output.dense.bias", {h}, heads);
+  // Self-attention with its projections and the output dense layer, then
+  // the residual and LayerNorm.
+  Value q = weight(n.query + ".weight", {h, h}, heads);
+  Value qb = weight(n.query + ".bias", {h}, heads);
+  Value k = weight(n.key + ".weight", {h, h}, heads);
+  Value kb = weight(n.key + ".bias", {h}, heads);
+  Value v = weight(n.value + ".weight", {h, h}, heads);
+  Value vb = weight(n.value + ".bias", {h}, heads);
+  Value o = weight(n.output + ".weight", {h, h}, heads);
+  Value ob = weight(n.output + ".bias", {h}, heads);
   Value attn = AttentionOp::create(
-      b, loc(p + ".attention", heads), hiddenType, x, mask, q, qb, k, kb, v, vb,
-      o, ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
+      b, loc(m + ".attention", heads), act(h), x, mask, q, qb, k, kb, v, vb, o,
+      ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
   Value res1 = AddOp::create(
-      b, loc(p + ".attention.output.residual", "num_hidden_layers"), hiddenType,
+      b, loc(m + ".attention.output.residual", "num_hidden_layers"), act(h),
       attn, x);
-  Value h1 = layerNorm(res1, p + ".attention.output.LayerNorm");
+  Value h1 = layerNorm(res1, n.attentionNorm, h, eps,
+                       m + ".attention.output.LayerNorm");
 
-  // BertIntermediate (dense + GELU) and BertOutput (dense, residual, LN).
-  Value inter =
-      linear(h1, p + ".intermediate.dense", h, ffn, "intermediate_size");
-  GeluApproximation form = cfg.gelu == mlir::bert::GeluForm::Tanh
-                               ? GeluApproximation::tanh
-                               : GeluApproximation::exact;
-  Value gelu = GeluOp::create(
-      b, loc(p + ".intermediate.intermediate_act_fn", "hidden_act"),
-      inter.getType(), inter, form);
-  Value out = linear(gelu, p + ".output.dense", ffn, h, "intermediate_size");
+  // The feed-forward block (dense + activation, dense), residual, LN.
+  Value inter = linear(h1, n.ffnIn, h, ffn, "intermediate_size", precision,
+                       m + ".intermediate.dense");
+  Value activated =
+      activation(inter, cfg.hiddenAct, m + ".intermediate.intermediate_act_fn",
+                 "hidden_act");
+  Value out = linear(activated, n.ffnOut, ffn, h, "intermediate_size",
+                     precision, m + ".output.dense");
   Value res2 = AddOp::create(
-      b, loc(p + ".output.residual", "num_hidden_layers"), hiddenType, out, h1);
-  return layerNorm(res2, p + ".output.LayerNorm");
+      b, loc(m + ".output.residual", "num_hidden_layers"), act(h), out, h1);
+  return layerNorm(res2, n.outputNorm, h, eps, m + ".output.LayerNorm");
+}
+
+bool GraphBuilder::hasPooler() const {
+  switch (cfg.head) {
+  case Head::None:
+    return cfg.family != Family::DistilBert;
+  case Head::PreTraining:
+  case Head::NextSentence:
+    return true;
+  case Head::SequenceClassification:
+    // RoBERTa's and DistilBERT's classifiers have their own first-token
+    // dense layers (HeadBuilder.cpp); BERT's and ALBERT's read the pooler.
+    return cfg.family == Family::Bert || cfg.family == Family::Albert;
+  case Head::MaskedLM:
+  case Head::TokenClassification:
+  case Head::QuestionAnswering:
+    return false;
+  }
+  return false;
+}
+
+Value GraphBuilder::basePooler(Value hidden) {
+  std::string prefix =
+      base + (cfg.family == Family::Albert ? "pooler" : "pooler.dense");
+  return pooler(hidden, prefix, Activation::tanh, "pooler");
+}
+
+/// The prefix head models give the encoder's tensors (their attribute
+/// name for the base model in transformers).
+static std::string basePrefix(const BertConfig &cfg) {
+  if (cfg.head == Head::None)
+    return "";
+  switch (cfg.family) {
+  case Family::Bert:
+    return "bert.";
+  case Family::Roberta:
+    return "roberta.";
+  case Family::DistilBert:
+    return "distilbert.";
+  case Family::Albert:
+    return "albert.";
+  }
+  return "";
 }
 
 OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
   precision = opts.precision;
+  base = basePrefix(cfg);
   Location fileLoc = FileLineColLoc::get(&ctx, cfg.path, 1, 1);
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   // What the config says the model is; backends publish these sizes (the
@@ -201,37 +346,49 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
                                          cfg.typeVocabSize));
   b.setInsertionPointToEnd(module->getBody());
 
+  // Inputs as transformers names them; no token types where the family has
+  // none.
   auto idsType = RankedTensorType::get(
       {ShapedType::kDynamic, ShapedType::kDynamic}, b.getI32Type());
-  auto pooledType =
-      RankedTensorType::get({ShapedType::kDynamic, cfg.hiddenSize}, f32);
-  auto fnType =
-      b.getFunctionType({idsType, idsType, idsType}, {hiddenType, pooledType});
-  auto fn =
-      func::FuncOp::create(b, loc(opts.name, "model_type"), opts.name, fnType);
+  std::vector<std::string> argNames = {"input_ids"};
+  if (cfg.typeVocabSize > 0)
+    argNames.push_back("token_type_ids");
+  argNames.push_back("attention_mask");
+  SmallVector<Type> argTypes(argNames.size(), idsType);
+  auto fn = func::FuncOp::create(b, loc(opts.name, "model_type"), opts.name,
+                                 b.getFunctionType(argTypes, {}));
   fn->setAttr("bert.max_batch", b.getI64IntegerAttr(opts.maxBatch));
   fn->setAttr("bert.max_seq", b.getI64IntegerAttr(opts.maxSeq));
   fn->setAttr("bert.model", b.getStringAttr(cfg.modelType));
+  fn->setAttr("bert.architecture", b.getStringAttr(cfg.architecture));
 
   // Argument names are NameLocs, so the printer (with name-loc prefixes)
   // shows %input_ids rather than %arg0.
   Block *entry = fn.addEntryBlock();
-  const char *argNames[] = {"input_ids", "token_type_ids", "attention_mask"};
   for (auto [arg, name] : llvm::zip(entry->getArguments(), argNames))
     arg.setLoc(NameLoc::get(b.getStringAttr(name), fileLoc));
   b.setInsertionPointToStart(entry);
 
-  Value ids = entry->getArgument(0), tokenTypes = entry->getArgument(1),
-        mask = entry->getArgument(2);
+  Value ids = entry->getArgument(0);
+  Value tokenTypes = cfg.typeVocabSize > 0 ? entry->getArgument(1) : Value();
+  Value mask = entry->getArguments().back();
   Value hidden = embeddings(ids, tokenTypes);
-  for (int64_t i = 0; i < cfg.numHiddenLayers; ++i)
-    hidden = layer(hidden, mask, i);
-  Value poolW = weight("pooler.dense.weight", {cfg.hiddenSize, cfg.hiddenSize},
-                       "hidden_size");
-  Value poolB = weight("pooler.dense.bias", {cfg.hiddenSize}, "hidden_size");
-  Value pooled = PoolerOp::create(b, loc("pooler", "hidden_size"), pooledType,
-                                  hidden, poolW, poolB);
-  func::ReturnOp::create(b, fileLoc, ValueRange{hidden, pooled});
+  int64_t applications = cfg.numHiddenLayers * cfg.innerGroupNum;
+  for (int64_t i = 0; i < applications; ++i)
+    hidden = layer(hidden, mask, layerNames(i));
+
+  std::vector<ModelOutput> outputs = head(hidden);
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  SmallVector<Attribute> names;
+  for (const ModelOutput &o : outputs) {
+    results.push_back(o.value);
+    resultTypes.push_back(o.value.getType());
+    names.push_back(b.getStringAttr(o.name));
+  }
+  fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
+  fn->setAttr("bert.output_names", b.getArrayAttr(names));
+  func::ReturnOp::create(b, fileLoc, results);
   return module;
 }
 

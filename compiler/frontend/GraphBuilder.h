@@ -1,9 +1,12 @@
 //===- GraphBuilder.h - BertConfig to bert dialect IR -----------*- C++ -*-===//
 //
-// Builds the high-level `bert` IR of a Hugging Face `BertModel` from its
-// config: one `func.func @<model>` taking (input_ids, token_type_ids,
-// attention_mask) and returning (last_hidden_state, pooler_output), with
-// every weight a `bert.weight` named by its `state_dict` key.
+// Builds the high-level `bert` IR of a Hugging Face checkpoint from its
+// config: one `func.func @<model>` taking input_ids, token_type_ids (where
+// the family has token types) and attention_mask, and returning the outputs
+// of `architectures[0]` as transformers names them (`bert.output_names`:
+// last_hidden_state and pooler_output for a BertModel, logits, start_logits
+// and end_logits, ...), with every weight a `bert.weight` named by its
+// `state_dict` key.
 //
 //===----------------------------------------------------------------------===//
 

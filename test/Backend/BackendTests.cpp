@@ -276,45 +276,75 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
               maxErr);
 }
 
-void testEmbeddings(int B, int S, int H, int offset, bool badIds) {
-  const int V = 1000, P = 512, T = 2;
+/// `paddingIdx` >= 0: RoBERTa positions (ids equal to it are padding and
+/// some are planted); `types` false: DistilBERT's embeddings without them.
+void testEmbeddings(int B, int S, int H, int paddingIdx, bool types,
+                    bool badIds) {
+  const int V = 1000, P = 512, T = types ? 2 : 0;
   auto word = randomVec(size_t(V) * H, -1, 1),
        pos = randomVec(size_t(P) * H, -1, 1),
-       type = randomVec(size_t(T) * H, -1, 1);
+       type = randomVec(size_t(std::max(T, 1)) * H, -1, 1);
   auto g = randomVec(H, .5f, 1.5f), be = randomVec(H, -.5f, .5f);
-  std::uniform_int_distribution<int> uid(0, V - 1), utt(0, T - 1);
+  std::uniform_int_distribution<int> uid(0, V - 1), utt(0, std::max(T - 1, 0));
   std::vector<int32_t> ids(size_t(B) * S), tt(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     ids[i] = uid(rng);
     tt[i] = utt(rng);
+    if (paddingIdx >= 0 && i % 3 == 1) // padding within and at row ends
+      ids[i] = paddingIdx;
   }
   std::vector<int32_t> refIds = ids, refTt = tt;
   if (badIds) { // the kernel must clamp; the reference gets clamped ids
     ids[0] = -5, refIds[0] = 0;
     ids.back() = V + 10, refIds.back() = V - 1;
-    tt[0] = 7, refTt[0] = T - 1;
+    tt[0] = 7, refTt[0] = std::max(T - 1, 0);
   }
   std::vector<float> y(size_t(B) * S * H), want(y.size());
   const float eps = 1e-12f;
-  ref::embeddings(refIds.data(), refTt.data(), word.data(), pos.data(),
-                  type.data(), g.data(), be.data(), want.data(), B, S, H,
-                  offset, eps);
-  cpu::Kernel k = cpu::buildEmbeddings({H, V, P, T, offset, eps},
+  ref::embeddings(refIds.data(), types ? refTt.data() : nullptr, word.data(),
+                  pos.data(), types ? type.data() : nullptr, g.data(),
+                  be.data(), want.data(), B, S, H, paddingIdx, eps);
+  cpu::Kernel k = cpu::buildEmbeddings({H, V, P, T, paddingIdx, eps},
                                        dflt::rows(host()), host());
-  k.inputs[0].set(view(ids.data(), {{S, 1}, {B, S}}));
-  k.inputs[1].set(view(tt.data(), {{S, 1}, {B, S}}));
-  k.inputs[2].set(view(word.data(), {{H, 1}, {V, H}}));
-  k.inputs[3].set(view(pos.data(), {{H, 1}, {P, H}}));
-  k.inputs[4].set(view(type.data(), {{H, 1}, {T, H}}));
-  k.inputs[5].set(view(g.data(), {{H, 1}}));
-  k.inputs[6].set(view(be.data(), {{H, 1}}));
+  int i = 0;
+  k.inputs[i++].set(view(ids.data(), {{S, 1}, {B, S}}));
+  if (types)
+    k.inputs[i++].set(view(tt.data(), {{S, 1}, {B, S}}));
+  k.inputs[i++].set(view(word.data(), {{H, 1}, {V, H}}));
+  k.inputs[i++].set(view(pos.data(), {{H, 1}, {P, H}}));
+  if (types)
+    k.inputs[i++].set(view(type.data(), {{H, 1}, {T, H}}));
+  k.inputs[i++].set(view(g.data(), {{H, 1}}));
+  k.inputs[i++].set(view(be.data(), {{H, 1}}));
   auto out = view(y.data(), {{H, 1}, {S, H}, {B, S * H}});
   k.pipeline.realize(out, host());
   char name[160];
   std::snprintf(name, sizeof name,
-                "embeddings B=%d S=%d H=%d offset=%d bad_ids=%d", B, S, H,
-                offset, badIds);
+                "embeddings B=%d S=%d H=%d padding_idx=%d types=%d "
+                "bad_ids=%d",
+                B, S, H, paddingIdx, types, badIds);
   check(name, y, want, H >= 768 ? 1e-4 : 1e-5);
+}
+
+/// bert.unstack: N outputs of M rows from [M, N].
+void testUnstack(int M, int N) {
+  auto x = randomVec(size_t(M) * N, -1, 1);
+  cpu::RowSchedule sched = dflt::rows(host());
+  cpu::Kernel k = cpu::buildUnstack({N}, sched, host());
+  k.inputs[0].set(view(x.data(), {{N, 1}, {M, N}}));
+  std::vector<std::vector<float>> ys(N, std::vector<float>(M));
+  std::vector<Buffer<>> outs;
+  for (auto &y : ys)
+    outs.push_back(view(y.data(), {{M, 1}}));
+  k.pipeline.realize(Halide::Realization(outs), host());
+  for (int j = 0; j < N; ++j) {
+    std::vector<float> want(M);
+    for (int m = 0; m < M; ++m)
+      want[m] = x[size_t(m) * N + j];
+    char name[80];
+    std::snprintf(name, sizeof name, "unstack M=%d N=%d column %d", M, N, j);
+    check(name, ys[j], want, 0.0);
+  }
 }
 
 void testPooler(int B, int S, int H) {
@@ -355,6 +385,9 @@ TEST(Kernels, Linear) {
   testLinear(37, 2304, 768, A::None, true, false); // packed QKV
   testLinear(130, 3072, 768, A::GeluTanh, true, false);
   testLinear(19, 768, 3072, A::None, true, true); // FFN down, long K
+  testLinear(9, 100, 64, A::Relu, true, false);   // the heads' activations
+  testLinear(9, 100, 64, A::Silu, true, false);
+  testLinear(9, 100, 64, A::QuickGelu, true, false);
   testLinear(37, 768, 768, A::Gelu, true, false,
              dflt::gemm(768, host(), 6, 64, 4, 32));
 }
@@ -415,9 +448,16 @@ TEST(Kernels, AttentionBF16) {
 }
 
 TEST(Kernels, Embeddings) {
-  testEmbeddings(1, 1, 768, 0, false);
-  testEmbeddings(2, 37, 768, 2, true);
-  testEmbeddings(3, 5, 100, 0, false);
+  testEmbeddings(1, 1, 768, -1, true, false);
+  testEmbeddings(2, 37, 768, -1, true, true);
+  testEmbeddings(3, 5, 100, -1, true, false);
+  testEmbeddings(3, 29, 100, 1, true, false); // RoBERTa positions
+  testEmbeddings(2, 17, 96, -1, false, true); // DistilBERT: no types
+}
+
+TEST(Kernels, Unstack) {
+  testUnstack(37, 2);
+  testUnstack(1, 3);
 }
 
 TEST(Kernels, Pooler) {

@@ -21,6 +21,12 @@ static double applyAct(Act act, double v) {
             std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
   case Act::Tanh:
     return std::tanh(v);
+  case Act::Relu:
+    return v > 0 ? v : 0.0;
+  case Act::Silu:
+    return v / (1.0 + std::exp(-v));
+  case Act::QuickGelu:
+    return v / (1.0 + std::exp(-1.702 * v));
   }
   return v;
 }
@@ -149,16 +155,21 @@ void attentionBF16(const float *qkv, const int32_t *mask, float *out, int64_t B,
 void embeddings(const int32_t *ids, const int32_t *tt, const float *word,
                 const float *pos, const float *type, const float *gamma,
                 const float *beta, float *out, int64_t B, int64_t S, int64_t H,
-                int64_t positionOffset, float eps) {
+                int64_t paddingIdx, float eps) {
   std::vector<float> sum(H);
-  for (int64_t b = 0; b < B; ++b)
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t real = 0; // non-padding ids so far in the row
     for (int64_t s = 0; s < S; ++s) {
       const int64_t t = b * S + s;
+      int64_t p = s;
+      if (paddingIdx >= 0)
+        p = ids[t] == paddingIdx ? paddingIdx : paddingIdx + ++real;
       for (int64_t c = 0; c < H; ++c)
-        sum[c] = word[ids[t] * H + c] + pos[(s + positionOffset) * H + c] +
-                 type[tt[t] * H + c];
+        sum[c] = word[ids[t] * H + c] + pos[p * H + c] +
+                 (type ? type[tt[t] * H + c] : 0.f);
       layerNorm(sum.data(), nullptr, gamma, beta, out + t * H, 1, H, eps);
     }
+  }
 }
 
 void pooler(const float *hidden, const float *w, const float *bias, float *out,

@@ -12,7 +12,7 @@
 
 namespace bert::ref {
 
-enum class Act { None, Gelu, GeluTanh, Tanh };
+enum class Act { None, Gelu, GeluTanh, Relu, Silu, QuickGelu, Tanh };
 
 /// y[M,N] = act(x[M,K] W[N,K]^T + b) (+ r); b, r may be null.
 void linear(const float *x, const float *w, const float *b, const float *r,
@@ -38,11 +38,13 @@ void attentionBF16(const float *qkv, const int32_t *mask, float *out, int64_t B,
 /// `v` rounded to bf16 (nearest even), as a float.
 float roundBF16(float v);
 
-/// out[B*S, H] = LN(word[ids] + pos[s + offset] + type[tt]) * gamma + beta.
+/// out[B*S, H] = LN(word[ids] + pos[p] + type[tt]) * gamma + beta with
+/// p = s, or (paddingIdx >= 0) RoBERTa's count of non-padding ids; `tt` and
+/// `type` null: no token types.
 void embeddings(const int32_t *ids, const int32_t *tt, const float *word,
                 const float *pos, const float *type, const float *gamma,
                 const float *beta, float *out, int64_t B, int64_t S, int64_t H,
-                int64_t positionOffset, float eps);
+                int64_t paddingIdx, float eps);
 
 /// out[B, H] = tanh(W hidden[b*S] + bias), hidden [B*S, H].
 void pooler(const float *hidden, const float *w, const float *bias, float *out,

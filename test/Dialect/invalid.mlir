@@ -32,7 +32,7 @@ func.func @embeddings_ids_rank(%ids: tensor<?xi32>, %tt: tensor<?x?xi32>) {
   %pos = bert.weight "pos" : tensor<16x8xf32>
   %type = bert.weight "type" : tensor<2x8xf32>
   // expected-error @+1 {{'bert.embeddings' op input_ids must have rank 2, got [?]}}
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type : (tensor<?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   return
 }
 
@@ -43,7 +43,7 @@ func.func @embeddings_tt_shape(%ids: tensor<2x?xi32>, %tt: tensor<3x?xi32>) {
   %pos = bert.weight "pos" : tensor<16x8xf32>
   %type = bert.weight "type" : tensor<2x8xf32>
   // expected-error @+1 {{'bert.embeddings' op token_type_ids shape [3, ?] must match input_ids shape [2, ?]}}
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<2x?xi32>, tensor<3x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type : (tensor<2x?xi32>, tensor<3x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   return
 }
 
@@ -54,7 +54,7 @@ func.func @embeddings_hidden(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
   %pos = bert.weight "pos" : tensor<16x4xf32>
   %type = bert.weight "type" : tensor<2x8xf32>
   // expected-error @+1 {{'bert.embeddings' op embedding tables must share the hidden size 8}}
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x4xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x4xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   return
 }
 
@@ -65,7 +65,7 @@ func.func @embeddings_result(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
   %pos = bert.weight "pos" : tensor<16x8xf32>
   %type = bert.weight "type" : tensor<2x8xf32>
   // expected-error @+1 {{'bert.embeddings' op result shape [?, ?, 4] must be [batch, seq, 8]}}
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x4xf32>
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x4xf32>
   return
 }
 
@@ -77,7 +77,7 @@ func.func @embeddings_ln_gamma(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
   %type = bert.weight "type" : tensor<2x8xf32>
   %g = bert.weight "g" : tensor<4xf32>
   // expected-error @+1 {{'bert.embeddings_layer_norm' op gamma must have shape [8], got [4]}}
-  %e = bert.embeddings_layer_norm %ids, %tt, %word, %pos, %type, %g, %g {epsilon = 1.0e-12 : f64} : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings_layer_norm %ids, %word, %pos, %g, %g token_types %tt, %type {epsilon = 1.0e-12 : f64} : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x?x8xf32>
   return
 }
 
@@ -625,9 +625,9 @@ module attributes {bert.model_facts = #bert.model_facts<family = "", layers = 2,
 
 // -----
 
-// expected-error @+1 {{model facts: type_vocab must be positive, got 0}}
+// expected-error @+1 {{model facts: type_vocab must be 0 or more, got -1}}
 module attributes {bert.model_facts = #bert.model_facts<family = "bert", layers = 2, hidden = 8,
-    heads = 2, intermediate = 16, vocab = 10, type_vocab = 0>} {
+    heads = 2, intermediate = 16, vocab = 10, type_vocab = -1>} {
 }
 
 // -----

@@ -12,8 +12,8 @@ func.func @high_level(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor
   %type = bert.weight "embeddings.token_type_embeddings.weight" : tensor<2x8xf32>
   %g = bert.weight "embeddings.LayerNorm.weight" : tensor<8xf32>
   %b = bert.weight "embeddings.LayerNorm.bias" : tensor<8xf32>
-  // CHECK: bert.embeddings %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type
+  // CHECK: bert.embeddings %{{.*}}, %{{.*}}, %{{.*}} token_types %{{.*}}, %{{.*}} : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   // CHECK: bert.layer_norm {{.*}} {epsilon = 9.9999999999999998E-13 : f64}
   %x = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
@@ -85,7 +85,7 @@ func.func @kernel_level(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>, %ids: ten
   %pos = bert.weight "pos" : tensor<16x8xf32>
   %type = bert.weight "type" : tensor<2x8xf32>
   // CHECK: bert.embeddings_layer_norm {{.*}} {epsilon = 1.000000e-05 : f64}
-  %e = bert.embeddings_layer_norm %ids, %ids, %word, %pos, %type, %g, %g {epsilon = 1.0e-5 : f64}
+  %e = bert.embeddings_layer_norm %ids, %word, %pos, %g, %g token_types %ids, %type {epsilon = 1.0e-5 : f64}
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>,
          tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   %sum = bert.add %e, %f : tensor<?x?x8xf32>

@@ -11,7 +11,7 @@ func.func @embeddings(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) -> tensor<?x?
   %word = bert.weight "word" : tensor<11x8xf32>
   %pos = bert.weight "pos" : tensor<5x8xf32>
   %type = bert.weight "type" : tensor<2x8xf32>
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<11x8xf32>, tensor<5x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   return %e : tensor<?x?x8xf32>
 }
@@ -23,7 +23,7 @@ func.func @embeddings_layer_norm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) ->
   %type = bert.weight "type" : tensor<2x8xf32>
   %g = bert.weight "ln.weight" : tensor<8xf32>
   %b = bert.weight "ln.bias" : tensor<8xf32>
-  %e = bert.embeddings_layer_norm %ids, %tt, %word, %pos, %type, %g, %b {epsilon = 1.0e-12 : f64}
+  %e = bert.embeddings_layer_norm %ids, %word, %pos, %g, %b token_types %tt, %type {epsilon = 1.0e-12 : f64}
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<11x8xf32>, tensor<5x8xf32>, tensor<2x8xf32>,
          tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %e : tensor<?x?x8xf32>

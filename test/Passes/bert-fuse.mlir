@@ -215,7 +215,7 @@ func.func @attention_bf16(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tens
 // CHECK-DAG:     %[[G:.+]] = bert.weight "embeddings.LayerNorm.weight"
 // CHECK-DAG:     %[[B:.+]] = bert.weight "embeddings.LayerNorm.bias"
 // CHECK-NOT:     bert.embeddings %
-// CHECK:         %[[E:.+]] = bert.embeddings_layer_norm %[[IDS]], %[[TT]], %[[WORD]], %[[POS]], %[[TYPE]], %[[G]], %[[B]]
+// CHECK:         %[[E:.+]] = bert.embeddings_layer_norm %[[IDS]], %[[WORD]], %[[POS]], %[[G]], %[[B]] token_types %[[TT]], %[[TYPE]]
 // CHECK-SAME:      epsilon = 9.9999999999999998E-13 : f64
 // CHECK-NOT:     bert.layer_norm
 // CHECK:         return %[[E]]
@@ -225,7 +225,7 @@ func.func @embeddings_layer_norm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) ->
   %type = bert.weight "embeddings.token_type_embeddings.weight" : tensor<2x8xf32>
   %g = bert.weight "embeddings.LayerNorm.weight" : tensor<8xf32>
   %b = bert.weight "embeddings.LayerNorm.bias" : tensor<8xf32>
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   %y = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
       : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
@@ -247,7 +247,7 @@ func.func @embeddings_escape(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) -> (te
   %type = bert.weight "embeddings.token_type_embeddings.weight" : tensor<2x8xf32>
   %g = bert.weight "embeddings.LayerNorm.weight" : tensor<8xf32>
   %b = bert.weight "embeddings.LayerNorm.bias" : tensor<8xf32>
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   %y = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
       : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>

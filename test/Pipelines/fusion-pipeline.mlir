@@ -9,7 +9,7 @@
 
 // CHECK-LABEL: func.func @encoder
 // CHECK-SAME:    (%[[IDS:.+]]: tensor<?x?xi32>, %[[TT:.+]]: tensor<?x?xi32>, %[[MASK:.+]]: tensor<?x?xi32>)
-// CHECK:         %[[H0:.+]] = bert.embeddings_layer_norm %[[IDS]], %[[TT]],
+// CHECK:         %[[H0:.+]] = bert.embeddings_layer_norm %[[IDS]], {{.*}} token_types %[[TT]],
 // CHECK:         %[[WQKV:.+]] = bert.concat {{.*}} {dim = 0 : i64} : {{.*}} -> tensor<24x8xf32>
 // CHECK:         %[[BQKV:.+]] = bert.concat {{.*}} {dim = 0 : i64} : {{.*}} -> tensor<24xf32>
 // CHECK:         %[[QKV:.+]] = bert.linear %[[H0]], %[[WQKV]], %[[BQKV]] : {{.*}} -> tensor<?x?x24xf32>
@@ -44,7 +44,7 @@ func.func @encoder(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x
   %type = bert.weight "embeddings.token_type_embeddings.weight" : tensor<2x8xf32>
   %eg = bert.weight "embeddings.LayerNorm.weight" : tensor<8xf32>
   %eb = bert.weight "embeddings.LayerNorm.bias" : tensor<8xf32>
-  %e = bert.embeddings %ids, %tt, %word, %pos, %type
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<?x?x8xf32>
   %h0 = bert.layer_norm %e, %eg, %eb {epsilon = 1.0e-12 : f64}
       : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>

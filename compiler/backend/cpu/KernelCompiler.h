@@ -21,8 +21,9 @@
 namespace bert::cpu {
 
 /// Activation of a linear's epilogue (the backend's copy of the dialect's
-/// enum, which the Halide side cannot include).
-enum class Activation { None, Gelu, GeluTanh, Tanh };
+/// enum, which the Halide side cannot include): the same values, in the
+/// same order, so ModelPlan converts by value.
+enum class Activation { None, Gelu, GeluTanh, Relu, Silu, QuickGelu, Tanh };
 
 /// Y = act(X * W^T + b) (+ R); with `bf16`, bf16 operands and fp32 sums
 /// (LinearBF16.cpp).
@@ -52,21 +53,32 @@ struct AttentionSpec {
   bool bf16 = false;
 };
 
-/// out = LN(word[ids] + pos[s + positionOffset] + type[tt]) * gamma + beta.
+/// out = LN(word[ids] + pos[p(b, s)] + type[tt]) * gamma + beta, with
+/// p(b, s) = s, or RoBERTa's positions when paddingIdx >= 0 (see
+/// bert.embeddings).
 struct EmbeddingsSpec {
-  int64_t H = 0, vocab = 0, maxPositions = 0, typeVocab = 0;
-  int64_t positionOffset = 0; ///< RoBERTa: padding_idx + 1
+  int64_t H = 0, vocab = 0, maxPositions = 0;
+  /// 0: no token types (no token_type_ids input, no table).
+  int64_t typeVocab = 0;
+  int64_t paddingIdx = -1;
   float eps = 1e-12f;
 };
 
-/// out[b] = tanh(W * hidden[b, 0, :] + bias).
+/// out[b] = act(W * hidden[b, 0, :] + bias).
 struct PoolerSpec {
   int64_t H = 0;
+  Activation act = Activation::Tanh;
+};
+
+/// out_j[m] = in[m, j] for j < N: the innermost dimension of N columns
+/// split into N outputs (bert.unstack).
+struct UnstackSpec {
+  int64_t N = 0;
 };
 
 /// What a kernel computes; the alternative names its family.
 using KernelSpec = std::variant<LinearSpec, LayerNormSpec, AttentionSpec,
-                                EmbeddingsSpec, PoolerSpec>;
+                                EmbeddingsSpec, PoolerSpec, UnstackSpec>;
 
 /// Everything that determines one compiled kernel: what it computes and its
 /// schedule (dialect/Schedules.h), read from the op. Equal requests compile

@@ -23,6 +23,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -52,12 +53,12 @@ public:
   LogicalResult run();
 
 private:
-  LogicalResult bindWeight(Value v, int64_t panelWidth, int64_t bf16Stride,
-                           Operation *user);
   FailureOr<BufferArg> packedWeight(Value weight, const KernelRequest &req,
                                     Operation *user);
   FailureOr<BufferRef> activation(Value v, Operation *user);
-  FailureOr<size_t> slotOf(Value v, Operation *user, bool packed = false);
+  /// The slot of weight `v` in a layout (0, 0: row-major; see WeightSlot).
+  FailureOr<size_t> slotOf(Value v, Operation *user, int64_t panelWidth = 0,
+                           int64_t bf16Stride = 0);
   LogicalResult setSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
 
@@ -67,7 +68,8 @@ private:
                               Value gamma, Value beta, double eps);
   LogicalResult planAttention(FusedAttentionOp op);
   LogicalResult planPooler(PoolerOp op);
-  LogicalResult setResult(Operation *op);
+  LogicalResult planUnstack(UnstackOp op);
+  LogicalResult setResult(Operation *op, unsigned index = 0);
 
   func::FuncOp func;
   ModelPlan &plan;
@@ -76,9 +78,9 @@ private:
   /// build them; a slot is made only when a kernel reads the value, so the
   /// sources of a packed weight get no slot of their own.
   DenseMap<Value, WeightSlot> weightDefs;
-  DenseMap<Value, size_t> slots;
-  /// Slots some kernel reads row-major (they cannot also be panel-packed).
-  llvm::DenseSet<size_t> rowMajorSlots;
+  /// Slot of each (sources, layout), and the slot names taken.
+  llvm::StringMap<size_t> slotByKey;
+  llvm::StringSet<> slotNames;
   llvm::StringMap<size_t> kernelByKey;
 };
 
@@ -145,6 +147,16 @@ size_t Planner::kernelIndex(const KernelRequest &req) {
   return it->second;
 }
 
+/// The kernels' copy of the dialect's activation (KernelCompiler.h): the
+/// same enumerators in the same order.
+static cpu::Activation cpuActivation(Activation act) {
+  static_assert(int(Activation::tanh) == int(cpu::Activation::Tanh) &&
+                    int(Activation::quick_gelu) ==
+                        int(cpu::Activation::QuickGelu),
+                "the two activation enums must list the same values");
+  return cpu::Activation(int(act));
+}
+
 /// The op's schedule, as its family's struct (dialect/Schedules.h): every
 /// kernel runs the schedule bert-tile (or a test) put on it.
 LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
@@ -156,43 +168,31 @@ LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
   return success();
 }
 
-FailureOr<size_t> Planner::slotOf(Value v, Operation *user, bool packed) {
-  if (auto it = slots.find(v); it != slots.end()) {
-    if (!packed)
-      rowMajorSlots.insert(it->second);
-    return it->second;
-  }
+FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
+                                  int64_t bf16Stride) {
   auto def = weightDefs.find(v);
   if (def == weightDefs.end()) {
     user->emitError() << "the CPU backend needs this operand to be a model "
                          "weight (bert.weight or bert.concat of weights)";
     return failure();
   }
-  slots[v] = plan.slots.size();
-  plan.slots.push_back(def->second);
-  if (!packed)
-    rowMajorSlots.insert(plan.slots.size() - 1);
-  return plan.slots.size() - 1;
-}
-
-LogicalResult Planner::bindWeight(Value v, int64_t panelWidth,
-                                  int64_t bf16Stride, Operation *user) {
-  FailureOr<size_t> slot = slotOf(v, user, /*packed=*/true);
-  if (failed(slot))
-    return failure();
-  WeightSlot &s = plan.slots[*slot];
-  bool bound = s.panelWidth != 0 || s.bf16RowStride != 0;
-  if (rowMajorSlots.contains(*slot) ||
-      (bound && (s.panelWidth != panelWidth || s.bf16RowStride != bf16Stride)))
-    return user->emitError()
-           << "weight '" << s.name
-           << "' is read by kernels in different layouts (panels of "
-           << s.panelWidth << " / bf16 rows of " << s.bf16RowStride
-           << ", panels of " << panelWidth << " / bf16 rows of " << bf16Stride
-           << ", or row-major)";
-  s.panelWidth = panelWidth;
-  s.bf16RowStride = bf16Stride;
-  return success();
+  // One slot per weight and layout: ALBERT's shared layers read one slot,
+  // and a tied decoder reads the word embeddings as its own packed copy
+  // while the embeddings kernel reads them row-major.
+  WeightSlot slot = def->second;
+  slot.panelWidth = panelWidth;
+  slot.bf16RowStride = bf16Stride;
+  std::string key = llvm::join(slot.sources, ",") + "|" + num(panelWidth) +
+                    "|" + num(bf16Stride);
+  auto [it, inserted] = slotByKey.try_emplace(key, plan.slots.size());
+  if (!inserted)
+    return it->second;
+  // The second layout of a weight gets a name of its own (slot names are
+  // how bert_model_weight and messages find a slot).
+  if (!slotNames.insert(slot.name).second)
+    slot.name += panelWidth ? "@panels" + num(panelWidth) : "@rows";
+  plan.slots.push_back(std::move(slot));
+  return it->second;
 }
 
 /// The weight of a linear or pooler kernel, as the kernel reads it: panels of
@@ -207,9 +207,10 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
     std::string error;
     if (!::bert::cpu::linearBF16WeightLayout(req, plan.target, l, error))
       return user->emitError() << error;
-    if (failed(bindWeight(weight, l.panelWidth, l.rowStride, user)))
+    FailureOr<size_t> slot = slotOf(weight, user, l.panelWidth, l.rowStride);
+    if (failed(slot))
       return failure();
-    BufferArg arg{BufferRef::weight(slots[weight]),
+    BufferArg arg{BufferRef::weight(*slot),
                   false,
                   {{"2", "1"},
                    {num(l.panelWidth), "2"},
@@ -223,13 +224,14 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
   if (nb <= 0)
     return user->emitError() << error;
-  if (failed(bindWeight(weight, nb, 0, user)))
+  FailureOr<size_t> slot = slotOf(weight, user, nb, 0);
+  if (failed(slot))
     return failure();
   auto shape = cast<RankedTensorType>(weight.getType()).getShape();
   int64_t n = shape[0], k = shape[1];
   int64_t panels = (n + nb - 1) / nb;
   return BufferArg{
-      BufferRef::weight(slots[weight]),
+      BufferRef::weight(*slot),
       false,
       {{num(nb), "1"}, {num(k), num(nb)}, {num(panels), num(nb * k)}}};
 }
@@ -244,8 +246,8 @@ FailureOr<BufferRef> Planner::activation(Value v, Operation *user) {
   return it->second.base;
 }
 
-LogicalResult Planner::setResult(Operation *op) {
-  Value result = op->getResult(0);
+LogicalResult Planner::setResult(Operation *op, unsigned index) {
+  Value result = op->getResult(index);
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
     if (operand != result)
@@ -265,18 +267,19 @@ LogicalResult Planner::setResult(Operation *op) {
 LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
   auto word = cast<RankedTensorType>(op.getWord().getType());
   auto pos = cast<RankedTensorType>(op.getPosition().getType());
-  auto type = cast<RankedTensorType>(op.getTokenType().getType());
   int64_t h = word.getDimSize(1);
   cpu::EmbeddingsSpec spec;
   spec.H = h;
   spec.vocab = word.getDimSize(0);
   spec.maxPositions = pos.getDimSize(0);
-  spec.typeVocab = type.getDimSize(0);
+  if (Value type = op.getTokenType())
+    spec.typeVocab = cast<RankedTensorType>(type.getType()).getDimSize(0);
+  spec.paddingIdx = op.getPaddingIdx().value_or(-1);
   spec.eps = static_cast<float>(op.getEpsilon().convertToDouble());
   KernelRequest req{spec, {}};
   // The runtime sizes the caller's buffers and bounds the ids by the facts.
-  if (h != plan.hidden || spec.vocab != plan.vocab ||
-      spec.typeVocab != plan.typeVocab)
+  // (ALBERT's tables are narrower than the hidden size.)
+  if (spec.vocab != plan.vocab || spec.typeVocab != plan.typeVocab)
     return op.emitError() << "embedding tables of " << spec.vocab << " words, "
                           << spec.typeVocab << " token types and width " << h
                           << " disagree with '"
@@ -285,8 +288,12 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
                           << plan.hidden << ")";
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
+  // In the kernel's argument order: ids, [token types], word, position,
+  // [token type table], gamma, beta, out.
   KernelCall call{kernelIndex(req), {}, ""};
   for (Value ids : {op.getInputIds(), op.getTokenTypeIds()}) {
+    if (!ids)
+      continue;
     FailureOr<BufferRef> p = activation(ids, op);
     if (failed(p))
       return failure();
@@ -295,6 +302,8 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
   int64_t rows[] = {spec.vocab, spec.maxPositions, spec.typeVocab};
   Value tables[] = {op.getWord(), op.getPosition(), op.getTokenType()};
   for (int i = 0; i < 3; ++i) {
+    if (!tables[i])
+      continue;
     FailureOr<size_t> slot = slotOf(tables[i], op);
     if (failed(slot))
       return failure();
@@ -329,17 +338,7 @@ LogicalResult Planner::planLinear(LinearOp op) {
       op.emitWarning() << "precision bf16 needs an even in_features, got "
                        << spec.K << "; this linear runs in f32";
   }
-  switch (op.getActivation()) {
-  case Activation::none:
-    spec.act = cpu::Activation::None;
-    break;
-  case Activation::gelu:
-    spec.act = cpu::Activation::Gelu;
-    break;
-  case Activation::gelu_tanh:
-    spec.act = cpu::Activation::GeluTanh;
-    break;
-  }
+  spec.act = cpuActivation(op.getActivation());
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)))
     return failure();
@@ -351,8 +350,12 @@ LogicalResult Planner::planLinear(LinearOp op) {
   FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(packed) || failed(setResult(op)))
     return failure();
+  // Rows: every token (M), or one per sequence after a pooler (B).
+  const char *rows =
+      cast<RankedTensorType>(op.getInput().getType()).getRank() == 2 ? "B"
+                                                                     : "M";
   KernelCall call{kernelIndex(req), {}, ""};
-  call.args.push_back(matrix(*x, num(spec.K), "M", num(spec.K)));
+  call.args.push_back(matrix(*x, num(spec.K), rows, num(spec.K)));
   call.args.push_back(*packed);
   if (op.getBias()) {
     FailureOr<size_t> slot = slotOf(op.getBias(), op);
@@ -361,8 +364,8 @@ LogicalResult Planner::planLinear(LinearOp op) {
     call.args.push_back(vector1(BufferRef::weight(*slot), spec.N));
   }
   call.args.push_back(
-      matrix(storage[op.getResult()].base, num(spec.N), "M", num(spec.N)));
-  call.flops = "2.0 * M * " + num(spec.N * spec.K);
+      matrix(storage[op.getResult()].base, num(spec.N), rows, num(spec.N)));
+  call.flops = std::string("2.0 * ") + rows + " * " + num(spec.N * spec.K);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -454,7 +457,7 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
 
 LogicalResult Planner::planPooler(PoolerOp op) {
   int64_t h = cast<RankedTensorType>(op.getWeight().getType()).getDimSize(0);
-  KernelRequest req{cpu::PoolerSpec{h}, {}};
+  KernelRequest req{cpu::PoolerSpec{h, cpuActivation(op.getActivation())}, {}};
   if (failed(setSchedule(op, req)))
     return failure();
   FailureOr<BufferRef> x = activation(op.getInput(), op);
@@ -470,6 +473,29 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   call.args.push_back(
       matrix(storage[op.getResult()].base, num(h), "B", num(h)));
   call.flops = "2.0 * B * " + num(h * h);
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::planUnstack(UnstackOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  int64_t n = in.getShape().back();
+  KernelRequest req{cpu::UnstackSpec{n}, {}};
+  if (failed(setSchedule(op, req)))
+    return failure();
+  FailureOr<BufferRef> x = activation(op.getInput(), op);
+  if (failed(x))
+    return failure();
+  // Rows: [B, S, N] logits have M token rows, [B, N] ones B.
+  const char *rows = in.getRank() == 2 ? "B" : "M";
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(matrix(*x, num(n), rows, num(n)));
+  for (unsigned j = 0; j < op.getNumResults(); ++j) {
+    if (failed(setResult(op, j)))
+      return failure();
+    call.args.push_back(
+        BufferArg{storage[op.getResult(j)].base, false, {{rows, "1"}}});
+  }
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -540,6 +566,7 @@ LogicalResult Planner::run() {
             })
             .Case([&](FusedAttentionOp a) { return planAttention(a); })
             .Case([&](PoolerOp p) { return planPooler(p); })
+            .Case([&](UnstackOp u) { return planUnstack(u); })
             .Case([&](func::ReturnOp) { return success(); })
             .Default([&](Operation *other) {
               return other->emitError()

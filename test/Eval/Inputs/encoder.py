@@ -51,7 +51,7 @@ def mlir(cfg):
     pos = weight("embeddings.position_embeddings.weight", f"tensor<{maxpos}x{h}xf32>")
     typ = weight("embeddings.token_type_embeddings.weight", f"tensor<{types}x{h}xf32>")
     e = v()
-    out.append(f"  {e} = bert.embeddings %input_ids, %token_type_ids, {word}, {pos}, {typ}"
+    out.append(f"  {e} = bert.embeddings %input_ids, {word}, {pos} token_types %token_type_ids, {typ}"
                f" : ({ids}, {ids}, tensor<{vocab}x{h}xf32>, tensor<{maxpos}x{h}xf32>,"
                f" tensor<{types}x{h}xf32>) -> {x3}")
     x = layer_norm(e, "embeddings.LayerNorm")

@@ -1,7 +1,9 @@
 //===- Embeddings.cpp - gather + sum + LayerNorm emitter ------------------===//
 //
-// out[b, s, :] = LN(word[ids[b, s]] + pos[s + offset] + type[tt[b, s]])
-//               * gamma + beta.
+// out[b, s, :] = LN(word[ids[b, s]] + pos[p(b, s)] + type[tt[b, s]])
+//               * gamma + beta,
+// p(b, s) = s, or RoBERTa's positions from the ids (bert.embeddings'
+// padding_idx); the token types are absent for DistilBERT.
 // Every index is clamped into its table, so the kernel never reads out of
 // bounds even if the runtime's id check were bypassed.
 //===----------------------------------------------------------------------===//
@@ -18,15 +20,31 @@ namespace {
 struct EmbeddingsFuncs {
   ImageParam ids, tokenTypes, word, pos, type, gamma, beta;
   Func sum{"emb_sum"};
+  /// RoBERTa: non-padding ids so far in the row (a scan over s).
+  Func count{"emb_position_count"};
   Var c{"c"}, s{"s"}, b{"b"};
   detail::LayerNormFuncs ln;
 };
 
 void embeddingsAlgorithm(EmbeddingsFuncs &f, const EmbeddingsSpec &spec) {
   Expr id = clamp(f.ids(f.s, f.b), 0, int(spec.vocab) - 1);
-  Expr tt = clamp(f.tokenTypes(f.s, f.b), 0, int(spec.typeVocab) - 1);
-  Expr p = clamp(f.s + int(spec.positionOffset), 0, int(spec.maxPositions) - 1);
-  f.sum(f.c, f.s, f.b) = f.word(f.c, id) + f.pos(f.c, p) + f.type(f.c, tt);
+  Expr position = f.s;
+  if (spec.paddingIdx >= 0) {
+    // transformers' create_position_ids_from_input_ids: a cumulative count
+    // of non-padding ids, offset by padding_idx; padding keeps padding_idx.
+    const int pad = int(spec.paddingIdx);
+    RDom r(0, f.ids.dim(0).extent(), "r");
+    f.count(f.s, f.b) = 0; // s = -1 is the scan's start
+    f.count(r, f.b) = f.count(r - 1, f.b) + select(f.ids(r, f.b) != pad, 1, 0);
+    position = select(f.ids(f.s, f.b) != pad, pad + f.count(f.s, f.b), pad);
+  }
+  Expr p = clamp(position, 0, int(spec.maxPositions) - 1);
+  Expr sum = f.word(f.c, id) + f.pos(f.c, p);
+  if (spec.typeVocab > 0) {
+    Expr tt = clamp(f.tokenTypes(f.s, f.b), 0, int(spec.typeVocab) - 1);
+    sum = sum + f.type(f.c, tt);
+  }
+  f.sum(f.c, f.s, f.b) = sum;
   f.ln = detail::layerNormAlgorithm(f.sum, spec.H, spec.eps, f.gamma, f.beta,
                                     {f.c, f.s, f.b});
 }
@@ -44,6 +62,9 @@ void embeddingsSchedule(EmbeddingsFuncs &f, const EmbeddingsSpec &spec,
   const int vec = int(sched.vectorWidth);
   const int rowsPerTask = int(sched.rowsPerTask);
   Var so("so"), si("si"), task("task");
+  // The position scan is one int per token, serial per row: once, up front.
+  if (spec.paddingIdx >= 0)
+    f.count.compute_root();
   f.ln.out.split(f.s, so, si, rowsPerTask, TailStrategy::GuardWithIf)
       .fuse(so, f.b, task)
       .parallel(task)
@@ -69,20 +90,31 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
   const int H = int(spec.H);
   Kernel k;
   k.name = "embeddings";
-  k.inputs = {f.ids, f.tokenTypes, f.word, f.pos, f.type, f.gamma, f.beta};
+  // The argument order of bert.embeddings_layer_norm: the token types only
+  // when the model has them.
+  const bool types = spec.typeVocab > 0;
+  k.inputs = {f.ids};
+  if (types)
+    k.inputs.push_back(f.tokenTypes);
+  k.inputs.insert(k.inputs.end(), {f.word, f.pos});
+  if (types)
+    k.inputs.push_back(f.type);
+  k.inputs.insert(k.inputs.end(), {f.gamma, f.beta});
   for (auto &p : k.inputs)
     detail::constrainMinsAndDense(p);
-  // ids and token types have the same (S, B) shape.
-  f.tokenTypes.dim(0).set_extent(f.ids.dim(0).extent());
-  f.tokenTypes.dim(1).set_extent(f.ids.dim(1).extent());
-  f.tokenTypes.dim(1).set_stride(f.ids.dim(1).stride());
   auto table = [&](ImageParam &p, int64_t rows) {
     p.dim(0).set_extent(H);
     p.dim(1).set_extent(int(rows)).set_stride(H);
   };
+  if (types) {
+    // ids and token types have the same (S, B) shape.
+    f.tokenTypes.dim(0).set_extent(f.ids.dim(0).extent());
+    f.tokenTypes.dim(1).set_extent(f.ids.dim(1).extent());
+    f.tokenTypes.dim(1).set_stride(f.ids.dim(1).stride());
+    table(f.type, spec.typeVocab);
+  }
   table(f.word, spec.vocab);
   table(f.pos, spec.maxPositions);
-  table(f.type, spec.typeVocab);
   f.gamma.dim(0).set_extent(H);
   f.beta.dim(0).set_extent(H);
   OutputImageParam out = f.ln.out.output_buffer();
@@ -106,8 +138,8 @@ std::string describeEmbeddings(const KernelRequest &req) {
   os << "embeddings h=" << spec.H << " vocab=" << spec.vocab
      << " positions=" << spec.maxPositions << " types=" << spec.typeVocab
      << " eps=" << spec.eps;
-  if (spec.positionOffset)
-    os << " position_offset=" << spec.positionOffset;
+  if (spec.paddingIdx >= 0)
+    os << " padding_idx=" << spec.paddingIdx;
   return os.str();
 }
 
@@ -122,14 +154,17 @@ std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
   const auto &spec = std::get<EmbeddingsSpec>(req.spec);
   const int H = int(spec.H), B = batch, S = seq;
   using K = TuneArg::Kind;
-  return {{K::Ids, {{S, 1}, {B, S}}, spec.vocab},
-          {K::Ids, {{S, 1}, {B, S}}, 1},
-          {K::Floats, {{H, 1}, {int(spec.vocab), H}}},
-          {K::Floats, {{H, 1}, {int(spec.maxPositions), H}}},
-          {K::Floats, {{H, 1}, {int(spec.typeVocab), H}}},
-          {K::Floats, {{H, 1}}},
-          {K::Floats, {{H, 1}}},
-          {K::Floats, {{H, 1}, {S, H}, {B, H * S}}}};
+  std::vector<TuneArg> args = {{K::Ids, {{S, 1}, {B, S}}, spec.vocab}};
+  if (spec.typeVocab > 0)
+    args.push_back({K::Ids, {{S, 1}, {B, S}}, 1});
+  args.push_back({K::Floats, {{H, 1}, {int(spec.vocab), H}}});
+  args.push_back({K::Floats, {{H, 1}, {int(spec.maxPositions), H}}});
+  if (spec.typeVocab > 0)
+    args.push_back({K::Floats, {{H, 1}, {int(spec.typeVocab), H}}});
+  args.push_back({K::Floats, {{H, 1}}});
+  args.push_back({K::Floats, {{H, 1}}});
+  args.push_back({K::Floats, {{H, 1}, {S, H}, {B, H * S}}});
+  return args;
 }
 } // namespace
 

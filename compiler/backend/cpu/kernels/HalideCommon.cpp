@@ -106,6 +106,12 @@ Expr activate(Activation act, const Expr &x) {
   }
   case Activation::Tanh:
     return tanh(x);
+  case Activation::Relu:
+    return max(x, 0.f);
+  case Activation::Silu: // x * sigmoid(x), HF "silu" / "swish"
+    return x / (1.f + exp(-x));
+  case Activation::QuickGelu: // x * sigmoid(1.702 x)
+    return x / (1.f + exp(-1.702f * x));
   }
   return x;
 }

@@ -169,6 +169,8 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
 /// args: X (H, B) [stride S*H], Wp, bias (H), out (H, B).
 Kernel buildPooler(const PoolerSpec &spec, const GemmSchedule &sched,
                    const Halide::Target &target);
+Kernel buildUnstack(const UnstackSpec &spec, const RowSchedule &sched,
+                    const Halide::Target &target);
 LinearSpec poolerAsLinear(const PoolerSpec &spec);
 
 //===----------------------------------------------------------------------===//
@@ -223,7 +225,7 @@ struct KernelFamily {
 };
 
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
-    kEmbeddingsFamily, kPoolerFamily;
+    kEmbeddingsFamily, kPoolerFamily, kUnstackFamily;
 
 /// The linear a weight-reading request (linear, pooler) packs its weights
 /// for.

@@ -208,7 +208,7 @@ LinearSpec poolerAsLinear(const PoolerSpec &spec) {
   LinearSpec l;
   l.N = spec.H;
   l.K = spec.H;
-  l.act = Activation::Tanh;
+  l.act = spec.act;
   l.hasBias = true;
   l.hasResidual = false;
   l.stridedX = true;
@@ -281,7 +281,12 @@ bool linearPlausible(const KernelRequest &req, const Target &target) {
 }
 
 std::string describePooler(const KernelRequest &req) {
-  return "pooler h=" + std::to_string(std::get<PoolerSpec>(req.spec).H);
+  const auto &spec = std::get<PoolerSpec>(req.spec);
+  // BertPooler's tanh is implied (the keys of the shipped caches).
+  return "pooler h=" + std::to_string(spec.H) +
+         (spec.act == Activation::Tanh
+              ? std::string()
+              : " act=" + std::to_string(int(spec.act)));
 }
 
 Kernel buildPoolerRequest(const KernelRequest &req, const Target &target) {

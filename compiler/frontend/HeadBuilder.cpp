@@ -1,0 +1,149 @@
+//===- HeadBuilder.cpp - the task heads on top of the encoder -------------===//
+//
+// The head of `architectures[0]`, as transformers' modeling files build it
+// (dropout is the identity at inference):
+//
+//   *Model                     last_hidden_state (+ pooler_output)
+//   *ForMaskedLM               transform dense + act + LayerNorm, decoder to
+//                              the vocabulary (tied to the word embeddings
+//                              unless tie_word_embeddings is false): logits
+//   BertForPreTraining         the masked-LM head: prediction_logits; NSP on
+//                              the pooled output: seq_relationship_logits
+//   AlbertForPreTraining       prediction_logits, sop_logits
+//   BertForNextSentencePred.   NSP on the pooled output: logits
+//   *ForSequenceClassification first token: BERT/ALBERT pooler +
+//                              classifier; RoBERTa classifier.dense + tanh +
+//                              out_proj; DistilBERT pre_classifier + ReLU +
+//                              classifier: logits [B, num_labels]
+//   *ForTokenClassification    classifier on every token: logits
+//   *ForQuestionAnswering      qa_outputs, unstacked: start_logits,
+//                              end_logits
+//
+// Heads are f32 whatever --precision says: they are a small share of the
+// work, and logits are what users compare.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/GraphBuilderImpl.h"
+
+#include "dialect/BertOps.h"
+
+using namespace mlir;
+using namespace mlir::bert;
+using namespace mlir::bert::frontend;
+
+namespace {
+/// The Hugging Face names of a family's masked-LM head.
+struct MaskedLMNames {
+  std::string dense, norm, decoder, bias;
+  /// transformers' RobertaLMHead applies `gelu` whatever hidden_act says.
+  bool alwaysGelu = false;
+};
+
+MaskedLMNames maskedLMNames(const BertConfig &cfg) {
+  switch (cfg.family) {
+  case Family::Bert:
+    return {"cls.predictions.transform.dense",
+            "cls.predictions.transform.LayerNorm", "cls.predictions.decoder",
+            "cls.predictions.bias"};
+  case Family::Roberta:
+    return {"lm_head.dense", "lm_head.layer_norm", "lm_head.decoder",
+            "lm_head.bias", /*alwaysGelu=*/true};
+  case Family::DistilBert:
+    return {"vocab_transform", "vocab_layer_norm", "vocab_projector",
+            "vocab_projector.bias"};
+  case Family::Albert:
+    return {"predictions.dense", "predictions.LayerNorm", "predictions.decoder",
+            "predictions.bias"};
+  }
+  return {};
+}
+
+/// The masked-LM head on [B, S, H]: [B, S, vocab] logits.
+Value maskedLM(GraphBuilder &g, Value hidden) {
+  const BertConfig &cfg = g.cfg;
+  MaskedLMNames n = maskedLMNames(cfg);
+  // ALBERT's transform maps down to the embedding width.
+  int64_t h = cfg.hiddenSize, e = cfg.embeddingWidth();
+  Value x =
+      g.linear(hidden, n.dense, h, e, "hidden_size", Precision::f32, n.dense);
+  x = g.activation(x, n.alwaysGelu ? StringRef("gelu") : cfg.hiddenAct,
+                   n.dense + ".act", "hidden_act");
+  double eps = cfg.family == Family::DistilBert ? 1e-12 : cfg.layerNormEps;
+  x = g.layerNorm(x, n.norm, e, eps, n.norm);
+  std::string decoder = cfg.tieWordEmbeddings
+                            ? g.base + "embeddings.word_embeddings.weight"
+                            : n.decoder + ".weight";
+  return g.linear(x, n.decoder, e, cfg.vocabSize, "vocab_size", Precision::f32,
+                  n.decoder, decoder, n.bias);
+}
+} // namespace
+
+std::vector<ModelOutput> GraphBuilder::head(Value hidden) {
+  std::vector<ModelOutput> out;
+  Value pooled = hasPooler() ? basePooler(hidden) : Value();
+  int64_t h = cfg.hiddenSize, labels = cfg.numLabels;
+  switch (cfg.head) {
+  case Head::None:
+    out.push_back({"last_hidden_state", hidden});
+    if (pooled)
+      out.push_back({"pooler_output", pooled});
+    break;
+  case Head::MaskedLM:
+    out.push_back({"logits", maskedLM(*this, hidden)});
+    break;
+  case Head::PreTraining: {
+    out.push_back({"prediction_logits", maskedLM(*this, hidden)});
+    if (cfg.family == Family::Albert)
+      out.push_back(
+          {"sop_logits",
+           linear(pooled, "sop_classifier.classifier", h, labels, "num_labels",
+                  Precision::f32, "sop_classifier.classifier")});
+    else
+      out.push_back({"seq_relationship_logits",
+                     linear(pooled, "cls.seq_relationship", h, 2, "hidden_size",
+                            Precision::f32, "cls.seq_relationship")});
+    break;
+  }
+  case Head::NextSentence:
+    out.push_back(
+        {"logits", linear(pooled, "cls.seq_relationship", h, 2, "hidden_size",
+                          Precision::f32, "cls.seq_relationship")});
+    break;
+  case Head::SequenceClassification: {
+    Value first = pooled;
+    std::string classifier = "classifier";
+    if (cfg.family == Family::Roberta) {
+      first = pooler(hidden, "classifier.dense", Activation::tanh,
+                     "classifier.dense");
+      classifier = "classifier.out_proj";
+    } else if (cfg.family == Family::DistilBert) {
+      first =
+          pooler(hidden, "pre_classifier", Activation::relu, "pre_classifier");
+    }
+    out.push_back({"logits", linear(first, classifier, h, labels, "num_labels",
+                                    Precision::f32, classifier)});
+    break;
+  }
+  case Head::TokenClassification:
+    out.push_back(
+        {"logits", linear(hidden, "classifier", h, labels, "num_labels",
+                          Precision::f32, "classifier")});
+    break;
+  case Head::QuestionAnswering: {
+    Value logits = linear(hidden, "qa_outputs", h, 2, "num_labels",
+                          Precision::f32, "qa_outputs");
+    auto split = UnstackOp::create(
+        b, loc("qa_outputs.split", "num_labels"),
+        TypeRange{RankedTensorType::get(
+                      {ShapedType::kDynamic, ShapedType::kDynamic}, f32),
+                  RankedTensorType::get(
+                      {ShapedType::kDynamic, ShapedType::kDynamic}, f32)},
+        logits);
+    out.push_back({"start_logits", split.getResult(0)});
+    out.push_back({"end_logits", split.getResult(1)});
+    break;
+  }
+  }
+  return out;
+}

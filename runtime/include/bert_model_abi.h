@@ -5,8 +5,9 @@
 |* files, memory and errors. They meet in exactly one symbol: the generated   *|
 |* code defines `bert_generated_model`, a constant descriptor that says which *|
 |* weights the kernels need (by Hugging Face tensor name and shape), how much *|
-|* scratch memory a call needs, and how to run the encoder. The runtime       *|
-|* implements the public API (bert_runtime.h) on top of it.                   *|
+|* scratch memory a call needs, which named inputs and outputs a run takes,   *|
+|* and how to run the model. The runtime implements the public API            *|
+|* (bert_runtime.h) on top of it.                                             *|
 |*                                                                            *|
 |* This header is internal: applications never include it. It is C99 so that  *|
 |* the generated host code can be plain C.                                    *|
@@ -32,10 +33,13 @@ extern "C" {
 #define BERT_ABI_HIDDEN
 #endif
 
-/* Bumped whenever a field of bert_model_desc or bert_weight_spec changes
- * meaning or layout. The runtime refuses a descriptor with another version,
- * so a library built from mismatched halves fails loudly at load time. */
-#define BERT_MODEL_ABI_VERSION 5
+/* Bumped whenever a field of bert_model_desc, bert_weight_spec or
+ * bert_io_spec changes meaning or layout. The runtime refuses a descriptor
+ * with another version, so a library built from mismatched halves fails
+ * loudly at load time. Version 6: run() and run_packed() take the inputs and
+ * outputs as arrays in the order of the descriptor's input and output
+ * tables, instead of BertModel's fixed argument list. */
+#define BERT_MODEL_ABI_VERSION 6
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -81,6 +85,47 @@ typedef struct {
   int64_t bf16_row_stride;
 } bert_weight_spec;
 
+/* Element types and the dims not fixed at compile time, for bert_io_spec.
+ * The same numbers as bert_runtime.h's bert_dtype, BERT_DIM_BATCH,
+ * BERT_DIM_SEQ and BERT_MAX_RANK (run.c checks), which the runtime passes
+ * on unchanged; this header does not include bert_runtime.h because the
+ * generated code defines names (bert_run, bert_buffer) that the public API
+ * also uses. */
+#define BERT_ABI_INT32 1
+#define BERT_ABI_FLOAT32 2
+#define BERT_ABI_DIM_BATCH (-1)
+#define BERT_ABI_DIM_SEQ (-2)
+#define BERT_ABI_MAX_RANK 4
+
+/* One input or output of run(): a row-major array the caller (or, for an
+ * output the caller does not want, the runtime) provides. */
+typedef struct {
+  /* The Hugging Face name: inputs "input_ids", "token_type_ids",
+   * "attention_mask", "langs"; outputs as transformers returns them
+   * ("last_hidden_state", "pooler_output", "logits", "start_logits", ...).
+   * Unique within its table; bert_run_named() finds buffers by it. */
+  const char *name;
+  /* Inputs BERT_ABI_INT32, outputs BERT_ABI_FLOAT32. */
+  int dtype;
+  /* 1 to BERT_ABI_MAX_RANK. */
+  int rank;
+  /* Per dim: > 0 a static extent; BERT_ABI_DIM_BATCH (dim 0, always) or
+   * BERT_ABI_DIM_SEQ (dim 1 only) the call's batch or seq. Every input is
+   * [BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ]; entries past rank are 0. */
+  int64_t dims[BERT_ABI_MAX_RANK];
+  /* Inputs: every value must lie in [0, upper_bound) (the runtime checks
+   * before run(), since the kernels index tables with them; 2 for a 0/1
+   * mask); 0 = unchecked. Outputs: 0. */
+  int64_t upper_bound;
+  /* Inputs: 1 when a call must provide it (input_ids); else the runtime
+   * passes a [batch, seq] array of default_value when the caller gives
+   * none. Outputs: 0. */
+  int required;
+  /* Inputs that are not required: 0 or 1 (1 for attention_mask: attend to
+   * everything). Outputs: 0. */
+  int32_t default_value;
+} bert_io_spec;
+
 /* The model descriptor. Every pointer field points to static storage. */
 typedef struct {
   /* Must be BERT_MODEL_ABI_VERSION. */
@@ -92,9 +137,9 @@ typedef struct {
   int64_t num_layers;
   int64_t num_heads;
   int64_t intermediate_size;
-  /* Token ids must lie in [0, vocab_size). */
+  /* Rows of the word and token type embeddings (published by the queries;
+   * the checks use the inputs' upper_bound). */
   int64_t vocab_size;
-  /* Token type (segment) ids must lie in [0, type_vocab_size). */
   int64_t type_vocab_size;
   /* Compile-time maxima; a call may use any batch in [1, max_batch] and any
    * seq in [1, max_seq]. */
@@ -112,42 +157,52 @@ typedef struct {
    * by bert-plan-buffers. Monotone in both arguments, so it never exceeds
    * arena_bytes(max_batch, max_seq). Pure: safe to call from any thread. */
   size_t (*arena_bytes)(int64_t batch, int64_t seq);
-  /* Runs the encoder. The runtime guarantees, before the call:
+  /* What run() reads and writes, in the order of its inputs[] and
+   * outputs[] arrays: num_inputs >= 1 inputs (one named "input_ids"),
+   * num_outputs >= 1 outputs, names unique within each table. */
+  int num_inputs;
+  const bert_io_spec *inputs;
+  int num_outputs;
+  const bert_io_spec *outputs;
+  /* Runs the model. The runtime guarantees, before the call:
    *  - weights[i] points to slot i as contiguous row-major float32 (or
    *    the bf16 layout of bf16_row_stride) with weight_alignment, valid for
    *    the model's lifetime;
    *  - arena is 64-byte aligned, at least arena_bytes(batch, seq) bytes, and
    *    owned by this call alone (concurrent calls get distinct arenas);
    *  - 1 <= batch <= max_batch, 1 <= seq <= max_seq;
-   *  - input_ids, token_type_ids, attention_mask are all non-NULL [batch,
-   *    seq] row-major arrays with ids in range and mask values 0 or 1;
-   *  - last_hidden_state is [batch, seq, hidden_size], pooler_output is
-   *    [batch, hidden_size]; both non-NULL (the runtime supplies scratch
-   *    when the caller does not want the pooled output).
+   *  - inputs[i] is a non-NULL int32 array of input i's shape (its
+   *    BERT_ABI_DIM_BATCH and BERT_ABI_DIM_SEQ dims replaced by batch and
+   *    seq) with every value in [0, upper_bound) where upper_bound > 0;
+   *  - outputs[i] is a non-NULL, 4-byte aligned float32 array of output i's
+   *    shape, not overlapping any other buffer (the runtime supplies scratch
+   *    for the outputs the caller does not want).
    * Returns 0, or a non-zero kernel error code (e.g. a Halide error). Must
    * be reentrant: the runtime calls it from several threads at once. */
-  int (*run)(const float *const *weights, void *arena, const int32_t *input_ids,
-             const int32_t *token_type_ids, const int32_t *attention_mask,
-             int64_t batch, int64_t seq, float *last_hidden_state,
-             float *pooler_output);
+  int (*run)(const float *const *weights, void *arena,
+             const void *const *inputs, int64_t batch, int64_t seq,
+             void *const *outputs);
   /* Sets the kernels' worker thread count (0 = the default, usually one per
    * core). May be NULL when the kernels are single-threaded. */
   void (*set_num_threads)(int n);
-  /* Optional (NULL when the library has no packed path): runs the encoder
-   * without padding. Same arguments and guarantees as run(), plus: every
-   * row of attention_mask has at least one 1. The tokens computed are, per
+  /* Optional (NULL when the library has no packed path; only a model with
+   * an "attention_mask" input has one): runs the model without padding.
+   * Same arguments and guarantees as run(), plus: every row of the
+   * attention_mask input has at least one 1. The tokens computed are, per
    * row b, position 0 and every position s with mask[b][s] == 1 (position 0
-   * is always computed because the pooler reads it, even when it is a
-   * padding position); they are packed contiguously (T rows instead of
-   * batch * seq) through every row-wise kernel, attention runs per row over
-   * that row's real keys, and the results are scattered back to
-   * [batch, seq, hidden]. Rows of last_hidden_state at positions s > 0 with
-   * mask 0 are written as zeros. The arena (arena_bytes) covers both paths.
-   * On the computed positions the result equals run()'s up to rounding. */
+   * is always computed because first-token heads such as the pooler read
+   * it, even when it is a padding position); they are packed contiguously
+   * (T rows instead of batch * seq) through every row-wise kernel,
+   * attention runs per row over that row's real keys, and every output with
+   * a BERT_ABI_DIM_SEQ dim is scattered back to its padded [batch, seq, ...]
+   * layout, its rows at positions s > 0 with mask 0 written as zeros.
+   * Outputs without a seq dim ([batch, ...], from the first token) are
+   * computed as run() computes them. The arena (arena_bytes) covers both
+   * paths. On the computed positions the result equals run()'s up to
+   * rounding. */
   int (*run_packed)(const float *const *weights, void *arena,
-                    const int32_t *input_ids, const int32_t *token_type_ids,
-                    const int32_t *attention_mask, int64_t batch, int64_t seq,
-                    float *last_hidden_state, float *pooler_output);
+                    const void *const *inputs, int64_t batch, int64_t seq,
+                    void *const *outputs);
   /* 1: kernels execute AMX tile instructions. Linux grants the AMX register
    * state only to processes that request it (arch_prctl ARCH_REQ_XCOMP_PERM
    * for XFEATURE_XTILEDATA); the runtime requests it at load and refuses
@@ -187,7 +242,9 @@ BERT_ABI_HIDDEN int32_t bert_pack_tokens(const int32_t *attention_mask,
                                          int32_t *cu);
 
 /* dst row t = src row tok[t] for t < num_tokens, rows of width floats.
- * dst and src must not overlap. */
+ * dst and src either do not overlap or are the same buffer (in place: tok
+ * increasing with tok[t] >= t, as bert_pack_tokens writes it, so no row is
+ * read after it was overwritten). */
 BERT_ABI_HIDDEN void bert_gather_rows(float *dst, const float *src,
                                       const int32_t *tok, int32_t num_tokens,
                                       int64_t width);

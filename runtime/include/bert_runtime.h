@@ -5,21 +5,26 @@
 |* fixed hyper-parameters and maximum batch / sequence sizes; the weights     *|
 |* come at run time from a Hugging Face safetensors file.                     *|
 |*                                                                            *|
-|* Usage:                                                                     *|
+|* Usage (any model: inputs and outputs by name):                            *|
 |*                                                                            *|
 |*   #include "bert_runtime.h"                                                *|
 |*                                                                            *|
 |*   bert_status st;                                                          *|
 |*   bert_model_t *m = bert_model_load("model.safetensors", &st);             *|
 |*   if (!m) { fprintf(stderr, "%s\n", st.message); return 1; }               *|
-|*   int64_t batch = 1, seq = 3, hidden = bert_model_hidden_size(m);          *|
+|*   int64_t batch = 1, seq = 3;                                              *|
 |*   int32_t ids[3] = {101, 7592, 102};                                       *|
-|*   float *out = malloc(sizeof(float) * batch * seq * hidden);               *|
-|*   float *pooled = malloc(sizeof(float) * batch * hidden);                  *|
-|*   if (bert_run(m, ids, NULL, NULL, batch, seq, out, pooled, &st))          *|
+|*   bert_tensor_info out;   (the model's first output, e.g. "logits")        *|
+|*   bert_model_output_info(m, 0, &out, NULL);                                *|
+|*   float *y = malloc(sizeof(float) * bert_tensor_numel(&out, batch, seq));  *|
+|*   bert_buffer in[1] = {{"input_ids", ids}}, res[1] = {{out.name, y}};      *|
+|*   if (bert_run_named(m, batch, seq, in, 1, res, 1, &st))                   *|
 |*     fprintf(stderr, "%s\n", st.message);                                   *|
-|*   free(out); free(pooled);                                                 *|
+|*   free(y);                                                                 *|
 |*   bert_model_free(m);                                                      *|
+|*                                                                            *|
+|* A BertModel library (outputs last_hidden_state and pooler_output) can also *|
+|* be run with the fixed argument list of bert_run().                         *|
 |*                                                                            *|
 |* Ownership: the caller owns every buffer it passes in (inputs and           *|
 |* outputs); the runtime reads or writes them during the call only and keeps  *|
@@ -28,12 +33,12 @@
 |* releases them in bert_model_free(). Strings returned by the API are        *|
 |* static or owned by the model, never to be freed.                           *|
 |*                                                                            *|
-|* Thread safety: bert_run() may be called from several threads at once on    *|
-|* the same model; each call gets its own scratch arena. Queries are safe at  *|
-|* any time. bert_model_load() of different files is safe concurrently.       *|
-|* bert_model_free() must not race with other calls on the same model, and    *|
-|* bert_model_set_num_threads() changes a process-wide kernel thread pool,    *|
-|* so call it before running, not during.                                     *|
+|* Thread safety: bert_run() and bert_run_named() may be called from several  *|
+|* threads at once on the same model; each call gets its own scratch arena.   *|
+|* Queries are safe at any time. bert_model_load() of different files is safe *|
+|* concurrently. bert_model_free() must not race with other calls on the same *|
+|* model, and bert_model_set_num_threads() changes a process-wide kernel      *|
+|* thread pool, so call it before running, not during.                        *|
 |*                                                                            *|
 |* Errors: every function that can fail returns a bert_status_code (or NULL)  *|
 |* and, when given a non-NULL bert_status, fills it: code plus a message that *|
@@ -106,6 +111,52 @@ typedef struct {
 typedef struct bert_model bert_model;
 typedef struct bert_model bert_model_t;
 
+/* Element type of a model input or output. */
+typedef enum {
+  BERT_DTYPE_INT32 = 1,  /* inputs: ids, masks */
+  BERT_DTYPE_FLOAT32 = 2 /* outputs */
+} bert_dtype;
+
+/* The most dims an input or output has. */
+#define BERT_MAX_RANK 4
+/* A dim that is not fixed at compile time: the call's batch (dim 0) or
+ * sequence length (dim 1). */
+#define BERT_DIM_BATCH (-1)
+#define BERT_DIM_SEQ (-2)
+
+/* An input or output of the model (bert_model_input_info,
+ * bert_model_output_info). Its data is row-major. */
+typedef struct {
+  /* Hugging Face name, owned by the model: inputs "input_ids",
+   * "token_type_ids", "attention_mask", "langs"; outputs as transformers
+   * returns them: "last_hidden_state", "pooler_output", "logits",
+   * "prediction_logits", "seq_relationship_logits", "start_logits",
+   * "end_logits". */
+  const char *name;
+  bert_dtype dtype; /* inputs INT32, outputs FLOAT32 */
+  int rank;         /* 1..BERT_MAX_RANK */
+  /* > 0: a fixed extent; BERT_DIM_BATCH / BERT_DIM_SEQ: the call's batch
+   * or seq. E.g. last_hidden_state {BERT_DIM_BATCH, BERT_DIM_SEQ, 768},
+   * a classifier's logits {BERT_DIM_BATCH, 3}. Entries past rank are 0. */
+  int64_t dims[BERT_MAX_RANK];
+  /* Inputs: values must lie in [0, upper_bound) (vocab_size for input_ids,
+   * 2 for attention_mask); 0 = not checked. Outputs: 0. */
+  int64_t upper_bound;
+  /* Inputs: 1 if every run must give it (input_ids); otherwise a run
+   * without it uses [batch, seq] of default_value (token_type_ids and langs
+   * 0, attention_mask 1). Outputs: 0. */
+  int required;
+  int32_t default_value;
+} bert_tensor_info;
+
+/* A caller's buffer for bert_run_named: the input or output `name`, at
+ * `data` (int32 for inputs, float for outputs, the shape its
+ * bert_tensor_info gives at the call's batch and seq). */
+typedef struct {
+  const char *name;
+  void *data;
+} bert_buffer;
+
 /* Runtime version string, BERT_RUNTIME_VERSION. */
 BERT_API const char *bert_version(void);
 
@@ -129,36 +180,95 @@ BERT_API bert_model_t *bert_model_load(const char *safetensors_path,
 /* Releases the model and everything it owns. NULL is a no-op. */
 BERT_API void bert_model_free(bert_model_t *m);
 
-/* Runs the encoder on a batch.
+/* Runs the model on a batch, inputs and outputs given by name.
+ *
+ *   batch, seq   1..bert_model_max_batch(m), 1..bert_model_max_seq(m)
+ *   inputs       num_inputs buffers, each naming one of the model's inputs
+ *                (bert_model_input_info), int32 [batch, seq]. "input_ids" is
+ *                required; an input not given gets its default: zeros for
+ *                token_type_ids and langs, ones (attend to all) for
+ *                attention_mask.
+ *   outputs      num_outputs buffers, each naming one of the model's
+ *                outputs, float32 of the output's shape at (batch, seq).
+ *                Outputs not given are computed into runtime scratch and
+ *                dropped; num_outputs may be 0.
+ *
+ * A NULL array with a count > 0, a NULL name or data, a name the model
+ * does not have or a name given twice is BERT_ERR_BAD_ARGUMENT with the
+ * name in the message. Input values are checked against their
+ * upper_bound (a bad value names the input and its position, e.g.
+ * "input_ids[1][2] = 40000 out of range [0, 30522)"). Outputs are written
+ * only when the code is BERT_OK; output buffers must not overlap each other
+ * or the inputs. Safe to call concurrently (see above).
+ *
+ * Padding: when the attention mask has padding, the call may compute
+ * without it ("packed" path): only real tokens (plus position 0 of each row,
+ * which first-token heads such as the pooler read) go through the encoder,
+ * T rows instead of batch * seq, and attention runs per row over that row's
+ * real tokens. It is taken when the model library has it, no mask row is
+ * all zeros, and it computes at most 90% of the batch * seq positions. The
+ * environment variable BERT_PACKING (read at each call) overrides the
+ * choice: "never" (or "padded") always computes padded, "always" (or
+ * "packed") packs whenever it is allowed (no fully masked row). Both paths
+ * give the same results (up to fp32 rounding) on real tokens and in the
+ * outputs without a seq dim. Rows of a [batch, seq, ...] output at padding
+ * positions (mask 0) are not meaningful: the padded path writes what the
+ * model computes there (as Hugging Face does); the packed path writes
+ * zeros, except at position 0 of a row, which it always computes. */
+BERT_API bert_status_code bert_run_named(bert_model_t *m, int64_t batch,
+                                         int64_t seq, const bert_buffer *inputs,
+                                         int num_inputs,
+                                         const bert_buffer *outputs,
+                                         int num_outputs, bert_status *st);
+
+/* Runs a BertModel-style library (one with a last_hidden_state output)
+ * with a fixed argument list; bert_run_named() with the same buffers does
+ * the same.
  *
  *   input_ids          [batch, seq] token ids in [0, vocab_size)
- *   token_type_ids     [batch, seq] in [0, type_vocab_size); NULL = all 0
+ *   token_type_ids     [batch, seq] in [0, type_vocab_size); NULL = all 0.
+ *                      Non-NULL is an error for a model without a
+ *                      token_type_ids input (e.g. DistilBERT).
  *   attention_mask     [batch, seq] 1 = attend, 0 = padding; NULL = all 1
  *   batch, seq         1..bert_model_max_batch(m), 1..bert_model_max_seq(m)
  *   last_hidden_state  out: [batch, seq, hidden_size]
- *   pooler_output      out: [batch, hidden_size]; NULL if not wanted
+ *   pooler_output      out: [batch, hidden_size]; NULL if not wanted.
+ *                      Non-NULL is an error for a model without a
+ *                      pooler_output (DistilBERT, a sentence-transformers
+ *                      export without pooler weights).
  *
- * Inputs are checked (a bad id names its position); outputs are written
- * only when the code is BERT_OK. Safe to call concurrently (see above).
- *
- * Padding: when the mask has padding, the call may compute without it
- * ("packed" path): only real tokens (plus position 0 of each row, which the
- * pooler reads) go through the encoder, T rows instead of batch * seq, and
- * attention runs per row over that row's real tokens. It is taken when the
- * model library has it, no mask row is all zeros, and it computes at most
- * 90% of the batch * seq positions. The environment variable BERT_PACKING
- * (read at each call) overrides the choice: "never" (or "padded") always
- * computes padded, "always" (or "packed") packs whenever it is allowed (no
- * fully masked row). Both paths give the same results (up to fp32 rounding)
- * on real tokens and in pooler_output. Rows of last_hidden_state at padding
- * positions (mask 0) are not meaningful: the padded path writes what the
- * encoder computes there (as Hugging Face does); the packed path writes
- * zeros, except at position 0 of a row, which it always computes. */
+ * A model without a last_hidden_state output (a task head: logits, ...) is
+ * refused with BERT_ERR_BAD_ARGUMENT naming bert_run_named; other outputs
+ * and other inputs (langs) take their defaults. Checks, packing and
+ * concurrency as for bert_run_named(). */
 BERT_API bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
                                    const int32_t *token_type_ids,
                                    const int32_t *attention_mask, int64_t batch,
                                    int64_t seq, float *last_hidden_state,
                                    float *pooler_output, bert_status *st);
+
+/* The model's inputs and outputs, in a fixed order (index 0..count-1). */
+BERT_API int bert_model_num_inputs(const bert_model_t *m);
+BERT_API int bert_model_num_outputs(const bert_model_t *m);
+
+/* Fills `info` for input (output) `index`; BERT_ERR_BAD_ARGUMENT when the
+ * index is out of range or `info` is NULL. */
+BERT_API bert_status_code bert_model_input_info(const bert_model_t *m,
+                                                int index,
+                                                bert_tensor_info *info,
+                                                bert_status *st);
+BERT_API bert_status_code bert_model_output_info(const bert_model_t *m,
+                                                 int index,
+                                                 bert_tensor_info *info,
+                                                 bert_status *st);
+
+/* The index of the input (output) called `name`, or -1 if there is none. */
+BERT_API int bert_model_find_input(const bert_model_t *m, const char *name);
+BERT_API int bert_model_find_output(const bert_model_t *m, const char *name);
+
+/* Elements of a tensor of `info`'s shape at (batch, seq). */
+BERT_API int64_t bert_tensor_numel(const bert_tensor_info *info, int64_t batch,
+                                   int64_t seq);
 
 /* Sets the number of kernel worker threads (0 = default: one per core).
  * Process-wide for the kernels of this library; call it before bert_run. */
@@ -176,7 +286,8 @@ BERT_API int64_t bert_model_type_vocab_size(const bert_model_t *m);
 BERT_API int64_t bert_model_max_batch(const bert_model_t *m);
 BERT_API int64_t bert_model_max_seq(const bert_model_t *m);
 
-/* Scratch bytes one bert_run(batch, seq) allocates (0 if out of range).
+/* Scratch bytes one run at (batch, seq) allocates for the activations (0
+ * if out of range); outputs the caller does not want add their size.
  * Peak memory of concurrent calls is the sum over the calls in flight. */
 BERT_API size_t bert_model_arena_bytes(const bert_model_t *m, int64_t batch,
                                        int64_t seq);
@@ -214,6 +325,17 @@ typedef bert_status_code (*bert_run_fn)(bert_model_t *, const int32_t *,
                                         const int32_t *, const int32_t *,
                                         int64_t, int64_t, float *, float *,
                                         bert_status *);
+typedef bert_status_code (*bert_run_named_fn)(bert_model_t *, int64_t, int64_t,
+                                              const bert_buffer *, int,
+                                              const bert_buffer *, int,
+                                              bert_status *);
+typedef int (*bert_model_count_fn)(const bert_model_t *);
+typedef bert_status_code (*bert_model_tensor_info_fn)(const bert_model_t *, int,
+                                                      bert_tensor_info *,
+                                                      bert_status *);
+typedef int (*bert_model_find_fn)(const bert_model_t *, const char *);
+typedef int64_t (*bert_tensor_numel_fn)(const bert_tensor_info *, int64_t,
+                                        int64_t);
 typedef bert_status_code (*bert_model_set_num_threads_fn)(bert_model_t *, int,
                                                           bert_status *);
 typedef int64_t (*bert_model_query_fn)(const bert_model_t *);

@@ -2,11 +2,9 @@
 |*                                                                            *|
 |* Loading is all-or-nothing: the descriptor is checked, then the file, then  *|
 |* every tensor, and only then is anything copied; any failure unwinds        *|
-|* through bert_model_free. Running checks the caller's inputs (the kernels   *|
-|* index embedding tables with them, so an unchecked id is an out-of-bounds   *|
-|* read), takes a scratch arena from a small pool (so concurrent calls never  *|
-|* share one, and repeated calls do not pay for fresh pages each time) and    *|
-|* calls the generated code.                                                  *|
+|* through bert_model_free. Runs (run.c) take a scratch arena from the small  *|
+|* pool kept here, so concurrent calls never share one and repeated calls do  *|
+|* not pay for fresh pages each time.                                         *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -16,7 +14,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+/* An input or output table: names present and unique, shapes as
+ * bert_model_abi.h allows (inputs int32 [batch, seq] with their defaults 0
+ * or 1; outputs float32 with batch first), input_ids among the inputs. The
+ * runtime sizes scratch and checks ids from these entries, so a bad one
+ * must not reach a run. */
+static bert_status_code check_io(const bert_model_desc *d,
+                                 const bert_io_spec *t, int n, int is_input,
+                                 bert_status *st) {
+  const char *what = is_input ? "input" : "output";
+  int i, j, k, has_ids = 0;
+  if (n < 1 || n > BERT_MAX_IO || !t)
+    return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
+                           "model '%s': %d %ss (expected 1 to %d)",
+                           d->model_name, n, what, BERT_MAX_IO);
+  for (i = 0; i < n; ++i) {
+    int ok = t[i].name && t[i].rank >= 1 && t[i].rank <= BERT_ABI_MAX_RANK &&
+             t[i].dims[0] == BERT_ABI_DIM_BATCH;
+    for (k = 1; ok && k < t[i].rank; ++k)
+      ok = t[i].dims[k] > 0 || (k == 1 && t[i].dims[k] == BERT_ABI_DIM_SEQ);
+    if (ok && is_input)
+      ok = t[i].dtype == BERT_ABI_INT32 && t[i].rank == 2 &&
+           t[i].dims[1] == BERT_ABI_DIM_SEQ && t[i].upper_bound >= 0 &&
+           (t[i].required ||
+            (t[i].default_value >= 0 && t[i].default_value <= 1 &&
+             t[i].default_value < (t[i].upper_bound ? t[i].upper_bound : 2)));
+    if (ok && !is_input)
+      ok = t[i].dtype == BERT_ABI_FLOAT32;
+    for (j = 0; ok && j < i; ++j)
+      ok = strcmp(t[i].name, t[j].name) != 0;
+    if (!ok)
+      return bert_status_set(
+          st, BERT_ERR_ABI_MISMATCH, "model '%s': %s %d ('%s') is invalid",
+          d->model_name, what, i, t[i].name ? t[i].name : "?");
+    has_ids |= is_input && !strcmp(t[i].name, "input_ids");
+  }
+  if (is_input && !has_ids)
+    return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
+                           "model '%s' has no input_ids input", d->model_name);
+  return BERT_OK;
+}
 
 /* The descriptor is compiled into the same library, but a stale runtime or
  * a generator bug should fail here with a message, not crash in a kernel. */
@@ -27,13 +64,16 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
                            "model library ABI version %d, runtime expects %d",
                            d->abi_version, BERT_MODEL_ABI_VERSION);
   if (!d->model_name || !d->run || !d->arena_bytes || d->hidden_size < 1 ||
-      d->vocab_size < 1 || d->type_vocab_size < 1 || d->max_batch < 1 ||
+      d->vocab_size < 1 || d->type_vocab_size < 0 || d->max_batch < 1 ||
       d->max_seq < 1 || d->num_weights < 0 ||
       (d->num_weights > 0 && !d->weights) || d->weight_alignment < 4 ||
       (d->weight_alignment & (d->weight_alignment - 1)) != 0)
     return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
                            "model descriptor '%s' is invalid",
                            d->model_name ? d->model_name : "?");
+  if (check_io(d, d->inputs, d->num_inputs, 1, st) != BERT_OK ||
+      check_io(d, d->outputs, d->num_outputs, 0, st) != BERT_OK)
+    return st ? st->code : BERT_ERR_ABI_MISMATCH;
   for (i = 0; i < d->num_weights; ++i) {
     const bert_weight_spec *w = &d->weights[i];
     int ok = w->name && w->sources && w->rank >= 1 && w->rank <= 4 &&
@@ -126,7 +166,7 @@ void bert_model_free(bert_model_t *m) {
 /* Takes the smallest pooled arena of at least `need` bytes, or allocates.
  * When only smaller ones are pooled, the largest is dropped so that the
  * pool follows the shapes actually in use. */
-static void *arena_acquire(bert_model_t *m, size_t need, size_t *bytes) {
+void *bert_arena_acquire(bert_model_t *m, size_t need, size_t *bytes) {
   void *drop = NULL, *got = NULL;
   int i, best = -1, largest = -1;
   pthread_mutex_lock(&m->pool_lock);
@@ -155,7 +195,7 @@ static void *arena_acquire(bert_model_t *m, size_t need, size_t *bytes) {
   return bert_aligned_alloc(BERT_BUFFER_ALIGNMENT, need);
 }
 
-static void arena_release(bert_model_t *m, void *arena, size_t bytes) {
+void bert_arena_release(bert_model_t *m, void *arena, size_t bytes) {
   pthread_mutex_lock(&m->pool_lock);
   if (m->pool_count < BERT_ARENA_POOL_MAX) {
     m->pool[m->pool_count] = arena;
@@ -165,132 +205,6 @@ static void arena_release(bert_model_t *m, void *arena, size_t bytes) {
   }
   pthread_mutex_unlock(&m->pool_lock);
   bert_aligned_free(arena);
-}
-
-/* Checks that every value of a [batch, seq] input lies in [lo, hi). */
-static bert_status_code check_ids(const char *what, const int32_t *v,
-                                  int64_t batch, int64_t seq, int64_t lo,
-                                  int64_t hi, bert_status *st) {
-  int64_t b, s;
-  for (b = 0; b < batch; ++b)
-    for (s = 0; s < seq; ++s) {
-      int32_t x = v[b * seq + s];
-      if (x < lo || x >= hi)
-        return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
-                               "%s[%lld][%lld] = %ld out of range [%lld, %lld)",
-                               what, (long long)b, (long long)s, (long)x,
-                               (long long)lo, (long long)hi);
-    }
-  return BERT_OK;
-}
-
-/* Whether bert_run takes the packed (no padding) path; see bert_runtime.h.
- * $BERT_PACKING: "auto" (default), "always" / "packed", "never" / "padded".
- * A batch with a fully masked row always takes the padded path: HF gives
- * such a row a uniform average over all its (padding) keys, which only the
- * padded computation reproduces. */
-static int use_packed(const bert_model_desc *d, const int32_t *mask,
-                      int64_t batch, int64_t seq) {
-  const char *env = getenv("BERT_PACKING");
-  int64_t b, s, tokens = 0;
-  int always = 0;
-  if (!d->run_packed || !mask)
-    return 0;
-  if (env &&
-      (!strcmp(env, "never") || !strcmp(env, "padded") || !strcmp(env, "0")))
-    return 0;
-  always = env && (!strcmp(env, "always") || !strcmp(env, "packed") ||
-                   !strcmp(env, "1"));
-  for (b = 0; b < batch; ++b) {
-    int64_t ones = 0;
-    for (s = 0; s < seq; ++s)
-      ones += mask[b * seq + s];
-    if (ones == 0)
-      return 0;
-    /* Position 0 is computed even when it is padding (the pooler reads it). */
-    tokens += ones + (mask[b * seq] == 0);
-  }
-  /* Packing pays off only when it skips a good share of the rows. */
-  return always || tokens * 10 <= batch * seq * 9;
-}
-
-bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
-                          const int32_t *token_type_ids,
-                          const int32_t *attention_mask, int64_t batch,
-                          int64_t seq, float *last_hidden_state,
-                          float *pooler_output, bert_status *st) {
-  const bert_model_desc *d;
-  size_t need, bytes = 0, act;
-  void *arena;
-  int rc, profiling;
-  bert_profile_run run;
-  if (!m || !input_ids || !last_hidden_state)
-    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT, "bert_run: %s is NULL",
-                           !m           ? "model"
-                           : !input_ids ? "input_ids"
-                                        : "last_hidden_state");
-  d = m->desc;
-  if (batch < 1 || batch > d->max_batch)
-    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
-                           "bert_run: batch %lld out of range [1, %lld] "
-                           "(model '%s' was compiled with max batch %lld)",
-                           (long long)batch, (long long)d->max_batch,
-                           d->model_name, (long long)d->max_batch);
-  if (seq < 1 || seq > d->max_seq)
-    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
-                           "bert_run: seq %lld out of range [1, %lld] "
-                           "(model '%s' was compiled with max seq %lld)",
-                           (long long)seq, (long long)d->max_seq, d->model_name,
-                           (long long)d->max_seq);
-  if (check_ids("input_ids", input_ids, batch, seq, 0, d->vocab_size, st) ||
-      (token_type_ids && check_ids("token_type_ids", token_type_ids, batch, seq,
-                                   0, d->type_vocab_size, st)) ||
-      (attention_mask &&
-       check_ids("attention_mask", attention_mask, batch, seq, 0, 2, st)))
-    return st ? st->code : BERT_ERR_BAD_ARGUMENT;
-
-  /* The generated code always writes the pooled output; when the caller
-   * does not want it, it goes to scratch behind the activations. */
-  act = round_up(d->arena_bytes(batch, seq), BERT_BUFFER_ALIGNMENT);
-  need = act + (pooler_output ? 0 : (size_t)(batch * d->hidden_size) * 4);
-  arena = arena_acquire(m, need, &bytes);
-  if (!arena)
-    return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
-                           "bert_run: cannot allocate a %zu-byte arena", need);
-  /* Read once, under the lock that bert_model_set_profiling writes it
-   * under: a toggle from another thread mid-run must not leave this
-   * thread's marks pointing at `run` after this frame is gone. */
-  pthread_mutex_lock(&m->pool_lock);
-  profiling = m->profiling;
-  pthread_mutex_unlock(&m->pool_lock);
-  if (profiling && bert_profile_init(&run.totals, d->num_calls) != 0) {
-    arena_release(m, arena, bytes);
-    return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
-                           "bert_run: cannot allocate the profile record");
-  }
-  if (profiling)
-    bert_profile_begin(&run);
-  rc = (use_packed(d, attention_mask, batch, seq) ? d->run_packed : d->run)(
-      m->weights, arena, input_ids, token_type_ids ? token_type_ids : m->zeros,
-      attention_mask ? attention_mask : m->ones, batch, seq, last_hidden_state,
-      pooler_output ? pooler_output : (float *)(void *)((char *)arena + act));
-  if (profiling) {
-    bert_profile_end(&run);
-    pthread_mutex_lock(&m->pool_lock);
-    /* Runs that began before profiling was switched off are dropped; the
-     * totals may have been cleared by a re-enable meanwhile, which only
-     * loses this run. */
-    if (rc == 0 && m->profiling)
-      bert_profile_add(&m->profile, &run.totals);
-    pthread_mutex_unlock(&m->pool_lock);
-    bert_profile_free(&run.totals);
-  }
-  arena_release(m, arena, bytes);
-  if (rc != 0)
-    return bert_status_set(st, BERT_ERR_KERNEL,
-                           "bert_run: model '%s': kernel failed with error %d",
-                           d->model_name, rc);
-  return bert_status_ok(st);
 }
 
 bert_status_code bert_model_set_num_threads(bert_model_t *m, int n,

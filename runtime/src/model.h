@@ -3,8 +3,8 @@
 |* The model object behind the opaque bert_model_t, and the two halves of     *|
 |* loading: weights.c turns a validated safetensors file into one float32     *|
 |* pointer per descriptor slot; model.c owns the object, the arena pool and   *|
-|* the public API. bert_model_load_desc is the seam tests use to load with a  *|
-|* descriptor of their own.                                                   *|
+|* the public API but the runs, which are run.c's. bert_model_load_desc is    *|
+|* the seam tests use to load with a descriptor of their own.                 *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -24,6 +24,10 @@ extern "C" {
 
 /* Free arenas kept for reuse; more concurrent calls allocate transiently. */
 #define BERT_ARENA_POOL_MAX 8
+
+/* Most inputs or outputs a descriptor may list (the runtime keeps per-call
+ * tables of this size on the stack). */
+#define BERT_MAX_IO 16
 
 /* Every arena and every copied weight buffer has at least this alignment. */
 #define BERT_BUFFER_ALIGNMENT 64
@@ -54,6 +58,12 @@ struct bert_model {
  * &bert_generated_model). */
 bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
                                    const char *path, bert_status *st);
+
+/* A 64-byte aligned scratch arena of at least `need` bytes from the model's
+ * pool (or freshly allocated; NULL when out of memory); *bytes receives its
+ * real size, which bert_arena_release takes back. Thread-safe. */
+void *bert_arena_acquire(bert_model_t *m, size_t need, size_t *bytes);
+void bert_arena_release(bert_model_t *m, void *arena, size_t bytes);
 
 /* Checks every tensor the descriptor needs against the file (presence,
  * dtype, shape), allocating nothing. */

@@ -37,9 +37,13 @@ int32_t bert_pack_tokens(const int32_t *attention_mask, int64_t batch,
 void bert_gather_rows(float *dst, const float *src, const int32_t *tok,
                       int32_t num_tokens, int64_t width) {
   int32_t t;
+  /* In place (dst == src), a row that stays put is not copied onto itself;
+   * any other source row lies past every row written so far. */
   for (t = 0; t < num_tokens; ++t)
-    memcpy(dst + (size_t)t * (size_t)width,
-           src + (size_t)tok[t] * (size_t)width, (size_t)width * sizeof(float));
+    if (dst != src || tok[t] != t)
+      memcpy(dst + (size_t)t * (size_t)width,
+             src + (size_t)tok[t] * (size_t)width,
+             (size_t)width * sizeof(float));
 }
 
 void bert_scatter_rows(float *data, const int32_t *tok, int32_t num_tokens,

@@ -2,7 +2,8 @@
 |*                                                                            *|
 |*   bert-run <lib.so> <weights.safetensors>                                  *|
 |*            (--input-ids a.npy [--token-type-ids b.npy]                     *|
-|*             [--attention-mask c.npy] | --ids 101,2023,102 |                *|
+|*             [--attention-mask c.npy] [--langs d.npy] | --ids 101,2023,102 *|
+|*             |                                                              *|
 |*             --tokenizer tokenizer.json (--text T [--text-pair P] ... |     *|
 |*             --texts FILE) [--pooling mean|cls|max [--normalize]])          *|
 |*            [--out-dir DIR] [--bench N] [--threads N] [--profile]           *|
@@ -11,7 +12,9 @@
 |* C API (looked up with dlsym), exactly as an application would, so it       *|
 |* doubles as a check that a library exports what bert_runtime.h promises.    *|
 |* Inputs are int32 or int64 .npy of shape [B, S] (or [S]); outputs are       *|
-|* float32 .npy. Every error is "bert-run: error: <file>: <what>", exit 1.    *|
+|* float32 .npy, one per output of the model (<out-dir>/<name>.npy: e.g.     *|
+|* last_hidden_state and pooler_output, or a head's logits), run through     *|
+|* bert_run_named. Every error is "bert-run: error: <file>: <what>", exit 1. *|
 |* With --tokenizer, texts become the inputs through berttok (one batch row   *|
 |* per --text, or per line of --texts, a tab separating a pair), truncated    *|
 |* to the library's maximum sequence length; --pooling adds the sentence      *|
@@ -50,7 +53,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: bert-run <lib.so> <weights.safetensors>\n"
           "         (--input-ids a.npy [--token-type-ids b.npy]\n"
-          "          [--attention-mask c.npy] | --ids 101,2023,102)\n"
+          "          [--attention-mask c.npy] [--langs d.npy] |\n"
+          "          --ids 101,2023,102)\n"
           "         [--out-dir DIR] [--bench N] [--threads N] [--profile]\n"
           "  --profile: time every kernel call of the --bench runs (or of\n"
           "             the one run) and print the per-kernel profile\n");
@@ -278,6 +282,81 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The model's outputs, each in a buffer of its shape at (batch, seq), as
+ * bert_run_named takes them. */
+typedef struct {
+  int n;
+  bert_tensor_info info[16];
+  bert_buffer buf[16];
+} outputs;
+
+/* The extent of dim k of `t` at (batch, seq). (Not bert_tensor_numel:
+ * bert-run links none of the model API, which comes from the library.) */
+static int64_t extent(const bert_tensor_info *t, int k, int64_t batch,
+                      int64_t seq) {
+  return t->dims[k] == BERT_DIM_BATCH ? batch
+         : t->dims[k] == BERT_DIM_SEQ ? seq
+                                      : t->dims[k];
+}
+
+static int64_t numel(const bert_tensor_info *t, int64_t batch, int64_t seq) {
+  int64_t n = 1;
+  int k;
+  for (k = 0; k < t->rank; ++k)
+    n *= extent(t, k, batch, seq);
+  return n;
+}
+
+static void alloc_outputs(bert_model_t *m, bert_model_count_fn num_outputs,
+                          bert_model_tensor_info_fn output_info, int64_t batch,
+                          int64_t seq, outputs *o) {
+  bert_status st;
+  int i;
+  o->n = num_outputs(m);
+  if (o->n > 16)
+    die("bert-run", "the model has %d outputs, more than 16", o->n);
+  for (i = 0; i < o->n; ++i) {
+    if (output_info(m, i, &o->info[i], &st) != BERT_OK)
+      die("bert-run", "%s", st.message);
+    o->buf[i].name = o->info[i].name;
+    o->buf[i].data =
+        malloc((size_t)numel(&o->info[i], batch, seq) * sizeof(float));
+    if (!o->buf[i].data)
+      die("bert-run", "out of memory");
+  }
+}
+
+/* Writes output i as <dir>/<name>.npy, its shape at (batch, seq). */
+static void write_output(const char *dir, const outputs *o, int i,
+                         int64_t batch, int64_t seq) {
+  char path[4096], err[256];
+  int64_t shape[BERT_MAX_RANK];
+  int k;
+  for (k = 0; k < o->info[i].rank; ++k)
+    shape[k] = extent(&o->info[i], k, batch, seq);
+  snprintf(path, sizeof(path), "%s/%s.npy", dir, o->info[i].name);
+  if (bert_npy_write(path, BERT_NPY_F32, o->info[i].rank, shape, o->buf[i].data,
+                     err, sizeof(err)))
+    die(path, "%s", err);
+}
+
+/* "name: [2, 3, 768]", and (except for last_hidden_state, printed as
+ * before) its first values. */
+static void print_output(const outputs *o, int i, int64_t batch, int64_t seq) {
+  const bert_tensor_info *t = &o->info[i];
+  int64_t k, n = numel(t, batch, seq);
+  printf("%s: [", t->name);
+  for (k = 0; k < t->rank; ++k)
+    printf("%s%lld", k ? ", " : "", (long long)extent(t, (int)k, batch, seq));
+  printf("]");
+  if (strcmp(t->name, "last_hidden_state") != 0) {
+    printf(" first values:");
+    for (k = 0; k < n && k < 8; ++k)
+      printf(" %.6f", ((const float *)o->buf[i].data)[k]);
+  }
+  printf("\n");
+}
+
 static long parse_count(const char *flag, const char *v, long lo) {
   char *end;
   long n = strtol(v, &end, 10);
@@ -289,18 +368,24 @@ static long parse_count(const char *flag, const char *v, long lo) {
 int main(int argc, char **argv) {
   const char *lib_path, *weights,
       *ids_path = NULL, *types_path = NULL, *mask_path = NULL, *ids_list = NULL,
-      *out_dir = NULL, *tok_path = NULL, *pooling = NULL;
+      *langs_path = NULL, *out_dir = NULL, *tok_path = NULL, *pooling = NULL;
   long bench = 0, threads = -1;
   int normalize = 0;
   texts txt = {0};
   float *emb = NULL;
   int profile = 0;
-  input ids = {0}, types = {0}, mask = {0};
+  input ids = {0}, types = {0}, mask = {0}, langs = {0};
+  outputs outs = {0};
+  bert_buffer in[4];
+  int n_in = 0, lhs;
   char libbuf[4096], path[4096], err[256];
   void *lib;
   bert_model_load_fn load;
   bert_model_free_fn model_free;
-  bert_run_fn run;
+  bert_run_named_fn run;
+  bert_model_count_fn num_outputs;
+  bert_model_tensor_info_fn output_info;
+  bert_model_find_fn find_input, find_output;
   bert_model_set_num_threads_fn set_threads;
   bert_model_query_fn hidden_size, max_batch, max_seq, num_layers;
   bert_model_name_fn model_name;
@@ -309,7 +394,7 @@ int main(int argc, char **argv) {
   bert_model_t *m;
   bert_status st;
   int64_t hidden, shape[3];
-  float *out, *pooled;
+  float *out;
   int i;
 
   if (argc < 3)
@@ -334,6 +419,8 @@ int main(int argc, char **argv) {
       types_path = argv[++i];
     else if (!strcmp(a, "--attention-mask"))
       mask_path = argv[++i];
+    else if (!strcmp(a, "--langs"))
+      langs_path = argv[++i];
     else if (!strcmp(a, "--ids"))
       ids_list = argv[++i];
     else if (!strcmp(a, "--out-dir"))
@@ -367,7 +454,7 @@ int main(int argc, char **argv) {
   if (normalize && !pooling)
     die("--normalize", "needs --pooling");
   if (tok_path) {
-    if (ids_path || ids_list || types_path || mask_path)
+    if (ids_path || ids_list || types_path || mask_path || langs_path)
       die("--tokenizer", "give texts or token ids, not both");
     if (!txt.n)
       die("--tokenizer", "needs --text or --texts");
@@ -375,8 +462,9 @@ int main(int argc, char **argv) {
     die("--text", "needs --tokenizer");
   } else if (!ids_path == !ids_list)
     die("bert-run", "give exactly one of --input-ids and --ids");
-  if (ids_list && (types_path || mask_path))
-    die("bert-run", "--token-type-ids and --attention-mask need --input-ids");
+  if (ids_list && (types_path || mask_path || langs_path))
+    die("bert-run", "--token-type-ids, --attention-mask and --langs need "
+                    "--input-ids");
 
   if (ids_list)
     parse_ids(ids_list, &ids);
@@ -386,6 +474,8 @@ int main(int argc, char **argv) {
     load_input(types_path, &types, &ids);
   if (mask_path)
     load_input(mask_path, &mask, &ids);
+  if (langs_path)
+    load_input(langs_path, &langs, &ids);
 
   /* dlopen searches the library path for a bare name; a file argument
    * means the file. */
@@ -406,7 +496,11 @@ int main(int argc, char **argv) {
     die(lib_path, "cannot load library: %s", dlerror());
   LOOKUP(load, "bert_model_load");
   LOOKUP(model_free, "bert_model_free");
-  LOOKUP(run, "bert_run");
+  LOOKUP(run, "bert_run_named");
+  LOOKUP(num_outputs, "bert_model_num_outputs");
+  LOOKUP(output_info, "bert_model_output_info");
+  LOOKUP(find_input, "bert_model_find_input");
+  LOOKUP(find_output, "bert_model_find_output");
   LOOKUP(set_threads, "bert_model_set_num_threads");
   LOOKUP(hidden_size, "bert_model_hidden_size");
   LOOKUP(max_batch, "bert_model_max_batch");
@@ -438,15 +532,34 @@ int main(int argc, char **argv) {
         (long long)max_seq(m));
 
   hidden = hidden_size(m);
-  out = malloc((size_t)(ids.batch * ids.seq * hidden) * sizeof(float));
-  pooled = malloc((size_t)(ids.batch * hidden) * sizeof(float));
-  if (!out || !pooled)
-    die("bert-run", "out of memory");
+  /* Inputs by name. Token types and the mask the tokenizer makes go only to
+   * a model that has them (DistilBERT has no token types); a file given on
+   * the command line goes in regardless, and the runtime names it if the
+   * model has no such input. */
+  in[n_in].name = "input_ids";
+  in[n_in++].data = ids.data;
+  if (types.data && (types_path || find_input(m, "token_type_ids") >= 0)) {
+    in[n_in].name = "token_type_ids";
+    in[n_in++].data = types.data;
+  }
+  if (mask.data && (mask_path || find_input(m, "attention_mask") >= 0)) {
+    in[n_in].name = "attention_mask";
+    in[n_in++].data = mask.data;
+  }
+  if (langs.data) {
+    in[n_in].name = "langs";
+    in[n_in++].data = langs.data;
+  }
+  alloc_outputs(m, num_outputs, output_info, ids.batch, ids.seq, &outs);
+  lhs = find_output(m, "last_hidden_state");
+  out = lhs >= 0 ? outs.buf[lhs].data : NULL;
+  if (pooling && !out)
+    die("--pooling", "model '%s' has no last_hidden_state output to pool",
+        model_name(m));
   /* With --bench, the first run warms up outside the profile. */
   if (profile && !bench && set_profiling(m, 1, &st) != BERT_OK)
     die("--profile", "%s", st.message);
-  if (run(m, ids.data, types.data, mask.data, ids.batch, ids.seq, out, pooled,
-          &st) != BERT_OK)
+  if (run(m, ids.batch, ids.seq, in, n_in, outs.buf, outs.n, &st) != BERT_OK)
     die(ids.path, "%s", st.message);
   if (profile && bench && set_profiling(m, 1, &st) != BERT_OK)
     die("--profile", "%s", st.message);
@@ -458,8 +571,7 @@ int main(int argc, char **argv) {
       die("bert-run", "out of memory");
     for (k = 0; k < bench; ++k) {
       double t0 = now_ms();
-      run(m, ids.data, types.data, mask.data, ids.batch, ids.seq, out, pooled,
-          &st);
+      run(m, ids.batch, ids.seq, in, n_in, outs.buf, outs.n, &st);
       t[k] = now_ms() - t0;
     }
     qsort(t, (size_t)bench, sizeof(double), cmp_double);
@@ -503,27 +615,14 @@ int main(int argc, char **argv) {
                          sizeof(err)))
         die(path, "%s", err);
     }
-    shape[0] = ids.batch;
-    shape[1] = ids.seq;
-    shape[2] = hidden;
-    snprintf(path, sizeof(path), "%s/last_hidden_state.npy", out_dir);
-    if (bert_npy_write(path, BERT_NPY_F32, 3, shape, out, err, sizeof(err)))
-      die(path, "%s", err);
-    shape[1] = hidden;
-    snprintf(path, sizeof(path), "%s/pooler_output.npy", out_dir);
-    if (bert_npy_write(path, BERT_NPY_F32, 2, shape, pooled, err, sizeof(err)))
-      die(path, "%s", err);
+    for (i = 0; i < outs.n; ++i)
+      write_output(out_dir, &outs, i, ids.batch, ids.seq);
   } else if (bench == 0 && !profile) {
     int64_t k;
     printf("model: %s (hidden %lld, layers %lld)\n", model_name(m),
            (long long)hidden, (long long)num_layers(m));
-    printf("last_hidden_state: [%lld, %lld, %lld]\n", (long long)ids.batch,
-           (long long)ids.seq, (long long)hidden);
-    printf("pooler_output: [%lld, %lld] first values:", (long long)ids.batch,
-           (long long)hidden);
-    for (k = 0; k < hidden && k < 8; ++k)
-      printf(" %.6f", pooled[k]);
-    printf("\n");
+    for (i = 0; i < outs.n; ++i)
+      print_output(&outs, i, ids.batch, ids.seq);
     if (emb) {
       int64_t b;
       printf("sentence_embedding (%s%s): [%lld, %lld]\n", pooling,
@@ -539,8 +638,9 @@ int main(int argc, char **argv) {
   }
   free(emb);
   free(txt.file);
-  free(out);
-  free(pooled);
+  for (i = 0; i < outs.n; ++i)
+    free(outs.buf[i].data);
+  free(langs.data);
   free(ids.data);
   free(types.data);
   free(mask.data);

@@ -99,8 +99,8 @@ TEST_F(ModelPlanTest, BuffersCarryTheirRoles) {
   const KernelCall &emb = p->calls.front();
   ASSERT_TRUE(runs(emb, cpu::EmbeddingsSpec()));
   ASSERT_EQ(emb.args.size(), 8u);
-  EXPECT_TRUE(emb.args[0].base.is(ModelInput::InputIds));
-  EXPECT_TRUE(emb.args[1].base.is(ModelInput::TokenTypeIds));
+  EXPECT_TRUE(emb.args[0].base.isInput(p->findInput("input_ids")));
+  EXPECT_TRUE(emb.args[1].base.isInput(p->findInput("token_type_ids")));
   for (int a = 2; a < 7; ++a)
     EXPECT_EQ(emb.args[a].base.role, Role::Weight) << a;
   EXPECT_EQ(emb.args[7].base.role, Role::Arena);
@@ -111,17 +111,19 @@ TEST_F(ModelPlanTest, BuffersCarryTheirRoles) {
   for (const KernelCall &c : p->calls) {
     if (runs(c, cpu::AttentionSpec())) {
       ++attentions;
-      EXPECT_TRUE(c.args[1].base.is(ModelInput::AttentionMask));
+      EXPECT_TRUE(c.args[1].base.isInput(p->findInput("attention_mask")));
       EXPECT_EQ(c.args[0].base.role, Role::Arena);
     }
-    lastHiddenWrites += c.args.back().base.is(ModelOutput::LastHiddenState);
+    lastHiddenWrites +=
+        c.args.back().base.isOutput(p->findOutput("last_hidden_state"));
   }
   EXPECT_EQ(attentions, 2);
   EXPECT_EQ(lastHiddenWrites, 1);
   const KernelCall &pool = p->calls.back();
   ASSERT_TRUE(runs(pool, cpu::PoolerSpec()));
-  EXPECT_TRUE(pool.args.front().base.is(ModelOutput::LastHiddenState));
-  EXPECT_TRUE(pool.args.back().base.is(ModelOutput::PoolerOutput));
+  EXPECT_TRUE(
+      pool.args.front().base.isOutput(p->findOutput("last_hidden_state")));
+  EXPECT_TRUE(pool.args.back().base.isOutput(p->findOutput("pooler_output")));
 
   // Weight slots are in range; arena slots inside the planned arena.
   for (const KernelCall &c : p->calls)
@@ -165,6 +167,68 @@ TEST_F(ModelPlanTest, FactsThatContradictTheEmbeddingsAreRefused) {
   setFacts([](int64_t &, int64_t &vocab) { vocab = 51; });
   EXPECT_TRUE(failed(plan()));
   EXPECT_NE(errors.find("embedding tables of 50 words"), std::string::npos)
+      << errors;
+}
+
+// Inputs come from the arguments' names and outputs from bert.output_names,
+// in order; the host code binds each by its table index and the packed
+// path scatters every per-token output, whatever it is called.
+TEST_F(ModelPlanTest, InputsAndOutputsByName) {
+  FailureOr<ModelPlan> p = plan();
+  ASSERT_TRUE(succeeded(p)) << errors;
+  ASSERT_EQ(p->inputs.size(), 3u);
+  EXPECT_EQ(p->inputs[0].name, "input_ids");
+  EXPECT_EQ(p->inputs[0].upperBound, 50);
+  EXPECT_TRUE(p->inputs[0].required);
+  EXPECT_EQ(p->inputs[1].upperBound, 3);
+  EXPECT_EQ(p->inputs[2].name, "attention_mask");
+  EXPECT_EQ(p->inputs[2].defaultValue, 1);
+  ASSERT_EQ(p->outputs.size(), 2u);
+  EXPECT_EQ(p->outputs[0].dims, (std::vector<int64_t>{kDimBatch, kDimSeq, 16}));
+  EXPECT_TRUE(p->outputs[0].perToken());
+  EXPECT_EQ(p->outputs[1].dims, (std::vector<int64_t>{kDimBatch, 16}));
+  EXPECT_FALSE(p->outputs[1].perToken());
+
+  Builder b(&ctx);
+  func()->setAttr("bert.output_names",
+                  b.getStrArrayAttr({"sequence_output", "pooled"}));
+  p = plan();
+  ASSERT_TRUE(succeeded(p)) << errors;
+  std::string host = generateHostSource(*p), header = generateHeader(*p);
+  EXPECT_NE(host.find("float *sequence_output = (float *)outputs[0];"),
+            std::string::npos);
+  EXPECT_NE(host.find("bert_scatter_rows(sequence_output, tok, T, "
+                      "(int64_t)B * S, 16);"),
+            std::string::npos)
+      << host;
+  EXPECT_EQ(host.find("bert_scatter_rows(pooled"), std::string::npos);
+  EXPECT_NE(header.find("pooled: float [batch, 16]"), std::string::npos)
+      << header;
+  EXPECT_NE(header.find("#define SMALL_OUTPUT_SEQUENCE_OUTPUT 0"),
+            std::string::npos);
+}
+
+TEST_F(ModelPlanTest, BadInputAndOutputNamesAreNamed) {
+  Builder b(&ctx);
+  func()->setAttr("bert.output_names", b.getStrArrayAttr({"logits"}));
+  EXPECT_TRUE(failed(plan()));
+  EXPECT_NE(errors.find("bert.output_names names 1 outputs; the function "
+                        "returns 2"),
+            std::string::npos)
+      << errors;
+  errors.clear();
+  func()->setAttr("bert.output_names", b.getStrArrayAttr({"a", "a"}));
+  EXPECT_TRUE(failed(plan()));
+  EXPECT_NE(errors.find("output name 'a' must be a unique C identifier"),
+            std::string::npos)
+      << errors;
+  errors.clear();
+  func()->removeAttr("bert.output_names");
+  BlockArgument arg = func().getArgument(1);
+  arg.setLoc(NameLoc::get(b.getStringAttr("segment_ids"), arg.getLoc()));
+  EXPECT_TRUE(failed(plan()));
+  EXPECT_NE(errors.find("argument #1 is named 'segment_ids'"),
+            std::string::npos)
       << errors;
 }
 

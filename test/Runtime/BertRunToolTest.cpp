@@ -106,6 +106,66 @@ TEST_F(BertRunTool, NpyInputsToOutDir) {
   bert_npy_free(&a);
 }
 
+// A head without last_hidden_state: every output the model has goes to
+// <out-dir>/<name>.npy with the call's shape; --langs is an input like the
+// others; the summary lists each output.
+TEST_F(BertRunTool, HeadOutputsAndLangsToOutDir) {
+  int32_t ids[6] = {1, 2, 3, 4, 5, 6}, mask[6] = {1, 1, 0, 1, 1, 1};
+  int64_t langs[6] = {0, 1, 2, 2, 1, 0};
+  std::string idsPath = writeNpy("tids.npy", BERT_NPY_I32, {2, 3}, ids);
+  std::string maskPath = writeNpy("tmask.npy", BERT_NPY_I32, {2, 3}, mask);
+  std::string langsPath = writeNpy("tlangs.npy", BERT_NPY_I64, {2, 3}, langs);
+  std::string dir = tempPath("head-out");
+  Result r =
+      bertRun(weights + " --input-ids " + idsPath + " --attention-mask " +
+                  maskPath + " --langs " + langsPath + " --out-dir " + dir,
+              FAKE_TOKEN_MODEL_PATH);
+  ASSERT_EQ(r.status, 0) << r.output;
+  bert_npy_array a;
+  char err[256];
+  ASSERT_EQ(bert_npy_read((dir + "/logits.npy").c_str(), &a, err, sizeof(err)),
+            0)
+      << err;
+  ASSERT_EQ(a.rank, 3);
+  EXPECT_EQ(a.shape[0], 2);
+  EXPECT_EQ(a.shape[1], 3);
+  EXPECT_EQ(a.shape[2], FAKE_HIDDEN);
+  // Row 1, token 1: word row 5 + lang 1.
+  std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f);
+  EXPECT_EQ(static_cast<float *>(a.data)[4 * FAKE_HIDDEN], word[5 * 4] + 1.0f);
+  bert_npy_free(&a);
+  ASSERT_EQ(bert_npy_read((dir + "/first.npy").c_str(), &a, err, sizeof(err)),
+            0)
+      << err;
+  EXPECT_EQ(a.rank, 2);
+  EXPECT_EQ(a.shape[1], FAKE_HIDDEN);
+  bert_npy_free(&a);
+  struct stat sb;
+  EXPECT_NE(stat((dir + "/last_hidden_state.npy").c_str(), &sb), 0);
+
+  r = bertRun(weights + " --ids 1,2,3", FAKE_TOKEN_MODEL_PATH);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("logits: [1, 3, 4] first values:"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("first: [1, 4] first values:"), std::string::npos);
+  // A bad langs value is named by the runtime.
+  int32_t badLangs[6] = {0, 0, 0, 0, 7, 0};
+  std::string bad = writeNpy("tbad.npy", BERT_NPY_I32, {2, 3}, badLangs);
+  r = bertRun(weights + " --input-ids " + idsPath + " --langs " + bad,
+              FAKE_TOKEN_MODEL_PATH);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("langs[1][1] = 7 out of range [0, 3)"),
+            std::string::npos)
+      << r.output;
+  // Token types to a model without them: the runtime names the input.
+  r = bertRun(weights + " --input-ids " + idsPath + " --token-type-ids " +
+                  maskPath,
+              FAKE_TOKEN_MODEL_PATH);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("has no input 'token_type_ids'"), std::string::npos)
+      << r.output;
+}
+
 TEST_F(BertRunTool, Bench) {
   Result r = bertRun(weights + " --ids 1,2 --bench 5");
   EXPECT_EQ(r.status, 0) << r.output;

@@ -23,6 +23,7 @@ enum {
   FAKE_MAX_BATCH = 2,
   FAKE_MAX_SEQ = 8,
   FAKE_QKV_ROWS = 12,
+  FAKE_N_LANGS = 3,
   /* run() fails with this code when input_ids[0] == FAKE_FAIL_ID. */
   FAKE_FAIL_ID = 9,
   FAKE_FAIL_CODE = 42
@@ -36,6 +37,17 @@ extern int fake_model_packed_calls;
 /* Called by run() after its argument checks when set (NULL by default), so a
  * test can act while a bert_run is in progress. */
 extern void (*fake_model_during_run)(void);
+
+/* Other descriptors over the same weights (load with bert_model_load_desc):
+ *  - fake_token_model, a token-level head: inputs attention_mask,
+ *    input_ids, langs (in [0, FAKE_N_LANGS)), no token_type_ids; outputs
+ *    logits [B, S, FAKE_HIDDEN] = mask * word[id] + langs, and first
+ *    [B, FAKE_HIDDEN], the fake pooler over logits. It has a packed path
+ *    that zeroes padding rows s > 0, as generated ones do.
+ *  - fake_nopool_model: inputs input_ids, attention_mask; output
+ *    last_hidden_state = mask * word[id] only (no pooler). */
+extern const bert_model_desc fake_token_model;
+extern const bert_model_desc fake_nopool_model;
 
 #ifdef __cplusplus
 }

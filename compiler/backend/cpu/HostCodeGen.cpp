@@ -12,8 +12,11 @@
 
 #include "compiler/backend/cpu/ModelPlan.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::bert;
@@ -49,23 +52,31 @@ static bool runs(const ModelPlan &plan, const KernelCall &call) {
 
 namespace {
 
+/// The C local that holds input or output `name` inside run() and
+/// run_packed(): the name itself (so the code reads "attention_mask"),
+/// unless it could shadow a name the generated code uses.
+std::string ioLocal(const std::string &name) {
+  static const char *const reserved[] = {
+      "B",     "S",     "M",       "T",      "rc",      "tok",     "pmask",
+      "cu",    "flops", "off",     "sb",     "b",       "arena",   "arena_base",
+      "batch", "seq",   "weights", "inputs", "outputs", "int32_t", "int64_t"};
+  bool clash = llvm::StringRef(name).starts_with("bert_") ||
+               llvm::StringRef(name).starts_with("halide_") ||
+               (name.size() > 1 && name[0] == 'd' &&
+                llvm::all_of(name.substr(1), llvm::isDigit));
+  for (const char *r : reserved)
+    clash = clash || name == r;
+  return clash ? "io_" + name : name;
+}
+
 /// The C expression of a buffer's base address inside run() and
 /// run_packed(), whose parameters and locals these names are.
-std::string cPointer(const BufferRef &ref) {
+std::string cPointer(const ModelPlan &plan, const BufferRef &ref) {
   switch (ref.role) {
   case BufferRef::Role::Input:
-    switch (ref.input) {
-    case ModelInput::InputIds:
-      return "input_ids";
-    case ModelInput::TokenTypeIds:
-      return "token_type_ids";
-    case ModelInput::AttentionMask:
-      return "attention_mask";
-    }
-    break;
+    return ioLocal(plan.inputs[ref.index].name);
   case BufferRef::Role::Output:
-    return ref.output == ModelOutput::LastHiddenState ? "last_hidden_state"
-                                                      : "pooler_output";
+    return ioLocal(plan.outputs[ref.index].name);
   case BufferRef::Role::Arena:
     return "(float *)(arena_base + " + std::to_string(ref.arenaOffset) + ")";
   case BufferRef::Role::Weight:
@@ -74,22 +85,37 @@ std::string cPointer(const BufferRef &ref) {
   llvm_unreachable("unknown buffer role");
 }
 
-/// How the packed (no padding) variant of run() reuses the planned calls:
-/// the embeddings run padded into last_hidden_state and are gathered into
-/// their slot; linears and layer norms run on the T packed rows (M = T);
-/// attention runs once per sequence over its packed rows; the one call that
-/// writes last_hidden_state writes the T packed rows at its front, which are
-/// then scattered in place; the poolers after it read the padded layout.
+/// How the packed (no padding) variant of run() reuses the planned calls.
+/// The calls come in two phases: per-token calls (embeddings, linears and
+/// layer norms over [B, S, ...], attention), then per-sequence calls
+/// (poolers and the heads over their [B, ...] results). The embeddings run
+/// padded and are gathered into their slot: padded into a per-token output
+/// wide enough (last_hidden_state for BertModel), else into their own slot
+/// and gathered in place. The other per-token calls run on the T packed
+/// rows (M = T); attention runs once per sequence over its packed rows.
+/// After the last per-token call, every per-token output, and every
+/// per-token arena value a per-sequence call reads (a pooler's input), is
+/// scattered in place from its T packed rows to the padded layout, which
+/// the per-sequence calls then read as run() does.
 struct PackedShape {
   bool ok = false;
   size_t embeddings = 0; ///< index of the embeddings call
-  size_t lastWrite = 0;  ///< index of the call that writes last_hidden_state
+  size_t lastToken = 0;  ///< index of the last per-token call
+  /// Where the embeddings run padded: a per-token output, or (when no
+  /// output is wide enough) their own slot, gathered in place.
+  std::optional<BufferRef> paddedInto;
+  /// Buffers scattered after lastToken, with their row widths.
+  std::vector<std::pair<BufferRef, int64_t>> scatter;
 };
 
 PackedShape analyzePacked(const ModelPlan &plan) {
   PackedShape p;
-  const ModelOutput lhs = ModelOutput::LastHiddenState;
-  size_t numEmbeddings = 0, numWrites = 0;
+  const int mask = plan.findInput("attention_mask");
+  if (mask < 0 || plan.calls.empty())
+    return p;
+  size_t numEmbeddings = 0;
+  bool batchPhase = false;
+  std::vector<std::pair<BufferRef, int64_t>> tokenValues;
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     const BufferRef &out = call.args.back().base;
@@ -99,25 +125,46 @@ PackedShape analyzePacked(const ModelPlan &plan) {
         return p;
       p.embeddings = i;
       ++numEmbeddings;
+    }
+    if (!call.perToken) {
+      // Reads per-token values in the padded layout: they are scattered
+      // first; only arena values and outputs can be.
+      for (size_t a = 0; a + 1 < call.args.size(); ++a)
+        for (const auto &value : tokenValues)
+          if (value.first == call.args[a].base) {
+            if (value.first.role != BufferRef::Role::Arena &&
+                value.first.role != BufferRef::Role::Output)
+              return p;
+            if (!llvm::is_contained(p.scatter, value))
+              p.scatter.push_back(value);
+          }
+      batchPhase = true;
       continue;
     }
-    if (runs<cpu::PoolerSpec>(plan, call)) {
-      // Reads the padded hidden state: only after the scatter.
-      if (numWrites != 1 || !call.args.front().base.is(lhs))
-        return p;
-      continue;
-    }
-    if (numWrites != 0)
-      return p; // a row-wise call after the scatter
+    if (batchPhase)
+      return p; // a per-token call after the scatter
     if (runs<cpu::AttentionSpec>(plan, call) &&
-        !call.args[1].base.is(ModelInput::AttentionMask))
+        !call.args[1].base.isInput(mask))
       return p;
-    if (out.is(lhs)) {
-      p.lastWrite = i;
-      ++numWrites;
-    }
+    p.lastToken = i;
+    tokenValues.push_back({out, call.resultWidth});
+    if (out.role == BufferRef::Role::Output &&
+        !llvm::is_contained(p.scatter, tokenValues.back()))
+      p.scatter.push_back(tokenValues.back());
   }
-  p.ok = numEmbeddings == 1 && numWrites == 1;
+  // Every per-token output is computed by a per-token call, so scattered.
+  for (size_t o = 0; o < plan.outputs.size(); ++o)
+    if (plan.outputs[o].perToken() &&
+        llvm::none_of(p.scatter,
+                      [&](const auto &v) { return v.first.isOutput(o); }))
+      return p;
+  const int64_t width = plan.calls[p.embeddings].resultWidth;
+  for (const auto &value : p.scatter)
+    if (value.first.role == BufferRef::Role::Output && value.second >= width) {
+      p.paddedInto = value.first;
+      break;
+    }
+  p.ok = numEmbeddings == 1;
   return p;
 }
 
@@ -156,7 +203,7 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
     const BufferArg &arg = call.args[a];
     const std::string ptr = a < pointers.size() && !pointers[a].empty()
                                 ? pointers[a]
-                                : cPointer(arg.base);
+                                : cPointer(plan, arg.base);
     os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
        << (arg.isInt32  ? "BERT_I32"
@@ -180,32 +227,51 @@ void emitMark(llvm::raw_ostream &os, const KernelCall &call, size_t index,
   os << indent << "bert_profile_mark(" << index << ", " << f << ");\n";
 }
 
+/// The signature of run() / run_packed() (bert_model_desc::run), with the
+/// caller's arrays bound to locals named after the inputs and outputs.
+void emitRunHead(llvm::raw_ostream &os, const ModelPlan &plan,
+                 const std::string &fn) {
+  const std::string pad(fn.size() + 12, ' ');
+  os << "static int " << fn << "(const float *const *weights, void *arena,\n"
+     << pad << "const void *const *inputs, int64_t batch, int64_t seq,\n"
+     << pad << "void *const *outputs) {\n";
+  for (size_t i = 0; i < plan.inputs.size(); ++i) {
+    std::string local = ioLocal(plan.inputs[i].name);
+    os << "  const int32_t *" << local << " = (const int32_t *)inputs[" << i
+       << "];\n";
+  }
+  for (size_t i = 0; i < plan.outputs.size(); ++i) {
+    std::string local = ioLocal(plan.outputs[i].name);
+    os << "  float *" << local << " = (float *)outputs[" << i << "];\n";
+  }
+  // Inputs no kernel reads (yet) must not warn.
+  for (const auto *table : {&plan.inputs, &plan.outputs})
+    for (const IOTensor &t : *table)
+      os << "  (void)" << ioLocal(t.name) << ";\n";
+}
+
 /// bert_run_packed: see bert_model_desc::run_packed. The runtime's
 /// bert_pack_tokens, bert_gather_rows and bert_scatter_rows do the padding
 /// removal; this writes only the kernel calls around them.
 void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
                    const PackedShape &shape) {
   const int64_t h = plan.hidden, cells = plan.maxBatch * plan.maxSeq;
+  const std::string mask =
+      ioLocal(plan.inputs[plan.findInput("attention_mask")].name);
   os << "/* The same calls without padding (bert_model_desc::run_packed) on\n"
      << " * the T tokens bert_pack_tokens lists: tok[t] is the padded row of\n"
      << " * packed token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's\n"
      << " * packed range. Position 0 is a query even when it is padding (the\n"
-     << " * pooler reads it) but never a key then (pmask 0). */\n"
-     << "static int bert_run_packed(const float *const *weights, void *arena,\n"
-     << "                           const int32_t *input_ids,\n"
-     << "                           const int32_t *token_type_ids,\n"
-     << "                           const int32_t *attention_mask, int64_t "
-        "batch,\n"
-     << "                           int64_t seq, float *last_hidden_state,\n"
-     << "                           float *pooler_output) {\n"
-     << "  char *arena_base = (char *)arena;\n"
+     << " * pooler reads it) but never a key then (pmask 0). */\n";
+  emitRunHead(os, plan, "bert_run_packed");
+  os << "  char *arena_base = (char *)arena;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n"
      << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
      << ");\n"
      << "  int32_t *pmask = tok + " << cells << ";\n"
      << "  int32_t *cu = pmask + " << cells << ";\n"
      << "  const int32_t T =\n"
-     << "      bert_pack_tokens(attention_mask, batch, seq, tok, pmask, cu);\n"
+     << "      bert_pack_tokens(" << mask << ", batch, seq, tok, pmask, cu);\n"
      << "  const int32_t M = T;\n"
      << "  int rc = 0;\n"
      << "  double flops = 0.0;\n"
@@ -214,13 +280,14 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
     const KernelCall &call = plan.calls[i];
     os << "\n  /* " << commentSafe(call.comment) << " */\n";
     if (i == shape.embeddings) {
-      os << "  /* padded into last_hidden_state, then gathered */\n";
       std::vector<std::string> ptrs(call.args.size());
-      ptrs.back() = cPointer(BufferRef::of(ModelOutput::LastHiddenState));
+      const std::string slot = cPointer(plan, call.args.back().base);
+      ptrs.back() = shape.paddedInto ? cPointer(plan, *shape.paddedInto) : slot;
+      os << "  /* padded into " << ptrs.back() << ", then gathered */\n";
       emitCall(os, plan, call, "  ", ptrs);
       emitMark(os, call, i, "  ");
-      os << "  bert_gather_rows(" << cPointer(call.args.back().base) << ", "
-         << ptrs.back() << ", tok, T, " << h << ");\n";
+      os << "  bert_gather_rows(" << slot << ", " << ptrs.back() << ", tok, T, "
+         << call.resultWidth << ");\n";
     } else if (runs<cpu::AttentionSpec>(plan, call)) {
       os << "  flops = 0.0;\n"
          << "  for (int32_t sb = 0; sb < B; ++sb) {\n"
@@ -228,10 +295,10 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
          << "    const int32_t off = cu[sb];\n"
          << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
       std::vector<std::string> ptrs = {
-          "(" + cPointer(call.args[0].base) + ") + (size_t)off * " +
+          "(" + cPointer(plan, call.args[0].base) + ") + (size_t)off * " +
               std::to_string(3 * h),
           "pmask + off",
-          "(" + cPointer(call.args[2].base) + ") + (size_t)off * " +
+          "(" + cPointer(plan, call.args[2].base) + ") + (size_t)off * " +
               std::to_string(h)};
       emitCall(os, plan, call, "    ", ptrs);
       os << "    flops += " << (call.flops.empty() ? "0.0" : call.flops)
@@ -242,15 +309,36 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       emitCall(os, plan, call, "  ");
       emitMark(os, call, i, "  ");
     }
-    if (i == shape.lastWrite)
-      os << "  /* the T packed rows at the front of last_hidden_state to "
-            "their\n"
+    if (i != shape.lastToken)
+      continue;
+    for (const auto &[ref, width] : shape.scatter)
+      os << "  /* the T packed rows at the front of "
+         << commentSafe(cPointer(plan, ref)) << " to their\n"
          << "   * padded rows; rows not computed become zeros */\n"
-         << "  bert_scatter_rows("
-         << cPointer(BufferRef::of(ModelOutput::LastHiddenState))
-         << ", tok, T, (int64_t)B * S, " << h << ");\n";
+         << "  bert_scatter_rows(" << cPointer(plan, ref)
+         << ", tok, T, (int64_t)B * S, " << width << ");\n";
   }
   os << "  return 0;\n}\n\n";
+}
+
+/// The descriptor's table of inputs or outputs (bert_io_spec).
+void emitIOTable(llvm::raw_ostream &os, const std::string &var,
+                 const std::vector<IOTensor> &table) {
+  os << "static const bert_io_spec " << var << "[" << table.size() << "] = {\n";
+  for (const IOTensor &t : table) {
+    os << "  {.name = " << cString(t.name)
+       << ", .dtype = " << (t.isInt32 ? "BERT_ABI_INT32" : "BERT_ABI_FLOAT32")
+       << ", .rank = " << t.dims.size() << ",\n   .dims = {";
+    for (size_t d = 0; d < t.dims.size(); ++d)
+      os << (d ? ", " : "")
+         << (t.dims[d] == kDimBatch ? std::string("BERT_ABI_DIM_BATCH")
+             : t.dims[d] == kDimSeq ? std::string("BERT_ABI_DIM_SEQ")
+                                    : std::to_string(t.dims[d]));
+    os << "}, .upper_bound = " << t.upperBound
+       << ", .required = " << (t.required ? 1 : 0)
+       << ", .default_value = " << t.defaultValue << "},\n";
+  }
+  os << "};\n\n";
 }
 
 } // namespace
@@ -340,14 +428,11 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "  (void)batch;\n  (void)seq;\n"
      << "  return " << totalArenaBytes(plan) << ";\n}\n\n";
 
-  os << "static int bert_run(const float *const *weights, void *arena,\n"
-     << "                    const int32_t *input_ids, const int32_t "
-        "*token_type_ids,\n"
-     << "                    const int32_t *attention_mask, int64_t batch, "
-        "int64_t seq,\n"
-     << "                    float *last_hidden_state, float *pooler_output) "
-        "{\n"
-     << "  char *arena_base = (char *)arena;\n"
+  emitIOTable(os, "bert_inputs", plan.inputs);
+  emitIOTable(os, "bert_outputs", plan.outputs);
+
+  emitRunHead(os, plan, "bert_run");
+  os << "  char *arena_base = (char *)arena;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq, M = B * S;\n"
      << "  int rc = 0;\n"
      << "  (void)arena_base; (void)M;\n";
@@ -386,6 +471,10 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
      << "    .num_weights = " << plan.slots.size() << ",\n"
      << "    .weights = bert_weights,\n"
      << "    .arena_bytes = bert_arena_bytes,\n"
+     << "    .num_inputs = " << plan.inputs.size() << ",\n"
+     << "    .inputs = bert_inputs,\n"
+     << "    .num_outputs = " << plan.outputs.size() << ",\n"
+     << "    .outputs = bert_outputs,\n"
      << "    .run = bert_run,\n"
      << "    .set_num_threads = bert_set_num_threads,\n"
      << "    .run_packed = " << (packed.ok ? "bert_run_packed" : "NULL")
@@ -400,6 +489,55 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   return text;
 }
 
+/// "[batch, seq, 768]": a shape with its dynamic dims named.
+static std::string shapeText(const IOTensor &t) {
+  std::string out = "[";
+  for (size_t d = 0; d < t.dims.size(); ++d)
+    out +=
+        (d ? ", " : "") + (t.dims[d] == kDimBatch ? std::string("batch")
+                           : t.dims[d] == kDimSeq ? std::string("seq")
+                                                  : std::to_string(t.dims[d]));
+  return out + "]";
+}
+
+/// The header's part on one table: a comment line per tensor, then its
+/// index and shape as macros (NAME_<TENSOR>, ..._NUMEL(batch, seq)).
+static void emitIOMacros(llvm::raw_ostream &os, const std::string &upper,
+                         const char *kind, const std::vector<IOTensor> &table) {
+  const std::string KIND = llvm::StringRef(kind).upper();
+  os << "/* " << (KIND == "INPUT" ? "Inputs" : "Outputs")
+     << " of bert_run_named, in the order of bert_model_" << kind
+     << "_info: */\n";
+  for (size_t i = 0; i < table.size(); ++i) {
+    const IOTensor &t = table[i];
+    os << "/*   " << t.name << ": " << (t.isInt32 ? "int32 " : "float ")
+       << shapeText(t);
+    if (t.upperBound > 0)
+      os << ", values in [0, " << t.upperBound << ")";
+    if (t.isInt32)
+      os << (t.required ? ", required"
+                        : ", default " + std::to_string(t.defaultValue));
+    os << " */\n";
+  }
+  os << "#define " << upper << "_NUM_" << KIND << "S " << table.size() << "\n";
+  for (size_t i = 0; i < table.size(); ++i) {
+    const IOTensor &t = table[i];
+    std::string macro =
+        upper + "_" + KIND + "_" + llvm::StringRef(t.name).upper();
+    os << "#define " << macro << " " << i << "\n"
+       << "#define " << macro << "_NAME " << cString(t.name) << "\n"
+       << "#define " << macro << "_RANK " << t.dims.size() << "\n";
+    std::string numel;
+    for (int64_t d : t.dims)
+      numel += (numel.empty() ? "" : " * ") +
+               (d == kDimBatch ? std::string("(batch)")
+                : d == kDimSeq ? std::string("(seq)")
+                               : std::to_string(d));
+    os << "#define " << macro << "_NUMEL(batch, seq) (" << numel << ")\n";
+  }
+  os << "\n";
+}
+
 std::string mlir::bert::generateHeader(const ModelPlan &plan) {
   std::string upper = llvm::StringRef(plan.name).upper();
   std::string text;
@@ -410,15 +548,14 @@ std::string mlir::bert::generateHeader(const ModelPlan &plan) {
      << ".a implements the C API of\n"
      << " * bert_runtime.h for this model; the constants below state what it "
         "was\n"
-     << " * compiled for. Buffers passed to bert_run are row-major:\n"
-     << " *   input_ids, token_type_ids, attention_mask: int32 [batch, seq]\n"
-     << " *   last_hidden_state: float [batch, seq, " << upper
-     << "_HIDDEN_SIZE]\n"
-     << " *   pooler_output:     float [batch, " << upper << "_HIDDEN_SIZE]\n"
+     << " * compiled for. Buffers are row-major; batch and seq are the "
+        "call's.\n"
      << " */\n"
      << "#ifndef " << upper << "_H\n#define " << upper << "_H\n\n"
-     << "#include \"bert_runtime.h\"\n\n"
-     << "#define " << upper << "_HIDDEN_SIZE " << plan.hidden << "\n"
+     << "#include \"bert_runtime.h\"\n\n";
+  emitIOMacros(os, upper, "input", plan.inputs);
+  emitIOMacros(os, upper, "output", plan.outputs);
+  os << "#define " << upper << "_HIDDEN_SIZE " << plan.hidden << "\n"
      << "#define " << upper << "_NUM_LAYERS " << plan.layers << "\n"
      << "#define " << upper << "_NUM_HEADS " << plan.heads << "\n"
      << "#define " << upper << "_INTERMEDIATE_SIZE " << plan.intermediate

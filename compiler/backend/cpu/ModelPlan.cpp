@@ -2,11 +2,12 @@
 //
 // Walks a function after bert-cpu-pipeline and decides, for every value,
 // where it lives at run time:
-//   - function arguments: the caller's input_ids / token_type_ids / mask;
+//   - function arguments: the caller's inputs, named by their NameLoc
+//     (input_ids, token_type_ids, attention_mask, langs);
 //   - bert.weight and bert.concat of weights: a runtime weight slot (concat
 //     and panel repacking happen once, at load time, in the runtime);
-//   - values the function returns: the caller's output buffers, written in
-//     place (no copy);
+//   - values the function returns: the caller's output buffers (named by
+//     the function's bert.output_names), written in place (no copy);
 //   - other kernel results: their #bert.buffer slot in the arena;
 //   - bert.slice of an activation: a strided view of its input, no storage.
 // Each kernel op becomes one KernelCall. Unfused high-level ops have no CPU
@@ -33,6 +34,24 @@ namespace cpu = ::bert::cpu;
 
 std::string ModelPlan::kernelSymbol(size_t i) const {
   return name + "_kernel_" + std::to_string(i);
+}
+
+static int findIn(const std::vector<IOTensor> &table, llvm::StringRef name) {
+  for (size_t i = 0; i < table.size(); ++i)
+    if (table[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+int ModelPlan::findInput(llvm::StringRef n) const { return findIn(inputs, n); }
+int ModelPlan::findOutput(llvm::StringRef n) const {
+  return findIn(outputs, n);
+}
+
+int64_t IOTensor::rowWidth() const {
+  int64_t w = 1;
+  for (size_t d = perToken() ? 2 : 1; d < dims.size(); ++d)
+    w *= dims[d];
+  return w;
 }
 
 namespace {
@@ -127,6 +146,14 @@ static std::string locNames(Location loc) {
     return inner.empty() ? name : inner + "." + name;
   }
   return "";
+}
+
+/// The C expression of a row-wise kernel's row count over `v`: M (one row
+/// per token: B * S, or T packed) when v is [batch, seq, ...], else B.
+static std::string rowsOf(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getRank() >= 3 || (t.getRank() == 2 && t.isDynamicDim(1)) ? "M"
+                                                                     : "B";
 }
 
 /// A dense row-major [rows, cols] matrix as (cols, rows) innermost first.
@@ -252,10 +279,15 @@ LogicalResult Planner::setResult(Operation *op, unsigned index) {
   for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
     if (operand != result)
       continue;
-    storage[result].base = BufferRef::of(i == 0 ? ModelOutput::LastHiddenState
-                                                : ModelOutput::PoolerOutput);
-    return success();
+    if (storage.count(result))
+      return op->emitError()
+             << "is returned as two outputs ('"
+             << plan.outputs[storage[result].base.index].name << "' and '"
+             << plan.outputs[i].name << "'); each output needs its own kernel";
+    storage[result].base = BufferRef::output(i);
   }
+  if (storage.count(result))
+    return success();
   auto buffer = op->getAttrOfType<BufferAttr>(BertDialect::getBufferAttrName());
   if (!buffer)
     return op->emitError() << "has no arena slot: run bert-plan-buffers "
@@ -350,12 +382,9 @@ LogicalResult Planner::planLinear(LinearOp op) {
   FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(packed) || failed(setResult(op)))
     return failure();
-  // Rows: every token (M), or one per sequence after a pooler (B).
-  const char *rows =
-      cast<RankedTensorType>(op.getInput().getType()).getRank() == 2 ? "B"
-                                                                     : "M";
   KernelCall call{kernelIndex(req), {}, ""};
-  call.args.push_back(matrix(*x, num(spec.K), rows, num(spec.K)));
+  const std::string m = rowsOf(op.getInput());
+  call.args.push_back(matrix(*x, num(spec.K), m, num(spec.K)));
   call.args.push_back(*packed);
   if (op.getBias()) {
     FailureOr<size_t> slot = slotOf(op.getBias(), op);
@@ -364,8 +393,8 @@ LogicalResult Planner::planLinear(LinearOp op) {
     call.args.push_back(vector1(BufferRef::weight(*slot), spec.N));
   }
   call.args.push_back(
-      matrix(storage[op.getResult()].base, num(spec.N), rows, num(spec.N)));
-  call.flops = std::string("2.0 * ") + rows + " * " + num(spec.N * spec.K);
+      matrix(storage[op.getResult()].base, num(spec.N), m, num(spec.N)));
+  call.flops = "2.0 * " + m + " * " + num(spec.N * spec.K);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -381,13 +410,14 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
+  const std::string m = rowsOf(input);
   for (Value v : {input, residual}) {
     if (!v)
       continue;
     FailureOr<BufferRef> p = activation(v, op);
     if (failed(p))
       return failure();
-    call.args.push_back(matrix(*p, num(h), "M", num(h)));
+    call.args.push_back(matrix(*p, num(h), m, num(h)));
   }
   for (Value v : {gamma, beta}) {
     FailureOr<size_t> slot = slotOf(v, op);
@@ -396,7 +426,7 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
     call.args.push_back(vector1(BufferRef::weight(*slot), h));
   }
   call.args.push_back(
-      matrix(storage[op->getResult(0)].base, num(h), "M", num(h)));
+      matrix(storage[op->getResult(0)].base, num(h), m, num(h)));
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -486,8 +516,7 @@ LogicalResult Planner::planUnstack(UnstackOp op) {
   FailureOr<BufferRef> x = activation(op.getInput(), op);
   if (failed(x))
     return failure();
-  // Rows: [B, S, N] logits have M token rows, [B, N] ones B.
-  const char *rows = in.getRank() == 2 ? "B" : "M";
+  const std::string rows = rowsOf(op.getInput());
   KernelCall call{kernelIndex(req), {}, ""};
   call.args.push_back(matrix(*x, num(n), rows, num(n)));
   for (unsigned j = 0; j < op.getNumResults(); ++j) {
@@ -502,14 +531,8 @@ LogicalResult Planner::planUnstack(UnstackOp op) {
 
 LogicalResult Planner::run() {
   Block &body = func.getBody().front();
-  if (func.getNumArguments() != 3 || func.getNumResults() != 2)
-    return func.emitError() << "the CPU backend expects @" << func.getName()
-                            << "(input_ids, token_type_ids, attention_mask) "
-                               "-> (last_hidden_state, pooler_output)";
-  ModelInput inputs[] = {ModelInput::InputIds, ModelInput::TokenTypeIds,
-                         ModelInput::AttentionMask};
-  for (int i = 0; i < 3; ++i)
-    storage[body.getArgument(i)].base = BufferRef::of(inputs[i]);
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    storage[body.getArgument(i)].base = BufferRef::input(i);
 
   for (Operation &op : body) {
     size_t callsBefore = plan.calls.size();
@@ -581,7 +604,129 @@ LogicalResult Planner::run() {
       call.comment = opName + " at " + locString(op.getLoc());
       std::string names = locNames(op.getLoc());
       call.name = names.empty() ? opName : opName + " " + names;
+      // Rows per token or per sequence, and the result's row width: what
+      // the packed path needs to know to run and scatter it.
+      auto type = cast<RankedTensorType>(op.getResult(0).getType());
+      call.perToken = type.getRank() >= 2 && type.isDynamicDim(1);
+      call.resultWidth = 1;
+      for (int64_t d = call.perToken ? 2 : 1; d < type.getRank(); ++d)
+        call.resultWidth *= type.getDimSize(d);
     }
+  }
+  return success();
+}
+
+/// The bound of the langs input: XLM's n_langs, from the function's (or
+/// module's) integer attribute bert.n_langs; 1 without one (XLM's default:
+/// a single language, every langs value 0).
+static int64_t langsBound(func::FuncOp func) {
+  for (Operation *op : {func.getOperation(), func->getParentOp()})
+    if (auto a =
+            op ? op->getAttrOfType<IntegerAttr>("bert.n_langs") : IntegerAttr())
+      return a.getInt();
+  return 1;
+}
+
+/// The inputs, one per function argument in order, named by the argument's
+/// NameLoc; each int32 [batch, seq] and bounded by the facts (the kernels
+/// index tables with them, so the runtime must check every value).
+static LogicalResult planInputs(func::FuncOp func, ModelPlan &plan) {
+  for (BlockArgument arg : func.getArguments()) {
+    auto named = dyn_cast<NameLoc>(arg.getLoc());
+    std::string name = named ? named.getName().str() : "";
+    IOTensor in{name, true, {kDimBatch, kDimSeq}, 0, false, 0};
+    if (name == "input_ids") {
+      in.upperBound = plan.vocab;
+      in.required = true;
+    } else if (name == "token_type_ids") {
+      in.upperBound = plan.typeVocab;
+    } else if (name == "attention_mask") {
+      in.upperBound = 2;
+      in.defaultValue = 1;
+    } else if (name == "langs") {
+      in.upperBound = langsBound(func);
+    } else {
+      return func.emitError()
+             << "argument #" << arg.getArgNumber() << " is named '" << name
+             << "'; the CPU backend takes the inputs input_ids, "
+                "token_type_ids, attention_mask and langs (named by NameLoc)";
+    }
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type || type.getRank() != 2 || !type.isDynamicDim(0) ||
+        !type.isDynamicDim(1) || !type.getElementType().isInteger(32))
+      return func.emitError()
+             << "input '" << name << "' must be "
+             << "tensor<?x?xi32> ([batch, seq]), not " << arg.getType();
+    if (in.upperBound < 1)
+      return func.emitError() << "input '" << name << "' has no valid value "
+                              << "(its bound is " << in.upperBound << ")";
+    if (plan.findInput(name) >= 0)
+      return func.emitError() << "input '" << name << "' appears twice";
+    plan.inputs.push_back(std::move(in));
+  }
+  if (plan.findInput("input_ids") < 0)
+    return func.emitError() << "the CPU backend needs an input_ids argument";
+  return success();
+}
+
+/// A name usable as a C identifier and macro suffix in the generated code.
+static bool isCIdentifier(StringRef s) {
+  return !s.empty() && !llvm::isDigit(s.front()) &&
+         llvm::all_of(s, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// The outputs, one per function result: names from bert.output_names (or
+/// BertModel's two when the attribute is absent and the results fit), f32
+/// with batch first and seq second when dim 1 is dynamic.
+static LogicalResult planOutputs(func::FuncOp func, ModelPlan &plan) {
+  auto results = func.getResultTypes();
+  std::vector<std::string> names;
+  if (auto attr = func->getAttrOfType<ArrayAttr>("bert.output_names")) {
+    for (Attribute a : attr) {
+      auto str = dyn_cast<StringAttr>(a);
+      if (!str)
+        return func.emitError() << "bert.output_names must hold strings";
+      names.push_back(str.str());
+    }
+    if (names.size() != results.size())
+      return func.emitError()
+             << "bert.output_names names " << names.size()
+             << " outputs; the function returns " << results.size();
+  } else {
+    auto shapeIs = [&](size_t i, std::vector<int64_t> want) {
+      auto t = dyn_cast<RankedTensorType>(results[i]);
+      return t && t.getShape() == ArrayRef<int64_t>(want);
+    };
+    const int64_t dyn = ShapedType::kDynamic, h = plan.hidden;
+    if (results.size() != 2 || !shapeIs(0, {dyn, dyn, h}) ||
+        !shapeIs(1, {dyn, h}))
+      return func.emitError()
+             << "needs bert.output_names (one name per result); only "
+                "(last_hidden_state [?, ?, "
+             << h << "], pooler_output [?, " << h << "]) may go without";
+    names = {"last_hidden_state", "pooler_output"};
+  }
+  for (auto [i, type] : llvm::enumerate(results)) {
+    const std::string &name = names[i];
+    auto t = dyn_cast<RankedTensorType>(type);
+    bool ok = t && t.getElementType().isF32() && t.getRank() >= 1 &&
+              t.getRank() <= 4 && t.isDynamicDim(0);
+    IOTensor out{name, false, {kDimBatch}, 0, false, 0};
+    for (int64_t d = 1; ok && d < t.getRank(); ++d) {
+      ok = !t.isDynamicDim(d) ? t.getDimSize(d) > 0 : d == 1;
+      out.dims.push_back(t.isDynamicDim(d) ? kDimSeq : t.getDimSize(d));
+    }
+    if (!ok)
+      return func.emitError()
+             << "output '" << name << "' is " << type
+             << "; the CPU backend returns f32 tensors of rank 1 to 4, "
+                "dim 0 dynamic (batch), dim 1 static or dynamic (seq), "
+                "other dims static";
+    if (!isCIdentifier(name) || plan.findOutput(name) >= 0)
+      return func.emitError()
+             << "output name '" << name
+             << "' must be a unique C identifier (letters, digits, '_')";
+    plan.outputs.push_back(std::move(out));
   }
   return success();
 }
@@ -616,6 +761,8 @@ FailureOr<ModelPlan> mlir::bert::planModel(func::FuncOp func,
   plan.intermediate = facts.getIntermediate();
   plan.vocab = facts.getVocab();
   plan.typeVocab = facts.getTypeVocab();
+  if (failed(planInputs(func, plan)) || failed(planOutputs(func, plan)))
+    return failure();
   Planner planner(func, plan);
   if (failed(planner.run()))
     return failure();

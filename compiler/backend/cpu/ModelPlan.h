@@ -1,10 +1,11 @@
 //===- ModelPlan.h - what the generated host code must do -------*- C++ -*-===//
 //
 // A ModelPlan is the planned bert function flattened into what a C host
-// program needs: the weight slots the runtime fills (with their load-time
-// packing), the distinct kernels to compile, and the ordered kernel calls.
-// Each buffer of a call names where its data lives by role (a caller's input
-// or output, an arena slot, a weight slot), never by C text, so code
+// program needs: the named inputs and outputs of run(), the weight slots the
+// runtime fills (with their load-time packing), the distinct kernels to
+// compile, and the ordered kernel calls. Each buffer of a call names where
+// its data lives by role (a caller's input or output by its index in those
+// tables, an arena slot, a weight slot), never by C text, so code
 // generation decides by comparing roles; only HostCodeGen writes C. Extents
 // and strides stay C expressions over the run() locals B, S and M: they are
 // only ever printed, and the packed path rebinds those names per sequence.
@@ -38,34 +39,48 @@ struct WeightSlot {
   int64_t bf16RowStride = 0;
 };
 
-/// The caller's arrays of bert_model_desc::run, in its argument order.
-enum class ModelInput { InputIds, TokenTypeIds, AttentionMask };
-enum class ModelOutput { LastHiddenState, PoolerOutput };
+/// A dim of a model input or output that is not static (bert_model_abi.h's
+/// BERT_DIM_BATCH and BERT_DIM_SEQ).
+constexpr int64_t kDimBatch = -1, kDimSeq = -2;
+
+/// One input or output of bert_model_desc::run (a bert_io_spec): the
+/// function's arguments in order, then its results in order.
+struct IOTensor {
+  std::string name;          ///< Hugging Face name ("input_ids", "logits")
+  bool isInt32 = false;      ///< inputs int32, outputs float32
+  std::vector<int64_t> dims; ///< > 0 static, or kDimBatch / kDimSeq
+  int64_t upperBound = 0;    ///< inputs: values in [0, n); 0 unchecked
+  bool required = false;     ///< inputs: no default (input_ids)
+  int32_t defaultValue = 0;  ///< inputs: the value when not given
+  /// [batch, seq, ...]: one row per token (scattered by the packed path).
+  bool perToken() const { return dims.size() >= 2 && dims[1] == kDimSeq; }
+  /// Elements per token (perToken) or per batch row (otherwise).
+  int64_t rowWidth() const;
+};
 
 /// Where a buffer's data starts, by role.
 struct BufferRef {
   enum class Role {
-    Input,  ///< a caller's input array (`input`)
-    Output, ///< a caller's output array (`output`)
+    Input,  ///< the caller's input `index` (ModelPlan::inputs)
+    Output, ///< the caller's output `index` (ModelPlan::outputs)
     Arena,  ///< the activation arena, `arenaOffset` bytes in
     Weight, ///< weight slot `weightSlot` (ModelPlan::slots)
   };
   Role role = Role::Arena;
-  ModelInput input = ModelInput::InputIds;
-  ModelOutput output = ModelOutput::LastHiddenState;
+  size_t index = 0;
   int64_t arenaOffset = 0;
   size_t weightSlot = 0;
 
-  static BufferRef of(ModelInput in) {
+  static BufferRef input(size_t i) {
     BufferRef r;
     r.role = Role::Input;
-    r.input = in;
+    r.index = i;
     return r;
   }
-  static BufferRef of(ModelOutput out) {
+  static BufferRef output(size_t i) {
     BufferRef r;
     r.role = Role::Output;
-    r.output = out;
+    r.index = i;
     return r;
   }
   static BufferRef arena(int64_t offset) {
@@ -80,9 +95,17 @@ struct BufferRef {
     return r;
   }
 
-  bool is(ModelInput in) const { return role == Role::Input && input == in; }
-  bool is(ModelOutput out) const {
-    return role == Role::Output && output == out;
+  /// Whether this is input (output) `i`; never for a negative `i`, so
+  /// `isInput(plan.findInput("langs"))` is false when there is none.
+  bool isInput(int i) const {
+    return role == Role::Input && i >= 0 && index == size_t(i);
+  }
+  bool isOutput(int i) const {
+    return role == Role::Output && i >= 0 && index == size_t(i);
+  }
+  bool operator==(const BufferRef &o) const {
+    return role == o.role && index == o.index && arenaOffset == o.arenaOffset &&
+           weightSlot == o.weightSlot;
   }
 };
 
@@ -103,6 +126,12 @@ struct KernelCall {
   /// C expression of the call's floating-point operations over B, S and M
   /// (GEMMs and attention; empty for the memory-bound kernels).
   std::string flops;
+  /// The call computes one row per token (M rows: T in the packed path),
+  /// rather than one per sequence (B rows: pooler, first-token heads).
+  bool perToken = true;
+  /// Floats per row of its result (the last argument), for the packed
+  /// path's scatter.
+  int64_t resultWidth = 0;
 };
 
 struct ModelPlan {
@@ -115,6 +144,9 @@ struct ModelPlan {
   /// Some kernel uses AMX tiles: the runtime must ask Linux for the AMX
   /// state before the first call (bert_model_desc.needs_amx).
   bool needsAMX = false;
+  /// run()'s inputs (the function's named arguments) and outputs (its
+  /// results, named by bert.output_names), in the descriptor's order.
+  std::vector<IOTensor> inputs, outputs;
   std::vector<WeightSlot> slots;
   std::vector<::bert::cpu::KernelRequest> kernels; ///< distinct, in first use
   std::vector<KernelCall> calls;                   ///< in execution order
@@ -122,6 +154,9 @@ struct ModelPlan {
 
   /// C symbol of kernel `i`.
   std::string kernelSymbol(size_t i) const;
+  /// Index of the input (output) called `name`, or -1.
+  int findInput(llvm::StringRef name) const;
+  int findOutput(llvm::StringRef name) const;
 };
 
 /// Flattens a planned function. `target` picks the weight panel widths.
@@ -132,8 +167,8 @@ FailureOr<ModelPlan> planModel(func::FuncOp func, const std::string &name,
 /// `bert_generated_model` descriptor of runtime/include/bert_model_abi.h.
 std::string generateHostSource(const ModelPlan &plan);
 
-/// The public header <name>.h: the model's shapes, maxima and arena size,
-/// on top of bert_runtime.h.
+/// The public header <name>.h: the model's inputs and outputs (names,
+/// types, shapes), sizes, maxima and arena size, on top of bert_runtime.h.
 std::string generateHeader(const ModelPlan &plan);
 
 } // namespace mlir::bert

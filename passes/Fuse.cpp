@@ -46,6 +46,31 @@ bool usedOnlyBy(Value v, ArrayRef<Operation *> allowed) {
   });
 }
 
+/// The op of type P that defines `input` (an operand of `root`) and has no
+/// other user, or the match failure that says which of the two it is not.
+template <typename P>
+FailureOr<P> soleProducer(PatternRewriter &rewriter, Operation *root,
+                          Value input, StringRef notP, StringRef escapes) {
+  auto producer = input.getDefiningOp<P>();
+  if (!producer)
+    return rewriter.notifyMatchFailure(root, notP);
+  if (!producer->hasOneUse())
+    return rewriter.notifyMatchFailure(root, escapes);
+  return producer;
+}
+
+/// Replaces `root` by a NewOp of the same type built from `args`, located
+/// at the fused locations of the chain's ops.
+template <typename NewOp, typename... Args>
+LogicalResult replaceWithFused(PatternRewriter &rewriter, Operation *root,
+                               ArrayRef<Location> chain, Args &&...args) {
+  auto fused =
+      NewOp::create(rewriter, rewriter.getFusedLoc(chain),
+                    root->getResult(0).getType(), std::forward<Args>(args)...);
+  rewriter.replaceOp(root, fused);
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // bias + GELU epilogue
 //===----------------------------------------------------------------------===//
@@ -75,12 +100,10 @@ struct FuseLinearActivation : OpRewritePattern<ActOp> {
       return rewriter.notifyMatchFailure(actOp, "linear already activates");
     if (!linear->hasOneUse())
       return rewriter.notifyMatchFailure(actOp, "pre-activation value escapes");
-    Location loc = rewriter.getFusedLoc({linear.getLoc(), actOp.getLoc()});
-    auto fused = LinearOp::create(
-        rewriter, loc, actOp.getType(), linear.getInput(), linear.getWeight(),
-        linear.getBias(), epilogueOf(actOp), linear.getPrecision());
-    rewriter.replaceOp(actOp, fused);
-    return success();
+    return replaceWithFused<LinearOp>(
+        rewriter, actOp, {linear.getLoc(), actOp.getLoc()}, linear.getInput(),
+        linear.getWeight(), linear.getBias(), epilogueOf(actOp),
+        linear.getPrecision());
   }
 };
 
@@ -95,18 +118,15 @@ struct FuseAddLayerNorm : OpRewritePattern<LayerNormOp> {
 
   LogicalResult matchAndRewrite(LayerNormOp norm,
                                 PatternRewriter &rewriter) const override {
-    auto add = norm.getInput().getDefiningOp<AddOp>();
-    if (!add)
-      return rewriter.notifyMatchFailure(norm, "input is not a bert.add");
-    if (!add->hasOneUse())
-      return rewriter.notifyMatchFailure(norm, "the sum has other users");
-    Location loc = rewriter.getFusedLoc({add.getLoc(), norm.getLoc()});
-    auto fused = AddLayerNormOp::create(
-        rewriter, loc, norm.getType(), /*input=*/add.getLhs(),
-        /*residual=*/add.getRhs(), norm.getGamma(), norm.getBeta(),
+    FailureOr<AddOp> add = soleProducer<AddOp>(rewriter, norm, norm.getInput(),
+                                               "input is not a bert.add",
+                                               "the sum has other users");
+    if (failed(add))
+      return failure();
+    return replaceWithFused<AddLayerNormOp>(
+        rewriter, norm, {add->getLoc(), norm.getLoc()}, /*input=*/add->getLhs(),
+        /*residual=*/add->getRhs(), norm.getGamma(), norm.getBeta(),
         norm.getEpsilonAttr());
-    rewriter.replaceOp(norm, fused);
-    return success();
   }
 };
 
@@ -156,14 +176,11 @@ struct FuseAttention : OpRewritePattern<MergeHeadsOp> {
       return rewriter.notifyMatchFailure(
           merge, "an intermediate of the chain has another user");
 
-    Location loc = rewriter.getFusedLoc(
-        {scores.getLoc(), probs.getLoc(), context.getLoc(), merge.getLoc()});
-    auto fused = FusedAttentionOp::create(
-        rewriter, loc, merge.getType(), q.getInput(), k.getInput(),
-        v.getInput(), probs.getMask(), q.getNumHeadsAttr(),
-        scores.getScaleAttr(), scores.getPrecisionAttr());
-    rewriter.replaceOp(merge, fused);
-    return success();
+    return replaceWithFused<FusedAttentionOp>(
+        rewriter, merge,
+        {scores.getLoc(), probs.getLoc(), context.getLoc(), merge.getLoc()},
+        q.getInput(), k.getInput(), v.getInput(), probs.getMask(),
+        q.getNumHeadsAttr(), scores.getScaleAttr(), scores.getPrecisionAttr());
   }
 };
 
@@ -178,18 +195,16 @@ struct FuseEmbeddingsLayerNorm : OpRewritePattern<LayerNormOp> {
 
   LogicalResult matchAndRewrite(LayerNormOp norm,
                                 PatternRewriter &rewriter) const override {
-    auto emb = norm.getInput().getDefiningOp<EmbeddingsOp>();
-    if (!emb)
-      return rewriter.notifyMatchFailure(norm, "input is not bert.embeddings");
-    if (!emb->hasOneUse())
-      return rewriter.notifyMatchFailure(norm, "the embedding sum escapes");
-    Location loc = rewriter.getFusedLoc({emb.getLoc(), norm.getLoc()});
-    auto fused = EmbeddingsLayerNormOp::create(
-        rewriter, loc, norm.getType(), emb.getInputIds(), emb.getTokenTypeIds(),
-        emb.getWord(), emb.getPosition(), emb.getTokenType(), norm.getGamma(),
-        norm.getBeta(), norm.getEpsilonAttr(), emb.getPaddingIdxAttr());
-    rewriter.replaceOp(norm, fused);
-    return success();
+    FailureOr<EmbeddingsOp> emb = soleProducer<EmbeddingsOp>(
+        rewriter, norm, norm.getInput(), "input is not bert.embeddings",
+        "the embedding sum escapes");
+    if (failed(emb))
+      return failure();
+    return replaceWithFused<EmbeddingsLayerNormOp>(
+        rewriter, norm, {emb->getLoc(), norm.getLoc()}, emb->getInputIds(),
+        emb->getTokenTypeIds(), emb->getWord(), emb->getPosition(),
+        emb->getTokenType(), norm.getGamma(), norm.getBeta(),
+        norm.getEpsilonAttr(), emb->getPaddingIdxAttr());
   }
 };
 

@@ -25,22 +25,35 @@ using namespace mlir::bert;
 // Presets
 //===----------------------------------------------------------------------===//
 
+/// An x86 preset: two FMA pipes, as on every x86 core since Haswell; the
+/// vector registers, cores and caches (L1d and L2 per core, L3 shared) given.
+static TargetInfo x86Preset(const char *name, const char *summary,
+                            const char *halideTarget, int64_t vectorWidth,
+                            int64_t numVectorRegs, int64_t cores, int64_t l1KiB,
+                            int64_t l2KiB, int64_t l3MiB) {
+  TargetInfo t;
+  t.name = name;
+  t.summary = summary;
+  t.halideTarget = halideTarget;
+  t.vectorWidth = vectorWidth;
+  t.numVectorRegs = numVectorRegs;
+  t.fmaUnits = 2;
+  t.cores = cores;
+  t.l1Bytes = l1KiB * 1024;
+  t.l2Bytes = l2KiB * 1024;
+  t.l3Bytes = l3MiB * 1024 * 1024;
+  return t;
+}
+
 /// Skylake-SP class: 32 zmm, two FMA pipes, 32 KiB L1d, 1 MiB L2 per core
 /// (Ice Lake and Sapphire Rapids have more; schedules sized for the smaller
 /// caches still fit there).
 static TargetInfo avx512Preset() {
-  TargetInfo t;
-  t.name = "x86-64-avx512";
-  t.summary = "AVX-512 server cores (Skylake-SP and later)";
-  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake";
-  t.vectorWidth = 16;
-  t.numVectorRegs = 32;
-  t.fmaUnits = 2;
-  t.cores = 16;
-  t.l1Bytes = 32 * 1024;
-  t.l2Bytes = 1024 * 1024;
-  t.l3Bytes = 22 * 1024 * 1024;
-  return t;
+  return x86Preset(
+      "x86-64-avx512", "AVX-512 server cores (Skylake-SP and later)",
+      "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake",
+      /*vectorWidth=*/16, /*numVectorRegs=*/32, /*cores=*/16, /*l1KiB=*/32,
+      /*l2KiB=*/1024, /*l3MiB=*/22);
 }
 
 /// Zen 4 class: AVX-512 with AVX512-BF16 (VDPBF16PS), no AMX.
@@ -56,14 +69,11 @@ static TargetInfo avx512BF16Preset() {
 
 /// Sapphire Rapids class: AVX512-BF16 and AMX tiles, 2 MiB L2 per core.
 static TargetInfo amxPreset() {
-  TargetInfo t = avx512Preset();
+  TargetInfo t = avx512BF16Preset();
   t.name = "x86-64-amx";
   t.summary = "AVX512-BF16 and AMX tiles (Sapphire Rapids class)";
   // (parseTarget adds avx512_zen4 to any target with sapphirerapids.)
-  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-"
-                   "avx512_skylake-avx512_cannonlake-avx512_zen4-"
-                   "avx512_sapphirerapids";
-  t.hasBF16 = true;
+  t.halideTarget += "-avx512_sapphirerapids";
   t.hasAMX = true;
   t.l1Bytes = 48 * 1024;
   t.l2Bytes = 2 * 1024 * 1024;
@@ -72,23 +82,20 @@ static TargetInfo amxPreset() {
 
 /// Haswell / Zen class: 16 ymm, two FMA pipes, 32 KiB L1d, 256 KiB L2.
 static TargetInfo avx2Preset() {
-  TargetInfo t;
-  t.name = "x86-64-avx2";
-  t.summary = "AVX2 + FMA (Haswell / Zen class)";
-  t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2";
-  t.vectorWidth = 8;
-  t.numVectorRegs = 16;
-  t.fmaUnits = 2;
-  t.cores = 8;
-  t.l1Bytes = 32 * 1024;
-  t.l2Bytes = 256 * 1024;
-  t.l3Bytes = 8 * 1024 * 1024;
-  return t;
+  return x86Preset("x86-64-avx2", "AVX2 + FMA (Haswell / Zen class)",
+                   "x86-64-linux-sse41-avx-f16c-fma-avx2", /*vectorWidth=*/8,
+                   /*numVectorRegs=*/16, /*cores=*/8, /*l1KiB=*/32,
+                   /*l2KiB=*/256, /*l3MiB=*/8);
 }
 
-/// Facts common to every CUDA preset.
-static TargetInfo cudaBase() {
+/// A CUDA preset: the facts common to every one, and the given SM version,
+/// SM count (cores), per-SM L1/shared memory and device L2.
+static TargetInfo cudaPreset(const char *name, const char *summary,
+                             int64_t smVersion, int64_t sms, int64_t l1KiB,
+                             int64_t l2MiB) {
   TargetInfo t;
+  t.name = name;
+  t.summary = summary;
   t.isa = TargetISA::CUDA;
   t.backend = "cuda";
   t.vectorWidth = 4;     // float4 loads, 128 bits per thread
@@ -99,31 +106,24 @@ static TargetInfo cudaBase() {
   t.maxThreadsPerBlock = 1024;
   t.sharedMemPerBlock = 48 * 1024;
   t.hasBF16 = true;
+  t.smVersion = smVersion;
+  t.cores = sms;
+  t.l1Bytes = l1KiB * 1024;
+  t.l2Bytes = l2MiB * 1024 * 1024;
   return t;
 }
 
 /// A100: 108 SMs, 192 KiB L1/shared per SM, 40 MiB L2.
 static TargetInfo cudaSM80Preset() {
-  TargetInfo t = cudaBase();
-  t.name = "cuda-sm80";
-  t.summary = "NVIDIA Ampere (A100)";
-  t.smVersion = 80;
-  t.cores = 108;
-  t.l1Bytes = 192 * 1024;
-  t.l2Bytes = 40 * 1024 * 1024;
-  return t;
+  return cudaPreset("cuda-sm80", "NVIDIA Ampere (A100)", /*smVersion=*/80,
+                    /*sms=*/108, /*l1KiB=*/192, /*l2MiB=*/40);
 }
 
 /// H100 SXM: 132 SMs, 256 KiB L1/shared per SM, 50 MiB L2.
 static TargetInfo cudaSM90Preset() {
-  TargetInfo t = cudaBase();
-  t.name = "cuda-sm90";
-  t.summary = "NVIDIA Hopper (H100, H200)";
-  t.smVersion = 90;
-  t.cores = 132;
-  t.l1Bytes = 256 * 1024;
-  t.l2Bytes = 50 * 1024 * 1024;
-  return t;
+  return cudaPreset("cuda-sm90", "NVIDIA Hopper (H100, H200)",
+                    /*smVersion=*/90, /*sms=*/132, /*l1KiB=*/256,
+                    /*l2MiB=*/50);
 }
 
 //===----------------------------------------------------------------------===//

@@ -26,6 +26,8 @@
 // Results: DIR/autoschedule.txt (the table) and DIR/autoschedule.json.
 //===----------------------------------------------------------------------===//
 
+#include "bench/BenchUtil.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
 
@@ -52,6 +54,7 @@
 
 using namespace Halide;
 namespace cpu = bert::cpu;
+using namespace bert::bench;
 
 namespace {
 
@@ -133,15 +136,6 @@ AutoschedulerParams paramsFor(const Autoscheduler &a) {
 }
 
 //===-- cases -------------------------------------------------------------===//
-
-template <typename T>
-Buffer<T> filled(std::vector<int> shape, float lo, float hi, unsigned seed) {
-  Buffer<T> b(shape);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  b.for_each_value([&](T &v) { v = T(u(rng)); });
-  return b;
-}
 
 /// One benchmark case: how to build its kernel and the buffers it runs on
 /// (inputs in Kernel::args order, output last).
@@ -245,16 +239,7 @@ struct Variant {
 };
 
 int call(const Callable &fn, std::vector<Buffer<>> &a) {
-  switch (a.size()) {
-  case 3:
-    return fn(a[0], a[1], a[2]);
-  case 4:
-    return fn(a[0], a[1], a[2], a[3]);
-  case 5:
-    return fn(a[0], a[1], a[2], a[3], a[4]);
-  default:
-    throw std::runtime_error("bench: unexpected argument count");
-  }
+  return cpu::detail::callKernel(fn, a, "bench");
 }
 
 /// Names of the buffers whose estimates the kernel's autoschedule branch
@@ -378,14 +363,6 @@ Variant makeVariant(const Case &c, const Autoscheduler *as, const Target &t) {
                  c.shape.c_str(), v.name.c_str(), first.c_str());
   }
   return v;
-}
-
-double maxAbsDiff(const Buffer<> &a, const Buffer<> &b) {
-  Buffer<const float> fa(a), fb(b);
-  double m = 0;
-  for (size_t i = 0, n = fa.number_of_elements(); i < n; ++i)
-    m = std::max(m, double(std::fabs(fa.data()[i] - fb.data()[i])));
-  return m;
 }
 
 /// Warm-up (>= 2 calls, >= 0.1 s) and calls per sample (~sampleMs).
@@ -588,7 +565,8 @@ int main(int argc, char **argv) {
       Variant &v = r.vs[i];
       if (v.status != "ok")
         continue;
-      v.maxDiff = maxAbsDiff(v.args.back(), r.vs[0].args.back());
+      v.maxDiff = maxAbsDiff(Buffer<const float>(v.args.back()),
+                             Buffer<const float>(r.vs[0].args.back()));
       if (!(v.maxDiff <= kTol))
         v.status = "wrong";
       timed.push_back(&v); // wrong ones are timed too (in the JSON)

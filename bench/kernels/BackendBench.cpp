@@ -11,6 +11,7 @@
 // for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
 //===----------------------------------------------------------------------===//
 
+#include "bench/BenchUtil.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
 
@@ -24,6 +25,7 @@
 
 using namespace bert;
 namespace dflt = bert::cpu::defaults;
+using bert::bench::filled;
 using Halide::Buffer;
 
 namespace {
@@ -47,15 +49,6 @@ std::pair<double, double> timeIt(const std::function<void()> &fn, double work) {
   }
   std::sort(s.begin(), s.end());
   return {s[s.size() / 2], s.front()};
-}
-
-template <typename T>
-Buffer<T> filled(std::vector<int> shape, float lo, float hi) {
-  Buffer<T> b(shape);
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(lo, hi);
-  b.for_each_value([&](T &v) { v = T(u(rng)); });
-  return b;
 }
 
 int envInt(const char *n) { return getenv(n) ? atoi(getenv(n)) : 0; }

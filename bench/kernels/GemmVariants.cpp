@@ -17,6 +17,7 @@
 // at 1 thread).
 //===----------------------------------------------------------------------===//
 
+#include "bench/BenchUtil.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
@@ -35,6 +36,7 @@
 
 using namespace Halide;
 namespace cpu = bert::cpu;
+namespace bench = bert::bench;
 
 namespace {
 
@@ -141,14 +143,7 @@ int main(int argc, char **argv) {
       // Correctness first: a few dot products against the plain loop.
       if (v.fn(x, v.wp, y) != 0)
         return std::fprintf(stderr, "%s failed\n", s.c_str()), 1;
-      double err = 0;
-      for (int c = 0; c < 32; ++c) {
-        int m = rng() % M, n = rng() % N;
-        double ref = 0;
-        for (int kk = 0; kk < K; ++kk)
-          ref += double(x(kk, m)) * w(kk, n);
-        err = std::max(err, std::fabs(ref - y(n, m)));
-      }
+      double err = bench::linearSpotError(x, w, y, M, N, K, 32, rng);
       if (err > 1e-3)
         return std::fprintf(stderr, "%s: max|err| %g\n", s.c_str(), err), 1;
       double t0 = nowSec();

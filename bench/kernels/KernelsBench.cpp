@@ -26,6 +26,7 @@
 // the samples ran, and the steal share (the noise figures of bench/report.py).
 //===----------------------------------------------------------------------===//
 
+#include "bench/BenchUtil.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
@@ -49,6 +50,7 @@
 using namespace Halide;
 namespace dflt = bert::cpu::defaults;
 namespace cpu = bert::cpu;
+using namespace bert::bench;
 
 namespace {
 
@@ -181,23 +183,6 @@ std::pair<Timing, Timing> measurePair(const std::function<void()> &a,
 //===-- data and JSON
 //-------------------------------------------------------===//
 
-template <typename T>
-Buffer<T> filled(std::vector<int> shape, float lo, float hi, unsigned seed) {
-  Buffer<T> b(shape);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  b.for_each_value([&](T &v) { v = T(u(rng)); });
-  return b;
-}
-
-double maxAbsDiff(const Buffer<float> &a, const Buffer<float> &b) {
-  double m = 0;
-  const float *pa = a.data(), *pb = b.data();
-  for (size_t i = 0, n = a.number_of_elements(); i < n; ++i)
-    m = std::max(m, double(std::fabs(pa[i] - pb[i])));
-  return m;
-}
-
 std::string timingJson(const Timing &t) {
   std::ostringstream o;
   o << "{\"median_ms\": " << t.medianMs << ", \"min_ms\": " << t.minMs
@@ -261,15 +246,8 @@ void benchGemm(const Target &t, bool quick) {
       Buffer<float> y(N, M);
       check(fn(x, wp, y), "linear");
       // Spot check against a plain dot product.
-      double err = 0;
       std::mt19937 rng(3);
-      for (int s = 0; s < 64; ++s) {
-        int m = rng() % M, n = rng() % N;
-        double ref = 0;
-        for (int kk = 0; kk < K; ++kk)
-          ref += double(x(kk, m)) * w(kk, n);
-        err = std::max(err, std::fabs(ref - y(n, m)));
-      }
+      double err = linearSpotError(x, w, y, M, N, K, 64, rng);
       Noise noise;
       Timing tm = measure([&] { fn(x, wp, y); }, noise);
       const double gflop = 2.0 * M * N * K * 1e-9;

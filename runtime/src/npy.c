@@ -18,22 +18,25 @@
 
 #define NPY_MAGIC "\x93NUMPY"
 
+/* One row per bert_npy_dtype, in the enum's order: its name, its npy
+ * descr (little-endian only) and its size in bytes. */
+static const struct {
+  const char *name, *descr;
+  size_t size;
+} dtypes[] = {{"int32", "<i4", 4}, {"int64", "<i8", 8}, {"float32", "<f4", 4}};
+enum { NUM_DTYPES = sizeof(dtypes) / sizeof(dtypes[0]) };
+
 const char *bert_npy_dtype_name(bert_npy_dtype dtype) {
-  switch (dtype) {
-  case BERT_NPY_I32:
-    return "int32";
-  case BERT_NPY_I64:
-    return "int64";
-  case BERT_NPY_F32:
-    return "float32";
-  }
-  return "?";
+  return (unsigned)dtype < NUM_DTYPES ? dtypes[dtype].name : "?";
 }
 
-static size_t dtype_size(bert_npy_dtype d) { return d == BERT_NPY_I64 ? 8 : 4; }
+/* A value outside the enum writes as float32. */
+static size_t dtype_size(bert_npy_dtype d) {
+  return dtypes[(unsigned)d < NUM_DTYPES ? d : BERT_NPY_F32].size;
+}
 
 static const char *dtype_descr(bert_npy_dtype d) {
-  return d == BERT_NPY_I32 ? "<i4" : d == BERT_NPY_I64 ? "<i8" : "<f4";
+  return dtypes[(unsigned)d < NUM_DTYPES ? d : BERT_NPY_F32].descr;
 }
 
 typedef struct {
@@ -113,6 +116,7 @@ static int parse_header(const char *h, size_t len, bert_npy_array *a, char *err,
   cursor c = {h, len, 0};
   char key[32], descr[32];
   int have_descr = 0, have_order = 0, have_shape = 0;
+  unsigned i;
   if (!accept(&c, '{'))
     return fail(err, err_size, "bad npy header: expected '{'%s", "");
   while (!accept(&c, '}')) {
@@ -153,18 +157,15 @@ static int parse_header(const char *h, size_t len, bert_npy_array *a, char *err,
                 "bad npy header: 'descr', 'fortran_order' and 'shape' are "
                 "required%s",
                 "");
-  if (strcmp(descr, "<i4") == 0)
-    a->dtype = BERT_NPY_I32;
-  else if (strcmp(descr, "<i8") == 0)
-    a->dtype = BERT_NPY_I64;
-  else if (strcmp(descr, "<f4") == 0)
-    a->dtype = BERT_NPY_F32;
-  else
-    return fail(err, err_size,
-                "unsupported dtype '%s' (expected little-endian int32, int64 "
-                "or float32)",
-                descr);
-  return 0;
+  for (i = 0; i < NUM_DTYPES; ++i)
+    if (strcmp(descr, dtypes[i].descr) == 0) {
+      a->dtype = (bert_npy_dtype)i;
+      return 0;
+    }
+  return fail(err, err_size,
+              "unsupported dtype '%s' (expected little-endian int32, int64 "
+              "or float32)",
+              descr);
 }
 
 int bert_npy_parse(const void *bytes, size_t size, bert_npy_array *out,

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BertRun.h"
 #include "TestUtil.h"
 
 #include "runtime/src/npy.h"
@@ -15,36 +16,10 @@
 
 #include <string>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 using namespace berttest;
 
 namespace {
-
-struct Result {
-  int status;
-  std::string output;
-};
-
-// Runs bert-run with `args` after the library argument (`lib`, by default
-// the fake model). Under `timeout`, so that a bert-run that blocks fails the
-// test (status 124) instead of hanging it.
-Result bertRun(const std::string &args,
-               const std::string &lib = FAKE_MODEL_PATH) {
-  std::string cmd = "timeout 60 " + std::string(BERT_RUN_PATH) + " " + lib +
-                    " " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE *p = popen(cmd.c_str(), "r");
-  if (!p)
-    return r;
-  char buf[512];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 class BertRunTool : public ::testing::Test {
 protected:

@@ -19,17 +19,32 @@ using namespace berttest;
 
 namespace {
 
+// A model loaded from `path`, or from `ts` written to tempPath(name).
 struct Loaded {
   bert_model_t *m = nullptr;
   bert_status st{};
+  explicit Loaded(const std::string &path) {
+    m = bert_model_load(path.c_str(), &st);
+  }
+  Loaded(const std::vector<Tensor> &ts, const std::string &name)
+      : Loaded(writeTo(name, ts)) {}
+  Loaded(const Loaded &) = delete;
+  Loaded &operator=(const Loaded &) = delete;
   ~Loaded() { bert_model_free(m); }
+
+private:
+  static std::string writeTo(const std::string &name,
+                             const std::vector<Tensor> &ts) {
+    std::string p = tempPath(name);
+    writeSafetensors(p, ts);
+    return p;
+  }
 };
 
 // Loads `path`; expects failure with `code` and every needle in the message.
 void expectRefused(const std::string &path, bert_status_code code,
                    std::vector<std::string> needles) {
-  Loaded l;
-  l.m = bert_model_load(path.c_str(), &l.st);
+  Loaded l(path);
   ASSERT_EQ(l.m, nullptr);
   EXPECT_EQ(l.st.code, code) << l.st.message;
   needles.push_back(path);
@@ -43,10 +58,7 @@ const char *kKey = "encoder.layer.0.attention.self.key.weight";
 const char *kWord = "embeddings.word_embeddings.weight";
 
 TEST(Load, GoodF32AlignedIsZeroCopy) {
-  std::string p = tempPath("good.safetensors");
-  writeSafetensors(p, fakeTensors());
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(fakeTensors(), "good.safetensors");
   ASSERT_NE(l.m, nullptr) << l.st.message;
   EXPECT_EQ(l.st.code, BERT_OK);
   EXPECT_STREQ(l.st.message, "");
@@ -67,8 +79,7 @@ TEST(Load, MisalignedF32IsCopied) {
   Layout layout;
   layout.skew = 4; // 4-byte aligned, not 64
   writeSafetensors(p, fakeTensors(), layout);
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(p);
   ASSERT_NE(l.m, nullptr) << l.st.message;
   EXPECT_EQ(bert_model_copied_bytes(l.m),
             size_t((FAKE_VOCAB + FAKE_TYPE_VOCAB + FAKE_QKV_ROWS + 1) *
@@ -82,8 +93,7 @@ TEST(Load, ConcatPackedInOrder) {
   std::string p = tempPath("concat.safetensors");
   std::vector<Tensor> ts = fakeTensors();
   writeSafetensors(p, ts);
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(p);
   ASSERT_NE(l.m, nullptr) << l.st.message;
   int64_t n = 0;
   const float *qkv =
@@ -117,10 +127,7 @@ TEST(Load, F16ConvertedExactly) {
     bits[i] = halves[i % 10];
   std::vector<Tensor> ts = fakeTensors();
   *find(ts, kWord) = u16(kWord, "F16", {FAKE_VOCAB, FAKE_HIDDEN}, bits);
-  std::string p = tempPath("f16.safetensors");
-  writeSafetensors(p, ts);
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(ts, "f16.safetensors");
   ASSERT_NE(l.m, nullptr) << l.st.message;
   const float *w = bert_model_weight(l.m, kWord, nullptr);
   for (size_t i = 0; i < bits.size(); ++i) {
@@ -148,10 +155,7 @@ TEST(Load, BF16ConvertedExactly) {
   // A packed slot with a BF16 source converts too.
   std::vector<uint16_t> kb(16, 0x4040); // 3.0
   *find(ts, kKey) = u16(kKey, "BF16", {4, 4}, kb);
-  std::string p = tempPath("bf16.safetensors");
-  writeSafetensors(p, ts);
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(ts, "bf16.safetensors");
   ASSERT_NE(l.m, nullptr) << l.st.message;
   const float *w = bert_model_weight(l.m, kWord, nullptr);
   for (size_t i = 0; i < src.size(); ++i)
@@ -172,8 +176,7 @@ TEST(Load, ExtraTensorsAndEscapedNamesAccepted) {
   writeSafetensors(p, ts);
   // JSON escapes in a name decode to the plain name.
   editHeader(p, "\"pooler.dense.bias\"", "\"pooler.dense.bia\\u0073\"");
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(p);
   ASSERT_NE(l.m, nullptr) << l.st.message;
 }
 
@@ -183,10 +186,7 @@ TEST(Load, NameWithNulDoesNotShadow) {
   std::vector<Tensor> ts = fakeTensors();
   std::string shadow = std::string("pooler.dense.bias") + '\0' + "x";
   ts.insert(ts.begin(), f32(shadow, {FAKE_HIDDEN}, values(FAKE_HIDDEN, 9.0f)));
-  std::string p = tempPath("shadow.safetensors");
-  writeSafetensors(p, ts);
-  Loaded l;
-  l.m = bert_model_load(p.c_str(), &l.st);
+  Loaded l(ts, "shadow.safetensors");
   ASSERT_NE(l.m, nullptr) << l.st.message;
   const float *bias = bert_model_weight(l.m, "pooler.dense.bias", nullptr);
   std::vector<float> want = values(FAKE_HIDDEN, 3.0f);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BertRun.h"
 #include "TestUtil.h"
 
 #include "runtime/src/npy.h"
@@ -16,32 +17,10 @@
 #include <cmath>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 using namespace berttest;
 
 namespace {
-
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result bertRun(const std::string &args) {
-  std::string cmd = "timeout 60 " + std::string(BERT_RUN_PATH) + " " +
-                    FAKE_MODEL_PATH + " " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE *p = popen(cmd.c_str(), "r");
-  if (!p)
-    return r;
-  char buf[512];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 // Ids below the fake model's vocabulary (10) and not its failing id (9).
 const char *kTokenizer =

@@ -48,52 +48,41 @@ WORDS = ["hello", "world", "tokenizer", "unbelievable", "internationalization",
          "C++", "naïveté", "AI", "GPU", "µs", "UPPER", "MiXeD", "don't", "Let's"]
 
 
+def _run(alphabet, lo, hi):
+    """lo to hi characters of alphabet, as one word."""
+    return lambda r: "".join(r.choice(alphabet) for _ in range(r.randint(lo, hi)))
+
+
+def _long_word(r):
+    # Longer than max_input_chars_per_word (100) or close to it.
+    n = r.choice([99, 100, 101, 150, 260])
+    return "".join(r.choice("abcdefghijklmnopqrstuvwxyzé") for _ in range(n))
+
+
+def _cased(r):
+    w = r.choice(LATIN)
+    return w.upper() if r.random() < 0.5 else w.capitalize()
+
+
+# The kinds of word, by cumulative probability: a list is one word picked from
+# it, a function makes one. Above the last bound: word, punctuation, word.
+_KINDS = [
+    (0.30, LATIN), (0.42, WORDS), (0.48, _run(CJK, 1, 6)), (0.51, _run(KANA, 1, 5)),
+    (0.53, HANGUL), (0.56, ARABIC), (0.59, DEVANAGARI), (0.62, CYRILLIC), (0.64, GREEK),
+    (0.65, THAI), (0.70, _run(EMOJI, 1, 3)), (0.74, COMPAT),
+    (0.77, lambda r: r.choice(COMBINING) + r.choice(LATIN)), (0.80, PUNCT), (0.82, SPECIALS),
+    (0.84, _long_word), (0.87, lambda r: str(r.randint(0, 10 ** r.randint(1, 12)))),
+    (0.90, _cased), (0.93, lambda r: r.choice(LATIN) + r.choice(CONTROLS) + r.choice(LATIN)),
+    # Random code points from the BMP and beyond, assigned or not.
+    (0.96, lambda r: "".join(chr(_random_cp(r)) for _ in range(r.randint(1, 4)))),
+]
+
+
 def _word(r):
     k = r.random()
-    if k < 0.30:
-        return r.choice(LATIN)
-    if k < 0.42:
-        return r.choice(WORDS)
-    if k < 0.48:
-        return "".join(r.choice(CJK) for _ in range(r.randint(1, 6)))
-    if k < 0.51:
-        return "".join(r.choice(KANA) for _ in range(r.randint(1, 5)))
-    if k < 0.53:
-        return r.choice(HANGUL)
-    if k < 0.56:
-        return r.choice(ARABIC)
-    if k < 0.59:
-        return r.choice(DEVANAGARI)
-    if k < 0.62:
-        return r.choice(CYRILLIC)
-    if k < 0.64:
-        return r.choice(GREEK)
-    if k < 0.65:
-        return r.choice(THAI)
-    if k < 0.70:
-        return "".join(r.choice(EMOJI) for _ in range(r.randint(1, 3)))
-    if k < 0.74:
-        return r.choice(COMPAT)
-    if k < 0.77:
-        return r.choice(COMBINING) + r.choice(LATIN)
-    if k < 0.80:
-        return r.choice(PUNCT)
-    if k < 0.82:
-        return r.choice(SPECIALS)
-    if k < 0.84:
-        # Longer than max_input_chars_per_word (100) or close to it.
-        n = r.choice([99, 100, 101, 150, 260])
-        return "".join(r.choice("abcdefghijklmnopqrstuvwxyzé") for _ in range(n))
-    if k < 0.87:
-        return str(r.randint(0, 10 ** r.randint(1, 12)))
-    if k < 0.90:
-        w = r.choice(LATIN)
-        return w.upper() if r.random() < 0.5 else w.capitalize()
-    if k < 0.93:
-        return r.choice(LATIN) + r.choice(CONTROLS) + r.choice(LATIN)
-    if k < 0.96:
-        # Random code points from the BMP and beyond, assigned or not.
-        return "".join(chr(_random_cp(r)) for _ in range(r.randint(1, 4)))
+    for bound, kind in _KINDS:
+        if k < bound:
+            return kind(r) if callable(kind) else r.choice(kind)
     return r.choice(LATIN) + r.choice(PUNCT) + r.choice(LATIN)
 
 

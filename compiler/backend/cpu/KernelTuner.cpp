@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/KernelTuner.h"
+#include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 
 #include <algorithm>
@@ -182,23 +183,6 @@ private:
   int weightArg = -1, n = 0, k = 0;
 };
 
-int call(const Halide::Callable &fn, const std::vector<halide_buffer_t *> &a) {
-  switch (a.size()) {
-  case 3:
-    return fn(a[0], a[1], a[2]);
-  case 4:
-    return fn(a[0], a[1], a[2], a[3]);
-  case 5:
-    return fn(a[0], a[1], a[2], a[3], a[4]);
-  case 6:
-    return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
-  case 8:
-    return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
-  }
-  throw std::runtime_error("tuner: unexpected argument count " +
-                           std::to_string(a.size()));
-}
-
 /// A compiled candidate with its own weight panels, timed in samples.
 struct Candidate {
   KernelRequest req;
@@ -209,7 +193,7 @@ struct Candidate {
   double bestMs = 1e30;
 
   void run() {
-    if (int rc = call(fn, args))
+    if (int rc = detail::callKernel(fn, args, "tuner"))
       throw std::runtime_error("kernel returned " + std::to_string(rc));
   }
   /// One sample: `iters` back-to-back calls; keeps the fastest per call.

@@ -54,13 +54,12 @@ int tok_strmap_put(tok_strmap *m, const char *k, size_t n, int32_t v) {
       return 0;
     }
   }
-  if (m->n == m->cap) {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    tok_strmap_entry *e = realloc(m->entries, cap * sizeof(*e));
+  {
+    tok_strmap_entry *e =
+        tok_grow(NULL, m->entries, m->n, &m->cap, sizeof(*e), 64);
     if (!e)
       return -1;
     m->entries = e;
-    m->cap = cap;
   }
   if (m->pool_len + n + 1 > m->pool_cap) {
     size_t cap = m->pool_cap ? m->pool_cap * 2 : 4096;

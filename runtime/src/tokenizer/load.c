@@ -95,15 +95,10 @@ size_t tok_ld_slen(const tok_loader *L, const bert_json_value *v) {
   return bert_json_string(L->doc, v, &n) ? n : 0;
 }
 
-const char *tok_ld_k(const tok_loader *L, const bert_json_value *v) {
-  size_t n;
-  const char *k = bert_json_key(L->doc, v, &n);
+const char *tok_ld_key(const tok_loader *L, const bert_json_value *v,
+                       size_t *n) {
+  const char *k = bert_json_key(L->doc, v, n);
   return k ? k : "";
-}
-
-size_t tok_ld_klen(const tok_loader *L, const bert_json_value *v) {
-  size_t n = 0;
-  return bert_json_key(L->doc, v, &n) ? n : 0;
 }
 
 char *tok_ld_dup(const char *s, size_t n) {
@@ -128,6 +123,39 @@ const char *tok_ld_type(tok_loader *L, const bert_json_value *o,
     return NULL;
   }
   return tok_ld_s(L, t);
+}
+
+void *tok_ld_sequence(tok_loader *L, const bert_json_value *o, const char *t,
+                      const char *key, const char *what, int depth, size_t size,
+                      tok_ld_fn load, size_t *n, int *rc) {
+  const bert_json_value *arr = tok_ld_get(L, o, key), *c;
+  char *items;
+  *n = 0;
+  *rc = -1;
+  if (strcmp(t, "Sequence")) {
+    tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED, "%s type '%s' is not supported",
+                what, t);
+    return NULL;
+  }
+  if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY) {
+    tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s Sequence needs a \"%s\" array",
+                what, key);
+    return NULL;
+  }
+  if (depth > 16) {
+    tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s Sequence nested too deep", what);
+    return NULL;
+  }
+  items = calloc((size_t)bert_json_count(arr) + 1, size);
+  if (!items) {
+    tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c))
+    if (load(L, c, items + (*n)++ * size, depth + 1))
+      return items;
+  *rc = 0;
+  return items;
 }
 
 static tok_regex *compile_pattern(tok_loader *L, const bert_json_value *o,
@@ -182,17 +210,10 @@ static int behavior_of(tok_loader *L, const bert_json_value *o,
 /*===--- Base64 (precompiled_charsmap) ------------------------------------===*/
 
 static int b64val(int c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
+  static const char digits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const char *p = c ? strchr(digits, c) : NULL;
+  return p ? (int)(p - digits) : -1;
 }
 
 static unsigned char *b64decode(const char *s, size_t n, size_t *out_len) {
@@ -227,10 +248,12 @@ static unsigned char *b64decode(const char *s, size_t n, size_t *out_len) {
 /*===--- Normalizers
  * -------------------------------------------------------===*/
 
-int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
-                        tok_normalizer *n, int depth) {
+int tok_load_normalizer(tok_loader *L, const bert_json_value *o, void *out,
+                        int depth) {
+  tok_normalizer *n = out;
   const char *t = tok_ld_type(L, o, "normalizer");
   const bert_json_value *v;
+  int rc;
   memset(n, 0, sizeof(*n));
   if (!t)
     return -1;
@@ -314,29 +337,11 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
     return n->pc ? 0
                  : tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "normalizer: %s", msg);
   }
-  if (!strcmp(t, "Sequence")) {
-    const bert_json_value *arr = tok_ld_get(L, o, "normalizers"), *c;
-    size_t i = 0;
-    n->kind = TOK_N_SEQUENCE;
-    if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "normalizer Sequence needs a \"normalizers\" array");
-    if (depth > 16)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "normalizer Sequence nested too deep");
-    n->children =
-        calloc((size_t)bert_json_count(arr) + 1, sizeof(*n->children));
-    if (!n->children)
-      return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c)) {
-      n->nchildren = ++i;
-      if (tok_load_normalizer(L, c, &n->children[i - 1], depth + 1))
-        return -1;
-    }
-    return 0;
-  }
-  return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
-                     "normalizer type '%s' is not supported", t);
+  n->kind = TOK_N_SEQUENCE; /* or not supported: tok_ld_sequence says */
+  n->children = tok_ld_sequence(L, o, t, "normalizers", "normalizer", depth,
+                                sizeof(*n->children), tok_load_normalizer,
+                                &n->nchildren, &rc);
+  return rc;
 }
 
 /*===--- Pre-tokenizers
@@ -347,10 +352,12 @@ static const char gpt2_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|"
     "\\s+(?!\\S)|\\s+";
 
-int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
+int tok_load_pretok(tok_loader *L, const bert_json_value *o, void *out,
                     int depth) {
+  tok_pretok *p = out;
   const char *t = tok_ld_type(L, o, "pre_tokenizer");
   char msg[160];
+  int rc;
   memset(p, 0, sizeof(*p));
   if (!t)
     return -1;
@@ -440,28 +447,9 @@ int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
     }
     return 0;
   }
-  if (!strcmp(t, "Sequence")) {
-    const bert_json_value *arr = tok_ld_get(L, o, "pretokenizers"), *c;
-    size_t i = 0;
-    p->kind = TOK_P_SEQUENCE;
-    if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
-      return tok_ld_fail(
-          L, BERT_TOK_ERR_FORMAT,
-          "pre_tokenizer Sequence needs a \"pretokenizers\" array");
-    if (depth > 16)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "pre_tokenizer Sequence nested too deep");
-    p->children =
-        calloc((size_t)bert_json_count(arr) + 1, sizeof(*p->children));
-    if (!p->children)
-      return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c)) {
-      p->nchildren = ++i;
-      if (tok_load_pretok(L, c, &p->children[i - 1], depth + 1))
-        return -1;
-    }
-    return 0;
-  }
-  return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
-                     "pre_tokenizer type '%s' is not supported", t);
+  p->kind = TOK_P_SEQUENCE; /* or not supported: tok_ld_sequence says */
+  p->children = tok_ld_sequence(L, o, t, "pretokenizers", "pre_tokenizer",
+                                depth, sizeof(*p->children), tok_load_pretok,
+                                &p->nchildren, &rc);
+  return rc;
 }

@@ -52,13 +52,14 @@ static int vocab_object(tok_loader *L, tok_model *m, const bert_json_value *v) {
   if (!v || bert_json_type_of(v) != BERT_JSON_OBJECT)
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "model.vocab must be an object");
   for (c = bert_json_first(L->doc, v); c; c = bert_json_next(L->doc, c)) {
+    size_t klen;
+    const char *k = tok_ld_key(L, c, &klen);
     if (bert_json_type_of(c) != BERT_JSON_NUMBER || !bert_json_is_int(c) ||
         bert_json_int(c) < 0 || bert_json_int(c) > TOK_MAX_ID)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "model.vocab[\"%s\"] must be an id in [0, %lld]",
-                         tok_ld_k(L, c), (long long)TOK_MAX_ID);
-    if (tok_strmap_put(&m->vocab, tok_ld_k(L, c), tok_ld_klen(L, c),
-                       (int32_t)bert_json_int(c)))
+                         "model.vocab[\"%s\"] must be an id in [0, %lld]", k,
+                         (long long)TOK_MAX_ID);
+    if (tok_strmap_put(&m->vocab, k, klen, (int32_t)bert_json_int(c)))
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     if (bert_json_int(c) > max_id)
       max_id = bert_json_int(c);

@@ -98,8 +98,9 @@ static int load_specials(tok_loader *L, const bert_json_value *o,
   for (c = bert_json_first(L->doc, st); c; c = bert_json_next(L->doc, c)) {
     tok_special *s = &p->specials[p->nspecials++];
     const bert_json_value *ids = tok_ld_get(L, c, "ids"), *x;
-    size_t k = 0;
-    s->name = tok_ld_dup(tok_ld_k(L, c), tok_ld_klen(L, c));
+    size_t k = 0, klen;
+    const char *key = tok_ld_key(L, c, &klen);
+    s->name = tok_ld_dup(key, klen);
     if (!s->name)
       return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
     if (!ids || bert_json_type_of(ids) != BERT_JSON_ARRAY)
@@ -124,9 +125,11 @@ static int load_specials(tok_loader *L, const bert_json_value *o,
   return 0;
 }
 
-static int load_post(tok_loader *L, const bert_json_value *o, tok_postproc *p,
+static int load_post(tok_loader *L, const bert_json_value *o, void *out,
                      int depth) {
+  tok_postproc *p = out;
   const char *t = tok_ld_type(L, o, "post_processor");
+  int rc;
   memset(p, 0, sizeof(*p));
   if (!t)
     return -1;
@@ -161,30 +164,11 @@ static int load_post(tok_loader *L, const bert_json_value *o, tok_postproc *p,
                ? -1
                : 0;
   }
-  if (!strcmp(t, "Sequence")) {
-    const bert_json_value *arr = tok_ld_get(L, o, "processors"), *c;
-    size_t i = 0;
-    p->kind = TOK_PP_SEQUENCE;
-    if (!arr || bert_json_type_of(arr) != BERT_JSON_ARRAY)
-      return tok_ld_fail(
-          L, BERT_TOK_ERR_FORMAT,
-          "post_processor Sequence needs a \"processors\" array");
-    if (depth > 16)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "post_processor Sequence nested too deep");
-    p->children =
-        calloc((size_t)bert_json_count(arr) + 1, sizeof(*p->children));
-    if (!p->children)
-      return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    for (c = bert_json_first(L->doc, arr); c; c = bert_json_next(L->doc, c)) {
-      p->nchildren = ++i;
-      if (load_post(L, c, &p->children[i - 1], depth + 1))
-        return -1;
-    }
-    return 0;
-  }
-  return tok_ld_fail(L, BERT_TOK_ERR_UNSUPPORTED,
-                     "post_processor type '%s' is not supported", t);
+  p->kind = TOK_PP_SEQUENCE; /* or not supported: tok_ld_sequence says */
+  p->children =
+      tok_ld_sequence(L, o, t, "processors", "post_processor", depth,
+                      sizeof(*p->children), load_post, &p->nchildren, &rc);
+  return rc;
 }
 
 static int load_truncation(tok_loader *L, const bert_json_value *o,
@@ -365,9 +349,28 @@ void bert_tokenizer_destroy(bert_tokenizer_t *t) {
   free(t);
 }
 
+/* root[key] loaded with load into a new `size`-byte object, returned (with
+ * *rc -1 after an error, for the caller to free); NULL where the section is
+ * absent or null. Nothing is read once *rc is -1. */
+static void *load_section(tok_loader *L, const bert_json_value *root,
+                          const char *key, size_t size, tok_ld_fn load,
+                          int *rc) {
+  const bert_json_value *v = tok_ld_get(L, root, key);
+  void *out;
+  if (*rc || !v || bert_json_type_of(v) == BERT_JSON_NULL)
+    return NULL;
+  out = calloc(1, size);
+  if (!out)
+    *rc = tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
+  else if (load(L, v, out, 0))
+    *rc = -1;
+  return out;
+}
+
 static int load_doc(tok_loader *L, const bert_json_value *root,
                     bert_tokenizer_t *t) {
   const bert_json_value *v;
+  int rc = 0;
   if (bert_json_type_of(root) != BERT_JSON_OBJECT)
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
                        "the top level is not an object");
@@ -383,31 +386,13 @@ static int load_doc(tok_loader *L, const bert_json_value *root,
     return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "no \"model\" section");
   if (tok_load_model(L, v, &t->model))
     return -1;
-  v = tok_ld_get(L, root, "normalizer");
-  if (v && bert_json_type_of(v) != BERT_JSON_NULL) {
-    t->normalizer = calloc(1, sizeof(*t->normalizer));
-    if (!t->normalizer)
-      return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    if (tok_load_normalizer(L, v, t->normalizer, 0))
-      return -1;
-  }
-  v = tok_ld_get(L, root, "pre_tokenizer");
-  if (v && bert_json_type_of(v) != BERT_JSON_NULL) {
-    t->pretok = calloc(1, sizeof(*t->pretok));
-    if (!t->pretok)
-      return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    if (tok_load_pretok(L, v, t->pretok, 0))
-      return -1;
-  }
-  v = tok_ld_get(L, root, "post_processor");
-  if (v && bert_json_type_of(v) != BERT_JSON_NULL) {
-    t->post = calloc(1, sizeof(*t->post));
-    if (!t->post)
-      return tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
-    if (load_post(L, v, t->post, 0))
-      return -1;
-  }
-  return load_truncation(L, tok_ld_get(L, root, "truncation"), t) ||
+  t->normalizer = load_section(L, root, "normalizer", sizeof(*t->normalizer),
+                               tok_load_normalizer, &rc);
+  t->pretok = load_section(L, root, "pre_tokenizer", sizeof(*t->pretok),
+                           tok_load_pretok, &rc);
+  t->post =
+      load_section(L, root, "post_processor", sizeof(*t->post), load_post, &rc);
+  return rc || load_truncation(L, tok_ld_get(L, root, "truncation"), t) ||
                  load_padding(L, tok_ld_get(L, root, "padding"), t) ||
                  load_added(L, tok_ld_get(L, root, "added_tokens"), t)
              ? -1

@@ -29,58 +29,36 @@ static int bert_is_whitespace(int32_t c) {
 static int not_mn(int32_t c) { return !tok_hf_is_mark_nonspacing(c); }
 static int not_combining(int32_t c) { return !tok_is_combining_mark(c); }
 
+static int odd_whitespace(int32_t c) {
+  return c != ' ' && bert_is_whitespace(c);
+}
+
+static void to_space(tok_changes *ch, int32_t c) {
+  tok_changes_push(ch, bert_is_whitespace(c) ? ' ' : c, 0);
+}
+
 static int bert_clean(tok_nstr *ns, tok_arena *a) {
-  tok_changes ch;
-  uint32_t i;
-  int any = 0;
   if (tok_nstr_filter(ns, a, bert_keep))
     return -1;
-  for (i = 0; i < ns->len;) {
-    int32_t c;
-    i += (uint32_t)tok_utf8_next(ns->str + i, &c);
-    if (c != ' ' && bert_is_whitespace(c)) {
-      any = 1;
-      break;
-    }
-  }
-  if (!any)
+  if (tok_nstr_find(ns, odd_whitespace, 1) == ns->len)
     return 0;
-  tok_changes_init(&ch, a);
-  for (i = 0; i < ns->len;) {
-    int32_t c;
-    i += (uint32_t)tok_utf8_next(ns->str + i, &c);
-    tok_changes_push(&ch, bert_is_whitespace(c) ? ' ' : c, 0);
+  return tok_nstr_map(ns, a, to_space);
+}
+
+static void pad_chinese(tok_changes *ch, int32_t c) {
+  if (tok_is_chinese_char(c)) {
+    tok_changes_push(ch, ' ', 0);
+    tok_changes_push(ch, c, 1);
+    tok_changes_push(ch, ' ', 1);
+  } else {
+    tok_changes_push(ch, c, 0);
   }
-  return tok_nstr_transform(ns, a, &ch, 0);
 }
 
 static int bert_chinese(tok_nstr *ns, tok_arena *a) {
-  tok_changes ch;
-  uint32_t i;
-  int any = 0;
-  for (i = 0; i < ns->len;) {
-    int32_t c;
-    i += (uint32_t)tok_utf8_next(ns->str + i, &c);
-    if (tok_is_chinese_char(c)) {
-      any = 1;
-      break;
-    }
-  }
-  if (!any)
+  if (tok_nstr_find(ns, tok_is_chinese_char, 1) == ns->len)
     return 0;
-  tok_changes_init(&ch, a);
-  for (i = 0; i < ns->len;) {
-    int32_t c;
-    i += (uint32_t)tok_utf8_next(ns->str + i, &c);
-    if (tok_is_chinese_char(c)) {
-      tok_changes_push(&ch, ' ', 0);
-      tok_changes_push(&ch, c, 1);
-      tok_changes_push(&ch, ' ', 1);
-    } else {
-      tok_changes_push(&ch, c, 0);
-    }
-  }
-  return tok_nstr_transform(ns, a, &ch, 0);
+  return tok_nstr_map(ns, a, pad_chinese);
 }
 
 /* NormalizedString::replace: each match becomes `content`, every char of

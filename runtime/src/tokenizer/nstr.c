@@ -25,36 +25,24 @@ void tok_changes_init(tok_changes *c, tok_arena *a) {
 }
 
 void tok_changes_push(tok_changes *c, int32_t cp, int32_t change) {
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? c->cap * 2 : 64;
-    tok_change *v = tok_arena_alloc(c->arena, cap * sizeof(*v));
-    if (!v) {
-      c->failed = 1;
-      return;
-    }
-    if (c->n)
-      memcpy(v, c->v, c->n * sizeof(*v));
-    c->v = v;
-    c->cap = cap;
+  tok_change *v = tok_grow(c->arena, c->v, c->n, &c->cap, sizeof(*v), 64);
+  if (!v) {
+    c->failed = 1;
+    return;
   }
+  c->v = v;
   c->v[c->n].cp = cp;
   c->v[c->n].change = change;
   ++c->n;
 }
 
 void tok_pieces_push(tok_pieces *p, uint32_t s, uint32_t e, int match) {
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 32;
-    tok_piece *v = tok_arena_alloc(p->arena, cap * sizeof(*v));
-    if (!v) {
-      p->failed = 1;
-      return;
-    }
-    if (p->n)
-      memcpy(v, p->v, p->n * sizeof(*v));
-    p->v = v;
-    p->cap = cap;
+  tok_piece *v = tok_grow(p->arena, p->v, p->n, &p->cap, sizeof(*v), 32);
+  if (!v) {
+    p->failed = 1;
+    return;
   }
+  p->v = v;
   p->v[p->n].s = s;
   p->v[p->n].e = e;
   p->v[p->n].match = match;
@@ -62,19 +50,12 @@ void tok_pieces_push(tok_pieces *p, uint32_t s, uint32_t e, int match) {
 }
 
 tok_split *tok_splits_push(tok_splits *s) {
-  tok_split *sp;
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    tok_split *v = tok_arena_alloc(s->arena, cap * sizeof(*v));
-    if (!v) {
-      s->failed = 1;
-      return NULL;
-    }
-    if (s->n)
-      memcpy(v, s->v, s->n * sizeof(*v));
-    s->v = v;
-    s->cap = cap;
+  tok_split *sp, *v = tok_grow(s->arena, s->v, s->n, &s->cap, sizeof(*v), 16);
+  if (!v) {
+    s->failed = 1;
+    return NULL;
   }
+  s->v = v;
   sp = &s->v[s->n++];
   memset(sp, 0, sizeof(*sp));
   return sp;
@@ -260,6 +241,31 @@ int tok_nstr_lowercase(tok_nstr *ns, tok_arena *a) {
   return 0;
 }
 
+uint32_t tok_nstr_find(const tok_nstr *ns, int (*pred)(int32_t), int want) {
+  uint32_t i;
+  for (i = 0; i < ns->len;) {
+    int32_t cp;
+    int k = tok_utf8_next(ns->str + i, &cp);
+    if (!pred(cp) == !want)
+      break;
+    i += (uint32_t)k;
+  }
+  return i;
+}
+
+int tok_nstr_map(tok_nstr *ns, tok_arena *a,
+                 void (*each)(tok_changes *ch, int32_t cp)) {
+  tok_changes ch;
+  uint32_t i;
+  tok_changes_init(&ch, a);
+  for (i = 0; i < ns->len;) {
+    int32_t cp;
+    i += (uint32_t)tok_utf8_next(ns->str + i, &cp);
+    each(&ch, cp);
+  }
+  return tok_nstr_transform(ns, a, &ch, 0);
+}
+
 int tok_nstr_filter(tok_nstr *ns, tok_arena *a, int (*keep)(int32_t)) {
   tok_changes ch;
   uint32_t i;
@@ -267,14 +273,7 @@ int tok_nstr_filter(tok_nstr *ns, tok_arena *a, int (*keep)(int32_t)) {
   size_t removed_start = 0;
   int any = 0;
   /* Most strings lose nothing: find that out before building steps. */
-  for (i = 0; i < ns->len;) {
-    int32_t cp;
-    int k = tok_utf8_next(ns->str + i, &cp);
-    if (!keep(cp))
-      break;
-    i += (uint32_t)k;
-  }
-  if (i == ns->len)
+  if (tok_nstr_find(ns, keep, 0) == ns->len)
     return 0;
   tok_changes_init(&ch, a);
   for (i = 0; i < ns->len;) {

@@ -76,17 +76,13 @@ static int fail(re_parser *ps, const char *what) {
 
 static int emit(re_parser *ps, int op, int32_t x, int32_t y) {
   tok_regex *re = ps->re;
-  if (re->n == re->cap) {
-    size_t cap = re->cap ? re->cap * 2 : 64;
-    re_inst *c;
-    if (cap > 1000000)
-      return fail(ps, "pattern too large");
-    c = realloc(re->code, cap * sizeof(*c));
-    if (!c)
-      return fail(ps, "out of memory");
-    re->code = c;
-    re->cap = cap;
-  }
+  re_inst *c;
+  if (re->n == re->cap && re->cap * 2 > 1000000)
+    return fail(ps, "pattern too large");
+  c = tok_grow(NULL, re->code, re->n, &re->cap, sizeof(*c), 64);
+  if (!c)
+    return fail(ps, "out of memory");
+  re->code = c;
   re->code[re->n].op = op;
   re->code[re->n].x = x;
   re->code[re->n].y = y;
@@ -163,47 +159,27 @@ static int hexval(int c) {
 /* Parses an escape after '\'. Returns 1 with *item set for a class escape,
  * 0 with *cp set for a single character, -1 on error. */
 static int parse_escape(re_parser *ps, re_item *item, int32_t *cp) {
+  static const char classes[] = "swdpSWDP", controls[] = "tnrfv";
+  const char *k;
   char c;
   if (ps->p >= ps->end)
     return fail(ps, "trailing backslash");
   c = *ps->p++;
   memset(item, 0, sizeof(*item));
+  /* Class escapes, in the order of CI_SPACE..CI_CATS (upper case negates),
+   * and the control characters. */
+  if (c && (k = strchr(classes, c))) {
+    item->type = CI_SPACE + (int)((k - classes) % 4);
+    item->neg = k - classes >= 4;
+    if (item->type == CI_CATS)
+      return parse_prop(ps, &item->cats) ? -1 : 1;
+    return 1;
+  }
+  if (c && (k = strchr(controls, c))) {
+    *cp = "\t\n\r\f\v"[k - controls];
+    return 0;
+  }
   switch (c) {
-  case 's':
-  case 'S':
-    item->type = CI_SPACE;
-    item->neg = c == 'S';
-    return 1;
-  case 'w':
-  case 'W':
-    item->type = CI_WORD;
-    item->neg = c == 'W';
-    return 1;
-  case 'd':
-  case 'D':
-    item->type = CI_DIGIT;
-    item->neg = c == 'D';
-    return 1;
-  case 'p':
-  case 'P':
-    item->type = CI_CATS;
-    item->neg = c == 'P';
-    return parse_prop(ps, &item->cats) ? -1 : 1;
-  case 't':
-    *cp = '\t';
-    return 0;
-  case 'n':
-    *cp = '\n';
-    return 0;
-  case 'r':
-    *cp = '\r';
-    return 0;
-  case 'f':
-    *cp = '\f';
-    return 0;
-  case 'v':
-    *cp = '\v';
-    return 0;
   case 'x':
   case 'u': {
     int32_t v = 0;
@@ -402,25 +378,16 @@ static int parse_count(re_parser *ps, long *v) {
   return any ? 0 : -1;
 }
 
-/* Wraps code[start, n) as x* / x+ / x? (greedy unless lazy). */
-static int star(re_parser *ps, size_t start, int lazy) {
-  int32_t len = (int32_t)(ps->re->n - start);
+/* Wraps code[start, n) as x* / x+ (loop: a jump back closes it) or x? (greedy
+ * unless lazy). */
+static int wrap_split(re_parser *ps, size_t start, int lazy, int loop) {
+  int32_t len = (int32_t)(ps->re->n - start), skip = len + 1 + loop;
   if (insert_at(ps, start, 1))
     return -1;
   ps->re->code[start].op = OP_SPLIT;
-  ps->re->code[start].x = lazy ? len + 2 : 1;
-  ps->re->code[start].y = lazy ? 1 : len + 2;
-  return emit(ps, OP_JMP, -(len + 1), 0) < 0 ? -1 : 0;
-}
-
-static int optional(re_parser *ps, size_t start, int lazy) {
-  int32_t len = (int32_t)(ps->re->n - start);
-  if (insert_at(ps, start, 1))
-    return -1;
-  ps->re->code[start].op = OP_SPLIT;
-  ps->re->code[start].x = lazy ? len + 1 : 1;
-  ps->re->code[start].y = lazy ? 1 : len + 1;
-  return 0;
+  ps->re->code[start].x = lazy ? skip : 1;
+  ps->re->code[start].y = lazy ? 1 : skip;
+  return loop && emit(ps, OP_JMP, -(len + 1), 0) < 0 ? -1 : 0;
 }
 
 static int parse_repeat(re_parser *ps) {
@@ -455,13 +422,14 @@ static int parse_repeat(re_parser *ps) {
       if (ps->p < ps->end && *ps->p == '+')
         return fail(ps, "unsupported possessive quantifier");
       if (q == '*') {
-        if (star(ps, start, lazy))
+        if (wrap_split(ps, start, lazy, 1))
           return -1;
       } else if (q == '+') {
-        if (copy_frag(ps, start, start + len) || star(ps, start + len, lazy))
+        if (copy_frag(ps, start, start + len) ||
+            wrap_split(ps, start + len, lazy, 1))
           return -1;
       } else if (q == '?') {
-        if (optional(ps, start, lazy))
+        if (wrap_split(ps, start, lazy, 0))
           return -1;
       } else {
         /* x{lo,hi}: lo copies, then nested optional copies (or x*). */
@@ -482,7 +450,7 @@ static int parse_repeat(re_parser *ps) {
           for (size_t i = 0; i < len; ++i)
             if (emit(ps, saved[i].op, saved[i].x, saved[i].y) < 0)
               return free(saved), -1;
-          if (star(ps, tail, lazy))
+          if (wrap_split(ps, tail, lazy, 1))
             return free(saved), -1;
         } else {
           /* (x(x(x)?)?)?: each level's SPLIT skips to the very end, which
@@ -663,15 +631,13 @@ static int64_t run(re_vm *vm, uint32_t pc, uint32_t pos, size_t base) {
     case OP_JMP:
       pc = (uint32_t)((int32_t)pc + in->x);
       continue;
-    case OP_SPLIT:
-      if (top == vm->cap) {
-        size_t cap = vm->cap ? vm->cap * 2 : 256;
-        re_thread *st = realloc(vm->stack, cap * sizeof(*st));
-        if (!st)
-          return -1;
-        vm->stack = st;
-        vm->cap = cap;
-      }
+    case OP_SPLIT: {
+      re_thread *st =
+          tok_grow(NULL, vm->stack, top, &vm->cap, sizeof(*st), 256);
+      if (!st)
+        return -1;
+      vm->stack = st;
+    }
       vm->stack[top].pc = (uint32_t)((int32_t)pc + in->y);
       vm->stack[top].pos = pos;
       ++top;

@@ -33,6 +33,12 @@ void *tok_arena_alloc(tok_arena *a, size_t n);
 void tok_arena_free(tok_arena *a);
 /* Forgets every allocation but keeps memory for reuse. */
 void tok_arena_reset(tok_arena *a);
+/* Room for one more item in an array v of `size`-byte items that holds n of
+ * *cap: v itself while n < *cap, else a copy with the capacity doubled
+ * (`first` when it was 0), from the arena a or, with a NULL, by realloc.
+ * NULL when out of memory, with v and *cap left as they were. */
+void *tok_grow(tok_arena *a, void *v, size_t n, size_t *cap, size_t size,
+               size_t first);
 
 /*===--- UTF-8 and Unicode predicates (unicode.c) -------------------------===*/
 
@@ -114,6 +120,13 @@ int tok_nstr_prepend(tok_nstr *ns, tok_arena *a, const char *s, size_t n);
 int tok_nstr_lowercase(tok_nstr *ns, tok_arena *a);
 /* Drops chars for which keep() is 0, as NormalizedString::filter. */
 int tok_nstr_filter(tok_nstr *ns, tok_arena *a, int (*keep)(int32_t));
+/* The byte offset of the first code point c of ns with !pred(c) == !want;
+ * ns->len when there is none. */
+uint32_t tok_nstr_find(const tok_nstr *ns, int (*pred)(int32_t), int want);
+/* Rewrites ns one code point at a time: each pushes onto ch what the code
+ * point becomes (tok_changes_push). */
+int tok_nstr_map(tok_nstr *ns, tok_arena *a,
+                 void (*each)(tok_changes *ch, int32_t cp));
 int tok_nstr_strip(tok_nstr *ns, tok_arena *a, int left, int right);
 /* Normalization forms: 'D' NFD, 'C' NFC, with compat: NFKD / NFKC. */
 int tok_nstr_unicode_normalize(tok_nstr *ns, tok_arena *a, int compose,

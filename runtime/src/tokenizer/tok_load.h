@@ -35,16 +35,33 @@ const char *tok_ld_type(tok_loader *L, const bert_json_value *o,
                         const char *where);
 char *tok_ld_dup(const char *s, size_t n);
 /* The JSON reader's accessors with the loader's document: a string value
- * ("" for a non-string), its length; a member's key and its length. */
+ * ("" for a non-string), its length; a member's key ("" for none) with its
+ * length in *n. */
 const char *tok_ld_s(const tok_loader *L, const bert_json_value *v);
 size_t tok_ld_slen(const tok_loader *L, const bert_json_value *v);
-const char *tok_ld_k(const tok_loader *L, const bert_json_value *v);
-size_t tok_ld_klen(const tok_loader *L, const bert_json_value *v);
+const char *tok_ld_key(const tok_loader *L, const bert_json_value *v,
+                       size_t *n);
 
-int tok_load_normalizer(tok_loader *L, const bert_json_value *o,
-                        tok_normalizer *n, int depth);
+/* A section loader: loads the section o into *out (a tok_normalizer,
+ * tok_pretok or tok_postproc, by the loader), nested depth deep. The element
+ * type is left out so that one Sequence reader and one section reader serve
+ * all three. */
+typedef int (*tok_ld_fn)(tok_loader *L, const bert_json_value *o, void *out,
+                         int depth);
+/* The last type a section (what: "normalizer", ...) may have: t must be
+ * "Sequence", else the type is not supported. The children of a Sequence:
+ * o[key] must be an array, and no deeper than 16 Sequences; each element is
+ * loaded with load into a new array of `size`-byte items. Returns the array,
+ * with *n the items begun (the caller frees those, loaded or not; NULL when
+ * none could be allocated), and *rc 0, or -1 after an error. */
+void *tok_ld_sequence(tok_loader *L, const bert_json_value *o, const char *t,
+                      const char *key, const char *what, int depth, size_t size,
+                      tok_ld_fn load, size_t *n, int *rc);
+
+int tok_load_normalizer(tok_loader *L, const bert_json_value *o, void *out,
+                        int depth);
 int tok_load_model(tok_loader *L, const bert_json_value *o, tok_model *m);
-int tok_load_pretok(tok_loader *L, const bert_json_value *o, tok_pretok *p,
+int tok_load_pretok(tok_loader *L, const bert_json_value *o, void *out,
                     int depth);
 
 #endif /* BERT_TOKENIZER_LOAD_H */

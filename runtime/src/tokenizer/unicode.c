@@ -69,6 +69,24 @@ void tok_arena_reset(tok_arena *a) {
   a->failed = 0;
 }
 
+void *tok_grow(tok_arena *a, void *v, size_t n, size_t *cap, size_t size,
+               size_t first) {
+  size_t c = *cap ? *cap * 2 : first;
+  void *nv;
+  if (n < *cap)
+    return v;
+  if (a) {
+    nv = tok_arena_alloc(a, c * size);
+    if (nv && n)
+      memcpy(nv, v, n * size);
+  } else {
+    nv = realloc(v, c * size);
+  }
+  if (nv)
+    *cap = c;
+  return nv;
+}
+
 void tok_arena_free(tok_arena *a) {
   tok_chunk *c = a->head;
   while (c) {

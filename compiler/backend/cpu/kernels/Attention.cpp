@@ -392,9 +392,7 @@ Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
   Kernel k;
   k.name = "attention";
   k.inputs = {f.qkv, f.mask};
-  k.pipeline = Pipeline(f.out);
-  for (auto &p : k.inputs)
-    k.args.push_back(Argument(p));
+  detail::finishKernel(k, f.out);
   return k;
 }
 

@@ -117,13 +117,8 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
   table(f.pos, spec.maxPositions);
   f.gamma.dim(0).set_extent(H);
   f.beta.dim(0).set_extent(H);
-  OutputImageParam out = f.ln.out.output_buffer();
-  detail::constrainMinsAndDense(out);
-  out.dim(0).set_extent(H);
-  out.dim(1).set_stride(H);
-  k.pipeline = Pipeline(f.ln.out);
-  for (auto &p : k.inputs)
-    k.args.push_back(Argument(p));
+  detail::constrainRowOutput(f.ln.out.output_buffer(), H);
+  detail::finishKernel(k, f.ln.out);
   return k;
 }
 

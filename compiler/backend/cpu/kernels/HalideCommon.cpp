@@ -122,6 +122,18 @@ void constrainMinsAndDense(const OutputImageParam &p) {
   p.dim(0).set_stride(1);
 }
 
+void constrainRowOutput(const OutputImageParam &out, int H) {
+  constrainMinsAndDense(out);
+  out.dim(0).set_extent(H);
+  out.dim(1).set_stride(H);
+}
+
+void finishKernel(Kernel &k, const Func &out) {
+  k.pipeline = Pipeline(out);
+  for (auto &p : k.inputs)
+    k.args.push_back(Argument(p));
+}
+
 void constrainPackedQKV(const OutputImageParam &qkv, int d, int heads) {
   const int H = d * heads;
   constrainMinsAndDense(qkv);

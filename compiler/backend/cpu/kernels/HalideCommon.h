@@ -10,7 +10,31 @@
 
 #include "compiler/backend/cpu/kernels/Kernels.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace bert::cpu::detail {
+
+/// Calls a compiled kernel with the elements of `a` (Buffers, or
+/// halide_buffer_t pointers) as its arguments: 3 to 8, the kernel families'
+/// counts. `who` names the caller in the error for any other count.
+template <typename Args>
+int callKernel(const Halide::Callable &fn, Args &a, const char *who) {
+  switch (a.size()) {
+  case 3:
+    return fn(a[0], a[1], a[2]);
+  case 4:
+    return fn(a[0], a[1], a[2], a[3]);
+  case 5:
+    return fn(a[0], a[1], a[2], a[3], a[4]);
+  case 6:
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+  case 8:
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  }
+  throw std::runtime_error(std::string(who) + ": unexpected argument count " +
+                           std::to_string(a.size()));
+}
 
 /// The tuning space of row-wise families (a RowSchedule): rows per task,
 /// the one knob (the rows are independent).
@@ -36,6 +60,14 @@ Halide::Expr roundToBF16(const Halide::Expr &f);
 
 /// Constrain every dim of `p` to min 0; dim 0 dense (stride 1).
 void constrainMinsAndDense(const Halide::OutputImageParam &p);
+
+/// Constrain the output of a row kernel, rows of H floats: every min 0,
+/// dense rows H apart.
+void constrainRowOutput(const Halide::OutputImageParam &out, int H);
+
+/// Completes `k` once its inputs are set and constrained: the pipeline that
+/// computes `out`, and the inputs, in order, as its arguments.
+void finishKernel(Kernel &k, const Halide::Func &out);
 
 /// Constrain `qkv` to the 5-D view (d, heads, 3, S, B) of a packed [B*S, 3H]
 /// activation: strides (1, d, H, 3H, 3H*S), every min 0 (see buildAttention).

@@ -1,0 +1,45 @@
+//===- BertRun.h - Running the real bert-run binary in a test -------------===//
+//
+// The bert-run tests (here and test/Tokenizer) drive the tool as a user
+// does: a shell command line, the output and the exit status. The target
+// defines BERT_RUN_PATH and FAKE_MODEL_PATH (bert_run_test in CMakeLists.txt).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_TEST_RUNTIME_BERTRUN_H
+#define BERT_TEST_RUNTIME_BERTRUN_H
+
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+namespace berttest {
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+// Runs bert-run with `args` after the library argument (`lib`, by default
+// the fake model). Under `timeout`, so that a bert-run that blocks fails the
+// test (status 124) instead of hanging it.
+inline Result bertRun(const std::string &args,
+                      const std::string &lib = FAKE_MODEL_PATH) {
+  std::string cmd = "timeout 60 " + std::string(BERT_RUN_PATH) + " " + lib +
+                    " " + args + " 2>&1";
+  Result r{-1, ""};
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p)
+    return r;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    r.output.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+} // namespace berttest
+
+#endif // BERT_TEST_RUNTIME_BERTRUN_H

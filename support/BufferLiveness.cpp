@@ -90,10 +90,17 @@ mlir::bert::computeLiveBuffers(func::FuncOp func, MaxSizes max) {
     }
     if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<ShapedType>))
       continue;
+    // A multi-result kernel (bert.unstack) writes the caller's outputs
+    // only: nothing of it lives in the arena.
+    if (op.getNumResults() > 1 && llvm::all_of(op.getResults(), [](Value r) {
+          return llvm::all_of(r.getUsers(), llvm::IsaPred<func::ReturnOp>);
+        }))
+      continue;
     auto type = dyn_cast<ShapedType>(op.getResult(0).getType());
     if (op.getNumResults() != 1 || !type || !type.hasRank())
       return op.emitError() << "buffer planning supports kernels with one "
-                               "ranked tensor result";
+                               "ranked tensor result (or several that are "
+                               "all function results)";
     LiveBuffer buffer;
     buffer.owner = &op;
     buffer.bytes = bytesAtMax(type, max);

@@ -38,9 +38,27 @@ std::vector<ArgRole> mlir::bert::argRoles(func::FuncOp func) {
   ArrayRef<Type> inputs = func.getArgumentTypes();
   bool model =
       !inputs.empty() && inputs.size() <= 3 && llvm::all_of(inputs, isIdTensor);
+  // The frontend names its arguments (a DistilBERT model has no token
+  // types, so position does not tell the role).
+  std::vector<ArgRole> named;
+  if (!func.isExternal())
+    for (BlockArgument arg : func.getArguments()) {
+      auto loc = dyn_cast<NameLoc>(arg.getLoc());
+      StringRef name = loc ? loc.getName().strref() : "";
+      named.push_back(name == "input_ids"        ? ArgRole::InputIds
+                      : name == "token_type_ids" ? ArgRole::TokenTypeIds
+                      : name == "attention_mask" ? ArgRole::AttentionMask
+                                                 : ArgRole::Generic);
+    }
+  if (model && llvm::is_contained(named, ArgRole::InputIds))
+    return named;
+  // Parsed IR has no argument names: the frontend's order, in which only
+  // the token types can be missing (DistilBERT: ids, mask).
   std::vector<ArgRole> roles;
-  static const ArgRole order[] = {ArgRole::InputIds, ArgRole::TokenTypeIds,
+  static const ArgRole three[] = {ArgRole::InputIds, ArgRole::TokenTypeIds,
                                   ArgRole::AttentionMask};
+  static const ArgRole two[] = {ArgRole::InputIds, ArgRole::AttentionMask};
+  const ArgRole *order = inputs.size() == 2 ? two : three;
   for (size_t i = 0; i < inputs.size(); ++i)
     roles.push_back(model ? order[i] : ArgRole::Generic);
   return roles;

@@ -103,8 +103,17 @@ Location GraphBuilder::loc(const Twine &module, StringRef field) {
 
 Value GraphBuilder::weight(const Twine &name, ArrayRef<int64_t> shape,
                            StringRef field) {
-  return WeightOp::create(b, fieldLoc(field), RankedTensorType::get(shape, f32),
-                          name.str());
+  // One value per tensor: ALBERT's shared layers and a decoder tied to the
+  // word embeddings read the same bert.weight, so the IR shows the sharing.
+  std::string key = name.str();
+  auto type = RankedTensorType::get(shape, f32);
+  if (Value known = weights.lookup(key)) {
+    assert(known.getType() == type && "one tensor name, two shapes");
+    return known;
+  }
+  Value w = WeightOp::create(b, fieldLoc(field), type, key);
+  weights[key] = w;
+  return w;
 }
 
 Value GraphBuilder::layerNorm(Value x, const Twine &prefix, int64_t width,

@@ -14,6 +14,7 @@
 #include "compiler/frontend/GraphBuilder.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <string>
 #include <vector>
@@ -88,6 +89,8 @@ public:
   Type f32;
   /// Of the encoder's linears and attention projections (GraphOptions).
   Precision precision = Precision::f32;
+  /// The bert.weight of each tensor name built so far.
+  llvm::StringMap<Value> weights;
 };
 
 } // namespace mlir::bert::frontend

@@ -643,3 +643,81 @@ module attributes {bert.model_facts = #bert.model_facts<family = "bert", layers 
 func.func @unknown_attr() attributes {bert.tiles = 3 : i64} {
   return
 }
+
+// -----
+
+func.func @embeddings_types_unpaired(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) {
+  %word = bert.weight "w" : tensor<100x8xf32>
+  %pos = bert.weight "p" : tensor<16x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op token_type_ids and the token type table go together}}
+  %e = "bert.embeddings"(%ids, %tt, %word, %pos) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}>
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_padding_idx(%ids: tensor<?x?xi32>) {
+  %word = bert.weight "w" : tensor<100x8xf32>
+  %pos = bert.weight "p" : tensor<16x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op padding_idx 16 must index the position table of 16 rows}}
+  %e = bert.embeddings %ids, %word, %pos padding_idx 16
+      : (tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @pooler_activation(%x: tensor<?x?x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{'bert.pooler' op activation must be tanh, relu or none}}
+  %p = bert.pooler %x, %w, %b activation <gelu> : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @activation_gelu(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{'bert.activation' op kind must be relu, silu, quick_gelu or tanh (GELU forms are bert.gelu)}}
+  %y = bert.activation %x <gelu> : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @unstack_rank(%x: tensor<?xf32>) {
+  // expected-error @+1 {{'bert.unstack' op input must have rank 2 or more, got [?]}}
+  %a = bert.unstack %x : tensor<?xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @unstack_count(%x: tensor<?x?x2xf32>) {
+  // expected-error @+1 {{'bert.unstack' op needs one result per column of the innermost dimension: 3 results for input [?, ?, 2]}}
+  %a:3 = bert.unstack %x : tensor<?x?x2xf32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @unstack_shape(%x: tensor<2x?x2xf32>) {
+  // expected-error @+1 {{'bert.unstack' op result shape [3, ?] must be the input shape without its innermost dimension}}
+  %a, %b = bert.unstack %x : tensor<2x?x2xf32> -> tensor<3x?xf32>, tensor<2x?xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'bert.output_names' names 1 outputs for 2 results}}
+func.func @output_names_count(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>)
+    attributes {bert.output_names = ["logits"]} {
+  return %x, %x : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'bert.output_names' repeats "logits"}}
+func.func @output_names_repeat(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>)
+    attributes {bert.output_names = ["logits", "logits"]} {
+  return %x, %x : tensor<?xf32>, tensor<?xf32>
+}

@@ -145,3 +145,35 @@ func.func @low_precision(%x: tensor<?x?x8xbf16>, %y: tensor<?x?x8xf16>) -> tenso
   %b = bert.gelu %y : tensor<?x?x8xf16>
   return %a : tensor<?x?x8xbf16>
 }
+
+// The families' and heads' forms: embeddings without token types or with
+// RoBERTa's positions, a relu pooler, bert.activation, bert.unstack, and the
+// function's output names.
+
+// CHECK-LABEL: func.func @families
+// CHECK-SAME:    bert.output_names = ["start_logits", "end_logits", "logits"]
+// CHECK: bert.embeddings %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
+// CHECK: bert.embeddings %{{.*}}, %{{.*}}, %{{.*}} token_types %{{.*}}, %{{.*}} padding_idx 1 :
+// CHECK: bert.activation %{{.*}} <quick_gelu> : tensor<?x?x8xf32>
+// CHECK: bert.pooler %{{.*}}, %{{.*}}, %{{.*}} activation <relu> :
+// CHECK: bert.unstack %{{.*}} : tensor<?x?x2xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
+func.func @families(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>)
+    -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x8xf32>)
+    attributes {bert.output_names = ["start_logits", "end_logits", "logits"]} {
+  %word = bert.weight "word" : tensor<100x8xf32>
+  %pos = bert.weight "pos" : tensor<16x8xf32>
+  %type = bert.weight "type" : tensor<1x8xf32>
+  %e = bert.embeddings %ids, %word, %pos
+      : (tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
+  %r = bert.embeddings %ids, %word, %pos token_types %tt, %type padding_idx 1
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<1x8xf32>) -> tensor<?x?x8xf32>
+  %q = bert.activation %r <quick_gelu> : tensor<?x?x8xf32>
+  %w = bert.weight "w" : tensor<8x8xf32>
+  %v = bert.weight "v" : tensor<8xf32>
+  %p = bert.pooler %q, %w, %v activation <relu>
+      : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  %w2 = bert.weight "qa.w" : tensor<2x8xf32>
+  %logits = bert.linear %e, %w2 : (tensor<?x?x8xf32>, tensor<2x8xf32>) -> tensor<?x?x2xf32>
+  %start, %end = bert.unstack %logits : tensor<?x?x2xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
+  return %start, %end, %p : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x8xf32>
+}

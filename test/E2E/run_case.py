@@ -53,7 +53,9 @@ def run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True)
 
 
-def max_err(golden: str, actual: str, mask: np.ndarray, names: list[str]) -> dict[str, float]:
+def max_err(golden: str, actual: str, mask: np.ndarray, names: list[str],
+            per_token: list[str]) -> dict[str, float]:
+    """Max abs difference per output: per-token outputs on the real tokens only."""
     errs = {}
     for name in names:
         g = np.load(os.path.join(golden, name + ".npy")).astype(np.float64)
@@ -61,7 +63,7 @@ def max_err(golden: str, actual: str, mask: np.ndarray, names: list[str]) -> dic
         if g.shape != a.shape:
             raise SystemExit(f"run_case: {actual}/{name}.npy: shape {a.shape}, expected {g.shape}")
         d = np.abs(g - a)
-        errs[name] = float(d[mask].max() if name == "last_hidden_state" else d.max())
+        errs[name] = float(d[mask].max() if name in per_token else d.max())
     return errs
 
 
@@ -98,7 +100,9 @@ def main() -> int:
     if not weights and "weight_seed" not in case:
         weights = os.path.join(a.case, "model.safetensors")
     lib_dir = os.path.join(a.work, "lib")
-    inputs = [os.path.join(a.case, f + ".npy") for f in ("input_ids", "token_type_ids", "attention_mask")]
+    # The case's inputs: DistilBERT cases have no token types.
+    inputs = {f: os.path.join(a.case, f + ".npy") for f in ("input_ids", "token_type_ids", "attention_mask")
+              if os.path.exists(os.path.join(a.case, f + ".npy"))}
 
     if weights:
         print(f"weights: {weights} ({os.path.getsize(weights)} bytes, used as is)", flush=True)
@@ -109,6 +113,8 @@ def main() -> int:
     max_batch = a.max_batch or case["batch"]
     if a.max_seq:
         max_seq = a.max_seq
+    elif "max_seq" in case:
+        max_seq = case["max_seq"]
     elif "model" in case:
         max_seq = case["model"]["max_position_embeddings"]
     else:
@@ -117,31 +123,34 @@ def main() -> int:
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
          "--precision", a.precision, "--target", a.target, "-o", lib_dir + "/"])
     lib_out = os.path.join(a.work, "library")
-    run([bert_run, os.path.join(lib_dir, f"lib{name}.so"), weights, "--input-ids", inputs[0],
-         "--token-type-ids", inputs[1], "--attention-mask", inputs[2], "--out-dir", lib_out])
+    flags = [x for f, path in inputs.items() for x in ("--" + f.replace("_", "-"), path)]
+    run([bert_run, os.path.join(lib_dir, f"lib{name}.so"), weights, *flags, "--out-dir", lib_out])
 
     frontend = os.path.join(a.work, "frontend.mlir")
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
          "--precision", a.precision, "--emit", "mlir", "-o", frontend])
     eval_out = os.path.join(a.work, "evaluator")
     run([bert_eval, frontend, "--weights", weights, "--inputs-dir", a.case, "--out-dir", eval_out])
-    for i, n in enumerate(("last_hidden_state", "pooler_output")):
+    # The evaluator writes result<i>.npy in the function's result order, which is the order of the
+    # case's outputs (the head's, as transformers returns them).
+    results = case.get("outputs", ["last_hidden_state", "pooler_output"])
+    for i, n in enumerate(results):
         if os.path.exists(os.path.join(eval_out, f"result{i}.npy")):
             os.replace(os.path.join(eval_out, f"result{i}.npy"), os.path.join(eval_out, n + ".npy"))
 
-    mask = np.load(inputs[2]).astype(bool)
-    names = ["last_hidden_state"]
-    if os.path.exists(os.path.join(a.case, "pooler_output.npy")):
-        names.append("pooler_output")
-    else:
-        print(f"{case['name']}: no pooler_output.npy in the case: pooler_output not compared")
+    mask = np.load(inputs["attention_mask"]).astype(bool)
+    names = [n for n in results if os.path.exists(os.path.join(a.case, n + ".npy"))]
+    for n in results:
+        if n not in names:
+            print(f"{case['name']}: no {n}.npy in the case: {n} not compared")
+    per_token = case.get("per_token", ["last_hidden_state"])
     ok = True
     tol_hf = a.tol if a.tol_transformers is None else a.tol_transformers
-    bf16_error = mean_err(a.case, eval_out, mask)  # the bf16 reference vs fp32
+    bf16_error = mean_err(a.case, eval_out, mask) if a.precision == "bf16" else 0.0  # bf16 ref vs fp32
     for label, golden, actual, tol in (("library vs transformers", a.case, lib_out, tol_hf),
                                        ("evaluator vs transformers", a.case, eval_out, tol_hf),
                                        ("library vs evaluator", eval_out, lib_out, a.tol)):
-        errs = max_err(golden, actual, mask, names)
+        errs = max_err(golden, actual, mask, names, per_token)
         extra = ""
         if a.precision == "bf16" and label == "library vs evaluator":
             lib_error = mean_err(a.case, lib_out, mask)

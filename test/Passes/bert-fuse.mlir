@@ -253,3 +253,57 @@ func.func @embeddings_escape(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) -> (te
       : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %y, %e : tensor<?x?x8xf32>, tensor<?x?x8xf32>
 }
+
+// -----
+
+// bert.activation (relu, silu, quick_gelu) folds into the epilogue like GELU.
+
+// CHECK-LABEL: func.func @linear_relu
+// CHECK:         %[[Y:.+]] = bert.linear {{.*}} activation <relu> :
+// CHECK-NOT:     bert.activation
+// CHECK:         return %[[Y]]
+func.func @linear_relu(%x: tensor<?x?x8xf32>, %w: tensor<32x8xf32>, %b: tensor<32xf32>) -> tensor<?x?x32xf32> {
+  %h = bert.linear %x, %w, %b : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %y = bert.activation %h <relu> : tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// A linear that already activates keeps the activation op after it.
+
+// CHECK-LABEL: func.func @linear_gelu_then_silu
+// CHECK:         %[[H:.+]] = bert.linear {{.*}} activation <gelu> :
+// CHECK:         %[[Y:.+]] = bert.activation %[[H]] <silu>
+// CHECK:         return %[[Y]]
+func.func @linear_gelu_then_silu(%x: tensor<?x?x8xf32>, %w: tensor<32x8xf32>, %b: tensor<32xf32>) -> tensor<?x?x32xf32> {
+  %h = bert.linear %x, %w, %b activation <gelu> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %y = bert.activation %h <silu> : tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// RoBERTa's embeddings keep padding_idx when fused; DistilBERT's have no token types.
+
+// CHECK-LABEL: func.func @embeddings_padding_idx
+// CHECK:         bert.embeddings_layer_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} token_types %{{.*}}, %{{.*}} padding_idx 1
+// CHECK-LABEL: func.func @embeddings_no_types
+// CHECK:         bert.embeddings_layer_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {epsilon
+// CHECK-NOT:     token_types
+func.func @embeddings_padding_idx(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %word: tensor<50x8xf32>,
+    %pos: tensor<20x8xf32>, %type: tensor<1x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %type padding_idx 1
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<50x8xf32>, tensor<20x8xf32>, tensor<1x8xf32>) -> tensor<?x?x8xf32>
+  %y = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+func.func @embeddings_no_types(%ids: tensor<?x?xi32>, %word: tensor<50x8xf32>,
+    %pos: tensor<20x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %e = bert.embeddings %ids, %word, %pos
+      : (tensor<?x?xi32>, tensor<50x8xf32>, tensor<20x8xf32>) -> tensor<?x?x8xf32>
+  %y = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}

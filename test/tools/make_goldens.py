@@ -128,6 +128,17 @@ def run(model: BertModel, ids, tt, mask):
     return out.last_hidden_state.numpy().astype(np.float32), out.pooler_output.numpy().astype(np.float32)
 
 
+def write_case_json(d: str, case: dict, generated_by: str) -> None:
+    """Writes d/case.json: the case, what made it and with which versions."""
+    case = dict(case, generated_by=generated_by,
+                versions={"torch": torch.__version__, "transformers": transformers.__version__,
+                          "numpy": np.__version__},
+                attn_implementation="eager")
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(case, f, indent=2)
+        f.write("\n")
+
+
 def make_case(name: str, spec: dict, outdir: str, bertc: str) -> None:
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
@@ -179,14 +190,8 @@ def make_case(name: str, spec: dict, outdir: str, bertc: str) -> None:
                   "num_attention_heads": c["num_attention_heads"], "intermediate_size": c["intermediate_size"],
                   "hidden_act": cfg.hidden_act, "layer_norm_eps": cfg.layer_norm_eps, "vocab_size": VOCAB,
                   "max_position_embeddings": c["max_position_embeddings"]},
-        "generated_by": "test/tools/make_goldens.py",
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-                     "numpy": np.__version__},
-        "attn_implementation": "eager",
     }
-    with open(os.path.join(d, "case.json"), "w") as f:
-        json.dump(case, f, indent=2)
-        f.write("\n")
+    write_case_json(d, case, "test/tools/make_goldens.py")
     size = sum(os.path.getsize(os.path.join(d, x)) for x in os.listdir(d))
     print(f"make_goldens: {name}: B={spec['batch']} S={spec['seq']} lengths={spec['lengths']} "
           f"|hidden|max={np.abs(hidden).max():.3f} pooled std={pooled.std():.3f} size={size / 1e6:.2f} MB")

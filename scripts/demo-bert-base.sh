@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bertc end to end, in one short screen (`make demo`):
+# bertc end to end on random weights, in one short screen (`make demo-bert-base`):
 #  1. compile examples/bert-base/config.json into BUILD_DIR/demo/bert-base/
 #     (--max-batch 1 --max-seq 128, to keep it quick);
 #  2. write random weights with Hugging Face names (seed 0), unless present;
@@ -8,7 +8,7 @@
 # It prints a summary of the compiled IR (from the compiler's progress lines, the
 # generated header's #defines and init-weights' report), the compile time, the first
 # pooled values and the latency. Any failing step stops the demo with its output.
-# Usage: scripts/demo.sh [BUILD_DIR]   (default: build; the tools in BUILD_DIR/bin)
+# Usage: scripts/demo-bert-base.sh [BUILD_DIR]   (default: build; the tools in BUILD_DIR/bin)
 set -euo pipefail
 
 BUILD_DIR=${1:-build}

@@ -11,7 +11,7 @@ REAL_CASE ?= $(BUILD_DIR)/real-minilm
 ST_GOLDEN := test/E2E/goldens/minilm-st
 
 
-.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-text bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
@@ -206,6 +206,18 @@ bench: build $(BUILD_DIR)/bench/fma_peak
 bench-quick: build $(BUILD_DIR)/bench/fma_peak
 	./bench/setup-venv.sh $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --quick $(BENCH_FLAGS)
+
+# Text -> sentence embedding latency, all-MiniLM-L6-v2 at batch 1 and 32 (bench/text.py): bertc
+# (tokenizer, model, pooling in C: embed-text) against sentence-transformers on PyTorch and the
+# same model exported to ONNX on ONNX Runtime, interleaved rounds, medians. Peers in
+# $(BENCH_VENV) (bench/setup-venv.sh, then test/tools/install-st.sh). Results:
+# $(BUILD_DIR)/bench/text.{json,txt}. BENCH_TEXT_FLAGS: --threads N, --rounds N, --runs N.
+BENCH_TEXT_FLAGS ?=
+
+bench-text: build
+	./bench/setup-venv.sh $(BENCH_VENV)
+	./test/tools/install-st.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python bench/text.py --build-dir $(BUILD_DIR) $(BENCH_TEXT_FLAGS)
 
 # bertc's Halide kernels alone (bench/kernels.py): linear against the FMA limit and the best-known
 # sgemm (ONNX Runtime's MLAS, torch's MKL/oneDNN; bench/gemm_peers.py) at 1 and 2 threads, and each

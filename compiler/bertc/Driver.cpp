@@ -19,6 +19,7 @@
 #include "compiler/bertc/DiagnosticCollector.h"
 #include "compiler/bertc/GraphDump.h"
 #include "compiler/bertc/IRDumper.h"
+#include "compiler/bertc/ModelDir.h"
 #include "compiler/bertc/Tune.h"
 #include "compiler/frontend/ConfigReader.h"
 #include "compiler/frontend/GraphBuilder.h"
@@ -116,8 +117,9 @@ static cl::OptionCategory compileCat("bertc compile options");
 static cl::OptionCategory initCat("bertc init-weights options");
 static cl::OptionCategory tuneCat("bertc tune options");
 
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<config.json>"),
-                                      cl::init(""), cl::cat(commonCat));
+static cl::opt<std::string>
+    inputPath(cl::Positional, cl::desc("<config.json | model directory>"),
+              cl::init(""), cl::cat(commonCat));
 static cl::opt<std::string>
     outputPath("o",
                cl::desc("Output: compile writes IR to this file, or into "
@@ -194,7 +196,8 @@ static cl::opt<double> initStd(
 
 static const char *const kOverview =
     "bertc: compile Hugging Face BERT configs\n\n"
-    "  bertc compile <config.json> [--emit mlir|split|fused|tiled|planned]\n"
+    "  bertc compile <config.json | model dir> [--emit "
+    "mlir|split|fused|tiled|planned]\n"
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
     "        [--name N] [--dump-ir DIR] [--no-cache] [--precision f32|bf16]\n"
     "        [--mlir-* debugging options]\n"
@@ -231,13 +234,17 @@ static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
 /// commands); `opts` gets the name and maxima.
 static llvm::Expected<OwningOpRef<ModuleOp>>
 buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
-                int64_t defaultSeq = 512) {
+                int64_t defaultSeq = 512, ModelInput *input = nullptr) {
   if (inputPath.empty())
     return makeError(ErrorCode::MissingArgument, "", "<config.json>",
                      "expected the path of a Hugging Face config.json");
   if (Error e = checkPositive("--max-batch", maxBatch, kMaxBatchLimit))
     return std::move(e);
-  llvm::Expected<BertConfig> cfg = readBertConfig(inputPath);
+  // A model directory's config.json (ModelDir.h), read and checked whole.
+  llvm::Expected<ModelInput> in = readModelInput(inputPath);
+  if (!in)
+    return in.takeError();
+  llvm::Expected<BertConfig> cfg = readBertConfig(in->configPath);
   if (!cfg)
     return cfg.takeError();
 
@@ -278,8 +285,10 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
                            modelName + "\"");
     opts.name = modelName;
   } else {
-    opts.name = modelNameFromPath(inputPath);
+    opts.name = modelNameFromPath(in->configPath);
   }
+  if (input)
+    *input = std::move(*in);
   return buildBertModule(ctx, *cfg, opts);
 }
 
@@ -306,13 +315,6 @@ static llvm::Expected<std::string> compileOutputPath(StringRef name,
 /// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
 static std::string targetName() {
   return target == "cpu" ? std::string("host") : target.getValue();
-}
-
-/// Whether -o names a directory (existing, or written with a trailing '/').
-static bool outputIsDirectory() {
-  return !outputPath.empty() &&
-         (llvm::sys::fs::is_directory(outputPath.getValue()) ||
-          StringRef(outputPath).ends_with("/"));
 }
 
 /// The backend of --target (the commands check the target before they get
@@ -496,9 +498,13 @@ static Error runCompile() {
   if (!dumpIR.empty())
     ctx.disableMultithreading();
   GraphOptions opts;
-  llvm::Expected<OwningOpRef<ModuleOp>> module = buildFromConfig(ctx, opts);
+  ModelInput input;
+  llvm::Expected<OwningOpRef<ModuleOp>> module =
+      buildFromConfig(ctx, opts, 8, 512, &input);
   if (!module)
     return module.takeError();
+  if (!input.note.empty())
+    llvm::WithColor::warning(llvm::errs(), "bertc") << input.note << "\n";
   // The input is good: the output next, before any compiling.
   if (kind->library)
     if (Error e = prepareOutputDirectory())
@@ -557,8 +563,12 @@ static Error runCompile() {
     llvm::WithColor::note(llvm::errs(), "bertc")
         << "Graphviz 'dot' is not on PATH: wrote .dot pictures only\n";
 
-  if (kind->library)
-    return emitLibrary(**module, opts, *kind);
+  if (kind->library) {
+    Error e = emitLibrary(**module, opts, *kind);
+    if (e || *kind->library != mlir::bert::LibraryOptions::Stop::Library)
+      return e;
+    return writeTextFiles(input, outputPath, opts.name); // ModelDir.h
+  }
   if (dumpOnly)
     return Error::success();
 

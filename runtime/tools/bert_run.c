@@ -15,16 +15,19 @@
 |* float32 .npy, one per output of the model (<out-dir>/<name>.npy: e.g.     *|
 |* last_hidden_state and pooler_output, or a head's logits), run through     *|
 |* bert_run_named. Every error is "bert-run: error: <file>: <what>", exit 1. *|
-|* With --tokenizer, texts become the inputs through berttok (one batch row   *|
-|* per --text, or per line of --texts, a tab separating a pair), truncated    *|
-|* to the library's maximum sequence length; --pooling adds the sentence      *|
-|* embedding of sentence-transformers' Pooling (mean over the attention mask, *|
-|* the first token, or the max), L2-normalized with --normalize.              *|
+|* Texts become the inputs through berttok (one batch row per --text, or per  *|
+|* line of --texts, a tab separating a pair), truncated to the library's      *|
+|* maximum sequence length; --pooling adds the sentence embedding of          *|
+|* sentence-transformers' Pooling (mean over the attention mask, the first    *|
+|* token, or the max), L2-normalized with --normalize. Without --tokenizer,   *|
+|* <name>.tokenizer.json beside the library is used, and without --pooling,   *|
+|* <name>.pooling.json (both written by `bertc compile MODEL_DIR`; its        *|
+|* max_seq_length truncates the texts); --pooling none leaves it out.         *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
+#include "bert_run_text.h"
 #include "bert_runtime.h"
-#include "bert_tokenizer.h"
 #include "file.h"
 #include "npy.h"
 
@@ -54,7 +57,10 @@ static void usage(void) {
           "usage: bert-run <lib.so> <weights.safetensors>\n"
           "         (--input-ids a.npy [--token-type-ids b.npy]\n"
           "          [--attention-mask c.npy] [--langs d.npy] |\n"
-          "          --ids 101,2023,102)\n"
+          "          --ids 101,2023,102 |\n"
+          "          [--tokenizer tokenizer.json] (--text T [--text-pair P]\n"
+          "          ... | --texts FILE) [--pooling mean|cls|max|none\n"
+          "          [--normalize]])\n"
           "         [--out-dir DIR] [--bench N] [--threads N] [--profile]\n"
           "  --profile: time every kernel call of the --bench runs (or of\n"
           "             the one run) and print the per-kernel profile\n");
@@ -186,97 +192,6 @@ static void read_texts(const char *path, texts *t) {
   }
 }
 
-/* Tokenizes the texts into [batch, seq] inputs, seq the longest encoding
- * (at most max_seq: longer texts are truncated as the file says, at that
- * length). */
-static void tokenize_inputs(const char *tok_path, const texts *t,
-                            int64_t max_seq, input *ids, input *types,
-                            input *mask) {
-  char err[512];
-  size_t lens[64], longest = 1, cur_max = 0, stride = 0, i, j;
-  bert_tok_truncation_strategy st = BERT_TOK_LONGEST_FIRST;
-  bert_tok_direction dir = BERT_TOK_RIGHT;
-  int32_t *a, *b, *c;
-  int rc, has_pairs = 0;
-  bert_tokenizer_t *tok = bert_tokenizer_load(tok_path, err, sizeof(err));
-  if (!tok)
-    die("--tokenizer", "%s", err);
-  if (!bert_tokenizer_get_truncation(tok, &cur_max, &stride, &st, &dir) ||
-      cur_max > (size_t)max_seq)
-    cur_max = (size_t)max_seq;
-  if (stride >= cur_max)
-    stride = 0;
-  bert_tokenizer_set_truncation(tok, cur_max, stride, st, dir);
-  for (i = 0; i < (size_t)t->n; ++i)
-    has_pairs |= t->pair[i] != NULL;
-  a = malloc((size_t)t->n * (size_t)max_seq * sizeof(int32_t));
-  b = malloc((size_t)t->n * (size_t)max_seq * sizeof(int32_t));
-  c = malloc((size_t)t->n * (size_t)max_seq * sizeof(int32_t));
-  if (!a || !b || !c)
-    die("bert-run", "out of memory");
-  rc = bert_tokenizer_encode_to_inputs(
-      tok, (size_t)t->n, (const char *const *)t->text, t->len,
-      has_pairs ? (const char *const *)t->pair : NULL, t->pair_len, 1,
-      (size_t)max_seq, a, b, c, lens);
-  if (rc)
-    die("--tokenizer", "%s", bert_tokenizer_status_string(rc));
-  for (i = 0; i < (size_t)t->n; ++i)
-    if (lens[i] > longest)
-      longest = lens[i];
-  /* Repack the rows from max_seq to `longest` columns. */
-  for (i = 0; i < (size_t)t->n; ++i)
-    for (j = 0; j < longest; ++j) {
-      a[i * longest + j] = a[i * (size_t)max_seq + j];
-      b[i * longest + j] = b[i * (size_t)max_seq + j];
-      c[i * longest + j] = c[i * (size_t)max_seq + j];
-    }
-  ids->path = types->path = mask->path = "--tokenizer";
-  ids->data = a;
-  types->data = b;
-  mask->data = c;
-  ids->batch = types->batch = mask->batch = t->n;
-  ids->seq = types->seq = mask->seq = (int64_t)longest;
-  bert_tokenizer_destroy(tok);
-}
-
-/* sentence-transformers' Pooling over last_hidden_state [B, S, H]. */
-static void pool(const char *mode, int normalize, const float *out,
-                 const int32_t *mask, int64_t batch, int64_t seq,
-                 int64_t hidden, float *emb) {
-  int64_t b, s, h;
-  for (b = 0; b < batch; ++b) {
-    float *e = emb + b * hidden;
-    double norm = 0;
-    for (h = 0; h < hidden; ++h) {
-      double acc = !strcmp(mode, "max") ? -1e30 : 0, cnt = 0;
-      for (s = 0; s < seq; ++s) {
-        float v = out[(b * seq + s) * hidden + h];
-        int m = mask ? mask[b * seq + s] : 1;
-        if (!strcmp(mode, "cls")) {
-          acc = out[(b * seq) * hidden + h];
-          break;
-        }
-        if (!strcmp(mode, "max")) {
-          if (m && v > acc)
-            acc = v;
-        } else {
-          acc += m ? v : 0;
-          cnt += m;
-        }
-      }
-      if (!strcmp(mode, "mean"))
-        acc /= cnt > 1e-9 ? cnt : 1e-9;
-      e[h] = (float)acc;
-      norm += acc * acc;
-    }
-    if (normalize) {
-      norm = sqrt(norm);
-      for (h = 0; h < hidden; ++h)
-        e[h] = (float)(e[h] / (norm > 1e-12 ? norm : 1e-12));
-    }
-  }
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -369,6 +284,8 @@ int main(int argc, char **argv) {
   const char *lib_path, *weights,
       *ids_path = NULL, *types_path = NULL, *mask_path = NULL, *ids_list = NULL,
       *langs_path = NULL, *out_dir = NULL, *tok_path = NULL, *pooling = NULL;
+  bert_text_pooling pool_desc = {{0}, 0, 0};
+  char tok_beside[4096];
   long bench = 0, threads = -1;
   int normalize = 0;
   texts txt = {0};
@@ -446,20 +363,18 @@ int main(int argc, char **argv) {
     else
       usage();
   }
-  if (pooling && strcmp(pooling, "mean") && strcmp(pooling, "cls") &&
-      strcmp(pooling, "max"))
-    die("--pooling", "expected mean, cls or max, found '%s'", pooling);
-  if ((pooling || normalize) && !tok_path)
-    die("--pooling", "needs --tokenizer (the attention mask of the texts)");
+  if (pooling && bert_text_pooling_mode(pooling, &pool_desc))
+    die("--pooling", "expected mean, cls, max or none, found '%s'", pooling);
+  pool_desc.normalize = normalize;
+  if ((pooling || normalize) && !txt.n)
+    die("--pooling", "needs texts (--text or --texts)");
   if (normalize && !pooling)
     die("--normalize", "needs --pooling");
-  if (tok_path) {
+  if (tok_path && !txt.n)
+    die("--tokenizer", "needs --text or --texts");
+  if (txt.n) {
     if (ids_path || ids_list || types_path || mask_path || langs_path)
-      die("--tokenizer", "give texts or token ids, not both");
-    if (!txt.n)
-      die("--tokenizer", "needs --text or --texts");
-  } else if (txt.n) {
-    die("--text", "needs --tokenizer");
+      die("--text", "give texts or token ids, not both");
   } else if (!ids_path == !ids_list)
     die("bert-run", "give exactly one of --input-ids and --ids");
   if (ids_list && (types_path || mask_path || langs_path))
@@ -518,11 +433,43 @@ int main(int argc, char **argv) {
   }
   if (threads >= 0 && set_threads(m, (int)threads, &st) != BERT_OK)
     die("--threads", "%s", st.message);
-  if (tok_path) {
+  if (txt.n) {
+    bert_text_inputs in;
+    bert_tokenizer_t *tok;
+    int rc;
     if (txt.n > max_batch(m))
-      die("--tokenizer", "%d texts, more than the compiled maximum batch %lld",
+      die("--text", "%d texts, more than the compiled maximum batch %lld",
           txt.n, (long long)max_batch(m));
-    tokenize_inputs(tok_path, &txt, max_seq(m), &ids, &types, &mask);
+    /* What `bertc compile MODEL_DIR` wrote beside the library, unless the
+     * flags say otherwise. */
+    if (!tok_path &&
+        !bert_text_beside(lib_path, model_name(m), "tokenizer.json", tok_beside,
+                          sizeof(tok_beside)))
+      die("--text", "needs --tokenizer (no %s beside the library)", tok_beside);
+    if (!tok_path)
+      tok_path = tok_beside;
+    if (!pooling &&
+        bert_text_beside(lib_path, model_name(m), "pooling.json", path,
+                         sizeof(path)) &&
+        bert_text_read_pooling(path, &pool_desc, err, sizeof(err)))
+      die("bert-run", "%s", err);
+    tok = bert_text_load_tokenizer(tok_path, max_seq(m),
+                                   pool_desc.max_seq_length, err, sizeof(err));
+    if (!tok)
+      die("--tokenizer", "%s", err);
+    rc = bert_text_encode(tok, (size_t)txt.n, (const char *const *)txt.text,
+                          txt.len, (const char *const *)txt.pair, txt.pair_len,
+                          &in);
+    bert_tokenizer_destroy(tok);
+    if (rc)
+      die("--tokenizer", "%s", bert_tokenizer_status_string(rc));
+    ids.path = types.path = mask.path = "--text";
+    ids.data = in.ids;
+    types.data = in.type_ids;
+    mask.data = in.mask;
+    ids.batch = types.batch = mask.batch = in.batch;
+    ids.seq = types.seq = mask.seq = in.seq;
+    free(in.offsets);
   }
   if (ids.batch > max_batch(m) || ids.seq > max_seq(m) || ids.seq < 1 ||
       ids.batch < 1)
@@ -592,11 +539,11 @@ int main(int argc, char **argv) {
     free(report);
   }
 
-  if (pooling) {
+  if (pool_desc.mode[0]) {
     emb = malloc((size_t)(ids.batch * hidden) * sizeof(float));
     if (!emb)
       die("bert-run", "out of memory");
-    pool(pooling, normalize, out, mask.data, ids.batch, ids.seq, hidden, emb);
+    bert_text_pool(&pool_desc, out, mask.data, ids.batch, ids.seq, hidden, emb);
   }
   if (out_dir) {
     mkdir(out_dir, 0777); /* may exist; a real problem shows on write */
@@ -607,7 +554,7 @@ int main(int argc, char **argv) {
       if (bert_npy_write(path, BERT_NPY_F32, 2, shape, emb, err, sizeof(err)))
         die(path, "%s", err);
     }
-    if (tok_path) {
+    if (txt.n) {
       shape[0] = ids.batch;
       shape[1] = ids.seq;
       snprintf(path, sizeof(path), "%s/input_ids.npy", out_dir);
@@ -625,8 +572,8 @@ int main(int argc, char **argv) {
       print_output(&outs, i, ids.batch, ids.seq);
     if (emb) {
       int64_t b;
-      printf("sentence_embedding (%s%s): [%lld, %lld]\n", pooling,
-             normalize ? ", normalized" : "", (long long)ids.batch,
+      printf("sentence_embedding (%s%s): [%lld, %lld]\n", pool_desc.mode,
+             pool_desc.normalize ? ", normalized" : "", (long long)ids.batch,
              (long long)hidden);
       for (b = 0; b < ids.batch; ++b) {
         printf("  [%lld] first values:", (long long)b);

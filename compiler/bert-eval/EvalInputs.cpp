@@ -52,13 +52,18 @@ std::vector<ArgRole> mlir::bert::argRoles(func::FuncOp func) {
     }
   if (model && llvm::is_contained(named, ArgRole::InputIds))
     return named;
-  // Parsed IR has no argument names: the frontend's order, in which only
-  // the token types can be missing (DistilBERT: ids, mask).
+  // Parsed IR has no argument names: the frontend's order, which leaves
+  // out the token types of a model without them (model facts type_vocab 0:
+  // DistilBERT's ids, mask).
   std::vector<ArgRole> roles;
   static const ArgRole three[] = {ArgRole::InputIds, ArgRole::TokenTypeIds,
                                   ArgRole::AttentionMask};
   static const ArgRole two[] = {ArgRole::InputIds, ArgRole::AttentionMask};
-  const ArgRole *order = inputs.size() == 2 ? two : three;
+  auto module = func->getParentOfType<ModuleOp>();
+  auto facts = module ? module->getAttrOfType<ModelFactsAttr>(
+                            BertDialect::getModelFactsAttrName())
+                      : ModelFactsAttr();
+  const ArgRole *order = facts && facts.getTypeVocab() == 0 ? two : three;
   for (size_t i = 0; i < inputs.size(); ++i)
     roles.push_back(model ? order[i] : ArgRole::Generic);
   return roles;

@@ -388,11 +388,14 @@ LogicalResult SliceOp::verify() {
   if (dim < 0 || dim >= x.getRank())
     return emitOpError() << "dim " << dim << " is out of range for "
                          << shapeString(x);
-  if (x.isDynamicDim(dim))
-    return emitOpError() << "dim " << dim << " of " << shapeString(x)
-                         << " must be static to be sliced";
   int64_t offset = getOffset(), size = getSize();
-  if (offset < 0 || offset + size > x.getDimSize(dim))
+  // Every batch and sequence has an element 0: a dynamic dim can give that.
+  if (x.isDynamicDim(dim)) {
+    if (offset != 0 || size != 1)
+      return emitOpError() << "dim " << dim << " of " << shapeString(x)
+                           << " is dynamic: only its first element (offset "
+                              "0, size 1) can be sliced";
+  } else if (offset < 0 || offset + size > x.getDimSize(dim))
     return emitOpError() << "slice [" << offset << ", " << offset + size
                          << ") is out of bounds of extent "
                          << x.getDimSize(dim);

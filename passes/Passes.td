@@ -228,4 +228,44 @@ def VerifyBuffersPass : Pass<"bert-verify-buffers", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::bert::BertDialect"];
 }
 
+def PruneFirstTokenPass : Pass<"bert-prune-first-token", "::mlir::func::FuncOp"> {
+  let summary = "Compute the end of the encoder for the first token only when "
+                "only the first token is read";
+  let description = [{
+    When the function's outputs read the final hidden state only through
+    `bert.pooler`s (sequence classification, next-sentence prediction: heads
+    of the first token), the row-wise kernels at the end of the last layer —
+    the residual LayerNorms, the feed-forward linears — are rewritten to run
+    on that token alone: `[B, 1, H]` instead of `[B, S, H]`. Their
+    per-token inputs (the attention block's output, the residual) are
+    `bert.slice`d to row 0 along the sequence (a strided view, no copy);
+    keys, values and attention still see every token. A linear whose input
+    comes from outside the pruned region (the attention output projection)
+    keeps all rows, so every pruned linear reads a dense input. Runs after
+    `bert-fuse`, on kernel ops. The numbers are unchanged: rows are
+    independent in every op it rewrites.
+
+    Before (last layer, after fusion):
+    ```mlir
+    %o = bert.linear %ctx, %wo, %bo : (tensor<?x?x768xf32>, ...) -> tensor<?x?x768xf32>
+    %h1 = bert.add_layer_norm %o, %x, %g1, %b1 ... -> tensor<?x?x768xf32>
+    %f = bert.linear %h1, %w1, %b1 activation <gelu> ... -> tensor<?x?x3072xf32>
+    ...
+    %p = bert.pooler %h2, %wp, %bp ...
+    ```
+    After:
+    ```mlir
+    %o0 = bert.slice %o {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} ... -> tensor<?x1x768xf32>
+    %x0 = bert.slice %x {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} ... -> tensor<?x1x768xf32>
+    %h1 = bert.add_layer_norm %o0, %x0, %g1, %b1 ... -> tensor<?x1x768xf32>
+    %f = bert.linear %h1, %w1, %b1 activation <gelu> ... -> tensor<?x1x3072xf32>
+    ...
+    ```
+  }];
+  let statistics = [
+    Statistic<"numPruned", "pruned-ops", "Ops rewritten to the first token">
+  ];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
 #endif // BERT_PASSES_TD

@@ -5,6 +5,8 @@
 //   pack-qkv     before fusion, so the fused attention reads one packed QKV;
 //   canonicalize/cse tidy the rewritten graph before pattern matching;
 //   fuse         needs the explicit attention chain that split-heads made;
+//   prune-first-token  on the fused kernels, whose row-wise ops it narrows
+//                (a pooler-only head: the last layer's FFN on token 0);
 //   tile         chooses schedules for the final kernels (strategy only);
 //   plan-buffers runs last, on exactly the values the backend will allocate.
 //
@@ -30,6 +32,8 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
     return;
   fpm.addPass(createFusePass());
   fpm.addPass(createCSEPass());
+  if (opts.pruneFirstToken)
+    fpm.addPass(createPruneFirstTokenPass());
   if (last == Stage::Fused)
     return;
   TilePassOptions tile;

@@ -28,6 +28,11 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
   PassOptions::Option<bool> packQKV{*this, "pack-qkv",
                                     llvm::cl::desc("Pack Q, K, V projections"),
                                     llvm::cl::init(true)};
+  PassOptions::Option<bool> pruneFirstToken{
+      *this, "prune-first-token",
+      llvm::cl::desc("End the encoder on the first token when only poolers "
+                     "read it (bert-prune-first-token)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> maxBatch{
       *this, "max-batch",
       llvm::cl::desc("Largest batch (0: the function's bert.max_batch)"),

@@ -169,6 +169,12 @@ static cl::opt<bool> noCache(
              "~/.cache/bertc)"),
     cl::init(false), cl::cat(compileCat));
 
+static cl::opt<bool> noPrune(
+    "no-prune-first-token",
+    cl::desc("Keep every token through the last layer even when the head "
+             "reads only the first (bert-prune-first-token off)"),
+    cl::init(false), cl::cat(compileCat));
+
 // Autotuning (issue 6): `tune` writes a schedule cache, `compile
 // --schedules` reads it (bert-tile's schedules= option).
 static cl::opt<std::string> schedulesPath(
@@ -336,6 +342,7 @@ static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
   opts.maxBatch = maxBatch.getValue();
   opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
   opts.schedules = schedulesPath.getValue();
+  opts.pruneFirstToken = !noPrune;
   backend->buildPipeline(pm, opts, stage);
   return Error::success();
 }

@@ -359,7 +359,7 @@ func.func @slice_dim(%x: tensor<?x?x8xf32>) {
 // -----
 
 func.func @slice_dynamic(%x: tensor<?x?x8xf32>) {
-  // expected-error @+1 {{'bert.slice' op dim 1 of [?, ?, 8] must be static to be sliced}}
+  // expected-error @+1 {{'bert.slice' op dim 1 of [?, ?, 8] is dynamic: only its first element (offset 0, size 1) can be sliced}}
   %y = bert.slice %x {dim = 1 : i64, offset = 0 : i64, size = 4 : i64} : tensor<?x?x8xf32> -> tensor<?x4x8xf32>
   return
 }

@@ -42,6 +42,9 @@ struct LayerNormSpec {
   int64_t H = 0;
   float eps = 1e-12f;
   bool hasResidual = false;
+  /// x and r rows may have any pitch (the first token of each sequence,
+  /// bert-prune-first-token); otherwise pitch == H.
+  bool stridedRows = false;
 };
 
 /// Fused multi-head self-attention over a packed QKV activation.

@@ -63,6 +63,9 @@ struct Storage {
   // For views: the sliced value, and the column offset within it.
   Value sliceOf;
   int64_t sliceOffset = 0;
+  /// A view of token 0 of each sequence (bert-prune-first-token): rows B,
+  /// S rows apart, rather than columns.
+  bool firstToken = false;
 };
 
 class Planner {
@@ -152,8 +155,10 @@ static std::string locNames(Location loc) {
 /// per token: B * S, or T packed) when v is [batch, seq, ...], else B.
 static std::string rowsOf(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
-  return t.getRank() >= 3 || (t.getRank() == 2 && t.isDynamicDim(1)) ? "M"
-                                                                     : "B";
+  if (t.getRank() >= 2 && t.isDynamicDim(1))
+    return "M";
+  // [B, C] rows per sequence, or [B, 1, C] (the first token only).
+  return "B";
 }
 
 /// A dense row-major [rows, cols] matrix as (cols, rows) innermost first.
@@ -406,6 +411,12 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
   spec.H = h;
   spec.hasResidual = static_cast<bool>(residual);
   spec.eps = static_cast<float>(eps);
+  // Inputs that are first-token views read rows S * h apart.
+  auto isFirstToken = [&](Value v) {
+    auto it = storage.find(v);
+    return v && it != storage.end() && it->second.firstToken;
+  };
+  spec.stridedRows = isFirstToken(input) || isFirstToken(residual);
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
@@ -414,10 +425,11 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
   for (Value v : {input, residual}) {
     if (!v)
       continue;
-    FailureOr<BufferRef> p = activation(v, op);
+    bool view = isFirstToken(v);
+    FailureOr<BufferRef> p = activation(view ? storage[v].sliceOf : v, op);
     if (failed(p))
       return failure();
-    call.args.push_back(matrix(*p, num(h), m, num(h)));
+    call.args.push_back(matrix(*p, num(h), m, view ? num(h) + " * S" : num(h)));
   }
   for (Value v : {gamma, beta}) {
     FailureOr<size_t> slot = slotOf(v, op);
@@ -497,7 +509,11 @@ LogicalResult Planner::planPooler(PoolerOp op) {
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   // The first token of each sequence: rows b * S of the hidden state.
-  call.args.push_back(matrix(*x, num(h), "B", num(h) + " * S"));
+  // [B, 1, H] after bert-prune-first-token: the rows are dense.
+  bool pruned =
+      !cast<RankedTensorType>(op.getInput().getType()).isDynamicDim(1);
+  call.args.push_back(
+      matrix(*x, num(h), "B", pruned ? num(h) : num(h) + " * S"));
   call.args.push_back(*w);
   call.args.push_back(vector1(BufferRef::weight(*bias), h));
   call.args.push_back(
@@ -566,10 +582,19 @@ LogicalResult Planner::run() {
             })
             .Case([&](SliceOp s) -> LogicalResult {
               auto in = cast<RankedTensorType>(s.getInput().getType());
+              if (s.getDim() == 1 && in.getRank() == 3 && in.isDynamicDim(1) &&
+                  !weightDefs.count(s.getInput())) {
+                // Token 0 of each sequence (verified: offset 0, size 1).
+                Storage &st = storage[s.getResult()];
+                st.sliceOf = s.getInput();
+                st.firstToken = true;
+                return success();
+              }
               if (static_cast<int64_t>(s.getDim()) != in.getRank() - 1 ||
                   weightDefs.count(s.getInput()))
                 return s.emitError() << "the CPU backend supports slices of "
-                                        "activations along the last dim only";
+                                        "activations along the last dim, or "
+                                        "token 0 along the sequence";
               Storage &st = storage[s.getResult()];
               st.sliceOf = s.getInput();
               st.sliceOffset = s.getOffset();

@@ -75,7 +75,7 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
   for (auto &p : k.inputs) {
     detail::constrainMinsAndDense(p);
     p.dim(0).set_extent(H);
-    if (p.dimensions() == 2)
+    if (p.dimensions() == 2 && !spec.stridedRows)
       p.dim(1).set_stride(H);
   }
   detail::constrainRowOutput(f.ln.out.output_buffer(), H);
@@ -93,6 +93,8 @@ std::string describeLayerNorm(const KernelRequest &req) {
   std::ostringstream os;
   os << "layer_norm h=" << spec.H << " residual=" << spec.hasResidual
      << " eps=" << spec.eps;
+  if (spec.stridedRows) // (absent for dense rows: the shipped caches' keys)
+    os << " strided_rows=1";
   return os.str();
 }
 

@@ -37,19 +37,36 @@ const bert_json_value *tok_ld_get(tok_loader *L, const bert_json_value *o,
   return bert_json_get(L->doc, o, k);
 }
 
+/* Member k of o when present, not null and of `type`. NULL with *rc = 0
+ * when absent or null; NULL with *rc = -1 and "where.k must be `what`"
+ * recorded when of another type. */
+static const bert_json_value *get_typed(tok_loader *L, const bert_json_value *o,
+                                        const char *k, bert_json_type type,
+                                        const char *what, const char *where,
+                                        int *rc) {
+  const bert_json_value *v = tok_ld_get(L, o, k);
+  *rc = 0;
+  if (!v || bert_json_type_of(v) == BERT_JSON_NULL)
+    return NULL;
+  if (bert_json_type_of(v) != type) {
+    *rc =
+        tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be %s", where, k, what);
+    return NULL;
+  }
+  return v;
+}
+
 /* Optional bool (null or absent -> def); -1 on a wrong type. */
 int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k, int def,
                 int *out, const char *where) {
-  const bert_json_value *v = tok_ld_get(L, o, k);
-  if (!v || bert_json_type_of(v) == BERT_JSON_NULL) {
+  int rc;
+  const bert_json_value *v =
+      get_typed(L, o, k, BERT_JSON_BOOL, "a boolean", where, &rc);
+  if (v)
+    *out = (int)bert_json_int(v);
+  else if (!rc)
     *out = def;
-    return 0;
-  }
-  if (bert_json_type_of(v) != BERT_JSON_BOOL)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a boolean", where,
-                       k);
-  *out = (int)bert_json_int(v);
-  return 0;
+  return rc;
 }
 
 int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
@@ -73,15 +90,9 @@ int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
 /* Optional string: NULL when null/absent; -1 on a wrong type. */
 int tok_ld_str(tok_loader *L, const bert_json_value *o, const char *k,
                const bert_json_value **out, const char *where) {
-  const bert_json_value *v = tok_ld_get(L, o, k);
-  *out = NULL;
-  if (!v || bert_json_type_of(v) == BERT_JSON_NULL)
-    return 0;
-  if (bert_json_type_of(v) != BERT_JSON_STRING)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a string", where,
-                       k);
-  *out = v;
-  return 0;
+  int rc;
+  *out = get_typed(L, o, k, BERT_JSON_STRING, "a string", where, &rc);
+  return rc;
 }
 
 int tok_ld_req_str(tok_loader *L, const bert_json_value *o, const char *k,

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
+#include <vector>
 
 namespace berttest {
 
@@ -55,6 +56,7 @@ struct NpyOutput {
     if (ok)
       bert_npy_free(&a);
   }
+  std::vector<int64_t> shape() const { return {a.shape, a.shape + a.rank}; }
   NpyOutput(const NpyOutput &) = delete;
   NpyOutput &operator=(const NpyOutput &) = delete;
 };

@@ -59,10 +59,7 @@ TEST_F(BertRunTool, NpyInputsToOutDir) {
   NpyOutput hidden(dir + "/last_hidden_state.npy");
   ASSERT_TRUE(hidden.ok) << hidden.error;
   EXPECT_EQ(hidden.a.dtype, BERT_NPY_F32);
-  ASSERT_EQ(hidden.a.rank, 3);
-  EXPECT_EQ(hidden.a.shape[0], 2);
-  EXPECT_EQ(hidden.a.shape[1], 3);
-  EXPECT_EQ(hidden.a.shape[2], FAKE_HIDDEN);
+  ASSERT_EQ(hidden.shape(), (std::vector<int64_t>{2, 3, FAKE_HIDDEN}));
   // Token 0 of batch 0: word row 1 + type row 0.
   std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f),
                      type = values(FAKE_TYPE_VOCAB * FAKE_HIDDEN, 2.0f);
@@ -91,10 +88,7 @@ TEST_F(BertRunTool, HeadOutputsAndLangsToOutDir) {
   {
     NpyOutput logits(dir + "/logits.npy");
     ASSERT_TRUE(logits.ok) << logits.error;
-    ASSERT_EQ(logits.a.rank, 3);
-    EXPECT_EQ(logits.a.shape[0], 2);
-    EXPECT_EQ(logits.a.shape[1], 3);
-    EXPECT_EQ(logits.a.shape[2], FAKE_HIDDEN);
+    ASSERT_EQ(logits.shape(), (std::vector<int64_t>{2, 3, FAKE_HIDDEN}));
     // Row 1, token 1: word row 5 + lang 1.
     std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f);
     EXPECT_EQ(static_cast<float *>(logits.a.data)[4 * FAKE_HIDDEN],

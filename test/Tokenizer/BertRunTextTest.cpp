@@ -59,9 +59,8 @@ TEST_F(BertRunText, BatchOfTextsWithPairTruncatedToMaxSeq) {
   ASSERT_EQ(r.status, 0) << r.output;
   NpyOutput out(dir + "/input_ids.npy");
   ASSERT_TRUE(out.ok) << out.error;
-  ASSERT_EQ(out.a.rank, 2);
-  EXPECT_EQ(out.a.shape[0], 2);
-  EXPECT_EQ(out.a.shape[1], 8); // cut at the library's maximum sequence
+  // Cut at the library's maximum sequence.
+  ASSERT_EQ(out.shape(), (std::vector<int64_t>{2, 8}));
   const int32_t *ids = static_cast<const int32_t *>(out.a.data);
   EXPECT_EQ(
       std::vector<int32_t>(ids, ids + 16),
@@ -77,9 +76,7 @@ TEST_F(BertRunText, MeanPoolingNormalized) {
   ASSERT_EQ(r.status, 0) << r.output;
   NpyOutput out(dir + "/sentence_embedding.npy");
   ASSERT_TRUE(out.ok) << out.error;
-  ASSERT_EQ(out.a.rank, 2);
-  EXPECT_EQ(out.a.shape[0], 2);
-  EXPECT_EQ(out.a.shape[1], FAKE_HIDDEN);
+  ASSERT_EQ(out.shape(), (std::vector<int64_t>{2, FAKE_HIDDEN}));
   const float *e = static_cast<const float *>(out.a.data);
   for (int b = 0; b < 2; ++b) {
     double n = 0;

@@ -9,6 +9,8 @@
 // Usage: matmul_bench [M N K]...   (threads: HL_NUM_THREADS=1|2)
 //===----------------------------------------------------------------------===//
 
+#include "../RegisterTile.h"
+
 #include "Halide.h"
 
 #include <algorithm>
@@ -58,12 +60,7 @@ struct MatmulPipeline {
         .vectorize(ni, vec)
         .unroll(mi)
         .parallel(no);
-    prod.compute_at(out, mo)
-        .store_in(MemoryType::Register)
-        .vectorize(n, vec)
-        .unroll(n)
-        .unroll(m);
-    prod.update().reorder(n, m, k).vectorize(n, vec).unroll(n).unroll(m);
+    bert::bench::accumulateInRegisters(prod, out, mo, n, m, k, vec);
     a.dim(0).set_min(0).set_extent(K);
     b.dim(1).set_min(0).set_extent(K);
     b.dim(0).set_min(0);

@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bench/BenchUtil.h"
+#include "bench/RegisterTile.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 #include "test/Backend/KernelDefaults.h"
@@ -438,12 +439,7 @@ Pipe attnPV(int H, int heads, int vec) {
   tile(out.specialize(out.output_buffer().dim(2).extent() >= rows),
        TailStrategy::ShiftInwards);
   out.specialize_fail("bench attention P.V: S must be >= 6");
-  acc.compute_at(out, io)
-      .store_in(MemoryType::Register)
-      .vectorize(c, vec)
-      .unroll(c)
-      .unroll(i);
-  acc.update().reorder(c, i, rj).vectorize(c, vec).unroll(c).unroll(i);
+  accumulateInRegisters(acc, out, io, c, i, rj, vec);
   cpu::detail::constrainPackedQKV(qkv, d, heads);
   for (int k = 0; k < 4; ++k)
     p.dim(k).set_min(0);

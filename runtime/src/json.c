@@ -107,6 +107,10 @@ static void put_utf8(char *out, size_t *n, unsigned cp) {
   }
 }
 
+/* JSON's one-letter escapes and the characters they stand for. */
+static const char kEscapes[] = "\"\\/bfnrt";
+static const char kUnescaped[] = "\"\\/\b\f\n\r\t";
+
 /* Parses a string at p->pos (the opening quote) into the string pool. The
  * pool holds len + 1 bytes and a decoded string plus its NUL is never longer
  * than its quoted source, so it cannot overflow. */
@@ -116,6 +120,8 @@ static int parse_string(json_parser *p, uint32_t *out, uint32_t *out_len) {
   ++p->pos; /* opening quote */
   for (;;) {
     unsigned char c;
+    const char *esc;
+    unsigned cp, lo;
     if (p->pos >= p->len)
       return fail(p, "unterminated string");
     c = (unsigned char)p->text[p->pos];
@@ -133,55 +139,31 @@ static int parse_string(json_parser *p, uint32_t *out, uint32_t *out_len) {
     if (++p->pos >= p->len)
       return fail(p, "unterminated escape");
     c = (unsigned char)p->text[p->pos++];
-    switch (c) {
-    case '"':
-      dst[n++] = '"';
-      break;
-    case '\\':
-      dst[n++] = '\\';
-      break;
-    case '/':
-      dst[n++] = '/';
-      break;
-    case 'b':
-      dst[n++] = '\b';
-      break;
-    case 'f':
-      dst[n++] = '\f';
-      break;
-    case 'n':
-      dst[n++] = '\n';
-      break;
-    case 'r':
-      dst[n++] = '\r';
-      break;
-    case 't':
-      dst[n++] = '\t';
-      break;
-    case 'u': {
-      unsigned cp, lo;
-      if (hex4(p, &cp))
-        return -1;
-      if (cp >= 0xDC00 && cp <= 0xDFFF)
-        return fail(p, "unpaired low surrogate in \\u escape");
-      if (cp >= 0xD800 && cp <= 0xDBFF) {
-        if (p->len - p->pos < 2 || p->text[p->pos] != '\\' ||
-            p->text[p->pos + 1] != 'u')
-          return fail(p, "unpaired high surrogate in \\u escape");
-        p->pos += 2;
-        if (hex4(p, &lo))
-          return -1;
-        if (lo < 0xDC00 || lo > 0xDFFF)
-          return fail(p, "bad low surrogate in \\u escape");
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-      }
-      put_utf8(dst, &n, cp);
-      break;
+    esc = c ? strchr(kEscapes, (int)c) : NULL;
+    if (esc) {
+      dst[n++] = kUnescaped[esc - kEscapes];
+      continue;
     }
-    default:
+    if (c != 'u') {
       --p->pos;
       return fail(p, "invalid escape in string");
     }
+    if (hex4(p, &cp))
+      return -1;
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+      return fail(p, "unpaired low surrogate in \\u escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      if (p->len - p->pos < 2 || p->text[p->pos] != '\\' ||
+          p->text[p->pos + 1] != 'u')
+        return fail(p, "unpaired high surrogate in \\u escape");
+      p->pos += 2;
+      if (hex4(p, &lo))
+        return -1;
+      if (lo < 0xDC00 || lo > 0xDFFF)
+        return fail(p, "bad low surrogate in \\u escape");
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    put_utf8(dst, &n, cp);
   }
   dst[n] = '\0';
   *out = (uint32_t)p->str_used;

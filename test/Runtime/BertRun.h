@@ -9,9 +9,12 @@
 #ifndef BERT_TEST_RUNTIME_BERTRUN_H
 #define BERT_TEST_RUNTIME_BERTRUN_H
 
+#include "runtime/src/npy.h"
+
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
+#include <vector>
 
 namespace berttest {
 
@@ -39,6 +42,24 @@ inline Result bertRun(const std::string &args,
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+
+// An output file of bert-run read back, freed when it goes out of scope (so
+// a failed ASSERT leaks nothing). `ok` says whether the read succeeded;
+// when not, `error` says why.
+struct NpyOutput {
+  bert_npy_array a{};
+  char error[256] = "";
+  bool ok;
+  explicit NpyOutput(const std::string &path)
+      : ok(bert_npy_read(path.c_str(), &a, error, sizeof(error)) == 0) {}
+  ~NpyOutput() {
+    if (ok)
+      bert_npy_free(&a);
+  }
+  std::vector<int64_t> shape() const { return {a.shape, a.shape + a.rank}; }
+  NpyOutput(const NpyOutput &) = delete;
+  NpyOutput &operator=(const NpyOutput &) = delete;
+};
 
 } // namespace berttest
 

@@ -56,29 +56,18 @@ TEST_F(BertRunTool, NpyInputsToOutDir) {
       bertRun(weights + " --input-ids " + idsPath + " --token-type-ids " +
               typesPath + " --out-dir " + dir + " --threads 2");
   ASSERT_EQ(r.status, 0) << r.output;
-  bert_npy_array a;
-  char err[256];
-  ASSERT_EQ(bert_npy_read((dir + "/last_hidden_state.npy").c_str(), &a, err,
-                          sizeof(err)),
-            0)
-      << err;
-  EXPECT_EQ(a.dtype, BERT_NPY_F32);
-  ASSERT_EQ(a.rank, 3);
-  EXPECT_EQ(a.shape[0], 2);
-  EXPECT_EQ(a.shape[1], 3);
-  EXPECT_EQ(a.shape[2], FAKE_HIDDEN);
+  NpyOutput hidden(dir + "/last_hidden_state.npy");
+  ASSERT_TRUE(hidden.ok) << hidden.error;
+  EXPECT_EQ(hidden.a.dtype, BERT_NPY_F32);
+  ASSERT_EQ(hidden.shape(), (std::vector<int64_t>{2, 3, FAKE_HIDDEN}));
   // Token 0 of batch 0: word row 1 + type row 0.
   std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f),
                      type = values(FAKE_TYPE_VOCAB * FAKE_HIDDEN, 2.0f);
-  EXPECT_EQ(static_cast<float *>(a.data)[0], word[4] + type[0]);
-  bert_npy_free(&a);
-  ASSERT_EQ(
-      bert_npy_read((dir + "/pooler_output.npy").c_str(), &a, err, sizeof(err)),
-      0)
-      << err;
-  EXPECT_EQ(a.rank, 2);
-  EXPECT_EQ(a.shape[1], FAKE_HIDDEN);
-  bert_npy_free(&a);
+  EXPECT_EQ(static_cast<float *>(hidden.a.data)[0], word[4] + type[0]);
+  NpyOutput pooled(dir + "/pooler_output.npy");
+  ASSERT_TRUE(pooled.ok) << pooled.error;
+  EXPECT_EQ(pooled.a.rank, 2);
+  EXPECT_EQ(pooled.a.shape[1], FAKE_HIDDEN);
 }
 
 // A head without last_hidden_state: every output the model has goes to
@@ -96,25 +85,19 @@ TEST_F(BertRunTool, HeadOutputsAndLangsToOutDir) {
                   maskPath + " --langs " + langsPath + " --out-dir " + dir,
               FAKE_TOKEN_MODEL_PATH);
   ASSERT_EQ(r.status, 0) << r.output;
-  bert_npy_array a;
-  char err[256];
-  ASSERT_EQ(bert_npy_read((dir + "/logits.npy").c_str(), &a, err, sizeof(err)),
-            0)
-      << err;
-  ASSERT_EQ(a.rank, 3);
-  EXPECT_EQ(a.shape[0], 2);
-  EXPECT_EQ(a.shape[1], 3);
-  EXPECT_EQ(a.shape[2], FAKE_HIDDEN);
-  // Row 1, token 1: word row 5 + lang 1.
-  std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f);
-  EXPECT_EQ(static_cast<float *>(a.data)[4 * FAKE_HIDDEN], word[5 * 4] + 1.0f);
-  bert_npy_free(&a);
-  ASSERT_EQ(bert_npy_read((dir + "/first.npy").c_str(), &a, err, sizeof(err)),
-            0)
-      << err;
-  EXPECT_EQ(a.rank, 2);
-  EXPECT_EQ(a.shape[1], FAKE_HIDDEN);
-  bert_npy_free(&a);
+  {
+    NpyOutput logits(dir + "/logits.npy");
+    ASSERT_TRUE(logits.ok) << logits.error;
+    ASSERT_EQ(logits.shape(), (std::vector<int64_t>{2, 3, FAKE_HIDDEN}));
+    // Row 1, token 1: word row 5 + lang 1.
+    std::vector<float> word = values(FAKE_VOCAB * FAKE_HIDDEN, 0.5f);
+    EXPECT_EQ(static_cast<float *>(logits.a.data)[4 * FAKE_HIDDEN],
+              word[5 * 4] + 1.0f);
+    NpyOutput first(dir + "/first.npy");
+    ASSERT_TRUE(first.ok) << first.error;
+    EXPECT_EQ(first.a.rank, 2);
+    EXPECT_EQ(first.a.shape[1], FAKE_HIDDEN);
+  }
   struct stat sb;
   EXPECT_NE(stat((dir + "/last_hidden_state.npy").c_str(), &sb), 0);
 

@@ -145,44 +145,32 @@ static const char *const fake_call_names[] = {"fake.embeddings sum",
       fake_weights, fake_arena_bytes, FAKE_COUNT(ins), ins, FAKE_COUNT(outs),  \
       outs, run, fake_set_num_threads, run_packed, 0 /* needs_amx */
 
+/* The fake models' inputs are all int32 [batch, seq] tables; their outputs
+ * are float32, per token [batch, seq, hidden] or per row [batch, hidden]. */
+#define FAKE_TOKEN_INPUT(name, upper_bound, required, default_value)           \
+  {                                                                            \
+    name, BERT_ABI_INT32, 2, {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},     \
+        upper_bound, required, default_value                                   \
+  }
+#define FAKE_TOKEN_OUTPUT(name)                                                \
+  {                                                                            \
+    name, BERT_ABI_FLOAT32, 3,                                                 \
+        {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, FAKE_HIDDEN, 0}, 0, 0, 0        \
+  }
+#define FAKE_POOLED_OUTPUT(name)                                               \
+  {                                                                            \
+    name, BERT_ABI_FLOAT32, 2, {BERT_ABI_DIM_BATCH, FAKE_HIDDEN, 0, 0}, 0, 0,  \
+        0                                                                      \
+  }
+
 static const bert_io_spec fake_inputs[] = {
-    {"input_ids",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     FAKE_VOCAB,
-     1,
-     0},
-    {"token_type_ids",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     FAKE_TYPE_VOCAB,
-     0,
-     0},
-    {"attention_mask",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     2,
-     0,
-     1},
+    FAKE_TOKEN_INPUT("input_ids", FAKE_VOCAB, 1, 0),
+    FAKE_TOKEN_INPUT("token_type_ids", FAKE_TYPE_VOCAB, 0, 0),
+    FAKE_TOKEN_INPUT("attention_mask", 2, 0, 1),
 };
 static const bert_io_spec fake_outputs[] = {
-    {"last_hidden_state",
-     BERT_ABI_FLOAT32,
-     3,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, FAKE_HIDDEN, 0},
-     0,
-     0,
-     0},
-    {"pooler_output",
-     BERT_ABI_FLOAT32,
-     2,
-     {BERT_ABI_DIM_BATCH, FAKE_HIDDEN, 0, 0},
-     0,
-     0,
-     0},
+    FAKE_TOKEN_OUTPUT("last_hidden_state"),
+    FAKE_POOLED_OUTPUT("pooler_output"),
 };
 
 const bert_model_desc FAKE_BERT_DESC = {
@@ -200,43 +188,13 @@ const bert_model_desc FAKE_BERT_DESC = {
  * langs (as floats) and first [B, 4] (the pooled first token). Its packed
  * path writes the zeros a real one writes at padding positions s > 0. */
 static const bert_io_spec token_inputs[] = {
-    {"attention_mask",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     2,
-     0,
-     1},
-    {"input_ids",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     FAKE_VOCAB,
-     1,
-     0},
-    {"langs",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     FAKE_N_LANGS,
-     0,
-     0},
+    FAKE_TOKEN_INPUT("attention_mask", 2, 0, 1),
+    FAKE_TOKEN_INPUT("input_ids", FAKE_VOCAB, 1, 0),
+    FAKE_TOKEN_INPUT("langs", FAKE_N_LANGS, 0, 0),
 };
 static const bert_io_spec token_outputs[] = {
-    {"logits",
-     BERT_ABI_FLOAT32,
-     3,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, FAKE_HIDDEN, 0},
-     0,
-     0,
-     0},
-    {"first",
-     BERT_ABI_FLOAT32,
-     2,
-     {BERT_ABI_DIM_BATCH, FAKE_HIDDEN, 0, 0},
-     0,
-     0,
-     0},
+    FAKE_TOKEN_OUTPUT("logits"),
+    FAKE_POOLED_OUTPUT("first"),
 };
 
 static int token_run(const float *const *w, void *arena,
@@ -281,29 +239,11 @@ const bert_model_desc FAKE_TOKEN_DESC = {
 /* An encoder without a pooler (a sentence-transformers export): inputs
  * input_ids, attention_mask; output last_hidden_state alone. */
 static const bert_io_spec nopool_outputs[] = {
-    {"last_hidden_state",
-     BERT_ABI_FLOAT32,
-     3,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, FAKE_HIDDEN, 0},
-     0,
-     0,
-     0},
+    FAKE_TOKEN_OUTPUT("last_hidden_state"),
 };
 static const bert_io_spec nopool_inputs[] = {
-    {"input_ids",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     FAKE_VOCAB,
-     1,
-     0},
-    {"attention_mask",
-     BERT_ABI_INT32,
-     2,
-     {BERT_ABI_DIM_BATCH, BERT_ABI_DIM_SEQ, 0, 0},
-     2,
-     0,
-     1},
+    FAKE_TOKEN_INPUT("input_ids", FAKE_VOCAB, 1, 0),
+    FAKE_TOKEN_INPUT("attention_mask", 2, 0, 1),
 };
 
 static int nopool_run(const float *const *w, void *arena,

@@ -53,6 +53,16 @@ void expectRefused(const std::string &path, bert_status_code code,
         << "message '" << l.st.message << "' lacks '" << n << "'";
 }
 
+// Writes a file of JSON header `h` and `data` bytes to `path`; expects it
+// refused as a bad format with every needle in the message.
+void expectHeaderRefused(const std::string &path, const std::string &h,
+                         const std::string &data,
+                         std::vector<std::string> needles) {
+  SCOPED_TRACE(h);
+  rawFile(path, h.size(), h, data);
+  expectRefused(path, BERT_ERR_BAD_FORMAT, std::move(needles));
+}
+
 const char *kQuery = "encoder.layer.0.attention.self.query.weight";
 const char *kKey = "encoder.layer.0.attention.self.key.weight";
 const char *kWord = "embeddings.word_embeddings.weight";
@@ -304,51 +314,41 @@ TEST(Load, MalformedJson) {
       "]]]]]]]]]]]", // too deep
   };
   for (const char *h : bad) {
-    std::string p = tempPath("json.safetensors");
-    rawFile(p, std::strlen(h), h);
-    SCOPED_TRACE(h);
-    expectRefused(p, BERT_ERR_BAD_FORMAT, {"malformed JSON header at byte"});
+    expectHeaderRefused(tempPath("json.safetensors"), h, "",
+                        {"malformed JSON header at byte"});
   }
 }
 
 TEST(Load, HeaderNotTensorTable) {
   std::string p = tempPath("notable.safetensors");
-  rawFile(p, 2, "[]");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"not an object"});
+  expectHeaderRefused(p, "[]", "", {"not an object"});
   std::string h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1]}}";
-  rawFile(p, h.size(), h, "abcd");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"'t'", "data_offsets"});
+  expectHeaderRefused(p, h, "abcd", {"'t'", "data_offsets"});
   h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}";
-  rawFile(p, h.size(), h, "abcd");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"'t'", "non-negative integers"});
+  expectHeaderRefused(p, h, "abcd", {"'t'", "non-negative integers"});
   h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}";
-  rawFile(p, h.size(), h, "abcd");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"'t'", "non-negative integers"});
+  expectHeaderRefused(p, h, "abcd", {"'t'", "non-negative integers"});
   h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
       "\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
-  rawFile(p, h.size(), h, "abcd");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"'t' appears twice"});
+  expectHeaderRefused(p, h, "abcd", {"'t' appears twice"});
 }
 
 TEST(Load, OffsetsOutOfRangeOrInconsistent) {
   std::string p = tempPath("offsets.safetensors");
   std::string h =
       "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
-  rawFile(p, h.size(), h, "abcdefgh");
-  expectRefused(p, BERT_ERR_BAD_FORMAT,
-                {"'t'", "data_offsets [4, 12] outside the data region of 8"});
+  expectHeaderRefused(
+      p, h, "abcdefgh",
+      {"'t'", "data_offsets [4, 12] outside the data region of 8"});
   h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[2,4],\"data_offsets\":[0,8]}}";
-  rawFile(p, h.size(), h, "abcdefgh");
-  expectRefused(p, BERT_ERR_BAD_FORMAT,
-                {"'t'", "span 8 bytes, but F32 [2, 4] needs 32"});
+  expectHeaderRefused(p, h, "abcdefgh",
+                      {"'t'", "span 8 bytes, but F32 [2, 4] needs 32"});
   h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}}";
-  rawFile(p, h.size(), h, "abcdefgh");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"'t'", "outside"});
+  expectHeaderRefused(p, h, "abcdefgh", {"'t'", "outside"});
   // A product of dims that overflows int64 must not wrap to a small size.
   h = "{\"t\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4],"
       "\"data_offsets\":[0,0]}}";
-  rawFile(p, h.size(), h, "");
-  expectRefused(p, BERT_ERR_BAD_FORMAT, {"'t'", "span 0 bytes"});
+  expectHeaderRefused(p, h, "", {"'t'", "span 0 bytes"});
 }
 
 TEST(Load, AbiMismatch) {

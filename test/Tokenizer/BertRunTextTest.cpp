@@ -10,8 +10,6 @@
 #include "BertRun.h"
 #include "TestUtil.h"
 
-#include "runtime/src/npy.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -59,19 +57,14 @@ TEST_F(BertRunText, BatchOfTextsWithPairTruncatedToMaxSeq) {
   Result r = bertRun(weights + " --tokenizer " + tok + " --texts " + file +
                      " --out-dir " + dir);
   ASSERT_EQ(r.status, 0) << r.output;
-  bert_npy_array a;
-  char err[256];
-  ASSERT_EQ(
-      bert_npy_read((dir + "/input_ids.npy").c_str(), &a, err, sizeof(err)), 0)
-      << err;
-  ASSERT_EQ(a.rank, 2);
-  EXPECT_EQ(a.shape[0], 2);
-  EXPECT_EQ(a.shape[1], 8); // cut at the library's maximum sequence
-  const int32_t *ids = static_cast<const int32_t *>(a.data);
+  NpyOutput out(dir + "/input_ids.npy");
+  ASSERT_TRUE(out.ok) << out.error;
+  // Cut at the library's maximum sequence.
+  ASSERT_EQ(out.shape(), (std::vector<int64_t>{2, 8}));
+  const int32_t *ids = static_cast<const int32_t *>(out.a.data);
   EXPECT_EQ(
       std::vector<int32_t>(ids, ids + 16),
       (std::vector<int32_t>{2, 6, 7, 6, 7, 6, 7, 3, 2, 4, 3, 5, 8, 3, 0, 0}));
-  bert_npy_free(&a);
 }
 
 TEST_F(BertRunText, MeanPoolingNormalized) {
@@ -81,23 +74,16 @@ TEST_F(BertRunText, MeanPoolingNormalized) {
       " --text hello --text 'a b !' --pooling mean --normalize --out-dir " +
       dir);
   ASSERT_EQ(r.status, 0) << r.output;
-  bert_npy_array a;
-  char err[256];
-  ASSERT_EQ(bert_npy_read((dir + "/sentence_embedding.npy").c_str(), &a, err,
-                          sizeof(err)),
-            0)
-      << err;
-  ASSERT_EQ(a.rank, 2);
-  EXPECT_EQ(a.shape[0], 2);
-  EXPECT_EQ(a.shape[1], FAKE_HIDDEN);
-  const float *e = static_cast<const float *>(a.data);
+  NpyOutput out(dir + "/sentence_embedding.npy");
+  ASSERT_TRUE(out.ok) << out.error;
+  ASSERT_EQ(out.shape(), (std::vector<int64_t>{2, FAKE_HIDDEN}));
+  const float *e = static_cast<const float *>(out.a.data);
   for (int b = 0; b < 2; ++b) {
     double n = 0;
     for (int h = 0; h < FAKE_HIDDEN; ++h)
       n += double(e[b * FAKE_HIDDEN + h]) * e[b * FAKE_HIDDEN + h];
     EXPECT_NEAR(std::sqrt(n), 1.0, 1e-5);
   }
-  bert_npy_free(&a);
 }
 
 TEST_F(BertRunText, Errors) {

@@ -37,19 +37,36 @@ const bert_json_value *tok_ld_get(tok_loader *L, const bert_json_value *o,
   return bert_json_get(L->doc, o, k);
 }
 
+/* Member k of o when present, not null and of `type`. NULL with *rc = 0
+ * when absent or null; NULL with *rc = -1 and "where.k must be `what`"
+ * recorded when of another type. */
+static const bert_json_value *get_typed(tok_loader *L, const bert_json_value *o,
+                                        const char *k, bert_json_type type,
+                                        const char *what, const char *where,
+                                        int *rc) {
+  const bert_json_value *v = tok_ld_get(L, o, k);
+  *rc = 0;
+  if (!v || bert_json_type_of(v) == BERT_JSON_NULL)
+    return NULL;
+  if (bert_json_type_of(v) != type) {
+    *rc =
+        tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be %s", where, k, what);
+    return NULL;
+  }
+  return v;
+}
+
 /* Optional bool (null or absent -> def); -1 on a wrong type. */
 int tok_ld_bool(tok_loader *L, const bert_json_value *o, const char *k, int def,
                 int *out, const char *where) {
-  const bert_json_value *v = tok_ld_get(L, o, k);
-  if (!v || bert_json_type_of(v) == BERT_JSON_NULL) {
+  int rc;
+  const bert_json_value *v =
+      get_typed(L, o, k, BERT_JSON_BOOL, "a boolean", where, &rc);
+  if (v)
+    *out = (int)bert_json_int(v);
+  else if (!rc)
     *out = def;
-    return 0;
-  }
-  if (bert_json_type_of(v) != BERT_JSON_BOOL)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a boolean", where,
-                       k);
-  *out = (int)bert_json_int(v);
-  return 0;
+  return rc;
 }
 
 int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
@@ -73,15 +90,18 @@ int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
 /* Optional string: NULL when null/absent; -1 on a wrong type. */
 int tok_ld_str(tok_loader *L, const bert_json_value *o, const char *k,
                const bert_json_value **out, const char *where) {
-  const bert_json_value *v = tok_ld_get(L, o, k);
-  *out = NULL;
-  if (!v || bert_json_type_of(v) == BERT_JSON_NULL)
-    return 0;
-  if (bert_json_type_of(v) != BERT_JSON_STRING)
-    return tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s must be a string", where,
-                       k);
-  *out = v;
-  return 0;
+  int rc;
+  *out = get_typed(L, o, k, BERT_JSON_STRING, "a string", where, &rc);
+  return rc;
+}
+
+int tok_ld_req_str(tok_loader *L, const bert_json_value *o, const char *k,
+                   const bert_json_value **out, const char *where) {
+  if (tok_ld_str(L, o, k, out, where))
+    return -1;
+  return *out ? 0
+              : tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s.%s is missing", where,
+                            k);
 }
 
 const char *tok_ld_s(const tok_loader *L, const bert_json_value *v) {
@@ -110,9 +130,10 @@ char *tok_ld_dup(const char *s, size_t n) {
   return d;
 }
 
-const char *tok_ld_type(tok_loader *L, const bert_json_value *o,
-                        const char *where) {
+const char *tok_ld_type(tok_loader *L, const bert_json_value *o, void *out,
+                        size_t size, const char *where) {
   const bert_json_value *t;
+  memset(out, 0, size);
   if (bert_json_type_of(o) != BERT_JSON_OBJECT) {
     tok_ld_fail(L, BERT_TOK_ERR_FORMAT, "%s must be an object", where);
     return NULL;
@@ -248,13 +269,23 @@ static unsigned char *b64decode(const char *s, size_t n, size_t *out_len) {
 /*===--- Normalizers
  * -------------------------------------------------------===*/
 
+/* The required string normalizer.<k>, copied to n->content. */
+static int load_content(tok_loader *L, const bert_json_value *o, const char *k,
+                        tok_normalizer *n) {
+  const bert_json_value *v;
+  if (tok_ld_req_str(L, o, k, &v, "normalizer"))
+    return -1;
+  n->content = tok_ld_dup(tok_ld_s(L, v), tok_ld_slen(L, v));
+  n->content_len = tok_ld_slen(L, v);
+  return n->content ? 0 : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
+}
+
 int tok_load_normalizer(tok_loader *L, const bert_json_value *o, void *out,
                         int depth) {
   tok_normalizer *n = out;
-  const char *t = tok_ld_type(L, o, "normalizer");
+  const char *t = tok_ld_type(L, o, n, sizeof(*n), "normalizer");
   const bert_json_value *v;
   int rc;
-  memset(n, 0, sizeof(*n));
   if (!t)
     return -1;
   if (!strcmp(t, "BertNormalizer")) {
@@ -295,39 +326,22 @@ int tok_load_normalizer(tok_loader *L, const bert_json_value *o, void *out,
   }
   if (!strcmp(t, "Replace")) {
     n->kind = TOK_N_REPLACE;
-    if (tok_ld_str(L, o, "content", &v, "normalizer"))
+    if (load_content(L, o, "content", n))
       return -1;
-    if (!v)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "normalizer.content is missing");
-    n->content = tok_ld_dup(tok_ld_s(L, v), tok_ld_slen(L, v));
-    n->content_len = tok_ld_slen(L, v);
     n->re = compile_pattern(L, o, "normalizer Replace");
-    return n->content && n->re
-               ? 0
-               : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
+    return n->re ? 0 : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
   }
   if (!strcmp(t, "Prepend")) {
     n->kind = TOK_N_PREPEND;
-    if (tok_ld_str(L, o, "prepend", &v, "normalizer"))
-      return -1;
-    if (!v)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "normalizer.prepend is missing");
-    n->content = tok_ld_dup(tok_ld_s(L, v), tok_ld_slen(L, v));
-    n->content_len = tok_ld_slen(L, v);
-    return n->content ? 0 : tok_ld_fail(L, BERT_TOK_ERR_NOMEM, "out of memory");
+    return load_content(L, o, "prepend", n);
   }
   if (!strcmp(t, "Precompiled")) {
     unsigned char *blob;
     size_t len = 0;
     char msg[160];
     n->kind = TOK_N_PRECOMPILED;
-    if (tok_ld_str(L, o, "precompiled_charsmap", &v, "normalizer"))
+    if (tok_ld_req_str(L, o, "precompiled_charsmap", &v, "normalizer"))
       return -1;
-    if (!v)
-      return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
-                         "normalizer.precompiled_charsmap is missing");
     blob = b64decode(tok_ld_s(L, v), tok_ld_slen(L, v), &len);
     if (!blob)
       return tok_ld_fail(L, BERT_TOK_ERR_FORMAT,
@@ -355,10 +369,9 @@ static const char gpt2_pattern[] =
 int tok_load_pretok(tok_loader *L, const bert_json_value *o, void *out,
                     int depth) {
   tok_pretok *p = out;
-  const char *t = tok_ld_type(L, o, "pre_tokenizer");
+  const char *t = tok_ld_type(L, o, p, sizeof(*p), "pre_tokenizer");
   char msg[160];
   int rc;
-  memset(p, 0, sizeof(*p));
   if (!t)
     return -1;
   if (!strcmp(t, "BertPreTokenizer")) {

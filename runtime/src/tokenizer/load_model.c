@@ -242,9 +242,8 @@ static int load_unigram(tok_loader *L, tok_model *m, const bert_json_value *o) {
 }
 
 int tok_load_model(tok_loader *L, const bert_json_value *o, tok_model *m) {
-  const char *t = tok_ld_type(L, o, "model");
+  const char *t = tok_ld_type(L, o, m, sizeof(*m), "model");
   const bert_json_value *v;
-  memset(m, 0, sizeof(*m));
   m->unk_id = -1;
   if (!t)
     return -1;

@@ -128,9 +128,8 @@ static int load_specials(tok_loader *L, const bert_json_value *o,
 static int load_post(tok_loader *L, const bert_json_value *o, void *out,
                      int depth) {
   tok_postproc *p = out;
-  const char *t = tok_ld_type(L, o, "post_processor");
+  const char *t = tok_ld_type(L, o, p, sizeof(*p), "post_processor");
   int rc;
-  memset(p, 0, sizeof(*p));
   if (!t)
     return -1;
   if (!strcmp(t, "TemplateProcessing")) {

@@ -31,8 +31,15 @@ int tok_ld_uint(tok_loader *L, const bert_json_value *o, const char *k,
                 int64_t def, int64_t max, int64_t *out, const char *where);
 int tok_ld_str(tok_loader *L, const bert_json_value *o, const char *k,
                const bert_json_value **out, const char *where);
-const char *tok_ld_type(tok_loader *L, const bert_json_value *o,
-                        const char *where);
+/* A required string: as tok_ld_str, and absent or null is an error. */
+int tok_ld_req_str(tok_loader *L, const bert_json_value *o, const char *k,
+                   const bert_json_value **out, const char *where);
+/* The start of every component loader: zeroes the component `out` (`size`
+ * bytes), so that its free function is safe whatever fails next, and
+ * returns the "type" of object o (NULL, with the error recorded, when o is
+ * not an object with a "type" string). */
+const char *tok_ld_type(tok_loader *L, const bert_json_value *o, void *out,
+                        size_t size, const char *where);
 char *tok_ld_dup(const char *s, size_t n);
 /* The JSON reader's accessors with the loader's document: a string value
  * ("" for a non-string), its length; a member's key ("" for none) with its

@@ -53,17 +53,20 @@ oom:
   return NULL;
 }
 
-void tok_arena_reset(tok_arena *a) {
-  /* Keep the newest chunk (the largest: chunks double) for the next use. */
-  tok_chunk *keep = a->head, *c;
-  if (!keep)
-    return;
-  c = keep->next;
+static void free_chunks(tok_chunk *c) {
   while (c) {
     tok_chunk *n = c->next;
     free(c);
     c = n;
   }
+}
+
+void tok_arena_reset(tok_arena *a) {
+  /* Keep the newest chunk (the largest: chunks double) for the next use. */
+  tok_chunk *keep = a->head;
+  if (!keep)
+    return;
+  free_chunks(keep->next);
   keep->next = NULL;
   keep->used = 0;
   a->failed = 0;
@@ -88,12 +91,7 @@ void *tok_grow(tok_arena *a, void *v, size_t n, size_t *cap, size_t size,
 }
 
 void tok_arena_free(tok_arena *a) {
-  tok_chunk *c = a->head;
-  while (c) {
-    tok_chunk *n = c->next;
-    free(c);
-    c = n;
-  }
+  free_chunks(a->head);
   a->head = NULL;
   a->failed = 0;
 }
@@ -104,32 +102,23 @@ void tok_arena_free(tok_arena *a) {
 int tok_utf8_decode(const unsigned char *s, size_t n, int32_t *cp) {
   unsigned c = s[0];
   size_t need, i;
-  uint32_t v, lo = 0x80, hi = 0xBF;
+  uint32_t v, lo, hi;
   if (c < 0x80) {
     *cp = (int32_t)c;
     return 1;
   }
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-    v = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    v = c & 0x0F;
-    if (c == 0xE0)
-      lo = 0xA0;
-    else if (c == 0xED)
-      hi = 0x9F; /* no surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    v = c & 0x07;
-    if (c == 0xF0)
-      lo = 0x90;
-    else if (c == 0xF4)
-      hi = 0x8F;
-  } else {
+  if (c < 0xC2 || c > 0xF4) {
     *cp = 0xFFFD;
     return 1;
   }
+  /* Unicode's table of well-formed sequences (3-7): the lead byte gives the
+   * number of continuation bytes and narrows the second byte's range after
+   * E0 (no overlong), ED (no surrogates), F0 (no overlong), F4 (no code
+   * point above U+10FFFF). */
+  need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+  v = c & (0x3Fu >> need);
+  lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
   /* Maximal subpart: stop at the first byte that cannot continue. Only the
    * second byte has a narrowed range. */
   for (i = 1; i <= need; ++i) {
@@ -199,19 +188,27 @@ int tok_utf8_encode(int32_t cp, char *out) {
 /*===--- Predicates
  * --------------------------------------------------------===*/
 
-static int in_ranges(const uint32_t (*r)[2], size_t n, int32_t cp) {
+/* The row of a table of n sorted, disjoint ranges {first, last, ...}
+ * (`width` values a row) that holds cp, or NULL. */
+static const uint32_t *find_range(const uint32_t *rows, size_t n, size_t width,
+                                  int32_t cp) {
   size_t lo = 0, hi = n;
   uint32_t c = (uint32_t)cp;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (c < r[mid][0])
+    const uint32_t *row = rows + mid * width;
+    if (c < row[0])
       hi = mid;
-    else if (c > r[mid][1])
+    else if (c > row[1])
       lo = mid + 1;
     else
-      return 1;
+      return row;
   }
-  return 0;
+  return NULL;
+}
+
+static int in_ranges(const uint32_t (*r)[2], size_t n, int32_t cp) {
+  return find_range(&r[0][0], n, 2, cp) != NULL;
 }
 
 int tok_category(int32_t cp) { return (int)utf8proc_category(cp); }
@@ -220,20 +217,11 @@ int tok_category(int32_t cp) { return (int)utf8proc_category(cp); }
  * for code points utf8proc leaves unassigned, their category. */
 int tok_regex_category(int32_t cp) {
   int k = (int)utf8proc_category(cp);
-  size_t lo = 0, hi = HF_NEWCAT_N;
-  uint32_t c = (uint32_t)cp;
+  const uint32_t *row;
   if (k != UTF8PROC_CATEGORY_CN)
     return k;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (c < hf_newcat[mid][0])
-      hi = mid;
-    else if (c > hf_newcat[mid][1])
-      lo = mid + 1;
-    else
-      return (int)hf_newcat[mid][2];
-  }
-  return k;
+  row = find_range(&hf_newcat[0][0], HF_NEWCAT_N, 3, cp);
+  return row ? (int)row[2] : k;
 }
 
 int tok_combining_class(int32_t cp) {

@@ -10,6 +10,10 @@ ffn 1-400, vocab 2-500, 1-3 layers, every supported hidden_act, layer_norm_eps f
   2. bert-run on random ids, token types and a mask with random padding;
   3. bert-eval (the plain C++ reference evaluator) on the frontend IR, same weights and inputs;
   4. compare: last_hidden_state on real tokens and pooler_output, max abs error <= --tol.
+With --families the configs are of every family and head bertc compiles (BERT, RoBERTa,
+DistilBERT, ALBERT with factorized embeddings and layer groups; *Model, masked LM, pre-training,
+NSP, sequence and token classification, QA; every hidden_act), and every output the head has is
+compared (per-token outputs on real tokens only).
 One line per config; on a failure the config, the case directory and the step are printed, and
 the exit status is 1. The configs depend only on --seed, so a failure is reproduced by rerunning
 with the same --seed and --count (--only I runs config I alone, --from I resumes). Needs NumPy only.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +31,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh")
+ALL_ACTIVATIONS = ACTIVATIONS + ("gelu_fast", "quick_gelu", "relu", "silu", "swish")
+HEADS = {"bert": ("Model", "ForMaskedLM", "ForPreTraining", "ForNextSentencePrediction",
+                  "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering"),
+         "roberta": ("Model", "ForMaskedLM", "ForSequenceClassification", "ForTokenClassification",
+                     "ForQuestionAnswering"),
+         "distilbert": ("Model", "ForMaskedLM", "ForSequenceClassification",
+                        "ForTokenClassification", "ForQuestionAnswering"),
+         "albert": ("Model", "ForMaskedLM", "ForPreTraining", "ForSequenceClassification",
+                    "ForTokenClassification", "ForQuestionAnswering")}
+PREFIX = {"bert": "Bert", "roberta": "Roberta", "distilbert": "DistilBert", "albert": "Albert"}
 
 
 def random_case(rng: np.random.Generator) -> dict:
@@ -57,6 +72,37 @@ def random_case(rng: np.random.Generator) -> dict:
             "input_seed": int(rng.integers(1, 1 << 30))}
 
 
+def random_family_case(rng: np.random.Generator) -> dict:
+    """A random case of any family and head (--families)."""
+    case = random_case(rng)
+    bert = case["config"]
+    family = ("bert", "roberta", "distilbert", "albert")[int(rng.integers(4))]
+    head = HEADS[family][int(rng.integers(len(HEADS[family])))]
+    act = ALL_ACTIVATIONS[int(rng.integers(len(ALL_ACTIVATIONS)))]
+    labels = 2 if head == "ForQuestionAnswering" else int(rng.integers(1, 7))
+    if family == "distilbert":
+        config = {"model_type": "distilbert", "vocab_size": bert["vocab_size"],
+                  "dim": bert["hidden_size"], "n_layers": bert["num_hidden_layers"],
+                  "n_heads": bert["num_attention_heads"], "hidden_dim": bert["intermediate_size"],
+                  "max_position_embeddings": bert["max_position_embeddings"], "activation": act}
+    else:
+        config = dict(bert, model_type=family, hidden_act=act)
+    if family == "roberta":
+        # Positions start after pad_token_id: the table needs pad + 1 more rows.
+        config["pad_token_id"] = int(rng.integers(0, 3))
+        config["max_position_embeddings"] += config["pad_token_id"] + 1
+    if family == "albert":
+        config["embedding_size"] = int(rng.integers(1, 100))
+        config["num_hidden_layers"] = int(rng.integers(1, 5))
+        config["num_hidden_groups"] = int(rng.integers(1, config["num_hidden_layers"] + 1))
+        config["inner_group_num"] = int(rng.integers(1, 3))
+    config["architectures"] = [PREFIX[family] + head]
+    config["id2label"] = {str(i): f"L{i}" for i in range(labels)}
+    config["tie_word_embeddings"] = bool(rng.integers(2))
+    case["config"] = config
+    return case
+
+
 def run(cmd: list[str], log) -> bool:
     p = subprocess.run(cmd, capture_output=True, text=True)
     log.write("$ " + " ".join(cmd) + "\n" + p.stdout + p.stderr)
@@ -67,9 +113,13 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
     work = os.path.join(a.work, f"case{index:04d}")
     os.makedirs(work, exist_ok=True)
     cfg = case["config"]
-    desc = (f"#{index}: hidden {cfg['hidden_size']}/{cfg['num_attention_heads']} heads, "
-            f"ffn {cfg['intermediate_size']}, vocab {cfg['vocab_size']}, "
-            f"{cfg['num_hidden_layers']} layers, {cfg['hidden_act']}, "
+    distil = cfg.get("model_type") == "distilbert"
+    hidden, heads, ffn = ((cfg["dim"], cfg["n_heads"], cfg["hidden_dim"]) if distil else
+                          (cfg["hidden_size"], cfg["num_attention_heads"], cfg["intermediate_size"]))
+    layers, act = ((cfg["n_layers"], cfg["activation"]) if distil else
+                   (cfg["num_hidden_layers"], cfg["hidden_act"]))
+    desc = (f"#{index}: {cfg['architectures'][0]}, hidden {hidden}/{heads} heads, "
+            f"ffn {ffn}, vocab {cfg['vocab_size']}, {layers} layers, {act}, "
             f"batch {case['batch']}/{case['max_batch']}, seq {case['seq']}/{case['max_seq']}, "
             f"lengths {case['lengths']}")
     config = os.path.join(work, "config.json")
@@ -80,11 +130,14 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
     rng = np.random.default_rng(case["input_seed"])
     b, s = case["batch"], case["seq"]
     ids = rng.integers(0, cfg["vocab_size"], size=(b, s), dtype=np.int32)
-    types = rng.integers(0, cfg["type_vocab_size"], size=(b, s), dtype=np.int32)
+    types = rng.integers(0, cfg.get("type_vocab_size", 1), size=(b, s), dtype=np.int32)
     mask = np.zeros((b, s), dtype=np.int32)
     for row, n in enumerate(case["lengths"]):
         mask[row, :n] = 1
-    for name, arr in (("input_ids", ids), ("token_type_ids", types), ("attention_mask", mask)):
+    inputs = [("input_ids", ids), ("attention_mask", mask)]
+    if not distil:
+        inputs.append(("token_type_ids", types))
+    for name, arr in inputs:
         np.save(os.path.join(work, name + ".npy"), arr)
     bertc, bert_run, bert_eval = (os.path.join(a.bin, t) for t in ("bertc", "bert-run", "bert-eval"))
     weights = os.path.join(work, "model.safetensors")
@@ -98,9 +151,9 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
                          str(case["max_batch"]), "--max-seq", str(case["max_seq"]),
                          "--no-cache", "-o", lib_dir + "/"]),
             ("bert-run", [bert_run, os.path.join(lib_dir, "libprop.so"), weights,
-                          "--input-ids", os.path.join(work, "input_ids.npy"),
-                          "--token-type-ids", os.path.join(work, "token_type_ids.npy"),
-                          "--attention-mask", os.path.join(work, "attention_mask.npy"),
+                          *[x for name, _ in inputs
+                            for x in ("--" + name.replace("_", "-"),
+                                      os.path.join(work, name + ".npy"))],
                           "--out-dir", lib_out]),
             ("frontend IR", [bertc, "compile", config, "--name", "prop", "--max-batch",
                              str(case["max_batch"]), "--max-seq", str(case["max_seq"]),
@@ -111,20 +164,25 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
         for step, cmd in steps:
             if not run(cmd, log):
                 return False, f"FAIL {desc}: {step} failed (see {work}/log.txt)"
-    errs = []
-    # bert-eval writes the function's results in order: result0, result1.
-    for i, name in enumerate(("last_hidden_state", "pooler_output")):
+    errs = {}
+    # bert-eval writes the function's results in order (result0, ...), which
+    # bert.output_names in the frontend IR names.
+    with open(frontend) as f:
+        names = re.search(r"bert\.output_names = \[([^\]]*)\]", f.read()).group(1)
+    for i, name in enumerate(n.strip().strip('"') for n in names.split(",")):
         got = np.load(os.path.join(lib_out, name + ".npy")).astype(np.float64)
         want = np.load(os.path.join(eval_out, f"result{i}.npy")).astype(np.float64)
         if got.shape != want.shape:
             return False, f"FAIL {desc}: {name} shape {got.shape}, evaluator {want.shape}"
         diff = np.abs(got - want)
-        if name == "last_hidden_state":
+        if got.shape[:2] == (b, s):  # per token: real tokens only
             diff = diff[mask.astype(bool)]
-        errs.append(float(diff.max()) if diff.size else 0.0)
-    ok = all(e <= a.tol for e in errs) and all(np.isfinite(errs))
+        errs[name] = float(diff.max()) if diff.size else 0.0
+    ok = all(e <= a.tol for e in errs.values()) and all(np.isfinite(list(errs.values())))
     verdict = "PASS" if ok else "FAIL"
-    return ok, f"{verdict} {desc}: hidden {errs[0]:.2e}, pooled {errs[1]:.2e}" + (
+    short = {"last_hidden_state": "hidden", "pooler_output": "pooled"}
+    return ok, f"{verdict} {desc}: " + ", ".join(
+        f"{short.get(k, k)} {v:.2e}" for k, v in errs.items()) + (
         "" if ok else f" (tol {a.tol:.0e}; {work})")
 
 
@@ -137,11 +195,14 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--only", type=int, default=None, help="run config ONLY alone")
+    ap.add_argument("--families", action="store_true",
+                    help="random configs of every family and head, not only BertModel")
     ap.add_argument("--from", dest="first", type=int, default=0,
                     help="skip the configs before FIRST (resume a long run)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
-    cases = [random_case(rng) for _ in range(a.count)]
+    make = random_family_case if a.families else random_case
+    cases = [make(rng) for _ in range(a.count)]
     todo = [a.only] if a.only is not None else list(range(a.first, a.count))
     failures = 0
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:

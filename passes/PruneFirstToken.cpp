@@ -97,8 +97,9 @@ struct PruneFirstTokenPass
         if (map.contains(in) || region.contains(in.getDefiningOp()) ||
             !isTokenActivation(in))
           continue;
-        map.map(in, SliceOp::create(b, op->getLoc(), firstTokenType(in.getType()),
-                                    in, /*dim=*/1, /*offset=*/0, /*size=*/1));
+        map.map(in,
+                SliceOp::create(b, op->getLoc(), firstTokenType(in.getType()),
+                                in, /*dim=*/1, /*offset=*/0, /*size=*/1));
       }
     for (Operation *op : ordered) {
       Operation *clone = b.clone(*op, map);

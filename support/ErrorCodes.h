@@ -56,6 +56,7 @@ enum class ErrorCode {
   UnsupportedActivation,
   UnsupportedModel,
   MaxSeqTooLong,
+  WeightsMismatch,
   // output
   OutputFailed,
   // internal
@@ -115,6 +116,9 @@ inline constexpr ErrorTableRow kErrorTable[] = {
      "yet"},
     {ErrorCode::MaxSeqTooLong, "max-seq-too-long", ExitConfig,
      "--max-seq is above the config's max_position_embeddings"},
+    {ErrorCode::WeightsMismatch, "weights-mismatch", ExitConfig,
+     "a model directory's model.safetensors lacks a tensor the config's "
+     "architecture needs, or has another shape (num_labels, ...)"},
     {ErrorCode::OutputFailed, "output-failed", ExitOutput,
      "an output file or directory cannot be written"},
     {ErrorCode::InvalidIR, "invalid-ir", ExitInternal,

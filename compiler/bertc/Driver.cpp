@@ -21,6 +21,7 @@
 #include "compiler/bertc/IRDumper.h"
 #include "compiler/bertc/ModelDir.h"
 #include "compiler/bertc/Tune.h"
+#include "compiler/bertc/WeightCheck.h"
 #include "compiler/frontend/ConfigReader.h"
 #include "compiler/frontend/GraphBuilder.h"
 #include "compiler/weights/RandomWeights.h"
@@ -295,7 +296,16 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
   }
   if (input)
     *input = std::move(*in);
-  return buildBertModule(ctx, *cfg, opts);
+  llvm::Expected<OwningOpRef<ModuleOp>> module =
+      buildBertModule(ctx, *cfg, opts);
+  // A model directory's own weights must fit the config (WeightCheck.h).
+  SmallString<256> weights(inputPath.getValue());
+  llvm::sys::path::append(weights, "model.safetensors");
+  if (module && llvm::sys::fs::is_directory(inputPath.getValue()) &&
+      llvm::sys::fs::exists(weights))
+    if (Error e = checkWeightsFile(**module, *cfg, weights))
+      return std::move(e);
+  return module;
 }
 
 /// The output path for `compile`: stdout, a file, or `<dir>/<name>.mlir`.

@@ -598,6 +598,9 @@ llvm::Expected<BertConfig> mlir::bert::parseBertConfig(StringRef text,
   for (auto [bertName, key] : aliases)
     if (bertName != key && cfg.fieldPos.count(key))
       cfg.fieldPos[bertName] = cfg.fieldPos[key];
+  // save_pretrained writes id2label, not num_labels: heads point there.
+  if (!cfg.fieldPos.count("num_labels") && cfg.fieldPos.count("id2label"))
+    cfg.fieldPos["num_labels"] = cfg.fieldPos["id2label"];
   return cfg;
 }
 

@@ -72,6 +72,15 @@ std::vector<std::string> SafetensorsFile::names() const {
   return out;
 }
 
+std::optional<std::vector<int64_t>>
+SafetensorsFile::shapeOf(StringRef name) const {
+  const bert_st_tensor *t =
+      bert_st_find_n(&impl->file, name.data(), name.size());
+  if (!t)
+    return std::nullopt;
+  return std::vector<int64_t>(t->shape, t->shape + t->rank);
+}
+
 Expected<std::vector<float>>
 SafetensorsFile::readFloat(StringRef name,
                            std::optional<ArrayRef<int64_t>> expected) const {

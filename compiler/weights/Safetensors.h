@@ -41,6 +41,9 @@ public:
   std::vector<std::string> names() const;
   llvm::StringRef path() const;
 
+  /// The shape of tensor `name`, or std::nullopt when the file lacks it.
+  std::optional<std::vector<int64_t>> shapeOf(llvm::StringRef name) const;
+
   /// The values of tensor `name` converted to float. Fails when the tensor
   /// is missing, its dtype is not F32/F16/BF16, or (when `expectedShape` is
   /// given) its shape differs.

@@ -34,8 +34,7 @@ static std::string fieldAt(Location loc, const BertConfig &cfg) {
   return found;
 }
 
-llvm::Error mlir::bert::checkWeightsFile(ModuleOp module,
-                                         const BertConfig &cfg,
+llvm::Error mlir::bert::checkWeightsFile(ModuleOp module, const BertConfig &cfg,
                                          llvm::StringRef weightsPath) {
   llvm::Expected<SafetensorsFile> file = SafetensorsFile::open(weightsPath);
   if (!file)

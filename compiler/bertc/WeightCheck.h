@@ -1,4 +1,5 @@
-//===- WeightCheck.h - a model directory's weights against its IR -*- C++ -*-===//
+//===- WeightCheck.h - a model directory's weights against its IR -*- C++
+//-*-===//
 //
 // When `bertc compile` is given a model directory that holds
 // model.safetensors, every bert.weight of the built module is looked up in

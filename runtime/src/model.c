@@ -253,28 +253,18 @@ size_t bert_model_profile_report(bert_model_t *m, char *buf, size_t size) {
 const char *bert_model_name(const bert_model_t *m) {
   return m->desc->model_name;
 }
-int64_t bert_model_hidden_size(const bert_model_t *m) {
-  return m->desc->hidden_size;
-}
-int64_t bert_model_num_layers(const bert_model_t *m) {
-  return m->desc->num_layers;
-}
-int64_t bert_model_num_heads(const bert_model_t *m) {
-  return m->desc->num_heads;
-}
-int64_t bert_model_intermediate_size(const bert_model_t *m) {
-  return m->desc->intermediate_size;
-}
-int64_t bert_model_vocab_size(const bert_model_t *m) {
-  return m->desc->vocab_size;
-}
-int64_t bert_model_type_vocab_size(const bert_model_t *m) {
-  return m->desc->type_vocab_size;
-}
-int64_t bert_model_max_batch(const bert_model_t *m) {
-  return m->desc->max_batch;
-}
-int64_t bert_model_max_seq(const bert_model_t *m) { return m->desc->max_seq; }
+/* The size queries read the descriptor's field of the same name. */
+#define BERT_SIZE_QUERY(field)                                                 \
+  int64_t bert_model_##field(const bert_model_t *m) { return m->desc->field; }
+BERT_SIZE_QUERY(hidden_size)
+BERT_SIZE_QUERY(num_layers)
+BERT_SIZE_QUERY(num_heads)
+BERT_SIZE_QUERY(intermediate_size)
+BERT_SIZE_QUERY(vocab_size)
+BERT_SIZE_QUERY(type_vocab_size)
+BERT_SIZE_QUERY(max_batch)
+BERT_SIZE_QUERY(max_seq)
+#undef BERT_SIZE_QUERY
 
 size_t bert_model_arena_bytes(const bert_model_t *m, int64_t batch,
                               int64_t seq) {

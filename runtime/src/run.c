@@ -122,6 +122,19 @@ static int use_packed(const bert_model_desc *d, const int32_t *mask,
 /* The common run: `in` and `out` hold one pointer per descriptor input and
  * output, NULL where the caller gave none. `fn` names the API call in
  * messages. */
+/* A call's batch or seq against the compiled maximum. */
+static bert_status_code check_size(const char *fn, const char *what,
+                                   int64_t value, int64_t max,
+                                   const char *model, bert_status *st) {
+  if (value >= 1 && value <= max)
+    return BERT_OK;
+  return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                         "%s: %s %lld out of range [1, %lld] (model '%s' was "
+                         "compiled with max %s %lld)",
+                         fn, what, (long long)value, (long long)max, model,
+                         what, (long long)max);
+}
+
 static bert_status_code run_model(bert_model_t *m, const char *fn,
                                   int64_t batch, int64_t seq,
                                   const void *in[BERT_MAX_IO],
@@ -132,18 +145,12 @@ static bert_status_code run_model(bert_model_t *m, const char *fn,
   void *arena;
   int i, rc, profiling;
   bert_profile_run run;
-  if (batch < 1 || batch > d->max_batch)
-    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
-                           "%s: batch %lld out of range [1, %lld] "
-                           "(model '%s' was compiled with max batch %lld)",
-                           fn, (long long)batch, (long long)d->max_batch,
-                           d->model_name, (long long)d->max_batch);
-  if (seq < 1 || seq > d->max_seq)
-    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
-                           "%s: seq %lld out of range [1, %lld] "
-                           "(model '%s' was compiled with max seq %lld)",
-                           fn, (long long)seq, (long long)d->max_seq,
-                           d->model_name, (long long)d->max_seq);
+  bert_status_code bad =
+      check_size(fn, "batch", batch, d->max_batch, d->model_name, st);
+  if (bad == BERT_OK)
+    bad = check_size(fn, "seq", seq, d->max_seq, d->model_name, st);
+  if (bad != BERT_OK)
+    return bad;
   for (i = 0; i < d->num_inputs; ++i) {
     const bert_io_spec *s = &d->inputs[i];
     if (!in[i]) {

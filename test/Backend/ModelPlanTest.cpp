@@ -128,10 +128,12 @@ TEST_F(ModelPlanTest, BuffersCarryTheirRoles) {
   // Weight slots are in range; arena slots inside the planned arena.
   for (const KernelCall &c : p->calls)
     for (const BufferArg &a : c.args) {
-      if (a.base.role == Role::Weight)
+      if (a.base.role == Role::Weight) {
         EXPECT_LT(a.base.weightSlot, p->slots.size());
-      if (a.base.role == Role::Arena)
+      }
+      if (a.base.role == Role::Arena) {
         EXPECT_LT(a.base.arenaOffset, p->arenaBytes);
+      }
     }
 }
 

@@ -71,27 +71,22 @@ struct BufferRef {
   int64_t arenaOffset = 0;
   size_t weightSlot = 0;
 
-  static BufferRef input(size_t i) {
-    BufferRef r;
-    r.role = Role::Input;
-    r.index = i;
-    return r;
-  }
-  static BufferRef output(size_t i) {
-    BufferRef r;
-    r.role = Role::Output;
-    r.index = i;
-    return r;
-  }
+  static BufferRef input(size_t i) { return make(Role::Input, i); }
+  static BufferRef output(size_t i) { return make(Role::Output, i); }
   static BufferRef arena(int64_t offset) {
-    BufferRef r;
+    BufferRef r = make(Role::Arena);
     r.arenaOffset = offset;
     return r;
   }
   static BufferRef weight(size_t slot) {
-    BufferRef r;
-    r.role = Role::Weight;
+    BufferRef r = make(Role::Weight);
     r.weightSlot = slot;
+    return r;
+  }
+  static BufferRef make(Role role, size_t index = 0) {
+    BufferRef r;
+    r.role = role;
+    r.index = index;
     return r;
   }
 

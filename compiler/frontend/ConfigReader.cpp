@@ -354,6 +354,7 @@ constexpr HeadInfo kHeads[] = {
      [](Family) { return true; }},
     {"ForQuestionAnswering", Head::QuestionAnswering,
      [](Family) { return true; }},
+    {"ForMultipleChoice", Head::MultipleChoice, [](Family) { return true; }},
 };
 } // namespace
 

@@ -40,6 +40,9 @@ enum class Head {
   SequenceClassification, ///< logits [B, num_labels]
   TokenClassification,    ///< logits [B, S, num_labels]
   QuestionAnswering,      ///< start_logits, end_logits [B, S]
+  /// *ForMultipleChoice: logits [B * C, 1] over rows of B examples times C
+  /// choices ([B, C, S] inputs are the same memory as [B * C, S]).
+  MultipleChoice,
 };
 
 /// A line/column in the config file (1-based), for IR locations.

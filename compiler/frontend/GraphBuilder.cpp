@@ -308,6 +308,9 @@ bool GraphBuilder::hasPooler() const {
     // RoBERTa's and DistilBERT's classifiers have their own first-token
     // dense layers (HeadBuilder.cpp); BERT's and ALBERT's read the pooler.
     return cfg.family == Family::Bert || cfg.family == Family::Albert;
+  case Head::MultipleChoice:
+    // RobertaForMultipleChoice reads the pooler too.
+    return cfg.family != Family::DistilBert;
   case Head::MaskedLM:
   case Head::TokenClassification:
   case Head::QuestionAnswering:

@@ -18,6 +18,12 @@
 //   *ForTokenClassification    classifier on every token: logits
 //   *ForQuestionAnswering      qa_outputs, unstacked: start_logits,
 //                              end_logits
+//   *ForMultipleChoice         the pooler (DistilBERT: pre_classifier +
+//                              ReLU) and a one-output classifier per row:
+//                              logits [B * C, 1], rows being the B examples'
+//                              C choices (transformers flattens its
+//                              [B, C, S] inputs the same way and views the
+//                              result as [B, C])
 //
 // Heads are f32 whatever --precision says: they are a small share of the
 // work, and logits are what users compare.
@@ -123,6 +129,15 @@ std::vector<ModelOutput> GraphBuilder::head(Value hidden) {
     }
     out.push_back({"logits", linear(first, classifier, h, labels, "num_labels",
                                     Precision::f32, classifier)});
+    break;
+  }
+  case Head::MultipleChoice: {
+    Value first = pooled;
+    if (cfg.family == Family::DistilBert)
+      first =
+          pooler(hidden, "pre_classifier", Activation::relu, "pre_classifier");
+    out.push_back({"logits", linear(first, "classifier", h, 1, "hidden_size",
+                                    Precision::f32, "classifier")});
     break;
   }
   case Head::TokenClassification:

@@ -33,13 +33,14 @@ import numpy as np
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh")
 ALL_ACTIVATIONS = ACTIVATIONS + ("gelu_fast", "quick_gelu", "relu", "silu", "swish")
 HEADS = {"bert": ("Model", "ForMaskedLM", "ForPreTraining", "ForNextSentencePrediction",
-                  "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering"),
+                  "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering",
+                  "ForMultipleChoice"),
          "roberta": ("Model", "ForMaskedLM", "ForSequenceClassification", "ForTokenClassification",
-                     "ForQuestionAnswering"),
+                     "ForQuestionAnswering", "ForMultipleChoice"),
          "distilbert": ("Model", "ForMaskedLM", "ForSequenceClassification",
-                        "ForTokenClassification", "ForQuestionAnswering"),
+                        "ForTokenClassification", "ForQuestionAnswering", "ForMultipleChoice"),
          "albert": ("Model", "ForMaskedLM", "ForPreTraining", "ForSequenceClassification",
-                    "ForTokenClassification", "ForQuestionAnswering")}
+                    "ForTokenClassification", "ForQuestionAnswering", "ForMultipleChoice")}
 PREFIX = {"bert": "Bert", "roberta": "Roberta", "distilbert": "DistilBert", "albert": "Albert"}
 
 

@@ -84,15 +84,21 @@ CASES = {
                          "2 groups of 2 inner layers over 4 layers; decoder from embedding_size"),
     "albert-seq-cls": ("AlbertConfig", "AlbertForSequenceClassification",
                        dict(ALBERT, num_labels=3, hidden_act="gelu"), "pooler + classifier"),
+    "bert-multiple-choice": ("BertConfig", "BertForMultipleChoice", dict(BERTLIKE),
+                             "3 choices: [B, C, S] inputs flattened to [B * C, S], logits [B * C, 1]"),
+    "distilbert-multiple-choice": ("DistilBertConfig", "DistilBertForMultipleChoice", dict(DISTIL),
+                                   "3 choices, pre_classifier + ReLU; flattened as bert-multiple-choice"),
 }
+CHOICES = 3  # of the multiple-choice cases
 
-def make_inputs(family: str, seed: int, with_types: bool):
+def make_inputs(family: str, seed: int, with_types: bool, lengths: list[int]):
     rng = np.random.default_rng(seed)
     pad = 1 if family == "roberta" else 0
-    ids = np.full((BATCH, SEQ), pad, dtype=np.int64)
-    tt = np.zeros((BATCH, SEQ), dtype=np.int64)
-    mask = np.zeros((BATCH, SEQ), dtype=np.int64)
-    for b, n in enumerate(LENGTHS):
+    rows = len(lengths)
+    ids = np.full((rows, SEQ), pad, dtype=np.int64)
+    tt = np.zeros((rows, SEQ), dtype=np.int64)
+    mask = np.zeros((rows, SEQ), dtype=np.int64)
+    for b, n in enumerate(lengths):
         ids[b, :n] = rng.integers(5, VOCAB, size=n)
         mask[b, :n] = 1
         if with_types and family != "roberta" and n >= 4:  # RoBERTa: one token type
@@ -143,12 +149,19 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
             raise RuntimeError(f"{name}: transformers parameter {key} has no bertc tensor")
 
     with_types = family != "distilbert"
-    ids, tt, mask = make_inputs(family, seed + 1, with_types)
-    kwargs = dict(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+    # Multiple choice: transformers takes [B, C, S] and views it as [B * C, S], which is the
+    # same memory bertc's library reads; its [B, C] logits are the library's [B * C, 1].
+    choices = CHOICES if arch.endswith("ForMultipleChoice") else 0
+    lengths = [n for n in LENGTHS for _ in range(max(choices, 1))]
+    ids, tt, mask = make_inputs(family, seed + 1, with_types, lengths)
+    shaped = (lambda a: a.reshape(BATCH, choices, SEQ)) if choices else (lambda a: a)
+    kwargs = dict(input_ids=torch.from_numpy(shaped(ids)), attention_mask=torch.from_numpy(shaped(mask)))
     if with_types:
-        kwargs["token_type_ids"] = torch.from_numpy(tt)
+        kwargs["token_type_ids"] = torch.from_numpy(shaped(tt))
     with torch.no_grad():
         outs = outputs_of(arch, model(**kwargs))
+    if choices:
+        outs = {k: v.reshape(BATCH * choices, 1) for k, v in outs.items()}
     for n, arr in outs.items():
         assert np.isfinite(arr).all(), (name, n)
         np.save(os.path.join(d, n + ".npy"), arr)
@@ -157,13 +170,13 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     if with_types:
         np.save(os.path.join(d, "token_type_ids.npy"), tt)
     case = {
-        "name": name, "architecture": arch, "batch": BATCH, "seq": SEQ, "lengths": LENGTHS,
+        "name": name, "architecture": arch, "batch": len(lengths), "seq": SEQ, "lengths": lengths,
         "weight_seed": seed, "init_std": INIT_STD,
         # The longest sequence the position table serves (RoBERTa's start after pad_token_id).
         "max_seq": 40 - (cfg.pad_token_id + 1 if family == "roberta" else 0),
         "weights": f"bertc init-weights config.json --seed {seed} --std {INIT_STD}",
         "outputs": list(outs),
-        "per_token": [n for n, v in outs.items() if v.shape[:2] == (BATCH, SEQ)],
+        "per_token": [n for n, v in outs.items() if v.shape[:2] == (len(lengths), SEQ)],
         "tolerance": 1e-4,
         "compare": "per-token outputs where attention_mask==1; per-sequence outputs everywhere",
         "notes": notes,

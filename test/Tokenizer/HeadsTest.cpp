@@ -59,8 +59,8 @@ TEST(Heads, TopKIsTheSoftmaxInOrderTiesByLowerId) {
 
 // The labels of the entity tests.
 struct Labels {
-  std::vector<std::string> names{"O", "B-PER", "I-PER", "B-LOC", "I-LOC",
-                                 "MISC"};
+  std::vector<std::string> names{"O",     "B-PER", "I-PER",
+                                 "B-LOC", "I-LOC", "MISC"};
   std::vector<char *> ptrs;
   bert_head_labels l{};
   Labels() {
@@ -89,8 +89,8 @@ TEST(Heads, EntitiesFirstPieceOfAWordAndIOB2) {
   std::vector<int> label = {0, 1, 4, 0, 0, 3, 4, 0, 1};
   std::vector<int32_t> seq = {-1, 0, 0, 0, 0, 0, 0, -1, -1};
   std::vector<int32_t> word = {-1, 0, 0, 1, 2, 3, 4, -1, -1};
-  std::vector<uint32_t> offs = {0, 0,  0,  4,  4,  6,  7,  12, 13,
-                                15, 16, 19, 20, 24, 0, 0,  0,  0};
+  std::vector<uint32_t> offs = {0,  0,  0,  4,  4,  6, 7, 12, 13,
+                                15, 16, 19, 20, 24, 0, 0, 0,  0};
   std::vector<float> logits = rowFor(label, 6);
   std::vector<bert_head_entity> e(label.size());
   size_t n = bert_head_entities(logits.data(), 9, 6, seq.data(), word.data(),
@@ -132,10 +132,10 @@ TEST(Heads, EntitiesBreakAtBOtherTagsOAndSpecialTokens) {
                   std::to_string(e[i].first_token) + "-" +
                   std::to_string(e[i].last_token) + " seq" +
                   std::to_string(e[i].seq));
-  EXPECT_EQ(got, (std::vector<std::string>{
-                     "PER 1-1 seq0", "PER 2-3 seq0", "PER 5-5 seq0",
-                     "LOC 6-6 seq0", "PER 7-7 seq0", "MISC 8-9 seq0",
-                     "MISC 11-11 seq1"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"PER 1-1 seq0", "PER 2-3 seq0",
+                                           "PER 5-5 seq0", "LOC 6-6 seq0",
+                                           "PER 7-7 seq0", "MISC 8-9 seq0",
+                                           "MISC 11-11 seq1"}));
   EXPECT_EQ(e[1].begin, 4u);
   EXPECT_EQ(e[1].end, 7u);
 }
@@ -198,8 +198,8 @@ TEST(Heads, AnswerSpanInsideTheContextAtMost30Tokens) {
   // Softmax over the 40 context tokens: start 4, 3, 2.9 and 37 zeros; end
   // 4.4, 3.5, 2.0, 2.5 and 36 zeros.
   double zs = std::exp(4.0) + std::exp(3.0) + std::exp(double(2.9f)) + 37;
-  double ze = std::exp(double(4.4f)) + std::exp(3.5) + std::exp(2.0) + std::exp(2.5) +
-              36;
+  double ze = std::exp(double(4.4f)) + std::exp(3.5) + std::exp(2.0) +
+              std::exp(2.5) + 36;
   EXPECT_NEAR(sp.score, std::exp(4.0) / zs * std::exp(3.5) / ze, 1e-9);
 
   // At most 10 tokens (end - start < 10): (5, 12) 3 + 2 = 5 beats (10, 12)
@@ -254,8 +254,8 @@ TEST(Heads, DetectFromOutputNamesAndShapes) {
 TEST(Heads, LabelsFile) {
   bert_head_labels l;
   char err[512];
-  std::string good = tempFile(
-      "labels.json", R"({"format": "bertc-labels", "version": 1,
+  std::string good =
+      tempFile("labels.json", R"({"format": "bertc-labels", "version": 1,
         "id2label": ["O", "B-PER", "I-\u00e9"]})");
   ASSERT_EQ(bert_head_read_labels(good.c_str(), &l, err, sizeof(err)), 0)
       << err;
@@ -292,11 +292,10 @@ TEST(Heads, LabelsFile) {
 
 TEST(Heads, JsonStringEscapesAndReplacesBadUtf8) {
   std::string s = "a\"b\\c\n\x01 \xc3\xa9 \xff \xe2\x82 \xf0\x9f\x98\x80";
-  EXPECT_EQ(captured([&](FILE *f) {
-              bert_head_json_string(f, s.data(), s.size());
-            }),
-            "\"a\\\"b\\\\c\\u000a\\u0001 \xc3\xa9 \\ufffd \\ufffd\\ufffd "
-            "\xf0\x9f\x98\x80\"");
+  EXPECT_EQ(
+      captured([&](FILE *f) { bert_head_json_string(f, s.data(), s.size()); }),
+      "\"a\\\"b\\\\c\\u000a\\u0001 \xc3\xa9 \\ufffd \\ufffd\\ufffd "
+      "\xf0\x9f\x98\x80\"");
 }
 
 TEST(Heads, PrintSequenceClassificationJson) {
@@ -335,29 +334,16 @@ TEST(Heads, PrintSequenceClassificationJson) {
                  "{\"label\": \"I-PER\", \"score\": 0.333333}]}\n");
 }
 
-// A WordPiece tokenizer.json with the [MASK] of BERT's vocabularies.
-const char *kTokenizer =
-    R"({"version": "1.0", "truncation": null, "padding": null,
-  "added_tokens": [{"id": 4, "content": "[MASK]", "single_word": false,
-    "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true,
-    "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-  "decoder": null,
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-    "max_input_chars_per_word": 100, "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2,
-    "[SEP]": 3, "[MASK]": 4, "where": 5, "paris": 6, "in": 7, "?": 8, "pa": 9,
-    "##ris": 10}}})";
-
 TEST(Heads, SequenceIdsOfPairsAndWordIds) {
-  std::string path = tempFile("tokenizer.json", kTokenizer);
+  // The 97-token WordPiece vocabulary of test/Driver/heads.test.
   char err[256];
-  bert_tokenizer_t *tok = bert_tokenizer_load(path.c_str(), err, sizeof(err));
+  bert_tokenizer_t *tok = bert_tokenizer_load(
+      BERT_SRC_ROOT "/test/Driver/Inputs/heads/tokenizer.json", err,
+      sizeof(err));
   ASSERT_NE(tok, nullptr) << err;
   EXPECT_EQ(bert_head_mask_id(tok), 4);
-  const char *texts[] = {"where?", "", "pa [MASK]"};
-  size_t lens[] = {6, 0, 9};
+  const char *texts[] = {"where?", "", "the [MASK]"};
+  size_t lens[] = {6, 0, 10};
   const char *pairs[] = {"in paris", "paris", nullptr};
   size_t pairLens[] = {8, 5, 0};
   bert_text_inputs in;
@@ -371,13 +357,14 @@ TEST(Heads, SequenceIdsOfPairsAndWordIds) {
   // An empty question: [CLS] [SEP] paris [SEP], then padding.
   EXPECT_EQ(std::vector<int32_t>(in.seq_ids + 7, in.seq_ids + 14),
             (std::vector<int32_t>{-1, -1, 1, -1, -1, -1, -1}));
-  // One text: [CLS] pa [MASK] [SEP].
+  // One text: [CLS] the [MASK] [SEP].
   EXPECT_EQ(std::vector<int32_t>(in.ids + 14, in.ids + 18),
-            (std::vector<int32_t>{2, 9, 4, 3}));
+            (std::vector<int32_t>{2, 63, 4, 3}));
   EXPECT_EQ(in.seq_ids[15], 0);
   bert_text_inputs_free(&in);
   size_t len = 0;
-  EXPECT_STREQ(bert_tokenizer_id_to_token(tok, 10, &len), "##ris");
+  EXPECT_STREQ(bert_tokenizer_id_to_token(tok, 37, &len), "##a");
+  EXPECT_EQ(len, 3u);
   bert_tokenizer_destroy(tok);
 }
 

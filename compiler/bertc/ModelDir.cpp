@@ -2,7 +2,8 @@
 //
 // Reads a model directory (ModelDir.h): config.json, tokenizer.json and
 // sentence-transformers' modules.json, <Pooling folder>/config.json and
-// sentence_bert_config.json; writes the text files beside the library.
+// sentence_bert_config.json, config.json's id2label; writes the text files
+// beside the library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -206,6 +207,33 @@ Error readModules(StringRef dir, int64_t hiddenSize, ModelInput &input) {
   input.pooling = pooling;
   return Error::success();
 }
+/// config.json's id2label in id order: its keys must be 0 .. n-1, its
+/// values strings. (The config reader has checked it is a non-empty object.)
+Error readLabels(StringRef path, ModelInput &input) {
+  llvm::Expected<json::Value> v = readJsonFile(path);
+  if (!v)
+    return v.takeError();
+  const json::Object *map = v->getAsObject()->getObject("id2label");
+  if (!map)
+    return Error::success();
+  std::vector<std::optional<std::string>> byId(map->size());
+  for (const auto &[key, value] : *map) {
+    uint64_t id = 0;
+    std::string field = ("id2label." + key.str());
+    if (StringRef(key).getAsInteger(10, id) || id >= byId.size() || byId[id])
+      return makeError(
+          ErrorCode::BadFieldValue, path, field,
+          llvm::formatv("expected the label ids 0 .. {0}", byId.size() - 1));
+    std::optional<StringRef> name = value.getAsString();
+    if (!name)
+      return makeError(ErrorCode::WrongFieldType, path, field,
+                       "expected a string label");
+    byId[id] = name->str();
+  }
+  for (std::optional<std::string> &name : byId)
+    input.labels.push_back(std::move(*name));
+  return Error::success();
+}
 } // namespace
 
 llvm::Expected<ModelInput> mlir::bert::readModelInput(StringRef path) {
@@ -230,7 +258,25 @@ llvm::Expected<ModelInput> mlir::bert::readModelInput(StringRef path) {
     input.tokenizerPath = tokenizer;
   if (Error e = readModules(path, cfg->hiddenSize, input))
     return std::move(e);
+  if (cfg->head == Head::SequenceClassification ||
+      cfg->head == Head::TokenClassification)
+    if (Error e = readLabels(input.configPath, input))
+      return std::move(e);
   return input;
+}
+
+/// `<outDir>/<name>.<kind>.json`, indented.
+static Error writeJson(StringRef outDir, StringRef name, StringRef kind,
+                       json::Object desc) {
+  std::string to = joinPath(outDir, (name + "." + kind + ".json").str());
+  std::string message;
+  std::unique_ptr<llvm::ToolOutputFile> file =
+      mlir::openOutputFile(to, &message);
+  if (!file)
+    return makeError(ErrorCode::OutputFailed, to, "", message);
+  file->os() << llvm::formatv("{0:2}", json::Value(std::move(desc))) << "\n";
+  file->keep();
+  return Error::success();
 }
 
 Error mlir::bert::writeTextFiles(const ModelInput &input, StringRef outDir,
@@ -242,21 +288,23 @@ Error mlir::bert::writeTextFiles(const ModelInput &input, StringRef outDir,
                        "cannot copy " + input.tokenizerPath + ": " +
                            ec.message());
   }
-  if (!input.pooling)
+  if (input.pooling) {
+    json::Object desc{{"format", "bertc-pooling"},
+                      {"version", 1},
+                      {"mode", input.pooling->mode},
+                      {"normalize", input.pooling->normalize}};
+    if (input.pooling->maxSeqLength)
+      desc["max_seq_length"] = input.pooling->maxSeqLength;
+    if (Error e = writeJson(outDir, name, "pooling", std::move(desc)))
+      return e;
+  }
+  if (input.labels.empty())
     return Error::success();
-  std::string to = joinPath(outDir, (name + ".pooling.json").str());
-  std::string message;
-  std::unique_ptr<llvm::ToolOutputFile> file =
-      mlir::openOutputFile(to, &message);
-  if (!file)
-    return makeError(ErrorCode::OutputFailed, to, "", message);
-  json::Object desc{{"format", "bertc-pooling"},
-                    {"version", 1},
-                    {"mode", input.pooling->mode},
-                    {"normalize", input.pooling->normalize}};
-  if (input.pooling->maxSeqLength)
-    desc["max_seq_length"] = input.pooling->maxSeqLength;
-  file->os() << llvm::formatv("{0:2}", json::Value(std::move(desc))) << "\n";
-  file->keep();
-  return Error::success();
+  json::Array labels;
+  for (const std::string &label : input.labels)
+    labels.push_back(label);
+  return writeJson(outDir, name, "labels",
+                   json::Object{{"format", "bertc-labels"},
+                                {"version", 1},
+                                {"id2label", std::move(labels)}});
 }

@@ -19,7 +19,15 @@
 //   tokens, as sentence-transformers truncates them (the library's maximum
 //   sequence length still caps it).
 //
-// bert-run finds both files beside the library (runtime/tools/bert_run.c).
+//   <name>.labels.json     for a sequence or token classification head
+//                          whose config.json has id2label: its labels in id
+//                          order (the keys must be 0 .. n-1),
+//
+//     {"format": "bertc-labels", "version": 1,
+//      "id2label": ["O", "B-PER", "I-PER"]}
+//
+// bert-run finds the files beside the library (runtime/tools/bert_run.c;
+// the labels name its classes, runtime/tools/bert_run_heads.h).
 // Everything is read and checked before anything is compiled, so a bad
 // 1_Pooling/config.json is one error line, not a library without its
 // pooling.
@@ -35,6 +43,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::bert {
 
@@ -50,6 +59,7 @@ struct ModelInput {
   std::string configPath;    ///< the config.json to compile
   std::string tokenizerPath; ///< empty: none (or the input was a file)
   std::optional<SentencePooling> pooling;
+  std::vector<std::string> labels; ///< id2label in id order; empty: none
   std::string note; ///< a remark for the user (a module bertc leaves out)
 };
 
@@ -59,8 +69,9 @@ struct ModelInput {
 /// of `config.json`'s hidden size.
 llvm::Expected<ModelInput> readModelInput(llvm::StringRef path);
 
-/// Writes `<name>.tokenizer.json` and `<name>.pooling.json` into `outDir`
-/// for what `input` has (nothing for a plain config.json).
+/// Writes `<name>.tokenizer.json`, `<name>.pooling.json` and
+/// `<name>.labels.json` into `outDir` for what `input` has (nothing for a
+/// plain config.json).
 llvm::Error writeTextFiles(const ModelInput &input, llvm::StringRef outDir,
                            llvm::StringRef name);
 

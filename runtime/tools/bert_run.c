@@ -5,7 +5,8 @@
 |*             [--attention-mask c.npy] [--langs d.npy] | --ids 101,2023,102 *|
 |*             |                                                              *|
 |*             --tokenizer tokenizer.json (--text T [--text-pair P] ... |     *|
-|*             --texts FILE) [--pooling mean|cls|max [--normalize]])          *|
+|*             --texts FILE) [--pooling mean|cls|max [--normalize]]          *|
+|*             [--labels FILE] [--json])                                      *|
 |*            [--out-dir DIR] [--bench N] [--threads N] [--profile]           *|
 |*                                                                            *|
 |* Opens the model library with dlopen and drives it only through the public  *|
@@ -23,9 +24,14 @@
 |* <name>.tokenizer.json beside the library is used, and without --pooling,   *|
 |* <name>.pooling.json (both written by `bertc compile MODEL_DIR`; its        *|
 |* max_seq_length truncates the texts); --pooling none leaves it out.         *|
+|* With texts, a library with a task head also prints what the head says     *|
+|* (bert_run_heads.h: top labels, entities, the answer span, the tokens at a  *|
+|* mask), labels from <name>.labels.json or --labels; --json prints that as   *|
+|* one JSON object per text and nothing else.                                 *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
+#include "bert_run_heads.h"
 #include "bert_run_text.h"
 #include "bert_runtime.h"
 #include "file.h"
@@ -60,10 +66,11 @@ static void usage(void) {
           "          --ids 101,2023,102 |\n"
           "          [--tokenizer tokenizer.json] (--text T [--text-pair P]\n"
           "          ... | --texts FILE) [--pooling mean|cls|max|none\n"
-          "          [--normalize]])\n"
+          "          [--normalize]] [--labels FILE] [--json])\n"
           "         [--out-dir DIR] [--bench N] [--threads N] [--profile]\n"
           "  --profile: time every kernel call of the --bench runs (or of\n"
-          "             the one run) and print the per-kernel profile\n");
+          "             the one run) and print the per-kernel profile\n"
+          "  --json: with texts on a task head, one JSON object per text\n");
   exit(1);
 }
 
@@ -272,6 +279,75 @@ static void print_output(const outputs *o, int i, int64_t batch, int64_t seq) {
   printf("\n");
 }
 
+/* The labels of a classification head (--labels, or <name>.labels.json
+ * beside the library; none: LABEL_<i>), checked against its logits, and a
+ * pair for every question of a question answering head: before the run, so
+ * that a mistake is one error line. Returns whether *labels was read. */
+static int check_head(const char *lib_path, const char *model,
+                      const char *labels_path, const texts *t, const outputs *o,
+                      const bert_head *head, bert_head_labels *labels) {
+  char beside[4096], err[600];
+  const bert_tensor_info *logits =
+      head->logits >= 0 ? &o->info[head->logits] : NULL;
+  int i;
+  for (i = 0; head->kind == BERT_HEAD_QUESTION_ANSWERING && i < t->n; ++i)
+    if (!t->pair[i])
+      die("--text",
+          "question answering takes --text QUESTION --text-pair CONTEXT "
+          "(text %d has no pair)",
+          i);
+  if (head->kind != BERT_HEAD_SEQUENCE_CLASSIFICATION &&
+      head->kind != BERT_HEAD_TOKEN_CLASSIFICATION)
+    return 0;
+  if (!labels_path &&
+      bert_text_beside(lib_path, model, "labels.json", beside, sizeof(beside)))
+    labels_path = beside;
+  if (!labels_path)
+    return 0;
+  if (bert_head_read_labels(labels_path, labels, err, sizeof(err))) {
+    fprintf(stderr, "bert-run: error: %s\n", err);
+    exit(1);
+  }
+  if (labels->n != logits->dims[logits->rank - 1])
+    die(labels_path, "%lld labels, but the model's %s has %lld classes",
+        (long long)labels->n, logits->name,
+        (long long)logits->dims[logits->rank - 1]);
+  return 1;
+}
+
+/* Prints what the head says about the texts (bert_run_heads.h). */
+static void report_head(const bert_head_labels *labels, int json,
+                        const texts *t, const bert_text_inputs *tin,
+                        const bert_tokenizer_t *tok, const outputs *o,
+                        const bert_head *head) {
+  float *data[16];
+  char err[600];
+  int i;
+  for (i = 0; i < o->n; ++i)
+    data[i] = o->buf[i].data;
+  {
+    const bert_head_results r = {.head = *head,
+                                 .labels = labels,
+                                 .tok = tok,
+                                 .outputs = o->info,
+                                 .data = data,
+                                 .batch = tin->batch,
+                                 .seq = tin->seq,
+                                 .text = (const char *const *)t->text,
+                                 .pair = (const char *const *)t->pair,
+                                 .len = t->len,
+                                 .pair_len = t->pair_len,
+                                 .ids = tin->ids,
+                                 .seq_ids = tin->seq_ids,
+                                 .word_ids = tin->word_ids,
+                                 .offsets = tin->offsets};
+    if (!json)
+      printf("%s:\n", bert_head_name(head->kind));
+    if (bert_head_print(stdout, &r, json, err, sizeof(err)))
+      die("bert-run", "%s", err);
+  }
+}
+
 static long parse_count(const char *flag, const char *v, long lo) {
   char *end;
   long n = strtol(v, &end, 10);
@@ -283,12 +359,18 @@ static long parse_count(const char *flag, const char *v, long lo) {
 int main(int argc, char **argv) {
   const char *lib_path, *weights,
       *ids_path = NULL, *types_path = NULL, *mask_path = NULL, *ids_list = NULL,
-      *langs_path = NULL, *out_dir = NULL, *tok_path = NULL, *pooling = NULL;
+      *langs_path = NULL, *out_dir = NULL, *tok_path = NULL, *pooling = NULL,
+      *labels_path = NULL;
   bert_text_pooling pool_desc = {{0}, 0, 0};
   char tok_beside[4096];
   long bench = 0, threads = -1;
-  int normalize = 0;
+  int normalize = 0, json = 0;
   texts txt = {0};
+  bert_text_inputs tin = {0};
+  bert_tokenizer_t *tok = NULL;
+  bert_head head;
+  bert_head_labels labels = {0, NULL};
+  int have_labels = 0;
   float *emb = NULL;
   int profile = 0;
   input ids = {0}, types = {0}, mask = {0}, langs = {0};
@@ -304,7 +386,7 @@ int main(int argc, char **argv) {
   bert_model_tensor_info_fn output_info;
   bert_model_find_fn find_input, find_output;
   bert_model_set_num_threads_fn set_threads;
-  bert_model_query_fn hidden_size, max_batch, max_seq, num_layers;
+  bert_model_query_fn hidden_size, max_batch, max_seq, num_layers, vocab_size;
   bert_model_name_fn model_name;
   bert_model_set_profiling_fn set_profiling;
   bert_model_profile_report_fn profile_report;
@@ -326,6 +408,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(a, "--normalize")) {
       normalize = 1;
+      continue;
+    }
+    if (!strcmp(a, "--json")) {
+      json = 1;
       continue;
     }
     if (i + 1 >= argc)
@@ -360,6 +446,8 @@ int main(int argc, char **argv) {
       read_texts(argv[++i], &txt);
     else if (!strcmp(a, "--pooling"))
       pooling = argv[++i];
+    else if (!strcmp(a, "--labels"))
+      labels_path = argv[++i];
     else
       usage();
   }
@@ -372,6 +460,8 @@ int main(int argc, char **argv) {
     die("--normalize", "needs --pooling");
   if (tok_path && !txt.n)
     die("--tokenizer", "needs --text or --texts");
+  if ((json || labels_path) && !txt.n)
+    die(json ? "--json" : "--labels", "needs texts (--text or --texts)");
   if (txt.n) {
     if (ids_path || ids_list || types_path || mask_path || langs_path)
       die("--text", "give texts or token ids, not both");
@@ -421,6 +511,7 @@ int main(int argc, char **argv) {
   LOOKUP(max_batch, "bert_model_max_batch");
   LOOKUP(max_seq, "bert_model_max_seq");
   LOOKUP(num_layers, "bert_model_num_layers");
+  LOOKUP(vocab_size, "bert_model_vocab_size");
   LOOKUP(model_name, "bert_model_name");
   LOOKUP(set_profiling, "bert_model_set_profiling");
   LOOKUP(profile_report, "bert_model_profile_report");
@@ -434,8 +525,6 @@ int main(int argc, char **argv) {
   if (threads >= 0 && set_threads(m, (int)threads, &st) != BERT_OK)
     die("--threads", "%s", st.message);
   if (txt.n) {
-    bert_text_inputs in;
-    bert_tokenizer_t *tok;
     int rc;
     if (txt.n > max_batch(m))
       die("--text", "%d texts, more than the compiled maximum batch %lld",
@@ -459,17 +548,16 @@ int main(int argc, char **argv) {
       die("--tokenizer", "%s", err);
     rc = bert_text_encode(tok, (size_t)txt.n, (const char *const *)txt.text,
                           txt.len, (const char *const *)txt.pair, txt.pair_len,
-                          &in);
-    bert_tokenizer_destroy(tok);
+                          &tin);
     if (rc)
       die("--tokenizer", "%s", bert_tokenizer_status_string(rc));
     ids.path = types.path = mask.path = "--text";
-    ids.data = in.ids;
-    types.data = in.type_ids;
-    mask.data = in.mask;
-    ids.batch = types.batch = mask.batch = in.batch;
-    ids.seq = types.seq = mask.seq = in.seq;
-    free(in.offsets);
+    ids.batch = types.batch = mask.batch = tin.batch;
+    ids.seq = types.seq = mask.seq = tin.seq;
+    /* The inputs are tin's; freed with it. */
+    ids.data = tin.ids;
+    types.data = tin.type_ids;
+    mask.data = tin.mask;
   }
   if (ids.batch > max_batch(m) || ids.seq > max_seq(m) || ids.seq < 1 ||
       ids.batch < 1)
@@ -498,6 +586,15 @@ int main(int argc, char **argv) {
     in[n_in++].data = langs.data;
   }
   alloc_outputs(m, num_outputs, output_info, ids.batch, ids.seq, &outs);
+  bert_head_detect(outs.info, outs.n, vocab_size(m), &head);
+  if (json && head.kind == BERT_HEAD_NONE)
+    die("--json",
+        "model '%s' has no task head (its outputs are not logits, "
+        "start_logits and end_logits, or prediction_logits)",
+        model_name(m));
+  if (txt.n)
+    have_labels = check_head(lib_path, model_name(m), labels_path, &txt, &outs,
+                             &head, &labels);
   lhs = find_output(m, "last_hidden_state");
   out = lhs >= 0 ? outs.buf[lhs].data : NULL;
   if (pooling && !out)
@@ -564,7 +661,7 @@ int main(int argc, char **argv) {
     }
     for (i = 0; i < outs.n; ++i)
       write_output(out_dir, &outs, i, ids.batch, ids.seq);
-  } else if (bench == 0 && !profile) {
+  } else if (bench == 0 && !profile && !json) {
     int64_t k;
     printf("model: %s (hidden %lld, layers %lld)\n", model_name(m),
            (long long)hidden, (long long)num_layers(m));
@@ -583,14 +680,24 @@ int main(int argc, char **argv) {
       }
     }
   }
+  if (txt.n && head.kind != BERT_HEAD_NONE &&
+      (json || (!out_dir && bench == 0 && !profile)))
+    report_head(have_labels ? &labels : NULL, json, &txt, &tin, tok, &outs,
+                &head);
+  bert_head_labels_free(&labels);
   free(emb);
   free(txt.file);
   for (i = 0; i < outs.n; ++i)
     free(outs.buf[i].data);
   free(langs.data);
-  free(ids.data);
-  free(types.data);
-  free(mask.data);
+  if (txt.n) {
+    bert_text_inputs_free(&tin);
+    bert_tokenizer_destroy(tok);
+  } else {
+    free(ids.data);
+    free(types.data);
+    free(mask.data);
+  }
   model_free(m);
   dlclose(lib);
   return 0;

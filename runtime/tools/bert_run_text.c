@@ -6,7 +6,6 @@
 
 #include "bert_run_text.h"
 #include "file.h"
-#include "json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,20 +36,47 @@ int bert_text_pooling_mode(const char *word, bert_text_pooling *pooling) {
   return -1;
 }
 
+int bert_text_read_desc(const char *path, const char *format, size_t max_bytes,
+                        const char *(*check)(const bert_json_doc *, void *),
+                        void *ctx, char *err, size_t err_size) {
+  char *text = NULL, perr[200];
+  size_t len = 0;
+  bert_json_doc doc;
+  const bert_json_value *root, *v;
+  const char *problem = NULL, *s;
+  if (bert_file_read(path, max_bytes, &text, &len, perr, sizeof(perr))) {
+    snprintf(err, err_size, "%s: %s", path, perr);
+    return -1;
+  }
+  if (bert_json_parse(text, len, &doc, perr, sizeof(perr))) {
+    free(text);
+    snprintf(err, err_size, "%s: not JSON: %s", path, perr);
+    return -1;
+  }
+  free(text);
+  root = doc.nodes;
+  snprintf(perr, sizeof(perr), "\"format\": expected \"%s\"", format);
+  if (bert_json_type_of(root) != BERT_JSON_OBJECT)
+    problem = "expected a JSON object";
+  else if (!(v = bert_json_get(&doc, root, "format")) ||
+           !(s = bert_json_string(&doc, v, NULL)) || strcmp(s, format))
+    problem = perr;
+  else if (!(v = bert_json_get(&doc, root, "version")) ||
+           !bert_json_is_int(v) || bert_json_int(v) != 1)
+    problem = "\"version\": expected 1";
+  else
+    problem = check(&doc, ctx);
+  if (problem)
+    snprintf(err, err_size, "%s: %s", path, problem);
+  bert_json_free(&doc);
+  return problem ? -1 : 0;
+}
+
 /* The fields of a pooling description; NULL or what is wrong. */
-static const char *check_pooling(const bert_json_doc *doc,
-                                 bert_text_pooling *pooling) {
+static const char *check_pooling(const bert_json_doc *doc, void *ctx) {
+  bert_text_pooling *pooling = ctx;
   const bert_json_value *root = doc->nodes, *v;
   const char *s;
-  if (bert_json_type_of(root) != BERT_JSON_OBJECT)
-    return "expected a JSON object";
-  v = bert_json_get(doc, root, "format");
-  s = v ? bert_json_string(doc, v, NULL) : NULL;
-  if (!s || strcmp(s, "bertc-pooling"))
-    return "\"format\": expected \"bertc-pooling\"";
-  v = bert_json_get(doc, root, "version");
-  if (!v || !bert_json_is_int(v) || bert_json_int(v) != 1)
-    return "\"version\": expected 1";
   v = bert_json_get(doc, root, "mode");
   s = v ? bert_json_string(doc, v, NULL) : NULL;
   if (!s || bert_text_pooling_mode(s, pooling) || !pooling->mode[0])
@@ -70,28 +96,9 @@ static const char *check_pooling(const bert_json_doc *doc,
 
 int bert_text_read_pooling(const char *path, bert_text_pooling *pooling,
                            char *err, size_t err_size) {
-  char *text = NULL, perr[200];
-  size_t len = 0;
-  bert_json_doc doc;
-  const char *problem;
-  if (bert_file_read(path, 1 << 20, &text, &len, perr, sizeof(perr))) {
-    snprintf(err, err_size, "%s: %s", path, perr);
-    return -1;
-  }
-  if (bert_json_parse(text, len, &doc, perr, sizeof(perr))) {
-    free(text);
-    snprintf(err, err_size, "%s: not JSON: %s", path, perr);
-    return -1;
-  }
-  free(text);
   memset(pooling, 0, sizeof(*pooling));
-  problem = check_pooling(&doc, pooling);
-  bert_json_free(&doc);
-  if (problem) {
-    snprintf(err, err_size, "%s: %s", path, problem);
-    return -1;
-  }
-  return 0;
+  return bert_text_read_desc(path, "bertc-pooling", 1 << 20, check_pooling,
+                             pooling, err, err_size);
 }
 
 bert_tokenizer_t *bert_text_load_tokenizer(const char *path, int64_t max_seq,
@@ -126,7 +133,38 @@ void bert_text_inputs_free(bert_text_inputs *in) {
   free(in->type_ids);
   free(in->mask);
   free(in->offsets);
+  free(in->word_ids);
+  free(in->seq_ids);
   memset(in, 0, sizeof(*in));
+}
+
+/* Sequence ids of row `e` into seq_ids (-1 already everywhere): the
+ * encoding does not keep them, but every post-processor of the BERT family
+ * puts special tokens between the two texts, so the pair starts at the
+ * first ordinary token after a special token that follows the text's
+ * tokens; or at the first ordinary token when the text has none. */
+static int sequence_ids(const bert_tokenizer_t *tok, const bert_encoding_t *e,
+                        const char *text, size_t len, int pair,
+                        int32_t *seq_ids) {
+  int cur = 0, seen = 0;
+  size_t j;
+  if (pair) {
+    bert_encoding_t *alone;
+    int rc = bert_tokenizer_encode(tok, text, len, NULL, 0, 0, &alone);
+    if (rc)
+      return rc;
+    cur = alone->length == 0;
+    bert_encoding_destroy(alone);
+  }
+  for (j = 0; j < e->length; ++j) {
+    if (e->special_tokens_mask[j] || !e->attention_mask[j]) {
+      cur = pair && seen ? 1 : cur;
+      continue;
+    }
+    seq_ids[j] = cur;
+    seen |= cur == 0;
+  }
+  return 0;
 }
 
 int bert_text_encode(const bert_tokenizer_t *tok, size_t n,
@@ -156,18 +194,27 @@ int bert_text_encode(const bert_tokenizer_t *tok, size_t n,
   out->type_ids = calloc(cells ? cells : 1, sizeof(int32_t));
   out->mask = calloc(cells ? cells : 1, sizeof(int32_t));
   out->offsets = calloc(cells ? 2 * cells : 1, sizeof(uint32_t));
-  if (!out->ids || !out->type_ids || !out->mask || !out->offsets)
+  out->word_ids = malloc((cells ? cells : 1) * sizeof(int32_t));
+  out->seq_ids = malloc((cells ? cells : 1) * sizeof(int32_t));
+  if (!out->ids || !out->type_ids || !out->mask || !out->offsets ||
+      !out->word_ids || !out->seq_ids)
     rc = BERT_TOK_ERR_NOMEM;
+  for (j = 0; !rc && j < cells; ++j)
+    out->word_ids[j] = out->seq_ids[j] = -1;
   for (i = 0; i < n; ++i) {
     const bert_encoding_t *e = enc[i];
     for (j = 0; !rc && j < e->length; ++j) {
       out->ids[i * seq + j] = e->ids[j];
       out->type_ids[i * seq + j] = e->type_ids[j];
       out->mask[i * seq + j] = e->attention_mask[j];
+      out->word_ids[i * seq + j] = e->word_ids[j];
     }
     if (!rc)
       memcpy(out->offsets + 2 * i * seq, e->offsets,
              2 * e->length * sizeof(uint32_t));
+    if (!rc)
+      rc = sequence_ids(tok, e, texts[i], lens[i], pairs && pairs[i],
+                        out->seq_ids + i * seq);
     bert_encoding_destroy(enc[i]);
   }
   free(enc);

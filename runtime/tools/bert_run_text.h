@@ -12,9 +12,14 @@
 #define BERT_RUN_TEXT_H
 
 #include "bert_tokenizer.h"
+#include "json.h"
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* sentence-transformers' Pooling (and Normalize), as <name>.pooling.json
  * records it. */
@@ -28,6 +33,13 @@ typedef struct {
  * returns 1 when that is an existing file, else 0. */
 int bert_text_beside(const char *lib_path, const char *model_name,
                      const char *suffix, char *out, size_t out_size);
+
+/* Reads one of the bertc-written JSON files beside a library: an object
+ * with "format": format and "version": 1, then check(doc, ctx) (NULL or
+ * what is wrong). Returns 0, or -1 with "<path>: <problem>" in err. */
+int bert_text_read_desc(const char *path, const char *format, size_t max_bytes,
+                        const char *(*check)(const bert_json_doc *, void *),
+                        void *ctx, char *err, size_t err_size);
 
 /* Reads a <name>.pooling.json. Returns 0, or -1 with a message in err. */
 int bert_text_read_pooling(const char *path, bert_text_pooling *pooling,
@@ -48,11 +60,15 @@ bert_tokenizer_t *bert_text_load_tokenizer(const char *path, int64_t max_seq,
 /* Tokenized texts as a model's [batch, seq] int32 inputs (seq: the longest
  * encoding, padding after it) and each token's byte offsets
  * (offsets[2 * (b * seq + s)], begin and end; [0, 0) for special tokens and
- * padding). Free with bert_text_inputs_free. */
+ * padding), word ids (the tokenizer's pre-token index, restarting in the
+ * pair; -1 for special tokens and padding) and sequence ids (0: the text,
+ * 1: the pair, -1: a special token or padding; what tokenizers'
+ * Encoding.sequence_ids gives). Free with bert_text_inputs_free. */
 typedef struct {
   int64_t batch, seq;
   int32_t *ids, *type_ids, *mask;
   uint32_t *offsets;
+  int32_t *word_ids, *seq_ids;
 } bert_text_inputs;
 
 /* Encodes n texts (pairs[i] the second text of row i, or NULL; pairs may
@@ -73,5 +89,9 @@ void bert_text_pool(const bert_text_pooling *pooling, const float *hidden,
 
 /* Cosine similarity of two vectors of n floats (0 when one is zero). */
 double bert_text_cosine(const float *a, const float *b, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* BERT_RUN_TEXT_H */

@@ -136,8 +136,8 @@ StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
       .Case<PoolerOp, BatchMatmulOp>([](auto) { return "gemm"; })
       .Case<FusedAttentionOp>([](auto) { return "attention"; })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
-            MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp>(
-          [](auto) { return "row"; })
+            MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp,
+            MaskRowsOp>([](auto) { return "row"; })
       .Default([](Operation *) { return ""; });
 }
 
@@ -190,10 +190,10 @@ ModelFactsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 /// Function-level facts the frontend and passes record; each must be a
-/// positive integer.
+/// positive integer (bert.n_langs: XLM's languages, the langs bound).
 static bool isModelIntegerAttr(StringRef name) {
   return name == "bert.max_batch" || name == "bert.max_seq" ||
-         name == "bert.arena_bytes";
+         name == "bert.arena_bytes" || name == "bert.n_langs";
 }
 
 LogicalResult BertDialect::verifyOperationAttribute(Operation *op,

@@ -198,7 +198,7 @@ def Bert_EmbeddingsLayerNormOp : Bert_Op<"embeddings_layer_norm", [Pure, AttrSiz
   let summary = "embedding gather + sum + layer normalization in one kernel";
   let description = [{
     Exactly `bert.layer_norm(bert.embeddings(...), gamma, beta)`, with the
-    embeddings' optional token types and `padding_idx` positions: each row
+    embeddings' optional token types, languages and `padding_idx` positions: each row
     is gathered, summed and normalized in registers; the sum is never
     stored.
 
@@ -215,12 +215,15 @@ def Bert_EmbeddingsLayerNormOp : Bert_Op<"embeddings_layer_norm", [Pure, AttrSiz
                    Bert_FloatTensor:$word, Bert_FloatTensor:$position,
                    Optional<Bert_FloatTensor>:$token_type,
                    Bert_FloatTensor:$gamma, Bert_FloatTensor:$beta,
+                   Optional<Bert_IdTensor>:$langs,
+                   Optional<Bert_FloatTensor>:$lang_table,
                    Bert_PositiveF64Attr:$epsilon,
                    OptionalAttr<I64Attr>:$padding_idx);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
     $input_ids `,` $word `,` $position `,` $gamma `,` $beta
     (`token_types` $token_type_ids^ `,` $token_type)?
+    (`langs` $langs^ `,` $lang_table)?
     (`padding_idx` $padding_idx^)? attr-dict
     `:` functional-type(operands, results)
   }];

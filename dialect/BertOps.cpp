@@ -111,14 +111,17 @@ static LogicalResult verifyMask(Operation *op, Value mask, int64_t batch,
 }
 
 /// Verifies the shared part of embeddings ops; returns the hidden size.
-/// The token types (ids and table) are optional, but only as a pair.
+/// The token types (ids and table) are optional, but only as a pair; so
+/// are the languages.
 static FailureOr<int64_t>
 verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
-                      Value position, Value type, Value result,
-                      std::optional<int64_t> paddingIdx) {
+                      Value position, Value type, Value langs, Value langTable,
+                      Value result, std::optional<int64_t> paddingIdx) {
   if (!tokenTypes != !type)
     return op->emitOpError()
            << "token_type_ids and the token type table go together";
+  if (!langs != !langTable)
+    return op->emitOpError() << "langs and the language table go together";
   if (failed(expectRank(op, ids, "input_ids", 2)) ||
       failed(expectRank(op, word, "word embedding table", 2)) ||
       failed(expectRank(op, position, "position embedding table", 2)) ||
@@ -137,6 +140,20 @@ verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
              << "token_type_ids shape " << shapeString(ttT)
              << " must match input_ids shape " << shapeString(idsT);
     if (tensorType(type).getDimSize(1) != hidden)
+      return op->emitOpError()
+             << "embedding tables must share the hidden size " << hidden;
+  }
+  if (langs) {
+    if (failed(expectRank(op, langs, "langs", 2)) ||
+        failed(expectRank(op, langTable, "language embedding table", 2)))
+      return failure();
+    RankedTensorType langsT = tensorType(langs);
+    if (!dimsAgree(idsT.getDimSize(0), langsT.getDimSize(0)) ||
+        !dimsAgree(idsT.getDimSize(1), langsT.getDimSize(1)))
+      return op->emitOpError()
+             << "langs shape " << shapeString(langsT)
+             << " must match input_ids shape " << shapeString(idsT);
+    if (tensorType(langTable).getDimSize(1) != hidden)
       return op->emitOpError()
              << "embedding tables must share the hidden size " << hidden;
   }
@@ -174,9 +191,9 @@ LogicalResult WeightOp::verify() {
 }
 
 LogicalResult EmbeddingsOp::verify() {
-  return verifyEmbeddingInputs(*this, getInputIds(), getTokenTypeIds(),
-                               getWord(), getPosition(), getTokenType(),
-                               getResult(), getPaddingIdx());
+  return verifyEmbeddingInputs(
+      *this, getInputIds(), getTokenTypeIds(), getWord(), getPosition(),
+      getTokenType(), getLangs(), getLangTable(), getResult(), getPaddingIdx());
 }
 
 LogicalResult LayerNormOp::verify() {
@@ -247,9 +264,15 @@ LogicalResult PoolerOp::verify() {
   if (failed(expectRank(*this, getInput(), "input", 3)))
     return failure();
   FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
-  if (failed(hidden) ||
-      failed(expectShape(*this, getWeight(), "weight", {*hidden, *hidden})) ||
-      failed(expectShape(*this, getBias(), "bias", {*hidden})))
+  if (failed(hidden) || failed(expectRank(*this, getWeight(), "weight", 2)))
+    return failure();
+  RankedTensorType w = tensorType(getWeight());
+  if (w.getDimSize(1) != *hidden)
+    return emitOpError() << "weight shape " << shapeString(w)
+                         << " must be [out_features, " << *hidden
+                         << "] to match the input";
+  int64_t out = w.getDimSize(0);
+  if (failed(expectShape(*this, getBias(), "bias", {out})))
     return failure();
   Activation act = getActivation();
   if (act != Activation::tanh && act != Activation::relu &&
@@ -258,9 +281,9 @@ LogicalResult PoolerOp::verify() {
   RankedTensorType r = tensorType(getResult());
   if (r.getRank() != 2 ||
       !dimsAgree(r.getDimSize(0), tensorType(getInput()).getDimSize(0)) ||
-      r.getDimSize(1) != *hidden)
+      r.getDimSize(1) != out)
     return emitOpError() << "result shape " << shapeString(r)
-                         << " must be [batch, " << *hidden << "]";
+                         << " must be [batch, " << out << "]";
   return success();
 }
 
@@ -296,6 +319,19 @@ LogicalResult UnstackOp::verify() {
                               "innermost dimension";
   }
   return success();
+}
+
+LogicalResult MaskRowsOp::verify() {
+  if (failed(expectRank(*this, getInput(), "input", 3)) ||
+      failed(expectRank(*this, getMask(), "mask", 2)))
+    return failure();
+  RankedTensorType x = tensorType(getInput()), m = tensorType(getMask());
+  if (!dimsAgree(x.getDimSize(0), m.getDimSize(0)) ||
+      !dimsAgree(x.getDimSize(1), m.getDimSize(1)))
+    return emitOpError() << "mask shape " << shapeString(m)
+                         << " must be the input's [batch, seq] of "
+                         << shapeString(x);
+  return expectSameShape(*this, getResult(), getInput(), "input");
 }
 
 //===----------------------------------------------------------------------===//
@@ -472,7 +508,7 @@ LogicalResult FusedAttentionOp::verify() {
 LogicalResult EmbeddingsLayerNormOp::verify() {
   FailureOr<int64_t> hidden = verifyEmbeddingInputs(
       *this, getInputIds(), getTokenTypeIds(), getWord(), getPosition(),
-      getTokenType(), getResult(), getPaddingIdx());
+      getTokenType(), getLangs(), getLangTable(), getResult(), getPaddingIdx());
   if (failed(hidden))
     return failure();
   return verifyNormParams(*this, getGamma(), getBeta(), *hidden);

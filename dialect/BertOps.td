@@ -59,7 +59,12 @@ def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure, AttrSizedOperandSegments]> 
     row, and a token whose id is `p` gets `p`.
 
     The token types are optional as a pair (`token_types %ids, %table`):
-    DistilBERT has neither the input nor the table.
+    DistilBERT has neither the input nor the table. XLM and FlauBERT look
+    token types up in the word table: their pair is `token_types %tt,
+    %word` with the same `bert.weight` as `word`, so the sharing is the IR.
+
+    XLM's language embeddings are a second optional pair (`langs %langs,
+    %table`, `n_langs` rows): `+ lang[langs[b, s]]`.
 
     The LayerNorm that BertEmbeddings applies afterwards is a separate
     `bert.layer_norm` until `bert-fuse` merges them.
@@ -73,16 +78,20 @@ def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure, AttrSizedOperandSegments]> 
     ```
   }];
   // Declared in the order of the old fixed signature, so the functional
-  // type lists (ids, [token type ids], word, position, [token type table]).
+  // type lists (ids, [token type ids], word, position, [token type table],
+  // [langs], [language table]).
   let arguments = (ins Bert_IdTensor:$input_ids,
                    Optional<Bert_IdTensor>:$token_type_ids,
                    Bert_FloatTensor:$word, Bert_FloatTensor:$position,
                    Optional<Bert_FloatTensor>:$token_type,
+                   Optional<Bert_IdTensor>:$langs,
+                   Optional<Bert_FloatTensor>:$lang_table,
                    OptionalAttr<I64Attr>:$padding_idx);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
     $input_ids `,` $word `,` $position
     (`token_types` $token_type_ids^ `,` $token_type)?
+    (`langs` $langs^ `,` $lang_table)?
     (`padding_idx` $padding_idx^)? attr-dict
     `:` functional-type(operands, results)
   }];
@@ -216,7 +225,8 @@ def Bert_AddOp : Bert_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> 
 def Bert_PoolerOp : Bert_Op<"pooler", [Pure]> {
   let summary = "dense + activation on the first token of each sequence";
   let description = [{
-    `result[b, :] = act(input[b, 0, :]·weightᵀ + bias)`: BertPooler with
+    `result[b, :] = act(input[b, 0, :]·weightᵀ + bias)`, weight
+    `[out_features, hidden]`: BertPooler (square) with
     `tanh` (the default), and the first-token dense layers of the
     classification heads: RoBERTa's `classifier.dense` + tanh, DistilBERT's
     `pre_classifier` + `relu`.
@@ -272,6 +282,28 @@ def Bert_UnstackOp : Bert_Op<"unstack", [Pure]> {
   let arguments = (ins Bert_FloatTensor:$input);
   let results = (outs Variadic<Bert_FloatTensor>:$results);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($results)";
+  let hasVerifier = 1;
+}
+
+def Bert_MaskRowsOp : Bert_Op<"mask_rows", [Pure]> {
+  let summary = "zeroes the rows of padding tokens: x * mask[..., None]";
+  let description = [{
+    `result[b, s, :] = input[b, s, :] * mask[b, s]`, the mask converted to
+    the input's float type: XLM's and FlauBERT's `tensor *= mask.unsqueeze(-1)`
+    after the embeddings and after every layer. On real tokens (mask 1) it
+    is the identity; padded rows become zeros. Graph op and kernel at once
+    (an elementwise kernel of the row family).
+
+    ```mlir
+    %y = bert.mask_rows %x, %attention_mask
+        : (tensor<?x?x768xf32>, tensor<?x?xi32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_IdTensor:$mask);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
 }
 

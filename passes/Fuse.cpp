@@ -203,8 +203,8 @@ struct FuseEmbeddingsLayerNorm : OpRewritePattern<LayerNormOp> {
     return replaceWithFused<EmbeddingsLayerNormOp>(
         rewriter, norm, {emb->getLoc(), norm.getLoc()}, emb->getInputIds(),
         emb->getTokenTypeIds(), emb->getWord(), emb->getPosition(),
-        emb->getTokenType(), norm.getGamma(), norm.getBeta(),
-        norm.getEpsilonAttr(), emb->getPaddingIdxAttr());
+        emb->getTokenType(), norm.getGamma(), norm.getBeta(), emb->getLangs(),
+        emb->getLangTable(), norm.getEpsilonAttr(), emb->getPaddingIdxAttr());
   }
 };
 

@@ -128,7 +128,7 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
       })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
             MaskedSoftmaxOp>([&](Operation *o) { return rowwise(o); })
-      .Case<GeluOp, ActivationOp, AddOp>([&](Operation *o) {
+      .Case<GeluOp, ActivationOp, AddOp, MaskRowsOp>([&](Operation *o) {
         return rowsByCols(o->getName().stripDialect(), Family::Elementwise,
                           o->getResult(0), sizes);
       })

@@ -37,7 +37,7 @@ static bool isIdTensor(Type t) {
 std::vector<ArgRole> mlir::bert::argRoles(func::FuncOp func) {
   ArrayRef<Type> inputs = func.getArgumentTypes();
   bool model =
-      !inputs.empty() && inputs.size() <= 3 && llvm::all_of(inputs, isIdTensor);
+      !inputs.empty() && inputs.size() <= 4 && llvm::all_of(inputs, isIdTensor);
   // The frontend names its arguments (a DistilBERT model has no token
   // types, so position does not tell the role).
   std::vector<ArgRole> named;
@@ -48,6 +48,7 @@ std::vector<ArgRole> mlir::bert::argRoles(func::FuncOp func) {
       named.push_back(name == "input_ids"        ? ArgRole::InputIds
                       : name == "token_type_ids" ? ArgRole::TokenTypeIds
                       : name == "attention_mask" ? ArgRole::AttentionMask
+                      : name == "langs"          ? ArgRole::Langs
                                                  : ArgRole::Generic);
     }
   if (model && llvm::is_contained(named, ArgRole::InputIds))
@@ -63,9 +64,14 @@ std::vector<ArgRole> mlir::bert::argRoles(func::FuncOp func) {
   auto facts = module ? module->getAttrOfType<ModelFactsAttr>(
                             BertDialect::getModelFactsAttrName())
                       : ModelFactsAttr();
-  const ArgRole *order = facts && facts.getTypeVocab() == 0 ? two : three;
+  std::vector<ArgRole> order(std::begin(three), std::end(three));
+  if (facts && facts.getTypeVocab() == 0)
+    order.assign(std::begin(two), std::end(two));
+  // XLM with languages (bert.n_langs): langs last.
+  if (func->hasAttr("bert.n_langs"))
+    order.push_back(ArgRole::Langs);
   for (size_t i = 0; i < inputs.size(); ++i)
-    roles.push_back(model ? order[i] : ArgRole::Generic);
+    roles.push_back(model && i < order.size() ? order[i] : ArgRole::Generic);
   return roles;
 }
 
@@ -140,6 +146,9 @@ mlir::bert::randomInputs(func::FuncOp func, const RandomInputOptions &opts) {
       t.isInt = true;
       for (int64_t j = 0; j < n; ++j)
         t.i.push_back(below(std::max<int64_t>(typeVocab, 1)));
+    } else if (roles[i] == ArgRole::Langs) {
+      t.isInt = true; // language 0, valid for every n_langs
+      t.i.assign(n, 0);
     } else {
       // A mask: ones, the last padLast tokens of rows > 0 padded.
       t.isInt = true;
@@ -159,17 +168,18 @@ Expected<std::vector<Tensor>> mlir::bert::readInputs(func::FuncOp func,
   std::vector<ArgRole> roles = argRoles(func);
   std::vector<Tensor> args;
   for (auto [i, role] : llvm::enumerate(roles)) {
-    std::string name = role == ArgRole::InputIds       ? "input_ids"
-                       : role == ArgRole::TokenTypeIds ? "token_type_ids"
-                       : role == ArgRole::AttentionMask
-                           ? "attention_mask"
-                           : "arg" + std::to_string(i);
+    std::string name = role == ArgRole::InputIds        ? "input_ids"
+                       : role == ArgRole::TokenTypeIds  ? "token_type_ids"
+                       : role == ArgRole::AttentionMask ? "attention_mask"
+                       : role == ArgRole::Langs         ? "langs"
+                                                : "arg" + std::to_string(i);
     SmallString<256> path(dir);
     sys::path::append(path, name + ".npy");
-    bool optional =
-        role == ArgRole::TokenTypeIds || role == ArgRole::AttentionMask;
+    bool optional = role == ArgRole::TokenTypeIds ||
+                    role == ArgRole::AttentionMask || role == ArgRole::Langs;
     if (optional && !sys::fs::exists(path)) {
-      // Default token types are 0, default mask is all 1 (no padding).
+      // Default token types and langs are 0, default mask is all 1 (no
+      // padding).
       Tensor t = args.front();
       std::fill(t.i.begin(), t.i.end(), role == ArgRole::AttentionMask ? 1 : 0);
       args.push_back(std::move(t));

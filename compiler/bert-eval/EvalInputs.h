@@ -27,7 +27,8 @@
 namespace mlir::bert {
 
 /// What a function argument means to the input generator.
-enum class ArgRole { InputIds, TokenTypeIds, AttentionMask, Generic };
+/// Langs: XLM's language ids (named arguments only).
+enum class ArgRole { InputIds, TokenTypeIds, AttentionMask, Langs, Generic };
 
 /// The role of each argument of `func` (see the file comment).
 std::vector<ArgRole> argRoles(func::FuncOp func);

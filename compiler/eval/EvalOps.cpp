@@ -258,25 +258,37 @@ static std::vector<int64_t> positionIds(const Tensor &ids,
   return pos;
 }
 
-/// word[ids] + position[pos] (+ type[tt]); `tt` and `type` may be null.
+/// word[ids] + position[pos] (+ type[tt]) (+ lang[langs]); `tt` and `type`
+/// may be null, and so may `langs` and `lang`.
 static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
                                   const Tensor &word, const Tensor &pos,
-                                  const Tensor *type,
+                                  const Tensor *type, const Tensor *langs,
+                                  const Tensor *lang,
                                   std::optional<int64_t> paddingIdx,
                                   Tensor &out) {
   c.isInt(ids, "input_ids").rank(ids, "input_ids", 2);
   c.require(!tt == !type, "token_type_ids and the token type table go "
                           "together");
+  c.require(!langs == !lang, "langs and the language table go together");
   if (tt)
     c.isInt(*tt, "token_type_ids").shape(*tt, "token_type_ids", ids.shape);
+  if (langs)
+    c.isInt(*langs, "langs").shape(*langs, "langs", ids.shape);
   c.rank(word, "word table", 2).rank(pos, "position table", 2);
   if (type)
     c.rank(*type, "token type table", 2);
+  if (lang)
+    c.rank(*lang, "language table", 2);
   if (!c.ok)
     return failure();
   int64_t batch = ids.dim(0), seq = ids.dim(1), hidden = word.dim(1);
-  c.require(pos.dim(1) == hidden && (!type || type->dim(1) == hidden),
+  c.require(pos.dim(1) == hidden && (!type || type->dim(1) == hidden) &&
+                (!lang || lang->dim(1) == hidden),
             "embedding tables disagree on the hidden size");
+  for (int64_t j = 0; c.ok && langs && j < ids.numel(); ++j)
+    c.require(langs->i[j] >= 0 && langs->i[j] < lang->dim(0),
+              "language " + llvm::Twine(langs->i[j]) + " is outside [0, " +
+                  llvm::Twine(lang->dim(0)) + ")");
   for (int64_t j = 0; c.ok && j < ids.numel(); ++j) {
     c.require(ids.i[j] >= 0 && ids.i[j] < word.dim(0),
               "input id " + llvm::Twine(ids.i[j]) + " is outside [0, " +
@@ -300,6 +312,8 @@ static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
       double sum = double(word.f[id * hidden + j]) + pos.f[p * hidden + j];
       if (type)
         sum += type->f[tt->i[t] * hidden + j];
+      if (lang)
+        sum += lang->f[langs->i[t] * hidden + j];
       out.f[t * hidden + j] = float(sum);
     }
   }
@@ -528,13 +542,13 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](EmbeddingsOp o) {
-        return embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4],
-                            o.getPaddingIdx(), out);
+        return embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4], in[5],
+                            in[6], o.getPaddingIdx(), out);
       })
       .Case([&](EmbeddingsLayerNormOp o) {
         Tensor sum;
-        if (failed(embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4],
-                                o.getPaddingIdx(), sum)))
+        if (failed(embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4], in[7],
+                                in[8], o.getPaddingIdx(), sum)))
           return failure();
         return layerNorm(c, sum, *in[5], *in[6], f64(o.getEpsilon()), out);
       })
@@ -613,6 +627,19 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         out = *in[0];
         for (float &v : out.f)
           v = float(activate(v, o.getKind()));
+        return success();
+      })
+      .Case([&](MaskRowsOp) {
+        // result[b, s, :] = input[b, s, :] * mask[b, s].
+        const Tensor &x = *in[0], &m = *in[1];
+        if (!c.isFloat(x, "input").rank(x, "input", 3).isInt(m, "mask").ok ||
+            !c.shape(m, "mask", {x.dim(0), x.dim(1)}).ok)
+          return failure();
+        out = x;
+        int64_t hidden = x.dim(2);
+        for (int64_t t = 0; t < m.numel(); ++t)
+          for (int64_t j = 0; j < hidden; ++j)
+            out.f[t * hidden + j] = x.f[t * hidden + j] * float(m.i[t]);
         return success();
       })
       .Case([&](UnstackOp o) {

@@ -57,7 +57,13 @@ static constexpr const char *kFieldsRead[] = {"vocab_size",
                                               "n_layers",
                                               "n_heads",
                                               "activation",
-                                              "tie_word_embeddings"};
+                                              "tie_word_embeddings",
+                                              "emb_dim",
+                                              "n_langs",
+                                              "use_lang_emb",
+                                              "gelu_activation",
+                                              "pre_norm",
+                                              "summary_activation"};
 
 /// Largest config file read (a real config.json is about 1 KB).
 static constexpr uint64_t kMaxConfigBytes = uint64_t(16) << 20;
@@ -243,6 +249,12 @@ public:
     return Error::success();
   }
 
+  /// True when the key is absent or null.
+  bool isNull(StringRef key) const {
+    const json::Value *v = obj.get(key);
+    return !v || v->kind() == json::Value::Null;
+  }
+
   /// A string; `present` tells whether the key was there.
   Error readString(StringRef key, std::string &out, bool *present = nullptr) {
     const json::Value *v = obj.get(key);
@@ -289,10 +301,12 @@ static Error checkActivation(const BertConfig &cfg, StringRef key) {
 static double parameterCount(const BertConfig &c) {
   double h = double(c.hiddenSize), ffn = double(c.intermediateSize),
          e = double(c.embeddingWidth());
-  double embeddings = (double(c.vocabSize) + double(c.maxPositionEmbeddings) +
-                       double(c.typeVocabSize)) *
-                          e +
-                      2 * e + (e != h ? e * h + h : 0);
+  // XLM's token types read the word table.
+  double types =
+      c.family == Family::Xlm ? double(c.numLangs) : double(c.typeVocabSize);
+  double embeddings =
+      (double(c.vocabSize) + double(c.maxPositionEmbeddings) + types) * e +
+      2 * e + (e != h ? e * h + h : 0);
   double layer = 4 * (h * h + h) + 2 * h + 2 * h * ffn + ffn + h + 2 * h;
   double stored = c.family == Family::Albert
                       ? double(c.numHiddenGroups) * double(c.innerGroupNum)
@@ -333,6 +347,8 @@ constexpr FamilyInfo kFamilies[] = {
     {"camembert", Family::Roberta, "Camembert"},
     {"distilbert", Family::DistilBert, "DistilBert"},
     {"albert", Family::Albert, "Albert"},
+    {"xlm", Family::Xlm, "XLM"},
+    {"flaubert", Family::Xlm, "Flaubert"},
 };
 
 /// An architecture suffix, its head, and the families that have it.
@@ -343,7 +359,7 @@ struct HeadInfo {
 };
 constexpr HeadInfo kHeads[] = {
     {"Model", Head::None, [](Family) { return true; }},
-    {"ForMaskedLM", Head::MaskedLM, [](Family) { return true; }},
+    {"ForMaskedLM", Head::MaskedLM, [](Family f) { return f != Family::Xlm; }},
     {"ForPreTraining", Head::PreTraining,
      [](Family f) { return f == Family::Bert || f == Family::Albert; }},
     {"ForNextSentencePrediction", Head::NextSentence,
@@ -353,8 +369,14 @@ constexpr HeadInfo kHeads[] = {
     {"ForTokenClassification", Head::TokenClassification,
      [](Family) { return true; }},
     {"ForQuestionAnswering", Head::QuestionAnswering,
-     [](Family) { return true; }},
-    {"ForMultipleChoice", Head::MultipleChoice, [](Family) { return true; }},
+     [](Family f) { return f != Family::Xlm; }},
+    // XLM's and FlauBERT's names for the masked-LM and span heads.
+    {"WithLMHeadModel", Head::MaskedLM,
+     [](Family f) { return f == Family::Xlm; }},
+    {"ForQuestionAnsweringSimple", Head::QuestionAnswering,
+     [](Family f) { return f == Family::Xlm; }},
+    {"ForMultipleChoice", Head::MultipleChoice,
+     [](Family f) { return f != Family::Xlm; }},
 };
 } // namespace
 
@@ -383,6 +405,13 @@ static Error checkFamily(BertConfig &cfg, FieldReader &r, StringRef path) {
   if (!hasArchitecture)
     cfg.architecture = std::string(family->classPrefix) + "Model";
   StringRef arch = cfg.architecture;
+  if (cfg.family == Family::Xlm &&
+      arch == std::string(family->classPrefix) + "ForQuestionAnswering")
+    return makeError(ErrorCode::UnsupportedModel, path, "architectures",
+                     "\"" + arch.str() +
+                         "\" (the beam-search SQuAD head) is not supported; "
+                         "its span head " +
+                         family->classPrefix + "ForQuestionAnsweringSimple is");
   std::string supported;
   for (const HeadInfo &h : kHeads) {
     if (!h.has(cfg.family))
@@ -416,6 +445,13 @@ static SizeKeys sizeKeysOf(Family f) {
     k.intermediate = "hidden_dim";
     k.act = "activation";
   }
+  if (f == Family::Xlm) {
+    k.hidden = "emb_dim";
+    k.layers = "n_layers";
+    k.heads = "n_heads";
+    k.intermediate = nullptr; // 4 * emb_dim
+    k.act = "gelu_activation";
+  }
   return k;
 }
 
@@ -435,7 +471,85 @@ static void applyFamilyDefaults(BertConfig &cfg) {
     cfg.hiddenAct = "gelu_new";
     cfg.embeddingSize = 128;
     break;
+  case Family::Xlm:
+    cfg.vocabSize = 30145;
+    cfg.hiddenSize = 2048;
+    cfg.numHiddenLayers = 12;
+    cfg.numAttentionHeads = 16;
+    break;
   }
+}
+
+/// XLM's and FlauBERT's own keys (XLMConfig, FlaubertConfig); refuses what
+/// transformers computes differently from an encoder over the whole input.
+static Error checkXlm(BertConfig &cfg, FieldReader &r, StringRef path) {
+  cfg.intermediateSize = 4 * cfg.hiddenSize; // TransformerFFN's width
+  cfg.typeVocabSize = cfg.vocabSize;         // token types: the word table
+  bool gelu = true, useLangEmb = true;
+  if (Error e = r.readBool("gelu_activation", gelu))
+    return e;
+  cfg.hiddenAct = gelu ? "gelu" : "relu";
+  if (Error e = r.readPositiveNumber("layer_norm_eps", cfg.layerNormEps))
+    return e;
+  for (const char *key : {"causal", "asm"}) {
+    bool on = false;
+    if (Error e = r.readBool(key, on))
+      return e;
+    if (on)
+      return makeError(ErrorCode::UnsupportedModel, path, key,
+                       std::string("expected false, got true (") +
+                           (StringRef(key) == "causal"
+                                ? "causal attention"
+                                : "the adaptive softmax output") +
+                           " is not supported)");
+  }
+  // Sinusoidal tables are an initialization only: position_embeddings is
+  // an nn.Embedding parameter, saved and loaded like a learned one.
+  bool sinusoidal = false;
+  if (Error e = r.readBool("sinusoidal_embeddings", sinusoidal))
+    return e;
+  if (Error e = r.readSize("n_langs", cfg.numLangs, false))
+    return e;
+  if (Error e = r.readBool("use_lang_emb", useLangEmb))
+    return e;
+  cfg.langEmbeddings = cfg.numLangs > 1 && useLangEmb;
+  // FlaubertModel reads pre_norm; XLMModel has no such mode.
+  if (cfg.modelType == "flaubert")
+    if (Error e = r.readBool("pre_norm", cfg.preNorm))
+      return e;
+  if (cfg.preNorm)
+    return makeError(ErrorCode::UnsupportedModel, path, "pre_norm",
+                     "expected false, got true (FlauBERT's pre-norm layers "
+                     "are not supported yet)");
+  if (cfg.head != Head::SequenceClassification)
+    return Error::success();
+  // SequenceSummary: the first token, projected, then the activation.
+  std::string type = "first", act;
+  bool useProj = true;
+  if (Error e = r.readString("summary_type", type))
+    return e;
+  if (type != "first")
+    return makeError(ErrorCode::UnsupportedModel, path, "summary_type",
+                     "expected \"first\", got \"" + type +
+                         "\" (that sequence summary is not supported)");
+  if (Error e = r.readBool("summary_use_proj", useProj))
+    return e;
+  if (!useProj)
+    return makeError(ErrorCode::UnsupportedModel, path, "summary_use_proj",
+                     "expected true, got false (a summary without its "
+                     "projection is not supported)");
+  if (Error e = r.readBool("summary_proj_to_labels", cfg.summaryToLabels))
+    return e;
+  // null (the default) is no activation.
+  if (!r.isNull("summary_activation"))
+    if (Error e = r.readString("summary_activation", act))
+      return e;
+  if (!act.empty() && act != "tanh" && act != "relu")
+    return makeError(ErrorCode::UnsupportedModel, path, "summary_activation",
+                     "expected null, \"tanh\" or \"relu\", got \"" + act +
+                         "\" (that summary activation is not supported)");
+  cfg.summaryActivation = act;
+  return Error::success();
 }
 
 static Error checkConfig(BertConfig &cfg, const json::Object &obj,
@@ -448,21 +562,27 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
   applyFamilyDefaults(cfg);
   SizeKeys keys = sizeKeysOf(cfg.family);
 
-  // Required structural sizes, then the defaulted ones.
+  // Required structural sizes, then the defaulted ones. XLMConfig's
+  // save_pretrained leaves out the sizes equal to its defaults.
+  const bool required = cfg.family != Family::Xlm;
   struct SizeField {
     const char *key;
     int64_t *out;
     bool required;
-  } sizes[] = {{keys.vocab, &cfg.vocabSize, true},
-               {keys.hidden, &cfg.hiddenSize, true},
-               {keys.layers, &cfg.numHiddenLayers, true},
-               {keys.heads, &cfg.numAttentionHeads, true},
-               {keys.intermediate, &cfg.intermediateSize, true},
+  } sizes[] = {{keys.vocab, &cfg.vocabSize, required},
+               {keys.hidden, &cfg.hiddenSize, required},
+               {keys.layers, &cfg.numHiddenLayers, required},
+               {keys.heads, &cfg.numAttentionHeads, required},
+               {keys.intermediate, &cfg.intermediateSize, required},
                {"max_position_embeddings", &cfg.maxPositionEmbeddings, false}};
   for (const SizeField &f : sizes)
-    if (Error e = r.readSize(f.key, *f.out, f.required))
+    if (f.key)
+      if (Error e = r.readSize(f.key, *f.out, f.required))
+        return e;
+  if (cfg.family == Family::Xlm)
+    if (Error e = checkXlm(cfg, r, path))
       return e;
-  if (cfg.family != Family::DistilBert) {
+  if (cfg.family != Family::DistilBert && cfg.family != Family::Xlm) {
     if (Error e = r.readSize("type_vocab_size", cfg.typeVocabSize, false))
       return e;
     // DistilBERT's LayerNorms have a fixed eps of 1e-12.
@@ -485,8 +605,9 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
                                      "({0}) groups, got {1}",
                                      cfg.numHiddenLayers, cfg.numHiddenGroups));
   }
-  if (Error e = r.readString(keys.act, cfg.hiddenAct))
-    return e;
+  if (cfg.family != Family::Xlm) // XLM: gelu_activation (checkXlm)
+    if (Error e = r.readString(keys.act, cfg.hiddenAct))
+      return e;
   if (Error e = r.readNumLabels(cfg.numLabels))
     return e;
   if (Error e = r.readBool("tie_word_embeddings", cfg.tieWordEmbeddings))
@@ -594,7 +715,8 @@ llvm::Expected<BertConfig> mlir::bert::parseBertConfig(StringRef text,
       {"hidden_size", keys.hidden},
       {"num_hidden_layers", keys.layers},
       {"num_attention_heads", keys.heads},
-      {"intermediate_size", keys.intermediate},
+      {"intermediate_size",
+       keys.intermediate ? keys.intermediate : keys.hidden},
       {"hidden_act", keys.act}};
   for (auto [bertName, key] : aliases)
     if (bertName != key && cfg.fieldPos.count(key))

@@ -29,6 +29,8 @@ enum class Family {
   Roberta,    ///< "roberta", "xlm-roberta", "camembert": positions from ids
   DistilBert, ///< "distilbert": own names, no token types, no pooler
   Albert,     ///< "albert": factorized embeddings, shared layers
+  Xlm,        ///< "xlm", "flaubert": languages, token types in the word
+              ///< table, padded rows zeroed, FlauBERT's pre_norm
 };
 
 /// The task head on top of the encoder, from `architectures[0]`.
@@ -86,6 +88,17 @@ struct BertConfig {
   int64_t innerGroupNum = 1;
   /// Masked-LM decoders read the word embeddings (`tie_word_embeddings`).
   bool tieWordEmbeddings = true;
+  /// XLM, FlauBERT: `n_langs` (the bound of the langs input) and whether
+  /// there is a language table (`n_langs > 1` and `use_lang_emb`).
+  int64_t numLangs = 1;
+  bool langEmbeddings = false;
+  /// FlauBERT's `pre_norm`: LayerNorm before attention and FFN.
+  bool preNorm = false;
+  /// XLM's SequenceSummary (sequence classification): the projection's
+  /// outputs (`summary_proj_to_labels`: num_labels, else hidden_size) and
+  /// `summary_activation` ("" for none).
+  bool summaryToLabels = true;
+  std::string summaryActivation;
 
   /// Where each key present in the file starts, so that ops can point at the
   /// field they come from.

@@ -19,6 +19,11 @@
 //                              bert.linear embedding_hidden_mapping_in; one
 //                              weight set per group that every layer of the
 //                              group names again (loaded once)
+//   XLM, FlauBERT              token types read the word table (the same
+//                              bert.weight twice), `langs` and its table
+//                              when n_langs > 1 and use_lang_emb, and
+//                              bert.mask_rows after the embeddings and after
+//                              every layer; `transformer.` names, no pooler
 // HeadBuilder.cpp adds the task head of `architectures[0]`.
 //
 // Each op's location is NameLoc("<module path>", config.json:line:col) where
@@ -156,19 +161,47 @@ Value GraphBuilder::activation(Value x, StringRef name, const Twine &module,
 }
 
 Value GraphBuilder::pooler(Value hidden, const Twine &prefix, Activation act,
-                           const Twine &module) {
-  int64_t h = cfg.hiddenSize;
-  Value w = weight(prefix + ".weight", {h, h}, "hidden_size");
-  Value bias = weight(prefix + ".bias", {h}, "hidden_size");
-  return PoolerOp::create(b, loc(module, "hidden_size"), rows(h), hidden, w,
+                           const Twine &module, int64_t out) {
+  int64_t h = cfg.hiddenSize, n = out ? out : h;
+  Value w = weight(prefix + ".weight", {n, h}, "hidden_size");
+  Value bias = weight(prefix + ".bias", {n}, "hidden_size");
+  return PoolerOp::create(b, loc(module, "hidden_size"), rows(n), hidden, w,
                           bias, act);
+}
+
+Value GraphBuilder::maskRows(Value x, Value mask, const Twine &module) {
+  return MaskRowsOp::create(b, loc(module, "model_type"), x.getType(), x, mask);
 }
 
 //===----------------------------------------------------------------------===//
 // The encoder
 //===----------------------------------------------------------------------===//
 
-Value GraphBuilder::embeddings(Value ids, Value tokenTypes) {
+/// XLM's embeddings: `embeddings` (words, and the token types), the
+/// positions, the languages, then layer_norm_emb.
+static Value xlmEmbeddings(GraphBuilder &g, Value ids, Value tokenTypes,
+                           Value langs) {
+  const BertConfig &cfg = g.cfg;
+  int64_t e = cfg.hiddenSize;
+  Value word =
+      g.weight(g.base + "embeddings.weight", {cfg.vocabSize, e}, "vocab_size");
+  Value position =
+      g.weight(g.base + "position_embeddings.weight",
+               {cfg.maxPositionEmbeddings, e}, "max_position_embeddings");
+  Value langTable;
+  if (langs)
+    langTable = g.weight(g.base + "lang_embeddings.weight", {cfg.numLangs, e},
+                         "n_langs");
+  Value sum = EmbeddingsOp::create(
+      g.b, g.loc("embeddings", "vocab_size"), g.act(e), ids, tokenTypes, word,
+      position, tokenTypes ? word : Value(), langs, langTable, IntegerAttr());
+  return g.layerNorm(sum, g.base + "layer_norm_emb", e, cfg.layerNormEps,
+                     "embeddings.LayerNorm");
+}
+
+Value GraphBuilder::embeddings(Value ids, Value tokenTypes, Value langs) {
+  if (cfg.family == Family::Xlm)
+    return xlmEmbeddings(*this, ids, tokenTypes, langs);
   int64_t e = cfg.embeddingWidth();
   std::string p = base + "embeddings.";
   Value word =
@@ -184,9 +217,9 @@ Value GraphBuilder::embeddings(Value ids, Value tokenTypes) {
   IntegerAttr paddingIdx;
   if (cfg.family == Family::Roberta)
     paddingIdx = b.getI64IntegerAttr(cfg.padTokenId);
-  Value sum =
-      EmbeddingsOp::create(b, loc("embeddings", "vocab_size"), act(e), ids,
-                           tokenTypes, word, position, tokenType, paddingIdx);
+  Value sum = EmbeddingsOp::create(b, loc("embeddings", "vocab_size"), act(e),
+                                   ids, tokenTypes, word, position, tokenType,
+                                   Value(), Value(), paddingIdx);
   double eps = cfg.family == Family::DistilBert ? 1e-12 : cfg.layerNormEps;
   Value normed =
       layerNorm(sum, p + "LayerNorm", e, eps, "embeddings.LayerNorm");
@@ -234,6 +267,20 @@ LayerNames GraphBuilder::layerNames(int64_t i) const {
     prefix = base + "transformer.layer." + index;
     suffixes = &kDistilBertLayer;
     break;
+  case Family::Xlm: {
+    // Per-kind module lists: attentions.i, layer_norm1.i, ffns.i, ...
+    LayerNames n;
+    n.module = "encoder.layer." + index;
+    n.query = base + "attentions." + index + ".q_lin";
+    n.key = base + "attentions." + index + ".k_lin";
+    n.value = base + "attentions." + index + ".v_lin";
+    n.output = base + "attentions." + index + ".out_lin";
+    n.attentionNorm = base + "layer_norm1." + index;
+    n.ffnIn = base + "ffns." + index + ".lin1";
+    n.ffnOut = base + "ffns." + index + ".lin2";
+    n.outputNorm = base + "layer_norm2." + index;
+    return n;
+  }
   case Family::Albert: {
     // Layer application i = (layer l, inner j): layer l reads group
     // int(l / (layers / groups)), as AlbertTransformer.forward computes it
@@ -300,7 +347,7 @@ Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
 bool GraphBuilder::hasPooler() const {
   switch (cfg.head) {
   case Head::None:
-    return cfg.family != Family::DistilBert;
+    return cfg.family != Family::DistilBert && cfg.family != Family::Xlm;
   case Head::PreTraining:
   case Head::NextSentence:
     return true;
@@ -339,6 +386,8 @@ static std::string basePrefix(const BertConfig &cfg) {
     return "distilbert.";
   case Family::Albert:
     return "albert.";
+  case Family::Xlm:
+    return "transformer.";
   }
   return "";
 }
@@ -366,6 +415,8 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
   if (cfg.typeVocabSize > 0)
     argNames.push_back("token_type_ids");
   argNames.push_back("attention_mask");
+  if (cfg.langEmbeddings)
+    argNames.push_back("langs");
   SmallVector<Type> argTypes(argNames.size(), idsType);
   auto fn = func::FuncOp::create(b, loc(opts.name, "model_type"), opts.name,
                                  b.getFunctionType(argTypes, {}));
@@ -373,6 +424,9 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
   fn->setAttr("bert.max_seq", b.getI64IntegerAttr(opts.maxSeq));
   fn->setAttr("bert.model", b.getStringAttr(cfg.modelType));
   fn->setAttr("bert.architecture", b.getStringAttr(cfg.architecture));
+  // The runtime bounds the langs input by it (ModelPlan.cpp).
+  if (cfg.langEmbeddings)
+    fn->setAttr("bert.n_langs", b.getI64IntegerAttr(cfg.numLangs));
 
   // Argument names are NameLocs, so the printer (with name-loc prefixes)
   // shows %input_ids rather than %arg0.
@@ -383,11 +437,19 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
 
   Value ids = entry->getArgument(0);
   Value tokenTypes = cfg.typeVocabSize > 0 ? entry->getArgument(1) : Value();
-  Value mask = entry->getArguments().back();
-  Value hidden = embeddings(ids, tokenTypes);
+  Value mask = entry->getArgument(cfg.typeVocabSize > 0 ? 2 : 1);
+  Value langs = cfg.langEmbeddings ? entry->getArguments().back() : Value();
+  Value hidden = embeddings(ids, tokenTypes, langs);
+  // XLM zeroes the padded rows after the embeddings and every layer.
+  bool zeroPadding = cfg.family == Family::Xlm;
+  if (zeroPadding)
+    hidden = maskRows(hidden, mask, "embeddings.mask");
   int64_t applications = cfg.numHiddenLayers * cfg.innerGroupNum;
-  for (int64_t i = 0; i < applications; ++i)
+  for (int64_t i = 0; i < applications; ++i) {
     hidden = layer(hidden, mask, layerNames(i));
+    if (zeroPadding)
+      hidden = maskRows(hidden, mask, "encoder.layer." + Twine(i) + ".mask");
+  }
 
   std::vector<ModelOutput> outputs = head(hidden);
   SmallVector<Value> results;

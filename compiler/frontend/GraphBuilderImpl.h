@@ -65,15 +65,18 @@ public:
   /// the GELU forms, `bert.activation` for the others.
   Value activation(Value x, StringRef name, const Twine &module,
                    StringRef field);
-  /// `bert.pooler`: dense + `act` on each sequence's first token.
+  /// `bert.pooler`: dense + `act` on each sequence's first token, to `out`
+  /// features (0: the hidden size).
   Value pooler(Value hidden, const Twine &prefix, Activation act,
-               const Twine &module);
+               const Twine &module, int64_t out = 0);
+  /// `bert.mask_rows`: XLM's `tensor *= mask.unsqueeze(-1)`.
+  Value maskRows(Value x, Value mask, const Twine &module);
 
   // The encoder (GraphBuilder.cpp).
   /// The prefix of the encoder's tensors: "" for *Model checkpoints, else
   /// "bert.", "roberta.", ...
   std::string base;
-  Value embeddings(Value ids, Value tokenTypes);
+  Value embeddings(Value ids, Value tokenTypes, Value langs = Value());
   Value layer(Value x, Value mask, const LayerNames &names);
   LayerNames layerNames(int64_t i) const;
   /// The base model's pooler, if this architecture has one.

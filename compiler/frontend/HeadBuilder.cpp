@@ -24,6 +24,10 @@
 //                              C choices (transformers flattens its
 //                              [B, C, S] inputs the same way and views the
 //                              result as [B, C])
+//   XLM, FlauBERT              *WithLMHeadModel: pred_layer.proj (tied);
+//                              *ForSequenceClassification: the
+//                              SequenceSummary's first-token projection;
+//                              *ForQuestionAnsweringSimple: qa_outputs
 //
 // Heads are f32 whatever --precision says: they are a small share of the
 // work, and logits are what users compare.
@@ -61,13 +65,28 @@ MaskedLMNames maskedLMNames(const BertConfig &cfg) {
   case Family::Albert:
     return {"predictions.dense", "predictions.LayerNorm", "predictions.decoder",
             "predictions.bias"};
+  case Family::Xlm: // no transform (xlmPredLayer)
+    break;
   }
   return {};
+}
+
+/// XLM's XLMPredLayer: one projection to the vocabulary, tied to the word
+/// embeddings unless tie_word_embeddings is false.
+Value xlmPredLayer(GraphBuilder &g, Value hidden) {
+  const BertConfig &cfg = g.cfg;
+  std::string proj = "pred_layer.proj";
+  std::string w =
+      cfg.tieWordEmbeddings ? g.base + "embeddings.weight" : proj + ".weight";
+  return g.linear(hidden, proj, cfg.hiddenSize, cfg.vocabSize, "vocab_size",
+                  Precision::f32, proj, w);
 }
 
 /// The masked-LM head on [B, S, H]: [B, S, vocab] logits.
 Value maskedLM(GraphBuilder &g, Value hidden) {
   const BertConfig &cfg = g.cfg;
+  if (cfg.family == Family::Xlm)
+    return xlmPredLayer(g, hidden);
   MaskedLMNames n = maskedLMNames(cfg);
   // ALBERT's transform maps down to the embedding width.
   int64_t h = cfg.hiddenSize, e = cfg.embeddingWidth();
@@ -126,6 +145,16 @@ std::vector<ModelOutput> GraphBuilder::head(Value hidden) {
     } else if (cfg.family == Family::DistilBert) {
       first =
           pooler(hidden, "pre_classifier", Activation::relu, "pre_classifier");
+    } else if (cfg.family == Family::Xlm) {
+      // SequenceSummary "first": projection (to the labels or the hidden
+      // size), then summary_activation; the logits themselves.
+      Activation a = cfg.summaryActivation == "tanh"   ? Activation::tanh
+                     : cfg.summaryActivation == "relu" ? Activation::relu
+                                                       : Activation::none;
+      std::string s = "sequence_summary.summary";
+      out.push_back({"logits", pooler(hidden, s, a, s,
+                                      cfg.summaryToLabels ? labels : h)});
+      break;
     }
     out.push_back({"logits", linear(first, classifier, h, labels, "num_labels",
                                     Precision::f32, classifier)});

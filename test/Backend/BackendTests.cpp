@@ -347,6 +347,27 @@ void testUnstack(int M, int N) {
   }
 }
 
+/// bert.mask_rows: out[m, :] = x[m, :] * mask[m], a plain loop as reference
+/// (mask values 0, 1 and 2: the op multiplies, as transformers does).
+void testMaskRows(int M, int H) {
+  auto x = randomVec(size_t(M) * H, -1, 1);
+  std::vector<int32_t> mask(M);
+  for (int m = 0; m < M; ++m)
+    mask[m] = m % 3 == 2 ? 0 : m % 5 == 4 ? 2 : 1;
+  std::vector<float> y(x.size()), want(x.size());
+  for (int m = 0; m < M; ++m)
+    for (int c = 0; c < H; ++c)
+      want[size_t(m) * H + c] = x[size_t(m) * H + c] * float(mask[m]);
+  cpu::Kernel k = cpu::buildMaskRows({H}, dflt::rows(host()), host());
+  k.inputs[0].set(view(x.data(), {{H, 1}, {M, H}}));
+  k.inputs[1].set(view(mask.data(), {{M, 1}}));
+  auto out = view(y.data(), {{H, 1}, {M, H}});
+  k.pipeline.realize(out, host());
+  char name[80];
+  std::snprintf(name, sizeof name, "mask_rows M=%d H=%d", M, H);
+  check(name, y, want, 0.0);
+}
+
 void testPooler(int B, int S, int H) {
   auto hidden = randomVec(size_t(B) * S * H, -1, 1),
        w = randomVec(size_t(H) * H, -.05f, .05f), b = randomVec(H, -.5f, .5f);
@@ -453,6 +474,12 @@ TEST(Kernels, Embeddings) {
   testEmbeddings(3, 5, 100, -1, true, false);
   testEmbeddings(3, 29, 100, 1, true, false); // RoBERTa positions
   testEmbeddings(2, 17, 96, -1, false, true); // DistilBERT: no types
+}
+
+TEST(Kernels, MaskRows) {
+  testMaskRows(26, 36);
+  testMaskRows(1, 768);
+  testMaskRows(133, 7);
 }
 
 TEST(Kernels, Unstack) {

@@ -247,7 +247,7 @@ func.func @pooler_result(%x: tensor<?x?x8xf32>) {
 func.func @pooler_weight(%x: tensor<?x?x8xf32>) {
   %w = bert.weight "w" : tensor<8x6xf32>
   %b = bert.weight "b" : tensor<8xf32>
-  // expected-error @+1 {{'bert.pooler' op weight must have shape [8, 8], got [8, 6]}}
+  // expected-error @+1 {{'bert.pooler' op weight shape [8, 6] must be [out_features, 8] to match the input}}
   %p = bert.pooler %x, %w, %b : (tensor<?x?x8xf32>, tensor<8x6xf32>, tensor<8xf32>) -> tensor<?x8xf32>
   return
 }
@@ -650,7 +650,7 @@ func.func @embeddings_types_unpaired(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>
   %word = bert.weight "w" : tensor<100x8xf32>
   %pos = bert.weight "p" : tensor<16x8xf32>
   // expected-error @+1 {{'bert.embeddings' op token_type_ids and the token type table go together}}
-  %e = "bert.embeddings"(%ids, %tt, %word, %pos) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}>
+  %e = "bert.embeddings"(%ids, %tt, %word, %pos) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>}>
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
   return
 }
@@ -720,4 +720,71 @@ func.func @output_names_count(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32
 func.func @output_names_repeat(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>)
     attributes {bert.output_names = ["logits", "logits"]} {
   return %x, %x : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
+func.func @embeddings_langs_unpaired(%ids: tensor<?x?xi32>, %langs: tensor<?x?xi32>) {
+  %word = bert.weight "w" : tensor<100x8xf32>
+  %pos = bert.weight "p" : tensor<16x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op langs and the language table go together}}
+  %e = "bert.embeddings"(%ids, %word, %pos, %langs) <{operandSegmentSizes = array<i32: 1, 0, 1, 1, 0, 1, 0>}>
+      : (tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_langs_shape(%ids: tensor<2x?xi32>, %langs: tensor<3x?xi32>) {
+  %word = bert.weight "w" : tensor<100x8xf32>
+  %pos = bert.weight "p" : tensor<16x8xf32>
+  %lang = bert.weight "l" : tensor<3x8xf32>
+  // expected-error @+1 {{'bert.embeddings' op langs shape [3, ?] must match input_ids shape [2, ?]}}
+  %e = bert.embeddings %ids, %word, %pos langs %langs, %lang
+      : (tensor<2x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<3x?xi32>, tensor<3x8xf32>) -> tensor<2x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @embeddings_langs_width(%ids: tensor<?x?xi32>, %langs: tensor<?x?xi32>) {
+  %word = bert.weight "w" : tensor<100x8xf32>
+  %pos = bert.weight "p" : tensor<16x8xf32>
+  %lang = bert.weight "l" : tensor<3x6xf32>
+  // expected-error @+1 {{'bert.embeddings' op embedding tables must share the hidden size 8}}
+  %e = bert.embeddings %ids, %word, %pos langs %langs, %lang
+      : (tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<?x?xi32>, tensor<3x6xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_rows_input_rank(%x: tensor<?x8xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.mask_rows' op input must have rank 3}}
+  %y = bert.mask_rows %x, %m : (tensor<?x8xf32>, tensor<?x?xi32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_rows_mask_rank(%x: tensor<?x?x8xf32>, %m: tensor<?xi32>) {
+  // expected-error @+1 {{'bert.mask_rows' op mask must have rank 2}}
+  %y = bert.mask_rows %x, %m : (tensor<?x?x8xf32>, tensor<?xi32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_rows_mask_shape(%x: tensor<2x5x8xf32>, %m: tensor<2x4xi32>) {
+  // expected-error @+1 {{'bert.mask_rows' op mask shape [2, 4] must be the input's [batch, seq] of [2, 5, 8]}}
+  %y = bert.mask_rows %x, %m : (tensor<2x5x8xf32>, tensor<2x4xi32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_rows_result(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.mask_rows' op result}}
+  %y = bert.mask_rows %x, %m : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x6xf32>
+  return
 }

@@ -177,3 +177,32 @@ func.func @families(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>)
   %start, %end = bert.unstack %logits : tensor<?x?x2xf32> -> tensor<?x?xf32>, tensor<?x?xf32>
   return %start, %end, %p : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x8xf32>
 }
+
+// XLM's forms: token types in the word table (the same weight twice), the
+// languages, bert.mask_rows, and a first-token projection to 3 labels.
+
+// CHECK-LABEL: func.func @xlm
+// CHECK: %[[WORD:.*]] = bert.weight "embeddings.weight"
+// CHECK: bert.embeddings %{{.*}}, %[[WORD]], %{{.*}} token_types %{{.*}}, %[[WORD]] langs %{{.*}}, %{{.*}} :
+// CHECK: bert.embeddings_layer_norm %{{.*}}, %[[WORD]], %{{.*}}, %{{.*}}, %{{.*}} token_types %{{.*}}, %[[WORD]] langs %{{.*}}, %{{.*}} {epsilon
+// CHECK: bert.mask_rows %{{.*}}, %{{.*}} : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+// CHECK: bert.pooler %{{.*}}, %{{.*}}, %{{.*}} activation <none> : (tensor<?x?x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+func.func @xlm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi32>, %langs: tensor<?x?xi32>)
+    -> (tensor<?x?x8xf32>, tensor<?x3xf32>) attributes {bert.n_langs = 3 : i64} {
+  %word = bert.weight "embeddings.weight" : tensor<100x8xf32>
+  %pos = bert.weight "position_embeddings.weight" : tensor<16x8xf32>
+  %lang = bert.weight "lang_embeddings.weight" : tensor<3x8xf32>
+  %g = bert.weight "g" : tensor<8xf32>
+  %e = bert.embeddings %ids, %word, %pos token_types %tt, %word langs %langs, %lang
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<100x8xf32>,
+         tensor<?x?xi32>, tensor<3x8xf32>) -> tensor<?x?x8xf32>
+  %f = bert.embeddings_layer_norm %ids, %word, %pos, %g, %g token_types %tt, %word langs %langs, %lang {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<100x8xf32>,
+         tensor<8xf32>, tensor<8xf32>, tensor<?x?xi32>, tensor<3x8xf32>) -> tensor<?x?x8xf32>
+  %m = bert.mask_rows %f, %mask : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  %w = bert.weight "sequence_summary.summary.weight" : tensor<3x8xf32>
+  %b = bert.weight "sequence_summary.summary.bias" : tensor<3xf32>
+  %logits = bert.pooler %m, %w, %b activation <none>
+      : (tensor<?x?x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  return %e, %logits : tensor<?x?x8xf32>, tensor<?x3xf32>
+}

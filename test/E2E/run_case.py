@@ -100,8 +100,8 @@ def main() -> int:
     if not weights and "weight_seed" not in case:
         weights = os.path.join(a.case, "model.safetensors")
     lib_dir = os.path.join(a.work, "lib")
-    # The case's inputs: DistilBERT cases have no token types.
-    inputs = {f: os.path.join(a.case, f + ".npy") for f in ("input_ids", "token_type_ids", "attention_mask")
+    # The case's inputs: DistilBERT cases have no token types; XLM cases with languages have langs.
+    inputs = {f: os.path.join(a.case, f + ".npy") for f in ("input_ids", "token_type_ids", "attention_mask", "langs")
               if os.path.exists(os.path.join(a.case, f + ".npy"))}
 
     if weights:

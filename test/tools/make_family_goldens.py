@@ -51,6 +51,8 @@ BERTLIKE = dict(vocab_size=VOCAB, hidden_size=36, num_hidden_layers=2, num_atten
                 intermediate_size=50, max_position_embeddings=40)
 DISTIL = dict(vocab_size=VOCAB, dim=36, n_layers=2, n_heads=3, hidden_dim=50, max_position_embeddings=40)
 ALBERT = dict(BERTLIKE, embedding_size=20, num_hidden_layers=3)
+# XLM and FlauBERT: the FFN is 4 * emb_dim (144); token types index the word table.
+XLM = dict(vocab_size=VOCAB, emb_dim=36, n_layers=2, n_heads=3, max_position_embeddings=40)
 
 # name: (config class, architecture, config overrides, notes)
 CASES = {
@@ -88,12 +90,25 @@ CASES = {
                              "3 choices: [B, C, S] inputs flattened to [B * C, S], logits [B * C, 1]"),
     "distilbert-multiple-choice": ("DistilBertConfig", "DistilBertForMultipleChoice", dict(DISTIL),
                                    "3 choices, pre_classifier + ReLU; flattened as bert-multiple-choice"),
+    "xlm-model": ("XLMConfig", "XLMModel", dict(XLM, n_langs=3, use_lang_emb=True),
+                  "3 languages (langs input), token types from the word table, padded rows zeroed"),
+    "xlm-lm": ("XLMConfig", "XLMWithLMHeadModel",
+               dict(XLM, gelu_activation=False, sinusoidal_embeddings=True),
+               "pred_layer.proj tied to the word embeddings; ReLU; sinusoidal positions (still a stored table)"),
+    "xlm-seq-cls": ("XLMConfig", "XLMForSequenceClassification", dict(XLM, num_labels=3, n_langs=2),
+                    "SequenceSummary: first token, projection to 3 labels; 2 languages"),
+    "flaubert-token-cls": ("FlaubertConfig", "FlaubertForTokenClassification", dict(XLM, num_labels=5),
+                           "classifier on every token, 5 labels"),
+    "flaubert-qa": ("FlaubertConfig", "FlaubertForQuestionAnsweringSimple",
+                    dict(XLM, n_langs=2, summary_activation="tanh"),
+                    "qa_outputs unstacked into start/end logits; 2 languages"),
 }
 CHOICES = 3  # of the multiple-choice cases
+LANG_FAMILIES = ("xlm", "flaubert")
 
 def make_inputs(family: str, seed: int, with_types: bool, lengths: list[int]):
     rng = np.random.default_rng(seed)
-    pad = 1 if family == "roberta" else 0
+    pad = {"roberta": 1, "xlm": 2, "flaubert": 2}.get(family, 0)  # XLM's pad_index 2
     rows = len(lengths)
     ids = np.full((rows, SEQ), pad, dtype=np.int64)
     tt = np.zeros((rows, SEQ), dtype=np.int64)
@@ -111,7 +126,9 @@ def outputs_of(arch: str, out) -> dict[str, np.ndarray]:
              "ForQuestionAnswering": ["start_logits", "end_logits"]}
     if arch.endswith("ForPreTraining"):
         wanted = ["prediction_logits", "sop_logits" if arch.startswith("Albert") else "seq_relationship_logits"]
-    elif arch.endswith("ForQuestionAnswering"):
+    elif arch.endswith("WithLMHeadModel"):  # XLM's masked LM
+        wanted = ["logits"]
+    elif arch.endswith(("ForQuestionAnswering", "ForQuestionAnsweringSimple")):
         wanted = names["ForQuestionAnswering"]
     elif arch.endswith("Model"):
         wanted = [n for n in names["Model"] if getattr(out, n, None) is not None]
@@ -123,7 +140,8 @@ def outputs_of(arch: str, out) -> dict[str, np.ndarray]:
 def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     config_class, arch, overrides, notes = CASES[name]
     family = {"BertConfig": "bert", "RobertaConfig": "roberta", "XLMRobertaConfig": "roberta",
-              "DistilBertConfig": "distilbert", "AlbertConfig": "albert"}[config_class]
+              "DistilBertConfig": "distilbert", "AlbertConfig": "albert", "XLMConfig": "xlm",
+              "FlaubertConfig": "flaubert"}[config_class]
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
     cfg = getattr(transformers, config_class)(**overrides)
@@ -158,6 +176,10 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     kwargs = dict(input_ids=torch.from_numpy(shaped(ids)), attention_mask=torch.from_numpy(shaped(mask)))
     if with_types:
         kwargs["token_type_ids"] = torch.from_numpy(shaped(tt))
+    langs = None
+    if family in LANG_FAMILIES and cfg.n_langs > 1 and cfg.use_lang_emb:
+        langs = np.random.default_rng(seed + 2).integers(0, cfg.n_langs, size=(len(lengths), SEQ)).astype(np.int64)
+        kwargs["langs"] = torch.from_numpy(shaped(langs))
     with torch.no_grad():
         outs = outputs_of(arch, model(**kwargs))
     if choices:
@@ -169,6 +191,8 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     np.save(os.path.join(d, "attention_mask.npy"), mask)
     if with_types:
         np.save(os.path.join(d, "token_type_ids.npy"), tt)
+    if langs is not None:
+        np.save(os.path.join(d, "langs.npy"), langs)
     case = {
         "name": name, "architecture": arch, "batch": len(lengths), "seq": SEQ, "lengths": lengths,
         "weight_seed": seed, "init_std": INIT_STD,

@@ -143,7 +143,10 @@ PackedShape analyzePacked(const ModelPlan &plan) {
     }
     if (batchPhase)
       return p; // a per-token call after the scatter
-    if (runs<cpu::AttentionSpec>(plan, call) &&
+    // Attention and mask_rows read the mask, which the packed rows have
+    // as pmask.
+    if ((runs<cpu::AttentionSpec>(plan, call) ||
+         runs<cpu::MaskRowsSpec>(plan, call)) &&
         !call.args[1].base.isInput(mask))
       return p;
     p.lastToken = i;
@@ -309,6 +312,10 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
          << ";\n"
          << "  }\n";
       emitMark(os, call, i, "  ", "flops");
+    } else if (runs<cpu::MaskRowsSpec>(plan, call)) {
+      // The T packed rows and their mask values.
+      emitCall(os, plan, call, "  ", {"", "pmask"});
+      emitMark(os, call, i, "  ");
     } else {
       emitCall(os, plan, call, "  ");
       emitMark(os, call, i, "  ");

@@ -65,12 +65,16 @@ struct EmbeddingsSpec {
   int64_t typeVocab = 0;
   int64_t paddingIdx = -1;
   float eps = 1e-12f;
+  /// XLM's languages: 0 without a langs input and table.
+  int64_t numLangs = 0;
 };
 
-/// out[b] = act(W * hidden[b, 0, :] + bias).
+/// out[b] = act(W * hidden[b, 0, :] + bias), W [N, H].
 struct PoolerSpec {
   int64_t H = 0;
   Activation act = Activation::Tanh;
+  /// Output features; 0: H (BertPooler's square dense layer).
+  int64_t N = 0;
 };
 
 /// out_j[m] = in[m, j] for j < N: the innermost dimension of N columns
@@ -79,9 +83,15 @@ struct UnstackSpec {
   int64_t N = 0;
 };
 
+/// out[m, :] = in[m, :] * mask[m] over M rows of H (bert.mask_rows).
+struct MaskRowsSpec {
+  int64_t H = 0;
+};
+
 /// What a kernel computes; the alternative names its family.
-using KernelSpec = std::variant<LinearSpec, LayerNormSpec, AttentionSpec,
-                                EmbeddingsSpec, PoolerSpec, UnstackSpec>;
+using KernelSpec =
+    std::variant<LinearSpec, LayerNormSpec, AttentionSpec, EmbeddingsSpec,
+                 PoolerSpec, UnstackSpec, MaskRowsSpec>;
 
 /// Everything that determines one compiled kernel: what it computes and its
 /// schedule (dialect/Schedules.h), read from the op. Equal requests compile

@@ -91,6 +91,7 @@ private:
   LogicalResult planAttention(FusedAttentionOp op);
   LogicalResult planPooler(PoolerOp op);
   LogicalResult planUnstack(UnstackOp op);
+  LogicalResult planMaskRows(MaskRowsOp op);
   LogicalResult setResult(Operation *op, unsigned index = 0);
 
   func::FuncOp func;
@@ -313,6 +314,8 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
     spec.typeVocab = cast<RankedTensorType>(type.getType()).getDimSize(0);
   spec.paddingIdx = op.getPaddingIdx().value_or(-1);
   spec.eps = static_cast<float>(op.getEpsilon().convertToDouble());
+  if (Value lang = op.getLangTable())
+    spec.numLangs = cast<RankedTensorType>(lang.getType()).getDimSize(0);
   KernelRequest req{spec, {}};
   // The runtime sizes the caller's buffers and bounds the ids by the facts.
   // (ALBERT's tables are narrower than the hidden size.)
@@ -326,7 +329,7 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
   // In the kernel's argument order: ids, [token types], word, position,
-  // [token type table], gamma, beta, out.
+  // [token type table], gamma, beta, [langs, language table], out.
   KernelCall call{kernelIndex(req), {}, ""};
   for (Value ids : {op.getInputIds(), op.getTokenTypeIds()}) {
     if (!ids)
@@ -352,6 +355,15 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
     if (failed(slot))
       return failure();
     call.args.push_back(vector1(BufferRef::weight(*slot), h));
+  }
+  if (op.getLangs()) {
+    FailureOr<BufferRef> langs = activation(op.getLangs(), op);
+    FailureOr<size_t> slot = slotOf(op.getLangTable(), op);
+    if (failed(langs) || failed(slot))
+      return failure();
+    call.args.push_back(matrix(*langs, "S", "B", "S", /*isInt=*/true));
+    call.args.push_back(
+        matrix(BufferRef::weight(*slot), num(h), num(spec.numLangs), num(h)));
   }
   call.args.push_back(
       BufferArg{storage[op.getResult()].base,
@@ -498,8 +510,11 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
 }
 
 LogicalResult Planner::planPooler(PoolerOp op) {
-  int64_t h = cast<RankedTensorType>(op.getWeight().getType()).getDimSize(0);
-  KernelRequest req{cpu::PoolerSpec{h, cpuActivation(op.getActivation())}, {}};
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t n = wType.getDimSize(0), h = wType.getDimSize(1);
+  KernelRequest req{
+      cpu::PoolerSpec{h, cpuActivation(op.getActivation()), n == h ? 0 : n},
+      {}};
   if (failed(setSchedule(op, req)))
     return failure();
   FailureOr<BufferRef> x = activation(op.getInput(), op);
@@ -515,10 +530,30 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   call.args.push_back(
       matrix(*x, num(h), "B", pruned ? num(h) : num(h) + " * S"));
   call.args.push_back(*w);
-  call.args.push_back(vector1(BufferRef::weight(*bias), h));
+  call.args.push_back(vector1(BufferRef::weight(*bias), n));
   call.args.push_back(
-      matrix(storage[op.getResult()].base, num(h), "B", num(h)));
-  call.flops = "2.0 * B * " + num(h * h);
+      matrix(storage[op.getResult()].base, num(n), "B", num(n)));
+  call.flops = "2.0 * B * " + num(n * h);
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+/// x * mask per row: the mask as one int32 per row of x (the caller's
+/// [B, S] mask is M = B * S of them; the packed path passes its own).
+LogicalResult Planner::planMaskRows(MaskRowsOp op) {
+  int64_t h = cast<RankedTensorType>(op.getInput().getType()).getShape()[2];
+  KernelRequest req{cpu::MaskRowsSpec{h}, {}};
+  if (failed(setSchedule(op, req)) || failed(setResult(op)))
+    return failure();
+  FailureOr<BufferRef> x = activation(op.getInput(), op);
+  FailureOr<BufferRef> mask = activation(op.getMask(), op);
+  if (failed(x) || failed(mask))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(matrix(*x, num(h), "M", num(h)));
+  call.args.push_back(BufferArg{*mask, true, {{"M", "1"}}});
+  call.args.push_back(
+      matrix(storage[op.getResult()].base, num(h), "M", num(h)));
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -615,6 +650,7 @@ LogicalResult Planner::run() {
             .Case([&](FusedAttentionOp a) { return planAttention(a); })
             .Case([&](PoolerOp p) { return planPooler(p); })
             .Case([&](UnstackOp u) { return planUnstack(u); })
+            .Case([&](MaskRowsOp m) { return planMaskRows(m); })
             .Case([&](func::ReturnOp) { return success(); })
             .Default([&](Operation *other) {
               return other->emitError()

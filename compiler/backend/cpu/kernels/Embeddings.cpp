@@ -3,7 +3,8 @@
 // out[b, s, :] = LN(word[ids[b, s]] + pos[p(b, s)] + type[tt[b, s]])
 //               * gamma + beta,
 // p(b, s) = s, or RoBERTa's positions from the ids (bert.embeddings'
-// padding_idx); the token types are absent for DistilBERT.
+// padding_idx); the token types are absent for DistilBERT; XLM adds
+// + lang[langs[b, s]] (numLangs > 0).
 // Every index is clamped into its table, so the kernel never reads out of
 // bounds even if the runtime's id check were bypassed.
 //===----------------------------------------------------------------------===//
@@ -18,7 +19,7 @@ namespace bert::cpu {
 namespace {
 
 struct EmbeddingsFuncs {
-  ImageParam ids, tokenTypes, word, pos, type, gamma, beta;
+  ImageParam ids, tokenTypes, word, pos, type, gamma, beta, langs, lang;
   Func sum{"emb_sum"};
   /// RoBERTa: non-padding ids so far in the row (a scan over s).
   Func count{"emb_position_count"};
@@ -43,6 +44,10 @@ void embeddingsAlgorithm(EmbeddingsFuncs &f, const EmbeddingsSpec &spec) {
   if (spec.typeVocab > 0) {
     Expr tt = clamp(f.tokenTypes(f.s, f.b), 0, int(spec.typeVocab) - 1);
     sum = sum + f.type(f.c, tt);
+  }
+  if (spec.numLangs > 0) {
+    Expr l = clamp(f.langs(f.s, f.b), 0, int(spec.numLangs) - 1);
+    sum = sum + f.lang(f.c, l);
   }
   f.sum(f.c, f.s, f.b) = sum;
   f.ln = detail::layerNormAlgorithm(f.sum, spec.H, spec.eps, f.gamma, f.beta,
@@ -84,15 +89,17 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
   f.type = ImageParam(Float(32), 2, "token_type_embeddings");
   f.gamma = ImageParam(Float(32), 1, "gamma");
   f.beta = ImageParam(Float(32), 1, "beta");
+  f.langs = ImageParam(Int(32), 2, "langs");
+  f.lang = ImageParam(Float(32), 2, "lang_embeddings");
   embeddingsAlgorithm(f, spec);
   embeddingsSchedule(f, spec, sched, autoschedule);
 
   const int H = int(spec.H);
   Kernel k;
   k.name = "embeddings";
-  // The argument order of bert.embeddings_layer_norm: the token types only
-  // when the model has them.
-  const bool types = spec.typeVocab > 0;
+  // The argument order of bert.embeddings_layer_norm: the token types and
+  // languages only when the model has them.
+  const bool types = spec.typeVocab > 0, langs = spec.numLangs > 0;
   k.inputs = {f.ids};
   if (types)
     k.inputs.push_back(f.tokenTypes);
@@ -100,6 +107,8 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
   if (types)
     k.inputs.push_back(f.type);
   k.inputs.insert(k.inputs.end(), {f.gamma, f.beta});
+  if (langs)
+    k.inputs.insert(k.inputs.end(), {f.langs, f.lang});
   for (auto &p : k.inputs)
     detail::constrainMinsAndDense(p);
   auto table = [&](ImageParam &p, int64_t rows) {
@@ -112,6 +121,12 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
     f.tokenTypes.dim(1).set_extent(f.ids.dim(1).extent());
     f.tokenTypes.dim(1).set_stride(f.ids.dim(1).stride());
     table(f.type, spec.typeVocab);
+  }
+  if (langs) {
+    f.langs.dim(0).set_extent(f.ids.dim(0).extent());
+    f.langs.dim(1).set_extent(f.ids.dim(1).extent());
+    f.langs.dim(1).set_stride(f.ids.dim(1).stride());
+    table(f.lang, spec.numLangs);
   }
   table(f.word, spec.vocab);
   table(f.pos, spec.maxPositions);
@@ -135,6 +150,8 @@ std::string describeEmbeddings(const KernelRequest &req) {
      << " eps=" << spec.eps;
   if (spec.paddingIdx >= 0)
     os << " padding_idx=" << spec.paddingIdx;
+  if (spec.numLangs > 0)
+    os << " langs=" << spec.numLangs;
   return os.str();
 }
 
@@ -158,6 +175,10 @@ std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
     args.push_back({K::Floats, {{H, 1}, {int(spec.typeVocab), H}}});
   args.push_back({K::Floats, {{H, 1}}});
   args.push_back({K::Floats, {{H, 1}}});
+  if (spec.numLangs > 0) {
+    args.push_back({K::Ids, {{S, 1}, {B, S}}, spec.numLangs});
+    args.push_back({K::Floats, {{H, 1}, {int(spec.numLangs), H}}});
+  }
   args.push_back({K::Floats, {{H, 1}, {S, H}, {B, H * S}}});
   return args;
 }

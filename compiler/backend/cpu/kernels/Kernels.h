@@ -171,6 +171,9 @@ Kernel buildPooler(const PoolerSpec &spec, const GemmSchedule &sched,
                    const Halide::Target &target);
 Kernel buildUnstack(const UnstackSpec &spec, const RowSchedule &sched,
                     const Halide::Target &target);
+/// bert.mask_rows: in (H, M) [row stride H], mask (M) int32, out (H, M).
+Kernel buildMaskRows(const MaskRowsSpec &spec, const RowSchedule &sched,
+                     const Halide::Target &target);
 LinearSpec poolerAsLinear(const PoolerSpec &spec);
 
 //===----------------------------------------------------------------------===//
@@ -225,7 +228,7 @@ struct KernelFamily {
 };
 
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
-    kEmbeddingsFamily, kPoolerFamily, kUnstackFamily;
+    kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily;
 
 /// The linear a weight-reading request (linear, pooler) packs its weights
 /// for.

@@ -206,7 +206,7 @@ Kernel buildLinear(const LinearSpec &spec, const GemmSchedule &sched,
 
 LinearSpec poolerAsLinear(const PoolerSpec &spec) {
   LinearSpec l;
-  l.N = spec.H;
+  l.N = spec.N ? spec.N : spec.H;
   l.K = spec.H;
   l.act = spec.act;
   l.hasBias = true;
@@ -286,7 +286,8 @@ std::string describePooler(const KernelRequest &req) {
   return "pooler h=" + std::to_string(spec.H) +
          (spec.act == Activation::Tanh
               ? std::string()
-              : " act=" + std::to_string(int(spec.act)));
+              : " act=" + std::to_string(int(spec.act))) +
+         (spec.N ? " n=" + std::to_string(spec.N) : std::string());
 }
 
 Kernel buildPoolerRequest(const KernelRequest &req, const Target &target) {
@@ -304,7 +305,8 @@ std::vector<TuneKnob> poolerTuningSpace(const KernelRequest &req,
 }
 
 bool poolerPlausible(const KernelRequest &req, const Target &target) {
-  return gemmPlausible(req, std::get<PoolerSpec>(req.spec).H, target);
+  return gemmPlausible(req, poolerAsLinear(std::get<PoolerSpec>(req.spec)).N,
+                       target);
 }
 
 /// X (rows of K: all tokens, or the pooler's CLS rows with pitch S*K), the

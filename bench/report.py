@@ -6,14 +6,24 @@ SYSTEMS = ("bertc",) + PEERS
 # The bf16 table (CPUs with AVX512-BF16 / AMX): bf16 weights and matmuls, fp32 accumulation.
 BF16_PEERS = ("openvino-bf16", "pytorch-bf16")
 BF16_SYSTEMS = ("bertc-bf16",) + BF16_PEERS
-ALL_SYSTEMS = SYSTEMS + BF16_SYSTEMS
+# bertc compiled with --no-prune-first-token: on task-head cases only, against the fp32 peers;
+# the bertc row says how much faster the pruned library is.
+HEAD_SYSTEMS = ("bertc-noprune",)
+ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS
+# Short column names of the outputs in the table (max|d| columns).
+SHORT = {"last_hidden_state": "lhs", "pooler_output": "pool"}
 
 
 def encoder_flops(cfg, batch, seq):
     """2*M*N*K for every linear of every encoder layer (Q, K, V, attention output, FFN up and
     down) plus attention's 4*B*S^2*H (Q.K^T and P.V). Embeddings, the pooler (one H x H linear
-    per sequence, < 0.1% of a layer) and the element-wise ops are not counted."""
-    h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    per sequence, < 0.1% of a layer) and the element-wise ops are not counted. ALBERT's
+    embedding projection is not counted either; a task head is counted as the full encoder
+    (bert-prune-first-token's saving shows as a higher GFLOP/s). DistilBERT's names: dim,
+    hidden_dim, n_layers."""
+    h = cfg.get("hidden_size") or cfg["dim"]
+    i = cfg.get("intermediate_size") or cfg["hidden_dim"]
+    n = cfg.get("num_hidden_layers") or cfg["n_layers"]
     m = batch * seq
     per_layer = 2 * m * h * (4 * h) + 2 * m * h * i * 2 + 4 * batch * seq * seq * h
     return n * per_layer
@@ -38,6 +48,9 @@ def annotate(cases, peak):
                 pk = peak.get(str(t))
                 r["pct_fma_peak"] = 100 * r["gflops"] / pk if pk else None
                 r["vs_best_peer"] = ms / best if best else None
+            if "bertc" in ok and "bertc-noprune" in ok:  # the pruning pass's speed-up
+                ok["bertc"]["prune_speedup"] = (ok["bertc-noprune"]["median_ms"]
+                                                / ok["bertc"]["median_ms"])
 
 
 def _fmt(v, f):
@@ -74,16 +87,22 @@ def table(meta, cases):
              "medians; 'rounds x%' = their range over that median); GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
              "peak at that thread count; 'vs best peer' = median / best peer's median (< 1: "
              "faster; the -bf16 rows against the best bf16 peer, and 'x fp32' = best fp32 "
-             "peer's median / this median); max|diff| is against transformers (sdpa, fp32), "
+             "peer's median / this median; 'pruning x' on a head's bertc row = bertc-noprune's "
+             "median / bertc's); max|diff| is against transformers (sdpa, fp32), "
              "for the -bf16 rows the bf16 error; load = 1-min load avg "
              "before->after (includes this benchmark's own threads), others = CPU share other "
              "processes used during the samples (+ steal).")
-    hdr = (f"{'system':<13} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} {'GFLOP/s':>8} "
-           f"{'%peak':>6} {'vs best':>8} {'max|d| lhs':>10} {'max|d| pool':>11}  load / others")
     for c in cases:
+        # One max|d| column per output of the model (BertModel: lhs, pool; a head: logits).
+        outs = c.get("outputs") or ["last_hidden_state", "pooler_output"]
+        cols = [(n, f"max|d| {SHORT.get(n, n)}") for n in outs]
+        hdr = (f"{'system':<13} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} "
+               f"{'GFLOP/s':>8} {'%peak':>6} {'vs best':>8} "
+               + " ".join(f"{h:>{max(10, len(h))}}" for _, h in cols) + "  load / others")
+        arch = f" ({c['architecture']})" if c.get("architecture") else ""
         for t in sorted(c["runs"], key=int, reverse=True):
             L.append("")
-            L.append(f"== {c['name']}: {c['model']} batch {c['batch']} seq {c['seq']}, "
+            L.append(f"== {c['name']}: {c['model']}{arch} batch {c['batch']} seq {c['seq']}, "
                      f"{t} thread{'s' if t != '1' else ''}, {c['flops'] / 1e9:.2f} GFLOP")
             L.append(hdr)
             for r in c["runs"][t]:
@@ -92,14 +111,17 @@ def table(meta, cases):
                     continue
                 d = r["max_abs_diff"]
                 x32 = r.get("speedup_vs_best_fp32_peer")
+                ps = r.get("prune_speedup")
                 L.append(
                     f"{r['system']:<13} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
                     f"{r['reps']:>4} {r['seq_per_s']:>8.1f} {r['gflops']:>8.1f} "
                     f"{_fmt(r['pct_fma_peak'], '5.1f'):>6} {_fmt(r['vs_best_peer'], '.2f'):>8} "
-                    f"{d['last_hidden_state']:>10.2e} {d['pooler_output']:>11.2e}  "
+                    + " ".join(f"{_fmt(d.get(n), '.2e'):>{max(10, len(h))}}" for n, h in cols)
+                    + "  "
                     f"{r['load1_before']:.2f}->{r['load1_after']:.2f} / "
                     f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%"
-                    + _spread(r) + (f"  x fp32 {x32:.2f}" if x32 else ""))
+                    + _spread(r) + (f"  x fp32 {x32:.2f}" if x32 else "")
+                    + (f"  pruning x{ps:.2f}" if ps else ""))
     scal = [c for c in cases if {"1", "2"} <= set(c["runs"])]
     if scal:
         L.append("")
@@ -131,7 +153,7 @@ def chart(path, meta, cases):
     import matplotlib.pyplot as plt
     threads = sorted({t for c in cases for t in c["runs"]}, key=int, reverse=True)
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
-              "pytorch": "#ff7f0e", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
+              "pytorch": "#ff7f0e", "bertc-noprune": "#e377c2", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
               "pytorch-bf16": "#ffbb78"}
     fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)

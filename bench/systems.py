@@ -1,6 +1,6 @@
 """Times one system on one case at one thread count, in a process of its own (run by bench.py).
 
-    systems.py --system bertc|onnxruntime|openvino|pytorch --model-dir DIR --case NAME
+    systems.py --system bertc|onnxruntime|openvino|pytorch|... --model-dir DIR --case NAME
                --threads T [--lib libX.so] [--budget SECONDS] --out result.json
 
 Each system gets its own process so that no other runtime's thread pool (OpenMP, TBB, Halide,
@@ -25,9 +25,6 @@ import time
 import traceback
 
 import numpy as np
-
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
 
 def _cpu_jiffies():
     """(busy, steal, total) jiffies of all CPUs from /proc/stat."""
@@ -81,7 +78,8 @@ def measure(fn, budget_s):
 
 
 # --- one setup function per system: returns (fn, outputs) where fn() runs one inference and
-# outputs() gives (last_hidden_state, pooler_output) of the last call as numpy arrays.
+# outputs() gives {output name: numpy array} of the last call. `io` is prepare.py's io.json:
+# the model's inputs and outputs by name, in order.
 
 _VERSION = {}
 
@@ -90,18 +88,33 @@ class _Status(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int), ("message", ctypes.c_char * 512)]
 
 
-def setup_bertc(a, x, b, s):
-    """bertc's library (a.lib; for bertc-bf16 compiled with --precision bf16)."""
+class _TensorInfo(ctypes.Structure):  # bert_tensor_info (bert_runtime.h)
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int), ("rank", ctypes.c_int),
+                ("dims", ctypes.c_int64 * 4), ("upper_bound", ctypes.c_int64),
+                ("required", ctypes.c_int), ("default_value", ctypes.c_int32)]
+
+
+class _Buffer(ctypes.Structure):  # bert_buffer
+    _fields_ = [("name", ctypes.c_char_p), ("data", ctypes.c_void_p)]
+
+
+def setup_bertc(a, x, io, b, s):
+    """bertc's library (a.lib; compiled with --precision bf16 for bertc-bf16, with
+    --no-prune-first-token for bertc-noprune) through bert_run_named: every input of the case
+    that the library takes, every output of the library into a preallocated buffer."""
     lib = ctypes.CDLL(a.lib)
-    lib.bert_model_load.restype = ctypes.c_void_p
-    lib.bert_model_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(_Status)]
-    lib.bert_model_hidden_size.restype = ctypes.c_int64
-    lib.bert_model_hidden_size.argtypes = [ctypes.c_void_p]
-    lib.bert_model_set_num_threads.argtypes = [ctypes.c_void_p, ctypes.c_int,
-                                               ctypes.POINTER(_Status)]
-    p = ctypes.c_void_p
-    lib.bert_run.argtypes = [p, p, p, p, ctypes.c_int64, ctypes.c_int64, p, p,
-                             ctypes.POINTER(_Status)]
+    p, st_p, info_p = ctypes.c_void_p, ctypes.POINTER(_Status), ctypes.POINTER(_TensorInfo)
+    lib.bert_model_load.restype = p
+    lib.bert_model_load.argtypes = [ctypes.c_char_p, st_p]
+    lib.bert_model_set_num_threads.argtypes = [p, ctypes.c_int, st_p]
+    lib.bert_model_num_inputs.argtypes = lib.bert_model_num_outputs.argtypes = [p]
+    lib.bert_model_input_info.argtypes = lib.bert_model_output_info.argtypes = [
+        p, ctypes.c_int, info_p, st_p]
+    lib.bert_tensor_numel.restype = ctypes.c_int64
+    lib.bert_tensor_numel.argtypes = [info_p, ctypes.c_int64, ctypes.c_int64]
+    buf_p = ctypes.POINTER(_Buffer)
+    lib.bert_run_named.argtypes = [p, ctypes.c_int64, ctypes.c_int64, buf_p, ctypes.c_int,
+                                   buf_p, ctypes.c_int, st_p]
     lib.bert_version.restype = ctypes.c_char_p
     _VERSION["bertc"] = "runtime " + lib.bert_version().decode()
     st = _Status()
@@ -111,22 +124,35 @@ def setup_bertc(a, x, b, s):
         raise RuntimeError("bert_model_load: " + st.message.decode())
     if lib.bert_model_set_num_threads(m, a.threads, ctypes.byref(st)):
         raise RuntimeError("bert_model_set_num_threads: " + st.message.decode())
-    h = lib.bert_model_hidden_size(m)
-    ins = [np.ascontiguousarray(x[n], dtype=np.int32) for n in
-           ("input_ids", "token_type_ids", "attention_mask")]
-    lhs = np.empty((b, s, h), np.float32)
-    pool = np.empty((b, h), np.float32)
-    args = (m, *(i.ctypes.data for i in ins), b, s, lhs.ctypes.data, pool.ctypes.data,
-            ctypes.byref(st))
-    run = lib.bert_run
 
-    def fn(keep=(ins, lhs, pool)):  # `keep`: args holds raw addresses, the arrays must live
+    def infos(count, get):
+        res = []
+        for i in range(count(m)):
+            info = _TensorInfo()
+            if get(m, i, ctypes.byref(info), ctypes.byref(st)):
+                raise RuntimeError("tensor info: " + st.message.decode())
+            res.append(info)
+        return res
+    in_names = [i.name.decode() for i in infos(lib.bert_model_num_inputs,
+                                              lib.bert_model_input_info)]
+    ins = {n: np.ascontiguousarray(x[n], dtype=np.int32) for n in in_names if n in x}
+    outs = {}
+    for info in infos(lib.bert_model_num_outputs,
+                      lib.bert_model_output_info):
+        shape = [b if d == -1 else s if d == -2 else d for d in info.dims[:info.rank]]
+        outs[info.name.decode()] = np.empty(shape, np.float32)
+    in_bufs = (_Buffer * len(ins))(*[(n.encode(), v.ctypes.data) for n, v in ins.items()])
+    out_bufs = (_Buffer * len(outs))(*[(n.encode(), v.ctypes.data) for n, v in outs.items()])
+    args = (m, b, s, in_bufs, len(ins), out_bufs, len(outs), ctypes.byref(st))
+    run = lib.bert_run_named
+
+    def fn(keep=(ins, outs)):  # `keep`: the buffers hold raw addresses, the arrays must live
         if run(*args):
-            raise RuntimeError("bert_run: " + st.message.decode())
-    return fn, lambda: (lhs, pool)
+            raise RuntimeError("bert_run_named: " + st.message.decode())
+    return fn, lambda: outs
 
 
-def setup_onnxruntime(a, x, b, s):
+def setup_onnxruntime(a, x, io, b, s):
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -135,39 +161,40 @@ def setup_onnxruntime(a, x, b, s):
     so.inter_op_num_threads = 1
     sess = ort.InferenceSession(os.path.join(a.model_dir, "model.ort.onnx"), so,
                                 providers=["CPUExecutionProvider"])
-    feeds = {n: x[n] for n in INPUTS}
+    feeds = {i.name: x[i.name] for i in sess.get_inputs()}
+    names = [o.name for o in sess.get_outputs()]
     out = [None]
 
     def fn():
-        out[0] = sess.run(None, feeds)
-    return fn, lambda: (out[0][0], out[0][1])
+        out[0] = sess.run(names, feeds)
+    return fn, lambda: dict(zip(names, out[0]))
 
 
-def setup_openvino(a, x, b, s):
+def setup_openvino(a, x, io, b, s):
     import openvino as ov
     core = ov.Core()
     model = core.read_model(os.path.join(a.model_dir, "model.xml"))
-    model.reshape({n: [b, s] for n in INPUTS})  # static shape, as bertc's library is
+    names = [i.get_any_name() for i in model.inputs]
+    model.reshape({n: [b, s] for n in names})  # static shape, as bertc's library is
     precision = "bf16" if a.system == "openvino-bf16" else "f32"
     cm = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY",
                                            "INFERENCE_PRECISION_HINT": precision,
                                            "INFERENCE_NUM_THREADS": a.threads})
     req = cm.create_infer_request()
-    feeds = {n: x[n] for n in INPUTS}
+    feeds = {n: x[n] for n in names}
     out = [None]
 
     def fn():
         out[0] = req.infer(feeds, share_inputs=True, share_outputs=True)
-    return fn, lambda: (np.array(out[0]["last_hidden_state"]),
-                        np.array(out[0]["pooler_output"]))
+    return fn, lambda: {n: np.array(out[0][n]) for n in io["outputs"]}
 
 
-def setup_pytorch(a, x, b, s):
+def setup_pytorch(a, x, io, b, s):
     import torch
-    from transformers import BertModel
+    import transformers
     torch.set_num_threads(a.threads)
-    model = BertModel.from_pretrained(a.model_dir).eval()
-    feeds = {n: torch.from_numpy(x[n]) for n in INPUTS}
+    model = getattr(transformers, io["architecture"]).from_pretrained(a.model_dir).eval()
+    feeds = {n: torch.from_numpy(x[n]) for n in io["inputs"]}
     out = [None]
 
     # pytorch-bf16: the CPU autocast HF users turn on for bf16 (matmuls in bf16 through
@@ -177,19 +204,18 @@ def setup_pytorch(a, x, b, s):
     def fn():
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out[0] = model(**feeds)
-    return fn, lambda: (out[0].last_hidden_state.float().numpy(),
-                        out[0].pooler_output.float().numpy())
+    return fn, lambda: {n: getattr(out[0], n).float().numpy() for n in io["outputs"]}
 
 
 SYSTEMS = {"bertc": setup_bertc, "onnxruntime": setup_onnxruntime,
-           "openvino": setup_openvino, "pytorch": setup_pytorch,
+           "openvino": setup_openvino, "pytorch": setup_pytorch, "bertc-noprune": setup_bertc,
            "bertc-bf16": setup_bertc, "openvino-bf16": setup_openvino,
            "pytorch-bf16": setup_pytorch}
 
 
 def versions(system):
     try:
-        system = system.removesuffix("-bf16")
+        system = system.removesuffix("-bf16").removesuffix("-noprune")
         if system == "onnxruntime":
             import onnxruntime
             return onnxruntime.__version__
@@ -218,18 +244,18 @@ def main():
     cd = os.path.join(a.model_dir, "cases", a.case)
     res = {"system": a.system, "threads": a.threads}
     try:
-        x = {n: np.load(os.path.join(cd, n + ".npy")) for n in INPUTS}
+        io = json.load(open(os.path.join(a.model_dir, "io.json")))
+        x = {n: np.load(os.path.join(cd, n + ".npy")) for n in io["inputs"]}
         b, s = x["input_ids"].shape
         t0 = time.perf_counter()
-        fn, outputs = SYSTEMS[a.system](a, x, b, s)
+        fn, outputs = SYSTEMS[a.system](a, x, io, b, s)
         res["setup_s"] = round(time.perf_counter() - t0, 2)
         res.update(measure(fn, a.budget))
-        lhs, pool = outputs()
+        got = outputs()
+        # Each of the model's outputs against transformers'; None where the system lacks it.
         res["max_abs_diff"] = {
-            "last_hidden_state": float(np.max(np.abs(
-                lhs - np.load(os.path.join(cd, "ref_last_hidden_state.npy"))))),
-            "pooler_output": float(np.max(np.abs(
-                pool - np.load(os.path.join(cd, "ref_pooler_output.npy")))))}
+            n: float(np.max(np.abs(got[n] - np.load(os.path.join(cd, f"ref_{n}.npy")))))
+            if n in got else None for n in io["outputs"]}
         res["version"] = versions(a.system)
         res["status"] = "ok"
     except Exception as e:  # reported in the table; the harness goes on with the others

@@ -11,7 +11,7 @@ REAL_CASE ?= $(BUILD_DIR)/real-minilm
 ST_GOLDEN := test/E2E/goldens/minilm-st
 
 
-.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-text bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-families bench-text bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer docs test-docs
 
 all: build
@@ -191,6 +191,8 @@ demo-bert-base: build
 
 # bertc against ONNX Runtime, OpenVINO and PyTorch eager (bench/README.md). The peers live in
 # their own venv under the build tree, made by bench/setup-venv.sh; nothing else needs them.
+# bench: every case; bench-quick: bert-tiny and bert-base b1 s128; bench-families: DistilBERT,
+# RoBERTa, ALBERT and bert-base sequence classification (with and without pruning) b1 s128.
 # Results: $(BUILD_DIR)/bench/{results.json,results.txt,latency.png}. BENCH_FLAGS: bench.py options.
 BENCH_VENV ?= $(BUILD_DIR)/bench-venv
 BENCH_FLAGS ?=
@@ -206,6 +208,10 @@ bench: build $(BUILD_DIR)/bench/fma_peak
 bench-quick: build $(BUILD_DIR)/bench/fma_peak
 	./bench/setup-venv.sh $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --quick $(BENCH_FLAGS)
+
+bench-families: build $(BUILD_DIR)/bench/fma_peak
+	./bench/setup-venv.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --families $(BENCH_FLAGS)
 
 # Text -> sentence embedding latency, all-MiniLM-L6-v2 at batch 1 and 32 (bench/text.py): bertc
 # (tokenizer, model, pooling in C: embed-text) against sentence-transformers on PyTorch and the

@@ -1,11 +1,11 @@
 """bertc against ONNX Runtime, OpenVINO and PyTorch eager on the same random weights and inputs.
 
-    build/bench-venv/bin/python bench/bench.py [--quick] [--build-dir build] [--threads 2,1]
-        [--budget 2] [--rounds 2] [--cases NAME,...] [--systems NAME,...]
+    build/bench-venv/bin/python bench/bench.py [--quick | --families] [--build-dir build]
+        [--threads 2,1] [--budget 2] [--rounds 2] [--cases NAME,...] [--systems NAME,...]
 
 Run by `make bench` / `make bench-quick` (see bench/README.md). For each model it runs
-prepare.py (random BertModel, ONNX, onnxruntime-optimized ONNX, OpenVINO IR, inputs and
-transformers' reference outputs), compiles each case with bertc, then times every system on
+prepare.py (the random model of the config's architecture, ONNX, onnxruntime-optimized
+ONNX, OpenVINO IR, inputs and transformers' reference outputs), compiles each case with bertc, then times every system on
 every case and thread count with systems.py, each run in a process of its own, one after the
 other, in --rounds interleaved rounds. Prints the table, writes BUILD/bench/results.json, results.txt and latency.png.
 Nothing is asserted on time; a system that fails to install, convert or run gets a FAILED row
@@ -30,16 +30,26 @@ import report  # noqa: E402
 
 MODELS = {"bert-tiny": "examples/bert-tiny/config.json",
           "bert-base": "examples/bert-base/config.json",
-          "bert-large": "examples/bert-large/config.json"}
+          "bert-large": "examples/bert-large/config.json",
+          # the other families (BertModel's counterparts) and a task head
+          "distilbert-base": "examples/distilbert-base/config.json",
+          "roberta-base": "examples/roberta-base/config.json",
+          "albert-base-v2": "examples/albert-base-v2/config.json",
+          "bert-base-cls": "examples/bert-base-cls/config.json"}
 # name, model, batch, seq
 CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
          ("base_b1_s128", "bert-base", 1, 128),
          ("base_b8_s128", "bert-base", 8, 128),
          ("base_b1_s512", "bert-base", 1, 512),
-         ("large_b1_s128", "bert-large", 1, 128)]
+         ("large_b1_s128", "bert-large", 1, 128),
+         ("distil_b1_s128", "distilbert-base", 1, 128),
+         ("roberta_b1_s128", "roberta-base", 1, 128),
+         ("albert_b1_s128", "albert-base-v2", 1, 128),
+         ("base_cls_b1_s128", "bert-base-cls", 1, 128)]
 QUICK = ("tiny_b1_s128", "base_b1_s128")
+FAMILIES = ("distil_b1_s128", "roberta_b1_s128", "albert_b1_s128", "base_cls_b1_s128")
 # The artefact each system needs from prepare.py (the key of its step in prepare.json).
-NEEDS = {"bertc": "model", "onnxruntime": "onnxruntime_optimize",
+NEEDS = {"bertc": "model", "bertc-noprune": "model", "onnxruntime": "onnxruntime_optimize",
          "openvino": "openvino_ir", "pytorch": "model",
          "bertc-bf16": "model", "openvino-bf16": "openvino_ir", "pytorch-bf16": "model"}
 
@@ -122,20 +132,30 @@ def prepare(py, out, model, cases):
     return d, (json.load(open(pj)) if os.path.exists(pj) else {})
 
 
-def compile_bertc(bertc, cfg, name, b, s, out, precision="f32"):
-    """bertc compile for exactly this batch/seq; returns (lib path, None) or (None, error)."""
-    d = os.path.join(out, "lib" if precision == "f32" else "lib-" + precision, name)
+def has_head(cfg):
+    """A task head (architectures[0] not *Model): bert-prune-first-token may apply, so the
+    bertc-noprune system runs on it."""
+    return not (cfg.get("architectures") or ["BertModel"])[0].endswith("Model")
+
+
+def compile_bertc(bertc, cfg, name, b, s, out, precision="f32", prune=True):
+    """bertc compile for exactly this batch/seq; returns (lib path, None) or (None, error).
+    prune=False: with --no-prune-first-token (library in lib-noprune/)."""
+    d = os.path.join(out, ("lib" if precision == "f32" else "lib-" + precision)
+                     + ("" if prune else "-noprune"), name)
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
     try:
         r = sh([bertc, "compile", cfg, "--name", name, "--max-batch", str(b), "--max-seq", str(s),
-                "--precision", precision, "-o", d + "/"])
+                "--precision", precision, "-o", d + "/"]
+               + ([] if prune else ["--no-prune-first-token"]))
     except OSError as e:  # e.g. build/bin/bertc missing or being rewritten by a build
         return None, f"bertc compile: {e}"
     lib = os.path.join(d, f"lib{name}.so")
     if r.returncode or not os.path.exists(lib):
         return None, f"bertc compile exit {r.returncode}: {(r.stderr or r.stdout)[-300:]}"
-    log(f"bertc compiled {name} ({precision}) in {time.time() - t0:.1f}s")
+    log(f"bertc compiled {name} ({precision}{'' if prune else ', no pruning'}) in "
+        f"{time.time() - t0:.1f}s")
     return lib, None
 
 
@@ -187,10 +207,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--quick", action="store_true", help="bert-tiny and bert-base b1 s128 only")
-    ap.add_argument("--cases", help="comma-separated case names (default: all, or --quick's)")
+    ap.add_argument("--families", action="store_true",
+                    help="DistilBERT, RoBERTa, ALBERT and bert-base-cls b1 s128 only")
+    ap.add_argument("--cases", help="comma-separated case names (default: all, or --quick's "
+                    "or --families')")
     ap.add_argument("--systems", help="comma-separated (default: the fp32 systems, plus the "
                     "bf16 table's bertc-bf16, openvino-bf16, pytorch-bf16 on CPUs with bf16; "
-                    "the bf16 systems run at the first thread count only)")
+                    "the bf16 systems run at the first thread count only; bertc-noprune, "
+                    "bertc with --no-prune-first-token, runs on task-head cases only)")
     ap.add_argument("--threads", default="2,1", help="thread counts, first is the main table")
     ap.add_argument("--budget", type=float, default=2.0,
                     help="seconds of timed calls per system, case, thread count and round")
@@ -205,11 +229,13 @@ def main():
     os.makedirs(out, exist_ok=True)
     py = sys.executable
     bertc = os.path.join(bdir, "bin", "bertc")
-    names = a.cases.split(",") if a.cases else (QUICK if a.quick else [c[0] for c in CASES])
+    names = (a.cases.split(",") if a.cases else QUICK if a.quick else FAMILIES if a.families
+             else [c[0] for c in CASES])
     cases = [c for c in CASES if c[0] in names]
     if len(cases) != len(names):
         sys.exit(f"bench: unknown case in {names}; known: {[c[0] for c in CASES]}")
-    default_systems = report.SYSTEMS + (report.BF16_SYSTEMS if cpu_has_bf16() else ())
+    default_systems = (report.SYSTEMS + report.HEAD_SYSTEMS
+                       + (report.BF16_SYSTEMS if cpu_has_bf16() else ()))
     wanted = a.systems.split(",") if a.systems else default_systems
     systems = [s for s in report.ALL_SYSTEMS if s in wanted]
     threads = [int(t) for t in a.threads.split(",")]
@@ -227,16 +253,23 @@ def main():
         mdir, plog = prepare(py, out, model, mcases)
         cfg_path = os.path.join(ROOT, MODELS[model])
         cfg = json.load(open(cfg_path))
+        io_path = os.path.join(mdir, "io.json")
+        io = json.load(open(io_path)) if os.path.exists(io_path) else {}
+        head = has_head(cfg)
         for name, _, b, s in mcases:
             c = {"name": name, "model": model, "batch": b, "seq": s,
+                 "architecture": io.get("architecture"), "outputs": io.get("outputs", []),
                  "flops": report.encoder_flops(cfg, b, s), "prepare": plog, "runs": {}}
             lib, lib_err = (compile_bertc(bertc, cfg_path, name, b, s, out)
                             if "bertc" in systems else (None, None))
+            libnp, libnp_err = (compile_bertc(bertc, cfg_path, name, b, s, out, prune=False)
+                                if "bertc-noprune" in systems and head else (None, None))
             lib16, lib16_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "bf16")
                                 if "bertc-bf16" in systems else (None, None))
             case_ok = plog.get("case " + name, {}).get("ok")
             for t in threads:
-                here = [s for s in systems if s not in report.BF16_SYSTEMS or t == threads[0]]
+                here = [s for s in systems if (s not in report.BF16_SYSTEMS or t == threads[0])
+                        and (s not in report.HEAD_SYSTEMS or head)]
                 by_system = {s: [] for s in here}
                 # Interleaved rounds, every other one in reverse order, so that a slow spell
                 # of the machine (other tenants, frequency) falls on every system alike.
@@ -253,9 +286,12 @@ def main():
                             row = {"status": "error", "error": lib_err}
                         elif system == "bertc-bf16" and lib16_err:
                             row = {"status": "error", "error": lib16_err}
+                        elif system == "bertc-noprune" and libnp_err:
+                            row = {"status": "error", "error": libnp_err}
                         else:
                             row = run_worker(py, system, mdir, name, t,
-                                             lib16 if system == "bertc-bf16" else lib,
+                                             {"bertc-bf16": lib16,
+                                              "bertc-noprune": libnp}.get(system, lib),
                                              a.budget, out)
                         row.update(system=system, threads=t)
                         by_system[system].append(row)

@@ -154,6 +154,12 @@ struct ModelPlan {
   int findOutput(llvm::StringRef name) const;
 };
 
+/// The input table from the function's named arguments, and the output
+/// table from its results and bert.output_names (ModelIO.cpp); planModel
+/// calls both after reading the model facts they bound inputs by.
+LogicalResult planInputs(func::FuncOp func, ModelPlan &plan);
+LogicalResult planOutputs(func::FuncOp func, ModelPlan &plan);
+
 /// Flattens a planned function. `target` picks the weight panel widths.
 FailureOr<ModelPlan> planModel(func::FuncOp func, const std::string &name,
                                const std::string &target);

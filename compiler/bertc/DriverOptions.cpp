@@ -1,0 +1,98 @@
+//===- DriverOptions.cpp - bertc's command-line options -------------------===//
+
+#include "compiler/bertc/DriverOptions.h"
+#include "compiler/weights/RandomWeights.h"
+
+namespace cl = llvm::cl;
+
+namespace mlir::bert::driver {
+
+cl::OptionCategory commonCat("bertc options (all commands)");
+cl::OptionCategory compileCat("bertc compile options");
+cl::OptionCategory initCat("bertc init-weights options");
+cl::OptionCategory tuneCat("bertc tune options");
+
+cl::opt<std::string>
+    inputPath(cl::Positional, cl::desc("<config.json | model directory>"),
+              cl::init(""), cl::cat(commonCat));
+cl::opt<std::string>
+    outputPath("o",
+               cl::desc("Output: compile writes IR to this file, or into "
+                        "this directory as <name>[.<stage>].mlir (default: "
+                        "stdout); init-weights writes the safetensors file"),
+               cl::value_desc("path"), cl::init(""), cl::cat(commonCat));
+cl::opt<std::string>
+    modelName("name",
+              cl::desc("Model (function) name, a C identifier (default: the "
+                       "config's directory, e.g. bert_base)"),
+              cl::value_desc("identifier"), cl::init(""), cl::cat(commonCat));
+
+cl::opt<std::string> emit("emit", cl::desc("Stop after this stage"),
+                          cl::value_desc("stage"), cl::init(""),
+                          cl::cat(compileCat));
+cl::opt<int64_t> maxBatch("max-batch",
+                                 cl::desc("Largest batch the library accepts"),
+                                 cl::init(8), cl::cat(compileCat));
+cl::opt<int64_t>
+    maxSeq("max-seq",
+           cl::desc("Longest sequence the library accepts (default: "
+                    "min(512, max_position_embeddings))"),
+           cl::init(0), cl::cat(compileCat));
+cl::opt<std::string>
+    target("target",
+           cl::desc("Target (support/TargetRegistry.h): host (or cpu: this "
+                    "machine, features detected), x86-64-avx512, "
+                    "x86-64-avx512-bf16, x86-64-amx, x86-64-avx2"),
+           cl::init("host"), cl::cat(compileCat));
+cl::opt<std::string>
+    dumpIR("dump-ir",
+           cl::desc("Write the IR after every pass, a picture per stage and "
+                    "index.html into this directory"),
+           cl::value_desc("dir"), cl::init(""), cl::cat(compileCat));
+
+cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Arithmetic of the encoder's linear layers: f32 (default), or "
+             "bf16 (weights stored in bf16, products of bf16 operands summed "
+             "in f32; AMX or AVX512-BF16 where the CPU has them)"),
+    cl::value_desc("f32|bf16"), cl::init("f32"), cl::cat(compileCat));
+
+cl::opt<bool> noCache(
+    "no-cache",
+    cl::desc("Compile every kernel, neither reading nor writing the kernel "
+             "cache ($BERTC_CACHE_DIR, else $XDG_CACHE_HOME/bertc, else "
+             "~/.cache/bertc)"),
+    cl::init(false), cl::cat(compileCat));
+
+cl::opt<bool> noPrune(
+    "no-prune-first-token",
+    cl::desc("Keep every token through the last layer even when the head "
+             "reads only the first (bert-prune-first-token off)"),
+    cl::init(false), cl::cat(compileCat));
+
+// Autotuning (issue 6): `tune` writes a schedule cache, `compile
+// --schedules` reads it (bert-tile's schedules= option).
+cl::opt<std::string> schedulesPath(
+    "schedules",
+    cl::desc("Schedule cache written by `bertc tune`: kernels it has an "
+             "entry for get that schedule (shown in the tiled IR)"),
+    cl::value_desc("file.json"), cl::init(""), cl::cat(compileCat));
+cl::opt<std::string>
+    budget("budget",
+           cl::desc("Time for tuning, compilation included: 10m, 90s, 1h or "
+                    "seconds (default 10m)"),
+           cl::init("10m"), cl::cat(tuneCat));
+cl::opt<bool>
+    tuneVerbose("log-candidates",
+                cl::desc("Print every candidate schedule tune measures"),
+                cl::init(false), cl::cat(tuneCat));
+
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
+                              cl::init(0), cl::cat(initCat));
+cl::opt<double> initStd(
+    "std",
+    cl::desc("Standard deviation of the random weights (default 0.02, "
+             "BERT's initializer_range; LayerNorm gammas are 1 + N(0, std))"),
+    cl::init(mlir::bert::kDefaultInitStd), cl::cat(initCat));
+
+} // namespace mlir::bert::driver

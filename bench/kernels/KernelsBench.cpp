@@ -547,7 +547,7 @@ void benchFusion(const Target &t, bool quick) {
   // Embeddings: gather + sum + LayerNorm.
   {
     const int V = 30522, P = 512;
-    cpu::EmbeddingsSpec es{H, V, P, 2, 0, 1e-12f};
+    cpu::EmbeddingsSpec es{H, V, P, 2, /*paddingIdx=*/-1, 1e-12f}; // BERT
     Callable fused = jit(cpu::buildEmbeddings(es, dflt::rows(t), t), t);
     Callable ln =
         jit(cpu::buildLayerNorm({H, 1e-12f, false}, dflt::rows(t), t), t);

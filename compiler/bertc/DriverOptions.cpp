@@ -12,9 +12,9 @@ cl::OptionCategory compileCat("bertc compile options");
 cl::OptionCategory initCat("bertc init-weights options");
 cl::OptionCategory tuneCat("bertc tune options");
 
-cl::opt<std::string>
-    inputPath(cl::Positional, cl::desc("<config.json | model directory>"),
-              cl::init(""), cl::cat(commonCat));
+cl::opt<std::string> inputPath(cl::Positional,
+                               cl::desc("<config.json | model directory>"),
+                               cl::init(""), cl::cat(commonCat));
 cl::opt<std::string>
     outputPath("o",
                cl::desc("Output: compile writes IR to this file, or into "
@@ -31,8 +31,8 @@ cl::opt<std::string> emit("emit", cl::desc("Stop after this stage"),
                           cl::value_desc("stage"), cl::init(""),
                           cl::cat(compileCat));
 cl::opt<int64_t> maxBatch("max-batch",
-                                 cl::desc("Largest batch the library accepts"),
-                                 cl::init(8), cl::cat(compileCat));
+                          cl::desc("Largest batch the library accepts"),
+                          cl::init(8), cl::cat(compileCat));
 cl::opt<int64_t>
     maxSeq("max-seq",
            cl::desc("Longest sequence the library accepts (default: "
@@ -88,7 +88,7 @@ cl::opt<bool>
                 cl::init(false), cl::cat(tuneCat));
 
 cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
-                              cl::init(0), cl::cat(initCat));
+                       cl::init(0), cl::cat(initCat));
 cl::opt<double> initStd(
     "std",
     cl::desc("Standard deviation of the random weights (default 0.02, "

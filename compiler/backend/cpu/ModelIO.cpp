@@ -148,4 +148,3 @@ LogicalResult mlir::bert::planOutputs(func::FuncOp func, ModelPlan &plan) {
   }
   return success();
 }
-

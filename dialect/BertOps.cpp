@@ -110,6 +110,28 @@ static LogicalResult verifyMask(Operation *op, Value mask, int64_t batch,
   return success();
 }
 
+/// An optional per-token id input (`token_type_ids`, `langs`) and the table
+/// it indexes: ids shaped like input_ids, a table of the hidden width.
+static LogicalResult verifyTokenTable(Operation *op, RankedTensorType idsT,
+                                      Value ids, StringRef idsName, Value table,
+                                      StringRef tableName, int64_t hidden) {
+  if (!ids)
+    return success();
+  if (failed(expectRank(op, ids, idsName, 2)) ||
+      failed(expectRank(op, table, tableName, 2)))
+    return failure();
+  RankedTensorType t = tensorType(ids);
+  if (!dimsAgree(idsT.getDimSize(0), t.getDimSize(0)) ||
+      !dimsAgree(idsT.getDimSize(1), t.getDimSize(1)))
+    return op->emitOpError()
+           << idsName << " shape " << shapeString(t)
+           << " must match input_ids shape " << shapeString(idsT);
+  if (tensorType(table).getDimSize(1) != hidden)
+    return op->emitOpError()
+           << "embedding tables must share the hidden size " << hidden;
+  return success();
+}
+
 /// Verifies the shared part of embeddings ops; returns the hidden size.
 /// The token types (ids and table) are optional, but only as a pair; so
 /// are the languages.
@@ -129,34 +151,11 @@ verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
     return failure();
   RankedTensorType idsT = tensorType(ids);
   int64_t hidden = tensorType(word).getDimSize(1);
-  if (tokenTypes) {
-    if (failed(expectRank(op, tokenTypes, "token_type_ids", 2)) ||
-        failed(expectRank(op, type, "token type embedding table", 2)))
-      return failure();
-    RankedTensorType ttT = tensorType(tokenTypes);
-    if (!dimsAgree(idsT.getDimSize(0), ttT.getDimSize(0)) ||
-        !dimsAgree(idsT.getDimSize(1), ttT.getDimSize(1)))
-      return op->emitOpError()
-             << "token_type_ids shape " << shapeString(ttT)
-             << " must match input_ids shape " << shapeString(idsT);
-    if (tensorType(type).getDimSize(1) != hidden)
-      return op->emitOpError()
-             << "embedding tables must share the hidden size " << hidden;
-  }
-  if (langs) {
-    if (failed(expectRank(op, langs, "langs", 2)) ||
-        failed(expectRank(op, langTable, "language embedding table", 2)))
-      return failure();
-    RankedTensorType langsT = tensorType(langs);
-    if (!dimsAgree(idsT.getDimSize(0), langsT.getDimSize(0)) ||
-        !dimsAgree(idsT.getDimSize(1), langsT.getDimSize(1)))
-      return op->emitOpError()
-             << "langs shape " << shapeString(langsT)
-             << " must match input_ids shape " << shapeString(idsT);
-    if (tensorType(langTable).getDimSize(1) != hidden)
-      return op->emitOpError()
-             << "embedding tables must share the hidden size " << hidden;
-  }
+  if (failed(verifyTokenTable(op, idsT, tokenTypes, "token_type_ids", type,
+                              "token type embedding table", hidden)) ||
+      failed(verifyTokenTable(op, idsT, langs, "langs", langTable,
+                              "language embedding table", hidden)))
+    return failure();
   if (tensorType(position).getDimSize(1) != hidden)
     return op->emitOpError()
            << "embedding tables must share the hidden size " << hidden;

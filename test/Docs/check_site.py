@@ -21,6 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+# The guide's pages, in mkdocs.yml's order (issue 20's thirteen sections after the index). A page
+# missing from the site fails the check; each section page must have at least one math block, one
+# collapsible block, one picture and one table-of-contents link (the issue's part 1).
+SECTIONS = ["overview", "embeddings", "attention", "heads", "ffn", "layernorm", "stack", "pretraining",
+            "heads-tasks", "family", "contextual", "compiling", "performance"]
+EXPECTED = ["index"] + SECTIONS
+
 CHECK_JS = r"""
 (async () => {
   const r = {errors: []};
@@ -134,6 +141,7 @@ def main():
         return 77
     shots = Path(a.shots or site.parent)
     pages = sorted(p for p in site.glob("*.html") if p.name != "404.html")
+    missing = [f"{n}.html" for n in EXPECTED if not (site / f"{n}.html").exists()]
     profile = tempfile.mkdtemp(prefix="bertc-docs-chrome-")
     c = Chrome(a.chromium, profile)
     failures = []
@@ -164,6 +172,10 @@ def main():
                 bad.append(f"images not loaded: {r['badImages']}")
             if r["badToc"]:
                 bad.append(f"TOC links without a target: {r['badToc']}")
+            if page.stem in SECTIONS:
+                bad += [f"no {what} (every section needs one)" for what, key in
+                        (("math", "math"), ("<details>", "details"), ("image", "images"),
+                         ("table-of-contents link", "toc")) if r[key] == 0]
             print(f"check_site: {page.name}: {r['math']} math, {r['details']} details, {r['images']} images, "
                   f"{r['toc']} toc links: " + ("; ".join(bad) if bad else "ok"))
             if bad:
@@ -180,6 +192,9 @@ def main():
     finally:
         c.close()
         shutil.rmtree(profile, ignore_errors=True)
+    for m in missing:
+        print(f"check_site: {m}: missing from {site} (expected by test/Docs/check_site.py EXPECTED)")
+    failures += missing
     if failures:
         print(f"check_site: FAIL: {', '.join(failures)}")
         return 1

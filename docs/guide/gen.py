@@ -260,7 +260,7 @@ class Gen:
                     g["other"] += c
             return g
 
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw=dict(wspace=0.5))
         for ax, data, title in ((axes[0], res, "examples/*/config.json"), (axes[1], fam, "published configs")):
             left = np.zeros(len(data))
             for i, g in enumerate(groups):
@@ -273,7 +273,7 @@ class Gen:
             ax.invert_yaxis()
             ax.set_xlabel("parameters (millions), summed over the IR's bert.weight ops")
             ax.set_title(title, fontsize=9)
-        axes[0].legend(fontsize=7)
+        axes[1].legend(fontsize=7, loc="lower right")  # beside the short bert-base bar
         self.savefig(fig, "params.png")
         tab = "| model | parameters | embeddings | attention | feed-forward | LayerNorm | other |\n|---|---:|---:|---:|---:|---:|---:|\n"
         for m, ws in {**res, **fam}.items():

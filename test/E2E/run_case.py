@@ -7,7 +7,9 @@
 
 --evaluator-only skips steps 2 and 3 and the comparisons with the library: for a family whose
 IR the CPU backend cannot compile yet (XLNet's relative attention), the golden still checks the
-frontend and the op semantics (the reference evaluator) against transformers.
+frontend and the op semantics (the reference evaluator) against transformers, and the IR after
+the whole CPU pipeline (--emit planned: split, packed, fused, tiled, planned) evaluated the same
+way, so the passes are checked on that family too.
 
 Steps (each printed):
   1. the weights: with --weights, or for a case whose case.json has no weight_seed (a real
@@ -138,12 +140,21 @@ def main() -> int:
          "--precision", a.precision, "--emit", "mlir", "-o", frontend])
     eval_out = os.path.join(a.work, "evaluator")
     run([bert_eval, frontend, "--weights", weights, "--inputs-dir", a.case, "--out-dir", eval_out])
+    evaluated = [eval_out]
+    planned_out = os.path.join(a.work, "planned")
+    if a.evaluator_only:
+        planned = os.path.join(a.work, "planned.mlir")
+        run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
+             "--precision", a.precision, "--emit", "planned", "-o", planned])
+        run([bert_eval, planned, "--weights", weights, "--inputs-dir", a.case, "--out-dir", planned_out])
+        evaluated.append(planned_out)
     # The evaluator writes result<i>.npy in the function's result order, which is the order of the
     # case's outputs (the head's, as transformers returns them).
     results = case.get("outputs", ["last_hidden_state", "pooler_output"])
-    for i, n in enumerate(results):
-        if os.path.exists(os.path.join(eval_out, f"result{i}.npy")):
-            os.replace(os.path.join(eval_out, f"result{i}.npy"), os.path.join(eval_out, n + ".npy"))
+    for out_dir in evaluated:
+        for i, n in enumerate(results):
+            if os.path.exists(os.path.join(out_dir, f"result{i}.npy")):
+                os.replace(os.path.join(out_dir, f"result{i}.npy"), os.path.join(out_dir, n + ".npy"))
 
     mask = np.load(inputs["attention_mask"]).astype(bool)
     names = [n for n in results if os.path.exists(os.path.join(a.case, n + ".npy"))]
@@ -158,7 +169,7 @@ def main() -> int:
                    ("evaluator vs transformers", a.case, eval_out, tol_hf),
                    ("library vs evaluator", eval_out, lib_out, a.tol)]
     if a.evaluator_only:
-        comparisons = comparisons[1:2]
+        comparisons = [comparisons[1], ("planned IR (evaluator) vs transformers", a.case, planned_out, tol_hf)]
         print(f"{case['name']}: library: not built (--evaluator-only)")
     for label, golden, actual, tol in comparisons:
         errs = max_err(golden, actual, mask, names, per_token)

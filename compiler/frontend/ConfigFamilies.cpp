@@ -1,5 +1,4 @@
-//===- ConfigFamilies.cpp - the config keys of XLM and XLNet
-//---------------===//
+//===- ConfigFamilies.cpp - config keys of XLM and XLNet ------------------===//
 //
 // The families whose config.json has keys of its own beyond BERT's renamed
 // sizes: XLM and FlauBERT (languages, TransformerFFN, SequenceSummary) and

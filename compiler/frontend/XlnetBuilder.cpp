@@ -1,5 +1,4 @@
-//===- XlnetBuilder.cpp - XLNet's encoder as bert dialect IR
-//---------------===//
+//===- XlnetBuilder.cpp - XLNet's encoder as bert IR ----------------------===//
 //
 // XLNetModel's content stream without memories, module by module:
 //

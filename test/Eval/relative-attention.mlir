@@ -28,6 +28,10 @@
 // RUN: %python %S/Inputs/mkfiles.py npy %t/pos/arg6.npy f4 1,2 1,0
 // RUN: %python %S/Inputs/mkfiles.py npy %t/pos/arg7.npy f4 2,1,2 0,0,0,0
 // RUN: bert-eval %s --function pos --inputs-dir %t/pos --print-values | FileCheck %s --check-prefix=POS
+// A mask whose sequence length is not the input's is refused at the op, not read out of bounds.
+// RUN: mkdir -p %t/bad && cp %t/seg/arg0.npy %t/seg/arg2.npy %t/seg/arg3.npy %t/seg/arg4.npy %t/seg/arg5.npy %t/seg/arg6.npy %t/seg/arg7.npy %t/bad/
+// RUN: %python %S/Inputs/mkfiles.py npy %t/bad/arg1.npy i4 2,3 1,1,1,1,1,1
+// RUN: not bert-eval %s --function dynamic --inputs-dir %t/bad 2>&1 | FileCheck %s --check-prefix=BAD
 
 // SEG-LABEL: result #0: shape [2, 2, 2]
 // SEG-NEXT:  0.25 0.75
@@ -62,4 +66,16 @@ func.func @pos(%x: tensor<2x2x2xf32>, %mask: tensor<2x2xi32>, %tt: tensor<2x2xi3
          tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>,
          tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<2x2x2xf32>
   return %a : tensor<2x2x2xf32>
+}
+
+// BAD: error: 'bert.relative_attention' op cannot be evaluated: input [2, 2, 2], mask [2, 3] and token_type_ids [2, 2] must be [B, S, H], [B, S], [B, S]
+func.func @dynamic(%x: tensor<?x?x2xf32>, %mask: tensor<?x?xi32>, %tt: tensor<?x?xi32>,
+                   %zero: tensor<2x1x2xf32>, %eye: tensor<2x1x2xf32>, %bzero: tensor<1x2xf32>,
+                   %rs: tensor<1x2xf32>, %seg: tensor<2x1x2xf32>) -> tensor<?x?x2xf32> {
+  %a = bert.relative_attention %x, %mask, %tt, %zero, %zero, %eye, %eye, %zero,
+      %bzero, %bzero, %rs, %seg {num_heads = 1 : i64, clamp_len = -1 : i64}
+      : (tensor<?x?x2xf32>, tensor<?x?xi32>, tensor<?x?xi32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>,
+         tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>,
+         tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<?x?x2xf32>
+  return %a : tensor<?x?x2xf32>
 }

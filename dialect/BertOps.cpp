@@ -134,7 +134,7 @@ static LogicalResult verifyTokenTable(Operation *op, RankedTensorType idsT,
 
 /// Verifies the shared part of embeddings ops; returns the hidden size.
 /// The token types (ids and table) are optional, but only as a pair; so
-/// are the languages.
+/// are the languages. The position table is optional (XLNet has none).
 static FailureOr<int64_t>
 verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
                       Value position, Value type, Value langs, Value langTable,
@@ -146,7 +146,8 @@ verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
     return op->emitOpError() << "langs and the language table go together";
   if (failed(expectRank(op, ids, "input_ids", 2)) ||
       failed(expectRank(op, word, "word embedding table", 2)) ||
-      failed(expectRank(op, position, "position embedding table", 2)) ||
+      (position &&
+       failed(expectRank(op, position, "position embedding table", 2))) ||
       failed(expectRank(op, result, "result", 3)))
     return failure();
   RankedTensorType idsT = tensorType(ids);
@@ -156,9 +157,11 @@ verifyEmbeddingInputs(Operation *op, Value ids, Value tokenTypes, Value word,
       failed(verifyTokenTable(op, idsT, langs, "langs", langTable,
                               "language embedding table", hidden)))
     return failure();
-  if (tensorType(position).getDimSize(1) != hidden)
+  if (position && tensorType(position).getDimSize(1) != hidden)
     return op->emitOpError()
            << "embedding tables must share the hidden size " << hidden;
+  if (paddingIdx && !position)
+    return op->emitOpError() << "padding_idx needs a position table";
   if (paddingIdx) {
     int64_t positions = tensorType(position).getDimSize(0);
     // Positions run from padding_idx to padding_idx + seq.
@@ -225,37 +228,88 @@ LogicalResult LinearOp::verify() {
   return success();
 }
 
-LogicalResult AttentionOp::verify() {
-  if (failed(expectRank(*this, getInput(), "input", 3)))
+/// An operand, its name in messages, and the static shape it must have.
+struct NamedShape {
+  Value v;
+  const char *name;
+  SmallVector<int64_t, 3> shape;
+};
+
+/// expectShape for each of `params`, stopping at the first mismatch.
+static LogicalResult expectShapes(Operation *op, ArrayRef<NamedShape> params) {
+  for (const NamedShape &p : params)
+    if (failed(expectShape(op, p.v, p.name, p.shape)))
+      return failure();
+  return success();
+}
+
+/// The input and mask of an attention op with its projections: a
+/// [B, S, H] input whose H splits into `heads`, and a [B, S] mask; returns H.
+static FailureOr<int64_t> verifyAttentionInput(Operation *op, Value input,
+                                               Value mask, int64_t heads) {
+  if (failed(expectRank(op, input, "input", 3)))
     return failure();
-  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
+  FailureOr<int64_t> hidden = hiddenSize(op, input, "input");
+  if (failed(hidden))
+    return failure();
+  if (*hidden % heads != 0)
+    return op->emitOpError() << "hidden size " << *hidden
+                             << " is not divisible by num_heads " << heads;
+  RankedTensorType x = tensorType(input);
+  if (failed(verifyMask(op, mask, x.getDimSize(0), x.getDimSize(1))))
+    return failure();
+  return *hidden;
+}
+
+LogicalResult AttentionOp::verify() {
+  FailureOr<int64_t> hidden =
+      verifyAttentionInput(*this, getInput(), getMask(), getNumHeads());
+  if (failed(hidden))
+    return failure();
+  int64_t h = *hidden;
+  SmallVector<int64_t, 3> matrix = {h, h}, vector = {h};
+  NamedShape params[] = {{getQueryWeight(), "query weight", matrix},
+                         {getQueryBias(), "query bias", vector},
+                         {getKeyWeight(), "key weight", matrix},
+                         {getKeyBias(), "key bias", vector},
+                         {getValueWeight(), "value weight", matrix},
+                         {getValueBias(), "value bias", vector},
+                         {getOutputWeight(), "output weight", matrix},
+                         {getOutputBias(), "output bias", vector}};
+  if (failed(expectShapes(*this, params)))
+    return failure();
+  return expectSameShape(*this, getResult(), getInput(), "input");
+}
+
+LogicalResult RelativeAttentionOp::verify() {
+  FailureOr<int64_t> hidden =
+      verifyAttentionInput(*this, getInput(), getMask(), getNumHeads());
   if (failed(hidden))
     return failure();
   int64_t h = *hidden, heads = getNumHeads();
-  if (h % heads != 0)
+  if (h % 2 != 0)
     return emitOpError() << "hidden size " << h
-                         << " is not divisible by num_heads " << heads;
+                         << " must be even (the position encoding is sin "
+                            "and cos halves)";
   RankedTensorType x = tensorType(getInput());
-  if (failed(verifyMask(*this, getMask(), x.getDimSize(0), x.getDimSize(1))))
+  RankedTensorType tt = tensorType(getTokenTypeIds());
+  if (tt.getRank() != 2 || !dimsAgree(tt.getDimSize(0), x.getDimSize(0)) ||
+      !dimsAgree(tt.getDimSize(1), x.getDimSize(1)))
+    return emitOpError() << "token_type_ids shape " << shapeString(tt)
+                         << " must be [batch, seq] of the activations";
+  int64_t d = h / heads;
+  NamedShape params[] = {
+      {getQueryWeight(), "query weight", {h, heads, d}},
+      {getKeyWeight(), "key weight", {h, heads, d}},
+      {getValueWeight(), "value weight", {h, heads, d}},
+      {getOutputWeight(), "output weight", {h, heads, d}},
+      {getPositionWeight(), "position weight", {h, heads, d}},
+      {getContentBias(), "content bias", {heads, d}},
+      {getPositionBias(), "position bias", {heads, d}},
+      {getSegmentBias(), "segment bias", {heads, d}},
+      {getSegmentEmbed(), "segment embedding", {2, heads, d}}};
+  if (failed(expectShapes(*this, params)))
     return failure();
-  struct Named {
-    Value v;
-    const char *name;
-    bool matrix;
-  } params[] = {{getQueryWeight(), "query weight", true},
-                {getQueryBias(), "query bias", false},
-                {getKeyWeight(), "key weight", true},
-                {getKeyBias(), "key bias", false},
-                {getValueWeight(), "value weight", true},
-                {getValueBias(), "value bias", false},
-                {getOutputWeight(), "output weight", true},
-                {getOutputBias(), "output bias", false}};
-  for (const Named &p : params) {
-    SmallVector<int64_t, 2> shape =
-        p.matrix ? SmallVector<int64_t, 2>{h, h} : SmallVector<int64_t, 2>{h};
-    if (failed(expectShape(*this, p.v, p.name, shape)))
-      return failure();
-  }
   return expectSameShape(*this, getResult(), getInput(), "input");
 }
 

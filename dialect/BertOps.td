@@ -47,7 +47,7 @@ def Bert_WeightOp : Bert_Op<"weight", [Pure]> {
 }
 
 def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure, AttrSizedOperandSegments]> {
-  let summary = "word + position (+ token-type) embedding lookup, summed";
+  let summary = "word (+ position) (+ token-type) embedding lookup, summed";
   let description = [{
     `result[b, s, :] = word[input_ids[b, s]] + position[pos(b, s)] + token_type[token_type_ids[b, s]]`.
 
@@ -62,6 +62,10 @@ def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure, AttrSizedOperandSegments]> 
     DistilBERT has neither the input nor the table. XLM and FlauBERT look
     token types up in the word table: their pair is `token_types %tt,
     %word` with the same `bert.weight` as `word`, so the sharing is the IR.
+
+    The position table is optional too: XLNet has none (its positions are
+    relative, inside `bert.relative_attention`), so its embeddings are
+    `bert.embeddings %ids, %word`, the word rows alone.
 
     XLM's language embeddings are a second optional pair (`langs %langs,
     %table`, `n_langs` rows): `+ lang[langs[b, s]]`.
@@ -82,14 +86,14 @@ def Bert_EmbeddingsOp : Bert_Op<"embeddings", [Pure, AttrSizedOperandSegments]> 
   // [langs], [language table]).
   let arguments = (ins Bert_IdTensor:$input_ids,
                    Optional<Bert_IdTensor>:$token_type_ids,
-                   Bert_FloatTensor:$word, Bert_FloatTensor:$position,
+                   Bert_FloatTensor:$word, Optional<Bert_FloatTensor>:$position,
                    Optional<Bert_FloatTensor>:$token_type,
                    Optional<Bert_IdTensor>:$langs,
                    Optional<Bert_FloatTensor>:$lang_table,
                    OptionalAttr<I64Attr>:$padding_idx);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input_ids `,` $word `,` $position
+    $input_ids `,` $word (`,` $position^)?
     (`token_types` $token_type_ids^ `,` $token_type)?
     (`langs` $langs^ `,` $lang_table)?
     (`padding_idx` $padding_idx^)? attr-dict
@@ -190,6 +194,52 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Bert_RelativeAttentionOp : Bert_Op<"relative_attention", [Pure]> {
+  let summary = "XLNet's relative positional self-attention, projections included";
+  let description = [{
+    XLNetRelativeAttention's content stream without memories (transformers'
+    `rel_attn_core` and `post_attention` before the residual), in bertc's
+    `[B, S, H]` layout (transformers runs it time-major, `[S, B, H]`). The
+    five projections are einsum weights `[H, n, d]` without bias (`H = n * d`,
+    `n = num_heads`): `q[i, n, :] = sum_h x[i, h] * Wq[h, n, :]`, `k`, `v`
+    likewise, and the output `out[i, h] = sum_{n,d} a[i, n, d] * Wo[h, n, d]`.
+    Per head, query `i` and key `j`, with `r(p)` the sinusoid of the relative
+    position `p = i - j` (clamped to `[-clamp_len, clamp_len]` when
+    `clamp_len > 0`; `[sin(p f), cos(p f)]`, `f_k = 10000^(-2k/H)`) and
+    `kr(p) = r(p) · Wr`:
+      content  `(q_i + content_bias) · k_j`
+      position `(q_i + position_bias) · kr(i - j)` (transformers' rel_shift)
+      segment  `(q_i + segment_bias) · segment_embed[t_i != t_j]`
+    `score = (content + position + segment) / sqrt(d)`; a padded key
+    (`mask[b, j] == 0`) is excluded unless `j == i` (transformers'
+    `non_tgt_mask`); `softmax(score) · v`, then the output projection.
+
+    ```mlir
+    %a = bert.relative_attention %x, %mask, %tt, %wq, %wk, %wv, %wo, %wr,
+        %rw, %rr, %rs, %seg {num_heads = 12 : i64, clamp_len = -1 : i64}
+        : (tensor<?x?x768xf32>, tensor<?x?xi32>, tensor<?x?xi32>,
+           tensor<768x12x64xf32>, ..., tensor<12x64xf32>, ..., tensor<2x12x64xf32>)
+        -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_IdTensor:$mask,
+                   Bert_IdTensor:$token_type_ids,
+                   Bert_FloatTensor:$query_weight, Bert_FloatTensor:$key_weight,
+                   Bert_FloatTensor:$value_weight, Bert_FloatTensor:$output_weight,
+                   Bert_FloatTensor:$position_weight,
+                   Bert_FloatTensor:$content_bias, Bert_FloatTensor:$position_bias,
+                   Bert_FloatTensor:$segment_bias, Bert_FloatTensor:$segment_embed,
+                   Bert_PositiveI64Attr:$num_heads, I64Attr:$clamp_len);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $mask `,` $token_type_ids `,` $query_weight `,` $key_weight `,`
+    $value_weight `,` $output_weight `,` $position_weight `,` $content_bias `,`
+    $position_bias `,` $segment_bias `,` $segment_embed attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let summary = "Gaussian error linear unit";
   let description = [{
@@ -223,13 +273,16 @@ def Bert_AddOp : Bert_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> 
 }
 
 def Bert_PoolerOp : Bert_Op<"pooler", [Pure]> {
-  let summary = "dense + activation on the first token of each sequence";
+  let summary = "dense + activation on the first (or last) token of each sequence";
   let description = [{
     `result[b, :] = act(input[b, 0, :]·weightᵀ + bias)`, weight
     `[out_features, hidden]`: BertPooler (square) with
     `tanh` (the default), and the first-token dense layers of the
     classification heads: RoBERTa's `classifier.dense` + tanh, DistilBERT's
-    `pre_classifier` + `relu`.
+    `pre_classifier` + `relu`. With `last_token`, the row read is
+    `input[b, S - 1, :]`: XLNet's sequence summary (`summary_type: last`),
+    which transformers takes at the last position whatever the padding
+    (XLNet's tokenizer pads on the left, so that is the last real token).
 
     ```mlir
     %p = bert.pooler %h, %w, %b
@@ -239,10 +292,12 @@ def Bert_PoolerOp : Bert_Op<"pooler", [Pure]> {
   }];
   let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$weight,
                    Bert_FloatTensor:$bias,
-                   DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::tanh">:$activation);
+                   DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::tanh">:$activation,
+                   UnitAttr:$last_token);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight `,` $bias (`activation` $activation^)? attr-dict
+    $input `,` $weight `,` $bias (`activation` $activation^)?
+    (`last_token` $last_token^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

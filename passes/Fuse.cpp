@@ -200,6 +200,9 @@ struct FuseEmbeddingsLayerNorm : OpRewritePattern<LayerNormOp> {
         "the embedding sum escapes");
     if (failed(emb))
       return failure();
+    // The fused kernel always adds a position row.
+    if (!emb->getPosition())
+      return rewriter.notifyMatchFailure(norm, "embeddings without positions");
     return replaceWithFused<EmbeddingsLayerNormOp>(
         rewriter, norm, {emb->getLoc(), norm.getLoc()}, emb->getInputIds(),
         emb->getTokenTypeIds(), emb->getWord(), emb->getPosition(),

@@ -67,7 +67,9 @@ struct PruneFirstTokenPass
     // The region, found backwards: users are decided before producers.
     llvm::SetVector<Operation *> region;
     auto readsFirstTokenOnly = [&](Operation *user) {
-      return isa<PoolerOp>(user) || region.contains(user);
+      // XLNet's summary reads the last token, which the pruning drops.
+      auto pooler = dyn_cast<PoolerOp>(user);
+      return (pooler && !pooler.getLastToken()) || region.contains(user);
     };
     for (Operation &op : llvm::reverse(body)) {
       if (!isRowWise(&op) || !isTokenActivation(op.getResult(0)) ||

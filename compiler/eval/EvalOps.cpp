@@ -258,10 +258,10 @@ static std::vector<int64_t> positionIds(const Tensor &ids,
   return pos;
 }
 
-/// word[ids] + position[pos] (+ type[tt]) (+ lang[langs]); `tt` and `type`
-/// may be null, and so may `langs` and `lang`.
+/// word[ids] (+ position[pos]) (+ type[tt]) (+ lang[langs]); `pos` may be
+/// null (XLNet), `tt` and `type` may be, and so may `langs` and `lang`.
 static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
-                                  const Tensor &word, const Tensor &pos,
+                                  const Tensor &word, const Tensor *pos,
                                   const Tensor *type, const Tensor *langs,
                                   const Tensor *lang,
                                   std::optional<int64_t> paddingIdx,
@@ -274,7 +274,9 @@ static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
     c.isInt(*tt, "token_type_ids").shape(*tt, "token_type_ids", ids.shape);
   if (langs)
     c.isInt(*langs, "langs").shape(*langs, "langs", ids.shape);
-  c.rank(word, "word table", 2).rank(pos, "position table", 2);
+  c.rank(word, "word table", 2);
+  if (pos)
+    c.rank(*pos, "position table", 2);
   if (type)
     c.rank(*type, "token type table", 2);
   if (lang)
@@ -282,7 +284,8 @@ static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
   if (!c.ok)
     return failure();
   int64_t batch = ids.dim(0), seq = ids.dim(1), hidden = word.dim(1);
-  c.require(pos.dim(1) == hidden && (!type || type->dim(1) == hidden) &&
+  c.require((!pos || pos->dim(1) == hidden) &&
+                (!type || type->dim(1) == hidden) &&
                 (!lang || lang->dim(1) == hidden),
             "embedding tables disagree on the hidden size");
   for (int64_t j = 0; c.ok && langs && j < ids.numel(); ++j)
@@ -299,17 +302,19 @@ static LogicalResult embeddingSum(Check &c, const Tensor &ids, const Tensor *tt,
                     llvm::Twine(type->dim(0)) + ")");
   }
   std::vector<int64_t> positions = positionIds(ids, paddingIdx);
-  for (int64_t j = 0; c.ok && j < ids.numel(); ++j)
-    c.require(positions[j] < pos.dim(0),
+  for (int64_t j = 0; c.ok && pos && j < ids.numel(); ++j)
+    c.require(positions[j] < pos->dim(0),
               "position " + llvm::Twine(positions[j]) + " exceeds the " +
-                  llvm::Twine(pos.dim(0)) + " position embeddings");
+                  llvm::Twine(pos->dim(0)) + " position embeddings");
   if (!c.ok)
     return failure();
   out = Tensor::floats({batch, seq, hidden});
   for (int64_t t = 0; t < batch * seq; ++t) {
     int64_t id = ids.i[t], p = positions[t];
     for (int64_t j = 0; j < hidden; ++j) {
-      double sum = double(word.f[id * hidden + j]) + pos.f[p * hidden + j];
+      double sum = double(word.f[id * hidden + j]);
+      if (pos)
+        sum += pos->f[p * hidden + j];
       if (type)
         sum += type->f[tt->i[t] * hidden + j];
       if (lang)
@@ -542,12 +547,12 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](EmbeddingsOp o) {
-        return embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4], in[5],
+        return embeddingSum(c, *in[0], in[1], *in[2], in[3], in[4], in[5],
                             in[6], o.getPaddingIdx(), out);
       })
       .Case([&](EmbeddingsLayerNormOp o) {
         Tensor sum;
-        if (failed(embeddingSum(c, *in[0], in[1], *in[2], *in[3], in[4], in[7],
+        if (failed(embeddingSum(c, *in[0], in[1], *in[2], in[3], in[4], in[7],
                                 in[8], o.getPaddingIdx(), sum)))
           return failure();
         return layerNorm(c, sum, *in[5], *in[6], f64(o.getEpsilon()), out);
@@ -594,6 +599,9 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         Tensor ctx = attentionCore(q, k, v, *in[1], heads, scale, p);
         out = linear(ctx, *in[8], in[9], Activation::none, p);
         return success();
+      })
+      .Case([&](RelativeAttentionOp o) {
+        return evalRelativeAttention(o, in, out);
       })
       .Case([&](FusedAttentionOp o) {
         // The textbook formula (not the online softmax the kernel uses).
@@ -661,7 +669,8 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         return success();
       })
       .Case([&](PoolerOp o) {
-        // result[b, :] = act(input[b, 0, :] · weightᵀ + bias).
+        // result[b, :] = act(input[b, t, :] · weightᵀ + bias), t = 0 or
+        // (last_token) S - 1.
         const Tensor &x = *in[0];
         c.rank(x, "input", 3);
         if (c.ok)
@@ -669,10 +678,11 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         if (!c.ok || !checkLinear(c, x, *in[1], in[2]).ok)
           return failure();
         int64_t batch = x.dim(0), seq = x.dim(1), hidden = x.dim(2);
+        int64_t t = o.getLastToken() ? seq - 1 : 0;
         Tensor first = Tensor::floats({batch, hidden});
         for (int64_t b = 0; b < batch; ++b)
           for (int64_t j = 0; j < hidden; ++j)
-            first.f[b * hidden + j] = x.f[(b * seq) * hidden + j];
+            first.f[b * hidden + j] = x.f[(b * seq + t) * hidden + j];
         out = linear(first, *in[1], in[2], o.getActivation());
         return success();
       })

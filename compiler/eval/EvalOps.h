@@ -24,6 +24,12 @@ namespace mlir::bert {
 LogicalResult evalBertOp(Operation *op, ArrayRef<const Tensor *> operands,
                          MutableArrayRef<Tensor> results);
 
+/// bert.relative_attention (EvalRelativeAttention.cpp); operands as for
+/// evalBertOp.
+LogicalResult evalRelativeAttention(Operation *op,
+                                    ArrayRef<const Tensor *> operands,
+                                    Tensor &result);
+
 } // namespace mlir::bert
 
 #endif // BERT_EVAL_EVALOPS_H

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/ConfigReader.h"
+#include "compiler/frontend/ConfigFields.h"
 #include "runtime/include/bert_runtime.h"
 #include "support/ErrorCodes.h"
 #include "support/JsonDepth.h"
@@ -28,9 +29,7 @@ using llvm::Error;
 using llvm::StringRef;
 namespace json = llvm::json;
 
-/// Upper bound of every size field: far above any real BERT (vocabularies
-/// are < 300k) and small enough that products of sizes never overflow int64.
-static constexpr int64_t kMaxSize = int64_t(1) << 24;
+using namespace mlir::bert::config;
 
 /// Every field checkConfig reads, under any family's name (IR locations
 /// point at these).
@@ -63,53 +62,17 @@ static constexpr const char *kFieldsRead[] = {"vocab_size",
                                               "use_lang_emb",
                                               "gelu_activation",
                                               "pre_norm",
-                                              "summary_activation"};
+                                              "summary_activation",
+                                              "d_model",
+                                              "n_layer",
+                                              "n_head",
+                                              "d_inner",
+                                              "d_head",
+                                              "ff_activation",
+                                              "clamp_len"};
 
 /// Largest config file read (a real config.json is about 1 KB).
 static constexpr uint64_t kMaxConfigBytes = uint64_t(16) << 20;
-
-//===----------------------------------------------------------------------===//
-// Describing JSON values in messages
-//===----------------------------------------------------------------------===//
-
-/// True for a JSON number written without fraction or exponent ("768", not
-/// "768.0"): llvm::json keeps those as integers, and getAsUINT64 only
-/// succeeds for integers.
-static bool isJSONInteger(const json::Value &v) {
-  return v.getAsUINT64().has_value() ||
-         (v.getAsInteger().has_value() && *v.getAsInteger() < 0);
-}
-
-/// "the string \"x\"", "the floating-point number 768.5", "null", ...
-static std::string describe(const json::Value &v) {
-  switch (v.kind()) {
-  case json::Value::Null:
-    return "null";
-  case json::Value::Boolean:
-    return *v.getAsBoolean() ? "the boolean true" : "the boolean false";
-  case json::Value::Number: {
-    if (isJSONInteger(v))
-      return llvm::formatv("{0}", v).str();
-    double d = *v.getAsNumber();
-    // llvm::json reads 1e400 as infinity; printing it would say "inf".
-    if (!std::isfinite(d))
-      return "a number too large for a double (beyond 1.8e308)";
-    std::string text = llvm::formatv("{0}", v).str();
-    // llvm::json prints 768.0 as "768"; show that it was a float.
-    if (std::trunc(d) == d &&
-        StringRef(text).find_first_of(".eE") == StringRef::npos)
-      text += ".0";
-    return "the floating-point number " + text;
-  }
-  case json::Value::String:
-    return "the string \"" + v.getAsString()->str() + "\"";
-  case json::Value::Array:
-    return "an array";
-  case json::Value::Object:
-    return "an object";
-  }
-  llvm_unreachable("unknown JSON kind");
-}
 
 /// Finds where `"key":` first appears, so IR locations can point at it.
 static std::optional<SourcePos> findKey(StringRef text, StringRef key) {
@@ -128,153 +91,6 @@ static std::optional<SourcePos> findKey(StringRef text, StringRef key) {
   }
   return std::nullopt;
 }
-
-//===----------------------------------------------------------------------===//
-// Field readers
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// Reads typed fields out of the top-level object, reporting errors with the
-/// file and field name.
-class FieldReader {
-public:
-  FieldReader(const json::Object &obj, StringRef path) : obj(obj), path(path) {}
-
-  /// A positive integer in [1, kMaxSize]. `out` keeps its default when the
-  /// field is absent and not `required`.
-  Error readSize(StringRef key, int64_t &out, bool required) {
-    const json::Value *v = obj.get(key);
-    if (!v)
-      return required ? makeError(ErrorCode::MissingField, path, key,
-                                  "required field is missing (expected a "
-                                  "positive integer)")
-                      : Error::success();
-    if (!isJSONInteger(*v))
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a positive integer, got " + describe(*v));
-    std::optional<int64_t> i = v->getAsInteger();
-    if (!i || *i < 1)
-      return makeError(ErrorCode::BadFieldValue, path, key,
-                       "expected a positive integer, got " + describe(*v));
-    if (*i > kMaxSize)
-      return makeError(ErrorCode::BadFieldValue, path, key,
-                       llvm::formatv("expected a positive integer of at most "
-                                     "{0}, got {1}",
-                                     kMaxSize, *i));
-    out = *i;
-    return Error::success();
-  }
-
-  /// A positive number (integer or floating point), e.g. layer_norm_eps.
-  Error readPositiveNumber(StringRef key, double &out) {
-    const json::Value *v = obj.get(key);
-    if (!v)
-      return Error::success();
-    std::optional<double> d = v->getAsNumber();
-    if (!d)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a positive number, got " + describe(*v));
-    if (!(*d > 0.0) || !std::isfinite(*d))
-      return makeError(ErrorCode::BadFieldValue, path, key,
-                       "expected a positive number, got " + describe(*v));
-    out = *d;
-    return Error::success();
-  }
-
-  /// A boolean; `out` keeps its default when the field is absent.
-  Error readBool(StringRef key, bool &out) {
-    const json::Value *v = obj.get(key);
-    if (!v)
-      return Error::success();
-    std::optional<bool> b = v->getAsBoolean();
-    if (!b)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected true or false, got " + describe(*v));
-    out = *b;
-    return Error::success();
-  }
-
-  /// A non-negative integer (token ids such as pad_token_id).
-  Error readIndex(StringRef key, int64_t &out) {
-    const json::Value *v = obj.get(key);
-    if (!v || v->kind() == json::Value::Null)
-      return Error::success();
-    std::optional<int64_t> i = v->getAsInteger();
-    if (!isJSONInteger(*v) || !i || *i < 0 || *i > kMaxSize)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a non-negative integer, got " + describe(*v));
-    out = *i;
-    return Error::success();
-  }
-
-  /// The number of labels: the size of `id2label` when present, else
-  /// `num_labels`, as transformers' PretrainedConfig decides.
-  Error readNumLabels(int64_t &out) {
-    if (const json::Value *v = obj.get("id2label")) {
-      const json::Object *labels = v->getAsObject();
-      if (!labels)
-        return makeError(ErrorCode::WrongFieldType, path, "id2label",
-                         "expected an object of labels, got " + describe(*v));
-      if (labels->empty())
-        return makeError(ErrorCode::BadFieldValue, path, "id2label",
-                         "expected at least one label, got an empty object");
-      out = int64_t(labels->size());
-      int64_t stated = out;
-      if (Error e = readSize("num_labels", stated, false))
-        return e;
-      if (stated != out)
-        return makeError(ErrorCode::BadFieldValue, path, "num_labels",
-                         llvm::formatv("expected {0} (the labels of "
-                                       "id2label), got {1}",
-                                       out, stated));
-      return Error::success();
-    }
-    return readSize("num_labels", out, false);
-  }
-
-  /// `architectures[0]`; `present` tells whether there was one.
-  Error readArchitecture(std::string &out, bool &present) {
-    const json::Value *v = obj.get("architectures");
-    present = false;
-    if (!v || v->kind() == json::Value::Null)
-      return Error::success();
-    const json::Array *a = v->getAsArray();
-    if (!a || a->empty() || !(*a)[0].getAsString())
-      return makeError(ErrorCode::WrongFieldType, path, "architectures",
-                       "expected an array of class names such as "
-                       "[\"BertModel\"], got " +
-                           describe(*v));
-    out = (*a)[0].getAsString()->str();
-    present = true;
-    return Error::success();
-  }
-
-  /// True when the key is absent or null.
-  bool isNull(StringRef key) const {
-    const json::Value *v = obj.get(key);
-    return !v || v->kind() == json::Value::Null;
-  }
-
-  /// A string; `present` tells whether the key was there.
-  Error readString(StringRef key, std::string &out, bool *present = nullptr) {
-    const json::Value *v = obj.get(key);
-    if (present)
-      *present = v != nullptr;
-    if (!v)
-      return Error::success();
-    std::optional<StringRef> s = v->getAsString();
-    if (!s)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a string, got " + describe(*v));
-    out = s->str();
-    return Error::success();
-  }
-
-private:
-  const json::Object &obj;
-  StringRef path;
-};
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // Semantic checks
@@ -308,6 +124,12 @@ static double parameterCount(const BertConfig &c) {
       (double(c.vocabSize) + double(c.maxPositionEmbeddings) + types) * e +
       2 * e + (e != h ? e * h + h : 0);
   double layer = 4 * (h * h + h) + 2 * h + 2 * h * ffn + ffn + h + 2 * h;
+  // XLNet: five bias-free [H, n, d] projections, three [n, d] biases and
+  // the [2, n, d] segment embeddings; no position or type tables.
+  if (c.family == Family::Xlnet)
+    return double(c.vocabSize) * h +
+           double(c.numHiddenLayers) *
+               (5 * h * h + 5 * h + 2 * h + 2 * h * ffn + ffn + h + 2 * h);
   double stored = c.family == Family::Albert
                       ? double(c.numHiddenGroups) * double(c.innerGroupNum)
                       : double(c.numHiddenLayers);
@@ -349,6 +171,7 @@ constexpr FamilyInfo kFamilies[] = {
     {"albert", Family::Albert, "Albert"},
     {"xlm", Family::Xlm, "XLM"},
     {"flaubert", Family::Xlm, "Flaubert"},
+    {"xlnet", Family::Xlnet, "XLNet"},
 };
 
 /// An architecture suffix, its head, and the families that have it.
@@ -359,7 +182,8 @@ struct HeadInfo {
 };
 constexpr HeadInfo kHeads[] = {
     {"Model", Head::None, [](Family) { return true; }},
-    {"ForMaskedLM", Head::MaskedLM, [](Family f) { return f != Family::Xlm; }},
+    {"ForMaskedLM", Head::MaskedLM,
+     [](Family f) { return f != Family::Xlm && f != Family::Xlnet; }},
     {"ForPreTraining", Head::PreTraining,
      [](Family f) { return f == Family::Bert || f == Family::Albert; }},
     {"ForNextSentencePrediction", Head::NextSentence,
@@ -369,14 +193,17 @@ constexpr HeadInfo kHeads[] = {
     {"ForTokenClassification", Head::TokenClassification,
      [](Family) { return true; }},
     {"ForQuestionAnswering", Head::QuestionAnswering,
-     [](Family f) { return f != Family::Xlm; }},
+     [](Family f) { return f != Family::Xlm && f != Family::Xlnet; }},
     // XLM's and FlauBERT's names for the masked-LM and span heads.
     {"WithLMHeadModel", Head::MaskedLM,
      [](Family f) { return f == Family::Xlm; }},
     {"ForQuestionAnsweringSimple", Head::QuestionAnswering,
-     [](Family f) { return f == Family::Xlm; }},
+     [](Family f) { return f == Family::Xlm || f == Family::Xlnet; }},
+    // XLNet's masked LM: lm_loss, tied to the word embeddings.
+    {"LMHeadModel", Head::MaskedLM,
+     [](Family f) { return f == Family::Xlnet; }},
     {"ForMultipleChoice", Head::MultipleChoice,
-     [](Family f) { return f != Family::Xlm; }},
+     [](Family f) { return f != Family::Xlm && f != Family::Xlnet; }},
 };
 } // namespace
 
@@ -405,7 +232,7 @@ static Error checkFamily(BertConfig &cfg, FieldReader &r, StringRef path) {
   if (!hasArchitecture)
     cfg.architecture = std::string(family->classPrefix) + "Model";
   StringRef arch = cfg.architecture;
-  if (cfg.family == Family::Xlm &&
+  if ((cfg.family == Family::Xlm || cfg.family == Family::Xlnet) &&
       arch == std::string(family->classPrefix) + "ForQuestionAnswering")
     return makeError(ErrorCode::UnsupportedModel, path, "architectures",
                      "\"" + arch.str() +
@@ -437,22 +264,19 @@ struct SizeKeys {
 };
 
 static SizeKeys sizeKeysOf(Family f) {
-  SizeKeys k;
-  if (f == Family::DistilBert) {
-    k.hidden = "dim";
-    k.layers = "n_layers";
-    k.heads = "n_heads";
-    k.intermediate = "hidden_dim";
-    k.act = "activation";
+  switch (f) {
+  case Family::DistilBert:
+    return {"vocab_size", "dim",        "n_layers",
+            "n_heads",    "hidden_dim", "activation"};
+  case Family::Xlm: // the FFN is 4 * emb_dim: no key
+    return {"vocab_size", "emb_dim", "n_layers",
+            "n_heads",    nullptr,   "gelu_activation"};
+  case Family::Xlnet:
+    return {"vocab_size", "d_model", "n_layer",
+            "n_head",     "d_inner", "ff_activation"};
+  default:
+    return {};
   }
-  if (f == Family::Xlm) {
-    k.hidden = "emb_dim";
-    k.layers = "n_layers";
-    k.heads = "n_heads";
-    k.intermediate = nullptr; // 4 * emb_dim
-    k.act = "gelu_activation";
-  }
-  return k;
 }
 
 /// Family defaults transformers applies to a field the file leaves out.
@@ -477,79 +301,19 @@ static void applyFamilyDefaults(BertConfig &cfg) {
     cfg.numHiddenLayers = 12;
     cfg.numAttentionHeads = 16;
     break;
+  case Family::Xlnet:
+    // XLNetConfig's defaults (xlnet-large's sizes).
+    cfg.vocabSize = 32000;
+    cfg.hiddenSize = 1024;
+    cfg.numHiddenLayers = 24;
+    cfg.numAttentionHeads = 16;
+    cfg.intermediateSize = 4096;
+    // token_type_ids are only compared ("same segment?"); XLNet's tokenizer
+    // writes 0, 1 and 2 (the <cls> segment), the runtime bounds them by 3.
+    cfg.typeVocabSize = 3;
+    cfg.maxPositionEmbeddings = kXlnetMaxSequence;
+    break;
   }
-}
-
-/// XLM's and FlauBERT's own keys (XLMConfig, FlaubertConfig); refuses what
-/// transformers computes differently from an encoder over the whole input.
-static Error checkXlm(BertConfig &cfg, FieldReader &r, StringRef path) {
-  cfg.intermediateSize = 4 * cfg.hiddenSize; // TransformerFFN's width
-  cfg.typeVocabSize = cfg.vocabSize;         // token types: the word table
-  bool gelu = true, useLangEmb = true;
-  if (Error e = r.readBool("gelu_activation", gelu))
-    return e;
-  cfg.hiddenAct = gelu ? "gelu" : "relu";
-  if (Error e = r.readPositiveNumber("layer_norm_eps", cfg.layerNormEps))
-    return e;
-  for (const char *key : {"causal", "asm"}) {
-    bool on = false;
-    if (Error e = r.readBool(key, on))
-      return e;
-    if (on)
-      return makeError(ErrorCode::UnsupportedModel, path, key,
-                       std::string("expected false, got true (") +
-                           (StringRef(key) == "causal"
-                                ? "causal attention"
-                                : "the adaptive softmax output") +
-                           " is not supported)");
-  }
-  // Sinusoidal tables are an initialization only: position_embeddings is
-  // an nn.Embedding parameter, saved and loaded like a learned one.
-  bool sinusoidal = false;
-  if (Error e = r.readBool("sinusoidal_embeddings", sinusoidal))
-    return e;
-  if (Error e = r.readSize("n_langs", cfg.numLangs, false))
-    return e;
-  if (Error e = r.readBool("use_lang_emb", useLangEmb))
-    return e;
-  cfg.langEmbeddings = cfg.numLangs > 1 && useLangEmb;
-  // FlaubertModel reads pre_norm; XLMModel has no such mode.
-  if (cfg.modelType == "flaubert")
-    if (Error e = r.readBool("pre_norm", cfg.preNorm))
-      return e;
-  if (cfg.preNorm)
-    return makeError(ErrorCode::UnsupportedModel, path, "pre_norm",
-                     "expected false, got true (FlauBERT's pre-norm layers "
-                     "are not supported yet)");
-  if (cfg.head != Head::SequenceClassification)
-    return Error::success();
-  // SequenceSummary: the first token, projected, then the activation.
-  std::string type = "first", act;
-  bool useProj = true;
-  if (Error e = r.readString("summary_type", type))
-    return e;
-  if (type != "first")
-    return makeError(ErrorCode::UnsupportedModel, path, "summary_type",
-                     "expected \"first\", got \"" + type +
-                         "\" (that sequence summary is not supported)");
-  if (Error e = r.readBool("summary_use_proj", useProj))
-    return e;
-  if (!useProj)
-    return makeError(ErrorCode::UnsupportedModel, path, "summary_use_proj",
-                     "expected true, got false (a summary without its "
-                     "projection is not supported)");
-  if (Error e = r.readBool("summary_proj_to_labels", cfg.summaryToLabels))
-    return e;
-  // null (the default) is no activation.
-  if (!r.isNull("summary_activation"))
-    if (Error e = r.readString("summary_activation", act))
-      return e;
-  if (!act.empty() && act != "tanh" && act != "relu")
-    return makeError(ErrorCode::UnsupportedModel, path, "summary_activation",
-                     "expected null, \"tanh\" or \"relu\", got \"" + act +
-                         "\" (that summary activation is not supported)");
-  cfg.summaryActivation = act;
-  return Error::success();
 }
 
 static Error checkConfig(BertConfig &cfg, const json::Object &obj,
@@ -564,7 +328,9 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
 
   // Required structural sizes, then the defaulted ones. XLMConfig's
   // save_pretrained leaves out the sizes equal to its defaults.
-  const bool required = cfg.family != Family::Xlm;
+  // XLNetConfig writes all its sizes, but reads none as required either.
+  const bool required =
+      cfg.family != Family::Xlm && cfg.family != Family::Xlnet;
   struct SizeField {
     const char *key;
     int64_t *out;
@@ -582,7 +348,11 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
   if (cfg.family == Family::Xlm)
     if (Error e = checkXlm(cfg, r, path))
       return e;
-  if (cfg.family != Family::DistilBert && cfg.family != Family::Xlm) {
+  if (cfg.family == Family::Xlnet)
+    if (Error e = checkXlnet(cfg, r, path))
+      return e;
+  if (cfg.family != Family::DistilBert && cfg.family != Family::Xlm &&
+      cfg.family != Family::Xlnet) {
     if (Error e = r.readSize("type_vocab_size", cfg.typeVocabSize, false))
       return e;
     // DistilBERT's LayerNorms have a fixed eps of 1e-12.
@@ -655,7 +425,7 @@ static Error checkConfig(BertConfig &cfg, const json::Object &obj,
 int64_t mlir::bert::maxSequenceOf(const BertConfig &cfg) {
   return cfg.family == Family::Roberta
              ? cfg.maxPositionEmbeddings - cfg.padTokenId - 1
-             : cfg.maxPositionEmbeddings;
+             : cfg.maxPositionEmbeddings; // XLNet: kXlnetMaxSequence
 }
 
 //===----------------------------------------------------------------------===//

@@ -31,6 +31,7 @@ enum class Family {
   Albert,     ///< "albert": factorized embeddings, shared layers
   Xlm,        ///< "xlm", "flaubert": languages, token types in the word
               ///< table, padded rows zeroed, FlauBERT's pre_norm
+  Xlnet,      ///< "xlnet": relative positional attention, no position table
 };
 
 /// The task head on top of the encoder, from `architectures[0]`.
@@ -99,6 +100,8 @@ struct BertConfig {
   /// `summary_activation` ("" for none).
   bool summaryToLabels = true;
   std::string summaryActivation;
+  /// XLNet: `clamp_len` (relative distances clamped to it when > 0).
+  int64_t clampLen = -1;
 
   /// Where each key present in the file starts, so that ops can point at the
   /// field they come from.
@@ -119,8 +122,13 @@ struct BertConfig {
 };
 
 /// The longest sequence the config's position table serves (RoBERTa's
-/// positions start after padding_idx: 512 of its 514).
+/// positions start after padding_idx: 512 of its 514; XLNet has no table,
+/// kXlnetMaxSequence bounds its compiled maximum).
 int64_t maxSequenceOf(const BertConfig &cfg);
+
+/// XLNet's relative positions have no table to run out of; its compiled
+/// --max-seq is bounded only to keep the activation arena finite.
+constexpr int64_t kXlnetMaxSequence = 8192;
 
 /// Reads and validates the config file at `path`.
 llvm::Expected<BertConfig> readBertConfig(llvm::StringRef path);

@@ -161,12 +161,15 @@ Value GraphBuilder::activation(Value x, StringRef name, const Twine &module,
 }
 
 Value GraphBuilder::pooler(Value hidden, const Twine &prefix, Activation act,
-                           const Twine &module, int64_t out) {
+                           const Twine &module, int64_t out, bool lastToken) {
   int64_t h = cfg.hiddenSize, n = out ? out : h;
   Value w = weight(prefix + ".weight", {n, h}, "hidden_size");
   Value bias = weight(prefix + ".bias", {n}, "hidden_size");
-  return PoolerOp::create(b, loc(module, "hidden_size"), rows(n), hidden, w,
-                          bias, act);
+  auto op = PoolerOp::create(b, loc(module, "hidden_size"), rows(n), hidden, w,
+                             bias, act);
+  if (lastToken)
+    op.setLastToken(true);
+  return op;
 }
 
 Value GraphBuilder::maskRows(Value x, Value mask, const Twine &module) {
@@ -202,6 +205,8 @@ static Value xlmEmbeddings(GraphBuilder &g, Value ids, Value tokenTypes,
 Value GraphBuilder::embeddings(Value ids, Value tokenTypes, Value langs) {
   if (cfg.family == Family::Xlm)
     return xlmEmbeddings(*this, ids, tokenTypes, langs);
+  if (cfg.family == Family::Xlnet)
+    return xlnetEmbeddings(ids);
   int64_t e = cfg.embeddingWidth();
   std::string p = base + "embeddings.";
   Value word =
@@ -267,6 +272,7 @@ LayerNames GraphBuilder::layerNames(int64_t i) const {
     prefix = base + "transformer.layer." + index;
     suffixes = &kDistilBertLayer;
     break;
+  case Family::Xlnet: // XlnetBuilder.cpp names its own
   case Family::Xlm: {
     // Per-kind module lists: attentions.i, layer_norm1.i, ffns.i, ...
     LayerNames n;
@@ -347,7 +353,8 @@ Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
 bool GraphBuilder::hasPooler() const {
   switch (cfg.head) {
   case Head::None:
-    return cfg.family != Family::DistilBert && cfg.family != Family::Xlm;
+    return cfg.family != Family::DistilBert && cfg.family != Family::Xlm &&
+           cfg.family != Family::Xlnet;
   case Head::PreTraining:
   case Head::NextSentence:
     return true;
@@ -387,6 +394,7 @@ static std::string basePrefix(const BertConfig &cfg) {
   case Family::Albert:
     return "albert.";
   case Family::Xlm:
+  case Family::Xlnet:
     return "transformer.";
   }
   return "";
@@ -446,6 +454,10 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
     hidden = maskRows(hidden, mask, "embeddings.mask");
   int64_t applications = cfg.numHiddenLayers * cfg.innerGroupNum;
   for (int64_t i = 0; i < applications; ++i) {
+    if (cfg.family == Family::Xlnet) {
+      hidden = xlnetLayer(hidden, mask, tokenTypes, i);
+      continue;
+    }
     hidden = layer(hidden, mask, layerNames(i));
     if (zeroPadding)
       hidden = maskRows(hidden, mask, "encoder.layer." + Twine(i) + ".mask");

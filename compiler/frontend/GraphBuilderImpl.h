@@ -67,8 +67,9 @@ public:
                    StringRef field);
   /// `bert.pooler`: dense + `act` on each sequence's first token, to `out`
   /// features (0: the hidden size).
+  /// `lastToken`: of the last token instead (XLNet's summary).
   Value pooler(Value hidden, const Twine &prefix, Activation act,
-               const Twine &module, int64_t out = 0);
+               const Twine &module, int64_t out = 0, bool lastToken = false);
   /// `bert.mask_rows`: XLM's `tensor *= mask.unsqueeze(-1)`.
   Value maskRows(Value x, Value mask, const Twine &module);
 
@@ -79,6 +80,9 @@ public:
   Value embeddings(Value ids, Value tokenTypes, Value langs = Value());
   Value layer(Value x, Value mask, const LayerNames &names);
   LayerNames layerNames(int64_t i) const;
+  /// XLNet (XlnetBuilder.cpp): the word embeddings alone, and layer `i`.
+  Value xlnetEmbeddings(Value ids);
+  Value xlnetLayer(Value x, Value mask, Value tokenTypes, int64_t i);
   /// The base model's pooler, if this architecture has one.
   bool hasPooler() const;
   Value basePooler(Value hidden);

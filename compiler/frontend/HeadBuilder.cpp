@@ -65,7 +65,8 @@ MaskedLMNames maskedLMNames(const BertConfig &cfg) {
   case Family::Albert:
     return {"predictions.dense", "predictions.LayerNorm", "predictions.decoder",
             "predictions.bias"};
-  case Family::Xlm: // no transform (xlmPredLayer)
+  case Family::Xlm:   // no transform (xlmPredLayer)
+  case Family::Xlnet: // no transform (lm_loss)
     break;
   }
   return {};
@@ -82,11 +83,24 @@ Value xlmPredLayer(GraphBuilder &g, Value hidden) {
                   Precision::f32, proj, w);
 }
 
+/// XLNetLMHeadModel's lm_loss: one projection to the vocabulary with a
+/// bias, its weight tied to the word embeddings unless
+/// tie_word_embeddings is false.
+Value xlnetLMLoss(GraphBuilder &g, Value hidden) {
+  const BertConfig &cfg = g.cfg;
+  std::string w = cfg.tieWordEmbeddings ? g.base + "word_embedding.weight"
+                                        : "lm_loss.weight";
+  return g.linear(hidden, "lm_loss", cfg.hiddenSize, cfg.vocabSize,
+                  "vocab_size", Precision::f32, "lm_loss", w);
+}
+
 /// The masked-LM head on [B, S, H]: [B, S, vocab] logits.
 Value maskedLM(GraphBuilder &g, Value hidden) {
   const BertConfig &cfg = g.cfg;
   if (cfg.family == Family::Xlm)
     return xlmPredLayer(g, hidden);
+  if (cfg.family == Family::Xlnet)
+    return xlnetLMLoss(g, hidden);
   MaskedLMNames n = maskedLMNames(cfg);
   // ALBERT's transform maps down to the embedding width.
   int64_t h = cfg.hiddenSize, e = cfg.embeddingWidth();
@@ -145,6 +159,15 @@ std::vector<ModelOutput> GraphBuilder::head(Value hidden) {
     } else if (cfg.family == Family::DistilBert) {
       first =
           pooler(hidden, "pre_classifier", Activation::relu, "pre_classifier");
+    } else if (cfg.family == Family::Xlnet) {
+      // XLNetSequenceSummary "last": projection + summary_activation on
+      // the last token, then logits_proj.
+      Activation a = cfg.summaryActivation == "tanh"   ? Activation::tanh
+                     : cfg.summaryActivation == "relu" ? Activation::relu
+                                                       : Activation::none;
+      std::string s = "sequence_summary.summary";
+      first = pooler(hidden, s, a, s, h, /*lastToken=*/true);
+      classifier = "logits_proj";
     } else if (cfg.family == Family::Xlm) {
       // SequenceSummary "first": projection (to the labels or the hidden
       // size), then summary_activation; the logits themselves.

@@ -206,3 +206,27 @@ func.func @xlm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi3
       : (tensor<?x?x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   return %e, %logits : tensor<?x?x8xf32>, tensor<?x3xf32>
 }
+
+// XLNet: word-only embeddings, the relative attention with its [H, n, d]
+// einsum weights, and the last-token summary.
+// CHECK-LABEL: func.func @xlnet
+func.func @xlnet(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi32>)
+    -> (tensor<?x?x8xf32>, tensor<?x8xf32>) {
+  %word = bert.weight "word_embedding.weight" : tensor<100x8xf32>
+  // CHECK: bert.embeddings %{{.*}}, %{{.*}} : (tensor<?x?xi32>, tensor<100x8xf32>) -> tensor<?x?x8xf32>
+  %e = bert.embeddings %ids, %word : (tensor<?x?xi32>, tensor<100x8xf32>) -> tensor<?x?x8xf32>
+  %w = bert.weight "layer.0.rel_attn.q" : tensor<8x2x4xf32>
+  %b = bert.weight "layer.0.rel_attn.r_w_bias" : tensor<2x4xf32>
+  %s = bert.weight "layer.0.rel_attn.seg_embed" : tensor<2x2x4xf32>
+  // CHECK: bert.relative_attention {{.*}} {clamp_len = -1 : i64, num_heads = 2 : i64}
+  %a = bert.relative_attention %e, %mask, %tt, %w, %w, %w, %w, %w, %b, %b, %b, %s
+      {num_heads = 2 : i64, clamp_len = -1 : i64}
+      : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<?x?xi32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>,
+         tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>,
+         tensor<2x4xf32>, tensor<2x2x4xf32>) -> tensor<?x?x8xf32>
+  %pw = bert.weight "sequence_summary.summary.weight" : tensor<8x8xf32>
+  %pb = bert.weight "sequence_summary.summary.bias" : tensor<8xf32>
+  // CHECK: bert.pooler {{.*}} last_token : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  %p = bert.pooler %a, %pw, %pb last_token : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %a, %p : tensor<?x?x8xf32>, tensor<?x8xf32>
+}

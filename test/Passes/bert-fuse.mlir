@@ -234,6 +234,25 @@ func.func @embeddings_layer_norm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>) ->
 
 // -----
 
+// Embeddings without a position table (XLNet's word rows) followed by a
+// LayerNorm: the fused kernel always adds a position row, so no fusion.
+
+// CHECK-LABEL: func.func @embeddings_without_positions
+// CHECK:         bert.embeddings %{{[^,]+}}, %{{[^ ]+}} :
+// CHECK-NOT:     bert.embeddings_layer_norm
+// CHECK:         bert.layer_norm
+func.func @embeddings_without_positions(%ids: tensor<?x?xi32>) -> tensor<?x?x8xf32> {
+  %word = bert.weight "word_embedding.weight" : tensor<100x8xf32>
+  %g = bert.weight "g" : tensor<8xf32>
+  %b = bert.weight "b" : tensor<8xf32>
+  %e = bert.embeddings %ids, %word : (tensor<?x?xi32>, tensor<100x8xf32>) -> tensor<?x?x8xf32>
+  %y = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
 // The raw embedding sum is also returned: no fusion.
 
 // CHECK-LABEL: func.func @embeddings_escape

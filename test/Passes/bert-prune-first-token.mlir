@@ -65,3 +65,21 @@ func.func @token_head(%o: tensor<?x?x8xf32>, %x: tensor<?x?x8xf32>, %w: tensor<8
   %p = bert.pooler %h, %w, %b8 : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
   return %t, %p : tensor<?x?x8xf32>, tensor<?x8xf32>
 }
+
+// -----
+
+// XLNet's sequence summary reads the LAST token (bert.pooler ... last_token):
+// pruning to token 0 would drop the row it reads, so nothing changes.
+
+// CHECK-LABEL: func.func @last_token_summary
+// CHECK-NOT:     bert.slice
+// CHECK:         bert.add_layer_norm {{.*}} -> tensor<?x?x8xf32>
+// CHECK:         bert.pooler {{.*}} last_token
+// CHECK-NOT:     x1x
+func.func @last_token_summary(%o: tensor<?x?x8xf32>, %x: tensor<?x?x8xf32>, %w: tensor<8x8xf32>,
+    %b8: tensor<8xf32>) -> tensor<?x8xf32> {
+  %h = bert.add_layer_norm %o, %x, %b8, %b8 {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %p = bert.pooler %h, %w, %b8 last_token : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %p : tensor<?x8xf32>
+}

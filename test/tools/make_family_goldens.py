@@ -18,7 +18,9 @@ load is the check that bertc names every parameter as transformers does: nothing
 nothing missing but the decoder weights transformers ties to the word embeddings.
 
 Padding: BERT, DistilBERT and ALBERT pad with id 0; RoBERTa with its pad_token_id 1, which its
-position ids skip (so the padded row tests RoBERTa's positions too).
+position ids skip (so the padded row tests RoBERTa's positions too). XLNet pads on the LEFT with
+its pad_token_id 5, as its tokenizer does (padding_side "left"), so its padded row's real tokens
+sit at the end and its sequence summary reads the last token.
 """
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ DISTIL = dict(vocab_size=VOCAB, dim=36, n_layers=2, n_heads=3, hidden_dim=50, ma
 ALBERT = dict(BERTLIKE, embedding_size=20, num_hidden_layers=3)
 # XLM and FlauBERT: the FFN is 4 * emb_dim (144); token types index the word table.
 XLM = dict(vocab_size=VOCAB, emb_dim=36, n_layers=2, n_heads=3, max_position_embeddings=40)
+# XLNet: no position table (relative positions); mem_len None as in the published configs.
+XLNET = dict(vocab_size=VOCAB, d_model=36, n_layer=2, n_head=3, d_inner=50, mem_len=None)
 
 # name: (config class, architecture, config overrides, notes)
 CASES = {
@@ -102,22 +106,37 @@ CASES = {
     "flaubert-qa": ("FlaubertConfig", "FlaubertForQuestionAnsweringSimple",
                     dict(XLM, n_langs=2, summary_activation="tanh"),
                     "qa_outputs unstacked into start/end logits; 2 languages"),
+    "xlnet-model": ("XLNetConfig", "XLNetModel", dict(XLNET),
+                    "relative attention (content, position, segment terms), left padding, two segments"),
+    "xlnet-model-clamp": ("XLNetConfig", "XLNetModel", dict(XLNET, clamp_len=4, ff_activation="relu"),
+                          "clamp_len 4 (distances beyond 4 share one encoding); ff_activation relu"),
+    "xlnet-lm": ("XLNetConfig", "XLNetLMHeadModel", dict(XLNET),
+                 "lm_loss tied to the word embeddings, with its own bias"),
+    "xlnet-seq-cls": ("XLNetConfig", "XLNetForSequenceClassification", dict(XLNET, num_labels=3),
+                      "sequence summary of the last token (left padding) + tanh, then logits_proj"),
+    "xlnet-token-cls": ("XLNetConfig", "XLNetForTokenClassification",
+                        dict(XLNET, num_labels=5, ff_activation="gelu_new"),
+                        "classifier on every token, 5 labels; ff_activation gelu_new"),
+    "xlnet-qa": ("XLNetConfig", "XLNetForQuestionAnsweringSimple", dict(XLNET, clamp_len=6),
+                 "qa_outputs unstacked into start/end logits; clamp_len 6"),
 }
 CHOICES = 3  # of the multiple-choice cases
 LANG_FAMILIES = ("xlm", "flaubert")
 
 def make_inputs(family: str, seed: int, with_types: bool, lengths: list[int]):
     rng = np.random.default_rng(seed)
-    pad = {"roberta": 1, "xlm": 2, "flaubert": 2}.get(family, 0)  # XLM's pad_index 2
+    pad = {"roberta": 1, "xlm": 2, "flaubert": 2, "xlnet": 5}.get(family, 0)  # XLM's pad_index 2
     rows = len(lengths)
     ids = np.full((rows, SEQ), pad, dtype=np.int64)
     tt = np.zeros((rows, SEQ), dtype=np.int64)
     mask = np.zeros((rows, SEQ), dtype=np.int64)
     for b, n in enumerate(lengths):
-        ids[b, :n] = rng.integers(5, VOCAB, size=n)
-        mask[b, :n] = 1
+        # XLNet's tokenizer pads on the left: the real tokens are the last n.
+        first = SEQ - n if family == "xlnet" else 0
+        ids[b, first:first + n] = rng.integers(6, VOCAB, size=n)
+        mask[b, first:first + n] = 1
         if with_types and family != "roberta" and n >= 4:  # RoBERTa: one token type
-            tt[b, n // 2:n] = 1
+            tt[b, first + n // 2:first + n] = 1
     return ids, tt, mask
 
 
@@ -126,7 +145,7 @@ def outputs_of(arch: str, out) -> dict[str, np.ndarray]:
              "ForQuestionAnswering": ["start_logits", "end_logits"]}
     if arch.endswith("ForPreTraining"):
         wanted = ["prediction_logits", "sop_logits" if arch.startswith("Albert") else "seq_relationship_logits"]
-    elif arch.endswith("WithLMHeadModel"):  # XLM's masked LM
+    elif arch.endswith("LMHeadModel"):  # XLM's masked LM, XLNet's LM head
         wanted = ["logits"]
     elif arch.endswith(("ForQuestionAnswering", "ForQuestionAnsweringSimple")):
         wanted = names["ForQuestionAnswering"]
@@ -141,7 +160,7 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     config_class, arch, overrides, notes = CASES[name]
     family = {"BertConfig": "bert", "RobertaConfig": "roberta", "XLMRobertaConfig": "roberta",
               "DistilBertConfig": "distilbert", "AlbertConfig": "albert", "XLMConfig": "xlm",
-              "FlaubertConfig": "flaubert"}[config_class]
+              "FlaubertConfig": "flaubert", "XLNetConfig": "xlnet"}[config_class]
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
     cfg = getattr(transformers, config_class)(**overrides)
@@ -162,6 +181,10 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     # The only parameters bertc may leave out are ones transformers ties to a tensor bertc has (the
     # decoder's weight to the word embeddings, its bias to the head's bias).
     params = dict(model.named_parameters(remove_duplicate=False))
+    # XLNet's mask_emb is the query stream's input (target mappings), which a compiled encoder does
+    # not run: bertc has no tensor for it, and the content stream never reads it.
+    for key in [k for k in result.missing_keys if k.endswith("mask_emb")]:
+        result.missing_keys.remove(key)
     for key in result.missing_keys:
         if not any(params[k].data_ptr() == params[key].data_ptr() for k in state if k in params):
             raise RuntimeError(f"{name}: transformers parameter {key} has no bertc tensor")
@@ -197,6 +220,7 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
         "name": name, "architecture": arch, "batch": len(lengths), "seq": SEQ, "lengths": lengths,
         "weight_seed": seed, "init_std": INIT_STD,
         # The longest sequence the position table serves (RoBERTa's start after pad_token_id).
+        # (XLNet has no table: 40 is just the compiled maximum.)
         "max_seq": 40 - (cfg.pad_token_id + 1 if family == "roberta" else 0),
         "weights": f"bertc init-weights config.json --seed {seed} --std {INIT_STD}",
         "outputs": list(outs),

@@ -90,6 +90,13 @@ void *tok_grow(tok_arena *a, void *v, size_t n, size_t *cap, size_t size,
   return nv;
 }
 
+void tok_free_nodes(void *nodes, size_t n, size_t size, tok_free_fn free_node) {
+  size_t i;
+  for (i = 0; i < n; ++i)
+    free_node((char *)nodes + i * size);
+  free(nodes);
+}
+
 void tok_arena_free(tok_arena *a) {
   free_chunks(a->head);
   a->head = NULL;

@@ -13,18 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Indexed by bert_tok_status, dense from BERT_TOK_OK to BERT_TOK_ERR_NO_UNK
- * (bert_tokenizer.h). */
+/* Indexed by bert_tok_status (dense from BERT_TOK_OK to BERT_TOK_ERR_NO_UNK),
+ * from the list that defines it. */
 static const char *const status_strings[] = {
-    "success",
-    "the tokenizer file could not be read",
-    "the tokenizer file is malformed",
-    "the tokenizer uses a component this library does not support",
-    "out of memory",
-    "invalid argument",
-    "truncation cannot respect max_length (sequence too short, no second "
-    "sequence, or stride not below the length left)",
-    "the model needs an unknown token and has none"};
+#define STATUS_STRING(name, value, message) [name] = message,
+    BERT_TOK_STATUS_LIST(STATUS_STRING)
+#undef STATUS_STRING
+};
 BERT_STATIC_ASSERT(BERT_COUNT(status_strings) == BERT_TOK_ERR_NO_UNK + 1,
                    status_strings_cover_every_status);
 

@@ -99,8 +99,7 @@ TEST(Tokenizer, StatusStrings) {
                "out of memory");
   EXPECT_STREQ(bert_tokenizer_status_string(BERT_TOK_ERR_NO_UNK),
                "the model needs an unknown token and has none");
-  EXPECT_STREQ(bert_tokenizer_status_string(BERT_TOK_ERR_NO_UNK + 1),
-               "unknown status");
+  EXPECT_STREQ(bert_tokenizer_status_string(1000), "unknown status");
   EXPECT_STREQ(bert_tokenizer_status_string(-1), "unknown status");
 }
 

@@ -11,19 +11,13 @@
 # Usage: scripts/demo-bert-base.sh [BUILD_DIR]   (default: build; the tools in BUILD_DIR/bin)
 set -euo pipefail
 
-BUILD_DIR=${1:-build}
-SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN="$BUILD_DIR/bin"
+# shellcheck source=scripts/demo-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo-common.sh"
 CONFIG="$SRC_DIR/examples/bert-base/config.json"
 OUT="$BUILD_DIR/demo/bert-base"
 NAME=bert_base
 IDS=(101 7592 1010 2088 999 102) # "[CLS] hello , world ! [SEP]"
 CC=${CC:-cc}
-
-die() {
-  echo "demo: error: $*" >&2
-  exit 1
-}
 
 # step LOG CMD...: runs CMD with its output in LOG; on failure shows LOG and stops.
 step() {
@@ -55,9 +49,7 @@ field() {
   echo "$v"
 }
 
-for tool in bertc bert-run; do
-  [[ -x $BIN/$tool ]] || die "$BIN/$tool not found (build first: make build)"
-done
+need_tools bertc bert-run
 mkdir -p "$OUT"
 echo "bertc demo: $CONFIG -> $OUT/"
 

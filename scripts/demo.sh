@@ -14,21 +14,13 @@
 # Usage: scripts/demo.sh [BUILD_DIR]   (default: build; the tools in BUILD_DIR/bin)
 set -euo pipefail
 
-BUILD_DIR=${1:-build}
-SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN="$BUILD_DIR/bin"
+# shellcheck source=scripts/demo-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo-common.sh"
 VENV="${VENV:-$BUILD_DIR/venv}"
 OUT="$BUILD_DIR/demo/minilm"
 NAME=all_minilm_l6_v2
 
-die() {
-  echo "demo: error: $*" >&2
-  exit 1
-}
-
-for tool in bertc embed-text; do
-  [[ -x $BIN/$tool ]] || die "$BIN/$tool not found (build first: make build)"
-done
+need_tools bertc embed-text
 mkdir -p "$OUT"
 
 # 1. The model.

@@ -444,6 +444,22 @@ static LogicalResult maskedSoftmax(Check &c, const Tensor &s,
   return success();
 }
 
+/// Slicing and joining view a tensor as [outer, x.dim(dim), inner] around
+/// dim. Returns {outer, inner} and makes `out` a float tensor of x's shape
+/// but `size` along dim.
+static std::pair<int64_t, int64_t> viewAroundDim(const Tensor &x, int64_t dim,
+                                                 int64_t size, Tensor &out) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < dim; ++i)
+    outer *= x.dim(i);
+  for (int64_t i = dim + 1; i < x.rank(); ++i)
+    inner *= x.dim(i);
+  std::vector<int64_t> shape = x.shape;
+  shape[dim] = size;
+  out = Tensor::floats(shape);
+  return {outer, inner};
+}
+
 /// result = input[..., offset : offset + size, ...] along dim.
 static LogicalResult slice(Check &c, const Tensor &x, int64_t dim,
                            int64_t offset, int64_t size, Tensor &out) {
@@ -454,15 +470,8 @@ static LogicalResult slice(Check &c, const Tensor &x, int64_t dim,
                 " is out of bounds of " + shapeToString(x.shape));
   if (!c.ok)
     return failure();
-  // View x as [outer, extent, inner] around dim.
-  int64_t outer = 1, inner = 1, extent = x.dim(dim);
-  for (int64_t i = 0; i < dim; ++i)
-    outer *= x.dim(i);
-  for (int64_t i = dim + 1; i < x.rank(); ++i)
-    inner *= x.dim(i);
-  std::vector<int64_t> shape = x.shape;
-  shape[dim] = size;
-  out = Tensor::floats(shape);
+  int64_t extent = x.dim(dim);
+  auto [outer, inner] = viewAroundDim(x, dim, size, out);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t e = 0; e < size; ++e)
       for (int64_t i = 0; i < inner; ++i)
@@ -489,14 +498,7 @@ static LogicalResult concat(Check &c, ArrayRef<const Tensor *> xs, int64_t dim,
   }
   if (!c.ok)
     return failure();
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < dim; ++i)
-    outer *= first.dim(i);
-  for (int64_t i = dim + 1; i < first.rank(); ++i)
-    inner *= first.dim(i);
-  std::vector<int64_t> shape = first.shape;
-  shape[dim] = total;
-  out = Tensor::floats(shape);
+  auto [outer, inner] = viewAroundDim(first, dim, total, out);
   int64_t start = 0; // offset of the current input along dim
   for (const Tensor *x : xs) {
     int64_t extent = x->dim(dim);

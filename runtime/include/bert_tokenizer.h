@@ -94,25 +94,35 @@
 extern "C" {
 #endif
 
+/* Each status: its name, its number and the message
+ * bert_tokenizer_status_string gives for it (one list for both). */
+#define BERT_TOK_STATUS_LIST(X)                                                \
+  X(BERT_TOK_OK, 0, "success")                                                 \
+  /* The file could not be opened or read. */                                  \
+  X(BERT_TOK_ERR_IO, 1, "the tokenizer file could not be read")                \
+  /* The file is not valid JSON, or a field has the wrong type or value. */    \
+  X(BERT_TOK_ERR_FORMAT, 2, "the tokenizer file is malformed")                 \
+  /* The file uses a component, option or regex this library lacks. */         \
+  X(BERT_TOK_ERR_UNSUPPORTED, 3,                                               \
+    "the tokenizer uses a component this library does not support")            \
+  /* Out of memory. */                                                         \
+  X(BERT_TOK_ERR_NOMEM, 4, "out of memory")                                    \
+  /* A NULL pointer, a text longer than BERT_TOK_MAX_TEXT_BYTES, or a          \
+   * setter's argument out of range. */                                        \
+  X(BERT_TOK_ERR_ARGUMENT, 5, "invalid argument")                              \
+  /* Truncation cannot honour max_length: the sequence it may shorten is too   \
+   * short (OnlyFirst / OnlySecond), OnlySecond without a pair, or stride is   \
+   * not below the length left for a sequence (tokenizers raises too). */      \
+  X(BERT_TOK_ERR_TRUNCATION, 6,                                                \
+    "truncation cannot respect max_length (sequence too short, no second "     \
+    "sequence, or stride not below the length left)")                          \
+  /* The model needed its unknown token and the file defines none. */          \
+  X(BERT_TOK_ERR_NO_UNK, 7, "the model needs an unknown token and has none")
+
 typedef enum {
-  BERT_TOK_OK = 0,
-  /* The file could not be opened or read. */
-  BERT_TOK_ERR_IO = 1,
-  /* The file is not valid JSON, or a field has the wrong type or value. */
-  BERT_TOK_ERR_FORMAT = 2,
-  /* The file uses a component, option or regex this library lacks. */
-  BERT_TOK_ERR_UNSUPPORTED = 3,
-  /* Out of memory. */
-  BERT_TOK_ERR_NOMEM = 4,
-  /* A NULL pointer, a text longer than BERT_TOK_MAX_TEXT_BYTES, or a
-   * setter's argument out of range. */
-  BERT_TOK_ERR_ARGUMENT = 5,
-  /* Truncation cannot honour max_length: the sequence it may shorten is too
-   * short (OnlyFirst / OnlySecond), OnlySecond without a pair, or stride is
-   * not below the length left for a sequence (tokenizers raises too). */
-  BERT_TOK_ERR_TRUNCATION = 6,
-  /* The model needed its unknown token and the file defines none. */
-  BERT_TOK_ERR_NO_UNK = 7
+#define BERT_TOK_STATUS_ENUMERATOR(name, value, message) name = value,
+  BERT_TOK_STATUS_LIST(BERT_TOK_STATUS_ENUMERATOR)
+#undef BERT_TOK_STATUS_ENUMERATOR
 } bert_tok_status;
 
 /* Longest text (each of the pair) accepted by the encode functions. Offsets

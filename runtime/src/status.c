@@ -20,32 +20,32 @@
 
 const char *bert_version(void) { return BERT_RUNTIME_VERSION; }
 
+/* Indexed by bert_status_code, whose numbers are stable and dense from
+ * BERT_OK to BERT_ERR_UNSUPPORTED_CPU (bert_runtime.h). */
+static const char *const status_strings[] = {
+    [BERT_OK] = "ok",
+    [BERT_ERR_IO] = "I/O error",
+    [BERT_ERR_BAD_FORMAT] = "bad file format",
+    [BERT_ERR_MISSING_TENSOR] = "missing tensor",
+    [BERT_ERR_SHAPE_MISMATCH] = "shape mismatch",
+    [BERT_ERR_DTYPE_MISMATCH] = "dtype mismatch",
+    [BERT_ERR_BAD_ARGUMENT] = "bad argument",
+    [BERT_ERR_OUT_OF_MEMORY] = "out of memory",
+    [BERT_ERR_KERNEL] = "kernel failure",
+    [BERT_ERR_ABI_MISMATCH] = "model ABI mismatch",
+    [BERT_ERR_UNSUPPORTED_CPU] = "unsupported CPU",
+};
+BERT_STATIC_ASSERT(BERT_COUNT(status_strings) == BERT_ERR_UNSUPPORTED_CPU + 1,
+                   status_strings_cover_every_code);
+
 const char *bert_status_string(bert_status_code code) {
-  switch (code) {
-  case BERT_OK:
-    return "ok";
-  case BERT_ERR_IO:
-    return "I/O error";
-  case BERT_ERR_BAD_FORMAT:
-    return "bad file format";
-  case BERT_ERR_MISSING_TENSOR:
-    return "missing tensor";
-  case BERT_ERR_SHAPE_MISMATCH:
-    return "shape mismatch";
-  case BERT_ERR_DTYPE_MISMATCH:
-    return "dtype mismatch";
-  case BERT_ERR_BAD_ARGUMENT:
-    return "bad argument";
-  case BERT_ERR_OUT_OF_MEMORY:
-    return "out of memory";
-  case BERT_ERR_KERNEL:
-    return "kernel failure";
-  case BERT_ERR_ABI_MISMATCH:
-    return "model ABI mismatch";
-  case BERT_ERR_UNSUPPORTED_CPU:
-    return "unsupported CPU";
-  }
-  return "unknown status code";
+  return bert_code_string(status_strings, BERT_COUNT(status_strings), code,
+                          "unknown status code");
+}
+
+const char *bert_code_string(const char *const *table, size_t n, long code,
+                             const char *unknown) {
+  return code >= 0 && (unsigned long)code < n ? table[code] : unknown;
 }
 
 bert_status_code bert_status_set(bert_status *st, bert_status_code code,

@@ -24,6 +24,18 @@ extern "C" {
 #define BERT_PRINTF(a, b)
 #endif
 
+/* Number of elements of the array a. */
+#define BERT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Fails to compile unless cond, a constant expression, holds (C99 has no
+ * static_assert); name says what must hold. */
+#define BERT_STATIC_ASSERT(cond, name) typedef char name[(cond) ? 1 : -1]
+
+/* table[code] for the n strings of a status enum numbered densely from 0,
+ * or `unknown` when code is none of them. */
+const char *bert_code_string(const char *const *table, size_t n, long code,
+                             const char *unknown);
+
 /* Fills `st` (if non-NULL) with `code` and a formatted message; returns code.
  */
 bert_status_code bert_status_set(bert_status *st, bert_status_code code,

@@ -356,6 +356,22 @@ static long parse_count(const char *flag, const char *v, long lo) {
   return n;
 }
 
+/* A command-line option and where it goes: an int set to 1 for a flag, a
+ * const char * for an option whose value is kept as given. */
+typedef struct {
+  const char *name;
+  void *value;
+} option;
+
+/* The value pointer of the option of table[0, n) named a, or NULL. */
+static void *find_option(const char *a, const option *table, size_t n) {
+  size_t k;
+  for (k = 0; k < n; ++k)
+    if (!strcmp(a, table[k].name))
+      return table[k].value;
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   const char *lib_path, *weights,
       *ids_path = NULL, *types_path = NULL, *mask_path = NULL, *ids_list = NULL,
@@ -396,44 +412,42 @@ int main(int argc, char **argv) {
   float *out;
   int i;
 
+  /* The options without a value, and those whose value is kept as given. */
+  const option flags[] = {
+      {"--profile", &profile}, {"--normalize", &normalize}, {"--json", &json}};
+  const option values[] = {{"--input-ids", &ids_path},
+                           {"--token-type-ids", &types_path},
+                           {"--attention-mask", &mask_path},
+                           {"--langs", &langs_path},
+                           {"--ids", &ids_list},
+                           {"--out-dir", &out_dir},
+                           {"--tokenizer", &tok_path},
+                           {"--pooling", &pooling},
+                           {"--labels", &labels_path}};
+  const size_t n_flags = sizeof(flags) / sizeof(flags[0]),
+               n_values = sizeof(values) / sizeof(values[0]);
+
   if (argc < 3)
     usage();
   lib_path = argv[1];
   weights = argv[2];
   for (i = 3; i < argc; ++i) {
     const char *a = argv[i];
-    if (!strcmp(a, "--profile")) {
-      profile = 1;
-      continue;
-    }
-    if (!strcmp(a, "--normalize")) {
-      normalize = 1;
-      continue;
-    }
-    if (!strcmp(a, "--json")) {
-      json = 1;
+    int *flag = find_option(a, flags, n_flags);
+    const char **value;
+    if (flag) {
+      *flag = 1;
       continue;
     }
     if (i + 1 >= argc)
       usage();
-    if (!strcmp(a, "--input-ids"))
-      ids_path = argv[++i];
-    else if (!strcmp(a, "--token-type-ids"))
-      types_path = argv[++i];
-    else if (!strcmp(a, "--attention-mask"))
-      mask_path = argv[++i];
-    else if (!strcmp(a, "--langs"))
-      langs_path = argv[++i];
-    else if (!strcmp(a, "--ids"))
-      ids_list = argv[++i];
-    else if (!strcmp(a, "--out-dir"))
-      out_dir = argv[++i];
+    value = find_option(a, values, n_values);
+    if (value)
+      *value = argv[++i];
     else if (!strcmp(a, "--bench"))
       bench = parse_count("--bench", argv[++i], 1);
     else if (!strcmp(a, "--threads"))
       threads = parse_count("--threads", argv[++i], 0);
-    else if (!strcmp(a, "--tokenizer"))
-      tok_path = argv[++i];
     else if (!strcmp(a, "--text")) {
       ++i;
       add_text(&txt, argv[i], strlen(argv[i]));
@@ -444,10 +458,6 @@ int main(int argc, char **argv) {
       txt.pair_len[txt.n - 1] = strlen(argv[i]);
     } else if (!strcmp(a, "--texts"))
       read_texts(argv[++i], &txt);
-    else if (!strcmp(a, "--pooling"))
-      pooling = argv[++i];
-    else if (!strcmp(a, "--labels"))
-      labels_path = argv[++i];
     else
       usage();
   }

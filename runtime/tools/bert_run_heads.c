@@ -6,6 +6,7 @@
 
 #include "bert_run_heads.h"
 #include "bert_run_text.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,19 +18,15 @@
 #define TOP_LABELS 3
 #define TOP_TOKENS 5
 
+/* Indexed by bert_head_kind (bert_run_heads.h). */
+static const char *const head_names[] = {"none", "sequence classification",
+                                         "token classification",
+                                         "question answering", "masked LM"};
+BERT_STATIC_ASSERT(BERT_COUNT(head_names) == BERT_HEAD_MASKED_LM + 1,
+                   head_names_cover_every_kind);
+
 const char *bert_head_name(bert_head_kind kind) {
-  switch (kind) {
-  case BERT_HEAD_SEQUENCE_CLASSIFICATION:
-    return "sequence classification";
-  case BERT_HEAD_TOKEN_CLASSIFICATION:
-    return "token classification";
-  case BERT_HEAD_QUESTION_ANSWERING:
-    return "question answering";
-  case BERT_HEAD_MASKED_LM:
-    return "masked LM";
-  default:
-    return "none";
-  }
+  return bert_code_string(head_names, BERT_COUNT(head_names), kind, "none");
 }
 
 bert_head_kind bert_head_detect(const bert_tensor_info *outputs, int n,

@@ -22,7 +22,8 @@ enum {
   FAKE_TYPE_VOCAB = 2,
   FAKE_MAX_BATCH = 2,
   FAKE_MAX_SEQ = 8,
-  FAKE_QKV_ROWS = 12,
+  /* The packed QKV slot: Q, K and V, each FAKE_HIDDEN rows. */
+  FAKE_QKV_ROWS = 3 * FAKE_HIDDEN,
   FAKE_N_LANGS = 3,
   /* run() fails with this code when input_ids[0] == FAKE_FAIL_ID. */
   FAKE_FAIL_ID = 9,

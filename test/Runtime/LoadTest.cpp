@@ -375,6 +375,13 @@ TEST(Status, StringsAndVersion) {
     EXPECT_GT(std::strlen(bert_status_string(static_cast<bert_status_code>(c))),
               1u);
   EXPECT_STREQ(bert_status_string(BERT_ERR_MISSING_TENSOR), "missing tensor");
+  // The table (status.c) has the last code too; values that are no code
+  // get the fallback, not a read outside the table.
+  EXPECT_STREQ(bert_status_string(BERT_ERR_UNSUPPORTED_CPU), "unsupported CPU");
+  EXPECT_STREQ(bert_status_string(static_cast<bert_status_code>(1000)),
+               "unknown status code");
+  EXPECT_STREQ(bert_status_string(static_cast<bert_status_code>(-1)),
+               "unknown status code");
   EXPECT_STREQ(bert_version(), BERT_RUNTIME_VERSION);
 }
 

@@ -34,6 +34,13 @@ protected:
   void SetUp() override {
     path = tempPath("named.safetensors");
     writeSafetensors(path, fakeTensors());
+    // The three heads, loaded once here for every test.
+    bert = load(bert_generated_model);
+    token = load(fake_token_model);
+    nopool = load(fake_nopool_model);
+    ASSERT_NE(bert, nullptr);
+    ASSERT_NE(token, nullptr);
+    ASSERT_NE(nopool, nullptr);
   }
   void TearDown() override {
     for (bert_model_t *m : models)
@@ -53,6 +60,19 @@ protected:
     for (const std::string &n : needles)
       EXPECT_TRUE(contains(st.message, n))
           << "'" << st.message << "' lacks '" << n << "'";
+  }
+
+  /// Expects every field of `got` to be `want`'s (dims past the rank too).
+  static void expectInfo(const bert_tensor_info &got,
+                         const bert_tensor_info &want) {
+    EXPECT_STREQ(got.name, want.name);
+    EXPECT_EQ(got.dtype, want.dtype) << want.name;
+    EXPECT_EQ(got.rank, want.rank) << want.name;
+    for (int d = 0; d < BERT_MAX_RANK; ++d)
+      EXPECT_EQ(got.dims[d], want.dims[d]) << want.name << " dim " << d;
+    EXPECT_EQ(got.upper_bound, want.upper_bound) << want.name;
+    EXPECT_EQ(got.required, want.required) << want.name;
+    EXPECT_EQ(got.default_value, want.default_value) << want.name;
   }
 
   /// mask[b, s] * word[id] + types + langs, as the fake heads compute it.
@@ -78,33 +98,38 @@ protected:
   std::string path;
   bert_status st;
   std::vector<bert_model_t *> models;
+  bert_model_t *bert = nullptr, *token = nullptr, *nopool = nullptr;
 };
 
 TEST_F(Named, QueriesListInputsAndOutputs) {
-  bert_model_t *m = load(bert_generated_model);
-  ASSERT_NE(m, nullptr);
+  bert_model_t *m = bert;
   ASSERT_EQ(bert_model_num_inputs(m), 3);
   ASSERT_EQ(bert_model_num_outputs(m), 2);
   bert_tensor_info info;
   ASSERT_EQ(bert_model_input_info(m, 2, &info, &st), BERT_OK);
-  EXPECT_STREQ(info.name, "attention_mask");
-  EXPECT_EQ(info.dtype, BERT_DTYPE_INT32);
-  EXPECT_EQ(info.rank, 2);
-  EXPECT_EQ(info.dims[0], BERT_DIM_BATCH);
-  EXPECT_EQ(info.dims[1], BERT_DIM_SEQ);
-  EXPECT_EQ(info.upper_bound, 2);
-  EXPECT_EQ(info.required, 0);
-  EXPECT_EQ(info.default_value, 1);
+  expectInfo(info, {"attention_mask",
+                    BERT_DTYPE_INT32,
+                    2,
+                    {BERT_DIM_BATCH, BERT_DIM_SEQ},
+                    2,
+                    0,
+                    1});
   ASSERT_EQ(bert_model_input_info(m, 0, &info, &st), BERT_OK);
-  EXPECT_STREQ(info.name, "input_ids");
-  EXPECT_EQ(info.upper_bound, FAKE_VOCAB);
-  EXPECT_EQ(info.required, 1);
+  expectInfo(info, {"input_ids",
+                    BERT_DTYPE_INT32,
+                    2,
+                    {BERT_DIM_BATCH, BERT_DIM_SEQ},
+                    FAKE_VOCAB,
+                    1,
+                    0});
   ASSERT_EQ(bert_model_output_info(m, 1, &info, &st), BERT_OK);
-  EXPECT_STREQ(info.name, "pooler_output");
-  EXPECT_EQ(info.dtype, BERT_DTYPE_FLOAT32);
-  ASSERT_EQ(info.rank, 2);
-  EXPECT_EQ(info.dims[0], BERT_DIM_BATCH);
-  EXPECT_EQ(info.dims[1], FAKE_HIDDEN);
+  expectInfo(info, {"pooler_output",
+                    BERT_DTYPE_FLOAT32,
+                    2,
+                    {BERT_DIM_BATCH, FAKE_HIDDEN},
+                    0,
+                    0,
+                    0});
   EXPECT_EQ(bert_tensor_numel(&info, 2, 5), 2 * FAKE_HIDDEN);
   ASSERT_EQ(bert_model_output_info(m, 0, &info, &st), BERT_OK);
   EXPECT_EQ(bert_tensor_numel(&info, 2, 5), 2 * 5 * FAKE_HIDDEN);
@@ -115,8 +140,7 @@ TEST_F(Named, QueriesListInputsAndOutputs) {
   expectBad(bert_model_output_info(m, 2, &info, &st), {"out of range", "2"});
   expectBad(bert_model_input_info(m, 0, nullptr, &st), {"info is NULL"});
 
-  bert_model_t *t = load(fake_token_model);
-  ASSERT_NE(t, nullptr);
+  bert_model_t *t = token;
   EXPECT_EQ(bert_model_find_input(t, "token_type_ids"), -1);
   EXPECT_EQ(bert_model_find_input(t, "langs"), 2);
   EXPECT_EQ(bert_model_find_output(t, "last_hidden_state"), -1);
@@ -125,8 +149,7 @@ TEST_F(Named, QueriesListInputsAndOutputs) {
 // Named buffers in any order, outputs left out going to scratch, inputs
 // left out taking their defaults: the same numbers as bert_run.
 TEST_F(Named, MatchesBertRunWithDefaultsAndScratch) {
-  bert_model_t *m = load(bert_generated_model);
-  ASSERT_NE(m, nullptr);
+  bert_model_t *m = bert;
   const int64_t batch = 2, seq = 3;
   std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6}, types = {0, 1, 0, 1, 1, 0},
                        mask = {1, 1, 0, 1, 0, 0};
@@ -161,8 +184,7 @@ TEST_F(Named, MatchesBertRunWithDefaultsAndScratch) {
 }
 
 TEST_F(Named, BadNamesAreNamed) {
-  bert_model_t *m = load(bert_generated_model);
-  ASSERT_NE(m, nullptr);
+  bert_model_t *m = bert;
   std::vector<int32_t> ids = {1, 2};
   std::vector<float> out(2 * FAKE_HIDDEN);
   bert_buffer ok = {"input_ids", ids.data()};
@@ -194,10 +216,8 @@ TEST_F(Named, BadNamesAreNamed) {
 }
 
 TEST_F(Named, BadValuesNameTheInputAndPosition) {
-  bert_model_t *m = load(bert_generated_model);
-  bert_model_t *t = load(fake_token_model);
-  ASSERT_NE(m, nullptr);
-  ASSERT_NE(t, nullptr);
+  bert_model_t *m = bert;
+  bert_model_t *t = token;
   std::vector<int32_t> ids = {1, 2, 3, 4}, types = {0, 1, 1, 2};
   bert_buffer in[] = {{"input_ids", ids.data()},
                       {"token_type_ids", types.data()}};
@@ -215,10 +235,8 @@ TEST_F(Named, BadValuesNameTheInputAndPosition) {
 // bert_run is BertModel's call: it refuses a head without
 // last_hidden_state, and a pooler buffer or token types the model lacks.
 TEST_F(Named, BertRunNeedsLastHiddenState) {
-  bert_model_t *t = load(fake_token_model);
-  bert_model_t *n = load(fake_nopool_model);
-  ASSERT_NE(t, nullptr);
-  ASSERT_NE(n, nullptr);
+  bert_model_t *t = token;
+  bert_model_t *n = nopool;
   std::vector<int32_t> ids = {1, 2, 3};
   std::vector<float> hidden(3 * FAKE_HIDDEN), pooled(FAKE_HIDDEN);
   expectBad(bert_run(t, ids.data(), nullptr, nullptr, 1, 3, hidden.data(),
@@ -242,8 +260,7 @@ TEST_F(Named, BertRunNeedsLastHiddenState) {
 // padded path computes them, padding rows s > 0 zeros, the per-sequence
 // output unchanged; defaults for langs (0) and the inputs in table order.
 TEST_F(Named, PackedRunWithTokenLevelOutput) {
-  bert_model_t *t = load(fake_token_model);
-  ASSERT_NE(t, nullptr);
+  bert_model_t *t = token;
   const int64_t batch = 2, seq = 8;
   std::vector<int32_t> ids(batch * seq), mask(batch * seq, 1),
       langs(batch * seq, 0);

@@ -77,6 +77,15 @@ std::string npyBytes(const std::string &dict, const std::string &data,
   return out + h + data;
 }
 
+/// A version 1 .npy whose header is numpy's usual dict (its key order and
+/// trailing comma) with these values, followed by `bytes` zero bytes.
+std::string npyZeros(const char *descr, const char *fortranOrder,
+                     const char *shape, size_t bytes) {
+  return npyBytes(std::string("{'descr': '") + descr + "', 'fortran_order': " +
+                      fortranOrder + ", 'shape': " + shape + ", }",
+                  std::string(bytes, '\0'));
+}
+
 int parse(const std::string &bytes, bert_npy_array *a, std::string *err) {
   char buf[256] = "";
   int rc = bert_npy_parse(bytes.data(), bytes.size(), a, buf, sizeof(buf));
@@ -117,21 +126,12 @@ TEST(Npy, RejectsBadFiles) {
   } cases[] = {
       {"NUMPY", "bad magic"},
       {std::string("\x93NUMPY\x01\x00\xff\x00{", 11), "truncated npy header"},
-      {npyBytes("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }",
-                std::string(4, '\0')),
-       "unsupported dtype '>i4'"},
-      {npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
-                std::string(8, '\0')),
-       "unsupported dtype '<f8'"},
-      {npyBytes("{'descr': '<i4', 'fortran_order': True, 'shape': (1,), }",
-                std::string(4, '\0')),
-       "Fortran-order"},
-      {npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }",
-                std::string(20, '\0')),
+      {npyZeros(">i4", "False", "(1,)", 4), "unsupported dtype '>i4'"},
+      {npyZeros("<f8", "False", "(1,)", 8), "unsupported dtype '<f8'"},
+      {npyZeros("<i4", "True", "(1,)", 4), "Fortran-order"},
+      {npyZeros("<i4", "False", "(2, 3)", 20),
        "data is 20 bytes, shape and dtype need 24"},
-      {npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2, x), }",
-                ""),
-       "bad 'shape'"},
+      {npyZeros("<i4", "False", "(2, x)", 0), "bad 'shape'"},
       {npyBytes("{'descr': '<i4', 'shape': (2,), }", std::string(8, '\0')),
        "required"},
       {npyBytes("{'descr': '<i4' 'fortran_order': False}", ""),

@@ -251,6 +251,18 @@ TEST(Heads, DetectFromOutputNamesAndShapes) {
   EXPECT_EQ(bert_head_detect(base, 2, 97, &h), BERT_HEAD_NONE);
 }
 
+TEST(Heads, Names) {
+  EXPECT_STREQ(bert_head_name(BERT_HEAD_NONE), "none");
+  EXPECT_STREQ(bert_head_name(BERT_HEAD_SEQUENCE_CLASSIFICATION),
+               "sequence classification");
+  EXPECT_STREQ(bert_head_name(BERT_HEAD_TOKEN_CLASSIFICATION),
+               "token classification");
+  EXPECT_STREQ(bert_head_name(BERT_HEAD_QUESTION_ANSWERING),
+               "question answering");
+  EXPECT_STREQ(bert_head_name(BERT_HEAD_MASKED_LM), "masked LM");
+  EXPECT_STREQ(bert_head_name(static_cast<bert_head_kind>(-1)), "none");
+}
+
 TEST(Heads, LabelsFile) {
   bert_head_labels l;
   char err[512];

@@ -91,6 +91,18 @@ Enc encode(const Tok &tok, const std::string &text,
 
 using Offs = std::vector<std::pair<uint32_t, uint32_t>>;
 
+// Messages come from BERT_TOK_STATUS_LIST, one per status; other values
+// get a fallback, not a read outside the table.
+TEST(Tokenizer, StatusStrings) {
+  EXPECT_STREQ(bert_tokenizer_status_string(BERT_TOK_OK), "success");
+  EXPECT_STREQ(bert_tokenizer_status_string(BERT_TOK_ERR_NOMEM),
+               "out of memory");
+  EXPECT_STREQ(bert_tokenizer_status_string(BERT_TOK_ERR_NO_UNK),
+               "the model needs an unknown token and has none");
+  EXPECT_STREQ(bert_tokenizer_status_string(1000), "unknown status");
+  EXPECT_STREQ(bert_tokenizer_status_string(-1), "unknown status");
+}
+
 TEST(Tokenizer, WordPieceGreedyLongestMatch) {
   Tok tok(wordPiece(kBert));
   ASSERT_TRUE(tok.t) << tok.err;

@@ -24,7 +24,6 @@ sit at the end and its sequence summary reads the last token.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -41,7 +40,7 @@ import transformers  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_goldens import write_case_json  # noqa: E402
+from make_goldens import parse_args, write_case_json  # noqa: E402
 
 transformers.utils.logging.disable_progress_bar()
 transformers.utils.logging.set_verbosity_error()
@@ -234,11 +233,7 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, help="output directory (e.g. test/E2E/goldens/families)")
-    ap.add_argument("--only", nargs="*", help="case names to (re)generate")
-    ap.add_argument("--bertc", default="build/bin/bertc", help="the bertc that writes the weights")
-    a = ap.parse_args()
+    a = parse_args(__doc__, "test/E2E/goldens/families")
     torch.manual_seed(0)
     for i, name in enumerate(CASES):
         if not a.only or name in a.only:

@@ -197,12 +197,17 @@ def make_case(name: str, spec: dict, outdir: str, bertc: str) -> None:
           f"|hidden|max={np.abs(hidden).max():.3f} pooled std={pooled.std():.3f} size={size / 1e6:.2f} MB")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, help="output directory (e.g. test/E2E/goldens)")
+def parse_args(doc: str, example_out: str) -> argparse.Namespace:
+    """The command line of both golden makers (this one and make_family_goldens.py)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help=f"output directory (e.g. {example_out})")
     ap.add_argument("--only", nargs="*", help="case names to (re)generate")
     ap.add_argument("--bertc", default="build/bin/bertc", help="the bertc that writes the weights")
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> int:
+    a = parse_args(__doc__, "test/E2E/goldens")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     names = a.only or list(CASES)
     for n in names:

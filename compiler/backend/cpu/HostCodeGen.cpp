@@ -513,10 +513,13 @@ static std::string shapeText(const IOTensor &t) {
 
 /// The header's part on one table: a comment line per tensor, then its
 /// index and shape as macros (NAME_<TENSOR>, ..._NUMEL(batch, seq)).
+enum class IOTable { Inputs, Outputs };
 static void emitIOMacros(llvm::raw_ostream &os, const std::string &upper,
-                         const char *kind, const std::vector<IOTensor> &table) {
+                         IOTable which, const std::vector<IOTensor> &table) {
+  const bool inputs = which == IOTable::Inputs;
+  const char *kind = inputs ? "input" : "output";
   const std::string KIND = llvm::StringRef(kind).upper();
-  os << "/* " << (KIND == "INPUT" ? "Inputs" : "Outputs")
+  os << "/* " << (inputs ? "Inputs" : "Outputs")
      << " of bert_run_named, in the order of bert_model_" << kind
      << "_info: */\n";
   for (size_t i = 0; i < table.size(); ++i) {
@@ -564,8 +567,8 @@ std::string mlir::bert::generateHeader(const ModelPlan &plan) {
      << " */\n"
      << "#ifndef " << upper << "_H\n#define " << upper << "_H\n\n"
      << "#include \"bert_runtime.h\"\n\n";
-  emitIOMacros(os, upper, "input", plan.inputs);
-  emitIOMacros(os, upper, "output", plan.outputs);
+  emitIOMacros(os, upper, IOTable::Inputs, plan.inputs);
+  emitIOMacros(os, upper, IOTable::Outputs, plan.outputs);
   os << "#define " << upper << "_HIDDEN_SIZE " << plan.hidden << "\n"
      << "#define " << upper << "_NUM_LAYERS " << plan.layers << "\n"
      << "#define " << upper << "_NUM_HEADS " << plan.heads << "\n"

@@ -8,30 +8,24 @@
 
 #include "tok_internal.h"
 
+#include "status.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+/* Indexed by bert_tok_status (dense from BERT_TOK_OK to BERT_TOK_ERR_NO_UNK),
+ * from the list that defines it. */
+static const char *const status_strings[] = {
+#define STATUS_STRING(name, value, message) [name] = message,
+    BERT_TOK_STATUS_LIST(STATUS_STRING)
+#undef STATUS_STRING
+};
+BERT_STATIC_ASSERT(BERT_COUNT(status_strings) == BERT_TOK_ERR_NO_UNK + 1,
+                   status_strings_cover_every_status);
+
 const char *bert_tokenizer_status_string(int status) {
-  switch (status) {
-  case BERT_TOK_OK:
-    return "success";
-  case BERT_TOK_ERR_IO:
-    return "the tokenizer file could not be read";
-  case BERT_TOK_ERR_FORMAT:
-    return "the tokenizer file is malformed";
-  case BERT_TOK_ERR_UNSUPPORTED:
-    return "the tokenizer uses a component this library does not support";
-  case BERT_TOK_ERR_NOMEM:
-    return "out of memory";
-  case BERT_TOK_ERR_ARGUMENT:
-    return "invalid argument";
-  case BERT_TOK_ERR_TRUNCATION:
-    return "truncation cannot respect max_length (sequence too short, no "
-           "second sequence, or stride not below the length left)";
-  case BERT_TOK_ERR_NO_UNK:
-    return "the model needs an unknown token and has none";
-  }
-  return "unknown status";
+  return bert_code_string(status_strings, BERT_COUNT(status_strings), status,
+                          "unknown status");
 }
 
 /* One sequence to a tok_enc (encode_single_sequence + do_tokenize). Every

@@ -265,6 +265,12 @@ static int normalize_content(tok_loader *L, bert_tokenizer_t *t,
   return 0;
 }
 
+/* Frees the strings an added token owns. */
+static void free_added(tok_added *ad) {
+  free(ad->content);
+  free(ad->norm_content);
+}
+
 static int load_added(tok_loader *L, const bert_json_value *arr,
                       bert_tokenizer_t *t) {
   const bert_json_value *c;
@@ -315,8 +321,7 @@ static int load_added(tok_loader *L, const bert_json_value *arr,
       /* The same content again: the later entry replaces the earlier. */
       tok_added old = t->added[prev];
       t->added[prev] = *ad;
-      free(old.content);
-      free(old.norm_content);
+      free_added(&old);
       memset(ad, 0, sizeof(*ad));
       continue;
     }
@@ -327,21 +332,25 @@ static int load_added(tok_loader *L, const bert_json_value *arr,
   return 0;
 }
 
+/* Frees a section load_section made (NULL when absent): what it owns, with
+ * free_contents, then the section. */
+static void free_section(void *section, tok_free_fn free_contents) {
+  if (!section)
+    return;
+  free_contents(section);
+  free(section);
+}
+
 void bert_tokenizer_destroy(bert_tokenizer_t *t) {
   size_t i;
   if (!t)
     return;
-  tok_normalizer_free(t->normalizer);
-  free(t->normalizer);
-  tok_pretok_free(t->pretok);
-  free(t->pretok);
+  free_section(t->normalizer, tok_normalizer_free);
+  free_section(t->pretok, tok_pretok_free);
   tok_model_free(&t->model);
-  tok_postproc_free(t->post);
-  free(t->post);
-  for (i = 0; i < t->nadded; ++i) {
-    free(t->added[i].content);
-    free(t->added[i].norm_content);
-  }
+  free_section(t->post, tok_postproc_free);
+  for (i = 0; i < t->nadded; ++i)
+    free_added(&t->added[i]);
   free(t->added);
   tok_strmap_free(&t->added_map);
   free(t->pad_token);

@@ -158,18 +158,11 @@ int tok_normalize(const tok_normalizer *n, tok_nstr *ns, tok_arena *a) {
   return 0;
 }
 
-void tok_normalizer_free(tok_normalizer *n) {
-  size_t i;
-  if (!n)
-    return;
+void tok_normalizer_free(void *node) {
+  tok_normalizer *n = node;
   tok_regex_free(n->re);
   free(n->content);
   tok_precompiled_free(n->pc);
-  for (i = 0; i < n->nchildren; ++i)
-    tok_normalizer_free(&n->children[i]);
-  free(n->children);
-  n->children = NULL;
-  n->re = NULL;
-  n->content = NULL;
-  n->pc = NULL;
+  tok_free_nodes(n->children, n->nchildren, sizeof(*n), tok_normalizer_free);
+  memset(n, 0, sizeof(*n));
 }

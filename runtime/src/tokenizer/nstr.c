@@ -24,42 +24,47 @@ void tok_changes_init(tok_changes *c, tok_arena *a) {
   c->arena = a;
 }
 
-void tok_changes_push(tok_changes *c, int32_t cp, int32_t change) {
-  tok_change *v = tok_grow(c->arena, c->v, c->n, &c->cap, sizeof(*v), 64);
+/* Appends a zeroed item of `size` bytes to an arena vector (the changes,
+ * pieces and splits share the layout: v, n, cap, arena, failed) and returns
+ * it; NULL, with *failed set, when out of memory. array_ptr is the address
+ * of the vector's v; its capacity starts at `first` items. */
+static void *vec_push(tok_arena *a, void *array_ptr, size_t *n, size_t *cap,
+                      size_t size, size_t first, int *failed) {
+  void *v, *item;
+  /* memcpy: v is a tok_change *, tok_piece * or tok_split *, not a void *. */
+  memcpy(&v, array_ptr, sizeof(v));
+  v = tok_grow(a, v, *n, cap, size, first);
   if (!v) {
-    c->failed = 1;
-    return;
+    *failed = 1;
+    return NULL;
   }
-  c->v = v;
-  c->v[c->n].cp = cp;
-  c->v[c->n].change = change;
-  ++c->n;
+  memcpy(array_ptr, &v, sizeof(v));
+  item = (char *)v + (*n)++ * size;
+  memset(item, 0, size);
+  return item;
+}
+#define VEC_PUSH(vec, first)                                                   \
+  vec_push((vec)->arena, &(vec)->v, &(vec)->n, &(vec)->cap, sizeof(*(vec)->v), \
+           (first), &(vec)->failed)
+
+void tok_changes_push(tok_changes *c, int32_t cp, int32_t change) {
+  tok_change *ch = VEC_PUSH(c, 64);
+  if (ch) {
+    ch->cp = cp;
+    ch->change = change;
+  }
 }
 
 void tok_pieces_push(tok_pieces *p, uint32_t s, uint32_t e, int match) {
-  tok_piece *v = tok_grow(p->arena, p->v, p->n, &p->cap, sizeof(*v), 32);
-  if (!v) {
-    p->failed = 1;
-    return;
+  tok_piece *piece = VEC_PUSH(p, 32);
+  if (piece) {
+    piece->s = s;
+    piece->e = e;
+    piece->match = match;
   }
-  p->v = v;
-  p->v[p->n].s = s;
-  p->v[p->n].e = e;
-  p->v[p->n].match = match;
-  ++p->n;
 }
 
-tok_split *tok_splits_push(tok_splits *s) {
-  tok_split *sp, *v = tok_grow(s->arena, s->v, s->n, &s->cap, sizeof(*v), 16);
-  if (!v) {
-    s->failed = 1;
-    return NULL;
-  }
-  s->v = v;
-  sp = &s->v[s->n++];
-  memset(sp, 0, sizeof(*sp));
-  return sp;
-}
+tok_split *tok_splits_push(tok_splits *s) { return VEC_PUSH(s, 16); }
 
 int tok_nstr_from_text(tok_nstr *ns, tok_arena *a, const char *text,
                        size_t len) {

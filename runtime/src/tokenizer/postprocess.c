@@ -337,10 +337,9 @@ int tok_post_process(const tok_postproc *p, tok_enc *seqs, size_t nseq,
   return out->failed ? -1 : 0;
 }
 
-void tok_postproc_free(tok_postproc *p) {
+void tok_postproc_free(void *node) {
+  tok_postproc *p = node;
   size_t i, k;
-  if (!p)
-    return;
   free(p->single);
   free(p->pair);
   for (i = 0; i < p->nspecials; ++i) {
@@ -352,8 +351,6 @@ void tok_postproc_free(tok_postproc *p) {
     free(p->specials[i].name);
   }
   free(p->specials);
-  for (i = 0; i < p->nchildren; ++i)
-    tok_postproc_free(&p->children[i]);
-  free(p->children);
+  tok_free_nodes(p->children, p->nchildren, sizeof(*p), tok_postproc_free);
   memset(p, 0, sizeof(*p));
 }

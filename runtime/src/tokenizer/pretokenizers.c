@@ -226,14 +226,9 @@ int tok_pre_tokenize(const tok_pretok *p, tok_splits *s) {
   return 0;
 }
 
-void tok_pretok_free(tok_pretok *p) {
-  size_t i;
-  if (!p)
-    return;
+void tok_pretok_free(void *node) {
+  tok_pretok *p = node;
   tok_regex_free(p->re);
-  for (i = 0; i < p->nchildren; ++i)
-    tok_pretok_free(&p->children[i]);
-  free(p->children);
-  p->children = NULL;
-  p->re = NULL;
+  tok_free_nodes(p->children, p->nchildren, sizeof(*p), tok_pretok_free);
+  memset(p, 0, sizeof(*p));
 }

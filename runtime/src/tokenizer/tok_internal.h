@@ -40,6 +40,13 @@ void tok_arena_reset(tok_arena *a);
 void *tok_grow(tok_arena *a, void *v, size_t n, size_t *cap, size_t size,
                size_t first);
 
+/* Frees what a node of a normalizer, pre-tokenizer or post-processor tree
+ * owns (not the node itself): the counterpart of the loaders' tok_ld_fn. */
+typedef void (*tok_free_fn)(void *node);
+/* Frees n nodes of `size` bytes at `nodes` (a node's children) with
+ * free_node, then the array. */
+void tok_free_nodes(void *nodes, size_t n, size_t size, tok_free_fn free_node);
+
 /*===--- UTF-8 and Unicode predicates (unicode.c) -------------------------===*/
 
 /* Decodes one code point at s[0, n) (n > 0). Ill-formed input yields
@@ -280,7 +287,7 @@ typedef struct tok_normalizer {
 } tok_normalizer;
 
 int tok_normalize(const tok_normalizer *n, tok_nstr *ns, tok_arena *a);
-void tok_normalizer_free(tok_normalizer *n);
+void tok_normalizer_free(void *node); /* a tok_free_fn */
 
 typedef enum {
   TOK_P_BERT,
@@ -315,7 +322,7 @@ typedef struct tok_pretok {
 } tok_pretok;
 
 int tok_pre_tokenize(const tok_pretok *p, tok_splits *s);
-void tok_pretok_free(tok_pretok *p);
+void tok_pretok_free(void *node);      /* a tok_free_fn */
 tok_regex *tok_whitespace_regex(void); /* shared \w+|[^\w\s]+ */
 
 typedef enum { TOK_M_WORDPIECE, TOK_M_BPE, TOK_M_UNIGRAM } tok_model_kind;
@@ -384,7 +391,7 @@ typedef struct tok_postproc {
   size_t nchildren;
 } tok_postproc;
 
-void tok_postproc_free(tok_postproc *p);
+void tok_postproc_free(void *node); /* a tok_free_fn */
 size_t tok_postproc_added(const tok_postproc *p, int pair);
 
 typedef struct {

@@ -90,6 +90,13 @@ void *tok_grow(tok_arena *a, void *v, size_t n, size_t *cap, size_t size,
   return nv;
 }
 
+void tok_free_nodes(void *nodes, size_t n, size_t size, tok_free_fn free_node) {
+  size_t i;
+  for (i = 0; i < n; ++i)
+    free_node((char *)nodes + i * size);
+  free(nodes);
+}
+
 void tok_arena_free(tok_arena *a) {
   free_chunks(a->head);
   a->head = NULL;
@@ -207,8 +214,11 @@ static const uint32_t *find_range(const uint32_t *rows, size_t n, size_t width,
   return NULL;
 }
 
-static int in_ranges(const uint32_t (*r)[2], size_t n, int32_t cp) {
-  return find_range(&r[0][0], n, 2, cp) != NULL;
+/* Whether cp is in the range set `set` (HF_MN_FLIP, ...) of
+ * hf_unicode_tables.h. */
+static int in_set(int set, int32_t cp) {
+  const uint32_t *first = &hf_ranges[0][0] + 2 * hf_range_sets[set][0];
+  return find_range(first, hf_range_sets[set][1], 2, cp) != NULL;
 }
 
 int tok_category(int32_t cp) { return (int)utf8proc_category(cp); }
@@ -229,7 +239,7 @@ int tok_combining_class(int32_t cp) {
   if (cp < 0x300)
     return 0;
   ccc = utf8proc_get_property(cp)->combining_class;
-  return ccc && in_ranges(hf_ccc0, HF_CCC0_N, cp) ? 0 : ccc;
+  return ccc && in_set(HF_CCC0, cp) ? 0 : ccc;
 }
 
 /* Rust's char::is_whitespace: the White_Space property, which utf8proc
@@ -259,8 +269,7 @@ int tok_is_numeric(int32_t c) {
     return c >= '0' && c <= '9';
   k = tok_regex_category(c);
   return k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL ||
-         k == UTF8PROC_CATEGORY_NO ||
-         in_ranges(hf_numeric_extra, HF_NUMERIC_EXTRA_N, c);
+         k == UTF8PROC_CATEGORY_NO || in_set(HF_NUMERIC_EXTRA, c);
 }
 
 int tok_is_digit(int32_t c) {
@@ -295,7 +304,7 @@ int tok_hf_is_other(int32_t c) {
   k = tok_category(c);
   int v = k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF ||
           k == UTF8PROC_CATEGORY_CS || k == UTF8PROC_CATEGORY_CO;
-  return v ^ in_ranges(hf_other_flip, HF_OTHER_FLIP_N, c);
+  return v ^ in_set(HF_OTHER_FLIP, c);
 }
 
 int tok_hf_is_mark_nonspacing(int32_t c) {
@@ -303,7 +312,7 @@ int tok_hf_is_mark_nonspacing(int32_t c) {
   if (c < 0x300)
     return 0;
   v = tok_category(c) == UTF8PROC_CATEGORY_MN;
-  return v ^ in_ranges(hf_mn_flip, HF_MN_FLIP_N, c);
+  return v ^ in_set(HF_MN_FLIP, c);
 }
 
 int tok_hf_is_punctuation(int32_t c) {
@@ -313,7 +322,7 @@ int tok_hf_is_punctuation(int32_t c) {
            (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
   v = tok_category(c) >= UTF8PROC_CATEGORY_PC &&
       tok_category(c) <= UTF8PROC_CATEGORY_PO;
-  return v ^ in_ranges(hf_punct_flip, HF_PUNCT_FLIP_N, c);
+  return v ^ in_set(HF_PUNCT_FLIP, c);
 }
 
 int tok_is_combining_mark(int32_t c) {
@@ -323,7 +332,7 @@ int tok_is_combining_mark(int32_t c) {
   k = tok_category(c);
   int v = k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_MC ||
           k == UTF8PROC_CATEGORY_ME;
-  return v ^ in_ranges(hf_comb_flip, HF_COMB_FLIP_N, c);
+  return v ^ in_set(HF_COMB_FLIP, c);
 }
 
 int tok_is_chinese_char(int32_t c) {
@@ -361,6 +370,5 @@ int tok_lowercase(int32_t c, int32_t out[3]) {
 
 /* Whether tokenizers leaves c undecomposed where utf8proc would not. */
 int tok_hf_no_decompose(int32_t c, int compat) {
-  return compat ? in_ranges(hf_nodecomp_k, HF_NODECOMP_K_N, c)
-                : in_ranges(hf_nodecomp_c, HF_NODECOMP_C_N, c);
+  return compat ? in_set(HF_NODECOMP_K, c) : in_set(HF_NODECOMP_C, c);
 }

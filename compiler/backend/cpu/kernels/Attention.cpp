@@ -401,17 +401,9 @@ Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
 //===----------------------------------------------------------------------===//
 
 namespace {
-std::string describeAttention(const KernelRequest &req) {
-  const auto &spec = std::get<AttentionSpec>(req.spec);
-  std::ostringstream os;
+void writeAttention(const AttentionSpec &spec, std::ostream &os) {
   os << "attention h=" << spec.hidden << " heads=" << spec.numHeads
      << " scale=" << spec.scale << (spec.bf16 ? " bf16" : "");
-  return os.str();
-}
-
-Kernel buildAttentionRequest(const KernelRequest &req, const Target &target) {
-  return buildAttention(std::get<AttentionSpec>(req.spec),
-                        scheduleAs<AttentionSchedule>(req), target);
 }
 
 /// Query and key tiles; candidates that are not whole register tiles fail
@@ -441,8 +433,12 @@ std::vector<TuneArg> attentionTuneArgs(const KernelRequest &req, int batch,
 } // namespace
 
 const KernelFamily kAttentionFamily = {
-    "attention",          describeAttention, buildAttentionRequest,
-    attentionTuningSpace, nullptr,           attentionTolerance,
+    "attention",
+    detail::describeSpec<AttentionSpec, writeAttention>,
+    detail::buildFromRequest<AttentionSpec, AttentionSchedule, buildAttention>,
+    attentionTuningSpace,
+    nullptr,
+    attentionTolerance,
     attentionTuneArgs};
 
 } // namespace bert::cpu

@@ -142,9 +142,7 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
 //===----------------------------------------------------------------------===//
 
 namespace {
-std::string describeEmbeddings(const KernelRequest &req) {
-  const auto &spec = std::get<EmbeddingsSpec>(req.spec);
-  std::ostringstream os;
+void writeEmbeddings(const EmbeddingsSpec &spec, std::ostream &os) {
   os << "embeddings h=" << spec.H << " vocab=" << spec.vocab
      << " positions=" << spec.maxPositions << " types=" << spec.typeVocab
      << " eps=" << spec.eps;
@@ -152,13 +150,8 @@ std::string describeEmbeddings(const KernelRequest &req) {
     os << " padding_idx=" << spec.paddingIdx;
   if (spec.numLangs > 0)
     os << " langs=" << spec.numLangs;
-  return os.str();
 }
 
-Kernel buildEmbeddingsRequest(const KernelRequest &req, const Target &target) {
-  return buildEmbeddings(std::get<EmbeddingsSpec>(req.spec),
-                         scheduleAs<RowSchedule>(req), target);
-}
 /// ids (in the vocabulary), token types (0), the three tables, gamma, beta,
 /// out.
 std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
@@ -184,12 +177,8 @@ std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
 }
 } // namespace
 
-const KernelFamily kEmbeddingsFamily = {"embeddings",
-                                        describeEmbeddings,
-                                        buildEmbeddingsRequest,
-                                        detail::rowTuningSpace,
-                                        nullptr,
-                                        detail::exactTolerance,
-                                        embeddingsTuneArgs};
+const KernelFamily kEmbeddingsFamily =
+    detail::rowFamily<EmbeddingsSpec, writeEmbeddings, buildEmbeddings>(
+        "embeddings", embeddingsTuneArgs);
 
 } // namespace bert::cpu

@@ -10,8 +10,11 @@
 
 #include "compiler/backend/cpu/kernels/Kernels.h"
 
+#include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace bert::cpu::detail {
 
@@ -44,6 +47,46 @@ std::vector<TuneKnob> rowTuningSpace(const KernelRequest &,
 /// The tolerance of families whose schedule does not reorder sums beyond
 /// fp32 rounding.
 float exactTolerance(const KernelRequest &);
+
+/// KernelFamily::describe of a family whose spec type is Spec: what Write
+/// writes for the request's spec.
+template <typename Spec, void (*Write)(const Spec &, std::ostream &)>
+std::string describeSpec(const KernelRequest &req) {
+  std::ostringstream os;
+  Write(std::get<Spec>(req.spec), os);
+  return os.str();
+}
+
+/// KernelFamily::build of a family from its builder Build(spec, schedule,
+/// target[, autoschedule]): the request's spec and schedule (scheduleAs
+/// throws for another schedule kind), never autoscheduled.
+template <typename Spec, typename Schedule, auto Build>
+Kernel buildFromRequest(const KernelRequest &req,
+                        const Halide::Target &target) {
+  const Spec &spec = std::get<Spec>(req.spec);
+  const Schedule &sched = scheduleAs<Schedule>(req);
+  if constexpr (std::is_invocable_v<decltype(Build), const Spec &,
+                                    const Schedule &, const Halide::Target &>)
+    return Build(spec, sched, target);
+  else
+    return Build(spec, sched, target, /*autoschedule=*/false);
+}
+
+/// The descriptor of a row-wise family: a RowSchedule whose rows are
+/// independent (rowTuningSpace), every candidate plausible, results exact.
+template <typename Spec, void (*Write)(const Spec &, std::ostream &),
+          auto Build>
+constexpr KernelFamily
+rowFamily(const char *name,
+          std::vector<TuneArg> (*tuneArgs)(const KernelRequest &, int, int)) {
+  return {name,
+          describeSpec<Spec, Write>,
+          buildFromRequest<Spec, RowSchedule, Build>,
+          rowTuningSpace,
+          nullptr,
+          exactTolerance,
+          tuneArgs};
+}
 
 /// Apply `act` to `x` (erf GELU, tanh-approximated GELU, tanh, identity).
 Halide::Expr activate(Activation act, const Halide::Expr &x);

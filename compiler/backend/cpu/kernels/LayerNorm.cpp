@@ -88,20 +88,13 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
 //===----------------------------------------------------------------------===//
 
 namespace {
-std::string describeLayerNorm(const KernelRequest &req) {
-  const auto &spec = std::get<LayerNormSpec>(req.spec);
-  std::ostringstream os;
+void writeLayerNorm(const LayerNormSpec &spec, std::ostream &os) {
   os << "layer_norm h=" << spec.H << " residual=" << spec.hasResidual
      << " eps=" << spec.eps;
   if (spec.stridedRows) // (absent for dense rows: the shipped caches' keys)
     os << " strided_rows=1";
-  return os.str();
 }
 
-Kernel buildLayerNormRequest(const KernelRequest &req, const Target &target) {
-  return buildLayerNorm(std::get<LayerNormSpec>(req.spec),
-                        scheduleAs<RowSchedule>(req), target);
-}
 /// x (+ r), gamma, beta, out: rows of H.
 std::vector<TuneArg> layerNormTuneArgs(const KernelRequest &req, int batch,
                                        int seq) {
@@ -117,9 +110,8 @@ std::vector<TuneArg> layerNormTuneArgs(const KernelRequest &req, int batch,
 }
 } // namespace
 
-const KernelFamily kLayerNormFamily = {
-    "layer_norm",           describeLayerNorm, buildLayerNormRequest,
-    detail::rowTuningSpace, nullptr,           detail::exactTolerance,
-    layerNormTuneArgs};
+const KernelFamily kLayerNormFamily =
+    detail::rowFamily<LayerNormSpec, writeLayerNorm, buildLayerNorm>(
+        "layer_norm", layerNormTuneArgs);
 
 } // namespace bert::cpu

@@ -43,13 +43,8 @@ Kernel buildMaskRows(const MaskRowsSpec &spec, const RowSchedule &sched,
 }
 
 namespace {
-std::string describeMaskRows(const KernelRequest &req) {
-  return "mask_rows h=" + std::to_string(std::get<MaskRowsSpec>(req.spec).H);
-}
-
-Kernel buildMaskRowsRequest(const KernelRequest &req, const Target &target) {
-  return buildMaskRows(std::get<MaskRowsSpec>(req.spec),
-                       scheduleAs<RowSchedule>(req), target);
+void writeMaskRows(const MaskRowsSpec &spec, std::ostream &os) {
+  os << "mask_rows h=" << spec.H;
 }
 
 /// The input [M, H], the mask (all ones: no padding), the output [M, H].
@@ -63,12 +58,8 @@ std::vector<TuneArg> maskRowsTuneArgs(const KernelRequest &req, int batch,
 }
 } // namespace
 
-const KernelFamily kMaskRowsFamily = {"mask_rows",
-                                      describeMaskRows,
-                                      buildMaskRowsRequest,
-                                      detail::rowTuningSpace,
-                                      nullptr,
-                                      detail::exactTolerance,
-                                      maskRowsTuneArgs};
+const KernelFamily kMaskRowsFamily =
+    detail::rowFamily<MaskRowsSpec, writeMaskRows, buildMaskRows>(
+        "mask_rows", maskRowsTuneArgs);
 
 } // namespace bert::cpu

@@ -41,13 +41,8 @@ Kernel buildUnstack(const UnstackSpec &spec, const RowSchedule &sched,
 }
 
 namespace {
-std::string describeUnstack(const KernelRequest &req) {
-  return "unstack n=" + std::to_string(std::get<UnstackSpec>(req.spec).N);
-}
-
-Kernel buildUnstackRequest(const KernelRequest &req, const Target &target) {
-  return buildUnstack(std::get<UnstackSpec>(req.spec),
-                      scheduleAs<RowSchedule>(req), target);
+void writeUnstack(const UnstackSpec &spec, std::ostream &os) {
+  os << "unstack n=" << spec.N;
 }
 
 /// The input [M, N], then N outputs of M.
@@ -61,12 +56,8 @@ std::vector<TuneArg> unstackTuneArgs(const KernelRequest &req, int batch,
 }
 } // namespace
 
-const KernelFamily kUnstackFamily = {"unstack",
-                                     describeUnstack,
-                                     buildUnstackRequest,
-                                     detail::rowTuningSpace,
-                                     nullptr,
-                                     detail::exactTolerance,
-                                     unstackTuneArgs};
+const KernelFamily kUnstackFamily =
+    detail::rowFamily<UnstackSpec, writeUnstack, buildUnstack>("unstack",
+                                                               unstackTuneArgs);
 
 } // namespace bert::cpu

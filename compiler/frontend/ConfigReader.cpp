@@ -517,10 +517,6 @@ static Error checkXlm(BertConfig &cfg, FieldReader &r, StringRef path) {
   if (cfg.modelType == "flaubert")
     if (Error e = r.readBool("pre_norm", cfg.preNorm))
       return e;
-  if (cfg.preNorm)
-    return makeError(ErrorCode::UnsupportedModel, path, "pre_norm",
-                     "expected false, got true (FlauBERT's pre-norm layers "
-                     "are not supported yet)");
   if (cfg.head != Head::SequenceClassification)
     return Error::success();
   // SequenceSummary: the first token, projected, then the activation.

@@ -136,8 +136,8 @@ StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
       .Case<PoolerOp, BatchMatmulOp>([](auto) { return "gemm"; })
       .Case<FusedAttentionOp>([](auto) { return "attention"; })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
-            MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp,
-            MaskRowsOp>([](auto) { return "row"; })
+            MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp, MaskRowsOp,
+            AddMaskRowsOp>([](auto) { return "row"; })
       .Default([](Operation *) { return ""; });
 }
 

@@ -161,6 +161,30 @@ def Bert_AddLayerNormOp : Bert_Op<"add_layer_norm", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Bert_AddMaskRowsOp : Bert_Op<"add_mask_rows", [Pure]> {
+  let summary = "residual add whose padded rows are then zeroed";
+  let description = [{
+    Exactly `bert.mask_rows(bert.add(input, residual), mask)`:
+    `result[b, s, :] = (input[b, s, :] + residual[b, s, :]) * mask[b, s]`;
+    the sum is never stored. FlauBERT's pre-norm layers end so
+    (`tensor = tensor + ffn(...)`, then `tensor *= mask`), with no LayerNorm
+    after the add to fuse it into.
+
+    ```mlir
+    %y = bert.add_mask_rows %x, %r, %attention_mask
+        : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?xi32>)
+        -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$residual,
+                   Bert_IdTensor:$mask);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Bert_FusedAttentionOp : Bert_Op<"fused_attention", [Pure]> {
   let summary = "split heads, scaled masked softmax(Q·Kᵀ)·V, merge heads, in one kernel";
   let description = [{

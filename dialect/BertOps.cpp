@@ -374,17 +374,24 @@ LogicalResult UnstackOp::verify() {
   return success();
 }
 
-LogicalResult MaskRowsOp::verify() {
-  if (failed(expectRank(*this, getInput(), "input", 3)) ||
-      failed(expectRank(*this, getMask(), "mask", 2)))
+/// `mask` is the [batch, seq] of the [batch, seq, hidden] `input`, and the
+/// result has the input's shape (bert.mask_rows, bert.add_mask_rows).
+static LogicalResult verifyRowMask(Operation *op, Value input, Value mask,
+                                   Value result) {
+  if (failed(expectRank(op, input, "input", 3)) ||
+      failed(expectRank(op, mask, "mask", 2)))
     return failure();
-  RankedTensorType x = tensorType(getInput()), m = tensorType(getMask());
+  RankedTensorType x = tensorType(input), m = tensorType(mask);
   if (!dimsAgree(x.getDimSize(0), m.getDimSize(0)) ||
       !dimsAgree(x.getDimSize(1), m.getDimSize(1)))
-    return emitOpError() << "mask shape " << shapeString(m)
-                         << " must be the input's [batch, seq] of "
-                         << shapeString(x);
-  return expectSameShape(*this, getResult(), getInput(), "input");
+    return op->emitOpError()
+           << "mask shape " << shapeString(m)
+           << " must be the input's [batch, seq] of " << shapeString(x);
+  return expectSameShape(op, result, input, "input");
+}
+
+LogicalResult MaskRowsOp::verify() {
+  return verifyRowMask(*this, getInput(), getMask(), getResult());
 }
 
 //===----------------------------------------------------------------------===//
@@ -538,6 +545,14 @@ LogicalResult AddLayerNormOp::verify() {
   if (failed(verifyNormParams(*this, getGamma(), getBeta(), *hidden)))
     return failure();
   return expectSameShape(*this, getResult(), getInput(), "input");
+}
+
+LogicalResult AddMaskRowsOp::verify() {
+  if (getInput().getType() != getResidual().getType())
+    return emitOpError() << "residual type " << getResidual().getType()
+                         << " must equal the input type "
+                         << getInput().getType();
+  return verifyRowMask(*this, getInput(), getMask(), getResult());
 }
 
 LogicalResult FusedAttentionOp::verify() {

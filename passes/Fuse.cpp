@@ -1,6 +1,6 @@
 //===- Fuse.cpp - fuse epilogues, residual norms, attention, embeddings ---===//
 //
-// Implements `bert-fuse`: four producer/consumer fusions, each a
+// Implements `bert-fuse`: five producer/consumer fusions, each a
 // RewritePattern driven by the greedy rewriter and enabled by one pass
 // option. Every fused op is defined (in BertKernelOps.td) as *exactly* the
 // chain it replaces, so the rewrite never changes what is computed, only
@@ -11,6 +11,7 @@
 //   attention       merge_heads(bmm(masked_softmax(bmm(split_heads(q),
 //                   split_heads(k))), split_heads(v))) -> fused_attention
 //   embeddings      layer_norm(embeddings(...))   -> embeddings_layer_norm
+//   add-mask-rows   mask_rows(add(a, b), mask)    -> add_mask_rows a, b, mask
 //
 // Why a single-use rule. A fused kernel never materializes its
 // intermediates (that is the point: the [B, h, S, S] probabilities, the
@@ -50,7 +51,8 @@ bool usedOnlyBy(Value v, ArrayRef<Operation *> allowed) {
 /// other user, or the match failure that says which of the two it is not.
 template <typename P>
 FailureOr<P> soleProducer(PatternRewriter &rewriter, Operation *root,
-                          Value input, StringRef notP, StringRef escapes) {
+                          Value input, const Twine &notP,
+                          const Twine &escapes) {
   auto producer = input.getDefiningOp<P>();
   if (!producer)
     return rewriter.notifyMatchFailure(root, notP);
@@ -70,6 +72,26 @@ LogicalResult replaceWithFused(PatternRewriter &rewriter, Operation *root,
   rewriter.replaceOp(root, fused);
   return success();
 }
+
+/// A two-op chain `Root(Producer(...))` fused into one op when the producer
+/// (of the root's first operand) has no other user: `Fuse` builds the fused
+/// op from both.
+template <typename Root, typename Producer,
+          LogicalResult (*Fuse)(PatternRewriter &, Root, Producer)>
+struct ChainFusion : OpRewritePattern<Root> {
+  using OpRewritePattern<Root>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Root root,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<Producer> producer = soleProducer<Producer>(
+        rewriter, root, root->getOperand(0),
+        "input is not a " + Producer::getOperationName().str(),
+        "the producer's result has other users");
+    if (failed(producer))
+      return failure();
+    return Fuse(rewriter, root, *producer);
+  }
+};
 
 //===----------------------------------------------------------------------===//
 // bias + GELU epilogue
@@ -113,22 +135,25 @@ struct FuseLinearActivation : OpRewritePattern<ActOp> {
 
 /// `bert.layer_norm(bert.add(a, b))` -> `bert.add_layer_norm a, b`: the sum
 /// is normalized while it is in registers and never written back.
-struct FuseAddLayerNorm : OpRewritePattern<LayerNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+LogicalResult fuseAddLayerNorm(PatternRewriter &rewriter, LayerNormOp norm,
+                               AddOp add) {
+  return replaceWithFused<AddLayerNormOp>(
+      rewriter, norm, {add.getLoc(), norm.getLoc()}, /*input=*/add.getLhs(),
+      /*residual=*/add.getRhs(), norm.getGamma(), norm.getBeta(),
+      norm.getEpsilonAttr());
+}
+using FuseAddLayerNorm = ChainFusion<LayerNormOp, AddOp, fuseAddLayerNorm>;
 
-  LogicalResult matchAndRewrite(LayerNormOp norm,
-                                PatternRewriter &rewriter) const override {
-    FailureOr<AddOp> add = soleProducer<AddOp>(rewriter, norm, norm.getInput(),
-                                               "input is not a bert.add",
-                                               "the sum has other users");
-    if (failed(add))
-      return failure();
-    return replaceWithFused<AddLayerNormOp>(
-        rewriter, norm, {add->getLoc(), norm.getLoc()}, /*input=*/add->getLhs(),
-        /*residual=*/add->getRhs(), norm.getGamma(), norm.getBeta(),
-        norm.getEpsilonAttr());
-  }
-};
+/// `bert.mask_rows(bert.add(a, b), mask)` -> `bert.add_mask_rows a, b, mask`:
+/// FlauBERT's pre-norm layers end with a residual add that no LayerNorm
+/// follows; the padded rows are zeroed on the sum in registers instead.
+LogicalResult fuseAddMaskRows(PatternRewriter &rewriter, MaskRowsOp maskRows,
+                              AddOp add) {
+  return replaceWithFused<AddMaskRowsOp>(
+      rewriter, maskRows, {add.getLoc(), maskRows.getLoc()},
+      /*input=*/add.getLhs(), /*residual=*/add.getRhs(), maskRows.getMask());
+}
+using FuseAddMaskRows = ChainFusion<MaskRowsOp, AddOp, fuseAddMaskRows>;
 
 //===----------------------------------------------------------------------===//
 // attention
@@ -190,26 +215,19 @@ struct FuseAttention : OpRewritePattern<MergeHeadsOp> {
 
 /// `bert.layer_norm(bert.embeddings(...))` -> `bert.embeddings_layer_norm`:
 /// each row is gathered, summed and normalized without storing the sum.
-struct FuseEmbeddingsLayerNorm : OpRewritePattern<LayerNormOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(LayerNormOp norm,
-                                PatternRewriter &rewriter) const override {
-    FailureOr<EmbeddingsOp> emb = soleProducer<EmbeddingsOp>(
-        rewriter, norm, norm.getInput(), "input is not bert.embeddings",
-        "the embedding sum escapes");
-    if (failed(emb))
-      return failure();
-    // The fused kernel always adds a position row.
-    if (!emb->getPosition())
-      return rewriter.notifyMatchFailure(norm, "embeddings without positions");
-    return replaceWithFused<EmbeddingsLayerNormOp>(
-        rewriter, norm, {emb->getLoc(), norm.getLoc()}, emb->getInputIds(),
-        emb->getTokenTypeIds(), emb->getWord(), emb->getPosition(),
-        emb->getTokenType(), norm.getGamma(), norm.getBeta(), emb->getLangs(),
-        emb->getLangTable(), norm.getEpsilonAttr(), emb->getPaddingIdxAttr());
-  }
-};
+LogicalResult fuseEmbeddingsLayerNorm(PatternRewriter &rewriter,
+                                      LayerNormOp norm, EmbeddingsOp emb) {
+  // The fused kernel always adds a position row; XLNet's embeddings have none.
+  if (!emb.getPosition())
+    return rewriter.notifyMatchFailure(norm, "embeddings without positions");
+  return replaceWithFused<EmbeddingsLayerNormOp>(
+      rewriter, norm, {emb.getLoc(), norm.getLoc()}, emb.getInputIds(),
+      emb.getTokenTypeIds(), emb.getWord(), emb.getPosition(),
+      emb.getTokenType(), norm.getGamma(), norm.getBeta(), emb.getLangs(),
+      emb.getLangTable(), norm.getEpsilonAttr(), emb.getPaddingIdxAttr());
+}
+using FuseEmbeddingsLayerNorm =
+    ChainFusion<LayerNormOp, EmbeddingsOp, fuseEmbeddingsLayerNorm>;
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -229,6 +247,8 @@ struct FusePass : mlir::bert::impl::FusePassBase<FusePass> {
       set.add<FuseAttention>(ctx);
     if (fuseEmbeddings)
       set.add<FuseEmbeddingsLayerNorm>(ctx);
+    if (fuseAddMaskRows)
+      set.add<FuseAddMaskRows>(ctx);
     patterns = FrozenRewritePatternSet(std::move(set));
     return success();
   }

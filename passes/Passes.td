@@ -81,7 +81,9 @@ def FusePass : Pass<"bert-fuse", "::mlir::func::FuncOp"> {
     - `bert.layer_norm(bert.add(a, b))` -> `bert.add_layer_norm`;
     - `merge_heads(bmm(masked_softmax(bmm(split_heads(q), split_heads(k))), split_heads(v)))`
       -> `bert.fused_attention` (online softmax, no [B,h,S,S] tensor);
-    - `bert.layer_norm(bert.embeddings(...))` -> `bert.embeddings_layer_norm`.
+    - `bert.layer_norm(bert.embeddings(...))` -> `bert.embeddings_layer_norm`;
+    - `bert.mask_rows(bert.add(a, b), mask)` -> `bert.add_mask_rows` (the end
+      of FlauBERT's pre-norm layers).
   }];
   let options = [
     Option<"fuseActivation", "activation", "bool", "true",
@@ -91,7 +93,9 @@ def FusePass : Pass<"bert-fuse", "::mlir::func::FuncOp"> {
     Option<"fuseAttention", "attention", "bool", "true",
            "Fuse scores, mask, softmax and the weighted sum of V">,
     Option<"fuseEmbeddings", "embeddings", "bool", "true",
-           "Fuse embedding gather + sum + layer norm">
+           "Fuse embedding gather + sum + layer norm">,
+    Option<"fuseAddMaskRows", "add-mask-rows", "bool", "true",
+           "Fuse residual add + zeroing of the padded rows">
   ];
   let dependentDialects = ["::mlir::bert::BertDialect"];
 }

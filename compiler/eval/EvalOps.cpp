@@ -639,17 +639,23 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
           v = float(activate(v, o.getKind()));
         return success();
       })
-      .Case([&](MaskRowsOp) {
-        // result[b, s, :] = input[b, s, :] * mask[b, s].
-        const Tensor &x = *in[0], &m = *in[1];
+      .Case<MaskRowsOp, AddMaskRowsOp>([&](Operation *o) {
+        // result[b, s, :] = (input[b, s, :] [+ residual[b, s, :]]) * mask[b,
+        // s].
+        bool add = isa<AddMaskRowsOp>(o);
+        const Tensor &x = *in[0], &m = *in[add ? 2 : 1];
         if (!c.isFloat(x, "input").rank(x, "input", 3).isInt(m, "mask").ok ||
-            !c.shape(m, "mask", {x.dim(0), x.dim(1)}).ok)
+            !c.shape(m, "mask", {x.dim(0), x.dim(1)}).ok ||
+            (add && !c.shape(*in[1], "residual", x.shape).ok))
           return failure();
         out = x;
+        if (add)
+          for (int64_t j = 0; j < out.numel(); ++j)
+            out.f[j] += in[1]->f[j];
         int64_t hidden = x.dim(2);
         for (int64_t t = 0; t < m.numel(); ++t)
           for (int64_t j = 0; j < hidden; ++j)
-            out.f[t * hidden + j] = x.f[t * hidden + j] * float(m.i[t]);
+            out.f[t * hidden + j] *= float(m.i[t]);
         return success();
       })
       .Case([&](UnstackOp o) {

@@ -156,10 +156,6 @@ Error mlir::bert::config::checkXlm(BertConfig &cfg, FieldReader &r,
   if (cfg.modelType == "flaubert")
     if (Error e = r.readBool("pre_norm", cfg.preNorm))
       return e;
-  if (cfg.preNorm)
-    return makeError(ErrorCode::UnsupportedModel, path, "pre_norm",
-                     "expected false, got true (FlauBERT's pre-norm layers "
-                     "are not supported yet)");
   if (cfg.head != Head::SequenceClassification)
     return Error::success();
   // SequenceSummary: the first token, projected, then the activation

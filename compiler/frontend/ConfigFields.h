@@ -201,7 +201,10 @@ public:
       return makeError(ErrorCode::WrongFieldType, path, "architectures",
                        "expected an array of class names such as "
                        "[\"BertModel\"], got " +
-                           describe(*v));
+                           (!a           ? describe(*v)
+                            : a->empty() ? std::string("an empty array")
+                                         : "an array whose first element is " +
+                                               describe((*a)[0])));
     out = (*a)[0].getAsString()->str();
     present = true;
     return Error::success();

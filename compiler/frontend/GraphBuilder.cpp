@@ -23,7 +23,9 @@
 //                              bert.weight twice), `langs` and its table
 //                              when n_langs > 1 and use_lang_emb, and
 //                              bert.mask_rows after the embeddings and after
-//                              every layer; `transformer.` names, no pooler
+//                              every layer; `transformer.` names, no pooler;
+//                              FlauBERT's pre_norm: bert.layer_norm before
+//                              attention and FFN, bert.add after them
 // HeadBuilder.cpp adds the task head of `architectures[0]`.
 //
 // Each op's location is NameLoc("<module path>", config.json:line:col) where
@@ -312,14 +314,9 @@ LayerNames GraphBuilder::layerNames(int64_t i) const {
   return n;
 }
 
-Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
-  int64_t h = cfg.hiddenSize, ffn = cfg.intermediateSize;
+Value GraphBuilder::selfAttention(Value x, Value mask, const LayerNames &n) {
+  int64_t h = cfg.hiddenSize;
   StringRef heads = "num_attention_heads";
-  double eps = cfg.family == Family::DistilBert ? 1e-12 : cfg.layerNormEps;
-  const std::string &m = n.module;
-
-  // Self-attention with its projections and the output dense layer, then
-  // the residual and LayerNorm.
   Value q = weight(n.query + ".weight", {h, h}, heads);
   Value qb = weight(n.query + ".bias", {h}, heads);
   Value k = weight(n.key + ".weight", {h, h}, heads);
@@ -328,9 +325,55 @@ Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
   Value vb = weight(n.value + ".bias", {h}, heads);
   Value o = weight(n.output + ".weight", {h, h}, heads);
   Value ob = weight(n.output + ".bias", {h}, heads);
-  Value attn = AttentionOp::create(
-      b, loc(m + ".attention", heads), act(h), x, mask, q, qb, k, kb, v, vb, o,
-      ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
+  return AttentionOp::create(
+      b, loc(n.module + ".attention", heads), act(h), x, mask, q, qb, k, kb, v,
+      vb, o, ob, static_cast<uint64_t>(cfg.numAttentionHeads), precision);
+}
+
+Value GraphBuilder::feedForward(Value x, const LayerNames &n) {
+  int64_t h = cfg.hiddenSize, ffn = cfg.intermediateSize;
+  const std::string &m = n.module;
+  Value inter = linear(x, n.ffnIn, h, ffn, "intermediate_size", precision,
+                       m + ".intermediate.dense");
+  Value activated =
+      activation(inter, cfg.hiddenAct, m + ".intermediate.intermediate_act_fn",
+                 "hidden_act");
+  return linear(activated, n.ffnOut, ffn, h, "intermediate_size", precision,
+                m + ".output.dense");
+}
+
+/// FlauBERT's `pre_norm` layer (modeling_flaubert.py): each block reads a
+/// LayerNorm of the residual stream and adds its output to the stream,
+/// which no LayerNorm follows (the next layer's layer_norm1 reads it; after
+/// the last layer nothing does: there is no final LayerNorm).
+///   x = x + attentions[i](layer_norm1[i](x))
+///   x = x + ffns[i](layer_norm2[i](x))
+static Value preNormLayer(GraphBuilder &g, Value x, Value mask,
+                          const LayerNames &n) {
+  int64_t h = g.cfg.hiddenSize;
+  double eps = g.cfg.layerNormEps;
+  const std::string &m = n.module;
+  Value n1 = g.layerNorm(x, n.attentionNorm, h, eps, m + ".layer_norm1");
+  Value attn = g.selfAttention(n1, mask, n);
+  Value res1 = AddOp::create(
+      g.b, g.loc(m + ".attention.output.residual", "num_hidden_layers"),
+      g.act(h), attn, x);
+  Value n2 = g.layerNorm(res1, n.outputNorm, h, eps, m + ".layer_norm2");
+  Value out = g.feedForward(n2, n);
+  return AddOp::create(g.b, g.loc(m + ".output.residual", "num_hidden_layers"),
+                       g.act(h), out, res1);
+}
+
+Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
+  if (cfg.preNorm)
+    return preNormLayer(*this, x, mask, n);
+  int64_t h = cfg.hiddenSize;
+  double eps = cfg.family == Family::DistilBert ? 1e-12 : cfg.layerNormEps;
+  const std::string &m = n.module;
+
+  // Self-attention with its projections and the output dense layer, then
+  // the residual and LayerNorm.
+  Value attn = selfAttention(x, mask, n);
   Value res1 = AddOp::create(
       b, loc(m + ".attention.output.residual", "num_hidden_layers"), act(h),
       attn, x);
@@ -338,13 +381,7 @@ Value GraphBuilder::layer(Value x, Value mask, const LayerNames &n) {
                        m + ".attention.output.LayerNorm");
 
   // The feed-forward block (dense + activation, dense), residual, LN.
-  Value inter = linear(h1, n.ffnIn, h, ffn, "intermediate_size", precision,
-                       m + ".intermediate.dense");
-  Value activated =
-      activation(inter, cfg.hiddenAct, m + ".intermediate.intermediate_act_fn",
-                 "hidden_act");
-  Value out = linear(activated, n.ffnOut, ffn, h, "intermediate_size",
-                     precision, m + ".output.dense");
+  Value out = feedForward(h1, n);
   Value res2 = AddOp::create(
       b, loc(m + ".output.residual", "num_hidden_layers"), act(h), out, h1);
   return layerNorm(res2, n.outputNorm, h, eps, m + ".output.LayerNorm");

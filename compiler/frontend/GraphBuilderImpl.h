@@ -78,7 +78,12 @@ public:
   /// "bert.", "roberta.", ...
   std::string base;
   Value embeddings(Value ids, Value tokenTypes, Value langs = Value());
+  /// One layer: post-norm (BERT's order), or FlauBERT's pre_norm order.
   Value layer(Value x, Value mask, const LayerNames &names);
+  /// `bert.attention` with the layer's four projections, on `x`.
+  Value selfAttention(Value x, Value mask, const LayerNames &names);
+  /// The feed-forward block: dense, activation, dense.
+  Value feedForward(Value x, const LayerNames &names);
   LayerNames layerNames(int64_t i) const;
   /// XLNet (XlnetBuilder.cpp): the word embeddings alone, and layer `i`.
   Value xlnetEmbeddings(Value ids);

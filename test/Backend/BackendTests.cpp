@@ -476,6 +476,39 @@ TEST(Kernels, Embeddings) {
   testEmbeddings(2, 17, 96, -1, false, true); // DistilBERT: no types
 }
 
+/// bert.add / bert.add_mask_rows: out[m, :] = (a[m, :] + b[m, :]) [* mask[m]]
+/// against a plain loop; widths that are not multiples of the vector width.
+void testAdd(int M, int H, bool masked) {
+  auto a = randomVec(size_t(M) * H, -1, 1), b = randomVec(size_t(M) * H, -1, 1);
+  std::vector<int32_t> mask(M);
+  for (int m = 0; m < M; ++m)
+    mask[m] = m % 3 == 2 ? 0 : 1;
+  std::vector<float> y(a.size()), want(a.size());
+  for (int m = 0; m < M; ++m)
+    for (int c = 0; c < H; ++c) {
+      size_t i = size_t(m) * H + c;
+      want[i] = (a[i] + b[i]) * (masked ? float(mask[m]) : 1.0f);
+    }
+  cpu::Kernel k = cpu::buildAdd({H, masked}, dflt::rows(host()), host());
+  k.inputs[0].set(view(a.data(), {{H, 1}, {M, H}}));
+  k.inputs[1].set(view(b.data(), {{H, 1}, {M, H}}));
+  if (masked)
+    k.inputs[2].set(view(mask.data(), {{M, 1}}));
+  auto out = view(y.data(), {{H, 1}, {M, H}});
+  k.pipeline.realize(out, host());
+  char name[80];
+  std::snprintf(name, sizeof name, "add M=%d H=%d masked=%d", M, H, masked);
+  check(name, y, want, 0.0);
+}
+
+TEST(Kernels, Add) {
+  for (bool masked : {false, true}) {
+    testAdd(26, 36, masked);
+    testAdd(1, 768, masked);
+    testAdd(133, 7, masked);
+  }
+}
+
 TEST(Kernels, MaskRows) {
   testMaskRows(26, 36);
   testMaskRows(1, 768);

@@ -179,13 +179,15 @@ func.func @families(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>)
 }
 
 // XLM's forms: token types in the word table (the same weight twice), the
-// languages, bert.mask_rows, and a first-token projection to 3 labels.
+// languages, bert.mask_rows, FlauBERT's pre-norm bert.add_mask_rows, and a
+// first-token projection to 3 labels.
 
 // CHECK-LABEL: func.func @xlm
 // CHECK: %[[WORD:.*]] = bert.weight "embeddings.weight"
 // CHECK: bert.embeddings %{{.*}}, %[[WORD]], %{{.*}} token_types %{{.*}}, %[[WORD]] langs %{{.*}}, %{{.*}} :
 // CHECK: bert.embeddings_layer_norm %{{.*}}, %[[WORD]], %{{.*}}, %{{.*}}, %{{.*}} token_types %{{.*}}, %[[WORD]] langs %{{.*}}, %{{.*}} {epsilon
 // CHECK: bert.mask_rows %{{.*}}, %{{.*}} : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+// CHECK: bert.add_mask_rows %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
 // CHECK: bert.pooler %{{.*}}, %{{.*}}, %{{.*}} activation <none> : (tensor<?x?x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<?x3xf32>
 func.func @xlm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi32>, %langs: tensor<?x?xi32>)
     -> (tensor<?x?x8xf32>, tensor<?x3xf32>) attributes {bert.n_langs = 3 : i64} {
@@ -199,7 +201,9 @@ func.func @xlm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi3
   %f = bert.embeddings_layer_norm %ids, %word, %pos, %g, %g token_types %tt, %word langs %langs, %lang {epsilon = 1.0e-12 : f64}
       : (tensor<?x?xi32>, tensor<?x?xi32>, tensor<100x8xf32>, tensor<16x8xf32>, tensor<100x8xf32>,
          tensor<8xf32>, tensor<8xf32>, tensor<?x?xi32>, tensor<3x8xf32>) -> tensor<?x?x8xf32>
-  %m = bert.mask_rows %f, %mask : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  %m0 = bert.mask_rows %f, %mask : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  %m = bert.add_mask_rows %m0, %f, %mask
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
   %w = bert.weight "sequence_summary.summary.weight" : tensor<3x8xf32>
   %b = bert.weight "sequence_summary.summary.bias" : tensor<3xf32>
   %logits = bert.pooler %m, %w, %b activation <none>

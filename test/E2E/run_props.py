@@ -11,9 +11,9 @@ ffn 1-400, vocab 2-500, 1-3 layers, every supported hidden_act, layer_norm_eps f
   3. bert-eval (the plain C++ reference evaluator) on the frontend IR, same weights and inputs;
   4. compare: last_hidden_state on real tokens and pooler_output, max abs error <= --tol.
 With --families the configs are of every family and head bertc compiles (BERT, RoBERTa,
-DistilBERT, ALBERT with factorized embeddings and layer groups; *Model, masked LM, pre-training,
-NSP, sequence and token classification, QA; every hidden_act), and every output the head has is
-compared (per-token outputs on real tokens only).
+DistilBERT, ALBERT with factorized embeddings and layer groups, XLM and FlauBERT with languages
+and pre_norm; *Model, masked LM, pre-training, NSP, sequence and token classification, QA; every
+hidden_act), and every output the head has is compared (per-token outputs on real tokens only).
 One line per config; on a failure the config, the case directory and the step are printed, and
 the exit status is 1. The configs depend only on --seed, so a failure is reproduced by rerunning
 with the same --seed and --count (--only I runs config I alone, --from I resumes). Needs NumPy only.
@@ -41,7 +41,13 @@ HEADS = {"bert": ("Model", "ForMaskedLM", "ForPreTraining", "ForNextSentencePred
                         "ForTokenClassification", "ForQuestionAnswering", "ForMultipleChoice"),
          "albert": ("Model", "ForMaskedLM", "ForPreTraining", "ForSequenceClassification",
                     "ForTokenClassification", "ForQuestionAnswering", "ForMultipleChoice")}
-PREFIX = {"bert": "Bert", "roberta": "Roberta", "distilbert": "DistilBert", "albert": "Albert"}
+# XLM and FlauBERT (FlauBERT with its pre_norm layers or not).
+XLM_HEADS = ("Model", "WithLMHeadModel", "ForSequenceClassification", "ForTokenClassification",
+             "ForQuestionAnsweringSimple")
+HEADS.update(xlm=XLM_HEADS, flaubert=XLM_HEADS)
+PREFIX = {"bert": "Bert", "roberta": "Roberta", "distilbert": "DistilBert", "albert": "Albert",
+          "xlm": "XLM", "flaubert": "Flaubert"}
+FAMILIES = tuple(PREFIX)
 
 
 def random_case(rng: np.random.Generator) -> dict:
@@ -77,7 +83,7 @@ def random_family_case(rng: np.random.Generator) -> dict:
     """A random case of any family and head (--families)."""
     case = random_case(rng)
     bert = case["config"]
-    family = ("bert", "roberta", "distilbert", "albert")[int(rng.integers(4))]
+    family = FAMILIES[int(rng.integers(len(FAMILIES)))]
     head = HEADS[family][int(rng.integers(len(HEADS[family])))]
     act = ALL_ACTIVATIONS[int(rng.integers(len(ALL_ACTIVATIONS)))]
     labels = 2 if head == "ForQuestionAnswering" else int(rng.integers(1, 7))
@@ -86,6 +92,18 @@ def random_family_case(rng: np.random.Generator) -> dict:
                   "dim": bert["hidden_size"], "n_layers": bert["num_hidden_layers"],
                   "n_heads": bert["num_attention_heads"], "hidden_dim": bert["intermediate_size"],
                   "max_position_embeddings": bert["max_position_embeddings"], "activation": act}
+    elif family in ("xlm", "flaubert"):
+        # FFN 4 * emb_dim; GELU or ReLU; languages (a langs input) when n_langs > 1 and
+        # use_lang_emb; token types index the word table.
+        config = {"model_type": family, "vocab_size": bert["vocab_size"],
+                  "emb_dim": bert["hidden_size"], "n_layers": bert["num_hidden_layers"],
+                  "n_heads": bert["num_attention_heads"],
+                  "max_position_embeddings": bert["max_position_embeddings"],
+                  "layer_norm_eps": bert["layer_norm_eps"],
+                  "gelu_activation": bool(rng.integers(2)), "n_langs": int(rng.integers(1, 4)),
+                  "use_lang_emb": bool(rng.integers(2))}
+        if family == "flaubert":
+            config["pre_norm"] = bool(rng.integers(2))
     else:
         config = dict(bert, model_type=family, hidden_act=act)
     if family == "roberta":
@@ -115,10 +133,20 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
     os.makedirs(work, exist_ok=True)
     cfg = case["config"]
     distil = cfg.get("model_type") == "distilbert"
-    hidden, heads, ffn = ((cfg["dim"], cfg["n_heads"], cfg["hidden_dim"]) if distil else
-                          (cfg["hidden_size"], cfg["num_attention_heads"], cfg["intermediate_size"]))
-    layers, act = ((cfg["n_layers"], cfg["activation"]) if distil else
-                   (cfg["num_hidden_layers"], cfg["hidden_act"]))
+    xlm = cfg.get("model_type") in ("xlm", "flaubert")
+    if xlm:
+        hidden, heads, ffn = cfg["emb_dim"], cfg["n_heads"], 4 * cfg["emb_dim"]
+        layers, act = cfg["n_layers"], "gelu" if cfg["gelu_activation"] else "relu"
+    else:
+        hidden, heads, ffn = ((cfg["dim"], cfg["n_heads"], cfg["hidden_dim"]) if distil else
+                              (cfg["hidden_size"], cfg["num_attention_heads"],
+                               cfg["intermediate_size"]))
+        layers, act = ((cfg["n_layers"], cfg["activation"]) if distil else
+                       (cfg["num_hidden_layers"], cfg["hidden_act"]))
+    if cfg.get("pre_norm"):
+        act += ", pre_norm"
+    if xlm and cfg["n_langs"] > 1 and cfg["use_lang_emb"]:
+        act += f", {cfg['n_langs']} languages"
     desc = (f"#{index}: {cfg['architectures'][0]}, hidden {hidden}/{heads} heads, "
             f"ffn {ffn}, vocab {cfg['vocab_size']}, {layers} layers, {act}, "
             f"batch {case['batch']}/{case['max_batch']}, seq {case['seq']}/{case['max_seq']}, "
@@ -131,13 +159,16 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
     rng = np.random.default_rng(case["input_seed"])
     b, s = case["batch"], case["seq"]
     ids = rng.integers(0, cfg["vocab_size"], size=(b, s), dtype=np.int32)
-    types = rng.integers(0, cfg.get("type_vocab_size", 1), size=(b, s), dtype=np.int32)
+    types = rng.integers(0, cfg["vocab_size"] if xlm else cfg.get("type_vocab_size", 1),
+                         size=(b, s), dtype=np.int32)
     mask = np.zeros((b, s), dtype=np.int32)
     for row, n in enumerate(case["lengths"]):
         mask[row, :n] = 1
     inputs = [("input_ids", ids), ("attention_mask", mask)]
     if not distil:
         inputs.append(("token_type_ids", types))
+    if xlm and cfg["n_langs"] > 1 and cfg["use_lang_emb"]:
+        inputs.append(("langs", rng.integers(0, cfg["n_langs"], size=(b, s), dtype=np.int32)))
     for name, arr in inputs:
         np.save(os.path.join(work, name + ".npy"), arr)
     bertc, bert_run, bert_eval = (os.path.join(a.bin, t) for t in ("bertc", "bert-run", "bert-eval"))

@@ -169,10 +169,24 @@ func.func @concat(%x: tensor<?x?x8xf32>, %y: tensor<?x?x8xf32>) -> (tensor<?x?x1
 }
 
 // CHECK-LABEL: fused_attention result #0: {{.*}} ok
-// CHECK: ALL OK
 func.func @fused_attention(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>,
                            %mask: tensor<?x?xi32>) -> tensor<?x?x8xf32> {
   %c = bert.fused_attention %q, %k, %v, %mask {num_heads = 2 : i64, scale = 0.5 : f64}
       : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
   return %c : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: mask_rows result #0: {{.*}} ok
+func.func @mask_rows(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>) -> tensor<?x?x8xf32> {
+  %y = bert.mask_rows %x, %mask : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: add_mask_rows result #0: {{.*}} ok
+// CHECK: ALL OK
+func.func @add_mask_rows(%x: tensor<?x?x8xf32>, %r: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>)
+    -> tensor<?x?x8xf32> {
+  %y = bert.add_mask_rows %x, %r, %mask
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
 }

@@ -1,5 +1,6 @@
 // RUN: bert-opt --bert-fuse -split-input-file %s | FileCheck %s
 // RUN: bert-opt --bert-fuse="attention=false" -split-input-file %s | FileCheck %s --check-prefix=NOATTN
+// RUN: bert-opt --bert-fuse="add-mask-rows=false" -split-input-file %s | FileCheck %s --check-prefix=NOFUSE
 // The output must verify when it is parsed again.
 // RUN: bert-opt --bert-fuse -split-input-file %s | bert-opt -split-input-file > /dev/null
 
@@ -325,4 +326,50 @@ func.func @embeddings_no_types(%ids: tensor<?x?xi32>, %word: tensor<50x8xf32>,
   %y = bert.layer_norm %e, %g, %b {epsilon = 1.0e-12 : f64}
       : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// FlauBERT's pre-norm layer: the first residual add feeds a LayerNorm and the
+// second add, so it stays a bert.add (a kernel of its own); the second add is
+// zeroed on padded rows and becomes bert.add_mask_rows (lhs input, rhs
+// residual). With the option off the chain is left alone.
+
+// CHECK-LABEL: func.func @pre_norm_adds
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x?x8xf32>, %[[A:.+]]: tensor<?x?x8xf32>, %[[F:.+]]: tensor<?x?x8xf32>, %[[M:.+]]: tensor<?x?xi32>, %[[G:.+]]: tensor<8xf32>)
+// CHECK:         %[[R1:.+]] = bert.add %[[A]], %[[X]]
+// CHECK:         %[[N:.+]] = bert.layer_norm %[[R1]]
+// CHECK-NOT:     bert.mask_rows
+// CHECK:         %[[Y:.+]] = bert.add_mask_rows %[[F]], %[[R1]], %[[M]] :
+// CHECK-NOT:     bert.mask_rows
+// CHECK:         return %[[N]], %[[Y]]
+// NOFUSE-LABEL: func.func @pre_norm_adds
+// NOFUSE:         bert.add
+// NOFUSE:         bert.add
+// NOFUSE:         bert.mask_rows
+// NOFUSE-NOT:     bert.add_mask_rows
+func.func @pre_norm_adds(%x: tensor<?x?x8xf32>, %a: tensor<?x?x8xf32>, %f: tensor<?x?x8xf32>,
+                         %m: tensor<?x?xi32>, %g: tensor<8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>) {
+  %r1 = bert.add %a, %x : tensor<?x?x8xf32>
+  %n = bert.layer_norm %r1, %g, %g {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %r2 = bert.add %f, %r1 : tensor<?x?x8xf32>
+  %y = bert.mask_rows %r2, %m : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return %n, %y : tensor<?x?x8xf32>, tensor<?x?x8xf32>
+}
+
+// -----
+
+// The sum is also returned: no fusion.
+
+// CHECK-LABEL: func.func @add_mask_rows_escapes
+// CHECK:         %[[S:.+]] = bert.add
+// CHECK:         %[[Y:.+]] = bert.mask_rows %[[S]]
+// CHECK-NOT:     bert.add_mask_rows
+// CHECK:         return %[[Y]], %[[S]]
+func.func @add_mask_rows_escapes(%a: tensor<?x?x8xf32>, %b: tensor<?x?x8xf32>, %m: tensor<?x?xi32>)
+    -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>) {
+  %s = bert.add %a, %b : tensor<?x?x8xf32>
+  %y = bert.mask_rows %s, %m : (tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  return %y, %s : tensor<?x?x8xf32>, tensor<?x?x8xf32>
 }

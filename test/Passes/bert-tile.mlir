@@ -168,3 +168,20 @@ func.func @pinned_and_views(%x: tensor<?x?x32xf32>, %mask: tensor<?x?xi32>) -> t
   %y = bert.add %g, %x : tensor<?x?x32xf32>
   return %y : tensor<?x?x32xf32>
 }
+
+// -----
+
+// FlauBERT's pre-norm residuals: bert.add_mask_rows is an elementwise row
+// kernel, like bert.mask_rows.
+
+// CHECK-LABEL: func.func @add_mask_rows
+// CHECK: bert.add_mask_rows
+// AVX512-SAME: bert.schedule = #bert.row_schedule<rows_per_task = {{[0-9]+}}, vector_width = 16, target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.row_schedule<rows_per_task = {{[0-9]+}}, vector_width = 8, target = "x86-64-avx2">
+// HOST-SAME: #bert.row_schedule<
+func.func @add_mask_rows(%x: tensor<?x?x36xf32>, %r: tensor<?x?x36xf32>, %mask: tensor<?x?xi32>)
+    -> tensor<?x?x36xf32> attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %y = bert.add_mask_rows %x, %r, %mask
+      : (tensor<?x?x36xf32>, tensor<?x?x36xf32>, tensor<?x?xi32>) -> tensor<?x?x36xf32>
+  return %y : tensor<?x?x36xf32>
+}

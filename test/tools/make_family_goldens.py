@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
+from transformers.cache_utils import DynamicCache, EncoderDecoderCache  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_goldens import parse_args, write_case_json  # noqa: E402
@@ -118,6 +119,12 @@ CASES = {
                         "classifier on every token, 5 labels; ff_activation gelu_new"),
     "xlnet-qa": ("XLNetConfig", "XLNetForQuestionAnsweringSimple", dict(XLNET, clamp_len=6),
                  "qa_outputs unstacked into start/end logits; clamp_len 6"),
+    "flaubert-prenorm-model": ("FlaubertConfig", "FlaubertModel", dict(XLM, pre_norm=True, n_langs=2),
+                               "pre_norm: LayerNorm before attention and FFN, residual adds after, "
+                               "no final LayerNorm; 2 languages"),
+    "flaubert-prenorm-seq-cls": ("FlaubertConfig", "FlaubertForSequenceClassification",
+                                 dict(XLM, pre_norm=True, num_labels=3, gelu_activation=False),
+                                 "pre_norm layers, ReLU, SequenceSummary on the first token"),
 }
 CHOICES = 3  # of the multiple-choice cases
 LANG_FAMILIES = ("xlm", "flaubert")
@@ -153,6 +160,17 @@ def outputs_of(arch: str, out) -> dict[str, np.ndarray]:
     else:
         wanted = ["logits"]
     return {n: getattr(out, n).detach().numpy().astype(np.float32) for n in wanted}
+
+
+class _LayerIndexedCache(EncoderDecoderCache):
+    """transformers 5.23's FlaubertModel.forward, with pre_norm=True, passes `cache=cache[i]` to each
+    layer's attention, but its cache is an EncoderDecoderCache, which cannot be indexed (TypeError:
+    not subscriptable); the post-norm branch passes the whole cache. Indexing this (empty) cache
+    returns the cache itself, so the pre-norm branch gets what the post-norm one does. Nothing is
+    cached in a single forward pass, so the outputs are those of the pre-norm math."""
+
+    def __getitem__(self, layer):
+        return self
 
 
 def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
@@ -202,6 +220,8 @@ def make_case(name: str, outdir: str, bertc: str, seed: int) -> None:
     if family in LANG_FAMILIES and cfg.n_langs > 1 and cfg.use_lang_emb:
         langs = np.random.default_rng(seed + 2).integers(0, cfg.n_langs, size=(len(lengths), SEQ)).astype(np.int64)
         kwargs["langs"] = torch.from_numpy(shaped(langs))
+    if getattr(cfg, "pre_norm", False):  # see _LayerIndexedCache
+        kwargs["cache"] = _LayerIndexedCache(DynamicCache(config=cfg), DynamicCache(config=cfg))
     with torch.no_grad():
         outs = outputs_of(arch, model(**kwargs))
     if choices:

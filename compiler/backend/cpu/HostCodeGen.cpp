@@ -50,6 +50,18 @@ static bool runs(const ModelPlan &plan, const KernelCall &call) {
   return std::holds_alternative<Spec>(plan.kernels[call.kernel].spec);
 }
 
+/// Which argument of `call` is the attention mask, for the kernels that
+/// read it per row (mask_rows, add_mask_rows): the packed path passes its
+/// own mask of the T packed rows there. -1 for the others.
+static int rowMaskArgument(const ModelPlan &plan, const KernelCall &call) {
+  if (runs<cpu::MaskRowsSpec>(plan, call))
+    return 1;
+  if (const auto *add =
+          std::get_if<cpu::AddSpec>(&plan.kernels[call.kernel].spec))
+    return add->masked ? 2 : -1;
+  return -1;
+}
+
 namespace {
 
 /// The C local that holds input or output `name` inside run() and
@@ -143,11 +155,11 @@ PackedShape analyzePacked(const ModelPlan &plan) {
     }
     if (batchPhase)
       return p; // a per-token call after the scatter
-    // Attention and mask_rows read the mask, which the packed rows have
-    // as pmask.
-    if ((runs<cpu::AttentionSpec>(plan, call) ||
-         runs<cpu::MaskRowsSpec>(plan, call)) &&
-        !call.args[1].base.isInput(mask))
+    // Attention and the row-masking kernels read the mask, which the
+    // packed rows have as pmask.
+    int maskArg =
+        runs<cpu::AttentionSpec>(plan, call) ? 1 : rowMaskArgument(plan, call);
+    if (maskArg >= 0 && !call.args[maskArg].base.isInput(mask))
       return p;
     p.lastToken = i;
     // The arena plan reuses slots: a value written where an earlier one
@@ -312,9 +324,11 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
          << ";\n"
          << "  }\n";
       emitMark(os, call, i, "  ", "flops");
-    } else if (runs<cpu::MaskRowsSpec>(plan, call)) {
+    } else if (int maskArg = rowMaskArgument(plan, call); maskArg >= 0) {
       // The T packed rows and their mask values.
-      emitCall(os, plan, call, "  ", {"", "pmask"});
+      std::vector<std::string> ptrs(maskArg + 1);
+      ptrs[maskArg] = "pmask";
+      emitCall(os, plan, call, "  ", ptrs);
       emitMark(os, call, i, "  ");
     } else {
       emitCall(os, plan, call, "  ");

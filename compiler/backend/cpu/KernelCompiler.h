@@ -88,10 +88,17 @@ struct MaskRowsSpec {
   int64_t H = 0;
 };
 
+/// out[m, :] = (a[m, :] + b[m, :]) [* mask[m]] over M rows of H: a residual
+/// add no LayerNorm consumes (bert.add; bert.add_mask_rows when masked).
+struct AddSpec {
+  int64_t H = 0;
+  bool masked = false;
+};
+
 /// What a kernel computes; the alternative names its family.
 using KernelSpec =
     std::variant<LinearSpec, LayerNormSpec, AttentionSpec, EmbeddingsSpec,
-                 PoolerSpec, UnstackSpec, MaskRowsSpec>;
+                 PoolerSpec, UnstackSpec, MaskRowsSpec, AddSpec>;
 
 /// Everything that determines one compiled kernel: what it computes and its
 /// schedule (dialect/Schedules.h), read from the op. Equal requests compile

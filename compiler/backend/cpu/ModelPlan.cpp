@@ -73,7 +73,8 @@ private:
   LogicalResult planAttention(FusedAttentionOp op);
   LogicalResult planPooler(PoolerOp op);
   LogicalResult planUnstack(UnstackOp op);
-  LogicalResult planMaskRows(MaskRowsOp op);
+  LogicalResult planRowsElementwise(Operation *op, Value input, Value residual,
+                                    Value mask);
   LogicalResult setResult(Operation *op, unsigned index = 0);
 
   func::FuncOp func;
@@ -523,22 +524,40 @@ LogicalResult Planner::planPooler(PoolerOp op) {
   return success();
 }
 
-/// x * mask per row: the mask as one int32 per row of x (the caller's
-/// [B, S] mask is M = B * S of them; the packed path passes its own).
-LogicalResult Planner::planMaskRows(MaskRowsOp op) {
-  int64_t h = cast<RankedTensorType>(op.getInput().getType()).getShape()[2];
+/// x * mask (bert.mask_rows), x + r (bert.add) or (x + r) * mask
+/// (bert.add_mask_rows) per row of [B, S, H] activations: the mask as one
+/// int32 per row of x (the caller's [B, S] mask is M = B * S of them; the
+/// packed path passes its own). Arguments: x, [r], [mask], out.
+LogicalResult Planner::planRowsElementwise(Operation *op, Value input,
+                                           Value residual, Value mask) {
+  auto type = cast<RankedTensorType>(input.getType());
+  if (type.getRank() != 3 || type.isDynamicDim(2))
+    return op->emitError() << "the CPU backend runs this op on [batch, seq, "
+                              "hidden] activations with a static hidden "
+                              "size, not "
+                           << type;
+  int64_t h = type.getShape()[2];
   KernelRequest req{cpu::MaskRowsSpec{h}, {}};
+  if (residual)
+    req.spec = cpu::AddSpec{h, bool(mask)};
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
-  FailureOr<BufferRef> x = activation(op.getInput(), op);
-  FailureOr<BufferRef> mask = activation(op.getMask(), op);
-  if (failed(x) || failed(mask))
-    return failure();
   KernelCall call{kernelIndex(req), {}, ""};
-  call.args.push_back(matrix(*x, num(h), "M", num(h)));
-  call.args.push_back(BufferArg{*mask, true, {{"M", "1"}}});
+  for (Value v : {input, residual})
+    if (v) {
+      FailureOr<BufferRef> x = activation(v, op);
+      if (failed(x))
+        return failure();
+      call.args.push_back(matrix(*x, num(h), "M", num(h)));
+    }
+  if (mask) {
+    FailureOr<BufferRef> m = activation(mask, op);
+    if (failed(m))
+      return failure();
+    call.args.push_back(BufferArg{*m, true, {{"M", "1"}}});
+  }
   call.args.push_back(
-      matrix(storage[op.getResult()].base, num(h), "M", num(h)));
+      matrix(storage[op->getResult(0)].base, num(h), "M", num(h)));
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -640,7 +659,16 @@ LogicalResult Planner::run() {
             .Case([&](FusedAttentionOp a) { return planAttention(a); })
             .Case([&](PoolerOp p) { return planPooler(p); })
             .Case([&](UnstackOp u) { return planUnstack(u); })
-            .Case([&](MaskRowsOp m) { return planMaskRows(m); })
+            .Case([&](MaskRowsOp m) {
+              return planRowsElementwise(m, m.getInput(), Value(), m.getMask());
+            })
+            .Case([&](AddOp a) {
+              return planRowsElementwise(a, a.getLhs(), a.getRhs(), Value());
+            })
+            .Case([&](AddMaskRowsOp a) {
+              return planRowsElementwise(a, a.getInput(), a.getResidual(),
+                                         a.getMask());
+            })
             .Case([&](func::ReturnOp) { return success(); })
             .Default([&](Operation *other) {
               return other->emitError()

@@ -83,6 +83,9 @@ CASES = {
                         np.concatenate([W["a.weight"], W["b.weight"]], 0)]),
     "fused_attention": ([x, y, x4.reshape(B, S, H), mask],
                         [ref.attention_core(x, y, x4.reshape(B, S, H), mask, HEADS, 0.5)]),
+    # Padded rows zeroed (XLM), after a residual add (FlauBERT's pre-norm layers).
+    "mask_rows": ([x, mask], [x * mask[..., None]]),
+    "add_mask_rows": ([x, y, mask], [(x.astype(np.float64) + y) * mask[..., None]]),
 }
 
 

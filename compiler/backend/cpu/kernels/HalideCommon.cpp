@@ -131,6 +131,14 @@ void constrainRowOutput(const OutputImageParam &out, int H) {
   out.dim(1).set_stride(H);
 }
 
+void scheduleElementwiseRows(Func &out, const Var &c, const Var &m,
+                             const RowSchedule &sched) {
+  Var task("task"), mi("mi");
+  out.split(m, task, mi, int(sched.rowsPerTask), TailStrategy::GuardWithIf)
+      .parallel(task)
+      .vectorize(c, int(sched.vectorWidth), TailStrategy::GuardWithIf);
+}
+
 void finishKernel(Kernel &k, const Func &out) {
   k.pipeline = Pipeline(out);
   for (auto &p : k.inputs)

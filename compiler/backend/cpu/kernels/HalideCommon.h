@@ -108,6 +108,11 @@ void constrainMinsAndDense(const Halide::OutputImageParam &p);
 /// dense rows H apart.
 void constrainRowOutput(const Halide::OutputImageParam &out, int H);
 
+/// The schedule of an elementwise kernel over rows (dim 1) of columns
+/// (dim 0): rows split into tasks of sched.rowsPerTask, columns vectorized.
+void scheduleElementwiseRows(Halide::Func &out, const Halide::Var &c,
+                             const Halide::Var &m, const RowSchedule &sched);
+
 /// Completes `k` once its inputs are set and constrained: the pipeline that
 /// computes `out`, and the inputs, in order, as its arguments.
 void finishKernel(Kernel &k, const Halide::Func &out);

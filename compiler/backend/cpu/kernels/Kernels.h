@@ -174,6 +174,10 @@ Kernel buildUnstack(const UnstackSpec &spec, const RowSchedule &sched,
 /// bert.mask_rows: in (H, M) [row stride H], mask (M) int32, out (H, M).
 Kernel buildMaskRows(const MaskRowsSpec &spec, const RowSchedule &sched,
                      const Halide::Target &target);
+/// bert.add, bert.add_mask_rows: input (H, M), residual (H, M) [row
+/// stride H], mask (M) int32 when spec.masked, out (H, M).
+Kernel buildAdd(const AddSpec &spec, const RowSchedule &sched,
+                const Halide::Target &target);
 LinearSpec poolerAsLinear(const PoolerSpec &spec);
 
 //===----------------------------------------------------------------------===//
@@ -228,7 +232,8 @@ struct KernelFamily {
 };
 
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
-    kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily;
+    kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily,
+    kAddFamily;
 
 /// The linear a weight-reading request (linear, pooler) packs its weights
 /// for.

@@ -28,12 +28,10 @@ Kernel buildMaskRows(const MaskRowsSpec &spec, const RowSchedule &sched,
   in.dim(0).set_extent(H);
   in.dim(1).set_stride(H);
   mask.dim(0).set_extent(in.dim(1).extent());
-  Var c("c"), m("m"), task("task"), mi("mi");
+  Var c("c"), m("m");
   Func out("mask_rows");
   out(c, m) = in(c, m) * cast<float>(mask(m));
-  out.split(m, task, mi, int(sched.rowsPerTask), TailStrategy::GuardWithIf)
-      .parallel(task)
-      .vectorize(c, int(sched.vectorWidth), TailStrategy::GuardWithIf);
+  detail::scheduleElementwiseRows(out, c, m, sched);
   Kernel k;
   k.name = "mask_rows";
   k.inputs = {in, mask};

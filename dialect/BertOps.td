@@ -135,11 +135,13 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     With `i8` (`bertc --precision int8`) the products are int8 ones: each
     output channel n of `weight` is quantized symmetrically,
     `qw[n, k] = round(weight[n, k] * 127 / max_k |weight[n, k]|)`, and each
-    row (token) m of `input` likewise at run time,
-    `qx[m, k] = round(input[m, k] * 127 / max_k |input[m, k]|)` (round half
-    to even; a zero row or channel quantizes to 0). The sum of `qx * qw` is
-    exact in int32 and scaled back by both maxima / 127; bias, activation and
-    the result stay f32. `bert.attention`'s own products stay f32.
+    row (token) m of `input` asymmetrically at run time, over its range
+    `[lo, hi]` widened to include 0: `s = (hi - lo) / 255`,
+    `z = round(-lo / s)`, `qx[m, k] = clamp(round(input[m, k] / s) + z, 0,
+    255) - z` (round half to even; a zero row or channel quantizes to 0).
+    The sum of `qx * qw` is exact in int32 and scaled back by both scales;
+    bias, activation and the result stay f32. `bert.attention`'s own
+    products stay f32.
 
     ```mlir
     %y = bert.linear %x, %w, %b activation <gelu>

@@ -161,10 +161,10 @@ static float roundToBF16(float v) {
   return r;
 }
 
-/// `precision = i8`'s quantization of one row of `k` values (bert.linear's
-/// definition): q = round(v * 127 / max |v|), half to even, in [-127, 127];
-/// returns the scale max |v| / 127 (0 for a zero row).
-static float quantizeRow(const float *v, int64_t k, int32_t *q) {
+/// `precision = i8`'s quantization of one weight channel of `k` values
+/// (bert.linear's definition): q = round(v * 127 / max |v|), half to even, in
+/// [-127, 127]; returns the scale max |v| / 127 (0 for a zero channel).
+static float quantizeChannel(const float *v, int64_t k, int32_t *q) {
   float absmax = 0.f;
   for (int64_t i = 0; i < k; ++i)
     absmax = std::max(absmax, std::fabs(v[i]));
@@ -172,6 +172,24 @@ static float quantizeRow(const float *v, int64_t k, int32_t *q) {
   for (int64_t i = 0; i < k; ++i)
     q[i] = int32_t(std::clamp(std::nearbyint(v[i] * inv), -127.f, 127.f));
   return absmax / 127.f;
+}
+
+/// ... and of one input row: its range [lo, hi] widened to include 0,
+/// scale (hi - lo) / 255, zero point z = round(-lo * 255 / (hi - lo)),
+/// q = round(v * 255 / (hi - lo)) + z in [0, 255]; `q` gets q - z. Returns
+/// the scale.
+static float quantizeRowAsym(const float *v, int64_t k, int32_t *q) {
+  float lo = 0.f, hi = 0.f;
+  for (int64_t i = 0; i < k; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  float inv = hi > lo ? 255.f / (hi - lo) : 0.f;
+  float zero = std::nearbyint(-lo * inv);
+  for (int64_t i = 0; i < k; ++i)
+    q[i] = int32_t(std::clamp(std::nearbyint(v[i] * inv) + zero, 0.f, 255.f) -
+                   zero);
+  return (hi - lo) / 255.f;
 }
 
 /// The i8 linear: exact integer sums of the quantized rows and channels,
@@ -183,9 +201,9 @@ static Tensor linearI8(const Tensor &x, const Tensor &w, const Tensor *b,
       qx(static_cast<size_t>(k));
   std::vector<float> sw(static_cast<size_t>(n));
   for (int64_t j = 0; j < n; ++j)
-    sw[j] = quantizeRow(&w.f[j * k], k, &qw[j * k]);
+    sw[j] = quantizeChannel(&w.f[j * k], k, &qw[j * k]);
   for (int64_t r = 0; r < rows; ++r) {
-    float sx = quantizeRow(&x.f[r * k], k, qx.data());
+    float sx = quantizeRowAsym(&x.f[r * k], k, qx.data());
     for (int64_t j = 0; j < n; ++j) {
       int64_t dot = 0;
       for (int64_t i = 0; i < k; ++i)

@@ -36,10 +36,11 @@ void bert_pack_bf16_rows(const float *src, int64_t first, int64_t rows,
                          int64_t k, int64_t nb, int64_t stride,
                          uint16_t *packed);
 
-/* The symmetric int8 quantization of `precision <i8>` (bert.linear):
- * round(v * inv) clamped to [-127, 127], with inv = 127 / max |v| over the
- * row (0 for an all-zero row), rounding half to even. The kernels quantize
- * activations the same way, per row, at run time. */
+/* The symmetric int8 quantization of `precision <i8>`'s weights
+ * (bert.linear): round(v * inv) clamped to [-127, 127], with
+ * inv = 127 / max |v| over the output channel (0 for an all-zero one),
+ * rounding half to even. (The kernels quantize activations per row, with a
+ * zero point, at run time.) */
 float bert_s8_inverse_scale(float absmax);
 int8_t bert_quantize_s8(float v, float inv);
 
@@ -49,9 +50,9 @@ int8_t bert_quantize_s8(float v, float inv);
  *   (n / nb) * (k / 4) * stride + (kk / 4) * stride + 4 * (n % nb) + kk % 4
  * ("VNNI": four consecutive k of a column are adjacent, what VPDPBUSD
  * reads); scale[n] = max_kk |W[n][kk]| / 127 and colsum[n] = the sum of the
- * column's int8 values (the kernels add 128 to their activations to make
- * them unsigned and subtract 128 * colsum). Entries no element maps to are
- * left as they are (zero them first). */
+ * column's int8 values (the kernels' activations are unsigned bytes with a
+ * zero point z per row; they subtract z * colsum). Entries no element maps to
+ * are left as they are (zero them first). */
 void bert_pack_s8_rows(const float *src, int64_t first, int64_t rows, int64_t k,
                        int64_t nb, int64_t stride, int8_t *packed, float *scale,
                        int32_t *colsum);

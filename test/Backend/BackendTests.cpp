@@ -166,16 +166,21 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
 /// activation round differently, so the fp32 tolerances apply; one
 /// activation quantized one step apart moves an output by about
 /// sx * sw * 127 (~4e-3 here, with W in [-0.5, 0.5]), far above them.
-/// `zeroRow`: row 1 of X is all zeros (scale 0).
+/// `oddRows`: row 1 of X is all zeros (scale 0), row 2 all positive (zero
+/// point 0), row 3 all negative (zero point 255).
 void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
                     std::optional<cpu::GemmSchedule> pinned = std::nullopt,
-                    bool zeroRow = false) {
+                    bool oddRows = false) {
   cpu::GemmSchedule sched = pinned ? *pinned : dflt::gemm(N, host());
   auto x = randomVec(size_t(M) * K, -1, 1),
        w = randomVec(size_t(N) * K, -.5f, .5f);
   auto b = randomVec(N, -.5f, .5f);
-  if (zeroRow && M > 1)
-    std::fill(x.begin() + K, x.begin() + 2 * K, 0.f);
+  if (oddRows && M > 3)
+    for (int k = 0; k < K; ++k) {
+      x[size_t(K + k)] = 0.f;
+      x[size_t(2 * K + k)] = std::abs(x[size_t(2 * K + k)]);
+      x[size_t(3 * K + k)] = -std::abs(x[size_t(3 * K + k)]);
+    }
   std::vector<float> y(size_t(M) * N), want(y.size());
   ref::linearInt8(x.data(), w.data(), bias ? b.data() : nullptr, want.data(), M,
                   N, K, act);
@@ -476,8 +481,8 @@ TEST(Kernels, LinearBF16) {
 
 TEST(Kernels, LinearInt8) {
   // Register tiles with row tails and single rows, N off the panel grid,
-  // K not a multiple of the vector (row maxima in strips of 4), long K, a
-  // zero row, and pinned 1- and 2-vector tiles without k unroll.
+  // K not a multiple of the vector (row ranges in strips of 4), long K,
+  // zero, one-sided rows, and pinned 1- and 2-vector tiles without k unroll.
   testLinearInt8(37, 768, 768, A::Gelu, true);
   testLinearInt8(130, 2304, 768, A::None, true);
   testLinearInt8(19, 768, 3072, A::None, true);

@@ -67,9 +67,20 @@ void linearInt8(const float *x, const float *w, const float *b, float *y,
   std::vector<double> sw(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n)
     sw[size_t(n)] = quantizeSymmetric(w + n * K, K, qw[size_t(n)]);
-  std::vector<int64_t> qx;
+  std::vector<int64_t> qx(static_cast<size_t>(K));
   for (int64_t m = 0; m < M; ++m) {
-    double sx = quantizeSymmetric(x + m * K, K, qx);
+    // The row's range with 0 in it, 256 levels, zero point z.
+    const float *row = x + m * K;
+    float lo = std::min(0.f, *std::min_element(row, row + K));
+    float hi = std::max(0.f, *std::max_element(row, row + K));
+    float inv = hi == lo ? 0.f : 255.f / (hi - lo);
+    float z = std::nearbyint(-lo * inv);
+    for (int64_t k = 0; k < K; ++k)
+      qx[size_t(k)] =
+          int64_t(std::max(0.f,
+                           std::min(255.f, std::nearbyint(row[k] * inv) + z))) -
+          int64_t(z);
+    double sx = (double(hi) - double(lo)) / 255.0;
     for (int64_t n = 0; n < N; ++n) {
       int64_t dot = 0;
       for (int64_t k = 0; k < K; ++k)

@@ -19,10 +19,10 @@ void linear(const float *x, const float *w, const float *b, const float *r,
             float *y, int64_t M, int64_t N, int64_t K, Act act);
 
 /// The int8 linear (bert.linear precision <i8>) by its definition: each row
-/// of x and each row (output channel) of W quantized symmetrically to
-/// round(v * 127 / max |v|) (half to even), the products summed exactly in
-/// integers and scaled back by max |x row| / 127 * max |W row| / 127;
-/// y = act(that + b), b may be null.
+/// (output channel) of W quantized symmetrically to round(v * 127 / max |v|)
+/// (half to even), each row of x asymmetrically to 256 levels over its range
+/// widened to include 0, the products summed exactly in integers and scaled
+/// back by both scales; y = act(that + b), b may be null.
 void linearInt8(const float *x, const float *w, const float *b, float *y,
                 int64_t M, int64_t N, int64_t K, Act act);
 

@@ -51,7 +51,8 @@ FAMILIES = ("distil_b1_s128", "roberta_b1_s128", "albert_b1_s128", "base_cls_b1_
 # The artefact each system needs from prepare.py (the key of its step in prepare.json).
 NEEDS = {"bertc": "model", "bertc-noprune": "model", "onnxruntime": "onnxruntime_optimize",
          "openvino": "openvino_ir", "pytorch": "model",
-         "bertc-bf16": "model", "openvino-bf16": "openvino_ir", "pytorch-bf16": "model"}
+         "bertc-bf16": "model", "openvino-bf16": "openvino_ir", "pytorch-bf16": "model",
+         "bertc-int8": "model", "onnxruntime-int8": "onnxruntime_quantize"}
 
 
 def cpu_has_bf16():
@@ -212,8 +213,9 @@ def main():
     ap.add_argument("--cases", help="comma-separated case names (default: all, or --quick's "
                     "or --families')")
     ap.add_argument("--systems", help="comma-separated (default: the fp32 systems, plus the "
-                    "bf16 table's bertc-bf16, openvino-bf16, pytorch-bf16 on CPUs with bf16; "
-                    "the bf16 systems run at the first thread count only; bertc-noprune, "
+                    "bf16 table's bertc-bf16, openvino-bf16, pytorch-bf16 on CPUs with bf16, "
+                    "and the int8 table's bertc-int8, onnxruntime-int8; the bf16 and int8 "
+                    "systems run at the first thread count only; bertc-noprune, "
                     "bertc with --no-prune-first-token, runs on task-head cases only)")
     ap.add_argument("--threads", default="2,1", help="thread counts, first is the main table")
     ap.add_argument("--budget", type=float, default=2.0,
@@ -234,7 +236,7 @@ def main():
     cases = [c for c in CASES if c[0] in names]
     if len(cases) != len(names):
         sys.exit(f"bench: unknown case in {names}; known: {[c[0] for c in CASES]}")
-    default_systems = (report.SYSTEMS + report.HEAD_SYSTEMS
+    default_systems = (report.SYSTEMS + report.HEAD_SYSTEMS + report.INT8_SYSTEMS
                        + (report.BF16_SYSTEMS if cpu_has_bf16() else ()))
     wanted = a.systems.split(",") if a.systems else default_systems
     systems = [s for s in report.ALL_SYSTEMS if s in wanted]
@@ -266,9 +268,12 @@ def main():
                                 if "bertc-noprune" in systems and head else (None, None))
             lib16, lib16_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "bf16")
                                 if "bertc-bf16" in systems else (None, None))
+            lib8, lib8_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "int8")
+                              if "bertc-int8" in systems else (None, None))
             case_ok = plog.get("case " + name, {}).get("ok")
             for t in threads:
-                here = [s for s in systems if (s not in report.BF16_SYSTEMS or t == threads[0])
+                once = report.BF16_SYSTEMS + report.INT8_SYSTEMS
+                here = [s for s in systems if (s not in once or t == threads[0])
                         and (s not in report.HEAD_SYSTEMS or head)]
                 by_system = {s: [] for s in here}
                 # Interleaved rounds, every other one in reverse order, so that a slow spell
@@ -286,11 +291,13 @@ def main():
                             row = {"status": "error", "error": lib_err}
                         elif system == "bertc-bf16" and lib16_err:
                             row = {"status": "error", "error": lib16_err}
+                        elif system == "bertc-int8" and lib8_err:
+                            row = {"status": "error", "error": lib8_err}
                         elif system == "bertc-noprune" and libnp_err:
                             row = {"status": "error", "error": libnp_err}
                         else:
                             row = run_worker(py, system, mdir, name, t,
-                                             {"bertc-bf16": lib16,
+                                             {"bertc-bf16": lib16, "bertc-int8": lib8,
                                               "bertc-noprune": libnp}.get(system, lib),
                                              a.budget, out)
                         row.update(system=system, threads=t)

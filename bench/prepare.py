@@ -185,6 +185,19 @@ def main():
         if os.path.exists(fj) and log.get("onnxruntime_optimize", {}).get("ok"):
             log["onnxruntime_optimize"].update(json.load(open(fj)))
 
+    int8_path = os.path.join(d, "model.ort.int8.onnx")
+
+    def quantize_ort():
+        # What an ONNX Runtime user who wants int8 on CPU runs: dynamic quantization, weights
+        # int8 per output channel, activations uint8 per tensor at run time. Of the exported
+        # model: the optimizer's fused contrib ops defeat quantize_dynamic's shape inference
+        # ("Unable to find data type for weight_name"); the session applies ORT_ENABLE_ALL
+        # to the quantized graph.
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(onnx_path, int8_path, per_channel=True, weight_type=QuantType.QInt8)
+    if log.get("onnx", {}).get("ok"):
+        step(log, "onnxruntime_quantize", int8_path, quantize_ort)
+
     ov_path = os.path.join(d, "model.xml")
 
     def convert_ov():

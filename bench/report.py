@@ -9,7 +9,12 @@ BF16_SYSTEMS = ("bertc-bf16",) + BF16_PEERS
 # bertc compiled with --no-prune-first-token: on task-head cases only, against the fp32 peers;
 # the bertc row says how much faster the pruned library is.
 HEAD_SYSTEMS = ("bertc-noprune",)
-ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS
+# The int8 table (every CPU): int8 weights per output channel, activations quantized per call.
+# ONNX Runtime's quantize_dynamic (per-channel QInt8 weights, per-tensor uint8 activations) of
+# the exported model.
+INT8_PEERS = ("onnxruntime-int8",)
+INT8_SYSTEMS = ("bertc-int8",) + INT8_PEERS
+ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS + INT8_SYSTEMS
 # Short column names of the outputs in the table (max|d| columns).
 SHORT = {"last_hidden_state": "lhs", "pooler_output": "pool"}
 
@@ -36,10 +41,12 @@ def annotate(cases, peak):
             ok = {r["system"]: r for r in rows if r.get("status") == "ok"}
             best32 = min((ok[p]["median_ms"] for p in PEERS if p in ok), default=None)
             best16 = min((ok[p]["median_ms"] for p in BF16_PEERS if p in ok), default=None)
+            best8 = min((ok[p]["median_ms"] for p in INT8_PEERS if p in ok), default=None)
             for r in ok.values():
                 bf16 = r["system"] in BF16_SYSTEMS
-                best = best16 if bf16 else best32
-                if bf16:  # how much faster than the best fp32 peer (the 4x target)
+                int8 = r["system"] in INT8_SYSTEMS
+                best = best16 if bf16 else best8 if int8 else best32
+                if bf16 or int8:  # how much faster than the best fp32 peer
                     r["speedup_vs_best_fp32_peer"] = (best32 / r["median_ms"]
                                                       if best32 else None)
                 ms = r["median_ms"]
@@ -87,7 +94,7 @@ def table(meta, cases):
              "medians; 'rounds x%' = their range over that median); GFLOP/s counts the encoder's linears + attention; %peak is of the FMA "
              "peak at that thread count; 'vs best peer' = median / best peer's median (< 1: "
              "faster; the -bf16 rows against the best bf16 peer, and 'x fp32' = best fp32 "
-             "peer's median / this median; 'pruning x' on a head's bertc row = bertc-noprune's "
+             "peer's median / this median, the -int8 rows likewise against the best int8 peer; 'pruning x' on a head's bertc row = bertc-noprune's "
              "median / bertc's); max|diff| is against transformers (sdpa, fp32), "
              "for the -bf16 rows the bf16 error; load = 1-min load avg "
              "before->after (includes this benchmark's own threads), others = CPU share other "
@@ -154,7 +161,8 @@ def chart(path, meta, cases):
     threads = sorted({t for c in cases for t in c["runs"]}, key=int, reverse=True)
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
               "pytorch": "#ff7f0e", "bertc-noprune": "#e377c2", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
-              "pytorch-bf16": "#ffbb78"}
+              "pytorch-bf16": "#ffbb78", "bertc-int8": "#8c564b",
+              "onnxruntime-int8": "#aec7e8"}
     fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)
     present = {r["system"] for c in cases for rows in c["runs"].values() for r in rows}

@@ -99,7 +99,8 @@ class _Buffer(ctypes.Structure):  # bert_buffer
 
 
 def setup_bertc(a, x, io, b, s):
-    """bertc's library (a.lib; compiled with --precision bf16 for bertc-bf16, with
+    """bertc's library (a.lib; compiled with --precision bf16 for bertc-bf16, int8 for bertc-int8,
+    with
     --no-prune-first-token for bertc-noprune) through bert_run_named: every input of the case
     that the library takes, every output of the library into a preallocated buffer."""
     lib = ctypes.CDLL(a.lib)
@@ -159,7 +160,9 @@ def setup_onnxruntime(a, x, io, b, s):
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.intra_op_num_threads = a.threads
     so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(os.path.join(a.model_dir, "model.ort.onnx"), so,
+    # onnxruntime-int8: prepare.py's quantize_dynamic of the optimized model.
+    onnx_file = "model.ort.int8.onnx" if a.system == "onnxruntime-int8" else "model.ort.onnx"
+    sess = ort.InferenceSession(os.path.join(a.model_dir, onnx_file), so,
                                 providers=["CPUExecutionProvider"])
     feeds = {i.name: x[i.name] for i in sess.get_inputs()}
     names = [o.name for o in sess.get_outputs()]
@@ -210,12 +213,13 @@ def setup_pytorch(a, x, io, b, s):
 SYSTEMS = {"bertc": setup_bertc, "onnxruntime": setup_onnxruntime,
            "openvino": setup_openvino, "pytorch": setup_pytorch, "bertc-noprune": setup_bertc,
            "bertc-bf16": setup_bertc, "openvino-bf16": setup_openvino,
-           "pytorch-bf16": setup_pytorch}
+           "pytorch-bf16": setup_pytorch, "bertc-int8": setup_bertc,
+           "onnxruntime-int8": setup_onnxruntime}
 
 
 def versions(system):
     try:
-        system = system.removesuffix("-bf16").removesuffix("-noprune")
+        system = system.removesuffix("-bf16").removesuffix("-noprune").removesuffix("-int8")
         if system == "onnxruntime":
             import onnxruntime
             return onnxruntime.__version__

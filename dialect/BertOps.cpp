@@ -434,7 +434,19 @@ LogicalResult MergeHeadsOp::verify() {
   return success();
 }
 
+/// `i8` quantizes linear layers only: attention's products stay f32 (or
+/// bf16), so a matmul kernel never sees it.
+static LogicalResult expectNotI8(Operation *op, Precision p) {
+  if (p == Precision::i8)
+    return op->emitOpError()
+           << "precision i8 applies to linear layers only; expected f32 or "
+              "bf16";
+  return success();
+}
+
 LogicalResult BatchMatmulOp::verify() {
+  if (failed(expectNotI8(*this, getPrecision())))
+    return failure();
   RankedTensorType a = tensorType(getLhs()), b = tensorType(getRhs()),
                    r = tensorType(getResult());
   int64_t rank = a.getRank();
@@ -556,6 +568,8 @@ LogicalResult AddMaskRowsOp::verify() {
 }
 
 LogicalResult FusedAttentionOp::verify() {
+  if (failed(expectNotI8(*this, getPrecision())))
+    return failure();
   if (failed(expectRank(*this, getQuery(), "query", 3)))
     return failure();
   FailureOr<int64_t> hidden = hiddenSize(*this, getQuery(), "query");

@@ -136,10 +136,23 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     f32. Backends store such weights in bf16 and use bf16 matrix units
     (AMX, AVX512-BF16).
 
+    With `i8` (`bertc --precision int8`) the products are int8 ones: each
+    output channel n of `weight` is quantized symmetrically,
+    `qw[n, k] = round(weight[n, k] * 127 / max_k |weight[n, k]|)`, and each
+    row (token) m of `input` asymmetrically at run time, over its range
+    `[lo, hi]` widened to include 0: `s = (hi - lo) / 255`,
+    `z = round(-lo / s)`, `qx[m, k] = clamp(round(input[m, k] / s) + z, 0,
+    255) - z` (round half to even; a zero row or channel quantizes to 0).
+    The sum of `qx * qw` is exact in int32 and scaled back by both scales;
+    bias, activation and the result stay f32. `bert.attention`'s own
+    products stay f32.
+
     ```mlir
     %y = bert.linear %x, %w, %b activation <gelu>
         : (tensor<?x?x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>
     %z = bert.linear %x, %w2, %b2 precision <bf16>
+        : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+    %q = bert.linear %x, %w2, %b2 precision <i8>
         : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
     ```
   }];
@@ -169,7 +182,9 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
     `precision <bf16>` makes all six products bf16 (as `bert.linear` and
     `bert.batch_matmul` define it): the four projections and the two
     attention matmuls (`Q·Kᵀ` on rounded Q and K, `P·V` on rounded
-    probabilities and V); the softmax itself stays f32.
+    probabilities and V); the softmax itself stays f32. `precision <i8>`
+    quantizes the four projections (as `bert.linear` defines it); the two
+    attention matmuls and the softmax stay f32.
 
     ```mlir
     %a = bert.attention %x, %mask, %wq, %bq, %wk, %bk, %wv, %bv, %wo, %bo {num_heads = 12 : i64}

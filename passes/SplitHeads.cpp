@@ -79,12 +79,20 @@ SmallVector<Value, 3> emitProjections(OpBuilder &b, AttentionOp op,
                            op.getValueBias(), none, p)};
 }
 
+/// The precision of the two attention matmuls: the op's, except that `i8`
+/// quantizes only the projections (bert.attention's definition).
+Precision matmulPrecision(AttentionOp op) {
+  return op.getPrecision() == Precision::i8 ? Precision::f32
+                                            : op.getPrecision();
+}
+
 /// Batched layout: one [B, h, S, d] tensor per projection, rank-4 matmuls,
 /// heads merged back to [B, S, H]. Returns the context before the output
 /// dense layer.
 Value emitBatched(OpBuilder &b, AttentionOp op, const AttentionShape &s,
                   ArrayRef<Value> qkv) {
   Location loc = op.getLoc();
+  Precision p = matmulPrecision(op);
   RankedTensorType headsType = s.get({s.batch, s.heads, s.seq, s.headDim});
   SmallVector<Value, 3> split;
   for (Value v : qkv)
@@ -94,12 +102,12 @@ Value emitBatched(OpBuilder &b, AttentionOp op, const AttentionShape &s,
   RankedTensorType scoresType = s.get({s.batch, s.heads, s.seq, s.seq});
   Value scores = BatchMatmulOp::create(
       b, named(loc, "scores"), scoresType, split[0], split[1],
-      /*transpose_rhs=*/true, llvm::APFloat(s.scale()), op.getPrecision());
+      /*transpose_rhs=*/true, llvm::APFloat(s.scale()), p);
   Value probs = MaskedSoftmaxOp::create(b, named(loc, "softmax"), scoresType,
                                         scores, op.getMask());
   Value context = BatchMatmulOp::create(
       b, named(loc, "context"), headsType, probs, split[2],
-      /*transpose_rhs=*/false, llvm::APFloat(1.0), op.getPrecision());
+      /*transpose_rhs=*/false, llvm::APFloat(1.0), p);
   return MergeHeadsOp::create(b, named(loc, "merge heads"),
                               s.get({s.batch, s.seq, s.hidden}), context);
 }
@@ -108,6 +116,7 @@ Value emitBatched(OpBuilder &b, AttentionOp op, const AttentionShape &s,
 /// head contexts are concatenated along the hidden dimension.
 Value emitPerHead(OpBuilder &b, AttentionOp op, const AttentionShape &s,
                   ArrayRef<Value> qkv) {
+  Precision p = matmulPrecision(op);
   RankedTensorType headType = s.get({s.batch, s.seq, s.headDim});
   RankedTensorType scoresType = s.get({s.batch, s.seq, s.seq});
   SmallVector<Value> contexts;
@@ -118,14 +127,14 @@ Value emitPerHead(OpBuilder &b, AttentionOp op, const AttentionShape &s,
       cols.push_back(SliceOp::create(b, loc, headType, v, /*dim=*/2,
                                      /*offset=*/h * s.headDim,
                                      /*size=*/s.headDim));
-    Value scores = BatchMatmulOp::create(
-        b, loc, scoresType, cols[0], cols[1],
-        /*transpose_rhs=*/true, llvm::APFloat(s.scale()), op.getPrecision());
+    Value scores = BatchMatmulOp::create(b, loc, scoresType, cols[0], cols[1],
+                                         /*transpose_rhs=*/true,
+                                         llvm::APFloat(s.scale()), p);
     Value probs =
         MaskedSoftmaxOp::create(b, loc, scoresType, scores, op.getMask());
-    contexts.push_back(BatchMatmulOp::create(
-        b, loc, headType, probs, cols[2], /*transpose_rhs=*/false,
-        llvm::APFloat(1.0), op.getPrecision()));
+    contexts.push_back(BatchMatmulOp::create(b, loc, headType, probs, cols[2],
+                                             /*transpose_rhs=*/false,
+                                             llvm::APFloat(1.0), p));
   }
   return ConcatOp::create(b, named(op.getLoc(), "concat heads"),
                           s.get({s.batch, s.seq, s.hidden}), contexts,

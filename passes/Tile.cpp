@@ -94,6 +94,7 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
             rowsByCols("linear", Family::Gemm, o.getResult(), sizes);
         p.depth = lastDim(o.getInput(), sizes);
         p.bf16 = o.getPrecision() == Precision::bf16;
+        p.int8 = o.getPrecision() == Precision::i8;
         return p;
       })
       .Case([&](PoolerOp o) {

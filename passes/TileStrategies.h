@@ -42,6 +42,9 @@ struct KernelProblem {
   bool rowsAreBatch = false;
   /// gemm with `precision = bf16` operands (TileStrategiesBF16.cpp).
   bool bf16 = false;
+  /// gemm with `precision = i8` operands: the bf16 dot-product tiles, never
+  /// AMX (TileStrategiesBF16.cpp).
+  bool int8 = false;
 };
 
 /// A strategy: the schedule for `problem` on `target`.
@@ -50,8 +53,9 @@ using StrategyFn = ::bert::KernelSchedule (*)(const KernelProblem &problem,
 
 ::bert::KernelSchedule cpuGemmStrategy(const KernelProblem &,
                                        const TargetInfo &);
-/// bf16 gemm: AMX tiles, or bf16 dot-product register tiles
-/// (cpuGemmStrategy hands problems with `bf16` set to it).
+/// bf16 gemm: AMX tiles, or bf16 dot-product register tiles; i8 gemm: the
+/// same dot-product tiles (cpuGemmStrategy hands problems with `bf16` or
+/// `int8` set to it).
 ::bert::KernelSchedule cpuGemmBF16Strategy(const KernelProblem &,
                                            const TargetInfo &);
 ::bert::KernelSchedule cpuAttentionStrategy(const KernelProblem &,

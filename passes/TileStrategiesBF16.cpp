@@ -10,6 +10,12 @@
 // VDPBF16PS (or its emulation) on the f32 register tile, one k-pair per
 // step, so the f32 strategy's tile applies with kc = 2.
 //
+// `precision = i8` linears take the dot-product tiles too: VPDPBUSD reduces
+// four k's per 32-bit lane where VDPBF16PS reduces two, and the register
+// tile (int32 accumulators, one broadcast of X per row and k-quad, one load
+// of W per vector) is the same; the k unroll counts k-quads. The i8 kernel
+// has no AMX path (TDPBUSD is issue 21's later part).
+//
 // Measured (bench/kernels, Xeon with AMX, 1 thread, M = 128, K = 768):
 // 128 x 128 tasks ran the 768- to 3072-column layers at 330-460 GFLOP/s on a
 // loaded machine; whole-M tasks (no column split) left the second core idle
@@ -28,11 +34,12 @@ static constexpr int64_t kTasksPerThread = 3;
 
 ::bert::KernelSchedule mlir::bert::cpuGemmBF16Strategy(const KernelProblem &p,
                                                        const TargetInfo &t) {
-  bool amx = t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
+  bool amx = !p.int8 && t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
   int64_t vec = lanesFor(p.cols, t);
   if (!amx) {
     KernelProblem asF32 = p;
     asF32.bf16 = false;
+    asF32.int8 = false;
     // The f32 k unroll applies over k-pairs: 4 measured 0-4% faster than 1
     // at the BERT shapes (Zen 4, 1 thread).
     auto s = std::get<::bert::GemmSchedule>(cpuGemmStrategy(asF32, t));

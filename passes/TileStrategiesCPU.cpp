@@ -91,7 +91,7 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
 /// (bench/kernels bert-gemm-variants).
 ::bert::KernelSchedule mlir::bert::cpuGemmStrategy(const KernelProblem &p,
                                                    const TargetInfo &t) {
-  if (p.bf16)
+  if (p.bf16 || p.int8)
     return cpuGemmBF16Strategy(p, t);
   int64_t vec = lanesFor(p.cols, t);
   RegisterTile reg = chooseRegisterTile(p, t, vec);

@@ -121,7 +121,8 @@ static const char *const kOverview =
     "  bertc compile <config.json | model dir> [--emit "
     "mlir|split|fused|tiled|planned]\n"
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
-    "        [--name N] [--dump-ir DIR] [--no-cache] [--precision f32|bf16]\n"
+    "        [--name N] [--dump-ir DIR] [--no-cache] [--precision "
+    "f32|bf16|int8]\n"
     "        [--mlir-* debugging options]\n"
     "        [--schedules cache.json]\n"
     "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n"
@@ -196,9 +197,11 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
     opts.precision = mlir::bert::Precision::f32;
   else if (precision == "bf16")
     opts.precision = mlir::bert::Precision::bf16;
+  else if (precision == "int8")
+    opts.precision = mlir::bert::Precision::i8;
   else
     return makeError(ErrorCode::BadOptionValue, "", "--precision",
-                     "expected f32 or bf16, got \"" + precision + "\"");
+                     "expected f32, bf16 or int8, got \"" + precision + "\"");
   if (modelName.getNumOccurrences()) {
     if (!isValidModelName(modelName))
       return makeError(ErrorCode::BadOptionValue, "", "--name",

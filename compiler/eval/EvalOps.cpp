@@ -17,6 +17,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -160,14 +161,71 @@ static float roundToBF16(float v) {
   return r;
 }
 
+/// `precision = i8`'s quantization of one weight channel of `k` values
+/// (bert.linear's definition): q = round(v * 127 / max |v|), half to even, in
+/// [-127, 127]; returns the scale max |v| / 127 (0 for a zero channel).
+static float quantizeChannel(const float *v, int64_t k, int32_t *q) {
+  float absmax = 0.f;
+  for (int64_t i = 0; i < k; ++i)
+    absmax = std::max(absmax, std::fabs(v[i]));
+  float inv = absmax > 0.f ? 127.f / absmax : 0.f;
+  for (int64_t i = 0; i < k; ++i)
+    q[i] = int32_t(std::clamp(std::nearbyint(v[i] * inv), -127.f, 127.f));
+  return absmax / 127.f;
+}
+
+/// ... and of one input row: its range [lo, hi] widened to include 0,
+/// scale (hi - lo) / 255, zero point z = round(-lo * 255 / (hi - lo)),
+/// q = round(v * 255 / (hi - lo)) + z in [0, 255]; `q` gets q - z. Returns
+/// the scale.
+static float quantizeRowAsym(const float *v, int64_t k, int32_t *q) {
+  float lo = 0.f, hi = 0.f;
+  for (int64_t i = 0; i < k; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  float inv = hi > lo ? 255.f / (hi - lo) : 0.f;
+  float zero = std::nearbyint(-lo * inv);
+  for (int64_t i = 0; i < k; ++i)
+    q[i] = int32_t(std::clamp(std::nearbyint(v[i] * inv) + zero, 0.f, 255.f) -
+                   zero);
+  return (hi - lo) / 255.f;
+}
+
+/// The i8 linear: exact integer sums of the quantized rows and channels,
+/// scaled back by both scales.
+static Tensor linearI8(const Tensor &x, const Tensor &w, const Tensor *b,
+                       Activation act, Tensor out) {
+  int64_t k = x.dim(-1), n = w.dim(0), rows = x.numel() / k;
+  std::vector<int32_t> qw(static_cast<size_t>(n * k)),
+      qx(static_cast<size_t>(k));
+  std::vector<float> sw(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j)
+    sw[j] = quantizeChannel(&w.f[j * k], k, &qw[j * k]);
+  for (int64_t r = 0; r < rows; ++r) {
+    float sx = quantizeRowAsym(&x.f[r * k], k, qx.data());
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t dot = 0;
+      for (int64_t i = 0; i < k; ++i)
+        dot += int64_t(qx[i]) * qw[j * k + i];
+      double acc = double(dot) * sx * sw[j] + (b ? b->f[j] : 0.0);
+      out.f[r * n + j] = float(activate(acc, act));
+    }
+  }
+  return out;
+}
+
 /// result[r, n] = act(sum_k x[r, k] * w[n, k] + b[n]) over all leading rows
-/// r; with `precision = bf16` x and w are rounded to bf16 first.
+/// r; with `precision = bf16` x and w are rounded to bf16 first, with `i8`
+/// both are quantized (linearI8).
 static Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b,
                      Activation act, Precision precision = Precision::f32) {
   int64_t k = x.dim(-1), n = w.dim(0), rows = x.numel() / k;
   std::vector<int64_t> shape = x.shape;
   shape.back() = n;
   Tensor out = Tensor::floats(shape);
+  if (precision == Precision::i8)
+    return linearI8(x, w, b, act, std::move(out));
   auto operand = [&](float v) {
     return precision == Precision::bf16 ? double(roundToBF16(v)) : double(v);
   };

@@ -38,8 +38,9 @@ extern "C" {
  * with another version, so a library built from mismatched halves fails
  * loudly at load time. Version 6: run() and run_packed() take the inputs and
  * outputs as arrays in the order of the descriptor's input and output
- * tables, instead of BertModel's fixed argument list. */
-#define BERT_MODEL_ABI_VERSION 6
+ * tables, instead of BertModel's fixed argument list. Version 7:
+ * bert_weight_spec.int8_row_stride. */
+#define BERT_MODEL_ABI_VERSION 7
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -83,6 +84,17 @@ typedef struct {
    * no element maps to are zero. Built once at load. (AMX libraries use
    * one panel, nb = N; others panels of their register tile's width.) */
   int64_t bf16_row_stride;
+  /* 0: not int8. s > 0 (rank 2, K % 4 == 0, panel_width nb > 0, s >= 4 * nb,
+   * bf16_row_stride 0): `precision <i8>`. Each output channel n of the
+   * [N, K] matrix is quantized symmetrically to int8 (q = round(w * 127 /
+   * max_k |w[n][k]|), half to even) and stored in the "VNNI" layout of
+   * VPDPBUSD, element [n][k] at byte
+   *   (n / nb) * (K / 4) * s + (k / 4) * s + 4 * (n % nb) + k % 4,
+   * ceil(N / nb) * (K / 4) * s bytes (entries no element maps to are zero);
+   * then, from that size rounded up to 64 bytes, N float32 scales
+   * (max_k |w[n][k]| / 127) and N int32 column sums (sum_k q[n][k]). Built
+   * once at load (runtime/src/weight_pack.h). */
+  int64_t int8_row_stride;
 } bert_weight_spec;
 
 /* Element types and the dims not fixed at compile time, for bert_io_spec.

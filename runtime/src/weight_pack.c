@@ -29,3 +29,58 @@ void bert_pack_bf16_rows(const float *src, int64_t first, int64_t rows,
       dst[kk / 2 * stride + kk % 2] = bert_float_to_bf16(src[r * k + kk]);
   }
 }
+
+float bert_s8_inverse_scale(float absmax) {
+  return absmax > 0.0f ? 127.0f / absmax : 0.0f;
+}
+
+int8_t bert_quantize_s8(float v, float inv) {
+  /* Round half to even, as Halide's round() does in the kernels; written
+   * out so that the runtime needs no libm. Clamped first, so the integer
+   * conversions stay in range (a NaN quantizes to 0). */
+  float x = v * inv, frac;
+  int i;
+  if (!(x == x))
+    return 0;
+  x = x > 127.0f ? 127.0f : x < -127.0f ? -127.0f : x;
+  i = (int)x; /* toward zero; x - i is exact */
+  frac = x - (float)i;
+  if (frac > 0.5f || (frac == 0.5f && (i & 1)))
+    ++i;
+  else if (frac < -0.5f || (frac == -0.5f && (i & 1)))
+    --i;
+  return (int8_t)i;
+}
+
+void bert_pack_s8_rows(const float *src, int64_t first, int64_t rows, int64_t k,
+                       int64_t nb, int64_t stride, int8_t *packed, float *scale,
+                       int32_t *colsum) {
+  int64_t r, kk;
+  for (r = 0; r < rows; ++r) {
+    const float *w = src + r * k;
+    int64_t col = first + r;
+    int8_t *dst = packed + (col / nb) * (k / 4) * stride + 4 * (col % nb);
+    float absmax = 0.0f, inv;
+    int32_t sum = 0;
+    for (kk = 0; kk < k; ++kk) {
+      float a = w[kk] < 0.0f ? -w[kk] : w[kk];
+      absmax = a > absmax ? a : absmax;
+    }
+    inv = bert_s8_inverse_scale(absmax);
+    for (kk = 0; kk < k; ++kk) {
+      int8_t q = bert_quantize_s8(w[kk], inv);
+      dst[kk / 4 * stride + kk % 4] = q;
+      sum += q;
+    }
+    scale[col] = absmax / 127.0f;
+    colsum[col] = sum;
+  }
+}
+
+int64_t bert_s8_weight_bytes(int64_t n, int64_t k, int64_t nb, int64_t stride,
+                             int64_t *scale_offset) {
+  int64_t panels = (n + nb - 1) / nb;
+  int64_t off = (panels * (k / 4) * stride + 63) / 64 * 64;
+  *scale_offset = off;
+  return off + n * (int64_t)(sizeof(float) + sizeof(int32_t));
+}

@@ -212,36 +212,56 @@ static int materialize_panels(bert_model_t *m, int i, size_t align,
   return 0;
 }
 
+/* The two quantized slot forms, gathered from the file up to 64 rows of W
+ * at a time and scattered into their panels. */
+typedef enum { QUANT_BF16, QUANT_S8 } quant_form;
+
 /* Builds a bf16 slot (see bert_weight_spec.bf16_row_stride): element [n][k]
- * at (n / nb) * (K / 2) * stride + (k / 2) * stride + 2 * (n % nb) + k % 2.
- * Gathers up to 64 rows of W at a time from the file and scatters them into
- * their panels' k-pair rows. */
-static int materialize_bf16(bert_model_t *m, int i, size_t align,
-                            bert_status *st) {
+ * at (n / nb) * (K / 2) * stride + (k / 2) * stride + 2 * (n % nb) + k % 2,
+ * or an int8 one (int8_row_stride): element [n][k] at byte (n / nb) * (K /
+ * 4) * stride + (k / 4) * stride + 4 * (n % nb) + k % 4, then the channels'
+ * scales and column sums. */
+static int materialize_quantized(bert_model_t *m, int i, size_t align,
+                                 quant_form form, bert_status *st) {
   const bert_weight_spec *w = &m->desc->weights[i];
   int64_t n = w->shape[0], k = w->rank == 2 ? w->shape[1] : 0;
-  int64_t stride = w->bf16_row_stride, nb = w->panel_width, row, rows;
+  int64_t nb = w->panel_width, row, rows, scale_off = 0;
+  int64_t group = form == QUANT_S8 ? 4 : 2;
+  int64_t stride = form == QUANT_S8 ? w->int8_row_stride : w->bf16_row_stride;
   int64_t panels = nb > 0 ? (n + nb - 1) / nb : 0;
-  size_t bytes = (size_t)(panels * (k / 2) * stride) * sizeof(uint16_t);
+  size_t bytes;
   enum { kRowsPerGather = 64 };
-  int ok = w->rank == 2 && k % 2 == 0 && nb > 0 && stride >= 2 * nb;
-  float *tile =
-      ok ? malloc((size_t)(kRowsPerGather * k) * sizeof(float) + 1) : NULL;
-  uint16_t *packed = ok ? bert_aligned_alloc(align, bytes + 1) : NULL;
+  int ok = w->rank == 2 && k % group == 0 && nb > 0 && stride >= group * nb;
+  float *tile;
+  char *packed;
+  if (form == QUANT_S8)
+    bytes = ok ? (size_t)bert_s8_weight_bytes(n, k, nb, stride, &scale_off) : 0;
+  else
+    bytes = (size_t)(panels * (k / 2) * stride) * sizeof(uint16_t);
+  tile = ok ? malloc((size_t)(kRowsPerGather * k) * sizeof(float) + 1) : NULL;
+  packed = ok ? bert_aligned_alloc(align, bytes + 1) : NULL;
   if (!tile || !packed) {
     free(tile);
     bert_aligned_free(packed);
     bert_status_set(st, ok ? BERT_ERR_OUT_OF_MEMORY : BERT_ERR_ABI_MISMATCH,
-                    "%s: cannot store weight '%s' as bf16 (panels of %lld, "
+                    "%s: cannot store weight '%s' as %s (panels of %lld, "
                     "rows of %lld)",
-                    m->file.path, w->name, (long long)nb, (long long)stride);
+                    m->file.path, w->name, form == QUANT_S8 ? "int8" : "bf16",
+                    (long long)nb, (long long)stride);
     return -1;
   }
   memset(packed, 0, bytes);
   for (row = 0; row < n; row += rows) {
     rows = n - row < kRowsPerGather ? n - row : kRowsPerGather;
     gather_rows(m, w, row, rows, tile);
-    bert_pack_bf16_rows(tile, row, rows, k, nb, stride, packed);
+    if (form == QUANT_S8)
+      bert_pack_s8_rows(
+          tile, row, rows, k, nb, stride, (int8_t *)packed,
+          (float *)(void *)(packed + scale_off),
+          (int32_t *)(void *)(packed + scale_off + n * (int64_t)sizeof(float)));
+    else
+      bert_pack_bf16_rows(tile, row, rows, k, nb, stride,
+                          (uint16_t *)(void *)packed);
   }
   free(tile);
   drop_source_pages(m, w);
@@ -262,8 +282,10 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
     const bert_st_tensor *t = bert_st_find(&m->file, w->sources[0]);
     size_t bytes = (size_t)slot_numel(w) * sizeof(float);
     float *buf;
-    if (w->bf16_row_stride > 0) {
-      if (materialize_bf16(m, i, align, st) != 0)
+    if (w->bf16_row_stride > 0 || w->int8_row_stride > 0) {
+      if (materialize_quantized(m, i, align,
+                                w->int8_row_stride > 0 ? QUANT_S8 : QUANT_BF16,
+                                st) != 0)
         return -1;
       continue;
     }

@@ -161,6 +161,53 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
 }
 
+/// int8 linear vs the reference of its definition (ref::linearInt8: the
+/// same quantization, exact integer sums). Only the float scaling and the
+/// activation round differently, so the fp32 tolerances apply; one
+/// activation quantized one step apart moves an output by about
+/// sx * sw * 127 (~4e-3 here, with W in [-0.5, 0.5]), far above them.
+/// `oddRows`: row 1 of X is all zeros (scale 0), row 2 all positive (zero
+/// point 0), row 3 all negative (zero point 255).
+void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
+                    std::optional<cpu::GemmSchedule> pinned = std::nullopt,
+                    bool oddRows = false) {
+  cpu::GemmSchedule sched = pinned ? *pinned : dflt::gemm(N, host());
+  auto x = randomVec(size_t(M) * K, -1, 1),
+       w = randomVec(size_t(N) * K, -.5f, .5f);
+  auto b = randomVec(N, -.5f, .5f);
+  if (oddRows && M > 3)
+    for (int k = 0; k < K; ++k) {
+      x[size_t(K + k)] = 0.f;
+      x[size_t(2 * K + k)] = std::abs(x[size_t(2 * K + k)]);
+      x[size_t(3 * K + k)] = -std::abs(x[size_t(3 * K + k)]);
+    }
+  std::vector<float> y(size_t(M) * N), want(y.size());
+  ref::linearInt8(x.data(), w.data(), bias ? b.data() : nullptr, want.data(), M,
+                  N, K, act);
+
+  cpu::LinearSpec spec{N, K, toCpu(act), bias, false, false, false, true};
+  cpu::Kernel k = cpu::buildLinearInt8(spec, sched, host());
+  cpu::Int8Layout layout = cpu::linearInt8Layout(spec, sched);
+  std::vector<int8_t> wq(size_t(layout.bytes));
+  cpu::packLinearWeightsInt8(w.data(), layout, wq.data());
+  std::vector<halide_dimension_t> wdims = layout.dims();
+  int8_t *tail = wq.data() + layout.scaleOffset;
+  int i = 0;
+  k.inputs[i++].set(view(x.data(), {{K, 1}, {M, K}}));
+  k.inputs[i++].set(Buffer<int8_t>(wq.data(), int(wdims.size()), wdims.data()));
+  k.inputs[i++].set(view(reinterpret_cast<float *>(tail), {{N, 1}}));
+  k.inputs[i++].set(view(reinterpret_cast<int32_t *>(tail + 4 * N), {{N, 1}}));
+  if (bias)
+    k.inputs[i++].set(view(b.data(), {{N, 1}}));
+  auto out = view(y.data(), {{N, 1}, {M, N}});
+  k.pipeline.realize(out, host());
+  char name[160];
+  std::snprintf(name, sizeof name,
+                "linear int8 M=%d N=%d K=%d act=%d bias=%d nb=%d rows=%d", M, N,
+                K, int(act), bias, int(layout.nb), int(sched.rows));
+  check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
+}
+
 void testLayerNorm(int M, int H, bool residual) {
   auto x = randomVec(size_t(M) * H, -2, 3), r = randomVec(size_t(M) * H, -1, 1);
   auto g = randomVec(H, .5f, 1.5f), be = randomVec(H, -.5f, .5f);
@@ -430,6 +477,23 @@ TEST(Kernels, LinearBF16) {
   // Small AMX task blocks (bert-tiny's packed QKV as bertc tune tries it).
   testLinearBF16(128, 384, 128, A::None, true, false, {32, 32});
   testLinearBF16(37, 384, 128, A::None, true, false, {16, 16});
+}
+
+TEST(Kernels, LinearInt8) {
+  // Register tiles with row tails and single rows, N off the panel grid,
+  // K not a multiple of the vector (row ranges in strips of 4), long K,
+  // zero, one-sided rows, and pinned 1- and 2-vector tiles without k unroll.
+  testLinearInt8(37, 768, 768, A::Gelu, true);
+  testLinearInt8(130, 2304, 768, A::None, true);
+  testLinearInt8(19, 768, 3072, A::None, true);
+  testLinearInt8(5, 768, 768, A::GeluTanh, true, std::nullopt, true);
+  testLinearInt8(1, 128, 64, A::Gelu, false);
+  testLinearInt8(7, 100, 36, A::Relu, true);
+  const int64_t vec = dflt::nativeLanes(host());
+  testLinearInt8(37, 384, 128, A::None, true,
+                 dflt::gemm(384, host(), 4, vec, 1, 32));
+  testLinearInt8(37, 384, 128, A::None, true,
+                 dflt::gemm(384, host(), 6, 2 * vec, 2, 48));
 }
 
 TEST(Kernels, LayerNorm) {

@@ -45,6 +45,52 @@ void linear(const float *x, const float *w, const float *b, const float *r,
     }
 }
 
+/// Quantizes `n` values into q and returns their scale (0 for all zeros).
+static double quantizeSymmetric(const float *v, int64_t n,
+                                std::vector<int64_t> &q) {
+  float big = 0.f;
+  for (int64_t i = 0; i < n; ++i)
+    big = std::max(big, std::abs(v[i]));
+  const float inv = big == 0.f ? 0.f : 127.f / big;
+  q.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) {
+    // std::nearbyint: the current rounding mode, to nearest even by default.
+    float t = std::nearbyint(v[i] * inv);
+    q[size_t(i)] = int64_t(std::min(127.f, std::max(-127.f, t)));
+  }
+  return double(big) / 127.0;
+}
+
+void linearInt8(const float *x, const float *w, const float *b, float *y,
+                int64_t M, int64_t N, int64_t K, Act act) {
+  std::vector<std::vector<int64_t>> qw(static_cast<size_t>(N));
+  std::vector<double> sw(static_cast<size_t>(N));
+  for (int64_t n = 0; n < N; ++n)
+    sw[size_t(n)] = quantizeSymmetric(w + n * K, K, qw[size_t(n)]);
+  std::vector<int64_t> qx(static_cast<size_t>(K));
+  for (int64_t m = 0; m < M; ++m) {
+    // The row's range with 0 in it, 256 levels, zero point z.
+    const float *row = x + m * K;
+    float lo = std::min(0.f, *std::min_element(row, row + K));
+    float hi = std::max(0.f, *std::max_element(row, row + K));
+    float inv = hi == lo ? 0.f : 255.f / (hi - lo);
+    float z = std::nearbyint(-lo * inv);
+    for (int64_t k = 0; k < K; ++k)
+      qx[size_t(k)] =
+          int64_t(std::max(0.f,
+                           std::min(255.f, std::nearbyint(row[k] * inv) + z))) -
+          int64_t(z);
+    double sx = (double(hi) - double(lo)) / 255.0;
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t dot = 0;
+      for (int64_t k = 0; k < K; ++k)
+        dot += qx[size_t(k)] * qw[size_t(n)][size_t(k)];
+      double v = double(dot) * sx * sw[size_t(n)] + (b ? b[n] : 0.0);
+      y[m * N + n] = float(applyAct(act, v));
+    }
+  }
+}
+
 void layerNorm(const float *x, const float *r, const float *gamma,
                const float *beta, float *out, int64_t M, int64_t H, float eps) {
   std::vector<double> v(H);

@@ -18,6 +18,14 @@ enum class Act { None, Gelu, GeluTanh, Relu, Silu, QuickGelu, Tanh };
 void linear(const float *x, const float *w, const float *b, const float *r,
             float *y, int64_t M, int64_t N, int64_t K, Act act);
 
+/// The int8 linear (bert.linear precision <i8>) by its definition: each row
+/// (output channel) of W quantized symmetrically to round(v * 127 / max |v|)
+/// (half to even), each row of x asymmetrically to 256 levels over its range
+/// widened to include 0, the products summed exactly in integers and scaled
+/// back by both scales; y = act(that + b), b may be null.
+void linearInt8(const float *x, const float *w, const float *b, float *y,
+                int64_t M, int64_t N, int64_t K, Act act);
+
 /// out[M,H] = LN(x (+ r)) * gamma + beta.
 void layerNorm(const float *x, const float *r, const float *gamma,
                const float *beta, float *out, int64_t M, int64_t H, float eps);

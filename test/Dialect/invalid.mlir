@@ -310,6 +310,14 @@ func.func @bmm_batch(%a: tensor<?x2x?x4xf32>, %b: tensor<?x3x?x4xf32>) {
 
 // -----
 
+func.func @bmm_i8(%a: tensor<?x2x?x4xf32>) {
+  // expected-error @+1 {{'bert.batch_matmul' op precision i8 applies to linear layers only; expected f32 or bf16}}
+  %y = bert.batch_matmul %a, %a precision <i8> {transpose_rhs} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x?xf32>
+  return
+}
+
+// -----
+
 func.func @bmm_contraction(%a: tensor<?x2x?x4xf32>, %b: tensor<?x2x?x8xf32>) {
   // expected-error @+1 {{'bert.batch_matmul' op contraction sizes differ: lhs [?, 2, ?, 4], rhs [?, 2, ?, 8] (transposed)}}
   %y = bert.batch_matmul %a, %b {transpose_rhs} : (tensor<?x2x?x4xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x?xf32>
@@ -426,6 +434,14 @@ func.func @add_layer_norm_residual(%x: tensor<?x?x8xf32>, %r: tensor<?x8xf32>) {
   %g = bert.weight "g" : tensor<8xf32>
   // expected-error @+1 {{'bert.add_layer_norm' op residual type 'tensor<?x8xf32>' must equal the input type 'tensor<?x?x8xf32>'}}
   %y = bert.add_layer_norm %x, %r, %g, %g {epsilon = 1.0e-12 : f64} : (tensor<?x?x8xf32>, tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @fused_attention_i8(%q: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
+  // expected-error @+1 {{'bert.fused_attention' op precision i8 applies to linear layers only; expected f32 or bf16}}
+  %y = bert.fused_attention %q, %q, %q, %m precision <i8> {num_heads = 2 : i64, scale = 0.5 : f64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
   return
 }
 

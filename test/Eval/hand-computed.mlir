@@ -4,6 +4,11 @@
 //   masked softmax of [1, 2, 3] with mask [1, 1, 0]: e/(e+e^2), e^2/(e+e^2), 0
 //     = 0.268941, 0.731059, 0; unmasked row 2 of batch 0: [0, 0, 0] -> 1/3 each
 //   split_heads of [0..7] with 2 heads: head 0 = [0 1 2 3], head 1 = [4 5 6 7]
+//   linear precision <i8>, x = [1 -0.5 0.25 2], W rows [1 0.5 -1 0.2] and zeros: x's range
+//     [-0.5, 2] -> scale 2.5/255, zero point round(0.5 * 102) = 51, qx = round(x * 102)
+//     = [102 -51 26 204] (25.5 to even); W row 0: scale 1/127, qw = [127 64 -127 25] (63.5 to
+//     even, 25.4 down); sum = 12954 - 3264 - 3302 + 5100 = 11488 -> 11488 * 2.5/255/127
+//     = 0.886830 (fp32: 0.9); a zero channel gives 0
 // REQUIRES: bert-eval
 // RUN: rm -rf %t && mkdir -p %t/gelu %t/softmax %t/split
 // RUN: %python %S/Inputs/mkfiles.py npy %t/gelu/arg0.npy f4 1,4 -1,0,1,2
@@ -17,6 +22,10 @@
 // RUN: %python %S/Inputs/mkfiles.py npy %t/bmm/arg0.npy f4 1,1,2 1.001953125,1.005859375
 // RUN: %python %S/Inputs/mkfiles.py npy %t/bmm/arg1.npy f4 1,2,1 1,1.00390625
 // RUN: bert-eval %s --function bmm --inputs-dir %t/bmm --print-values | FileCheck %s --check-prefix=BMM
+// RUN: mkdir -p %t/i8
+// RUN: %python %S/Inputs/mkfiles.py npy %t/i8/arg0.npy f4 1,4 1,-0.5,0.25,2
+// RUN: %python %S/Inputs/mkfiles.py npy %t/i8/arg1.npy f4 2,4 1,0.5,-1,0.2,0,0,0,0
+// RUN: bert-eval %s --function linear_i8 --inputs-dir %t/i8 --print-values | FileCheck %s --check-prefix=I8
 
 // GELU-LABEL: result #0: shape [1, 4]
 // GELU-NEXT:  -0.158655 0 0.841345 1.9545
@@ -59,4 +68,11 @@ func.func @bmm(%a: tensor<1x1x2xf32>, %b: tensor<1x2x1xf32>) -> (tensor<1x1x1xf3
   %f = bert.batch_matmul %a, %b : (tensor<1x1x2xf32>, tensor<1x2x1xf32>) -> tensor<1x1x1xf32>
   %h = bert.batch_matmul %a, %b precision <bf16> : (tensor<1x1x2xf32>, tensor<1x2x1xf32>) -> tensor<1x1x1xf32>
   return %f, %h : tensor<1x1x1xf32>, tensor<1x1x1xf32>
+}
+
+// I8-LABEL: result #0: shape [1, 2]
+// I8-NEXT:  0.88683 0
+func.func @linear_i8(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>) -> tensor<1x2xf32> {
+  %y = bert.linear %x, %w precision <i8> : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }

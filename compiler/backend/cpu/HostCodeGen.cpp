@@ -92,6 +92,9 @@ std::string cPointer(const ModelPlan &plan, const BufferRef &ref) {
   case BufferRef::Role::Arena:
     return "(float *)(arena_base + " + std::to_string(ref.arenaOffset) + ")";
   case BufferRef::Role::Weight:
+    if (ref.byteOffset)
+      return "(const char *)weights[" + std::to_string(ref.weightSlot) +
+             "] + " + std::to_string(ref.byteOffset);
     return "weights[" + std::to_string(ref.weightSlot) + "]";
   }
   llvm_unreachable("unknown buffer role");
@@ -227,6 +230,7 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
        << (arg.isInt32  ? "BERT_I32"
            : arg.isBF16 ? "BERT_BF16"
+           : arg.isInt8 ? "BERT_I8"
                         : "BERT_F32")
        << ")";
   }
@@ -411,7 +415,8 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
        << ",\n   .rank = " << s.shape.size() << ", .shape = {";
     llvm::interleaveComma(s.shape, os);
     os << "}, .panel_width = " << s.panelWidth
-       << ", .bf16_row_stride = " << s.bf16RowStride << "},\n";
+       << ", .bf16_row_stride = " << s.bf16RowStride
+       << ", .int8_row_stride = " << s.int8RowStride << "},\n";
   }
   os << "};\n\n";
 
@@ -430,7 +435,7 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
     os << "  " << cString(call.name) << ",\n";
   os << "};\n\n";
 
-  os << "enum { BERT_F32, BERT_I32, BERT_BF16 };\n"
+  os << "enum { BERT_F32, BERT_I32, BERT_BF16, BERT_I8 };\n"
         "static halide_buffer_t *bert_buffer(halide_buffer_t *b, "
         "halide_dimension_t *dims,\n"
         "                                  int rank, const void *host, int "
@@ -438,9 +443,10 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
         "  memset(b, 0, sizeof *b);\n"
         "  b->host = (uint8_t *)host;\n"
         "  b->type.code = elem == BERT_I32    ? halide_type_int\n"
+        "                 : elem == BERT_I8   ? halide_type_int\n"
         "                 : elem == BERT_BF16 ? halide_type_bfloat\n"
         "                                     : halide_type_float;\n"
-        "  b->type.bits = elem == BERT_BF16 ? 16 : 32;\n"
+        "  b->type.bits = elem == BERT_BF16 ? 16 : elem == BERT_I8 ? 8 : 32;\n"
         "  b->type.lanes = 1;\n"
         "  b->dimensions = rank;\n"
         "  b->dim = dims;\n"

@@ -71,6 +71,16 @@ bool bert::cpu::linearBF16WeightLayout(const KernelRequest &req,
   });
 }
 
+bool bert::cpu::linearInt8WeightLayout(const KernelRequest &req,
+                                       Int8WeightLayout &layout,
+                                       std::string &error) {
+  return guarded(error, [&] {
+    Int8Layout l =
+        linearInt8Layout(weightSpecOf(req), scheduleAs<GemmSchedule>(req));
+    layout = {l.nb, l.rowStride, l.numPanels, l.scaleOffset};
+  });
+}
+
 bool bert::cpu::compileKernel(const KernelRequest &req,
                               const std::string &fnName,
                               const std::string &target,

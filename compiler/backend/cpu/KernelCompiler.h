@@ -26,7 +26,8 @@ namespace bert::cpu {
 enum class Activation { None, Gelu, GeluTanh, Relu, Silu, QuickGelu, Tanh };
 
 /// Y = act(X * W^T + b) (+ R); with `bf16`, bf16 operands and fp32 sums
-/// (LinearBF16.cpp).
+/// (LinearBF16.cpp); with `int8`, int8 operands quantized per row of X and
+/// per column of W, int32 sums (LinearInt8.cpp).
 struct LinearSpec {
   int64_t N = 0, K = 0;
   Activation act = Activation::None;
@@ -35,6 +36,7 @@ struct LinearSpec {
   /// which lets the kernel fold row addresses into constants.
   bool stridedX = false;
   bool bf16 = false;
+  bool int8 = false;
 };
 
 /// out = LN(x (+ r)) * gamma + beta over the last dim.
@@ -129,6 +131,16 @@ struct BF16WeightLayout {
 };
 bool linearBF16WeightLayout(const KernelRequest &req, const std::string &target,
                             BF16WeightLayout &layout, std::string &error);
+
+/// Weight layout of an int8 linear (Kernels.h Int8Layout): panels of
+/// `panelWidth` columns, k-quads `rowStride` bytes apart, the scales and
+/// column sums from byte `scaleOffset`. False and `error` when the request
+/// has no gemm schedule.
+struct Int8WeightLayout {
+  int64_t panelWidth = 0, rowStride = 0, numPanels = 0, scaleOffset = 0;
+};
+bool linearInt8WeightLayout(const KernelRequest &req, Int8WeightLayout &layout,
+                            std::string &error);
 
 /// Compiles one kernel to an object file (no Halide runtime inside) with the
 /// C symbol `fnName`. When `debugBase` is not empty, also writes

@@ -62,7 +62,7 @@ private:
   FailureOr<BufferRef> activation(Value v, Operation *user);
   /// The slot of weight `v` in a layout (0, 0: row-major; see WeightSlot).
   FailureOr<size_t> slotOf(Value v, Operation *user, int64_t panelWidth = 0,
-                           int64_t bf16Stride = 0);
+                           int64_t bf16Stride = 0, int64_t int8Stride = 0);
   LogicalResult setSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
 
@@ -185,7 +185,7 @@ LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
 }
 
 FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
-                                  int64_t bf16Stride) {
+                                  int64_t bf16Stride, int64_t int8Stride) {
   auto def = weightDefs.find(v);
   if (def == weightDefs.end()) {
     user->emitError() << "the CPU backend needs this operand to be a model "
@@ -198,8 +198,9 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
   WeightSlot slot = def->second;
   slot.panelWidth = panelWidth;
   slot.bf16RowStride = bf16Stride;
+  slot.int8RowStride = int8Stride;
   std::string key = llvm::join(slot.sources, ",") + "|" + num(panelWidth) +
-                    "|" + num(bf16Stride);
+                    "|" + num(bf16Stride) + "|" + num(int8Stride);
   auto [it, inserted] = slotByKey.try_emplace(key, plan.slots.size());
   if (!inserted)
     return it->second;
@@ -209,6 +210,22 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
     slot.name += panelWidth ? "@panels" + num(panelWidth) : "@rows";
   plan.slots.push_back(std::move(slot));
   return it->second;
+}
+
+/// A weight in a "VNNI" layout (Kernels.h BF16Layout, Int8Layout): `group`
+/// consecutive k of a column adjacent, k-groups `rowStride` elements apart
+/// within a panel of nb columns, `numPanels` panels (0: one panel read as a
+/// 3-D buffer).
+static BufferArg vnniWeight(size_t slot, int64_t group, int64_t nb, int64_t K,
+                            int64_t rowStride, int64_t numPanels) {
+  BufferArg arg{BufferRef::weight(slot),
+                false,
+                {{num(group), "1"},
+                 {num(nb), num(group)},
+                 {num(K / group), num(rowStride)}}};
+  if (numPanels)
+    arg.dims.push_back({num(numPanels), num(K / group * rowStride)});
+  return arg;
 }
 
 /// The weight of a linear or pooler kernel, as the kernel reads it: panels of
@@ -226,14 +243,24 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
     FailureOr<size_t> slot = slotOf(weight, user, l.panelWidth, l.rowStride);
     if (failed(slot))
       return failure();
-    BufferArg arg{BufferRef::weight(*slot),
-                  false,
-                  {{"2", "1"},
-                   {num(l.panelWidth), "2"},
-                   {num(linear->K / 2), num(l.rowStride)}}};
-    if (!l.singlePanel)
-      arg.dims.push_back({num(l.numPanels), num(linear->K / 2 * l.rowStride)});
+    BufferArg arg = vnniWeight(*slot, 2, l.panelWidth, linear->K, l.rowStride,
+                               l.singlePanel ? 0 : l.numPanels);
     arg.isBF16 = true;
+    return arg;
+  }
+  if (linear && linear->int8) {
+    // (4, nb, K/4, panels): see Kernels.h Int8Layout; the scales and
+    // column sums follow in the slot (planLinear passes them).
+    ::bert::cpu::Int8WeightLayout l;
+    std::string error;
+    if (!::bert::cpu::linearInt8WeightLayout(req, l, error))
+      return user->emitError() << error;
+    FailureOr<size_t> slot = slotOf(weight, user, l.panelWidth, 0, l.rowStride);
+    if (failed(slot))
+      return failure();
+    BufferArg arg =
+        vnniWeight(*slot, 4, l.panelWidth, linear->K, l.rowStride, l.numPanels);
+    arg.isInt8 = true;
     return arg;
   }
   std::string error;
@@ -370,6 +397,14 @@ LogicalResult Planner::planLinear(LinearOp op) {
       op.emitWarning() << "precision bf16 needs an even in_features, got "
                        << spec.K << "; this linear runs in f32";
   }
+  if (op.getPrecision() == Precision::i8) {
+    // Likewise the int8 layout groups four k's (every BERT config has
+    // K % 4 == 0; the schedule is a gemm one either way).
+    spec.int8 = spec.K % 4 == 0;
+    if (!spec.int8)
+      op.emitWarning() << "precision i8 needs in_features % 4 == 0, got "
+                       << spec.K << "; this linear runs in f32";
+  }
   spec.act = cpuActivation(op.getActivation());
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)))
@@ -386,6 +421,20 @@ LogicalResult Planner::planLinear(LinearOp op) {
   const std::string m = rowsOf(op.getInput());
   call.args.push_back(matrix(*x, num(spec.K), m, num(spec.K)));
   call.args.push_back(*packed);
+  if (spec.int8) {
+    // The channels' scales (f32) and column sums (int32) after the panels.
+    ::bert::cpu::Int8WeightLayout l;
+    std::string error;
+    if (!::bert::cpu::linearInt8WeightLayout(req, l, error))
+      return op.emitError() << error;
+    size_t slot = packed->base.weightSlot;
+    call.args.push_back(
+        vector1(BufferRef::weight(slot, l.scaleOffset), spec.N));
+    BufferArg sums =
+        vector1(BufferRef::weight(slot, l.scaleOffset + 4 * spec.N), spec.N);
+    sums.isInt32 = true;
+    call.args.push_back(sums);
+  }
   if (op.getBias()) {
     FailureOr<size_t> slot = slotOf(op.getBias(), op);
     if (failed(slot))

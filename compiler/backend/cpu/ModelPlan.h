@@ -37,6 +37,10 @@ struct WeightSlot {
   /// >0: stored as bf16 in the VNNI layout of a bf16 linear, k-pairs this
   /// many elements apart within a panel (bert_weight_spec.bf16_row_stride).
   int64_t bf16RowStride = 0;
+  /// >0: quantized to int8 per output channel in the VNNI layout of an int8
+  /// linear, k-quads this many bytes apart, followed by the scales and
+  /// column sums (bert_weight_spec.int8_row_stride).
+  int64_t int8RowStride = 0;
 };
 
 /// A dim of a model input or output that is not static (bert_model_abi.h's
@@ -70,6 +74,8 @@ struct BufferRef {
   size_t index = 0;
   int64_t arenaOffset = 0;
   size_t weightSlot = 0;
+  /// Weight: bytes past the slot's start (an int8 slot's scales and sums).
+  int64_t byteOffset = 0;
 
   static BufferRef input(size_t i) { return make(Role::Input, i); }
   static BufferRef output(size_t i) { return make(Role::Output, i); }
@@ -78,9 +84,10 @@ struct BufferRef {
     r.arenaOffset = offset;
     return r;
   }
-  static BufferRef weight(size_t slot) {
+  static BufferRef weight(size_t slot, int64_t byteOffset = 0) {
     BufferRef r = make(Role::Weight);
     r.weightSlot = slot;
+    r.byteOffset = byteOffset;
     return r;
   }
   static BufferRef make(Role role, size_t index = 0) {
@@ -100,7 +107,7 @@ struct BufferRef {
   }
   bool operator==(const BufferRef &o) const {
     return role == o.role && index == o.index && arenaOffset == o.arenaOffset &&
-           weightSlot == o.weightSlot;
+           weightSlot == o.weightSlot && byteOffset == o.byteOffset;
   }
 };
 
@@ -111,6 +118,7 @@ struct BufferArg {
   /// (extent, stride) C expressions, innermost dimension first.
   std::vector<std::pair<std::string, std::string>> dims;
   bool isBF16 = false; ///< bfloat16 (bf16 linear weights)
+  bool isInt8 = false; ///< int8 (int8 linear weights)
 };
 
 struct KernelCall {

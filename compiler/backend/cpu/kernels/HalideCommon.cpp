@@ -145,6 +145,25 @@ void finishKernel(Kernel &k, const Func &out) {
     k.args.push_back(Argument(p));
 }
 
+void setDims(const ImageParam &p, const std::vector<halide_dimension_t> &dims) {
+  for (size_t d = 0; d < dims.size(); ++d)
+    p.dim(int(d))
+        .set_min(dims[d].min)
+        .set_extent(dims[d].extent)
+        .set_stride(dims[d].stride);
+}
+
+void finishQuantizedLinear(Kernel &k, const Func &y, const ImageParam &bias,
+                           bool hasBias, int N) {
+  if (hasBias) {
+    constrainMinsAndDense(bias);
+    bias.dim(0).set_extent(N);
+    k.inputs.push_back(bias);
+  }
+  constrainRowOutput(y.output_buffer(), N);
+  finishKernel(k, y);
+}
+
 void constrainPackedQKV(const OutputImageParam &qkv, int d, int heads) {
   const int H = d * heads;
   constrainMinsAndDense(qkv);

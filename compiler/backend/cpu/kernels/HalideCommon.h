@@ -117,6 +117,17 @@ void scheduleElementwiseRows(Halide::Func &out, const Halide::Var &c,
 /// computes `out`, and the inputs, in order, as its arguments.
 void finishKernel(Kernel &k, const Halide::Func &out);
 
+/// Fixes every dim of `p` to `dims` ((min, extent, stride), innermost
+/// first): a packed weight's layout.
+void setDims(const Halide::ImageParam &p,
+             const std::vector<halide_dimension_t> &dims);
+
+/// Completes a quantized linear (bf16, int8) once its X and weight inputs
+/// are set: the bias (N) appended to the inputs when `hasBias`, the output
+/// `y` (N, M) dense, then finishKernel.
+void finishQuantizedLinear(Kernel &k, const Halide::Func &y,
+                           const Halide::ImageParam &bias, bool hasBias, int N);
+
 /// Constrain `qkv` to the 5-D view (d, heads, 3, S, B) of a packed [B*S, 3H]
 /// activation: strides (1, d, H, 3H, 3H*S), every min 0 (see buildAttention).
 void constrainPackedQKV(const Halide::OutputImageParam &qkv, int d, int heads);

@@ -140,6 +140,36 @@ uint16_t floatToBF16(float f);
 void packLinearWeightsBF16(const float *w, const BF16Layout &layout,
                            uint16_t *out);
 
+/// Weight layout of the int8 linear (bert_model_abi.h int8_row_stride):
+/// W[N, K] quantized per output channel, cut into numPanels panels of nb
+/// output columns; in panel p, k-quad row j holds W[n, 4j..4j+3] for the
+/// panel's columns, rowStride (= 4 nb) bytes after row j-1. As a Halide
+/// buffer: (4, nb, K/4, numPanels) with strides (1, 4, rowStride,
+/// K/4 * rowStride). From byte scaleOffset: N float scales, N int32 column
+/// sums; `bytes` in all.
+struct Int8Layout {
+  int64_t N = 0, K = 0, nb = 0, rowStride = 0, numPanels = 0;
+  int64_t scaleOffset = 0, bytes = 0;
+  /// The kernel's weight buffer shape: (min, extent, stride) innermost first.
+  std::vector<halide_dimension_t> dims() const;
+};
+Int8Layout linearInt8Layout(const LinearSpec &spec, const GemmSchedule &sched);
+
+/// int8 linear (`--precision int8`): Y = act(sx * sw * (qx . qw) + b), X
+/// quantized per row inside the kernel, int32 sums (VPDPBUSD where the
+/// target has AVX512-VNNI); see LinearInt8.cpp. Needs K % 4 == 0 and no
+/// residual.
+/// args: X (K, M) f32 [row pitch K, or any if stridedX],
+///       Wq int8 (4, nb, K/4, numPanels) in the linearInt8Layout,
+///       scales f32 (N), column sums int32 (N), [bias (N)],
+///       out Y (N, M) dense.  M is dynamic.
+Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
+                       const Halide::Target &target);
+/// The runtime's packer on a whole matrix: W row-major [N, K] -> `out`
+/// (layout.bytes bytes: panels, scales, column sums).
+void packLinearWeightsInt8(const float *w, const Int8Layout &layout,
+                           int8_t *out);
+
 /// args: x (H, M) dense, [r (H, M) dense], gamma (H), beta (H), out (H, M).
 Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
                       const Halide::Target &target, bool autoschedule = false);

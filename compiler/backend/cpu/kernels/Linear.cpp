@@ -158,9 +158,9 @@ void packLinearWeights(const float *w, const PackedLayout &l, float *out) {
 
 Kernel buildLinear(const LinearSpec &spec, const GemmSchedule &sched,
                    const Target &target, bool autoschedule) {
-  if (spec.bf16)
-    throw std::invalid_argument("buildLinear: a bf16 linear is built by "
-                                "buildLinearBF16");
+  if (spec.bf16 || spec.int8)
+    throw std::invalid_argument("buildLinear: a bf16 or int8 linear is built "
+                                "by buildLinearBF16 or buildLinearInt8");
   LinearTiles t = linearTiles(spec, sched);
   PackedLayout layout = linearPackedLayout(spec, sched);
   LinearFuncs f;
@@ -225,7 +225,8 @@ Kernel buildPooler(const PoolerSpec &spec, const GemmSchedule &sched,
 }
 
 //===----------------------------------------------------------------------===//
-// The families: linear (f32 here, bf16 in LinearBF16.cpp) and pooler
+// The families: linear (f32 here, bf16 in LinearBF16.cpp, int8 in
+// LinearInt8.cpp) and pooler
 //===----------------------------------------------------------------------===//
 
 namespace {
@@ -233,7 +234,10 @@ std::string describeLinear(const KernelRequest &req) {
   const auto &spec = std::get<LinearSpec>(req.spec);
   std::ostringstream os;
   os << "linear n=" << spec.N << " k=" << spec.K << " act=" << int(spec.act)
-     << " bias=" << spec.hasBias << (spec.bf16 ? " bf16" : "");
+     << " bias=" << spec.hasBias
+     << (spec.bf16   ? " bf16"
+         : spec.int8 ? " int8"
+                     : "");
   return os.str();
 }
 
@@ -241,6 +245,8 @@ Kernel buildLinearRequest(const KernelRequest &req, const Target &target) {
   const auto &spec = std::get<LinearSpec>(req.spec);
   if (spec.bf16)
     return buildLinearBF16(spec, req.schedule, target);
+  if (spec.int8)
+    return buildLinearInt8(spec, scheduleAs<GemmSchedule>(req), target);
   return buildLinear(spec, scheduleAs<GemmSchedule>(req), target);
 }
 
@@ -255,7 +261,7 @@ std::vector<TuneKnob> linearTuningSpace(const KernelRequest &req,
             {"cols_per_task", {16, 32, 64, 128, 256}}};
   const int64_t vec = scheduleAs<GemmSchedule>(req).vectorWidth;
   std::vector<int64_t> cols = {vec, 2 * vec, 3 * vec};
-  if (!spec.bf16)
+  if (!spec.bf16 && !spec.int8)
     cols.push_back(4 * vec);
   return {{"cols", cols},
           {"rows", {2, 4, 6, 8, 10, 12, 14}},
@@ -326,6 +332,13 @@ std::vector<TuneArg> gemmTuneArgs(const LinearSpec &l, int xRows, int xPitch,
 std::vector<TuneArg> linearTuneArgs(const KernelRequest &req, int batch,
                                     int seq) {
   const auto &l = std::get<LinearSpec>(req.spec);
+  // The int8 weight is three buffers (panels, scales, column sums) that
+  // the tuner's single Weights argument does not describe; the strategy's
+  // schedule is used as it is.
+  if (l.int8)
+    throw std::invalid_argument(
+        "bertc tune: int8 linears are not tunable yet (" + describeLinear(req) +
+        "); compile without a schedule cache entry for them");
   return gemmTuneArgs(l, batch * seq, int(l.K), batch * seq);
 }
 

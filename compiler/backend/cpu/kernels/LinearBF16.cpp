@@ -307,27 +307,11 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   x.dim(0).set_extent(K);
   if (!spec.stridedX)
     x.dim(1).set_stride(K);
-  std::vector<halide_dimension_t> wdims = layout.dims();
-  for (size_t d = 0; d < wdims.size(); ++d)
-    wv.dim(int(d))
-        .set_min(wdims[d].min)
-        .set_extent(wdims[d].extent)
-        .set_stride(wdims[d].stride);
+  detail::setDims(wv, layout.dims());
   Kernel kern;
   kern.name = "linear_bf16";
   kern.inputs = {x, wv};
-  if (spec.hasBias) {
-    detail::constrainMinsAndDense(bias);
-    bias.dim(0).set_extent(N);
-    kern.inputs.push_back(bias);
-  }
-  OutputImageParam out = y.output_buffer();
-  detail::constrainMinsAndDense(out);
-  out.dim(0).set_extent(N);
-  out.dim(1).set_stride(N);
-  kern.pipeline = Pipeline(y);
-  for (auto &p : kern.inputs)
-    kern.args.push_back(Argument(p));
+  detail::finishQuantizedLinear(kern, y, bias, spec.hasBias, N);
   return kern;
 }
 

@@ -1,0 +1,51 @@
+// `precision = i8` through the pipeline: bert-split-heads gives the four
+// projections the attention's precision but keeps its two matmuls f32 (both
+// layouts), bert-pack-qkv and bert-fuse keep it on the linears, and
+// bert-tile gives every i8 linear a gemm schedule of at most 3 vectors of
+// columns (the k-quad dot-product tile), never AMX, on every target.
+// RUN: bert-opt %s --bert-split-heads --bert-pack-qkv --bert-fuse | FileCheck %s
+// RUN: bert-opt %s --bert-split-heads | FileCheck %s --check-prefix=SPLIT
+// RUN: bert-opt %s --bert-split-heads=mode=per-head | FileCheck %s --check-prefix=PERHEAD
+// RUN: bert-opt %s --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-amx | FileCheck %s --check-prefix=AMX
+// RUN: bert-opt %s --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-avx2 | FileCheck %s --check-prefix=AVX2
+
+// (The verifier refuses i8 on a batch_matmul, so an f32 one prints no
+// precision at all.)
+// SPLIT-LABEL: func.func @layer
+// SPLIT-COUNT-3: bert.linear {{.*}} precision <i8>
+// SPLIT:         bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} {scale
+// SPLIT:         bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} :
+// SPLIT:         bert.linear {{.*}} precision <i8>
+// PERHEAD-LABEL: func.func @layer
+// PERHEAD-COUNT-2: bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} {{({scale.*} )?}}: (tensor<?x?x{{[0-9?]+}}xf32>
+// CHECK-LABEL: func.func @layer
+// CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} precision <i8> : {{.*}} -> tensor<?x?x192xf32>
+// CHECK:         bert.fused_attention %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} {
+// CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} precision <i8> : {{.*}} -> tensor<?x?x64xf32>
+// CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} activation <gelu> precision <i8> : {{.*}} -> tensor<?x?x128xf32>
+// CHECK-NOT:     bert.gelu
+
+// AMX-LABEL: func.func @layer
+// AMX-NOT:     amx_schedule
+// AMX:         precision <i8> {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{(16|32|48)}}, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 16, target = "x86-64-amx">}
+// AMX-SAME:      -> tensor<?x?x192xf32>
+// AMX-NOT:     amx_schedule
+// AVX2-LABEL: func.func @layer
+// AVX2:        precision <i8> {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{(8|16|24)}}, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 8,
+func.func @layer(%x: tensor<?x?x64xf32>, %mask: tensor<?x?xi32>) -> tensor<?x?x64xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "w" : tensor<64x64xf32>
+  %b = bert.weight "b" : tensor<64xf32>
+  %a = bert.attention %x, %mask, %w, %b, %w, %b, %w, %b, %w, %b precision <i8> {num_heads = 2 : i64}
+      : (tensor<?x?x64xf32>, tensor<?x?xi32>, tensor<64x64xf32>, tensor<64xf32>, tensor<64x64xf32>,
+         tensor<64xf32>, tensor<64x64xf32>, tensor<64xf32>, tensor<64x64xf32>, tensor<64xf32>)
+      -> tensor<?x?x64xf32>
+  %wi = bert.weight "wi" : tensor<128x64xf32>
+  %bi = bert.weight "bi" : tensor<128xf32>
+  %i = bert.linear %a, %wi, %bi precision <i8> : (tensor<?x?x64xf32>, tensor<128x64xf32>, tensor<128xf32>) -> tensor<?x?x128xf32>
+  %g = bert.gelu %i : tensor<?x?x128xf32>
+  %wo = bert.weight "wo" : tensor<64x128xf32>
+  %bo = bert.weight "bo" : tensor<64xf32>
+  %o = bert.linear %g, %wo, %bo precision <i8> : (tensor<?x?x128xf32>, tensor<64x128xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  return %o : tensor<?x?x64xf32>
+}

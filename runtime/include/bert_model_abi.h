@@ -38,8 +38,9 @@ extern "C" {
  * with another version, so a library built from mismatched halves fails
  * loudly at load time. Version 6: run() and run_packed() take the inputs and
  * outputs as arrays in the order of the descriptor's input and output
- * tables, instead of BertModel's fixed argument list. */
-#define BERT_MODEL_ABI_VERSION 6
+ * tables, instead of BertModel's fixed argument list. Version 7: `device`
+ * (a CUDA library's run() computes on a GPU). */
+#define BERT_MODEL_ABI_VERSION 7
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -219,7 +220,16 @@ typedef struct {
   int num_calls;
   const int *call_kernel;
   const char *const *call_names;
+  /* Where run() computes: BERT_ABI_DEVICE_CPU, or BERT_ABI_DEVICE_CUDA
+   * (run() takes host buffers as always and moves them to and from the GPU
+   * itself, through the driver table of bert_cuda_driver.h; the runtime
+   * loads that table at model load and refuses the model with
+   * BERT_ERR_NO_DEVICE when there is no driver or GPU). */
+  int device;
 } bert_model_desc;
+
+#define BERT_ABI_DEVICE_CPU 0
+#define BERT_ABI_DEVICE_CUDA 1
 
 /* Implemented by the runtime, called by generated code after kernel call
  * `call` (an index into call_kernel) with the floating-point operations it

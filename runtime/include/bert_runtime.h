@@ -88,17 +88,19 @@ extern "C" {
 /* Status codes; 0 is success. Stable numbers: bindings may rely on them. */
 typedef enum {
   BERT_OK = 0,
-  BERT_ERR_IO = 1,              /* file missing, unreadable, mmap failed */
-  BERT_ERR_BAD_FORMAT = 2,      /* malformed safetensors header or layout */
-  BERT_ERR_MISSING_TENSOR = 3,  /* a tensor the model needs is absent */
-  BERT_ERR_SHAPE_MISMATCH = 4,  /* a tensor's shape differs from the model */
-  BERT_ERR_DTYPE_MISMATCH = 5,  /* a tensor's dtype is not F32/F16/BF16 */
-  BERT_ERR_BAD_ARGUMENT = 6,    /* NULL pointer, size or id out of range */
-  BERT_ERR_OUT_OF_MEMORY = 7,   /* an allocation failed */
-  BERT_ERR_KERNEL = 8,          /* a compiled kernel reported an error */
-  BERT_ERR_ABI_MISMATCH = 9,    /* generated code and runtime disagree */
-  BERT_ERR_UNSUPPORTED_CPU = 10 /* the library needs CPU state (AMX) this
-                                   machine or kernel does not grant */
+  BERT_ERR_IO = 1,               /* file missing, unreadable, mmap failed */
+  BERT_ERR_BAD_FORMAT = 2,       /* malformed safetensors header or layout */
+  BERT_ERR_MISSING_TENSOR = 3,   /* a tensor the model needs is absent */
+  BERT_ERR_SHAPE_MISMATCH = 4,   /* a tensor's shape differs from the model */
+  BERT_ERR_DTYPE_MISMATCH = 5,   /* a tensor's dtype is not F32/F16/BF16 */
+  BERT_ERR_BAD_ARGUMENT = 6,     /* NULL pointer, size or id out of range */
+  BERT_ERR_OUT_OF_MEMORY = 7,    /* an allocation failed */
+  BERT_ERR_KERNEL = 8,           /* a compiled kernel reported an error */
+  BERT_ERR_ABI_MISMATCH = 9,     /* generated code and runtime disagree */
+  BERT_ERR_UNSUPPORTED_CPU = 10, /* the library needs CPU state (AMX) this
+                                    machine or kernel does not grant */
+  BERT_ERR_NO_DEVICE = 11        /* a CUDA library, and no CUDA driver or
+                                    GPU to run it on */
 } bert_status_code;
 
 /* Filled by every call that takes one (on success too). */

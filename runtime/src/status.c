@@ -44,6 +44,8 @@ const char *bert_status_string(bert_status_code code) {
     return "model ABI mismatch";
   case BERT_ERR_UNSUPPORTED_CPU:
     return "unsupported CPU";
+  case BERT_ERR_NO_DEVICE:
+    return "no CUDA device";
   }
   return "unknown status code";
 }

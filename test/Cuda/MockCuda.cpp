@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -76,7 +77,8 @@ struct View {
 
 struct Mock {
   std::map<uintptr_t, size_t> allocs;
-  std::vector<Kernel> kernels;
+  /// A deque: functions handed out point into it across module loads.
+  std::deque<Kernel> kernels;
   long launches = 0, copies = 0;
   bool moduleLoaded = false, failed = false;
   ~Mock() {
@@ -105,8 +107,9 @@ Mock mock;
 bool readKernels(const char *path) {
   std::ifstream in(path);
   if (!in) {
-    std::fprintf(stderr, "mock-cuda: cannot read $BERT_MOCK_CUDA_KERNELS "
-                         "('%s')\n",
+    std::fprintf(stderr,
+                 "mock-cuda: cannot read $BERT_MOCK_CUDA_KERNELS "
+                 "('%s')\n",
                  path ? path : "");
     return false;
   }
@@ -153,7 +156,8 @@ double act(int a, double v) {
     return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
   case 2:
     return 0.5 * v *
-           (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+           (1.0 +
+            std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
   case 3:
     return v > 0 ? v : 0.0;
   case 4:
@@ -280,9 +284,8 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
           if (type)
             v[c] += type->f(a[1].id(b * a[1].s[1] + s) * type->s[1] + c);
           if (langs)
-            v[c] += a[i + 3].f(a[i + 2].id(b * a[i + 2].s[1] + s) *
-                                   a[i + 3].s[1] +
-                               c);
+            v[c] += a[i + 3].f(
+                a[i + 2].id(b * a[i + 2].s[1] + s) * a[i + 3].s[1] + c);
         }
         layerNormRow(v, g, beta, &y.f(b * y.s[2] + s * y.s[1]), k.getF("eps"));
       }

@@ -51,7 +51,8 @@ std::string joinPath(StringRef dir, StringRef file);
 /// Compiled objects under a hash of their key text (see the definition).
 class KernelCache {
 public:
-  /// `identity`: the compiler and target facts every key includes.
+  /// `identity`: the compiler and target facts every key includes (one
+  /// line: an entry stores its key as a line).
   KernelCache(std::string dir, std::string identity, llvm::raw_ostream &log,
               bool verbose);
 

@@ -226,6 +226,17 @@ typedef struct {
    * loads that table at model load and refuses the model with
    * BERT_ERR_NO_DEVICE when there is no driver or GPU). */
   int device;
+  /* CUDA only (NULL otherwise): run() on device pointers (inputs and
+   * outputs in table order, every input given), queued on the caller's
+   * `stream` (a CUstream of the device's primary context; NULL: the legacy
+   * default stream) with the activations in `workspace` (device memory of
+   * at least device_workspace_bytes(batch, seq), 256-byte aligned).
+   * Returns the CUresult of queueing; errors of the kernels themselves
+   * surface when the caller synchronizes the stream. */
+  int (*run_device)(const float *const *weights, void *stream,
+                    const void *const *inputs, int64_t batch, int64_t seq,
+                    void *const *outputs, void *workspace);
+  size_t (*device_workspace_bytes)(int64_t batch, int64_t seq);
 } bert_model_desc;
 
 #define BERT_ABI_DEVICE_CPU 0

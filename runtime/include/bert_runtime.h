@@ -249,6 +249,41 @@ BERT_API bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
                                    int64_t seq, float *last_hidden_state,
                                    float *pooler_output, bert_status *st);
 
+/* CUDA libraries (bertc --target cuda): the asynchronous run on the
+ * caller's stream, with device pointers. bert_run() and bert_run_named()
+ * keep working on host buffers (each a synchronous round trip).
+ *
+ *   stream     the caller's CUstream (NULL: the legacy default stream), of
+ *              the device's primary context (the CUDA runtime API's
+ *              context), as a void *
+ *   inputs     bert_model_num_inputs(m) device pointers in table order
+ *              (bert_model_input_info), each int32 [batch, seq]; all are
+ *              required here (no defaults on the device)
+ *   outputs    bert_model_num_outputs(m) device pointers in table order,
+ *              float32 of each output's shape at (batch, seq)
+ *   workspace  device memory of at least
+ *              bert_model_device_workspace_bytes(m, batch, seq) bytes,
+ *              256-byte aligned, used by no other work until the stream
+ *              reaches this call's end
+ *
+ * The call only queues the kernels: it returns once they are on the
+ * stream. Weights are uploaded on a library's first device call. Errors of
+ * the kernels are reported by bert_stream_synchronize() (or the caller's
+ * own synchronization). A CPU library, a short workspace or a NULL
+ * pointer is BERT_ERR_BAD_ARGUMENT; the driver refusing a launch is
+ * BERT_ERR_KERNEL with its message. Calls are serialized per library. */
+BERT_API bert_status_code
+bert_run_device_async(bert_model_t *m, void *stream, const void *const *inputs,
+                      int64_t batch, int64_t seq, void *const *outputs,
+                      void *workspace, size_t workspace_bytes, bert_status *st);
+/* 0 for a CPU library. */
+BERT_API size_t bert_model_device_workspace_bytes(const bert_model_t *m,
+                                                  int64_t batch, int64_t seq);
+/* Waits for `stream`; BERT_ERR_KERNEL with the driver's message when a
+ * kernel queued on it failed. */
+BERT_API bert_status_code bert_stream_synchronize(bert_model_t *m, void *stream,
+                                                  bert_status *st);
+
 /* The model's inputs and outputs, in a fixed order (index 0..count-1). */
 BERT_API int bert_model_num_inputs(const bert_model_t *m);
 BERT_API int bert_model_num_outputs(const bert_model_t *m);

@@ -77,9 +77,9 @@ struct Fixture {
           unsigned block = 64) {
     int64_t v[] = {4, 1, m, 4, 4, 1, 8, 4, 8, 1, 8, 1, m, 8};
     uint64_t px = x, pw = w, pb = b, py = out;
-    void *params[] = {&px,   &v[0],  &v[1],  &v[2], &v[3], &pw,
-                      &v[4], &v[5],  &v[6],  &v[7], &pb,   &v[8],
-                      &v[9], &py,    &v[10], &v[11], &v[12], &v[13]};
+    void *params[] = {&px,   &v[0], &v[1],  &v[2],  &v[3],  &pw,
+                      &v[4], &v[5], &v[6],  &v[7],  &pb,    &v[8],
+                      &v[9], &py,   &v[10], &v[11], &v[12], &v[13]};
     return launch(fn, gridX, gridY, 1, block, 1, 1, 10240, nullptr, params,
                   nullptr);
   }
@@ -113,9 +113,8 @@ TEST(MockCuda, RefusesAnUnknownKernelAndAStrayCopy) {
                 "cuModuleGetFunction")(&fn, nullptr, "k_missing"),
             500);
   float host[4] = {};
-  auto htod =
-      f.mock.get<int (*)(uint64_t, const void *, size_t, void *)>(
-          "cuMemcpyHtoDAsync");
+  auto htod = f.mock.get<int (*)(uint64_t, const void *, size_t, void *)>(
+      "cuMemcpyHtoDAsync");
   EXPECT_EQ(htod(f.b, host, 8 * 4, nullptr), 0);
   EXPECT_EQ(htod(f.b, host, 8 * 4 + 4, nullptr), 700);
 }

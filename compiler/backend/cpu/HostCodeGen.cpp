@@ -436,6 +436,8 @@ void mlir::bert::emitModelDescriptor(llvm::raw_ostream &os,
      << "    .call_kernel = bert_call_kernel,\n"
      << "    .call_names = bert_call_names,\n"
      << "    .device = " << fns.device << ",\n"
+     << "    .run_device = " << fns.runDevice << ",\n"
+     << "    .device_workspace_bytes = " << fns.deviceWorkspaceBytes << ",\n"
      << "};\n";
 }
 

@@ -182,6 +182,8 @@ void emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
 /// The functions and device of the descriptor (bert_model_abi.h).
 struct DescriptorFunctions {
   std::string run, runPacked, setNumThreads, device;
+  /// CUDA libraries: the device-pointer run and its workspace size.
+  std::string runDevice = "NULL", deviceWorkspaceBytes = "NULL";
 };
 
 /// The bert_generated_model descriptor, over emitModelTables' tables.

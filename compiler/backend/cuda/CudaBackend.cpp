@@ -25,8 +25,10 @@
 #include "compiler/backend/cuda/CudaHost.h"
 #include "compiler/backend/cuda/CudaKernels.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
 
 #include <fmt/format.h>
 
@@ -133,8 +135,13 @@ LogicalResult CudaBackend::compileKernels(const LibraryOptions &options,
   std::string archs;
   for (size_t i = 1; i < gencode.size(); i += 2)
     archs += (archs.empty() ? "" : " ") + gencode[i];
+  // The key is one line (the cache stores it as one): the source enters as
+  // its SHA-256.
+  auto digest = llvm::SHA256::hash(llvm::ArrayRef(
+      reinterpret_cast<const uint8_t *>(source.data()), source.size()));
   KernelCache cache(options.cacheDir,
-                    "nvcc " + version + "; " + archs + "; source\n" + source,
+                    "nvcc " + version + "; " + archs + "; source sha256 " +
+                        llvm::toHex(digest, /*LowerCase=*/true),
                     log, options.verbose);
   fatbin = joinPath(options.outDir, options.name + ".fatbin");
   std::string key = cache.keyText("cuda fatbin", options.name);

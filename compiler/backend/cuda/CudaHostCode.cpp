@@ -24,15 +24,15 @@ namespace {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-/// The device address of `ref` inside bert_cuda_forward.
+/// The device address of `ref` inside bert_cuda_launch.
 std::string devicePointer(const BufferRef &ref) {
   switch (ref.role) {
   case BufferRef::Role::Input:
-    return "g->in[" + num(ref.index) + "]";
+    return "in[" + num(ref.index) + "]";
   case BufferRef::Role::Output:
-    return "g->out[" + num(ref.index) + "]";
+    return "out[" + num(ref.index) + "]";
   case BufferRef::Role::Arena:
-    return "g->arena + " + num(ref.arenaOffset);
+    return "arena + " + num(ref.arenaOffset);
   case BufferRef::Role::Weight:
     return "g->weights[" + num(ref.weightSlot) + "]";
   }
@@ -187,16 +187,17 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  }\n"
      << "  return 0;\n}\n\n";
 
-  os << "static int bert_cuda_forward(const void *const *inputs, int64_t "
+  // The launches alone, on any stream and buffers: the synchronous run
+  // passes the library's own, the device run the caller's.
+  os << "static int bert_cuda_launch(const uint64_t *in, const uint64_t "
+        "*out,\n"
+     << "                            uint64_t arena, void *stream, int64_t "
         "batch,\n"
-     << "                             int64_t seq, void *const *outputs) {\n"
+     << "                            int64_t seq) {\n"
      << "  bert_cuda_state *g = &bert_cuda;\n"
      << "  const bert_cuda_driver *cu = g->cu;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq, M = B * S;\n"
      << "  (void)M;\n";
-  for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(g->in[" << i << "], inputs[" << i
-       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, g->stream));\n";
   for (size_t c = 0; c < plan.calls.size(); ++c) {
     const KernelCall &call = plan.calls[c];
     cuda::Launch l = cuda::launchOf(plan.kernels[call.kernel], call);
@@ -218,9 +219,22 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
        << "    BERT_CU(cu->cuLaunchKernel(g->fn[" << call.kernel << "], "
        << l.gridX << ", " << l.gridY << ",\n"
        << "                               " << l.gridZ << ", " << l.threads
-       << ", 1, 1, " << l.smemBytes << ", g->stream, params, NULL));\n"
+       << ", 1, 1, " << l.smemBytes << ", stream, params, NULL));\n"
        << "  }\n";
   }
+  os << "  return 0;\n}\n\n";
+
+  os << "static int bert_cuda_forward(const void *const *inputs, int64_t "
+        "batch,\n"
+     << "                             int64_t seq, void *const *outputs) {\n"
+     << "  bert_cuda_state *g = &bert_cuda;\n"
+     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n";
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(g->in[" << i << "], inputs[" << i
+       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, g->stream));\n";
+  os << "  BERT_CU(bert_cuda_launch(g->in, g->out, g->arena, g->stream, "
+        "batch, seq));\n";
   for (size_t i = 0; i < plan.outputs.size(); ++i)
     os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << i << "], g->out[" << i
        << "], " << elements(plan.outputs[i], "B", "S")
@@ -228,6 +242,34 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   os << "  /* Errors of any kernel above surface here at the latest. */\n"
      << "  BERT_CU(cu->cuStreamSynchronize(g->stream));\n"
      << "  return 0;\n}\n\n";
+
+  // bert_model_desc::run_device: the caller's stream, buffers and
+  // workspace (the arena's layout, planned for the maxima).
+  os << "static size_t bert_device_workspace_bytes(int64_t batch, int64_t "
+        "seq) {\n"
+     << "  (void)batch;\n  (void)seq;\n"
+     << "  return " << std::max<int64_t>(256, plan.arenaBytes) << ";\n}\n\n"
+     << "static int bert_run_device(const float *const *weights, void "
+        "*stream,\n"
+     << "                           const void *const *inputs, int64_t "
+        "batch,\n"
+     << "                           int64_t seq, void *const *outputs,\n"
+     << "                           void *workspace) {\n"
+     << "  uint64_t in[" << std::max<size_t>(1, plan.inputs.size()) << "], out["
+     << std::max<size_t>(1, plan.outputs.size()) << "];\n"
+     << "  int i, rc;\n"
+     << "  for (i = 0; i < " << plan.inputs.size() << "; ++i)\n"
+     << "    in[i] = (uint64_t)(uintptr_t)inputs[i];\n"
+     << "  for (i = 0; i < " << plan.outputs.size() << "; ++i)\n"
+     << "    out[i] = (uint64_t)(uintptr_t)outputs[i];\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  rc = bert_cuda_setup(weights);\n"
+     << "  if (rc == 0)\n"
+     << "    rc = bert_cuda_launch(in, out, (uint64_t)(uintptr_t)workspace, "
+        "stream,\n"
+     << "                          batch, seq);\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
+     << "  return rc;\n}\n\n";
 
   os << "static int bert_run(const float *const *weights, void *arena,\n"
      << "                    const void *const *inputs, int64_t batch, "
@@ -243,8 +285,9 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  return rc;\n}\n\n"
      << "/* Host threads do not apply to GPU kernels. */\n"
      << "static void bert_set_num_threads(int n) { (void)n; }\n\n";
-  emitModelDescriptor(
-      os, plan,
-      {"bert_run", "NULL", "bert_set_num_threads", "BERT_ABI_DEVICE_CUDA"});
+  emitModelDescriptor(os, plan,
+                      {"bert_run", "NULL", "bert_set_num_threads",
+                       "BERT_ABI_DEVICE_CUDA", "bert_run_device",
+                       "bert_device_workspace_bytes"});
   return text;
 }

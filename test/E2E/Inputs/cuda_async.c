@@ -52,6 +52,8 @@ int main(int argc, char **argv) {
   size_t out_bytes[MAXIO], ws;
   void *workspace;
   int i, n_in, n_out, same = 1;
+  /* Unbuffered: the mock's summary, printed at exit, comes last. */
+  setvbuf(stdout, NULL, _IONBF, 0);
   if (argc != 2 || !getenv("BERT_LIBCUDA")) {
     fprintf(stderr, "usage: BERT_LIBCUDA=mock cuda_async model.safetensors\n");
     return 2;

@@ -160,6 +160,20 @@ def Bert_RowScheduleAttr : Bert_ScheduleAttrDef<"RowSchedule",
   }];
 }
 
+def Bert_CudaScheduleAttr : Bert_ScheduleAttrDef<"CudaSchedule",
+    "cuda_schedule", "::bert::CudaSchedule",
+    "CUDA thread-block tile schedule (every kernel of the CUDA backend)"> {
+  let description = [{
+    Fields: see `bert::CudaSchedule` in dialect/Schedules.h.
+
+    ```mlir
+    #bert.cuda_schedule<tile_m = 64, tile_n = 64, tile_k = 16, stages = 2,
+                        warps = 8, smem_bytes = 16384, vector_width = 4,
+                        target = "cuda-sm90">
+    ```
+  }];
+}
+
 def Bert_BufferAttr : AttrDef<Bert_Dialect, "Buffer"> {
   let mnemonic = "buffer";
   let summary = "a result's slot in the activation arena";

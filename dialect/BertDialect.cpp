@@ -107,6 +107,7 @@ BERT_SCHEDULE_ATTR_METHODS(GemmScheduleAttr, ::bert::GemmSchedule)
 BERT_SCHEDULE_ATTR_METHODS(AmxScheduleAttr, ::bert::AmxSchedule)
 BERT_SCHEDULE_ATTR_METHODS(AttentionScheduleAttr, ::bert::AttentionSchedule)
 BERT_SCHEDULE_ATTR_METHODS(RowScheduleAttr, ::bert::RowSchedule)
+BERT_SCHEDULE_ATTR_METHODS(CudaScheduleAttr, ::bert::CudaSchedule)
 #undef BERT_SCHEDULE_ATTR_METHODS
 
 ScheduleAttrInterface mlir::bert::getScheduleAttr(
@@ -122,6 +123,8 @@ ScheduleAttrInterface mlir::bert::getScheduleAttr(
         else if constexpr (std::is_same_v<S, ::bert::AttentionSchedule>)
           return AttentionScheduleAttr::getChecked(emitError, ctx, value,
                                                    target);
+        else if constexpr (std::is_same_v<S, ::bert::CudaSchedule>)
+          return CudaScheduleAttr::getChecked(emitError, ctx, value, target);
         else
           return RowScheduleAttr::getChecked(emitError, ctx, value, target);
       },
@@ -143,7 +146,11 @@ StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
 
 bool mlir::bert::takesScheduleKind(Operation *op, StringRef kind) {
   SmallVector<StringRef, 2> kinds;
-  expectedScheduleKinds(op).split(kinds, " or ");
+  StringRef expected = expectedScheduleKinds(op);
+  // The CUDA backend tiles every kernel with one kind of schedule.
+  if (kind == ::bert::CudaSchedule::kind)
+    return !expected.empty();
+  expected.split(kinds, " or ");
   return !kind.empty() && llvm::is_contained(kinds, kind);
 }
 

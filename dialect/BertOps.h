@@ -29,7 +29,8 @@ getScheduleAttr(function_ref<InFlightDiagnostic()> emitError, MLIRContext *ctx,
 /// "row"), or "" when it is not a runtime kernel.
 StringRef expectedScheduleKinds(Operation *op);
 
-/// Whether `op` takes a schedule of kind `kind` (one of its expected kinds).
+/// Whether `op` takes a schedule of kind `kind`: one of its expected kinds,
+/// or "cuda" on any runtime kernel (the CUDA backend's one kind).
 bool takesScheduleKind(Operation *op, StringRef kind);
 
 /// The `bert.schedule` of `op`, or null.

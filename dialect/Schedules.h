@@ -101,9 +101,37 @@ struct RowSchedule {
       {"vector_width", &RowSchedule::vectorWidth}};
 };
 
+/// Largest shared memory one CUDA block may use (the sm_80/sm_90 opt-in
+/// maximum, 227 KiB); launches above the 48 KiB default opt in.
+inline constexpr int64_t kMaxCudaSharedBytes = 227 * 1024;
+
+/// A CUDA kernel's thread-block tile (every kernel of the CUDA backend).
+/// GEMMs (linear, pooler, batch_matmul): one block computes `tile_m` x
+/// `tile_n` outputs, walking K `tile_k` at a time through `stages` shared
+/// memory buffers. Attention: one block takes `tile_m` queries of one
+/// (sequence, head), keys `tile_n` at a time, `tile_k` the head dimension
+/// it was chosen for. Row-wise kernels: a warp per row, `tile_m` rows per
+/// block. `warps` warps per block; `smem_bytes` the dynamic shared memory a
+/// launch requests (the kernel checks that its tiles fit); `vector_width`
+/// elements per 128-bit access.
+struct CudaSchedule {
+  int64_t tileM = 0, tileN = 0, tileK = 0, stages = 0, warps = 0, smemBytes = 0,
+          vectorWidth = 0;
+  static constexpr const char *kind = "cuda";
+  static constexpr ScheduleField<CudaSchedule> fields[] = {
+      {"tile_m", &CudaSchedule::tileM},
+      {"tile_n", &CudaSchedule::tileN},
+      {"tile_k", &CudaSchedule::tileK},
+      {"stages", &CudaSchedule::stages},
+      {"warps", &CudaSchedule::warps},
+      {"smem_bytes", &CudaSchedule::smemBytes},
+      {"vector_width", &CudaSchedule::vectorWidth}};
+};
+
 /// Any schedule.
 using KernelSchedule =
-    std::variant<GemmSchedule, AmxSchedule, AttentionSchedule, RowSchedule>;
+    std::variant<GemmSchedule, AmxSchedule, AttentionSchedule, RowSchedule,
+                 CudaSchedule>;
 
 template <typename S, typename = decltype(S::fields)>
 bool operator==(const S &a, const S &b) {
@@ -114,14 +142,18 @@ bool operator==(const S &a, const S &b) {
 }
 
 namespace detail {
-/// "" when every field is in [1, kMaxScheduleValue] and vector_width is a
-/// power of two, else the first complaint.
-template <typename S> std::string checkRanges(const S &s) {
+/// "" when every field is in [1, kMaxScheduleValue] (the field `mayBeZero`
+/// in [0, ...]) and vector_width is a power of two, else the first
+/// complaint.
+template <typename S>
+std::string checkRanges(const S &s, const char *mayBeZero = "") {
   for (const auto &f : S::fields) {
     int64_t v = s.*f.member;
-    if (v < 1 || v > kMaxScheduleValue)
-      return std::string(f.name) + " must be in [1, " +
-             std::to_string(kMaxScheduleValue) + "], got " + std::to_string(v);
+    int64_t least = std::string(f.name) == mayBeZero ? 0 : 1;
+    if (v < least || v > kMaxScheduleValue)
+      return std::string(f.name) + " must be in [" + std::to_string(least) +
+             ", " + std::to_string(kMaxScheduleValue) + "], got " +
+             std::to_string(v);
   }
   if (s.vectorWidth & (s.vectorWidth - 1))
     return "vector_width must be a power of two, got " +
@@ -167,6 +199,25 @@ inline std::string verifySchedule(const AttentionSchedule &s) {
 }
 inline std::string verifySchedule(const RowSchedule &s) {
   return detail::checkRanges(s);
+}
+inline std::string verifySchedule(const CudaSchedule &s) {
+  // Warp-per-row kernels use no shared memory.
+  std::string e = detail::checkRanges(s, "smem_bytes");
+  // 1024 threads per block on every SM since sm_20.
+  if (e.empty() && s.warps > 32)
+    e = "warps must be at most 32 (1024 threads per block), got " +
+        std::to_string(s.warps);
+  if (e.empty() && s.smemBytes > kMaxCudaSharedBytes)
+    e = "smem_bytes must be at most " + std::to_string(kMaxCudaSharedBytes) +
+        " (227 KiB per block), got " + std::to_string(s.smemBytes);
+  // Deeper pipelines than this only cost shared memory on sm_80/sm_90.
+  if (e.empty() && s.stages > 8)
+    e = "stages must be at most 8, got " + std::to_string(s.stages);
+  if (e.empty() && s.vectorWidth > 8)
+    e = "vector_width must be at most 8 (a 128-bit access of 16-bit "
+        "elements), got " +
+        std::to_string(s.vectorWidth);
+  return e;
 }
 inline std::string verifySchedule(const KernelSchedule &s) {
   return std::visit([](const auto &v) { return verifySchedule(v); }, s);
@@ -217,14 +268,16 @@ inline std::optional<KernelSchedule>
 emptyScheduleOfKind(const std::string &kind) {
   for (KernelSchedule s :
        {KernelSchedule(GemmSchedule()), KernelSchedule(AmxSchedule()),
-        KernelSchedule(AttentionSchedule()), KernelSchedule(RowSchedule())})
+        KernelSchedule(AttentionSchedule()), KernelSchedule(RowSchedule()),
+        KernelSchedule(CudaSchedule())})
     if (kind == scheduleKind(s))
       return s;
   return std::nullopt;
 }
 
 /// The kinds, for messages.
-inline constexpr const char *kScheduleKindList = "gemm, amx, attention, row";
+inline constexpr const char *kScheduleKindList =
+    "gemm, amx, attention, row, cuda";
 
 } // namespace bert
 

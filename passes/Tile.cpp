@@ -44,8 +44,16 @@ const StrategyFn kStrategies[] = {
     /*RowWise=*/cpuRowWiseStrategy,
     /*Elementwise=*/cpuElementwiseStrategy,
 };
+/// The CUDA strategy of each kernel family, indexed by KernelFamily.
+const StrategyFn kCudaStrategies[] = {
+    /*Gemm=*/cudaGemmStrategy,
+    /*Attention=*/cudaAttentionStrategy,
+    /*RowWise=*/cudaRowWiseStrategy,
+    /*Elementwise=*/cudaRowWiseStrategy,
+};
 static_assert(std::size(kStrategies) ==
-                  static_cast<size_t>(KernelFamily::Elementwise) + 1,
+                      static_cast<size_t>(KernelFamily::Elementwise) + 1 &&
+                  std::size(kCudaStrategies) == std::size(kStrategies),
               "one strategy per kernel family");
 
 /// Sizes assumed when the function records no maxima: one request of 128
@@ -167,7 +175,7 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
                        << "'; known targets: " << knownTargetNames();
       return signalPassFailure();
     }
-    if (targetInfo->backend != "cpu") {
+    if (targetInfo->backend != "cpu" && !targetInfo->isGPU()) {
       func.emitError() << "bert-tile: target '" << target << "' is for the "
                        << targetInfo->backend
                        << " backend, which has no tile strategies yet; CPU "
@@ -216,7 +224,10 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
         op->setAttr(BertDialect::getScheduleAttrName(), attr);
         return WalkResult::advance();
       }
-      StrategyFn strategy = kStrategies[static_cast<unsigned>(problem->family)];
+      StrategyFn strategy =
+          (targetInfo->isGPU()
+               ? kCudaStrategies
+               : kStrategies)[static_cast<unsigned>(problem->family)];
       ScheduleAttrInterface attr = getScheduleAttr(
           emitError, ctx, strategy(*problem, *targetInfo), targetInfo->name);
       if (!attr)

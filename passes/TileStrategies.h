@@ -65,6 +65,15 @@ using StrategyFn = ::bert::KernelSchedule (*)(const KernelProblem &problem,
 ::bert::KernelSchedule cpuElementwiseStrategy(const KernelProblem &,
                                               const TargetInfo &);
 
+/// CUDA targets (TileStrategiesCUDA.cpp); row-wise and elementwise kernels
+/// share the warp-per-row strategy.
+::bert::KernelSchedule cudaGemmStrategy(const KernelProblem &,
+                                        const TargetInfo &);
+::bert::KernelSchedule cudaAttentionStrategy(const KernelProblem &,
+                                             const TargetInfo &);
+::bert::KernelSchedule cudaRowWiseStrategy(const KernelProblem &,
+                                           const TargetInfo &);
+
 //===----------------------------------------------------------------------===//
 // Small arithmetic shared by the strategies
 //===----------------------------------------------------------------------===//

@@ -229,6 +229,8 @@ const std::vector<TargetInfo> &mlir::bert::targetRegistry() {
   return registry;
 }
 
+const std::string mlir::bert::kDefaultCudaTarget = "cuda-sm90";
+
 std::string mlir::bert::knownTargetNames(const std::string &backend) {
   std::string s;
   for (const TargetInfo &t : targetRegistry()) {
@@ -237,6 +239,8 @@ std::string mlir::bert::knownTargetNames(const std::string &backend) {
     s += (s.empty() ? "" : ", ") + t.name;
     if (t.name == "host")
       s += ", cpu";
+    if (t.name == kDefaultCudaTarget)
+      s += ", cuda";
   }
   return s;
 }
@@ -245,8 +249,10 @@ std::optional<TargetInfo> mlir::bert::lookupTarget(const std::string &name) {
   // `cpu` is a synonym of `host` (the brief's `--target cpu`).
   if (name == "host" || name == "cpu")
     return detectHostTarget();
+  // `cuda` is the newest SM preset (what `--target cuda` means).
+  const std::string &wanted = name == "cuda" ? kDefaultCudaTarget : name;
   for (const TargetInfo &t : targetRegistry())
-    if (t.name == name)
+    if (t.name == wanted)
       return t;
   return std::nullopt;
 }

@@ -71,11 +71,15 @@ struct TargetInfo {
   bool isGPU() const { return isa == TargetISA::CUDA; }
 };
 
+/// The target `cuda` names (a synonym, like `cpu` for `host`).
+extern const std::string kDefaultCudaTarget;
+
 /// Every target, in the order messages list them (`host` first).
 const std::vector<TargetInfo> &targetRegistry();
 
 /// The names `lookupTarget` accepts, in registry order, with `cpu` (a
-/// synonym of `host`) after `host`: "host, cpu, x86-64-avx512, ...".
+/// synonym of `host`) after `host` and `cuda` after its target:
+/// "host, cpu, x86-64-avx512, ..., cuda-sm90, cuda".
 /// With `backend` set, only that backend's targets.
 std::string knownTargetNames(const std::string &backend = "");
 

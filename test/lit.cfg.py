@@ -12,7 +12,8 @@ config.name = "BERT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
-                   "lit.site.cfg.py", "Runtime", "Backend", "tools", "goldens"]
+                   "lit.site.cfg.py", "Runtime", "Backend", "tools", "goldens",
+                   "Cuda"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.bert_obj_root, "test")
 
@@ -48,6 +49,17 @@ for tool in tools:
         config.available_features.add(tool)
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.substitutions.append(("%bert_bin", config.bert_tools_dir))
+
+# The CUDA backend is built (compile-only tests; no GPU is needed), and its
+# nvcc (%nvcc) and ptxas (%ptxas) for the tests that inspect the kernels.
+if getattr(config, "bert_cuda_backend", "") == "ON":
+    config.available_features.add("cuda-backend")
+    nvcc = config.bert_nvcc
+    config.substitutions.append(("%nvcc", nvcc))
+    config.substitutions.append(("%ptxas", os.path.join(os.path.dirname(nvcc), "ptxas")))
+
+# The mock CUDA driver (test/Cuda/MockCuda.cpp), for $BERT_LIBCUDA.
+config.substitutions.append(("%mock_cuda", os.path.join(config.bert_obj_root, "test", "Cuda", "libbert-mock-cuda.so")))
 
 # Tests that compare with NumPy need the configured %python to have it (the
 # Makefile configures Debian's python3, whose python3-numpy install-deps.sh

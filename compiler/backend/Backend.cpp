@@ -2,6 +2,9 @@
 
 #include "compiler/backend/Backend.h"
 #include "compiler/backend/cpu/LibraryEmitter.h"
+#ifdef BERT_HAVE_CUDA_BACKEND
+#include "compiler/backend/cuda/CudaHost.h"
+#endif
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -16,6 +19,10 @@ std::unique_ptr<Backend> mlir::bert::createBackend(const TargetInfo &target) {
   // One line per backend this bertc is built with.
   if (target.backend == "cpu")
     return createCpuBackend();
+#ifdef BERT_HAVE_CUDA_BACKEND
+  if (target.backend == "cuda")
+    return createCudaBackend();
+#endif
   return nullptr;
 }
 

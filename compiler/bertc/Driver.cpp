@@ -248,7 +248,11 @@ static llvm::Expected<std::string> compileOutputPath(StringRef name,
 
 /// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
 static std::string targetName() {
-  return target == "cpu" ? std::string("host") : target.getValue();
+  if (target == "cpu")
+    return "host";
+  if (target == "cuda")
+    return mlir::bert::kDefaultCudaTarget;
+  return target.getValue();
 }
 
 /// The backend of --target (the commands check the target before they get
@@ -418,11 +422,15 @@ static Error runCompile() {
     return makeError(ErrorCode::BadOptionValue, "", "--target",
                      "expected one of " + mlir::bert::knownTargetNames() +
                          ", got \"" + target + "\"");
-  if (targetInfo->backend != "cpu")
-    return makeError(ErrorCode::BadOptionValue, "", "--target",
-                     "the " + targetInfo->backend +
-                         " backend is not built yet; bertc compiles for " +
-                         mlir::bert::knownTargetNames("cpu"));
+  // The CUDA backend is built only where CMake found the CUDA toolkit.
+  if (!mlir::bert::createBackend(*targetInfo))
+    return makeError(
+        ErrorCode::BadOptionValue, "", "--target",
+        "this bertc was built without " +
+            std::string(targetInfo->isGPU()
+                            ? "CUDA (CMake found no CUDA toolkit)"
+                            : "the " + targetInfo->backend + " backend") +
+            "; it compiles for " + mlir::bert::knownTargetNames("cpu"));
 
   if (Error e = checkScheduleCache())
     return e;

@@ -39,7 +39,8 @@ extern "C" {
  * loudly at load time. Version 6: run() and run_packed() take the inputs and
  * outputs as arrays in the order of the descriptor's input and output
  * tables, instead of BertModel's fixed argument list. Version 7:
- * bert_weight_spec.int8_row_stride. */
+ * bert_weight_spec.int8_row_stride, and `device` (a CUDA library's run()
+ * computes on a GPU). */
 #define BERT_MODEL_ABI_VERSION 7
 
 /* How a weight slot is built from tensors of the safetensors file. */
@@ -231,7 +232,27 @@ typedef struct {
   int num_calls;
   const int *call_kernel;
   const char *const *call_names;
+  /* Where run() computes: BERT_ABI_DEVICE_CPU, or BERT_ABI_DEVICE_CUDA
+   * (run() takes host buffers as always and moves them to and from the GPU
+   * itself, through the driver table of bert_cuda_driver.h; the runtime
+   * loads that table at model load and refuses the model with
+   * BERT_ERR_NO_DEVICE when there is no driver or GPU). */
+  int device;
+  /* CUDA only (NULL otherwise): run() on device pointers (inputs and
+   * outputs in table order, every input given), queued on the caller's
+   * `stream` (a CUstream of the device's primary context; NULL: the legacy
+   * default stream) with the activations in `workspace` (device memory of
+   * at least device_workspace_bytes(batch, seq), 256-byte aligned).
+   * Returns the CUresult of queueing; errors of the kernels themselves
+   * surface when the caller synchronizes the stream. */
+  int (*run_device)(const float *const *weights, void *stream,
+                    const void *const *inputs, int64_t batch, int64_t seq,
+                    void *const *outputs, void *workspace);
+  size_t (*device_workspace_bytes)(int64_t batch, int64_t seq);
 } bert_model_desc;
+
+#define BERT_ABI_DEVICE_CPU 0
+#define BERT_ABI_DEVICE_CUDA 1
 
 /* Implemented by the runtime, called by generated code after kernel call
  * `call` (an index into call_kernel) with the floating-point operations it

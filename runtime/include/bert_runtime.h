@@ -88,17 +88,19 @@ extern "C" {
 /* Status codes; 0 is success. Stable numbers: bindings may rely on them. */
 typedef enum {
   BERT_OK = 0,
-  BERT_ERR_IO = 1,              /* file missing, unreadable, mmap failed */
-  BERT_ERR_BAD_FORMAT = 2,      /* malformed safetensors header or layout */
-  BERT_ERR_MISSING_TENSOR = 3,  /* a tensor the model needs is absent */
-  BERT_ERR_SHAPE_MISMATCH = 4,  /* a tensor's shape differs from the model */
-  BERT_ERR_DTYPE_MISMATCH = 5,  /* a tensor's dtype is not F32/F16/BF16 */
-  BERT_ERR_BAD_ARGUMENT = 6,    /* NULL pointer, size or id out of range */
-  BERT_ERR_OUT_OF_MEMORY = 7,   /* an allocation failed */
-  BERT_ERR_KERNEL = 8,          /* a compiled kernel reported an error */
-  BERT_ERR_ABI_MISMATCH = 9,    /* generated code and runtime disagree */
-  BERT_ERR_UNSUPPORTED_CPU = 10 /* the library needs CPU state (AMX) this
-                                   machine or kernel does not grant */
+  BERT_ERR_IO = 1,               /* file missing, unreadable, mmap failed */
+  BERT_ERR_BAD_FORMAT = 2,       /* malformed safetensors header or layout */
+  BERT_ERR_MISSING_TENSOR = 3,   /* a tensor the model needs is absent */
+  BERT_ERR_SHAPE_MISMATCH = 4,   /* a tensor's shape differs from the model */
+  BERT_ERR_DTYPE_MISMATCH = 5,   /* a tensor's dtype is not F32/F16/BF16 */
+  BERT_ERR_BAD_ARGUMENT = 6,     /* NULL pointer, size or id out of range */
+  BERT_ERR_OUT_OF_MEMORY = 7,    /* an allocation failed */
+  BERT_ERR_KERNEL = 8,           /* a compiled kernel reported an error */
+  BERT_ERR_ABI_MISMATCH = 9,     /* generated code and runtime disagree */
+  BERT_ERR_UNSUPPORTED_CPU = 10, /* the library needs CPU state (AMX) this
+                                    machine or kernel does not grant */
+  BERT_ERR_NO_DEVICE = 11        /* a CUDA library, and no CUDA driver or
+                                    GPU to run it on */
 } bert_status_code;
 
 /* Filled by every call that takes one (on success too). */
@@ -246,6 +248,41 @@ BERT_API bert_status_code bert_run(bert_model_t *m, const int32_t *input_ids,
                                    const int32_t *attention_mask, int64_t batch,
                                    int64_t seq, float *last_hidden_state,
                                    float *pooler_output, bert_status *st);
+
+/* CUDA libraries (bertc --target cuda): the asynchronous run on the
+ * caller's stream, with device pointers. bert_run() and bert_run_named()
+ * keep working on host buffers (each a synchronous round trip).
+ *
+ *   stream     the caller's CUstream (NULL: the legacy default stream), of
+ *              the device's primary context (the CUDA runtime API's
+ *              context), as a void *
+ *   inputs     bert_model_num_inputs(m) device pointers in table order
+ *              (bert_model_input_info), each int32 [batch, seq]; all are
+ *              required here (no defaults on the device)
+ *   outputs    bert_model_num_outputs(m) device pointers in table order,
+ *              float32 of each output's shape at (batch, seq)
+ *   workspace  device memory of at least
+ *              bert_model_device_workspace_bytes(m, batch, seq) bytes,
+ *              256-byte aligned, used by no other work until the stream
+ *              reaches this call's end
+ *
+ * The call only queues the kernels: it returns once they are on the
+ * stream. Weights are uploaded on a library's first device call. Errors of
+ * the kernels are reported by bert_stream_synchronize() (or the caller's
+ * own synchronization). A CPU library, a short workspace or a NULL
+ * pointer is BERT_ERR_BAD_ARGUMENT; the driver refusing a launch is
+ * BERT_ERR_KERNEL with its message. Calls are serialized per library. */
+BERT_API bert_status_code
+bert_run_device_async(bert_model_t *m, void *stream, const void *const *inputs,
+                      int64_t batch, int64_t seq, void *const *outputs,
+                      void *workspace, size_t workspace_bytes, bert_status *st);
+/* 0 for a CPU library. */
+BERT_API size_t bert_model_device_workspace_bytes(const bert_model_t *m,
+                                                  int64_t batch, int64_t seq);
+/* Waits for `stream`; BERT_ERR_KERNEL with the driver's message when a
+ * kernel queued on it failed. */
+BERT_API bert_status_code bert_stream_synchronize(bert_model_t *m, void *stream,
+                                                  bert_status *st);
 
 /* The model's inputs and outputs, in a fixed order (index 0..count-1). */
 BERT_API int bert_model_num_inputs(const bert_model_t *m);

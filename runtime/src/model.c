@@ -9,6 +9,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "model.h"
+#include "bert_cuda_driver.h"
 #include "status.h"
 
 #include <stdlib.h>
@@ -71,6 +72,10 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
     return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
                            "model descriptor '%s' is invalid",
                            d->model_name ? d->model_name : "?");
+  if (d->device != BERT_ABI_DEVICE_CPU && d->device != BERT_ABI_DEVICE_CUDA)
+    return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
+                           "model '%s': unknown device %d", d->model_name,
+                           d->device);
   if (check_io(d, d->inputs, d->num_inputs, 1, st) != BERT_OK ||
       check_io(d, d->outputs, d->num_outputs, 0, st) != BERT_OK)
     return st ? st->code : BERT_ERR_ABI_MISMATCH;
@@ -102,6 +107,15 @@ bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
     return NULL;
   if (desc->needs_amx && bert_request_amx(path, st) != BERT_OK)
     return NULL;
+  if (desc->device == BERT_ABI_DEVICE_CUDA) {
+    char why[256];
+    if (!bert_cuda_driver_get(why, sizeof why)) {
+      bert_status_set(st, BERT_ERR_NO_DEVICE,
+                      "%s: model '%s' is compiled for CUDA: %s", path,
+                      desc->model_name, why);
+      return NULL;
+    }
+  }
   m = calloc(1, sizeof(*m));
   if (!m) {
     bert_status_set(st, BERT_ERR_OUT_OF_MEMORY, "%s: out of memory", path);

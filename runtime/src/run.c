@@ -12,6 +12,7 @@
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
+#include "bert_cuda_driver.h"
 #include "model.h"
 #include "status.h"
 
@@ -378,4 +379,87 @@ int64_t bert_tensor_numel(const bert_tensor_info *info, int64_t batch,
          : info->dims[k] == BERT_DIM_SEQ ? seq
                                          : info->dims[k];
   return info ? n : 0;
+}
+
+/* The CUDA library's run on device pointers (bert_runtime.h). */
+static const char *cuda_error(int rc) {
+  const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);
+  const char *text = NULL;
+  if (!cu || cu->cuGetErrorString(rc, &text) != 0 || !text)
+    return "unknown error";
+  return text;
+}
+
+size_t bert_model_device_workspace_bytes(const bert_model_t *m, int64_t batch,
+                                         int64_t seq) {
+  if (!m || !m->desc->device_workspace_bytes)
+    return 0;
+  return m->desc->device_workspace_bytes(batch, seq);
+}
+
+bert_status_code bert_run_device_async(bert_model_t *m, void *stream,
+                                       const void *const *inputs, int64_t batch,
+                                       int64_t seq, void *const *outputs,
+                                       void *workspace, size_t workspace_bytes,
+                                       bert_status *st) {
+  const char *fn = "bert_run_device_async";
+  const bert_model_desc *d;
+  size_t need;
+  int i, rc;
+  if (!m)
+    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT, "%s: NULL model", fn);
+  d = m->desc;
+  if (d->device != BERT_ABI_DEVICE_CUDA || !d->run_device)
+    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                           "%s: model '%s' is not a CUDA library (bertc "
+                           "--target cuda); use bert_run_named",
+                           fn, d->model_name);
+  if (check_size(fn, "batch", batch, d->max_batch, d->model_name, st) ||
+      check_size(fn, "seq", seq, d->max_seq, d->model_name, st))
+    return st ? st->code : BERT_ERR_BAD_ARGUMENT;
+  if (!inputs || !outputs || !workspace)
+    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT, "%s: NULL %s", fn,
+                           !inputs    ? "inputs"
+                           : !outputs ? "outputs"
+                                      : "workspace");
+  for (i = 0; i < d->num_inputs; ++i)
+    if (!inputs[i])
+      return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                             "%s: input '%s' is NULL (the device run takes "
+                             "every input)",
+                             fn, d->inputs[i].name);
+  for (i = 0; i < d->num_outputs; ++i)
+    if (!outputs[i])
+      return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                             "%s: output '%s' is NULL", fn, d->outputs[i].name);
+  need = d->device_workspace_bytes(batch, seq);
+  if (workspace_bytes < need)
+    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                           "%s: a workspace of %zu bytes, model '%s' needs "
+                           "%zu at batch %lld, seq %lld",
+                           fn, workspace_bytes, d->model_name, need,
+                           (long long)batch, (long long)seq);
+  rc =
+      d->run_device(m->weights, stream, inputs, batch, seq, outputs, workspace);
+  if (rc != 0)
+    return bert_status_set(st, BERT_ERR_KERNEL,
+                           "%s: model '%s': CUDA error %d (%s)", fn,
+                           d->model_name, rc, cuda_error(rc));
+  return bert_status_ok(st);
+}
+
+bert_status_code bert_stream_synchronize(bert_model_t *m, void *stream,
+                                         bert_status *st) {
+  const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);
+  int rc;
+  if (!m || m->desc->device != BERT_ABI_DEVICE_CUDA || !cu)
+    return bert_status_set(st, BERT_ERR_BAD_ARGUMENT,
+                           "bert_stream_synchronize: not a CUDA model");
+  rc = cu->cuStreamSynchronize(stream);
+  if (rc != 0)
+    return bert_status_set(st, BERT_ERR_KERNEL,
+                           "bert_stream_synchronize: model '%s': a kernel "
+                           "failed: CUDA error %d (%s)",
+                           m->desc->model_name, rc, cuda_error(rc));
+  return bert_status_ok(st);
 }

@@ -21,7 +21,7 @@
 const char *bert_version(void) { return BERT_RUNTIME_VERSION; }
 
 /* Indexed by bert_status_code, whose numbers are stable and dense from
- * BERT_OK to BERT_ERR_UNSUPPORTED_CPU (bert_runtime.h). */
+ * BERT_OK to BERT_ERR_NO_DEVICE (bert_runtime.h). */
 static const char *const status_strings[] = {
     [BERT_OK] = "ok",
     [BERT_ERR_IO] = "I/O error",
@@ -34,8 +34,9 @@ static const char *const status_strings[] = {
     [BERT_ERR_KERNEL] = "kernel failure",
     [BERT_ERR_ABI_MISMATCH] = "model ABI mismatch",
     [BERT_ERR_UNSUPPORTED_CPU] = "unsupported CPU",
+    [BERT_ERR_NO_DEVICE] = "no CUDA device",
 };
-BERT_STATIC_ASSERT(BERT_COUNT(status_strings) == BERT_ERR_UNSUPPORTED_CPU + 1,
+BERT_STATIC_ASSERT(BERT_COUNT(status_strings) == BERT_ERR_NO_DEVICE + 1,
                    status_strings_cover_every_code);
 
 const char *bert_status_string(bert_status_code code) {

@@ -3,11 +3,8 @@
 // RUN: bert-opt %s -split-input-file --bert-tile=target=host | FileCheck %s --check-prefixes=CHECK,HOST
 // RUN: not bert-opt %s -split-input-file --bert-tile=target=riscv64-rvv 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
-// RUN: not bert-opt %s -split-input-file --bert-tile=target=cuda-sm80 2>&1 | FileCheck %s --check-prefix=CUDA
-
-// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90
-// The registry knows the CUDA targets; their backend has no strategies yet.
-// CUDA: error: bert-tile: target 'cuda-sm80' is for the cuda backend, which has no tile strategies yet; CPU targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2
+// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90, cuda
+// CUDA targets: bert-tile-cuda.mlir.
 
 // Linear layers of 8 x 128 tokens (M = 1024 rows).
 // Register tile: AVX-512 fits 8 rows x 2 zmm (16 accumulators + 2 panel

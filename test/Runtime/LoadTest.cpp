@@ -362,6 +362,34 @@ TEST(Load, AbiMismatch) {
   EXPECT_NE(std::string(st.message).find("ABI version 99"), std::string::npos);
 }
 
+// A CUDA library on a machine without the driver: refused at load with
+// BERT_ERR_NO_DEVICE naming the library it looked for. ($BERT_LIBCUDA
+// points at a path that is missing everywhere, so the test means the same
+// on a machine with a GPU; the driver table is loaded once per process and
+// no other test here asks for it.)
+TEST(Load, CudaWithoutDriver) {
+  std::string p = tempPath("cuda.safetensors");
+  writeSafetensors(p, fakeTensors());
+  ASSERT_EQ(setenv("BERT_LIBCUDA", "/nonexistent/libcuda.so.1", 1), 0);
+  bert_model_desc d = bert_generated_model;
+  d.device = BERT_ABI_DEVICE_CUDA;
+  bert_status st;
+  EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
+  EXPECT_EQ(st.code, BERT_ERR_NO_DEVICE);
+  std::string message = st.message;
+  EXPECT_NE(message.find("compiled for CUDA"), std::string::npos) << message;
+  EXPECT_NE(message.find("cannot load the CUDA driver "
+                         "/nonexistent/libcuda.so.1"),
+            std::string::npos)
+      << message;
+  EXPECT_STREQ(bert_status_string(BERT_ERR_NO_DEVICE), "no CUDA device");
+  // An unknown device is a generator bug, refused as such.
+  d.device = 7;
+  EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
+  EXPECT_EQ(st.code, BERT_ERR_ABI_MISMATCH);
+  unsetenv("BERT_LIBCUDA");
+}
+
 TEST(Load, NullStatusAndPath) {
   EXPECT_EQ(bert_model_load(nullptr, nullptr), nullptr);
   bert_status st;
@@ -371,7 +399,7 @@ TEST(Load, NullStatusAndPath) {
 }
 
 TEST(Status, StringsAndVersion) {
-  for (int c = BERT_OK; c <= BERT_ERR_ABI_MISMATCH; ++c)
+  for (int c = BERT_OK; c <= BERT_ERR_NO_DEVICE; ++c)
     EXPECT_GT(std::strlen(bert_status_string(static_cast<bert_status_code>(c))),
               1u);
   EXPECT_STREQ(bert_status_string(BERT_ERR_MISSING_TENSOR), "missing tensor");

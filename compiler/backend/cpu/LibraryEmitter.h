@@ -12,8 +12,41 @@
 #define BERT_COMPILER_BACKEND_CPU_LIBRARYEMITTER_H
 
 #include "compiler/backend/Backend.h"
+#include "compiler/backend/cpu/ModelPlan.h"
+
+#include <optional>
 
 namespace mlir::bert {
+
+/// What every backend over a ModelPlan shares (the CPU's and the CUDA's):
+/// stage 1, the plan; the host code's files and objects; stage 4, the link.
+/// A subclass compiles its kernels and renders its host source.
+class PlannedBackend : public Backend {
+public:
+  LogicalResult plan(func::FuncOp func, const LibraryOptions &options,
+                     llvm::raw_ostream &log) override;
+  LogicalResult link(const LibraryOptions &options,
+                     llvm::raw_ostream &log) override;
+
+protected:
+  LogicalResult fail(const std::string &what) {
+    return func.emitError() << what;
+  }
+  /// Stage 3 around the backend's `hostSource`: writes <name>_host.c,
+  /// <name>.h and bert_runtime.h; unless stopping at --emit halide, compiles
+  /// the host source and `moreSources` (C99, with the runtime's headers and
+  /// `includeDirs`) into objects put in front of `objects`.
+  LogicalResult emitHost(const LibraryOptions &options,
+                         const std::string &hostSource,
+                         ArrayRef<std::string> moreSources,
+                         ArrayRef<std::string> includeDirs,
+                         llvm::raw_ostream &log);
+
+  func::FuncOp func;
+  std::optional<ModelPlan> modelPlan;
+  /// What link() puts into the library.
+  std::vector<std::string> objects;
+};
 
 std::unique_ptr<Backend> createCpuBackend();
 

@@ -263,6 +263,16 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
     arg.isInt8 = true;
     return arg;
   }
+  auto shape = cast<RankedTensorType>(weight.getType()).getShape();
+  int64_t n = shape[0], k = shape[1];
+  if (std::holds_alternative<::bert::CudaSchedule>(req.schedule)) {
+    // The CUDA kernels stage W^T tiles through shared memory themselves:
+    // the Hugging Face layout, [N][K] rows, as the file has it.
+    FailureOr<size_t> slot = slotOf(weight, user, 0, 0);
+    if (failed(slot))
+      return failure();
+    return matrix(BufferRef::weight(*slot), num(k), num(n), num(k));
+  }
   std::string error;
   int64_t nb = ::bert::cpu::linearPanelWidth(req, plan.target, error);
   if (nb <= 0)
@@ -270,8 +280,6 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   FailureOr<size_t> slot = slotOf(weight, user, nb, 0);
   if (failed(slot))
     return failure();
-  auto shape = cast<RankedTensorType>(weight.getType()).getShape();
-  int64_t n = shape[0], k = shape[1];
   int64_t panels = (n + nb - 1) / nb;
   return BufferArg{
       BufferRef::weight(*slot),

@@ -176,6 +176,39 @@ FailureOr<ModelPlan> planModel(func::FuncOp func, const std::string &name,
 /// `bert_generated_model` descriptor of runtime/include/bert_model_abi.h.
 std::string generateHostSource(const ModelPlan &plan);
 
+/// Pieces of the host source every backend's generated code shares
+/// (HostCodeGen.cpp). A C string literal for `s`; `s` safe inside a C
+/// comment.
+std::string cString(llvm::StringRef s);
+std::string commentSafe(std::string s);
+
+/// The tables bert_generated_model points to: weight slots, profile names,
+/// bert_arena_bytes (returning `arenaBytes`), the input and output tables.
+void emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
+                     int64_t arenaBytes);
+
+/// The functions and device of the descriptor (bert_model_abi.h).
+struct DescriptorFunctions {
+  std::string run, runPacked, setNumThreads, device;
+  /// CUDA libraries: the device-pointer run and its workspace size.
+  std::string runDevice = "NULL", deviceWorkspaceBytes = "NULL";
+};
+
+/// The bert_generated_model descriptor, over emitModelTables' tables.
+void emitModelDescriptor(llvm::raw_ostream &os, const ModelPlan &plan,
+                         const DescriptorFunctions &fns);
+
+/// The signature of run() / run_packed() (bert_model_desc::run) named
+/// `fn`, with the caller's arrays bound to locals named after the inputs
+/// and outputs.
+void emitRunHead(llvm::raw_ostream &os, const ModelPlan &plan,
+                 const std::string &fn);
+
+/// The profile mark after call `index` (bert_model_abi.h), with `flops`
+/// (a C expression) or the call's own count.
+void emitMark(llvm::raw_ostream &os, const KernelCall &call, size_t index,
+              const std::string &indent, const std::string &flops = "");
+
 /// The public header <name>.h: the model's inputs and outputs (names,
 /// types, shapes), sizes, maxima and arena size, on top of bert_runtime.h.
 std::string generateHeader(const ModelPlan &plan);

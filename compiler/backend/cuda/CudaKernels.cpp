@@ -1,0 +1,504 @@
+//===- CudaKernels.cpp - CUDA C++ source for each kernel family -----------===//
+//
+// See CudaKernels.h. Each family's source is a template whose sizes are
+// substituted from the spec and the schedule (`$NAME` placeholders), so the
+// generated kernel has every tile as a compile-time constant, as nvcc needs
+// to keep the register tiles in registers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/backend/cuda/CudaKernels.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <map>
+#include <sstream>
+
+using namespace mlir;
+using namespace mlir::bert;
+namespace cpu = ::bert::cpu;
+
+namespace {
+
+std::string num(int64_t v) { return std::to_string(v); }
+
+/// `text` with every `$KEY` of `subs` replaced (longest keys first, so that
+/// $TM never eats the start of $TMx).
+std::string substitute(std::string text,
+                       const std::map<std::string, std::string> &subs) {
+  std::vector<std::pair<std::string, std::string>> order(subs.begin(),
+                                                         subs.end());
+  llvm::sort(order, [](const auto &a, const auto &b) {
+    return a.first.size() > b.first.size();
+  });
+  for (const auto &[key, value] : order) {
+    std::string k = "$" + key;
+    for (size_t at = text.find(k); at != std::string::npos;
+         at = text.find(k, at + value.size()))
+      text.replace(at, k.size(), value);
+  }
+  return text;
+}
+
+/// The parameter list of a call's buffers (CudaKernels.h).
+std::string params(const KernelCall &call) {
+  std::string out;
+  for (size_t a = 0; a < call.args.size(); ++a) {
+    const BufferArg &arg = call.args[a];
+    std::string p = "p" + num(a);
+    out += std::string(out.empty() ? "" : ",\n    ") +
+           (arg.isInt32 ? "const int32_t *" : "float *") + p;
+    for (size_t d = 0; d < arg.dims.size(); ++d)
+      out +=
+          ", int64_t " + p + "_e" + num(d) + ", int64_t " + p + "_s" + num(d);
+  }
+  return out;
+}
+
+/// The device expression of activation `act` applied to float `v`, as
+/// transformers' ACT2FN computes it (erf GELU, tanh GELU, ...).
+std::string activation(cpu::Activation act) {
+  switch (act) {
+  case cpu::Activation::None:
+    return "v";
+  case cpu::Activation::Gelu:
+    return "0.5f * v * (1.0f + erff(v * 0.70710678118654752f))";
+  case cpu::Activation::GeluTanh:
+    return "0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * "
+           "v * v * v)))";
+  case cpu::Activation::Relu:
+    return "fmaxf(v, 0.0f)";
+  case cpu::Activation::Silu:
+    return "v / (1.0f + expf(-v))";
+  case cpu::Activation::QuickGelu:
+    return "v / (1.0f + expf(-1.702f * v))";
+  case cpu::Activation::Tanh:
+    return "tanhf(v)";
+  }
+  return "v";
+}
+
+std::string floatLiteral(float v) {
+  std::ostringstream os;
+  os.precision(9);
+  os << std::scientific << v << "f";
+  return os.str();
+}
+
+const char *kPrelude = R"(#include <cuda_pipeline.h>
+#include <stdint.h>
+
+)";
+
+/// Y[m][n] = act(sum_k X[m][k] W[n][k] + b[n]): a TM x TN block of 4 x 4
+/// per thread; A^T and W^T tiles TK deep in STAGES shared buffers filled
+/// with cp.async (zero-filled past M, N and K).
+const char *kGemm = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
+    $PARAMS) {
+  extern __shared__ float smem[];
+  float *as = smem;                      // [STAGES][TK][TM]
+  float *bs = smem + $STAGES * $TK * $TM; // [STAGES][TK][TN]
+  const int64_t M = p0_e1, ldx = p0_s1, ldy = $Y_s1;
+  const int N = $N, K = $K;
+  const int64_t m0 = (int64_t)blockIdx.y * $TM;
+  const int n0 = blockIdx.x * $TN;
+  const int tid = threadIdx.x, tr = tid / ($TN / 4), tc = tid % ($TN / 4);
+  const int ktiles = (K + $TK - 1) / $TK;
+  float acc[4][4] = {};
+  auto load = [&](int stage, int kt) {
+    const int k0 = kt * $TK;
+    for (int i = tid; i < $TM * $TK; i += $THREADS) {
+      const int m = i / $TK, k = i % $TK;
+      const bool in = m0 + m < M && k0 + k < K;
+      __pipeline_memcpy_async(&as[(stage * $TK + k) * $TM + m],
+                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
+                              in ? 0 : 4);
+    }
+    for (int i = tid; i < $TN * $TK; i += $THREADS) {
+      const int n = i / $TK, k = i % $TK;
+      const bool in = n0 + n < N && k0 + k < K;
+      __pipeline_memcpy_async(&bs[(stage * $TK + k) * $TN + n],
+                              in ? p1 + (int64_t)(n0 + n) * K + k0 + k : p1,
+                              4, in ? 0 : 4);
+    }
+  };
+  for (int s = 0; s < $STAGES - 1; ++s) {
+    if (s < ktiles)
+      load(s, s);
+    __pipeline_commit();
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    // Prefetch STAGES - 1 tiles ahead into the buffer freed last step.
+    const int next = kt + $STAGES - 1;
+    if (next < ktiles)
+      load(next % $STAGES, next);
+    __pipeline_commit();
+    __pipeline_wait_prior($STAGES - 1);
+    __syncthreads();
+    const float *a = as + (kt % $STAGES) * $TK * $TM;
+    const float *b = bs + (kt % $STAGES) * $TK * $TN;
+#pragma unroll
+    for (int k = 0; k < $TK; ++k) {
+      float av[4], bv[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        av[i] = a[k * $TM + tr * 4 + i];
+        bv[i] = b[k * $TN + tc * 4 + i];
+      }
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int64_t m = m0 + tr * 4 + i;
+    if (m >= M)
+      continue;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int n = n0 + tc * 4 + j;
+      if (n >= N)
+        continue;
+      float v = acc[i][j]$BIAS;
+      $Y[m * ldy + n] = $ACT;
+    }
+  }
+}
+)";
+
+/// Attention over the packed [B, S, 3, heads, D] projection: a query per
+/// thread with an online softmax; K and V rows TN at a time in shared
+/// memory. Masked keys get -FLT_MAX added, as transformers does.
+const char *kAttention = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
+    $PARAMS) {
+  extern __shared__ float smem[];
+  float *ks = smem, *vs = smem + $TN * $D; // [TN][D] each
+  const int64_t S = p0_e3, b = blockIdx.z, h = blockIdx.y;
+  const float *base = p0 + b * p0_s4 + h * $D;
+  const int32_t *mask = p1 + b * p1_s1;
+  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
+  float q[$D], acc[$D];
+  const float *qi = base + (i < S ? i : 0) * p0_s3;
+#pragma unroll
+  for (int c = 0; c < $D; ++c) {
+    q[c] = qi[c];
+    acc[c] = 0.0f;
+  }
+  float mx = -INFINITY, sum = 0.0f;
+  for (int64_t j0 = 0; j0 < S; j0 += $TN) {
+    for (int e = threadIdx.x; e < $TN * $D; e += $THREADS) {
+      const int64_t j = j0 + e / $D;
+      const int c = e % $D;
+      ks[e] = j < S ? base[j * p0_s3 + p0_s2 + c] : 0.0f;
+      vs[e] = j < S ? base[j * p0_s3 + 2 * p0_s2 + c] : 0.0f;
+    }
+    __syncthreads();
+    const int n = S - j0 < $TN ? (int)(S - j0) : $TN;
+    for (int j = 0; j < n; ++j) {
+      float dot = 0.0f;
+#pragma unroll
+      for (int c = 0; c < $D; ++c)
+        dot = fmaf(q[c], ks[j * $D + c], dot);
+      float s = dot * $SCALE;
+      if (mask[j0 + j] == 0)
+        s += -3.402823466e+38f;
+      const float m2 = fmaxf(mx, s), corr = __expf(mx - m2),
+                  p = __expf(s - m2);
+      sum = sum * corr + p;
+#pragma unroll
+      for (int c = 0; c < $D; ++c)
+        acc[c] = fmaf(p, vs[j * $D + c], acc[c] * corr);
+      mx = m2;
+    }
+    __syncthreads();
+  }
+  if (i < S) {
+    float *out = p2 + b * p2_s3 + i * p2_s2 + h * $D;
+#pragma unroll
+    for (int c = 0; c < $D; ++c)
+      out[c] = acc[c] / sum;
+  }
+}
+)";
+
+/// The warp-per-row LayerNorm body over the row's values v[] (lane c, c +
+/// 32, ...), written to `out`: mean, then the centred variance, in fp32.
+const char *kLayerNormTail = R"(  float mean = 0.0f;
+#pragma unroll
+  for (int i = 0; i < $PER; ++i)
+    mean += v[i];
+  for (int o = 16; o > 0; o /= 2)
+    mean += __shfl_xor_sync(0xffffffffu, mean, o);
+  mean /= $H;
+  float var = 0.0f;
+#pragma unroll
+  for (int i = 0; i < $PER; ++i) {
+    const int c = lane + 32 * i;
+    const float d = c < $H ? v[i] - mean : 0.0f;
+    var += d * d;
+  }
+  for (int o = 16; o > 0; o /= 2)
+    var += __shfl_xor_sync(0xffffffffu, var, o);
+  const float rstd = rsqrtf(var / $H + $EPS);
+#pragma unroll
+  for (int i = 0; i < $PER; ++i) {
+    const int c = lane + 32 * i;
+    if (c < $H)
+      out[c] = (v[i] - mean) * rstd * $GAMMA[c] + $BETA[c];
+  }
+}
+)";
+
+/// LayerNorm(x [+ r]) of rows of H, a warp per row.
+const char *kLayerNormHead = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
+    $PARAMS) {
+  const int lane = threadIdx.x % 32;
+  const int64_t row = (int64_t)blockIdx.x * $TM + threadIdx.x / 32;
+  if (row >= $Y_e1)
+    return;
+  float v[$PER];
+#pragma unroll
+  for (int i = 0; i < $PER; ++i) {
+    const int c = lane + 32 * i;
+    v[i] = c < $H ? p0[row * p0_s1 + c]$RESIDUAL : 0.0f;
+  }
+  float *out = $Y + row * $Y_s1;
+)";
+
+/// Word + position [+ token type] [+ language] embeddings, then LayerNorm;
+/// a warp per token. With a padding index, positions count the row's
+/// non-padding ids (RoBERTa's create_position_ids_from_input_ids).
+const char *kEmbeddingsHead = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
+    $PARAMS) {
+  const int lane = threadIdx.x % 32;
+  const int64_t S = p0_e0, rows = S * p0_e1;
+  const int64_t t = (int64_t)blockIdx.x * $TM + threadIdx.x / 32;
+  if (t >= rows)
+    return;
+  const int64_t b = t / S, s = t % S;
+  const int32_t id = p0[b * p0_s1 + s];
+  int64_t pos = s;
+  if ($PAD >= 0) {
+    int real = 0;
+    for (int64_t u = lane; u <= s; u += 32)
+      real += p0[b * p0_s1 + u] != $PAD;
+    for (int o = 16; o > 0; o /= 2)
+      real += __shfl_xor_sync(0xffffffffu, real, o);
+    pos = id == $PAD ? $PAD : $PAD + real;
+  }
+  float v[$PER];
+#pragma unroll
+  for (int i = 0; i < $PER; ++i) {
+    const int c = lane + 32 * i;
+    v[i] = c < $H ? $WORD[(int64_t)id * $H + c] + $POS[pos * $H + c]$EXTRA
+                  : 0.0f;
+  }
+  float *out = $Y + b * $Y_s2 + s * $Y_s1;
+)";
+
+/// x * mask per row (a warp per row).
+const char *kMaskRows = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
+    $PARAMS) {
+  const int64_t row = (int64_t)blockIdx.x * $TM + threadIdx.x / 32;
+  if (row >= p2_e1)
+    return;
+  const float keep = p1[row] != 0 ? 1.0f : 0.0f;
+  for (int c = threadIdx.x % 32; c < $H; c += 32)
+    p2[row * p2_s1 + c] = p0[row * p0_s1 + c] * keep;
+}
+)";
+
+/// Column j of [rows, N] to output j (a warp per row).
+const char *kUnstack = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
+    $PARAMS) {
+  const int64_t row = (int64_t)blockIdx.x * $TM + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (row >= p0_e1)
+    return;
+$STORES}
+)";
+
+std::string fail(std::string &error, const std::string &what) {
+  error = what;
+  return "";
+}
+
+} // namespace
+
+std::string cuda::kernelSource(const cpu::KernelRequest &req,
+                               const KernelCall &call,
+                               const std::string &symbol, std::string &error) {
+  const auto *sched = std::get_if<::bert::CudaSchedule>(&req.schedule);
+  if (!sched)
+    return fail(error, "the CUDA backend needs a cuda schedule on every "
+                       "kernel, got a " +
+                           std::string(::bert::scheduleKind(req.schedule)) +
+                           " schedule (run bert-tile for a cuda target)");
+  const std::string last = "p" + num(call.args.size() - 1);
+  std::map<std::string, std::string> subs = {
+      {"COMMENT", req.key()},    {"SYMBOL", symbol},
+      {"PARAMS", params(call)},  {"THREADS", num(sched->warps * 32)},
+      {"TM", num(sched->tileM)}, {"TN", num(sched->tileN)},
+      {"TK", num(sched->tileK)}, {"STAGES", num(sched->stages)},
+      {"Y_e1", last + "_e1"},    {"Y_s1", last + "_s1"},
+      {"Y_s2", last + "_s2"},    {"Y", last}};
+  const std::string field = "cuda schedule of " + req.key() + ": ";
+  auto rowKernel = [&](int64_t h) {
+    if (sched->tileM != sched->warps)
+      return field + "tile_m (" + num(sched->tileM) + ") must equal warps (" +
+             num(sched->warps) + ") for a warp-per-row kernel";
+    subs["H"] = num(h);
+    subs["PER"] = num((h + 31) / 32);
+    return std::string();
+  };
+  auto gemm = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
+    if (sched->tileM % 4 || sched->tileN % 4 ||
+        sched->tileM * sched->tileN != sched->warps * 32 * 16)
+      return fail(error, field + "tile_m x tile_n (" + num(sched->tileM) +
+                             " x " + num(sched->tileN) +
+                             ") must be 16 outputs (4 x 4) per thread of " +
+                             num(sched->warps) + " warps");
+    if (sched->stages < 2)
+      return fail(error, field +
+                             "stages must be at least 2 (the GEMM "
+                             "prefetches the next K tile), got " +
+                             num(sched->stages));
+    int64_t need =
+        sched->stages * (sched->tileM + sched->tileN) * sched->tileK * 4;
+    if (sched->smemBytes < need)
+      return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
+                             ") is less than the " + num(need) +
+                             " bytes its tiles take");
+    subs["N"] = num(n);
+    subs["K"] = num(k);
+    subs["BIAS"] = bias ? " + p2[n]" : "";
+    subs["ACT"] = activation(act);
+    return std::string(kPrelude) + substitute(kGemm, subs);
+  };
+  std::string problem;
+  if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
+    if (s->bf16 || s->hasResidual)
+      return fail(error, "the CUDA backend's fp32 path has no " +
+                             std::string(s->bf16 ? "bf16" : "residual") +
+                             " linear yet (" + req.key() + ")");
+    return gemm(s->N, s->K, s->act, s->hasBias);
+  }
+  if (const auto *s = std::get_if<cpu::PoolerSpec>(&req.spec))
+    return gemm(s->N ? s->N : s->H, s->H, s->act, true);
+  if (const auto *s = std::get_if<cpu::AttentionSpec>(&req.spec)) {
+    int64_t d = s->hidden / s->numHeads;
+    if (s->bf16)
+      return fail(error, "the CUDA backend's fp32 path has no bf16 attention "
+                         "yet (" +
+                             req.key() + ")");
+    if (sched->tileK != d)
+      return fail(error, field + "tile_k (" + num(sched->tileK) +
+                             ") must be the head dimension (" + num(d) + ")");
+    if (sched->tileM != sched->warps * 32)
+      return fail(error, field + "tile_m (" + num(sched->tileM) +
+                             ") must be one query per thread (" +
+                             num(sched->warps * 32) + ")");
+    if (sched->smemBytes < 2 * sched->tileN * d * 4)
+      return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
+                             ") is less than the " +
+                             num(2 * sched->tileN * d * 4) +
+                             " bytes of a K and V tile");
+    subs["D"] = num(d);
+    subs["SCALE"] =
+        floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
+    return std::string(kPrelude) + substitute(kAttention, subs);
+  }
+  if (const auto *s = std::get_if<cpu::LayerNormSpec>(&req.spec)) {
+    if (!(problem = rowKernel(s->H)).empty())
+      return fail(error, problem);
+    subs["RESIDUAL"] = s->hasResidual ? " + p1[row * p1_s1 + c]" : "";
+    subs["GAMMA"] = "p" + num(s->hasResidual ? 2 : 1);
+    subs["BETA"] = "p" + num(s->hasResidual ? 3 : 2);
+    subs["EPS"] = floatLiteral(s->eps);
+    return std::string(kPrelude) +
+           substitute(std::string(kLayerNormHead) + kLayerNormTail, subs);
+  }
+  if (const auto *s = std::get_if<cpu::EmbeddingsSpec>(&req.spec)) {
+    if (!(problem = rowKernel(s->H)).empty())
+      return fail(error, problem);
+    // Arguments: ids, [types], word, position, [type table], gamma, beta,
+    // [langs, language table], out (ModelPlan::planEmbeddings).
+    int a = s->typeVocab ? 2 : 1;
+    std::string ids = "p0", types = "p1";
+    subs["WORD"] = "p" + num(a++);
+    subs["POS"] = "p" + num(a++);
+    std::string extra;
+    if (s->typeVocab)
+      extra += " + p" + num(a++) + "[(int64_t)" + types + "[b * p1_s1 + s] * " +
+               num(s->H) + " + c]";
+    subs["GAMMA"] = "p" + num(a++);
+    subs["BETA"] = "p" + num(a++);
+    if (s->numLangs) {
+      std::string langs = "p" + num(a);
+      extra += " + p" + num(a + 1) + "[(int64_t)" + langs + "[b * " + langs +
+               "_s1 + s] * " + num(s->H) + " + c]";
+    }
+    subs["EXTRA"] = extra;
+    subs["PAD"] = num(s->paddingIdx);
+    subs["EPS"] = floatLiteral(s->eps);
+    return std::string(kPrelude) +
+           substitute(std::string(kEmbeddingsHead) + kLayerNormTail, subs);
+  }
+  if (const auto *s = std::get_if<cpu::MaskRowsSpec>(&req.spec)) {
+    if (!(problem = rowKernel(s->H)).empty())
+      return fail(error, problem);
+    return std::string(kPrelude) + substitute(kMaskRows, subs);
+  }
+  if (const auto *s = std::get_if<cpu::UnstackSpec>(&req.spec)) {
+    if (!(problem = rowKernel(s->N)).empty())
+      return fail(error, problem);
+    std::string stores;
+    for (int64_t j = 0; j < s->N; ++j)
+      stores += "  if (lane == 0)\n    p" + num(j + 1) +
+                "[row] = p0[row * p0_s1 + " + num(j) + "];\n";
+    subs["STORES"] = stores;
+    return std::string(kPrelude) + substitute(kUnstack, subs);
+  }
+  return fail(error, "the CUDA backend has no kernel for " + req.key());
+}
+
+cuda::Launch cuda::launchOf(const cpu::KernelRequest &req,
+                            const KernelCall &call) {
+  const auto &sched = std::get<::bert::CudaSchedule>(req.schedule);
+  Launch l;
+  l.threads = sched.warps * 32;
+  l.smemBytes = sched.smemBytes;
+  auto ceilDiv = [](const std::string &a, int64_t b) {
+    return "(unsigned)((" + a + " + " + num(b - 1) + ") / " + num(b) + ")";
+  };
+  const BufferArg &first = call.args.front(), &out = call.args.back();
+  if (const auto *s = std::get_if<cpu::AttentionSpec>(&req.spec)) {
+    l.gridX = ceilDiv(first.dims[3].first, sched.tileM);
+    l.gridY = num(s->numHeads);
+    l.gridZ = "(unsigned)(" + first.dims[4].first + ")";
+    return l;
+  }
+  if (std::holds_alternative<cpu::LinearSpec>(req.spec) ||
+      std::holds_alternative<cpu::PoolerSpec>(req.spec)) {
+    l.gridX = ceilDiv(out.dims[0].first, sched.tileN);
+    l.gridY = ceilDiv(first.dims[1].first, sched.tileM);
+    return l;
+  }
+  std::string rows = first.dims[1].first;
+  if (std::holds_alternative<cpu::EmbeddingsSpec>(req.spec))
+    rows = "(int64_t)(" + first.dims[0].first + ") * (" + first.dims[1].first +
+           ")";
+  l.gridX = ceilDiv(rows, sched.tileM);
+  return l;
+}

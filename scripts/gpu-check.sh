@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The CUDA backend's device check (issue 17, part 6), in two halves:
+#
+#   scripts/gpu-check.sh prepare [--minilm DIR] [--bundle DIR]
+#       on the development machine (needs build/bin/bertc and bert-run):
+#       compiles the CUDA libraries into build/gpu-bundle (bert-tiny's
+#       tiny-bmax golden, bert-base at max batch 32 / seq 128, bert-large at
+#       32 / 128, and all-MiniLM-L6-v2 when --minilm names a directory with
+#       its config.json and model.safetensors, carried as F16), with
+#       bert-run and a manifest. A few MiB, well under the 64 MiB a device
+#       run may carry.
+#
+#   scripts/gpu-check.sh run [--bundle DIR] [--out FILE] [--dry-run]
+#       on the machine with the GPU (nvcc, torch + CUDA, transformers; no
+#       MLIR, Halide or network): per-kernel numerics of every generated
+#       kernel against a float64 reference, each model end to end against
+#       transformers on the same GPU, and bert-base b1/b8/b32 s128 and
+#       bert-large b32 timings against torch fp16 eager with SDPA; JSON to
+#       FILE (default gpu-check.json). --dry-run runs everything that needs
+#       no GPU (bundle and kernel parsing, weights, inputs, the references
+#       on the CPU) and records the GPU steps as skipped.
+#
+# Python: $PYTHON, else python3.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+python="${PYTHON:-python3}"
+
+usage() {
+  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+[ $# -ge 1 ] || usage
+cmd="$1"
+shift
+case "$cmd" in
+prepare | run) ;;
+-h | --help) usage ;;
+*)
+  echo "gpu-check: unknown command '$cmd' (expected prepare or run)" >&2
+  exit 2
+  ;;
+esac
+
+exec "$python" "$here/gpu/check.py" "$cmd" --repo "$repo" "$@"

@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""The work of scripts/gpu-check.sh (its header says what each command does).
+
+prepare: bertc compiles the CUDA libraries into the bundle (development machine).
+run:     on the GPU machine, with torch + CUDA and transformers:
+  1. kernels  every distinct kernel of every library, launched alone through the CUDA driver
+              (ctypes, in torch's context, on torch tensors) on random inputs, against a float64
+              reference of its family computed on the CPU;
+  2. e2e      each library through bert-run against transformers (fp32, eager attention, TF32
+              off) on the same GPU and the same weights and inputs;
+  3. timing   bert-run --bench against torch fp16 eager with SDPA, same GPU, same run.
+With --dry-run every step that needs no GPU still runs (bundle, kernel parsing, weights, inputs,
+the references) and the GPU parts are recorded as skipped, so the script is exercised before the
+one device run it gets.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import json
+import math
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+# model name -> how it is compiled and checked. e2e: (batch, seq) of the end-to-end check;
+# bench: the batches timed at seq 128.
+MODELS = {
+    "tiny": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": []},
+    "bert_base": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32]},
+    "bert_large": {"max_batch": 32, "max_seq": 128, "e2e": (2, 128), "bench": [32]},
+    "minilm": {"max_batch": 8, "max_seq": 128, "e2e": (3, 32), "bench": []},
+}
+TOL = 1e-4  # fp32, library vs transformers (issue 17)
+KERNEL_TOL = 1e-4  # per kernel, relative to the reference's largest magnitude
+
+
+def log(msg: str) -> None:
+    print("gpu-check: " + msg, flush=True)
+
+
+def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    log("$ " + " ".join(cmd))
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+
+# --- safetensors without the package (the format: u64 header size, JSON header, data) ---------
+
+def read_safetensors(path: str):
+    import numpy as np
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    dtypes = {"F32": np.float32, "F16": np.float16, "BF16": None, "I64": np.int64}
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = t["data_offsets"]
+        if t["dtype"] == "BF16":
+            raw = np.frombuffer(data[a:b], dtype=np.uint16).astype(np.uint32) << 16
+            out[name] = raw.view(np.float32).reshape(t["shape"])
+        else:
+            out[name] = np.frombuffer(data[a:b], dtype=dtypes[t["dtype"]]).reshape(t["shape"])
+    return out
+
+
+def write_safetensors(path: str, tensors: dict) -> None:
+    import numpy as np
+    names = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64"}
+    header, blobs, offset = {}, [], 0
+    for name, a in tensors.items():
+        a = np.ascontiguousarray(a)
+        header[name] = {"dtype": names[a.dtype], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + a.nbytes]}
+        blobs.append(a.tobytes())
+        offset += a.nbytes
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for b in blobs:
+            f.write(b)
+
+
+# --- prepare ------------------------------------------------------------------------------------
+
+def model_configs(repo: str, shared: str, minilm: str | None) -> dict[str, dict]:
+    with open(os.path.join(repo, "test/E2E/goldens/tiny-bmax/config.json")) as f:
+        tiny = json.load(f)
+    with open(os.path.join(shared, "hf-configs/bert-base-uncased/config.json")) as f:
+        base = json.load(f)
+    base["architectures"] = ["BertModel"]  # the encoder and pooler, as timed
+    large = dict(base, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
+                 intermediate_size=4096)  # bert-large-uncased's sizes
+    configs = {"tiny": tiny, "bert_base": base, "bert_large": large}
+    if minilm:
+        with open(os.path.join(minilm, "config.json")) as f:
+            configs["minilm"] = json.load(f)
+    return configs
+
+
+def prepare(a) -> int:
+    bundle = a.bundle
+    bertc = os.path.join(a.repo, "build/bin/bertc")
+    bert_run = os.path.join(a.repo, "build/bin/bert-run")
+    for tool in (bertc, bert_run):
+        if not os.path.exists(tool):
+            log(f"{tool} is missing: build first (make build)")
+            return 1
+    shutil.rmtree(bundle, ignore_errors=True)
+    os.makedirs(os.path.join(bundle, "bin"))
+    shutil.copy2(bert_run, os.path.join(bundle, "bin"))
+    manifest = {"commit": subprocess.run(["git", "-C", a.repo, "rev-parse", "HEAD"], text=True,
+                                         capture_output=True).stdout.strip(),
+                "prepared": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "models": {}}
+    for name, config in model_configs(a.repo, a.shared, a.minilm).items():
+        spec = MODELS[name]
+        d = os.path.join(bundle, "models", name)
+        os.makedirs(d)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(config, f, indent=1)
+        sh([bertc, "compile", os.path.join(d, "config.json"), "--name", name, "--target", a.target,
+            "--max-batch", str(spec["max_batch"]), "--max-seq", str(spec["max_seq"]),
+            "-o", os.path.join(d, "lib") + "/"])
+        # Keep what the device needs: the library, the kernels' source (their parameters and
+        # keys) and the fatbin (the per-kernel check loads it itself).
+        for f in os.listdir(os.path.join(d, "lib")):
+            if not (f.endswith(".so") or f.endswith("_kernels.cu") or f.endswith(".fatbin")):
+                os.remove(os.path.join(d, "lib", f))
+        if name == "minilm":
+            # F16 halves the file (the runtime and this script convert back to float32); both
+            # sides of the comparison read these same rounded weights.
+            import numpy as np
+            t = read_safetensors(os.path.join(a.minilm, "model.safetensors"))
+            write_safetensors(os.path.join(d, "weights.safetensors"),
+                              {k: v.astype(np.float16) for k, v in t.items() if v.dtype != np.int64})
+        manifest["models"][name] = spec
+    with open(os.path.join(bundle, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(bundle) for f in fs)
+    log(f"bundle {bundle}: {size / 2**20:.1f} MiB (a device run carries at most 64 MiB)")
+    return 0 if size < 64 * 2**20 else 1
+
+
+# --- the generated kernels ------------------------------------------------------------------------
+
+def parse_kernels(cu_path: str) -> list[dict]:
+    """Each kernel of <name>_kernels.cu: symbol, key fields and its buffers' ranks."""
+    text = open(cu_path).read()
+    kernels = []
+    for m in re.finditer(r"// ([^\n]*)\nextern \"C\" __global__ void __launch_bounds__\((\d+)\) "
+                         r"(\w+)\(\s*(.*?)\) \{", text, re.S):
+        key, threads, symbol, params = m.groups()
+        family = key.split()[0]
+        fields = dict(f.split("=", 1) for f in key.replace(" | ", " ").split()[1:] if "=" in f)
+        bufs = []
+        for p in (p.strip() for p in params.split(",")):
+            if "*" in p:
+                bufs.append({"int": "int32_t" in p, "dims": 0})
+            elif re.search(r"_e\d+$", p):
+                bufs[-1]["dims"] += 1
+        kernels.append({"key": key, "family": family, "fields": fields, "symbol": symbol,
+                        "threads": int(threads), "buffers": bufs})
+    return kernels
+
+
+ACTS = {0: lambda v: v, 1: lambda v: 0.5 * v * (1 + _erf(v / math.sqrt(2))),
+        2: lambda v: 0.5 * v * (1 + (math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)).tanh()),
+        3: lambda v: v.clamp(min=0), 4: lambda v: v * v.sigmoid(), 5: lambda v: v * (1.702 * v).sigmoid(),
+        6: lambda v: v.tanh()}
+
+
+def _erf(v):
+    import torch
+    return torch.erf(v)
+
+
+def kernel_case(k: dict, B: int, S: int):
+    """Random arguments of kernel k at (B, S) as [(tensor, [(extent, stride)...])], the index of
+    the output, the grid, and the float64 reference of the output; None for a family without one."""
+    import torch
+    g = torch.Generator().manual_seed(0)
+    f = {n: float(v) if "." in v or "e" in v else int(v) for n, v in k["fields"].items()}
+    fam, M = k["family"], B * S
+
+    def rnd(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale)
+
+    def mat(t, rows, cols, stride=None):
+        return (t, [(cols, 1), (rows, stride or cols)])
+
+    if fam in ("linear", "pooler"):
+        K = f["h"] if fam == "pooler" else f["k"]
+        N = f.get("n", K) if fam == "pooler" else f["n"]
+        rows, stride = (B, K * S) if fam == "pooler" else (M, K)
+        x = rnd(rows * stride)
+        w, b = rnd(N, K, scale=K ** -0.5), rnd(N)
+        xv = x.view(-1)[: rows * stride].view(rows, stride)[:, :K]
+        act = f.get("act", 6 if fam == "pooler" else 0)
+        ref = ACTS[act](xv @ w.T + (b if fam == "pooler" or f.get("bias") else 0))
+        args = [(x, [(K, 1), (rows, stride)]), mat(w, N, K)]
+        if fam == "pooler" or f.get("bias"):
+            args.append((b, [(N, 1)]))
+        args.append(mat(torch.zeros(rows, N, dtype=torch.float64), rows, N))
+        grid = (math.ceil(N / f["tile_n"]), math.ceil(rows / f["tile_m"]), 1)
+        return args, grid, ref
+    if fam == "layer_norm" and not f.get("strided_rows"):
+        H = f["h"]
+        x, r, gm, bt = rnd(M, H), rnd(M, H), rnd(H), rnd(H)
+        v = x + r if f.get("residual") else x
+        ref = torch.nn.functional.layer_norm(v, (H,), gm, bt, f["eps"])
+        args = [mat(x, M, H)] + ([mat(r, M, H)] if f.get("residual") else [])
+        args += [(gm, [(H, 1)]), (bt, [(H, 1)]), mat(torch.zeros(M, H, dtype=torch.float64), M, H)]
+        return args, (math.ceil(M / f["tile_m"]), 1, 1), ref
+    if fam == "attention":
+        H, heads = f["h"], f["heads"]
+        d = H // heads
+        qkv = rnd(B, S, 3, heads, d)
+        mask = torch.ones(B, S, dtype=torch.int32)
+        for b in range(B):
+            mask[b, max(1, S - 3 * b):] = 0  # rows of different lengths
+        scale = f["scale"] or d ** -0.5
+        q, kk, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # [B, heads, S, d]
+        s = q @ kk.transpose(-1, -2) * scale + (mask[:, None, None, :] == 0) * -3.4028234663852886e38
+        ref = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, S, H)
+        args = [(qkv, [(d, 1), (heads, d), (3, H), (S, 3 * H), (B, 3 * H * S)]),
+                (mask, [(S, 1), (B, S)]),
+                (torch.zeros(B, S, H, dtype=torch.float64), [(d, 1), (heads, d), (S, H), (B, H * S)])]
+        return args, (math.ceil(S / f["tile_m"]), heads, B), ref
+    if fam == "embeddings" and not f.get("langs") and f.get("padding_idx", -1) < 0:
+        H, V, P, T = f["h"], f["vocab"], f["positions"], f["types"]
+        ids = torch.randint(0, V, (B, S), generator=g, dtype=torch.int32)
+        tt = torch.randint(0, max(T, 1), (B, S), generator=g, dtype=torch.int32)
+        word, pos, typ, gm, bt = rnd(V, H), rnd(P, H), rnd(max(T, 1), H), rnd(H), rnd(H)
+        e = word[ids.long()] + pos[:S][None] + (typ[tt.long()] if T else 0)
+        ref = torch.nn.functional.layer_norm(e, (H,), gm, bt, f["eps"])
+        args = [(ids, [(S, 1), (B, S)])] + ([(tt, [(S, 1), (B, S)])] if T else [])
+        args += [mat(word, V, H), mat(pos, P, H)] + ([mat(typ, T, H)] if T else [])
+        args += [(gm, [(H, 1)]), (bt, [(H, 1)]),
+                 (torch.zeros(B, S, H, dtype=torch.float64), [(H, 1), (S, H), (B, H * S)])]
+        return args, (math.ceil(M / f["tile_m"]), 1, 1), ref
+    return None
+
+
+C = ctypes
+PROTOS = {  # the driver functions used, with bert_cuda_driver.h's signatures
+    "cuModuleLoadData": [C.POINTER(C.c_void_p), C.c_void_p],
+    "cuModuleGetFunction": [C.POINTER(C.c_void_p), C.c_void_p, C.c_char_p],
+    "cuFuncSetAttribute": [C.c_void_p, C.c_int, C.c_int],
+    "cuMemAlloc": [C.POINTER(C.c_uint64), C.c_size_t],
+    "cuMemFree": [C.c_uint64],
+    "cuMemcpyHtoDAsync": [C.c_uint64, C.c_void_p, C.c_size_t, C.c_void_p],
+    "cuMemcpyDtoHAsync": [C.c_void_p, C.c_uint64, C.c_size_t, C.c_void_p],
+    "cuLaunchKernel": [C.c_void_p] + [C.c_uint] * 7 + [C.c_void_p, C.POINTER(C.c_void_p), C.c_void_p],
+    "cuStreamSynchronize": [C.c_void_p],
+    "cuGetErrorString": [C.c_int, C.POINTER(C.c_char_p)],
+}
+
+
+class Driver:
+    """The CUDA driver through ctypes and cuGetProcAddress, as the runtime reaches it: the real
+    libcuda in the context torch made current, or (a dry run) the mock driver of test/Cuda, which
+    checks each launch's bounds and grid and computes it with its own reference."""
+
+    def __init__(self, mock: str | None = None):
+        if mock is None:
+            import torch
+            torch.zeros(1, device="cuda")  # creates and binds the primary context
+        lib = C.CDLL(mock or "libcuda.so.1")
+        get = lib.cuGetProcAddress_v2
+        get.argtypes = [C.c_char_p, C.POINTER(C.c_void_p), C.c_int, C.c_uint64, C.c_void_p]
+        self.fn = {}
+        for name, args in PROTOS.items():
+            p = C.c_void_p()
+            if get(name.encode(), C.byref(p), 12000, 0, None) != 0 or not p.value:
+                raise RuntimeError(f"{mock or 'libcuda.so.1'} has no {name}")
+            self.fn[name] = C.CFUNCTYPE(C.c_int, *args)(p.value)
+        self.modules = {}
+
+    def call(self, name: str, *args) -> None:
+        rc = self.fn[name](*args)
+        if rc != 0:
+            s = C.c_char_p()
+            self.fn["cuGetErrorString"](rc, C.byref(s))
+            raise RuntimeError(f"{name}: CUDA error {rc} ({s.value.decode() if s.value else '?'})")
+
+    def function(self, fatbin: str, symbol: str, smem: int):
+        if fatbin not in self.modules:
+            image = C.create_string_buffer(open(fatbin, "rb").read())
+            mod = C.c_void_p()
+            self.call("cuModuleLoadData", C.byref(mod), C.cast(image, C.c_void_p))
+            self.modules[fatbin] = (mod, image)
+        fn = C.c_void_p()
+        self.call("cuModuleGetFunction", C.byref(fn), self.modules[fatbin][0], symbol.encode())
+        if smem > 48 * 1024:
+            self.call("cuFuncSetAttribute", fn, 8, smem)
+        return fn
+
+    def launch(self, fn, grid, threads: int, smem: int, args):
+        """args as kernel_case's (each tensor copied to its own allocation); returns the last
+        argument (the output) as float64."""
+        import numpy as np
+        import torch
+        keep, ptrs, host = [], [], []
+        for t, dims in args:
+            a = np.ascontiguousarray(t.numpy().astype(np.int32 if t.dtype == torch.int32 else np.float32))
+            d = C.c_uint64()
+            self.call("cuMemAlloc", C.byref(d), a.nbytes)
+            self.call("cuMemcpyHtoDAsync", d.value, a.ctypes.data, a.nbytes, None)
+            ptrs.append(d)
+            host.append(a)
+            keep.append(C.c_uint64(d.value))
+            for e, st in dims:
+                keep += [C.c_int64(e), C.c_int64(st)]
+        params = (C.c_void_p * len(keep))(*[C.cast(C.byref(v), C.c_void_p) for v in keep])
+        try:
+            self.call("cuLaunchKernel", fn, *grid, threads, 1, 1, smem, None, params, None)
+            self.call("cuStreamSynchronize", None)
+            out = host[-1]
+            self.call("cuMemcpyDtoHAsync", out.ctypes.data, ptrs[-1].value, out.nbytes, None)
+            self.call("cuStreamSynchronize", None)
+        finally:
+            for d in ptrs:
+                self.fn["cuMemFree"](d.value)
+        return torch.from_numpy(out).double()
+
+
+def check_kernels(name: str, lib: str, dry: bool, driver) -> list[dict]:
+    """Each kernel against its family's reference; a dry run with the mock driver checks the
+    launches (grid, bounds) and the mock's reference against this one, without a GPU."""
+    out = []
+    kernels = parse_kernels(os.path.join(lib, f"{name}_kernels.cu"))
+    fatbin = os.path.join(lib, f"{name}.fatbin")
+    os.environ["BERT_MOCK_CUDA_KERNELS"] = os.path.join(lib, f"{name}_kernels.cu")
+    for k in kernels:
+        case = kernel_case(k, B=2, S=64)
+        row = {"model": name, "kernel": k["symbol"], "key": k["key"]}
+        if case is None:
+            out.append(dict(row, status="skipped: no reference for this family here"))
+            continue
+        args, grid, ref = case
+        if [len(d) for _, d in args] != [b["dims"] for b in k["buffers"]]:
+            out.append(dict(row, status="ERROR: the case's argument ranks differ from the kernel's"))
+            continue
+        if driver is None:
+            out.append(dict(row, status="skipped (dry run)", grid=grid))
+            continue
+        smem = int(k["fields"]["smem_bytes"])
+        fn = driver.function(fatbin, k["symbol"], smem)
+        got = driver.launch(fn, grid, k["threads"], smem, args).reshape(ref.shape)
+        err = float((got - ref).abs().max())
+        scale = max(1.0, float(ref.abs().max()))
+        row.update(max_abs_err=err, status="PASS" if err <= KERNEL_TOL * scale else "FAIL")
+        if dry:
+            row["device"] = "mock driver (dry run)"
+        out.append(row)
+    return out
+
+
+# --- end to end and timing --------------------------------------------------------------------------
+
+def make_weights(d: str, config: dict) -> str:
+    """The model's weights: the carried ones (minilm) or a seeded transformers init."""
+    path = os.path.join(d, "weights.safetensors")
+    if os.path.exists(path):
+        return path
+    import torch
+    from transformers import BertConfig, BertModel
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(**config))
+    write_safetensors(path, {k: v.detach().float().numpy() for k, v in model.state_dict().items()
+                             if v.dtype.is_floating_point})
+    return path
+
+
+def make_inputs(d: str, config: dict, B: int, S: int) -> dict[str, str]:
+    import numpy as np
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, config["vocab_size"], (B, S)).astype(np.int32)
+    mask = np.ones((B, S), np.int32)
+    for b in range(B):
+        mask[b, max(1, S - (S // max(B, 1)) * b):] = 0  # lengths S, S - S/B, ...
+    files = {}
+    for n, a in (("input_ids", ids), ("attention_mask", mask), ("token_type_ids", np.zeros_like(ids))):
+        files[n] = os.path.join(d, f"{n}_b{B}_s{S}.npy")
+        np.save(files[n], a)
+    return files
+
+
+def transformers_model(config: dict, weights: str, half: bool, attn: str, device: str = "cuda"):
+    import torch
+    from transformers import BertConfig, BertModel
+    model = BertModel(BertConfig(**config, attn_implementation=attn))
+    state = {k: torch.from_numpy(v.astype("float32")) for k, v in read_safetensors(weights).items()
+             if v.dtype.kind == "f"}
+    missing, _ = model.load_state_dict(state, strict=False)
+    if missing:
+        raise RuntimeError(f"{weights}: transformers misses {missing[:3]}")
+    model = model.eval().to(device)
+    return model.half() if half else model
+
+
+def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool, mock: str | None) -> dict:
+    """bert-run against transformers. A dry run with --mock runs bert-run on the mock driver
+    (test/Cuda) and transformers on the CPU: the whole comparison, without a GPU."""
+    import numpy as np
+    B, S = MODELS[name]["e2e"]
+    row = {"model": name, "batch": B, "seq": S}
+    if dry and not (mock and name == "tiny"):
+        return dict(row, status="skipped (dry run)")
+    import torch
+    inputs = make_inputs(d, config, B, S)
+    out = os.path.join(d, "out")
+    env = dict(os.environ)
+    if dry:
+        env.update(BERT_LIBCUDA=mock, BERT_MOCK_CUDA_KERNELS=os.path.join(d, "lib", f"{name}_kernels.cu"))
+    sh([bert_run, os.path.join(d, "lib", f"lib{name}.so"), weights, "--input-ids", inputs["input_ids"],
+        "--attention-mask", inputs["attention_mask"], "--token-type-ids", inputs["token_type_ids"],
+        "--out-dir", out], env=env)
+    device = "cpu" if dry else "cuda"
+    model = transformers_model(config, weights, half=False, attn="eager", device=device)
+    t = {k: torch.from_numpy(np.load(v)).long().to(device) for k, v in inputs.items()}
+    with torch.no_grad():
+        ref = model(**t)
+    mask = np.load(inputs["attention_mask"]).astype(bool)
+    lhs = np.load(os.path.join(out, "last_hidden_state.npy"))
+    err = float(np.abs(lhs - ref.last_hidden_state.float().cpu().numpy())[mask].max())
+    row["last_hidden_state_max_abs_err"] = err
+    if os.path.exists(os.path.join(out, "pooler_output.npy")) and ref.pooler_output is not None:
+        perr = float(np.abs(np.load(os.path.join(out, "pooler_output.npy"))
+                            - ref.pooler_output.float().cpu().numpy()).max())
+        row["pooler_output_max_abs_err"] = perr
+        err = max(err, perr)
+    if dry:
+        row["device"] = "mock driver + transformers on the CPU (dry run)"
+    return dict(row, status="PASS" if err <= TOL else "FAIL", tolerance=TOL)
+
+
+def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool) -> list[dict]:
+    rows = []
+    for B in MODELS[name]["bench"]:
+        S = 128
+        row = {"model": name, "batch": B, "seq": S, "graphs": "not implemented"}
+        if dry:
+            rows.append(dict(row, status="skipped (dry run)"))
+            continue
+        import numpy as np
+        import torch
+        inputs = make_inputs(d, config, B, S)
+        np.save(inputs["attention_mask"], np.ones((B, S), np.int32))  # padded throughput
+        r = sh([bert_run, os.path.join(d, "lib", f"lib{name}.so"), weights, "--input-ids",
+                inputs["input_ids"], "--attention-mask", inputs["attention_mask"], "--bench", "50"],
+               capture_output=True)
+        m = re.search(r"latency: median ([0-9.]+) ms", r.stdout)
+        ours = float(m.group(1)) if m else None
+        model = transformers_model(config, weights, half=True, attn="sdpa")
+        ids = torch.from_numpy(np.load(inputs["input_ids"])).long().cuda()
+        with torch.no_grad():
+            for _ in range(10):
+                model(input_ids=ids)
+            times = []
+            for _ in range(50):
+                s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                s.record()
+                model(input_ids=ids)
+                e.record()
+                torch.cuda.synchronize()
+                times.append(s.elapsed_time(e))
+        torch_ms = sorted(times)[len(times) // 2]
+        rows.append(dict(row, bertc_fp32_ms=ours, torch_fp16_sdpa_ms=torch_ms,
+                         ratio=(ours / torch_ms) if ours else None,
+                         note="bertc includes host<->device copies of inputs and outputs"))
+    return rows
+
+
+def run(a) -> int:
+    bundle = a.bundle
+    with open(os.path.join(bundle, "manifest.json")) as f:
+        manifest = json.load(f)
+    result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "commit": manifest.get("commit"), "dry_run": a.dry_run, "kernels": [], "e2e": [],
+              "timing": []}
+    driver = None
+    if not a.dry_run:
+        import torch
+        if not torch.cuda.is_available():
+            log("torch sees no CUDA device (use --dry-run on a machine without one)")
+            return 1
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        result["gpu"] = torch.cuda.get_device_name(0)
+        result["torch"] = torch.__version__
+        driver = Driver()
+    elif a.mock:
+        driver = Driver(a.mock)
+    bert_run = os.path.join(bundle, "bin", "bert-run")
+    for name in manifest["models"]:
+        d = os.path.join(bundle, "models", name)
+        with open(os.path.join(d, "config.json")) as f:
+            config = json.load(f)
+        config = {k: v for k, v in config.items() if not k.startswith("_") and k != "architectures"}
+        # A dry run makes only the small models' weights (bert-large's are 1.3 GB).
+        weights = None
+        if not a.dry_run or name in ("tiny", "minilm"):
+            weights = make_weights(d, config)
+        steps = (("kernels", lambda: check_kernels(name, os.path.join(d, "lib"), a.dry_run, driver)),
+                 ("e2e", lambda: [e2e(name, d, config, weights, bert_run, a.dry_run, a.mock)]),
+                 ("timing", lambda: timing(name, d, config, weights, bert_run, a.dry_run)))
+        for key, step in steps:
+            try:
+                result[key] += step()
+            except Exception as e:  # one failing step must not lose the others' results
+                result[key].append({"model": name, "status": f"ERROR: {type(e).__name__}: {e}"})
+            log(f"{name} {key}: " + ", ".join(r["status"] for r in result[key] if r["model"] == name))
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=1)
+    log(f"wrote {a.out}")
+    bad = [r for k in ("kernels", "e2e") for r in result[k] if r["status"].startswith(("FAIL", "ERROR"))]
+    return 1 if bad else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=("prepare", "run"))
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--bundle", default=None, help="default: <repo>/build/gpu-bundle")
+    ap.add_argument("--shared", default=None, help="default: <repo>/../shared (hf-configs)")
+    ap.add_argument("--minilm", default=None, help="prepare: all-MiniLM-L6-v2 dir (config.json, model.safetensors)")
+    ap.add_argument("--target", default="cuda", help="prepare: bertc --target")
+    ap.add_argument("--out", default="gpu-check.json")
+    ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--mock", default=None,
+                    help="run --dry-run: the mock driver (build/test/Cuda/libbert-mock-cuda.so) for "
+                         "tiny's end-to-end check")
+    a = ap.parse_args()
+    a.bundle = a.bundle or os.path.join(a.repo, "build", "gpu-bundle")
+    a.shared = a.shared or os.path.join(a.repo, "..", "shared")
+    return prepare(a) if a.command == "prepare" else run(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,432 @@
+//===- MockCuda.cpp - a CUDA driver on host memory, for tests -------------===//
+//
+// A stand-in for libcuda.so.1 that the runtime loads through $BERT_LIBCUDA
+// (runtime/include/bert_cuda_driver.h), so a CUDA model library's generated
+// host code runs end to end on a machine without a GPU. Device memory is
+// host memory; every allocation is recorded. Each cuLaunchKernel is checked
+// before it runs: the kernel is one of the library's (read with its
+// parameter list and key from the generated <name>_kernels.cu named by
+// $BERT_MOCK_CUDA_KERNELS), the block is the schedule's warps, the grid
+// covers the kernel's output, every buffer argument lies inside one
+// allocation for all its extents and strides, and no output overlaps an
+// input. Then a plain-loop reference of the kernel's family computes it in
+// double precision. What the mock checks is the host side (addresses,
+// extents, strides, launch shapes, copies); the kernels' own numerics need
+// the GPU (scripts/gpu-check.sh).
+//
+// A failed check prints "mock-cuda: ..." and makes the call return
+// CUDA_ERROR_ILLEGAL_ADDRESS (700); at exit the mock prints how many
+// launches it checked.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kIllegalAddress = 700, kNotFound = 500, kInvalidValue = 1;
+
+/// One buffer parameter: pointer then (extent, stride) per dim.
+struct Param {
+  bool isInt = false;
+  int dims = 0;
+};
+
+struct Kernel {
+  std::string symbol, key, family;
+  std::map<std::string, std::string> fields; ///< "n" -> "384", ...
+  std::vector<Param> params;
+  int64_t get(const std::string &f, int64_t dflt = 0) const {
+    auto it = fields.find(f);
+    return it == fields.end() ? dflt : std::atoll(it->second.c_str());
+  }
+  double getF(const std::string &f, double dflt = 0) const {
+    auto it = fields.find(f);
+    return it == fields.end() ? dflt : std::atof(it->second.c_str());
+  }
+};
+
+/// A buffer argument of one launch.
+struct View {
+  char *base = nullptr;
+  bool isInt = false;
+  std::vector<int64_t> e, s;
+  float &f(int64_t i) const { return reinterpret_cast<float *>(base)[i]; }
+  int32_t id(int64_t i) const { return reinterpret_cast<int32_t *>(base)[i]; }
+  /// Bytes from base to one past the last element.
+  int64_t span() const {
+    int64_t last = 0;
+    for (size_t d = 0; d < e.size(); ++d) {
+      if (e[d] <= 0)
+        return 0;
+      last += (e[d] - 1) * s[d];
+    }
+    return (last + 1) * 4;
+  }
+};
+
+struct Mock {
+  std::map<uintptr_t, size_t> allocs;
+  /// A deque: functions handed out point into it across module loads.
+  std::deque<Kernel> kernels;
+  long launches = 0, copies = 0;
+  bool moduleLoaded = false, failed = false;
+  ~Mock() {
+    if (launches || failed)
+      std::fprintf(stderr, "mock-cuda: %ld launches and %ld copies checked%s\n",
+                   launches, copies, failed ? ", some FAILED" : "");
+  }
+  int fail(const std::string &what) {
+    std::fprintf(stderr, "mock-cuda: %s\n", what.c_str());
+    failed = true;
+    return kIllegalAddress;
+  }
+  /// The allocation holding [p, p + bytes), or false.
+  bool inside(uintptr_t p, int64_t bytes) const {
+    auto it = allocs.upper_bound(p);
+    if (it == allocs.begin())
+      return false;
+    --it;
+    return p >= it->first && p + uint64_t(bytes) <= it->first + it->second;
+  }
+};
+
+Mock mock;
+
+/// Reads the kernels of the generated .cu: "// <key>" then the signature.
+bool readKernels(const char *path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr,
+                 "mock-cuda: cannot read $BERT_MOCK_CUDA_KERNELS "
+                 "('%s')\n",
+                 path ? path : "");
+    return false;
+  }
+  std::string line, key;
+  while (std::getline(in, line)) {
+    if (line.rfind("// ", 0) == 0) {
+      key = line.substr(3);
+      continue;
+    }
+    size_t at = line.find("extern \"C\" __global__");
+    if (at == std::string::npos)
+      continue;
+    Kernel k;
+    k.key = key;
+    std::string sig = line, more;
+    while (sig.find(") {") == std::string::npos && std::getline(in, more))
+      sig += more;
+    size_t open = sig.rfind('(', sig.find(") {"));
+    size_t nameEnd = open, nameStart = sig.rfind(' ', open) + 1;
+    k.symbol = sig.substr(nameStart, nameEnd - nameStart);
+    std::stringstream ps(sig.substr(open + 1, sig.find(") {") - open - 1));
+    std::string p;
+    while (std::getline(ps, p, ',')) {
+      if (p.find('*') != std::string::npos)
+        k.params.push_back({p.find("int32_t") != std::string::npos, 0});
+      else if (p.find("_e") != std::string::npos && !k.params.empty())
+        ++k.params.back().dims;
+    }
+    std::stringstream ks(key.substr(0, key.find(" | ")) + " " +
+                         key.substr(key.find(" | ") + 3));
+    ks >> k.family;
+    std::string f;
+    while (ks >> f)
+      if (size_t eq = f.find('='); eq != std::string::npos)
+        k.fields[f.substr(0, eq)] = f.substr(eq + 1);
+    mock.kernels.push_back(k);
+  }
+  return !mock.kernels.empty();
+}
+
+double act(int a, double v) {
+  switch (a) {
+  case 1:
+    return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+  case 2:
+    return 0.5 * v *
+           (1.0 +
+            std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+  case 3:
+    return v > 0 ? v : 0.0;
+  case 4:
+    return v / (1.0 + std::exp(-v));
+  case 5:
+    return v / (1.0 + std::exp(-1.702 * v));
+  case 6:
+    return std::tanh(v);
+  }
+  return v;
+}
+
+void layerNormRow(std::vector<double> &v, const View &g, const View &b,
+                  float *out, double eps) {
+  double mean = 0, var = 0;
+  for (double x : v)
+    mean += x;
+  mean /= double(v.size());
+  for (double x : v)
+    var += (x - mean) * (x - mean);
+  double rstd = 1.0 / std::sqrt(var / double(v.size()) + eps);
+  for (size_t c = 0; c < v.size(); ++c)
+    out[c] = float((v[c] - mean) * rstd * g.f(c) + b.f(c));
+}
+
+/// Whether the grid covers `need` items in tiles of `tile`.
+bool covers(unsigned grid, int64_t tile, int64_t need) {
+  return int64_t(grid) * tile >= need;
+}
+
+/// Runs kernel `k` on `a` after the launch-shape checks; "" or a complaint.
+std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
+                unsigned gy, unsigned gz) {
+  const View &y = a.back();
+  const int64_t tm = k.get("tile_m"), tn = k.get("tile_n");
+  if (k.family == "linear" || k.family == "pooler") {
+    const View &x = a[0], &w = a[1];
+    const int64_t M = x.e[1], K = x.e[0], N = w.e[1];
+    if (!covers(gx, tn, N) || !covers(gy, tm, M))
+      return "grid does not cover " + std::to_string(M) + " x " +
+             std::to_string(N);
+    bool bias = k.family == "pooler" || k.get("bias");
+    int a6 = int(k.get("act", k.family == "pooler" ? 6 : 0));
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double acc = bias ? a[2].f(n) : 0.0;
+        for (int64_t c = 0; c < K; ++c)
+          acc += double(x.f(m * x.s[1] + c)) * w.f(n * w.s[1] + c);
+        y.f(m * y.s[1] + n) = float(act(a6, acc));
+      }
+    return "";
+  }
+  if (k.family == "layer_norm") {
+    bool res = k.get("residual");
+    const int64_t rows = y.e[1], H = y.e[0];
+    if (!covers(gx, tm, rows))
+      return "grid does not cover " + std::to_string(rows) + " rows";
+    const View &g = a[res ? 2 : 1], &b = a[res ? 3 : 2];
+    std::vector<double> v(H);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < H; ++c)
+        v[c] = double(a[0].f(r * a[0].s[1] + c)) +
+               (res ? a[1].f(r * a[1].s[1] + c) : 0.0);
+      layerNormRow(v, g, b, &y.f(r * y.s[1]), k.getF("eps"));
+    }
+    return "";
+  }
+  if (k.family == "attention") {
+    const View &qkv = a[0], &mask = a[1];
+    const int64_t d = qkv.e[0], heads = qkv.e[1], S = qkv.e[3], B = qkv.e[4];
+    if (!covers(gx, tm, S) || gy != heads || gz != B)
+      return "grid is not (S / tile_m, heads, B)";
+    double scale = k.getF("scale");
+    if (scale == 0)
+      scale = 1.0 / std::sqrt(double(d));
+    std::vector<double> p(S);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < S; ++i) {
+          auto at = [&](int64_t row, int part, int64_t c) {
+            return double(qkv.f(b * qkv.s[4] + row * qkv.s[3] +
+                                part * qkv.s[2] + h * qkv.s[1] + c));
+          };
+          double mx = -INFINITY, sum = 0;
+          for (int64_t j = 0; j < S; ++j) {
+            double dot = 0;
+            for (int64_t c = 0; c < d; ++c)
+              dot += at(i, 0, c) * at(j, 1, c);
+            p[j] = dot * scale + (mask.id(b * mask.s[1] + j) ? 0.0 : -3.4e38);
+            mx = std::max(mx, p[j]);
+          }
+          for (int64_t j = 0; j < S; ++j)
+            sum += (p[j] = std::exp(p[j] - mx));
+          for (int64_t c = 0; c < d; ++c) {
+            double acc = 0;
+            for (int64_t j = 0; j < S; ++j)
+              acc += p[j] / sum * at(j, 2, c);
+            y.f(b * y.s[3] + i * y.s[2] + h * y.s[1] + c) = float(acc);
+          }
+        }
+    return "";
+  }
+  if (k.family == "embeddings") {
+    const View &ids = a[0];
+    const int64_t S = ids.e[0], B = ids.e[1], H = y.e[0];
+    if (!covers(gx, tm, B * S))
+      return "grid does not cover the tokens";
+    const bool types = k.get("types") > 0, langs = k.get("langs") > 0;
+    const int64_t pad = k.get("padding_idx", -1);
+    size_t i = types ? 2 : 1;
+    const View &word = a[i], &pos = a[i + 1];
+    const View *type = types ? &a[i + 2] : nullptr;
+    i += types ? 3 : 2;
+    const View &g = a[i], &beta = a[i + 1];
+    std::vector<double> v(H);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t real = 0;
+      for (int64_t s = 0; s < S; ++s) {
+        int64_t id = ids.id(b * ids.s[1] + s), p = s;
+        if (pad >= 0)
+          p = id == pad ? pad : pad + ++real;
+        for (int64_t c = 0; c < H; ++c) {
+          v[c] = double(word.f(id * word.s[1] + c)) + pos.f(p * pos.s[1] + c);
+          if (type)
+            v[c] += type->f(a[1].id(b * a[1].s[1] + s) * type->s[1] + c);
+          if (langs)
+            v[c] += a[i + 3].f(
+                a[i + 2].id(b * a[i + 2].s[1] + s) * a[i + 3].s[1] + c);
+        }
+        layerNormRow(v, g, beta, &y.f(b * y.s[2] + s * y.s[1]), k.getF("eps"));
+      }
+    }
+    return "";
+  }
+  if (k.family == "mask_rows") {
+    for (int64_t r = 0; r < y.e[1]; ++r)
+      for (int64_t c = 0; c < y.e[0]; ++c)
+        y.f(r * y.s[1] + c) = a[0].f(r * a[0].s[1] + c) * (a[1].id(r) ? 1 : 0);
+    return covers(gx, tm, y.e[1]) ? "" : "grid does not cover the rows";
+  }
+  if (k.family == "unstack") {
+    for (int64_t r = 0; r < a[0].e[1]; ++r)
+      for (size_t j = 1; j < a.size(); ++j)
+        a[j].f(r) = a[0].f(r * a[0].s[1] + int64_t(j) - 1);
+    return covers(gx, tm, a[0].e[1]) ? "" : "grid does not cover the rows";
+  }
+  return "no reference for family '" + k.family + "'";
+}
+
+// The driver entry points (bert_cuda_driver.h's signatures).
+int mInit(unsigned) { return 0; }
+int mDeviceGetCount(int *n) { return *n = 1, 0; }
+int mDeviceGet(int *d, int ordinal) { return *d = ordinal, ordinal ? 101 : 0; }
+int mCtxRetain(void **ctx, int) { return *ctx = &mock, 0; }
+int mCtxSetCurrent(void *ctx) { return ctx == &mock ? 0 : kInvalidValue; }
+int mModuleLoadData(void **module, const void *image) {
+  // A fatbin starts with its magic, 0xBA55ED50.
+  uint32_t magic = 0;
+  std::memcpy(&magic, image, 4);
+  if (magic != 0xBA55ED50u)
+    return mock.fail("cuModuleLoadData: the image is not a fatbin"), 200;
+  if (!readKernels(std::getenv("BERT_MOCK_CUDA_KERNELS")))
+    return 200;
+  mock.moduleLoaded = true;
+  return *module = &mock.kernels, 0;
+}
+int mModuleGetFunction(void **fn, void *, const char *name) {
+  for (Kernel &k : mock.kernels)
+    if (k.symbol == name)
+      return *fn = &k, 0;
+  mock.fail(std::string("cuModuleGetFunction: no kernel ") + name);
+  return kNotFound;
+}
+int mFuncSetAttribute(void *, int, int) { return 0; }
+int mMemAlloc(uint64_t *p, size_t bytes) {
+  void *m = std::calloc(1, bytes ? bytes : 1);
+  if (!m)
+    return 2;
+  mock.allocs[reinterpret_cast<uintptr_t>(m)] = bytes;
+  return *p = reinterpret_cast<uintptr_t>(m), 0;
+}
+int mMemFree(uint64_t p) {
+  if (!mock.allocs.erase(p))
+    return mock.fail("cuMemFree of an unknown pointer");
+  std::free(reinterpret_cast<void *>(p));
+  return 0;
+}
+int mHtoD(uint64_t dst, const void *src, size_t bytes, void *) {
+  ++mock.copies;
+  if (!mock.inside(dst, bytes))
+    return mock.fail("cuMemcpyHtoDAsync: " + std::to_string(bytes) +
+                     " bytes outside every allocation");
+  std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+  return 0;
+}
+int mDtoH(void *dst, uint64_t src, size_t bytes, void *) {
+  ++mock.copies;
+  if (!mock.inside(src, bytes))
+    return mock.fail("cuMemcpyDtoHAsync: " + std::to_string(bytes) +
+                     " bytes outside every allocation");
+  std::memcpy(dst, reinterpret_cast<void *>(src), bytes);
+  return 0;
+}
+int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+            unsigned by, unsigned bz, unsigned smem, void *, void **params,
+            void **) {
+  const Kernel &k = *static_cast<Kernel *>(fn);
+  const std::string who = "launch of " + k.symbol + " (" + k.key + "): ";
+  ++mock.launches;
+  if (bx != unsigned(k.get("warps") * 32) || by != 1 || bz != 1)
+    return mock.fail(who + "block is not warps x 32 threads");
+  if (smem != unsigned(k.get("smem_bytes")))
+    return mock.fail(who + "shared memory is not smem_bytes");
+  std::vector<View> a;
+  size_t p = 0;
+  for (const Param &param : k.params) {
+    View v;
+    v.base = reinterpret_cast<char *>(*static_cast<uint64_t *>(params[p++]));
+    v.isInt = param.isInt;
+    for (int d = 0; d < param.dims; ++d) {
+      v.e.push_back(*static_cast<int64_t *>(params[p++]));
+      v.s.push_back(*static_cast<int64_t *>(params[p++]));
+    }
+    if (!mock.inside(reinterpret_cast<uintptr_t>(v.base), v.span()))
+      return mock.fail(who + "argument " + std::to_string(a.size()) +
+                       " reaches outside its allocation");
+    a.push_back(v);
+  }
+  // Outputs: the last argument, or every argument after the first
+  // (unstack).
+  size_t firstOut = k.family == "unstack" ? 1 : a.size() - 1;
+  for (size_t o = firstOut; o < a.size(); ++o)
+    for (size_t i = 0; i < firstOut; ++i)
+      if (a[o].base < a[i].base + a[i].span() &&
+          a[i].base < a[o].base + a[o].span())
+        return mock.fail(who + "output " + std::to_string(o) +
+                         " overlaps input " + std::to_string(i));
+  std::string problem = run(k, a, gx, gy, gz);
+  return problem.empty() ? 0 : mock.fail(who + problem);
+}
+int mStreamCreate(void **s, unsigned) { return *s = &mock.allocs, 0; }
+int mStreamSynchronize(void *) { return mock.failed ? kIllegalAddress : 0; }
+int mGetErrorString(int e, const char **text) {
+  *text = e == kIllegalAddress ? "mock: illegal address" : "mock error";
+  return 0;
+}
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) int
+cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {
+  static const std::map<std::string, void *> table = {
+      {"cuInit", (void *)mInit},
+      {"cuDeviceGetCount", (void *)mDeviceGetCount},
+      {"cuDeviceGet", (void *)mDeviceGet},
+      {"cuDevicePrimaryCtxRetain", (void *)mCtxRetain},
+      {"cuCtxSetCurrent", (void *)mCtxSetCurrent},
+      {"cuModuleLoadData", (void *)mModuleLoadData},
+      {"cuModuleGetFunction", (void *)mModuleGetFunction},
+      {"cuFuncSetAttribute", (void *)mFuncSetAttribute},
+      {"cuMemAlloc", (void *)mMemAlloc},
+      {"cuMemFree", (void *)mMemFree},
+      {"cuMemcpyHtoDAsync", (void *)mHtoD},
+      {"cuMemcpyDtoHAsync", (void *)mDtoH},
+      {"cuLaunchKernel", (void *)mLaunch},
+      {"cuStreamCreate", (void *)mStreamCreate},
+      {"cuStreamSynchronize", (void *)mStreamSynchronize},
+      {"cuGetErrorString", (void *)mGetErrorString}};
+  auto it = table.find(symbol);
+  *pfn = it == table.end() ? nullptr : it->second;
+  return it == table.end() ? kNotFound : 0;
+}

@@ -1,0 +1,122 @@
+//===- MockCudaTest.cpp - the mock driver refuses bad launches ------------===//
+//
+// test/E2E/cuda-mock.test shows the mock driver accepting a correct
+// library; these show that its checks fail when they should: a buffer
+// reaching past its allocation, an output overlapping an input, a grid
+// short of the output, a block that is not the schedule's, a kernel the
+// module does not have, and a copy outside every allocation. Each must
+// return CUDA_ERROR_ILLEGAL_ADDRESS (700) or not-found (500).
+//
+//===----------------------------------------------------------------------===//
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using GetProc = int (*)(const char *, void **, int, uint64_t, int *);
+
+/// The mock's entry points, by name.
+struct Mock {
+  void *lib = dlopen(MOCK_CUDA_PATH, RTLD_NOW | RTLD_LOCAL);
+  template <typename F> F get(const char *name) {
+    auto getProc = reinterpret_cast<GetProc>(dlsym(lib, "cuGetProcAddress_v2"));
+    void *p = nullptr;
+    EXPECT_EQ(getProc(name, &p, 12000, 0, nullptr), 0) << name;
+    return reinterpret_cast<F>(p);
+  }
+};
+
+/// One linear kernel (N = 8, K = 4) as bertc writes it, and a loaded module.
+struct Fixture {
+  Mock mock;
+  void *fn = nullptr;
+  uint64_t x = 0, w = 0, b = 0, y = 0;
+  int (*launch)(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
+                unsigned, unsigned, void *, void **, void **) = nullptr;
+
+  Fixture() {
+    std::string cu = testing::TempDir() + "mock_kernels.cu";
+    std::ofstream(cu)
+        << "// linear n=8 k=4 act=0 bias=1 | tile_m=16 tile_n=64 tile_k=16 "
+           "stages=2 warps=2 smem_bytes=10240 vector_width=4\n"
+           "extern \"C\" __global__ void __launch_bounds__(64) k_linear(\n"
+           "    float *p0, int64_t p0_e0, int64_t p0_s0, int64_t p0_e1, "
+           "int64_t p0_s1,\n"
+           "    float *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, "
+           "int64_t p1_s1,\n"
+           "    float *p2, int64_t p2_e0, int64_t p2_s0,\n"
+           "    float *p3, int64_t p3_e0, int64_t p3_s0, int64_t p3_e1, "
+           "int64_t p3_s1) {\n}\n";
+    setenv("BERT_MOCK_CUDA_KERNELS", cu.c_str(), 1);
+    uint32_t image[4] = {0xBA55ED50u, 0, 0, 0};
+    void *module = nullptr;
+    EXPECT_EQ(mock.get<int (*)(void **, const void *)>("cuModuleLoadData")(
+                  &module, image),
+              0);
+    EXPECT_EQ(mock.get<int (*)(void **, void *, const char *)>(
+                  "cuModuleGetFunction")(&fn, module, "k_linear"),
+              0);
+    auto alloc = mock.get<int (*)(uint64_t *, size_t)>("cuMemAlloc");
+    EXPECT_EQ(alloc(&x, 2 * 4 * 4), 0); // [M = 2][K = 4]
+    EXPECT_EQ(alloc(&w, 8 * 4 * 4), 0); // [N = 8][K = 4]
+    EXPECT_EQ(alloc(&b, 8 * 4), 0);
+    EXPECT_EQ(alloc(&y, 2 * 8 * 4), 0); // [M][N]
+    launch = mock.get<decltype(launch)>("cuLaunchKernel");
+  }
+
+  /// Launches with rows `m` of x and y, y at `out`, the given grid/block.
+  int run(int64_t m, uint64_t out, unsigned gridX = 1, unsigned gridY = 1,
+          unsigned block = 64) {
+    int64_t v[] = {4, 1, m, 4, 4, 1, 8, 4, 8, 1, 8, 1, m, 8};
+    uint64_t px = x, pw = w, pb = b, py = out;
+    void *params[] = {&px,   &v[0], &v[1],  &v[2],  &v[3],  &pw,
+                      &v[4], &v[5], &v[6],  &v[7],  &pb,    &v[8],
+                      &v[9], &py,   &v[10], &v[11], &v[12], &v[13]};
+    return launch(fn, gridX, gridY, 1, block, 1, 1, 10240, nullptr, params,
+                  nullptr);
+  }
+};
+
+TEST(MockCuda, AcceptsACorrectLaunch) {
+  Fixture f;
+  EXPECT_EQ(f.run(2, f.y), 0);
+}
+
+TEST(MockCuda, RefusesABufferPastItsAllocation) {
+  Fixture f;
+  EXPECT_EQ(f.run(3, f.y), 700); // 3 rows of x and y: past both
+}
+
+TEST(MockCuda, RefusesAnOutputOverlappingAnInput) {
+  Fixture f;
+  EXPECT_EQ(f.run(1, f.w), 700); // y written over W
+}
+
+TEST(MockCuda, RefusesAShortGridOrAWrongBlock) {
+  Fixture f;
+  EXPECT_EQ(f.run(2, f.y, /*gridX=*/0), 700);
+  EXPECT_EQ(f.run(2, f.y, 1, 1, /*block=*/128), 700);
+}
+
+TEST(MockCuda, RefusesAnUnknownKernelAndAStrayCopy) {
+  Fixture f;
+  void *fn = nullptr;
+  EXPECT_EQ(f.mock.get<int (*)(void **, void *, const char *)>(
+                "cuModuleGetFunction")(&fn, nullptr, "k_missing"),
+            500);
+  float host[4] = {};
+  auto htod = f.mock.get<int (*)(uint64_t, const void *, size_t, void *)>(
+      "cuMemcpyHtoDAsync");
+  EXPECT_EQ(htod(f.b, host, 8 * 4, nullptr), 0);
+  EXPECT_EQ(htod(f.b, host, 8 * 4 + 4, nullptr), 700);
+}
+
+} // namespace

@@ -145,7 +145,9 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     255) - z` (round half to even; a zero row or channel quantizes to 0).
     The sum of `qx * qw` is exact in int32 and scaled back by both scales;
     bias, activation and the result stay f32. `bert.attention`'s own
-    products stay f32.
+    products stay f32. `bertc --precision int8` gives i8 only to the
+    linears that do not read a LayerNorm output; `bert-int8-norm-inputs`
+    turns the others to bf16 (its description says why).
 
     ```mlir
     %y = bert.linear %x, %w, %b activation <gelu>

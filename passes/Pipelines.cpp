@@ -3,6 +3,8 @@
 // Pass order and why:
 //   split-heads  makes heads explicit, so pack-qkv sees three plain linears;
 //   pack-qkv     before fusion, so the fused attention reads one packed QKV;
+//   int8-norm-inputs  on the plain linears and LayerNorms (before fusion
+//                merges them): the i8 linears reading a LayerNorm go bf16;
 //   canonicalize/cse tidy the rewritten graph before pattern matching;
 //   fuse         needs the explicit attention chain that split-heads made;
 //   prune-first-token  on the fused kernels, whose row-wise ops it narrows
@@ -27,6 +29,7 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
   fpm.addPass(createSplitHeadsPass(SplitHeadsPassOptions{opts.splitMode}));
   if (opts.packQKV)
     fpm.addPass(createPackQKVPass());
+  fpm.addPass(createInt8NormInputsPass());
   fpm.addPass(createCSEPass());
   if (last == Stage::Split)
     return;

@@ -81,7 +81,7 @@ struct EmitKind {
 };
 const EmitKind kEmitKinds[] = {
     {"mlir", "the bert IR the frontend builds from the config", std::nullopt},
-    {"split", "after bert-split-heads and bert-pack-qkv",
+    {"split", "after bert-split-heads, bert-pack-qkv, bert-int8-norm-inputs",
      mlir::bert::Stage::Split},
     {"fused", "after bert-fuse", mlir::bert::Stage::Fused},
     {"tiled", "after bert-tile (kernels carry #bert.schedule)",

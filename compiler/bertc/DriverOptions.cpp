@@ -56,7 +56,8 @@ cl::opt<std::string> precision(
              "bf16 (weights stored in bf16, products of bf16 operands summed "
              "in f32; AMX or AVX512-BF16 where the CPU has them), or int8 "
              "(weights int8 per output channel, activations int8 per token "
-             "at run time, int32 sums; VNNI where the CPU has it)"),
+             "at run time, int32 sums; VNNI where the CPU has it; the "
+             "linears reading a LayerNorm output run in bf16)"),
     cl::value_desc("f32|bf16|int8"), cl::init("f32"), cl::cat(compileCat));
 
 cl::opt<bool> noCache(

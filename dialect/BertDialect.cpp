@@ -137,7 +137,8 @@ StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
         return o.getPrecision() == Precision::bf16 ? "gemm or amx" : "gemm";
       })
       .Case<PoolerOp, BatchMatmulOp>([](auto) { return "gemm"; })
-      .Case<FusedAttentionOp>([](auto) { return "attention"; })
+      .Case<FusedAttentionOp, RelativeAttentionOp>(
+          [](auto) { return "attention"; })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
             MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp, MaskRowsOp,
             AddMaskRowsOp>([](auto) { return "row"; })

@@ -124,9 +124,9 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
         p.depth = lastDim(o.getLhs(), sizes);
         return p;
       })
-      .Case([&](FusedAttentionOp o) {
+      .Case<FusedAttentionOp, RelativeAttentionOp>([&](auto o) {
         KernelProblem p;
-        p.kernel = "fused_attention";
+        p.kernel = o->getName().stripDialect();
         p.family = Family::Attention;
         int64_t heads = o.getNumHeads();
         p.depth = lastDim(o.getResult(), sizes) / heads;

@@ -323,6 +323,48 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
               maxErr);
 }
 
+/// XLNet's relative attention vs ref::relativeAttention (transformers'
+/// rel_shift form): `mk` pads keys (a query still sees itself), tokens of
+/// two segments, `queries` per task (0: the default).
+void testRelativeAttention(int B, int S, int H, int heads, MaskKind mk,
+                           int64_t clampLen, int queries = 0) {
+  cpu::AttentionSchedule sched = dflt::attention(host(), queries, 0);
+  auto x = randomVec(size_t(B) * S * H, -1, 1);
+  std::vector<std::vector<float>> w, bias;
+  for (int i = 0; i < 5; ++i)
+    w.push_back(randomVec(size_t(H) * H, -0.2f, 0.2f));
+  for (int i = 0; i < 3; ++i)
+    bias.push_back(randomVec(H, -0.5f, 0.5f));
+  auto seg = randomVec(2 * size_t(H), -0.5f, 0.5f);
+  std::vector<int32_t> mask = makeMask(B, S, mk), types(mask.size());
+  for (size_t t = 0; t < types.size(); ++t)
+    types[t] = (t % S) >= size_t(S) / 2 ? 1 : 0;
+  const float *wp[5] = {w[0].data(), w[1].data(), w[2].data(), w[3].data(),
+                        w[4].data()};
+  const float *bp[3] = {bias[0].data(), bias[1].data(), bias[2].data()};
+  std::vector<float> want(x.size()), y(x.size());
+  ref::relativeAttention(x.data(), mask.data(), types.data(), wp, bp,
+                         seg.data(), want.data(), B, S, H, heads, clampLen);
+  cpu::Kernel k =
+      cpu::buildRelativeAttention({H, heads, clampLen}, sched, host());
+  k.inputs[0].set(view(x.data(), {{H, 1}, {S, H}, {B, H * S}}));
+  k.inputs[1].set(view(mask.data(), {{S, 1}, {B, S}}));
+  k.inputs[2].set(view(types.data(), {{S, 1}, {B, S}}));
+  for (int i = 0; i < 5; ++i)
+    k.inputs[3 + i].set(view(w[i].data(), {{H, 1}, {H, H}}));
+  for (int i = 0; i < 3; ++i)
+    k.inputs[8 + i].set(view(bias[i].data(), {{H, 1}}));
+  k.inputs[11].set(view(seg.data(), {{H, 1}, {2, H}}));
+  auto out = view(y.data(), {{H, 1}, {S, H}, {B, H * S}});
+  k.pipeline.realize(out, host());
+  using std::to_string;
+  check("relative_attention B=" + to_string(B) + " S=" + to_string(S) +
+            " H=" + to_string(H) + " heads=" + to_string(heads) +
+            " mask=" + to_string(int(mk)) + " clamp=" + to_string(clampLen) +
+            " tasks=" + to_string(sched.queriesPerTask),
+        y, want, H >= 768 ? 1e-4 : 1e-5);
+}
+
 /// `paddingIdx` >= 0: RoBERTa positions (ids equal to it are padding and
 /// some are planted); `types` false: DistilBERT's embeddings without them.
 void testEmbeddings(int B, int S, int H, int paddingIdx, bool types,
@@ -530,6 +572,38 @@ TEST(Kernels, AttentionBF16) {
   testAttentionBF16(2, 300, 128, 2, MaskKind::TailPadding, 32, 64);
   testAttentionBF16(1, 1, 64, 1, MaskKind::None);
   testAttentionBF16(3, 8, 128, 2, MaskKind::FullyMaskedRow);
+}
+
+TEST(Kernels, RelativeAttention) {
+  // S = 1, odd sizes, left and right padding, a fully padded row (each
+  // query sees itself), clamped distances, query tasks with tails.
+  testRelativeAttention(1, 1, 36, 3, MaskKind::None, -1);
+  testRelativeAttention(2, 13, 36, 3, MaskKind::LeadingPadding, -1);
+  testRelativeAttention(2, 37, 64, 4, MaskKind::TailPadding, 5, 8);
+  testRelativeAttention(3, 9, 40, 2, MaskKind::FullyMaskedRow, -1, 4);
+  testRelativeAttention(1, 70, 768, 12, MaskKind::None, -1);
+}
+
+/// XLNet's word-only embeddings: a gather of word rows (no LayerNorm).
+TEST(Kernels, WordEmbeddings) {
+  const int B = 2, S = 7, H = 36, V = 50;
+  auto word = randomVec(size_t(V) * H, -1, 1);
+  std::vector<int32_t> ids(B * S);
+  for (size_t t = 0; t < ids.size(); ++t)
+    ids[t] = int32_t((t * 13) % V);
+  cpu::EmbeddingsSpec spec;
+  spec.H = H;
+  spec.vocab = V;
+  spec.wordOnly = true;
+  cpu::Kernel k = cpu::buildEmbeddings(spec, dflt::rows(host()), host());
+  k.inputs[0].set(view(ids.data(), {{S, 1}, {B, S}}));
+  k.inputs[1].set(view(word.data(), {{H, 1}, {V, H}}));
+  std::vector<float> y(size_t(B) * S * H), want(y.size());
+  auto out = view(y.data(), {{H, 1}, {S, H}, {B, H * S}});
+  k.pipeline.realize(out, host());
+  for (size_t t = 0; t < ids.size(); ++t)
+    std::memcpy(&want[t * H], &word[size_t(ids[t]) * H], H * sizeof(float));
+  check("embeddings word_only B=2 S=7 H=36", y, want, 0.0);
 }
 
 TEST(Kernels, Embeddings) {

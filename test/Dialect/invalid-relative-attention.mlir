@@ -119,3 +119,15 @@ func.func @embeddings_padding_without_positions(%ids: tensor<?x?xi32>) {
   %e = bert.embeddings %ids, %word padding_idx 1 : (tensor<?x?xi32>, tensor<10x8xf32>) -> tensor<?x?x8xf32>
   return
 }
+
+// -----
+
+// The CPU kernel of bert.relative_attention runs an attention schedule.
+func.func @schedule_kind(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi32>, %t: tensor<?x?xi32>) {
+  %w = bert.weight "w" : tensor<8x2x4xf32>
+  %b = bert.weight "b" : tensor<2x4xf32>
+  %s = bert.weight "s" : tensor<2x2x4xf32>
+  // expected-error @+1 {{'bert.schedule' is a schedule of kind row; this op takes attention}}
+  %a = bert.relative_attention %x, %m, %t, %w, %w, %w, %w, %w, %b, %b, %b, %s {num_heads = 2 : i64, clamp_len = -1 : i64, bert.schedule = #bert.row_schedule<rows_per_task = 8, vector_width = 16>} : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<?x?xi32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x2x4xf32>) -> tensor<?x?x8xf32>
+  return
+}

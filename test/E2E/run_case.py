@@ -6,7 +6,7 @@
                 [--precision bf16 --tol-transformers T] [--evaluator-only]
 
 --evaluator-only skips steps 2 and 3 and the comparisons with the library: for a family whose
-IR the CPU backend cannot compile yet (XLNet's relative attention), the golden still checks the
+IR the CPU backend cannot compile yet (none today), the golden still checks the
 frontend and the op semantics (the reference evaluator) against transformers, and the IR after
 the whole CPU pipeline (--emit planned: split, packed, fused, tiled, planned) evaluated the same
 way, so the passes are checked on that family too.

@@ -132,6 +132,11 @@ PackedShape analyzePacked(const ModelPlan &plan) {
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     const BufferRef &out = call.args.back().base;
+    // XLNet's relative attention reads token_type_ids per token, which the
+    // packed path has only padded (it gathers no inputs but the ids), and
+    // the packed rows would need their own positions: run padded.
+    if (runs<cpu::RelativeAttentionSpec>(plan, call))
+      return p;
     if (runs<cpu::EmbeddingsSpec>(plan, call)) {
       // Its packed rows are gathered into its own arena slot.
       if (i != 0 || out.role != BufferRef::Role::Arena)
@@ -221,9 +226,11 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
      << indent << "  rc = " << plan.kernelSymbol(call.kernel) << "(";
   for (size_t a = 0; a < call.args.size(); ++a) {
     const BufferArg &arg = call.args[a];
-    const std::string ptr = a < pointers.size() && !pointers[a].empty()
-                                ? pointers[a]
-                                : cPointer(plan, arg.base);
+    std::string ptr = a < pointers.size() && !pointers[a].empty()
+                          ? pointers[a]
+                          : cPointer(plan, arg.base);
+    if (!arg.elementOffset.empty())
+      ptr = "(" + ptr + ") + " + arg.elementOffset;
     os << (a ? ",\n      " + indent : "") << "bert_buffer(&b[" << a << "], d"
        << a << ", " << arg.dims.size() << ", " << ptr << ", "
        << (arg.isInt32  ? "BERT_I32"

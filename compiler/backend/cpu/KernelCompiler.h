@@ -58,6 +58,14 @@ struct AttentionSpec {
   bool bf16 = false;
 };
 
+/// XLNet's relative attention, projections included (bert.relative_attention;
+/// RelativeAttention.cpp).
+struct RelativeAttentionSpec {
+  int64_t hidden = 0, numHeads = 0;
+  /// Relative distances are clamped to [-clampLen, clampLen] when > 0.
+  int64_t clampLen = -1;
+};
+
 /// out = LN(word[ids] + pos[p(b, s)] + type[tt]) * gamma + beta, with
 /// p(b, s) = s, or RoBERTa's positions when paddingIdx >= 0 (see
 /// bert.embeddings).
@@ -69,6 +77,9 @@ struct EmbeddingsSpec {
   float eps = 1e-12f;
   /// XLM's languages: 0 without a langs input and table.
   int64_t numLangs = 0;
+  /// XLNet's bert.embeddings: out = word[ids] alone (no position or type
+  /// table, no LayerNorm); the other fields but H and vocab are unused.
+  bool wordOnly = false;
 };
 
 /// out[b] = act(W * hidden[b, 0, :] + bias), W [N, H].
@@ -98,9 +109,9 @@ struct AddSpec {
 };
 
 /// What a kernel computes; the alternative names its family.
-using KernelSpec =
-    std::variant<LinearSpec, LayerNormSpec, AttentionSpec, EmbeddingsSpec,
-                 PoolerSpec, UnstackSpec, MaskRowsSpec, AddSpec>;
+using KernelSpec = std::variant<LinearSpec, LayerNormSpec, AttentionSpec,
+                                EmbeddingsSpec, PoolerSpec, UnstackSpec,
+                                MaskRowsSpec, AddSpec, RelativeAttentionSpec>;
 
 /// Everything that determines one compiled kernel: what it computes and its
 /// schedule (dialect/Schedules.h), read from the op. Equal requests compile

@@ -67,6 +67,8 @@ private:
   size_t kernelIndex(const KernelRequest &req);
 
   LogicalResult planEmbeddings(EmbeddingsLayerNormOp op);
+  LogicalResult planWordEmbeddings(EmbeddingsOp op);
+  LogicalResult planRelativeAttention(RelativeAttentionOp op);
   LogicalResult planLinear(LinearOp op);
   LogicalResult planLayerNorm(Operation *op, Value input, Value residual,
                               Value gamma, Value beta, double eps);
@@ -150,6 +152,12 @@ static BufferArg matrix(BufferRef base, std::string cols, std::string rows,
                         std::string rowStride, bool isInt = false) {
   return BufferArg{
       base, isInt, {{std::move(cols), "1"}, {std::move(rows), rowStride}}};
+}
+
+/// A dense [B, S, H] activation as (H, S, B) innermost first.
+static BufferArg tokenRows(BufferRef base, int64_t h) {
+  return BufferArg{
+      base, false, {{num(h), "1"}, {"S", num(h)}, {"B", num(h) + " * S"}}};
 }
 
 static BufferArg vector1(BufferRef base, int64_t n) {
@@ -383,10 +391,84 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
     call.args.push_back(
         matrix(BufferRef::weight(*slot), num(h), num(spec.numLangs), num(h)));
   }
+  call.args.push_back(tokenRows(storage[op.getResult()].base, h));
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+/// XLNet's bert.embeddings: the word table alone (no position table, no
+/// LayerNorm), which bert-fuse leaves unfused.
+LogicalResult Planner::planWordEmbeddings(EmbeddingsOp op) {
+  if (op.getTokenTypeIds() || op.getPosition() || op.getTokenType() ||
+      op.getLangs())
+    return op.emitError() << "the CPU backend runs bert.embeddings with only "
+                             "a word table (XLNet); with position or type "
+                             "tables it needs bert-fuse's "
+                             "bert.embeddings_layer_norm";
+  auto word = cast<RankedTensorType>(op.getWord().getType());
+  int64_t h = word.getDimSize(1);
+  cpu::EmbeddingsSpec spec;
+  spec.H = h;
+  spec.vocab = word.getDimSize(0);
+  spec.wordOnly = true;
+  if (spec.vocab != plan.vocab)
+    return op.emitError() << "word table of " << spec.vocab
+                          << " rows disagrees with '"
+                          << BertDialect::getModelFactsAttrName() << "' (vocab "
+                          << plan.vocab << ")";
+  KernelRequest req{spec, {}};
+  if (failed(setSchedule(op, req)) || failed(setResult(op)))
+    return failure();
+  FailureOr<BufferRef> ids = activation(op.getInputIds(), op);
+  FailureOr<size_t> slot = slotOf(op.getWord(), op);
+  if (failed(ids) || failed(slot))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(matrix(*ids, "S", "B", "S", /*isInt=*/true));
   call.args.push_back(
-      BufferArg{storage[op.getResult()].base,
-                false,
-                {{num(h), "1"}, {"S", num(h)}, {"B", num(h) + " * S"}}});
+      matrix(BufferRef::weight(*slot), num(h), num(spec.vocab), num(h)));
+  call.args.push_back(tokenRows(storage[op.getResult()].base, h));
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+/// XLNet's relative attention: one kernel reads the activation, mask and
+/// token types padded ([B, S]) and the einsum weights as stored.
+LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
+  int64_t h = cast<RankedTensorType>(op.getInput().getType()).getShape().back();
+  cpu::RelativeAttentionSpec spec{h, int64_t(op.getNumHeads()),
+                                  op.getClampLen()};
+  KernelRequest req{spec, {}};
+  if (failed(setSchedule(op, req)))
+    return failure();
+  FailureOr<BufferRef> x = activation(op.getInput(), op);
+  FailureOr<BufferRef> mask = activation(op.getMask(), op);
+  FailureOr<BufferRef> types = activation(op.getTokenTypeIds(), op);
+  if (failed(x) || failed(mask) || failed(types) || failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(tokenRows(*x, h));
+  call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
+  call.args.push_back(matrix(*types, "S", "B", "S", /*isInt=*/true));
+  // [H, n, d] einsum weights as (n * d, H) matrices, [n, d] biases as (H),
+  // seg_embed [2, n, d] as (H, 2).
+  for (Value w :
+       {op.getQueryWeight(), op.getKeyWeight(), op.getValueWeight(),
+        op.getOutputWeight(), op.getPositionWeight(), op.getContentBias(),
+        op.getPositionBias(), op.getSegmentBias(), op.getSegmentEmbed()}) {
+    FailureOr<size_t> slot = slotOf(w, op);
+    if (failed(slot))
+      return failure();
+    int64_t rows = cast<RankedTensorType>(w.getType()).getNumElements() / h;
+    call.args.push_back(rows == 1 ? vector1(BufferRef::weight(*slot), h)
+                                  : matrix(BufferRef::weight(*slot), num(h),
+                                           num(rows), num(h)));
+  }
+  call.args.push_back(tokenRows(storage[op.getResult()].base, h));
+  // q, k, v, o projections, kr over 2S - 1 distances, and the three score
+  // terms plus P.V per pair.
+  call.flops = "8.0 * B * S * " + num(h * h) + " + 2.0 * (2 * S - 1) * " +
+               num(h * h) + " + 8.0 * B * S * S * " + num(h);
   plan.calls.push_back(std::move(call));
   return success();
 }
@@ -550,9 +632,6 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
 }
 
 LogicalResult Planner::planPooler(PoolerOp op) {
-  if (op.getLastToken())
-    return op.emitError() << "reads the last token (last_token), which the "
-                             "CPU pooler kernel does not do yet";
   auto wType = cast<RankedTensorType>(op.getWeight().getType());
   int64_t n = wType.getDimSize(0), h = wType.getDimSize(1);
   KernelRequest req{
@@ -572,6 +651,10 @@ LogicalResult Planner::planPooler(PoolerOp op) {
       !cast<RankedTensorType>(op.getInput().getType()).isDynamicDim(1);
   call.args.push_back(
       matrix(*x, num(h), "B", pruned ? num(h) : num(h) + " * S"));
+  // XLNet's sequence summary: the last position of each sequence (left
+  // padding puts the last real token there).
+  if (op.getLastToken() && !pruned)
+    call.args.back().elementOffset = "(size_t)(S - 1) * " + num(h);
   call.args.push_back(*w);
   call.args.push_back(vector1(BufferRef::weight(*bias), n));
   call.args.push_back(
@@ -643,11 +726,6 @@ LogicalResult Planner::planUnstack(UnstackOp op) {
 
 LogicalResult Planner::run() {
   Block &body = func.getBody().front();
-  // Said first, by name: the embeddings before it fail to plan too.
-  for (auto ra : body.getOps<RelativeAttentionOp>())
-    return ra.emitError()
-           << "XLNet's relative attention has no CPU kernel yet (issue 16); "
-              "the model builds as IR (--emit mlir) and runs in bert-eval";
   for (size_t i = 0; i < plan.inputs.size(); ++i)
     storage[body.getArgument(i)].base = BufferRef::input(i);
 
@@ -702,6 +780,9 @@ LogicalResult Planner::run() {
               return success();
             })
             .Case([&](EmbeddingsLayerNormOp e) { return planEmbeddings(e); })
+            .Case([&](EmbeddingsOp e) { return planWordEmbeddings(e); })
+            .Case(
+                [&](RelativeAttentionOp a) { return planRelativeAttention(a); })
             .Case([&](LinearOp l) { return planLinear(l); })
             .Case([&](AddLayerNormOp a) {
               return planLayerNorm(a, a.getInput(), a.getResidual(),

@@ -119,6 +119,9 @@ struct BufferArg {
   std::vector<std::pair<std::string, std::string>> dims;
   bool isBF16 = false; ///< bfloat16 (bf16 linear weights)
   bool isInt8 = false; ///< int8 (int8 linear weights)
+  /// C expression of elements past `base` where element (0, ..., 0) is
+  /// (a last-token pooler's row S - 1); empty: none.
+  std::string elementOffset;
 };
 
 struct KernelCall {

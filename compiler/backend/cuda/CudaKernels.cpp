@@ -430,6 +430,8 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
            substitute(std::string(kLayerNormHead) + kLayerNormTail, subs);
   }
   if (const auto *s = std::get_if<cpu::EmbeddingsSpec>(&req.spec)) {
+    if (s->wordOnly) // XLNet's; its relative attention has no CUDA kernel
+      return fail(error, "the CUDA backend has no kernel for " + req.key());
     if (!(problem = rowKernel(s->H)).empty())
       return fail(error, problem);
     // Arguments: ids, [types], word, position, [type table], gamma, beta,

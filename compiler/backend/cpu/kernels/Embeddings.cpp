@@ -79,8 +79,34 @@ void embeddingsSchedule(EmbeddingsFuncs &f, const EmbeddingsSpec &spec,
 
 } // namespace
 
+/// XLNet's embeddings: a row gather, out(c, s, b) = word(c, ids(s, b)).
+static Kernel buildWordEmbeddings(const EmbeddingsSpec &spec,
+                                  const RowSchedule &sched) {
+  ImageParam ids(Int(32), 2, "input_ids"), word(Float(32), 2, "word");
+  Var c("c"), s("s"), b("b");
+  Func out("word_embeddings_out");
+  out(c, s, b) = word(c, clamp(ids(s, b), 0, int(spec.vocab) - 1));
+  detail::scheduleElementwiseRows(out, c, s, sched);
+  Kernel k;
+  k.name = "embeddings";
+  k.inputs = {ids, word};
+  for (auto &p : k.inputs)
+    detail::constrainMinsAndDense(p);
+  const int H = int(spec.H);
+  word.dim(0).set_extent(H);
+  word.dim(1).set_extent(int(spec.vocab)).set_stride(H);
+  OutputImageParam o = out.output_buffer();
+  detail::constrainRowOutput(o, H);
+  o.dim(1).set_extent(ids.dim(0).extent());
+  o.dim(2).set_stride(H * ids.dim(0).extent());
+  detail::finishKernel(k, out);
+  return k;
+}
+
 Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
                        const Target &, bool autoschedule) {
+  if (spec.wordOnly)
+    return buildWordEmbeddings(spec, sched);
   EmbeddingsFuncs f;
   f.ids = ImageParam(Int(32), 2, "input_ids");
   f.tokenTypes = ImageParam(Int(32), 2, "token_type_ids");
@@ -143,6 +169,10 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
 
 namespace {
 void writeEmbeddings(const EmbeddingsSpec &spec, std::ostream &os) {
+  if (spec.wordOnly) {
+    os << "embeddings h=" << spec.H << " vocab=" << spec.vocab << " word_only";
+    return;
+  }
   os << "embeddings h=" << spec.H << " vocab=" << spec.vocab
      << " positions=" << spec.maxPositions << " types=" << spec.typeVocab
      << " eps=" << spec.eps;
@@ -160,6 +190,10 @@ std::vector<TuneArg> embeddingsTuneArgs(const KernelRequest &req, int batch,
   const int H = int(spec.H), B = batch, S = seq;
   using K = TuneArg::Kind;
   std::vector<TuneArg> args = {{K::Ids, {{S, 1}, {B, S}}, spec.vocab}};
+  if (spec.wordOnly)
+    return {args[0],
+            {K::Floats, {{H, 1}, {int(spec.vocab), H}}},
+            {K::Floats, {{H, 1}, {S, H}, {B, H * S}}}};
   if (spec.typeVocab > 0)
     args.push_back({K::Ids, {{S, 1}, {B, S}}, 1});
   args.push_back({K::Floats, {{H, 1}, {int(spec.vocab), H}}});

@@ -19,7 +19,7 @@
 namespace bert::cpu::detail {
 
 /// Calls a compiled kernel with the elements of `a` (Buffers, or
-/// halide_buffer_t pointers) as its arguments: 3 to 8, the kernel families'
+/// halide_buffer_t pointers) as its arguments: 3 to 13, the kernel families'
 /// counts. `who` names the caller in the error for any other count.
 template <typename Args>
 int callKernel(const Halide::Callable &fn, Args &a, const char *who) {
@@ -34,6 +34,9 @@ int callKernel(const Halide::Callable &fn, Args &a, const char *who) {
     return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
   case 8:
     return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  case 13:
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
+              a[11], a[12]);
   }
   throw std::runtime_error(std::string(who) + ": unexpected argument count " +
                            std::to_string(a.size()));

@@ -186,15 +186,24 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
 /// per task is O(queriesPerTask * (keyTile + d)) whatever S is.
 Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
                       const Halide::Target &target, bool autoschedule = false);
+/// args: x (H, S, B) dense; mask, token types int32 (S, B) dense; the
+///       einsum weights wq, wk, wv, wo, wr each (H, H) dense as stored
+///       ([H, n, d]: q, k, v, r are [in, out], o is [out, in]); r_w_bias,
+///       r_r_bias, r_s_bias (H); seg_embed (H, 2); out (H, S, B) dense.
+Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
+                              const AttentionSchedule &sched,
+                              const Halide::Target &target);
 /// args: ids int32 (S, B), tokenTypes int32 (S, B), word (H, vocab),
 ///       pos (H, maxPositions), type (H, typeVocab), gamma (H), beta (H),
 ///       out as a 3-D view of [B*S, H]: (H, S, B) strides (1, H, H*S).
+///       wordOnly: ids, word, out.
 /// Indices are clamped into range (the runtime rejects bad ids earlier).
 Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
                        const Halide::Target &target, bool autoschedule = false);
 
 /// Pooler = linear with tanh over the CLS rows: X is the 2-D view
-/// (H, B) with row stride S*H of the [B*S, H] hidden state (row b*S); W is
+/// (H, B) with row stride S*H of the [B*S, H] hidden state (row b*S, or
+/// b*S + S - 1 for a last-token pooler: the caller offsets the base); W is
 /// packed with linearPackedLayout({H, H, Tanh}, sched, target).
 /// args: X (H, B) [stride S*H], Wp, bias (H), out (H, B).
 Kernel buildPooler(const PoolerSpec &spec, const GemmSchedule &sched,
@@ -263,7 +272,7 @@ struct KernelFamily {
 
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
     kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily,
-    kAddFamily;
+    kAddFamily, kRelativeAttentionFamily;
 
 /// The linear a weight-reading request (linear, pooler) packs its weights
 /// for.

@@ -226,18 +226,17 @@ static FailureOr<int64_t> verifyProjection(Operation *op, Value input,
 }
 
 LogicalResult LinearOp::verify() {
-  FailureOr<int64_t> projected =
+  FailureOr<int64_t> out =
       verifyProjection(*this, getInput(), getWeight(), getBias());
-  if (failed(projected))
+  if (failed(out))
     return failure();
-  int64_t out = *projected;
   RankedTensorType r = tensorType(getResult()), x = tensorType(getInput());
-  bool ok = r.getRank() == x.getRank() && r.getShape().back() == out;
+  bool ok = r.getRank() == x.getRank() && r.getShape().back() == *out;
   for (int64_t i = 0; ok && i + 1 < r.getRank(); ++i)
     ok = dimsAgree(r.getDimSize(i), x.getDimSize(i));
   if (!ok)
     return emitOpError() << "result shape " << shapeString(r)
-                         << " must be the input shape with innermost " << out;
+                         << " must be the input shape with innermost " << *out;
   return success();
 }
 
@@ -329,11 +328,10 @@ LogicalResult RelativeAttentionOp::verify() {
 LogicalResult PoolerOp::verify() {
   if (failed(expectRank(*this, getInput(), "input", 3)))
     return failure();
-  FailureOr<int64_t> projected =
+  FailureOr<int64_t> out =
       verifyProjection(*this, getInput(), getWeight(), getBias());
-  if (failed(projected))
+  if (failed(out))
     return failure();
-  int64_t out = *projected;
   Activation act = getActivation();
   if (act != Activation::tanh && act != Activation::relu &&
       act != Activation::none)
@@ -341,9 +339,9 @@ LogicalResult PoolerOp::verify() {
   RankedTensorType r = tensorType(getResult());
   if (r.getRank() != 2 ||
       !dimsAgree(r.getDimSize(0), tensorType(getInput()).getDimSize(0)) ||
-      r.getDimSize(1) != out)
+      r.getDimSize(1) != *out)
     return emitOpError() << "result shape " << shapeString(r)
-                         << " must be [batch, " << out << "]";
+                         << " must be [batch, " << *out << "]";
   return success();
 }
 

@@ -206,25 +206,37 @@ LogicalResult LayerNormOp::verify() {
   return expectSameShape(*this, getResult(), getInput(), "input");
 }
 
-LogicalResult LinearOp::verify() {
-  FailureOr<int64_t> in = hiddenSize(*this, getInput(), "input");
-  if (failed(in) || failed(expectRank(*this, getWeight(), "weight", 2)))
+/// The weight [out_features, hidden] and the bias [out_features] (when
+/// given) of a projection of `input` (linear, pooler); out_features on
+/// success.
+static FailureOr<int64_t> verifyProjection(Operation *op, Value input,
+                                           Value weight, Value bias) {
+  FailureOr<int64_t> in = hiddenSize(op, input, "input");
+  if (failed(in) || failed(expectRank(op, weight, "weight", 2)))
     return failure();
-  RankedTensorType w = tensorType(getWeight());
+  RankedTensorType w = tensorType(weight);
   if (w.getDimSize(1) != *in)
-    return emitOpError() << "weight shape " << shapeString(w)
-                         << " must be [out_features, " << *in
-                         << "] to match the input";
+    return op->emitOpError()
+           << "weight shape " << shapeString(w) << " must be [out_features, "
+           << *in << "] to match the input";
   int64_t out = w.getDimSize(0);
-  if (getBias() && failed(expectShape(*this, getBias(), "bias", {out})))
+  if (bias && failed(expectShape(op, bias, "bias", {out})))
+    return failure();
+  return out;
+}
+
+LogicalResult LinearOp::verify() {
+  FailureOr<int64_t> out =
+      verifyProjection(*this, getInput(), getWeight(), getBias());
+  if (failed(out))
     return failure();
   RankedTensorType r = tensorType(getResult()), x = tensorType(getInput());
-  bool ok = r.getRank() == x.getRank() && r.getShape().back() == out;
+  bool ok = r.getRank() == x.getRank() && r.getShape().back() == *out;
   for (int64_t i = 0; ok && i + 1 < r.getRank(); ++i)
     ok = dimsAgree(r.getDimSize(i), x.getDimSize(i));
   if (!ok)
     return emitOpError() << "result shape " << shapeString(r)
-                         << " must be the input shape with innermost " << out;
+                         << " must be the input shape with innermost " << *out;
   return success();
 }
 
@@ -316,16 +328,9 @@ LogicalResult RelativeAttentionOp::verify() {
 LogicalResult PoolerOp::verify() {
   if (failed(expectRank(*this, getInput(), "input", 3)))
     return failure();
-  FailureOr<int64_t> hidden = hiddenSize(*this, getInput(), "input");
-  if (failed(hidden) || failed(expectRank(*this, getWeight(), "weight", 2)))
-    return failure();
-  RankedTensorType w = tensorType(getWeight());
-  if (w.getDimSize(1) != *hidden)
-    return emitOpError() << "weight shape " << shapeString(w)
-                         << " must be [out_features, " << *hidden
-                         << "] to match the input";
-  int64_t out = w.getDimSize(0);
-  if (failed(expectShape(*this, getBias(), "bias", {out})))
+  FailureOr<int64_t> out =
+      verifyProjection(*this, getInput(), getWeight(), getBias());
+  if (failed(out))
     return failure();
   Activation act = getActivation();
   if (act != Activation::tanh && act != Activation::relu &&
@@ -334,9 +339,9 @@ LogicalResult PoolerOp::verify() {
   RankedTensorType r = tensorType(getResult());
   if (r.getRank() != 2 ||
       !dimsAgree(r.getDimSize(0), tensorType(getInput()).getDimSize(0)) ||
-      r.getDimSize(1) != out)
+      r.getDimSize(1) != *out)
     return emitOpError() << "result shape " << shapeString(r)
-                         << " must be [batch, " << out << "]";
+                         << " must be [batch, " << *out << "]";
   return success();
 }
 

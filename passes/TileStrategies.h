@@ -47,32 +47,26 @@ struct KernelProblem {
   bool int8 = false;
 };
 
-/// A strategy: the schedule for `problem` on `target`.
-using StrategyFn = ::bert::KernelSchedule (*)(const KernelProblem &problem,
-                                              const TargetInfo &target);
+/// A strategy: the schedule for `problem` on `target`. The strategies below
+/// are declared with this one signature.
+using Strategy = ::bert::KernelSchedule(const KernelProblem &problem,
+                                        const TargetInfo &target);
+using StrategyFn = Strategy *;
 
-::bert::KernelSchedule cpuGemmStrategy(const KernelProblem &,
-                                       const TargetInfo &);
+Strategy cpuGemmStrategy;
 /// bf16 gemm: AMX tiles, or bf16 dot-product register tiles; i8 gemm: the
 /// same dot-product tiles (cpuGemmStrategy hands problems with `bf16` or
 /// `int8` set to it).
-::bert::KernelSchedule cpuGemmBF16Strategy(const KernelProblem &,
-                                           const TargetInfo &);
-::bert::KernelSchedule cpuAttentionStrategy(const KernelProblem &,
-                                            const TargetInfo &);
-::bert::KernelSchedule cpuRowWiseStrategy(const KernelProblem &,
-                                          const TargetInfo &);
-::bert::KernelSchedule cpuElementwiseStrategy(const KernelProblem &,
-                                              const TargetInfo &);
+Strategy cpuGemmBF16Strategy;
+Strategy cpuAttentionStrategy;
+Strategy cpuRowWiseStrategy;
+Strategy cpuElementwiseStrategy;
 
 /// CUDA targets (TileStrategiesCUDA.cpp); row-wise and elementwise kernels
 /// share the warp-per-row strategy.
-::bert::KernelSchedule cudaGemmStrategy(const KernelProblem &,
-                                        const TargetInfo &);
-::bert::KernelSchedule cudaAttentionStrategy(const KernelProblem &,
-                                             const TargetInfo &);
-::bert::KernelSchedule cudaRowWiseStrategy(const KernelProblem &,
-                                           const TargetInfo &);
+Strategy cudaGemmStrategy;
+Strategy cudaAttentionStrategy;
+Strategy cudaRowWiseStrategy;
 
 //===----------------------------------------------------------------------===//
 // Small arithmetic shared by the strategies

@@ -124,13 +124,8 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
   }
   // Whole register tiles per task.
   mc = std::max(mc / reg.rows * reg.rows, reg.rows);
-  ::bert::GemmSchedule s;
-  s.rows = reg.rows;
-  s.cols = nr;
-  s.kUnroll = unroll;
-  s.rowsPerTask = mc;
-  s.vectorWidth = vec;
-  return s;
+  // rows, cols, k_unroll, rows_per_task, vector_width.
+  return ::bert::GemmSchedule{reg.rows, nr, unroll, mc, vec};
 }
 
 //===----------------------------------------------------------------------===//

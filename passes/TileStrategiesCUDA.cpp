@@ -26,15 +26,7 @@ static constexpr int64_t kF32PerVector = 4;
 static ::bert::CudaSchedule cudaSchedule(int64_t m, int64_t n, int64_t k,
                                          int64_t stages, int64_t warps,
                                          int64_t smem) {
-  ::bert::CudaSchedule s;
-  s.tileM = m;
-  s.tileN = n;
-  s.tileK = k;
-  s.stages = stages;
-  s.warps = warps;
-  s.smemBytes = smem;
-  s.vectorWidth = kF32PerVector;
-  return s;
+  return {m, n, k, stages, warps, smem, kF32PerVector};
 }
 
 ::bert::KernelSchedule mlir::bert::cudaGemmStrategy(const KernelProblem &p,

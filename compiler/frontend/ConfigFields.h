@@ -111,58 +111,33 @@ public:
 
   /// A positive number (integer or floating point), e.g. layer_norm_eps.
   Error readPositiveNumber(StringRef key, double &out) {
-    const json::Value *v = obj.get(key);
-    if (!v)
-      return Error::success();
-    std::optional<double> d = v->getAsNumber();
-    if (!d)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a positive number, got " + describe(*v));
-    if (!(*d > 0.0) || !std::isfinite(*d))
-      return makeError(ErrorCode::BadFieldValue, path, key,
-                       "expected a positive number, got " + describe(*v));
-    out = *d;
-    return Error::success();
+    return readField(
+        key, out, "a positive number",
+        [](const json::Value &v) { return v.getAsNumber(); },
+        [](double d) { return d > 0.0 && std::isfinite(d); });
   }
 
   /// A boolean; `out` keeps its default when the field is absent.
   Error readBool(StringRef key, bool &out) {
-    const json::Value *v = obj.get(key);
-    if (!v)
-      return Error::success();
-    std::optional<bool> b = v->getAsBoolean();
-    if (!b)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected true or false, got " + describe(*v));
-    out = *b;
-    return Error::success();
+    return readField(key, out, "true or false",
+                     [](const json::Value &v) { return v.getAsBoolean(); });
   }
 
   /// Any integer of magnitude at most kMaxSize (XLNet's clamp_len, <= 0
   /// for none).
   Error readInteger(StringRef key, int64_t &out) {
-    const json::Value *v = obj.get(key);
-    if (!v)
-      return Error::success();
-    std::optional<int64_t> i = v->getAsInteger();
-    if (!isJSONInteger(*v) || !i || *i < -kMaxSize || *i > kMaxSize)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected an integer, got " + describe(*v));
-    out = *i;
-    return Error::success();
+    return readField(key, out, "an integer", [](const json::Value &v) {
+      return integerIn(v, -kMaxSize, kMaxSize);
+    });
   }
 
-  /// A non-negative integer (token ids such as pad_token_id).
+  /// A non-negative integer (token ids such as pad_token_id); null is
+  /// absent.
   Error readIndex(StringRef key, int64_t &out) {
-    const json::Value *v = obj.get(key);
-    if (!v || v->kind() == json::Value::Null)
-      return Error::success();
-    std::optional<int64_t> i = v->getAsInteger();
-    if (!isJSONInteger(*v) || !i || *i < 0 || *i > kMaxSize)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a non-negative integer, got " + describe(*v));
-    out = *i;
-    return Error::success();
+    return readField(
+        key, out, "a non-negative integer",
+        [](const json::Value &v) { return integerIn(v, 0, kMaxSize); },
+        [](int64_t) { return true; }, /*nullIsAbsent=*/true);
   }
 
   /// The number of labels: the size of `id2label` when present, else
@@ -221,20 +196,49 @@ public:
 
   /// A string; `present` tells whether the key was there.
   Error readString(StringRef key, std::string &out, bool *present = nullptr) {
-    const json::Value *v = obj.get(key);
     if (present)
-      *present = v != nullptr;
-    if (!v)
-      return Error::success();
-    std::optional<StringRef> s = v->getAsString();
-    if (!s)
-      return makeError(ErrorCode::WrongFieldType, path, key,
-                       "expected a string, got " + describe(*v));
-    out = s->str();
-    return Error::success();
+      *present = has(key);
+    return readField(key, out, "a string", [](const json::Value &v) {
+      std::optional<StringRef> s = v.getAsString();
+      return s ? std::optional<std::string>(s->str()) : std::nullopt;
+    });
   }
 
 private:
+  /// The one shape of an optional typed field: absent (or null, with
+  /// `nullIsAbsent`) leaves `out` at its default; `parse` gives the value,
+  /// or std::nullopt for a JSON value of another type (wrong-field-type);
+  /// a value `valid` refuses is a bad-field-value. Both messages say
+  /// "expected <what>, got <the value>".
+  template <typename T, typename Parse, typename Valid>
+  Error readField(StringRef key, T &out, const char *what, Parse parse,
+                  Valid valid, bool nullIsAbsent = false) {
+    const json::Value *v = obj.get(key);
+    if (!v || (nullIsAbsent && v->kind() == json::Value::Null))
+      return Error::success();
+    std::optional<T> value = parse(*v);
+    if (!value || !valid(*value))
+      return makeError(
+          value ? ErrorCode::BadFieldValue : ErrorCode::WrongFieldType, path,
+          key, std::string("expected ") + what + ", got " + describe(*v));
+    out = *value;
+    return Error::success();
+  }
+  template <typename T, typename Parse>
+  Error readField(StringRef key, T &out, const char *what, Parse parse) {
+    return readField(key, out, what, parse, [](const T &) { return true; });
+  }
+
+  /// The integer `v` holds when it is one in [least, most], written
+  /// without fraction or exponent.
+  static std::optional<int64_t> integerIn(const json::Value &v, int64_t least,
+                                          int64_t most) {
+    std::optional<int64_t> i = v.getAsInteger();
+    if (!isJSONInteger(v) || !i || *i < least || *i > most)
+      return std::nullopt;
+    return i;
+  }
+
   const json::Object &obj;
   StringRef path;
 };

@@ -279,6 +279,16 @@ static SizeKeys sizeKeysOf(Family f) {
   }
 }
 
+/// The sizes a family's config class defaults to (its largest published
+/// model's), for the fields the file leaves out.
+static void defaultSizes(BertConfig &cfg, int64_t vocab, int64_t hidden,
+                         int64_t layers, int64_t heads) {
+  cfg.vocabSize = vocab;
+  cfg.hiddenSize = hidden;
+  cfg.numHiddenLayers = layers;
+  cfg.numAttentionHeads = heads;
+}
+
 /// Family defaults transformers applies to a field the file leaves out.
 static void applyFamilyDefaults(BertConfig &cfg) {
   switch (cfg.family) {
@@ -296,17 +306,13 @@ static void applyFamilyDefaults(BertConfig &cfg) {
     cfg.embeddingSize = 128;
     break;
   case Family::Xlm:
-    cfg.vocabSize = 30145;
-    cfg.hiddenSize = 2048;
-    cfg.numHiddenLayers = 12;
-    cfg.numAttentionHeads = 16;
+    defaultSizes(cfg, /*vocab=*/30145, /*hidden=*/2048, /*layers=*/12,
+                 /*heads=*/16);
     break;
   case Family::Xlnet:
     // XLNetConfig's defaults (xlnet-large's sizes).
-    cfg.vocabSize = 32000;
-    cfg.hiddenSize = 1024;
-    cfg.numHiddenLayers = 24;
-    cfg.numAttentionHeads = 16;
+    defaultSizes(cfg, /*vocab=*/32000, /*hidden=*/1024, /*layers=*/24,
+                 /*heads=*/16);
     cfg.intermediateSize = 4096;
     // token_type_ids are only compared ("same segment?"); XLNet's tokenizer
     // writes 0, 1 and 2 (the <cls> segment), the runtime bounds them by 3.

@@ -4,8 +4,9 @@
 Run inside the test venv (test/tools/setup-venv.sh):
     build/venv/bin/python test/tools/make_family_goldens.py --out test/E2E/goldens/families [--only NAME ...]
 
-One case per (family, head): a tiny random model of odd sizes (hidden 36, 3 heads of 12, FFN 50,
-vocabulary 97), batch 2 with the second row padded. Each case directory gets:
+One case per (family, head), listed in family_cases.json beside this script (a case's seed is 100 +
+its index there): a tiny random model of odd sizes (hidden 36, 3 heads of 12, FFN 50, vocabulary
+97), batch 2 with the second row padded. Each case directory gets:
     config.json             the head model's config, as save_pretrained writes it (architectures set)
     input_ids.npy, attention_mask.npy [, token_type_ids.npy]    int64 [B, S]
     <output>.npy            every output the head returns, named as transformers names it
@@ -58,74 +59,20 @@ XLM = dict(vocab_size=VOCAB, emb_dim=36, n_layers=2, n_heads=3, max_position_emb
 # XLNet: no position table (relative positions); mem_len None as in the published configs.
 XLNET = dict(vocab_size=VOCAB, d_model=36, n_layer=2, n_head=3, d_inner=50, mem_len=None)
 
-# name: (config class, architecture, config overrides, notes)
-CASES = {
-    "bert-masked-lm": ("BertConfig", "BertForMaskedLM", dict(BERTLIKE),
-                       "decoder tied to the word embeddings"),
-    "bert-pretraining": ("BertConfig", "BertForPreTraining", dict(BERTLIKE, hidden_act="relu"),
-                         "MLM + NSP heads; hidden_act relu"),
-    "bert-seq-cls": ("BertConfig", "BertForSequenceClassification", dict(BERTLIKE, num_labels=3),
-                     "pooler + classifier, 3 labels"),
-    "bert-qa": ("BertConfig", "BertForQuestionAnswering", dict(BERTLIKE, hidden_act="silu"),
-                "qa_outputs unstacked into start/end logits; hidden_act silu"),
-    "roberta-masked-lm": ("RobertaConfig", "RobertaForMaskedLM", dict(BERTLIKE, type_vocab_size=1),
-                          "positions from the ids (pad_token_id 1)"),
-    "roberta-seq-cls": ("RobertaConfig", "RobertaForSequenceClassification",
-                        dict(BERTLIKE, type_vocab_size=1, num_labels=4, hidden_act="quick_gelu"),
-                        "classifier.dense + tanh + out_proj on <s>; hidden_act quick_gelu"),
-    "roberta-token-cls": ("XLMRobertaConfig", "XLMRobertaForTokenClassification",
-                          dict(BERTLIKE, type_vocab_size=1, num_labels=5),
-                          "XLM-RoBERTa token classification, 5 labels"),
-    "distilbert-model": ("DistilBertConfig", "DistilBertModel", dict(DISTIL),
-                         "no token types, no pooler"),
-    "distilbert-seq-cls": ("DistilBertConfig", "DistilBertForSequenceClassification",
-                           dict(DISTIL, num_labels=2, activation="relu"),
-                           "pre_classifier + ReLU + classifier; activation relu"),
-    "distilbert-qa": ("DistilBertConfig", "DistilBertForQuestionAnswering", dict(DISTIL),
-                      "start/end logits"),
-    "albert-model": ("AlbertConfig", "AlbertModel", dict(ALBERT),
-                     "embedding_size 20 -> hidden 36; 3 layers sharing one weight set"),
-    "albert-masked-lm": ("AlbertConfig", "AlbertForMaskedLM",
-                         dict(ALBERT, num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2),
-                         "2 groups of 2 inner layers over 4 layers; decoder from embedding_size"),
-    "albert-seq-cls": ("AlbertConfig", "AlbertForSequenceClassification",
-                       dict(ALBERT, num_labels=3, hidden_act="gelu"), "pooler + classifier"),
-    "bert-multiple-choice": ("BertConfig", "BertForMultipleChoice", dict(BERTLIKE),
-                             "3 choices: [B, C, S] inputs flattened to [B * C, S], logits [B * C, 1]"),
-    "distilbert-multiple-choice": ("DistilBertConfig", "DistilBertForMultipleChoice", dict(DISTIL),
-                                   "3 choices, pre_classifier + ReLU; flattened as bert-multiple-choice"),
-    "xlm-model": ("XLMConfig", "XLMModel", dict(XLM, n_langs=3, use_lang_emb=True),
-                  "3 languages (langs input), token types from the word table, padded rows zeroed"),
-    "xlm-lm": ("XLMConfig", "XLMWithLMHeadModel",
-               dict(XLM, gelu_activation=False, sinusoidal_embeddings=True),
-               "pred_layer.proj tied to the word embeddings; ReLU; sinusoidal positions (still a stored table)"),
-    "xlm-seq-cls": ("XLMConfig", "XLMForSequenceClassification", dict(XLM, num_labels=3, n_langs=2),
-                    "SequenceSummary: first token, projection to 3 labels; 2 languages"),
-    "flaubert-token-cls": ("FlaubertConfig", "FlaubertForTokenClassification", dict(XLM, num_labels=5),
-                           "classifier on every token, 5 labels"),
-    "flaubert-qa": ("FlaubertConfig", "FlaubertForQuestionAnsweringSimple",
-                    dict(XLM, n_langs=2, summary_activation="tanh"),
-                    "qa_outputs unstacked into start/end logits; 2 languages"),
-    "xlnet-model": ("XLNetConfig", "XLNetModel", dict(XLNET),
-                    "relative attention (content, position, segment terms), left padding, two segments"),
-    "xlnet-model-clamp": ("XLNetConfig", "XLNetModel", dict(XLNET, clamp_len=4, ff_activation="relu"),
-                          "clamp_len 4 (distances beyond 4 share one encoding); ff_activation relu"),
-    "xlnet-lm": ("XLNetConfig", "XLNetLMHeadModel", dict(XLNET),
-                 "lm_loss tied to the word embeddings, with its own bias"),
-    "xlnet-seq-cls": ("XLNetConfig", "XLNetForSequenceClassification", dict(XLNET, num_labels=3),
-                      "sequence summary of the last token (left padding) + tanh, then logits_proj"),
-    "xlnet-token-cls": ("XLNetConfig", "XLNetForTokenClassification",
-                        dict(XLNET, num_labels=5, ff_activation="gelu_new"),
-                        "classifier on every token, 5 labels; ff_activation gelu_new"),
-    "xlnet-qa": ("XLNetConfig", "XLNetForQuestionAnsweringSimple", dict(XLNET, clamp_len=6),
-                 "qa_outputs unstacked into start/end logits; clamp_len 6"),
-    "flaubert-prenorm-model": ("FlaubertConfig", "FlaubertModel", dict(XLM, pre_norm=True, n_langs=2),
-                               "pre_norm: LayerNorm before attention and FFN, residual adds after, "
-                               "no final LayerNorm; 2 languages"),
-    "flaubert-prenorm-seq-cls": ("FlaubertConfig", "FlaubertForSequenceClassification",
-                                 dict(XLM, pre_norm=True, num_labels=3, gelu_activation=False),
-                                 "pre_norm layers, ReLU, SequenceSummary on the first token"),
-}
+BASES = {"BERTLIKE": BERTLIKE, "DISTIL": DISTIL, "ALBERT": ALBERT, "XLM": XLM, "XLNET": XLNET}
+
+
+def load_cases(path: str) -> dict[str, tuple[str, str, dict, str]]:
+    """The cases of family_cases.json (beside this script), in its order (a case's seed is 100 + its
+    index): name -> (config class, architecture, config overrides on top of its base, notes)."""
+    with open(path) as f:
+        table = json.load(f)
+    return {name: (c["config"], c["architecture"], dict(BASES[c["base"]], **c.get("overrides", {})),
+                   c["notes"])
+            for name, c in table.items()}
+
+
+CASES = load_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "family_cases.json"))
 CHOICES = 3  # of the multiple-choice cases
 LANG_FAMILIES = ("xlm", "flaubert")
 

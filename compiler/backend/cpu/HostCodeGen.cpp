@@ -259,16 +259,13 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
      << " * packed range. Position 0 is a query even when it is padding (the\n"
      << " * pooler reads it) but never a key then (pmask 0). */\n";
   emitRunHead(os, plan, "bert_run_packed");
-  os << "  char *arena_base = (char *)arena;\n"
-     << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n"
-     << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
+  os << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
      << ");\n"
      << "  int32_t *pmask = tok + " << cells << ";\n"
      << "  int32_t *cu = pmask + " << cells << ";\n"
      << "  const int32_t T =\n"
      << "      bert_pack_tokens(" << mask << ", batch, seq, tok, pmask, cu);\n"
      << "  const int32_t M = T;\n"
-     << "  int rc = 0;\n"
      << "  double flops = 0.0;\n"
      << "  (void)M; (void)flops;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
@@ -372,6 +369,10 @@ void mlir::bert::emitRunHead(llvm::raw_ostream &os, const ModelPlan &plan,
   for (const auto *table : {&plan.inputs, &plan.outputs})
     for (const IOTensor &t : *table)
       os << "  (void)" << ioLocal(t.name) << ";\n";
+  os << "  char *arena_base = (char *)arena;\n"
+     << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n"
+     << "  int rc = 0;\n"
+     << "  (void)arena_base;\n";
 }
 
 void mlir::bert::emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
@@ -511,10 +512,8 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
 
   emitModelTables(os, plan, totalArenaBytes(plan));
   emitRunHead(os, plan, "bert_run");
-  os << "  char *arena_base = (char *)arena;\n"
-     << "  const int32_t B = (int32_t)batch, S = (int32_t)seq, M = B * S;\n"
-     << "  int rc = 0;\n"
-     << "  (void)arena_base; (void)M;\n";
+  os << "  const int32_t M = B * S;\n"
+     << "  (void)M;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     os << "\n  /* " << commentSafe(call.comment) << " */\n";

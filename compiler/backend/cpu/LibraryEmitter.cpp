@@ -58,11 +58,6 @@ class CpuBackend final : public PlannedBackend {
 public:
   StringRef name() const override { return "cpu"; }
 
-  void buildPipeline(OpPassManager &pm, const BertPipelineOptions &options,
-                     Stage last) const override {
-    buildBertCPUPipeline(pm, options, last);
-  }
-
   LogicalResult plan(func::FuncOp func, const LibraryOptions &options,
                      llvm::raw_ostream &log) override;
   LogicalResult compileKernels(const LibraryOptions &options,
@@ -81,6 +76,12 @@ private:
 
 std::unique_ptr<Backend> mlir::bert::createCpuBackend() {
   return std::make_unique<CpuBackend>();
+}
+
+void PlannedBackend::buildPipeline(OpPassManager &pm,
+                                   const BertPipelineOptions &options,
+                                   Stage last) const {
+  buildBertCPUPipeline(pm, options, last);
 }
 
 LogicalResult PlannedBackend::plan(func::FuncOp planned,

@@ -23,6 +23,10 @@ namespace mlir::bert {
 /// A subclass compiles its kernels and renders its host source.
 class PlannedBackend : public Backend {
 public:
+  /// The bert-cpu-pipeline, whose output the plan reads; bert-tile in it
+  /// picks the schedules of the target's backend (CPU or CUDA).
+  void buildPipeline(OpPassManager &pm, const BertPipelineOptions &options,
+                     Stage last) const override;
   LogicalResult plan(func::FuncOp func, const LibraryOptions &options,
                      llvm::raw_ostream &log) override;
   LogicalResult link(const LibraryOptions &options,

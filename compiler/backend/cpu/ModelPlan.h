@@ -203,7 +203,8 @@ void emitModelDescriptor(llvm::raw_ostream &os, const ModelPlan &plan,
 
 /// The signature of run() / run_packed() (bert_model_desc::run) named
 /// `fn`, with the caller's arrays bound to locals named after the inputs
-/// and outputs.
+/// and outputs, and the locals every kernel call may use: arena_base, the
+/// int32 B and S, and rc.
 void emitRunHead(llvm::raw_ostream &os, const ModelPlan &plan,
                  const std::string &fn);
 

@@ -41,13 +41,6 @@ class CudaBackend final : public PlannedBackend {
 public:
   StringRef name() const override { return "cuda"; }
 
-  void buildPipeline(OpPassManager &pm, const BertPipelineOptions &options,
-                     Stage last) const override {
-    // The same passes as the CPU's; bert-tile picks CUDA schedules for a
-    // CUDA target.
-    buildBertCPUPipeline(pm, options, last);
-  }
-
   LogicalResult compileKernels(const LibraryOptions &options,
                                llvm::raw_ostream &log) override;
   LogicalResult emitHostCode(const LibraryOptions &options,

@@ -354,14 +354,6 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
       {"Y_e1", last + "_e1"},    {"Y_s1", last + "_s1"},
       {"Y_s2", last + "_s2"},    {"Y", last}};
   const std::string field = "cuda schedule of " + req.key() + ": ";
-  auto rowKernel = [&](int64_t h) {
-    if (sched->tileM != sched->warps)
-      return field + "tile_m (" + num(sched->tileM) + ") must equal warps (" +
-             num(sched->warps) + ") for a warp-per-row kernel";
-    subs["H"] = num(h);
-    subs["PER"] = num((h + 31) / 32);
-    return std::string();
-  };
   auto gemm = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
     if (sched->tileM % 4 || sched->tileN % 4 ||
         sched->tileM * sched->tileN != sched->warps * 32 * 16)
@@ -386,7 +378,6 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     subs["ACT"] = activation(act);
     return std::string(kPrelude) + substitute(kGemm, subs);
   };
-  std::string problem;
   if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
     if (s->bf16 || s->hasResidual)
       return fail(error, "the CUDA backend's fp32 path has no " +
@@ -419,21 +410,22 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
         floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
     return std::string(kPrelude) + substitute(kAttention, subs);
   }
+  // The rest are warp-per-row kernels: each gives its row width and its
+  // template (with the substitutions only it has), then one check and the
+  // row substitutions serve them all.
+  int64_t width = 0;
+  std::string text;
   if (const auto *s = std::get_if<cpu::LayerNormSpec>(&req.spec)) {
-    if (!(problem = rowKernel(s->H)).empty())
-      return fail(error, problem);
+    width = s->H;
     subs["RESIDUAL"] = s->hasResidual ? " + p1[row * p1_s1 + c]" : "";
     subs["GAMMA"] = "p" + num(s->hasResidual ? 2 : 1);
     subs["BETA"] = "p" + num(s->hasResidual ? 3 : 2);
     subs["EPS"] = floatLiteral(s->eps);
-    return std::string(kPrelude) +
-           substitute(std::string(kLayerNormHead) + kLayerNormTail, subs);
-  }
-  if (const auto *s = std::get_if<cpu::EmbeddingsSpec>(&req.spec)) {
+    text = std::string(kLayerNormHead) + kLayerNormTail;
+  } else if (const auto *s = std::get_if<cpu::EmbeddingsSpec>(&req.spec)) {
     if (s->wordOnly) // XLNet's; its relative attention has no CUDA kernel
       return fail(error, "the CUDA backend has no kernel for " + req.key());
-    if (!(problem = rowKernel(s->H)).empty())
-      return fail(error, problem);
+    width = s->H;
     // Arguments: ids, [types], word, position, [type table], gamma, beta,
     // [langs, language table], out (ModelPlan::planEmbeddings).
     int a = s->typeVocab ? 2 : 1;
@@ -454,25 +446,28 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     subs["EXTRA"] = extra;
     subs["PAD"] = num(s->paddingIdx);
     subs["EPS"] = floatLiteral(s->eps);
-    return std::string(kPrelude) +
-           substitute(std::string(kEmbeddingsHead) + kLayerNormTail, subs);
-  }
-  if (const auto *s = std::get_if<cpu::MaskRowsSpec>(&req.spec)) {
-    if (!(problem = rowKernel(s->H)).empty())
-      return fail(error, problem);
-    return std::string(kPrelude) + substitute(kMaskRows, subs);
-  }
-  if (const auto *s = std::get_if<cpu::UnstackSpec>(&req.spec)) {
-    if (!(problem = rowKernel(s->N)).empty())
-      return fail(error, problem);
+    text = std::string(kEmbeddingsHead) + kLayerNormTail;
+  } else if (const auto *s = std::get_if<cpu::MaskRowsSpec>(&req.spec)) {
+    width = s->H;
+    text = kMaskRows;
+  } else if (const auto *s = std::get_if<cpu::UnstackSpec>(&req.spec)) {
+    width = s->N;
     std::string stores;
     for (int64_t j = 0; j < s->N; ++j)
       stores += "  if (lane == 0)\n    p" + num(j + 1) +
                 "[row] = p0[row * p0_s1 + " + num(j) + "];\n";
     subs["STORES"] = stores;
-    return std::string(kPrelude) + substitute(kUnstack, subs);
+    text = kUnstack;
+  } else {
+    return fail(error, "the CUDA backend has no kernel for " + req.key());
   }
-  return fail(error, "the CUDA backend has no kernel for " + req.key());
+  if (sched->tileM != sched->warps)
+    return fail(error, field + "tile_m (" + num(sched->tileM) +
+                           ") must equal warps (" + num(sched->warps) +
+                           ") for a warp-per-row kernel");
+  subs["H"] = num(width);
+  subs["PER"] = num((width + 31) / 32);
+  return std::string(kPrelude) + substitute(text, subs);
 }
 
 cuda::Launch cuda::launchOf(const cpu::KernelRequest &req,

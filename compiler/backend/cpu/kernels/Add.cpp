@@ -41,8 +41,7 @@ Kernel buildAdd(const AddSpec &spec, const RowSchedule &sched, const Target &) {
   }
   out(c, m) = sum;
   detail::scheduleElementwiseRows(out, c, m, sched);
-  detail::constrainRowOutput(out.output_buffer(), H);
-  detail::finishKernel(k, out);
+  detail::finishRowKernel(k, out, H);
   return k;
 }
 

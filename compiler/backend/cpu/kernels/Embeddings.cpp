@@ -19,7 +19,14 @@ namespace bert::cpu {
 namespace {
 
 struct EmbeddingsFuncs {
-  ImageParam ids, tokenTypes, word, pos, type, gamma, beta, langs, lang;
+  ImageParam ids{Int(32), 2, "input_ids"};
+  ImageParam tokenTypes{Int(32), 2, "token_type_ids"};
+  ImageParam word{Float(32), 2, "word_embeddings"};
+  ImageParam pos{Float(32), 2, "position_embeddings"};
+  ImageParam type{Float(32), 2, "token_type_embeddings"};
+  ImageParam gamma{Float(32), 1, "gamma"}, beta{Float(32), 1, "beta"};
+  ImageParam langs{Int(32), 2, "langs"};
+  ImageParam lang{Float(32), 2, "lang_embeddings"};
   Func sum{"emb_sum"};
   /// RoBERTa: non-padding ids so far in the row (a scan over s).
   Func count{"emb_position_count"};
@@ -64,17 +71,10 @@ void embeddingsSchedule(EmbeddingsFuncs &f, const EmbeddingsSpec &spec,
     f.ln.out.set_estimates({{0, int(spec.H)}, {0, 128}, {0, 8}});
     return;
   }
-  const int vec = int(sched.vectorWidth);
-  const int rowsPerTask = int(sched.rowsPerTask);
-  Var so("so"), si("si"), task("task");
   // The position scan is one int per token, serial per row: once, up front.
   if (spec.paddingIdx >= 0)
     f.count.compute_root();
-  f.ln.out.split(f.s, so, si, rowsPerTask, TailStrategy::GuardWithIf)
-      .fuse(so, f.b, task)
-      .parallel(task)
-      .vectorize(f.c, vec);
-  detail::scheduleLayerNormReductions(f.ln, f.sum, si, vec);
+  detail::scheduleLayerNormRows(f.ln, f.sum, f.c, f.s, sched, &f.b);
 }
 
 } // namespace
@@ -108,15 +108,6 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
   if (spec.wordOnly)
     return buildWordEmbeddings(spec, sched);
   EmbeddingsFuncs f;
-  f.ids = ImageParam(Int(32), 2, "input_ids");
-  f.tokenTypes = ImageParam(Int(32), 2, "token_type_ids");
-  f.word = ImageParam(Float(32), 2, "word_embeddings");
-  f.pos = ImageParam(Float(32), 2, "position_embeddings");
-  f.type = ImageParam(Float(32), 2, "token_type_embeddings");
-  f.gamma = ImageParam(Float(32), 1, "gamma");
-  f.beta = ImageParam(Float(32), 1, "beta");
-  f.langs = ImageParam(Int(32), 2, "langs");
-  f.lang = ImageParam(Float(32), 2, "lang_embeddings");
   embeddingsAlgorithm(f, spec);
   embeddingsSchedule(f, spec, sched, autoschedule);
 
@@ -158,8 +149,7 @@ Kernel buildEmbeddings(const EmbeddingsSpec &spec, const RowSchedule &sched,
   table(f.pos, spec.maxPositions);
   f.gamma.dim(0).set_extent(H);
   f.beta.dim(0).set_extent(H);
-  detail::constrainRowOutput(f.ln.out.output_buffer(), H);
-  detail::finishKernel(k, f.ln.out);
+  detail::finishRowKernel(k, f.ln.out, H);
   return k;
 }
 

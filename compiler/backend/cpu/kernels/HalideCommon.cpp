@@ -125,12 +125,6 @@ void constrainMinsAndDense(const OutputImageParam &p) {
   p.dim(0).set_stride(1);
 }
 
-void constrainRowOutput(const OutputImageParam &out, int H) {
-  constrainMinsAndDense(out);
-  out.dim(0).set_extent(H);
-  out.dim(1).set_stride(H);
-}
-
 void scheduleElementwiseRows(Func &out, const Var &c, const Var &m,
                              const RowSchedule &sched) {
   Var task("task"), mi("mi");
@@ -143,6 +137,14 @@ void finishKernel(Kernel &k, const Func &out) {
   k.pipeline = Pipeline(out);
   for (auto &p : k.inputs)
     k.args.push_back(Argument(p));
+}
+
+void finishRowKernel(Kernel &k, const Func &out, int H) {
+  OutputImageParam rows = out.output_buffer();
+  constrainMinsAndDense(rows);
+  rows.dim(0).set_extent(H);
+  rows.dim(1).set_stride(H);
+  finishKernel(k, out);
 }
 
 void setDims(const ImageParam &p, const std::vector<halide_dimension_t> &dims) {
@@ -160,8 +162,7 @@ void finishQuantizedLinear(Kernel &k, const Func &y, const ImageParam &bias,
     bias.dim(0).set_extent(N);
     k.inputs.push_back(bias);
   }
-  constrainRowOutput(y.output_buffer(), N);
-  finishKernel(k, y);
+  finishRowKernel(k, y, N);
 }
 
 void constrainPackedQKV(const OutputImageParam &qkv, int d, int heads) {
@@ -215,6 +216,24 @@ void scheduleLayerNormReductions(LayerNormFuncs &ln, Func vRow,
   ln.invStd.compute_at(ln.out, rowVar);
   if (vRow.defined())
     vRow.compute_at(ln.out, rowVar).vectorize(vRow.args()[0], vec);
+}
+
+void scheduleLayerNormRows(LayerNormFuncs &ln, Func vRow, const Var &c,
+                           const Var &rowVar, const RowSchedule &sched,
+                           const Var *batchVar) {
+  const int vec = int(sched.vectorWidth);
+  // "mo"/"mi" for rows m, "so"/"si" for positions s.
+  Var outer(rowVar.name() + "o"), inner(rowVar.name() + "i");
+  ln.out.split(rowVar, outer, inner, int(sched.rowsPerTask),
+               TailStrategy::GuardWithIf);
+  if (batchVar) {
+    Var task("task");
+    ln.out.fuse(outer, *batchVar, task).parallel(task);
+  } else {
+    ln.out.parallel(outer);
+  }
+  ln.out.vectorize(c, vec);
+  scheduleLayerNormReductions(ln, vRow, inner, vec);
 }
 
 } // namespace detail

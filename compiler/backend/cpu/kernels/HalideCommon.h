@@ -107,10 +107,6 @@ Halide::Expr roundToBF16(const Halide::Expr &f);
 /// Constrain every dim of `p` to min 0; dim 0 dense (stride 1).
 void constrainMinsAndDense(const Halide::OutputImageParam &p);
 
-/// Constrain the output of a row kernel, rows of H floats: every min 0,
-/// dense rows H apart.
-void constrainRowOutput(const Halide::OutputImageParam &out, int H);
-
 /// The schedule of an elementwise kernel over rows (dim 1) of columns
 /// (dim 0): rows split into tasks of sched.rowsPerTask, columns vectorized.
 void scheduleElementwiseRows(Halide::Func &out, const Halide::Var &c,
@@ -119,6 +115,10 @@ void scheduleElementwiseRows(Halide::Func &out, const Halide::Var &c,
 /// Completes `k` once its inputs are set and constrained: the pipeline that
 /// computes `out`, and the inputs, in order, as its arguments.
 void finishKernel(Kernel &k, const Halide::Func &out);
+
+/// finishKernel for a row kernel, whose output is rows of H floats: also
+/// constrains the output (every min 0, dense rows H apart).
+void finishRowKernel(Kernel &k, const Halide::Func &out, int H);
 
 /// Fixes every dim of `p` to `dims` ((min, extent, stride), innermost
 /// first): a packed weight's layout.
@@ -151,6 +151,15 @@ LayerNormFuncs layerNormAlgorithm(const Halide::Func &v, int64_t H, float eps,
 /// is materialized per row too so the input sum is computed once.
 void scheduleLayerNormReductions(LayerNormFuncs &ln, Halide::Func vRow,
                                  const Halide::Var &rowVar, int vec);
+/// CPU schedule of a row-wise LayerNorm kernel (layer_norm, embeddings):
+/// `rowVar` split into tasks of sched.rowsPerTask rows (the task index fused
+/// with `batchVar` when given, so a task stays in one sequence), the tasks
+/// in parallel, each output row vectorized along `c` over
+/// sched.vectorWidth lanes, and the reductions per row as above.
+void scheduleLayerNormRows(LayerNormFuncs &ln, Halide::Func vRow,
+                           const Halide::Var &c, const Halide::Var &rowVar,
+                           const RowSchedule &sched,
+                           const Halide::Var *batchVar = nullptr);
 
 } // namespace bert::cpu::detail
 

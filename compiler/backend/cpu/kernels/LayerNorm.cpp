@@ -16,7 +16,8 @@ namespace bert::cpu {
 namespace {
 
 struct LayerNormKernelFuncs {
-  ImageParam x, r, gamma, beta;
+  ImageParam x{Float(32), 2, "x"}, r{Float(32), 2, "residual"};
+  ImageParam gamma{Float(32), 1, "gamma"}, beta{Float(32), 1, "beta"};
   Func v{"ln_input"};
   Var c{"c"}, m{"m"};
   detail::LayerNormFuncs ln;
@@ -43,13 +44,7 @@ void layerNormKernelSchedule(LayerNormKernelFuncs &f, const LayerNormSpec &spec,
     f.ln.out.set_estimates({{0, int(spec.H)}, {0, 1024}});
     return;
   }
-  const int vec = int(sched.vectorWidth);
-  const int rowsPerTask = int(sched.rowsPerTask);
-  Var mo("mo"), mi("mi");
-  f.ln.out.split(f.m, mo, mi, rowsPerTask, TailStrategy::GuardWithIf)
-      .parallel(mo)
-      .vectorize(f.c, vec);
-  detail::scheduleLayerNormReductions(f.ln, f.v, mi, vec);
+  detail::scheduleLayerNormRows(f.ln, f.v, f.c, f.m, sched);
 }
 
 } // namespace
@@ -57,10 +52,6 @@ void layerNormKernelSchedule(LayerNormKernelFuncs &f, const LayerNormSpec &spec,
 Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
                       const Target &, bool autoschedule) {
   LayerNormKernelFuncs f;
-  f.x = ImageParam(Float(32), 2, "x");
-  f.r = ImageParam(Float(32), 2, "residual");
-  f.gamma = ImageParam(Float(32), 1, "gamma");
-  f.beta = ImageParam(Float(32), 1, "beta");
   layerNormKernelAlgorithm(f, spec);
   layerNormKernelSchedule(f, spec, sched, autoschedule);
 
@@ -78,8 +69,7 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
     if (p.dimensions() == 2 && !spec.stridedRows)
       p.dim(1).set_stride(H);
   }
-  detail::constrainRowOutput(f.ln.out.output_buffer(), H);
-  detail::finishKernel(k, f.ln.out);
+  detail::finishRowKernel(k, f.ln.out, H);
   return k;
 }
 

@@ -35,8 +35,7 @@ Kernel buildMaskRows(const MaskRowsSpec &spec, const RowSchedule &sched,
   Kernel k;
   k.name = "mask_rows";
   k.inputs = {in, mask};
-  detail::constrainRowOutput(out.output_buffer(), H);
-  detail::finishKernel(k, out);
+  detail::finishRowKernel(k, out, H);
   return k;
 }
 

@@ -96,10 +96,9 @@ static Kernel buildWordEmbeddings(const EmbeddingsSpec &spec,
   word.dim(0).set_extent(H);
   word.dim(1).set_extent(int(spec.vocab)).set_stride(H);
   OutputImageParam o = out.output_buffer();
-  detail::constrainRowOutput(o, H);
   o.dim(1).set_extent(ids.dim(0).extent());
   o.dim(2).set_stride(H * ids.dim(0).extent());
-  detail::finishKernel(k, out);
+  detail::finishRowKernel(k, out, H);
   return k;
 }
 

@@ -65,7 +65,7 @@ ASAN_E2E ?= 1
 test-asan: deps
 	$(SAN_CMAKE) -B $(ASAN_DIR) -DBERT_SANITIZE=address,undefined
 	ninja -C $(ASAN_DIR) -j $(JOBS) bert-runtime-tests bert-run-tool-tests bert-run \
-	  $(if $(filter 1,$(ASAN_E2E)),bertc bert-eval)
+	  $(if $(filter 1,$(ASAN_E2E)),bertc bert-eval bert-mock-cuda)
 	$(SAN_ENV) $(ASAN_DIR)/test/Runtime/bert-runtime-tests
 	$(SAN_ENV) $(ASAN_DIR)/test/Runtime/bert-run-tool-tests
 	$(if $(filter 1,$(ASAN_E2E)),$(SAN_ENV) $(LLVM_BIN)/lit -sv -j $(JOBS) $(ASAN_DIR)/test/E2E)

@@ -528,8 +528,14 @@ int main(int argc, char **argv) {
 
   m = load(weights, &st);
   if (!m) {
-    /* Load messages already start with the file name. */
+    /* Load messages already start with the file name. The inputs read so
+     * far are freed: a refused model is an expected outcome, not a leak. */
     fprintf(stderr, "bert-run: error: %s\n", st.message);
+    free(ids.data);
+    free(types.data);
+    free(mask.data);
+    free(langs.data);
+    dlclose(lib);
     return 1;
   }
   if (threads >= 0 && set_threads(m, (int)threads, &st) != BERT_OK)

@@ -124,6 +124,10 @@ int main(int argc, char **argv) {
   dev_in[0] = NULL;
   bert_run_device_async(m, NULL, dev_in, B, S, dev_out, workspace, ws, &st);
   printf("missing input: %s: %s\n", bert_status_string(st.code), st.message);
+  for (i = 0; i < n_out; ++i) {
+    free(host_out[i]);
+    free(async_out[i]);
+  }
   bert_model_free(m);
   return same ? 0 : 1;
 }

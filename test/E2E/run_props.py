@@ -86,7 +86,7 @@ def random_family_case(rng: np.random.Generator) -> dict:
     family = FAMILIES[int(rng.integers(len(FAMILIES)))]
     head = HEADS[family][int(rng.integers(len(HEADS[family])))]
     act = ALL_ACTIVATIONS[int(rng.integers(len(ALL_ACTIVATIONS)))]
-    labels = 2 if head == "ForQuestionAnswering" else int(rng.integers(1, 7))
+    labels = 2 if head.startswith("ForQuestionAnswering") else int(rng.integers(1, 7))
     if family == "distilbert":
         config = {"model_type": "distilbert", "vocab_size": bert["vocab_size"],
                   "dim": bert["hidden_size"], "n_layers": bert["num_hidden_layers"],

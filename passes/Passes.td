@@ -276,11 +276,11 @@ def PruneFirstTokenPass : Pass<"bert-prune-first-token", "::mlir::func::FuncOp">
     on that token alone: `[B, 1, H]` instead of `[B, S, H]`. Their
     per-token inputs (the attention block's output, the residual) are
     `bert.slice`d to row 0 along the sequence (a strided view, no copy);
-    keys, values and attention still see every token. A linear whose input
-    comes from outside the pruned region (the attention output projection)
-    keeps all rows, so every pruned linear reads a dense input. Runs after
-    `bert-fuse`, on kernel ops. The numbers are unchanged: rows are
-    independent in every op it rewrites.
+    keys, values and attention still see every token. The attention output
+    projection, whose input comes from outside the region, reads the
+    attention's token 0 the same way (a linear on a strided row view).
+    Runs after `bert-fuse`, on kernel ops. The numbers are unchanged: rows
+    are independent in every op it rewrites.
 
     Before (last layer, after fusion):
     ```mlir
@@ -292,9 +292,10 @@ def PruneFirstTokenPass : Pass<"bert-prune-first-token", "::mlir::func::FuncOp">
     ```
     After:
     ```mlir
-    %o0 = bert.slice %o {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} ... -> tensor<?x1x768xf32>
+    %ctx0 = bert.slice %ctx {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} ... -> tensor<?x1x768xf32>
     %x0 = bert.slice %x {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} ... -> tensor<?x1x768xf32>
-    %h1 = bert.add_layer_norm %o0, %x0, %g1, %b1 ... -> tensor<?x1x768xf32>
+    %o = bert.linear %ctx0, %wo, %bo : (tensor<?x1x768xf32>, ...) -> tensor<?x1x768xf32>
+    %h1 = bert.add_layer_norm %o, %x0, %g1, %b1 ... -> tensor<?x1x768xf32>
     %f = bert.linear %h1, %w1, %b1 activation <gelu> ... -> tensor<?x1x3072xf32>
     ...
     ```

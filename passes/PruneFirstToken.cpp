@@ -7,9 +7,11 @@
 // Which ops: walking the block backwards, a row-wise kernel (linear, layer
 // norm, add + layer norm) joins the pruned region when every user of its
 // result is a pooler or already in the region, so no op outside sees a
-// pruned value. A linear whose input is made outside the region then leaves
-// it again: its input would be a strided row view, which the GEMM kernels
-// read only densely, and the attention output projection is one small GEMM.
+// pruned value. That includes the attention output projection, whose input
+// (the attention's result) is made outside: it reads token 0 of each
+// sequence as a strided row view, like the LayerNorms' residuals. Keeping
+// it on every row cost 127/128 of a hidden x hidden GEMM (0.7 % of
+// bert-base's FLOPs) for rows nothing reads.
 // Region inputs of [B, S, C] activations are sliced to row 0 along the
 // sequence; the region is cloned with [B, 1, C] types and the poolers read
 // the clone.
@@ -78,11 +80,6 @@ struct PruneFirstTokenPass
       if (llvm::all_of(op.getResult(0).getUsers(), readsFirstTokenOnly))
         region.insert(&op);
     }
-    // Linears fed from outside keep every row (dense GEMM inputs).
-    for (Operation *op : llvm::to_vector(region))
-      if (auto linear = dyn_cast<LinearOp>(op))
-        if (!region.contains(linear.getInput().getDefiningOp()))
-          region.remove(op);
     if (region.empty())
       return;
 

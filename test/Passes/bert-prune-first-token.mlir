@@ -3,16 +3,16 @@
 // RUN: bert-opt --bert-prune-first-token -split-input-file %s | bert-opt -split-input-file > /dev/null
 
 // The end of the last layer of a classifier: only the pooler reads the final
-// hidden state. The residual LayerNorms and the FFN run on token 0; the
-// output projection (fed by attention) keeps every row; its result and the
-// residual are sliced.
+// hidden state. The attention output projection, the residual LayerNorms
+// and the FFN run on token 0; the projection's input (the attention's
+// result) and the residual are sliced.
 
 // CHECK-LABEL: func.func @classifier_tail
 // CHECK-SAME:    (%[[CTX:[^:]+]]: tensor<?x?x8xf32>, %[[X:[^:]+]]: tensor<?x?x8xf32>
-// CHECK:         %[[O:.+]] = bert.linear %[[CTX]], {{.*}} -> tensor<?x?x8xf32>
-// CHECK-DAG:     %[[O0:.+]] = bert.slice %[[O]] {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
+// CHECK-DAG:     %[[C0:.+]] = bert.slice %[[CTX]] {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
 // CHECK-DAG:     %[[X0:.+]] = bert.slice %[[X]] {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
-// CHECK:         %[[H1:.+]] = bert.add_layer_norm %[[O0]], %[[X0]], {{.*}} -> tensor<?x1x8xf32>
+// CHECK:         %[[O:.+]] = bert.linear %[[C0]], {{.*}} -> tensor<?x1x8xf32>
+// CHECK:         %[[H1:.+]] = bert.add_layer_norm %[[O]], %[[X0]], {{.*}} -> tensor<?x1x8xf32>
 // CHECK:         %[[F:.+]] = bert.linear %[[H1]], {{.*}} activation <gelu> {{.*}} -> tensor<?x1x32xf32>
 // CHECK:         %[[D:.+]] = bert.linear %[[F]], {{.*}} -> tensor<?x1x8xf32>
 // CHECK:         %[[H2:.+]] = bert.add_layer_norm %[[D]], %[[H1]], {{.*}} -> tensor<?x1x8xf32>
@@ -31,6 +31,29 @@ func.func @classifier_tail(%ctx: tensor<?x?x8xf32>, %x: tensor<?x?x8xf32>, %wo: 
       : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   %p = bert.pooler %h2, %wo, %b8 : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
   return %p : tensor<?x8xf32>
+}
+
+// -----
+
+// The output projection's result is also read by a per-token op outside the
+// tail (here returned): it keeps every row, and the LayerNorm after it reads
+// its token 0.
+
+// CHECK-LABEL: func.func @projection_read_elsewhere
+// CHECK-SAME:    (%[[CTX:[^:]+]]: tensor<?x?x8xf32>, %[[X:[^:]+]]: tensor<?x?x8xf32>
+// CHECK:         %[[O:.+]] = bert.linear %[[CTX]], {{.*}} -> tensor<?x?x8xf32>
+// CHECK-DAG:     %[[O0:.+]] = bert.slice %[[O]] {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
+// CHECK-DAG:     %[[X0:.+]] = bert.slice %[[X]] {dim = 1 : i64, offset = 0 : i64, size = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
+// CHECK:         %[[H:.+]] = bert.add_layer_norm %[[O0]], %[[X0]], {{.*}} -> tensor<?x1x8xf32>
+// CHECK:         %[[P:.+]] = bert.pooler %[[H]]
+// CHECK:         return %[[O]], %[[P]]
+func.func @projection_read_elsewhere(%ctx: tensor<?x?x8xf32>, %x: tensor<?x?x8xf32>, %wo: tensor<8x8xf32>,
+    %b8: tensor<8xf32>) -> (tensor<?x?x8xf32>, tensor<?x8xf32>) {
+  %o = bert.linear %ctx, %wo, %b8 : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %h = bert.add_layer_norm %o, %x, %b8, %b8 {epsilon = 1.0e-12 : f64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %p = bert.pooler %h, %wo, %b8 : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %o, %p : tensor<?x?x8xf32>, tensor<?x8xf32>
 }
 
 // -----

@@ -182,6 +182,11 @@ LogicalResult Planner::planLinear(LinearOp op) {
                        << spec.K << "; this linear runs in f32";
   }
   spec.act = cpuActivation(op.getActivation());
+  // bert-prune-first-token's attention output projection reads token 0 of
+  // each sequence: rows S * K apart in the attention's result.
+  auto in = storage.find(op.getInput());
+  const bool firstToken = in != storage.end() && in->second.firstToken;
+  spec.stridedX = firstToken;
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)))
     return failure();
@@ -189,13 +194,15 @@ LogicalResult Planner::planLinear(LinearOp op) {
   // tile state. (Its dot-product path for small M needs nothing.)
   plan.needsAMX = plan.needsAMX ||
                   std::holds_alternative<::bert::AmxSchedule>(req.schedule);
-  FailureOr<BufferRef> x = activation(op.getInput(), op);
+  FailureOr<BufferRef> x =
+      activation(firstToken ? in->second.sliceOf : op.getInput(), op);
   FailureOr<BufferArg> packed = packedWeight(op.getWeight(), req, op);
   if (failed(x) || failed(packed) || failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
   const std::string m = rowsOf(op.getInput());
-  call.args.push_back(matrix(*x, num(spec.K), m, num(spec.K)));
+  call.args.push_back(matrix(*x, num(spec.K), m,
+                             firstToken ? num(spec.K) + " * S" : num(spec.K)));
   call.args.push_back(*packed);
   if (spec.int8) {
     // The channels' scales (f32) and column sums (int32) after the panels.

@@ -238,6 +238,10 @@ std::string describeLinear(const KernelRequest &req) {
      << (spec.bf16   ? " bf16"
          : spec.int8 ? " int8"
                      : "");
+  // A kernel for dense X folds the row pitch into constants: it cannot run
+  // a strided view (absent for dense X: the shipped caches' keys).
+  if (spec.stridedX)
+    os << " strided_x=1";
   return os.str();
 }
 

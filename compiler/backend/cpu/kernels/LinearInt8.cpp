@@ -33,6 +33,15 @@
 // `x86-64-avx512-bf16` and `x86-64-amx` presets and hosts with
 // AVX512-VNNI); other targets get Halide's widening multiplies and adds
 // (PMADDUBSW / PMADDWD forms), the same results.
+// AVX-VNNI alone (256-bit VEX VPDPBUSD: Alder Lake and later client cores,
+// Zen 5 without AVX-512) gets the fallback too: Halide 21's x86 intrinsic
+// table keys its u8 x i8 dot products (dpbusdx4/x8/x16) on avx512_zen4
+// only, and its avxvnni feature only adds +avxvnni to LLVM's attributes,
+// whose instruction selection does not rebuild VPDPBUSD from the widening
+// multiplies (measured: this kernel for ...-avx2-avxvnni has no VPDPBUSD,
+// Kernels.Int8VnniCodegen). The way there is a C micro-kernel on the VEX
+// intrinsic (_mm256_dpbusd_avx_epi32, built with -mavxvnni) as a kernel
+// family of its own, the route the AMX micro-kernel takes.
 //
 // Schedule: the bf16 dot-product one (LinearBF16.cpp): register tiles of
 // rows x nb, k-quads unrolled by kUnroll, tasks of rowsPerTask rows of one

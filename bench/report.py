@@ -11,8 +11,9 @@ BF16_SYSTEMS = ("bertc-bf16",) + BF16_PEERS
 HEAD_SYSTEMS = ("bertc-noprune",)
 # The int8 table (every CPU): int8 weights per output channel, activations quantized per call.
 # ONNX Runtime's quantize_dynamic (per-channel QInt8 weights, per-tensor uint8 activations) of
-# the exported model.
-INT8_PEERS = ("onnxruntime-int8",)
+# the exported model; OpenVINO's NNCF post-training quantization (static int8 activations) of
+# the same IR. Their rows add the smallest per-row cosine with transformers' output ('cos').
+INT8_PEERS = ("onnxruntime-int8", "openvino-int8")
 INT8_SYSTEMS = ("bertc-int8",) + INT8_PEERS
 ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS + INT8_SYSTEMS
 # Short column names of the outputs in the table (max|d| columns).
@@ -128,7 +129,10 @@ def table(meta, cases):
                     f"{r['load1_before']:.2f}->{r['load1_after']:.2f} / "
                     f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%"
                     + _spread(r) + (f"  x fp32 {x32:.2f}" if x32 else "")
-                    + (f"  pruning x{ps:.2f}" if ps else ""))
+                    + (f"  pruning x{ps:.2f}" if ps else "")
+                    + "".join(f"  cos {SHORT.get(n, n)} {v:.5f}"
+                              for n, v in (r.get("min_cosine") or {}).items()
+                              if v is not None and r["system"] in INT8_SYSTEMS))
     scal = [c for c in cases if {"1", "2"} <= set(c["runs"])]
     if scal:
         L.append("")
@@ -162,7 +166,7 @@ def chart(path, meta, cases):
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
               "pytorch": "#ff7f0e", "bertc-noprune": "#e377c2", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
               "pytorch-bf16": "#ffbb78", "bertc-int8": "#8c564b",
-              "onnxruntime-int8": "#aec7e8"}
+              "onnxruntime-int8": "#aec7e8", "openvino-int8": "#9467bd"}
     fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)
     present = {r["system"] for c in cases for rows in c["runs"].values() for r in rows}

@@ -104,7 +104,7 @@ def table(meta, cases):
         # One max|d| column per output of the model (BertModel: lhs, pool; a head: logits).
         outs = c.get("outputs") or ["last_hidden_state", "pooler_output"]
         cols = [(n, f"max|d| {SHORT.get(n, n)}") for n in outs]
-        hdr = (f"{'system':<13} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} "
+        hdr = (f"{'system':<16} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} "
                f"{'GFLOP/s':>8} {'%peak':>6} {'vs best':>8} "
                + " ".join(f"{h:>{max(10, len(h))}}" for _, h in cols) + "  load / others")
         arch = f" ({c['architecture']})" if c.get("architecture") else ""
@@ -115,13 +115,13 @@ def table(meta, cases):
             L.append(hdr)
             for r in c["runs"][t]:
                 if r.get("status") != "ok":
-                    L.append(f"{r['system']:<13} FAILED: {r.get('error', '?')}"[:200])
+                    L.append(f"{r['system']:<16} FAILED: {r.get('error', '?')}"[:200])
                     continue
                 d = r["max_abs_diff"]
                 x32 = r.get("speedup_vs_best_fp32_peer")
                 ps = r.get("prune_speedup")
                 L.append(
-                    f"{r['system']:<13} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
+                    f"{r['system']:<16} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
                     f"{r['reps']:>4} {r['seq_per_s']:>8.1f} {r['gflops']:>8.1f} "
                     f"{_fmt(r['pct_fma_peak'], '5.1f'):>6} {_fmt(r['vs_best_peer'], '.2f'):>8} "
                     + " ".join(f"{_fmt(d.get(n), '.2e'):>{max(10, len(h))}}" for n, h in cols)

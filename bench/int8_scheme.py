@@ -16,6 +16,10 @@ every text against fp32: min and mean. Schemes:
   mixed/tensor  the same with one range per call (the whole [tokens, K] input)
   int8/token    every encoder linear int8, per token
   int8/tensor   every encoder linear int8, per tensor
+  smooth/token  every encoder linear int8, per token; those reading a LayerNorm quantize
+                X / |gamma| per input channel and take W * |gamma| (the LayerNorm's scale
+                moved into the weights at load, no calibration: a candidate to make Q/K/V and
+                the FFN's first linear int8 too)
 Per-tensor and per-token cost the same in the kernel (the range pass and the GEMM are
 identical; per-tensor only folds the row ranges into one), so accuracy decides.
 """
@@ -65,15 +69,17 @@ def bf16(t):
     return t.to(torch.bfloat16).to(torch.float32)
 
 
-def make_forward(lin, kind, per_token):
+def make_forward(lin, kind, per_token, smooth=None):
     w = lin.weight.detach().double()
+    if smooth is not None:
+        w = w * smooth
     qw, sw = q_weight(w)
 
     def forward(x):
         if kind == "bf16":
             y = bf16(x) @ bf16(lin.weight).T
         else:
-            u, zero, sx = q_act(x.double(), per_token)
+            u, zero, sx = q_act(x.double() / (smooth if smooth is not None else 1), per_token)
             # sum_k (u - zero) * qw, exact in double, then the scales
             y = ((u - zero) @ qw.T) * sx * sw.T
             y = y.float()
@@ -112,11 +118,23 @@ def main():
     reads_ln = ("attention.self.query", "attention.self.key", "attention.self.value",
                 "intermediate.dense")
     print(f"{len(texts)} texts; sentence-embedding cosine against fp32")
-    for scheme in ("mixed/token", "mixed/tensor", "int8/token", "int8/tensor"):
+    # The LayerNorm each LayerNorm-fed linear reads: the previous layer's output LayerNorm (the
+    # embeddings' for layer 0) for Q/K/V, the attention's for the FFN.
+    def gamma_of(name):
+        layer = int(name.split(".")[1])
+        if name.endswith("intermediate.dense"):
+            ln = model.encoder.layer[layer].attention.output.LayerNorm
+        elif layer == 0:
+            ln = model.embeddings.LayerNorm
+        else:
+            ln = model.encoder.layer[layer - 1].output.LayerNorm
+        return ln.weight.detach().double().abs().clamp(min=1e-2)
+    for scheme in ("mixed/token", "mixed/tensor", "int8/token", "int8/tensor", "smooth/token"):
         which, gran = scheme.split("/")
         for n, m in linears.items():
             kind = "bf16" if which == "mixed" and n.endswith(reads_ln) else "int8"
-            m.forward = make_forward(m, kind, gran == "token")
+            smooth = gamma_of(n) if which == "smooth" and n.endswith(reads_ln) else None
+            m.forward = make_forward(m, kind, gran == "token", smooth)
         cos = (embed(model, enc) * ref).sum(-1)
         print(f"  {scheme:<13} min {cos.min().item():.5f}  mean {cos.mean().item():.5f}")
         for m in linears.values():

@@ -56,7 +56,7 @@ bool hasVnni(const std::string &s) {
 
 } // namespace
 
-TEST(Kernels, Int8VnniCodegen) {
+TEST(Int8Codegen, VnniByTarget) {
   for (const char *t : {"x86-64-avx512-bf16", "x86-64-amx"})
     EXPECT_TRUE(hasVnniZmm(int8Assembly(t)))
         << t << ": the int8 linear's inner loop should be VPDPBUSD on zmm";

@@ -39,7 +39,7 @@
 // only, and its avxvnni feature only adds +avxvnni to LLVM's attributes,
 // whose instruction selection does not rebuild VPDPBUSD from the widening
 // multiplies (measured: this kernel for ...-avx2-avxvnni has no VPDPBUSD,
-// Kernels.Int8VnniCodegen). The way there is a C micro-kernel on the VEX
+// Int8Codegen.VnniByTarget). The way there is a C micro-kernel on the VEX
 // intrinsic (_mm256_dpbusd_avx_epi32, built with -mavxvnni) as a kernel
 // family of its own, the route the AMX micro-kernel takes.
 //

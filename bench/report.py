@@ -11,8 +11,9 @@ BF16_SYSTEMS = ("bertc-bf16",) + BF16_PEERS
 HEAD_SYSTEMS = ("bertc-noprune",)
 # The int8 table (every CPU): int8 weights per output channel, activations quantized per call.
 # ONNX Runtime's quantize_dynamic (per-channel QInt8 weights, per-tensor uint8 activations) of
-# the exported model.
-INT8_PEERS = ("onnxruntime-int8",)
+# the exported model; OpenVINO's NNCF post-training quantization (static int8 activations) of
+# the same IR. Their rows add the smallest per-row cosine with transformers' output ('cos').
+INT8_PEERS = ("onnxruntime-int8", "openvino-int8")
 INT8_SYSTEMS = ("bertc-int8",) + INT8_PEERS
 ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS + INT8_SYSTEMS
 # Short column names of the outputs in the table (max|d| columns).
@@ -103,7 +104,7 @@ def table(meta, cases):
         # One max|d| column per output of the model (BertModel: lhs, pool; a head: logits).
         outs = c.get("outputs") or ["last_hidden_state", "pooler_output"]
         cols = [(n, f"max|d| {SHORT.get(n, n)}") for n in outs]
-        hdr = (f"{'system':<13} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} "
+        hdr = (f"{'system':<16} {'median ms':>10} {'min ms':>9} {'N':>4} {'seq/s':>8} "
                f"{'GFLOP/s':>8} {'%peak':>6} {'vs best':>8} "
                + " ".join(f"{h:>{max(10, len(h))}}" for _, h in cols) + "  load / others")
         arch = f" ({c['architecture']})" if c.get("architecture") else ""
@@ -114,13 +115,13 @@ def table(meta, cases):
             L.append(hdr)
             for r in c["runs"][t]:
                 if r.get("status") != "ok":
-                    L.append(f"{r['system']:<13} FAILED: {r.get('error', '?')}"[:200])
+                    L.append(f"{r['system']:<16} FAILED: {r.get('error', '?')}"[:200])
                     continue
                 d = r["max_abs_diff"]
                 x32 = r.get("speedup_vs_best_fp32_peer")
                 ps = r.get("prune_speedup")
                 L.append(
-                    f"{r['system']:<13} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
+                    f"{r['system']:<16} {r['median_ms']:>10.3f} {r['min_ms']:>9.3f} "
                     f"{r['reps']:>4} {r['seq_per_s']:>8.1f} {r['gflops']:>8.1f} "
                     f"{_fmt(r['pct_fma_peak'], '5.1f'):>6} {_fmt(r['vs_best_peer'], '.2f'):>8} "
                     + " ".join(f"{_fmt(d.get(n), '.2e'):>{max(10, len(h))}}" for n, h in cols)
@@ -128,7 +129,10 @@ def table(meta, cases):
                     f"{r['load1_before']:.2f}->{r['load1_after']:.2f} / "
                     f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%"
                     + _spread(r) + (f"  x fp32 {x32:.2f}" if x32 else "")
-                    + (f"  pruning x{ps:.2f}" if ps else ""))
+                    + (f"  pruning x{ps:.2f}" if ps else "")
+                    + "".join(f"  cos {SHORT.get(n, n)} {v:.5f}"
+                              for n, v in (r.get("min_cosine") or {}).items()
+                              if v is not None and r["system"] in INT8_SYSTEMS))
     scal = [c for c in cases if {"1", "2"} <= set(c["runs"])]
     if scal:
         L.append("")
@@ -162,7 +166,7 @@ def chart(path, meta, cases):
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
               "pytorch": "#ff7f0e", "bertc-noprune": "#e377c2", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
               "pytorch-bf16": "#ffbb78", "bertc-int8": "#8c564b",
-              "onnxruntime-int8": "#aec7e8"}
+              "onnxruntime-int8": "#aec7e8", "openvino-int8": "#9467bd"}
     fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)
     present = {r["system"] for c in cases for rows in c["runs"].values() for r in rows}

@@ -52,7 +52,8 @@ flush
 "$venv/bin/python" - <<'PY'
 import importlib
 vers = []
-for mod in ("torch", "transformers", "numpy", "onnx", "onnxruntime", "openvino", "matplotlib"):
+for mod in ("torch", "transformers", "numpy", "onnx", "onnxruntime", "openvino", "matplotlib",
+            "nncf"):
     try:
         vers.append(f"{mod} {importlib.import_module(mod).__version__}")
     except Exception as e:  # reported, not fatal: the harness skips the peer

@@ -587,6 +587,74 @@ static void emitIOMacros(llvm::raw_ostream &os, const std::string &upper,
   os << "\n";
 }
 
+/// The precision scheme, stated per linear module (the layer index as `*`,
+/// so one line per op class) and for the attention: what
+/// `--precision` and bert-int8-norm-inputs chose, read back from the
+/// kernels the calls run, so the header cannot disagree with the library.
+static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
+                          const ModelPlan &plan) {
+  std::vector<std::pair<std::string, std::string>> linears;
+  int int8 = 0, bf16 = 0, f32 = 0;
+  bool bf16Attention = false;
+  for (const KernelCall &call : plan.calls) {
+    const auto &spec = plan.kernels[call.kernel].spec;
+    if (const auto *a = std::get_if<cpu::AttentionSpec>(&spec))
+      bf16Attention = bf16Attention || a->bf16;
+    const auto *l = std::get_if<cpu::LinearSpec>(&spec);
+    if (!l)
+      continue;
+    const char *p = l->int8 ? "int8" : l->bf16 ? "bf16" : "fp32";
+    (l->int8 ? int8 : l->bf16 ? bf16 : f32) += 1;
+    // "bert.linear encoder.layer.3.output.dense" ->
+    // "encoder.layer.*.output.dense"
+    std::string name = call.name;
+    if (llvm::StringRef(name).starts_with("bert.linear "))
+      name = name.substr(12);
+    std::string cls;
+    for (size_t i = 0; i < name.size();) {
+      bool index = (i == 0 || name[i - 1] == '.') && llvm::isDigit(name[i]);
+      size_t j = i;
+      while (index && j < name.size() && llvm::isDigit(name[j]))
+        ++j;
+      if (index && (j == name.size() || name[j] == '.')) {
+        cls += '*';
+        i = j;
+      } else {
+        cls += name[i++];
+      }
+    }
+    if (llvm::none_of(linears, [&](const auto &e) { return e.first == cls; }))
+      linears.push_back({cls, p});
+  }
+  const char *scheme = int8 ? "int8" : bf16 ? "bf16" : "fp32";
+  os << "/* Precision scheme (bertc --precision " << scheme
+     << "); linear layers by module:\n";
+  for (const auto &[cls, p] : linears)
+    os << " *   " << commentSafe(cls) << ": " << p << "\n";
+  if (int8)
+    os << " * int8: weights int8, symmetric per output channel (scale "
+          "max|w|/127),\n"
+       << " *   quantized by the runtime at load from the fp32 weights; "
+          "activations\n"
+       << " *   uint8, asymmetric per token (the row's range with 0 in it, a "
+          "zero\n"
+       << " *   point), quantized at every call; int32 sums; bias, activation "
+          "and\n"
+       << " *   result fp32.\n";
+  if (bf16)
+    os << " * bf16: weights and activations rounded to bf16 (nearest even), "
+          "fp32 sums.\n";
+  os << " * Attention: "
+     << (bf16Attention ? "Q.K^T and P.V on bf16 operands, "
+                         "softmax fp32"
+                       : "fp32")
+     << "; LayerNorm, residuals, embeddings: fp32. */\n"
+     << "#define " << upper << "_PRECISION \"" << scheme << "\"\n"
+     << "#define " << upper << "_INT8_LINEARS " << int8 << "\n"
+     << "#define " << upper << "_BF16_LINEARS " << bf16 << "\n"
+     << "#define " << upper << "_FP32_LINEARS " << f32 << "\n";
+}
+
 std::string mlir::bert::generateHeader(const ModelPlan &plan) {
   std::string upper = llvm::StringRef(plan.name).upper();
   std::string text;
@@ -616,6 +684,8 @@ std::string mlir::bert::generateHeader(const ModelPlan &plan) {
      << "/* Activation arena bytes per concurrent bert_run call. */\n"
      << "#define " << upper << "_ARENA_BYTES " << totalArenaBytes(plan) << "\n"
      << "#define " << upper << "_NUM_WEIGHT_TENSORS " << plan.slots.size()
-     << "\n\n#endif\n";
+     << "\n";
+  emitPrecision(os, upper, plan);
+  os << "\n#endif\n";
   return text;
 }

@@ -43,12 +43,18 @@ double now() {
 
 /// One kernel argument: owned storage and the halide_buffer_t over it.
 struct View {
-  enum Elem { F32, I32, BF16 };
+  enum Elem { F32, I32, BF16, I8 };
   std::vector<float> f;
   std::vector<int32_t> i;
   std::vector<uint16_t> h;
+  std::vector<int8_t> b;
   std::vector<halide_dimension_t> dims;
   halide_buffer_t buf{};
+  /// Kernel arguments after `buf` that view parts of its storage (an int8
+  /// linear's channel scales and column sums after the panels), with their
+  /// one dim each.
+  std::vector<halide_buffer_t> parts;
+  std::vector<halide_dimension_t> partDims;
 
   /// `dims`: (extent, stride), innermost first; storage covers them all.
   View(std::vector<std::pair<int, int>> shape, bool isInt)
@@ -79,12 +85,30 @@ struct View {
       host = reinterpret_cast<uint8_t *>(h.data());
       buf.type = halide_type_t(halide_type_bfloat, 16);
       break;
+    case I8:
+      b.assign(elems, 0);
+      host = reinterpret_cast<uint8_t *>(b.data());
+      buf.type = halide_type_t(halide_type_int, 8);
+      break;
     }
     buf.host = host;
     buf.dimensions = int(dims.size());
     buf.dim = dims.data();
   }
   View(const View &) = delete;
+
+  /// Appends a 1-D part of `extent` elements of `type`, `byteOffset` bytes
+  /// into the storage (call once per part, before taking their addresses).
+  void addPart(halide_type_t type, int extent, int64_t byteOffset) {
+    partDims.reserve(2);
+    partDims.push_back(halide_dimension_t(0, extent, 1));
+    halide_buffer_t p{};
+    p.type = type;
+    p.host = buf.host + byteOffset;
+    p.dimensions = 1;
+    p.dim = &partDims.back();
+    parts.push_back(p);
+  }
 
   static std::vector<halide_dimension_t>
   toDims(const std::vector<std::pair<int, int>> &shape) {
@@ -140,7 +164,13 @@ public:
   std::vector<halide_buffer_t *> args(View *packed) {
     std::vector<halide_buffer_t *> a;
     for (size_t j = 0; j < views.size(); ++j)
-      a.push_back(int(j) == weightArg ? &packed->buf : &views[j]->buf);
+      if (int(j) != weightArg) {
+        a.push_back(&views[j]->buf);
+      } else {
+        a.push_back(&packed->buf);
+        for (halide_buffer_t &p : packed->parts)
+          a.push_back(&p);
+      }
     return a;
   }
 
@@ -151,6 +181,17 @@ public:
       return nullptr;
     std::string error;
     const auto *linear = std::get_if<LinearSpec>(&cand.spec);
+    if (linear && linear->int8) {
+      // The panels, then the channels' scales and column sums: three
+      // kernel arguments over one packed block, as the runtime lays it.
+      Int8Layout l = linearInt8Layout(*linear, scheduleAs<GemmSchedule>(cand));
+      auto v = std::make_unique<View>(l.dims(), View::I8, size_t(l.bytes));
+      packLinearWeightsInt8(weights.data(), l, v->b.data());
+      v->addPart(halide_type_t(halide_type_float, 32), n, l.scaleOffset);
+      v->addPart(halide_type_t(halide_type_int, 32), n,
+                 l.scaleOffset + int64_t(sizeof(float)) * n);
+      return v;
+    }
     if (linear && linear->bf16) {
       BF16WeightLayout wl;
       if (!linearBF16WeightLayout(cand, target.to_string(), wl, error))

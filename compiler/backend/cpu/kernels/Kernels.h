@@ -237,7 +237,9 @@ struct TuneArg {
     Ids,     ///< int32, seeded uniform values in [0, bound)
     Ones,    ///< int32, all 1 (an attention mask with no padding)
     Weights, ///< the linear's W[N, K], packed per candidate (its layout
-             ///< follows the candidate's schedule); dims unused
+             ///< follows the candidate's schedule); dims unused. For an
+             ///< int8 linear, three kernel arguments: panels, channel
+             ///< scales, column sums
   } kind = Kind::Floats;
   /// (extent, stride), innermost first.
   std::vector<std::pair<int, int>> dims;

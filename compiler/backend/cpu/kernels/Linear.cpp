@@ -336,13 +336,8 @@ std::vector<TuneArg> gemmTuneArgs(const LinearSpec &l, int xRows, int xPitch,
 std::vector<TuneArg> linearTuneArgs(const KernelRequest &req, int batch,
                                     int seq) {
   const auto &l = std::get<LinearSpec>(req.spec);
-  // The int8 weight is three buffers (panels, scales, column sums) that
-  // the tuner's single Weights argument does not describe; the strategy's
-  // schedule is used as it is.
-  if (l.int8)
-    throw std::invalid_argument(
-        "bertc tune: int8 linears are not tunable yet (" + describeLinear(req) +
-        "); compile without a schedule cache entry for them");
+  // An int8 linear's Weights argument stands for its three buffers
+  // (panels, channel scales, column sums; KernelTuner packs them).
   return gemmTuneArgs(l, batch * seq, int(l.K), batch * seq);
 }
 

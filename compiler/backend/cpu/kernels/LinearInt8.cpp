@@ -33,11 +33,26 @@
 // `x86-64-avx512-bf16` and `x86-64-amx` presets and hosts with
 // AVX512-VNNI); other targets get Halide's widening multiplies and adds
 // (PMADDUBSW / PMADDWD forms), the same results.
+// AVX-VNNI alone (256-bit VEX VPDPBUSD: Alder Lake and later client cores,
+// Zen 5 without AVX-512) gets the fallback too: Halide 21's x86 intrinsic
+// table keys its u8 x i8 dot products (dpbusdx4/x8/x16) on avx512_zen4
+// only, and its avxvnni feature only adds +avxvnni to LLVM's attributes,
+// whose instruction selection does not rebuild VPDPBUSD from the widening
+// multiplies (measured: this kernel for ...-avx2-avxvnni has no VPDPBUSD,
+// Int8Codegen.VnniByTarget). The way there is a C micro-kernel on the VEX
+// intrinsic (_mm256_dpbusd_avx_epi32, built with -mavxvnni) as a kernel
+// family of its own, the route the AMX micro-kernel takes.
 //
 // Schedule: the bf16 dot-product one (LinearBF16.cpp): register tiles of
 // rows x nb, k-quads unrolled by kUnroll, tasks of rowsPerTask rows of one
-// panel, panel-major; X is quantized once per call, in row blocks across
-// the threads, its row maxima first.
+// panel, panel-major. X is quantized once per call, in blocks of 16 rows
+// across the threads: the rows' ranges in one pass (vector-wide running
+// min/max), then the bytes. Before, the range was two passes that each
+// folded every vector horizontally: at M = 128, K = 3072 the quantization
+// cost more than a quarter of the GEMM (bert-int8-bench, 2 threads,
+// interleaved, shared machine: the kernel at N = 48 went from a median of
+// 1.6 ms to 0.16-0.4 ms, the whole 768x3072 linear from 3.4-4.0 ms to
+// 2.0-2.5 ms).
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
@@ -101,13 +116,25 @@ Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
   RDom r(0, K, "r");
 
   // Per-row quantization of X: the row's range (with 0 in it), then X as
-  // unsigned bytes with the row's zero point.
-  Func lo("x_min"), hi("x_max"), xu("x_u8"), prod("linear_prod_i8"),
-      y("linear_y");
-  lo(m) = 0.f;
-  lo(m) = min(lo(m), x(r, m));
-  hi(m) = 0.f;
-  hi(m) = max(hi(m), x(r, m));
+  // unsigned bytes with the row's zero point. The range is one pass over
+  // the row: `strip` lanes of running minima and maxima (vector registers)
+  // over the row's strips, then the lanes folded. (A reduction straight over
+  // k vectorized by atomic() folds every vector horizontally and carries the
+  // result through memory: measured 4x slower at K = 3072.)
+  const int strip = K % vec == 0 ? vec : 4;
+  Var l("l");
+  RDom rs(0, K / strip, "rs"), rl(0, strip, "rl");
+  Func part("x_range_lanes"), range("x_range"), xu("x_u8"),
+      prod("linear_prod_i8"), y("linear_y");
+  part(l, m) = {0.f, 0.f};
+  Expr xv = x(rs * strip + l, m);
+  part(l, m) = {min(part(l, m)[0], xv), max(part(l, m)[1], xv)};
+  range(m) = {0.f, 0.f};
+  range(m) = {min(range(m)[0], part(rl, m)[0]),
+              max(range(m)[1], part(rl, m)[1])};
+  Func lo("x_min"), hi("x_max");
+  lo(m) = range(m)[0];
+  hi(m) = range(m)[1];
   Expr inv = select(hi(m) > lo(m), 255.f / (hi(m) - lo(m)), 0.f);
   Expr zero = cast<int32_t>(round(-lo(m) * inv));
   xu(k, m) =
@@ -146,17 +173,11 @@ Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
   // X quantized once per call in blocks of 16 rows across the threads; the
   // row ranges are kept for the epilogue's scale and zero point.
   Var xo("xo"), xi("xi");
-  RVar ro("ro"), ri("ri");
-  // The range over k in vector strips, when K allows them.
-  const int strip = K % vec == 0 ? vec : 4;
-  for (Func f : {lo, hi}) {
-    f.compute_root().parallel(m, 16, TailStrategy::GuardWithIf);
-    f.update()
-        .split(r, ro, ri, strip)
-        .atomic()
-        .vectorize(ri)
-        .parallel(m, 16, TailStrategy::GuardWithIf);
-  }
+  range.compute_root().split(m, xo, xi, 16, TailStrategy::GuardWithIf);
+  range.update().split(m, xo, xi, 16, TailStrategy::GuardWithIf).parallel(xo);
+  range.parallel(xo);
+  part.compute_at(range, xi).vectorize(l);
+  part.update().vectorize(l);
   xu.compute_root()
       .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
       .parallel(xo)

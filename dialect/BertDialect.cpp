@@ -248,6 +248,21 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' belongs on the module";
     return success();
   }
+  if (name == getCoreAttrName()) {
+    auto facts = dyn_cast<DictionaryAttr>(attr.getValue());
+    auto positive = [&](StringRef field) {
+      auto v = facts ? facts.getAs<IntegerAttr>(field) : IntegerAttr();
+      return v && v.getInt() > 0;
+    };
+    if (!facts || !isa<FunctionOpInterface>(op) || facts.size() != 4 ||
+        !positive("fma_latency") || !positive("fma_pipes") ||
+        !positive("vector_width") || !facts.getAs<BoolAttr>("fma_measured"))
+      return op->emitError()
+             << "'" << name
+             << "' must be {fma_latency, fma_pipes, vector_width: positive "
+                "integers; fma_measured: bool} on a function";
+    return success();
+  }
   if (name == "bert.model" || name == "bert.architecture") {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << name << "' must be a string attribute";

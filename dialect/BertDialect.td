@@ -30,6 +30,10 @@ def Bert_Dialect : Dialect {
     - `bert.model_facts = #bert.model_facts<...>` on the module: the model's
       family and sizes from its config, set by the frontend and read by the
       backends.
+    - `bert.core = {fma_latency = 4, fma_pipes = 2, fma_measured = true,
+      vector_width = 16}` on a function: the CPU core facts `bert-tile`'s
+      strategies sized the register tiles with (support/TargetRegistry.h);
+      informational, no pass reads it.
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
@@ -42,6 +46,10 @@ def Bert_Dialect : Dialect {
     /// Name of the discardable attribute holding a result's arena slot.
     static constexpr ::llvm::StringLiteral getBufferAttrName() {
       return ::llvm::StringLiteral("bert.buffer");
+    }
+    /// Name of the function attribute recording the CPU core's facts.
+    static constexpr ::llvm::StringLiteral getCoreAttrName() {
+      return ::llvm::StringLiteral("bert.core");
     }
     /// Name of the module attribute holding the model's facts.
     static constexpr ::llvm::StringLiteral getModelFactsAttrName() {

@@ -148,6 +148,21 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// The facts the CPU strategies sized register tiles with, on the function,
+/// so that an IR dump says why a tile is what it is (the FMA pipes of a
+/// `host` are measured, and differ between machines of the same features).
+static void recordCoreFacts(func::FuncOp func, const TargetInfo &t) {
+  Builder b(func.getContext());
+  func->setAttr(
+      BertDialect::getCoreAttrName(),
+      b.getDictionaryAttr({
+          b.getNamedAttr("fma_latency", b.getI64IntegerAttr(t.fmaLatency)),
+          b.getNamedAttr("fma_measured", b.getBoolAttr(t.fmaMeasured)),
+          b.getNamedAttr("fma_pipes", b.getI64IntegerAttr(t.fmaUnits)),
+          b.getNamedAttr("vector_width", b.getI64IntegerAttr(t.vectorWidth)),
+      }));
+}
+
 struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
   using TilePassBase::TilePassBase;
 
@@ -188,6 +203,8 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
                        << "': " << cacheError;
       return signalPassFailure();
     }
+    if (!targetInfo->isGPU())
+      recordCoreFacts(func, *targetInfo);
     std::string cacheTarget = scheduleTargetKey(*targetInfo);
     MaxSizes sizes = sizeHints(func);
     MLIRContext *ctx = &getContext();

@@ -40,9 +40,11 @@ static constexpr int64_t kTasksPerThread = 3;
     KernelProblem asF32 = p;
     asF32.bf16 = false;
     asF32.int8 = false;
-    // The f32 k unroll applies over k-pairs: 4 measured 0-4% faster than 1
-    // at the BERT shapes (Zen 4, 1 thread).
     auto s = std::get<::bert::GemmSchedule>(cpuGemmStrategy(asF32, t));
+    // The k unroll applies over k-pairs (k-quads for i8), steps 2-4 times
+    // the f32 FMA rule's (TileStrategiesCPU.cpp): 4 measured 0-4% faster
+    // than 1 at the BERT shapes (Zen 4, 1 thread).
+    s.kUnroll = p.depth % 4 == 0 ? 4 : (p.depth % 2 == 0 ? 2 : 1);
     // At most 3 vectors of columns: with a fourth, Halide 21 no longer
     // proves that the last vector's panel index (n % nb) is a ramp and
     // gathers its bf16 pairs lane by lane (6 x 64 ran bert-large's 1024-

@@ -46,20 +46,25 @@ struct RegisterTile {
 /// loads nv vectors of the packed W panel and broadcasts one X element per
 /// row, so the register file must hold mr*nv accumulators + nv panel vectors
 /// + 1 broadcast. Among the tiles that fit we prefer, in order:
-///  1. a panel width nv*vec dividing N (no ragged last panel to pack/guard);
-///  2. more accumulators (more independent FMA chains to hide latency);
-///  3. more rows (each panel load is reused by every row, whereas broadcasts
+///  1. at least the core's fmaChains() accumulators (FMA latency x pipes,
+///     TargetInfo): fewer leave pipes idle while a chain waits on its last
+///     FMA, whatever else the tile does well;
+///  2. a panel width nv*vec dividing N (no ragged last panel to pack/guard);
+///  3. more accumulators (slack beyond the minimum absorbs the panel's L2
+///     latency at the start of each k step);
+///  4. more rows (each panel load is reused by every row, whereas broadcasts
 ///     fold into the FMA as a memory operand).
-/// AVX-512 (32 zmm) gives 8 x 3 vectors (24 accumulators) for BERT's N (all
-/// multiples of 48), 8 x 2 for N = 32; AVX2 (16 ymm) gives the classic
-/// 6 x 2 vectors (12 accumulators).
+/// AVX-512 (32 zmm) gives 8 x 3 vectors (24 accumulators; Sapphire Rapids
+/// and Zen 5 need 4 x 2 = 8, Zen 4 4 x 1) for BERT's N (all multiples of
+/// 48), 8 x 2 for N = 32; AVX2 (16 ymm, 5 x 2 = 10 needed) gives the
+/// classic 6 x 2 vectors (12 accumulators), where 8 x 1 would not fill.
 static RegisterTile chooseRegisterTile(const KernelProblem &p,
                                        const TargetInfo &t, int64_t vec) {
   int64_t rowLimit = kMaxTileRows;
   if (p.rowsAreBatch)
     rowLimit = std::min(rowLimit, p.rows);
   RegisterTile best;
-  std::tuple<bool, int64_t, int64_t> bestKey{false, 0, 0};
+  std::tuple<bool, bool, int64_t, int64_t> bestKey{false, false, 0, 0};
   // A panel no wider than N: the kernel shifts a ragged last panel inwards
   // onto columns it already computed, which needs N >= the panel.
   int64_t maxVectors = std::clamp<int64_t>(p.cols / vec, 1, 8);
@@ -67,14 +72,39 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
     int64_t rows = std::min(rowLimit, (t.numVectorRegs - nv - 1) / nv);
     if (rows < 1)
       break;
-    std::tuple<bool, int64_t, int64_t> key{p.cols % (nv * vec) == 0, rows * nv,
-                                           rows};
+    std::tuple<bool, bool, int64_t, int64_t> key{
+        rows * nv >= t.fmaChains(), p.cols % (nv * vec) == 0, rows * nv, rows};
     if (key > bestKey) {
       bestKey = key;
       best = {rows, nv};
     }
   }
   return best;
+}
+
+/// A k step of the tile issues mr*nv FMAs, mr*nv / fmaUnits cycles at full
+/// rate; the loop's own uops (pointer bumps, compare, branch) compete with
+/// them for issue slots, so the loop is unrolled until one iteration is
+/// kMinKLoopCycles of FMA issue: 8 x 3 on two pipes (12 cycles a step) gets
+/// 4, the unroll measured best on Sapphire Rapids (Linear.cpp); on Zen 4's
+/// one pipe 2, on AVX2's 6 x 2 tile 8. Powers of two dividing K, so no
+/// tail iterations, at most 8 (the body stays well inside the uop cache).
+/// Measured (Sapphire Rapids-class guest, 1 thread, 8 x 48 tile, 128 rows
+/// per task, bench/kernels bert-gemm-variants, min process CPU time per
+/// call, interleaved; 2 cores at load 11, so within ~3%), unroll 4 against
+/// 1 / 2 / 8, GFLOP/s: M=128 768x768 209 vs 199 / 199 / 205; M=1024
+/// 768x768 206 vs 200 / 203 / 209; M=1024 3072x768 193 vs 180 / 185 / 191.
+static constexpr int64_t kMinKLoopCycles = 48;
+
+static int64_t chooseKUnroll(const KernelProblem &p, const TargetInfo &t,
+                             const RegisterTile &reg) {
+  int64_t stepCycles =
+      std::max<int64_t>(1, ceilDiv(reg.rows * reg.vectors, t.fmaUnits));
+  int64_t unroll =
+      std::min<int64_t>(8, powerOf2Ceil(ceilDiv(kMinKLoopCycles, stepCycles)));
+  while (unroll > 1 && p.depth % unroll != 0)
+    unroll /= 2;
+  return unroll;
 }
 
 /// Cache blocking: the nr x kc panel of W is re-read by every register tile
@@ -104,10 +134,7 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
   int64_t kBlocks = ceilDiv(p.depth, kcMax);
   int64_t kc =
       std::min<int64_t>(p.depth, llvm::alignTo(ceilDiv(p.depth, kBlocks), 8));
-  // The k loop body is already mr*nv FMAs; unrolling it 4x amortizes the
-  // pointer bumps without growing the loop past the uop cache. An unroll
-  // that divides K leaves no tail iterations.
-  int64_t unroll = p.depth % 4 == 0 ? 4 : (p.depth % 2 == 0 ? 2 : 1);
+  int64_t unroll = chooseKUnroll(p, t, reg);
 
   int64_t mc;
   if (p.rowsAreBatch) {

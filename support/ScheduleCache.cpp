@@ -32,8 +32,10 @@ std::string mlir::bert::scheduleTargetKey(const TargetInfo &target) {
   // bf16 linears are AMX tiles on one class and VDPBF16PS register tiles on
   // the other, so the classes must not share entries.
   if (target.vectorWidth == 16 && target.numVectorRegs == 32)
+    // Zen 4 and Zen 5 differ only in their FMA pipes (the probe's).
     return target.hasAMX    ? "x86-64-amx"
-           : target.hasBF16 ? "x86-64-avx512-bf16"
+           : target.hasBF16 ? (target.fmaUnits >= 2 ? "x86-64-avx512-bf16-2fma"
+                                                    : "x86-64-avx512-bf16")
                             : "x86-64-avx512";
   if (target.vectorWidth == 8 && target.numVectorRegs == 16)
     return "x86-64-avx2";

@@ -67,7 +67,7 @@ inline constexpr int64_t kScheduleCacheVersion = 2;
 std::string kernelSignature(Operation *op);
 
 /// The target part of the key: a preset's name, or for `host` the preset
-/// class it matches (x86-64-amx, x86-64-avx512-bf16, x86-64-avx512,
+/// class it matches (x86-64-amx, x86-64-avx512-bf16[-2fma], x86-64-avx512,
 /// x86-64-avx2), else "host-<lanes>x<registers>".
 std::string scheduleTargetKey(const TargetInfo &target);
 

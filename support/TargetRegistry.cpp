@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "support/TargetRegistry.h"
+#include "support/FmaProbe.h"
 
 #include "llvm/ADT/StringRef.h"
 
@@ -25,7 +26,8 @@ using namespace mlir::bert;
 // Presets
 //===----------------------------------------------------------------------===//
 
-/// An x86 preset: two FMA pipes, as on every x86 core since Haswell; the
+/// An x86 preset: two FMA pipes of the preset's width with a 4-cycle latency
+/// (Skylake-SP and Sapphire Rapids; the classes that differ say so); the
 /// vector registers, cores and caches (L1d and L2 per core, L3 shared) given.
 static TargetInfo x86Preset(const char *name, const char *summary,
                             const char *halideTarget, int64_t vectorWidth,
@@ -38,6 +40,8 @@ static TargetInfo x86Preset(const char *name, const char *summary,
   t.vectorWidth = vectorWidth;
   t.numVectorRegs = numVectorRegs;
   t.fmaUnits = 2;
+  t.fmaLatency = 4;
+  t.fmaMeasured = true;
   t.cores = cores;
   t.l1Bytes = l1KiB * 1024;
   t.l2Bytes = l2KiB * 1024;
@@ -56,7 +60,8 @@ static TargetInfo avx512Preset() {
       /*l2KiB=*/1024, /*l3MiB=*/22);
 }
 
-/// Zen 4 class: AVX-512 with AVX512-BF16 (VDPBF16PS), no AMX.
+/// Zen 4 class: AVX-512 with AVX512-BF16 (VDPBF16PS), no AMX; one zmm FMA
+/// per cycle (two 256-bit pipes take one zmm FMA together), 4 cycles.
 static TargetInfo avx512BF16Preset() {
   TargetInfo t = avx512Preset();
   t.name = "x86-64-avx512-bf16";
@@ -64,6 +69,19 @@ static TargetInfo avx512BF16Preset() {
   t.halideTarget = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-"
                    "avx512_skylake-avx512_cannonlake-avx512_zen4";
   t.hasBF16 = true;
+  t.fmaUnits = 1;
+  return t;
+}
+
+/// Zen 5 class (the newer EPYCs): Zen 4's features with two full 512-bit
+/// FMA pipes, so twice its FMA limit per core; a host of this class is told
+/// apart from Zen 4 only by the FMA probe.
+static TargetInfo avx512BF16TwoPipePreset() {
+  TargetInfo t = avx512BF16Preset();
+  t.name = "x86-64-avx512-bf16-2fma";
+  t.summary = "AVX-512 with AVX512-BF16, two 512-bit FMA pipes, no AMX "
+              "(Zen 5 class)";
+  t.fmaUnits = 2;
   return t;
 }
 
@@ -75,17 +93,25 @@ static TargetInfo amxPreset() {
   // (parseTarget adds avx512_zen4 to any target with sapphirerapids.)
   t.halideTarget += "-avx512_sapphirerapids";
   t.hasAMX = true;
+  // Two zmm FMAs per cycle, 4 cycles: support/FmaProbe.h on a Sapphire
+  // Rapids-class Xeon (KVM guest, 2026-12-05).
+  t.fmaUnits = 2;
   t.l1Bytes = 48 * 1024;
   t.l2Bytes = 2 * 1024 * 1024;
   return t;
 }
 
-/// Haswell / Zen class: 16 ymm, two FMA pipes, 32 KiB L1d, 256 KiB L2.
+/// Haswell / Zen class: 16 ymm, two FMA pipes, 32 KiB L1d, 256 KiB L2; the
+/// FMA latency of Haswell and Zen 2 (5 cycles; Skylake's 4 needs fewer
+/// accumulators, so 5 covers both).
 static TargetInfo avx2Preset() {
-  return x86Preset("x86-64-avx2", "AVX2 + FMA (Haswell / Zen class)",
-                   "x86-64-linux-sse41-avx-f16c-fma-avx2", /*vectorWidth=*/8,
-                   /*numVectorRegs=*/16, /*cores=*/8, /*l1KiB=*/32,
-                   /*l2KiB=*/256, /*l3MiB=*/8);
+  TargetInfo t =
+      x86Preset("x86-64-avx2", "AVX2 + FMA (Haswell / Zen class)",
+                "x86-64-linux-sse41-avx-f16c-fma-avx2", /*vectorWidth=*/8,
+                /*numVectorRegs=*/16, /*cores=*/8, /*l1KiB=*/32,
+                /*l2KiB=*/256, /*l3MiB=*/8);
+  t.fmaLatency = 5;
+  return t;
 }
 
 /// A CUDA preset: the facts common to every one, and the given SM version,
@@ -175,8 +201,10 @@ static void readHostCaches(TargetInfo &t) {
 /// - vector width from the features llvm::sys reports: avx512f -> 16 lanes
 ///   and 32 registers; avx2 + fma -> 8 lanes, 16 registers; NEON (AArch64)
 ///   -> 4 lanes, 32 registers; anything else SSE-class, 4 lanes, 16 registers.
-/// - two FMA pipes, as on every x86 core since Haswell (a few AVX-512 SKUs
-///   have one; they lose throughput, not correctness).
+/// - FMA pipes and latency at that width measured by support/FmaProbe.h,
+///   once per process (Zen 4 and Zen 5, or AVX-512 SKUs with one or two
+///   ports, report the same features); where it cannot measure (not x86,
+///   no FMA), 4 cycles and 2 pipes, with fmaMeasured false.
 /// - cores: physical cores (llvm::heavyweight_hardware_concurrency, which
 ///   counts physical cores where the OS says, hyperthreads add little to
 ///   FMA-bound kernels); at least 1.
@@ -210,6 +238,16 @@ TargetInfo mlir::bert::detectHostTarget() {
     t.numVectorRegs = 16;
   }
   t.fmaUnits = 2;
+  t.fmaLatency = 4;
+  if (t.vectorWidth == 16 || (t.vectorWidth == 8 && has("fma"))) {
+    // The probe takes ~10 ms; a process asks once.
+    static const FmaFacts fma = probeFma(t.vectorWidth);
+    if (fma.measured) {
+      t.fmaUnits = fma.pipes;
+      t.fmaLatency = fma.latency;
+      t.fmaMeasured = true;
+    }
+  }
   t.hasBF16 = has("avx512bf16") || has("amx-bf16");
   t.hasAMX = has("amx-tile");
   t.cores = std::max<int64_t>(
@@ -224,8 +262,10 @@ TargetInfo mlir::bert::detectHostTarget() {
 
 const std::vector<TargetInfo> &mlir::bert::targetRegistry() {
   static const std::vector<TargetInfo> registry = {
-      hostEntry(),  avx512Preset(),   avx512BF16Preset(), amxPreset(),
-      avx2Preset(), cudaSM80Preset(), cudaSM90Preset()};
+      hostEntry(),        avx512Preset(),
+      avx512BF16Preset(), avx512BF16TwoPipePreset(),
+      amxPreset(),        avx2Preset(),
+      cudaSM80Preset(),   cudaSM90Preset()};
   return registry;
 }
 

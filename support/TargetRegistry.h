@@ -45,10 +45,19 @@ struct TargetInfo {
   /// Architectural vector registers (CPU: 16 ymm/xmm, 32 zmm), or the 32-bit
   /// registers one CUDA thread may use (255).
   int64_t numVectorRegs = 16;
-  /// FMA pipes per core (CPU) or FP32 lanes per SM sub-partition (CUDA);
-  /// with a 4-cycle FMA latency, 4 * fmaUnits independent accumulators keep
-  /// every pipe busy.
+  /// CPU: FMAs of vectorWidth lanes the core starts per cycle (2 on
+  /// Sapphire Rapids and Zen 5, 1 on Zen 4, which splits a zmm FMA over its
+  /// two 256-bit pipes); CUDA: FP32 lanes per SM sub-partition.
   int64_t fmaUnits = 2;
+  /// CPU: cycles from an FMA to one that depends on it. A register tile
+  /// needs fmaLatency * fmaUnits independent accumulators to keep every
+  /// pipe busy (fmaChains()).
+  int64_t fmaLatency = 4;
+  /// CPU: fmaUnits and fmaLatency were measured on this machine
+  /// (support/FmaProbe.h; `host`), or are the preset's class figures. False
+  /// for a `host` the probe could not measure, which then takes the
+  /// conservative AVX-512 server figures (4 cycles, 2 pipes).
+  bool fmaMeasured = false;
   /// CPU: physical cores (threads we schedule). CUDA: streaming processors.
   int64_t cores = 1;
   /// Per-core L1 data and L2, and the shared L3 (CPU); per-SM L1/shared
@@ -69,6 +78,8 @@ struct TargetInfo {
   int64_t sharedMemPerBlock = 0;
 
   bool isGPU() const { return isa == TargetISA::CUDA; }
+  /// Independent FMA chains that keep the CPU's FMA pipes busy.
+  int64_t fmaChains() const { return fmaLatency * fmaUnits; }
 };
 
 /// The target `cuda` names (a synonym, like `cpu` for `host`).

@@ -84,7 +84,8 @@ def python_has(module):
 if python_has("numpy"):
     config.available_features.add("numpy")
 # CPU features of this machine (Linux), for tests that run bf16 kernels on a
-# named target: avx512bf16 (VDPBF16PS), amx (AMX tiles).
+# named target: avx512bf16 (VDPBF16PS), amx (AMX tiles); fma, for the FMA
+# probe's measurement of the host (support/FmaProbe.h).
 try:
     with open("/proc/cpuinfo") as cpuinfo:
         flags = next((l.split(":", 1)[1].split() for l in cpuinfo if l.startswith("flags")), [])
@@ -92,6 +93,8 @@ except OSError:
     flags = []
 if "avx512_bf16" in flags:
     config.available_features.add("avx512bf16")
+if "fma" in flags:
+    config.available_features.add("fma")
 if "amx_tile" in flags and "amx_bf16" in flags:
     config.available_features.add("amx")
 

@@ -42,7 +42,8 @@ cl::opt<std::string>
     target("target",
            cl::desc("Target (support/TargetRegistry.h): host (or cpu: this "
                     "machine, features detected), x86-64-avx512, "
-                    "x86-64-avx512-bf16, x86-64-amx, x86-64-avx2"),
+                    "x86-64-avx512-bf16, x86-64-avx512-bf16-2fma, "
+                    "x86-64-amx, x86-64-avx2"),
            cl::init("host"), cl::cat(compileCat));
 cl::opt<std::string>
     dumpIR("dump-ir",

@@ -46,11 +46,18 @@ std::optional<double> mlir::bert::parseBudget(llvm::StringRef text) {
 
 llvm::json::Object mlir::bert::describeTuning(const TuneSettings &settings) {
   std::string error;
-  return llvm::json::Object{
+  llvm::json::Object info{
       {"compiler", ::bert::cpu::kernelCompilerIdentity()},
       {"halide_target", ::bert::cpu::describeTarget(settings.target, error)},
       {"shape", llvm::formatv("{0}x{1}", settings.batch, settings.seq).str()},
       {"budget_s", settings.budgetSeconds}};
+  // The FMA facts the strategy schedules (the baselines the tuner beat)
+  // were sized with: for `host`, the probe's measurement on this machine.
+  if (std::optional<TargetInfo> t = lookupTarget(settings.target))
+    info["fma"] = llvm::json::Object{{"latency", t->fmaLatency},
+                                     {"pipes", t->fmaUnits},
+                                     {"measured", t->fmaMeasured}};
+  return info;
 }
 
 namespace {

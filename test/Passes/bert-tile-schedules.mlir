@@ -18,7 +18,7 @@
 // AVX512-SAME: #bert.row_schedule<rows_per_task = 64, vector_width = 16
 // AVX2-LABEL: func.func @cached
 // AVX2: bert.linear
-// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4, rows_per_task = 60, vector_width = 8
+// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 8, rows_per_task = 60, vector_width = 8
 // AVX2: bert.layer_norm
 // AVX2-SAME: #bert.row_schedule<rows_per_task = 7, vector_width = 8, target = "x86-64-avx2">
 // A linear of another shape has another signature: a miss, the strategy.

@@ -3,7 +3,7 @@
 // RUN: bert-opt %s -split-input-file --bert-tile=target=host | FileCheck %s --check-prefixes=CHECK,HOST
 // RUN: not bert-opt %s -split-input-file --bert-tile=target=riscv64-rvv 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
-// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90, cuda
+// UNKNOWN: error: bert-tile: unknown target 'riscv64-rvv'; known targets: host, cpu, x86-64-avx512, x86-64-avx512-bf16, x86-64-avx512-bf16-2fma, x86-64-amx, x86-64-avx2, cuda-sm80, cuda-sm90, cuda
 // CUDA targets: bert-tile-cuda.mlir.
 
 // Linear layers of 8 x 128 tokens (M = 1024 rows).
@@ -12,18 +12,20 @@
 // N = 768; AVX2 (16 ymm) the 6 x 2 ymm tile. K-blocks keep an nr x kc panel
 // of W in half of L2: K = 3072 is cut in two blocks of 1536; rows per task
 // fill the other half of L2 (85 -> 80 rows of 1536 floats on AVX-512's 1 MiB,
-// 21 -> 18 on AVX2's 256 KiB); the kernel itself runs full-K panels.
+// 21 -> 18 on AVX2's 256 KiB); the kernel itself runs full-K panels. K is
+// unrolled to 48 cycles of FMA issue per iteration (bert-tile-fma.mlir):
+// 8 x 3 zmm on two pipes 4, 8 x 2 zmm and 6 x 2 ymm 8.
 
 // CHECK-LABEL: func.func @linear_small
 // CHECK: bert.linear
-// AVX512-SAME: bert.schedule = #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 4, rows_per_task = 16, vector_width = 16, target = "x86-64-avx512">
-// AVX2-SAME: bert.schedule = #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4, rows_per_task = 60, vector_width = 8, target = "x86-64-avx2">
+// AVX512-SAME: bert.schedule = #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 8, rows_per_task = 16, vector_width = 16, target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 8, rows_per_task = 60, vector_width = 8, target = "x86-64-avx2">
 // HOST-SAME: bert.schedule = #bert.gemm_schedule<rows =
 // HOST-SAME: target = "host">
 // CHECK-LABEL: func.func @linear_ffn_output
 // CHECK: bert.linear
 // AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 48, k_unroll = 4, rows_per_task = 80, vector_width = 16
-// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4, rows_per_task = 18, vector_width = 8
+// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 8, rows_per_task = 18, vector_width = 8
 func.func @linear_small(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
   %w = bert.weight "dense.weight" : tensor<32x32xf32>

@@ -24,18 +24,16 @@
 //    Zen 4 core, against 208-223 with panels (bert-backend-bench, ONLY=bf16).
 //
 // Three schedules, chosen by the target:
-//  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): 16x16
-//    fp32 accumulator tiles, K in steps of 32; tasks are blocks of
-//    rowsPerTask rows x colsPerTask columns. The tile is stored to a 16x32
-//    stack buffer and the epilogue (bias, activation) reads it from there:
-//    Halide only moves AMX tiles to memory, not to vector registers.
-//    One accumulator tile is live at a time, so each TDPBF16PS waits for
-//    the previous one (its latency, not its throughput, sets the pace).
-//    Two tiles sharing one K loop (two AMXTile Funcs whose updates are
-//    fused with compute_with) is the schedule that would fix it; Halide 21
-//    rejects it at compile time ("Already in AMX allocation", checked by
-//    compiling for avx512_sapphirerapids), so the fix needs Halide or a
-//    hand-written tile kernel.
+//  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): tasks
+//    are blocks of rowsPerTask rows x colsPerTask columns; each task calls
+//    the hand-written C block (amx/AmxGemm.c, a Halide extern stage), which
+//    rounds the block's rows of X to bf16 once and keeps 2 x 2 accumulator
+//    tiles live, then this kernel's epilogue (bias, activation) reads the
+//    block, vectorized, with the same expressions as the dot path. Halide's
+//    own AMX lowering keeps one accumulator tile live at a time (two tiles
+//    sharing a K loop, two AMXTile Funcs fused with compute_with, is
+//    rejected by Halide 21: "Already in AMX allocation"), so each TDPBF16PS
+//    waited for the previous one; that is why the block is C.
 //  * dot products (every other target, and M < 16): register tiles of
 //    rows x nb columns; each step reduces one k-pair with a 2-lane vector
 //    reduction, which Halide lowers to VDPBF16PS where the target has
@@ -45,6 +43,7 @@
 //    every panel reads all of X).
 //===----------------------------------------------------------------------===//
 
+#include "compiler/backend/cpu/amx/AmxGemm.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
 #include "runtime/src/weight_pack.h"
 
@@ -197,15 +196,14 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   // cannot share one. `y` selects between them on M; specializing y on the
   // same condition simplifies the select away in each branch, so each branch
   // computes only its own copy.
-  Func xb("x_bf16"), prodAmx("linear_prod_amx"), tileOut("linear_tile"),
-      prodDot("linear_prod_dot"), y("linear_y");
+  Func xb("x_bf16"), amxBlock("linear_amx_block"), prodDot("linear_prod_dot"),
+      y("linear_y");
   xb(k, m) = detail::roundToBF16(x(k, m));
-  Expr term = cast<float>(xb(r, m)) * cast<float>(weight(r, n));
-  prodAmx(n, m) = 0.f;
-  prodAmx(n, m) += term;
-  tileOut(n, m) = prodAmx(n, m);
   prodDot(n, m) = 0.f;
-  prodDot(n, m) += term;
+  prodDot(n, m) += cast<float>(xb(r, m)) * cast<float>(weight(r, n));
+  if (t.amx)
+    amxBlock.define_extern(BERT_AMX_BF16_GEMM_NAME, {Expr(K), Expr(N), x, wv},
+                           Float(32), {n, m});
   auto epilogue = [&](Expr acc) {
     if (spec.hasBias)
       acc = acc + bias(n);
@@ -215,7 +213,8 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   // is defined).
   Expr M = x.dim(1).extent();
   if (t.amx)
-    y(n, m) = select(M >= 16, epilogue(tileOut(n, m)), epilogue(prodDot(n, m)));
+    y(n, m) =
+        select(M >= 16, epilogue(amxBlock(n, m)), epilogue(prodDot(n, m)));
   else
     y(n, m) = epilogue(prodDot(n, m));
 
@@ -223,34 +222,18 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   Var no("no"), ni("ni"), mo("mo"), mi("mi"), mb("mb"), task("task");
   RVar ko("ko"), ki("ki"), kpo("kpo"), kpi("kpi");
   if (t.amx) {
-    Var nt("nt"), mt("mt"), nc("nc"), mc("mc");
+    // One task per block; the C block computes it, the epilogue follows in
+    // vectors. Guarded tails: a block never reaches past M or N, so the
+    // extern's region (what it reads of X) stays inside the buffers.
+    Var nc("nc"), mc("mc");
     y.specialize(M >= 16)
-        .tile(n, m, nt, mt, ni, mi, 16, 16, TailStrategy::ShiftInwards)
-        .vectorize(ni)
-        .unroll(mi)
-        .split(mt, mc, mt, t.rowsPerTask / 16, TailStrategy::GuardWithIf)
-        .split(nt, nc, nt, t.colsPerTask / 16, TailStrategy::GuardWithIf)
-        .reorder(ni, mi, mt, nt, mc, nc)
-        .fuse(mc, nc, task)
-        .parallel(task);
-    // X is rounded once per task; the tile lives in AMX registers for the
-    // whole K loop and is stored once to a 16 x 32 stack buffer (the padded
-    // row keeps its index two-dimensional, which the AMX store matcher
-    // needs).
-    LoopLevel tileLevel(y, mt);
-    tileOut.compute_at(tileLevel).align_storage(n, 32).vectorize(n).vectorize(
-        m);
-    prodAmx.compute_at(tileLevel)
-        .store_in(MemoryType::AMXTile)
-        .vectorize(n)
-        .vectorize(m);
-    prodAmx.update()
-        .split(r, ko, ki, 32)
-        .reorder(ki, n, m, ko)
-        .atomic()
-        .vectorize(ki)
-        .vectorize(n)
-        .vectorize(m);
+        .split(m, mc, mi, t.rowsPerTask, TailStrategy::GuardWithIf)
+        .split(n, nc, ni, t.colsPerTask, TailStrategy::GuardWithIf)
+        .reorder(ni, mi, nc, mc)
+        .fuse(nc, mc, task)
+        .parallel(task)
+        .vectorize(ni, t.vec);
+    amxBlock.compute_at(y, task);
   }
   // Dot-product tiles of `rows` rows; full tiles when M >= rows (the last
   // one shifted inwards), single rows below that (batch 1, seq < rows).
@@ -312,6 +295,11 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   kern.name = "linear_bf16";
   kern.inputs = {x, wv};
   detail::finishQuantizedLinear(kern, y, bias, spec.hasBias, N);
+  // The JIT (tests, bertc tune) finds the block in this process; a library
+  // links its object (LibraryEmitter).
+  if (t.amx)
+    kern.pipeline.set_jit_externs(
+        {{BERT_AMX_BF16_GEMM_NAME, JITExtern(&bert_amx_bf16_gemm)}});
   return kern;
 }
 

@@ -43,6 +43,7 @@ CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
          ("base_b1_s512", "bert-base", 1, 512),
          ("large_b1_s128", "bert-large", 1, 128),
          ("distil_b1_s128", "distilbert-base", 1, 128),
+         ("distil_b8_s128", "distilbert-base", 8, 128),
          ("roberta_b1_s128", "roberta-base", 1, 128),
          ("albert_b1_s128", "albert-base-v2", 1, 128),
          ("base_cls_b1_s128", "bert-base-cls", 1, 128)]

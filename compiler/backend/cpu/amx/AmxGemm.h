@@ -22,17 +22,17 @@ extern "C" {
 /* The extern stage's C name (LinearBF16.cpp names it in define_extern). */
 #define BERT_AMX_BF16_GEMM_NAME "bert_amx_bf16_gemm"
 
-/* acc[m, n] = sum_k bf16(x[m, k]) * w[n, k] over acc's region (dims: n, m),
- * fp32 sums; bf16(x) rounds to nearest even (detail::roundToBF16).
+/* acc[m, n] = sum_k x[m, k] * w[n, k] over acc's region (dims: n, m), bf16
+ * products summed in fp32.
  *   k, n: the linear's K (a multiple of 32) and N (a multiple of 16).
- *   x:    f32 (K, M), row pitch x->dim[1].stride.
+ *   x:    bf16 (K, M), row pitch x->dim[1].stride (X, rounded by the kernel).
  *   w:    bf16 (2, N, K/2), the single-panel VNNI layout (BF16Layout in
  *         kernels/Kernels.h): W[n, k] at (k % 2) + 2 n + (k / 2) rowStride.
  *   acc:  f32 (cols, rows) of the block; cols a multiple of 16.
  * In a bounds query (a buffer without host memory) it names the region of
  * x and w the block reads, where they are queries, and computes nothing.
  * Returns 0, or -1 where AMX is unavailable (a build for another architecture)
- * or memory is short. */
+ * or the shape does not fit. */
 int bert_amx_bf16_gemm(int32_t k, int32_t n, halide_buffer_t *x,
                        halide_buffer_t *w, halide_buffer_t *acc);
 

@@ -202,7 +202,7 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   prodDot(n, m) = 0.f;
   prodDot(n, m) += cast<float>(xb(r, m)) * cast<float>(weight(r, n));
   if (t.amx)
-    amxBlock.define_extern(BERT_AMX_BF16_GEMM_NAME, {Expr(K), Expr(N), x, wv},
+    amxBlock.define_extern(BERT_AMX_BF16_GEMM_NAME, {Expr(K), Expr(N), xb, wv},
                            Float(32), {n, m});
   auto epilogue = [&](Expr acc) {
     if (spec.hasBias)
@@ -261,16 +261,19 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   if (t.rows > 1)
     dotTiles(y.specialize(M >= t.rows), t.rows);
   dotTiles(y, 1);
-  if (t.amx) {
-    xb.compute_at(y, task).vectorize(k, t.vec);
-  } else {
-    // Once per call, in row blocks across the threads.
-    Var xo("xo"), xi("xi");
-    xb.compute_root()
-        .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
-        .parallel(xo)
-        .vectorize(k, t.vec);
-  }
+  // X rounded once per call, in row blocks across the threads (not per
+  // task: a task is one panel, or with AMX one block, and every panel or
+  // block of a row reads all of X's row; per-task rounding took a third of
+  // an AMX block's time).
+  Var xo("xo"), xi("xi");
+  xb.compute_root()
+      .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
+      .parallel(xo)
+      .vectorize(k, t.vec);
+  // AMX reads 16 rows of 64 bytes per A tile: rows 64 bytes longer than K
+  // keep them off one L1 set when 2K bytes is a multiple of 4 KiB.
+  if (t.amx)
+    xb.bound_storage(k, K + 32);
   prodDot.compute_at(y, t.amx ? task : mo)
       .store_in(MemoryType::Register)
       .vectorize(n, t.vec)

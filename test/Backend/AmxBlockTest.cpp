@@ -58,8 +58,10 @@ halide_buffer_t bufferOf(void *host, halide_type_t type,
   return b;
 }
 
-/// acc[m0.., n0..] (rows x cols) of X (M x K) times W (N x K)^T.
-void testBlock(int M, int N, int K, int m0, int rows, int n0, int cols) {
+/// acc[m0.., n0..] (rows x cols) of X (M x K) times W (N x K)^T, W in
+/// panels of nb columns.
+void testBlock(int M, int N, int K, int m0, int rows, int n0, int cols,
+               int nb = 32) {
   std::mt19937 rng(M * 7919 + N * 31 + K + m0 + n0);
   std::uniform_real_distribution<float> ux(-1, 1), uw(-.05f, .05f);
   std::vector<uint16_t> xb(size_t(M) * K);
@@ -70,23 +72,20 @@ void testBlock(int M, int N, int K, int m0, int rows, int n0, int cols) {
     w[i] = uw(rng);
     wf[i] = valueOf(cpu::floatToBF16(w[i]));
   }
-  const int64_t rowStride = 2 * int64_t(N) + 32;
-  std::vector<uint16_t> wp(size_t(K / 2 * rowStride), 0);
-  bert_pack_bf16_rows(w.data(), 0, N, K, N, rowStride, wp.data());
+  cpu::BF16Layout l{N, K, nb, 2 * nb, (N + nb - 1) / nb};
+  std::vector<uint16_t> wp(size_t(l.numElements()), 0);
+  bert_pack_bf16_rows(w.data(), 0, N, K, nb, l.rowStride, wp.data());
 
   // The block's output inside a larger poisoned matrix (pitch N + 8).
   const int pitch = N + 8;
   std::vector<float> out(size_t(M + 2) * pitch, NAN);
-  std::vector<halide_dimension_t> xd = {{0, K, 1}, {0, M, K}},
-                                  wd = {{0, 2, 1},
-                                        {0, N, 2},
-                                        {0, K / 2, int32_t(rowStride)}},
+  std::vector<halide_dimension_t> xd = {{0, K, 1}, {0, M, K}}, wd = l.dims(),
                                   ad = {{n0, cols, 1}, {m0, rows, pitch}};
   halide_buffer_t xbuf = bufferOf(xb.data(), {halide_type_bfloat, 16, 1}, xd),
                   wbuf = bufferOf(wp.data(), {halide_type_bfloat, 16, 1}, wd),
                   abuf = bufferOf(&out[size_t(m0) * pitch + n0],
                                   {halide_type_float, 32, 1}, ad);
-  ASSERT_EQ(bert_amx_bf16_gemm(K, N, &xbuf, &wbuf, &abuf), 0);
+  ASSERT_EQ(bert_amx_bf16_gemm(K, N, nb, &xbuf, &wbuf, &abuf), 0);
 
   double maxErr = 0;
   int poisoned = 0;
@@ -110,10 +109,10 @@ void testBlock(int M, int N, int K, int m0, int rows, int n0, int cols) {
                          << " block rows " << m0 << "+" << rows << " cols "
                          << n0 << "+" << cols;
   EXPECT_EQ(poisoned, 0) << "cells outside the block written";
-  std::printf("[%s] amx block M=%d N=%d K=%d rows %d+%d cols %d+%d  "
+  std::printf("[%s] amx block M=%d N=%d K=%d nb=%d rows %d+%d cols %d+%d  "
               "max|err| %.2e (tol %.0e)\n",
-              maxErr <= tol && !poisoned ? " OK " : "FAIL", M, N, K, m0, rows,
-              n0, cols, maxErr, tol);
+              maxErr <= tol && !poisoned ? " OK " : "FAIL", M, N, K, nb, m0,
+              rows, n0, cols, maxErr, tol);
 }
 
 } // namespace
@@ -125,10 +124,13 @@ TEST(AmxBlock, StripsAndEdges) {
   // accumulator tiles), whole strips, several strips with a tail.
   for (int rows : {1, 15, 16, 17, 31, 32, 33, 128, 300})
     testBlock(300, 64, 64, 300 - rows, rows, 0, 64);
-  // Column edges of 16 (the 2 x 1 and 1 x 1 micro-kernels) and blocks that
-  // start inside W.
+  // Column edges of 16 (the 2 x 1 and 1 x 1 micro-kernels), blocks that
+  // start inside W, a last panel of 16 columns, and pairs that straddle
+  // panels (16-column panels, and a block starting mid-panel).
   testBlock(40, 112, 96, 3, 37, 16, 48);
   testBlock(20, 112, 96, 2, 9, 80, 16);
+  testBlock(40, 112, 96, 3, 37, 16, 96, 16);
+  testBlock(33, 112, 64, 0, 33, 48, 64);
   // The BERT depths, as the strategy cuts them.
   testBlock(128, 768, 768, 0, 128, 128, 128);
   testBlock(37, 768, 3072, 5, 32, 0, 96);

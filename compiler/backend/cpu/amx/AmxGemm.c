@@ -66,12 +66,14 @@ BERT_AMX_TARGET static void configureTiles(int rows0, int rows1) {
 
 /* The micro-kernels: NR row tiles x NC column tiles over all of K, for the
  * strip `a` (bf16, aPitch elements per row) and columns c0.. of the block,
- * with the tiles configured for the strip's rows. Tile numbers are
+ * whose weights start at b0 (and b1, 16 columns on; k-pair rows wPitch
+ * apart), with the tiles configured for the strip's rows. Tile numbers are
  * immediates in the instructions, hence one body per shape. */
 #define MICRO_KERNEL(NAME, NR, NC)                                             \
   BERT_AMX_TARGET static void NAME(const uint16_t *a, int64_t aPitch,          \
-                                   const uint16_t *w, int64_t wPitch, int k,   \
-                                   float *acc, int64_t accPitch, int c0) {     \
+                                   const uint16_t *b0, const uint16_t *b1,     \
+                                   int64_t wPitch, int k, float *acc,          \
+                                   int64_t accPitch, int c0) {                 \
     int kk;                                                                    \
     _tile_zero(0);                                                             \
     if (NC == 2)                                                               \
@@ -82,11 +84,11 @@ BERT_AMX_TARGET static void configureTiles(int rows0, int rows1) {
         _tile_zero(3);                                                         \
     }                                                                          \
     for (kk = 0; kk < k; kk += 32) {                                           \
-      const uint16_t *b = w + (int64_t)(kk / 2) * wPitch + 2 * c0;             \
+      const int64_t row = (int64_t)(kk / 2) * wPitch;                          \
       _tile_loadd(4, a + kk, aPitch * 2);                                      \
-      _tile_loadd(6, b, wPitch * 2);                                           \
+      _tile_loadd(6, b0 + row, wPitch * 2);                                    \
       if (NC == 2)                                                             \
-        _tile_loadd(7, b + 32, wPitch * 2);                                    \
+        _tile_loadd(7, b1 + row, wPitch * 2);                                  \
       if (NR == 2)                                                             \
         _tile_loadd(5, a + 16 * aPitch + kk, aPitch * 2);                      \
       _tile_dpbf16ps(0, 4, 6);                                                 \
@@ -113,10 +115,23 @@ MICRO_KERNEL(tiles2x1, 2, 1)
 MICRO_KERNEL(tiles1x2, 1, 2)
 MICRO_KERNEL(tiles1x1, 1, 1)
 
+/* The weights: panels of nb columns, k-pair rows rowPitch elements apart
+ * in a panel, panels panelPitch apart (BF16Layout in kernels/Kernels.h). */
+typedef struct {
+  const uint16_t *base;
+  int64_t rowPitch, panelPitch;
+  int nb;
+} Panels;
+
+static const uint16_t *columnOf(const Panels *w, int n) {
+  return w->base + (int64_t)(n / w->nb) * w->panelPitch + 2 * (n % w->nb);
+}
+
+/* Columns n0.. (cols of them) and rows [0, rows) of `a`, into acc. */
 BERT_AMX_TARGET static void gemmBlock(int k, const uint16_t *a, int64_t aPitch,
-                                      int rows, const uint16_t *w,
-                                      int64_t wPitch, int cols, float *acc,
-                                      int64_t accPitch) {
+                                      int rows, const Panels *w, int n0,
+                                      int cols, float *acc, int64_t accPitch) {
+  const int64_t wp = w->rowPitch;
   int r, c, configured = 0;
   for (r = 0; r < rows; r += 32) {
     int stripRows = rows - r < 32 ? rows - r : 32;
@@ -130,15 +145,17 @@ BERT_AMX_TARGET static void gemmBlock(int k, const uint16_t *a, int64_t aPitch,
       configureTiles(rows0, rows1);
     }
     for (c = 0; c < cols; c += 32) {
+      const uint16_t *b0 = columnOf(w, n0 + c);
       if (cols - c >= 32) {
+        const uint16_t *b1 = columnOf(w, n0 + c + 16);
         if (two)
-          tiles2x2(strip, aPitch, w, wPitch, k, out, accPitch, c);
+          tiles2x2(strip, aPitch, b0, b1, wp, k, out, accPitch, c);
         else
-          tiles1x2(strip, aPitch, w, wPitch, k, out, accPitch, c);
+          tiles1x2(strip, aPitch, b0, b1, wp, k, out, accPitch, c);
       } else if (two) {
-        tiles2x1(strip, aPitch, w, wPitch, k, out, accPitch, c);
+        tiles2x1(strip, aPitch, b0, b0, wp, k, out, accPitch, c);
       } else {
-        tiles1x1(strip, aPitch, w, wPitch, k, out, accPitch, c);
+        tiles1x1(strip, aPitch, b0, b0, wp, k, out, accPitch, c);
       }
     }
   }
@@ -149,11 +166,12 @@ BERT_AMX_TARGET static void gemmBlock(int k, const uint16_t *a, int64_t aPitch,
 
 static int isBoundsQuery(const halide_buffer_t *b) { return b->host == NULL; }
 
-int bert_amx_bf16_gemm(int32_t k, int32_t n, halide_buffer_t *x,
+int bert_amx_bf16_gemm(int32_t k, int32_t n, int32_t nb, halide_buffer_t *x,
                        halide_buffer_t *w, halide_buffer_t *acc) {
   const halide_dimension_t *cols = &acc->dim[0], *rows = &acc->dim[1];
   if (isBoundsQuery(x) || isBoundsQuery(w) || isBoundsQuery(acc)) {
-    /* The block's rows of X, all of K; the block's columns of W. */
+    /* The block's rows of X, all of K; all of W (a block's columns may
+     * straddle panels, and the weights are an input, never computed). */
     if (isBoundsQuery(x)) {
       x->dim[0].min = 0;
       x->dim[0].extent = k;
@@ -163,28 +181,34 @@ int bert_amx_bf16_gemm(int32_t k, int32_t n, halide_buffer_t *x,
     if (isBoundsQuery(w)) {
       w->dim[0].min = 0;
       w->dim[0].extent = 2;
-      w->dim[1].min = cols->min;
-      w->dim[1].extent = cols->extent;
+      w->dim[1].min = 0;
+      w->dim[1].extent = nb;
       w->dim[2].min = 0;
       w->dim[2].extent = k / 2;
+      w->dim[3].min = 0;
+      w->dim[3].extent = (n + nb - 1) / nb;
     }
     return 0;
   }
-  if (k % 32 != 0 || cols->extent % 16 != 0 || cols->min + cols->extent > n)
+  if (k % 32 != 0 || nb % 16 != 0 || cols->extent % 16 != 0 ||
+      cols->min + cols->extent > n || w->dimensions != 4 ||
+      w->dim[1].extent != nb)
     return -1;
 #ifdef BERT_AMX_AVAILABLE
   {
     const uint16_t *xRows =
         (const uint16_t *)x->host +
         (int64_t)(rows->min - x->dim[1].min) * x->dim[1].stride;
-    const uint16_t *wCols =
-        (const uint16_t *)w->host + (int64_t)(cols->min - w->dim[1].min) * 2;
-    gemmBlock(k, xRows, x->dim[1].stride, rows->extent, wCols, w->dim[2].stride,
+    Panels wp;
+    wp.base = (const uint16_t *)w->host;
+    wp.rowPitch = w->dim[2].stride;
+    wp.panelPitch = w->dim[3].stride;
+    wp.nb = nb;
+    gemmBlock(k, xRows, x->dim[1].stride, rows->extent, &wp, cols->min,
               cols->extent, (float *)acc->host, rows->stride);
     return 0;
   }
 #else
-  (void)n;
   return -1;
 #endif
 }

@@ -25,15 +25,16 @@ extern "C" {
 /* acc[m, n] = sum_k x[m, k] * w[n, k] over acc's region (dims: n, m), bf16
  * products summed in fp32.
  *   k, n: the linear's K (a multiple of 32) and N (a multiple of 16).
+ *   nb:   the weights' panel width (a multiple of 16).
  *   x:    bf16 (K, M), row pitch x->dim[1].stride (X, rounded by the kernel).
- *   w:    bf16 (2, N, K/2), the single-panel VNNI layout (BF16Layout in
- *         kernels/Kernels.h): W[n, k] at (k % 2) + 2 n + (k / 2) rowStride.
+ *   w:    bf16 VNNI pairs in the BF16Layout of kernels/Kernels.h: (2, nb,
+ *         K/2, numPanels); a block's columns may straddle panels.
  *   acc:  f32 (cols, rows) of the block; cols a multiple of 16.
  * In a bounds query (a buffer without host memory) it names the region of
  * x and w the block reads, where they are queries, and computes nothing.
- * Returns 0, or -1 where AMX is unavailable (a build for another architecture)
- * or the shape does not fit. */
-int bert_amx_bf16_gemm(int32_t k, int32_t n, halide_buffer_t *x,
+ * Returns 0, or -1 where AMX is unavailable (a build for another
+ * architecture) or the shape does not fit. */
+int bert_amx_bf16_gemm(int32_t k, int32_t n, int32_t nb, halide_buffer_t *x,
                        halide_buffer_t *w, halide_buffer_t *acc);
 
 #ifdef __cplusplus

@@ -7,31 +7,27 @@
  * this machine's load moves absolute figures by 2x.
  *===----------------------------------------------------------------------===*/
 #include <stdint.h>
-#include <string.h>
 #include <time.h>
 
 double bert_amx_peak_gflops(long iters);
 
-#if defined(__x86_64__) && (defined(__GNUC__) && (__GNUC__ >= 11 || defined(__clang__)))
+#if defined(__x86_64__) &&                                                     \
+    (defined(__GNUC__) && (__GNUC__ >= 11 || defined(__clang__)))
 #include <immintrin.h>
 
 __attribute__((target("amx-tile,amx-bf16"))) double
 bert_amx_peak_gflops(long iters) {
   static char zeros[1024] __attribute__((aligned(64)));
-  struct {
-    uint8_t palette, startRow, reserved[14];
-    uint16_t colsBytes[16];
-    uint8_t rows[16];
-  } cfg;
+  /* LDTILECFG's 64 bytes: palette 1, then 16-bit bytes per row and 8-bit
+   * rows per tile; eight tiles of 16 rows x 64 bytes. */
+  uint8_t cfg[64] = {1};
   struct timespec t0, t1;
   long i;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.palette = 1;
   for (i = 0; i < 8; ++i) {
-    cfg.colsBytes[i] = 64;
-    cfg.rows[i] = 16;
+    cfg[16 + 2 * i] = 64;
+    cfg[48 + i] = 16;
   }
-  _tile_loadconfig(&cfg);
+  _tile_loadconfig(cfg);
   _tile_loadd(4, zeros, 64);
   _tile_loadd(5, zeros, 64);
   _tile_loadd(6, zeros, 64);

@@ -28,8 +28,8 @@ using namespace Halide;
 
 namespace bert::cpu {
 
-Func detail::amxBlock(const Func &xb, const ImageParam &w, int K, int N,
-                      int nb, const Var &n, const Var &m) {
+Func detail::amxBlock(const Func &xb, const ImageParam &w, int K, int N, int nb,
+                      const Var &n, const Var &m) {
   Func block("linear_amx_block");
   block.define_extern(BERT_AMX_BF16_GEMM_NAME,
                       {Expr(K), Expr(N), Expr(nb), xb, w}, Float(32), {n, m});
@@ -67,8 +67,7 @@ bool amxPlausible(const KernelRequest &req, const Target &) {
 std::string describeAmxLinear(const KernelRequest &req) {
   return kLinearFamily.describe(req);
 }
-std::vector<TuneArg> amxTuneArgs(const KernelRequest &req, int batch,
-                                 int seq) {
+std::vector<TuneArg> amxTuneArgs(const KernelRequest &req, int batch, int seq) {
   return kLinearFamily.tuneArgs(req, batch, seq);
 }
 
@@ -77,7 +76,7 @@ std::vector<TuneArg> amxTuneArgs(const KernelRequest &req, int batch,
 // Task blocks do not reorder any sum (every tile runs all of K), so
 // results are exact across candidates.
 const KernelFamily kLinearAmxFamily = {
-    "linear_amx", describeAmxLinear,     buildAmxLinear, amxTuningSpace,
+    "linear_amx", describeAmxLinear,      buildAmxLinear, amxTuningSpace,
     amxPlausible, detail::exactTolerance, amxTuneArgs};
 
 } // namespace bert::cpu

@@ -16,10 +16,11 @@
 // of W per vector) is the same; the k unroll counts k-quads. The i8 kernel
 // has no AMX path (TDPBUSD is issue 21's later part).
 //
-// Measured (bench/kernels, Xeon with AMX, 1 thread, M = 128, K = 768):
-// 128 x 128 tasks ran the 768- to 3072-column layers at 330-460 GFLOP/s on a
-// loaded machine; whole-M tasks (no column split) left the second core idle
-// at batch 1.
+// Measured (bench/kernels, Xeon with AMX, 1 thread, M = 128, K = 768) with
+// the earlier one-tile Halide product: 128 x 128 tasks ran the 768- to
+// 3072-column layers at 330-460 GFLOP/s on a loaded machine; whole-M tasks
+// (no column split) left the second core idle at batch 1. The C block
+// (kernels/LinearAMX.cpp) keeps the same blocks; not retuned yet.
 //===----------------------------------------------------------------------===//
 
 #include "passes/TileStrategies.h"

@@ -6,9 +6,11 @@
 //   ONLY=linear|linear-large|bf16|bf16-large|others|attention
 //   bert-backend-bench bert-backend-bench --emit DIR [target]         # AOT .o
 //   + runtime + .stmt/.s
-// Tile overrides for linear: TILE_M, TILE_N, UNROLL, SPLIT environment vars;
-// COLD=1 times linears with weights that come from DRAM, as in a model run;
-// for attention (ONLY=attention): TILE_M (queries per task), TILE_N (key tile).
+// ONLY=bf16 on AMX hosts also prints the TDPBF16PS peak of one core after
+// each linear (AmxPeak.c). Tile overrides for linear: TILE_M, TILE_N, UNROLL,
+// SPLIT environment vars; COLD=1 times linears with weights that come from
+// DRAM, as in a model run; for attention (ONLY=attention): TILE_M (queries per
+// task), TILE_N (key tile).
 // CPU_TIME=1: samples in process CPU time (a machine shared with others).
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,8 @@ using namespace bert;
 namespace dflt = bert::cpu::defaults;
 using bert::bench::filled;
 using Halide::Buffer;
+
+extern "C" double bert_amx_peak_gflops(long iters);
 
 namespace {
 
@@ -151,6 +155,11 @@ void benchLinearBF16(const Halide::Target &t, int M, int N, int K) {
   std::vector<halide_dimension_t> wdims = l.dims();
   Buffer<Halide::bfloat16_t> wb(wmem.data(), int(wdims.size()), wdims.data());
   timeLinear(k, t, M, N, K, wb, "linear bf16");
+  // The tile peak of one core right after (AMX schedules only): a loaded
+  // machine moves both alike, so their ratio is the figure to read.
+  if (std::holds_alternative<cpu::AmxSchedule>(sched))
+    std::printf("%-12s TDPBF16PS peak of one core now: %7.1f GFLOP/s\n", "",
+                bert_amx_peak_gflops(2000000));
 }
 
 /// Fused attention at BERT-base heads (H=768, 12 x d=64). Flops count the

@@ -519,6 +519,17 @@ TEST(Kernels, LinearBF16) {
   // Small AMX task blocks (bert-tiny's packed QKV as bertc tune tries it).
   testLinearBF16(128, 384, 128, A::None, true, false, {32, 32});
   testLinearBF16(37, 384, 128, A::None, true, false, {16, 16});
+  // The AMX block's epilogue (every activation) after strips of 17 rows
+  // (two A tiles, the second of one row), 128 and 300 rows with a 16-column
+  // edge (N % 32 == 16), and shapes off its grid (K % 32, N % 16: the
+  // dot-product fallback).
+  for (A act :
+       {A::None, A::Gelu, A::GeluTanh, A::Relu, A::Silu, A::QuickGelu, A::Tanh})
+    testLinearBF16(17, 784, 96, act, true);
+  testLinearBF16(128, 784, 768, A::Gelu, true, false, {64, 48});
+  testLinearBF16(300, 208, 64, A::Tanh, false, false, {32, 80});
+  testLinearBF16(33, 768, 48, A::Gelu, true);
+  testLinearBF16(33, 200, 64, A::None, true);
 }
 
 TEST(Kernels, LinearInt8) {

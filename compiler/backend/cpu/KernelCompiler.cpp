@@ -16,6 +16,11 @@
 using namespace bert::cpu;
 
 const KernelFamily &bert::cpu::familyOf(const KernelRequest &req) {
+  // The one family a schedule names: the AMX block's product is another
+  // kernel than the dot-product bf16 linear of the same spec.
+  if (std::holds_alternative<AmxSchedule>(req.schedule) &&
+      std::holds_alternative<LinearSpec>(req.spec))
+    return kLinearAmxFamily;
   // In the order of KernelSpec's alternatives.
   static const KernelFamily *const families[] = {
       &kLinearFamily,     &kLayerNormFamily, &kAttentionFamily,
@@ -68,7 +73,7 @@ bool bert::cpu::linearBF16WeightLayout(const KernelRequest &req,
   return guarded(error, [&] {
     BF16Layout l =
         linearBF16Layout(weightSpecOf(req), req.schedule, parseTarget(target));
-    layout = {l.nb, l.rowStride, l.numPanels, l.singlePanel};
+    layout = {l.nb, l.rowStride, l.numPanels};
   });
 }
 

@@ -133,12 +133,10 @@ int64_t linearPanelWidth(const KernelRequest &req, const std::string &target,
                          std::string &error);
 
 /// Weight layout of a bf16 linear on `target` (Kernels.h BF16Layout):
-/// panels of `panelWidth` columns, k-pairs `rowStride` bf16 apart, and
-/// whether the kernel reads it as one 3-D panel. False and `error` for an
-/// unknown target.
+/// panels of `panelWidth` columns, k-pairs `rowStride` bf16 apart. False
+/// and `error` for an unknown target.
 struct BF16WeightLayout {
   int64_t panelWidth = 0, rowStride = 0, numPanels = 0;
-  bool singlePanel = false;
 };
 bool linearBF16WeightLayout(const KernelRequest &req, const std::string &target,
                             BF16WeightLayout &layout, std::string &error);

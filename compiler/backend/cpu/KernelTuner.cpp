@@ -196,8 +196,7 @@ public:
       BF16WeightLayout wl;
       if (!linearBF16WeightLayout(cand, target.to_string(), wl, error))
         throw std::runtime_error("bf16 layout: " + error);
-      BF16Layout l{
-          n, k, wl.panelWidth, wl.rowStride, wl.numPanels, wl.singlePanel};
+      BF16Layout l{n, k, wl.panelWidth, wl.rowStride, wl.numPanels};
       auto v =
           std::make_unique<View>(l.dims(), View::BF16, size_t(l.numElements()));
       packLinearWeightsBF16(weights.data(), l, v->h.data());

@@ -159,6 +159,10 @@ LogicalResult CpuBackend::compileKernels(const LibraryOptions &options,
     cache.store("runtime", runtimeKey, runtimeObj);
   }
   objects.push_back(runtimeObj);
+  // The bf16 linear's AMX block is C the kernels call (amx/AmxGemm.h),
+  // compiled with bertc and linked into every library for an AMX target.
+  if (::bert::cpu::targetHasAMX(options.target))
+    objects.push_back(BERT_AMX_OBJECT);
   if (options.verbose)
     log << fmt::format(
         "[2/4] kernels: {} compiled for {}; kernel cache: {} ({:.1f} s)\n",

@@ -83,8 +83,7 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
 
 /// A weight in a "VNNI" layout (Kernels.h BF16Layout, Int8Layout): `group`
 /// consecutive k of a column adjacent, k-groups `rowStride` elements apart
-/// within a panel of nb columns, `numPanels` panels (0: one panel read as a
-/// 3-D buffer).
+/// within a panel of nb columns, `numPanels` panels.
 FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   const auto *linear = std::get_if<cpu::LinearSpec>(&req.spec);
@@ -97,8 +96,8 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
     FailureOr<size_t> slot = slotOf(weight, user, l.panelWidth, l.rowStride);
     if (failed(slot))
       return failure();
-    BufferArg arg = vnniWeight(*slot, 2, l.panelWidth, linear->K, l.rowStride,
-                               l.singlePanel ? 0 : l.numPanels);
+    BufferArg arg =
+        vnniWeight(*slot, 2, l.panelWidth, linear->K, l.rowStride, l.numPanels);
     arg.isBF16 = true;
     return arg;
   }

@@ -161,14 +161,12 @@ inline cpu::Activation cpuActivation(Activation act) {
 /// kernel runs the schedule bert-tile (or a test) put on it.
 inline BufferArg vnniWeight(size_t slot, int64_t group, int64_t nb, int64_t K,
                             int64_t rowStride, int64_t numPanels) {
-  BufferArg arg{BufferRef::weight(slot),
-                false,
-                {{num(group), "1"},
-                 {num(nb), num(group)},
-                 {num(K / group), num(rowStride)}}};
-  if (numPanels)
-    arg.dims.push_back({num(numPanels), num(K / group * rowStride)});
-  return arg;
+  return {BufferRef::weight(slot),
+          false,
+          {{num(group), "1"},
+           {num(nb), num(group)},
+           {num(K / group), num(rowStride)},
+           {num(numPanels), num(K / group * rowStride)}}};
 }
 
 /// The weight of a linear or pooler kernel, as the kernel reads it: panels of

@@ -131,6 +131,13 @@ void setDims(const Halide::ImageParam &p,
 void finishQuantizedLinear(Kernel &k, const Halide::Func &y,
                            const Halide::ImageParam &bias, bool hasBias, int N);
 
+/// The AMX bf16 linear's product (LinearAMX.cpp): a Func (n, m) whose
+/// every realization is one call of the C block on bf16 X `xb` (k, m) and
+/// the weights `w` (panels of nb columns); bindAmxBlock lets the JIT call it.
+Halide::Func amxBlock(const Halide::Func &xb, const Halide::ImageParam &w,
+                      int K, int N, int nb, const Halide::Var &n,
+                      const Halide::Var &m);
+void bindAmxBlock(Halide::Pipeline &p);
 /// Constrain `qkv` to the 5-D view (d, heads, 3, S, B) of a packed [B*S, 3H]
 /// activation: strides (1, d, H, 3H, 3H*S), every min 0 (see buildAttention).
 void constrainPackedQKV(const Halide::OutputImageParam &qkv, int d, int heads);

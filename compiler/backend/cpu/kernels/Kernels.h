@@ -107,14 +107,11 @@ Kernel buildLinear(const LinearSpec &spec, const GemmSchedule &sched,
 /// Weight layout of the bf16 linear ("VNNI"): W[N, K] in bf16, cut into
 /// numPanels panels of nb output columns; in panel p, k-pair row j holds
 /// (W[n, 2j], W[n, 2j+1]) for the panel's columns, rowStride elements after
-/// row j-1, so W[n, k] is element index(n, k). Entries past N and past 2 nb
-/// in a row are zero. As a Halide buffer: (2, nb, K/2, numPanels) with
-/// strides (1, 2, rowStride, K/2 * rowStride), or (2, N, K/2) when
-/// singlePanel (AMX targets: one panel of N columns, rowStride 2N + 32;
-/// see LinearBF16.cpp for why each target gets its form).
+/// row j-1, so W[n, k] is element index(n, k). Entries past N are zero. As
+/// a Halide buffer: (2, nb, K/2, numPanels) with strides (1, 2, rowStride,
+/// K/2 * rowStride); rowStride = 2 nb (LinearBF16.cpp says why).
 struct BF16Layout {
   int64_t N = 0, K = 0, nb = 0, rowStride = 0, numPanels = 0;
-  bool singlePanel = false;
   int64_t numElements() const { return numPanels * (K / 2) * rowStride; }
   int64_t index(int64_t n, int64_t k) const;
   /// The kernel's buffer shape: (min, extent, stride) innermost first.
@@ -275,12 +272,16 @@ struct KernelFamily {
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
     kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily,
     kAddFamily, kRelativeAttentionFamily;
+/// The bf16 linear under an amx schedule (LinearAMX.cpp): a LinearSpec
+/// whose schedule, not spec, names the family.
+extern const KernelFamily kLinearAmxFamily;
 
 /// The linear a weight-reading request (linear, pooler) packs its weights
 /// for.
 LinearSpec weightSpecOf(const KernelRequest &req);
 
-/// The family of `req` (by its spec's alternative).
+/// The family of `req` (by its spec's alternative; an amx schedule's linear
+/// is kLinearAmxFamily).
 const KernelFamily &familyOf(const KernelRequest &req);
 
 /// The kernel `req` describes, as compileKernel builds it; the autotuner

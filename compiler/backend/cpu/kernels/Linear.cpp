@@ -256,13 +256,10 @@ Kernel buildLinearRequest(const KernelRequest &req, const Target &target) {
 
 /// Register tile (columns first: it moves the others' best), unroll and
 /// rows per task. bf16 register tiles take at most 3 vectors
-/// (TileStrategiesBF16.cpp); AMX tiles are fixed, only the tasks vary.
+/// (TileStrategiesBF16.cpp); AMX schedules are LinearAMX.cpp's family.
 std::vector<TuneKnob> linearTuningSpace(const KernelRequest &req,
                                         const Target &) {
   const auto &spec = std::get<LinearSpec>(req.spec);
-  if (std::holds_alternative<AmxSchedule>(req.schedule))
-    return {{"rows_per_task", {16, 32, 64, 128, 256}},
-            {"cols_per_task", {16, 32, 64, 128, 256}}};
   const int64_t vec = scheduleAs<GemmSchedule>(req).vectorWidth;
   std::vector<int64_t> cols = {vec, 2 * vec, 3 * vec};
   if (!spec.bf16 && !spec.int8)

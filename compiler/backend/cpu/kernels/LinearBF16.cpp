@@ -2,40 +2,35 @@
 //
 // Y[m, n] = act(sum_k bf16(X[m, k]) * Wb[n, k] + b[n]), products of bf16
 // values accumulated in fp32 (`--precision bf16`). X arrives in fp32 from the
-// previous kernel and is rounded to bf16 (round to nearest even) inside the
-// kernel (once per task with AMX, once per call without); W is stored in
-// bf16 by the runtime at load time.
+// previous kernel and is rounded to bf16 (round to nearest even) once per
+// call inside the kernel; W is stored in bf16 by the runtime at load time.
 //
 // Weight layout ("VNNI", what AMX's TDPBF16PS and AVX512-BF16's VDPBF16PS
 // read): W is cut into panels of nb output columns; in panel p, k-pair row
 // j holds (W[n, 2j], W[n, 2j+1]) for the panel's nb columns, so element
 // [n, k] sits at p * (K/2) * rowStride + (k/2) * rowStride
-// + 2 * (n - p * nb) + k % 2 (see BF16Layout in Kernels.h):
-//  * AMX targets: one panel of all N columns, rowStride = 2N + 32. A
-//    16-column x 32-k B tile is 16 rows of 64 contiguous bytes; the 64-byte
-//    pad keeps consecutive rows off the same L1 set (with rowStride a
-//    multiple of 4 KiB, as for N = 1024 or 3072, the 16 rows of a tile load
-//    would all map to one set and evict each other).
-//  * every other target: panels of the register tile's width (48 columns
-//    for BERT on AVX-512), rowStride = 2 nb, so a register tile streams one
-//    contiguous panel (72 KiB at K = 768). The single-panel layout made
-//    each k-pair step read 192 bytes 4.6-18 KiB after the previous ones
-//    (one new page every step or two): 130-183 GFLOP/s at 1 thread on a
-//    Zen 4 core, against 208-223 with panels (bert-backend-bench, ONLY=bf16).
+// + 2 * (n - p * nb) + k % 2 (see BF16Layout in Kernels.h), rowStride = 2 nb:
+// nb is the dot-product register tile's width (48 columns for BERT on
+// AVX-512; an amx schedule's dot_cols, 32 or 16), so a register tile
+// streams one contiguous panel (72 KiB at K = 768), and on AMX the two B
+// tiles of a 32-column pair are 2 KiB of contiguous memory per 32 k.
+// One panel of all N columns (rowStride 2N + 32) made each k-pair step
+// read 192 bytes 4.6-18 KiB after the previous ones: 130-183 GFLOP/s at 1
+// thread on a Zen 4 core, against 208-223 with panels (bert-backend-bench,
+// ONLY=bf16); the AMX block ran 5-20% slower on it than on 32-column panels
+// (interleaved, Sapphire Rapids, M = 128, K = 768 and 3072).
 //
 // Three schedules, chosen by the target:
-//  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): 16x16
-//    fp32 accumulator tiles, K in steps of 32; tasks are blocks of
-//    rowsPerTask rows x colsPerTask columns. The tile is stored to a 16x32
-//    stack buffer and the epilogue (bias, activation) reads it from there:
-//    Halide only moves AMX tiles to memory, not to vector registers.
-//    One accumulator tile is live at a time, so each TDPBF16PS waits for
-//    the previous one (its latency, not its throughput, sets the pace).
-//    Two tiles sharing one K loop (two AMXTile Funcs whose updates are
-//    fused with compute_with) is the schedule that would fix it; Halide 21
-//    rejects it at compile time ("Already in AMX allocation", checked by
-//    compiling for avx512_sapphirerapids), so the fix needs Halide or a
-//    hand-written tile kernel.
+//  * AMX (avx512_sapphirerapids, N % 16 == 0, K % 32 == 0, M >= 16): tasks
+//    are blocks of rowsPerTask rows x colsPerTask columns; each task calls
+//    the hand-written C block (amx/AmxGemm.c, a Halide extern stage), which
+//    rounds the block's rows of X to bf16 once and keeps 2 x 2 accumulator
+//    tiles live (LinearAMX.cpp), then this kernel's epilogue (bias, activation)
+//    reads the block, vectorized, with the same expressions as the dot path.
+//    Halide's own AMX lowering keeps one accumulator tile live at a time (two
+//    tiles sharing a K loop, two AMXTile Funcs fused with compute_with, is
+//    rejected by Halide 21: "Already in AMX allocation"), so each TDPBF16PS
+//    waited for the previous one; that is why the block is C.
 //  * dot products (every other target, and M < 16): register tiles of
 //    rows x nb columns; each step reduces one k-pair with a 2-lane vector
 //    reduction, which Halide lowers to VDPBF16PS where the target has
@@ -78,12 +73,6 @@ bool usesAMX(const LinearSpec &spec, const KernelSchedule &sched,
         "K % 32 == 0 (N = " +
         std::to_string(spec.N) + ", K = " + std::to_string(spec.K) + ")");
   return true;
-}
-
-/// The layout's form: one panel wherever the target has AMX (its tiles and
-/// the small-M dot path share the weights), panels otherwise.
-bool singlePanelLayout(const Target &target) {
-  return target.has_feature(Target::AVX512_SapphireRapids);
 }
 
 /// The schedule's tiles: an AMX schedule's task blocks and its small-M
@@ -133,14 +122,8 @@ BF16Layout linearBF16Layout(const LinearSpec &spec, const KernelSchedule &sched,
   BF16Layout l;
   l.N = spec.N;
   l.K = spec.K;
-  l.singlePanel = singlePanelLayout(target);
-  if (l.singlePanel) {
-    l.nb = spec.N;
-    l.rowStride = 2 * spec.N + 32;
-  } else {
-    l.nb = bf16Tiles(spec, sched, target).nb;
-    l.rowStride = 2 * l.nb;
-  }
+  l.nb = bf16Tiles(spec, sched, target).nb;
+  l.rowStride = 2 * l.nb;
   l.numPanels = (spec.N + l.nb - 1) / l.nb;
   return l;
 }
@@ -151,11 +134,10 @@ int64_t BF16Layout::index(int64_t n, int64_t k) const {
 }
 
 std::vector<halide_dimension_t> BF16Layout::dims() const {
-  std::vector<halide_dimension_t> d = {
-      {0, 2, 1}, {0, int32_t(nb), 2}, {0, int32_t(K / 2), int32_t(rowStride)}};
-  if (!singlePanel)
-    d.push_back({0, int32_t(numPanels), int32_t(K / 2 * rowStride)});
-  return d;
+  return {{0, 2, 1},
+          {0, int32_t(nb), 2},
+          {0, int32_t(K / 2), int32_t(rowStride)},
+          {0, int32_t(numPanels), int32_t(K / 2 * rowStride)}};
 }
 
 uint16_t floatToBF16(float f) { return bert_float_to_bf16(f); }
@@ -184,11 +166,8 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   ImageParam wv(BFloat(16), int(layout.dims().size()), "w_bf16");
   Var n("n"), m("m"), k("k");
   RDom r(0, K, "r");
-  // W[n, k] as bf16: (k % 2, n, k / 2) of the single panel, or of panel
-  // n / nb.
+  // W[n, k] as bf16: (k % 2, n % nb, k / 2) of panel n / nb.
   auto weight = [&](Expr kk, Expr nn) {
-    if (layout.singlePanel)
-      return wv(kk % 2, nn, kk / 2);
     return wv(kk % 2, nn % nb, kk / 2, nn / nb);
   };
 
@@ -197,15 +176,12 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   // cannot share one. `y` selects between them on M; specializing y on the
   // same condition simplifies the select away in each branch, so each branch
   // computes only its own copy.
-  Func xb("x_bf16"), prodAmx("linear_prod_amx"), tileOut("linear_tile"),
-      prodDot("linear_prod_dot"), y("linear_y");
+  Func xb("x_bf16"), amxBlock, prodDot("linear_prod_dot"), y("linear_y");
   xb(k, m) = detail::roundToBF16(x(k, m));
-  Expr term = cast<float>(xb(r, m)) * cast<float>(weight(r, n));
-  prodAmx(n, m) = 0.f;
-  prodAmx(n, m) += term;
-  tileOut(n, m) = prodAmx(n, m);
   prodDot(n, m) = 0.f;
-  prodDot(n, m) += term;
+  prodDot(n, m) += cast<float>(xb(r, m)) * cast<float>(weight(r, n));
+  if (t.amx)
+    amxBlock = detail::amxBlock(xb, wv, K, N, nb, n, m);
   auto epilogue = [&](Expr acc) {
     if (spec.hasBias)
       acc = acc + bias(n);
@@ -215,7 +191,8 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   // is defined).
   Expr M = x.dim(1).extent();
   if (t.amx)
-    y(n, m) = select(M >= 16, epilogue(tileOut(n, m)), epilogue(prodDot(n, m)));
+    y(n, m) =
+        select(M >= 16, epilogue(amxBlock(n, m)), epilogue(prodDot(n, m)));
   else
     y(n, m) = epilogue(prodDot(n, m));
 
@@ -223,34 +200,18 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   Var no("no"), ni("ni"), mo("mo"), mi("mi"), mb("mb"), task("task");
   RVar ko("ko"), ki("ki"), kpo("kpo"), kpi("kpi");
   if (t.amx) {
-    Var nt("nt"), mt("mt"), nc("nc"), mc("mc");
+    // One task per block; the C block computes it, the epilogue follows in
+    // vectors. Guarded tails: a block never reaches past M or N, so the
+    // extern's region (what it reads of X) stays inside the buffers.
+    Var nc("nc"), mc("mc");
     y.specialize(M >= 16)
-        .tile(n, m, nt, mt, ni, mi, 16, 16, TailStrategy::ShiftInwards)
-        .vectorize(ni)
-        .unroll(mi)
-        .split(mt, mc, mt, t.rowsPerTask / 16, TailStrategy::GuardWithIf)
-        .split(nt, nc, nt, t.colsPerTask / 16, TailStrategy::GuardWithIf)
-        .reorder(ni, mi, mt, nt, mc, nc)
-        .fuse(mc, nc, task)
-        .parallel(task);
-    // X is rounded once per task; the tile lives in AMX registers for the
-    // whole K loop and is stored once to a 16 x 32 stack buffer (the padded
-    // row keeps its index two-dimensional, which the AMX store matcher
-    // needs).
-    LoopLevel tileLevel(y, mt);
-    tileOut.compute_at(tileLevel).align_storage(n, 32).vectorize(n).vectorize(
-        m);
-    prodAmx.compute_at(tileLevel)
-        .store_in(MemoryType::AMXTile)
-        .vectorize(n)
-        .vectorize(m);
-    prodAmx.update()
-        .split(r, ko, ki, 32)
-        .reorder(ki, n, m, ko)
-        .atomic()
-        .vectorize(ki)
-        .vectorize(n)
-        .vectorize(m);
+        .split(m, mc, mi, t.rowsPerTask, TailStrategy::GuardWithIf)
+        .split(n, nc, ni, t.colsPerTask, TailStrategy::GuardWithIf)
+        .reorder(ni, mi, nc, mc)
+        .fuse(nc, mc, task)
+        .parallel(task)
+        .vectorize(ni, t.vec);
+    amxBlock.compute_at(y, task);
   }
   // Dot-product tiles of `rows` rows; full tiles when M >= rows (the last
   // one shifted inwards), single rows below that (batch 1, seq < rows).
@@ -278,16 +239,19 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   if (t.rows > 1)
     dotTiles(y.specialize(M >= t.rows), t.rows);
   dotTiles(y, 1);
-  if (t.amx) {
-    xb.compute_at(y, task).vectorize(k, t.vec);
-  } else {
-    // Once per call, in row blocks across the threads.
-    Var xo("xo"), xi("xi");
-    xb.compute_root()
-        .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
-        .parallel(xo)
-        .vectorize(k, t.vec);
-  }
+  // X rounded once per call, in row blocks across the threads (not per
+  // task: a task is one panel, or with AMX one block, and every panel or
+  // block of a row reads all of X's row; per-task rounding took a third of
+  // an AMX block's time).
+  Var xo("xo"), xi("xi");
+  xb.compute_root()
+      .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
+      .parallel(xo)
+      .vectorize(k, t.vec);
+  // AMX reads 16 rows of 64 bytes per A tile: rows 64 bytes longer than K
+  // keep them off one L1 set when 2K bytes is a multiple of 4 KiB.
+  if (t.amx)
+    xb.bound_storage(k, K + 32);
   prodDot.compute_at(y, t.amx ? task : mo)
       .store_in(MemoryType::Register)
       .vectorize(n, t.vec)
@@ -312,6 +276,8 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   kern.name = "linear_bf16";
   kern.inputs = {x, wv};
   detail::finishQuantizedLinear(kern, y, bias, spec.hasBias, N);
+  if (t.amx)
+    detail::bindAmxBlock(kern.pipeline);
   return kern;
 }
 

@@ -35,7 +35,9 @@ MODELS = {"bert-tiny": "examples/bert-tiny/config.json",
           "distilbert-base": "examples/distilbert-base/config.json",
           "roberta-base": "examples/roberta-base/config.json",
           "albert-base-v2": "examples/albert-base-v2/config.json",
-          "bert-base-cls": "examples/bert-base-cls/config.json"}
+          "bert-base-cls": "examples/bert-base-cls/config.json",
+          # XLNet's relative attention (issue 16)
+          "xlnet-base": "examples/xlnet-base/config.json"}
 # name, model, batch, seq
 CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
          ("base_b1_s128", "bert-base", 1, 128),
@@ -45,9 +47,11 @@ CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
          ("distil_b1_s128", "distilbert-base", 1, 128),
          ("roberta_b1_s128", "roberta-base", 1, 128),
          ("albert_b1_s128", "albert-base-v2", 1, 128),
-         ("base_cls_b1_s128", "bert-base-cls", 1, 128)]
+         ("base_cls_b1_s128", "bert-base-cls", 1, 128),
+         ("xlnet_b1_s128", "xlnet-base", 1, 128)]
 QUICK = ("tiny_b1_s128", "base_b1_s128")
-FAMILIES = ("distil_b1_s128", "roberta_b1_s128", "albert_b1_s128", "base_cls_b1_s128")
+FAMILIES = ("distil_b1_s128", "roberta_b1_s128", "albert_b1_s128", "base_cls_b1_s128",
+            "xlnet_b1_s128")
 # The artefact each system needs from prepare.py (the key of its step in prepare.json).
 NEEDS = {"bertc": "model", "bertc-noprune": "model", "onnxruntime": "onnxruntime_optimize",
          "openvino": "openvino_ir", "pytorch": "model",

@@ -198,7 +198,7 @@ demo-bert-base: build
 # bertc against ONNX Runtime, OpenVINO and PyTorch eager (bench/README.md). The peers live in
 # their own venv under the build tree, made by bench/setup-venv.sh; nothing else needs them.
 # bench: every case; bench-quick: bert-tiny and bert-base b1 s128; bench-families: DistilBERT,
-# RoBERTa, ALBERT and bert-base sequence classification (with and without pruning) b1 s128.
+# RoBERTa, ALBERT, bert-base sequence classification (with and without pruning) and XLNet b1 s128.
 # Results: $(BUILD_DIR)/bench/{results.json,results.txt,latency.png}. BENCH_FLAGS: bench.py options.
 BENCH_VENV ?= $(BUILD_DIR)/bench-venv
 BENCH_FLAGS ?=

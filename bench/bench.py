@@ -36,6 +36,7 @@ MODELS = {"bert-tiny": "examples/bert-tiny/config.json",
           "roberta-base": "examples/roberta-base/config.json",
           "albert-base-v2": "examples/albert-base-v2/config.json",
           "bert-base-cls": "examples/bert-base-cls/config.json",
+          "xlnet-base": "examples/xlnet-base/config.json",  # XLNet's relative attention (issue 16)
           # trained weights (TRAINED): the config is the one of the installed directory
           "all-minilm-l6-v2": None}
 # Models run on their trained weights rather than random ones: the script that installs the
@@ -53,9 +54,11 @@ CASES = [("tiny_b1_s128", "bert-tiny", 1, 128),
          ("roberta_b1_s128", "roberta-base", 1, 128),
          ("albert_b1_s128", "albert-base-v2", 1, 128),
          ("base_cls_b1_s128", "bert-base-cls", 1, 128),
+         ("xlnet_b1_s128", "xlnet-base", 1, 128),
          ("minilm_b1_s128", "all-minilm-l6-v2", 1, 128)]
 QUICK = ("tiny_b1_s128", "base_b1_s128")
-FAMILIES = ("distil_b1_s128", "roberta_b1_s128", "albert_b1_s128", "base_cls_b1_s128")
+FAMILIES = ("distil_b1_s128", "roberta_b1_s128", "albert_b1_s128", "base_cls_b1_s128",
+            "xlnet_b1_s128")
 # --int8: the int8 table alone, bertc against ONNX Runtime's and OpenVINO's int8 (issue 21).
 INT8_CASES = ("base_b1_s128", "minilm_b1_s128")
 # The artefact each system needs from prepare.py (the key of its step in prepare.json).

@@ -26,12 +26,16 @@ def encoder_flops(cfg, batch, seq):
     per sequence, < 0.1% of a layer) and the element-wise ops are not counted. ALBERT's
     embedding projection is not counted either; a task head is counted as the full encoder
     (bert-prune-first-token's saving shows as a higher GFLOP/s). DistilBERT's names: dim,
-    hidden_dim, n_layers."""
-    h = cfg.get("hidden_size") or cfg["dim"]
-    i = cfg.get("intermediate_size") or cfg["hidden_dim"]
-    n = cfg.get("num_hidden_layers") or cfg["n_layers"]
+    hidden_dim, n_layers. XLNet's (d_model, d_inner, n_layer) add its position keys, a linear
+    of the 2S sinusoids per layer (2 * 2S * H^2, shared by the batch), and a second score term
+    per pair (6*B*S^2*H in all; the segment term, two dot products per query, not counted)."""
+    h = cfg.get("hidden_size") or cfg.get("d_model") or cfg["dim"]
+    i = cfg.get("intermediate_size") or cfg.get("d_inner") or cfg["hidden_dim"]
+    n = cfg.get("num_hidden_layers") or cfg.get("n_layer") or cfg["n_layers"]
     m = batch * seq
     per_layer = 2 * m * h * (4 * h) + 2 * m * h * i * 2 + 4 * batch * seq * seq * h
+    if cfg.get("model_type") == "xlnet":
+        per_layer += 2 * (2 * seq) * h * h + 2 * batch * seq * seq * h
     return n * per_layer
 
 

@@ -141,7 +141,7 @@ StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
           [](auto) { return "attention"; })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
             MaskedSoftmaxOp, GeluOp, ActivationOp, AddOp, UnstackOp, MaskRowsOp,
-            AddMaskRowsOp>([](auto) { return "row"; })
+            AddMaskRowsOp, RelativePositionsOp>([](auto) { return "row"; })
       .Default([](Operation *) { return ""; });
 }
 

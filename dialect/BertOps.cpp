@@ -81,9 +81,11 @@ static LogicalResult verifyNormParams(Operation *op, Value gamma, Value beta,
   return success();
 }
 
-/// Checks the result has the input's shape (dims agree one by one).
+/// Checks the result (or the operand `resultName`) has the input's shape
+/// (dims agree one by one).
 static LogicalResult expectSameShape(Operation *op, Value result, Value input,
-                                     StringRef inputName) {
+                                     StringRef inputName,
+                                     StringRef resultName = "result") {
   RankedTensorType r = tensorType(result), in = tensorType(input);
   bool same = r.getRank() == in.getRank();
   for (int64_t i = 0; same && i < r.getRank(); ++i)
@@ -91,7 +93,7 @@ static LogicalResult expectSameShape(Operation *op, Value result, Value input,
            r.isDynamicDim(i) == in.isDynamicDim(i);
   if (!same)
     return op->emitOpError()
-           << "result shape " << shapeString(r) << " must equal the "
+           << resultName << " shape " << shapeString(r) << " must equal the "
            << inputName << " shape " << shapeString(in);
   return success();
 }
@@ -258,10 +260,11 @@ static LogicalResult expectShapes(Operation *op, ArrayRef<NamedShape> params) {
 /// The input and mask of an attention op with its projections: a
 /// [B, S, H] input whose H splits into `heads`, and a [B, S] mask; returns H.
 static FailureOr<int64_t> verifyAttentionInput(Operation *op, Value input,
-                                               Value mask, int64_t heads) {
-  if (failed(expectRank(op, input, "input", 3)))
+                                               Value mask, int64_t heads,
+                                               StringRef inputName = "input") {
+  if (failed(expectRank(op, input, inputName, 3)))
     return failure();
-  FailureOr<int64_t> hidden = hiddenSize(op, input, "input");
+  FailureOr<int64_t> hidden = hiddenSize(op, input, inputName);
   if (failed(hidden))
     return failure();
   if (*hidden % heads != 0)
@@ -294,8 +297,8 @@ LogicalResult AttentionOp::verify() {
 }
 
 LogicalResult RelativeAttentionOp::verify() {
-  FailureOr<int64_t> hidden =
-      verifyAttentionInput(*this, getInput(), getMask(), getNumHeads());
+  FailureOr<int64_t> hidden = verifyAttentionInput(*this, getQuery(), getMask(),
+                                                   getNumHeads(), "query");
   if (failed(hidden))
     return failure();
   int64_t h = *hidden, heads = getNumHeads();
@@ -303,26 +306,57 @@ LogicalResult RelativeAttentionOp::verify() {
     return emitOpError() << "hidden size " << h
                          << " must be even (the position encoding is sin "
                             "and cos halves)";
-  RankedTensorType x = tensorType(getInput());
+  if (failed(expectSameShape(*this, getKey(), getQuery(), "query", "key")) ||
+      failed(expectSameShape(*this, getValue(), getQuery(), "query", "value")))
+    return failure();
+  RankedTensorType x = tensorType(getQuery());
   RankedTensorType tt = tensorType(getTokenTypeIds());
   if (tt.getRank() != 2 || !dimsAgree(tt.getDimSize(0), x.getDimSize(0)) ||
       !dimsAgree(tt.getDimSize(1), x.getDimSize(1)))
     return emitOpError() << "token_type_ids shape " << shapeString(tt)
                          << " must be [batch, seq] of the activations";
+  RankedTensorType kr = tensorType(getPositionKeys());
+  if (kr.getRank() != 3 || kr.getDimSize(0) != 2 ||
+      !dimsAgree(kr.getDimSize(1), x.getDimSize(1)) || kr.getDimSize(2) != h)
+    return emitOpError() << "position_keys shape " << shapeString(kr)
+                         << " must be [2, seq, " << h
+                         << "] (one row per relative distance)";
   int64_t d = h / heads;
   NamedShape params[] = {
-      {getQueryWeight(), "query weight", {h, heads, d}},
-      {getKeyWeight(), "key weight", {h, heads, d}},
-      {getValueWeight(), "value weight", {h, heads, d}},
-      {getOutputWeight(), "output weight", {h, heads, d}},
-      {getPositionWeight(), "position weight", {h, heads, d}},
       {getContentBias(), "content bias", {heads, d}},
       {getPositionBias(), "position bias", {heads, d}},
       {getSegmentBias(), "segment bias", {heads, d}},
       {getSegmentEmbed(), "segment embedding", {2, heads, d}}};
   if (failed(expectShapes(*this, params)))
     return failure();
-  return expectSameShape(*this, getResult(), getInput(), "input");
+  return expectSameShape(*this, getResult(), getQuery(), "query");
+}
+
+LogicalResult RelativePositionsOp::verify() {
+  RankedTensorType m = tensorType(getMask()), r = tensorType(getResult());
+  if (m.getRank() != 2)
+    return emitOpError() << "mask must have rank 2 [batch, seq], got "
+                         << shapeString(m);
+  if (r.getRank() != 3 || r.getDimSize(0) != 2 ||
+      !dimsAgree(r.getDimSize(1), m.getDimSize(1)) || r.isDynamicDim(2) ||
+      r.getDimSize(2) % 2 != 0)
+    return emitOpError() << "result shape " << shapeString(r)
+                         << " must be [2, seq, H] with an even static H (sin "
+                            "and cos halves)";
+  return success();
+}
+
+LogicalResult WeightMatrixOp::verify() {
+  RankedTensorType in = tensorType(getInput()), r = tensorType(getResult());
+  if (in.getRank() < 2 || !in.hasStaticShape() || in.getNumElements() == 0)
+    return emitOpError()
+           << "input must have a static, non-empty shape of rank >= 2, got "
+           << shapeString(in);
+  int64_t rows = in.getDimSize(0), cols = in.getNumElements() / rows;
+  SmallVector<int64_t, 2> want = {rows, cols};
+  if (getTransposed())
+    std::swap(want[0], want[1]);
+  return expectShape(*this, getResult(), "result", want);
 }
 
 LogicalResult PoolerOp::verify() {

@@ -211,48 +211,96 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Bert_RelativeAttentionOp : Bert_Op<"relative_attention", [Pure]> {
-  let summary = "XLNet's relative positional self-attention, projections included";
+def Bert_WeightMatrixOp : Bert_Op<"weight_matrix", [Pure]> {
+  let summary = "a weight of rank >= 2 as a 2-D matrix, optionally transposed";
   let description = [{
-    XLNetRelativeAttention's content stream without memories (transformers'
-    `rel_attn_core` and `post_attention` before the residual), in bertc's
-    `[B, S, H]` layout (transformers runs it time-major, `[S, B, H]`). The
-    five projections are einsum weights `[H, n, d]` without bias (`H = n * d`,
-    `n = num_heads`): `q[i, n, :] = sum_h x[i, h] * Wq[h, n, :]`, `k`, `v`
-    likewise, and the output `out[i, h] = sum_{n,d} a[i, n, d] * Wo[h, n, d]`.
-    Per head, query `i` and key `j`, with `r(p)` the sinusoid of the relative
-    position `p = i - j` (clamped to `[-clamp_len, clamp_len]` when
-    `clamp_len > 0`; `[sin(p f), cos(p f)]`, `f_k = 10000^(-2k/H)`) and
-    `kr(p) = r(p) · Wr`:
+    The input `[d0, d1, ..., dk]` read row-major as the matrix
+    `A[d0, d1 * ... * dk]`; the result is `A`, or with `transposed` its
+    transpose `[d1 * ... * dk, d0]`. It moves no data in the IR's meaning of
+    a weight: the runtime builds the matrix once, when it loads the weights
+    (with `bert.concat` along dim 0 of such matrices, one packed slot).
+    XLNet's einsum weights are `[d_model, n_head, d_head]`: `q`, `k`, `v`, `r`
+    are `[in, out]` and become `nn.Linear` weights `[out, in]` transposed;
+    `o` is `[out, n_head, d_head]` and only flattens.
+
+    ```mlir
+    %wq = bert.weight_matrix %q transposed : (tensor<768x12x64xf32>) -> tensor<768x768xf32>
+    %wo = bert.weight_matrix %o : (tensor<768x12x64xf32>) -> tensor<768x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_FloatTensor:$input, UnitAttr:$transposed);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`transposed` $transposed^)? attr-dict `:` functional-type($input, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_RelativePositionsOp : Bert_Op<"relative_positions", [Pure]> {
+  let summary = "XLNet's sinusoidal relative position encodings";
+  let description = [{
+    transformers' `relative_positional_encoding` for bidirectional attention
+    without memories (`bi_data` false): one row per relative distance, `S`
+    down to `-(S - 1)` (`pos_seq = arange(S, -S, -1)`), `S` the sequence
+    length of `mask` (`[B, S]`, read for its shape only). Row `p` of the
+    `2S` rows, stored as `[2, S, H]` (`p = t * S + s`), is the encoding of
+    distance `q = S - p`, clamped to `[-clamp_len, clamp_len]` when
+    `clamp_len > 0`: `[sin(q f_k), cos(q f_k)]` for `k < H / 2`,
+    `f_k = 1 / 10000^(2k / H)` (frequency and angle in f32, as transformers
+    forms them). Shared by every layer and sequence; each layer's `kr` is a
+    `bert.linear` of it.
+
+    ```mlir
+    %pos = bert.relative_positions %mask {clamp_len = -1 : i64}
+        : (tensor<?x?xi32>) -> tensor<2x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_IdTensor:$mask, I64Attr:$clamp_len);
+  let results = (outs Bert_FloatTensor:$result);
+  let assemblyFormat = "$mask attr-dict `:` functional-type($mask, results)";
+  let hasVerifier = 1;
+}
+
+def Bert_RelativeAttentionOp : Bert_Op<"relative_attention", [Pure]> {
+  let summary = "XLNet's relative positional attention core, between projections";
+  let description = [{
+    XLNetRelativeAttention's `rel_attn_core` for the content stream without
+    memories, in bertc's `[B, S, H]` layout (transformers runs it
+    time-major, `[S, B, H]`). `query`, `key` and `value` are the projected
+    activations (`x · Wq` etc., `bert.linear`s of `bert.weight_matrix`
+    weights), head `n` in columns `n * d .. n * d + d - 1` (`H = n_heads *
+    d`, `n_heads = num_heads`); the output projection `o` is a
+    `bert.linear` after this op. `position_keys` (`kr`, `[2, S, H]`) is the
+    projection `r · Wr` of `bert.relative_positions`: row `p` (`p = t * S +
+    s`) for the relative distance `S - p`. Per head, query `i` and key `j`:
       content  `(q_i + content_bias) · k_j`
-      position `(q_i + position_bias) · kr(i - j)` (transformers' rel_shift)
+      position `(q_i + position_bias) · kr[S - i + j]` (the row of
+               distance `i - j`: transformers' rel_shift)
       segment  `(q_i + segment_bias) · segment_embed[t_i != t_j]`
     `score = (content + position + segment) / sqrt(d)`; a padded key
     (`mask[b, j] == 0`) is excluded unless `j == i` (transformers'
-    `non_tgt_mask`); `softmax(score) · v`, then the output projection.
+    `non_tgt_mask`); the result is `softmax(score) · v`, heads side by side.
 
     ```mlir
-    %a = bert.relative_attention %x, %mask, %tt, %wq, %wk, %wv, %wo, %wr,
-        %rw, %rr, %rs, %seg {num_heads = 12 : i64, clamp_len = -1 : i64}
-        : (tensor<?x?x768xf32>, tensor<?x?xi32>, tensor<?x?xi32>,
-           tensor<768x12x64xf32>, ..., tensor<12x64xf32>, ..., tensor<2x12x64xf32>)
-        -> tensor<?x?x768xf32>
+    %a = bert.relative_attention %q, %k, %v, %kr, %mask, %tt, %rw, %rr, %rs,
+        %seg {num_heads = 12 : i64}
+        : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>,
+           tensor<2x?x768xf32>, tensor<?x?xi32>, tensor<?x?xi32>,
+           tensor<12x64xf32>, tensor<12x64xf32>, tensor<12x64xf32>,
+           tensor<2x12x64xf32>) -> tensor<?x?x768xf32>
     ```
   }];
-  let arguments = (ins Bert_FloatTensor:$input, Bert_IdTensor:$mask,
-                   Bert_IdTensor:$token_type_ids,
-                   Bert_FloatTensor:$query_weight, Bert_FloatTensor:$key_weight,
-                   Bert_FloatTensor:$value_weight, Bert_FloatTensor:$output_weight,
-                   Bert_FloatTensor:$position_weight,
+  let arguments = (ins Bert_FloatTensor:$query, Bert_FloatTensor:$key,
+                   Bert_FloatTensor:$value, Bert_FloatTensor:$position_keys,
+                   Bert_IdTensor:$mask, Bert_IdTensor:$token_type_ids,
                    Bert_FloatTensor:$content_bias, Bert_FloatTensor:$position_bias,
                    Bert_FloatTensor:$segment_bias, Bert_FloatTensor:$segment_embed,
-                   Bert_PositiveI64Attr:$num_heads, I64Attr:$clamp_len);
+                   Bert_PositiveI64Attr:$num_heads);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $mask `,` $token_type_ids `,` $query_weight `,` $key_weight `,`
-    $value_weight `,` $output_weight `,` $position_weight `,` $content_bias `,`
-    $position_bias `,` $segment_bias `,` $segment_embed attr-dict
-    `:` functional-type(operands, results)
+    $query `,` $key `,` $value `,` $position_keys `,` $mask `,`
+    $token_type_ids `,` $content_bias `,` $position_bias `,` $segment_bias `,`
+    $segment_embed attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

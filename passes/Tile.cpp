@@ -137,11 +137,11 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
       })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,
             MaskedSoftmaxOp>([&](Operation *o) { return rowwise(o); })
-      .Case<GeluOp, ActivationOp, AddOp, MaskRowsOp, AddMaskRowsOp>(
-          [&](Operation *o) {
-            return rowsByCols(o->getName().stripDialect(), Family::Elementwise,
-                              o->getResult(0), sizes);
-          })
+      .Case<GeluOp, ActivationOp, AddOp, MaskRowsOp, AddMaskRowsOp,
+            RelativePositionsOp>([&](Operation *o) {
+        return rowsByCols(o->getName().stripDialect(), Family::Elementwise,
+                          o->getResult(0), sizes);
+      })
       .Case([&](UnstackOp o) {
         return rowsByCols("unstack", Family::Elementwise, o.getInput(), sizes);
       })

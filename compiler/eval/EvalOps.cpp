@@ -663,6 +663,9 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
       .Case([&](RelativeAttentionOp o) {
         return evalRelativeAttention(o, in, out);
       })
+      .Case([&](RelativePositionsOp o) {
+        return evalRelativePositions(o, in, out);
+      })
       .Case([&](FusedAttentionOp o) {
         // The textbook formula (not the online softmax the kernel uses).
         int64_t heads = o.getNumHeads();
@@ -775,6 +778,18 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         return slice(c, *in[0], o.getDim(), o.getOffset(), o.getSize(), out);
       })
       .Case([&](ConcatOp o) { return concat(c, in, o.getDim(), out); })
+      .Case([&](WeightMatrixOp o) {
+        // [d0, ...] as the row-major matrix [d0, rest], or its transpose.
+        const Tensor &w = *in[0];
+        int64_t rows = w.dim(0), cols = w.numel() / rows;
+        bool t = o.getTransposed();
+        out = Tensor::floats(t ? std::vector<int64_t>{cols, rows}
+                               : std::vector<int64_t>{rows, cols});
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t k = 0; k < cols; ++k)
+            out.f[t ? k * rows + r : r * cols + k] = w.f[r * cols + k];
+        return success();
+      })
       .Default([&](Operation *other) {
         return other->emitOpError()
                << "is not supported by the reference evaluator";

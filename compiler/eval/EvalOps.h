@@ -24,8 +24,11 @@ namespace mlir::bert {
 LogicalResult evalBertOp(Operation *op, ArrayRef<const Tensor *> operands,
                          MutableArrayRef<Tensor> results);
 
-/// bert.relative_attention (EvalRelativeAttention.cpp); operands as for
+/// bert.relative_positions and bert.relative_attention
+/// (EvalRelativeAttention.cpp); operands as for
 /// evalBertOp.
+LogicalResult evalRelativePositions(Operation *op, ArrayRef<const Tensor *> in,
+                                    Tensor &out);
 LogicalResult evalRelativeAttention(Operation *op,
                                     ArrayRef<const Tensor *> operands,
                                     Tensor &result);

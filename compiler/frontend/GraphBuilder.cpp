@@ -490,9 +490,19 @@ OwningOpRef<ModuleOp> GraphBuilder::build(const GraphOptions &opts) {
   if (zeroPadding)
     hidden = maskRows(hidden, mask, "embeddings.mask");
   int64_t applications = cfg.numHiddenLayers * cfg.innerGroupNum;
+  // XLNet's sinusoids depend on the sequence length only: one for all layers.
+  Value positions =
+      cfg.family == Family::Xlnet
+          ? RelativePositionsOp::create(
+                b, loc("relative_positional_encoding", "clamp_len"),
+                RankedTensorType::get({2, ShapedType::kDynamic, cfg.hiddenSize},
+                                      b.getF32Type()),
+                mask, cfg.clampLen)
+                .getResult()
+          : Value();
   for (int64_t i = 0; i < applications; ++i) {
     if (cfg.family == Family::Xlnet) {
-      hidden = xlnetLayer(hidden, mask, tokenTypes, i);
+      hidden = xlnetLayer(hidden, mask, tokenTypes, positions, i);
       continue;
     }
     hidden = layer(hidden, mask, layerNames(i));

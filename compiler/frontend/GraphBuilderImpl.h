@@ -87,7 +87,9 @@ public:
   LayerNames layerNames(int64_t i) const;
   /// XLNet (XlnetBuilder.cpp): the word embeddings alone, and layer `i`.
   Value xlnetEmbeddings(Value ids);
-  Value xlnetLayer(Value x, Value mask, Value tokenTypes, int64_t i);
+  /// `positions`: bert.relative_positions, shared by every layer.
+  Value xlnetLayer(Value x, Value mask, Value tokenTypes, Value positions,
+                   int64_t i);
   /// The base model's pooler, if this architecture has one.
   bool hasPooler() const;
   Value basePooler(Value hidden);

@@ -4,9 +4,17 @@
 //
 //   word_embedding            bert.embeddings %ids, %word (no position table:
 //                             XLNet's positions are relative)
-//   layer.i.rel_attn          bert.relative_attention (q, k, v, o, r einsum
-//                             weights, r_w/r_r/r_s biases, seg_embed), then
-//                             bert.add (residual) + bert.layer_norm
+//   (once)                    bert.relative_positions: the 2S sinusoids
+//   layer.i.rel_attn          q, k, v as one bert.linear (no bias) over the
+//                             three einsum weights, each a bert.weight_matrix
+//                             transposed ([d_model, n, d] is [in, out]),
+//                             joined by bert.concat and split by bert.slice;
+//                             kr = a bert.linear of the sinusoids (r, also
+//                             transposed); bert.relative_attention (q, k,
+//                             v, kr, r_w/r_r/r_s biases, seg_embed); o as a
+//                             bert.linear (its [d_model, n, d] is [out, in]
+//                             already: flattened only); bert.add (residual)
+//                             + bert.layer_norm
 //   layer.i.ff                bert.linear layer_1 + activation, bert.linear
 //                             layer_2, bert.add + bert.layer_norm
 //
@@ -33,21 +41,47 @@ Value GraphBuilder::xlnetEmbeddings(Value ids) {
 }
 
 Value GraphBuilder::xlnetLayer(Value x, Value mask, Value tokenTypes,
-                               int64_t i) {
+                               Value positions, int64_t i) {
   int64_t h = cfg.hiddenSize, n = cfg.numAttentionHeads, d = cfg.headSize();
   std::string p = base + "layer." + std::to_string(i) + ".";
   std::string m = "encoder.layer." + std::to_string(i);
   StringRef heads = "num_attention_heads";
   std::string a = p + "rel_attn.";
-  Value attn = RelativeAttentionOp::create(
-      b, loc(m + ".rel_attn", heads), act(h), x, mask, tokenTypes,
-      weight(a + "q", {h, n, d}, heads), weight(a + "k", {h, n, d}, heads),
-      weight(a + "v", {h, n, d}, heads), weight(a + "o", {h, n, d}, heads),
-      weight(a + "r", {h, n, d}, heads), weight(a + "r_w_bias", {n, d}, heads),
+  // The projections as linears, so they run on the GEMM kernels (and take
+  // the precision passes like every linear); the runtime transposes and
+  // packs the einsum weights once, at load.
+  auto matrix = [&](StringRef name, bool transposed) {
+    Value w = weight(a + name, {h, n, d}, heads);
+    return WeightMatrixOp::create(b, loc(m + ".rel_attn." + name, heads),
+                                  RankedTensorType::get({h, h}, b.getF32Type()),
+                                  w, transposed);
+  };
+  Value qkvW = ConcatOp::create(
+      b, loc(m + ".rel_attn.qkv", heads),
+      RankedTensorType::get({3 * h, h}, b.getF32Type()),
+      ValueRange{matrix("q", true), matrix("k", true), matrix("v", true)},
+      /*dim=*/0);
+  Value qkv = LinearOp::create(b, loc(m + ".rel_attn.qkv", heads), act(3 * h),
+                               x, qkvW, Value(), Activation::none, precision);
+  Value proj[3];
+  for (int64_t part = 0; part < 3; ++part)
+    proj[part] = SliceOp::create(b, loc(m + ".rel_attn.qkv", heads), act(h),
+                                 qkv, /*dim=*/2, /*offset=*/part * h,
+                                 /*size=*/h);
+  // kr = r . Wr over the 2S relative distances, shared by the batch.
+  Value kr =
+      LinearOp::create(b, loc(m + ".rel_attn.r", heads),
+                       cast<RankedTensorType>(positions.getType()), positions,
+                       matrix("r", true), Value(), Activation::none, precision);
+  Value ctx = RelativeAttentionOp::create(
+      b, loc(m + ".rel_attn", heads), act(h), proj[0], proj[1], proj[2], kr,
+      mask, tokenTypes, weight(a + "r_w_bias", {n, d}, heads),
       weight(a + "r_r_bias", {n, d}, heads),
       weight(a + "r_s_bias", {n, d}, heads),
-      weight(a + "seg_embed", {2, n, d}, heads), static_cast<uint64_t>(n),
-      cfg.clampLen);
+      weight(a + "seg_embed", {2, n, d}, heads), static_cast<uint64_t>(n));
+  Value attn = LinearOp::create(b, loc(m + ".rel_attn.o", heads), act(h), ctx,
+                                matrix("o", false), Value(), Activation::none,
+                                precision);
   Value res1 = AddOp::create(
       b, loc(m + ".rel_attn.residual", "num_hidden_layers"), act(h), attn, x);
   Value h1 = layerNorm(res1, a + "layer_norm", h, cfg.layerNormEps,

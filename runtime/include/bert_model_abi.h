@@ -51,7 +51,17 @@ typedef enum {
    * order given (bert-pack-qkv packs query, key, value weights this way).
    * Every source has the slot's rank and the slot's dims 1..rank-1; their
    * dim 0s sum to the slot's dim 0. Packed once, at load. */
-  BERT_WEIGHT_CONCAT0 = 1
+  BERT_WEIGHT_CONCAT0 = 1,
+  /* The slot is rank 2, [N, K], and is one file tensor [N, d1, ..., dk]
+   * (rank >= 2) with d1 * ... * dk == K, read row-major (the same bytes).
+   * XLNet's `o` einsum weight [d_model, n_head, d_head]. */
+  BERT_WEIGHT_FLAT2D = 2,
+  /* The slot is rank 2, [N, K]: num_sources (1 or more) file tensors
+   * [K, d1, ..., dk], each read as the row-major matrix [K, d1 * ... * dk],
+   * transposed, and concatenated along dim 0 in the order given (their
+   * d1 * ... * dk sum to N). XLNet's q, k, v einsum weights, [in, out] in
+   * the file, as one linear's [out, in] weight. Built once, at load. */
+  BERT_WEIGHT_CONCAT0_T = 3
 } bert_weight_kind;
 
 /* One weight slot: one pointer the kernels receive. */
@@ -62,7 +72,7 @@ typedef struct {
    * in error messages and by bert_model_weight(). */
   const char *name;
   bert_weight_kind kind;
-  /* DIRECT: exactly 1. CONCAT0: 2 or more. */
+  /* DIRECT, FLAT2D: exactly 1. CONCAT0: 2 or more. CONCAT0_T: 1 or more. */
   int num_sources;
   /* num_sources Hugging Face tensor names, in concatenation order. */
   const char *const *sources;

@@ -81,10 +81,14 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
     return st ? st->code : BERT_ERR_ABI_MISMATCH;
   for (i = 0; i < d->num_weights; ++i) {
     const bert_weight_spec *w = &d->weights[i];
-    int ok = w->name && w->sources && w->rank >= 1 && w->rank <= 4 &&
-             (w->kind == BERT_WEIGHT_DIRECT    ? w->num_sources == 1
-              : w->kind == BERT_WEIGHT_CONCAT0 ? w->num_sources >= 2
-                                               : 0);
+    int ok =
+        w->name && w->sources && w->rank >= 1 && w->rank <= 4 &&
+        (w->kind == BERT_WEIGHT_DIRECT    ? w->num_sources == 1
+         : w->kind == BERT_WEIGHT_CONCAT0 ? w->num_sources >= 2
+         : w->kind == BERT_WEIGHT_FLAT2D  ? w->num_sources == 1 && w->rank == 2
+         : w->kind == BERT_WEIGHT_CONCAT0_T
+             ? w->num_sources >= 1 && w->rank == 2
+             : 0);
     if (!ok)
       return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
                              "model '%s': weight slot %d is invalid",

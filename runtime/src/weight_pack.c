@@ -12,6 +12,13 @@ void bert_pack_panel(const float *src, int64_t rows, int64_t k, int64_t nb,
       panel[kk * nb + j] = j < rows ? src[j * k + kk] : 0.0f;
 }
 
+void bert_transpose_segment(const float *seg, int64_t count, int64_t k,
+                            int64_t kk, float *dst) {
+  int64_t r;
+  for (r = 0; r < count; ++r)
+    dst[r * k + kk] = seg[r];
+}
+
 uint16_t bert_float_to_bf16(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);

@@ -24,6 +24,12 @@ extern "C" {
 void bert_pack_panel(const float *src, int64_t rows, int64_t k, int64_t nb,
                      float *panel);
 
+/* One segment of row kk of a [K, M] matrix (XLNet's einsum weights,
+ * [in, out]): `count` consecutive columns in `seg`, written transposed into
+ * rows of the [M, K] matrix a linear reads: dst[r * k + kk] = seg[r]. */
+void bert_transpose_segment(const float *seg, int64_t count, int64_t k,
+                            int64_t kk, float *dst);
+
 /* float32 -> bfloat16 bits, rounded to nearest even (the kernels round
  * activations the same way). */
 uint16_t bert_float_to_bf16(float f);

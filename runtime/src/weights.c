@@ -55,15 +55,49 @@ static void format_concat_shape(char *buf, size_t size,
     snprintf(buf, size, "[*, %s", tail + 1);
 }
 
+/* Rows a source gives the slot: its dim 0, or for a transposed source
+ * (CONCAT0_T) the product of its other dims. */
+static int64_t source_rows(const bert_weight_spec *w, const bert_st_tensor *t) {
+  return w->kind == BERT_WEIGHT_CONCAT0_T && t->shape[0] > 0
+             ? t->numel / t->shape[0]
+             : t->shape[0];
+}
+
+/* Whether file tensor `t` can be source of slot `w` (see bert_weight_kind);
+ * `want` gets the expected shape for a message. */
+static int source_fits(const bert_weight_spec *w, const bert_st_tensor *t,
+                       char *want, size_t size) {
+  int i, ok;
+  if (w->kind == BERT_WEIGHT_FLAT2D || w->kind == BERT_WEIGHT_CONCAT0_T) {
+    int flat = w->kind == BERT_WEIGHT_FLAT2D;
+    int64_t dim0 = flat ? w->shape[0] : w->shape[1];
+    if (flat)
+      snprintf(want, size, "[%lld, ...] of %lld elements",
+               (long long)w->shape[0], (long long)(w->shape[0] * w->shape[1]));
+    else
+      snprintf(want, size, "[%lld, ...] (transposed into '%s')",
+               (long long)dim0, w->name);
+    return t->rank >= 2 && t->shape[0] == dim0 &&
+           (!flat || t->numel == w->shape[0] * w->shape[1]);
+  }
+  if (w->kind == BERT_WEIGHT_DIRECT)
+    bert_format_shape(want, size, w->rank, w->shape);
+  else
+    format_concat_shape(want, size, w);
+  ok = t->rank == w->rank;
+  for (i = w->kind == BERT_WEIGHT_CONCAT0 ? 1 : 0; ok && i < w->rank; ++i)
+    ok = t->shape[i] == w->shape[i];
+  return ok;
+}
+
 static bert_status_code
 check_source(const bert_model_desc *desc, const bert_st_file *f,
              const bert_weight_spec *w, const char *name,
              const bert_st_tensor **out, bert_status *st) {
   const bert_st_tensor *t = bert_st_find(f, name);
   char want[192], got[192];
-  int i, ok;
   if (!t) {
-    if (w->kind == BERT_WEIGHT_DIRECT)
+    if (w->num_sources == 1)
       return bert_status_set(st, BERT_ERR_MISSING_TENSOR,
                              "%s: tensor '%s' not found (model '%s' needs it)",
                              f->path, name, desc->model_name);
@@ -77,14 +111,7 @@ check_source(const bert_model_desc *desc, const bert_st_file *f,
                            "%s: tensor '%s': expected dtype F32, F16 or BF16, "
                            "found %s",
                            f->path, name, bert_st_dtype_name(t->dtype));
-  ok = t->rank == w->rank;
-  for (i = w->kind == BERT_WEIGHT_DIRECT ? 0 : 1; ok && i < w->rank; ++i)
-    ok = t->shape[i] == w->shape[i];
-  if (!ok) {
-    if (w->kind == BERT_WEIGHT_DIRECT)
-      bert_format_shape(want, sizeof(want), w->rank, w->shape);
-    else
-      format_concat_shape(want, sizeof(want), w);
+  if (!source_fits(w, t, want, sizeof(want))) {
     bert_format_shape(got, sizeof(got), t->rank, t->shape);
     return bert_status_set(st, BERT_ERR_SHAPE_MISMATCH,
                            "%s: tensor '%s': expected shape %s, found %s",
@@ -105,16 +132,60 @@ bert_status_code bert_weights_check(const bert_model_desc *desc,
       bert_status_code code = check_source(desc, f, w, w->sources[j], &t, st);
       if (code != BERT_OK)
         return code;
-      dim0 += t->shape[0];
+      dim0 += source_rows(w, t);
     }
-    if (w->kind == BERT_WEIGHT_CONCAT0 && dim0 != w->shape[0])
-      return bert_status_set(st, BERT_ERR_SHAPE_MISMATCH,
-                             "%s: tensors '%s', ... packed into '%s': dim 0 "
-                             "sums to %lld, expected %lld",
-                             f->path, w->sources[0], w->name, (long long)dim0,
-                             (long long)w->shape[0]);
+    if ((w->kind == BERT_WEIGHT_CONCAT0 || w->kind == BERT_WEIGHT_CONCAT0_T) &&
+        dim0 != w->shape[0])
+      return bert_status_set(
+          st, BERT_ERR_SHAPE_MISMATCH,
+          "%s: tensors '%s', ... packed into '%s': %s "
+          "sums to %lld, expected %lld",
+          f->path, w->sources[0], w->name,
+          w->kind == BERT_WEIGHT_CONCAT0 ? "dim 0" : "the product of dims 1..",
+          (long long)dim0, (long long)w->shape[0]);
   }
   return BERT_OK;
+}
+
+/* Copies rows [local, local + take) of the transpose of source `t`, read
+ * as the [K, M] matrix (CONCAT0_T), into `dst` ([take][K]): a row segment
+ * of the file at a time, converted, then transposed (weight_pack.c). */
+static void gather_transposed(const bert_st_tensor *t, int64_t local,
+                              int64_t take, int64_t k, float *dst) {
+  enum { kSegment = 64 };
+  float seg[kSegment];
+  int64_t m = t->numel / k, kk, c, n;
+  for (kk = 0; kk < k; ++kk)
+    for (c = 0; c < take; c += n) {
+      n = take - c < kSegment ? take - c : kSegment;
+      bert_st_convert_f32(t, kk * m + local + c, n, seg);
+      bert_transpose_segment(seg, n, k, kk, dst + c * k);
+    }
+}
+
+/* Fills `dst` with rows [row, row + count) of a rank-2 slot's logical
+ * [N, K] contents (sources concatenated along dim 0, transposed first for
+ * CONCAT0_T). */
+static void gather_rows(const bert_model_t *m, const bert_weight_spec *w,
+                        int64_t row, int64_t count, float *dst) {
+  int64_t k = w->shape[1], base = 0;
+  int j;
+  for (j = 0; j < w->num_sources && count > 0; ++j) {
+    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
+    int64_t rows = source_rows(w, t);
+    if (row < base + rows) {
+      int64_t local = row - base;
+      int64_t take = rows - local < count ? rows - local : count;
+      if (w->kind == BERT_WEIGHT_CONCAT0_T)
+        gather_transposed(t, local, take, k, dst);
+      else
+        bert_st_convert_f32(t, local * k, take * k, dst);
+      dst += take * k;
+      row += take;
+      count -= take;
+    }
+    base += rows;
+  }
 }
 
 /* Fills `dst` with the slot's logical row-major contents (sources
@@ -122,31 +193,14 @@ bert_status_code bert_weights_check(const bert_model_desc *desc,
 static void gather_slot(const bert_model_t *m, const bert_weight_spec *w,
                         float *dst) {
   int j;
+  if (w->kind == BERT_WEIGHT_CONCAT0_T) {
+    gather_rows(m, w, 0, w->shape[0], dst);
+    return;
+  }
   for (j = 0; j < w->num_sources; ++j) {
     const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
     bert_st_convert_f32(t, 0, t->numel, dst);
     dst += t->numel;
-  }
-}
-
-/* Fills `dst` with rows [row, row + count) of a rank-2 slot's logical
- * [N, K] contents (sources concatenated along dim 0). */
-static void gather_rows(const bert_model_t *m, const bert_weight_spec *w,
-                        int64_t row, int64_t count, float *dst) {
-  int64_t k = w->shape[1], base = 0;
-  int j;
-  for (j = 0; j < w->num_sources && count > 0; ++j) {
-    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[j]);
-    int64_t rows = t->shape[0];
-    if (row < base + rows) {
-      int64_t local = row - base;
-      int64_t take = rows - local < count ? rows - local : count;
-      bert_st_convert_f32(t, local * k, take * k, dst);
-      dst += take * k;
-      row += take;
-      count -= take;
-    }
-    base += rows;
   }
 }
 
@@ -294,7 +348,8 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
         return -1;
       continue;
     }
-    if (w->kind == BERT_WEIGHT_DIRECT && t->dtype == BERT_ST_F32 &&
+    if ((w->kind == BERT_WEIGHT_DIRECT || w->kind == BERT_WEIGHT_FLAT2D) &&
+        t->dtype == BERT_ST_F32 &&
         (uintptr_t)t->data % desc->weight_alignment == 0) {
       m->weights[i] = (const float *)(const void *)t->data;
       ++in_place;

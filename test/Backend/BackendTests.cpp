@@ -323,46 +323,57 @@ void testAttentionBF16(int B, int S, int H, int heads, MaskKind mk,
               maxErr);
 }
 
-/// XLNet's relative attention vs ref::relativeAttention (transformers'
+/// XLNet's relative attention core vs ref::relativeAttention (transformers'
 /// rel_shift form): `mk` pads keys (a query still sees itself), tokens of
 /// two segments, `queries` per task (0: the default).
 void testRelativeAttention(int B, int S, int H, int heads, MaskKind mk,
-                           int64_t clampLen, int queries = 0) {
+                           int queries = 0) {
   cpu::AttentionSchedule sched = dflt::attention(host(), queries, 0);
-  auto x = randomVec(size_t(B) * S * H, -1, 1);
-  std::vector<std::vector<float>> w, bias;
-  for (int i = 0; i < 5; ++i)
-    w.push_back(randomVec(size_t(H) * H, -0.2f, 0.2f));
+  auto qkv = randomVec(size_t(B) * S * 3 * H, -1, 1);
+  auto kr = randomVec(size_t(2) * S * H, -1, 1);
+  std::vector<std::vector<float>> bias;
   for (int i = 0; i < 3; ++i)
     bias.push_back(randomVec(H, -0.5f, 0.5f));
   auto seg = randomVec(2 * size_t(H), -0.5f, 0.5f);
   std::vector<int32_t> mask = makeMask(B, S, mk), types(mask.size());
   for (size_t t = 0; t < types.size(); ++t)
     types[t] = (t % S) >= size_t(S) / 2 ? 1 : 0;
-  const float *wp[5] = {w[0].data(), w[1].data(), w[2].data(), w[3].data(),
-                        w[4].data()};
   const float *bp[3] = {bias[0].data(), bias[1].data(), bias[2].data()};
-  std::vector<float> want(x.size()), y(x.size());
-  ref::relativeAttention(x.data(), mask.data(), types.data(), wp, bp,
-                         seg.data(), want.data(), B, S, H, heads, clampLen);
-  cpu::Kernel k =
-      cpu::buildRelativeAttention({H, heads, clampLen}, sched, host());
-  k.inputs[0].set(view(x.data(), {{H, 1}, {S, H}, {B, H * S}}));
-  k.inputs[1].set(view(mask.data(), {{S, 1}, {B, S}}));
-  k.inputs[2].set(view(types.data(), {{S, 1}, {B, S}}));
-  for (int i = 0; i < 5; ++i)
-    k.inputs[3 + i].set(view(w[i].data(), {{H, 1}, {H, H}}));
+  std::vector<float> want(size_t(B) * S * H), y(want.size());
+  ref::relativeAttention(qkv.data(), kr.data(), mask.data(), types.data(), bp,
+                         seg.data(), want.data(), B, S, H, heads);
+  cpu::Kernel k = cpu::buildRelativeAttention({H, heads}, sched, host());
+  k.inputs[0].set(view(qkv.data(), {{3 * H, 1}, {S, 3 * H}, {B, 3 * H * S}}));
+  k.inputs[1].set(view(kr.data(), {{H, 1}, {2 * S, H}}));
+  k.inputs[2].set(view(mask.data(), {{S, 1}, {B, S}}));
+  k.inputs[3].set(view(types.data(), {{S, 1}, {B, S}}));
   for (int i = 0; i < 3; ++i)
-    k.inputs[8 + i].set(view(bias[i].data(), {{H, 1}}));
-  k.inputs[11].set(view(seg.data(), {{H, 1}, {2, H}}));
+    k.inputs[4 + i].set(view(bias[i].data(), {{H, 1}}));
+  k.inputs[7].set(view(seg.data(), {{H, 1}, {2, H}}));
   auto out = view(y.data(), {{H, 1}, {S, H}, {B, H * S}});
   k.pipeline.realize(out, host());
   using std::to_string;
   check("relative_attention B=" + to_string(B) + " S=" + to_string(S) +
-            " H=" + to_string(H) + " heads=" + to_string(heads) +
-            " mask=" + to_string(int(mk)) + " clamp=" + to_string(clampLen) +
-            " tasks=" + to_string(sched.queriesPerTask),
-        y, want, H >= 768 ? 1e-4 : 1e-5);
+            " H=" + to_string(H) + " heads=" + to_string(heads) + " mask=" +
+            to_string(int(mk)) + " tasks=" + to_string(sched.queriesPerTask),
+        y, want, 1e-5);
+}
+
+/// XLNet's sinusoids vs ref::relativePositions (libm's sin and cos). Halide's
+/// double sin and cos are its own polynomials: 5e-7 from libm's at angles
+/// up to 37 rad, 7.6e-6 at 127 (S = 128), hence the tolerance.
+void testRelativePositions(int S, int H, int64_t clampLen) {
+  std::vector<float> y(size_t(2) * S * H), want(y.size());
+  ref::relativePositions(want.data(), S, H, clampLen);
+  cpu::Kernel k =
+      cpu::buildRelativePositions({H, clampLen}, dflt::rows(host()), host());
+  std::vector<int32_t> mask(size_t(2) * S, 1);
+  k.inputs[0].set(view(mask.data(), {{S, 1}, {2, S}}));
+  auto out = view(y.data(), {{H, 1}, {2 * S, H}});
+  k.pipeline.realize(out, host());
+  check("relative_positions S=" + std::to_string(S) +
+            " H=" + std::to_string(H) + " clamp=" + std::to_string(clampLen),
+        y, want, 1e-5);
 }
 
 /// `paddingIdx` >= 0: RoBERTa positions (ids equal to it are padding and
@@ -588,11 +599,20 @@ TEST(Kernels, AttentionBF16) {
 TEST(Kernels, RelativeAttention) {
   // S = 1, odd sizes, left and right padding, a fully padded row (each
   // query sees itself), clamped distances, query tasks with tails.
-  testRelativeAttention(1, 1, 36, 3, MaskKind::None, -1);
-  testRelativeAttention(2, 13, 36, 3, MaskKind::LeadingPadding, -1);
-  testRelativeAttention(2, 37, 64, 4, MaskKind::TailPadding, 5, 8);
-  testRelativeAttention(3, 9, 40, 2, MaskKind::FullyMaskedRow, -1, 4);
-  testRelativeAttention(1, 70, 768, 12, MaskKind::None, -1);
+  testRelativeAttention(1, 1, 36, 3, MaskKind::None);
+  testRelativeAttention(2, 13, 36, 3, MaskKind::LeadingPadding);
+  testRelativeAttention(2, 37, 64, 4, MaskKind::TailPadding, 8);
+  testRelativeAttention(3, 9, 40, 2, MaskKind::FullyMaskedRow, 4);
+  testRelativeAttention(1, 70, 768, 12, MaskKind::None);
+  testRelativeAttention(2, 19, 48, 2, MaskKind::LeadingPadding, 3);
+}
+
+TEST(Kernels, RelativePositions) {
+  // One token, odd lengths, clamped distances.
+  testRelativePositions(1, 8, -1);
+  testRelativePositions(13, 36, -1);
+  testRelativePositions(37, 64, 5);
+  testRelativePositions(128, 768, -1);
 }
 
 /// XLNet's word-only embeddings: a gather of word rows (no LayerNorm).

@@ -226,48 +226,38 @@ void pooler(const float *hidden, const float *w, const float *bias, float *out,
            Act::Tanh);
 }
 
-void relativeAttention(const float *x, const int32_t *mask,
-                       const int32_t *types, const float *const w[5],
-                       const float *const bias[3], const float *seg, float *out,
-                       int64_t B, int64_t S, int64_t H, int64_t heads,
-                       int64_t clampLen) {
-  const int64_t d = H / heads, half = H / 2, P = 2 * S;
-  // kr[p] = pos_emb(S - p) . Wr for p = 0 .. 2S-1 (transformers' pos_seq).
-  std::vector<double> kr(P * H, 0.0);
-  for (int64_t p = 0; p < P; ++p) {
+void relativePositions(float *out, int64_t S, int64_t H, int64_t clampLen) {
+  const int64_t half = H / 2;
+  for (int64_t p = 0; p < 2 * S; ++p) {
     int64_t rel = S - p;
     if (clampLen > 0)
       rel = std::max(-clampLen, std::min(clampLen, rel));
-    std::vector<float> emb(H);
     for (int64_t k = 0; k < half; ++k) {
       float f = 1.0f / std::pow(10000.0f, float(2 * k) / float(H));
-      emb[k] = float(std::sin(double(float(rel) * f)));
-      emb[half + k] = float(std::cos(double(float(rel) * f)));
+      out[p * H + k] = float(std::sin(double(float(rel) * f)));
+      out[p * H + half + k] = float(std::cos(double(float(rel) * f)));
     }
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t c = 0; c < H; ++c)
-        kr[p * H + c] += double(emb[h]) * w[4][h * H + c];
   }
-  std::vector<double> q(S * H), k(S * H), v(S * H), bd(S * P), ctx(S * H);
+}
+
+void relativeAttention(const float *qkv, const float *kr, const int32_t *mask,
+                       const int32_t *types, const float *const bias[3],
+                       const float *seg, float *out, int64_t B, int64_t S,
+                       int64_t H, int64_t heads) {
+  const int64_t d = H / heads, P = 2 * S, W = 3 * H;
+  std::vector<double> bd(S * P);
   for (int64_t b = 0; b < B; ++b) {
-    const float *xb = x + b * S * H;
-    for (int64_t t = 0; t < S; ++t)
-      for (int64_t c = 0; c < H; ++c) {
-        double sq = 0, sk = 0, sv = 0;
-        for (int64_t h = 0; h < H; ++h) {
-          sq += double(xb[t * H + h]) * w[0][h * H + c];
-          sk += double(xb[t * H + h]) * w[1][h * H + c];
-          sv += double(xb[t * H + h]) * w[2][h * H + c];
-        }
-        q[t * H + c] = sq, k[t * H + c] = sk, v[t * H + c] = sv;
-      }
+    const float *q = qkv + b * S * W, *k = q + H, *v = q + 2 * H;
     for (int64_t n = 0; n < heads; ++n) {
       const int64_t o = n * d;
+      // bd[i, p]: query i against every relative distance (transformers'
+      // [S, 2S] position scores before rel_shift).
       for (int64_t i = 0; i < S; ++i)
         for (int64_t p = 0; p < P; ++p) {
           double acc = 0;
           for (int64_t e = 0; e < d; ++e)
-            acc += (q[i * H + o + e] + bias[1][o + e]) * kr[p * H + o + e];
+            acc +=
+                (double(q[i * W + o + e]) + bias[1][o + e]) * kr[p * H + o + e];
           bd[i * P + p] = acc;
         }
       for (int64_t i = 0; i < S; ++i) {
@@ -278,8 +268,9 @@ void relativeAttention(const float *x, const int32_t *mask,
           const float *sj =
               seg + (types[b * S + i] == types[b * S + j] ? 0 : H);
           for (int64_t e = 0; e < d; ++e) {
-            ac += (q[i * H + o + e] + bias[0][o + e]) * k[j * H + o + e];
-            ef += (q[i * H + o + e] + bias[2][o + e]) * sj[o + e];
+            ac +=
+                (double(q[i * W + o + e]) + bias[0][o + e]) * k[j * W + o + e];
+            ef += (double(q[i * W + o + e]) + bias[2][o + e]) * sj[o + e];
           }
           score[j] = (ac + bd[i * P + j + S - i] + ef) / std::sqrt(double(d));
           if (mask[b * S + j] == 0 && j != i) // non_tgt_mask
@@ -292,18 +283,11 @@ void relativeAttention(const float *x, const int32_t *mask,
         for (int64_t e = 0; e < d; ++e) {
           double acc = 0;
           for (int64_t j = 0; j < S; ++j)
-            acc += score[j] * v[j * H + o + e];
-          ctx[i * H + o + e] = acc / den;
+            acc += score[j] * v[j * W + o + e];
+          out[(b * S + i) * H + o + e] = float(acc / den);
         }
       }
     }
-    for (int64_t i = 0; i < S; ++i)
-      for (int64_t h = 0; h < H; ++h) {
-        double acc = 0;
-        for (int64_t c = 0; c < H; ++c)
-          acc += ctx[i * H + c] * w[3][h * H + c];
-        out[(b * S + i) * H + h] = float(acc);
-      }
   }
 }
 

@@ -58,15 +58,19 @@ void embeddings(const int32_t *ids, const int32_t *tt, const float *word,
 void pooler(const float *hidden, const float *w, const float *bias, float *out,
             int64_t B, int64_t S, int64_t H);
 
-/// XLNet's relative attention (bert.relative_attention) the way transformers
-/// computes it: position scores for all 2S relative distances S .. -(S-1)
-/// per query, then rel_shift (query i, key j reads distance index
-/// j + S - i); einsum weights [H, n, d], o as [out, in]; x, out [B, S, H].
-void relativeAttention(const float *x, const int32_t *mask,
-                       const int32_t *types, const float *const w[5],
-                       const float *const bias[3], const float *seg, float *out,
-                       int64_t B, int64_t S, int64_t H, int64_t heads,
-                       int64_t clampLen);
+/// XLNet's sinusoids (bert.relative_positions): row p of 2S, [2S, H], the
+/// encoding of relative distance S - p (clamped when clampLen > 0).
+void relativePositions(float *out, int64_t S, int64_t H, int64_t clampLen);
+
+/// XLNet's relative attention core (bert.relative_attention) the way
+/// transformers computes it: position scores for all 2S relative distances
+/// S .. -(S-1) per query, then rel_shift (query i, key j reads distance
+/// index j + S - i). qkv [B, S, 3H] (q, k, v side by side), kr [2S, H],
+/// out [B, S, H] (heads side by side, before the output projection).
+void relativeAttention(const float *qkv, const float *kr, const int32_t *mask,
+                       const int32_t *types, const float *const bias[3],
+                       const float *seg, float *out, int64_t B, int64_t S,
+                       int64_t H, int64_t heads);
 
 } // namespace bert::ref
 

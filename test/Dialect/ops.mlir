@@ -231,23 +231,34 @@ func.func @xlm(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi3
   return %e, %logits : tensor<?x?x8xf32>, tensor<?x3xf32>
 }
 
-// XLNet: word-only embeddings, the relative attention with its [H, n, d]
-// einsum weights, and the last-token summary.
+// XLNet: word-only embeddings, the sinusoids, the [H, n, d] einsum weights
+// as linear matrices (q, k, v, r transposed, o flattened), the relative
+// attention core and the last-token summary.
 // CHECK-LABEL: func.func @xlnet
 func.func @xlnet(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor<?x?xi32>)
     -> (tensor<?x?x8xf32>, tensor<?x8xf32>) {
   %word = bert.weight "word_embedding.weight" : tensor<100x8xf32>
   // CHECK: bert.embeddings %{{.*}}, %{{.*}} : (tensor<?x?xi32>, tensor<100x8xf32>) -> tensor<?x?x8xf32>
   %e = bert.embeddings %ids, %word : (tensor<?x?xi32>, tensor<100x8xf32>) -> tensor<?x?x8xf32>
-  %w = bert.weight "layer.0.rel_attn.q" : tensor<8x2x4xf32>
+  // CHECK: bert.relative_positions %{{.*}} {clamp_len = 5 : i64} : (tensor<?x?xi32>) -> tensor<2x?x8xf32>
+  %pos = bert.relative_positions %mask {clamp_len = 5 : i64} : (tensor<?x?xi32>) -> tensor<2x?x8xf32>
+  %q = bert.weight "layer.0.rel_attn.q" : tensor<8x2x4xf32>
+  %o = bert.weight "layer.0.rel_attn.o" : tensor<8x2x4xf32>
+  // CHECK: bert.weight_matrix %{{.*}} transposed : (tensor<8x2x4xf32>) -> tensor<8x8xf32>
+  %wq = bert.weight_matrix %q transposed : (tensor<8x2x4xf32>) -> tensor<8x8xf32>
+  // CHECK: bert.weight_matrix %{{.*}} : (tensor<8x2x4xf32>) -> tensor<8x8xf32>
+  %wo = bert.weight_matrix %o : (tensor<8x2x4xf32>) -> tensor<8x8xf32>
+  %x = bert.linear %e, %wq : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  %kr = bert.linear %pos, %wq : (tensor<2x?x8xf32>, tensor<8x8xf32>) -> tensor<2x?x8xf32>
   %b = bert.weight "layer.0.rel_attn.r_w_bias" : tensor<2x4xf32>
   %s = bert.weight "layer.0.rel_attn.seg_embed" : tensor<2x2x4xf32>
-  // CHECK: bert.relative_attention {{.*}} {clamp_len = -1 : i64, num_heads = 2 : i64}
-  %a = bert.relative_attention %e, %mask, %tt, %w, %w, %w, %w, %w, %b, %b, %b, %s
-      {num_heads = 2 : i64, clamp_len = -1 : i64}
-      : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<?x?xi32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>,
-         tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>,
+  // CHECK: bert.relative_attention {{.*}} {num_heads = 2 : i64}
+  %c = bert.relative_attention %x, %x, %x, %kr, %mask, %tt, %b, %b, %b, %s
+      {num_heads = 2 : i64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<2x?x8xf32>,
+         tensor<?x?xi32>, tensor<?x?xi32>, tensor<2x4xf32>, tensor<2x4xf32>,
          tensor<2x4xf32>, tensor<2x2x4xf32>) -> tensor<?x?x8xf32>
+  %a = bert.linear %c, %wo : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
   %pw = bert.weight "sequence_summary.summary.weight" : tensor<8x8xf32>
   %pb = bert.weight "sequence_summary.summary.bias" : tensor<8xf32>
   // CHECK: bert.pooler {{.*}} last_token : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>

@@ -1,4 +1,5 @@
-// bert.relative_attention on values worked out by hand. H = 2, one head of
+// bert.relative_attention (with bert.relative_positions and
+// bert.weight_matrix around it) on values worked out by hand. H = 2, one head of
 // d = 2 (scale 1/sqrt 2), x = the identity per row ([1, 0], [0, 1]), q = k = 0
 // weights (so only the biases' terms remain), v = o = identity.
 //
@@ -39,15 +40,23 @@
 // SEG-NEXT:  1 0
 // SEG-NEXT:  0.75 0.25
 // arg3: q = k = Wr = 0; arg4: v = o = identity; arg5: r_w_bias = 0;
-// arg6: r_s_bias; arg7: seg_embed.
+// arg6: r_s_bias; arg7: seg_embed. Built as XlnetBuilder builds a layer:
+// the einsum weights as linear matrices, the sinusoids, kr a linear of them.
 func.func @seg(%x: tensor<2x2x2xf32>, %mask: tensor<2x2xi32>, %tt: tensor<2x2xi32>,
                %zero: tensor<2x1x2xf32>, %eye: tensor<2x1x2xf32>, %bzero: tensor<1x2xf32>,
                %rs: tensor<1x2xf32>, %seg: tensor<2x1x2xf32>) -> tensor<2x2x2xf32> {
-  %a = bert.relative_attention %x, %mask, %tt, %zero, %zero, %eye, %eye, %zero,
-      %bzero, %bzero, %rs, %seg {num_heads = 1 : i64, clamp_len = -1 : i64}
-      : (tensor<2x2x2xf32>, tensor<2x2xi32>, tensor<2x2xi32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>,
-         tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>,
-         tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<2x2x2xf32>
+  %wz = bert.weight_matrix %zero transposed : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %we = bert.weight_matrix %eye transposed : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %wo = bert.weight_matrix %eye : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %q = bert.linear %x, %wz : (tensor<2x2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+  %v = bert.linear %x, %we : (tensor<2x2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+  %pos = bert.relative_positions %mask {clamp_len = -1 : i64} : (tensor<2x2xi32>) -> tensor<2x?x2xf32>
+  %kr = bert.linear %pos, %wz : (tensor<2x?x2xf32>, tensor<2x2xf32>) -> tensor<2x?x2xf32>
+  %c = bert.relative_attention %q, %q, %v, %kr, %mask, %tt, %bzero, %bzero, %rs, %seg
+      {num_heads = 1 : i64}
+      : (tensor<2x2x2xf32>, tensor<2x2x2xf32>, tensor<2x2x2xf32>, tensor<2x?x2xf32>, tensor<2x2xi32>, tensor<2x2xi32>,
+         tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<2x2x2xf32>
+  %a = bert.linear %c, %wo : (tensor<2x2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
   return %a : tensor<2x2x2xf32>
 }
 
@@ -60,22 +69,36 @@ func.func @seg(%x: tensor<2x2x2xf32>, %mask: tensor<2x2xi32>, %tt: tensor<2x2xi3
 func.func @pos(%x: tensor<2x2x2xf32>, %mask: tensor<2x2xi32>, %tt: tensor<2x2xi32>,
                %zero: tensor<2x1x2xf32>, %eye: tensor<2x1x2xf32>, %bzero: tensor<1x2xf32>,
                %rr: tensor<1x2xf32>, %seg: tensor<2x1x2xf32>) -> tensor<2x2x2xf32> {
-  %a = bert.relative_attention %x, %mask, %tt, %zero, %zero, %eye, %eye, %eye,
-      %bzero, %rr, %bzero, %seg {num_heads = 1 : i64, clamp_len = -1 : i64}
-      : (tensor<2x2x2xf32>, tensor<2x2xi32>, tensor<2x2xi32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>,
-         tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>,
-         tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<2x2x2xf32>
+  %wz = bert.weight_matrix %zero transposed : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %we = bert.weight_matrix %eye transposed : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %wo = bert.weight_matrix %eye : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %q = bert.linear %x, %wz : (tensor<2x2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+  %v = bert.linear %x, %we : (tensor<2x2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
+  %pos = bert.relative_positions %mask {clamp_len = -1 : i64} : (tensor<2x2xi32>) -> tensor<2x?x2xf32>
+  %kr = bert.linear %pos, %we : (tensor<2x?x2xf32>, tensor<2x2xf32>) -> tensor<2x?x2xf32>
+  %c = bert.relative_attention %q, %q, %v, %kr, %mask, %tt, %bzero, %rr, %bzero, %seg
+      {num_heads = 1 : i64}
+      : (tensor<2x2x2xf32>, tensor<2x2x2xf32>, tensor<2x2x2xf32>, tensor<2x?x2xf32>, tensor<2x2xi32>, tensor<2x2xi32>,
+         tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<2x2x2xf32>
+  %a = bert.linear %c, %wo : (tensor<2x2x2xf32>, tensor<2x2xf32>) -> tensor<2x2x2xf32>
   return %a : tensor<2x2x2xf32>
 }
 
-// BAD: error: 'bert.relative_attention' op cannot be evaluated: input [2, 2, 2], mask [2, 3] and token_type_ids [2, 2] must be [B, S, H], [B, S], [B, S]
+// BAD: error: 'bert.relative_attention' op cannot be evaluated: query [2, 2, 2], key [2, 2, 2], value [2, 2, 2], position_keys [2, 3, 2], mask [2, 3] and token_type_ids [2, 2] must be [B, S, H] (three times), [2, S, H], [B, S], [B, S]
 func.func @dynamic(%x: tensor<?x?x2xf32>, %mask: tensor<?x?xi32>, %tt: tensor<?x?xi32>,
-                   %zero: tensor<2x1x2xf32>, %eye: tensor<2x1x2xf32>, %bzero: tensor<1x2xf32>,
-                   %rs: tensor<1x2xf32>, %seg: tensor<2x1x2xf32>) -> tensor<?x?x2xf32> {
-  %a = bert.relative_attention %x, %mask, %tt, %zero, %zero, %eye, %eye, %zero,
-      %bzero, %bzero, %rs, %seg {num_heads = 1 : i64, clamp_len = -1 : i64}
-      : (tensor<?x?x2xf32>, tensor<?x?xi32>, tensor<?x?xi32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>,
-         tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>,
-         tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<?x?x2xf32>
+               %zero: tensor<2x1x2xf32>, %eye: tensor<2x1x2xf32>, %bzero: tensor<1x2xf32>,
+               %rs: tensor<1x2xf32>, %seg: tensor<2x1x2xf32>) -> tensor<?x?x2xf32> {
+  %wz = bert.weight_matrix %zero transposed : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %we = bert.weight_matrix %eye transposed : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %wo = bert.weight_matrix %eye : (tensor<2x1x2xf32>) -> tensor<2x2xf32>
+  %q = bert.linear %x, %wz : (tensor<?x?x2xf32>, tensor<2x2xf32>) -> tensor<?x?x2xf32>
+  %v = bert.linear %x, %we : (tensor<?x?x2xf32>, tensor<2x2xf32>) -> tensor<?x?x2xf32>
+  %pos = bert.relative_positions %mask {clamp_len = -1 : i64} : (tensor<?x?xi32>) -> tensor<2x?x2xf32>
+  %kr = bert.linear %pos, %wz : (tensor<2x?x2xf32>, tensor<2x2xf32>) -> tensor<2x?x2xf32>
+  %c = bert.relative_attention %q, %q, %v, %kr, %mask, %tt, %bzero, %bzero, %rs, %seg
+      {num_heads = 1 : i64}
+      : (tensor<?x?x2xf32>, tensor<?x?x2xf32>, tensor<?x?x2xf32>, tensor<2x?x2xf32>, tensor<?x?xi32>, tensor<?x?xi32>,
+         tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<2x1x2xf32>) -> tensor<?x?x2xf32>
+  %a = bert.linear %c, %wo : (tensor<?x?x2xf32>, tensor<2x2xf32>) -> tensor<?x?x2xf32>
   return %a : tensor<?x?x2xf32>
 }

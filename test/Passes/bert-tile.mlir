@@ -188,19 +188,28 @@ func.func @add_mask_rows(%x: tensor<?x?x36xf32>, %r: tensor<?x?x36xf32>, %mask: 
 // -----
 
 // XLNet's relative attention is tiled as an attention kernel (its kernel
-// reads queries_per_task and vector_width).
+// reads queries_per_task and vector_width), its sinusoids as a row-wise one
+// over 2S rows, and the kr linear over them as a GEMM of 2S rows.
 // CHECK-LABEL: func.func @relative_attention
+// CHECK: bert.relative_positions
+// AVX512-SAME: bert.schedule = #bert.row_schedule<rows_per_task = {{[0-9]+}}, vector_width = 8, target = "x86-64-avx512">
+// AVX2-SAME: bert.schedule = #bert.row_schedule<rows_per_task = {{[0-9]+}}, vector_width = 8, target = "x86-64-avx2">
+// HOST-SAME: bert.schedule = #bert.row_schedule<
+// CHECK: bert.linear
+// CHECK-SAME: bert.schedule = #bert.gemm_schedule<
 // CHECK: bert.relative_attention
 // AVX512-SAME: bert.schedule = #bert.attention_schedule<queries_per_task = 32, key_tile = 128, vector_width = 4, target = "x86-64-avx512">
 // AVX2-SAME: bert.schedule = #bert.attention_schedule<queries_per_task = {{[0-9]+}}, key_tile = {{[0-9]+}}, vector_width = 4, target = "x86-64-avx2">
 // HOST-SAME: bert.schedule = #bert.attention_schedule<
 func.func @relative_attention(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi32>, %tt: tensor<?x?xi32>,
-                              %w: tensor<8x2x4xf32>, %b: tensor<2x4xf32>, %s: tensor<2x2x4xf32>)
+                              %w: tensor<8x8xf32>, %b: tensor<2x4xf32>, %s: tensor<2x2x4xf32>)
     -> tensor<?x?x8xf32> attributes {bert.max_batch = 2 : i64, bert.max_seq = 16 : i64} {
-  %a = bert.relative_attention %x, %mask, %tt, %w, %w, %w, %w, %w, %b, %b, %b, %s
-      {num_heads = 2 : i64, clamp_len = -1 : i64}
-      : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<?x?xi32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>,
-         tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>,
+  %pos = bert.relative_positions %mask {clamp_len = -1 : i64} : (tensor<?x?xi32>) -> tensor<2x?x8xf32>
+  %kr = bert.linear %pos, %w : (tensor<2x?x8xf32>, tensor<8x8xf32>) -> tensor<2x?x8xf32>
+  %a = bert.relative_attention %x, %x, %x, %kr, %mask, %tt, %b, %b, %b, %s
+      {num_heads = 2 : i64}
+      : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<2x?x8xf32>,
+         tensor<?x?xi32>, tensor<?x?xi32>, tensor<2x4xf32>, tensor<2x4xf32>,
          tensor<2x4xf32>, tensor<2x2x4xf32>) -> tensor<?x?x8xf32>
   return %a : tensor<?x?x8xf32>
 }

@@ -390,7 +390,10 @@ void mlir::bert::emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
   for (size_t i = 0; i < plan.slots.size(); ++i) {
     const WeightSlot &s = plan.slots[i];
     os << "  {.name = " << cString(s.name) << ",\n   .kind = "
-       << (s.sources.size() > 1 ? "BERT_WEIGHT_CONCAT0" : "BERT_WEIGHT_DIRECT")
+       << (s.from == WeightSlot::From::Transposed  ? "BERT_WEIGHT_CONCAT0_T"
+           : s.from == WeightSlot::From::Flattened ? "BERT_WEIGHT_FLAT2D"
+           : s.sources.size() > 1                  ? "BERT_WEIGHT_CONCAT0"
+                                                   : "BERT_WEIGHT_DIRECT")
        << ", .num_sources = " << s.sources.size()
        << ", .sources = bert_sources_" << i
        << ",\n   .rank = " << s.shape.size() << ", .shape = {";

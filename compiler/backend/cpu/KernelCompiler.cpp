@@ -23,9 +23,10 @@ const KernelFamily &bert::cpu::familyOf(const KernelRequest &req) {
     return kLinearAmxFamily;
   // In the order of KernelSpec's alternatives.
   static const KernelFamily *const families[] = {
-      &kLinearFamily,     &kLayerNormFamily, &kAttentionFamily,
-      &kEmbeddingsFamily, &kPoolerFamily,    &kUnstackFamily,
-      &kMaskRowsFamily,   &kAddFamily,       &kRelativeAttentionFamily};
+      &kLinearFamily,           &kLayerNormFamily, &kAttentionFamily,
+      &kEmbeddingsFamily,       &kPoolerFamily,    &kUnstackFamily,
+      &kMaskRowsFamily,         &kAddFamily,       &kRelativeAttentionFamily,
+      &kRelativePositionsFamily};
   static_assert(std::size(families) == std::variant_size_v<KernelSpec>,
                 "one family per KernelSpec alternative");
   return *families[req.spec.index()];

@@ -58,10 +58,16 @@ struct AttentionSpec {
   bool bf16 = false;
 };
 
-/// XLNet's relative attention, projections included (bert.relative_attention;
-/// RelativeAttention.cpp).
+/// XLNet's relative attention core over packed q, k, v
+/// (bert.relative_attention; RelativeAttention.cpp).
 struct RelativeAttentionSpec {
   int64_t hidden = 0, numHeads = 0;
+};
+
+/// XLNet's sinusoids of the 2S relative distances (bert.relative_positions;
+/// RelativePositions.cpp), H wide.
+struct RelativePositionsSpec {
+  int64_t H = 0;
   /// Relative distances are clamped to [-clampLen, clampLen] when > 0.
   int64_t clampLen = -1;
 };
@@ -109,9 +115,10 @@ struct AddSpec {
 };
 
 /// What a kernel computes; the alternative names its family.
-using KernelSpec = std::variant<LinearSpec, LayerNormSpec, AttentionSpec,
-                                EmbeddingsSpec, PoolerSpec, UnstackSpec,
-                                MaskRowsSpec, AddSpec, RelativeAttentionSpec>;
+using KernelSpec =
+    std::variant<LinearSpec, LayerNormSpec, AttentionSpec, EmbeddingsSpec,
+                 PoolerSpec, UnstackSpec, MaskRowsSpec, AddSpec,
+                 RelativeAttentionSpec, RelativePositionsSpec>;
 
 /// Everything that determines one compiled kernel: what it computes and its
 /// schedule (dialect/Schedules.h), read from the op. Equal requests compile

@@ -68,8 +68,9 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
   slot.panelWidth = panelWidth;
   slot.bf16RowStride = bf16Stride;
   slot.int8RowStride = int8Stride;
-  std::string key = llvm::join(slot.sources, ",") + "|" + num(panelWidth) +
-                    "|" + num(bf16Stride) + "|" + num(int8Stride);
+  std::string key = llvm::join(slot.sources, ",") + "|" + num(int(slot.from)) +
+                    "|" + num(panelWidth) + "|" + num(bf16Stride) + "|" +
+                    num(int8Stride);
   auto [it, inserted] = slotByKey.try_emplace(key, plan.slots.size());
   if (!inserted)
     return it->second;
@@ -187,19 +188,41 @@ LogicalResult Planner::run() {
               weightDefs[w.getResult()] =
                   WeightSlot{w.getName().str(),
                              {w.getName().str()},
-                             std::vector<int64_t>(shape.begin(), shape.end()),
-                             0};
+                             std::vector<int64_t>(shape.begin(), shape.end())};
+              return success();
+            })
+            .Case([&](WeightMatrixOp w) -> LogicalResult {
+              auto it = weightDefs.find(w.getInput());
+              if (it == weightDefs.end() || it->second.sources.size() != 1 ||
+                  it->second.from != WeightSlot::From::Stored)
+                return w.emitError() << "the CPU backend takes the matrix of "
+                                        "a bert.weight only (at load time)";
+              WeightSlot slot = it->second;
+              auto shape = w.getType().getShape();
+              slot.shape.assign(shape.begin(), shape.end());
+              slot.from = w.getTransposed() ? WeightSlot::From::Transposed
+                                            : WeightSlot::From::Flattened;
+              // A 2-D weight read as stored is the weight itself.
+              if (!w.getTransposed() && w.getInput().getType().getRank() == 2)
+                slot.from = WeightSlot::From::Stored;
+              weightDefs[w.getResult()] = std::move(slot);
               return success();
             })
             .Case([&](ConcatOp c) -> LogicalResult {
               WeightSlot slot;
               for (Value in : c.getInputs()) {
                 auto it = weightDefs.find(in);
+                bool first = slot.sources.empty();
+                // Stored sources, or transposed ones (CONCAT0_T), not mixed.
                 if (it == weightDefs.end() || it->second.sources.size() != 1 ||
-                    c.getDim() != 0)
+                    c.getDim() != 0 ||
+                    it->second.from == WeightSlot::From::Flattened ||
+                    (!first && it->second.from != slot.from))
                   return c.emitError()
                          << "the CPU backend concatenates only weights, "
-                            "along dim 0 (at load time)";
+                            "along dim 0 (at load time), all as stored or "
+                            "all transposed";
+                slot.from = it->second.from;
                 slot.sources.push_back(it->second.name);
               }
               slot.name = "packed(" + llvm::join(slot.sources, ",") + ")";
@@ -232,6 +255,8 @@ LogicalResult Planner::run() {
             .Case([&](EmbeddingsOp e) { return planWordEmbeddings(e); })
             .Case(
                 [&](RelativeAttentionOp a) { return planRelativeAttention(a); })
+            .Case(
+                [&](RelativePositionsOp p) { return planRelativePositions(p); })
             .Case([&](LinearOp l) { return planLinear(l); })
             .Case([&](AddLayerNormOp a) {
               return planLayerNorm(a, a.getInput(), a.getResidual(),

@@ -31,6 +31,12 @@ struct WeightSlot {
   std::string name;                 ///< HF name, or a chosen packed name
   std::vector<std::string> sources; ///< >1: concatenated along dim 0
   std::vector<int64_t> shape;       ///< logical shape after concatenation
+  /// How the sources become the slot (bert_weight_kind): as stored (one
+  /// source; several concatenated along dim 0), one source of rank > 2
+  /// flattened to the 2-D slot, or each source read as [K, rest] and
+  /// transposed, then concatenated (bert.weight_matrix; XLNet's einsum
+  /// weights).
+  enum class From { Stored, Flattened, Transposed } from = From::Stored;
   /// >0: repacked into panels of this many output columns: [N/nb][K][nb]
   /// (f32), or the bf16 layout below.
   int64_t panelWidth = 0;

@@ -118,30 +118,35 @@ LogicalResult Planner::planWordEmbeddings(EmbeddingsOp op) {
   return success();
 }
 
-/// XLNet's relative attention: one kernel reads the activation, mask and
-/// token types padded ([B, S]) and the einsum weights as stored.
+/// XLNet's relative attention core: one kernel reads the packed q, k, v
+/// projection ([B, S, 3H], a linear's output), the position keys ([2, S,
+/// H], a linear's output), mask and token types padded ([B, S]).
 LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
-  int64_t h = cast<RankedTensorType>(op.getInput().getType()).getShape().back();
-  cpu::RelativeAttentionSpec spec{h, int64_t(op.getNumHeads()),
-                                  op.getClampLen()};
+  int64_t h = cast<RankedTensorType>(op.getQuery().getType()).getShape().back();
+  cpu::RelativeAttentionSpec spec{h, int64_t(op.getNumHeads())};
   KernelRequest req{spec, {}};
-  if (failed(setSchedule(op, req)))
+  FailureOr<Value> packed =
+      packedQKV(op, op.getQuery(), op.getKey(), op.getValue(), h);
+  if (failed(packed) || failed(setSchedule(op, req)))
     return failure();
-  FailureOr<BufferRef> x = activation(op.getInput(), op);
+  FailureOr<BufferRef> qkv = activation(*packed, op);
+  FailureOr<BufferRef> kr = activation(op.getPositionKeys(), op);
   FailureOr<BufferRef> mask = activation(op.getMask(), op);
   FailureOr<BufferRef> types = activation(op.getTokenTypeIds(), op);
-  if (failed(x) || failed(mask) || failed(types) || failed(setResult(op)))
+  if (failed(qkv) || failed(kr) || failed(mask) || failed(types) ||
+      failed(setResult(op)))
     return failure();
   KernelCall call{kernelIndex(req), {}, ""};
-  call.args.push_back(tokenRows(*x, h));
+  call.args.push_back(BufferArg{
+      *qkv,
+      false,
+      {{num(3 * h), "1"}, {"S", num(3 * h)}, {"B", num(3 * h) + " * S"}}});
+  call.args.push_back(matrix(*kr, num(h), "2 * S", num(h)));
   call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
   call.args.push_back(matrix(*types, "S", "B", "S", /*isInt=*/true));
-  // [H, n, d] einsum weights as (n * d, H) matrices, [n, d] biases as (H),
-  // seg_embed [2, n, d] as (H, 2).
-  for (Value w :
-       {op.getQueryWeight(), op.getKeyWeight(), op.getValueWeight(),
-        op.getOutputWeight(), op.getPositionWeight(), op.getContentBias(),
-        op.getPositionBias(), op.getSegmentBias(), op.getSegmentEmbed()}) {
+  // [n, d] biases as (H), seg_embed [2, n, d] as (H, 2).
+  for (Value w : {op.getContentBias(), op.getPositionBias(),
+                  op.getSegmentBias(), op.getSegmentEmbed()}) {
     FailureOr<size_t> slot = slotOf(w, op);
     if (failed(slot))
       return failure();
@@ -151,12 +156,51 @@ LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
                                            num(rows), num(h)));
   }
   call.args.push_back(tokenRows(storage[op.getResult()].base, h));
-  // q, k, v, o projections, kr over 2S - 1 distances, and the three score
-  // terms plus P.V per pair.
-  call.flops = "8.0 * B * S * " + num(h * h) + " + 2.0 * (2 * S - 1) * " +
-               num(h * h) + " + 8.0 * B * S * S * " + num(h);
+  // The three score terms plus P.V per pair (the segment term counted as a
+  // third dot product, as the kernel's reference computes it).
+  call.flops = "8.0 * B * S * S * " + num(h);
   plan.calls.push_back(std::move(call));
   return success();
+}
+
+/// XLNet's sinusoids: one kernel writes the [2, S, H] rows (the mask only
+/// gives S).
+LogicalResult Planner::planRelativePositions(RelativePositionsOp op) {
+  int64_t h = cast<RankedTensorType>(op.getType()).getDimSize(2);
+  KernelRequest req{cpu::RelativePositionsSpec{h, op.getClampLen()}, {}};
+  FailureOr<BufferRef> mask = activation(op.getMask(), op);
+  if (failed(mask) || failed(setSchedule(op, req)) || failed(setResult(op)))
+    return failure();
+  KernelCall call{kernelIndex(req), {}, ""};
+  call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
+  call.args.push_back(
+      matrix(storage[op.getResult()].base, num(h), "2 * S", num(h)));
+  plan.calls.push_back(std::move(call));
+  return success();
+}
+
+FailureOr<Value> Planner::packedQKV(Operation *op, Value q, Value k, Value v,
+                                    int64_t h) {
+  // The attention kernels read Q, K, V out of one packed [B, S, 3H]
+  // activation: they must be its three consecutive slices.
+  Value packed;
+  int64_t expected = 0;
+  for (Value part : {q, k, v}) {
+    auto it = storage.find(part);
+    if (it == storage.end() || !it->second.sliceOf ||
+        it->second.sliceOffset != expected ||
+        (packed && it->second.sliceOf != packed))
+      return op->emitError()
+             << "the CPU attention kernel needs query, key and value as "
+                "consecutive slices of one packed projection (run "
+                "bert-pack-qkv)";
+    packed = it->second.sliceOf;
+    expected += h;
+  }
+  if (cast<RankedTensorType>(packed.getType()).getShape().back() != 3 * h)
+    return op->emitError() << "packed projection must have 3 * " << h
+                           << " columns";
+  return packed;
 }
 
 LogicalResult Planner::planLinear(LinearOp op) {
@@ -273,24 +317,11 @@ LogicalResult Planner::planLayerNorm(Operation *op, Value input, Value residual,
 LogicalResult Planner::planAttention(FusedAttentionOp op) {
   int64_t h = cast<RankedTensorType>(op.getQuery().getType()).getShape().back();
   int64_t heads = op.getNumHeads(), d = h / heads;
-  // The kernel reads Q, K, V out of one packed [B, S, 3H] activation: they
-  // must be the three slices bert-pack-qkv made.
-  Value packed;
-  int64_t expected = 0;
-  for (Value v : {op.getQuery(), op.getKey(), op.getValue()}) {
-    auto it = storage.find(v);
-    if (it == storage.end() || !it->second.sliceOf ||
-        it->second.sliceOffset != expected ||
-        (packed && it->second.sliceOf != packed))
-      return op.emitError() << "the CPU attention kernel needs query, key and "
-                               "value as consecutive slices of one packed "
-                               "projection (run bert-pack-qkv)";
-    packed = it->second.sliceOf;
-    expected += h;
-  }
-  if (cast<RankedTensorType>(packed.getType()).getShape().back() != 3 * h)
-    return op.emitError() << "packed projection must have 3 * " << h
-                          << " columns";
+  FailureOr<Value> packedOr =
+      packedQKV(op, op.getQuery(), op.getKey(), op.getValue(), h);
+  if (failed(packedOr))
+    return failure();
+  Value packed = *packedOr;
   cpu::AttentionSpec spec;
   spec.hidden = h;
   spec.numHeads = heads;

@@ -56,6 +56,11 @@ private:
   LogicalResult planEmbeddings(EmbeddingsLayerNormOp op);
   LogicalResult planWordEmbeddings(EmbeddingsOp op);
   LogicalResult planRelativeAttention(RelativeAttentionOp op);
+  LogicalResult planRelativePositions(RelativePositionsOp op);
+  /// The packed [B, S, 3H] projection that q, k, v are consecutive slices
+  /// of, or an error on `op`.
+  FailureOr<Value> packedQKV(Operation *op, Value q, Value k, Value v,
+                             int64_t h);
   LogicalResult planLinear(LinearOp op);
   LogicalResult planLayerNorm(Operation *op, Value input, Value residual,
                               Value gamma, Value beta, double eps);
@@ -126,6 +131,9 @@ inline std::string locNames(Location loc) {
 /// per token: B * S, or T packed) when v is [batch, seq, ...], else B.
 inline std::string rowsOf(Value v) {
   auto t = cast<RankedTensorType>(v.getType());
+  // [n, S, ...] with a static n (XLNet's [2, S, H] relative positions).
+  if (t.getRank() >= 2 && t.isDynamicDim(1) && !t.isDynamicDim(0))
+    return "(" + num(t.getDimSize(0)) + " * S)";
   if (t.getRank() >= 2 && t.isDynamicDim(1))
     return "M";
   // [B, C] rows per sequence, or [B, 1, C] (the first token only).

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Writes a damaged copy of a safetensors file, for the load-error tests.
 
-    edit_safetensors.py IN OUT (--drop NAME | --dtype NAME DTYPE | --truncate BYTES)
+    edit_safetensors.py IN OUT (--drop NAME | --dtype NAME DTYPE | --shape NAME D0,D1,...
+                                | --truncate BYTES)
 
 --drop removes a tensor (header entry and bytes); --dtype relabels a tensor's dtype (its
 bytes are padded with zeros to the new element size, so only the dtype is wrong); --truncate
-cuts BYTES off the end of the file. After --drop and --dtype the tensors are laid out back to
+cuts BYTES off the end of the file; --shape relabels a tensor's shape (the same number of
+elements, so only the shape is wrong). After --drop and --dtype the tensors are laid out back to
 back again, as the format requires (a gap or an overlap is an error of its own). Standard
 library only.
 """
@@ -40,6 +42,8 @@ def main() -> int:
         t["dtype"] = args[1]
         size = numel * SIZES[args[1]]
         blobs[args[0]] = blobs[args[0]][:size].ljust(size, b"\0")
+    elif op == "--shape":
+        header[args[0]]["shape"] = [int(d) for d in args[1].split(",")]
     else:
         print(f"edit_safetensors: unknown operation {op}", file=sys.stderr)
         return 2

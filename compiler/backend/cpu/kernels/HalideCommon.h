@@ -24,6 +24,8 @@ namespace bert::cpu::detail {
 template <typename Args>
 int callKernel(const Halide::Callable &fn, Args &a, const char *who) {
   switch (a.size()) {
+  case 2:
+    return fn(a[0], a[1]);
   case 3:
     return fn(a[0], a[1], a[2]);
   case 4:
@@ -34,9 +36,8 @@ int callKernel(const Halide::Callable &fn, Args &a, const char *who) {
     return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
   case 8:
     return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
-  case 13:
-    return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
-              a[11], a[12]);
+  case 9:
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
   }
   throw std::runtime_error(std::string(who) + ": unexpected argument count " +
                            std::to_string(a.size()));

@@ -183,12 +183,17 @@ Kernel buildLayerNorm(const LayerNormSpec &spec, const RowSchedule &sched,
 /// per task is O(queriesPerTask * (keyTile + d)) whatever S is.
 Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
                       const Halide::Target &target, bool autoschedule = false);
-/// args: x (H, S, B) dense; mask, token types int32 (S, B) dense; the
-///       einsum weights wq, wk, wv, wo, wr each (H, H) dense as stored
-///       ([H, n, d]: q, k, v, r are [in, out], o is [out, in]); r_w_bias,
-///       r_r_bias, r_s_bias (H); seg_embed (H, 2); out (H, S, B) dense.
+/// args: qkv (3H, S, B) dense (q, k, v side by side); kr (H, 2S) dense
+///       (row p: relative distance S - p); mask, token types int32 (S, B)
+///       dense; r_w_bias, r_r_bias, r_s_bias (H); seg_embed (H, 2); out
+///       (H, S, B) dense.
 Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
                               const AttentionSchedule &sched,
+                              const Halide::Target &target);
+/// args: mask int32 (S, B) dense (its shape only); out (H, 2S) dense: row p
+///       the sinusoids of relative distance S - p.
+Kernel buildRelativePositions(const RelativePositionsSpec &spec,
+                              const RowSchedule &sched,
                               const Halide::Target &target);
 /// args: ids int32 (S, B), tokenTypes int32 (S, B), word (H, vocab),
 ///       pos (H, maxPositions), type (H, typeVocab), gamma (H), beta (H),
@@ -271,7 +276,7 @@ struct KernelFamily {
 
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
     kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily,
-    kAddFamily, kRelativeAttentionFamily;
+    kAddFamily, kRelativeAttentionFamily, kRelativePositionsFamily;
 /// The bf16 linear under an amx schedule (LinearAMX.cpp): a LinearSpec
 /// whose schedule, not spec, names the family.
 extern const KernelFamily kLinearAmxFamily;

@@ -1,21 +1,24 @@
 //===- RelativeAttention.cpp - XLNet's relative attention emitter ---------===//
 //
-// bert.relative_attention in one kernel, projections included: q, k, v from
-// the einsum weights, kr(p) = r(p) . Wr for the 2S - 1 relative distances,
-// then per head, query i and key j
+// bert.relative_attention in one kernel, between the projections: q, k, v
+// come packed from one linear ([B, S, 3H]), the position keys kr from
+// another (over bert.relative_positions, [2S, H], row p for the relative
+// distance S - p), and the output projection is a linear after it. Per
+// head, query i and key j
 //   score = (q_i + r_w_bias) . k_j + (q_i + r_r_bias) . kr(i - j)
 //         + (q_i + r_s_bias) . seg_embed[t_i != t_j],
 // scaled by 1/sqrt(d), XLNet's non_tgt mask (a padded key stays visible to
-// itself), softmax, P . v and the output projection o.
-// The einsum weights are read as the checkpoint stores them, no repacking:
-// q, k, v, r are [in, out] ([H, n, d]) and o is [out, in], which is why the
-// projections are computed here rather than by the panel-packed linear
-// kernel (that one needs [out, in] and a load-time transpose for q, k, v;
-// docs/design.md). transformers' rel_shift is only an index: the position
-// score of pair (i, j) reads kr row (S - 1) - (i - j), so no [B, H, S, 2S]
+// itself), softmax and P . v. transformers' rel_shift is only an index: the
+// position score of pair (i, j) reads kr row S - i + j, so no [B, H, S, 2S]
 // tensor exists.
-// Simplest correct form first: every intermediate is a root buffer, one
-// softmax row per (query, head); tiling the scores is future work.
+//
+// Layout: k and kr are stored key-first (kt(j, c), krt(p, c)), so the
+// score tile vectorizes over keys with contiguous loads (the shifted kr row
+// of query i is the window starting at S - i). Two register tiles: the
+// scores (a vector of keys x 4 queries, over the head dims, content and
+// position terms together) and P . V (a vector of head dims x 4 queries,
+// over keys).
+// A task is `queries_per_task` queries of one (sequence, head).
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
@@ -33,49 +36,36 @@ Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
     throw std::invalid_argument(
         "relative_attention kernel: hidden " + std::to_string(H) +
         " must be even and a multiple of the " + std::to_string(n) + " heads");
-  ImageParam x(Float(32), 3, "x"), mask(Int(32), 2, "mask"),
-      types(Int(32), 2, "token_type_ids"), wq(Float(32), 2, "wq"),
-      wk(Float(32), 2, "wk"), wv(Float(32), 2, "wv"), wo(Float(32), 2, "wo"),
-      wr(Float(32), 2, "wr"), rw(Float(32), 1, "r_w_bias"),
-      rr(Float(32), 1, "r_r_bias"), rs(Float(32), 1, "r_s_bias"),
-      seg(Float(32), 2, "seg_embed");
-  Var c("c"), s("s"), b("b"), p("p"), j("j"), i("i"), hn("hn"), e("e"), t("t");
-  Expr S = x.dim(1).extent();
-  RDom rh(0, H, "rh");
+  ImageParam qkv(Float(32), 3, "qkv"), kr(Float(32), 2, "kr"),
+      mask(Int(32), 2, "mask"), types(Int(32), 2, "token_type_ids"),
+      rw(Float(32), 1, "r_w_bias"), rr(Float(32), 1, "r_r_bias"),
+      rs(Float(32), 1, "r_s_bias"), seg(Float(32), 2, "seg_embed");
+  Var c("c"), b("b"), p("p"), j("j"), i("i"), hn("hn"), e("e"), t("t");
+  Expr S = qkv.dim(1).extent();
+  const int vec = int(sched.vectorWidth);
+  const int rows = int(std::max<int64_t>(1, sched.queriesPerTask));
+  constexpr int kRegRows = 4; // queries (or kr columns) per register tile
+  const TailStrategy guard = TailStrategy::GuardWithIf;
 
-  // Projections: f(c, s, b) = sum_h x(h, s, b) * W[h, c].
-  auto project = [&](const char *name, ImageParam &w) {
-    Func f(name);
-    f(c, s, b) = sum(x(rh, s, b) * w(c, rh));
-    return f;
-  };
-  Func q = project("q", wq), k = project("k", wk), v = project("v", wv);
-
-  // r(h, p): the sinusoid of relative distance (S - 1) - p, formed as the
-  // evaluator and transformers form it (float frequency and angle; the sine
-  // in double, then rounded).
-  const int half = H / 2;
-  Expr rel = S - 1 - p;
-  if (spec.clampLen > 0)
-    rel = clamp(rel, -int(spec.clampLen), int(spec.clampLen));
-  Expr kf = select(c < half, c, c - half);
-  Expr invFreq = 1.0f / pow(10000.0f, cast<float>(2 * kf) / float(H));
-  Expr angle = cast<double>(cast<float>(rel) * invFreq);
-  Func r("r"), kr("kr");
-  r(c, p) = cast<float>(select(c < half, sin(angle), cos(angle)));
-  kr(c, p) = sum(r(rh, p) * wr(c, rh));
-
-  // The segment term of query i for "different segment?" t in {0, 1}.
+  // Key-first keys; queries plus each bias, per head.
+  Func kt("k"), krt("kr_t"), qw("q_content"), qr("q_position"),
+      segScore("seg_score");
+  kt(j, c, b) = qkv(H + c, j, b);
+  krt(p, c) = kr(c, p);
+  Expr qe = qkv(hn * d + e, i, b);
+  qw(e, i, hn, b) = qe + rw(hn * d + e);
+  qr(e, i, hn, b) = qe + rr(hn * d + e);
   RDom re(0, d, "re");
-  Func segScore("seg_score");
   Expr cq = hn * d + re;
-  segScore(t, i, hn, b) = sum((q(cq, i, b) + rs(cq)) * seg(cq, t));
+  segScore(t, i, hn, b) = sum((qkv(cq, i, b) + rs(cq)) * seg(cq, t));
 
-  Func score("score"), mx("row_max"), ex("row_exp"), den("row_sum");
-  Expr content = sum((q(cq, i, b) + rw(cq)) * k(cq, j, b));
-  Expr position = sum((q(cq, i, b) + rr(cq)) * kr(cq, S - 1 - i + j));
+  Func dot("score_dot"), score("score"), mx("row_max"), ex("row_exp"),
+      den("row_sum"), pv("pv"), out("rel_attn_out");
+  dot(j, i, hn, b) = 0.0f;
+  dot(j, i, hn, b) += qw(re, i, hn, b) * kt(j, hn * d + re, b) +
+                      qr(re, i, hn, b) * krt(S - i + j, hn * d + re);
   Expr other = select(types(i, b) != types(j, b), 1, 0);
-  Expr raw = (content + position + segScore(other, i, hn, b)) *
+  Expr raw = (dot(j, i, hn, b) + segScore(other, i, hn, b)) *
              (1.0f / std::sqrt(float(d)));
   score(j, i, hn, b) =
       select(mask(j, b) == 0 && j != i, detail::lowestFloat(), raw);
@@ -83,58 +73,69 @@ Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
   mx(i, hn, b) = maximum(score(rj, i, hn, b));
   ex(j, i, hn, b) = exp(score(j, i, hn, b) - mx(i, hn, b));
   den(i, hn, b) = sum(ex(rj, i, hn, b));
+  pv(e, i, hn, b) = 0.0f;
+  pv(e, i, hn, b) += ex(rj, i, hn, b) * qkv(2 * H + hn * d + e, rj, b);
+  // Heads side by side: column c = hn * d + e (the split below makes the
+  // division and remainder exact loop variables).
+  out(c, i, b) = pv(c % d, i, c / d, b) / den(i, c / d, b);
 
-  Func ctx("ctx"), out("rel_attn_out");
-  ctx(e, hn, i, b) =
-      sum(ex(rj, i, hn, b) * v(hn * d + e, rj, b)) / den(i, hn, b);
-  RDom rc(0, d, 0, n, "rc");
-  out(c, i, b) = sum(ctx(rc.x, rc.y, i, b) * wo(rc.y * d + rc.x, c));
+  // Schedule. The key-first copies: vectors along the keys (distances).
+  kt.compute_root().parallel(b).vectorize(j, vec, guard);
+  krt.compute_root().parallel(c).vectorize(p, vec, guard);
 
-  // Schedule: projections per token row, the softmax row of each (query,
-  // head) at the context's head loop, queries split into tasks.
-  const int vec = int(sched.vectorWidth);
-  const int rows = int(std::max<int64_t>(1, sched.queriesPerTask));
-  auto rowsParallel = [&](Func &f, Var row) {
-    Var ro("ro"), ri("ri"), task("task");
-    f.compute_root()
-        .split(row, ro, ri, rows, TailStrategy::GuardWithIf)
-        .fuse(ro, b, task)
-        .parallel(task)
-        .vectorize(c, vec, TailStrategy::GuardWithIf);
+  // A register tile of `f` (or its stage): a vector along x, kRegRows rows
+  // of y unrolled; the accumulating Func `acc` computed at the tile, its
+  // reduction `r` outside the tile's loops so the sums stay in registers.
+  auto registerTile = [&](Stage f, Var x, Var y, Var xo, Var yo, Func acc,
+                          Var ax, Var ay, RVar r) {
+    Var xi(xo.name() + "i"), yi(yo.name() + "i");
+    f.split(x, xo, xi, vec, guard)
+        .split(y, yo, yi, kRegRows, guard)
+        .reorder(xi, yi, xo, yo)
+        .vectorize(xi)
+        .unroll(yi);
+    acc.vectorize(ax).unroll(ay);
+    acc.update().reorder(ax, ay, r).vectorize(ax).unroll(ay);
   };
-  rowsParallel(q, s);
-  rowsParallel(k, s);
-  rowsParallel(v, s);
-  r.compute_root();
-  kr.compute_root().parallel(p).vectorize(c, vec, TailStrategy::GuardWithIf);
-  segScore.compute_root();
-  Var io("io"), ii("ii"), task("task");
-  ctx.compute_root()
-      .split(i, io, ii, rows, TailStrategy::GuardWithIf)
-      .fuse(io, b, task)
+
+  // The output: per task (queries of one sequence and head) the scores, the
+  // softmax rows, then P . V tiles.
+  Var hd("hd"), io("io"), ii("ii"), task("task"), eo("eo"), iio("iio");
+  out.split(c, hd, e, d)
+      .split(i, io, ii, rows, guard)
+      .reorder(e, ii, hd, io, b)
+      .fuse(hd, io, task)
+      .fuse(task, b, task)
       .parallel(task);
-  ex.compute_at(ctx, hn).vectorize(j, vec, TailStrategy::GuardWithIf);
-  mx.compute_at(ctx, hn);
-  den.compute_at(ctx, hn);
-  rowsParallel(out, i);
+  registerTile(out, e, ii, eo, iio, pv, e, i, rj);
+  pv.compute_at(out, eo);
+  for (Func *f : {&qw, &qr})
+    f->compute_at(out, task).vectorize(e, vec, guard);
+  segScore.compute_at(out, task);
+  mx.compute_at(out, task);
+  den.compute_at(out, task);
+  ex.compute_at(out, task).vectorize(j, vec, guard);
+  Var jo("jo"), so("so");
+  score.compute_at(out, task);
+  registerTile(score, j, i, jo, so, dot, j, i, re);
+  dot.compute_at(score, jo);
 
   Kernel kern;
   kern.name = "relative_attention";
-  kern.inputs = {x, mask, types, wq, wk, wv, wo, wr, rw, rr, rs, seg};
+  kern.inputs = {qkv, kr, mask, types, rw, rr, rs, seg};
   for (auto &in : kern.inputs)
     detail::constrainMinsAndDense(in);
-  // x and the output: (H, S, B) dense; mask and types: (S, B) dense.
-  x.dim(0).set_extent(H);
-  x.dim(1).set_stride(H);
-  x.dim(2).set_stride(H * S);
+  // qkv: (3H, S, B) dense; kr (H, 2S) dense; mask and types: (S, B) dense; the
+  // output (H, S, B) dense.
+  qkv.dim(0).set_extent(3 * H);
+  qkv.dim(1).set_stride(3 * H);
+  qkv.dim(2).set_stride(3 * H * S);
   for (ImageParam *ids : {&mask, &types}) {
     ids->dim(0).set_extent(S);
-    ids->dim(1).set_extent(x.dim(2).extent()).set_stride(S);
+    ids->dim(1).set_extent(qkv.dim(2).extent()).set_stride(S);
   }
-  for (ImageParam *w : {&wq, &wk, &wv, &wo, &wr}) {
-    w->dim(0).set_extent(H);
-    w->dim(1).set_extent(H).set_stride(H);
-  }
+  kr.dim(0).set_extent(H);
+  kr.dim(1).set_extent(2 * S).set_stride(H);
   for (ImageParam *bias : {&rw, &rr, &rs})
     bias->dim(0).set_extent(H);
   seg.dim(0).set_extent(H);
@@ -143,7 +144,7 @@ Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
   detail::constrainMinsAndDense(o);
   o.dim(0).set_extent(H);
   o.dim(1).set_extent(S).set_stride(H);
-  o.dim(2).set_extent(x.dim(2).extent()).set_stride(H * S);
+  o.dim(2).set_extent(qkv.dim(2).extent()).set_stride(H * S);
   detail::finishKernel(kern, out);
   return kern;
 }
@@ -155,8 +156,7 @@ Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
 namespace {
 void writeRelativeAttention(const RelativeAttentionSpec &spec,
                             std::ostream &os) {
-  os << "relative_attention h=" << spec.hidden << " heads=" << spec.numHeads
-     << " clamp=" << spec.clampLen;
+  os << "relative_attention h=" << spec.hidden << " heads=" << spec.numHeads;
 }
 
 /// Queries per task (the tasks' grain); the key tile is unused.
@@ -165,18 +165,18 @@ std::vector<TuneKnob> relativeAttentionTuningSpace(const KernelRequest &,
   return {{"queries_per_task", {4, 8, 16, 32, 64}}};
 }
 
-/// x, a mask with no padding, token types, the five weights, three biases,
-/// seg_embed, out.
+/// The packed q, k, v, kr, a mask with no padding, token types, three
+/// biases, seg_embed, out.
 std::vector<TuneArg> relativeAttentionTuneArgs(const KernelRequest &req,
                                                int batch, int seq) {
   const int H = int(std::get<RelativeAttentionSpec>(req.spec).hidden);
   const int B = batch, S = seq;
   using K = TuneArg::Kind;
-  std::vector<TuneArg> args = {{K::Floats, {{H, 1}, {S, H}, {B, H * S}}},
-                               {K::Ones, {{S, 1}, {B, S}}},
-                               {K::Ids, {{S, 1}, {B, S}}, 2}};
-  for (int w = 0; w < 5; ++w)
-    args.push_back({K::Floats, {{H, 1}, {H, H}}});
+  std::vector<TuneArg> args = {
+      {K::Floats, {{3 * H, 1}, {S, 3 * H}, {B, 3 * H * S}}},
+      {K::Floats, {{H, 1}, {2 * S, H}}},
+      {K::Ones, {{S, 1}, {B, S}}},
+      {K::Ids, {{S, 1}, {B, S}}, 2}};
   for (int bias = 0; bias < 3; ++bias)
     args.push_back({K::Floats, {{H, 1}}});
   args.push_back({K::Floats, {{H, 1}, {2, H}}});

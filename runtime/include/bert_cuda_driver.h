@@ -54,6 +54,10 @@ typedef struct {
   int (*cuStreamCreate)(void **stream, unsigned int flags);
   int (*cuStreamSynchronize)(void *stream);
   int (*cuGetErrorString)(int error, const char **text);
+  /* Release (bert_model_free of a library's last model). */
+  int (*cuModuleUnload)(void *module);
+  int (*cuStreamDestroy)(void *stream);
+  int (*cuDevicePrimaryCtxRelease)(int device);
 } bert_cuda_driver;
 
 /* The driver table, loaded once per process (thread-safe); NULL when no

@@ -40,8 +40,9 @@ extern "C" {
  * outputs as arrays in the order of the descriptor's input and output
  * tables, instead of BertModel's fixed argument list. Version 7:
  * bert_weight_spec.int8_row_stride, and `device` (a CUDA library's run()
- * computes on a GPU). */
-#define BERT_MODEL_ABI_VERSION 7
+ * computes on a GPU). Version 8: device_acquire and device_release (a CUDA
+ * library's device state is freed with its last model). */
+#define BERT_MODEL_ABI_VERSION 8
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -249,6 +250,16 @@ typedef struct {
                     const void *const *inputs, int64_t batch, int64_t seq,
                     void *const *outputs, void *workspace);
   size_t (*device_workspace_bytes)(int64_t batch, int64_t seq);
+  /* CUDA only (NULL otherwise, both or neither): the library's device state
+   * (context, module, stream, device memory) is shared by every model loaded
+   * from it and set up on first use. The runtime calls device_acquire once
+   * per model it loads and device_release once when it frees that model,
+   * with that model's weight pointers (so that the library forgets a device
+   * copy made from them); the last release frees the device memory, unloads
+   * the module, destroys the stream and releases the primary context, and
+   * the next acquire + run sets everything up again. Thread-safe. */
+  void (*device_acquire)(void);
+  void (*device_release)(const float *const *weights);
 } bert_model_desc;
 
 #define BERT_ABI_DEVICE_CPU 0

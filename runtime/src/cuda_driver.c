@@ -47,6 +47,9 @@ static const struct {
     BERT_CUDA_ENTRY(cuStreamCreate),
     BERT_CUDA_ENTRY(cuStreamSynchronize),
     BERT_CUDA_ENTRY(cuGetErrorString),
+    BERT_CUDA_ENTRY(cuModuleUnload),
+    BERT_CUDA_ENTRY(cuStreamDestroy),
+    BERT_CUDA_ENTRY(cuDevicePrimaryCtxRelease),
 };
 #undef BERT_CUDA_ENTRY
 

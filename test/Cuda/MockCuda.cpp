@@ -14,9 +14,14 @@
 // extents, strides, launch shapes, copies); the kernels' own numerics need
 // the GPU (scripts/gpu-check.sh).
 //
+// Device state is tracked too: allocations, streams, loaded modules and
+// primary-context retains. Freeing, destroying, unloading or releasing
+// something not live is an error, and so is using a released context, a
+// destroyed stream or an unloaded module's kernel.
+//
 // A failed check prints "mock-cuda: ..." and makes the call return
 // CUDA_ERROR_ILLEGAL_ADDRESS (700); at exit the mock prints how many
-// launches it checked.
+// launches it checked and what device state is still live (a leak).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +33,7 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,6 +50,7 @@ struct Param {
 
 struct Kernel {
   std::string symbol, key, family;
+  size_t module = 0;                         ///< index into Mock::modules
   std::map<std::string, std::string> fields; ///< "n" -> "384", ...
   std::vector<Param> params;
   int64_t get(const std::string &f, int64_t dflt = 0) const {
@@ -79,12 +86,37 @@ struct Mock {
   std::map<uintptr_t, size_t> allocs;
   /// A deque: functions handed out point into it across module loads.
   std::deque<Kernel> kernels;
-  long launches = 0, copies = 0;
-  bool moduleLoaded = false, failed = false;
+  /// Per cuModuleLoadData: whether it is still loaded (its handle points
+  /// at its entry).
+  std::deque<bool> modules;
+  std::set<uintptr_t> streams;
+  uintptr_t nextStream = 0x5000;
+  long launches = 0, copies = 0, ctxRetains = 0;
+  bool failed = false;
+  long liveModules() const {
+    long n = 0;
+    for (bool loaded : modules)
+      n += loaded;
+    return n;
+  }
+  /// "all device state released" or what is still live.
+  std::string live() const {
+    size_t bytes = 0;
+    for (const auto &a : allocs)
+      bytes += a.second;
+    if (allocs.empty() && streams.empty() && !liveModules() && !ctxRetains)
+      return "all device state released";
+    return "still live: " + std::to_string(allocs.size()) + " allocations (" +
+           std::to_string(bytes) + " bytes), " +
+           std::to_string(streams.size()) + " streams, " +
+           std::to_string(liveModules()) + " modules, " +
+           std::to_string(ctxRetains) + " context retains";
+  }
   ~Mock() {
     if (launches || failed)
-      std::fprintf(stderr, "mock-cuda: %ld launches and %ld copies checked%s\n",
-                   launches, copies, failed ? ", some FAILED" : "");
+      std::fprintf(
+          stderr, "mock-cuda: %ld launches and %ld copies checked%s; %s\n",
+          launches, copies, failed ? ", some FAILED" : "", live().c_str());
   }
   int fail(const std::string &what) {
     std::fprintf(stderr, "mock-cuda: %s\n", what.c_str());
@@ -124,6 +156,7 @@ bool readKernels(const char *path) {
       continue;
     Kernel k;
     k.key = key;
+    k.module = mock.modules.size();
     std::string sig = line, more;
     while (sig.find(") {") == std::string::npos && std::getline(in, more))
       sig += more;
@@ -311,8 +344,21 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
 int mInit(unsigned) { return 0; }
 int mDeviceGetCount(int *n) { return *n = 1, 0; }
 int mDeviceGet(int *d, int ordinal) { return *d = ordinal, ordinal ? 101 : 0; }
-int mCtxRetain(void **ctx, int) { return *ctx = &mock, 0; }
-int mCtxSetCurrent(void *ctx) { return ctx == &mock ? 0 : kInvalidValue; }
+int mCtxRetain(void **ctx, int) { return ++mock.ctxRetains, *ctx = &mock, 0; }
+int mCtxRelease(int) {
+  if (mock.ctxRetains == 0)
+    return mock.fail("cuDevicePrimaryCtxRelease without a retain"),
+           kInvalidValue;
+  return --mock.ctxRetains, 0;
+}
+int mCtxSetCurrent(void *ctx) {
+  if (ctx != &mock)
+    return kInvalidValue;
+  if (mock.ctxRetains == 0)
+    return mock.fail("cuCtxSetCurrent on a released primary context"),
+           kInvalidValue;
+  return 0;
+}
 int mModuleLoadData(void **module, const void *image) {
   // A fatbin starts with its magic, 0xBA55ED50.
   uint32_t magic = 0;
@@ -321,12 +367,27 @@ int mModuleLoadData(void **module, const void *image) {
     return mock.fail("cuModuleLoadData: the image is not a fatbin"), 200;
   if (!readKernels(std::getenv("BERT_MOCK_CUDA_KERNELS")))
     return 200;
-  mock.moduleLoaded = true;
-  return *module = &mock.kernels, 0;
+  mock.modules.push_back(true);
+  return *module = &mock.modules.back(), 0;
 }
-int mModuleGetFunction(void **fn, void *, const char *name) {
+/// The index of a live module handle, or -1.
+long moduleIndex(void *module) {
+  for (size_t i = 0; i < mock.modules.size(); ++i)
+    if (&mock.modules[i] == module && mock.modules[i])
+      return long(i);
+  return -1;
+}
+int mModuleUnload(void *module) {
+  long i = moduleIndex(module);
+  if (i < 0)
+    return mock.fail("cuModuleUnload of a module not loaded"), kInvalidValue;
+  mock.modules[size_t(i)] = false;
+  return 0;
+}
+int mModuleGetFunction(void **fn, void *module, const char *name) {
+  long m = moduleIndex(module);
   for (Kernel &k : mock.kernels)
-    if (k.symbol == name)
+    if (k.symbol == name && long(k.module) == m)
       return *fn = &k, 0;
   mock.fail(std::string("cuModuleGetFunction: no kernel ") + name);
   return kNotFound;
@@ -362,11 +423,15 @@ int mDtoH(void *dst, uint64_t src, size_t bytes, void *) {
   return 0;
 }
 int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-            unsigned by, unsigned bz, unsigned smem, void *, void **params,
-            void **) {
+            unsigned by, unsigned bz, unsigned smem, void *stream,
+            void **params, void **) {
   const Kernel &k = *static_cast<Kernel *>(fn);
   const std::string who = "launch of " + k.symbol + " (" + k.key + "): ";
   ++mock.launches;
+  if (!mock.modules[k.module])
+    return mock.fail(who + "its module was unloaded");
+  if (stream && !mock.streams.count(reinterpret_cast<uintptr_t>(stream)))
+    return mock.fail(who + "on a stream that does not exist");
   if (bx != unsigned(k.get("warps") * 32) || by != 1 || bz != 1)
     return mock.fail(who + "block is not warps x 32 threads");
   if (smem != unsigned(k.get("smem_bytes")))
@@ -398,8 +463,21 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
   std::string problem = run(k, a, gx, gy, gz);
   return problem.empty() ? 0 : mock.fail(who + problem);
 }
-int mStreamCreate(void **s, unsigned) { return *s = &mock.allocs, 0; }
-int mStreamSynchronize(void *) { return mock.failed ? kIllegalAddress : 0; }
+int mStreamCreate(void **s, unsigned) {
+  mock.streams.insert(mock.nextStream);
+  return *s = reinterpret_cast<void *>(mock.nextStream++), 0;
+}
+int mStreamDestroy(void *s) {
+  if (!mock.streams.erase(reinterpret_cast<uintptr_t>(s)))
+    return mock.fail("cuStreamDestroy of a stream that does not exist"),
+           kInvalidValue;
+  return 0;
+}
+int mStreamSynchronize(void *s) {
+  if (s && !mock.streams.count(reinterpret_cast<uintptr_t>(s)))
+    return mock.fail("cuStreamSynchronize of a stream that does not exist");
+  return mock.failed ? kIllegalAddress : 0;
+}
 int mGetErrorString(int e, const char **text) {
   *text = e == kIllegalAddress ? "mock: illegal address" : "mock error";
   return 0;
@@ -425,8 +503,19 @@ cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {
       {"cuLaunchKernel", (void *)mLaunch},
       {"cuStreamCreate", (void *)mStreamCreate},
       {"cuStreamSynchronize", (void *)mStreamSynchronize},
-      {"cuGetErrorString", (void *)mGetErrorString}};
+      {"cuGetErrorString", (void *)mGetErrorString},
+      {"cuModuleUnload", (void *)mModuleUnload},
+      {"cuStreamDestroy", (void *)mStreamDestroy},
+      {"cuDevicePrimaryCtxRelease", (void *)mCtxRelease}};
   auto it = table.find(symbol);
   *pfn = it == table.end() ? nullptr : it->second;
   return it == table.end() ? kNotFound : 0;
+}
+
+/// For tests (test/E2E/Inputs/cuda_async.c): what device state is live now,
+/// as the exit summary words it.
+extern "C" __attribute__((visibility("default"))) const char *
+bert_mock_cuda_live(void) {
+  static std::string text;
+  return (text = mock.live()).c_str();
 }

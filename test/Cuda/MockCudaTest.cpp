@@ -5,7 +5,10 @@
 // reaching past its allocation, an output overlapping an input, a grid
 // short of the output, a block that is not the schedule's, a kernel the
 // module does not have, and a copy outside every allocation. Each must
-// return CUDA_ERROR_ILLEGAL_ADDRESS (700) or not-found (500).
+// return CUDA_ERROR_ILLEGAL_ADDRESS (700) or not-found (500). And that it
+// tracks device state, so a library that frees too much or in the wrong
+// order fails: a second free, destroy, unload or context release, and use
+// of a released context or an unloaded module's kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +40,7 @@ struct Mock {
 /// One linear kernel (N = 8, K = 4) as bertc writes it, and a loaded module.
 struct Fixture {
   Mock mock;
-  void *fn = nullptr;
+  void *fn = nullptr, *module = nullptr;
   uint64_t x = 0, w = 0, b = 0, y = 0;
   int (*launch)(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
                 unsigned, unsigned, void *, void **, void **) = nullptr;
@@ -57,7 +60,6 @@ struct Fixture {
            "int64_t p3_s1) {\n}\n";
     setenv("BERT_MOCK_CUDA_KERNELS", cu.c_str(), 1);
     uint32_t image[4] = {0xBA55ED50u, 0, 0, 0};
-    void *module = nullptr;
     EXPECT_EQ(mock.get<int (*)(void **, const void *)>("cuModuleLoadData")(
                   &module, image),
               0);
@@ -117,6 +119,36 @@ TEST(MockCuda, RefusesAnUnknownKernelAndAStrayCopy) {
       "cuMemcpyHtoDAsync");
   EXPECT_EQ(htod(f.b, host, 8 * 4, nullptr), 0);
   EXPECT_EQ(htod(f.b, host, 8 * 4 + 4, nullptr), 700);
+}
+
+TEST(MockCuda, TracksDeviceStateAndRefusesStaleHandles) {
+  Fixture f;
+  auto unload = f.mock.get<int (*)(void *)>("cuModuleUnload");
+  EXPECT_EQ(unload(f.module), 0);
+  EXPECT_EQ(f.run(2, f.y), 700); // its kernel is gone with the module
+  EXPECT_NE(unload(f.module), 0);
+
+  auto create = f.mock.get<int (*)(void **, unsigned)>("cuStreamCreate");
+  auto destroy = f.mock.get<int (*)(void *)>("cuStreamDestroy");
+  void *stream = nullptr;
+  EXPECT_EQ(create(&stream, 0), 0);
+  EXPECT_EQ(destroy(stream), 0);
+  EXPECT_NE(destroy(stream), 0);
+
+  auto retain = f.mock.get<int (*)(void **, int)>("cuDevicePrimaryCtxRetain");
+  auto release = f.mock.get<int (*)(int)>("cuDevicePrimaryCtxRelease");
+  auto setCurrent = f.mock.get<int (*)(void *)>("cuCtxSetCurrent");
+  void *ctx = nullptr;
+  EXPECT_EQ(retain(&ctx, 0), 0);
+  EXPECT_EQ(setCurrent(ctx), 0);
+  EXPECT_EQ(release(0), 0);
+  EXPECT_NE(setCurrent(ctx), 0); // released: no longer usable
+  EXPECT_NE(release(0), 0);
+
+  auto memFree = f.mock.get<int (*)(uint64_t)>("cuMemFree");
+  for (uint64_t p : {f.x, f.w, f.b, f.y})
+    EXPECT_EQ(memFree(p), 0);
+  EXPECT_EQ(memFree(f.x), 700);
 }
 
 } // namespace

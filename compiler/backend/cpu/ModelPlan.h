@@ -195,6 +195,8 @@ struct DescriptorFunctions {
   std::string run, runPacked, setNumThreads, device;
   /// CUDA libraries: the device-pointer run and its workspace size.
   std::string runDevice = "NULL", deviceWorkspaceBytes = "NULL";
+  /// CUDA libraries: the per-library user count of the device state.
+  std::string deviceAcquire = "NULL", deviceRelease = "NULL";
 };
 
 /// The bert_generated_model descriptor, over emitModelTables' tables.

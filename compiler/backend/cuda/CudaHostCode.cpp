@@ -9,6 +9,8 @@
 // maxima. Each run copies the inputs in, launches the planned calls in order
 // on that stream, copies the outputs back and synchronizes. One mutex
 // serializes runs (one stream), so the library is thread-safe as on the CPU.
+// The state is the library's: a count of the models loaded from it
+// (device_acquire / device_release) frees it with the last one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,7 +76,8 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << " * Host code: runs the CUDA kernels of the embedded fatbin in order\n"
      << " * over a device arena planned by bert-plan-buffers, through the\n"
      << " * runtime's driver table. Target: " << plan.target << ". */\n\n"
-     << "#include <pthread.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
+     << "#include <pthread.h>\n#include <stddef.h>\n#include <stdint.h>\n"
+     << "#include <string.h>\n\n"
      << "#include \"bert_cuda_driver.h\"\n#include \"bert_model_abi.h\"\n\n"
      << "extern const unsigned char " << fatbinSymbol << "[];\n\n";
 
@@ -107,14 +110,17 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
       os << "  n += (" << elements(t, mb, ms) << " * 4 + 255) / 256 * 256;\n";
   os << "  return n;\n}\n\n";
 
+  const size_t nw = std::max<size_t>(1, plan.slots.size());
   os << "typedef struct {\n"
      << "  const bert_cuda_driver *cu;\n"
+     << "  int ready; /* bert_cuda_init succeeded */\n"
+     << "  int users; /* models loaded from this library (device_acquire) */\n"
+     << "  int dev;\n"
      << "  void *ctx, *module, *stream;\n"
      << "  void *fn[" << nk << "];\n"
      << "  uint64_t arena, in[" << plan.inputs.size() << "], out["
      << plan.outputs.size() << "];\n"
-     << "  uint64_t weights[" << std::max<size_t>(1, plan.slots.size())
-     << "];\n"
+     << "  uint64_t weights[" << nw << "];\n"
      << "  const float *const *host_weights; /* what weights[] hold */\n"
      << "} bert_cuda_state;\n\n"
      << "static bert_cuda_state bert_cuda;\n"
@@ -133,48 +139,75 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
         "\\\n"
      << "  } while (0)\n\n";
 
+  // Teardown frees whatever init got, so it also cleans up after an init
+  // that failed half way; every step runs even if an earlier one failed
+  // (nobody could act on the error: bert_model_free returns nothing).
+  os << "/* Frees what bert_cuda_init got, in reverse order; the user count "
+        "stays. */\n"
+     << "static void bert_cuda_teardown(bert_cuda_state *g) {\n"
+     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "  int i, users = g->users;\n"
+     << "  if (!cu)\n    return;\n"
+     << "  if (g->ctx)\n    (void)cu->cuCtxSetCurrent(g->ctx);\n"
+     << "  for (i = 0; i < " << nw << "; ++i)\n"
+     << "    if (g->weights[i])\n"
+     << "      (void)cu->cuMemFree(g->weights[i]);\n"
+     << "  if (g->arena)\n    (void)cu->cuMemFree(g->arena);\n"
+     << "  if (g->stream)\n    (void)cu->cuStreamDestroy(g->stream);\n"
+     << "  if (g->module)\n    (void)cu->cuModuleUnload(g->module);\n"
+     << "  if (g->ctx)\n    (void)cu->cuDevicePrimaryCtxRelease(g->dev);\n"
+     << "  memset(g, 0, sizeof *g);\n"
+     << "  g->users = users;\n}\n\n";
+
+  os << "static int bert_cuda_init(bert_cuda_state *g) {\n"
+     << "  const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);\n"
+     << "  uint64_t base;\n"
+     << "  int i;\n"
+     << "  if (!cu)\n    return -1;\n"
+     << "  g->cu = cu;\n"
+     << "  BERT_CU(cu->cuDeviceGet(&g->dev, 0));\n"
+     << "  BERT_CU(cu->cuDevicePrimaryCtxRetain(&g->ctx, g->dev));\n"
+     << "  BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
+     << "  BERT_CU(cu->cuModuleLoadData(&g->module, " << fatbinSymbol << "));\n"
+     << "  for (i = 0; i < " << nk << "; ++i) {\n"
+     << "    BERT_CU(cu->cuModuleGetFunction(&g->fn[i], g->module,\n"
+     << "                                    bert_kernel_symbols[i]));\n"
+     << "    if (bert_kernel_smem[i] > 48 * 1024)\n"
+     << "      BERT_CU(cu->cuFuncSetAttribute(\n"
+     << "          g->fn[i], "
+        "BERT_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
+     << "          bert_kernel_smem[i]));\n"
+     << "  }\n"
+     << "  BERT_CU(cu->cuStreamCreate(&g->stream, 0));\n"
+     << "  BERT_CU(cu->cuMemAlloc(&g->arena, bert_device_bytes()));\n"
+     << "  base = g->arena + " << offset << ";\n";
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    os << "  g->in[" << i << "] = base;\n  base += ("
+       << elements(plan.inputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  for (size_t i = 0; i < plan.outputs.size(); ++i)
+    os << "  g->out[" << i << "] = base;\n  base += ("
+       << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  os << "  (void)base;\n"
+     << "  for (i = 0; i < " << plan.slots.size() << "; ++i) {\n"
+     << "    static const size_t bytes[] = {";
+  for (size_t i = 0; i < plan.slots.size(); ++i)
+    os << (i ? ", " : "") << slotBytes(plan.slots[i]);
+  os << "};\n"
+     << "    BERT_CU(cu->cuMemAlloc(&g->weights[i], bytes[i]));\n"
+     << "  }\n"
+     << "  g->ready = 1;\n"
+     << "  return 0;\n}\n\n";
+
   // Setup once; weights again when the runtime hands other host copies (a
   // second model loaded from this library).
   os << "static int bert_cuda_setup(const float *const *weights) {\n"
      << "  bert_cuda_state *g = &bert_cuda;\n"
-     << "  int i;\n"
-     << "  if (!g->cu) {\n"
-     << "    const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);\n"
-     << "    int dev;\n"
-     << "    uint64_t base;\n"
-     << "    if (!cu)\n      return -1;\n"
-     << "    BERT_CU(cu->cuDeviceGet(&dev, 0));\n"
-     << "    BERT_CU(cu->cuDevicePrimaryCtxRetain(&g->ctx, dev));\n"
-     << "    BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
-     << "    BERT_CU(cu->cuModuleLoadData(&g->module, " << fatbinSymbol
-     << "));\n"
-     << "    for (i = 0; i < " << nk << "; ++i) {\n"
-     << "      BERT_CU(cu->cuModuleGetFunction(&g->fn[i], g->module,\n"
-     << "                                      bert_kernel_symbols[i]));\n"
-     << "      if (bert_kernel_smem[i] > 48 * 1024)\n"
-     << "        BERT_CU(cu->cuFuncSetAttribute(\n"
-     << "            g->fn[i], "
-        "BERT_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
-     << "            bert_kernel_smem[i]));\n"
+     << "  if (!g->ready) {\n"
+     << "    int rc = bert_cuda_init(g);\n"
+     << "    if (rc != 0) {\n"
+     << "      bert_cuda_teardown(g);\n"
+     << "      return rc;\n"
      << "    }\n"
-     << "    BERT_CU(cu->cuStreamCreate(&g->stream, 0));\n"
-     << "    BERT_CU(cu->cuMemAlloc(&base, bert_device_bytes()));\n"
-     << "    g->arena = base;\n"
-     << "    base += " << offset << ";\n";
-  for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "    g->in[" << i << "] = base;\n    base += ("
-       << elements(plan.inputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
-  for (size_t i = 0; i < plan.outputs.size(); ++i)
-    os << "    g->out[" << i << "] = base;\n    base += ("
-       << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
-  os << "    for (i = 0; i < " << plan.slots.size() << "; ++i) {\n"
-     << "      static const size_t bytes[] = {";
-  for (size_t i = 0; i < plan.slots.size(); ++i)
-    os << (i ? ", " : "") << slotBytes(plan.slots[i]);
-  os << "};\n"
-     << "      BERT_CU(cu->cuMemAlloc(&g->weights[i], bytes[i]));\n"
-     << "    }\n"
-     << "    g->cu = cu;\n"
      << "  }\n"
      << "  BERT_CU(g->cu->cuCtxSetCurrent(g->ctx));\n"
      << "  if (g->host_weights != weights) {\n";
@@ -186,6 +219,21 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "    g->host_weights = weights;\n"
      << "  }\n"
      << "  return 0;\n}\n\n";
+
+  // bert_model_desc::device_acquire / device_release: one count per
+  // library, since the state above is the library's, not a model's.
+  os << "static void bert_device_acquire(void) {\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  ++bert_cuda.users;\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n}\n\n"
+     << "static void bert_device_release(const float *const *weights) {\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  /* The address may come back for another model's weights. */\n"
+     << "  if (bert_cuda.host_weights == weights)\n"
+     << "    bert_cuda.host_weights = NULL;\n"
+     << "  if (--bert_cuda.users == 0)\n"
+     << "    bert_cuda_teardown(&bert_cuda);\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n}\n\n";
 
   // The launches alone, on any stream and buffers: the synchronous run
   // passes the library's own, the device run the caller's.
@@ -288,6 +336,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   emitModelDescriptor(os, plan,
                       {"bert_run", "NULL", "bert_set_num_threads",
                        "BERT_ABI_DEVICE_CUDA", "bert_run_device",
-                       "bert_device_workspace_bytes"});
+                       "bert_device_workspace_bytes", "bert_device_acquire",
+                       "bert_device_release"});
   return text;
 }

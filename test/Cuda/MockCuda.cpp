@@ -17,7 +17,11 @@
 // Device state is tracked too: allocations, streams, loaded modules and
 // primary-context retains. Freeing, destroying, unloading or releasing
 // something not live is an error, and so is using a released context, a
-// destroyed stream or an unloaded module's kernel.
+// destroyed stream or an unloaded module's kernel. CUDA graphs: a launch on
+// a capturing stream is recorded (its parameter values copied), not run; a
+// copy or synchronize there is an error (a graph would keep the host
+// pointer); cuGraphLaunch replays the recorded launches through the same
+// checks.
 //
 // A failed check prints "mock-cuda: ..." and makes the call return
 // CUDA_ERROR_ILLEGAL_ADDRESS (700); at exit the mock prints how many
@@ -82,8 +86,21 @@ struct View {
   }
 };
 
+/// A recorded launch: its arguments by value.
+struct Recorded {
+  void *fn;
+  unsigned grid[3], block[3], smem;
+  std::vector<uint64_t> values;
+};
+using Graph = std::vector<Recorded>;
+
 struct Mock {
   std::map<uintptr_t, size_t> allocs;
+  /// Capturing streams and what they recorded so far.
+  std::map<uintptr_t, Graph> capturing;
+  /// Graphs (cuStreamEndCapture) and instantiated graphs, both owned here.
+  std::set<Graph *> graphs, execs;
+  long graphLaunches = 0, replayed = 0;
   /// A deque: functions handed out point into it across module loads.
   std::deque<Kernel> kernels;
   /// Per cuModuleLoadData: whether it is still loaded (its handle points
@@ -104,19 +121,24 @@ struct Mock {
     size_t bytes = 0;
     for (const auto &a : allocs)
       bytes += a.second;
-    if (allocs.empty() && streams.empty() && !liveModules() && !ctxRetains)
+    if (allocs.empty() && streams.empty() && !liveModules() && !ctxRetains &&
+        graphs.empty() && execs.empty())
       return "all device state released";
     return "still live: " + std::to_string(allocs.size()) + " allocations (" +
            std::to_string(bytes) + " bytes), " +
            std::to_string(streams.size()) + " streams, " +
            std::to_string(liveModules()) + " modules, " +
-           std::to_string(ctxRetains) + " context retains";
+           std::to_string(ctxRetains) + " context retains, " +
+           std::to_string(graphs.size()) + " graphs, " +
+           std::to_string(execs.size()) + " graph execs";
   }
   ~Mock() {
     if (launches || failed)
-      std::fprintf(
-          stderr, "mock-cuda: %ld launches and %ld copies checked%s; %s\n",
-          launches, copies, failed ? ", some FAILED" : "", live().c_str());
+      std::fprintf(stderr,
+                   "mock-cuda: %ld launches (%ld replayed by %ld graph "
+                   "launches) and %ld copies checked%s; %s\n",
+                   launches, replayed, graphLaunches, copies,
+                   failed ? ", some FAILED" : "", live().c_str());
   }
   int fail(const std::string &what) {
     std::fprintf(stderr, "mock-cuda: %s\n", what.c_str());
@@ -406,16 +428,27 @@ int mMemFree(uint64_t p) {
   std::free(reinterpret_cast<void *>(p));
   return 0;
 }
-int mHtoD(uint64_t dst, const void *src, size_t bytes, void *) {
+/// Non-empty when `stream` is capturing, where a copy or sync is refused.
+std::string capturing(void *stream, const char *call) {
+  if (!mock.capturing.count(reinterpret_cast<uintptr_t>(stream)))
+    return "";
+  return std::string(call) +
+         " on a capturing stream (a graph would keep its host pointer)";
+}
+int mHtoD(uint64_t dst, const void *src, size_t bytes, void *stream) {
   ++mock.copies;
+  if (std::string c = capturing(stream, "cuMemcpyHtoDAsync"); !c.empty())
+    return mock.fail(c);
   if (!mock.inside(dst, bytes))
     return mock.fail("cuMemcpyHtoDAsync: " + std::to_string(bytes) +
                      " bytes outside every allocation");
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
   return 0;
 }
-int mDtoH(void *dst, uint64_t src, size_t bytes, void *) {
+int mDtoH(void *dst, uint64_t src, size_t bytes, void *stream) {
   ++mock.copies;
+  if (std::string c = capturing(stream, "cuMemcpyDtoHAsync"); !c.empty())
+    return mock.fail(c);
   if (!mock.inside(src, bytes))
     return mock.fail("cuMemcpyDtoHAsync: " + std::to_string(bytes) +
                      " bytes outside every allocation");
@@ -427,6 +460,17 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
             void **params, void **) {
   const Kernel &k = *static_cast<Kernel *>(fn);
   const std::string who = "launch of " + k.symbol + " (" + k.key + "): ";
+  if (auto c = mock.capturing.find(reinterpret_cast<uintptr_t>(stream));
+      c != mock.capturing.end()) {
+    Recorded r{fn, {gx, gy, gz}, {bx, by, bz}, smem, {}};
+    size_t n = 0;
+    for (const Param &param : k.params)
+      n += 1 + 2 * size_t(param.dims);
+    for (size_t i = 0; i < n; ++i)
+      r.values.push_back(*static_cast<uint64_t *>(params[i]));
+    c->second.push_back(r);
+    return 0;
+  }
   ++mock.launches;
   if (!mock.modules[k.module])
     return mock.fail(who + "its module was unloaded");
@@ -476,7 +520,63 @@ int mStreamDestroy(void *s) {
 int mStreamSynchronize(void *s) {
   if (s && !mock.streams.count(reinterpret_cast<uintptr_t>(s)))
     return mock.fail("cuStreamSynchronize of a stream that does not exist");
+  if (std::string c = capturing(s, "cuStreamSynchronize"); !c.empty())
+    return mock.fail(c);
   return mock.failed ? kIllegalAddress : 0;
+}
+int mBeginCapture(void *s, int) {
+  uintptr_t id = reinterpret_cast<uintptr_t>(s);
+  if (!mock.streams.count(id) || mock.capturing.count(id))
+    return mock.fail("cuStreamBeginCapture: not a stream, or capturing");
+  mock.capturing[id];
+  return 0;
+}
+int mEndCapture(void *s, void **graph) {
+  auto it = mock.capturing.find(reinterpret_cast<uintptr_t>(s));
+  if (it == mock.capturing.end())
+    return mock.fail("cuStreamEndCapture of a stream not capturing");
+  Graph *g = new Graph(std::move(it->second));
+  mock.capturing.erase(it);
+  mock.graphs.insert(g);
+  return *graph = g, 0;
+}
+int mInstantiate(void **exec, void *graph, unsigned long long) {
+  auto *g = static_cast<Graph *>(graph);
+  if (!mock.graphs.count(g))
+    return mock.fail("cuGraphInstantiate of an unknown graph");
+  Graph *e = new Graph(*g);
+  mock.execs.insert(e);
+  return *exec = e, 0;
+}
+int mGraphLaunch(void *exec, void *stream) {
+  auto *e = static_cast<Graph *>(exec);
+  if (!mock.execs.count(e))
+    return mock.fail("cuGraphLaunch of an unknown graph exec");
+  ++mock.graphLaunches;
+  for (Recorded &r : *e) {
+    std::vector<void *> params;
+    for (uint64_t &v : r.values)
+      params.push_back(&v);
+    ++mock.replayed;
+    if (int rc = mLaunch(r.fn, r.grid[0], r.grid[1], r.grid[2], r.block[0],
+                         r.block[1], r.block[2], r.smem, stream, params.data(),
+                         nullptr))
+      return rc;
+  }
+  return 0;
+}
+/// Frees a graph or graph exec of `set`.
+int destroyGraph(std::set<Graph *> &set, void *g, const char *call) {
+  if (!set.erase(static_cast<Graph *>(g)))
+    return mock.fail(std::string(call) + " of an unknown handle");
+  delete static_cast<Graph *>(g);
+  return 0;
+}
+int mGraphExecDestroy(void *e) {
+  return destroyGraph(mock.execs, e, "cuGraphExecDestroy");
+}
+int mGraphDestroy(void *g) {
+  return destroyGraph(mock.graphs, g, "cuGraphDestroy");
 }
 int mGetErrorString(int e, const char **text) {
   *text = e == kIllegalAddress ? "mock: illegal address" : "mock error";
@@ -506,7 +606,13 @@ cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {
       {"cuGetErrorString", (void *)mGetErrorString},
       {"cuModuleUnload", (void *)mModuleUnload},
       {"cuStreamDestroy", (void *)mStreamDestroy},
-      {"cuDevicePrimaryCtxRelease", (void *)mCtxRelease}};
+      {"cuDevicePrimaryCtxRelease", (void *)mCtxRelease},
+      {"cuStreamBeginCapture", (void *)mBeginCapture},
+      {"cuStreamEndCapture", (void *)mEndCapture},
+      {"cuGraphInstantiateWithFlags", (void *)mInstantiate},
+      {"cuGraphLaunch", (void *)mGraphLaunch},
+      {"cuGraphExecDestroy", (void *)mGraphExecDestroy},
+      {"cuGraphDestroy", (void *)mGraphDestroy}};
   auto it = table.find(symbol);
   *pfn = it == table.end() ? nullptr : it->second;
   return it == table.end() ? kNotFound : 0;

@@ -10,7 +10,9 @@
 // on that stream, copies the outputs back and synchronizes. One mutex
 // serializes runs (one stream), so the library is thread-safe as on the CPU.
 // The state is the library's: a count of the models loaded from it
-// (device_acquire / device_release) frees it with the last one.
+// (device_acquire / device_release) frees it with the last one. The
+// synchronous run's launches are captured as a CUDA graph per (batch, seq)
+// on first use and replayed ($BERT_CUDA_GRAPHS=0: launched one by one).
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,7 +79,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << " * over a device arena planned by bert-plan-buffers, through the\n"
      << " * runtime's driver table. Target: " << plan.target << ". */\n\n"
      << "#include <pthread.h>\n#include <stddef.h>\n#include <stdint.h>\n"
-     << "#include <string.h>\n\n"
+     << "#include <stdlib.h>\n#include <string.h>\n\n"
      << "#include \"bert_cuda_driver.h\"\n#include \"bert_model_abi.h\"\n\n"
      << "extern const unsigned char " << fatbinSymbol << "[];\n\n";
 
@@ -122,6 +124,11 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << plan.outputs.size() << "];\n"
      << "  uint64_t weights[" << nw << "];\n"
      << "  const float *const *host_weights; /* what weights[] hold */\n"
+     << "  /* The synchronous run's launches as CUDA graphs, instantiated on\n"
+     << "   * first use of each (batch, seq): [(batch - 1) * max_seq + seq - "
+        "1];\n"
+     << "   * none when $BERT_CUDA_GRAPHS is 0. */\n"
+     << "  void **graphs;\n"
      << "} bert_cuda_state;\n\n"
      << "static bert_cuda_state bert_cuda;\n"
      << "static pthread_mutex_t bert_cuda_lock = "
@@ -149,6 +156,11 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  int i, users = g->users;\n"
      << "  if (!cu)\n    return;\n"
      << "  if (g->ctx)\n    (void)cu->cuCtxSetCurrent(g->ctx);\n"
+     << "  for (i = 0; g->graphs && i < " << plan.maxBatch * plan.maxSeq
+     << "; ++i)\n"
+     << "    if (g->graphs[i])\n"
+     << "      (void)cu->cuGraphExecDestroy(g->graphs[i]);\n"
+     << "  free(g->graphs);\n"
      << "  for (i = 0; i < " << nw << "; ++i)\n"
      << "    if (g->weights[i])\n"
      << "      (void)cu->cuMemFree(g->weights[i]);\n"
@@ -164,7 +176,14 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  uint64_t base;\n"
      << "  int i;\n"
      << "  if (!cu)\n    return -1;\n"
+     << "  const char *graphs = getenv(\"BERT_CUDA_GRAPHS\");\n"
      << "  g->cu = cu;\n"
+     << "  if (!graphs || strcmp(graphs, \"0\") != 0) {\n"
+     << "    g->graphs = (void **)calloc(" << plan.maxBatch * plan.maxSeq
+     << ", sizeof(void *));\n"
+     << "    if (!g->graphs)\n"
+     << "      return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
+     << "  }\n"
      << "  BERT_CU(cu->cuDeviceGet(&g->dev, 0));\n"
      << "  BERT_CU(cu->cuDevicePrimaryCtxRetain(&g->ctx, g->dev));\n"
      << "  BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
@@ -272,6 +291,31 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   }
   os << "  return 0;\n}\n\n";
 
+  // Only the launches are captured: they read the library's own device
+  // buffers, fixed for its life, while the copies name the caller's host
+  // buffers, which a graph would keep.
+  os << "/* The launches of bert_cuda_launch at (batch, seq) as an "
+        "instantiated graph. */\n"
+     << "static int bert_cuda_capture(int64_t batch, int64_t seq, void "
+        "**exec) {\n"
+     << "  bert_cuda_state *g = &bert_cuda;\n"
+     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "  void *graph = NULL;\n"
+     << "  int rc, end;\n"
+     << "  BERT_CU(cu->cuStreamBeginCapture(g->stream,\n"
+     << "                                   "
+        "BERT_CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));\n"
+     << "  rc = bert_cuda_launch(g->in, g->out, g->arena, g->stream, batch, "
+        "seq);\n"
+     << "  /* Ended even after a failed launch: the stream leaves capture. */\n"
+     << "  end = cu->cuStreamEndCapture(g->stream, &graph);\n"
+     << "  if (rc == 0)\n    rc = end;\n"
+     << "  if (rc == 0)\n"
+     << "    rc = cu->cuGraphInstantiateWithFlags(exec, graph, 0);\n"
+     << "  if (rc != 0)\n    *exec = NULL;\n"
+     << "  if (graph)\n    (void)cu->cuGraphDestroy(graph);\n"
+     << "  return rc;\n}\n\n";
+
   os << "static int bert_cuda_forward(const void *const *inputs, int64_t "
         "batch,\n"
      << "                             int64_t seq, void *const *outputs) {\n"
@@ -281,8 +325,16 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   for (size_t i = 0; i < plan.inputs.size(); ++i)
     os << "  BERT_CU(cu->cuMemcpyHtoDAsync(g->in[" << i << "], inputs[" << i
        << "], " << elements(plan.inputs[i], "B", "S") << " * 4, g->stream));\n";
-  os << "  BERT_CU(bert_cuda_launch(g->in, g->out, g->arena, g->stream, "
-        "batch, seq));\n";
+  os << "  if (g->graphs) {\n"
+     << "    void **exec = &g->graphs[(batch - 1) * " << plan.maxSeq
+     << " + seq - 1];\n"
+     << "    if (!*exec)\n"
+     << "      BERT_CU(bert_cuda_capture(batch, seq, exec));\n"
+     << "    BERT_CU(cu->cuGraphLaunch(*exec, g->stream));\n"
+     << "  } else {\n"
+     << "    BERT_CU(bert_cuda_launch(g->in, g->out, g->arena, g->stream, "
+        "batch, seq));\n"
+     << "  }\n";
   for (size_t i = 0; i < plan.outputs.size(); ++i)
     os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << i << "], g->out[" << i
        << "], " << elements(plan.outputs[i], "B", "S")

@@ -301,6 +301,13 @@ BERT_ABI_HIDDEN void bert_scatter_rows(float *data, const int32_t *tok,
                                        int32_t num_tokens, int64_t num_rows,
                                        int64_t width);
 
+/* dst[i] = src[i] as bfloat16 bits, rounded to nearest even, for i < n:
+ * how a CUDA library makes the bf16 device copy of a float32 slot read by a
+ * bf16 tensor-core linear (once, at upload). Implemented by the runtime
+ * (weight_pack.c), with the rounding the CPU's bf16 packing uses. */
+BERT_ABI_HIDDEN void bert_floats_to_bf16(uint16_t *dst, const float *src,
+                                         size_t n);
+
 /* Defined by the generated host code of each model library; hidden, so the
  * runtime of one model library always binds to its own descriptor. */
 BERT_ABI_HIDDEN extern const bert_model_desc bert_generated_model;

@@ -49,6 +49,7 @@ constexpr int kIllegalAddress = 700, kNotFound = 500, kInvalidValue = 1;
 /// One buffer parameter: pointer then (extent, stride) per dim.
 struct Param {
   bool isInt = false;
+  int bytes = 4; ///< 2: bfloat16 (a bf16 linear's weight)
   int dims = 0;
 };
 
@@ -71,8 +72,18 @@ struct Kernel {
 struct View {
   char *base = nullptr;
   bool isInt = false;
+  int bytes = 4;
   std::vector<int64_t> e, s;
   float &f(int64_t i) const { return reinterpret_cast<float *>(base)[i]; }
+  /// Element i as a float, whether the buffer is float32 or bfloat16.
+  float get(int64_t i) const {
+    if (bytes == 4)
+      return f(i);
+    uint32_t bits = uint32_t(reinterpret_cast<uint16_t *>(base)[i]) << 16;
+    float v;
+    std::memcpy(&v, &bits, 4);
+    return v;
+  }
   int32_t id(int64_t i) const { return reinterpret_cast<int32_t *>(base)[i]; }
   /// Bytes from base to one past the last element.
   int64_t span() const {
@@ -82,7 +93,7 @@ struct View {
         return 0;
       last += (e[d] - 1) * s[d];
     }
-    return (last + 1) * 4;
+    return (last + 1) * bytes;
   }
 };
 
@@ -189,7 +200,9 @@ bool readKernels(const char *path) {
     std::string p;
     while (std::getline(ps, p, ',')) {
       if (p.find('*') != std::string::npos)
-        k.params.push_back({p.find("int32_t") != std::string::npos, 0});
+        k.params.push_back({p.find("int32_t") != std::string::npos,
+                            p.find("bfloat16") != std::string::npos ? 2 : 4,
+                            0});
       else if (p.find("_e") != std::string::npos && !k.params.empty())
         ++k.params.back().dims;
     }
@@ -200,6 +213,8 @@ bool readKernels(const char *path) {
     while (ks >> f)
       if (size_t eq = f.find('='); eq != std::string::npos)
         k.fields[f.substr(0, eq)] = f.substr(eq + 1);
+      else
+        k.fields[f] = "1"; // a flag such as "bf16"
     mock.kernels.push_back(k);
   }
   return !mock.kernels.empty();
@@ -222,6 +237,16 @@ double act(int a, double v) {
   case 6:
     return std::tanh(v);
   }
+  return v;
+}
+
+/// v as a bf16 operand holds it: nearest even of the top 16 bits (the
+/// format's definition; what cvt.rn.bf16.f32 and the host conversion do).
+double bf16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&v, &u, 4);
   return v;
 }
 
@@ -256,11 +281,15 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
              std::to_string(N);
     bool bias = k.family == "pooler" || k.get("bias");
     int a6 = int(k.get("act", k.family == "pooler" ? 6 : 0));
+    // bf16: X rounded as the kernel builds its A fragments; W is bf16.
+    const bool round = k.get("bf16");
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         double acc = bias ? a[2].f(n) : 0.0;
-        for (int64_t c = 0; c < K; ++c)
-          acc += double(x.f(m * x.s[1] + c)) * w.f(n * w.s[1] + c);
+        for (int64_t c = 0; c < K; ++c) {
+          float xv = x.f(m * x.s[1] + c);
+          acc += (round ? bf16(xv) : double(xv)) * w.get(n * w.s[1] + c);
+        }
         y.f(m * y.s[1] + n) = float(act(a6, acc));
       }
     return "";
@@ -286,15 +315,19 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     if (!covers(gx, tm, S) || gy != heads || gz != B)
       return "grid is not (S / tile_m, heads, B)";
     double scale = k.getF("scale");
+    const bool round = k.get("bf16");
     if (scale == 0)
       scale = 1.0 / std::sqrt(double(d));
     std::vector<double> p(S);
     for (int64_t b = 0; b < B; ++b)
       for (int64_t h = 0; h < heads; ++h)
         for (int64_t i = 0; i < S; ++i) {
+          // bf16: Q, K, V rounded, and each p before P.V (unnormalized,
+          // as the kernel rounds it; the sum stays exact).
           auto at = [&](int64_t row, int part, int64_t c) {
-            return double(qkv.f(b * qkv.s[4] + row * qkv.s[3] +
-                                part * qkv.s[2] + h * qkv.s[1] + c));
+            float v = qkv.f(b * qkv.s[4] + row * qkv.s[3] + part * qkv.s[2] +
+                            h * qkv.s[1] + c);
+            return round ? bf16(v) : double(v);
           };
           double mx = -INFINITY, sum = 0;
           for (int64_t j = 0; j < S; ++j) {
@@ -309,7 +342,7 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
           for (int64_t c = 0; c < d; ++c) {
             double acc = 0;
             for (int64_t j = 0; j < S; ++j)
-              acc += p[j] / sum * at(j, 2, c);
+              acc += (round ? bf16(float(p[j])) : p[j]) / sum * at(j, 2, c);
             y.f(b * y.s[3] + i * y.s[2] + h * y.s[1] + c) = float(acc);
           }
         }
@@ -486,6 +519,7 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
     View v;
     v.base = reinterpret_cast<char *>(*static_cast<uint64_t *>(params[p++]));
     v.isInt = param.isInt;
+    v.bytes = param.bytes;
     for (int d = 0; d < param.dims; ++d) {
       v.e.push_back(*static_cast<int64_t *>(params[p++]));
       v.s.push_back(*static_cast<int64_t *>(params[p++]));

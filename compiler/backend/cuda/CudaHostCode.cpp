@@ -19,6 +19,7 @@
 #include "compiler/backend/cuda/CudaHost.h"
 #include "compiler/backend/cuda/CudaKernels.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -50,11 +51,16 @@ std::string elements(const IOTensor &t, const std::string &b,
          (t.perToken() ? "(size_t)(" + s + ") * " : "") + num(t.rowWidth());
 }
 
-int64_t slotBytes(const WeightSlot &w) {
-  int64_t n = 4;
+int64_t slotElements(const WeightSlot &w) {
+  int64_t n = 1;
   for (int64_t d : w.shape)
     n *= d;
   return n;
+}
+
+/// Bytes of the device copy of `w` (float32, or bf16 for a bf16 linear).
+int64_t slotBytes(const WeightSlot &w) {
+  return slotElements(w) * (w.deviceBF16 ? 2 : 4);
 }
 
 /// Device buffers are 256-byte aligned, as cudaMalloc's are.
@@ -217,6 +223,24 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  g->ready = 1;\n"
      << "  return 0;\n}\n\n";
 
+  bool anyBF16 = llvm::any_of(plan.slots,
+                              [](const WeightSlot &w) { return w.deviceBF16; });
+  if (anyBF16)
+    os << "/* The bf16 device copy of n floats, through a host staging "
+          "buffer. */\n"
+       << "static int bert_cuda_upload_bf16(uint64_t dst, const float *src, "
+          "size_t n) {\n"
+       << "  bert_cuda_state *g = &bert_cuda;\n"
+       << "  uint16_t *tmp = (uint16_t *)malloc(n * 2);\n"
+       << "  int rc;\n"
+       << "  if (!tmp)\n    return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
+       << "  bert_floats_to_bf16(tmp, src, n);\n"
+       << "  rc = g->cu->cuMemcpyHtoDAsync(dst, tmp, n * 2, g->stream);\n"
+       << "  /* The copy reads tmp until the stream gets past it. */\n"
+       << "  if (rc == 0)\n    rc = g->cu->cuStreamSynchronize(g->stream);\n"
+       << "  free(tmp);\n"
+       << "  return rc;\n}\n\n";
+
   // Setup once; weights again when the runtime hands other host copies (a
   // second model loaded from this library).
   os << "static int bert_cuda_setup(const float *const *weights) {\n"
@@ -231,9 +255,14 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  BERT_CU(g->cu->cuCtxSetCurrent(g->ctx));\n"
      << "  if (g->host_weights != weights) {\n";
   for (size_t i = 0; i < plan.slots.size(); ++i)
-    os << "    BERT_CU(g->cu->cuMemcpyHtoDAsync(g->weights[" << i
-       << "], weights[" << i << "], " << slotBytes(plan.slots[i])
-       << ", g->stream));\n";
+    if (plan.slots[i].deviceBF16)
+      os << "    BERT_CU(bert_cuda_upload_bf16(g->weights[" << i
+         << "], weights[" << i << "], " << slotElements(plan.slots[i])
+         << "));\n";
+    else
+      os << "    BERT_CU(g->cu->cuMemcpyHtoDAsync(g->weights[" << i
+         << "], weights[" << i << "], " << slotBytes(plan.slots[i])
+         << ", g->stream));\n";
   os << "    BERT_CU(g->cu->cuStreamSynchronize(g->stream));\n"
      << "    g->host_weights = weights;\n"
      << "  }\n"

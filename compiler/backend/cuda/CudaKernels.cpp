@@ -48,7 +48,10 @@ std::string params(const KernelCall &call) {
     const BufferArg &arg = call.args[a];
     std::string p = "p" + num(a);
     out += std::string(out.empty() ? "" : ",\n    ") +
-           (arg.isInt32 ? "const int32_t *" : "float *") + p;
+           (arg.isInt32  ? "const int32_t *"
+            : arg.isBF16 ? "const __nv_bfloat16 *"
+                         : "float *") +
+           p;
     for (size_t d = 0; d < arg.dims.size(); ++d)
       out +=
           ", int64_t " + p + "_e" + num(d) + ", int64_t " + p + "_s" + num(d);
@@ -86,10 +89,43 @@ std::string floatLiteral(float v) {
   return os.str();
 }
 
-const char *kPrelude = R"(#include <cuda_pipeline.h>
+const char *kPrelude = R"(#include <cuda_bf16.h>
+#include <cuda_pipeline.h>
 #include <stdint.h>
 
+#ifndef BERT_CUDA_HELPERS
+#define BERT_CUDA_HELPERS
+// x rounded to bf16 (nearest even) and back: what a bf16 operand holds.
+__device__ __forceinline__ float bert_bf16_round(float x) {
+  return __bfloat162float(__float2bfloat16_rn(x));
+}
+// Two floats as a bf16 pair in one register, the first in the low half
+// (the k order of an mma operand).
+__device__ __forceinline__ uint32_t bert_bf16x2(float2 v) {
+  __nv_bfloat162 h = __floats2bfloat162_rn(v.x, v.y);
+  return *reinterpret_cast<uint32_t *>(&h);
+}
+#endif
+
 )";
+
+/// The K loop of both GEMMs, through the stage ring their `load(stage,
+/// kt)` fills: STAGES - 1 tiles in flight, then per tile the prefetch of
+/// the one STAGES - 1 ahead, a wait for tile kt, and a barrier; the body
+/// that follows computes on stage kt % STAGES.
+const char *kStagedLoop = R"(  for (int s = 0; s < $STAGES - 1; ++s) {
+    if (s < ktiles)
+      load(s, s);
+    __pipeline_commit();
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    // Prefetch STAGES - 1 tiles ahead into the buffer freed last step.
+    const int next = kt + $STAGES - 1;
+    if (next < ktiles)
+      load(next % $STAGES, next);
+    __pipeline_commit();
+    __pipeline_wait_prior($STAGES - 1);
+    __syncthreads();)";
 
 /// Y[m][n] = act(sum_k X[m][k] W[n][k] + b[n]): a TM x TN block of 4 x 4
 /// per thread; A^T and W^T tiles TK deep in STAGES shared buffers filled
@@ -124,19 +160,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
                               4, in ? 0 : 4);
     }
   };
-  for (int s = 0; s < $STAGES - 1; ++s) {
-    if (s < ktiles)
-      load(s, s);
-    __pipeline_commit();
-  }
-  for (int kt = 0; kt < ktiles; ++kt) {
-    // Prefetch STAGES - 1 tiles ahead into the buffer freed last step.
-    const int next = kt + $STAGES - 1;
-    if (next < ktiles)
-      load(next % $STAGES, next);
-    __pipeline_commit();
-    __pipeline_wait_prior($STAGES - 1);
-    __syncthreads();
+$STAGED_LOOP
     const float *a = as + (kt % $STAGES) * $TK * $TM;
     const float *b = bs + (kt % $STAGES) * $TK * $TN;
 #pragma unroll
@@ -172,9 +196,125 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
 }
 )";
 
+/// The bf16 tensor-core GEMM: Y = act(X W^T + b) with X float32 [M][K]
+/// (rounded to bf16 as its A fragments are built), W bf16 [N][K], fp32
+/// accumulation in mma.sync m16n8k16. A TM x TN block of WARPS_M x WARPS_N
+/// warps, each a WTM x WTN tile of MI x NI mma tiles; K goes TK deep per
+/// stage through STAGES cp.async buffers (X 4 bytes at a time, zero-filled
+/// past M and K; W 16 bytes, K % 8 == 0), W fragments by ldmatrix. Rows are
+/// padded by 8 elements so the fragment reads hit distinct banks. Two
+/// blocks per SM in the launch bounds: without a minimum, ptxas keeps the
+/// 8-warp tile with a GELU epilogue to 80 registers and spills.
+const char *kGemmBF16 = R"(// $COMMENT
+extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
+    $PARAMS) {
+  // The one declaration every kernel of the .cu shares (its base is 16-byte
+  // aligned, as cp.async and ldmatrix need).
+  extern __shared__ float smem[];
+  float *as = smem; // [STAGES][TM][TK + 8]
+  __nv_bfloat16 *bs = reinterpret_cast<__nv_bfloat16 *>(
+      as + $STAGES * $TM * ($TK + 8)); // [STAGES][TN][TK + 8]
+  const int64_t M = p0_e1, ldx = p0_s1, ldy = $Y_s1;
+  const int N = $N, K = $K;
+  const int64_t m0 = (int64_t)blockIdx.y * $TM;
+  const int n0 = blockIdx.x * $TN;
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int wm = (warp / $WARPS_N) * $WTM, wn = (warp % $WARPS_N) * $WTN;
+  const int g = lane / 4, t = lane % 4;
+  const int ktiles = (K + $TK - 1) / $TK;
+  float acc[$MI][$NI][4] = {};
+  auto load = [&](int stage, int kt) {
+    const int k0 = kt * $TK;
+    float *a = as + stage * $TM * ($TK + 8);
+    for (int i = tid; i < $TM * $TK; i += $THREADS) {
+      const int m = i / $TK, k = i % $TK;
+      const bool in = m0 + m < M && k0 + k < K;
+      __pipeline_memcpy_async(&a[m * ($TK + 8) + k],
+                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
+                              in ? 0 : 4);
+    }
+    __nv_bfloat16 *b = bs + stage * $TN * ($TK + 8);
+    for (int i = tid; i < $TN * ($TK / 8); i += $THREADS) {
+      const int n = i / ($TK / 8), k = i % ($TK / 8) * 8;
+      const bool in = n0 + n < N && k0 + k < K;
+      __pipeline_memcpy_async(&b[n * ($TK + 8) + k],
+                              in ? p1 + (int64_t)(n0 + n) * K + k0 + k : p1,
+                              16, in ? 0 : 16);
+    }
+  };
+$STAGED_LOOP
+    const float *a = as + (kt % $STAGES) * $TM * ($TK + 8);
+    const __nv_bfloat16 *b = bs + (kt % $STAGES) * $TN * ($TK + 8);
+#pragma unroll
+    for (int kk = 0; kk < $TK; kk += 16) {
+      uint32_t af[$MI][4], bf[$NI][2];
+#pragma unroll
+      for (int i = 0; i < $MI; ++i) {
+        // A fragment: rows g and g + 8, k pairs 2t and 2t + 8.
+        const float *r0 = a + (wm + i * 16 + g) * ($TK + 8) + kk + 2 * t;
+        const float *r1 = r0 + 8 * ($TK + 8);
+        af[i][0] = bert_bf16x2(*reinterpret_cast<const float2 *>(r0));
+        af[i][1] = bert_bf16x2(*reinterpret_cast<const float2 *>(r1));
+        af[i][2] = bert_bf16x2(*reinterpret_cast<const float2 *>(r0 + 8));
+        af[i][3] = bert_bf16x2(*reinterpret_cast<const float2 *>(r1 + 8));
+      }
+#pragma unroll
+      for (int j = 0; j < $NI; j += 2) {
+        // Four 8 x 8 matrices: n-blocks j and j + 1, k halves 0 and 8.
+        const __nv_bfloat16 *p = b +
+                                 (wn + j * 8 + lane % 8 + lane / 16 * 8) *
+                                     ($TK + 8) +
+                                 kk + lane / 8 % 2 * 8;
+        const uint32_t addr =
+            (uint32_t)__cvta_generic_to_shared(const_cast<__nv_bfloat16 *>(p));
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 "
+                     "{%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(bf[j][0]), "=r"(bf[j][1]), "=r"(bf[j + 1][0]),
+                       "=r"(bf[j + 1][1])
+                     : "r"(addr));
+      }
+#pragma unroll
+      for (int i = 0; i < $MI; ++i)
+#pragma unroll
+        for (int j = 0; j < $NI; ++j)
+          asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                       "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                       "{%0, %1, %2, %3};\n"
+                       : "+f"(acc[i][j][0]), "+f"(acc[i][j][1]),
+                         "+f"(acc[i][j][2]), "+f"(acc[i][j][3])
+                       : "r"(af[i][0]), "r"(af[i][1]), "r"(af[i][2]),
+                         "r"(af[i][3]), "r"(bf[j][0]), "r"(bf[j][1]));
+    }
+    __syncthreads();
+  }
+  // C fragment: rows g and g + 8 (h), columns 2t and 2t + 1 (e).
+#pragma unroll
+  for (int i = 0; i < $MI; ++i)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t m = m0 + wm + i * 16 + g + h * 8;
+      if (m >= M)
+        continue;
+      float *y = $Y + m * ldy;
+#pragma unroll
+      for (int j = 0; j < $NI; ++j)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int n = n0 + wn + j * 8 + 2 * t + e;
+          if (n < N) {
+            float v = acc[i][j][h * 2 + e]$BIAS;
+            y[n] = $ACT;
+          }
+        }
+    }
+}
+)";
+
 /// Attention over the packed [B, S, 3, heads, D] projection: a query per
 /// thread with an online softmax; K and V rows TN at a time in shared
-/// memory. Masked keys get -FLT_MAX added, as transformers does.
+/// memory. Masked keys get -FLT_MAX added, as transformers does. With bf16
+/// operands ($RB = bert_bf16_round) Q, K, V and each p are rounded to bf16
+/// before their products, as the CPU's bf16 attention does; sums stay fp32.
 const char *kAttention = R"(// $COMMENT
 extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     $PARAMS) {
@@ -188,7 +328,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
   const float *qi = base + (i < S ? i : 0) * p0_s3;
 #pragma unroll
   for (int c = 0; c < $D; ++c) {
-    q[c] = qi[c];
+    q[c] = $RB(qi[c]);
     acc[c] = 0.0f;
   }
   float mx = -INFINITY, sum = 0.0f;
@@ -196,8 +336,8 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     for (int e = threadIdx.x; e < $TN * $D; e += $THREADS) {
       const int64_t j = j0 + e / $D;
       const int c = e % $D;
-      ks[e] = j < S ? base[j * p0_s3 + p0_s2 + c] : 0.0f;
-      vs[e] = j < S ? base[j * p0_s3 + 2 * p0_s2 + c] : 0.0f;
+      ks[e] = j < S ? $RB(base[j * p0_s3 + p0_s2 + c]) : 0.0f;
+      vs[e] = j < S ? $RB(base[j * p0_s3 + 2 * p0_s2 + c]) : 0.0f;
     }
     __syncthreads();
     const int n = S - j0 < $TN ? (int)(S - j0) : $TN;
@@ -212,9 +352,10 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
       const float m2 = fmaxf(mx, s), corr = __expf(mx - m2),
                   p = __expf(s - m2);
       sum = sum * corr + p;
+      const float pv = $RB(p);
 #pragma unroll
       for (int c = 0; c < $D; ++c)
-        acc[c] = fmaf(p, vs[j * $D + c], acc[c] * corr);
+        acc[c] = fmaf(pv, vs[j * $D + c], acc[c] * corr);
       mx = m2;
     }
     __syncthreads();
@@ -347,13 +488,35 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
                            " schedule (run bert-tile for a cuda target)");
   const std::string last = "p" + num(call.args.size() - 1);
   std::map<std::string, std::string> subs = {
-      {"COMMENT", req.key()},    {"SYMBOL", symbol},
-      {"PARAMS", params(call)},  {"THREADS", num(sched->warps * 32)},
-      {"TM", num(sched->tileM)}, {"TN", num(sched->tileN)},
-      {"TK", num(sched->tileK)}, {"STAGES", num(sched->stages)},
-      {"Y_e1", last + "_e1"},    {"Y_s1", last + "_s1"},
-      {"Y_s2", last + "_s2"},    {"Y", last}};
+      {"COMMENT", req.key()},      {"SYMBOL", symbol},
+      {"PARAMS", params(call)},    {"THREADS", num(sched->warps * 32)},
+      {"TM", num(sched->tileM)},   {"TN", num(sched->tileN)},
+      {"TK", num(sched->tileK)},   {"STAGES", num(sched->stages)},
+      {"Y_e1", last + "_e1"},      {"Y_s1", last + "_s1"},
+      {"Y_s2", last + "_s2"},      {"Y", last},
+      {"STAGED_LOOP", kStagedLoop}};
   const std::string field = "cuda schedule of " + req.key() + ": ";
+  // What both GEMMs check and substitute: the stage ring (`need` bytes of
+  // shared memory), the sizes and the epilogue; false with `error` set.
+  auto stagedGemm = [&](int64_t need, int64_t n, int64_t k, cpu::Activation act,
+                        bool bias) {
+    if (sched->stages < 2)
+      error = field +
+              "stages must be at least 2 (the GEMM prefetches the next K "
+              "tile), got " +
+              num(sched->stages);
+    else if (sched->smemBytes < need)
+      error = field + "smem_bytes (" + num(sched->smemBytes) +
+              ") is less than the " + num(need) + " bytes its tiles take";
+    else {
+      subs["N"] = num(n);
+      subs["K"] = num(k);
+      subs["BIAS"] = bias ? " + p2[n]" : "";
+      subs["ACT"] = activation(act);
+      return true;
+    }
+    return false;
+  };
   auto gemm = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
     if (sched->tileM % 4 || sched->tileN % 4 ||
         sched->tileM * sched->tileN != sched->warps * 32 * 16)
@@ -361,38 +524,59 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
                              " x " + num(sched->tileN) +
                              ") must be 16 outputs (4 x 4) per thread of " +
                              num(sched->warps) + " warps");
-    if (sched->stages < 2)
-      return fail(error, field +
-                             "stages must be at least 2 (the GEMM "
-                             "prefetches the next K tile), got " +
-                             num(sched->stages));
     int64_t need =
         sched->stages * (sched->tileM + sched->tileN) * sched->tileK * 4;
-    if (sched->smemBytes < need)
-      return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
-                             ") is less than the " + num(need) +
-                             " bytes its tiles take");
-    subs["N"] = num(n);
-    subs["K"] = num(k);
-    subs["BIAS"] = bias ? " + p2[n]" : "";
-    subs["ACT"] = activation(act);
+    if (!stagedGemm(need, n, k, act, bias))
+      return std::string();
     return std::string(kPrelude) + substitute(kGemm, subs);
   };
+  // The tensor-core GEMM: the warp layout follows from the block tile
+  // (warp tiles 32 rows deep, 16 for a 16-row block).
+  auto gemmBF16 = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
+    const int64_t tm = sched->tileM, tn = sched->tileN, tk = sched->tileK;
+    const int64_t wtm = tm >= 32 ? 32 : 16;
+    if (k % 8)
+      return fail(error, "in_features (" + num(k) +
+                             ") of a bf16 linear must be a multiple of 8 on "
+                             "CUDA (its weight rows are copied 16 bytes at "
+                             "a time)");
+    if (tm % wtm || sched->warps % (tm / wtm))
+      return fail(error, field + "tile_m (" + num(tm) +
+                             ") must be 16, or a multiple of 32 that divides "
+                             "into the " +
+                             num(sched->warps) + " warps");
+    const int64_t warpsN = sched->warps / (tm / wtm);
+    if (tn % (warpsN * 16))
+      return fail(error, field + "tile_n (" + num(tn) +
+                             ") must be a multiple of 16 per warp column (" +
+                             num(warpsN) + " warp columns)");
+    if (tk % 16)
+      return fail(error, field + "tile_k (" + num(tk) +
+                             ") must be a multiple of the mma's k of 16");
+    // fp32 X and bf16 W rows, each padded by 8 elements.
+    if (!stagedGemm(sched->stages * (tm * 4 + tn * 2) * (tk + 8), n, k, act,
+                    bias))
+      return std::string();
+    subs["WARPS_N"] = num(warpsN);
+    subs["WTM"] = num(wtm);
+    subs["WTN"] = num(tn / warpsN);
+    subs["MI"] = num(wtm / 16);
+    subs["NI"] = num(tn / warpsN / 8);
+    return std::string(kPrelude) + substitute(kGemmBF16, subs);
+  };
   if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
-    if (s->bf16 || s->hasResidual)
-      return fail(error, "the CUDA backend's fp32 path has no " +
-                             std::string(s->bf16 ? "bf16" : "residual") +
+    if (s->int8 || s->hasResidual)
+      return fail(error, "the CUDA backend has no " +
+                             std::string(s->int8 ? "int8" : "residual") +
                              " linear yet (" + req.key() + ")");
+    if (s->bf16)
+      return gemmBF16(s->N, s->K, s->act, s->hasBias);
     return gemm(s->N, s->K, s->act, s->hasBias);
   }
   if (const auto *s = std::get_if<cpu::PoolerSpec>(&req.spec))
     return gemm(s->N ? s->N : s->H, s->H, s->act, true);
   if (const auto *s = std::get_if<cpu::AttentionSpec>(&req.spec)) {
     int64_t d = s->hidden / s->numHeads;
-    if (s->bf16)
-      return fail(error, "the CUDA backend's fp32 path has no bf16 attention "
-                         "yet (" +
-                             req.key() + ")");
     if (sched->tileK != d)
       return fail(error, field + "tile_k (" + num(sched->tileK) +
                              ") must be the head dimension (" + num(d) + ")");
@@ -406,6 +590,7 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
                              num(2 * sched->tileN * d * 4) +
                              " bytes of a K and V tile");
     subs["D"] = num(d);
+    subs["RB"] = s->bf16 ? "bert_bf16_round" : "";
     subs["SCALE"] =
         floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
     return std::string(kPrelude) + substitute(kAttention, subs);

@@ -37,6 +37,7 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -619,34 +620,49 @@ int mGetErrorString(int e, const char **text) {
 
 } // namespace
 
+/// Every entry point runs under one lock: a library's concurrent runs call
+/// the driver from several threads (each on its own stream), and the mock's
+/// bookkeeping is shared. Recursive: cuGraphLaunch replays through
+/// mLaunch.
+std::recursive_mutex mockLock;
+template <typename F, F f> struct Locked;
+template <typename R, typename... A, R (*f)(A...)>
+struct Locked<R (*)(A...), f> {
+  static R call(A... a) {
+    std::lock_guard<std::recursive_mutex> hold(mockLock);
+    return f(a...);
+  }
+};
+#define LOCKED(f) reinterpret_cast<void *>(&Locked<decltype(&f), &f>::call)
+
 extern "C" __attribute__((visibility("default"))) int
 cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {
   static const std::map<std::string, void *> table = {
-      {"cuInit", (void *)mInit},
-      {"cuDeviceGetCount", (void *)mDeviceGetCount},
-      {"cuDeviceGet", (void *)mDeviceGet},
-      {"cuDevicePrimaryCtxRetain", (void *)mCtxRetain},
-      {"cuCtxSetCurrent", (void *)mCtxSetCurrent},
-      {"cuModuleLoadData", (void *)mModuleLoadData},
-      {"cuModuleGetFunction", (void *)mModuleGetFunction},
-      {"cuFuncSetAttribute", (void *)mFuncSetAttribute},
-      {"cuMemAlloc", (void *)mMemAlloc},
-      {"cuMemFree", (void *)mMemFree},
-      {"cuMemcpyHtoDAsync", (void *)mHtoD},
-      {"cuMemcpyDtoHAsync", (void *)mDtoH},
-      {"cuLaunchKernel", (void *)mLaunch},
-      {"cuStreamCreate", (void *)mStreamCreate},
-      {"cuStreamSynchronize", (void *)mStreamSynchronize},
-      {"cuGetErrorString", (void *)mGetErrorString},
-      {"cuModuleUnload", (void *)mModuleUnload},
-      {"cuStreamDestroy", (void *)mStreamDestroy},
-      {"cuDevicePrimaryCtxRelease", (void *)mCtxRelease},
-      {"cuStreamBeginCapture", (void *)mBeginCapture},
-      {"cuStreamEndCapture", (void *)mEndCapture},
-      {"cuGraphInstantiateWithFlags", (void *)mInstantiate},
-      {"cuGraphLaunch", (void *)mGraphLaunch},
-      {"cuGraphExecDestroy", (void *)mGraphExecDestroy},
-      {"cuGraphDestroy", (void *)mGraphDestroy}};
+      {"cuInit", LOCKED(mInit)},
+      {"cuDeviceGetCount", LOCKED(mDeviceGetCount)},
+      {"cuDeviceGet", LOCKED(mDeviceGet)},
+      {"cuDevicePrimaryCtxRetain", LOCKED(mCtxRetain)},
+      {"cuCtxSetCurrent", LOCKED(mCtxSetCurrent)},
+      {"cuModuleLoadData", LOCKED(mModuleLoadData)},
+      {"cuModuleGetFunction", LOCKED(mModuleGetFunction)},
+      {"cuFuncSetAttribute", LOCKED(mFuncSetAttribute)},
+      {"cuMemAlloc", LOCKED(mMemAlloc)},
+      {"cuMemFree", LOCKED(mMemFree)},
+      {"cuMemcpyHtoDAsync", LOCKED(mHtoD)},
+      {"cuMemcpyDtoHAsync", LOCKED(mDtoH)},
+      {"cuLaunchKernel", LOCKED(mLaunch)},
+      {"cuStreamCreate", LOCKED(mStreamCreate)},
+      {"cuStreamSynchronize", LOCKED(mStreamSynchronize)},
+      {"cuGetErrorString", LOCKED(mGetErrorString)},
+      {"cuModuleUnload", LOCKED(mModuleUnload)},
+      {"cuStreamDestroy", LOCKED(mStreamDestroy)},
+      {"cuDevicePrimaryCtxRelease", LOCKED(mCtxRelease)},
+      {"cuStreamBeginCapture", LOCKED(mBeginCapture)},
+      {"cuStreamEndCapture", LOCKED(mEndCapture)},
+      {"cuGraphInstantiateWithFlags", LOCKED(mInstantiate)},
+      {"cuGraphLaunch", LOCKED(mGraphLaunch)},
+      {"cuGraphExecDestroy", LOCKED(mGraphExecDestroy)},
+      {"cuGraphDestroy", LOCKED(mGraphDestroy)}};
   auto it = table.find(symbol);
   *pfn = it == table.end() ? nullptr : it->second;
   return it == table.end() ? kNotFound : 0;
@@ -656,6 +672,7 @@ cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {
 /// as the exit summary words it.
 extern "C" __attribute__((visibility("default"))) const char *
 bert_mock_cuda_live(void) {
+  std::lock_guard<std::recursive_mutex> hold(mockLock);
   static std::string text;
   return (text = mock.live()).c_str();
 }

@@ -7,8 +7,11 @@
 // embedded fatbin as a module, a stream, device copies of the weights, and
 // one device arena with room for the inputs and outputs at the compiled
 // maxima. Each run copies the inputs in, launches the planned calls in order
-// on that stream, copies the outputs back and synchronizes. One mutex
-// serializes runs (one stream), so the library is thread-safe as on the CPU.
+// on that stream, copies the outputs back and synchronizes. Concurrent runs
+// each take an execution lane (a stream, its own arena and graphs; up to
+// BERT_CUDA_LANES, made on demand), so they overlap on the GPU; a mutex
+// guards only the shared state, so the library is thread-safe as on the
+// CPU.
 // The state is the library's: a count of the models loaded from it
 // (device_acquire / device_release) frees it with the last one. The
 // synchronous run's launches are captured as a CUDA graph per (batch, seq)
@@ -119,26 +122,44 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   os << "  return n;\n}\n\n";
 
   const size_t nw = std::max<size_t>(1, plan.slots.size());
-  os << "typedef struct {\n"
+  const int64_t shapes = plan.maxBatch * plan.maxSeq;
+  os << "/* An execution lane: a stream with its own device arena (the\n"
+     << " * activations, then the inputs and outputs) and graphs. Concurrent\n"
+     << " * runs take distinct lanes, so they overlap on the GPU. */\n"
+     << "typedef struct {\n"
+     << "  void *stream;\n"
+     << "  uint64_t arena, in[" << std::max<size_t>(1, plan.inputs.size())
+     << "], out[" << std::max<size_t>(1, plan.outputs.size()) << "];\n"
+     << "  /* The run's launches as CUDA graphs, instantiated on first use "
+        "of\n"
+     << "   * each (batch, seq): [(batch - 1) * max_seq + seq - 1]; NULL "
+        "when\n"
+     << "   * $BERT_CUDA_GRAPHS is 0. */\n"
+     << "  void **graphs;\n"
+     << "  int busy;\n"
+     << "} bert_cuda_lane;\n\n"
+     << "/* At most this many runs of the library at once; more wait. */\n"
+     << "#define BERT_CUDA_LANES 8\n\n"
+     << "typedef struct {\n"
      << "  const bert_cuda_driver *cu;\n"
      << "  int ready; /* bert_cuda_init succeeded */\n"
      << "  int users; /* models loaded from this library (device_acquire) */\n"
      << "  int dev;\n"
-     << "  void *ctx, *module, *stream;\n"
+     << "  void *ctx, *module;\n"
+     << "  void *stream; /* weight uploads */\n"
      << "  void *fn[" << nk << "];\n"
-     << "  uint64_t arena, in[" << plan.inputs.size() << "], out["
-     << plan.outputs.size() << "];\n"
      << "  uint64_t weights[" << nw << "];\n"
      << "  const float *const *host_weights; /* what weights[] hold */\n"
-     << "  /* The synchronous run's launches as CUDA graphs, instantiated on\n"
-     << "   * first use of each (batch, seq): [(batch - 1) * max_seq + seq - "
-        "1];\n"
-     << "   * none when $BERT_CUDA_GRAPHS is 0. */\n"
-     << "  void **graphs;\n"
+     << "  int use_graphs, num_lanes, busy; /* busy: lanes taken */\n"
+     << "  bert_cuda_lane lanes[BERT_CUDA_LANES];\n"
      << "} bert_cuda_state;\n\n"
      << "static bert_cuda_state bert_cuda;\n"
+     << "/* Guards bert_cuda; runs hold it only to take and give back a "
+        "lane. */\n"
      << "static pthread_mutex_t bert_cuda_lock = "
-        "PTHREAD_MUTEX_INITIALIZER;\n\n"
+        "PTHREAD_MUTEX_INITIALIZER;\n"
+     << "/* Signalled when a lane is given back. */\n"
+     << "static pthread_cond_t bert_cuda_idle = PTHREAD_COND_INITIALIZER;\n\n"
      << "/* A driver error ends the call with its CUresult (non-zero). */\n"
      << "#define BERT_CU(call)                                                "
         "\\\n"
@@ -152,6 +173,37 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
         "\\\n"
      << "  } while (0)\n\n";
 
+  os << "static void bert_cuda_lane_free(const bert_cuda_driver *cu,\n"
+     << "                                bert_cuda_lane *l) {\n"
+     << "  int i;\n"
+     << "  for (i = 0; l->graphs && i < " << shapes << "; ++i)\n"
+     << "    if (l->graphs[i])\n"
+     << "      (void)cu->cuGraphExecDestroy(l->graphs[i]);\n"
+     << "  free(l->graphs);\n"
+     << "  if (l->arena)\n    (void)cu->cuMemFree(l->arena);\n"
+     << "  if (l->stream)\n    (void)cu->cuStreamDestroy(l->stream);\n"
+     << "  memset(l, 0, sizeof *l);\n}\n\n"
+     << "/* On failure the caller frees what the lane got. */\n"
+     << "static int bert_cuda_lane_init(bert_cuda_state *g, bert_cuda_lane "
+        "*l) {\n"
+     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "  uint64_t base;\n"
+     << "  if (g->use_graphs) {\n"
+     << "    l->graphs = (void **)calloc(" << shapes << ", sizeof(void *));\n"
+     << "    if (!l->graphs)\n"
+     << "      return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
+     << "  }\n"
+     << "  BERT_CU(cu->cuStreamCreate(&l->stream, 0));\n"
+     << "  BERT_CU(cu->cuMemAlloc(&l->arena, bert_device_bytes()));\n"
+     << "  base = l->arena + " << offset << ";\n";
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    os << "  l->in[" << i << "] = base;\n  base += ("
+       << elements(plan.inputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  for (size_t i = 0; i < plan.outputs.size(); ++i)
+    os << "  l->out[" << i << "] = base;\n  base += ("
+       << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  os << "  (void)base;\n  return 0;\n}\n\n";
+
   // Teardown frees whatever init got, so it also cleans up after an init
   // that failed half way; every step runs even if an earlier one failed
   // (nobody could act on the error: bert_model_free returns nothing).
@@ -162,15 +214,11 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  int i, users = g->users;\n"
      << "  if (!cu)\n    return;\n"
      << "  if (g->ctx)\n    (void)cu->cuCtxSetCurrent(g->ctx);\n"
-     << "  for (i = 0; g->graphs && i < " << plan.maxBatch * plan.maxSeq
-     << "; ++i)\n"
-     << "    if (g->graphs[i])\n"
-     << "      (void)cu->cuGraphExecDestroy(g->graphs[i]);\n"
-     << "  free(g->graphs);\n"
+     << "  for (i = 0; i < g->num_lanes; ++i)\n"
+     << "    bert_cuda_lane_free(cu, &g->lanes[i]);\n"
      << "  for (i = 0; i < " << nw << "; ++i)\n"
      << "    if (g->weights[i])\n"
      << "      (void)cu->cuMemFree(g->weights[i]);\n"
-     << "  if (g->arena)\n    (void)cu->cuMemFree(g->arena);\n"
      << "  if (g->stream)\n    (void)cu->cuStreamDestroy(g->stream);\n"
      << "  if (g->module)\n    (void)cu->cuModuleUnload(g->module);\n"
      << "  if (g->ctx)\n    (void)cu->cuDevicePrimaryCtxRelease(g->dev);\n"
@@ -179,17 +227,11 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
 
   os << "static int bert_cuda_init(bert_cuda_state *g) {\n"
      << "  const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);\n"
-     << "  uint64_t base;\n"
      << "  int i;\n"
      << "  if (!cu)\n    return -1;\n"
      << "  const char *graphs = getenv(\"BERT_CUDA_GRAPHS\");\n"
      << "  g->cu = cu;\n"
-     << "  if (!graphs || strcmp(graphs, \"0\") != 0) {\n"
-     << "    g->graphs = (void **)calloc(" << plan.maxBatch * plan.maxSeq
-     << ", sizeof(void *));\n"
-     << "    if (!g->graphs)\n"
-     << "      return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
-     << "  }\n"
+     << "  g->use_graphs = !graphs || strcmp(graphs, \"0\") != 0;\n"
      << "  BERT_CU(cu->cuDeviceGet(&g->dev, 0));\n"
      << "  BERT_CU(cu->cuDevicePrimaryCtxRetain(&g->ctx, g->dev));\n"
      << "  BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
@@ -203,17 +245,8 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
         "BERT_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
      << "          bert_kernel_smem[i]));\n"
      << "  }\n"
-     << "  BERT_CU(cu->cuStreamCreate(&g->stream, 0));\n"
-     << "  BERT_CU(cu->cuMemAlloc(&g->arena, bert_device_bytes()));\n"
-     << "  base = g->arena + " << offset << ";\n";
-  for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "  g->in[" << i << "] = base;\n  base += ("
-       << elements(plan.inputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
-  for (size_t i = 0; i < plan.outputs.size(); ++i)
-    os << "  g->out[" << i << "] = base;\n  base += ("
-       << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
-  os << "  (void)base;\n"
-     << "  for (i = 0; i < " << plan.slots.size() << "; ++i) {\n"
+     << "  BERT_CU(cu->cuStreamCreate(&g->stream, 0));\n";
+  os << "  for (i = 0; i < " << plan.slots.size() << "; ++i) {\n"
      << "    static const size_t bytes[] = {";
   for (size_t i = 0; i < plan.slots.size(); ++i)
     os << (i ? ", " : "") << slotBytes(plan.slots[i]);
@@ -253,7 +286,11 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "    }\n"
      << "  }\n"
      << "  BERT_CU(g->cu->cuCtxSetCurrent(g->ctx));\n"
-     << "  if (g->host_weights != weights) {\n";
+     << "  if (g->host_weights != weights) {\n"
+     << "    /* Another model's runs read the device weights: let them "
+        "end. */\n"
+     << "    while (g->busy)\n"
+     << "      pthread_cond_wait(&bert_cuda_idle, &bert_cuda_lock);\n";
   for (size_t i = 0; i < plan.slots.size(); ++i)
     if (plan.slots[i].deviceBF16)
       os << "    BERT_CU(bert_cuda_upload_bf16(g->weights[" << i
@@ -325,19 +362,19 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   // buffers, which a graph would keep.
   os << "/* The launches of bert_cuda_launch at (batch, seq) as an "
         "instantiated graph. */\n"
-     << "static int bert_cuda_capture(int64_t batch, int64_t seq, void "
-        "**exec) {\n"
-     << "  bert_cuda_state *g = &bert_cuda;\n"
-     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "static int bert_cuda_capture(bert_cuda_lane *l, int64_t batch, "
+        "int64_t seq,\n"
+     << "                             void **exec) {\n"
+     << "  const bert_cuda_driver *cu = bert_cuda.cu;\n"
      << "  void *graph = NULL;\n"
      << "  int rc, end;\n"
-     << "  BERT_CU(cu->cuStreamBeginCapture(g->stream,\n"
+     << "  BERT_CU(cu->cuStreamBeginCapture(l->stream,\n"
      << "                                   "
         "BERT_CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));\n"
-     << "  rc = bert_cuda_launch(g->in, g->out, g->arena, g->stream, batch, "
+     << "  rc = bert_cuda_launch(l->in, l->out, l->arena, l->stream, batch, "
         "seq);\n"
      << "  /* Ended even after a failed launch: the stream leaves capture. */\n"
-     << "  end = cu->cuStreamEndCapture(g->stream, &graph);\n"
+     << "  end = cu->cuStreamEndCapture(l->stream, &graph);\n"
      << "  if (rc == 0)\n    rc = end;\n"
      << "  if (rc == 0)\n"
      << "    rc = cu->cuGraphInstantiateWithFlags(exec, graph, 0);\n"
@@ -345,32 +382,60 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  if (graph)\n    (void)cu->cuGraphDestroy(graph);\n"
      << "  return rc;\n}\n\n";
 
-  os << "static int bert_cuda_forward(const void *const *inputs, int64_t "
-        "batch,\n"
-     << "                             int64_t seq, void *const *outputs) {\n"
-     << "  bert_cuda_state *g = &bert_cuda;\n"
-     << "  const bert_cuda_driver *cu = g->cu;\n"
+  os << "static int bert_cuda_forward(bert_cuda_lane *l, const void "
+        "*const *inputs,\n"
+     << "                             int64_t batch, int64_t seq,\n"
+     << "                             void *const *outputs) {\n"
+     << "  const bert_cuda_driver *cu = bert_cuda.cu;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n";
   for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(g->in[" << i << "], inputs[" << i
-       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, g->stream));\n";
-  os << "  if (g->graphs) {\n"
-     << "    void **exec = &g->graphs[(batch - 1) * " << plan.maxSeq
+    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(l->in[" << i << "], inputs[" << i
+       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, l->stream));\n";
+  os << "  if (l->graphs) {\n"
+     << "    void **exec = &l->graphs[(batch - 1) * " << plan.maxSeq
      << " + seq - 1];\n"
      << "    if (!*exec)\n"
-     << "      BERT_CU(bert_cuda_capture(batch, seq, exec));\n"
-     << "    BERT_CU(cu->cuGraphLaunch(*exec, g->stream));\n"
+     << "      BERT_CU(bert_cuda_capture(l, batch, seq, exec));\n"
+     << "    BERT_CU(cu->cuGraphLaunch(*exec, l->stream));\n"
      << "  } else {\n"
-     << "    BERT_CU(bert_cuda_launch(g->in, g->out, g->arena, g->stream, "
+     << "    BERT_CU(bert_cuda_launch(l->in, l->out, l->arena, l->stream, "
         "batch, seq));\n"
      << "  }\n";
   for (size_t i = 0; i < plan.outputs.size(); ++i)
-    os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << i << "], g->out[" << i
+    os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << i << "], l->out[" << i
        << "], " << elements(plan.outputs[i], "B", "S")
-       << " * 4, g->stream));\n";
+       << " * 4, l->stream));\n";
   os << "  /* Errors of any kernel above surface here at the latest. */\n"
-     << "  BERT_CU(cu->cuStreamSynchronize(g->stream));\n"
+     << "  BERT_CU(cu->cuStreamSynchronize(l->stream));\n"
      << "  return 0;\n}\n\n";
+
+  // Lanes are made on demand, so a library used from one thread holds one.
+  os << "/* A free lane, made if none is and fewer than BERT_CUDA_LANES "
+        "exist,\n"
+     << " * else waited for. Called with bert_cuda_lock held. */\n"
+     << "static int bert_cuda_take_lane(bert_cuda_lane **out) {\n"
+     << "  bert_cuda_state *g = &bert_cuda;\n"
+     << "  int i, rc;\n"
+     << "  for (;;) {\n"
+     << "    for (i = 0; i < g->num_lanes; ++i)\n"
+     << "      if (!g->lanes[i].busy)\n"
+     << "        break;\n"
+     << "    if (i == g->num_lanes && i < BERT_CUDA_LANES) {\n"
+     << "      rc = bert_cuda_lane_init(g, &g->lanes[i]);\n"
+     << "      if (rc != 0) {\n"
+     << "        bert_cuda_lane_free(g->cu, &g->lanes[i]);\n"
+     << "        return rc;\n"
+     << "      }\n"
+     << "      ++g->num_lanes;\n"
+     << "    }\n"
+     << "    if (i < g->num_lanes) {\n"
+     << "      g->lanes[i].busy = 1;\n"
+     << "      ++g->busy;\n"
+     << "      *out = &g->lanes[i];\n"
+     << "      return 0;\n"
+     << "    }\n"
+     << "    pthread_cond_wait(&bert_cuda_idle, &bert_cuda_lock);\n"
+     << "  }\n}\n\n";
 
   // bert_model_desc::run_device: the caller's stream, buffers and
   // workspace (the arena's layout, planned for the maxima).
@@ -404,12 +469,24 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "                    const void *const *inputs, int64_t batch, "
         "int64_t seq,\n"
      << "                    void *const *outputs) {\n"
+     << "  bert_cuda_lane *lane = NULL;\n"
      << "  int rc;\n"
-     << "  (void)arena; /* the device arena is the library's own */\n"
+     << "  (void)arena; /* the device arena is the lane's */\n"
      << "  pthread_mutex_lock(&bert_cuda_lock);\n"
      << "  rc = bert_cuda_setup(weights);\n"
      << "  if (rc == 0)\n"
-     << "    rc = bert_cuda_forward(inputs, batch, seq, outputs);\n"
+     << "    rc = bert_cuda_take_lane(&lane);\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
+     << "  if (rc != 0)\n"
+     << "    return rc;\n"
+     << "  /* The context is current per thread; the run needs no lock. */\n"
+     << "  rc = bert_cuda.cu->cuCtxSetCurrent(bert_cuda.ctx);\n"
+     << "  if (rc == 0)\n"
+     << "    rc = bert_cuda_forward(lane, inputs, batch, seq, outputs);\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  lane->busy = 0;\n"
+     << "  --bert_cuda.busy;\n"
+     << "  pthread_cond_broadcast(&bert_cuda_idle);\n"
      << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
      << "  return rc;\n}\n\n"
      << "/* Host threads do not apply to GPU kernels. */\n"

@@ -64,6 +64,15 @@ static ::bert::KernelSchedule cudaGemmBF16Strategy(const KernelProblem &p) {
 
 ::bert::KernelSchedule mlir::bert::cudaAttentionStrategy(const KernelProblem &p,
                                                          const TargetInfo &t) {
+  if (p.bf16 && p.depth % 16 == 0 && p.depth <= 128) {
+    // The tensor-core attention (CudaKernels.cpp kAttentionMMA): a warp per
+    // 16 queries, 4 warps; key tiles of 64 (32 at d = 128, where the
+    // output accumulators alone take 64 registers a thread). bf16 Q, K and
+    // V tiles, rows padded by 8 elements.
+    int64_t warps = 4, tileM = 16 * warps, tileN = p.depth > 64 ? 32 : 64;
+    int64_t smem = (tileM + 2 * tileN) * (p.depth + 8) * 2;
+    return cudaSchedule(tileM, tileN, p.depth, 1, warps, smem);
+  }
   // One query per thread, two warps per block (64 queries: a BERT sequence
   // of 128 is two blocks per head); keys staged 32 at a time, K and V, so
   // the tile stays in the 48 KiB every launch gets without opting in.

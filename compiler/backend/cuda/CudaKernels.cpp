@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cuda/CudaKernels.h"
+#include "compiler/backend/cuda/CudaTensorCore.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -193,120 +194,6 @@ $STAGED_LOOP
       $Y[m * ldy + n] = $ACT;
     }
   }
-}
-)";
-
-/// The bf16 tensor-core GEMM: Y = act(X W^T + b) with X float32 [M][K]
-/// (rounded to bf16 as its A fragments are built), W bf16 [N][K], fp32
-/// accumulation in mma.sync m16n8k16. A TM x TN block of WARPS_M x WARPS_N
-/// warps, each a WTM x WTN tile of MI x NI mma tiles; K goes TK deep per
-/// stage through STAGES cp.async buffers (X 4 bytes at a time, zero-filled
-/// past M and K; W 16 bytes, K % 8 == 0), W fragments by ldmatrix. Rows are
-/// padded by 8 elements so the fragment reads hit distinct banks. Two
-/// blocks per SM in the launch bounds: without a minimum, ptxas keeps the
-/// 8-warp tile with a GELU epilogue to 80 registers and spills.
-const char *kGemmBF16 = R"(// $COMMENT
-extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
-    $PARAMS) {
-  // The one declaration every kernel of the .cu shares (its base is 16-byte
-  // aligned, as cp.async and ldmatrix need).
-  extern __shared__ float smem[];
-  float *as = smem; // [STAGES][TM][TK + 8]
-  __nv_bfloat16 *bs = reinterpret_cast<__nv_bfloat16 *>(
-      as + $STAGES * $TM * ($TK + 8)); // [STAGES][TN][TK + 8]
-  const int64_t M = p0_e1, ldx = p0_s1, ldy = $Y_s1;
-  const int N = $N, K = $K;
-  const int64_t m0 = (int64_t)blockIdx.y * $TM;
-  const int n0 = blockIdx.x * $TN;
-  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
-  const int wm = (warp / $WARPS_N) * $WTM, wn = (warp % $WARPS_N) * $WTN;
-  const int g = lane / 4, t = lane % 4;
-  const int ktiles = (K + $TK - 1) / $TK;
-  float acc[$MI][$NI][4] = {};
-  auto load = [&](int stage, int kt) {
-    const int k0 = kt * $TK;
-    float *a = as + stage * $TM * ($TK + 8);
-    for (int i = tid; i < $TM * $TK; i += $THREADS) {
-      const int m = i / $TK, k = i % $TK;
-      const bool in = m0 + m < M && k0 + k < K;
-      __pipeline_memcpy_async(&a[m * ($TK + 8) + k],
-                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
-                              in ? 0 : 4);
-    }
-    __nv_bfloat16 *b = bs + stage * $TN * ($TK + 8);
-    for (int i = tid; i < $TN * ($TK / 8); i += $THREADS) {
-      const int n = i / ($TK / 8), k = i % ($TK / 8) * 8;
-      const bool in = n0 + n < N && k0 + k < K;
-      __pipeline_memcpy_async(&b[n * ($TK + 8) + k],
-                              in ? p1 + (int64_t)(n0 + n) * K + k0 + k : p1,
-                              16, in ? 0 : 16);
-    }
-  };
-$STAGED_LOOP
-    const float *a = as + (kt % $STAGES) * $TM * ($TK + 8);
-    const __nv_bfloat16 *b = bs + (kt % $STAGES) * $TN * ($TK + 8);
-#pragma unroll
-    for (int kk = 0; kk < $TK; kk += 16) {
-      uint32_t af[$MI][4], bf[$NI][2];
-#pragma unroll
-      for (int i = 0; i < $MI; ++i) {
-        // A fragment: rows g and g + 8, k pairs 2t and 2t + 8.
-        const float *r0 = a + (wm + i * 16 + g) * ($TK + 8) + kk + 2 * t;
-        const float *r1 = r0 + 8 * ($TK + 8);
-        af[i][0] = bert_bf16x2(*reinterpret_cast<const float2 *>(r0));
-        af[i][1] = bert_bf16x2(*reinterpret_cast<const float2 *>(r1));
-        af[i][2] = bert_bf16x2(*reinterpret_cast<const float2 *>(r0 + 8));
-        af[i][3] = bert_bf16x2(*reinterpret_cast<const float2 *>(r1 + 8));
-      }
-#pragma unroll
-      for (int j = 0; j < $NI; j += 2) {
-        // Four 8 x 8 matrices: n-blocks j and j + 1, k halves 0 and 8.
-        const __nv_bfloat16 *p = b +
-                                 (wn + j * 8 + lane % 8 + lane / 16 * 8) *
-                                     ($TK + 8) +
-                                 kk + lane / 8 % 2 * 8;
-        const uint32_t addr =
-            (uint32_t)__cvta_generic_to_shared(const_cast<__nv_bfloat16 *>(p));
-        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 "
-                     "{%0, %1, %2, %3}, [%4];\n"
-                     : "=r"(bf[j][0]), "=r"(bf[j][1]), "=r"(bf[j + 1][0]),
-                       "=r"(bf[j + 1][1])
-                     : "r"(addr));
-      }
-#pragma unroll
-      for (int i = 0; i < $MI; ++i)
-#pragma unroll
-        for (int j = 0; j < $NI; ++j)
-          asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                       "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-                       "{%0, %1, %2, %3};\n"
-                       : "+f"(acc[i][j][0]), "+f"(acc[i][j][1]),
-                         "+f"(acc[i][j][2]), "+f"(acc[i][j][3])
-                       : "r"(af[i][0]), "r"(af[i][1]), "r"(af[i][2]),
-                         "r"(af[i][3]), "r"(bf[j][0]), "r"(bf[j][1]));
-    }
-    __syncthreads();
-  }
-  // C fragment: rows g and g + 8 (h), columns 2t and 2t + 1 (e).
-#pragma unroll
-  for (int i = 0; i < $MI; ++i)
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t m = m0 + wm + i * 16 + g + h * 8;
-      if (m >= M)
-        continue;
-      float *y = $Y + m * ldy;
-#pragma unroll
-      for (int j = 0; j < $NI; ++j)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int n = n0 + wn + j * 8 + 2 * t + e;
-          if (n < N) {
-            float v = acc[i][j][h * 2 + e]$BIAS;
-            y[n] = $ACT;
-          }
-        }
-    }
 }
 )";
 
@@ -562,7 +449,7 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     subs["WTN"] = num(tn / warpsN);
     subs["MI"] = num(wtm / 16);
     subs["NI"] = num(tn / warpsN / 8);
-    return std::string(kPrelude) + substitute(kGemmBF16, subs);
+    return std::string(kPrelude) + substitute(cuda::kGemmBF16, subs);
   };
   if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
     if (s->int8 || s->hasResidual)
@@ -580,19 +467,39 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     if (sched->tileK != d)
       return fail(error, field + "tile_k (" + num(sched->tileK) +
                              ") must be the head dimension (" + num(d) + ")");
+    subs["D"] = num(d);
+    subs["SCALE"] =
+        floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
+    // A warp per 16 queries: the tensor-core kernel (bf16 only).
+    if (s->bf16 && sched->tileM == 16 * sched->warps) {
+      int64_t need = (sched->tileM + 2 * sched->tileN) * (d + 8) * 2;
+      if (d % 16)
+        return fail(error, field +
+                               "the tensor-core attention needs a head "
+                               "dimension that is a multiple of 16, got " +
+                               num(d));
+      if (sched->tileN % 16)
+        return fail(error, field + "tile_n (" + num(sched->tileN) +
+                               ") must be a multiple of 16 keys");
+      if (sched->smemBytes < need)
+        return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
+                               ") is less than the " + num(need) +
+                               " bytes of the Q, K and V tiles");
+      return std::string(kPrelude) + substitute(cuda::kAttentionMMA, subs);
+    }
     if (sched->tileM != sched->warps * 32)
       return fail(error, field + "tile_m (" + num(sched->tileM) +
                              ") must be one query per thread (" +
-                             num(sched->warps * 32) + ")");
+                             num(sched->warps * 32) + ")" +
+                             (s->bf16 ? " or, bf16, 16 per warp (" +
+                                            num(sched->warps * 16) + ")"
+                                      : std::string()));
     if (sched->smemBytes < 2 * sched->tileN * d * 4)
       return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
                              ") is less than the " +
                              num(2 * sched->tileN * d * 4) +
                              " bytes of a K and V tile");
-    subs["D"] = num(d);
     subs["RB"] = s->bf16 ? "bert_bf16_round" : "";
-    subs["SCALE"] =
-        floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
     return std::string(kPrelude) + substitute(kAttention, subs);
   }
   // The rest are warp-per-row kernels: each gives its row width and its

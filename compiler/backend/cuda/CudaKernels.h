@@ -13,8 +13,10 @@
 // epilogues, an online-softmax attention (a query per thread), and
 // warp-per-row layer norms and embeddings. `precision <bf16>` linears run on
 // tensor cores (mma.sync m16n8k16 bf16 with fp32 accumulation, ldmatrix for
-// the bf16 weight rows, the same cp.async stages and epilogues), and a bf16
-// attention rounds its operands as the CPU's does. A schedule a kernel
+// the bf16 weight rows, the same cp.async stages and epilogues), and so
+// does a bf16 attention with a head dim that is a multiple of 16
+// (FlashAttention-2 style); a bf16 attention rounds its operands as the
+// CPU's does. A schedule a kernel
 // cannot honour is an error naming the field.
 //
 //===----------------------------------------------------------------------===//

@@ -56,7 +56,6 @@ TSAN_DIR ?= build-tsan
 SAN_CMAKE = cmake -G Ninja -S . -DCMAKE_BUILD_TYPE=Release -DLLVM_EXTERNAL_LIT=$(LLVM_BIN)/lit \
   -DPython3_EXECUTABLE=/usr/bin/python3 -DBERT_HALIDE_VENV=$(abspath $(BUILD_DIR))/_deps/halide-venv
 SAN_ENV = ASAN_OPTIONS=detect_stack_use_after_return=1:strict_string_checks=1:detect_leaks=1 \
-  LSAN_OPTIONS=suppressions=$(abspath test/Cuda/lsan.supp) \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # ASAN_E2E=0 leaves out bertc and the end-to-end tests (the runtime and bert-run tests alone build

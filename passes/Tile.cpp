@@ -27,6 +27,8 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <type_traits>
+
 namespace mlir::bert {
 #define GEN_PASS_DEF_TILEPASS
 #include "passes/Passes.h.inc"
@@ -133,6 +135,8 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
         p.rows = sizes.seq;
         p.cols = sizes.seq;
         p.batch = sizes.batch * heads;
+        if constexpr (std::is_same_v<decltype(o), FusedAttentionOp>)
+          p.bf16 = o.getPrecision() == Precision::bf16;
         return p;
       })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,

@@ -40,7 +40,8 @@ struct KernelProblem {
   int64_t batch = 1;
   /// M is only the batch (pooler: one row per sequence), too small to split.
   bool rowsAreBatch = false;
-  /// gemm with `precision = bf16` operands (TileStrategiesBF16.cpp).
+  /// gemm (TileStrategiesBF16.cpp) or fused attention with `precision =
+  /// bf16` operands.
   bool bf16 = false;
   /// gemm with `precision = i8` operands: the bf16 dot-product tiles, never
   /// AMX (TileStrategiesBF16.cpp).

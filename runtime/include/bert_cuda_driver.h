@@ -32,6 +32,10 @@ extern "C" {
 /* CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: the opt-in above 48 KiB. */
 #define BERT_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES 8
 
+/* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL: a capture refuses unsafe calls made
+ * by the capturing thread only, so other threads' models are unaffected. */
+#define BERT_CU_STREAM_CAPTURE_MODE_THREAD_LOCAL 1
+
 typedef struct {
   int (*cuInit)(unsigned int flags);
   int (*cuDeviceGetCount)(int *count);
@@ -54,6 +58,18 @@ typedef struct {
   int (*cuStreamCreate)(void **stream, unsigned int flags);
   int (*cuStreamSynchronize)(void *stream);
   int (*cuGetErrorString)(int error, const char **text);
+  /* Release (bert_model_free of a library's last model). */
+  int (*cuModuleUnload)(void *module);
+  int (*cuStreamDestroy)(void *stream);
+  int (*cuDevicePrimaryCtxRelease)(int device);
+  /* CUDA graphs: a run's launches captured once per (batch, seq). */
+  int (*cuStreamBeginCapture)(void *stream, int mode);
+  int (*cuStreamEndCapture)(void *stream, void **graph);
+  int (*cuGraphInstantiateWithFlags)(void **exec, void *graph,
+                                     unsigned long long flags);
+  int (*cuGraphLaunch)(void *exec, void *stream);
+  int (*cuGraphExecDestroy)(void *exec);
+  int (*cuGraphDestroy)(void *graph);
 } bert_cuda_driver;
 
 /* The driver table, loaded once per process (thread-safe); NULL when no

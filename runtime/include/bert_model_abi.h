@@ -40,8 +40,9 @@ extern "C" {
  * outputs as arrays in the order of the descriptor's input and output
  * tables, instead of BertModel's fixed argument list. Version 7:
  * bert_weight_spec.int8_row_stride, and `device` (a CUDA library's run()
- * computes on a GPU). */
-#define BERT_MODEL_ABI_VERSION 7
+ * computes on a GPU). Version 8: device_acquire and device_release (a CUDA
+ * library's device state is freed with its last model). */
+#define BERT_MODEL_ABI_VERSION 8
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -259,6 +260,16 @@ typedef struct {
                     const void *const *inputs, int64_t batch, int64_t seq,
                     void *const *outputs, void *workspace);
   size_t (*device_workspace_bytes)(int64_t batch, int64_t seq);
+  /* CUDA only (NULL otherwise, both or neither): the library's device state
+   * (context, module, stream, device memory) is shared by every model loaded
+   * from it and set up on first use. The runtime calls device_acquire once
+   * per model it loads and device_release once when it frees that model,
+   * with that model's weight pointers (so that the library forgets a device
+   * copy made from them); the last release frees the device memory, unloads
+   * the module, destroys the stream and releases the primary context, and
+   * the next acquire + run sets everything up again. Thread-safe. */
+  void (*device_acquire)(void);
+  void (*device_release)(const float *const *weights);
 } bert_model_desc;
 
 #define BERT_ABI_DEVICE_CPU 0
@@ -299,6 +310,13 @@ BERT_ABI_HIDDEN void bert_gather_rows(float *dst, const float *src,
 BERT_ABI_HIDDEN void bert_scatter_rows(float *data, const int32_t *tok,
                                        int32_t num_tokens, int64_t num_rows,
                                        int64_t width);
+
+/* dst[i] = src[i] as bfloat16 bits, rounded to nearest even, for i < n:
+ * how a CUDA library makes the bf16 device copy of a float32 slot read by a
+ * bf16 tensor-core linear (once, at upload). Implemented by the runtime
+ * (weight_pack.c), with the rounding the CPU's bf16 packing uses. */
+BERT_ABI_HIDDEN void bert_floats_to_bf16(uint16_t *dst, const float *src,
+                                         size_t n);
 
 /* Defined by the generated host code of each model library; hidden, so the
  * runtime of one model library always binds to its own descriptor. */

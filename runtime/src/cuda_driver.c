@@ -47,6 +47,15 @@ static const struct {
     BERT_CUDA_ENTRY(cuStreamCreate),
     BERT_CUDA_ENTRY(cuStreamSynchronize),
     BERT_CUDA_ENTRY(cuGetErrorString),
+    BERT_CUDA_ENTRY(cuModuleUnload),
+    BERT_CUDA_ENTRY(cuStreamDestroy),
+    BERT_CUDA_ENTRY(cuDevicePrimaryCtxRelease),
+    BERT_CUDA_ENTRY(cuStreamBeginCapture),
+    BERT_CUDA_ENTRY(cuStreamEndCapture),
+    BERT_CUDA_ENTRY(cuGraphInstantiateWithFlags),
+    BERT_CUDA_ENTRY(cuGraphLaunch),
+    BERT_CUDA_ENTRY(cuGraphExecDestroy),
+    BERT_CUDA_ENTRY(cuGraphDestroy),
 };
 #undef BERT_CUDA_ENTRY
 

@@ -76,6 +76,12 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
     return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
                            "model '%s': unknown device %d", d->model_name,
                            d->device);
+  if (d->device == BERT_ABI_DEVICE_CUDA &&
+      (!d->device_acquire || !d->device_release))
+    return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
+                           "model '%s': a CUDA library without "
+                           "device_acquire / device_release",
+                           d->model_name);
   if (check_io(d, d->inputs, d->num_inputs, 1, st) != BERT_OK ||
       check_io(d, d->outputs, d->num_outputs, 0, st) != BERT_OK)
     return st ? st->code : BERT_ERR_ABI_MISMATCH;
@@ -132,6 +138,10 @@ bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
                     path);
     return NULL;
   }
+  if (desc->device == BERT_ABI_DEVICE_CUDA) {
+    desc->device_acquire();
+    m->device_acquired = 1;
+  }
   if (bert_st_open(path, &m->file, st) != BERT_OK ||
       bert_weights_check(desc, &m->file, st) != BERT_OK)
     goto error;
@@ -167,6 +177,10 @@ void bert_model_free(bert_model_t *m) {
   int i;
   if (!m)
     return;
+  /* Before the weights go: the library compares their address with the
+   * one its device copy was made from. */
+  if (m->device_acquired)
+    m->desc->device_release(m->weights);
   for (i = 0; m->owned && i < m->desc->num_weights; ++i)
     bert_aligned_free(m->owned[i]);
   for (i = 0; i < m->pool_count; ++i)

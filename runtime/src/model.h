@@ -52,6 +52,9 @@ struct bert_model {
   /* bert_model_set_profiling; the totals are guarded by pool_lock. */
   int profiling;
   bert_profile profile;
+  /* 1 once desc->device_acquire was called for this model (CUDA), so that
+   * bert_model_free releases exactly what load acquired. */
+  int device_acquired;
 };
 
 /* bert_model_load with an explicit descriptor (bert_model_load passes

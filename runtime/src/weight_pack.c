@@ -2,6 +2,8 @@
 
 #include "weight_pack.h"
 
+#include "bert_model_abi.h"
+
 #include <string.h>
 
 void bert_pack_panel(const float *src, int64_t rows, int64_t k, int64_t nb,
@@ -23,6 +25,12 @@ uint16_t bert_float_to_bf16(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
   return (uint16_t)((u + ((u >> 16) & 1u) + 0x7fffu) >> 16);
+}
+
+void bert_floats_to_bf16(uint16_t *dst, const float *src, size_t n) {
+  size_t i;
+  for (i = 0; i < n; ++i)
+    dst[i] = bert_float_to_bf16(src[i]);
 }
 
 void bert_pack_bf16_rows(const float *src, int64_t first, int64_t rows,

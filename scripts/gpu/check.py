@@ -5,10 +5,13 @@ prepare: bertc compiles the CUDA libraries into the bundle (development machine)
 run:     on the GPU machine, with torch + CUDA and transformers:
   1. kernels  every distinct kernel of every library, launched alone through the CUDA driver
               (ctypes, in torch's context, on torch tensors) on random inputs, against a float64
-              reference of its family computed on the CPU;
+              reference of its family computed on the CPU (bf16 kernels: operands rounded as
+              the kernel rounds them);
   2. e2e      each library through bert-run against transformers (fp32, eager attention, TF32
-              off) on the same GPU and the same weights and inputs;
-  3. timing   bert-run --bench against torch fp16 eager with SDPA, same GPU, same run.
+              off) on the same GPU and the same weights and inputs; the bf16 builds (tiny_bf16,
+              bert_base_bf16) no worse than torch's own bf16 run against the same fp32 one;
+  3. timing   bert-run --bench with CUDA graphs on and off against torch fp16 (and bf16 for
+              the bf16 builds) eager with SDPA, same GPU, same run.
 With --dry-run every step that needs no GPU still runs (bundle, kernel parsing, weights, inputs,
 the references) and the GPU parts are recorded as skipped, so the script is exercised before the
 one device run it gets.
@@ -28,15 +31,28 @@ import subprocess
 import sys
 
 # model name -> how it is compiled and checked. e2e: (batch, seq) of the end-to-end check;
-# bench: the batches timed at seq 128.
+# bench: the batches timed at seq 128; precision: bertc --precision; config: the model whose
+# config and weights it shares (default: itself).
 MODELS = {
     "tiny": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": []},
+    "tiny_bf16": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": [],
+                  "precision": "bf16", "config": "tiny"},
     "bert_base": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32]},
+    "bert_base_bf16": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
+                       "precision": "bf16", "config": "bert_base"},
     "bert_large": {"max_batch": 32, "max_seq": 128, "e2e": (2, 128), "bench": [32]},
     "minilm": {"max_batch": 8, "max_seq": 128, "e2e": (3, 32), "bench": []},
 }
 TOL = 1e-4  # fp32, library vs transformers (issue 17)
 KERNEL_TOL = 1e-4  # per kernel, relative to the reference's largest magnitude
+# A bf16 attention rounds each unnormalized p (online softmax) where the reference rounds the
+# normalized one: the CPU's bf16 attention has the same bound (kernels/Attention.cpp).
+BF16_ATTENTION_TOL = 1e-2
+
+
+def base_of(name: str) -> str:
+    """The model whose config and weights `name` shares."""
+    return MODELS[name].get("config", name)
 
 
 def log(msg: str) -> None:
@@ -102,11 +118,19 @@ def model_configs(repo: str, shared: str, minilm: str | None) -> dict[str, dict]
     if minilm:
         with open(os.path.join(minilm, "config.json")) as f:
             configs["minilm"] = json.load(f)
+    for name, spec in MODELS.items():  # the bf16 builds of the same models
+        if base_of(name) in configs:
+            configs[name] = configs[base_of(name)]
     return configs
 
 
 def prepare(a) -> int:
     bundle = a.bundle
+    if a.minilm == "demo":  # where `make demo` installs it (test/tools/install-minilm.sh)
+        a.minilm = subprocess.run([os.path.join(a.repo, "test/tools/install-minilm.sh"),
+                                   os.path.join(a.repo, "build", "venv")],
+                                  check=True, text=True, capture_output=True).stdout.strip()
+        log(f"all-MiniLM-L6-v2 from {a.minilm}")
     bertc = os.path.join(a.repo, "build/bin/bertc")
     bert_run = os.path.join(a.repo, "build/bin/bert-run")
     for tool in (bertc, bert_run):
@@ -127,6 +151,7 @@ def prepare(a) -> int:
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(config, f, indent=1)
         sh([bertc, "compile", os.path.join(d, "config.json"), "--name", name, "--target", a.target,
+            "--precision", spec.get("precision", "f32"),
             "--max-batch", str(spec["max_batch"]), "--max-seq", str(spec["max_seq"]),
             "-o", os.path.join(d, "lib") + "/"])
         # Keep what the device needs: the library, the kernels' source (their parameters and
@@ -155,15 +180,17 @@ def parse_kernels(cu_path: str) -> list[dict]:
     """Each kernel of <name>_kernels.cu: symbol, key fields and its buffers' ranks."""
     text = open(cu_path).read()
     kernels = []
-    for m in re.finditer(r"// ([^\n]*)\nextern \"C\" __global__ void __launch_bounds__\((\d+)\) "
-                         r"(\w+)\(\s*(.*?)\) \{", text, re.S):
+    for m in re.finditer(r"// ([^\n]*)\nextern \"C\" __global__ void "
+                         r"__launch_bounds__\((\d+)(?:, \d+)?\) (\w+)\(\s*(.*?)\) \{", text, re.S):
         key, threads, symbol, params = m.groups()
         family = key.split()[0]
         fields = dict(f.split("=", 1) for f in key.replace(" | ", " ").split()[1:] if "=" in f)
+        # Flags ("bf16") are the key's words without a value.
+        fields.update((f, "1") for f in key.replace(" | ", " ").split()[1:] if "=" not in f)
         bufs = []
         for p in (p.strip() for p in params.split(",")):
             if "*" in p:
-                bufs.append({"int": "int32_t" in p, "dims": 0})
+                bufs.append({"int": "int32_t" in p, "bf16": "bfloat16" in p, "dims": 0})
             elif re.search(r"_e\d+$", p):
                 bufs[-1]["dims"] += 1
         kernels.append({"key": key, "family": family, "fields": fields, "symbol": symbol,
@@ -180,6 +207,12 @@ ACTS = {0: lambda v: v, 1: lambda v: 0.5 * v * (1 + _erf(v / math.sqrt(2))),
 def _erf(v):
     import torch
     return torch.erf(v)
+
+
+def bf16(t):
+    """t rounded to bfloat16 (nearest even) and back, as float64: what a bf16 operand holds."""
+    import torch
+    return t.to(torch.bfloat16).double()
 
 
 def kernel_case(k: dict, B: int, S: int):
@@ -204,6 +237,8 @@ def kernel_case(k: dict, B: int, S: int):
         w, b = rnd(N, K, scale=K ** -0.5), rnd(N)
         xv = x.view(-1)[: rows * stride].view(rows, stride)[:, :K]
         act = f.get("act", 6 if fam == "pooler" else 0)
+        if f.get("bf16"):  # X rounded as the A fragments are built; W is stored bf16
+            xv, w = bf16(xv), bf16(w)
         ref = ACTS[act](xv @ w.T + (b if fam == "pooler" or f.get("bias") else 0))
         args = [(x, [(K, 1), (rows, stride)]), mat(w, N, K)]
         if fam == "pooler" or f.get("bias"):
@@ -228,8 +263,11 @@ def kernel_case(k: dict, B: int, S: int):
             mask[b, max(1, S - 3 * b):] = 0  # rows of different lengths
         scale = f["scale"] or d ** -0.5
         q, kk, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # [B, heads, S, d]
+        if f.get("bf16"):
+            q, kk, v = bf16(q), bf16(kk), bf16(v)
         s = q @ kk.transpose(-1, -2) * scale + (mask[:, None, None, :] == 0) * -3.4028234663852886e38
-        ref = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, S, H)
+        p = s.softmax(-1)
+        ref = ((bf16(p) if f.get("bf16") else p) @ v).transpose(1, 2).reshape(B, S, H)
         args = [(qkv, [(d, 1), (heads, d), (3, H), (S, 3 * H), (B, 3 * H * S)]),
                 (mask, [(S, 1), (B, S)]),
                 (torch.zeros(B, S, H, dtype=torch.float64), [(d, 1), (heads, d), (S, H), (B, H * S)])]
@@ -303,14 +341,17 @@ class Driver:
             self.call("cuFuncSetAttribute", fn, 8, smem)
         return fn
 
-    def launch(self, fn, grid, threads: int, smem: int, args):
-        """args as kernel_case's (each tensor copied to its own allocation); returns the last
-        argument (the output) as float64."""
+    def launch(self, fn, grid, threads: int, smem: int, args, bufs):
+        """args as kernel_case's (each tensor copied to its own allocation, as bf16 where the
+        kernel's buffer `bufs[i]` is); returns the last argument (the output) as float64."""
         import numpy as np
         import torch
         keep, ptrs, host = [], [], []
-        for t, dims in args:
-            a = np.ascontiguousarray(t.numpy().astype(np.int32 if t.dtype == torch.int32 else np.float32))
+        for (t, dims), buf in zip(args, bufs):
+            if buf["bf16"]:
+                a = t.to(torch.bfloat16).view(torch.int16).numpy().copy()
+            else:
+                a = np.ascontiguousarray(t.numpy().astype(np.int32 if t.dtype == torch.int32 else np.float32))
             d = C.c_uint64()
             self.call("cuMemAlloc", C.byref(d), a.nbytes)
             self.call("cuMemcpyHtoDAsync", d.value, a.ctypes.data, a.nbytes, None)
@@ -354,10 +395,12 @@ def check_kernels(name: str, lib: str, dry: bool, driver) -> list[dict]:
             continue
         smem = int(k["fields"]["smem_bytes"])
         fn = driver.function(fatbin, k["symbol"], smem)
-        got = driver.launch(fn, grid, k["threads"], smem, args).reshape(ref.shape)
+        got = driver.launch(fn, grid, k["threads"], smem, args, k["buffers"]).reshape(ref.shape)
         err = float((got - ref).abs().max())
         scale = max(1.0, float(ref.abs().max()))
-        row.update(max_abs_err=err, status="PASS" if err <= KERNEL_TOL * scale else "FAIL")
+        tol = BF16_ATTENTION_TOL if k["family"] == "attention" and "bf16" in k["fields"] else KERNEL_TOL
+        row.update(max_abs_err=err, tolerance=tol * scale,
+                   status="PASS" if err <= tol * scale else "FAIL")
         if dry:
             row["device"] = "mock driver (dry run)"
         out.append(row)
@@ -394,7 +437,8 @@ def make_inputs(d: str, config: dict, B: int, S: int) -> dict[str, str]:
     return files
 
 
-def transformers_model(config: dict, weights: str, half: bool, attn: str, device: str = "cuda"):
+def transformers_model(config: dict, weights: str, dtype, attn: str, device: str = "cuda"):
+    """transformers' BertModel on `weights`, in `dtype` (None: float32)."""
     import torch
     from transformers import BertConfig, BertModel
     model = BertModel(BertConfig(**config, attn_implementation=attn))
@@ -404,7 +448,7 @@ def transformers_model(config: dict, weights: str, half: bool, attn: str, device
     if missing:
         raise RuntimeError(f"{weights}: transformers misses {missing[:3]}")
     model = model.eval().to(device)
-    return model.half() if half else model
+    return model.to(dtype) if dtype is not None else model
 
 
 def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool, mock: str | None) -> dict:
@@ -412,8 +456,9 @@ def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool,
     (test/Cuda) and transformers on the CPU: the whole comparison, without a GPU."""
     import numpy as np
     B, S = MODELS[name]["e2e"]
-    row = {"model": name, "batch": B, "seq": S}
-    if dry and not (mock and name == "tiny"):
+    precision = MODELS[name].get("precision", "f32")
+    row = {"model": name, "batch": B, "seq": S, "precision": precision}
+    if dry and not (mock and base_of(name) == "tiny"):
         return dict(row, status="skipped (dry run)")
     import torch
     inputs = make_inputs(d, config, B, S)
@@ -425,14 +470,30 @@ def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool,
         "--attention-mask", inputs["attention_mask"], "--token-type-ids", inputs["token_type_ids"],
         "--out-dir", out], env=env)
     device = "cpu" if dry else "cuda"
-    model = transformers_model(config, weights, half=False, attn="eager", device=device)
+    model = transformers_model(config, weights, None, attn="eager", device=device)
     t = {k: torch.from_numpy(np.load(v)).long().to(device) for k, v in inputs.items()}
     with torch.no_grad():
         ref = model(**t)
     mask = np.load(inputs["attention_mask"]).astype(bool)
     lhs = np.load(os.path.join(out, "last_hidden_state.npy"))
-    err = float(np.abs(lhs - ref.last_hidden_state.float().cpu().numpy())[mask].max())
+    diff = np.abs(lhs - ref.last_hidden_state.float().cpu().numpy())[mask]
+    err = float(diff.max())
     row["last_hidden_state_max_abs_err"] = err
+    if precision == "bf16":
+        # No worse than torch's own bf16 run of the same weights and inputs, both measured
+        # against the fp32 run (max abs errors are noisy: 1.5x slack on those).
+        with torch.no_grad():
+            tb = transformers_model(config, weights, torch.bfloat16, attn="eager", device=device)(**t)
+        tdiff = np.abs(tb.last_hidden_state.float().cpu().numpy()
+                       - ref.last_hidden_state.float().cpu().numpy())[mask]
+        row.update(last_hidden_state_mean_abs_err=float(diff.mean()),
+                   torch_bf16_max_abs_err=float(tdiff.max()),
+                   torch_bf16_mean_abs_err=float(tdiff.mean()))
+        ok = diff.mean() <= tdiff.mean() and err <= 1.5 * tdiff.max()
+        if dry:
+            row["device"] = "mock driver + transformers on the CPU (dry run)"
+        return dict(row, status="PASS" if ok else "FAIL",
+                    criterion="mean <= torch bf16's, max <= 1.5x torch bf16's")
     if os.path.exists(os.path.join(out, "pooler_output.npy")) and ref.pooler_output is not None:
         perr = float(np.abs(np.load(os.path.join(out, "pooler_output.npy"))
                             - ref.pooler_output.float().cpu().numpy()).max())
@@ -443,11 +504,31 @@ def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool,
     return dict(row, status="PASS" if err <= TOL else "FAIL", tolerance=TOL)
 
 
+def torch_ms(model, ids) -> float:
+    """Median of 50 timed forward passes after 10 warm-up ones (CUDA events)."""
+    import torch
+    with torch.no_grad():
+        for _ in range(10):
+            model(input_ids=ids)
+        times = []
+        for _ in range(50):
+            s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            s.record()
+            model(input_ids=ids)
+            e.record()
+            torch.cuda.synchronize()
+            times.append(s.elapsed_time(e))
+    return sorted(times)[len(times) // 2]
+
+
 def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool) -> list[dict]:
+    """bert-run --bench with CUDA graphs on and off ($BERT_CUDA_GRAPHS) against torch fp16 (and,
+    for a bf16 library, bf16) eager with SDPA, all in this run."""
     rows = []
+    precision = MODELS[name].get("precision", "f32")
     for B in MODELS[name]["bench"]:
         S = 128
-        row = {"model": name, "batch": B, "seq": S, "graphs": "not implemented"}
+        row = {"model": name, "batch": B, "seq": S, "precision": precision}
         if dry:
             rows.append(dict(row, status="skipped (dry run)"))
             continue
@@ -455,27 +536,21 @@ def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bo
         import torch
         inputs = make_inputs(d, config, B, S)
         np.save(inputs["attention_mask"], np.ones((B, S), np.int32))  # padded throughput
-        r = sh([bert_run, os.path.join(d, "lib", f"lib{name}.so"), weights, "--input-ids",
-                inputs["input_ids"], "--attention-mask", inputs["attention_mask"], "--bench", "50"],
-               capture_output=True)
-        m = re.search(r"latency: median ([0-9.]+) ms", r.stdout)
-        ours = float(m.group(1)) if m else None
-        model = transformers_model(config, weights, half=True, attn="sdpa")
+        for graphs in ("1", "0"):
+            r = sh([bert_run, os.path.join(d, "lib", f"lib{name}.so"), weights, "--input-ids",
+                    inputs["input_ids"], "--attention-mask", inputs["attention_mask"], "--bench", "50"],
+                   capture_output=True, env=dict(os.environ, BERT_CUDA_GRAPHS=graphs))
+            m = re.search(r"latency: median ([0-9.]+) ms", r.stdout)
+            row["bertc_ms_graphs" if graphs == "1" else "bertc_ms_no_graphs"] = \
+                float(m.group(1)) if m else None
         ids = torch.from_numpy(np.load(inputs["input_ids"])).long().cuda()
-        with torch.no_grad():
-            for _ in range(10):
-                model(input_ids=ids)
-            times = []
-            for _ in range(50):
-                s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                s.record()
-                model(input_ids=ids)
-                e.record()
-                torch.cuda.synchronize()
-                times.append(s.elapsed_time(e))
-        torch_ms = sorted(times)[len(times) // 2]
-        rows.append(dict(row, bertc_fp32_ms=ours, torch_fp16_sdpa_ms=torch_ms,
-                         ratio=(ours / torch_ms) if ours else None,
+        dtypes = {"fp16": torch.float16} | ({"bf16": torch.bfloat16} if precision == "bf16" else {})
+        for label, dtype in dtypes.items():
+            row[f"torch_{label}_sdpa_ms"] = torch_ms(
+                transformers_model(config, weights, dtype, attn="sdpa"), ids)
+        ours = row["bertc_ms_graphs"]
+        rows.append(dict(row, ratio=(ours / row["torch_fp16_sdpa_ms"]) if ours else None,
+                         status="measured",
                          note="bertc includes host<->device copies of inputs and outputs"))
     return rows
 
@@ -506,10 +581,11 @@ def run(a) -> int:
         with open(os.path.join(d, "config.json")) as f:
             config = json.load(f)
         config = {k: v for k, v in config.items() if not k.startswith("_") and k != "architectures"}
-        # A dry run makes only the small models' weights (bert-large's are 1.3 GB).
+        # A dry run makes only the small models' weights (bert-large's are 1.3 GB); a bf16
+        # build reads the weights of the model it shares them with.
         weights = None
-        if not a.dry_run or name in ("tiny", "minilm"):
-            weights = make_weights(d, config)
+        if not a.dry_run or base_of(name) in ("tiny", "minilm"):
+            weights = make_weights(os.path.join(bundle, "models", base_of(name)), config)
         steps = (("kernels", lambda: check_kernels(name, os.path.join(d, "lib"), a.dry_run, driver)),
                  ("e2e", lambda: [e2e(name, d, config, weights, bert_run, a.dry_run, a.mock)]),
                  ("timing", lambda: timing(name, d, config, weights, bert_run, a.dry_run)))
@@ -532,7 +608,9 @@ def main() -> int:
     ap.add_argument("--repo", required=True)
     ap.add_argument("--bundle", default=None, help="default: <repo>/build/gpu-bundle")
     ap.add_argument("--shared", default=None, help="default: <repo>/../shared (hf-configs)")
-    ap.add_argument("--minilm", default=None, help="prepare: all-MiniLM-L6-v2 dir (config.json, model.safetensors)")
+    ap.add_argument("--minilm", default=None,
+                    help="prepare: all-MiniLM-L6-v2 dir (config.json, model.safetensors), or 'demo': "
+                         "the copy `make demo` installs under build/venv")
     ap.add_argument("--target", default="cuda", help="prepare: bertc --target")
     ap.add_argument("--out", default="gpu-check.json")
     ap.add_argument("--dry-run", action="store_true")

@@ -14,9 +14,18 @@
 // extents, strides, launch shapes, copies); the kernels' own numerics need
 // the GPU (scripts/gpu-check.sh).
 //
+// Device state is tracked too: allocations, streams, loaded modules and
+// primary-context retains. Freeing, destroying, unloading or releasing
+// something not live is an error, and so is using a released context, a
+// destroyed stream or an unloaded module's kernel. CUDA graphs: a launch on
+// a capturing stream is recorded (its parameter values copied), not run; a
+// copy or synchronize there is an error (a graph would keep the host
+// pointer); cuGraphLaunch replays the recorded launches through the same
+// checks.
+//
 // A failed check prints "mock-cuda: ..." and makes the call return
 // CUDA_ERROR_ILLEGAL_ADDRESS (700); at exit the mock prints how many
-// launches it checked.
+// launches it checked and what device state is still live (a leak).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +37,8 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,11 +50,13 @@ constexpr int kIllegalAddress = 700, kNotFound = 500, kInvalidValue = 1;
 /// One buffer parameter: pointer then (extent, stride) per dim.
 struct Param {
   bool isInt = false;
+  int bytes = 4; ///< 2: bfloat16 (a bf16 linear's weight)
   int dims = 0;
 };
 
 struct Kernel {
   std::string symbol, key, family;
+  size_t module = 0;                         ///< index into Mock::modules
   std::map<std::string, std::string> fields; ///< "n" -> "384", ...
   std::vector<Param> params;
   int64_t get(const std::string &f, int64_t dflt = 0) const {
@@ -60,8 +73,18 @@ struct Kernel {
 struct View {
   char *base = nullptr;
   bool isInt = false;
+  int bytes = 4;
   std::vector<int64_t> e, s;
   float &f(int64_t i) const { return reinterpret_cast<float *>(base)[i]; }
+  /// Element i as a float, whether the buffer is float32 or bfloat16.
+  float get(int64_t i) const {
+    if (bytes == 4)
+      return f(i);
+    uint32_t bits = uint32_t(reinterpret_cast<uint16_t *>(base)[i]) << 16;
+    float v;
+    std::memcpy(&v, &bits, 4);
+    return v;
+  }
   int32_t id(int64_t i) const { return reinterpret_cast<int32_t *>(base)[i]; }
   /// Bytes from base to one past the last element.
   int64_t span() const {
@@ -71,20 +94,63 @@ struct View {
         return 0;
       last += (e[d] - 1) * s[d];
     }
-    return (last + 1) * 4;
+    return (last + 1) * bytes;
   }
 };
 
+/// A recorded launch: its arguments by value.
+struct Recorded {
+  void *fn;
+  unsigned grid[3], block[3], smem;
+  std::vector<uint64_t> values;
+};
+using Graph = std::vector<Recorded>;
+
 struct Mock {
   std::map<uintptr_t, size_t> allocs;
+  /// Capturing streams and what they recorded so far.
+  std::map<uintptr_t, Graph> capturing;
+  /// Graphs (cuStreamEndCapture) and instantiated graphs, both owned here.
+  std::set<Graph *> graphs, execs;
+  long graphLaunches = 0, replayed = 0;
   /// A deque: functions handed out point into it across module loads.
   std::deque<Kernel> kernels;
-  long launches = 0, copies = 0;
-  bool moduleLoaded = false, failed = false;
+  /// Per cuModuleLoadData: whether it is still loaded (its handle points
+  /// at its entry).
+  std::deque<bool> modules;
+  std::set<uintptr_t> streams;
+  uintptr_t nextStream = 0x5000;
+  long launches = 0, copies = 0, ctxRetains = 0;
+  bool failed = false;
+  long liveModules() const {
+    long n = 0;
+    for (bool loaded : modules)
+      n += loaded;
+    return n;
+  }
+  /// "all device state released" or what is still live.
+  std::string live() const {
+    size_t bytes = 0;
+    for (const auto &a : allocs)
+      bytes += a.second;
+    if (allocs.empty() && streams.empty() && !liveModules() && !ctxRetains &&
+        graphs.empty() && execs.empty())
+      return "all device state released";
+    return "still live: " + std::to_string(allocs.size()) + " allocations (" +
+           std::to_string(bytes) + " bytes), " +
+           std::to_string(streams.size()) + " streams, " +
+           std::to_string(liveModules()) + " modules, " +
+           std::to_string(ctxRetains) + " context retains, " +
+           std::to_string(graphs.size()) + " graphs, " +
+           std::to_string(execs.size()) + " graph execs";
+  }
   ~Mock() {
     if (launches || failed)
-      std::fprintf(stderr, "mock-cuda: %ld launches and %ld copies checked%s\n",
-                   launches, copies, failed ? ", some FAILED" : "");
+      std::fprintf(stderr,
+                   "mock-cuda: %ld launches (%ld replayed by %ld graph "
+                   "launches) and %ld copies checked%s; %s\n",
+                   launches, replayed, graphLaunches, copies,
+                   failed ? ", some FAILED" : "", live().c_str());
   }
   int fail(const std::string &what) {
     std::fprintf(stderr, "mock-cuda: %s\n", what.c_str());
@@ -124,6 +190,7 @@ bool readKernels(const char *path) {
       continue;
     Kernel k;
     k.key = key;
+    k.module = mock.modules.size();
     std::string sig = line, more;
     while (sig.find(") {") == std::string::npos && std::getline(in, more))
       sig += more;
@@ -134,7 +201,9 @@ bool readKernels(const char *path) {
     std::string p;
     while (std::getline(ps, p, ',')) {
       if (p.find('*') != std::string::npos)
-        k.params.push_back({p.find("int32_t") != std::string::npos, 0});
+        k.params.push_back({p.find("int32_t") != std::string::npos,
+                            p.find("bfloat16") != std::string::npos ? 2 : 4,
+                            0});
       else if (p.find("_e") != std::string::npos && !k.params.empty())
         ++k.params.back().dims;
     }
@@ -145,6 +214,8 @@ bool readKernels(const char *path) {
     while (ks >> f)
       if (size_t eq = f.find('='); eq != std::string::npos)
         k.fields[f.substr(0, eq)] = f.substr(eq + 1);
+      else
+        k.fields[f] = "1"; // a flag such as "bf16"
     mock.kernels.push_back(k);
   }
   return !mock.kernels.empty();
@@ -167,6 +238,16 @@ double act(int a, double v) {
   case 6:
     return std::tanh(v);
   }
+  return v;
+}
+
+/// v as a bf16 operand holds it: nearest even of the top 16 bits (the
+/// format's definition; what cvt.rn.bf16.f32 and the host conversion do).
+double bf16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&v, &u, 4);
   return v;
 }
 
@@ -201,11 +282,15 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
              std::to_string(N);
     bool bias = k.family == "pooler" || k.get("bias");
     int a6 = int(k.get("act", k.family == "pooler" ? 6 : 0));
+    // bf16: X rounded as the kernel builds its A fragments; W is bf16.
+    const bool round = k.get("bf16");
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         double acc = bias ? a[2].f(n) : 0.0;
-        for (int64_t c = 0; c < K; ++c)
-          acc += double(x.f(m * x.s[1] + c)) * w.f(n * w.s[1] + c);
+        for (int64_t c = 0; c < K; ++c) {
+          float xv = x.f(m * x.s[1] + c);
+          acc += (round ? bf16(xv) : double(xv)) * w.get(n * w.s[1] + c);
+        }
         y.f(m * y.s[1] + n) = float(act(a6, acc));
       }
     return "";
@@ -231,15 +316,19 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     if (!covers(gx, tm, S) || gy != heads || gz != B)
       return "grid is not (S / tile_m, heads, B)";
     double scale = k.getF("scale");
+    const bool round = k.get("bf16");
     if (scale == 0)
       scale = 1.0 / std::sqrt(double(d));
     std::vector<double> p(S);
     for (int64_t b = 0; b < B; ++b)
       for (int64_t h = 0; h < heads; ++h)
         for (int64_t i = 0; i < S; ++i) {
+          // bf16: Q, K, V rounded, and each p before P.V (unnormalized,
+          // as the kernel rounds it; the sum stays exact).
           auto at = [&](int64_t row, int part, int64_t c) {
-            return double(qkv.f(b * qkv.s[4] + row * qkv.s[3] +
-                                part * qkv.s[2] + h * qkv.s[1] + c));
+            float v = qkv.f(b * qkv.s[4] + row * qkv.s[3] + part * qkv.s[2] +
+                            h * qkv.s[1] + c);
+            return round ? bf16(v) : double(v);
           };
           double mx = -INFINITY, sum = 0;
           for (int64_t j = 0; j < S; ++j) {
@@ -254,7 +343,7 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
           for (int64_t c = 0; c < d; ++c) {
             double acc = 0;
             for (int64_t j = 0; j < S; ++j)
-              acc += p[j] / sum * at(j, 2, c);
+              acc += (round ? bf16(float(p[j])) : p[j]) / sum * at(j, 2, c);
             y.f(b * y.s[3] + i * y.s[2] + h * y.s[1] + c) = float(acc);
           }
         }
@@ -311,8 +400,21 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
 int mInit(unsigned) { return 0; }
 int mDeviceGetCount(int *n) { return *n = 1, 0; }
 int mDeviceGet(int *d, int ordinal) { return *d = ordinal, ordinal ? 101 : 0; }
-int mCtxRetain(void **ctx, int) { return *ctx = &mock, 0; }
-int mCtxSetCurrent(void *ctx) { return ctx == &mock ? 0 : kInvalidValue; }
+int mCtxRetain(void **ctx, int) { return ++mock.ctxRetains, *ctx = &mock, 0; }
+int mCtxRelease(int) {
+  if (mock.ctxRetains == 0)
+    return mock.fail("cuDevicePrimaryCtxRelease without a retain"),
+           kInvalidValue;
+  return --mock.ctxRetains, 0;
+}
+int mCtxSetCurrent(void *ctx) {
+  if (ctx != &mock)
+    return kInvalidValue;
+  if (mock.ctxRetains == 0)
+    return mock.fail("cuCtxSetCurrent on a released primary context"),
+           kInvalidValue;
+  return 0;
+}
 int mModuleLoadData(void **module, const void *image) {
   // A fatbin starts with its magic, 0xBA55ED50.
   uint32_t magic = 0;
@@ -321,12 +423,27 @@ int mModuleLoadData(void **module, const void *image) {
     return mock.fail("cuModuleLoadData: the image is not a fatbin"), 200;
   if (!readKernels(std::getenv("BERT_MOCK_CUDA_KERNELS")))
     return 200;
-  mock.moduleLoaded = true;
-  return *module = &mock.kernels, 0;
+  mock.modules.push_back(true);
+  return *module = &mock.modules.back(), 0;
 }
-int mModuleGetFunction(void **fn, void *, const char *name) {
+/// The index of a live module handle, or -1.
+long moduleIndex(void *module) {
+  for (size_t i = 0; i < mock.modules.size(); ++i)
+    if (&mock.modules[i] == module && mock.modules[i])
+      return long(i);
+  return -1;
+}
+int mModuleUnload(void *module) {
+  long i = moduleIndex(module);
+  if (i < 0)
+    return mock.fail("cuModuleUnload of a module not loaded"), kInvalidValue;
+  mock.modules[size_t(i)] = false;
+  return 0;
+}
+int mModuleGetFunction(void **fn, void *module, const char *name) {
+  long m = moduleIndex(module);
   for (Kernel &k : mock.kernels)
-    if (k.symbol == name)
+    if (k.symbol == name && long(k.module) == m)
       return *fn = &k, 0;
   mock.fail(std::string("cuModuleGetFunction: no kernel ") + name);
   return kNotFound;
@@ -345,16 +462,27 @@ int mMemFree(uint64_t p) {
   std::free(reinterpret_cast<void *>(p));
   return 0;
 }
-int mHtoD(uint64_t dst, const void *src, size_t bytes, void *) {
+/// Non-empty when `stream` is capturing, where a copy or sync is refused.
+std::string capturing(void *stream, const char *call) {
+  if (!mock.capturing.count(reinterpret_cast<uintptr_t>(stream)))
+    return "";
+  return std::string(call) +
+         " on a capturing stream (a graph would keep its host pointer)";
+}
+int mHtoD(uint64_t dst, const void *src, size_t bytes, void *stream) {
   ++mock.copies;
+  if (std::string c = capturing(stream, "cuMemcpyHtoDAsync"); !c.empty())
+    return mock.fail(c);
   if (!mock.inside(dst, bytes))
     return mock.fail("cuMemcpyHtoDAsync: " + std::to_string(bytes) +
                      " bytes outside every allocation");
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
   return 0;
 }
-int mDtoH(void *dst, uint64_t src, size_t bytes, void *) {
+int mDtoH(void *dst, uint64_t src, size_t bytes, void *stream) {
   ++mock.copies;
+  if (std::string c = capturing(stream, "cuMemcpyDtoHAsync"); !c.empty())
+    return mock.fail(c);
   if (!mock.inside(src, bytes))
     return mock.fail("cuMemcpyDtoHAsync: " + std::to_string(bytes) +
                      " bytes outside every allocation");
@@ -362,11 +490,26 @@ int mDtoH(void *dst, uint64_t src, size_t bytes, void *) {
   return 0;
 }
 int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-            unsigned by, unsigned bz, unsigned smem, void *, void **params,
-            void **) {
+            unsigned by, unsigned bz, unsigned smem, void *stream,
+            void **params, void **) {
   const Kernel &k = *static_cast<Kernel *>(fn);
   const std::string who = "launch of " + k.symbol + " (" + k.key + "): ";
+  if (auto c = mock.capturing.find(reinterpret_cast<uintptr_t>(stream));
+      c != mock.capturing.end()) {
+    Recorded r{fn, {gx, gy, gz}, {bx, by, bz}, smem, {}};
+    size_t n = 0;
+    for (const Param &param : k.params)
+      n += 1 + 2 * size_t(param.dims);
+    for (size_t i = 0; i < n; ++i)
+      r.values.push_back(*static_cast<uint64_t *>(params[i]));
+    c->second.push_back(r);
+    return 0;
+  }
   ++mock.launches;
+  if (!mock.modules[k.module])
+    return mock.fail(who + "its module was unloaded");
+  if (stream && !mock.streams.count(reinterpret_cast<uintptr_t>(stream)))
+    return mock.fail(who + "on a stream that does not exist");
   if (bx != unsigned(k.get("warps") * 32) || by != 1 || bz != 1)
     return mock.fail(who + "block is not warps x 32 threads");
   if (smem != unsigned(k.get("smem_bytes")))
@@ -377,6 +520,7 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
     View v;
     v.base = reinterpret_cast<char *>(*static_cast<uint64_t *>(params[p++]));
     v.isInt = param.isInt;
+    v.bytes = param.bytes;
     for (int d = 0; d < param.dims; ++d) {
       v.e.push_back(*static_cast<int64_t *>(params[p++]));
       v.s.push_back(*static_cast<int64_t *>(params[p++]));
@@ -398,8 +542,77 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
   std::string problem = run(k, a, gx, gy, gz);
   return problem.empty() ? 0 : mock.fail(who + problem);
 }
-int mStreamCreate(void **s, unsigned) { return *s = &mock.allocs, 0; }
-int mStreamSynchronize(void *) { return mock.failed ? kIllegalAddress : 0; }
+int mStreamCreate(void **s, unsigned) {
+  mock.streams.insert(mock.nextStream);
+  return *s = reinterpret_cast<void *>(mock.nextStream++), 0;
+}
+int mStreamDestroy(void *s) {
+  if (!mock.streams.erase(reinterpret_cast<uintptr_t>(s)))
+    return mock.fail("cuStreamDestroy of a stream that does not exist"),
+           kInvalidValue;
+  return 0;
+}
+int mStreamSynchronize(void *s) {
+  if (s && !mock.streams.count(reinterpret_cast<uintptr_t>(s)))
+    return mock.fail("cuStreamSynchronize of a stream that does not exist");
+  if (std::string c = capturing(s, "cuStreamSynchronize"); !c.empty())
+    return mock.fail(c);
+  return mock.failed ? kIllegalAddress : 0;
+}
+int mBeginCapture(void *s, int) {
+  uintptr_t id = reinterpret_cast<uintptr_t>(s);
+  if (!mock.streams.count(id) || mock.capturing.count(id))
+    return mock.fail("cuStreamBeginCapture: not a stream, or capturing");
+  mock.capturing[id];
+  return 0;
+}
+int mEndCapture(void *s, void **graph) {
+  auto it = mock.capturing.find(reinterpret_cast<uintptr_t>(s));
+  if (it == mock.capturing.end())
+    return mock.fail("cuStreamEndCapture of a stream not capturing");
+  Graph *g = new Graph(std::move(it->second));
+  mock.capturing.erase(it);
+  mock.graphs.insert(g);
+  return *graph = g, 0;
+}
+int mInstantiate(void **exec, void *graph, unsigned long long) {
+  auto *g = static_cast<Graph *>(graph);
+  if (!mock.graphs.count(g))
+    return mock.fail("cuGraphInstantiate of an unknown graph");
+  Graph *e = new Graph(*g);
+  mock.execs.insert(e);
+  return *exec = e, 0;
+}
+int mGraphLaunch(void *exec, void *stream) {
+  auto *e = static_cast<Graph *>(exec);
+  if (!mock.execs.count(e))
+    return mock.fail("cuGraphLaunch of an unknown graph exec");
+  ++mock.graphLaunches;
+  for (Recorded &r : *e) {
+    std::vector<void *> params;
+    for (uint64_t &v : r.values)
+      params.push_back(&v);
+    ++mock.replayed;
+    if (int rc = mLaunch(r.fn, r.grid[0], r.grid[1], r.grid[2], r.block[0],
+                         r.block[1], r.block[2], r.smem, stream, params.data(),
+                         nullptr))
+      return rc;
+  }
+  return 0;
+}
+/// Frees a graph or graph exec of `set`.
+int destroyGraph(std::set<Graph *> &set, void *g, const char *call) {
+  if (!set.erase(static_cast<Graph *>(g)))
+    return mock.fail(std::string(call) + " of an unknown handle");
+  delete static_cast<Graph *>(g);
+  return 0;
+}
+int mGraphExecDestroy(void *e) {
+  return destroyGraph(mock.execs, e, "cuGraphExecDestroy");
+}
+int mGraphDestroy(void *g) {
+  return destroyGraph(mock.graphs, g, "cuGraphDestroy");
+}
 int mGetErrorString(int e, const char **text) {
   *text = e == kIllegalAddress ? "mock: illegal address" : "mock error";
   return 0;
@@ -407,26 +620,59 @@ int mGetErrorString(int e, const char **text) {
 
 } // namespace
 
+/// Every entry point runs under one lock: a library's concurrent runs call
+/// the driver from several threads (each on its own stream), and the mock's
+/// bookkeeping is shared. Recursive: cuGraphLaunch replays through
+/// mLaunch.
+std::recursive_mutex mockLock;
+template <typename F, F f> struct Locked;
+template <typename R, typename... A, R (*f)(A...)>
+struct Locked<R (*)(A...), f> {
+  static R call(A... a) {
+    std::lock_guard<std::recursive_mutex> hold(mockLock);
+    return f(a...);
+  }
+};
+#define LOCKED(f) reinterpret_cast<void *>(&Locked<decltype(&f), &f>::call)
+
 extern "C" __attribute__((visibility("default"))) int
 cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {
   static const std::map<std::string, void *> table = {
-      {"cuInit", (void *)mInit},
-      {"cuDeviceGetCount", (void *)mDeviceGetCount},
-      {"cuDeviceGet", (void *)mDeviceGet},
-      {"cuDevicePrimaryCtxRetain", (void *)mCtxRetain},
-      {"cuCtxSetCurrent", (void *)mCtxSetCurrent},
-      {"cuModuleLoadData", (void *)mModuleLoadData},
-      {"cuModuleGetFunction", (void *)mModuleGetFunction},
-      {"cuFuncSetAttribute", (void *)mFuncSetAttribute},
-      {"cuMemAlloc", (void *)mMemAlloc},
-      {"cuMemFree", (void *)mMemFree},
-      {"cuMemcpyHtoDAsync", (void *)mHtoD},
-      {"cuMemcpyDtoHAsync", (void *)mDtoH},
-      {"cuLaunchKernel", (void *)mLaunch},
-      {"cuStreamCreate", (void *)mStreamCreate},
-      {"cuStreamSynchronize", (void *)mStreamSynchronize},
-      {"cuGetErrorString", (void *)mGetErrorString}};
+      {"cuInit", LOCKED(mInit)},
+      {"cuDeviceGetCount", LOCKED(mDeviceGetCount)},
+      {"cuDeviceGet", LOCKED(mDeviceGet)},
+      {"cuDevicePrimaryCtxRetain", LOCKED(mCtxRetain)},
+      {"cuCtxSetCurrent", LOCKED(mCtxSetCurrent)},
+      {"cuModuleLoadData", LOCKED(mModuleLoadData)},
+      {"cuModuleGetFunction", LOCKED(mModuleGetFunction)},
+      {"cuFuncSetAttribute", LOCKED(mFuncSetAttribute)},
+      {"cuMemAlloc", LOCKED(mMemAlloc)},
+      {"cuMemFree", LOCKED(mMemFree)},
+      {"cuMemcpyHtoDAsync", LOCKED(mHtoD)},
+      {"cuMemcpyDtoHAsync", LOCKED(mDtoH)},
+      {"cuLaunchKernel", LOCKED(mLaunch)},
+      {"cuStreamCreate", LOCKED(mStreamCreate)},
+      {"cuStreamSynchronize", LOCKED(mStreamSynchronize)},
+      {"cuGetErrorString", LOCKED(mGetErrorString)},
+      {"cuModuleUnload", LOCKED(mModuleUnload)},
+      {"cuStreamDestroy", LOCKED(mStreamDestroy)},
+      {"cuDevicePrimaryCtxRelease", LOCKED(mCtxRelease)},
+      {"cuStreamBeginCapture", LOCKED(mBeginCapture)},
+      {"cuStreamEndCapture", LOCKED(mEndCapture)},
+      {"cuGraphInstantiateWithFlags", LOCKED(mInstantiate)},
+      {"cuGraphLaunch", LOCKED(mGraphLaunch)},
+      {"cuGraphExecDestroy", LOCKED(mGraphExecDestroy)},
+      {"cuGraphDestroy", LOCKED(mGraphDestroy)}};
   auto it = table.find(symbol);
   *pfn = it == table.end() ? nullptr : it->second;
   return it == table.end() ? kNotFound : 0;
+}
+
+/// For tests (test/E2E/Inputs/cuda_async.c): what device state is live now,
+/// as the exit summary words it.
+extern "C" __attribute__((visibility("default"))) const char *
+bert_mock_cuda_live(void) {
+  std::lock_guard<std::recursive_mutex> hold(mockLock);
+  static std::string text;
+  return (text = mock.live()).c_str();
 }

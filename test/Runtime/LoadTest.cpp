@@ -367,6 +367,10 @@ TEST(Load, AbiMismatch) {
 // points at a path that is missing everywhere, so the test means the same
 // on a machine with a GPU; the driver table is loaded once per process and
 // no other test here asks for it.)
+int cudaUsers = 0;
+void fakeAcquire() { ++cudaUsers; }
+void fakeRelease(const float *const *) { --cudaUsers; }
+
 TEST(Load, CudaWithoutDriver) {
   std::string p = tempPath("cuda.safetensors");
   writeSafetensors(p, fakeTensors());
@@ -374,6 +378,14 @@ TEST(Load, CudaWithoutDriver) {
   bert_model_desc d = bert_generated_model;
   d.device = BERT_ABI_DEVICE_CUDA;
   bert_status st;
+  // A CUDA descriptor without its device-state calls is a generator bug.
+  EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
+  EXPECT_EQ(st.code, BERT_ERR_ABI_MISMATCH);
+  EXPECT_NE(std::string(st.message).find("device_acquire / device_release"),
+            std::string::npos)
+      << st.message;
+  d.device_acquire = fakeAcquire;
+  d.device_release = fakeRelease;
   EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
   EXPECT_EQ(st.code, BERT_ERR_NO_DEVICE);
   std::string message = st.message;
@@ -383,6 +395,7 @@ TEST(Load, CudaWithoutDriver) {
             std::string::npos)
       << message;
   EXPECT_STREQ(bert_status_string(BERT_ERR_NO_DEVICE), "no CUDA device");
+  EXPECT_EQ(cudaUsers, 0); // refused before any device state was taken
   // An unknown device is a generator bug, refused as such.
   d.device = 7;
   EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);

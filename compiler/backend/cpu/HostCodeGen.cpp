@@ -468,6 +468,8 @@ void mlir::bert::emitModelDescriptor(llvm::raw_ostream &os,
      << "    .device = " << fns.device << ",\n"
      << "    .run_device = " << fns.runDevice << ",\n"
      << "    .device_workspace_bytes = " << fns.deviceWorkspaceBytes << ",\n"
+     << "    .device_acquire = " << fns.deviceAcquire << ",\n"
+     << "    .device_release = " << fns.deviceRelease << ",\n"
      << "};\n";
 }
 

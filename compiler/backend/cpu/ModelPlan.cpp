@@ -54,7 +54,8 @@ LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
 }
 
 FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
-                                  int64_t bf16Stride, int64_t int8Stride) {
+                                  int64_t bf16Stride, int64_t int8Stride,
+                                  bool deviceBF16) {
   auto def = weightDefs.find(v);
   if (def == weightDefs.end()) {
     user->emitError() << "the CPU backend needs this operand to be a model "
@@ -68,16 +69,19 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
   slot.panelWidth = panelWidth;
   slot.bf16RowStride = bf16Stride;
   slot.int8RowStride = int8Stride;
+  slot.deviceBF16 = deviceBF16;
   std::string key = llvm::join(slot.sources, ",") + "|" + num(int(slot.from)) +
                     "|" + num(panelWidth) + "|" + num(bf16Stride) + "|" +
-                    num(int8Stride);
+                    num(int8Stride) + (deviceBF16 ? "|device-bf16" : "");
   auto [it, inserted] = slotByKey.try_emplace(key, plan.slots.size());
   if (!inserted)
     return it->second;
   // The second layout of a weight gets a name of its own (slot names are
   // how bert_model_weight and messages find a slot).
   if (!slotNames.insert(slot.name).second)
-    slot.name += panelWidth ? "@panels" + num(panelWidth) : "@rows";
+    slot.name += panelWidth   ? "@panels" + num(panelWidth)
+                 : deviceBF16 ? "@bf16"
+                              : "@rows";
   plan.slots.push_back(std::move(slot));
   return it->second;
 }
@@ -88,6 +92,18 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
 FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   const auto *linear = std::get_if<cpu::LinearSpec>(&req.spec);
+  const bool cuda = std::holds_alternative<::bert::CudaSchedule>(req.schedule);
+  if (cuda && linear && linear->bf16) {
+    // The tensor-core GEMM reads bf16 [N][K] rows, which the CUDA library
+    // converts from the float32 slot once, at upload (WeightSlot).
+    FailureOr<size_t> slot = slotOf(weight, user, 0, 0, 0, true);
+    if (failed(slot))
+      return failure();
+    BufferArg arg = matrix(BufferRef::weight(*slot), num(linear->K),
+                           num(linear->N), num(linear->K));
+    arg.isBF16 = true;
+    return arg;
+  }
   if (linear && linear->bf16) {
     // (2, nb, K/2[, panels]): see Kernels.h BF16Layout.
     ::bert::cpu::BF16WeightLayout l;
@@ -119,7 +135,7 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   }
   auto shape = cast<RankedTensorType>(weight.getType()).getShape();
   int64_t n = shape[0], k = shape[1];
-  if (std::holds_alternative<::bert::CudaSchedule>(req.schedule)) {
+  if (cuda) {
     // The CUDA kernels stage W^T tiles through shared memory themselves:
     // the Hugging Face layout, [N][K] rows, as the file has it.
     FailureOr<size_t> slot = slotOf(weight, user, 0, 0);

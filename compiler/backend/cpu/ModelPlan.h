@@ -47,6 +47,10 @@ struct WeightSlot {
   /// linear, k-quads this many bytes apart, followed by the scales and
   /// column sums (bert_weight_spec.int8_row_stride).
   int64_t int8RowStride = 0;
+  /// CUDA: the runtime hands the slot as float32 rows, and the library keeps
+  /// its device copy as bf16 rows [N][K] (rounded to nearest even once, at
+  /// upload) for a bf16 tensor-core linear.
+  bool deviceBF16 = false;
 };
 
 /// A dim of a model input or output that is not static (bert_model_abi.h's
@@ -201,6 +205,8 @@ struct DescriptorFunctions {
   std::string run, runPacked, setNumThreads, device;
   /// CUDA libraries: the device-pointer run and its workspace size.
   std::string runDevice = "NULL", deviceWorkspaceBytes = "NULL";
+  /// CUDA libraries: the per-library user count of the device state.
+  std::string deviceAcquire = "NULL", deviceRelease = "NULL";
 };
 
 /// The bert_generated_model descriptor, over emitModelTables' tables.

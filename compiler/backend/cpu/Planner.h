@@ -49,7 +49,8 @@ private:
   FailureOr<BufferRef> activation(Value v, Operation *user);
   /// The slot of weight `v` in a layout (0, 0: row-major; see WeightSlot).
   FailureOr<size_t> slotOf(Value v, Operation *user, int64_t panelWidth = 0,
-                           int64_t bf16Stride = 0, int64_t int8Stride = 0);
+                           int64_t bf16Stride = 0, int64_t int8Stride = 0,
+                           bool deviceBF16 = false);
   LogicalResult setSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
 

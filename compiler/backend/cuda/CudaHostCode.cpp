@@ -7,14 +7,22 @@
 // embedded fatbin as a module, a stream, device copies of the weights, and
 // one device arena with room for the inputs and outputs at the compiled
 // maxima. Each run copies the inputs in, launches the planned calls in order
-// on that stream, copies the outputs back and synchronizes. One mutex
-// serializes runs (one stream), so the library is thread-safe as on the CPU.
+// on that stream, copies the outputs back and synchronizes. Concurrent runs
+// each take an execution lane (a stream, its own arena and graphs; up to
+// BERT_CUDA_LANES, made on demand), so they overlap on the GPU; a mutex
+// guards only the shared state, so the library is thread-safe as on the
+// CPU.
+// The state is the library's: a count of the models loaded from it
+// (device_acquire / device_release) frees it with the last one. The
+// synchronous run's launches are captured as a CUDA graph per (batch, seq)
+// on first use and replayed ($BERT_CUDA_GRAPHS=0: launched one by one).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cuda/CudaHost.h"
 #include "compiler/backend/cuda/CudaKernels.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -46,11 +54,16 @@ std::string elements(const IOTensor &t, const std::string &b,
          (t.perToken() ? "(size_t)(" + s + ") * " : "") + num(t.rowWidth());
 }
 
-int64_t slotBytes(const WeightSlot &w) {
-  int64_t n = 4;
+int64_t slotElements(const WeightSlot &w) {
+  int64_t n = 1;
   for (int64_t d : w.shape)
     n *= d;
   return n;
+}
+
+/// Bytes of the device copy of `w` (float32, or bf16 for a bf16 linear).
+int64_t slotBytes(const WeightSlot &w) {
+  return slotElements(w) * (w.deviceBF16 ? 2 : 4);
 }
 
 /// Device buffers are 256-byte aligned, as cudaMalloc's are.
@@ -74,7 +87,8 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << " * Host code: runs the CUDA kernels of the embedded fatbin in order\n"
      << " * over a device arena planned by bert-plan-buffers, through the\n"
      << " * runtime's driver table. Target: " << plan.target << ". */\n\n"
-     << "#include <pthread.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
+     << "#include <pthread.h>\n#include <stddef.h>\n#include <stdint.h>\n"
+     << "#include <stdlib.h>\n#include <string.h>\n\n"
      << "#include \"bert_cuda_driver.h\"\n#include \"bert_model_abi.h\"\n\n"
      << "extern const unsigned char " << fatbinSymbol << "[];\n\n";
 
@@ -107,19 +121,45 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
       os << "  n += (" << elements(t, mb, ms) << " * 4 + 255) / 256 * 256;\n";
   os << "  return n;\n}\n\n";
 
-  os << "typedef struct {\n"
+  const size_t nw = std::max<size_t>(1, plan.slots.size());
+  const int64_t shapes = plan.maxBatch * plan.maxSeq;
+  os << "/* An execution lane: a stream with its own device arena (the\n"
+     << " * activations, then the inputs and outputs) and graphs. Concurrent\n"
+     << " * runs take distinct lanes, so they overlap on the GPU. */\n"
+     << "typedef struct {\n"
+     << "  void *stream;\n"
+     << "  uint64_t arena, in[" << std::max<size_t>(1, plan.inputs.size())
+     << "], out[" << std::max<size_t>(1, plan.outputs.size()) << "];\n"
+     << "  /* The run's launches as CUDA graphs, instantiated on first use "
+        "of\n"
+     << "   * each (batch, seq): [(batch - 1) * max_seq + seq - 1]; NULL "
+        "when\n"
+     << "   * $BERT_CUDA_GRAPHS is 0. */\n"
+     << "  void **graphs;\n"
+     << "  int busy;\n"
+     << "} bert_cuda_lane;\n\n"
+     << "/* At most this many runs of the library at once; more wait. */\n"
+     << "#define BERT_CUDA_LANES 8\n\n"
+     << "typedef struct {\n"
      << "  const bert_cuda_driver *cu;\n"
-     << "  void *ctx, *module, *stream;\n"
+     << "  int ready; /* bert_cuda_init succeeded */\n"
+     << "  int users; /* models loaded from this library (device_acquire) */\n"
+     << "  int dev;\n"
+     << "  void *ctx, *module;\n"
+     << "  void *stream; /* weight uploads */\n"
      << "  void *fn[" << nk << "];\n"
-     << "  uint64_t arena, in[" << plan.inputs.size() << "], out["
-     << plan.outputs.size() << "];\n"
-     << "  uint64_t weights[" << std::max<size_t>(1, plan.slots.size())
-     << "];\n"
+     << "  uint64_t weights[" << nw << "];\n"
      << "  const float *const *host_weights; /* what weights[] hold */\n"
+     << "  int use_graphs, num_lanes, busy; /* busy: lanes taken */\n"
+     << "  bert_cuda_lane lanes[BERT_CUDA_LANES];\n"
      << "} bert_cuda_state;\n\n"
      << "static bert_cuda_state bert_cuda;\n"
+     << "/* Guards bert_cuda; runs hold it only to take and give back a "
+        "lane. */\n"
      << "static pthread_mutex_t bert_cuda_lock = "
-        "PTHREAD_MUTEX_INITIALIZER;\n\n"
+        "PTHREAD_MUTEX_INITIALIZER;\n"
+     << "/* Signalled when a lane is given back. */\n"
+     << "static pthread_cond_t bert_cuda_idle = PTHREAD_COND_INITIALIZER;\n\n"
      << "/* A driver error ends the call with its CUresult (non-zero). */\n"
      << "#define BERT_CU(call)                                                "
         "\\\n"
@@ -133,59 +173,152 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
         "\\\n"
      << "  } while (0)\n\n";
 
+  os << "static void bert_cuda_lane_free(const bert_cuda_driver *cu,\n"
+     << "                                bert_cuda_lane *l) {\n"
+     << "  int i;\n"
+     << "  for (i = 0; l->graphs && i < " << shapes << "; ++i)\n"
+     << "    if (l->graphs[i])\n"
+     << "      (void)cu->cuGraphExecDestroy(l->graphs[i]);\n"
+     << "  free(l->graphs);\n"
+     << "  if (l->arena)\n    (void)cu->cuMemFree(l->arena);\n"
+     << "  if (l->stream)\n    (void)cu->cuStreamDestroy(l->stream);\n"
+     << "  memset(l, 0, sizeof *l);\n}\n\n"
+     << "/* On failure the caller frees what the lane got. */\n"
+     << "static int bert_cuda_lane_init(bert_cuda_state *g, bert_cuda_lane "
+        "*l) {\n"
+     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "  uint64_t base;\n"
+     << "  if (g->use_graphs) {\n"
+     << "    l->graphs = (void **)calloc(" << shapes << ", sizeof(void *));\n"
+     << "    if (!l->graphs)\n"
+     << "      return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
+     << "  }\n"
+     << "  BERT_CU(cu->cuStreamCreate(&l->stream, 0));\n"
+     << "  BERT_CU(cu->cuMemAlloc(&l->arena, bert_device_bytes()));\n"
+     << "  base = l->arena + " << offset << ";\n";
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    os << "  l->in[" << i << "] = base;\n  base += ("
+       << elements(plan.inputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  for (size_t i = 0; i < plan.outputs.size(); ++i)
+    os << "  l->out[" << i << "] = base;\n  base += ("
+       << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  os << "  (void)base;\n  return 0;\n}\n\n";
+
+  // Teardown frees whatever init got, so it also cleans up after an init
+  // that failed half way; every step runs even if an earlier one failed
+  // (nobody could act on the error: bert_model_free returns nothing).
+  os << "/* Frees what bert_cuda_init got, in reverse order; the user count "
+        "stays. */\n"
+     << "static void bert_cuda_teardown(bert_cuda_state *g) {\n"
+     << "  const bert_cuda_driver *cu = g->cu;\n"
+     << "  int i, users = g->users;\n"
+     << "  if (!cu)\n    return;\n"
+     << "  if (g->ctx)\n    (void)cu->cuCtxSetCurrent(g->ctx);\n"
+     << "  for (i = 0; i < g->num_lanes; ++i)\n"
+     << "    bert_cuda_lane_free(cu, &g->lanes[i]);\n"
+     << "  for (i = 0; i < " << nw << "; ++i)\n"
+     << "    if (g->weights[i])\n"
+     << "      (void)cu->cuMemFree(g->weights[i]);\n"
+     << "  if (g->stream)\n    (void)cu->cuStreamDestroy(g->stream);\n"
+     << "  if (g->module)\n    (void)cu->cuModuleUnload(g->module);\n"
+     << "  if (g->ctx)\n    (void)cu->cuDevicePrimaryCtxRelease(g->dev);\n"
+     << "  memset(g, 0, sizeof *g);\n"
+     << "  g->users = users;\n}\n\n";
+
+  os << "static int bert_cuda_init(bert_cuda_state *g) {\n"
+     << "  const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);\n"
+     << "  int i;\n"
+     << "  if (!cu)\n    return -1;\n"
+     << "  const char *graphs = getenv(\"BERT_CUDA_GRAPHS\");\n"
+     << "  g->cu = cu;\n"
+     << "  g->use_graphs = !graphs || strcmp(graphs, \"0\") != 0;\n"
+     << "  BERT_CU(cu->cuDeviceGet(&g->dev, 0));\n"
+     << "  BERT_CU(cu->cuDevicePrimaryCtxRetain(&g->ctx, g->dev));\n"
+     << "  BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
+     << "  BERT_CU(cu->cuModuleLoadData(&g->module, " << fatbinSymbol << "));\n"
+     << "  for (i = 0; i < " << nk << "; ++i) {\n"
+     << "    BERT_CU(cu->cuModuleGetFunction(&g->fn[i], g->module,\n"
+     << "                                    bert_kernel_symbols[i]));\n"
+     << "    if (bert_kernel_smem[i] > 48 * 1024)\n"
+     << "      BERT_CU(cu->cuFuncSetAttribute(\n"
+     << "          g->fn[i], "
+        "BERT_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
+     << "          bert_kernel_smem[i]));\n"
+     << "  }\n"
+     << "  BERT_CU(cu->cuStreamCreate(&g->stream, 0));\n";
+  os << "  for (i = 0; i < " << plan.slots.size() << "; ++i) {\n"
+     << "    static const size_t bytes[] = {";
+  for (size_t i = 0; i < plan.slots.size(); ++i)
+    os << (i ? ", " : "") << slotBytes(plan.slots[i]);
+  os << "};\n"
+     << "    BERT_CU(cu->cuMemAlloc(&g->weights[i], bytes[i]));\n"
+     << "  }\n"
+     << "  g->ready = 1;\n"
+     << "  return 0;\n}\n\n";
+
+  bool anyBF16 = llvm::any_of(plan.slots,
+                              [](const WeightSlot &w) { return w.deviceBF16; });
+  if (anyBF16)
+    os << "/* The bf16 device copy of n floats, through a host staging "
+          "buffer. */\n"
+       << "static int bert_cuda_upload_bf16(uint64_t dst, const float *src, "
+          "size_t n) {\n"
+       << "  bert_cuda_state *g = &bert_cuda;\n"
+       << "  uint16_t *tmp = (uint16_t *)malloc(n * 2);\n"
+       << "  int rc;\n"
+       << "  if (!tmp)\n    return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
+       << "  bert_floats_to_bf16(tmp, src, n);\n"
+       << "  rc = g->cu->cuMemcpyHtoDAsync(dst, tmp, n * 2, g->stream);\n"
+       << "  /* The copy reads tmp until the stream gets past it. */\n"
+       << "  if (rc == 0)\n    rc = g->cu->cuStreamSynchronize(g->stream);\n"
+       << "  free(tmp);\n"
+       << "  return rc;\n}\n\n";
+
   // Setup once; weights again when the runtime hands other host copies (a
   // second model loaded from this library).
   os << "static int bert_cuda_setup(const float *const *weights) {\n"
      << "  bert_cuda_state *g = &bert_cuda;\n"
-     << "  int i;\n"
-     << "  if (!g->cu) {\n"
-     << "    const bert_cuda_driver *cu = bert_cuda_driver_get(NULL, 0);\n"
-     << "    int dev;\n"
-     << "    uint64_t base;\n"
-     << "    if (!cu)\n      return -1;\n"
-     << "    BERT_CU(cu->cuDeviceGet(&dev, 0));\n"
-     << "    BERT_CU(cu->cuDevicePrimaryCtxRetain(&g->ctx, dev));\n"
-     << "    BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
-     << "    BERT_CU(cu->cuModuleLoadData(&g->module, " << fatbinSymbol
-     << "));\n"
-     << "    for (i = 0; i < " << nk << "; ++i) {\n"
-     << "      BERT_CU(cu->cuModuleGetFunction(&g->fn[i], g->module,\n"
-     << "                                      bert_kernel_symbols[i]));\n"
-     << "      if (bert_kernel_smem[i] > 48 * 1024)\n"
-     << "        BERT_CU(cu->cuFuncSetAttribute(\n"
-     << "            g->fn[i], "
-        "BERT_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
-     << "            bert_kernel_smem[i]));\n"
+     << "  if (!g->ready) {\n"
+     << "    int rc = bert_cuda_init(g);\n"
+     << "    if (rc != 0) {\n"
+     << "      bert_cuda_teardown(g);\n"
+     << "      return rc;\n"
      << "    }\n"
-     << "    BERT_CU(cu->cuStreamCreate(&g->stream, 0));\n"
-     << "    BERT_CU(cu->cuMemAlloc(&base, bert_device_bytes()));\n"
-     << "    g->arena = base;\n"
-     << "    base += " << offset << ";\n";
-  for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "    g->in[" << i << "] = base;\n    base += ("
-       << elements(plan.inputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
-  for (size_t i = 0; i < plan.outputs.size(); ++i)
-    os << "    g->out[" << i << "] = base;\n    base += ("
-       << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
-  os << "    for (i = 0; i < " << plan.slots.size() << "; ++i) {\n"
-     << "      static const size_t bytes[] = {";
-  for (size_t i = 0; i < plan.slots.size(); ++i)
-    os << (i ? ", " : "") << slotBytes(plan.slots[i]);
-  os << "};\n"
-     << "      BERT_CU(cu->cuMemAlloc(&g->weights[i], bytes[i]));\n"
-     << "    }\n"
-     << "    g->cu = cu;\n"
      << "  }\n"
      << "  BERT_CU(g->cu->cuCtxSetCurrent(g->ctx));\n"
-     << "  if (g->host_weights != weights) {\n";
+     << "  if (g->host_weights != weights) {\n"
+     << "    /* Another model's runs read the device weights: let them "
+        "end. */\n"
+     << "    while (g->busy)\n"
+     << "      pthread_cond_wait(&bert_cuda_idle, &bert_cuda_lock);\n";
   for (size_t i = 0; i < plan.slots.size(); ++i)
-    os << "    BERT_CU(g->cu->cuMemcpyHtoDAsync(g->weights[" << i
-       << "], weights[" << i << "], " << slotBytes(plan.slots[i])
-       << ", g->stream));\n";
+    if (plan.slots[i].deviceBF16)
+      os << "    BERT_CU(bert_cuda_upload_bf16(g->weights[" << i
+         << "], weights[" << i << "], " << slotElements(plan.slots[i])
+         << "));\n";
+    else
+      os << "    BERT_CU(g->cu->cuMemcpyHtoDAsync(g->weights[" << i
+         << "], weights[" << i << "], " << slotBytes(plan.slots[i])
+         << ", g->stream));\n";
   os << "    BERT_CU(g->cu->cuStreamSynchronize(g->stream));\n"
      << "    g->host_weights = weights;\n"
      << "  }\n"
      << "  return 0;\n}\n\n";
+
+  // bert_model_desc::device_acquire / device_release: one count per
+  // library, since the state above is the library's, not a model's.
+  os << "static void bert_device_acquire(void) {\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  ++bert_cuda.users;\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n}\n\n"
+     << "static void bert_device_release(const float *const *weights) {\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  /* The address may come back for another model's weights. */\n"
+     << "  if (bert_cuda.host_weights == weights)\n"
+     << "    bert_cuda.host_weights = NULL;\n"
+     << "  if (--bert_cuda.users == 0)\n"
+     << "    bert_cuda_teardown(&bert_cuda);\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n}\n\n";
 
   // The launches alone, on any stream and buffers: the synchronous run
   // passes the library's own, the device run the caller's.
@@ -224,24 +357,85 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   }
   os << "  return 0;\n}\n\n";
 
-  os << "static int bert_cuda_forward(const void *const *inputs, int64_t "
-        "batch,\n"
-     << "                             int64_t seq, void *const *outputs) {\n"
-     << "  bert_cuda_state *g = &bert_cuda;\n"
-     << "  const bert_cuda_driver *cu = g->cu;\n"
+  // Only the launches are captured: they read the library's own device
+  // buffers, fixed for its life, while the copies name the caller's host
+  // buffers, which a graph would keep.
+  os << "/* The launches of bert_cuda_launch at (batch, seq) as an "
+        "instantiated graph. */\n"
+     << "static int bert_cuda_capture(bert_cuda_lane *l, int64_t batch, "
+        "int64_t seq,\n"
+     << "                             void **exec) {\n"
+     << "  const bert_cuda_driver *cu = bert_cuda.cu;\n"
+     << "  void *graph = NULL;\n"
+     << "  int rc, end;\n"
+     << "  BERT_CU(cu->cuStreamBeginCapture(l->stream,\n"
+     << "                                   "
+        "BERT_CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));\n"
+     << "  rc = bert_cuda_launch(l->in, l->out, l->arena, l->stream, batch, "
+        "seq);\n"
+     << "  /* Ended even after a failed launch: the stream leaves capture. */\n"
+     << "  end = cu->cuStreamEndCapture(l->stream, &graph);\n"
+     << "  if (rc == 0)\n    rc = end;\n"
+     << "  if (rc == 0)\n"
+     << "    rc = cu->cuGraphInstantiateWithFlags(exec, graph, 0);\n"
+     << "  if (rc != 0)\n    *exec = NULL;\n"
+     << "  if (graph)\n    (void)cu->cuGraphDestroy(graph);\n"
+     << "  return rc;\n}\n\n";
+
+  os << "static int bert_cuda_forward(bert_cuda_lane *l, const void "
+        "*const *inputs,\n"
+     << "                             int64_t batch, int64_t seq,\n"
+     << "                             void *const *outputs) {\n"
+     << "  const bert_cuda_driver *cu = bert_cuda.cu;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n";
   for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(g->in[" << i << "], inputs[" << i
-       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, g->stream));\n";
-  os << "  BERT_CU(bert_cuda_launch(g->in, g->out, g->arena, g->stream, "
-        "batch, seq));\n";
+    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(l->in[" << i << "], inputs[" << i
+       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, l->stream));\n";
+  os << "  if (l->graphs) {\n"
+     << "    void **exec = &l->graphs[(batch - 1) * " << plan.maxSeq
+     << " + seq - 1];\n"
+     << "    if (!*exec)\n"
+     << "      BERT_CU(bert_cuda_capture(l, batch, seq, exec));\n"
+     << "    BERT_CU(cu->cuGraphLaunch(*exec, l->stream));\n"
+     << "  } else {\n"
+     << "    BERT_CU(bert_cuda_launch(l->in, l->out, l->arena, l->stream, "
+        "batch, seq));\n"
+     << "  }\n";
   for (size_t i = 0; i < plan.outputs.size(); ++i)
-    os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << i << "], g->out[" << i
+    os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << i << "], l->out[" << i
        << "], " << elements(plan.outputs[i], "B", "S")
-       << " * 4, g->stream));\n";
+       << " * 4, l->stream));\n";
   os << "  /* Errors of any kernel above surface here at the latest. */\n"
-     << "  BERT_CU(cu->cuStreamSynchronize(g->stream));\n"
+     << "  BERT_CU(cu->cuStreamSynchronize(l->stream));\n"
      << "  return 0;\n}\n\n";
+
+  // Lanes are made on demand, so a library used from one thread holds one.
+  os << "/* A free lane, made if none is and fewer than BERT_CUDA_LANES "
+        "exist,\n"
+     << " * else waited for. Called with bert_cuda_lock held. */\n"
+     << "static int bert_cuda_take_lane(bert_cuda_lane **out) {\n"
+     << "  bert_cuda_state *g = &bert_cuda;\n"
+     << "  int i, rc;\n"
+     << "  for (;;) {\n"
+     << "    for (i = 0; i < g->num_lanes; ++i)\n"
+     << "      if (!g->lanes[i].busy)\n"
+     << "        break;\n"
+     << "    if (i == g->num_lanes && i < BERT_CUDA_LANES) {\n"
+     << "      rc = bert_cuda_lane_init(g, &g->lanes[i]);\n"
+     << "      if (rc != 0) {\n"
+     << "        bert_cuda_lane_free(g->cu, &g->lanes[i]);\n"
+     << "        return rc;\n"
+     << "      }\n"
+     << "      ++g->num_lanes;\n"
+     << "    }\n"
+     << "    if (i < g->num_lanes) {\n"
+     << "      g->lanes[i].busy = 1;\n"
+     << "      ++g->busy;\n"
+     << "      *out = &g->lanes[i];\n"
+     << "      return 0;\n"
+     << "    }\n"
+     << "    pthread_cond_wait(&bert_cuda_idle, &bert_cuda_lock);\n"
+     << "  }\n}\n\n";
 
   // bert_model_desc::run_device: the caller's stream, buffers and
   // workspace (the arena's layout, planned for the maxima).
@@ -275,12 +469,24 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "                    const void *const *inputs, int64_t batch, "
         "int64_t seq,\n"
      << "                    void *const *outputs) {\n"
+     << "  bert_cuda_lane *lane = NULL;\n"
      << "  int rc;\n"
-     << "  (void)arena; /* the device arena is the library's own */\n"
+     << "  (void)arena; /* the device arena is the lane's */\n"
      << "  pthread_mutex_lock(&bert_cuda_lock);\n"
      << "  rc = bert_cuda_setup(weights);\n"
      << "  if (rc == 0)\n"
-     << "    rc = bert_cuda_forward(inputs, batch, seq, outputs);\n"
+     << "    rc = bert_cuda_take_lane(&lane);\n"
+     << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
+     << "  if (rc != 0)\n"
+     << "    return rc;\n"
+     << "  /* The context is current per thread; the run needs no lock. */\n"
+     << "  rc = bert_cuda.cu->cuCtxSetCurrent(bert_cuda.ctx);\n"
+     << "  if (rc == 0)\n"
+     << "    rc = bert_cuda_forward(lane, inputs, batch, seq, outputs);\n"
+     << "  pthread_mutex_lock(&bert_cuda_lock);\n"
+     << "  lane->busy = 0;\n"
+     << "  --bert_cuda.busy;\n"
+     << "  pthread_cond_broadcast(&bert_cuda_idle);\n"
      << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
      << "  return rc;\n}\n\n"
      << "/* Host threads do not apply to GPU kernels. */\n"
@@ -288,6 +494,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   emitModelDescriptor(os, plan,
                       {"bert_run", "NULL", "bert_set_num_threads",
                        "BERT_ABI_DEVICE_CUDA", "bert_run_device",
-                       "bert_device_workspace_bytes"});
+                       "bert_device_workspace_bytes", "bert_device_acquire",
+                       "bert_device_release"});
   return text;
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cuda/CudaKernels.h"
+#include "compiler/backend/cuda/CudaTensorCore.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -48,7 +49,10 @@ std::string params(const KernelCall &call) {
     const BufferArg &arg = call.args[a];
     std::string p = "p" + num(a);
     out += std::string(out.empty() ? "" : ",\n    ") +
-           (arg.isInt32 ? "const int32_t *" : "float *") + p;
+           (arg.isInt32  ? "const int32_t *"
+            : arg.isBF16 ? "const __nv_bfloat16 *"
+                         : "float *") +
+           p;
     for (size_t d = 0; d < arg.dims.size(); ++d)
       out +=
           ", int64_t " + p + "_e" + num(d) + ", int64_t " + p + "_s" + num(d);
@@ -86,10 +90,43 @@ std::string floatLiteral(float v) {
   return os.str();
 }
 
-const char *kPrelude = R"(#include <cuda_pipeline.h>
+const char *kPrelude = R"(#include <cuda_bf16.h>
+#include <cuda_pipeline.h>
 #include <stdint.h>
 
+#ifndef BERT_CUDA_HELPERS
+#define BERT_CUDA_HELPERS
+// x rounded to bf16 (nearest even) and back: what a bf16 operand holds.
+__device__ __forceinline__ float bert_bf16_round(float x) {
+  return __bfloat162float(__float2bfloat16_rn(x));
+}
+// Two floats as a bf16 pair in one register, the first in the low half
+// (the k order of an mma operand).
+__device__ __forceinline__ uint32_t bert_bf16x2(float2 v) {
+  __nv_bfloat162 h = __floats2bfloat162_rn(v.x, v.y);
+  return *reinterpret_cast<uint32_t *>(&h);
+}
+#endif
+
 )";
+
+/// The K loop of both GEMMs, through the stage ring their `load(stage,
+/// kt)` fills: STAGES - 1 tiles in flight, then per tile the prefetch of
+/// the one STAGES - 1 ahead, a wait for tile kt, and a barrier; the body
+/// that follows computes on stage kt % STAGES.
+const char *kStagedLoop = R"(  for (int s = 0; s < $STAGES - 1; ++s) {
+    if (s < ktiles)
+      load(s, s);
+    __pipeline_commit();
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    // Prefetch STAGES - 1 tiles ahead into the buffer freed last step.
+    const int next = kt + $STAGES - 1;
+    if (next < ktiles)
+      load(next % $STAGES, next);
+    __pipeline_commit();
+    __pipeline_wait_prior($STAGES - 1);
+    __syncthreads();)";
 
 /// Y[m][n] = act(sum_k X[m][k] W[n][k] + b[n]): a TM x TN block of 4 x 4
 /// per thread; A^T and W^T tiles TK deep in STAGES shared buffers filled
@@ -124,19 +161,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
                               4, in ? 0 : 4);
     }
   };
-  for (int s = 0; s < $STAGES - 1; ++s) {
-    if (s < ktiles)
-      load(s, s);
-    __pipeline_commit();
-  }
-  for (int kt = 0; kt < ktiles; ++kt) {
-    // Prefetch STAGES - 1 tiles ahead into the buffer freed last step.
-    const int next = kt + $STAGES - 1;
-    if (next < ktiles)
-      load(next % $STAGES, next);
-    __pipeline_commit();
-    __pipeline_wait_prior($STAGES - 1);
-    __syncthreads();
+$STAGED_LOOP
     const float *a = as + (kt % $STAGES) * $TK * $TM;
     const float *b = bs + (kt % $STAGES) * $TK * $TN;
 #pragma unroll
@@ -174,7 +199,9 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
 
 /// Attention over the packed [B, S, 3, heads, D] projection: a query per
 /// thread with an online softmax; K and V rows TN at a time in shared
-/// memory. Masked keys get -FLT_MAX added, as transformers does.
+/// memory. Masked keys get -FLT_MAX added, as transformers does. With bf16
+/// operands ($RB = bert_bf16_round) Q, K, V and each p are rounded to bf16
+/// before their products, as the CPU's bf16 attention does; sums stay fp32.
 const char *kAttention = R"(// $COMMENT
 extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     $PARAMS) {
@@ -188,7 +215,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
   const float *qi = base + (i < S ? i : 0) * p0_s3;
 #pragma unroll
   for (int c = 0; c < $D; ++c) {
-    q[c] = qi[c];
+    q[c] = $RB(qi[c]);
     acc[c] = 0.0f;
   }
   float mx = -INFINITY, sum = 0.0f;
@@ -196,8 +223,8 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     for (int e = threadIdx.x; e < $TN * $D; e += $THREADS) {
       const int64_t j = j0 + e / $D;
       const int c = e % $D;
-      ks[e] = j < S ? base[j * p0_s3 + p0_s2 + c] : 0.0f;
-      vs[e] = j < S ? base[j * p0_s3 + 2 * p0_s2 + c] : 0.0f;
+      ks[e] = j < S ? $RB(base[j * p0_s3 + p0_s2 + c]) : 0.0f;
+      vs[e] = j < S ? $RB(base[j * p0_s3 + 2 * p0_s2 + c]) : 0.0f;
     }
     __syncthreads();
     const int n = S - j0 < $TN ? (int)(S - j0) : $TN;
@@ -212,9 +239,10 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
       const float m2 = fmaxf(mx, s), corr = __expf(mx - m2),
                   p = __expf(s - m2);
       sum = sum * corr + p;
+      const float pv = $RB(p);
 #pragma unroll
       for (int c = 0; c < $D; ++c)
-        acc[c] = fmaf(p, vs[j * $D + c], acc[c] * corr);
+        acc[c] = fmaf(pv, vs[j * $D + c], acc[c] * corr);
       mx = m2;
     }
     __syncthreads();
@@ -347,13 +375,35 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
                            " schedule (run bert-tile for a cuda target)");
   const std::string last = "p" + num(call.args.size() - 1);
   std::map<std::string, std::string> subs = {
-      {"COMMENT", req.key()},    {"SYMBOL", symbol},
-      {"PARAMS", params(call)},  {"THREADS", num(sched->warps * 32)},
-      {"TM", num(sched->tileM)}, {"TN", num(sched->tileN)},
-      {"TK", num(sched->tileK)}, {"STAGES", num(sched->stages)},
-      {"Y_e1", last + "_e1"},    {"Y_s1", last + "_s1"},
-      {"Y_s2", last + "_s2"},    {"Y", last}};
+      {"COMMENT", req.key()},      {"SYMBOL", symbol},
+      {"PARAMS", params(call)},    {"THREADS", num(sched->warps * 32)},
+      {"TM", num(sched->tileM)},   {"TN", num(sched->tileN)},
+      {"TK", num(sched->tileK)},   {"STAGES", num(sched->stages)},
+      {"Y_e1", last + "_e1"},      {"Y_s1", last + "_s1"},
+      {"Y_s2", last + "_s2"},      {"Y", last},
+      {"STAGED_LOOP", kStagedLoop}};
   const std::string field = "cuda schedule of " + req.key() + ": ";
+  // What both GEMMs check and substitute: the stage ring (`need` bytes of
+  // shared memory), the sizes and the epilogue; false with `error` set.
+  auto stagedGemm = [&](int64_t need, int64_t n, int64_t k, cpu::Activation act,
+                        bool bias) {
+    if (sched->stages < 2)
+      error = field +
+              "stages must be at least 2 (the GEMM prefetches the next K "
+              "tile), got " +
+              num(sched->stages);
+    else if (sched->smemBytes < need)
+      error = field + "smem_bytes (" + num(sched->smemBytes) +
+              ") is less than the " + num(need) + " bytes its tiles take";
+    else {
+      subs["N"] = num(n);
+      subs["K"] = num(k);
+      subs["BIAS"] = bias ? " + p2[n]" : "";
+      subs["ACT"] = activation(act);
+      return true;
+    }
+    return false;
+  };
   auto gemm = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
     if (sched->tileM % 4 || sched->tileN % 4 ||
         sched->tileM * sched->tileN != sched->warps * 32 * 16)
@@ -361,53 +411,95 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
                              " x " + num(sched->tileN) +
                              ") must be 16 outputs (4 x 4) per thread of " +
                              num(sched->warps) + " warps");
-    if (sched->stages < 2)
-      return fail(error, field +
-                             "stages must be at least 2 (the GEMM "
-                             "prefetches the next K tile), got " +
-                             num(sched->stages));
     int64_t need =
         sched->stages * (sched->tileM + sched->tileN) * sched->tileK * 4;
-    if (sched->smemBytes < need)
-      return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
-                             ") is less than the " + num(need) +
-                             " bytes its tiles take");
-    subs["N"] = num(n);
-    subs["K"] = num(k);
-    subs["BIAS"] = bias ? " + p2[n]" : "";
-    subs["ACT"] = activation(act);
+    if (!stagedGemm(need, n, k, act, bias))
+      return std::string();
     return std::string(kPrelude) + substitute(kGemm, subs);
   };
+  // The tensor-core GEMM: the warp layout follows from the block tile
+  // (warp tiles 32 rows deep, 16 for a 16-row block).
+  auto gemmBF16 = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
+    const int64_t tm = sched->tileM, tn = sched->tileN, tk = sched->tileK;
+    const int64_t wtm = tm >= 32 ? 32 : 16;
+    if (k % 8)
+      return fail(error, "in_features (" + num(k) +
+                             ") of a bf16 linear must be a multiple of 8 on "
+                             "CUDA (its weight rows are copied 16 bytes at "
+                             "a time)");
+    if (tm % wtm || sched->warps % (tm / wtm))
+      return fail(error, field + "tile_m (" + num(tm) +
+                             ") must be 16, or a multiple of 32 that divides "
+                             "into the " +
+                             num(sched->warps) + " warps");
+    const int64_t warpsN = sched->warps / (tm / wtm);
+    if (tn % (warpsN * 16))
+      return fail(error, field + "tile_n (" + num(tn) +
+                             ") must be a multiple of 16 per warp column (" +
+                             num(warpsN) + " warp columns)");
+    if (tk % 16)
+      return fail(error, field + "tile_k (" + num(tk) +
+                             ") must be a multiple of the mma's k of 16");
+    // fp32 X and bf16 W rows, each padded by 8 elements.
+    if (!stagedGemm(sched->stages * (tm * 4 + tn * 2) * (tk + 8), n, k, act,
+                    bias))
+      return std::string();
+    subs["WARPS_N"] = num(warpsN);
+    subs["WTM"] = num(wtm);
+    subs["WTN"] = num(tn / warpsN);
+    subs["MI"] = num(wtm / 16);
+    subs["NI"] = num(tn / warpsN / 8);
+    return std::string(kPrelude) + substitute(cuda::kGemmBF16, subs);
+  };
   if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
-    if (s->bf16 || s->hasResidual)
-      return fail(error, "the CUDA backend's fp32 path has no " +
-                             std::string(s->bf16 ? "bf16" : "residual") +
+    if (s->int8 || s->hasResidual)
+      return fail(error, "the CUDA backend has no " +
+                             std::string(s->int8 ? "int8" : "residual") +
                              " linear yet (" + req.key() + ")");
+    if (s->bf16)
+      return gemmBF16(s->N, s->K, s->act, s->hasBias);
     return gemm(s->N, s->K, s->act, s->hasBias);
   }
   if (const auto *s = std::get_if<cpu::PoolerSpec>(&req.spec))
     return gemm(s->N ? s->N : s->H, s->H, s->act, true);
   if (const auto *s = std::get_if<cpu::AttentionSpec>(&req.spec)) {
     int64_t d = s->hidden / s->numHeads;
-    if (s->bf16)
-      return fail(error, "the CUDA backend's fp32 path has no bf16 attention "
-                         "yet (" +
-                             req.key() + ")");
     if (sched->tileK != d)
       return fail(error, field + "tile_k (" + num(sched->tileK) +
                              ") must be the head dimension (" + num(d) + ")");
+    subs["D"] = num(d);
+    subs["SCALE"] =
+        floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
+    // A warp per 16 queries: the tensor-core kernel (bf16 only).
+    if (s->bf16 && sched->tileM == 16 * sched->warps) {
+      int64_t need = (sched->tileM + 2 * sched->tileN) * (d + 8) * 2;
+      if (d % 16)
+        return fail(error, field +
+                               "the tensor-core attention needs a head "
+                               "dimension that is a multiple of 16, got " +
+                               num(d));
+      if (sched->tileN % 16)
+        return fail(error, field + "tile_n (" + num(sched->tileN) +
+                               ") must be a multiple of 16 keys");
+      if (sched->smemBytes < need)
+        return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
+                               ") is less than the " + num(need) +
+                               " bytes of the Q, K and V tiles");
+      return std::string(kPrelude) + substitute(cuda::kAttentionMMA, subs);
+    }
     if (sched->tileM != sched->warps * 32)
       return fail(error, field + "tile_m (" + num(sched->tileM) +
                              ") must be one query per thread (" +
-                             num(sched->warps * 32) + ")");
+                             num(sched->warps * 32) + ")" +
+                             (s->bf16 ? " or, bf16, 16 per warp (" +
+                                            num(sched->warps * 16) + ")"
+                                      : std::string()));
     if (sched->smemBytes < 2 * sched->tileN * d * 4)
       return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
                              ") is less than the " +
                              num(2 * sched->tileN * d * 4) +
                              " bytes of a K and V tile");
-    subs["D"] = num(d);
-    subs["SCALE"] =
-        floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
+    subs["RB"] = s->bf16 ? "bert_bf16_round" : "";
     return std::string(kPrelude) + substitute(kAttention, subs);
   }
   // The rest are warp-per-row kernels: each gives its row width and its

@@ -8,11 +8,16 @@
 // (innermost first) an int64 extent and stride, so one host-side loop
 // passes any call's arguments.
 //
-// This is the fp32 reference path: SIMT GEMMs (a 4 x 4 register tile per
-// thread, K staged through `stages` cp.async buffers) with bias and
-// activation epilogues, an online-softmax attention (a query per thread),
-// and warp-per-row layer norms and embeddings. A schedule a kernel cannot
-// honour is an error naming the field.
+// The fp32 reference path: SIMT GEMMs (a 4 x 4 register tile per thread, K
+// staged through `stages` cp.async buffers) with bias and activation
+// epilogues, an online-softmax attention (a query per thread), and
+// warp-per-row layer norms and embeddings. `precision <bf16>` linears run on
+// tensor cores (mma.sync m16n8k16 bf16 with fp32 accumulation, ldmatrix for
+// the bf16 weight rows, the same cp.async stages and epilogues), and so
+// does a bf16 attention with a head dim that is a multiple of 16
+// (FlashAttention-2 style); a bf16 attention rounds its operands as the
+// CPU's does. A schedule a kernel
+// cannot honour is an error naming the field.
 //
 //===----------------------------------------------------------------------===//
 

@@ -3,6 +3,9 @@
  * driver, inputs copied in, the run queued, the stream synchronized, the
  * outputs copied back, and compared with bert_run_named's on the same
  * inputs (the same mock computes both, so bit for bit). Then the refusals.
+ * Then the device state's lifetime: a second model from the same library
+ * shares it, keeps it past the first one's bert_model_free and still runs,
+ * and frees it with its own (the mock says what is live).
  * Used by test/E2E/cuda-mock.test with a library linked statically.
  *
  *   cuda_async model.safetensors
@@ -19,6 +22,7 @@ typedef int (*get_proc_fn)(const char *, void **, int, uint64_t, int *);
 static int (*mem_alloc)(uint64_t *, size_t);
 static int (*htod)(uint64_t, const void *, size_t, void *);
 static int (*dtoh)(void *, uint64_t, size_t, void *);
+static int (*mem_free)(uint64_t);
 
 static void *resolve(get_proc_fn get, const char *name) {
   void *p = NULL;
@@ -51,7 +55,10 @@ int main(int argc, char **argv) {
   float *host_out[MAXIO] = {0}, *async_out[MAXIO] = {0};
   size_t out_bytes[MAXIO], ws;
   void *workspace;
-  int i, n_in, n_out, same = 1;
+  const char *(*mock_live)(void);
+  const void *ids_dev;
+  bert_model_t *m2;
+  int i, n_in, n_out, same = 1, same2 = 1;
   /* Unbuffered: the mock's summary, printed at exit, comes last. */
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc != 2 || !getenv("BERT_LIBCUDA")) {
@@ -67,6 +74,13 @@ int main(int argc, char **argv) {
   *(void **)&mem_alloc = resolve(get, "cuMemAlloc");
   *(void **)&htod = resolve(get, "cuMemcpyHtoDAsync");
   *(void **)&dtoh = resolve(get, "cuMemcpyDtoHAsync");
+  *(void **)&mem_free = resolve(get, "cuMemFree");
+  *(void **)&mock_live = dlsym(lib, "bert_mock_cuda_live");
+  if (!mock_live) {
+    fprintf(stderr, "cuda_async: %s is not the mock driver\n",
+            getenv("BERT_LIBCUDA"));
+    return 1;
+  }
   m = bert_model_load(argv[1], &st);
   if (!m) {
     fprintf(stderr, "cuda_async: %s\n", st.message);
@@ -121,13 +135,44 @@ int main(int argc, char **argv) {
   /* Refusals: a short workspace, a missing input. */
   bert_run_device_async(m, NULL, dev_in, B, S, dev_out, workspace, ws - 1, &st);
   printf("short workspace: %s: %s\n", bert_status_string(st.code), st.message);
+  ids_dev = dev_in[0];
   dev_in[0] = NULL;
   bert_run_device_async(m, NULL, dev_in, B, S, dev_out, workspace, ws, &st);
   printf("missing input: %s: %s\n", bert_status_string(st.code), st.message);
+  dev_in[0] = ids_dev;
+  mem_free((uint64_t)(uintptr_t)workspace);
+  for (i = 0; i < n_in; ++i)
+    mem_free((uint64_t)(uintptr_t)dev_in[i]);
+  for (i = 0; i < n_out; ++i) {
+    mem_free((uint64_t)(uintptr_t)dev_out[i]);
+    out_bufs[i].data = async_out[i];
+  }
+
+  /* A second model from the same library: its own weights, so run()
+   * uploads them; freeing the first keeps the device state for it. */
+  m2 = bert_model_load(argv[1], &st);
+  if (!m2 || bert_run_named(m2, B, S, in_bufs, n_in, out_bufs, n_out, &st) !=
+                 BERT_OK) {
+    fprintf(stderr, "cuda_async: second model: %s\n", st.message);
+    return 1;
+  }
+  bert_model_free(m);
+  printf("first of two models freed: %s\n", mock_live());
+  if (bert_run_named(m2, B, S, in_bufs, n_in, out_bufs, n_out, &st) !=
+      BERT_OK) {
+    fprintf(stderr, "cuda_async: second model after the first: %s\n",
+            st.message);
+    return 1;
+  }
+  for (i = 0; i < n_out; ++i)
+    same2 = same2 && !memcmp(async_out[i], host_out[i], out_bytes[i]);
+  printf("second model: %d outputs %s the first's\n", n_out,
+         same2 ? "identical to" : "DIFFER from");
+  bert_model_free(m2);
+  printf("both freed: %s\n", mock_live());
   for (i = 0; i < n_out; ++i) {
     free(host_out[i]);
     free(async_out[i]);
   }
-  bert_model_free(m);
-  return same ? 0 : 1;
+  return same && same2 ? 0 : 1;
 }

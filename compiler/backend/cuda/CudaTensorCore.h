@@ -1,0 +1,22 @@
+//===- CudaTensorCore.h - the tensor-core kernels' templates ----*- C++ -*-===//
+//
+// The CUDA C++ templates of the bf16 kernels that run on tensor cores
+// (mma.sync m16n8k16 with fp32 accumulation): the GEMM of a bf16 linear and
+// the FlashAttention-2 style attention. Kept apart from CudaKernels.cpp,
+// which checks the schedule, fills their placeholders and launches them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERT_COMPILER_BACKEND_CUDA_CUDATENSORCORE_H
+#define BERT_COMPILER_BACKEND_CUDA_CUDATENSORCORE_H
+
+namespace mlir::bert::cuda {
+
+/// Y = act(X W^T + b), X float32, W bf16 rows (CudaTensorCore.cpp).
+extern const char *const kGemmBF16;
+/// Attention over the packed QKV projection, a warp per 16 queries.
+extern const char *const kAttentionMMA;
+
+} // namespace mlir::bert::cuda
+
+#endif // BERT_COMPILER_BACKEND_CUDA_CUDATENSORCORE_H

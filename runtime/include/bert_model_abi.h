@@ -41,7 +41,9 @@ extern "C" {
  * tables, instead of BertModel's fixed argument list. Version 7:
  * bert_weight_spec.int8_row_stride, and `device` (a CUDA library's run()
  * computes on a GPU). Version 8: device_acquire and device_release (a CUDA
- * library's device state is freed with its last model). */
+ * library's device state is freed with its last model), and the weight
+ * kinds BERT_WEIGHT_FLAT2D and BERT_WEIGHT_CONCAT0_T (XLNet's einsum
+ * weights). */
 #define BERT_MODEL_ABI_VERSION 8
 
 /* How a weight slot is built from tensors of the safetensors file. */

@@ -42,8 +42,8 @@ size_t Planner::kernelIndex(const KernelRequest &req) {
   return it->second;
 }
 
-/// The kernels' copy of the dialect's activation (KernelCompiler.h): the
-/// same enumerators in the same order.
+/// The op's schedule, as its family's struct (dialect/Schedules.h): every
+/// kernel runs the schedule bert-tile (or a test) put on it.
 LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
   ScheduleAttrInterface sched = getSchedule(op);
   if (!sched)
@@ -86,9 +86,9 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
   return it->second;
 }
 
-/// A weight in a "VNNI" layout (Kernels.h BF16Layout, Int8Layout): `group`
-/// consecutive k of a column adjacent, k-groups `rowStride` elements apart
-/// within a panel of nb columns, `numPanels` panels.
+/// The weight of a linear or pooler kernel, as the kernel reads it: panels of
+/// nb output columns (nb chosen by the kernel for this request), repacked by
+/// the runtime at load time (fp32, bf16 or int8 by the request's precision).
 FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   const auto *linear = std::get_if<cpu::LinearSpec>(&req.spec);

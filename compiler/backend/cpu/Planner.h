@@ -158,6 +158,8 @@ inline BufferArg vector1(BufferRef base, int64_t n) {
   return BufferArg{base, false, {{num(n), "1"}}};
 }
 
+/// The kernels' copy of the dialect's activation (KernelCompiler.h): the
+/// same enumerators in the same order.
 inline cpu::Activation cpuActivation(Activation act) {
   static_assert(int(Activation::tanh) == int(cpu::Activation::Tanh) &&
                     int(Activation::quick_gelu) ==
@@ -166,8 +168,10 @@ inline cpu::Activation cpuActivation(Activation act) {
   return cpu::Activation(int(act));
 }
 
-/// The op's schedule, as its family's struct (dialect/Schedules.h): every
-/// kernel runs the schedule bert-tile (or a test) put on it.
+/// A weight in a "VNNI" layout (Kernels.h BF16Layout, Int8Layout): `group`
+/// consecutive k of a column adjacent (2 for bf16, 4 for int8), k-groups
+/// `rowStride` elements apart within a panel of nb columns, `numPanels`
+/// panels.
 inline BufferArg vnniWeight(size_t slot, int64_t group, int64_t nb, int64_t K,
                             int64_t rowStride, int64_t numPanels) {
   return {BufferRef::weight(slot),
@@ -177,10 +181,6 @@ inline BufferArg vnniWeight(size_t slot, int64_t group, int64_t nb, int64_t K,
            {num(K / group), num(rowStride)},
            {num(numPanels), num(K / group * rowStride)}}};
 }
-
-/// The weight of a linear or pooler kernel, as the kernel reads it: panels of
-/// nb output columns (nb chosen by the kernel for this request), repacked by
-/// the runtime at load time. Buffer (nb, K, panels), dense.
 
 } // namespace mlir::bert::planner
 

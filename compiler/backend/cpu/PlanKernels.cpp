@@ -68,17 +68,24 @@ LogicalResult Planner::planEmbeddings(EmbeddingsLayerNormOp op) {
       return failure();
     call.args.push_back(vector1(BufferRef::weight(*slot), h));
   }
-  if (op.getLangs()) {
-    FailureOr<BufferRef> langs = activation(op.getLangs(), op);
-    FailureOr<size_t> slot = slotOf(op.getLangTable(), op);
-    if (failed(langs) || failed(slot))
-      return failure();
-    call.args.push_back(matrix(*langs, "S", "B", "S", /*isInt=*/true));
-    call.args.push_back(
-        matrix(BufferRef::weight(*slot), num(h), num(spec.numLangs), num(h)));
-  }
+  if (op.getLangs() &&
+      failed(addLookupArgs(call, op.getLangs(), op.getLangTable(),
+                           spec.numLangs, h, op)))
+    return failure();
   call.args.push_back(tokenRows(storage[op.getResult()].base, h));
   plan.calls.push_back(std::move(call));
+  return success();
+}
+
+LogicalResult Planner::addLookupArgs(KernelCall &call, Value ids, Value table,
+                                     int64_t rows, int64_t h, Operation *user) {
+  FailureOr<BufferRef> idRows = activation(ids, user);
+  FailureOr<size_t> slot = slotOf(table, user);
+  if (failed(idRows) || failed(slot))
+    return failure();
+  call.args.push_back(matrix(*idRows, "S", "B", "S", /*isInt=*/true));
+  call.args.push_back(
+      matrix(BufferRef::weight(*slot), num(h), num(rows), num(h)));
   return success();
 }
 
@@ -105,14 +112,10 @@ LogicalResult Planner::planWordEmbeddings(EmbeddingsOp op) {
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)) || failed(setResult(op)))
     return failure();
-  FailureOr<BufferRef> ids = activation(op.getInputIds(), op);
-  FailureOr<size_t> slot = slotOf(op.getWord(), op);
-  if (failed(ids) || failed(slot))
-    return failure();
   KernelCall call{kernelIndex(req), {}, ""};
-  call.args.push_back(matrix(*ids, "S", "B", "S", /*isInt=*/true));
-  call.args.push_back(
-      matrix(BufferRef::weight(*slot), num(h), num(spec.vocab), num(h)));
+  if (failed(addLookupArgs(call, op.getInputIds(), op.getWord(), spec.vocab, h,
+                           op)))
+    return failure();
   call.args.push_back(tokenRows(storage[op.getResult()].base, h));
   plan.calls.push_back(std::move(call));
   return success();

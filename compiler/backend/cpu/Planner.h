@@ -51,6 +51,10 @@ private:
   FailureOr<size_t> slotOf(Value v, Operation *user, int64_t panelWidth = 0,
                            int64_t bf16Stride = 0, int64_t int8Stride = 0,
                            bool deviceBF16 = false);
+  /// Appends a table lookup's two arguments to `call`: the int32 index rows
+  /// `ids` ([B, S]) and the row-major `table` of `rows` x `h`.
+  LogicalResult addLookupArgs(KernelCall &call, Value ids, Value table,
+                              int64_t rows, int64_t h, Operation *user);
   LogicalResult setSchedule(Operation *op, KernelRequest &req);
   size_t kernelIndex(const KernelRequest &req);
 

@@ -65,7 +65,7 @@ INT8_CASES = ("base_b1_s128", "minilm_b1_s128")
 NEEDS = {"bertc": "model", "bertc-noprune": "model", "onnxruntime": "onnxruntime_optimize",
          "openvino": "openvino_ir", "pytorch": "model",
          "bertc-bf16": "model", "openvino-bf16": "openvino_ir", "pytorch-bf16": "model",
-         "bertc-int8": "model", "onnxruntime-int8": "onnxruntime_quantize",
+         "bertc-int8": "model", "bertc-int8-all": "model", "onnxruntime-int8": "onnxruntime_quantize",
          "openvino-int8": "openvino_int8"}
 
 
@@ -178,14 +178,16 @@ def has_head(cfg):
 
 def compile_bertc(bertc, cfg, name, b, s, out, precision="f32", prune=True):
     """bertc compile for exactly this batch/seq; returns (lib path, None) or (None, error).
-    prune=False: with --no-prune-first-token (library in lib-noprune/)."""
+    prune=False: with --no-prune-first-token (library in lib-noprune/); precision "int8-all":
+    --precision int8 --int8-scheme all (library in lib-int8-all/)."""
     d = os.path.join(out, ("lib" if precision == "f32" else "lib-" + precision)
                      + ("" if prune else "-noprune"), name)
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
     try:
         r = sh([bertc, "compile", cfg, "--name", name, "--max-batch", str(b), "--max-seq", str(s),
-                "--precision", precision, "-o", d + "/"]
+                *(["--precision", "int8", "--int8-scheme", "all"] if precision == "int8-all"
+                  else ["--precision", precision]), "-o", d + "/"]
                + ([] if prune else ["--no-prune-first-token"]))
     except OSError as e:  # e.g. build/bin/bertc missing or being rewritten by a build
         return None, f"bertc compile: {e}"
@@ -249,12 +251,13 @@ def main():
                     help="DistilBERT, RoBERTa, ALBERT and bert-base-cls b1 s128 only")
     ap.add_argument("--int8", action="store_true",
                     help="the int8 table alone: bert-base and all-MiniLM-L6-v2 (trained weights) "
-                    "b1 s128, bertc-int8 vs onnxruntime-int8 and openvino-int8")
+                    "b1 s128, bertc-int8 (and -all) vs onnxruntime-int8 and openvino-int8")
     ap.add_argument("--cases", help="comma-separated case names (default: all, or --quick's "
                     "or --families')")
     ap.add_argument("--systems", help="comma-separated (default: the fp32 systems, plus the "
                     "bf16 table's bertc-bf16, openvino-bf16, pytorch-bf16 on CPUs with bf16, "
-                    "and the int8 table's bertc-int8, onnxruntime-int8, openvino-int8; the bf16 and int8 "
+                    "and the int8 table's bertc-int8, bertc-int8-all, onnxruntime-int8, openvino-int8; "
+                    "the bf16 and int8 "
                     "systems run at the first thread count only; bertc-noprune, "
                     "bertc with --no-prune-first-token, runs on task-head cases only)")
     ap.add_argument("--threads", default="2,1", help="thread counts, first is the main table")
@@ -314,6 +317,8 @@ def main():
                                 if "bertc-bf16" in systems else (None, None))
             lib8, lib8_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "int8")
                               if "bertc-int8" in systems else (None, None))
+            lib8a, lib8a_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "int8-all")
+                                if "bertc-int8-all" in systems else (None, None))
             case_ok = plog.get("case " + name, {}).get("ok")
             for t in threads:
                 once = report.BF16_SYSTEMS + report.INT8_SYSTEMS
@@ -337,11 +342,13 @@ def main():
                             row = {"status": "error", "error": lib16_err}
                         elif system == "bertc-int8" and lib8_err:
                             row = {"status": "error", "error": lib8_err}
+                        elif system == "bertc-int8-all" and lib8a_err:
+                            row = {"status": "error", "error": lib8a_err}
                         elif system == "bertc-noprune" and libnp_err:
                             row = {"status": "error", "error": libnp_err}
                         else:
                             row = run_worker(py, system, mdir, name, t,
-                                             {"bertc-bf16": lib16, "bertc-int8": lib8,
+                                             {"bertc-bf16": lib16, "bertc-int8": lib8, "bertc-int8-all": lib8a,
                                               "bertc-noprune": libnp}.get(system, lib),
                                              a.budget, out)
                         row.update(system=system, threads=t)

@@ -1,7 +1,7 @@
 """int8 activation-quantization schemes on a trained model, simulated in PyTorch: which one
 `--precision int8` should use (issue 21: per token or per tensor, measured both).
 
-    PYTHON bench/int8_scheme.py --model-dir DIR [--texts FILE]
+    PYTHON bench/int8_scheme.py --model-dir DIR [--texts FILE] [--norm-input-variants]
 
 DIR is a Hugging Face BertModel directory with tokenizer.json (all-MiniLM-L6-v2 as
 test/tools/install-minilm.sh installs it); needs torch, transformers, tokenizers (the goldens
@@ -20,6 +20,13 @@ every text against fp32: min and mean. Schemes:
                 X / |gamma| per input channel and take W * |gamma| (the LayerNorm's scale
                 moved into the weights at load, no calibration: a candidate to make Q/K/V and
                 the FFN's first linear int8 too)
+--norm-input-variants adds schemes that try to make the LayerNorm-fed linears int8 at the
+mixed scheme's accuracy (every other linear int8 per token; docs/performance.md, Zen 4):
+  group/G       per-token scales over groups of G input channels
+  outliers/C    the call's C input channels of largest |x| taken out of the int8 range and
+                summed in fp32 against the int8 weights
+  weights-only  int8 weights, fp32 activations (how much of the error is the weights')
+  acts-only     fp32 weights, int8 activations per token
 Per-tensor and per-token cost the same in the kernel (the range pass and the GEMM are
 identical; per-tensor only folds the row ranges into one), so accuracy decides.
 """
@@ -69,7 +76,17 @@ def bf16(t):
     return t.to(torch.bfloat16).to(torch.float32)
 
 
-def make_forward(lin, kind, per_token, smooth=None):
+def dequant_groups(x, group):
+    """x quantized as q_act per token does, but over groups of `group` input channels, and
+    dequantized: (u - zero) * scale of each group."""
+    xg = x.reshape(*x.shape[:-1], x.shape[-1] // group, group)
+    u, zero, sx = q_act(xg, True)
+    return ((u - zero) * sx).reshape(x.shape)
+
+
+def make_forward(lin, kind, per_token, smooth=None, variant=None):
+    """variant (an int8 linear reading a LayerNorm, --norm-input-variants): ("group", G),
+    ("outliers", C), ("weights-only",) or ("acts-only",)."""
     w = lin.weight.detach().double()
     if smooth is not None:
         w = w * smooth
@@ -78,10 +95,22 @@ def make_forward(lin, kind, per_token, smooth=None):
     def forward(x):
         if kind == "bf16":
             y = bf16(x) @ bf16(lin.weight).T
+        elif variant and variant[0] == "weights-only":
+            y = ((x.double() @ qw.T) * sw.T).float()
+        elif variant and variant[0] == "group":
+            y = ((dequant_groups(x.double(), variant[1]) @ qw.T) * sw.T).float()
         else:
-            u, zero, sx = q_act(x.double() / (smooth if smooth is not None else 1), per_token)
-            # sum_k (u - zero) * qw, exact in double, then the scales
-            y = ((u - zero) @ qw.T) * sx * sw.T
+            xd, extra = x.double(), 0
+            if variant and variant[0] == "outliers":
+                big = xd.abs().reshape(-1, xd.shape[-1]).amax(0).topk(variant[1]).indices
+                xo = torch.zeros_like(xd)
+                xo[..., big] = xd[..., big]
+                xd, extra = xd - xo, (xo @ qw.T) * sw.T
+            u, zero, sx = q_act(xd / (smooth if smooth is not None else 1), per_token)
+            if variant and variant[0] == "acts-only":
+                y = ((u - zero) * sx) @ w.T
+            else:  # sum_k (u - zero) * qw, exact in double, then the scales
+                y = ((u - zero) @ qw.T) * sx * sw.T + extra
             y = y.float()
         return y + lin.bias if lin.bias is not None else y
     return forward
@@ -102,6 +131,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model-dir", required=True)
     ap.add_argument("--texts", help="more texts, one a line")
+    ap.add_argument("--norm-input-variants", action="store_true",
+                    help="also the schemes that try to make the LayerNorm-fed linears int8")
     a = ap.parse_args()
     texts = list(SENTENCES)
     if a.texts:
@@ -129,12 +160,20 @@ def main():
         else:
             ln = model.encoder.layer[layer - 1].output.LayerNorm
         return ln.weight.detach().double().abs().clamp(min=1e-2)
-    for scheme in ("mixed/token", "mixed/tensor", "int8/token", "int8/tensor", "smooth/token"):
-        which, gran = scheme.split("/")
+    schemes = ["mixed/token", "mixed/tensor", "int8/token", "int8/tensor", "smooth/token"]
+    variants = {}
+    if a.norm_input_variants:
+        variants = {f"group/{g}": ("group", g) for g in (128, 64, 32)}
+        variants.update({f"outliers/{c}": ("outliers", c) for c in (1, 4, 16)})
+        variants.update({"weights-only": ("weights-only",), "acts-only": ("acts-only",)})
+        schemes += list(variants)
+    for scheme in schemes:
+        which, gran = (scheme.split("/") + ["token"])[:2] if scheme not in variants else (scheme, "token")
         for n, m in linears.items():
             kind = "bf16" if which == "mixed" and n.endswith(reads_ln) else "int8"
             smooth = gamma_of(n) if which == "smooth" and n.endswith(reads_ln) else None
-            m.forward = make_forward(m, kind, gran == "token", smooth)
+            variant = variants.get(scheme) if n.endswith(reads_ln) else None
+            m.forward = make_forward(m, kind, gran == "token", smooth, variant)
         cos = (embed(model, enc) * ref).sum(-1)
         print(f"  {scheme:<13} min {cos.min().item():.5f}  mean {cos.mean().item():.5f}")
         for m in linears.values():

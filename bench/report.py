@@ -13,8 +13,10 @@ HEAD_SYSTEMS = ("bertc-noprune",)
 # ONNX Runtime's quantize_dynamic (per-channel QInt8 weights, per-tensor uint8 activations) of
 # the exported model; OpenVINO's NNCF post-training quantization (static int8 activations) of
 # the same IR. Their rows add the smallest per-row cosine with transformers' output ('cos').
+# bertc-int8-all: bertc with --int8-scheme all (every linear int8, the mixed scheme's bf16 ones
+# too), the faster scheme where bf16 runs at half the int8 rate (Zen 4).
 INT8_PEERS = ("onnxruntime-int8", "openvino-int8")
-INT8_SYSTEMS = ("bertc-int8",) + INT8_PEERS
+INT8_SYSTEMS = ("bertc-int8", "bertc-int8-all") + INT8_PEERS
 ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS + INT8_SYSTEMS
 # Short column names of the outputs in the table (max|d| columns).
 SHORT = {"last_hidden_state": "lhs", "pooler_output": "pool"}
@@ -169,7 +171,7 @@ def chart(path, meta, cases):
     threads = sorted({t for c in cases for t in c["runs"]}, key=int, reverse=True)
     colors = {"bertc": "#d62728", "onnxruntime": "#1f77b4", "openvino": "#9467bd",
               "pytorch": "#ff7f0e", "bertc-noprune": "#e377c2", "bertc-bf16": "#ff9896", "openvino-bf16": "#c5b0d5",
-              "pytorch-bf16": "#ffbb78", "bertc-int8": "#8c564b",
+              "pytorch-bf16": "#ffbb78", "bertc-int8": "#8c564b", "bertc-int8-all": "#c49c94",
               "onnxruntime-int8": "#aec7e8", "openvino-int8": "#9467bd"}
     fig, axes = plt.subplots(len(threads), 1, figsize=(2.5 + 2.0 * len(cases), 3.8 * len(threads)),
                              squeeze=False, sharey=True)

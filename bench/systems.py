@@ -100,7 +100,7 @@ class _Buffer(ctypes.Structure):  # bert_buffer
 
 def setup_bertc(a, x, io, b, s):
     """bertc's library (a.lib; compiled with --precision bf16 for bertc-bf16, int8 for bertc-int8,
-    with
+    int8 --int8-scheme all for bertc-int8-all, with
     --no-prune-first-token for bertc-noprune) through bert_run_named: every input of the case
     that the library takes, every output of the library into a preallocated buffer."""
     lib = ctypes.CDLL(a.lib)
@@ -226,6 +226,7 @@ SYSTEMS = {"bertc": setup_bertc, "onnxruntime": setup_onnxruntime,
            "openvino": setup_openvino, "pytorch": setup_pytorch, "bertc-noprune": setup_bertc,
            "bertc-bf16": setup_bertc, "openvino-bf16": setup_openvino,
            "pytorch-bf16": setup_pytorch, "bertc-int8": setup_bertc,
+           "bertc-int8-all": setup_bertc,
            "onnxruntime-int8": setup_onnxruntime, "openvino-int8": setup_openvino}
 
 

@@ -4,7 +4,8 @@
 //   split-heads  makes heads explicit, so pack-qkv sees three plain linears;
 //   pack-qkv     before fusion, so the fused attention reads one packed QKV;
 //   int8-norm-inputs  on the plain linears and LayerNorms (before fusion
-//                merges them): the i8 linears reading a LayerNorm go bf16;
+//                merges them): the i8 linears reading a LayerNorm go bf16
+//                (left out by `bertc --int8-scheme all`);
 //   canonicalize/cse tidy the rewritten graph before pattern matching;
 //   fuse         needs the explicit attention chain that split-heads made;
 //   prune-first-token  on the fused kernels, whose row-wise ops it narrows
@@ -29,7 +30,8 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
   fpm.addPass(createSplitHeadsPass(SplitHeadsPassOptions{opts.splitMode}));
   if (opts.packQKV)
     fpm.addPass(createPackQKVPass());
-  fpm.addPass(createInt8NormInputsPass());
+  if (opts.int8NormInputs)
+    fpm.addPass(createInt8NormInputsPass());
   fpm.addPass(createCSEPass());
   if (last == Stage::Split)
     return;

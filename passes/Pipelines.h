@@ -33,6 +33,12 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
       llvm::cl::desc("End the encoder on the first token when only poolers "
                      "read it (bert-prune-first-token)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> int8NormInputs{
+      *this, "int8-norm-inputs",
+      llvm::cl::desc("Run the i8 linears reading a LayerNorm output in bf16 "
+                     "(bert-int8-norm-inputs: int8's mixed scheme); false "
+                     "keeps every linear int8"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> maxBatch{
       *this, "max-batch",
       llvm::cl::desc("Largest batch (0: the function's bert.max_batch)"),

@@ -123,6 +123,7 @@ static const char *const kOverview =
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
     "        [--name N] [--dump-ir DIR] [--no-cache] [--precision "
     "f32|bf16|int8]\n"
+    "        [--int8-scheme mixed|all]\n"
     "        [--mlir-* debugging options]\n"
     "        [--schedules cache.json]\n"
     "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n"
@@ -159,6 +160,19 @@ static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
     return makeError(ErrorCode::BadOptionValue, "", option,
                      llvm::formatv("expected an integer in [1, {0}], got {1}",
                                    limit, value));
+  return Error::success();
+}
+
+/// --int8-scheme: mixed or all, and only with --precision int8 (elsewhere it
+/// would silently do nothing).
+static Error checkInt8Scheme() {
+  if (int8Scheme != "mixed" && int8Scheme != "all")
+    return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
+                     "expected mixed or all, got \"" + int8Scheme + "\"");
+  if (int8Scheme.getNumOccurrences() && precision != "int8")
+    return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
+                     "only applies with --precision int8, got --precision " +
+                         precision);
   return Error::success();
 }
 
@@ -226,6 +240,8 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
                        "the CPU targets run f32, bf16 or int8, got --target " +
                            target);
   }
+  if (Error e = checkInt8Scheme())
+    return std::move(e);
   if (modelName.getNumOccurrences()) {
     if (!isValidModelName(modelName))
       return makeError(ErrorCode::BadOptionValue, "", "--name",
@@ -290,6 +306,7 @@ static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
   opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
   opts.schedules = schedulesPath.getValue();
   opts.pruneFirstToken = !noPrune;
+  opts.int8NormInputs = int8Scheme != "all";
   backend->buildPipeline(pm, opts, stage);
   return Error::success();
 }
@@ -702,6 +719,9 @@ static Error checkOptionsFor(Command command) {
       {&dumpIR, {Command::Compile}, "'bertc compile'"},
       {&noCache, {Command::Compile}, "'bertc compile'"},
       {&precision,
+       {Command::Compile, Command::Tune},
+       "'bertc compile' and 'bertc tune'"},
+      {&int8Scheme,
        {Command::Compile, Command::Tune},
        "'bertc compile' and 'bertc tune'"},
       {&schedulesPath, {Command::Compile}, "'bertc compile'"},

@@ -62,6 +62,18 @@ cl::opt<std::string> precision(
              "(CUDA targets: fp16 operands on tensor cores, f32 sums)"),
     cl::value_desc("f32|bf16|f16|int8"), cl::init("f32"), cl::cat(compileCat));
 
+// Speed against accuracy where bf16 units are slow: on AVX512-VNNI without
+// AMX (Zen 4) VPDPBUSD does twice the MACs of VDPBF16PS per cycle, so the
+// mixed scheme's bf16 linears take most of an int8 run (README, int8).
+cl::opt<std::string> int8Scheme(
+    "int8-scheme",
+    cl::desc("With --precision int8: mixed (default; the linears reading a "
+             "LayerNorm output in bf16, all-MiniLM-L6-v2 sentence cosine "
+             ">= 0.999) or all (every encoder linear int8: faster where "
+             "bf16 is not native or runs at half the int8 rate, less "
+             "accurate)"),
+    cl::value_desc("mixed|all"), cl::init("mixed"), cl::cat(compileCat));
+
 cl::opt<bool> noCache(
     "no-cache",
     cl::desc("Compile every kernel, neither reading nor writing the kernel "

@@ -3,7 +3,8 @@
 
     run_case.py --case test/E2E/goldens/NAME --work DIR --bin BUILD/bin [--tol 1e-4]
                 [--max-batch N] [--max-seq N] [--weights FILE]
-                [--precision bf16 --tol-transformers T] [--evaluator-only]
+                [--precision bf16|int8 [--int8-scheme mixed|all] --tol-transformers T]
+                [--evaluator-only]
 
 --evaluator-only skips steps 2 and 3 and the comparisons with the library: for a family whose
 IR the CPU backend cannot compile yet (none today), the golden still checks the
@@ -98,6 +99,9 @@ def main() -> int:
     ap.add_argument("--max-batch", type=int, default=0, help="default: the case's batch")
     ap.add_argument("--max-seq", type=int, default=0, help="default: max_position_embeddings")
     ap.add_argument("--precision", default="f32", choices=("f32", "bf16", "f16", "int8"))
+    ap.add_argument("--int8-scheme", choices=("mixed", "all"),
+                    help="bertc --int8-scheme (with --precision int8): the library's and the "
+                    "evaluator's IR alike")
     ap.add_argument("--target", default="host", help="bertc --target of the library")
     ap.add_argument("--tol-transformers", type=float, default=None,
                     help="tolerance of the comparisons with transformers (default: --tol)")
@@ -140,10 +144,13 @@ def main() -> int:
     else:
         with open(config) as f:
             max_seq = json.load(f).get("max_position_embeddings", 512)
+    # The precision options of every bertc compile below, so the evaluator's IR has the library's
+    # scheme.
+    precision = ["--precision", a.precision] + (["--int8-scheme", a.int8_scheme] if a.int8_scheme else [])
     lib_out = os.path.join(a.work, "library")
     if not a.evaluator_only:
         run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-             "--precision", a.precision, "--target", a.target, "-o", lib_dir + "/"])
+             *precision, "--target", a.target, "-o", lib_dir + "/"])
         flags = [x for f, path in inputs.items() for x in ("--" + f.replace("_", "-"), path)]
         run([bert_run, os.path.join(lib_dir, f"lib{name}.so"), weights, *flags, "--out-dir", lib_out])
 
@@ -151,7 +158,7 @@ def main() -> int:
     stage = "split" if a.precision == "int8" else "mlir"
     # The IR stages take the library's --target too: bertc accepts f16 for a CUDA target only.
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-         "--precision", a.precision, "--target", a.target, "--emit", stage, "-o", frontend])
+         *precision, "--target", a.target, "--emit", stage, "-o", frontend])
     eval_out = os.path.join(a.work, "evaluator")
     run([bert_eval, frontend, "--weights", weights, "--inputs-dir", a.case, "--out-dir", eval_out])
     evaluated = [eval_out]
@@ -159,7 +166,7 @@ def main() -> int:
     if a.evaluator_only:
         planned = os.path.join(a.work, "planned.mlir")
         run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-             "--precision", a.precision, "--target", a.target, "--emit", "planned", "-o", planned])
+             *precision, "--target", a.target, "--emit", "planned", "-o", planned])
         run([bert_eval, planned, "--weights", weights, "--inputs-dir", a.case, "--out-dir", planned_out])
         evaluated.append(planned_out)
     # The evaluator writes result<i>.npy in the function's result order, which is the order of the

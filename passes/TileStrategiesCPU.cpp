@@ -1,7 +1,7 @@
 //===- TileStrategiesCPU.cpp - schedule strategies for CPU targets --------===//
 //
 // How bert-tile sizes CPU kernels, one function per kernel family. The rules
-// are the textbook ones (BLIS-style register and cache blocking; a flash-
+// are the textbook ones (BLIS-style register blocking; a flash-
 // attention key tile; one task per chunk of rows for row-wise kernels),
 // parameterized only by the TargetInfo facts, so a new CPU preset needs no
 // code here. Field meanings are listed in TileStrategies.h.
@@ -49,7 +49,12 @@ struct RegisterTile {
 ///  1. at least the core's fmaChains() accumulators (FMA latency x pipes,
 ///     TargetInfo): fewer leave pipes idle while a chain waits on its last
 ///     FMA, whatever else the tile does well;
-///  2. a panel width nv*vec dividing N (no ragged last panel to pack/guard);
+///  2. fewer columns computed twice: the kernel shifts a ragged last panel
+///     inwards onto columns the panel before it already computed, so a
+///     panel of nb columns does N / (ceil(N / nb) * nb) useful work (in
+///     whole percent; 100 where nb divides N). N = 100 on AVX-512: 8 x 1
+///     vectors wastes 12 of 112 columns where 5 x 5 (the most accumulators)
+///     would waste 60 of 160;
 ///  3. more accumulators (slack beyond the minimum absorbs the panel's L2
 ///     latency at the start of each k step);
 ///  4. more rows (each panel load is reused by every row, whereas broadcasts
@@ -64,16 +69,18 @@ static RegisterTile chooseRegisterTile(const KernelProblem &p,
   if (p.rowsAreBatch)
     rowLimit = std::min(rowLimit, p.rows);
   RegisterTile best;
-  std::tuple<bool, bool, int64_t, int64_t> bestKey{false, false, 0, 0};
-  // A panel no wider than N: the kernel shifts a ragged last panel inwards
-  // onto columns it already computed, which needs N >= the panel.
+  std::tuple<bool, int64_t, int64_t, int64_t> bestKey{false, 0, 0, 0};
+  // A panel no wider than N: shifting the ragged last panel inwards needs
+  // N >= the panel.
   int64_t maxVectors = std::clamp<int64_t>(p.cols / vec, 1, 8);
   for (int64_t nv = 1; nv <= maxVectors; ++nv) {
     int64_t rows = std::min(rowLimit, (t.numVectorRegs - nv - 1) / nv);
     if (rows < 1)
       break;
-    std::tuple<bool, bool, int64_t, int64_t> key{
-        rows * nv >= t.fmaChains(), p.cols % (nv * vec) == 0, rows * nv, rows};
+    int64_t nb = nv * vec;
+    int64_t usefulPercent = 100 * p.cols / (ceilDiv(p.cols, nb) * nb);
+    std::tuple<bool, int64_t, int64_t, int64_t> key{
+        rows * nv >= t.fmaChains(), usefulPercent, rows * nv, rows};
     if (key > bestKey) {
       bestKey = key;
       best = {rows, nv};
@@ -107,18 +114,37 @@ static int64_t chooseKUnroll(const KernelProblem &p, const TargetInfo &t,
   return unroll;
 }
 
-/// Cache blocking: the nr x kc panel of W is re-read by every register tile
-/// of a task, so it stays in half of L2 (L1 is too small: 32 KiB holds
-/// kc = 170 of a 48-wide panel, too short to amortize the tile's setup). The
-/// task's mc x kc block of X takes the other half. K is cut into equal
-/// blocks: BERT-base's K = 768 is one block on every preset, the FFN's
-/// K = 3072 two blocks of 1536 (a 48-wide panel is then 288 KiB of a 1 MiB
-/// L2 on AVX-512, a 16-wide one 96 KiB of AVX2's 256 KiB).
-/// The CPU linear kernel (backend/cpu/Linear.cpp) runs full-K panels and
-/// walks its tasks panel-major, so the whole K x nr panel stays in L2 across
-/// row blocks and kc is advisory: K blocking measured 0-8% slower there on
-/// AVX-512 with a 2 MiB L2, and rows per task from 32 to 336 within noise
-/// (bench/kernels bert-gemm-variants).
+/// Rows per task. The kernels (backend/cpu/kernels Linear.cpp, and the bf16
+/// dot-product and i8 linears) run the full K loop in every register tile
+/// and walk their tasks panel-major, so a tile's cache footprint is its
+/// K x nr panel and its rows of X whatever the task holds; what rows per
+/// task decide is how many tasks re-fetch a panel (once per task, possibly
+/// on another core, from L3 or DRAM) and how evenly the tasks share out.
+/// So a task takes as many row tiles as balance allows (kTasksPerThread
+/// tasks per core), and M's tiles are split into blocks of equal size: a
+/// cap of 85 rows had cut BERT-base's 128 rows into 80 + 48 (10 and 6
+/// tiles, two fetches of every panel) where one block of 128 has neither
+/// cost; tuned on a Xeon with AMX, the FFN-down linear ran 1.63 -> 1.50 ms
+/// with 128 rows instead of 80 (README, Autotuning). With warm weights at 1
+/// thread, 32 to 336 rows per task measured within noise (bench/kernels
+/// bert-gemm-variants): the costs are those of cold panels and of the
+/// split between threads. A K block beside the panel in L2 measured 0-8 %
+/// slower on AVX-512 (Linear.cpp), so there is none.
+static int64_t chooseRowsPerTask(const KernelProblem &p, const TargetInfo &t,
+                                 const RegisterTile &reg, int64_t nr) {
+  int64_t tiles = ceilDiv(p.rows, reg.rows);
+  // The pooler has one row per sequence: every row in one task.
+  if (p.rowsAreBatch)
+    return tiles * reg.rows;
+  int64_t panels = ceilDiv(p.cols, nr) * p.batch;
+  int64_t balanced = p.rows * panels / (kTasksPerThread * t.cores);
+  // A task never spans two matrices of a batched product.
+  int64_t maxTiles =
+      std::max<int64_t>(1, std::min(balanced, p.rows) / reg.rows);
+  int64_t blocks = ceilDiv(tiles, maxTiles);
+  return ceilDiv(tiles, blocks) * reg.rows;
+}
+
 ::bert::KernelSchedule mlir::bert::cpuGemmStrategy(const KernelProblem &p,
                                                    const TargetInfo &t) {
   if (p.bf16 || p.int8)
@@ -126,33 +152,9 @@ static int64_t chooseKUnroll(const KernelProblem &p, const TargetInfo &t,
   int64_t vec = lanesFor(p.cols, t);
   RegisterTile reg = chooseRegisterTile(p, t, vec);
   int64_t nr = reg.vectors * vec;
-
-  // The block of K that shares half of L2 with the panel (see above); the
-  // kernel runs full-K panels, so kc only bounds the task's rows.
-  int64_t halfL2 = t.l2Bytes / 2;
-  int64_t kcMax = std::max<int64_t>(8, halfL2 / (nr * 4));
-  int64_t kBlocks = ceilDiv(p.depth, kcMax);
-  int64_t kc =
-      std::min<int64_t>(p.depth, llvm::alignTo(ceilDiv(p.depth, kBlocks), 8));
-  int64_t unroll = chooseKUnroll(p, t, reg);
-
-  int64_t mc;
-  if (p.rowsAreBatch) {
-    // The pooler has one row per sequence: every row in one task.
-    mc = std::max(reg.rows, p.rows);
-  } else {
-    // Rows per task: as many as fit beside the W panel in L2, but few
-    // enough that every thread gets kTasksPerThread tasks.
-    int64_t panels = ceilDiv(p.cols, nr) * p.batch;
-    int64_t mcCache = halfL2 / (kc * 4);
-    int64_t mcBalance = p.rows * panels / (kTasksPerThread * t.cores);
-    // A task never spans two matrices of a batched product.
-    mc = std::min({mcCache, mcBalance, p.rows});
-  }
-  // Whole register tiles per task.
-  mc = std::max(mc / reg.rows * reg.rows, reg.rows);
   // rows, cols, k_unroll, rows_per_task, vector_width.
-  return ::bert::GemmSchedule{reg.rows, nr, unroll, mc, vec};
+  return ::bert::GemmSchedule{reg.rows, nr, chooseKUnroll(p, t, reg),
+                              chooseRowsPerTask(p, t, reg, nr), vec};
 }
 
 //===----------------------------------------------------------------------===//

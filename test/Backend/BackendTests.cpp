@@ -511,6 +511,16 @@ TEST(Kernels, Linear) {
   testLinear(9, 100, 64, A::QuickGelu, true, false);
   testLinear(37, 768, 768, A::Gelu, true, false,
              dflt::gemm(768, host(), 6, 64, 4, 32));
+  // Tasks as the gemm strategy blocks M (TileStrategiesCPU.cpp): one task
+  // of 13 tiles over M = 100 (the last tile shifted inwards), and 17 tiles
+  // in two equal blocks of 9 (the second guarded); N off the panel grid
+  // and odd K, with and without a k unroll that leaves a tail.
+  testLinear(100, 100, 37, A::None, true, false,
+             dflt::gemm(100, host(), 8, 16, 1, 104));
+  testLinear(100, 100, 37, A::Relu, false, true,
+             dflt::gemm(100, host(), 8, 16, 4, 104));
+  testLinear(130, 200, 67, A::Gelu, true, true,
+             dflt::gemm(200, host(), 8, 48, 1, 72));
 }
 
 TEST(Kernels, LinearBF16) {

@@ -9,10 +9,13 @@
 // Linear layers of 8 x 128 tokens (M = 1024 rows).
 // Register tile: AVX-512 fits 8 rows x 2 zmm (16 accumulators + 2 panel
 // vectors + 1 broadcast of 32 registers) for N = 32 and 8 rows x 3 zmm for
-// N = 768; AVX2 (16 ymm) the 6 x 2 ymm tile. K-blocks keep an nr x kc panel
-// of W in half of L2: K = 3072 is cut in two blocks of 1536; rows per task
-// fill the other half of L2 (85 -> 80 rows of 1536 floats on AVX-512's 1 MiB,
-// 21 -> 18 on AVX2's 256 KiB); the kernel itself runs full-K panels. K is
+// N = 768; AVX2 (16 ymm) the 6 x 2 ymm tile. The kernel runs full-K panels,
+// so rows per task follow from balance alone: kTasksPerThread (4) tasks per
+// core, M's register tiles in equal blocks. AVX-512 (16 cores): N = 32 is one
+// panel, 1024 * 1 / 64 = 16 rows; N = 768 is 16 panels, 256 rows (4 blocks of
+// 32 tiles). AVX2 (8 cores, 6-row tiles): N = 32 two panels, 64 rows -> 10
+// tiles, 18 blocks of 10 -> 60; N = 768 48 panels, all 171 tiles fit one
+// task's bound of 170, so 2 blocks of 86 tiles, 516 rows. K is
 // unrolled to 48 cycles of FMA issue per iteration (bert-tile-fma.mlir):
 // 8 x 3 zmm on two pipes 4, 8 x 2 zmm and 6 x 2 ymm 8.
 
@@ -24,8 +27,8 @@
 // HOST-SAME: target = "host">
 // CHECK-LABEL: func.func @linear_ffn_output
 // CHECK: bert.linear
-// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 48, k_unroll = 4, rows_per_task = 80, vector_width = 16
-// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 8, rows_per_task = 18, vector_width = 8
+// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 48, k_unroll = 4, rows_per_task = 256, vector_width = 16
+// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 8, rows_per_task = 516, vector_width = 8
 func.func @linear_small(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
   %w = bert.weight "dense.weight" : tensor<32x32xf32>
@@ -42,12 +45,32 @@ func.func @linear_ffn_output(%x: tensor<?x?x3072xf32>) -> tensor<?x?x768xf32>
 
 // -----
 
+// N = 100 fits no panel: the last one is shifted inwards onto columns
+// already computed, so the tile that recomputes fewest wins among those
+// that fill the FMA pipes. AVX-512: 8 x 1 zmm (7 panels, 112 columns, 89 %)
+// over 8 x 3 (3 panels, 144 columns, 69 %); 1024 rows * 7 panels / 64 tasks
+// = 112 rows -> 14 tiles, 128 tiles in 10 blocks of 13 -> 104 rows. With
+// AVX2, 6 x 2 ymm (89 %) over 4 x 3 (83 %); 8 x 1 leaves pipes idle.
+// CHECK-LABEL: func.func @linear_ragged_n
+// CHECK: bert.linear
+// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 16, k_unroll = 8, rows_per_task = 104, vector_width = 16
+// AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 8, rows_per_task = 210, vector_width = 8
+func.func @linear_ragged_n(%x: tensor<?x?x64xf32>) -> tensor<?x?x100xf32>
+    attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64} {
+  %w = bert.weight "dense.weight" : tensor<100x64xf32>
+  %y = bert.linear %x, %w : (tensor<?x?x64xf32>, tensor<100x64xf32>) -> tensor<?x?x100xf32>
+  return %y : tensor<?x?x100xf32>
+}
+
+// -----
+
 // A layer narrower than three vectors (hidden 12, 1 head: N = 36): the
 // panel is never wider than N, since the kernel shifts a ragged last panel
-// inwards onto columns it already computed.
+// inwards onto columns it already computed; AVX-512 takes 8 x 1 zmm (48
+// columns computed, 75 %) over 8 x 2 (64, 56 %).
 // CHECK-LABEL: func.func @linear_narrow
 // CHECK: bert.linear
-// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 32, k_unroll = 4,
+// AVX512-SAME: #bert.gemm_schedule<rows = 8, cols = 16, k_unroll = 4,
 // AVX2-SAME: #bert.gemm_schedule<rows = 6, cols = 16, k_unroll = 4,
 func.func @linear_narrow(%x: tensor<?x?x12xf32>) -> tensor<?x?x36xf32>
     attributes {bert.max_batch = 2 : i64, bert.max_seq = 16 : i64} {

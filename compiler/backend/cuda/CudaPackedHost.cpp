@@ -71,6 +71,18 @@ std::string staged(const cuda::PackedLayout &layout, size_t k) {
   return "l->staging + " + num(4 * layout.scatterOffset[k]);
 }
 
+/// Whether scattered value k is still read from the staging by call
+/// `call` (plan.calls.size(): by the output copies): the CPU scatters in
+/// place, so a per-sequence call that writes the value's buffer replaces
+/// it (the arena plan reuses slots), and later readers read that buffer.
+bool stillStaged(const ModelPlan &plan, const cuda::PackedLayout &layout,
+                 size_t k, size_t call) {
+  for (size_t i = layout.shape.lastToken + 1; i < call; ++i)
+    if (plan.calls[i].args.back().base == layout.shape.scatter[k].first)
+      return false;
+  return true;
+}
+
 } // namespace
 
 cuda::PackedLayout cuda::packedLayout(const ModelPlan &plan) {
@@ -144,7 +156,8 @@ void cuda::emitPackedLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
       // A per-sequence call reads the scattered values padded.
       for (size_t a = 0; a + 1 < call.args.size(); ++a)
         for (size_t k = 0; k < shape.scatter.size(); ++k)
-          if (shape.scatter[k].first == call.args[a].base)
+          if (shape.scatter[k].first == call.args[a].base &&
+              stillStaged(plan, layout, k, i))
             ptrs[a] = staged(layout, k);
     }
     emitLaunch(os, plan, call, fn, ptrs, offsets);
@@ -226,7 +239,8 @@ void cuda::emitPackedForward(llvm::raw_ostream &os, const ModelPlan &plan,
   for (size_t o = 0; o < plan.outputs.size(); ++o) {
     std::string from = "l->out[" + num(o) + "]";
     for (size_t k = 0; k < layout.shape.scatter.size(); ++k)
-      if (layout.shape.scatter[k].first.isOutput(int(o)))
+      if (layout.shape.scatter[k].first.isOutput(int(o)) &&
+          stillStaged(plan, layout, k, plan.calls.size()))
         from = staged(layout, k);
     os << "  BERT_CU(cu->cuMemcpyDtoHAsync(outputs[" << o << "], " << from
        << ", " << elements(plan.outputs[o], "B", "S")

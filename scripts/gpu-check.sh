@@ -32,7 +32,7 @@ repo="$(cd "$here/.." && pwd)"
 python="${PYTHON:-python3}"
 
 usage() {
-  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 

@@ -1,7 +1,8 @@
 //===- CudaHost.h - the CUDA backend's host code and library ---*- C++ -*-===//
 //
 // The CUDA implementation of Backend (CudaBackend.cpp) and the C host code
-// of a CUDA model library (CudaHostCode.cpp).
+// of a CUDA model library (CudaHostCode.cpp; its packed path,
+// CudaPackedHost.cpp).
 //
 //===----------------------------------------------------------------------===//
 

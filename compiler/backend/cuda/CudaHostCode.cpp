@@ -16,6 +16,8 @@
 // (device_acquire / device_release) frees it with the last one. The
 // synchronous run's launches are captured as a CUDA graph per (batch, seq)
 // on first use and replayed ($BERT_CUDA_GRAPHS=0: launched one by one).
+// A model with an attention mask also gets run_packed, whose launches and
+// forward CudaPackedHost.cpp writes into the same lanes.
 //
 //===----------------------------------------------------------------------===//
 

@@ -44,13 +44,17 @@ def Bert_ActivationAttr : EnumAttr<Bert_Dialect, Bert_Activation, "activation"> 
 def Bert_PrecisionF32 : I32EnumAttrCase<"f32", 0>;
 def Bert_PrecisionBF16 : I32EnumAttrCase<"bf16", 1>;
 def Bert_PrecisionI8 : I32EnumAttrCase<"i8", 2>;
+def Bert_PrecisionF16 : I32EnumAttrCase<"f16", 3>;
 def Bert_Precision : I32EnumAttr<"Precision",
     "arithmetic of a linear layer's products: f32; bf16 operands "
-    "(rounded to nearest even) with f32 accumulation; or i8 (linear only): "
+    "(rounded to nearest even) with f32 accumulation; f16 operands (IEEE "
+    "half, rounded to nearest even, saturated to +-65504) with f32 "
+    "accumulation; or i8 (linear only): "
     "weights symmetric per output channel, activations asymmetric (uint8 "
     "with a zero point) per row (token), quantized at run time, int32 "
     "accumulation",
-    [Bert_PrecisionF32, Bert_PrecisionBF16, Bert_PrecisionI8]> {
+    [Bert_PrecisionF32, Bert_PrecisionBF16, Bert_PrecisionI8,
+     Bert_PrecisionF16]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::bert";
 }

@@ -53,8 +53,9 @@ def Bert_BatchMatmulOp : Bert_Op<"batch_matmul", [Pure]> {
     with `transpose_rhs`, `rhs[..., n, k]`. Attention scores are
     `batch_matmul(Q, K) {transpose_rhs, scale = 1/sqrt(d)}`. With
     `precision <bf16>` both operands are rounded to bfloat16 (nearest even)
-    and the products summed in f32, as for `bert.linear`. `i8` is a linear
-    layer's precision only (the verifier refuses it here).
+    and the products summed in f32, as for `bert.linear`; `f16` likewise to
+    IEEE half. `i8` is a linear layer's precision only (the verifier
+    refuses it here).
 
     ```mlir
     %s = bert.batch_matmul %q, %k {transpose_rhs, scale = 0.125 : f64}
@@ -200,7 +201,8 @@ def Bert_FusedAttentionOp : Bert_Op<"fused_attention", [Pure]> {
     `precision <bf16>`: both matmuls are bf16 ones (`bert.batch_matmul`);
     the probabilities are rounded per key tile, before the rescale, so the
     result matches the unfused bf16 chain to bf16 rounding, not bit for bit.
-    `i8` is refused, as for `bert.batch_matmul`.
+    `f16` is the same with IEEE half operands. `i8` is refused, as for
+    `bert.batch_matmul`.
 
     ```mlir
     %c = bert.fused_attention %q, %k, %v, %mask {num_heads = 12 : i64, scale = 0.125 : f64}

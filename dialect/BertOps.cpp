@@ -474,12 +474,12 @@ LogicalResult MergeHeadsOp::verify() {
 }
 
 /// `i8` quantizes linear layers only: attention's products stay f32 (or
-/// bf16), so a matmul kernel never sees it.
+/// bf16, f16), so a matmul kernel never sees it.
 static LogicalResult expectNotI8(Operation *op, Precision p) {
   if (p == Precision::i8)
     return op->emitOpError()
-           << "precision i8 applies to linear layers only; expected f32 or "
-              "bf16";
+           << "precision i8 applies to linear layers only; expected f32, "
+              "bf16 or f16";
   return success();
 }
 

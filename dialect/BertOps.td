@@ -134,7 +134,11 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     `input` and `weight` are rounded to bfloat16 (nearest even) before the
     products, which are summed in f32; bias, activation and the result stay
     f32. Backends store such weights in bf16 and use bf16 matrix units
-    (AMX, AVX512-BF16).
+    (AMX, AVX512-BF16). `f16` (`bertc --precision f16`, CUDA targets) is
+    the same with IEEE half operands: rounded to nearest even, and
+    saturated to +-65504 (the largest half) rather than becoming inf, so an
+    activation beyond fp16's range costs accuracy, not a NaN; the result
+    stays f32 (the activations are not stored in f16).
 
     With `i8` (`bertc --precision int8`) the products are int8 ones: each
     output channel n of `weight` is quantized symmetrically,
@@ -184,7 +188,8 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
     `precision <bf16>` makes all six products bf16 (as `bert.linear` and
     `bert.batch_matmul` define it): the four projections and the two
     attention matmuls (`Q·Kᵀ` on rounded Q and K, `P·V` on rounded
-    probabilities and V); the softmax itself stays f32. `precision <i8>`
+    probabilities and V); the softmax itself stays f32. `precision <f16>`
+    is the same with IEEE half operands. `precision <i8>`
     quantizes the four projections (as `bert.linear` defines it); the two
     attention matmuls and the softmax stay f32.
 

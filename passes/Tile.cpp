@@ -104,6 +104,7 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
             rowsByCols("linear", Family::Gemm, o.getResult(), sizes);
         p.depth = lastDim(o.getInput(), sizes);
         p.bf16 = o.getPrecision() == Precision::bf16;
+        p.f16 = o.getPrecision() == Precision::f16;
         p.int8 = o.getPrecision() == Precision::i8;
         return p;
       })
@@ -135,8 +136,10 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
         p.rows = sizes.seq;
         p.cols = sizes.seq;
         p.batch = sizes.batch * heads;
-        if constexpr (std::is_same_v<decltype(o), FusedAttentionOp>)
+        if constexpr (std::is_same_v<decltype(o), FusedAttentionOp>) {
           p.bf16 = o.getPrecision() == Precision::bf16;
+          p.f16 = o.getPrecision() == Precision::f16;
+        }
         return p;
       })
       .Case<LayerNormOp, AddLayerNormOp, EmbeddingsLayerNormOp, EmbeddingsOp,

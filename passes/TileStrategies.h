@@ -43,6 +43,9 @@ struct KernelProblem {
   /// gemm (TileStrategiesBF16.cpp) or fused attention with `precision =
   /// bf16` operands.
   bool bf16 = false;
+  /// gemm or fused attention with `precision = f16` operands (CUDA only:
+  /// the tensor-core tiles of bf16, whose operands are as wide).
+  bool f16 = false;
   /// gemm with `precision = i8` operands: the bf16 dot-product tiles, never
   /// AMX (TileStrategiesBF16.cpp).
   bool int8 = false;

@@ -29,29 +29,30 @@ static ::bert::CudaSchedule cudaSchedule(int64_t m, int64_t n, int64_t k,
   return {m, n, k, stages, warps, smem, kF32PerVector};
 }
 
-/// bf16 operands: the tensor-core GEMM (CudaKernels.cpp kGemmBF16). Warp
+/// bf16 or f16 operands: the tensor-core GEMM (CudaTensorCore.cpp kGemmMMA,
+/// the same tiles for both 2-byte types). Warp
 /// tiles of 32 x 32 (2 x 4 mma tiles, 32 accumulators a thread: a 32 x 64
 /// warp tile spills under ptxas's register choice for 256 threads);
 /// 128 x 64 blocks of 8 warps once M fills the SMs with them (BERT-base b32
 /// s128: M = 4096, 32 x 12 blocks for N = 768), 64 x 64 of 4 below, 16-row
 /// blocks for the pooler and tiny batches. K goes 32 deep through 3 stages
 /// (the 128 x 64 tile's 75 KiB opts in above 48 KiB).
-static ::bert::KernelSchedule cudaGemmBF16Strategy(const KernelProblem &p) {
+static ::bert::KernelSchedule cudaGemmMMAStrategy(const KernelProblem &p) {
   int64_t tileM = 64, tileN = 64, warps = 4;
   if (p.rowsAreBatch || p.rows < 64)
     tileM = 16;
   else if (p.rows >= 1024)
     tileM = 128, warps = 8;
   int64_t tileK = 32, stages = 3;
-  // fp32 X and bf16 W rows, each padded by 8 elements (bank spread).
+  // fp32 X and 16-bit W rows, each padded by 8 elements (bank spread).
   int64_t smem = stages * (tileM * 4 + tileN * 2) * (tileK + 8);
   return cudaSchedule(tileM, tileN, tileK, stages, warps, smem);
 }
 
 ::bert::KernelSchedule mlir::bert::cudaGemmStrategy(const KernelProblem &p,
                                                     const TargetInfo &t) {
-  if (p.bf16)
-    return cudaGemmBF16Strategy(p);
+  if (p.bf16 || p.f16)
+    return cudaGemmMMAStrategy(p);
   // 64 x 64 blocks fill 132 SMs from M = 2048 at BERT-base widths; fewer
   // rows (pooler, b1 latency) take 16-row blocks so a block is not mostly
   // padding. K goes 16 deep per stage through a double buffer (cp.async).
@@ -64,11 +65,11 @@ static ::bert::KernelSchedule cudaGemmBF16Strategy(const KernelProblem &p) {
 
 ::bert::KernelSchedule mlir::bert::cudaAttentionStrategy(const KernelProblem &p,
                                                          const TargetInfo &t) {
-  if (p.bf16 && p.depth % 16 == 0 && p.depth <= 128) {
-    // The tensor-core attention (CudaKernels.cpp kAttentionMMA): a warp per
-    // 16 queries, 4 warps; key tiles of 64 (32 at d = 128, where the
-    // output accumulators alone take 64 registers a thread). bf16 Q, K and
-    // V tiles, rows padded by 8 elements.
+  if ((p.bf16 || p.f16) && p.depth % 16 == 0 && p.depth <= 128) {
+    // The tensor-core attention (CudaTensorCore.cpp kAttentionMMA): a warp
+    // per 16 queries, 4 warps; key tiles of 64 (32 at d = 128, where the
+    // output accumulators alone take 64 registers a thread). bf16 or f16
+    // Q, K and V tiles, rows padded by 8 elements.
     int64_t warps = 4, tileM = 16 * warps, tileN = p.depth > 64 ? 32 : 64;
     int64_t smem = (tileM + 2 * tileN) * (p.depth + 8) * 2;
     return cudaSchedule(tileM, tileN, p.depth, 1, warps, smem);

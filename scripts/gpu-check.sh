@@ -5,7 +5,7 @@
 #       on the development machine (needs build/bin/bertc and bert-run):
 #       compiles the CUDA libraries into build/gpu-bundle (bert-tiny's
 #       tiny-bmax golden, bert-base at max batch 32 / seq 128, both also with
-#       --precision bf16, bert-large at 32 / 128, and all-MiniLM-L6-v2 when
+#       --precision bf16 and f16, bert-large at 32 / 128, and all-MiniLM-L6-v2 when
 #       --minilm names a directory with its config.json and model.safetensors,
 #       carried as F16; --minilm demo: the copy `make demo` installs under
 #       build/venv), with bert-run and a manifest. A few MiB (about 50 with
@@ -15,8 +15,8 @@
 #       on the machine with the GPU (nvcc, torch + CUDA, transformers; no
 #       MLIR, Halide or network): per-kernel numerics of every generated
 #       kernel against a float64 reference, each model end to end against
-#       transformers on the same GPU (bf16 builds: no worse than torch's
-#       bf16 run), and bert-base b1/b8/b32 s128 (fp32 and bf16) and
+#       transformers on the same GPU (bf16 and f16 builds: no worse than
+#       torch's bf16 / fp16 run), and bert-base b1/b8/b32 s128 (fp32, bf16, f16) and
 #       bert-large b32 timings, CUDA graphs on and off, against torch fp16
 #       (and bf16) eager with SDPA, and bert-base's ragged b32 (lengths
 #       16..128) packed against padded; JSON to

@@ -145,6 +145,15 @@ static OpPrintingFlags printingFlags() {
   return flags;
 }
 
+/// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
+static std::string targetName() {
+  if (target == "cpu")
+    return "host";
+  if (target == "cuda")
+    return mlir::bert::kDefaultCudaTarget;
+  return target.getValue();
+}
+
 static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
   if (value < 1 || value > limit)
     return makeError(ErrorCode::BadOptionValue, "", option,
@@ -199,9 +208,24 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
     opts.precision = mlir::bert::Precision::bf16;
   else if (precision == "int8")
     opts.precision = mlir::bert::Precision::i8;
+  else if (precision == "f16")
+    opts.precision = mlir::bert::Precision::f16;
   else
     return makeError(ErrorCode::BadOptionValue, "", "--precision",
-                     "expected f32, bf16 or int8, got \"" + precision + "\"");
+                     "expected f32, bf16, f16 or int8, got \"" + precision +
+                         "\"");
+  // fp16 runs on tensor cores only: the CPU kernels have no f16 arithmetic
+  // (AVX-512 FP16 is Sapphire Rapids' at the earliest, and none of the CPU
+  // targets use it), so refuse here rather than compute something else.
+  if (opts.precision == mlir::bert::Precision::f16) {
+    std::optional<mlir::bert::TargetInfo> info =
+        mlir::bert::lookupTarget(targetName());
+    if (!info || !info->isGPU())
+      return makeError(ErrorCode::BadOptionValue, "", "--precision",
+                       "f16 needs a CUDA target (--target cuda, cuda-sm80); "
+                       "the CPU targets run f32, bf16 or int8, got --target " +
+                           target);
+  }
   if (modelName.getNumOccurrences()) {
     if (!isValidModelName(modelName))
       return makeError(ErrorCode::BadOptionValue, "", "--name",
@@ -244,15 +268,6 @@ static llvm::Expected<std::string> compileOutputPath(StringRef name,
     file += std::string(".") + kind.name;
   llvm::sys::path::append(path, file + ".mlir");
   return std::string(path);
-}
-
-/// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
-static std::string targetName() {
-  if (target == "cpu")
-    return "host";
-  if (target == "cuda")
-    return mlir::bert::kDefaultCudaTarget;
-  return target.getValue();
 }
 
 /// The backend of --target (the commands check the target before they get

@@ -161,6 +161,31 @@ static float roundToBF16(float v) {
   return r;
 }
 
+/// `v` rounded to IEEE half (nearest even) and saturated to +-65504, as a
+/// float: what `precision = f16` does to an operand. From the format's
+/// definition: 11 significant bits down to 2^-14, then a fixed step of
+/// 2^-24 (subnormals); beyond the largest half the value (inf included)
+/// saturates, as bert.linear defines it; NaN stays NaN.
+static float roundToF16(float v) {
+  if (std::isnan(v) || v == 0.0f)
+    return v;
+  int e;
+  std::frexp(v, &e); // |v| in [2^(e-1), 2^e)
+  double step = std::ldexp(1.0, std::max(e, -13) - 11);
+  double r = std::nearbyint(double(v) / step) * step;
+  return float(std::clamp(r, -65504.0, 65504.0));
+}
+
+/// An operand of a product under `precision` (f32 and i8: unchanged here;
+/// i8 quantizes in linearI8).
+static double roundOperand(float v, Precision precision) {
+  if (precision == Precision::bf16)
+    return roundToBF16(v);
+  if (precision == Precision::f16)
+    return roundToF16(v);
+  return v;
+}
+
 /// `precision = i8`'s quantization of one weight channel of `k` values
 /// (bert.linear's definition): q = round(v * 127 / max |v|), half to even, in
 /// [-127, 127]; returns the scale max |v| / 127 (0 for a zero channel).
@@ -216,7 +241,8 @@ static Tensor linearI8(const Tensor &x, const Tensor &w, const Tensor *b,
 }
 
 /// result[r, n] = act(sum_k x[r, k] * w[n, k] + b[n]) over all leading rows
-/// r; with `precision = bf16` x and w are rounded to bf16 first, with `i8`
+/// r; with `precision = bf16` (f16) x and w are rounded to bf16 (f16) first,
+/// with `i8`
 /// both are quantized (linearI8).
 static Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b,
                      Activation act, Precision precision = Precision::f32) {
@@ -226,9 +252,7 @@ static Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b,
   Tensor out = Tensor::floats(shape);
   if (precision == Precision::i8)
     return linearI8(x, w, b, act, std::move(out));
-  auto operand = [&](float v) {
-    return precision == Precision::bf16 ? double(roundToBF16(v)) : double(v);
-  };
+  auto operand = [&](float v) { return roundOperand(v, precision); };
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; ++j) {
       double acc = b ? b->f[j] : 0.0;
@@ -268,9 +292,7 @@ static Tensor attentionCore(const Tensor &q, const Tensor &k, const Tensor &v,
   int64_t d = hidden / heads;
   Tensor out = Tensor::floats(q.shape);
   std::vector<float> p(seq);
-  auto operand = [&](float x) {
-    return precision == Precision::bf16 ? double(roundToBF16(x)) : double(x);
-  };
+  auto operand = [&](float x) { return roundOperand(x, precision); };
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t qi = 0; qi < seq; ++qi) {
@@ -438,7 +460,8 @@ static Tensor mergeHeads(const Tensor &x) {
 }
 
 /// result[..., m, n] = scale * sum_k lhs[..., m, k] * rhs[..., k, n]
-/// (rhs[..., n, k] with transpose_rhs); bf16 rounds both operands first.
+/// (rhs[..., n, k] with transpose_rhs); bf16 and f16 round both operands
+/// first.
 static LogicalResult batchMatmul(Check &c, const Tensor &a, const Tensor &b,
                                  bool transposeRhs, double scale,
                                  Precision precision, Tensor &out) {
@@ -471,11 +494,7 @@ static LogicalResult batchMatmul(Check &c, const Tensor &a, const Tensor &b,
           float lhs = a.f[(p * m + i) * k + l];
           float rhs = transposeRhs ? b.f[(p * n + j) * k + l]
                                    : b.f[(p * k + l) * n + j];
-          if (precision == Precision::bf16) {
-            lhs = roundToBF16(lhs);
-            rhs = roundToBF16(rhs);
-          }
-          acc += double(lhs) * rhs;
+          acc += roundOperand(lhs, precision) * roundOperand(rhs, precision);
         }
         out.f[(p * m + i) * n + j] = float(scale * acc);
       }

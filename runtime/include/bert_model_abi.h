@@ -320,6 +320,11 @@ BERT_ABI_HIDDEN void bert_scatter_rows(float *data, const int32_t *tok,
 BERT_ABI_HIDDEN void bert_floats_to_bf16(uint16_t *dst, const float *src,
                                          size_t n);
 
+/* The same for an f16 tensor-core linear: IEEE half bits, rounded to
+ * nearest even and saturated to +-65504 (weight_pack.c bert_float_to_f16). */
+BERT_ABI_HIDDEN void bert_floats_to_f16(uint16_t *dst, const float *src,
+                                        size_t n);
+
 /* Defined by the generated host code of each model library; hidden, so the
  * runtime of one model library always binds to its own descriptor. */
 BERT_ABI_HIDDEN extern const bert_model_desc bert_generated_model;

@@ -33,6 +33,43 @@ void bert_floats_to_bf16(uint16_t *dst, const float *src, size_t n) {
     dst[i] = bert_float_to_bf16(src[i]);
 }
 
+uint16_t bert_float_to_f16(float f) {
+  uint32_t u, a, e, shift, m, q, rest, half;
+  uint16_t sign;
+  memcpy(&u, &f, 4);
+  sign = (uint16_t)((u >> 16) & 0x8000u);
+  a = u & 0x7fffffffu;
+  if (a > 0x7f800000u)
+    return (uint16_t)(sign | 0x7e00u); /* NaN stays NaN (quiet) */
+  if (a >= 0x477fe000u)                /* 65504, the largest half, or more */
+    return (uint16_t)(sign | 0x7bffu); /* saturate, inf included */
+  if (a >= 0x38800000u) {              /* 2^-14 and up: a normal half */
+    /* Round the 23-bit mantissa to 10 bits (nearest even), then rebias
+     * the exponent from 127 to 15; a carry moves into the exponent. */
+    a += 0xfffu + ((a >> 13) & 1u);
+    return (uint16_t)(sign | ((a >> 13) - (112u << 10)));
+  }
+  /* A subnormal half: |f| / 2^-24 rounded to an integer (nearest even);
+   * 1024 is the smallest normal half, which the encoding gives as is. */
+  e = a >> 23;
+  if (e < 102) /* below 2^-25: rounds to zero */
+    return sign;
+  shift = 126 - e; /* 14 .. 24 */
+  m = (a & 0x7fffffu) | 0x800000u;
+  q = m >> shift;
+  rest = m & ((1u << shift) - 1u);
+  half = 1u << (shift - 1u);
+  if (rest > half || (rest == half && (q & 1u)))
+    ++q;
+  return (uint16_t)(sign | q);
+}
+
+void bert_floats_to_f16(uint16_t *dst, const float *src, size_t n) {
+  size_t i;
+  for (i = 0; i < n; ++i)
+    dst[i] = bert_float_to_f16(src[i]);
+}
+
 void bert_pack_bf16_rows(const float *src, int64_t first, int64_t rows,
                          int64_t k, int64_t nb, int64_t stride,
                          uint16_t *packed) {

@@ -34,6 +34,11 @@ void bert_transpose_segment(const float *seg, int64_t count, int64_t k,
  * activations the same way). */
 uint16_t bert_float_to_bf16(float f);
 
+/* float32 -> IEEE half bits, rounded to nearest even, saturated to +-65504
+ * (inf included; NaN stays NaN): `precision <f16>`'s operand rounding
+ * (bert.linear), which the CUDA kernels' cvt.rn.satfinite also does. */
+uint16_t bert_float_to_f16(float f);
+
 /* Rows [first, first + rows) of W ([rows][k] in `src`) into a bf16 weight
  * whose element [n][kk] is at
  *   (n / nb) * (k / 2) * stride + (kk / 2) * stride + 2 * (n % nb) + kk % 2;

@@ -5,11 +5,12 @@ prepare: bertc compiles the CUDA libraries into the bundle (development machine)
 run:     on the GPU machine, with torch + CUDA and transformers:
   1. kernels  every distinct kernel of every library, launched alone through the CUDA driver
               (ctypes, in torch's context, on torch tensors) on random inputs, against a float64
-              reference of its family computed on the CPU (bf16 kernels: operands rounded as
-              the kernel rounds them);
+              reference of its family computed on the CPU (bf16 and f16 kernels: operands
+              rounded as the kernel rounds them);
   2. e2e      each library through bert-run against transformers (fp32, eager attention, TF32
-              off) on the same GPU and the same weights and inputs; the bf16 builds (tiny_bf16,
-              bert_base_bf16) no worse than torch's own bf16 run against the same fp32 one;
+              off) on the same GPU and the same weights and inputs; the bf16 and f16 builds
+              (tiny_bf16, bert_base_bf16, tiny_f16, bert_base_f16) no worse than torch's own
+              bf16 (fp16) run against the same fp32 one;
   3. timing   bert-run --bench with CUDA graphs on and off against torch fp16 (and bf16 for
               the bf16 builds) eager with SDPA, same GPU, same run; for bert-base, a ragged
               b32 batch (lengths 16..128) packed (varlen) against padded.
@@ -44,6 +45,10 @@ MODELS = {
                   "ragged": True},
     "bert_base_bf16": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
                        "precision": "bf16", "config": "bert_base", "ragged": True},
+    "tiny_f16": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": [],
+                 "precision": "f16", "config": "tiny"},
+    "bert_base_f16": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
+                      "precision": "f16", "config": "bert_base", "ragged": True},
     "bert_large": {"max_batch": 32, "max_seq": 128, "e2e": (2, 128), "bench": [32]},
     "minilm": {"max_batch": 8, "max_seq": 128, "e2e": (3, 32), "bench": []},
 }
@@ -52,6 +57,8 @@ KERNEL_TOL = 1e-4  # per kernel, relative to the reference's largest magnitude
 # A bf16 attention rounds each unnormalized p (online softmax) where the reference rounds the
 # normalized one: the CPU's bf16 attention has the same bound (kernels/Attention.cpp).
 BF16_ATTENTION_TOL = 1e-2
+# The same for f16, whose 11 significant bits round 8x finer than bf16's 8.
+F16_ATTENTION_TOL = 2e-3
 
 
 def base_of(name: str) -> str:
@@ -122,7 +129,7 @@ def model_configs(repo: str, shared: str, minilm: str | None) -> dict[str, dict]
     if minilm:
         with open(os.path.join(minilm, "config.json")) as f:
             configs["minilm"] = json.load(f)
-    for name, spec in MODELS.items():  # the bf16 builds of the same models
+    for name, spec in MODELS.items():  # the bf16 and f16 builds of the same models
         if base_of(name) in configs:
             configs[name] = configs[base_of(name)]
     return configs
@@ -189,12 +196,13 @@ def parse_kernels(cu_path: str) -> list[dict]:
         key, threads, symbol, params = m.groups()
         family = key.split()[0]
         fields = dict(f.split("=", 1) for f in key.replace(" | ", " ").split()[1:] if "=" in f)
-        # Flags ("bf16") are the key's words without a value.
+        # Flags ("bf16", "f16") are the key's words without a value.
         fields.update((f, "1") for f in key.replace(" | ", " ").split()[1:] if "=" not in f)
         bufs = []
         for p in (p.strip() for p in params.split(",")):
             if "*" in p:
-                bufs.append({"int": "int32_t" in p, "bf16": "bfloat16" in p, "dims": 0})
+                half = "bf16" if "bfloat16" in p else "f16" if "__half" in p else None
+                bufs.append({"int": "int32_t" in p, "half": half, "dims": 0})
             elif re.search(r"_e\d+$", p):
                 bufs[-1]["dims"] += 1
         kernels.append({"key": key, "family": family, "fields": fields, "symbol": symbol,
@@ -219,6 +227,18 @@ def bf16(t):
     return t.to(torch.bfloat16).double()
 
 
+def f16(t):
+    """t as an f16 operand holds it: IEEE half (nearest even), saturated to +-65504 as
+    precision <f16> defines (cvt.rn.satfinite; NaN stays NaN)."""
+    import torch
+    return t.clamp(-65504, 65504).to(torch.float16).double()
+
+
+def operand(t, fields: dict):
+    """t as the kernel with key `fields` rounds its operands: bf16, f16 or as is."""
+    return bf16(t) if fields.get("bf16") else f16(t) if fields.get("f16") else t
+
+
 def kernel_case(k: dict, B: int, S: int):
     """Random arguments of kernel k at (B, S) as [(tensor, [(extent, stride)...])], the index of
     the output, the grid, and the float64 reference of the output; None for a family without one."""
@@ -238,11 +258,13 @@ def kernel_case(k: dict, B: int, S: int):
         N = f.get("n", K) if fam == "pooler" else f["n"]
         rows, stride = (B, K * S) if fam == "pooler" else (M, K)
         x = rnd(rows * stride)
+        if f.get("f16"):  # row 0 leaves fp16's range: the kernel must saturate, not give inf
+            x[:4] = torch.tensor([1e5, -1e5, 7e4, -7e4], dtype=torch.float64)
         w, b = rnd(N, K, scale=K ** -0.5), rnd(N)
         xv = x.view(-1)[: rows * stride].view(rows, stride)[:, :K]
         act = f.get("act", 6 if fam == "pooler" else 0)
-        if f.get("bf16"):  # X rounded as the A fragments are built; W is stored bf16
-            xv, w = bf16(xv), bf16(w)
+        # X rounded as the A fragments are built; W is stored bf16 (f16)
+        xv, w = operand(xv, f), operand(w, f)
         ref = ACTS[act](xv @ w.T + (b if fam == "pooler" or f.get("bias") else 0))
         args = [(x, [(K, 1), (rows, stride)]), mat(w, N, K)]
         if fam == "pooler" or f.get("bias"):
@@ -269,11 +291,10 @@ def kernel_case(k: dict, B: int, S: int):
 
         def attend(qkv, mask):  # [B', S', 3, heads, d] and [B', S'] -> [B', S', H]
             q, kk, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # [B', heads, S', d]
-            if f.get("bf16"):
-                q, kk, v = bf16(q), bf16(kk), bf16(v)
+            q, kk, v = operand(q, f), operand(kk, f), operand(v, f)
             s = q @ kk.transpose(-1, -2) * scale + (mask[:, None, None, :] == 0) * -3.4028234663852886e38
             p = s.softmax(-1)
-            return ((bf16(p) if f.get("bf16") else p) @ v).transpose(1, 2).reshape(*mask.shape, H)
+            return (operand(p, f) @ v).transpose(1, 2).reshape(*mask.shape, H)
 
         qkv_dims = [(d, 1), (heads, d), (3, H), (S, 3 * H), (B, 3 * H * S)]
         out_dims = [(d, 1), (heads, d), (S, H), (B, H * S)]
@@ -370,14 +391,15 @@ class Driver:
         return fn
 
     def launch(self, fn, grid, threads: int, smem: int, args, bufs):
-        """args as kernel_case's (each tensor copied to its own allocation, as bf16 where the
-        kernel's buffer `bufs[i]` is); returns the last argument (the output) as float64."""
+        """args as kernel_case's (each tensor copied to its own allocation, as bf16 or f16 where
+        the kernel's buffer `bufs[i]` is); returns the last argument (the output) as float64."""
         import numpy as np
         import torch
         keep, ptrs, host = [], [], []
         for (t, dims), buf in zip(args, bufs):
-            if buf["bf16"]:
-                a = t.to(torch.bfloat16).view(torch.int16).numpy().copy()
+            if buf["half"]:
+                a = t.to(torch.bfloat16 if buf["half"] == "bf16" else torch.float16) \
+                     .view(torch.int16).numpy().copy()
             else:
                 a = np.ascontiguousarray(t.numpy().astype(np.int32 if t.dtype == torch.int32 else np.float32))
             d = C.c_uint64()
@@ -424,9 +446,15 @@ def check_kernels(name: str, lib: str, dry: bool, driver) -> list[dict]:
         smem = int(k["fields"]["smem_bytes"])
         fn = driver.function(fatbin, k["symbol"], smem)
         got = driver.launch(fn, grid, k["threads"], smem, args, k["buffers"]).reshape(ref.shape)
-        err = float((got - ref).abs().max())
-        scale = max(1.0, float(ref.abs().max()))
-        tol = BF16_ATTENTION_TOL if k["family"] == "attention" and "bf16" in k["fields"] else KERNEL_TOL
+        diff, scale = (got - ref).abs(), max(1.0, float(ref.abs().max()))
+        if k["family"] == "linear" and "f16" in k["fields"]:
+            # Row 0's saturated operands (kernel_case) make it far larger: each row is
+            # measured against its own magnitude.
+            diff, scale = diff / ref.abs().amax(-1, keepdim=True).clamp(min=1.0), 1.0
+        err = float(diff.max())
+        tol = KERNEL_TOL
+        if k["family"] == "attention":
+            tol = BF16_ATTENTION_TOL if "bf16" in k["fields"] else F16_ATTENTION_TOL if "f16" in k["fields"] else tol
         row.update(max_abs_err=err, tolerance=tol * scale,
                    status="PASS" if err <= tol * scale else "FAIL")
         if dry:
@@ -507,21 +535,23 @@ def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool,
     diff = np.abs(lhs - ref.last_hidden_state.float().cpu().numpy())[mask]
     err = float(diff.max())
     row["last_hidden_state_max_abs_err"] = err
-    if precision == "bf16":
-        # No worse than torch's own bf16 run of the same weights and inputs, both measured
-        # against the fp32 run (max abs errors are noisy: 1.5x slack on those).
+    if precision in ("bf16", "f16"):
+        # No worse than torch's own bf16 (fp16) run of the same weights and inputs, both measured
+        # against the fp32 run (max abs errors are noisy: 1.5x slack on those). torch's fp16 keeps
+        # its activations in fp16, so where they leave fp16's range it overflows; bertc's stay fp32.
+        label, dtype = ("bf16", torch.bfloat16) if precision == "bf16" else ("fp16", torch.float16)
         with torch.no_grad():
-            tb = transformers_model(config, weights, torch.bfloat16, attn="eager", device=device)(**t)
+            tb = transformers_model(config, weights, dtype, attn="eager", device=device)(**t)
         tdiff = np.abs(tb.last_hidden_state.float().cpu().numpy()
                        - ref.last_hidden_state.float().cpu().numpy())[mask]
-        row.update(last_hidden_state_mean_abs_err=float(diff.mean()),
-                   torch_bf16_max_abs_err=float(tdiff.max()),
-                   torch_bf16_mean_abs_err=float(tdiff.mean()))
+        row.update({"last_hidden_state_mean_abs_err": float(diff.mean()),
+                    f"torch_{label}_max_abs_err": float(tdiff.max()),
+                    f"torch_{label}_mean_abs_err": float(tdiff.mean())})
         ok = diff.mean() <= tdiff.mean() and err <= 1.5 * tdiff.max()
         if dry:
             row["device"] = "mock driver + transformers on the CPU (dry run)"
         return dict(row, status="PASS" if ok else "FAIL",
-                    criterion="mean <= torch bf16's, max <= 1.5x torch bf16's")
+                    criterion=f"mean <= torch {label}'s, max <= 1.5x torch {label}'s")
     if os.path.exists(os.path.join(out, "pooler_output.npy")) and ref.pooler_output is not None:
         perr = float(np.abs(np.load(os.path.join(out, "pooler_output.npy"))
                             - ref.pooler_output.float().cpu().numpy()).max())
@@ -563,7 +593,8 @@ def ragged(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bo
     (issue 17's target: >= 1.7x the padded throughput)."""
     B, S = 32, 128
     lengths = [16 + (S - 16) * b // (B - 1) for b in range(B)]
-    row = {"model": name, "batch": B, "seq": S, "lengths": "16..128", "tokens": sum(lengths),
+    row = {"model": name, "batch": B, "seq": S, "precision": MODELS[name].get("precision", "f32"),
+           "lengths": "16..128", "tokens": sum(lengths),
            "cells": B * S, "target_speedup": 1.7}
     if dry:
         return dict(row, status="skipped (dry run)")
@@ -639,8 +670,8 @@ def run(a) -> int:
         with open(os.path.join(d, "config.json")) as f:
             config = json.load(f)
         config = {k: v for k, v in config.items() if not k.startswith("_") and k != "architectures"}
-        # A dry run makes only the small models' weights (bert-large's are 1.3 GB); a bf16
-        # build reads the weights of the model it shares them with.
+        # A dry run makes only the small models' weights (bert-large's are 1.3 GB); a bf16 or
+        # f16 build reads the weights of the model it shares them with.
         weights = None
         if not a.dry_run or base_of(name) in ("tiny", "minilm"):
             weights = make_weights(os.path.join(bundle, "models", base_of(name)), config)

@@ -53,8 +53,9 @@ constexpr int kIllegalAddress = 700, kNotFound = 500, kInvalidValue = 1;
 /// One buffer parameter: pointer then (extent, stride) per dim.
 struct Param {
   bool isInt = false;
-  int bytes = 4; ///< 2: bfloat16 (a bf16 linear's weight)
+  int bytes = 4; ///< 2: bfloat16 or IEEE half (a tensor-core linear's weight)
   int dims = 0;
+  bool isF16 = false; ///< 2 bytes: IEEE half rather than bfloat16
 };
 
 struct Kernel {
@@ -77,12 +78,18 @@ struct View {
   char *base = nullptr;
   bool isInt = false;
   int bytes = 4;
+  bool isF16 = false;
   std::vector<int64_t> e, s;
   float &f(int64_t i) const { return reinterpret_cast<float *>(base)[i]; }
-  /// Element i as a float, whether the buffer is float32 or bfloat16.
+  /// Element i as a float, whether the buffer is float32, bfloat16 or half.
   float get(int64_t i) const {
     if (bytes == 4)
       return f(i);
+    if (isF16) {
+      _Float16 h;
+      std::memcpy(&h, reinterpret_cast<uint16_t *>(base) + i, 2);
+      return float(h);
+    }
     uint32_t bits = uint32_t(reinterpret_cast<uint16_t *>(base)[i]) << 16;
     float v;
     std::memcpy(&v, &bits, 4);
@@ -205,8 +212,11 @@ bool readKernels(const char *path) {
     while (std::getline(ps, p, ',')) {
       if (p.find('*') != std::string::npos)
         k.params.push_back({p.find("int32_t") != std::string::npos,
-                            p.find("bfloat16") != std::string::npos ? 2 : 4,
-                            0});
+                            p.find("bfloat16") != std::string::npos ||
+                                    p.find("__half") != std::string::npos
+                                ? 2
+                                : 4,
+                            0, p.find("__half") != std::string::npos});
       else if (p.find("_e") != std::string::npos && !k.params.empty())
         ++k.params.back().dims;
     }
@@ -254,6 +264,24 @@ double bf16(float v) {
   return v;
 }
 
+/// v as an f16 operand holds it: IEEE half, nearest even (the compiler's
+/// _Float16 conversion), saturated to +-65504 as precision <f16> defines
+/// (what cvt.rn.satfinite and the host conversion do).
+double f16(float v) {
+  if (!std::isnan(v))
+    v = std::fmin(std::fmax(v, -65504.0f), 65504.0f);
+  return double(_Float16(v));
+}
+
+/// The rounding a kernel's key asks of its operands: "bf16", "f16" or none.
+double (*operandRounding(const Kernel &k))(float) {
+  if (k.get("bf16"))
+    return bf16;
+  if (k.get("f16"))
+    return f16;
+  return [](float v) { return double(v); };
+}
+
 void layerNormRow(std::vector<double> &v, const View &g, const View &b,
                   float *out, double eps) {
   double mean = 0, var = 0;
@@ -285,15 +313,14 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
              std::to_string(N);
     bool bias = k.family == "pooler" || k.get("bias");
     int a6 = int(k.get("act", k.family == "pooler" ? 6 : 0));
-    // bf16: X rounded as the kernel builds its A fragments; W is bf16.
-    const bool round = k.get("bf16");
+    // bf16, f16: X rounded as the kernel builds its A fragments; W is
+    // already of that type.
+    auto round = operandRounding(k);
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         double acc = bias ? a[2].f(n) : 0.0;
-        for (int64_t c = 0; c < K; ++c) {
-          float xv = x.f(m * x.s[1] + c);
-          acc += (round ? bf16(xv) : double(xv)) * w.get(n * w.s[1] + c);
-        }
+        for (int64_t c = 0; c < K; ++c)
+          acc += round(x.f(m * x.s[1] + c)) * w.get(n * w.s[1] + c);
         y.f(m * y.s[1] + n) = float(act(a6, acc));
       }
     return "";
@@ -325,7 +352,8 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     if (varlen && !mock.inside(uintptr_t(a[0].base), (B + 1) * 4))
       return "cu[0 .. B] reaches outside its allocation";
     double scale = k.getF("scale");
-    const bool round = k.get("bf16");
+    auto round = operandRounding(k);
+    const bool roundsP = k.get("bf16") || k.get("f16");
     if (scale == 0)
       scale = 1.0 / std::sqrt(double(d));
     std::vector<double> p(S);
@@ -347,12 +375,11 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
       }
       for (int64_t h = 0; h < heads; ++h)
         for (int64_t i = 0; i < len; ++i) {
-          // bf16: Q, K, V rounded, and each p before P.V (unnormalized,
-          // as the kernel rounds it; the sum stays exact).
+          // bf16, f16: Q, K, V rounded, and each p before P.V
+          // (unnormalized, as the kernel rounds it; the sum stays exact).
           auto at = [&](int64_t row, int part, int64_t c) {
-            float v = qkv.f(qBase + row * qkv.s[3] + part * qkv.s[2] +
-                            h * qkv.s[1] + c);
-            return round ? bf16(v) : double(v);
+            return round(qkv.f(qBase + row * qkv.s[3] + part * qkv.s[2] +
+                               h * qkv.s[1] + c));
           };
           double mx = -INFINITY, sum = 0;
           for (int64_t j = 0; j < len; ++j) {
@@ -367,7 +394,7 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
           for (int64_t c = 0; c < d; ++c) {
             double acc = 0;
             for (int64_t j = 0; j < len; ++j)
-              acc += (round ? bf16(float(p[j])) : p[j]) / sum * at(j, 2, c);
+              acc += (roundsP ? round(float(p[j])) : p[j]) / sum * at(j, 2, c);
             y.f(yBase + i * y.s[2] + h * y.s[1] + c) = float(acc);
           }
         }
@@ -561,6 +588,7 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
     v.base = reinterpret_cast<char *>(*static_cast<uint64_t *>(params[p++]));
     v.isInt = param.isInt;
     v.bytes = param.bytes;
+    v.isF16 = param.isF16;
     for (int d = 0; d < param.dims; ++d) {
       v.e.push_back(*static_cast<int64_t *>(params[p++]));
       v.s.push_back(*static_cast<int64_t *>(params[p++]));

@@ -311,7 +311,7 @@ func.func @bmm_batch(%a: tensor<?x2x?x4xf32>, %b: tensor<?x3x?x4xf32>) {
 // -----
 
 func.func @bmm_i8(%a: tensor<?x2x?x4xf32>) {
-  // expected-error @+1 {{'bert.batch_matmul' op precision i8 applies to linear layers only; expected f32 or bf16}}
+  // expected-error @+1 {{'bert.batch_matmul' op precision i8 applies to linear layers only; expected f32, bf16 or f16}}
   %y = bert.batch_matmul %a, %a precision <i8> {transpose_rhs} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x?xf32>
   return
 }
@@ -440,7 +440,7 @@ func.func @add_layer_norm_residual(%x: tensor<?x?x8xf32>, %r: tensor<?x8xf32>) {
 // -----
 
 func.func @fused_attention_i8(%q: tensor<?x?x8xf32>, %m: tensor<?x?xi32>) {
-  // expected-error @+1 {{'bert.fused_attention' op precision i8 applies to linear layers only; expected f32 or bf16}}
+  // expected-error @+1 {{'bert.fused_attention' op precision i8 applies to linear layers only; expected f32, bf16 or f16}}
   %y = bert.fused_attention %q, %q, %q, %m precision <i8> {num_heads = 2 : i64, scale = 0.5 : f64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
   return
 }

@@ -40,6 +40,8 @@ func.func @high_level(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor
   %o = bert.linear %gt, %wo activation <gelu_tanh> : (tensor<?x?x32xf32>, tensor<8x32xf32>) -> tensor<?x?x8xf32>
   // CHECK: bert.linear %{{[^,]*}}, %{{[^,]*}}, %{{[^ ]*}} activation <gelu> precision <bf16> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   %ib = bert.linear %r, %wi, %bi activation <gelu> precision <bf16> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  // CHECK: bert.linear %{{[^,]*}}, %{{[^,]*}}, %{{[^ ]*}} precision <f16> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %ih = bert.linear %r, %wi, %bi precision <f16> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   // CHECK: bert.linear %{{[^,]*}}, %{{[^,]*}}, %{{[^ ]*}} precision <i8> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   %iq = bert.linear %r, %wi, %bi precision <i8> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   // CHECK: bert.attention {{.*}} precision <i8> {num_heads = 2 : i64}
@@ -49,6 +51,11 @@ func.func @high_level(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor
       -> tensor<?x?x8xf32>
   // CHECK: bert.attention {{.*}} precision <bf16> {num_heads = 2 : i64}
   %ab = bert.attention %x, %mask, %w, %v, %w, %v, %w, %v, %w, %v precision <bf16> {num_heads = 2 : i64}
+      : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>,
+         tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>)
+      -> tensor<?x?x8xf32>
+  // CHECK: bert.attention {{.*}} precision <f16> {num_heads = 2 : i64}
+  %ah = bert.attention %x, %mask, %w, %v, %w, %v, %w, %v, %w, %v precision <f16> {num_heads = 2 : i64}
       : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>,
          tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8xf32>)
       -> tensor<?x?x8xf32>

@@ -39,6 +39,7 @@ fault such as truncating activations instead of rounding them measured 1.03-1.23
 max on tiny-b1-s128, a FAIL), so the bf16 kernel tests (test/Backend), which compare each
 kernel with the reference on bf16-rounded operands, are the ones that pin the rounding.
 The comparisons with fp32 transformers use --tol-transformers: the bf16 error bound under test.
+--precision f16 (CUDA targets only) is checked the same way, with the evaluator rounding to IEEE half.
 
 --precision int8 is checked the same way: the evaluator quantizes the same rows and channels in
 plain loops (exact integer sums), and an activation within float32 rounding of a quantization
@@ -96,7 +97,7 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--max-batch", type=int, default=0, help="default: the case's batch")
     ap.add_argument("--max-seq", type=int, default=0, help="default: max_position_embeddings")
-    ap.add_argument("--precision", default="f32", choices=("f32", "bf16", "int8"))
+    ap.add_argument("--precision", default="f32", choices=("f32", "bf16", "f16", "int8"))
     ap.add_argument("--target", default="host", help="bertc --target of the library")
     ap.add_argument("--tol-transformers", type=float, default=None,
                     help="tolerance of the comparisons with transformers (default: --tol)")
@@ -148,8 +149,9 @@ def main() -> int:
 
     frontend = os.path.join(a.work, "frontend.mlir")
     stage = "split" if a.precision == "int8" else "mlir"
+    # The IR stages take the library's --target too: bertc accepts f16 for a CUDA target only.
     run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-         "--precision", a.precision, "--emit", stage, "-o", frontend])
+         "--precision", a.precision, "--target", a.target, "--emit", stage, "-o", frontend])
     eval_out = os.path.join(a.work, "evaluator")
     run([bert_eval, frontend, "--weights", weights, "--inputs-dir", a.case, "--out-dir", eval_out])
     evaluated = [eval_out]
@@ -157,7 +159,7 @@ def main() -> int:
     if a.evaluator_only:
         planned = os.path.join(a.work, "planned.mlir")
         run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-             "--precision", a.precision, "--emit", "planned", "-o", planned])
+             "--precision", a.precision, "--target", a.target, "--emit", "planned", "-o", planned])
         run([bert_eval, planned, "--weights", weights, "--inputs-dir", a.case, "--out-dir", planned_out])
         evaluated.append(planned_out)
     # The evaluator writes result<i>.npy in the function's result order, which is the order of the
@@ -176,7 +178,7 @@ def main() -> int:
     per_token = case.get("per_token", ["last_hidden_state"])
     ok = True
     tol_hf = a.tol if a.tol_transformers is None else a.tol_transformers
-    quantized = a.precision in ("bf16", "int8")
+    quantized = a.precision in ("bf16", "f16", "int8")
     bf16_error = mean_err(a.case, eval_out, mask) if quantized else 0.0  # bf16/int8 ref vs fp32
     comparisons = [("library vs transformers", a.case, lib_out, tol_hf),
                    ("evaluator vs transformers", a.case, eval_out, tol_hf),

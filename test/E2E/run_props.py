@@ -12,7 +12,7 @@ ffn 1-400, vocab 2-500, 1-3 layers, every supported hidden_act, layer_norm_eps f
   4. compare: last_hidden_state on real tokens and pooler_output, max abs error <= --tol.
 With --families the configs are of every family and head bertc compiles (BERT, RoBERTa,
 DistilBERT, ALBERT with factorized embeddings and layer groups, XLM and FlauBERT with languages
-and pre_norm; *Model, masked LM, pre-training, NSP, sequence and token classification, QA; every
+and pre_norm, XLNet with clamp_len, three segments and left padding; *Model, masked LM, pre-training, NSP, sequence and token classification, QA; every
 hidden_act), and every output the head has is compared (per-token outputs on real tokens only).
 One line per config; on a failure the config, the case directory and the step are printed, and
 the exit status is 1. The configs depend only on --seed, so a failure is reproduced by rerunning
@@ -45,8 +45,11 @@ HEADS = {"bert": ("Model", "ForMaskedLM", "ForPreTraining", "ForNextSentencePred
 XLM_HEADS = ("Model", "WithLMHeadModel", "ForSequenceClassification", "ForTokenClassification",
              "ForQuestionAnsweringSimple")
 HEADS.update(xlm=XLM_HEADS, flaubert=XLM_HEADS)
+# XLNet: relative attention, no position table; its heads have their own names.
+HEADS["xlnet"] = ("Model", "LMHeadModel", "ForSequenceClassification", "ForTokenClassification",
+                  "ForQuestionAnsweringSimple")
 PREFIX = {"bert": "Bert", "roberta": "Roberta", "distilbert": "DistilBert", "albert": "Albert",
-          "xlm": "XLM", "flaubert": "Flaubert"}
+          "xlm": "XLM", "flaubert": "Flaubert", "xlnet": "XLNet"}
 FAMILIES = tuple(PREFIX)
 
 
@@ -104,6 +107,18 @@ def random_family_case(rng: np.random.Generator) -> dict:
                   "use_lang_emb": bool(rng.integers(2))}
         if family == "flaubert":
             config["pre_norm"] = bool(rng.integers(2))
+    elif family == "xlnet":
+        # d_model even (sin and cos halves of the relative encoding) and divisible by n_head;
+        # clamp_len <= 0 means none; token types 0-2 are only compared ("same segment?").
+        heads = bert["num_attention_heads"]
+        d_head = max(1, bert["hidden_size"] // heads)
+        d_head += (d_head * heads) % 2
+        config = {"model_type": "xlnet", "vocab_size": bert["vocab_size"],
+                  "d_model": d_head * heads, "n_layer": bert["num_hidden_layers"],
+                  "n_head": heads, "d_head": d_head, "d_inner": bert["intermediate_size"],
+                  "ff_activation": act, "layer_norm_eps": bert["layer_norm_eps"],
+                  "clamp_len": int(rng.integers(-1, case["seq"] + 2)), "attn_type": "bi",
+                  "bi_data": False, "mem_len": None}
     else:
         config = dict(bert, model_type=family, hidden_act=act)
     if family == "roberta":
@@ -134,7 +149,11 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
     cfg = case["config"]
     distil = cfg.get("model_type") == "distilbert"
     xlm = cfg.get("model_type") in ("xlm", "flaubert")
-    if xlm:
+    xlnet = cfg.get("model_type") == "xlnet"
+    if xlnet:
+        hidden, heads, ffn = cfg["d_model"], cfg["n_head"], cfg["d_inner"]
+        layers, act = cfg["n_layer"], f"{cfg['ff_activation']}, clamp_len {cfg['clamp_len']}"
+    elif xlm:
         hidden, heads, ffn = cfg["emb_dim"], cfg["n_heads"], 4 * cfg["emb_dim"]
         layers, act = cfg["n_layers"], "gelu" if cfg["gelu_activation"] else "relu"
     else:
@@ -159,11 +178,12 @@ def check_case(index: int, case: dict, a: argparse.Namespace) -> tuple[bool, str
     rng = np.random.default_rng(case["input_seed"])
     b, s = case["batch"], case["seq"]
     ids = rng.integers(0, cfg["vocab_size"], size=(b, s), dtype=np.int32)
-    types = rng.integers(0, cfg["vocab_size"] if xlm else cfg.get("type_vocab_size", 1),
-                         size=(b, s), dtype=np.int32)
+    types = rng.integers(0, cfg["vocab_size"] if xlm else 3 if xlnet else
+                         cfg.get("type_vocab_size", 1), size=(b, s), dtype=np.int32)
     mask = np.zeros((b, s), dtype=np.int32)
     for row, n in enumerate(case["lengths"]):
-        mask[row, :n] = 1
+        # XLNet's tokenizer pads on the left: its sequence summary reads the last position.
+        mask[row, slice(s - n, s) if xlnet else slice(0, n)] = 1
     inputs = [("input_ids", ids), ("attention_mask", mask)]
     if not distil:
         inputs.append(("token_type_ids", types))

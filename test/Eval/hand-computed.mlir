@@ -26,6 +26,10 @@
 // RUN: %python %S/Inputs/mkfiles.py npy %t/i8/arg0.npy f4 1,4 1,-0.5,0.25,2
 // RUN: %python %S/Inputs/mkfiles.py npy %t/i8/arg1.npy f4 2,4 1,0.5,-1,0.2,0,0,0,0
 // RUN: bert-eval %s --function linear_i8 --inputs-dir %t/i8 --print-values | FileCheck %s --check-prefix=I8
+// RUN: mkdir -p %t/f16
+// RUN: %python %S/Inputs/mkfiles.py npy %t/f16/arg0.npy f4 1,4 1.00048828125,1.00146484375,100000,3e-8
+// RUN: %python %S/Inputs/mkfiles.py npy %t/f16/arg1.npy f4 4,4 1,0,0,0,0,1,0,0,0,0,1,0,0,0,0,1
+// RUN: bert-eval %s --function linear_f16 --inputs-dir %t/f16 --print-values | FileCheck %s --check-prefix=F16
 
 // GELU-LABEL: result #0: shape [1, 4]
 // GELU-NEXT:  -0.158655 0 0.841345 1.9545
@@ -75,4 +79,19 @@ func.func @bmm(%a: tensor<1x1x2xf32>, %b: tensor<1x2x1xf32>) -> (tensor<1x1x1xf3
 func.func @linear_i8(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>) -> tensor<1x2xf32> {
   %y = bert.linear %x, %w precision <i8> : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
+}
+
+// f16 rounds to IEEE half (11 significant bits, nearest even) and saturates
+// at the largest half; W is the identity, so y is x as an operand holds it:
+// 1 + 2^-11 (a tie) -> 1 (even), 1 + 3 * 2^-11 (a tie) -> 1 + 2^-9 (up to
+// even), 1e5 -> 65504 (not inf), 3e-8 -> 2^-24 = 5.96046e-8 (the smallest
+// subnormal: 3e-8 is just above half of it).
+// F16-LABEL: result #0: shape [1, 4]
+// F16-NEXT:  1.00049 1.00146 100000 3e-08
+// F16-LABEL: result #1: shape [1, 4]
+// F16-NEXT:  1 1.00195 65504 5.96046e-08
+func.func @linear_f16(%x: tensor<1x4xf32>, %w: tensor<4x4xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>) {
+  %f = bert.linear %x, %w : (tensor<1x4xf32>, tensor<4x4xf32>) -> tensor<1x4xf32>
+  %h = bert.linear %x, %w precision <f16> : (tensor<1x4xf32>, tensor<4x4xf32>) -> tensor<1x4xf32>
+  return %f, %h : tensor<1x4xf32>, tensor<1x4xf32>
 }

@@ -577,17 +577,21 @@ static void emitIOMacros(llvm::raw_ostream &os, const std::string &upper,
 static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
                           const ModelPlan &plan) {
   std::vector<std::pair<std::string, std::string>> linears;
-  int int8 = 0, bf16 = 0, f32 = 0;
-  bool bf16Attention = false;
+  int int8 = 0, bf16 = 0, f16 = 0, f32 = 0;
+  // The attention's operand type: "" (fp32), "bf16" or "f16".
+  const char *attention16 = "";
   for (const KernelCall &call : plan.calls) {
     const auto &spec = plan.kernels[call.kernel].spec;
     if (const auto *a = std::get_if<cpu::AttentionSpec>(&spec))
-      bf16Attention = bf16Attention || a->bf16;
+      attention16 = a->bf16 ? "bf16" : a->f16 ? "f16" : attention16;
     const auto *l = std::get_if<cpu::LinearSpec>(&spec);
     if (!l)
       continue;
-    const char *p = l->int8 ? "int8" : l->bf16 ? "bf16" : "fp32";
-    (l->int8 ? int8 : l->bf16 ? bf16 : f32) += 1;
+    const char *p = l->int8   ? "int8"
+                    : l->bf16 ? "bf16"
+                    : l->f16  ? "f16"
+                              : "fp32";
+    (l->int8 ? int8 : l->bf16 ? bf16 : l->f16 ? f16 : f32) += 1;
     // "bert.linear encoder.layer.3.output.dense" ->
     // "encoder.layer.*.output.dense"
     std::string name = call.name;
@@ -609,7 +613,7 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
     if (llvm::none_of(linears, [&](const auto &e) { return e.first == cls; }))
       linears.push_back({cls, p});
   }
-  const char *scheme = int8 ? "int8" : bf16 ? "bf16" : "fp32";
+  const char *scheme = int8 ? "int8" : bf16 ? "bf16" : f16 ? "f16" : "fp32";
   os << "/* Precision scheme (bertc --precision " << scheme
      << "); linear layers by module:\n";
   for (const auto &[cls, p] : linears)
@@ -627,14 +631,19 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
   if (bf16)
     os << " * bf16: weights and activations rounded to bf16 (nearest even), "
           "fp32 sums.\n";
+  if (f16)
+    os << " * f16: weights and activations rounded to IEEE half (nearest "
+          "even,\n"
+       << " *   saturated to +-65504), fp32 sums.\n";
   os << " * Attention: "
-     << (bf16Attention ? "Q.K^T and P.V on bf16 operands, "
-                         "softmax fp32"
-                       : "fp32")
+     << (*attention16 ? std::string("Q.K^T and P.V on ") + attention16 +
+                            " operands, softmax fp32"
+                      : std::string("fp32"))
      << "; LayerNorm, residuals, embeddings: fp32. */\n"
      << "#define " << upper << "_PRECISION \"" << scheme << "\"\n"
      << "#define " << upper << "_INT8_LINEARS " << int8 << "\n"
      << "#define " << upper << "_BF16_LINEARS " << bf16 << "\n"
+     << "#define " << upper << "_F16_LINEARS " << f16 << "\n"
      << "#define " << upper << "_FP32_LINEARS " << f32 << "\n";
 }
 

@@ -26,8 +26,10 @@ namespace bert::cpu {
 enum class Activation { None, Gelu, GeluTanh, Relu, Silu, QuickGelu, Tanh };
 
 /// Y = act(X * W^T + b) (+ R); with `bf16`, bf16 operands and fp32 sums
-/// (LinearBF16.cpp); with `int8`, int8 operands quantized per row of X and
-/// per column of W, int32 sums (LinearInt8.cpp).
+/// (LinearBF16.cpp); with `f16`, IEEE half operands and fp32 sums (the CUDA
+/// backend's only: bertc refuses it for a CPU target); with `int8`, int8
+/// operands quantized per row of X and per column of W, int32 sums
+/// (LinearInt8.cpp).
 struct LinearSpec {
   int64_t N = 0, K = 0;
   Activation act = Activation::None;
@@ -36,6 +38,7 @@ struct LinearSpec {
   /// which lets the kernel fold row addresses into constants.
   bool stridedX = false;
   bool bf16 = false;
+  bool f16 = false;
   bool int8 = false;
 };
 
@@ -56,6 +59,8 @@ struct AttentionSpec {
   /// Q.K^T and P.V on bf16 operands (Q, K, P, V rounded to nearest even),
   /// sums in fp32; the softmax stays fp32.
   bool bf16 = false;
+  /// The same on IEEE half operands (CUDA only, as LinearSpec::f16).
+  bool f16 = false;
 };
 
 /// XLNet's relative attention core over packed q, k, v

@@ -55,7 +55,7 @@ LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
 
 FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
                                   int64_t bf16Stride, int64_t int8Stride,
-                                  bool deviceBF16) {
+                                  WeightSlot::DeviceCopy deviceCopy) {
   auto def = weightDefs.find(v);
   if (def == weightDefs.end()) {
     user->emitError() << "the CPU backend needs this operand to be a model "
@@ -69,19 +69,23 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
   slot.panelWidth = panelWidth;
   slot.bf16RowStride = bf16Stride;
   slot.int8RowStride = int8Stride;
-  slot.deviceBF16 = deviceBF16;
+  slot.deviceCopy = deviceCopy;
+  using Copy = WeightSlot::DeviceCopy;
+  const char *copyName = deviceCopy == Copy::BF16  ? "bf16"
+                         : deviceCopy == Copy::F16 ? "f16"
+                                                   : "";
   std::string key = llvm::join(slot.sources, ",") + "|" + num(int(slot.from)) +
                     "|" + num(panelWidth) + "|" + num(bf16Stride) + "|" +
-                    num(int8Stride) + (deviceBF16 ? "|device-bf16" : "");
+                    num(int8Stride) + (*copyName ? "|device-" : "") + copyName;
   auto [it, inserted] = slotByKey.try_emplace(key, plan.slots.size());
   if (!inserted)
     return it->second;
   // The second layout of a weight gets a name of its own (slot names are
   // how bert_model_weight and messages find a slot).
   if (!slotNames.insert(slot.name).second)
-    slot.name += panelWidth   ? "@panels" + num(panelWidth)
-                 : deviceBF16 ? "@bf16"
-                              : "@rows";
+    slot.name += panelWidth  ? "@panels" + num(panelWidth)
+                 : *copyName ? std::string("@") + copyName
+                             : "@rows";
   plan.slots.push_back(std::move(slot));
   return it->second;
 }
@@ -93,15 +97,18 @@ FailureOr<BufferArg>
 Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
   const auto *linear = std::get_if<cpu::LinearSpec>(&req.spec);
   const bool cuda = std::holds_alternative<::bert::CudaSchedule>(req.schedule);
-  if (cuda && linear && linear->bf16) {
-    // The tensor-core GEMM reads bf16 [N][K] rows, which the CUDA library
-    // converts from the float32 slot once, at upload (WeightSlot).
-    FailureOr<size_t> slot = slotOf(weight, user, 0, 0, 0, true);
+  if (cuda && linear && (linear->bf16 || linear->f16)) {
+    // The tensor-core GEMM reads bf16 or f16 [N][K] rows, which the CUDA
+    // library converts from the float32 slot once, at upload (WeightSlot).
+    using Copy = WeightSlot::DeviceCopy;
+    FailureOr<size_t> slot =
+        slotOf(weight, user, 0, 0, 0, linear->f16 ? Copy::F16 : Copy::BF16);
     if (failed(slot))
       return failure();
     BufferArg arg = matrix(BufferRef::weight(*slot), num(linear->K),
                            num(linear->N), num(linear->K));
-    arg.isBF16 = true;
+    arg.isBF16 = linear->bf16;
+    arg.isF16 = linear->f16;
     return arg;
   }
   if (linear && linear->bf16) {

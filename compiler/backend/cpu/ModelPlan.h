@@ -50,9 +50,9 @@ struct WeightSlot {
   /// column sums (bert_weight_spec.int8_row_stride).
   int64_t int8RowStride = 0;
   /// CUDA: the runtime hands the slot as float32 rows, and the library keeps
-  /// its device copy as bf16 rows [N][K] (rounded to nearest even once, at
-  /// upload) for a bf16 tensor-core linear.
-  bool deviceBF16 = false;
+  /// its device copy as float32, or as bf16 or f16 rows [N][K] (rounded to
+  /// nearest even once, at upload) for a tensor-core linear of that type.
+  enum class DeviceCopy { Float32, BF16, F16 } deviceCopy = DeviceCopy::Float32;
 };
 
 /// A dim of a model input or output that is not static (bert_model_abi.h's
@@ -130,6 +130,7 @@ struct BufferArg {
   /// (extent, stride) C expressions, innermost dimension first.
   std::vector<std::pair<std::string, std::string>> dims;
   bool isBF16 = false; ///< bfloat16 (bf16 linear weights)
+  bool isF16 = false;  ///< IEEE half (f16 linear weights, CUDA)
   bool isInt8 = false; ///< int8 (int8 linear weights)
   /// C expression of elements past `base` where element (0, ..., 0) is
   /// (a last-token pooler's row S - 1); empty: none.

@@ -220,6 +220,9 @@ LogicalResult Planner::planLinear(LinearOp op) {
       op.emitWarning() << "precision bf16 needs an even in_features, got "
                        << spec.K << "; this linear runs in f32";
   }
+  // f16 has only the CUDA tensor-core GEMM, whose K % 8 check names the
+  // kernel (CudaKernels.cpp); the CPU backend refuses the spec.
+  spec.f16 = op.getPrecision() == Precision::f16;
   if (op.getPrecision() == Precision::i8) {
     // Likewise the int8 layout groups four k's (every BERT config has
     // K % 4 == 0; the schedule is a gemm one either way).
@@ -330,6 +333,7 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
   spec.numHeads = heads;
   spec.scale = static_cast<float>(op.getScale().convertToDouble());
   spec.bf16 = op.getPrecision() == Precision::bf16;
+  spec.f16 = op.getPrecision() == Precision::f16;
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)))
     return failure();

@@ -48,9 +48,10 @@ private:
                                     Operation *user);
   FailureOr<BufferRef> activation(Value v, Operation *user);
   /// The slot of weight `v` in a layout (0, 0: row-major; see WeightSlot).
-  FailureOr<size_t> slotOf(Value v, Operation *user, int64_t panelWidth = 0,
-                           int64_t bf16Stride = 0, int64_t int8Stride = 0,
-                           bool deviceBF16 = false);
+  FailureOr<size_t>
+  slotOf(Value v, Operation *user, int64_t panelWidth = 0,
+         int64_t bf16Stride = 0, int64_t int8Stride = 0,
+         WeightSlot::DeviceCopy deviceCopy = WeightSlot::DeviceCopy::Float32);
   /// Appends a table lookup's two arguments to `call`: the int32 index rows
   /// `ids` ([B, S]) and the row-major `table` of `rows` x `h`.
   LogicalResult addLookupArgs(KernelCall &call, Value ids, Value table,

@@ -65,9 +65,11 @@ int64_t slotElements(const WeightSlot &w) {
   return n;
 }
 
-/// Bytes of the device copy of `w` (float32, or bf16 for a bf16 linear).
+/// Bytes of the device copy of `w` (float32, or 16-bit for a tensor-core
+/// linear).
 int64_t slotBytes(const WeightSlot &w) {
-  return slotElements(w) * (w.deviceBF16 ? 2 : 4);
+  return slotElements(w) *
+         (w.deviceCopy == WeightSlot::DeviceCopy::Float32 ? 4 : 2);
 }
 
 } // namespace
@@ -346,18 +348,23 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  g->ready = 1;\n"
      << "  return 0;\n}\n\n";
 
-  bool anyBF16 = llvm::any_of(plan.slots,
-                              [](const WeightSlot &w) { return w.deviceBF16; });
-  if (anyBF16)
-    os << "/* The bf16 device copy of n floats, through a host staging "
+  bool any16 = llvm::any_of(plan.slots, [](const WeightSlot &w) {
+    return w.deviceCopy != WeightSlot::DeviceCopy::Float32;
+  });
+  if (any16)
+    os << "/* The 16-bit device copy of n floats, converted by `convert` "
+          "(the\n"
+       << " * runtime's bert_floats_to_bf16 or _f16), through a host staging "
           "buffer. */\n"
-       << "static int bert_cuda_upload_bf16(uint64_t dst, const float *src, "
-          "size_t n) {\n"
+       << "static int bert_cuda_upload_16(uint64_t dst, const float *src, "
+          "size_t n,\n"
+       << "                               void (*convert)(uint16_t *, const "
+          "float *, size_t)) {\n"
        << "  bert_cuda_state *g = &bert_cuda;\n"
        << "  uint16_t *tmp = (uint16_t *)malloc(n * 2);\n"
        << "  int rc;\n"
        << "  if (!tmp)\n    return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n"
-       << "  bert_floats_to_bf16(tmp, src, n);\n"
+       << "  convert(tmp, src, n);\n"
        << "  rc = g->cu->cuMemcpyHtoDAsync(dst, tmp, n * 2, g->stream);\n"
        << "  /* The copy reads tmp until the stream gets past it. */\n"
        << "  if (rc == 0)\n    rc = g->cu->cuStreamSynchronize(g->stream);\n"
@@ -382,9 +389,12 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "    while (g->busy)\n"
      << "      pthread_cond_wait(&bert_cuda_idle, &bert_cuda_lock);\n";
   for (size_t i = 0; i < plan.slots.size(); ++i)
-    if (plan.slots[i].deviceBF16)
-      os << "    BERT_CU(bert_cuda_upload_bf16(g->weights[" << i
-         << "], weights[" << i << "], " << slotElements(plan.slots[i])
+    if (plan.slots[i].deviceCopy != WeightSlot::DeviceCopy::Float32)
+      os << "    BERT_CU(bert_cuda_upload_16(g->weights[" << i << "], weights["
+         << i << "], " << slotElements(plan.slots[i]) << ", "
+         << (plan.slots[i].deviceCopy == WeightSlot::DeviceCopy::F16
+                 ? "bert_floats_to_f16"
+                 : "bert_floats_to_bf16")
          << "));\n";
     else
       os << "    BERT_CU(g->cu->cuMemcpyHtoDAsync(g->weights[" << i

@@ -51,6 +51,7 @@ std::string params(const KernelCall &call) {
     out += std::string(out.empty() ? "" : ",\n    ") +
            (arg.isInt32  ? "const int32_t *"
             : arg.isBF16 ? "const __nv_bfloat16 *"
+            : arg.isF16  ? "const __half *"
                          : "float *") +
            p;
     for (size_t d = 0; d < arg.dims.size(); ++d)
@@ -91,6 +92,7 @@ std::string floatLiteral(float v) {
 }
 
 const char *kPrelude = R"(#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_pipeline.h>
 #include <stdint.h>
 
@@ -105,6 +107,20 @@ __device__ __forceinline__ float bert_bf16_round(float x) {
 __device__ __forceinline__ uint32_t bert_bf16x2(float2 v) {
   __nv_bfloat162 h = __floats2bfloat162_rn(v.x, v.y);
   return *reinterpret_cast<uint32_t *>(&h);
+}
+// The same for an f16 operand (IEEE half, nearest even), saturated to
+// +-65504 as precision <f16> defines: an activation beyond fp16's range
+// (which stays fp32 in memory) loses accuracy rather than becoming inf and
+// then NaN. .satfinite keeps NaN a NaN.
+__device__ __forceinline__ float bert_f16_round(float x) {
+  unsigned short h;
+  asm("cvt.rn.satfinite.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+  return __half2float(__ushort_as_half(h));
+}
+__device__ __forceinline__ uint32_t bert_f16x2(float2 v) {
+  uint32_t r; // the first operand goes to the high half
+  asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(v.y), "f"(v.x));
+  return r;
 }
 #endif
 
@@ -201,8 +217,9 @@ $STAGED_LOOP
 /// over each sequence's packed rows: $SEQUENCE): a query per thread with
 /// an online softmax; K and V rows TN at a time in shared
 /// memory. Masked keys get -FLT_MAX added, as transformers does. With bf16
-/// operands ($RB = bert_bf16_round) Q, K, V and each p are rounded to bf16
-/// before their products, as the CPU's bf16 attention does; sums stay fp32.
+/// or f16 operands ($ROUND = bert_bf16_round, bert_f16_round) Q, K, V and
+/// each p are rounded before their products, as the CPU's bf16 attention
+/// does; sums stay fp32.
 const char *kAttention = R"(// $COMMENT
 extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     $PARAMS) {
@@ -213,7 +230,7 @@ $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
   const float *qi = base + (i < S ? i : 0) * p0_s3;
 #pragma unroll
   for (int c = 0; c < $D; ++c) {
-    q[c] = $RB(qi[c]);
+    q[c] = $ROUND(qi[c]);
     acc[c] = 0.0f;
   }
   float mx = -INFINITY, sum = 0.0f;
@@ -221,8 +238,8 @@ $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
     for (int e = threadIdx.x; e < $TN * $D; e += $THREADS) {
       const int64_t j = j0 + e / $D;
       const int c = e % $D;
-      ks[e] = j < S ? $RB(base[j * p0_s3 + p0_s2 + c]) : 0.0f;
-      vs[e] = j < S ? $RB(base[j * p0_s3 + 2 * p0_s2 + c]) : 0.0f;
+      ks[e] = j < S ? $ROUND(base[j * p0_s3 + p0_s2 + c]) : 0.0f;
+      vs[e] = j < S ? $ROUND(base[j * p0_s3 + 2 * p0_s2 + c]) : 0.0f;
     }
     __syncthreads();
     const int n = S - j0 < $TN ? (int)(S - j0) : $TN;
@@ -237,7 +254,7 @@ $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
       const float m2 = fmaxf(mx, s), corr = __expf(mx - m2),
                   p = __expf(s - m2);
       sum = sum * corr + p;
-      const float pv = $RB(p);
+      const float pv = $ROUND(p);
 #pragma unroll
       for (int c = 0; c < $D; ++c)
         acc[c] = fmaf(pv, vs[j * $D + c], acc[c] * corr);
@@ -402,6 +419,23 @@ std::string fail(std::string &error, const std::string &what) {
   return "";
 }
 
+/// The 16-bit operand type of a tensor-core kernel, the one parameter by
+/// which its bf16 and f16 forms differ: what the templates' $HALF (the
+/// element type in shared memory and of the weight rows), $PACK (two
+/// floats into one operand register), $ROUND (one float as the operand
+/// holds it: the SIMT attention) and $MMA (the mma.sync type) become.
+struct MmaType {
+  const char *name, *cudaType, *pack, *round;
+};
+constexpr MmaType kBF16Type{"bf16", "__nv_bfloat16", "bert_bf16x2",
+                            "bert_bf16_round"};
+constexpr MmaType kF16Type{"f16", "__half", "bert_f16x2", "bert_f16_round"};
+
+/// The operand type of a spec with `bf16` and `f16` flags, or null (fp32).
+template <typename Spec> const MmaType *mmaType(const Spec &s) {
+  return s.bf16 ? &kBF16Type : s.f16 ? &kF16Type : nullptr;
+}
+
 } // namespace
 
 std::string cuda::kernelSource(const cpu::KernelRequest &req,
@@ -458,16 +492,23 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
       return std::string();
     return std::string(kPrelude) + substitute(kGemm, subs);
   };
+  // The operand type's substitutions (MmaType).
+  auto useType = [&](const MmaType &type) {
+    subs["HALF"] = type.cudaType;
+    subs["PACK"] = type.pack;
+    subs["ROUND"] = type.round;
+    subs["MMA"] = type.name;
+  };
   // The tensor-core GEMM: the warp layout follows from the block tile
   // (warp tiles 32 rows deep, 16 for a 16-row block).
-  auto gemmBF16 = [&](int64_t n, int64_t k, cpu::Activation act, bool bias) {
+  auto gemmMMA = [&](int64_t n, int64_t k, cpu::Activation act, bool bias,
+                     const MmaType &type) {
     const int64_t tm = sched->tileM, tn = sched->tileN, tk = sched->tileK;
     const int64_t wtm = tm >= 32 ? 32 : 16;
     if (k % 8)
-      return fail(error, "in_features (" + num(k) +
-                             ") of a bf16 linear must be a multiple of 8 on "
-                             "CUDA (its weight rows are copied 16 bytes at "
-                             "a time)");
+      return fail(error, "in_features (" + num(k) + ") of a " + type.name +
+                             " linear must be a multiple of 8 on CUDA (its "
+                             "weight rows are copied 16 bytes at a time)");
     if (tm % wtm || sched->warps % (tm / wtm))
       return fail(error, field + "tile_m (" + num(tm) +
                              ") must be 16, or a multiple of 32 that divides "
@@ -481,7 +522,7 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     if (tk % 16)
       return fail(error, field + "tile_k (" + num(tk) +
                              ") must be a multiple of the mma's k of 16");
-    // fp32 X and bf16 W rows, each padded by 8 elements.
+    // fp32 X and 16-bit W rows, each padded by 8 elements.
     if (!stagedGemm(sched->stages * (tm * 4 + tn * 2) * (tk + 8), n, k, act,
                     bias))
       return std::string();
@@ -490,15 +531,16 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     subs["WTN"] = num(tn / warpsN);
     subs["MI"] = num(wtm / 16);
     subs["NI"] = num(tn / warpsN / 8);
-    return std::string(kPrelude) + substitute(cuda::kGemmBF16, subs);
+    useType(type);
+    return std::string(kPrelude) + substitute(cuda::kGemmMMA, subs);
   };
   if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
     if (s->int8 || s->hasResidual)
       return fail(error, "the CUDA backend has no " +
                              std::string(s->int8 ? "int8" : "residual") +
                              " linear yet (" + req.key() + ")");
-    if (s->bf16)
-      return gemmBF16(s->N, s->K, s->act, s->hasBias);
+    if (const MmaType *type = mmaType(*s))
+      return gemmMMA(s->N, s->K, s->act, s->hasBias, *type);
     return gemm(s->N, s->K, s->act, s->hasBias);
   }
   if (const auto *s = std::get_if<cpu::PoolerSpec>(&req.spec))
@@ -521,8 +563,11 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     subs["D"] = num(d);
     subs["SCALE"] =
         floatLiteral(s->scale != 0.f ? s->scale : 1.0f / std::sqrt(float(d)));
-    // A warp per 16 queries: the tensor-core kernel (bf16 only).
-    if (s->bf16 && sched->tileM == 16 * sched->warps) {
+    // A warp per 16 queries: the tensor-core kernel (bf16 and f16 only).
+    const MmaType *type = mmaType(*s);
+    if (type)
+      useType(*type);
+    if (type && sched->tileM == 16 * sched->warps) {
       int64_t need = (sched->tileM + 2 * sched->tileN) * (d + 8) * 2;
       if (d % 16)
         return fail(error, field +
@@ -542,15 +587,17 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
       return fail(error, field + "tile_m (" + num(sched->tileM) +
                              ") must be one query per thread (" +
                              num(sched->warps * 32) + ")" +
-                             (s->bf16 ? " or, bf16, 16 per warp (" +
-                                            num(sched->warps * 16) + ")"
-                                      : std::string()));
+                             (type ? std::string(" or, ") + type->name +
+                                         ", 16 per warp (" +
+                                         num(sched->warps * 16) + ")"
+                                   : std::string()));
     if (sched->smemBytes < 2 * sched->tileN * d * 4)
       return fail(error, field + "smem_bytes (" + num(sched->smemBytes) +
                              ") is less than the " +
                              num(2 * sched->tileN * d * 4) +
                              " bytes of a K and V tile");
-    subs["RB"] = s->bf16 ? "bert_bf16_round" : "";
+    if (!type)
+      subs["ROUND"] = "";
     return std::string(kPrelude) + substitute(kAttention, subs);
   }
   // The rest are warp-per-row kernels: each gives its row width and its

@@ -2,30 +2,30 @@
 //
 // See CudaTensorCore.h. The templates' $NAME placeholders are substituted
 // by CudaKernels.cpp (sizes from the spec and the schedule, $STAGED_LOOP,
-// the epilogue); the helpers they call (bert_bf16x2) come from its
-// prelude.
+// the epilogue, the operand type); the helpers they call ($PACK:
+// bert_bf16x2, bert_f16x2) come from its prelude.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cuda/CudaTensorCore.h"
 
-/// The bf16 tensor-core GEMM: Y = act(X W^T + b) with X float32 [M][K]
-/// (rounded to bf16 as its A fragments are built), W bf16 [N][K], fp32
-/// accumulation in mma.sync m16n8k16. A TM x TN block of WARPS_M x WARPS_N
-/// warps, each a WTM x WTN tile of MI x NI mma tiles; K goes TK deep per
-/// stage through STAGES cp.async buffers (X 4 bytes at a time, zero-filled
+/// The tensor-core GEMM: Y = act(X W^T + b) with X float32 [M][K] (rounded
+/// to the operand type as its A fragments are built), W bf16 or f16 [N][K]
+/// ($HALF), fp32 accumulation in mma.sync m16n8k16. A TM x TN block of WARPS_M
+/// x WARPS_N warps, each a WTM x WTN tile of MI x NI mma tiles; K goes TK deep
+/// per stage through STAGES cp.async buffers (X 4 bytes at a time, zero-filled
 /// past M and K; W 16 bytes, K % 8 == 0), W fragments by ldmatrix. Rows are
 /// padded by 8 elements so the fragment reads hit distinct banks. Two
 /// blocks per SM in the launch bounds: without a minimum, ptxas keeps the
 /// 8-warp tile with a GELU epilogue to 80 registers and spills.
-const char *const mlir::bert::cuda::kGemmBF16 = R"(// $COMMENT
+const char *const mlir::bert::cuda::kGemmMMA = R"(// $COMMENT
 extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
     $PARAMS) {
   // The one declaration every kernel of the .cu shares (its base is 16-byte
   // aligned, as cp.async and ldmatrix need).
   extern __shared__ float smem[];
   float *as = smem; // [STAGES][TM][TK + 8]
-  __nv_bfloat16 *bs = reinterpret_cast<__nv_bfloat16 *>(
+  $HALF *bs = reinterpret_cast<$HALF *>(
       as + $STAGES * $TM * ($TK + 8)); // [STAGES][TN][TK + 8]
   const int64_t M = p0_e1, ldx = p0_s1, ldy = $Y_s1;
   const int N = $N, K = $K;
@@ -46,7 +46,7 @@ extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
                               in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
                               in ? 0 : 4);
     }
-    __nv_bfloat16 *b = bs + stage * $TN * ($TK + 8);
+    $HALF *b = bs + stage * $TN * ($TK + 8);
     for (int i = tid; i < $TN * ($TK / 8); i += $THREADS) {
       const int n = i / ($TK / 8), k = i % ($TK / 8) * 8;
       const bool in = n0 + n < N && k0 + k < K;
@@ -57,7 +57,7 @@ extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
   };
 $STAGED_LOOP
     const float *a = as + (kt % $STAGES) * $TM * ($TK + 8);
-    const __nv_bfloat16 *b = bs + (kt % $STAGES) * $TN * ($TK + 8);
+    const $HALF *b = bs + (kt % $STAGES) * $TN * ($TK + 8);
 #pragma unroll
     for (int kk = 0; kk < $TK; kk += 16) {
       uint32_t af[$MI][4], bf[$NI][2];
@@ -66,20 +66,19 @@ $STAGED_LOOP
         // A fragment: rows g and g + 8, k pairs 2t and 2t + 8.
         const float *r0 = a + (wm + i * 16 + g) * ($TK + 8) + kk + 2 * t;
         const float *r1 = r0 + 8 * ($TK + 8);
-        af[i][0] = bert_bf16x2(*reinterpret_cast<const float2 *>(r0));
-        af[i][1] = bert_bf16x2(*reinterpret_cast<const float2 *>(r1));
-        af[i][2] = bert_bf16x2(*reinterpret_cast<const float2 *>(r0 + 8));
-        af[i][3] = bert_bf16x2(*reinterpret_cast<const float2 *>(r1 + 8));
+        af[i][0] = $PACK(*reinterpret_cast<const float2 *>(r0));
+        af[i][1] = $PACK(*reinterpret_cast<const float2 *>(r1));
+        af[i][2] = $PACK(*reinterpret_cast<const float2 *>(r0 + 8));
+        af[i][3] = $PACK(*reinterpret_cast<const float2 *>(r1 + 8));
       }
 #pragma unroll
       for (int j = 0; j < $NI; j += 2) {
         // Four 8 x 8 matrices: n-blocks j and j + 1, k halves 0 and 8.
-        const __nv_bfloat16 *p = b +
-                                 (wn + j * 8 + lane % 8 + lane / 16 * 8) *
-                                     ($TK + 8) +
-                                 kk + lane / 8 % 2 * 8;
+        const $HALF *p = b + (wn + j * 8 + lane % 8 + lane / 16 * 8) *
+                                 ($TK + 8) +
+                         kk + lane / 8 % 2 * 8;
         const uint32_t addr =
-            (uint32_t)__cvta_generic_to_shared(const_cast<__nv_bfloat16 *>(p));
+            (uint32_t)__cvta_generic_to_shared(const_cast<$HALF *>(p));
         asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 "
                      "{%0, %1, %2, %3}, [%4];\n"
                      : "=r"(bf[j][0]), "=r"(bf[j][1]), "=r"(bf[j + 1][0]),
@@ -90,7 +89,7 @@ $STAGED_LOOP
       for (int i = 0; i < $MI; ++i)
 #pragma unroll
         for (int j = 0; j < $NI; ++j)
-          asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+          asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.$MMA.$MMA.f32 "
                        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
                        "{%0, %1, %2, %3};\n"
                        : "+f"(acc[i][j][0]), "+f"(acc[i][j][1]),
@@ -123,40 +122,39 @@ $STAGED_LOOP
 }
 )";
 
-/// bf16 attention on tensor cores, FlashAttention-2 style: a warp per 16
-/// queries (TM = 16 x warps a block), whose Q fragments stay in registers;
-/// TN keys at a time as bf16 K and V tiles in shared memory; S = Q K^T and
-/// O += P V by mma.sync m16n8k16 with fp32 accumulators, P taken straight
-/// from S's accumulators as the A fragments of P V; the online softmax in
-/// fp32 per row (a quad of lanes shares a row). Operands round as the SIMT
-/// bf16 attention's: Q, K, V, and each unnormalized p. Keys past S score
+/// bf16 or f16 attention on tensor cores, FlashAttention-2 style: a warp
+/// per 16 queries (TM = 16 x warps a block), whose Q fragments stay in
+/// registers; TN keys at a time as K and V tiles of the operand type in
+/// shared memory; S = Q K^T and O += P V by mma.sync m16n8k16 with fp32
+/// accumulators, P taken straight from S's accumulators as the A fragments
+/// of P V; the online softmax in fp32 per row (a quad of lanes shares a
+/// row). Operands round as the SIMT attention's: Q, K, V, and each
+/// unnormalized p. Keys past S score
 /// -inf; masked keys get -FLT_MAX added, as transformers does.
 const char *const mlir::bert::cuda::kAttentionMMA = R"(// $COMMENT
 extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     $PARAMS) {
   extern __shared__ float smem[];
-  __nv_bfloat16 *qs = reinterpret_cast<__nv_bfloat16 *>(smem); // [TM][D + 8]
-  __nv_bfloat16 *ks = qs + $TM * ($D + 8), *vs = ks + $TN * ($D + 8);
+  $HALF *qs = reinterpret_cast<$HALF *>(smem); // [TM][D + 8]
+  $HALF *ks = qs + $TM * ($D + 8), *vs = ks + $TN * ($D + 8);
 $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int g = lane / 4, t = lane % 4;
   // A tile of `rows` rows of part `part` (0 Q, 1 K, 2 V) from row r0 into
-  // dst as bf16, zeros past S.
-  auto stage = [&](__nv_bfloat16 *dst, int rows, int64_t r0, int part) {
+  // dst as $HALF, zeros past S.
+  auto stage = [&]($HALF *dst, int rows, int64_t r0, int part) {
     for (int e = tid; e < rows * ($D / 2); e += $THREADS) {
       const int r = e / ($D / 2), c = e % ($D / 2) * 2;
       float2 v = make_float2(0.0f, 0.0f);
       if (r0 + r < S)
         v = *reinterpret_cast<const float2 *>(base + (r0 + r) * p0_s3 +
                                               part * p0_s2 + c);
-      *reinterpret_cast<__nv_bfloat162 *>(&dst[r * ($D + 8) + c]) =
-          __floats2bfloat162_rn(v.x, v.y);
+      *reinterpret_cast<uint32_t *>(&dst[r * ($D + 8) + c]) = $PACK(v);
     }
   };
-  // Four 8 x 8 bf16 matrices from shared memory (.trans: transposed).
-  auto ldsm = [](const __nv_bfloat16 *p, uint32_t *r, bool trans) {
-    const uint32_t a =
-        (uint32_t)__cvta_generic_to_shared(const_cast<__nv_bfloat16 *>(p));
+  // Four 8 x 8 16-bit matrices from shared memory (.trans: transposed).
+  auto ldsm = [](const $HALF *p, uint32_t *r, bool trans) {
+    const uint32_t a = (uint32_t)__cvta_generic_to_shared(const_cast<$HALF *>(p));
     if (trans)
       asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
                    "{%0, %1, %2, %3}, [%4];\n"
@@ -169,7 +167,7 @@ $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
                    : "r"(a));
   };
   auto mma = [](float *c, const uint32_t *a, uint32_t b0, uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.$MMA.$MMA.f32 "
                  "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
                  "{%0, %1, %2, %3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -239,14 +237,13 @@ $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
       for (int e = 0; e < 4; ++e)
         o[d][e] *= corr[e / 2];
     // O += P V, 16 keys at a time: P's A fragment is S's accumulators of
-    // key blocks j and j + 1, rounded to bf16.
+    // key blocks j and j + 1, rounded to $HALF.
 #pragma unroll
     for (int j = 0; j < $TN / 8; j += 2) {
-      const uint32_t pa[4] = {
-          bert_bf16x2(make_float2(s[j][0], s[j][1])),
-          bert_bf16x2(make_float2(s[j][2], s[j][3])),
-          bert_bf16x2(make_float2(s[j + 1][0], s[j + 1][1])),
-          bert_bf16x2(make_float2(s[j + 1][2], s[j + 1][3]))};
+      const uint32_t pa[4] = {$PACK(make_float2(s[j][0], s[j][1])),
+                              $PACK(make_float2(s[j][2], s[j][3])),
+                              $PACK(make_float2(s[j + 1][0], s[j + 1][1])),
+                              $PACK(make_float2(s[j + 1][2], s[j + 1][3]))};
 #pragma unroll
       for (int d = 0; d < $D / 8; d += 2) {
         uint32_t vb[4]; // keys j * 8 + {0, 8}, dims d * 8 + {0, 8}

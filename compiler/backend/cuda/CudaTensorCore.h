@@ -1,9 +1,11 @@
 //===- CudaTensorCore.h - the tensor-core kernels' templates ----*- C++ -*-===//
 //
-// The CUDA C++ templates of the bf16 kernels that run on tensor cores
-// (mma.sync m16n8k16 with fp32 accumulation): the GEMM of a bf16 linear and
-// the FlashAttention-2 style attention. Kept apart from CudaKernels.cpp,
-// which checks the schedule, fills their placeholders and launches them.
+// The CUDA C++ templates of the kernels that run on tensor cores (mma.sync
+// m16n8k16 with fp32 accumulation): the GEMM of a bf16 or f16 linear and
+// the FlashAttention-2 style attention. The operand type is a parameter
+// ($HALF, $PACK, $MMA: CudaKernels.cpp MmaType), so both types share one
+// template. Kept apart from CudaKernels.cpp, which checks the schedule,
+// fills their placeholders and launches them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,8 +14,8 @@
 
 namespace mlir::bert::cuda {
 
-/// Y = act(X W^T + b), X float32, W bf16 rows (CudaTensorCore.cpp).
-extern const char *const kGemmBF16;
+/// Y = act(X W^T + b), X float32, W bf16 or f16 rows (CudaTensorCore.cpp).
+extern const char *const kGemmMMA;
 /// Attention over the packed QKV projection, a warp per 16 queries.
 extern const char *const kAttentionMMA;
 

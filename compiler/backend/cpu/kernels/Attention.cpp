@@ -403,7 +403,10 @@ Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
 namespace {
 void writeAttention(const AttentionSpec &spec, std::ostream &os) {
   os << "attention h=" << spec.hidden << " heads=" << spec.numHeads
-     << " scale=" << spec.scale << (spec.bf16 ? " bf16" : "");
+     << " scale=" << spec.scale
+     << (spec.bf16  ? " bf16"
+         : spec.f16 ? " f16"
+                    : "");
 }
 
 /// Query and key tiles; candidates that are not whole register tiles fail

@@ -236,6 +236,7 @@ std::string describeLinear(const KernelRequest &req) {
   os << "linear n=" << spec.N << " k=" << spec.K << " act=" << int(spec.act)
      << " bias=" << spec.hasBias
      << (spec.bf16   ? " bf16"
+         : spec.f16  ? " f16"
          : spec.int8 ? " int8"
                      : "");
   // A kernel for dense X folds the row pitch into constants: it cannot run

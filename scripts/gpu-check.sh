@@ -18,7 +18,8 @@
 #       transformers on the same GPU (bf16 and f16 builds: no worse than
 #       torch's bf16 / fp16 run), and bert-base b1/b8/b32 s128 (fp32, bf16, f16) and
 #       bert-large b32 timings, CUDA graphs on and off, against torch fp16
-#       (and bf16) eager with SDPA; JSON to
+#       (and bf16) eager with SDPA, and bert-base's ragged b32 (lengths
+#       16..128) packed against padded; JSON to
 #       FILE (default gpu-check.json). --dry-run runs everything that needs
 #       no GPU (bundle and kernel parsing, weights, inputs, the references
 #       on the CPU) and records the GPU steps as skipped.

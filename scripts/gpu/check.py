@@ -12,7 +12,8 @@ run:     on the GPU machine, with torch + CUDA and transformers:
               (tiny_bf16, bert_base_bf16, tiny_f16, bert_base_f16) no worse than torch's own
               bf16 (fp16) run against the same fp32 one;
   3. timing   bert-run --bench with CUDA graphs on and off against torch fp16 (and bf16 for
-              the bf16 builds) eager with SDPA, same GPU, same run.
+              the bf16 builds) eager with SDPA, same GPU, same run; for bert-base, a ragged
+              b32 batch (lengths 16..128) packed (varlen) against padded.
 With --dry-run every step that needs no GPU still runs (bundle, kernel parsing, weights, inputs,
 the references) and the GPU parts are recorded as skipped, so the script is exercised before the
 one device run it gets.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import datetime
+import itertools
 import json
 import math
 import os
@@ -32,19 +34,21 @@ import subprocess
 import sys
 
 # model name -> how it is compiled and checked. e2e: (batch, seq) of the end-to-end check;
-# bench: the batches timed at seq 128; precision: bertc --precision; config: the model whose
-# config and weights it shares (default: itself).
+# bench: the batches timed at seq 128; ragged: also time b32 s128 with lengths 16..128, packed
+# against padded; precision: bertc --precision; config: the model whose config and weights it
+# shares (default: itself).
 MODELS = {
     "tiny": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": []},
     "tiny_bf16": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": [],
                   "precision": "bf16", "config": "tiny"},
-    "bert_base": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32]},
+    "bert_base": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
+                  "ragged": True},
     "bert_base_bf16": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
-                       "precision": "bf16", "config": "bert_base"},
+                       "precision": "bf16", "config": "bert_base", "ragged": True},
     "tiny_f16": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": [],
                  "precision": "f16", "config": "tiny"},
     "bert_base_f16": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
-                      "precision": "f16", "config": "bert_base"},
+                      "precision": "f16", "config": "bert_base", "ragged": True},
     "bert_large": {"max_batch": 32, "max_seq": 128, "e2e": (2, 128), "bench": [32]},
     "minilm": {"max_batch": 8, "max_seq": 128, "e2e": (3, 32), "bench": []},
 }
@@ -284,15 +288,39 @@ def kernel_case(k: dict, B: int, S: int):
         for b in range(B):
             mask[b, max(1, S - 3 * b):] = 0  # rows of different lengths
         scale = f["scale"] or d ** -0.5
-        q, kk, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # [B, heads, S, d]
-        q, kk, v = operand(q, f), operand(kk, f), operand(v, f)
-        s = q @ kk.transpose(-1, -2) * scale + (mask[:, None, None, :] == 0) * -3.4028234663852886e38
-        p = s.softmax(-1)
-        ref = (operand(p, f) @ v).transpose(1, 2).reshape(B, S, H)
-        args = [(qkv, [(d, 1), (heads, d), (3, H), (S, 3 * H), (B, 3 * H * S)]),
-                (mask, [(S, 1), (B, S)]),
-                (torch.zeros(B, S, H, dtype=torch.float64), [(d, 1), (heads, d), (S, H), (B, H * S)])]
-        return args, (math.ceil(S / f["tile_m"]), heads, B), ref
+
+        def attend(qkv, mask):  # [B', S', 3, heads, d] and [B', S'] -> [B', S', H]
+            q, kk, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # [B', heads, S', d]
+            q, kk, v = operand(q, f), operand(kk, f), operand(v, f)
+            s = q @ kk.transpose(-1, -2) * scale + (mask[:, None, None, :] == 0) * -3.4028234663852886e38
+            p = s.softmax(-1)
+            return (operand(p, f) @ v).transpose(1, 2).reshape(*mask.shape, H)
+
+        qkv_dims = [(d, 1), (heads, d), (3, H), (S, 3 * H), (B, 3 * H * S)]
+        out_dims = [(d, 1), (heads, d), (S, H), (B, H * S)]
+        grid = (math.ceil(S / f["tile_m"]), heads, B)
+        if not f.get("varlen"):
+            return ([(qkv, qkv_dims), (mask, [(S, 1), (B, S)]),
+                     (torch.zeros(B, S, H, dtype=torch.float64), out_dims)], grid, attend(qkv, mask))
+        # The packed path's variant: each row's real tokens packed one after another (cu:
+        # cumulative offsets), in buffers of B * S rows; the rows past the last stay zero.
+        lengths = mask.sum(1).tolist()
+        cu = torch.tensor([0] + list(itertools.accumulate(lengths)), dtype=torch.int32)
+        packed = torch.zeros(B * S, 3, heads, d, dtype=torch.float64)
+        packed[: cu[-1]] = torch.cat([qkv[b, :n] for b, n in enumerate(lengths)])
+        ref = torch.zeros(B * S, H, dtype=torch.float64)
+        for b, n in enumerate(lengths):
+            ref[cu[b]: cu[b] + n] = attend(qkv[b:b + 1, :n], mask[b:b + 1, :n])[0]
+        return ([(cu, []), (packed, qkv_dims), (torch.ones(B * S, dtype=torch.int32), [(S, 1), (B, S)]),
+                 (torch.zeros(B * S, H, dtype=torch.float64), out_dims)], grid, ref)
+    if fam == "copy_rows":  # dst row r = src row idx[r], zeros where idx[r] < 0
+        W, rows = 48, M
+        src = rnd(rows, W)
+        idx = torch.randperm(rows, generator=g).to(torch.int32)
+        idx[::5] = -1
+        ref = torch.where((idx >= 0)[:, None], src[idx.clamp(min=0).long()], torch.zeros(()))
+        return ([(idx, [(rows, 1)]), mat(src, rows, W), mat(torch.zeros(rows, W, dtype=torch.float64), rows, W)],
+                (math.ceil(rows / f["tile_m"]), 1, 1), ref)
     if fam == "embeddings" and not f.get("langs") and f.get("padding_idx", -1) < 0:
         H, V, P, T = f["h"], f["vocab"], f["positions"], f["types"]
         ids = torch.randint(0, V, (B, S), generator=g, dtype=torch.int32)
@@ -551,6 +579,39 @@ def torch_ms(model, ids) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def bench_ms(bert_run: str, lib: str, weights: str, inputs: dict, **env) -> float | None:
+    """bert-run --bench 50's median latency with `env` set."""
+    r = sh([bert_run, lib, weights, "--input-ids", inputs["input_ids"], "--attention-mask",
+            inputs["attention_mask"], "--bench", "50"], capture_output=True, env=dict(os.environ, **env))
+    m = re.search(r"latency: median ([0-9.]+) ms", r.stdout)
+    return float(m.group(1)) if m else None
+
+
+def ragged(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool) -> dict:
+    """b32 s128 with lengths 16..128 (evenly spread, 56 % of the cells real): the packed path
+    (BERT_PACKING=always: real tokens only, varlen attention) against the padded one, graphs on
+    (issue 17's target: >= 1.7x the padded throughput)."""
+    B, S = 32, 128
+    lengths = [16 + (S - 16) * b // (B - 1) for b in range(B)]
+    row = {"model": name, "batch": B, "seq": S, "precision": MODELS[name].get("precision", "f32"),
+           "lengths": "16..128", "tokens": sum(lengths),
+           "cells": B * S, "target_speedup": 1.7}
+    if dry:
+        return dict(row, status="skipped (dry run)")
+    import numpy as np
+    inputs = make_inputs(d, config, B, S)
+    mask = np.zeros((B, S), np.int32)
+    for b, n in enumerate(lengths):
+        mask[b, :n] = 1
+    np.save(inputs["attention_mask"], mask)
+    lib = os.path.join(d, "lib", f"lib{name}.so")
+    row["padded_ms"] = bench_ms(bert_run, lib, weights, inputs, BERT_PACKING="never")
+    row["packed_ms"] = bench_ms(bert_run, lib, weights, inputs, BERT_PACKING="always")
+    if not (row["padded_ms"] and row["packed_ms"]):
+        return dict(row, status="ERROR: bert-run printed no latency")
+    return dict(row, speedup=row["padded_ms"] / row["packed_ms"], status="measured")
+
+
 def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool) -> list[dict]:
     """bert-run --bench with CUDA graphs on and off ($BERT_CUDA_GRAPHS) against torch fp16 (and,
     for a bf16 library, bf16) eager with SDPA, all in this run."""
@@ -567,12 +628,8 @@ def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bo
         inputs = make_inputs(d, config, B, S)
         np.save(inputs["attention_mask"], np.ones((B, S), np.int32))  # padded throughput
         for graphs in ("1", "0"):
-            r = sh([bert_run, os.path.join(d, "lib", f"lib{name}.so"), weights, "--input-ids",
-                    inputs["input_ids"], "--attention-mask", inputs["attention_mask"], "--bench", "50"],
-                   capture_output=True, env=dict(os.environ, BERT_CUDA_GRAPHS=graphs))
-            m = re.search(r"latency: median ([0-9.]+) ms", r.stdout)
-            row["bertc_ms_graphs" if graphs == "1" else "bertc_ms_no_graphs"] = \
-                float(m.group(1)) if m else None
+            row["bertc_ms_graphs" if graphs == "1" else "bertc_ms_no_graphs"] = bench_ms(
+                bert_run, os.path.join(d, "lib", f"lib{name}.so"), weights, inputs, BERT_CUDA_GRAPHS=graphs)
         ids = torch.from_numpy(np.load(inputs["input_ids"])).long().cuda()
         dtypes = {"fp16": torch.float16} | ({"bf16": torch.bfloat16} if precision == "bf16" else {})
         for label, dtype in dtypes.items():
@@ -582,6 +639,8 @@ def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bo
         rows.append(dict(row, ratio=(ours / row["torch_fp16_sdpa_ms"]) if ours else None,
                          status="measured",
                          note="bertc includes host<->device copies of inputs and outputs"))
+    if MODELS[name].get("ragged"):
+        rows.append(ragged(name, d, config, weights, bert_run, dry))
     return rows
 
 

@@ -10,7 +10,10 @@
 // covers the kernel's output, every buffer argument lies inside one
 // allocation for all its extents and strides, and no output overlaps an
 // input. Then a plain-loop reference of the kernel's family computes it in
-// double precision. What the mock checks is the host side (addresses,
+// double precision (the packed path's too: a varlen attention over the
+// sequences' row offsets, checked to lie within the grid and the buffers,
+// and the row gathers and scatters, each index checked). What the mock
+// checks is the host side (addresses,
 // extents, strides, launch shapes, copies); the kernels' own numerics need
 // the GPU (scripts/gpu-check.sh).
 //
@@ -338,42 +341,79 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     return "";
   }
   if (k.family == "attention") {
-    const View &qkv = a[0], &mask = a[1];
+    // The varlen variant (the packed path) takes the sequences' cumulative
+    // row offsets first: sequence b is rows cu[b] .. cu[b + 1] of the
+    // packed buffers, its keys masked by the packed rows' mask values.
+    const bool varlen = k.get("varlen");
+    const View &qkv = a[varlen], &mask = a[varlen + 1];
     const int64_t d = qkv.e[0], heads = qkv.e[1], S = qkv.e[3], B = qkv.e[4];
     if (!covers(gx, tm, S) || gy != heads || gz != B)
       return "grid is not (S / tile_m, heads, B)";
+    if (varlen && !mock.inside(uintptr_t(a[0].base), (B + 1) * 4))
+      return "cu[0 .. B] reaches outside its allocation";
     double scale = k.getF("scale");
     auto round = operandRounding(k);
     const bool roundsP = k.get("bf16") || k.get("f16");
     if (scale == 0)
       scale = 1.0 / std::sqrt(double(d));
     std::vector<double> p(S);
-    for (int64_t b = 0; b < B; ++b)
+    for (int64_t b = 0; b < B; ++b) {
+      // Sequence b: `len` rows, from these element offsets.
+      int64_t len = S, qBase = b * qkv.s[4], mBase = b * mask.s[1],
+              yBase = b * y.s[3];
+      if (varlen) {
+        const int64_t first = a[0].id(b);
+        len = a[0].id(b + 1) - first;
+        if (first < 0 || len < 0 || len > S || first + len > B * S)
+          return "sequence " + std::to_string(b) + " is rows " +
+                 std::to_string(first) + " .. " + std::to_string(first + len) +
+                 ": not within the grid's " + std::to_string(S) +
+                 " rows and the buffers' " + std::to_string(B * S);
+        qBase = first * qkv.s[3];
+        mBase = first;
+        yBase = first * y.s[2];
+      }
       for (int64_t h = 0; h < heads; ++h)
-        for (int64_t i = 0; i < S; ++i) {
+        for (int64_t i = 0; i < len; ++i) {
           // bf16, f16: Q, K, V rounded, and each p before P.V
           // (unnormalized, as the kernel rounds it; the sum stays exact).
           auto at = [&](int64_t row, int part, int64_t c) {
-            return round(qkv.f(b * qkv.s[4] + row * qkv.s[3] + part * qkv.s[2] +
+            return round(qkv.f(qBase + row * qkv.s[3] + part * qkv.s[2] +
                                h * qkv.s[1] + c));
           };
           double mx = -INFINITY, sum = 0;
-          for (int64_t j = 0; j < S; ++j) {
+          for (int64_t j = 0; j < len; ++j) {
             double dot = 0;
             for (int64_t c = 0; c < d; ++c)
               dot += at(i, 0, c) * at(j, 1, c);
-            p[j] = dot * scale + (mask.id(b * mask.s[1] + j) ? 0.0 : -3.4e38);
+            p[j] = dot * scale + (mask.id(mBase + j) ? 0.0 : -3.4e38);
             mx = std::max(mx, p[j]);
           }
-          for (int64_t j = 0; j < S; ++j)
+          for (int64_t j = 0; j < len; ++j)
             sum += (p[j] = std::exp(p[j] - mx));
           for (int64_t c = 0; c < d; ++c) {
             double acc = 0;
-            for (int64_t j = 0; j < S; ++j)
+            for (int64_t j = 0; j < len; ++j)
               acc += (roundsP ? round(float(p[j])) : p[j]) / sum * at(j, 2, c);
-            y.f(b * y.s[3] + i * y.s[2] + h * y.s[1] + c) = float(acc);
+            y.f(yBase + i * y.s[2] + h * y.s[1] + c) = float(acc);
           }
         }
+    }
+    return "";
+  }
+  if (k.family == "copy_rows") {
+    // dst row r = src row idx[r], zeros where idx[r] < 0.
+    const View &idx = a[0], &src = a[1];
+    if (!covers(gx, tm, y.e[1]))
+      return "grid does not cover the rows";
+    for (int64_t r = 0; r < y.e[1]; ++r) {
+      const int64_t from = idx.id(r * idx.s[0]);
+      if (from >= src.e[1])
+        return "idx[" + std::to_string(r) + "] = " + std::to_string(from) +
+               " is past the source's " + std::to_string(src.e[1]) + " rows";
+      for (int64_t c = 0; c < y.e[0]; ++c)
+        y.f(r * y.s[1] + c) = from >= 0 ? src.f(from * src.s[1] + c) : 0.0f;
+    }
     return "";
   }
   if (k.family == "embeddings") {

@@ -10,7 +10,9 @@
 // order fails: a second free, destroy, unload or context release, and use
 // of a released context or an unloaded module's kernel. And that a graph
 // records launches without running them, refuses copies while capturing,
-// and replays them through the same checks.
+// and replays them through the same checks. And that the packed path's
+// kernels are checked too: a row copy's index past its source, a varlen
+// attention's sequence longer than its grid.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +48,8 @@ struct Fixture {
   uint64_t x = 0, w = 0, b = 0, y = 0;
   int (*launch)(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
                 unsigned, unsigned, void *, void **, void **) = nullptr;
+  int (*alloc)(uint64_t *, size_t) = nullptr;
+  int (*htod)(uint64_t, const void *, size_t, void *) = nullptr;
 
   Fixture() {
     std::string cu = testing::TempDir() + "mock_kernels.cu";
@@ -68,12 +72,13 @@ struct Fixture {
     EXPECT_EQ(mock.get<int (*)(void **, void *, const char *)>(
                   "cuModuleGetFunction")(&fn, module, "k_linear"),
               0);
-    auto alloc = mock.get<int (*)(uint64_t *, size_t)>("cuMemAlloc");
+    alloc = mock.get<decltype(alloc)>("cuMemAlloc");
     EXPECT_EQ(alloc(&x, 2 * 4 * 4), 0); // [M = 2][K = 4]
     EXPECT_EQ(alloc(&w, 8 * 4 * 4), 0); // [N = 8][K = 4]
     EXPECT_EQ(alloc(&b, 8 * 4), 0);
     EXPECT_EQ(alloc(&y, 2 * 8 * 4), 0); // [M][N]
     launch = mock.get<decltype(launch)>("cuLaunchKernel");
+    htod = mock.get<decltype(htod)>("cuMemcpyHtoDAsync");
   }
 
   /// Launches with rows `m` of x and y, y at `out`, the given grid/block.
@@ -195,6 +200,105 @@ TEST(MockCuda, RecordsACaptureAndReplaysItChecked) {
   EXPECT_EQ(graphLaunch(exec, stream), 700);
   EXPECT_EQ(execDestroy(exec), 0);
   EXPECT_EQ(graphDestroy(graph), 0);
+}
+
+/// Kernel `symbol` of a module loaded from the .cu text `cu`.
+void *loadKernel(Mock &mock, const std::string &cu, const char *symbol) {
+  std::string path = testing::TempDir() + symbol + "_kernels.cu";
+  std::ofstream(path) << cu;
+  setenv("BERT_MOCK_CUDA_KERNELS", path.c_str(), 1);
+  uint32_t image[4] = {0xBA55ED50u, 0, 0, 0};
+  void *module = nullptr, *fn = nullptr;
+  EXPECT_EQ(mock.get<int (*)(void **, const void *)>("cuModuleLoadData")(
+                &module, image),
+            0);
+  EXPECT_EQ(mock.get<int (*)(void **, void *, const char *)>(
+                "cuModuleGetFunction")(&fn, module, symbol),
+            0);
+  return fn;
+}
+
+TEST(MockCuda, CopiesRowsAndRefusesAnIndexPastTheSource) {
+  Fixture f; // for its driver entry points
+  void *fn = loadKernel(
+      f.mock,
+      "// copy_rows | tile_m=8 warps=8 smem_bytes=0\n"
+      "extern \"C\" __global__ void __launch_bounds__(256) bert_copy_rows(\n"
+      "    const int32_t *p0, int64_t p0_e0, int64_t p0_s0,\n"
+      "    float *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, int64_t "
+      "p1_s1,\n"
+      "    float *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, int64_t "
+      "p2_s1) {\n}\n",
+      "bert_copy_rows");
+  auto alloc = f.alloc;
+  auto htod = f.htod;
+  auto dtoh = f.mock.get<int (*)(void *, uint64_t, size_t, void *)>(
+      "cuMemcpyDtoHAsync");
+  uint64_t idx = 0, src = 0, dst = 0;
+  ASSERT_EQ(alloc(&idx, 2 * 4), 0);
+  ASSERT_EQ(alloc(&src, 3 * 2 * 4), 0); // 3 rows of 2
+  ASSERT_EQ(alloc(&dst, 2 * 2 * 4), 0);
+  const float rows[6] = {1, 2, 3, 4, 5, 6};
+  ASSERT_EQ(htod(src, rows, sizeof rows, nullptr), 0);
+  auto copy = [&](int32_t first, int32_t second) {
+    const int32_t from[2] = {first, second};
+    EXPECT_EQ(htod(idx, from, sizeof from, nullptr), 0);
+    int64_t v[] = {2, 1, 2, 1, 3, 2, 2, 1, 2, 2};
+    uint64_t pi = idx, ps = src, pd = dst;
+    void *params[] = {&pi,   &v[0], &v[1], &ps,   &v[2], &v[3], &v[4],
+                      &v[5], &pd,   &v[6], &v[7], &v[8], &v[9]};
+    return f.launch(fn, 1, 1, 1, 256, 1, 1, 0, nullptr, params, nullptr);
+  };
+  EXPECT_EQ(copy(2, -1), 0);
+  float got[4] = {-1, -1, -1, -1};
+  EXPECT_EQ(dtoh(got, dst, sizeof got, nullptr), 0);
+  EXPECT_EQ(got[0], 5.0f); // row 2
+  EXPECT_EQ(got[1], 6.0f);
+  EXPECT_EQ(got[2], 0.0f);    // -1: zeros
+  EXPECT_EQ(copy(0, 3), 700); // row 3 of a 3-row source
+}
+
+TEST(MockCuda, RefusesAVarlenSequenceLongerThanItsGrid) {
+  Fixture f;
+  void *fn = loadKernel(
+      f.mock,
+      "// attention varlen h=2 heads=1 scale=0 | tile_m=32 tile_n=32 "
+      "tile_k=2 stages=1 warps=1 smem_bytes=512\n"
+      "extern \"C\" __global__ void __launch_bounds__(32) k_varlen(\n"
+      "    const int32_t *cu,\n"
+      "    float *p0, int64_t p0_e0, int64_t p0_s0, int64_t p0_e1, int64_t "
+      "p0_s1, int64_t p0_e2, int64_t p0_s2, int64_t p0_e3, int64_t p0_s3, "
+      "int64_t p0_e4, int64_t p0_s4,\n"
+      "    const int32_t *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, "
+      "int64_t p1_s1,\n"
+      "    float *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, int64_t "
+      "p2_s1, int64_t p2_e2, int64_t p2_s2, int64_t p2_e3, int64_t p2_s3) "
+      "{\n}\n",
+      "k_varlen");
+  auto alloc = f.alloc;
+  auto htod = f.htod;
+  // B = 2 sequences in buffers of B * S = 8 rows (S = 4, d = 2).
+  uint64_t cu = 0, qkv = 0, mask = 0, out = 0;
+  ASSERT_EQ(alloc(&cu, 3 * 4), 0);
+  ASSERT_EQ(alloc(&qkv, 8 * 3 * 2 * 4), 0);
+  ASSERT_EQ(alloc(&mask, 8 * 4), 0);
+  ASSERT_EQ(alloc(&out, 8 * 2 * 4), 0);
+  const int32_t ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  ASSERT_EQ(htod(mask, ones, sizeof ones, nullptr), 0);
+  auto attend = [&](int32_t second, int32_t end) {
+    const int32_t offsets[3] = {0, second, end};
+    EXPECT_EQ(htod(cu, offsets, sizeof offsets, nullptr), 0);
+    int64_t v[] = {2, 1, 1, 2, 3, 2, 4, 6, 2, 24, 4,
+                   1, 2, 4, 2, 1, 1, 2, 4, 2, 2,  8};
+    uint64_t pc = cu, pq = qkv, pm = mask, po = out;
+    void *params[] = {&pc,    &pq,    &v[0],  &v[1],  &v[2],  &v[3],  &v[4],
+                      &v[5],  &v[6],  &v[7],  &v[8],  &v[9],  &pm,    &v[10],
+                      &v[11], &v[12], &v[13], &po,    &v[14], &v[15], &v[16],
+                      &v[17], &v[18], &v[19], &v[20], &v[21]};
+    return f.launch(fn, 1, 1, 2, 32, 1, 1, 512, nullptr, params, nullptr);
+  };
+  EXPECT_EQ(attend(3, 7), 0);   // lengths 3 and 4
+  EXPECT_EQ(attend(1, 6), 700); // a length of 5 past S = 4
 }
 
 } // namespace

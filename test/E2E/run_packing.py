@@ -2,6 +2,7 @@
 """The packed (no padding) path of bert_run against the padded path, on one library.
 
     run_packing.py --config CONFIG --work DIR --bin BUILD/bin [--tol 1e-5] [--eval-tol 1e-4]
+                   [--target T] [--precision P]
 
 Compiles CONFIG (max batch 5, max seq 37), then runs bert-run on batches whose masks have
 right padding, left padding (mask[b][0] == 0: position 0 is still a pooler query), holes in
@@ -12,7 +13,8 @@ with BERT_PACKING=always (packed), and compares:
   * the documented padding rows of the packed path: zeros at mask-0 positions s > 0;
   * a batch with a fully masked row: BERT_PACKING=always falls back to the padded path
     (bit-identical outputs, padding rows not zero).
-Exit 0 when everything holds. Needs NumPy only.
+--target and --precision go to bertc compile (a CUDA library runs on whatever driver
+$BERT_LIBCUDA names, e.g. the mock of test/Cuda). Exit 0 when everything holds. Needs NumPy only.
 """
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ def main() -> int:
     ap.add_argument("--bin", required=True)
     ap.add_argument("--tol", type=float, default=1e-5)
     ap.add_argument("--eval-tol", type=float, default=1e-4)
+    ap.add_argument("--target", default=None)
+    ap.add_argument("--precision", default=None)
     a = ap.parse_args()
     bertc, bert_run, bert_eval = (os.path.join(a.bin, t) for t in ("bertc", "bert-run", "bert-eval"))
     os.makedirs(a.work, exist_ok=True)
@@ -56,8 +60,9 @@ def main() -> int:
     run([bertc, "init-weights", a.config, "--seed", "77", "--std", "0.2", "-o", weights])
     batch, seq = 5, 37
     lib_dir = os.path.join(a.work, "lib")
+    flags = (["--target", a.target] if a.target else []) + (["--precision", a.precision] if a.precision else [])
     run([bertc, "compile", a.config, "--name", "packing", "--max-batch", str(batch), "--max-seq", str(seq),
-         "-o", lib_dir + "/"])
+         "-o", lib_dir + "/"] + flags)
     frontend = os.path.join(a.work, "frontend.mlir")
     run([bertc, "compile", a.config, "--name", "packing", "--max-batch", str(batch), "--max-seq", str(seq),
          "--emit", "mlir", "-o", frontend])

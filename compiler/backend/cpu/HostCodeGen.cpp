@@ -48,10 +48,7 @@ static bool runs(const ModelPlan &plan, const KernelCall &call) {
   return std::holds_alternative<Spec>(plan.kernels[call.kernel].spec);
 }
 
-/// Which argument of `call` is the attention mask, for the kernels that
-/// read it per row (mask_rows, add_mask_rows): the packed path passes its
-/// own mask of the T packed rows there. -1 for the others.
-static int rowMaskArgument(const ModelPlan &plan, const KernelCall &call) {
+int mlir::bert::rowMaskArgument(const ModelPlan &plan, const KernelCall &call) {
   if (runs<cpu::MaskRowsSpec>(plan, call))
     return 1;
   if (const auto *add =
@@ -98,30 +95,9 @@ std::string cPointer(const ModelPlan &plan, const BufferRef &ref) {
   llvm_unreachable("unknown buffer role");
 }
 
-/// How the packed (no padding) variant of run() reuses the planned calls.
-/// The calls come in two phases: per-token calls (embeddings, linears and
-/// layer norms over [B, S, ...], attention), then per-sequence calls
-/// (poolers and the heads over their [B, ...] results). The embeddings run
-/// padded and are gathered into their slot: padded into a per-token output
-/// wide enough (last_hidden_state for BertModel), else into their own slot
-/// and gathered in place. The other per-token calls run on the T packed
-/// rows (M = T); attention runs once per sequence over its packed rows.
-/// After the last per-token call, every per-token output, and every
-/// per-token arena value a per-sequence call reads (a pooler's input), is
-/// scattered in place from its T packed rows to the padded layout, which
-/// the per-sequence calls then read as run() does.
-struct PackedShape {
-  bool ok = false;
-  size_t embeddings = 0; ///< index of the embeddings call
-  size_t lastToken = 0;  ///< index of the last per-token call
-  /// Where the embeddings run padded: a per-token output, or (when no
-  /// output is wide enough) their own slot, gathered in place.
-  std::optional<BufferRef> paddedInto;
-  /// Buffers scattered after lastToken, with their row widths.
-  std::vector<std::pair<BufferRef, int64_t>> scatter;
-};
+} // namespace
 
-PackedShape analyzePacked(const ModelPlan &plan) {
+PackedShape mlir::bert::analyzePacked(const ModelPlan &plan) {
   PackedShape p;
   const int mask = plan.findInput("attention_mask");
   if (mask < 0 || plan.calls.empty())
@@ -192,6 +168,8 @@ PackedShape analyzePacked(const ModelPlan &plan) {
   p.ok = numEmbeddings == 1;
   return p;
 }
+
+namespace {
 
 int64_t roundUp64(int64_t n) { return (n + 63) / 64 * 64; }
 

@@ -21,6 +21,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <optional>
+
 #include <string>
 #include <vector>
 
@@ -185,6 +187,40 @@ LogicalResult planOutputs(func::FuncOp func, ModelPlan &plan);
 /// Flattens a planned function. `target` picks the weight panel widths.
 FailureOr<ModelPlan> planModel(func::FuncOp func, const std::string &name,
                                const std::string &target);
+
+/// How the packed (no padding) variant of run() reuses the planned calls.
+/// The calls come in two phases: per-token calls (embeddings, linears and
+/// layer norms over [B, S, ...], attention), then per-sequence calls
+/// (poolers and the heads over their [B, ...] results). The embeddings run
+/// padded and are gathered into their slot: padded into a per-token output
+/// wide enough (last_hidden_state for BertModel), else into their own slot
+/// and gathered in place. The other per-token calls run on the T packed
+/// rows (M = T); attention runs once per sequence over its packed rows.
+/// After the last per-token call, every per-token output, and every
+/// per-token arena value a per-sequence call reads (a pooler's input), is
+/// scattered in place from its T packed rows to the padded layout, which
+/// the per-sequence calls then read as run() does. (A CUDA library's
+/// packed path, CudaPackedHost.cpp, takes the same shape but moves rows
+/// between distinct device buffers rather than in place.)
+struct PackedShape {
+  bool ok = false;
+  size_t embeddings = 0; ///< index of the embeddings call
+  size_t lastToken = 0;  ///< index of the last per-token call
+  /// Where the embeddings run padded: a per-token output, or (when no
+  /// output is wide enough) their own slot, gathered in place.
+  std::optional<BufferRef> paddedInto;
+  /// Buffers scattered after lastToken, with their row widths.
+  std::vector<std::pair<BufferRef, int64_t>> scatter;
+};
+
+/// The packed shape of `plan`'s calls; `ok` false when the plan has no
+/// packed path (no attention_mask input, or calls it cannot reorder).
+PackedShape analyzePacked(const ModelPlan &plan);
+
+/// Which argument of `call` is the attention mask, for the kernels that
+/// read it per row (mask_rows, add_mask_rows): the packed path passes its
+/// own mask of the T packed rows there. -1 for the others.
+int rowMaskArgument(const ModelPlan &plan, const KernelCall &call);
 
 /// The C99 host source: kernel prototypes, the weight table, run(), and the
 /// `bert_generated_model` descriptor of runtime/include/bert_model_abi.h.

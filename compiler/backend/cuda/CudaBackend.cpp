@@ -25,6 +25,7 @@
 #include "compiler/backend/cuda/CudaHost.h"
 #include "compiler/backend/cuda/CudaKernels.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -112,6 +113,21 @@ LogicalResult CudaBackend::compileKernels(const LibraryOptions &options,
       return fail("kernel " + plan.kernels[call.kernel].key() + ": " + error);
     source += (source.empty() ? "" : "\n") + k;
   }
+  // The packed path's kernels (PackedLayout): each attention's varlen
+  // variant, then the row copy.
+  const cuda::PackedLayout packed = cuda::packedLayout(plan);
+  for (const auto &[kernel, fn] : packed.varlen) {
+    const KernelCall &call = *llvm::find_if(
+        plan.calls, [&](const KernelCall &c) { return c.kernel == kernel; });
+    std::string k = cuda::kernelSource(
+        plan.kernels[kernel], call,
+        cuda::varlenSymbol(plan.kernelSymbol(kernel)), error, /*varlen=*/true);
+    if (k.empty())
+      return fail("kernel " + plan.kernels[kernel].key() + ": " + error);
+    source += "\n" + k;
+  }
+  if (packed.ok)
+    source += "\n" + cuda::copyRowsSource();
   std::string cu = joinPath(options.outDir, options.name + "_kernels.cu");
   if (!writeFile(cu, source, error))
     return fail(error);

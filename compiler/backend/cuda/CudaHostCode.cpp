@@ -16,6 +16,8 @@
 // (device_acquire / device_release) frees it with the last one. The
 // synchronous run's launches are captured as a CUDA graph per (batch, seq)
 // on first use and replayed ($BERT_CUDA_GRAPHS=0: launched one by one).
+// A model with an attention mask also gets run_packed, whose launches and
+// forward CudaPackedHost.cpp writes into the same lanes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +34,9 @@ namespace {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-/// The device address of `ref` inside bert_cuda_launch.
-std::string devicePointer(const BufferRef &ref) {
+} // namespace
+
+std::string cuda::devicePointer(const BufferRef &ref) {
   switch (ref.role) {
   case BufferRef::Role::Input:
     return "in[" + num(ref.index) + "]";
@@ -47,12 +50,13 @@ std::string devicePointer(const BufferRef &ref) {
   return "0";
 }
 
-/// Elements of `t` at the compiled maxima (`b`, `s`: C expressions).
-std::string elements(const IOTensor &t, const std::string &b,
-                     const std::string &s) {
+std::string cuda::elements(const IOTensor &t, const std::string &b,
+                           const std::string &s) {
   return "(size_t)(" + b + ") * " +
          (t.perToken() ? "(size_t)(" + s + ") * " : "") + num(t.rowWidth());
 }
+
+namespace {
 
 int64_t slotElements(const WeightSlot &w) {
   int64_t n = 1;
@@ -68,10 +72,50 @@ int64_t slotBytes(const WeightSlot &w) {
          (w.deviceCopy == WeightSlot::DeviceCopy::Float32 ? 4 : 2);
 }
 
-/// Device buffers are 256-byte aligned, as cudaMalloc's are.
-int64_t align256(int64_t n) { return (n + 255) / 256 * 256; }
-
 } // namespace
+
+int64_t cuda::align256(int64_t n) { return (n + 255) / 256 * 256; }
+
+void cuda::emitInputUploads(llvm::raw_ostream &os, const ModelPlan &plan) {
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(l->in[" << i << "], inputs[" << i
+       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, l->stream));\n";
+}
+
+void cuda::emitLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
+                      const KernelCall &call, size_t fn,
+                      const std::vector<std::string> &pointers,
+                      const std::string &offsets) {
+  cuda::Launch l = cuda::launchOf(plan.kernels[call.kernel], call);
+  os << "  { /* " << commentSafe(call.comment) << " */\n";
+  std::string params;
+  if (!offsets.empty()) {
+    os << "    uint64_t offsets = " << offsets << ";\n";
+    params = "&offsets";
+  }
+  for (size_t a = 0; a < call.args.size(); ++a) {
+    const BufferArg &arg = call.args[a];
+    std::string p = "p" + num(a);
+    os << "    uint64_t " << p << " = "
+       << (a < pointers.size() && !pointers[a].empty()
+               ? pointers[a]
+               : devicePointer(arg.base))
+       << ";\n";
+    params += (params.empty() ? "&" : ", &") + p;
+    for (size_t d = 0; d < arg.dims.size(); ++d) {
+      std::string e = p + "_e" + num(d), s = p + "_s" + num(d);
+      os << "    int64_t " << e << " = " << arg.dims[d].first << ", " << s
+         << " = " << arg.dims[d].second << ";\n";
+      params += ", &" + e + ", &" + s;
+    }
+  }
+  os << "    void *params[] = {" << params << "};\n"
+     << "    BERT_CU(cu->cuLaunchKernel(g->fn[" << fn << "], " << l.gridX
+     << ", " << l.gridY << ",\n"
+     << "                               " << l.gridZ << ", " << l.threads
+     << ", 1, 1, " << l.smemBytes << ", stream, params, NULL));\n"
+     << "  }\n";
+}
 
 std::string cuda::generateHostSource(const ModelPlan &plan,
                                      const std::string &fatbinSymbol,
@@ -96,16 +140,27 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
 
   emitModelTables(os, plan, /*arenaBytes=*/64);
 
-  const size_t nk = plan.kernels.size();
+  // The plan's kernels, then those of the packed path (PackedLayout).
+  const cuda::PackedLayout packed = cuda::packedLayout(plan);
+  const size_t nk = packed.numFunctions;
+  std::vector<std::string> symbols;
+  for (size_t i = 0; i < plan.kernels.size(); ++i)
+    symbols.push_back(plan.kernelSymbol(i));
+  for (const auto &[kernel, fn] : packed.varlen)
+    symbols.push_back(cuda::varlenSymbol(plan.kernelSymbol(kernel)));
+  if (packed.ok)
+    symbols.push_back(cuda::kCopyRowsSymbol);
   os << "static const char *const bert_kernel_symbols[" << nk << "] = {\n";
-  for (size_t i = 0; i < nk; ++i)
-    os << "  " << cString(plan.kernelSymbol(i)) << ",\n";
+  for (const std::string &symbol : symbols)
+    os << "  " << cString(symbol) << ",\n";
   os << "};\n\n";
   // Dynamic shared memory of each kernel, for the opt-in above 48 KiB.
   std::vector<int64_t> smem(nk, 0);
   for (const KernelCall &call : plan.calls)
     smem[call.kernel] =
         cuda::launchOf(plan.kernels[call.kernel], call).smemBytes;
+  for (const auto &[kernel, fn] : packed.varlen)
+    smem[fn] = smem[kernel];
   os << "static const int bert_kernel_smem[" << nk << "] = {";
   for (size_t i = 0; i < nk; ++i)
     os << (i ? ", " : "") << smem[i];
@@ -121,10 +176,26 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   for (const auto *table : {&plan.inputs, &plan.outputs})
     for (const IOTensor &t : *table)
       os << "  n += (" << elements(t, mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  if (packed.ok)
+    os << "  n += " << align256(packed.intBytes())
+       << "; /* packed path: cu, tok, pmask, inv */\n"
+       << "  n += " << align256(4 * packed.stagingFloats)
+       << "; /* packed path: padded staging */\n";
   os << "  return n;\n}\n\n";
 
   const size_t nw = std::max<size_t>(1, plan.slots.size());
   const int64_t shapes = plan.maxBatch * plan.maxSeq;
+  if (packed.ok)
+    os << "/* A packed run's graph, at (batch, seq, rows); a lane keeps at "
+          "most\n"
+       << " * BERT_CUDA_PACKED_GRAPHS, and launches other shapes one by one. "
+          "*/\n"
+       << "typedef struct {\n"
+       << "  int64_t batch, seq;\n"
+       << "  int32_t rows;\n"
+       << "  void *exec;\n"
+       << "} bert_cuda_packed_graph;\n"
+       << "#define BERT_CUDA_PACKED_GRAPHS 64\n\n";
   os << "/* An execution lane: a stream with its own device arena (the\n"
      << " * activations, then the inputs and outputs) and graphs. Concurrent\n"
      << " * runs take distinct lanes, so they overlap on the GPU. */\n"
@@ -137,8 +208,16 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "   * each (batch, seq): [(batch - 1) * max_seq + seq - 1]; NULL "
         "when\n"
      << "   * $BERT_CUDA_GRAPHS is 0. */\n"
-     << "  void **graphs;\n"
-     << "  int busy;\n"
+     << "  void **graphs;\n";
+  if (packed.ok)
+    os << "  /* The packed path: its bookkeeping (device and host copies), "
+          "its\n"
+       << "   * padded staging, and its graphs per (batch, seq, rows). */\n"
+       << "  uint64_t pack, staging;\n"
+       << "  int32_t *host_pack;\n"
+       << "  bert_cuda_packed_graph packed[BERT_CUDA_PACKED_GRAPHS];\n"
+       << "  int num_packed;\n";
+  os << "  int busy;\n"
      << "} bert_cuda_lane;\n\n"
      << "/* At most this many runs of the library at once; more wait. */\n"
      << "#define BERT_CUDA_LANES 8\n\n"
@@ -181,8 +260,12 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  for (i = 0; l->graphs && i < " << shapes << "; ++i)\n"
      << "    if (l->graphs[i])\n"
      << "      (void)cu->cuGraphExecDestroy(l->graphs[i]);\n"
-     << "  free(l->graphs);\n"
-     << "  if (l->arena)\n    (void)cu->cuMemFree(l->arena);\n"
+     << "  free(l->graphs);\n";
+  if (packed.ok)
+    os << "  for (i = 0; i < l->num_packed; ++i)\n"
+       << "    (void)cu->cuGraphExecDestroy(l->packed[i].exec);\n"
+       << "  free(l->host_pack);\n";
+  os << "  if (l->arena)\n    (void)cu->cuMemFree(l->arena);\n"
      << "  if (l->stream)\n    (void)cu->cuStreamDestroy(l->stream);\n"
      << "  memset(l, 0, sizeof *l);\n}\n\n"
      << "/* On failure the caller frees what the lane got. */\n"
@@ -204,6 +287,13 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   for (size_t i = 0; i < plan.outputs.size(); ++i)
     os << "  l->out[" << i << "] = base;\n  base += ("
        << elements(plan.outputs[i], mb, ms) << " * 4 + 255) / 256 * 256;\n";
+  if (packed.ok)
+    os << "  l->pack = base;\n  base += " << align256(packed.intBytes())
+       << ";\n  l->staging = base;\n  base += "
+       << align256(4 * packed.stagingFloats) << ";\n"
+       << "  l->host_pack = (int32_t *)malloc(" << packed.intBytes() << ");\n"
+       << "  if (!l->host_pack)\n"
+       << "    return 2; /* CUDA_ERROR_OUT_OF_MEMORY */\n";
   os << "  (void)base;\n  return 0;\n}\n\n";
 
   // Teardown frees whatever init got, so it also cleans up after an init
@@ -341,48 +431,34 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  const bert_cuda_driver *cu = g->cu;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq, M = B * S;\n"
      << "  (void)M;\n";
-  for (size_t c = 0; c < plan.calls.size(); ++c) {
-    const KernelCall &call = plan.calls[c];
-    cuda::Launch l = cuda::launchOf(plan.kernels[call.kernel], call);
-    os << "  { /* " << commentSafe(call.comment) << " */\n";
-    std::string params;
-    for (size_t a = 0; a < call.args.size(); ++a) {
-      const BufferArg &arg = call.args[a];
-      std::string p = "p" + num(a);
-      os << "    uint64_t " << p << " = " << devicePointer(arg.base) << ";\n";
-      params += (params.empty() ? "&" : ", &") + p;
-      for (size_t d = 0; d < arg.dims.size(); ++d) {
-        std::string e = p + "_e" + num(d), s = p + "_s" + num(d);
-        os << "    int64_t " << e << " = " << arg.dims[d].first << ", " << s
-           << " = " << arg.dims[d].second << ";\n";
-        params += ", &" + e + ", &" + s;
-      }
-    }
-    os << "    void *params[] = {" << params << "};\n"
-       << "    BERT_CU(cu->cuLaunchKernel(g->fn[" << call.kernel << "], "
-       << l.gridX << ", " << l.gridY << ",\n"
-       << "                               " << l.gridZ << ", " << l.threads
-       << ", 1, 1, " << l.smemBytes << ", stream, params, NULL));\n"
-       << "  }\n";
-  }
+  for (const KernelCall &call : plan.calls)
+    cuda::emitLaunch(os, plan, call, call.kernel);
   os << "  return 0;\n}\n\n";
+  if (packed.ok)
+    cuda::emitPackedLaunch(os, plan, packed);
 
   // Only the launches are captured: they read the library's own device
   // buffers, fixed for its life, while the copies name the caller's host
   // buffers, which a graph would keep.
-  os << "/* The launches of bert_cuda_launch at (batch, seq) as an "
-        "instantiated graph. */\n"
+  os << "/* The launches of bert_cuda_launch at (batch, seq) (rows < 0), "
+        "or of\n"
+     << " * bert_cuda_launch_packed on `rows` packed rows, as an instantiated "
+        "graph. */\n"
      << "static int bert_cuda_capture(bert_cuda_lane *l, int64_t batch, "
         "int64_t seq,\n"
-     << "                             void **exec) {\n"
+     << "                             int32_t rows, void **exec) {\n"
      << "  const bert_cuda_driver *cu = bert_cuda.cu;\n"
      << "  void *graph = NULL;\n"
      << "  int rc, end;\n"
      << "  BERT_CU(cu->cuStreamBeginCapture(l->stream,\n"
      << "                                   "
         "BERT_CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));\n"
-     << "  rc = bert_cuda_launch(l->in, l->out, l->arena, l->stream, batch, "
+     << "  if (rows < 0)\n"
+     << "    rc = bert_cuda_launch(l->in, l->out, l->arena, l->stream, batch, "
         "seq);\n"
+     << (packed.ok ? "  else\n"
+                     "    rc = bert_cuda_launch_packed(l, batch, seq, rows);\n"
+                   : "  else\n    rc = 1; /* CUDA_ERROR_INVALID_VALUE */\n")
      << "  /* Ended even after a failed launch: the stream leaves capture. */\n"
      << "  end = cu->cuStreamEndCapture(l->stream, &graph);\n"
      << "  if (rc == 0)\n    rc = end;\n"
@@ -398,14 +474,12 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "                             void *const *outputs) {\n"
      << "  const bert_cuda_driver *cu = bert_cuda.cu;\n"
      << "  const int32_t B = (int32_t)batch, S = (int32_t)seq;\n";
-  for (size_t i = 0; i < plan.inputs.size(); ++i)
-    os << "  BERT_CU(cu->cuMemcpyHtoDAsync(l->in[" << i << "], inputs[" << i
-       << "], " << elements(plan.inputs[i], "B", "S") << " * 4, l->stream));\n";
+  emitInputUploads(os, plan);
   os << "  if (l->graphs) {\n"
      << "    void **exec = &l->graphs[(batch - 1) * " << plan.maxSeq
      << " + seq - 1];\n"
      << "    if (!*exec)\n"
-     << "      BERT_CU(bert_cuda_capture(l, batch, seq, exec));\n"
+     << "      BERT_CU(bert_cuda_capture(l, batch, seq, -1, exec));\n"
      << "    BERT_CU(cu->cuGraphLaunch(*exec, l->stream));\n"
      << "  } else {\n"
      << "    BERT_CU(bert_cuda_launch(l->in, l->out, l->arena, l->stream, "
@@ -418,6 +492,8 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   os << "  /* Errors of any kernel above surface here at the latest. */\n"
      << "  BERT_CU(cu->cuStreamSynchronize(l->stream));\n"
      << "  return 0;\n}\n\n";
+  if (packed.ok)
+    cuda::emitPackedForward(os, plan, packed);
 
   // Lanes are made on demand, so a library used from one thread holds one.
   os << "/* A free lane, made if none is and fewer than BERT_CUDA_LANES "
@@ -475,13 +551,14 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
      << "  return rc;\n}\n\n";
 
-  os << "static int bert_run(const float *const *weights, void *arena,\n"
-     << "                    const void *const *inputs, int64_t batch, "
-        "int64_t seq,\n"
-     << "                    void *const *outputs) {\n"
+  // run() and run_packed(): the same lane handling around either forward.
+  os << "static int bert_cuda_run(const float *const *weights,\n"
+     << "                         const void *const *inputs, int64_t batch,\n"
+     << "                         int64_t seq, void *const *outputs, int "
+        "packed) {\n"
      << "  bert_cuda_lane *lane = NULL;\n"
      << "  int rc;\n"
-     << "  (void)arena; /* the device arena is the lane's */\n"
+     << "  (void)packed;\n"
      << "  pthread_mutex_lock(&bert_cuda_lock);\n"
      << "  rc = bert_cuda_setup(weights);\n"
      << "  if (rc == 0)\n"
@@ -492,19 +569,33 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  /* The context is current per thread; the run needs no lock. */\n"
      << "  rc = bert_cuda.cu->cuCtxSetCurrent(bert_cuda.ctx);\n"
      << "  if (rc == 0)\n"
-     << "    rc = bert_cuda_forward(lane, inputs, batch, seq, outputs);\n"
+     << (packed.ok ? "    rc = packed ? bert_cuda_forward_packed(lane, inputs, "
+                     "batch, seq, outputs)\n"
+                     "                : bert_cuda_forward(lane, inputs, "
+                     "batch, seq, outputs);\n"
+                   : "    rc = bert_cuda_forward(lane, inputs, batch, seq, "
+                     "outputs);\n")
      << "  pthread_mutex_lock(&bert_cuda_lock);\n"
      << "  lane->busy = 0;\n"
      << "  --bert_cuda.busy;\n"
      << "  pthread_cond_broadcast(&bert_cuda_idle);\n"
      << "  pthread_mutex_unlock(&bert_cuda_lock);\n"
-     << "  return rc;\n}\n\n"
-     << "/* Host threads do not apply to GPU kernels. */\n"
+     << "  return rc;\n}\n\n";
+  for (int p = 0; p <= int(packed.ok); ++p)
+    os << "static int bert_run" << (p ? "_packed" : "")
+       << "(const float *const *weights, void *arena,\n"
+       << "                    const void *const *inputs, int64_t batch, "
+          "int64_t seq,\n"
+       << "                    void *const *outputs) {\n"
+       << "  (void)arena; /* the device arena is the lane's */\n"
+       << "  return bert_cuda_run(weights, inputs, batch, seq, outputs, " << p
+       << ");\n}\n\n";
+  os << "/* Host threads do not apply to GPU kernels. */\n"
      << "static void bert_set_num_threads(int n) { (void)n; }\n\n";
   emitModelDescriptor(os, plan,
-                      {"bert_run", "NULL", "bert_set_num_threads",
-                       "BERT_ABI_DEVICE_CUDA", "bert_run_device",
-                       "bert_device_workspace_bytes", "bert_device_acquire",
-                       "bert_device_release"});
+                      {"bert_run", packed.ok ? "bert_run_packed" : "NULL",
+                       "bert_set_num_threads", "BERT_ABI_DEVICE_CUDA",
+                       "bert_run_device", "bert_device_workspace_bytes",
+                       "bert_device_acquire", "bert_device_release"});
   return text;
 }

@@ -213,8 +213,9 @@ $STAGED_LOOP
 }
 )";
 
-/// Attention over the packed [B, S, 3, heads, D] projection: a query per
-/// thread with an online softmax; K and V rows TN at a time in shared
+/// Attention over the packed [B, S, 3, heads, D] projection (or, varlen,
+/// over each sequence's packed rows: $SEQUENCE): a query per thread with
+/// an online softmax; K and V rows TN at a time in shared
 /// memory. Masked keys get -FLT_MAX added, as transformers does. With bf16
 /// or f16 operands ($ROUND = bert_bf16_round, bert_f16_round) Q, K, V and
 /// each p are rounded before their products, as the CPU's bf16 attention
@@ -224,10 +225,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     $PARAMS) {
   extern __shared__ float smem[];
   float *ks = smem, *vs = smem + $TN * $D; // [TN][D] each
-  const int64_t S = p0_e3, b = blockIdx.z, h = blockIdx.y;
-  const float *base = p0 + b * p0_s4 + h * $D;
-  const int32_t *mask = p1 + b * p1_s1;
-  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
+$SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
   float q[$D], acc[$D];
   const float *qi = base + (i < S ? i : 0) * p0_s3;
 #pragma unroll
@@ -265,11 +263,53 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     __syncthreads();
   }
   if (i < S) {
-    float *out = p2 + b * p2_s3 + i * p2_s2 + h * $D;
+    float *out = outs + i * p2_s2;
 #pragma unroll
     for (int c = 0; c < $D; ++c)
       out[c] = acc[c] / sum;
   }
+}
+)";
+
+/// The start of both attention kernels ($SEQUENCE): which rows sequence b
+/// (blockIdx.z) is, its length S, its key mask, and where its outputs go.
+/// Padded: rows b * S.. of the [B, S, ...] buffers.
+const char *kSequencePadded =
+    R"(  const int64_t S = p0_e3, b = blockIdx.z, h = blockIdx.y;
+  const float *base = p0 + b * p0_s4 + h * $D;
+  const int32_t *mask = p1 + b * p1_s1;
+  float *outs = p2 + b * p2_s3 + h * $D;
+)";
+
+/// Varlen (the packed path): sequence b is the packed rows cu[b] ..
+/// cu[b + 1] (cumulative offsets, on the device, so a captured graph reads
+/// each run's), its keys masked by the packed rows' own mask values. The
+/// grid covers the longest sequence; a block past this one's end leaves.
+const char *kSequenceVarlen =
+    R"(  const int64_t b = blockIdx.z, h = blockIdx.y, first = cu[b],
+                S = cu[b + 1] - first;
+  if ((int64_t)blockIdx.x * $TM >= S)
+    return; // the whole block: no __syncthreads is left waiting
+  const float *base = p0 + first * p0_s3 + h * $D;
+  const int32_t *mask = p1 + first;
+  float *outs = p2 + first * p2_s2 + h * $D;
+)";
+
+/// dst row r = src row idx[r], or zeros where idx[r] < 0: a warp per row.
+/// The packed path's gather (idx = tok: packed row t from padded row
+/// tok[t]) and scatter (idx: the packed row of each padded row, -1 for
+/// padding), always between distinct buffers, so rows never race.
+const char *kCopyRows = R"(// copy_rows | tile_m=8 warps=8 smem_bytes=0
+extern "C" __global__ void __launch_bounds__(256) bert_copy_rows(
+    const int32_t *p0, int64_t p0_e0, int64_t p0_s0,
+    float *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, int64_t p1_s1,
+    float *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, int64_t p2_s1) {
+  const int64_t r = (int64_t)blockIdx.x * 8 + threadIdx.x / 32;
+  if (r >= p2_e1)
+    return;
+  const int32_t from = p0[r * p0_s0];
+  for (int64_t c = threadIdx.x % 32; c < p2_e0; c += 32)
+    p2[r * p2_s1 + c] = from >= 0 ? p1[from * p1_s1 + c] : 0.0f;
 }
 )";
 
@@ -400,7 +440,8 @@ template <typename Spec> const MmaType *mmaType(const Spec &s) {
 
 std::string cuda::kernelSource(const cpu::KernelRequest &req,
                                const KernelCall &call,
-                               const std::string &symbol, std::string &error) {
+                               const std::string &symbol, std::string &error,
+                               bool varlen) {
   const auto *sched = std::get_if<::bert::CudaSchedule>(&req.schedule);
   if (!sched)
     return fail(error, "the CUDA backend needs a cuda schedule on every "
@@ -504,8 +545,18 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
   }
   if (const auto *s = std::get_if<cpu::PoolerSpec>(&req.spec))
     return gemm(s->N ? s->N : s->H, s->H, s->act, true);
+  if (varlen && !std::holds_alternative<cpu::AttentionSpec>(req.spec))
+    return fail(error,
+                "only an attention has a varlen variant, not " + req.key());
   if (const auto *s = std::get_if<cpu::AttentionSpec>(&req.spec)) {
     int64_t d = s->hidden / s->numHeads;
+    subs["SEQUENCE"] = varlen ? kSequenceVarlen : kSequencePadded;
+    if (varlen) {
+      // The offsets come first, so the output stays the last parameter.
+      subs["PARAMS"] = "const int32_t *cu,\n    " + subs["PARAMS"];
+      std::string key = req.key();
+      subs["COMMENT"] = key.insert(key.find(' '), " varlen");
+    }
     if (sched->tileK != d)
       return fail(error, field + "tile_k (" + num(sched->tileK) +
                              ") must be the head dimension (" + num(d) + ")");
@@ -636,5 +687,18 @@ cuda::Launch cuda::launchOf(const cpu::KernelRequest &req,
     rows = "(int64_t)(" + first.dims[0].first + ") * (" + first.dims[1].first +
            ")";
   l.gridX = ceilDiv(rows, sched.tileM);
+  return l;
+}
+
+std::string cuda::varlenSymbol(const std::string &symbol) {
+  return symbol + "_varlen";
+}
+
+std::string cuda::copyRowsSource() { return std::string(kPrelude) + kCopyRows; }
+
+cuda::Launch cuda::copyRowsLaunch(const std::string &rows) {
+  Launch l;
+  l.gridX = "(unsigned)((" + rows + " + 7) / 8)";
+  l.threads = 256;
   return l;
 }

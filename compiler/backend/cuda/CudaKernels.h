@@ -40,12 +40,26 @@ struct Launch {
 /// The kernel `symbol` for `req`, its parameters those of `call` (any call
 /// of it: they share their buffers' ranks); "" and `error` set when the
 /// spec or the schedule is not one this backend compiles.
+/// `varlen`: an attention's variant for the packed path, which takes the
+/// sequences' cumulative row offsets (`const int32_t *cu`, B + 1 of them)
+/// first and the packed rows' mask, and is launched as the padded one.
 std::string kernelSource(const ::bert::cpu::KernelRequest &req,
                          const KernelCall &call, const std::string &symbol,
-                         std::string &error);
+                         std::string &error, bool varlen = false);
 
 /// How `call` of `req` (which kernelSource accepted) is launched.
 Launch launchOf(const ::bert::cpu::KernelRequest &req, const KernelCall &call);
+
+/// The symbol of kernel `symbol`'s varlen variant.
+std::string varlenSymbol(const std::string &symbol);
+
+/// The packed path's row copy, `bert_copy_rows(idx, src, dst)`: dst row r
+/// = src row idx[r], or zeros where idx[r] < 0 (each buffer: pointer, then
+/// (extent, stride) per dim; idx 1-D, src and dst [rows][width]).
+std::string copyRowsSource();
+constexpr const char *kCopyRowsSymbol = "bert_copy_rows";
+/// Its launch over `rows` (a C expression) rows of dst.
+Launch copyRowsLaunch(const std::string &rows);
 
 } // namespace mlir::bert::cuda
 

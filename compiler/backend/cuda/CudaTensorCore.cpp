@@ -137,10 +137,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
   extern __shared__ float smem[];
   $HALF *qs = reinterpret_cast<$HALF *>(smem); // [TM][D + 8]
   $HALF *ks = qs + $TM * ($D + 8), *vs = ks + $TN * ($D + 8);
-  const int64_t S = p0_e3, b = blockIdx.z, h = blockIdx.y;
-  const float *base = p0 + b * p0_s4 + h * $D;
-  const int32_t *mask = p1 + b * p1_s1;
-  const int64_t q0 = (int64_t)blockIdx.x * $TM;
+$SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int g = lane / 4, t = lane % 4;
   // A tile of `rows` rows of part `part` (0 Q, 1 K, 2 V) from row r0 into
@@ -268,7 +265,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     const int64_t i = q0 + warp * 16 + g + r * 8;
     if (i >= S)
       continue;
-    float *out = p2 + b * p2_s3 + i * p2_s2 + h * $D;
+    float *out = outs + i * p2_s2;
 #pragma unroll
     for (int d = 0; d < $D / 8; ++d)
       *reinterpret_cast<float2 *>(out + d * 8 + 2 * t) =

@@ -290,10 +290,15 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
   const std::string mask =
       ioLocal(plan.inputs[plan.findInput("attention_mask")].name);
   os << "/* The same calls without padding (bert_model_desc::run_packed) on\n"
-     << " * the T tokens bert_pack_tokens lists: tok[t] is the padded row of\n"
+     << " * the T tokens "
+     << (shape.relative ? "bert_pack_real_tokens" : "bert_pack_tokens")
+     << " lists: tok[t] is the padded row of\n"
      << " * packed token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's\n"
-     << " * packed range. Position 0 is a query even when it is padding (the\n"
-     << " * pooler reads it) but never a key then (pmask 0). */\n";
+     << (shape.relative
+             ? " * packed range (real tokens only). */\n"
+             : " * packed range. Position 0 is a query even when it is padding "
+               "(the\n"
+               " * pooler reads it) but never a key then (pmask 0). */\n");
   emitRunHead(os, plan, "bert_run_packed");
   os << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
      << ");\n"

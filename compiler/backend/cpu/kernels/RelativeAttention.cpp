@@ -276,10 +276,15 @@ void writeRelativeAttention(const RelativeAttentionSpec &spec,
   os << "relative_attention h=" << spec.hidden << " heads=" << spec.numHeads;
 }
 
-/// Queries per task (the tasks' grain); the key tile is unused.
+/// Queries per task (the tasks' grain): whole blocks of the register
+/// tile's rows (a smaller task still computes a whole block); the key tile
+/// is unused.
 std::vector<TuneKnob> relativeAttentionTuningSpace(const KernelRequest &,
-                                                   const Target &) {
-  return {{"queries_per_task", {4, 8, 16, 32, 64}}};
+                                                   const Target &target) {
+  AttentionSchedule lanes;
+  lanes.vectorWidth = target.natural_vector_size<float>();
+  const int64_t rows = relativeAttentionTiles(lanes).rows;
+  return {{"queries_per_task", {rows, 2 * rows, 4 * rows, 8 * rows}}};
 }
 
 /// The packed q, k, v, kr, a mask with no padding, token types, three

@@ -3,7 +3,8 @@
 // Not a test: prints GFLOP/s of `linear` at the BERT shapes and times of the
 // other kernels, JIT-compiled for the host with the default schedules.
 //   HL_NUM_THREADS=1 bert-backend-bench            # all kernels
-//   ONLY=linear|linear-large|bf16|bf16-large|others|attention
+//   ONLY=linear|linear-large|bf16|bf16-large|others|attention|
+//        relative_attention
 //   bert-backend-bench bert-backend-bench --emit DIR [target]         # AOT .o
 //   + runtime + .stmt/.s
 // ONLY=bf16 on AMX hosts also prints the TDPBF16PS peak of one core after
@@ -189,6 +190,42 @@ void benchAttention(const Halide::Target &t) {
   }
 }
 
+/// XLNet's relative attention core and its sinusoids at xlnet-base heads
+/// (H=768, 12 x d=64). Flops count the three products (content and
+/// position scores, P.V): 6 * B * S^2 * H. TILE_M: queries per task.
+void benchRelativeAttention(const Halide::Target &t) {
+  const int H = 768, heads = 12;
+  cpu::AttentionSchedule sched = dflt::attention(t, envInt("TILE_M"), 0);
+  cpu::Kernel k = cpu::buildRelativeAttention({H, heads}, sched, t);
+  cpu::Kernel pos = cpu::buildRelativePositions({H, -1}, dflt::rows(t), t);
+  k.pipeline.compile_jit(t);
+  pos.pipeline.compile_jit(t);
+  for (auto [B, S] : {std::pair{1, 128}, {8, 128}, {1, 512}}) {
+    Buffer<float> qkv = filled<float>({3 * H, S, B}, -1, 1),
+                  kr = filled<float>({H, 2 * S}, -1, 1);
+    Buffer<int32_t> mask(S, B), types(S, B);
+    mask.fill(1);
+    types.fill(0);
+    Buffer<float> bias = filled<float>({H}, -.5f, .5f),
+                  seg = filled<float>({H, 2}, -.5f, .5f),
+                  y(H / heads, heads, S, B);
+    k.inputs[0].set(qkv), k.inputs[1].set(kr), k.inputs[2].set(mask);
+    k.inputs[3].set(types), k.inputs[7].set(seg);
+    for (int i = 4; i < 7; ++i)
+      k.inputs[i].set(bias);
+    const double flop = 6.0 * B * S * S * H;
+    auto [med, best] = timeIt([&] { k.pipeline.realize(y, t); }, flop / 5e10);
+    pos.inputs[0].set(mask);
+    auto [posMed, posBest] =
+        timeIt([&] { pos.pipeline.realize(kr, t); }, 2.0 * S * H * 1e-8);
+    std::printf("relative_attention B=%d S=%-4d H=%d  median %8.1f us  %6.1f "
+                "GFLOP/s  best %6.1f GFLOP/s  (queries %d); "
+                "relative_positions median %7.1f us\n",
+                B, S, H, med * 1e6, flop / med * 1e-9, flop / best * 1e-9,
+                int(sched.queriesPerTask), posMed * 1e6);
+  }
+}
+
 void benchOthers(const Halide::Target &t) {
   const int H = 768;
   for (int M : {128, 1024}) {
@@ -235,21 +272,31 @@ void emitAll(const std::string &dir, const Halide::Target &t) {
     std::printf("%-28s AOT %.2fs  -> %s/%s.{o,stmt,s}\n", fn.c_str(), t1 - t0,
                 dir.c_str(), fn.c_str());
   };
-  emit(cpu::buildLinear({768, 768, cpu::Activation::None, true, true},
-                        dflt::gemm(768, t), t),
-       "bert_linear_768x768_res");
-  emit(cpu::buildLinear({3072, 768, cpu::Activation::Gelu, true, false},
-                        dflt::gemm(3072, t), t),
-       "bert_linear_3072x768_gelu");
-  emit(cpu::buildLayerNorm({768, 1e-12f, true}, dflt::rows(t), t),
-       "bert_layer_norm_768");
-  emit(cpu::buildAttention({768, 12, 0.f}, dflt::attention(t), t),
-       "bert_attention_768_12");
-  emit(cpu::buildAttention({768, 12, 0.f, true}, dflt::attention(t), t),
-       "bert_attention_768_12_bf16");
-  emit(cpu::buildEmbeddings({768, 30522, 512, 2, 0, 1e-12f}, dflt::rows(t), t),
-       "bert_embeddings");
-  emit(cpu::buildPooler({768}, dflt::gemm(768, t), t), "bert_pooler");
+  // ONLY=relative_attention: XLNet's two kernels alone.
+  const bool xlnetOnly =
+      getenv("ONLY") && std::string(getenv("ONLY")) == "relative_attention";
+  if (!xlnetOnly) {
+    emit(cpu::buildLinear({768, 768, cpu::Activation::None, true, true},
+                          dflt::gemm(768, t), t),
+         "bert_linear_768x768_res");
+    emit(cpu::buildLinear({3072, 768, cpu::Activation::Gelu, true, false},
+                          dflt::gemm(3072, t), t),
+         "bert_linear_3072x768_gelu");
+    emit(cpu::buildLayerNorm({768, 1e-12f, true}, dflt::rows(t), t),
+         "bert_layer_norm_768");
+    emit(cpu::buildAttention({768, 12, 0.f}, dflt::attention(t), t),
+         "bert_attention_768_12");
+    emit(cpu::buildAttention({768, 12, 0.f, true}, dflt::attention(t), t),
+         "bert_attention_768_12_bf16");
+    emit(
+        cpu::buildEmbeddings({768, 30522, 512, 2, 0, 1e-12f}, dflt::rows(t), t),
+        "bert_embeddings");
+    emit(cpu::buildPooler({768}, dflt::gemm(768, t), t), "bert_pooler");
+  }
+  emit(cpu::buildRelativeAttention({768, 12}, dflt::attention(t), t),
+       "xlnet_relative_attention_768_12");
+  emit(cpu::buildRelativePositions({768, -1}, dflt::rows(t), t),
+       "xlnet_relative_positions_768");
   cpu::compileRuntime(t, dir + "/halide_runtime.o");
   std::printf("runtime -> %s/halide_runtime.o\n", dir.c_str());
 }
@@ -290,5 +337,13 @@ int main(int argc, char **argv) {
     benchOthers(t);
   else if (std::string(only) == "attention")
     benchAttention(t);
+  else if (std::string(only) == "relative_attention") {
+    try {
+      benchRelativeAttention(t);
+    } catch (const Halide::Error &e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 1;
+    }
+  }
   return 0;
 }

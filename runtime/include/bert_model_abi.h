@@ -217,7 +217,10 @@ typedef struct {
    * attention_mask input has at least one 1. The tokens computed are, per
    * row b, position 0 and every position s with mask[b][s] == 1 (position 0
    * is always computed because first-token heads such as the pooler read
-   * it, even when it is a padding position); they are packed contiguously
+   * it, even when it is a padding position; not in a library with relative
+   * attention, XLNet's, which computes only the positions with mask 1 and
+   * runs a batch padded when a row's real tokens are not contiguous or its
+   * last-token summary would read padding); they are packed contiguously
    * (T rows instead of batch * seq) through every row-wise kernel,
    * attention runs per row over that row's real keys, and every output with
    * a BERT_ABI_DIM_SEQ dim is scattered back to its padded [batch, seq, ...]
@@ -296,6 +299,16 @@ BERT_ABI_HIDDEN int32_t bert_pack_tokens(const int32_t *attention_mask,
                                          int64_t batch, int64_t seq,
                                          int32_t *tok, int32_t *tok_mask,
                                          int32_t *cu);
+
+/* As bert_pack_tokens, for models whose attention depends on the distance
+ * between positions (XLNet's relative attention): only the positions with
+ * mask 1 (position 0 too is left out when it is padding), and -1 instead
+ * of T when some row's real tokens are not one contiguous run (packing
+ * them would bring tokens closer together). */
+BERT_ABI_HIDDEN int32_t bert_pack_real_tokens(const int32_t *attention_mask,
+                                              int64_t batch, int64_t seq,
+                                              int32_t *tok, int32_t *tok_mask,
+                                              int32_t *cu);
 
 /* dst row t = src row tok[t] for t < num_tokens, rows of width floats.
  * dst and src either do not overlap or are the same buffer (in place: tok

@@ -13,25 +13,48 @@
 
 #include <string.h>
 
-int32_t bert_pack_tokens(const int32_t *attention_mask, int64_t batch,
-                         int64_t seq, int32_t *tok, int32_t *tok_mask,
-                         int32_t *cu) {
+/* The tokens of bert_pack_tokens, or with real_only those of
+ * bert_pack_real_tokens (-1 for a row whose real tokens have a hole). */
+static int32_t pack_tokens(const int32_t *attention_mask, int64_t batch,
+                           int64_t seq, int32_t *tok, int32_t *tok_mask,
+                           int32_t *cu, int real_only) {
   int32_t t = 0;
   int64_t b, s;
   for (b = 0; b < batch; ++b) {
+    int64_t first = -1, last = -1;
     cu[b] = t;
     for (s = 0; s < seq; ++s) {
       int32_t m = attention_mask[b * seq + s];
-      /* Position 0 is always computed: the pooler reads it. */
-      if (s == 0 || m) {
-        tok[t] = (int32_t)(b * seq + s);
-        tok_mask[t] = m;
-        ++t;
-      }
+      /* Position 0 is always computed (the pooler reads it), except for
+       * relative attention, where it would sit at the wrong distances. */
+      if (!m && (real_only || s != 0))
+        continue;
+      if (m && first < 0)
+        first = s;
+      if (m)
+        last = s;
+      tok[t] = (int32_t)(b * seq + s);
+      tok_mask[t] = m;
+      ++t;
     }
+    /* A hole between real tokens: packing would change their distances. */
+    if (real_only && first >= 0 && last - first + 1 != t - cu[b])
+      return -1;
   }
   cu[batch] = t;
   return t;
+}
+
+int32_t bert_pack_tokens(const int32_t *attention_mask, int64_t batch,
+                         int64_t seq, int32_t *tok, int32_t *tok_mask,
+                         int32_t *cu) {
+  return pack_tokens(attention_mask, batch, seq, tok, tok_mask, cu, 0);
+}
+
+int32_t bert_pack_real_tokens(const int32_t *attention_mask, int64_t batch,
+                              int64_t seq, int32_t *tok, int32_t *tok_mask,
+                              int32_t *cu) {
+  return pack_tokens(attention_mask, batch, seq, tok, tok_mask, cu, 1);
 }
 
 void bert_gather_rows(float *dst, const float *src, const int32_t *tok,

@@ -82,6 +82,27 @@ std::vector<float> numberedRows(int64_t rows, int64_t width) {
   return v;
 }
 
+TEST(PackRealTokens, LeftAndRightPaddingAndHoles) {
+  // Row 0: left padding (position 0 is not packed); row 1: right padding.
+  V mask = {0, 0, 1, 1, //
+            1, 1, 1, 0};
+  V tok(8, -7), tokMask(8, -7), cu(4, -7);
+  int32_t n = bert_pack_real_tokens(mask.data(), 2, 4, tok.data(),
+                                    tokMask.data(), cu.data());
+  EXPECT_EQ(n, 5);
+  EXPECT_EQ(V(tok.begin(), tok.begin() + 5), (V{2, 3, 4, 5, 6}));
+  EXPECT_EQ(V(tokMask.begin(), tokMask.begin() + 5), V(5, 1));
+  EXPECT_EQ(V(cu.begin(), cu.begin() + 3), (V{0, 2, 5}));
+  EXPECT_EQ(tok[5], -7);
+  EXPECT_EQ(cu[3], -7);
+  // A hole between real tokens: not packable.
+  V holes = {1, 1, 1, 1, //
+             1, 0, 1, 0};
+  EXPECT_EQ(bert_pack_real_tokens(holes.data(), 2, 4, tok.data(),
+                                  tokMask.data(), cu.data()),
+            -1);
+}
+
 TEST(GatherRows, CopiesTheRowsOfThePackedTokens) {
   const int64_t width = 3;
   std::vector<float> src = numberedRows(6, width), dst(3 * width, -1.0f);

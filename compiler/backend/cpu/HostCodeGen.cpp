@@ -108,11 +108,15 @@ PackedShape mlir::bert::analyzePacked(const ModelPlan &plan) {
   for (size_t i = 0; i < plan.calls.size(); ++i) {
     const KernelCall &call = plan.calls[i];
     const BufferRef &out = call.args.back().base;
-    // XLNet's relative attention reads token_type_ids per token, which the
-    // packed path has only padded (it gathers no inputs but the ids), and
-    // the packed rows would need their own positions: run padded.
-    if (runs<cpu::RelativeAttentionSpec>(plan, call))
-      return p;
+    // XLNet's relative attention runs per sequence on its packed rows, with
+    // the mask and the token types gathered alongside.
+    if (runs<cpu::RelativeAttentionSpec>(plan, call)) {
+      if (!call.args[2].base.isInput(mask) ||
+          call.args[3].base.role != BufferRef::Role::Input)
+        return p;
+      p.relative = true;
+      p.types = call.args[3].base;
+    }
     if (runs<cpu::EmbeddingsSpec>(plan, call)) {
       // Its packed rows are gathered into its own arena slot.
       if (i != 0 || out.role != BufferRef::Role::Arena)
@@ -121,6 +125,7 @@ PackedShape mlir::bert::analyzePacked(const ModelPlan &plan) {
       ++numEmbeddings;
     }
     if (!call.perToken) {
+      p.readsLastToken |= !call.args[0].elementOffset.empty();
       // Reads per-token values in the padded layout: they are scattered
       // first; only arena values and outputs can be.
       for (size_t a = 0; a + 1 < call.args.size(); ++a)
@@ -174,15 +179,18 @@ namespace {
 int64_t roundUp64(int64_t n) { return (n + 63) / 64 * 64; }
 
 /// Arena bytes of the planned slots, then (packed variant only) the packed
-/// token bookkeeping: tok[B*S], pmask[B*S], cu[B+1] int32, at the maxima.
+/// token bookkeeping: tok[B*S], pmask[B*S], cu[B+1] int32, at the maxima,
+/// and with relative attention the packed token types ptypes[B*S].
 int64_t packedExtraOffset(const ModelPlan &plan) {
   return roundUp64(std::max<int64_t>(plan.arenaBytes, 64));
 }
 int64_t totalArenaBytes(const ModelPlan &plan) {
-  if (!analyzePacked(plan).ok)
+  PackedShape shape = analyzePacked(plan);
+  if (!shape.ok)
     return std::max<int64_t>(plan.arenaBytes, 64);
+  const int64_t cells = plan.maxBatch * plan.maxSeq;
   return packedExtraOffset(plan) +
-         roundUp64(4 * (2 * plan.maxBatch * plan.maxSeq + plan.maxBatch + 1));
+         roundUp64(4 * ((shape.relative ? 3 : 2) * cells + plan.maxBatch + 1));
 }
 
 /// One kernel call: halide_buffer_t's over `pointers` (default: the
@@ -223,6 +231,24 @@ void emitCall(llvm::raw_ostream &os, const ModelPlan &plan,
      << indent << "}\n";
 }
 
+/// XLNet's packing, after bert_pack_real_tokens (which returns -1 when a
+/// row's real tokens are not one contiguous run: packing them would change
+/// their distances): the padded run instead for such a batch, or when the
+/// sequence summary reads a last position that is padding (the packed path
+/// leaves it zero); else the packed token types beside pmask.
+void emitRelativePacking(llvm::raw_ostream &os, const ModelPlan &plan,
+                         const PackedShape &shape, const std::string &mask) {
+  os << "  int fallback = T < 0;\n";
+  if (shape.readsLastToken)
+    os << "  for (int32_t sb = 0; sb < B; ++sb)\n"
+       << "    fallback |= " << mask << "[(size_t)sb * S + S - 1] == 0;\n";
+  os << "  if (fallback)\n"
+     << "    return bert_run(weights, arena, inputs, batch, seq, outputs);\n"
+     << "  int32_t *ptypes = cu + " << plan.maxBatch + 1 << ";\n"
+     << "  for (int32_t t = 0; t < T; ++t)\n"
+     << "    ptypes[t] = " << cPointer(plan, *shape.types) << "[tok[t]];\n";
+}
+
 /// bert_run_packed: see bert_model_desc::run_packed. The runtime's
 /// bert_pack_tokens, bert_gather_rows and bert_scatter_rows do the padding
 /// removal; this writes only the kernel calls around them.
@@ -232,18 +258,27 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
   const std::string mask =
       ioLocal(plan.inputs[plan.findInput("attention_mask")].name);
   os << "/* The same calls without padding (bert_model_desc::run_packed) on\n"
-     << " * the T tokens bert_pack_tokens lists: tok[t] is the padded row of\n"
+     << " * the T tokens "
+     << (shape.relative ? "bert_pack_real_tokens" : "bert_pack_tokens")
+     << " lists: tok[t] is the padded row of\n"
      << " * packed token t, pmask[t] its mask value, cu[b]..cu[b+1] row b's\n"
-     << " * packed range. Position 0 is a query even when it is padding (the\n"
-     << " * pooler reads it) but never a key then (pmask 0). */\n";
+     << (shape.relative
+             ? " * packed range (real tokens only). */\n"
+             : " * packed range. Position 0 is a query even when it is padding "
+               "(the\n"
+               " * pooler reads it) but never a key then (pmask 0). */\n");
   emitRunHead(os, plan, "bert_run_packed");
   os << "  int32_t *tok = (int32_t *)(arena_base + " << packedExtraOffset(plan)
      << ");\n"
      << "  int32_t *pmask = tok + " << cells << ";\n"
      << "  int32_t *cu = pmask + " << cells << ";\n"
      << "  const int32_t T =\n"
-     << "      bert_pack_tokens(" << mask << ", batch, seq, tok, pmask, cu);\n"
-     << "  const int32_t M = T;\n"
+     << "      "
+     << (shape.relative ? "bert_pack_real_tokens(" : "bert_pack_tokens(")
+     << mask << ", batch, seq, tok, pmask, cu);\n";
+  if (shape.relative)
+    emitRelativePacking(os, plan, shape, mask);
+  os << "  const int32_t M = T;\n"
      << "  double flops = 0.0;\n"
      << "  (void)M; (void)flops;\n";
   for (size_t i = 0; i < plan.calls.size(); ++i) {
@@ -258,6 +293,24 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       emitMark(os, call, i, "  ");
       os << "  bert_gather_rows(" << slot << ", " << ptrs.back() << ", tok, T, "
          << call.resultWidth << ");\n";
+    } else if (runs<cpu::RelativeAttentionSpec>(plan, call)) {
+      os << "  for (int32_t sb = 0; sb < B; ++sb) {\n"
+         << "    /* one sequence: its real tokens as a batch of 1, and the\n"
+         << "     * 2S distance rows of its own length: rows seq - S .. */\n"
+         << "    const int32_t off = cu[sb];\n"
+         << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
+      std::vector<std::string> ptrs(call.args.size());
+      ptrs[0] = "(" + cPointer(plan, call.args[0].base) + ") + (size_t)off * " +
+                std::to_string(3 * h);
+      ptrs[1] = "(" + cPointer(plan, call.args[1].base) +
+                ") + (size_t)(seq - S) * " + std::to_string(h);
+      ptrs[2] = "pmask + off";
+      ptrs[3] = "ptypes + off";
+      ptrs.back() = "(" + cPointer(plan, call.args.back().base) +
+                    ") + (size_t)off * " + std::to_string(h);
+      emitCall(os, plan, call, "    ", ptrs);
+      os << "  }\n";
+      emitMark(os, call, i, "  ");
     } else if (runs<cpu::AttentionSpec>(plan, call)) {
       os << "  flops = 0.0;\n"
          << "  for (int32_t sb = 0; sb < B; ++sb) {\n"

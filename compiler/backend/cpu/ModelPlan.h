@@ -211,6 +211,16 @@ struct PackedShape {
   std::optional<BufferRef> paddedInto;
   /// Buffers scattered after lastToken, with their row widths.
   std::vector<std::pair<BufferRef, int64_t>> scatter;
+  /// XLNet's relative attention: only real tokens are packed (a padded
+  /// position 0 would sit at the wrong distances), their token types are
+  /// gathered too, and a batch the packed rows cannot reproduce runs
+  /// padded (see emitRunPacked).
+  bool relative = false;
+  /// A per-sequence call reads each sequence's last position (XLNet's
+  /// sequence summary): a row padded on the right then runs padded.
+  bool readsLastToken = false;
+  /// The token types the relative attention reads (an input).
+  std::optional<BufferRef> types;
 };
 
 /// The packed shape of `plan`'s calls; `ok` false when the plan has no

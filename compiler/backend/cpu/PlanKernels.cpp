@@ -158,7 +158,14 @@ LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
                                   : matrix(BufferRef::weight(*slot), num(h),
                                            num(rows), num(h)));
   }
-  call.args.push_back(tokenRows(storage[op.getResult()].base, h));
+  // [B, S, H] as (d, heads, S, B): the kernel's loops are per head.
+  const int64_t d = h / op.getNumHeads();
+  call.args.push_back(BufferArg{storage[op.getResult()].base,
+                                false,
+                                {{num(d), "1"},
+                                 {num(op.getNumHeads()), num(d)},
+                                 {"S", num(h)},
+                                 {"B", num(h) + " * S"}}});
   // The three score terms plus P.V per pair (the segment term counted as a
   // third dot product, as the kernel's reference computes it).
   call.flops = "8.0 * B * S * S * " + num(h);

@@ -88,30 +88,6 @@ struct AttentionFuncs {
   RDom rd, rj, rt;
 };
 
-/// e^x for x <= 0, as the softmax needs it (every argument is a logit minus
-/// a maximum): 2^n * P(r) with n = round(x log2 e) by the 1.5 * 2^23
-/// rounding trick, r = x - n ln 2 and P the degree-6 Taylor polynomial.
-/// Measured against double exp() on 4M points of [-90, 0]: relative error
-/// <= 4.7e-7 (worst near -87), absolute <= 1.6e-7 (about 1 ulp of 1.0).
-/// x < -87 (including masked logits, ~ -3.4e38) gives exactly 0: e^-87 is
-/// below the normal range, where HF's result is a denormal that no fp32 sum
-/// can see. About 15 vector ops against ~26 for Halide's exp() (whose zmm
-/// floor is split into two ymm vroundps); 5% of the kernel time at S=512.
-Expr softmaxExp(const Expr &x) {
-  Expr xc = max(x, -87.f);
-  const float magic = 12582912.f; // 1.5 * 2^23
-  // n from the integer bits: Halide's simplifier would fold (t - magic).
-  Expr ni = reinterpret(Int(32), xc * float(M_LOG2E) + magic) -
-            reinterpret(Int(32), Expr(magic));
-  Expr n = cast<float>(ni);
-  Expr r = xc - n * float(M_LN2);
-  Expr p = 1.f / 720.f;
-  for (float c : {1.f / 120.f, 1.f / 24.f, 1.f / 6.f, 0.5f, 1.f, 1.f})
-    p = p * r + c;
-  Expr bits = (ni + 127) << 23;
-  return select(x < -87.f, 0.f, p * reinterpret(Float(32), bits));
-}
-
 void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
                         const AttentionTiles &tiles) {
   const int d = int(spec.hidden / spec.numHeads);
@@ -156,9 +132,11 @@ void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
   f.tileMax(i, t, qb, h, b) = detail::lowestFloat();
   f.tileMax(i, t, qb, h, b) =
       max(f.tileMax(i, t, qb, h, b), f.score(i, f.rj, t, qb, h, b));
-  f.prob(i, j, t, qb, h, b) = select(
-      t * Bk + j < S,
-      softmaxExp(f.score(i, j, t, qb, h, b) - f.tileMax(i, t, qb, h, b)), 0.f);
+  f.prob(i, j, t, qb, h, b) =
+      select(t * Bk + j < S,
+             detail::softmaxExp(f.score(i, j, t, qb, h, b) -
+                                f.tileMax(i, t, qb, h, b)),
+             0.f);
   f.tileSum(i, t, qb, h, b) = 0.f;
   f.tileSum(i, t, qb, h, b) += f.prob(i, f.rj, t, qb, h, b);
   f.tilePV(i, c, t, qb, h, b) = 0.f;
@@ -188,7 +166,8 @@ void attentionAlgorithm(AttentionFuncs &f, const AttentionSpec &spec,
   Tuple st = f.state(i, qb, h, b);
   Expr mt = f.tileMax(i, f.rt, qb, h, b);
   Expr mNew = max(st[0], mt);
-  Expr keep = softmaxExp(st[0] - mNew), add = softmaxExp(mt - mNew);
+  Expr keep = detail::softmaxExp(st[0] - mNew),
+       add = detail::softmaxExp(mt - mNew);
   std::vector<Expr> next = {mNew,
                             st[1] * keep + f.tileSum(i, f.rt, qb, h, b) * add};
   for (int k = 0; k < d; ++k)

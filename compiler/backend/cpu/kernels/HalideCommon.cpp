@@ -88,6 +88,21 @@ float exactTolerance(const KernelRequest &) { return 1e-4f; }
 // Not Float(32).min(): Halide defines a float type's min() as -infinity.
 Expr lowestFloat() { return Expr(std::numeric_limits<float>::lowest()); }
 
+Expr softmaxExp(const Expr &x) {
+  Expr xc = max(x, -87.f);
+  const float magic = 12582912.f; // 1.5 * 2^23
+  // n from the integer bits: Halide's simplifier would fold (t - magic).
+  Expr ni = reinterpret(Int(32), xc * float(M_LOG2E) + magic) -
+            reinterpret(Int(32), Expr(magic));
+  Expr n = cast<float>(ni);
+  Expr r = xc - n * float(M_LN2);
+  Expr p = 1.f / 720.f;
+  for (float c : {1.f / 120.f, 1.f / 24.f, 1.f / 6.f, 0.5f, 1.f, 1.f})
+    p = p * r + c;
+  Expr bits = (ni + 127) << 23;
+  return select(x < -87.f, 0.f, p * reinterpret(Float(32), bits));
+}
+
 Expr roundToBF16(const Expr &f) {
   Expr u = reinterpret(UInt(32), f);
   Expr r = (u + ((u >> 16) & 1) + 0x7fff) >> 16;

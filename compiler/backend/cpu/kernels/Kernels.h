@@ -186,7 +186,7 @@ Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
 /// args: qkv (3H, S, B) dense (q, k, v side by side); kr (H, 2S) dense
 ///       (row p: relative distance S - p); mask, token types int32 (S, B)
 ///       dense; r_w_bias, r_r_bias, r_s_bias (H); seg_embed (H, 2); out
-///       (H, S, B) dense.
+///       (d, heads, S, B) dense (the [B, S, H] rows, heads side by side).
 Kernel buildRelativeAttention(const RelativeAttentionSpec &spec,
                               const AttentionSchedule &sched,
                               const Halide::Target &target);

@@ -11,7 +11,7 @@ REAL_CASE ?= $(BUILD_DIR)/real-minilm
 ST_GOLDEN := test/E2E/goldens/minilm-st
 
 
-.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-record bench-families bench-text bench-kernels bench-autoschedule bench-memory clean \
+.PHONY: all deps configure build format check-format tidy test test-props test-real test-asan test-tsan fuzz goldens st-golden demo demo-bert-base check-lit bench bench-quick bench-record bench-classes bench-families bench-text bench-kernels bench-autoschedule bench-memory clean \
   test-tokenizer-full tokenizer-goldens bench-tokenizer fuzz-tokenizer docs test-docs
 
 all: build
@@ -225,6 +225,11 @@ bench-families: build $(BUILD_DIR)/bench/fma_peak
 bench-record: bench
 	python3 bench/record.py --build-dir $(BUILD_DIR) --note "$(BENCH_NOTE)" \
 	  --command 'make bench-record BENCH_FLAGS="$(BENCH_FLAGS)"'
+
+# The per-class table alone (bench/classes.py, plain python3): bertc over its best peer in every
+# run recorded in bench/results/ and the last make bench, by the CPU class bertc put the machine in.
+bench-classes:
+	python3 bench/classes.py
 
 # Text -> sentence embedding latency, all-MiniLM-L6-v2 at batch 1 and 32 (bench/text.py): bertc
 # (tokenizer, model, pooling in C: embed-text) against sentence-transformers on PyTorch and the

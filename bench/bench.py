@@ -13,6 +13,7 @@ and the others go on. The exit code is 0 unless the harness itself broke.
 """
 import argparse
 import datetime
+import glob
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import classes  # noqa: E402
 import report  # noqa: E402
 
 MODELS = {"bert-tiny": "examples/bert-tiny/config.json",
@@ -99,17 +101,24 @@ def fma_peak(exe, threads):
 
 
 def machine_meta():
-    cpu = "?"
+    cpu, ident = "?", {}
     with open("/proc/cpuinfo") as f:
         for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("vendor_id", "cpu family", "model", "model name") and key not in ident:
+                ident[key] = value.strip()
+            if key == "model name":
+                cpu = value.strip()
                 break
     git = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip() or "?"
     if sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).stdout.strip():
         git += "+dirty"
+    # vendor, family and model: what tells CPUs of one name apart ("AMD EPYC" is Zen 4 or 5).
+    cpu_id = (f"{ident.get('vendor_id', '?')} family {ident.get('cpu family', '?')} "
+              f"model {ident.get('model', '?')}")
     return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": cpu,
-            "cores": os.cpu_count(), "git": git,
+            "cpu_id": cpu_id, "cores": os.cpu_count(), "git": git,
             "load_start": [round(x, 2) for x in os.getloadavg()]}
 
 
@@ -197,6 +206,23 @@ def compile_bertc(bertc, cfg, name, b, s, out, precision="f32", prune=True):
     log(f"bertc compiled {name} ({precision}{'' if prune else ', no pruning'}) in "
         f"{time.time() - t0:.1f}s")
     return lib, None
+
+
+def core_facts(lib):
+    """bert.core of the planned IR bertc wrote beside `lib` (the FMA facts it tiled for and
+    the class it put the machine in: what the per-class table groups runs by), or None."""
+    d, so = os.path.split(lib)
+    path = os.path.join(d, so[len("lib"):-len(".so")] + ".planned.mlir")
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    m = re.search(r"bert\.core = \{([^}]*)\}", text)
+    if not m:
+        return None
+    return {k: (v.strip('"') if v.startswith('"') else v == "true" if v in ("true", "false")
+                else int(v.split(":")[0]))
+            for k, v in re.findall(r'(\w+) = ("[^"]*"|true|false|-?\d+ : i64)', m.group(1))}
 
 
 def run_worker(py, system, mdir, case, threads, lib, budget, out):
@@ -319,6 +345,10 @@ def main():
                               if "bertc-int8" in systems else (None, None))
             lib8a, lib8a_err = (compile_bertc(bertc, cfg_path, name, b, s, out, "int8-all")
                                 if "bertc-int8-all" in systems else (None, None))
+            if "cpu_class" not in meta:
+                core = next((core_facts(x) for x in (lib, lib16, lib8, lib8a, libnp) if x), None)
+                if core:
+                    meta["core"], meta["cpu_class"] = core, core.get("target_class")
             case_ok = plog.get("case " + name, {}).get("ok")
             for t in threads:
                 once = report.BF16_SYSTEMS + report.INT8_SYSTEMS
@@ -387,6 +417,13 @@ def main():
         log(f"chart: {os.path.join(out, 'latency.png')}")
     except Exception as e:  # matplotlib missing or broken: the table and JSON still stand
         log(f"no chart: {type(e).__name__}: {e}")
+    # The per-class table: this run beside every run recorded in bench/results/.
+    recorded = sorted(glob.glob(os.path.join(ROOT, "bench/results/*.json")))
+    text = classes.table(classes.load(recorded + [os.path.join(out, "results.json")]))
+    with open(os.path.join(out, "classes.md"), "w") as f:
+        f.write(text + "\n")
+    print("\nbertc / best peer by CPU class (this run and bench/results/):\n" + text + "\n",
+          flush=True)
     log(f"results: {os.path.join(out, 'results.json')}, {os.path.join(out, 'results.txt')} "
         f"({meta['wall_s']:.0f}s)")
 

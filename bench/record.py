@@ -43,7 +43,8 @@ def main():
         r.pop("samples_ms", None)  # every call's time: large, and the medians are what is read
     others = [r["others_cpu_pct"] for r in rows if "others_cpu_pct" in r]
     about = {
-        "date": meta["date"], "cpu": meta["cpu"], "cores": meta["cores"], "commit": meta["git"],
+        "date": meta["date"], "cpu": meta["cpu"], "cpu_class": meta.get("cpu_class"),
+        "cores": meta["cores"], "commit": meta["git"],
         "threads": sorted({int(t) for c in cases for t in c["runs"]}, reverse=True),
         "cases": [c["name"] for c in cases], "command": a.command,
         "load_average": {"start": meta.get("load_start"), "end": meta.get("load_end")},

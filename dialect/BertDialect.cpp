@@ -254,13 +254,17 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
       auto v = facts ? facts.getAs<IntegerAttr>(field) : IntegerAttr();
       return v && v.getInt() > 0;
     };
-    if (!facts || !isa<FunctionOpInterface>(op) || facts.size() != 4 ||
+    auto targetClass =
+        facts ? facts.getAs<StringAttr>("target_class") : StringAttr();
+    if (!facts || !isa<FunctionOpInterface>(op) || facts.size() != 5 ||
         !positive("fma_latency") || !positive("fma_pipes") ||
-        !positive("vector_width") || !facts.getAs<BoolAttr>("fma_measured"))
+        !positive("vector_width") || !facts.getAs<BoolAttr>("fma_measured") ||
+        !targetClass || targetClass.getValue().empty())
       return op->emitError()
              << "'" << name
              << "' must be {fma_latency, fma_pipes, vector_width: positive "
-                "integers; fma_measured: bool} on a function";
+                "integers; fma_measured: bool; target_class: a non-empty "
+                "string} on a function";
     return success();
   }
   if (name == "bert.model" || name == "bert.architecture") {

@@ -157,7 +157,9 @@ std::optional<KernelProblem> describeKernel(Operation *op, MaxSizes sizes) {
 
 /// The facts the CPU strategies sized register tiles with, on the function,
 /// so that an IR dump says why a tile is what it is (the FMA pipes of a
-/// `host` are measured, and differ between machines of the same features).
+/// `host` are measured, and differ between machines of the same features),
+/// and the class they put the machine in: the key its schedule-cache entries
+/// go under, which the benchmarks also group their results by.
 static void recordCoreFacts(func::FuncOp func, const TargetInfo &t) {
   Builder b(func.getContext());
   func->setAttr(
@@ -166,6 +168,7 @@ static void recordCoreFacts(func::FuncOp func, const TargetInfo &t) {
           b.getNamedAttr("fma_latency", b.getI64IntegerAttr(t.fmaLatency)),
           b.getNamedAttr("fma_measured", b.getBoolAttr(t.fmaMeasured)),
           b.getNamedAttr("fma_pipes", b.getI64IntegerAttr(t.fmaUnits)),
+          b.getNamedAttr("target_class", b.getStringAttr(scheduleTargetKey(t))),
           b.getNamedAttr("vector_width", b.getI64IntegerAttr(t.vectorWidth)),
       }));
 }

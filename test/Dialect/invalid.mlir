@@ -687,17 +687,35 @@ module attributes {bert.model_facts = #bert.model_facts<family = "bert", layers 
 
 // -----
 
-// expected-error @+1 {{'bert.core' must be {fma_latency, fma_pipes, vector_width: positive integers; fma_measured: bool} on a function}}
+// expected-error @+1 {{'bert.core' must be {fma_latency, fma_pipes, vector_width: positive integers; fma_measured: bool; target_class: a non-empty string} on a function}}
 func.func @core_zero_pipes() attributes {bert.core = {fma_latency = 4 : i64,
-    fma_measured = true, fma_pipes = 0 : i64, vector_width = 16 : i64}} {
+    fma_measured = true, fma_pipes = 0 : i64, target_class = "x86-64-avx512",
+    vector_width = 16 : i64}} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{'bert.core' must be {fma_latency, fma_pipes, vector_width: positive integers; fma_measured: bool} on a function}}
+// expected-error @+1 {{'bert.core' must be {fma_latency, fma_pipes, vector_width: positive integers; fma_measured: bool; target_class: a non-empty string} on a function}}
+func.func @core_no_class() attributes {bert.core = {fma_latency = 4 : i64,
+    fma_measured = true, fma_pipes = 2 : i64, vector_width = 16 : i64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'bert.core' must be {fma_latency, fma_pipes, vector_width: positive integers; fma_measured: bool; target_class: a non-empty string} on a function}}
+func.func @core_empty_class() attributes {bert.core = {fma_latency = 4 : i64,
+    fma_measured = true, fma_pipes = 2 : i64, target_class = "",
+    vector_width = 16 : i64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'bert.core' must be {fma_latency, fma_pipes, vector_width: positive integers; fma_measured: bool; target_class: a non-empty string} on a function}}
 module attributes {bert.core = {fma_latency = 4 : i64, fma_measured = true,
-    fma_pipes = 2 : i64, vector_width = 16 : i64}} {
+    fma_pipes = 2 : i64, target_class = "x86-64-avx512", vector_width = 16 : i64}} {
 }
 
 // -----

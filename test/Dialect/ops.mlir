@@ -114,11 +114,12 @@ module @facts attributes {bert.model_facts = #bert.model_facts<family = "bert", 
 }
 
 // CHECK-LABEL: func.func @attributes
-// CHECK-SAME: bert.arena_bytes = 4096 : i64, bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 2 : i64, vector_width = 16 : i64}, bert.max_batch = 8 : i64, bert.max_seq = 128 : i64, bert.model = "tiny"
+// CHECK-SAME: bert.arena_bytes = 4096 : i64, bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 2 : i64, target_class = "x86-64-avx512", vector_width = 16 : i64}, bert.max_batch = 8 : i64, bert.max_seq = 128 : i64, bert.model = "tiny"
 func.func @attributes(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     attributes {bert.max_batch = 8 : i64, bert.max_seq = 128 : i64, bert.arena_bytes = 4096 : i64,
                 bert.model = "tiny", bert.core = {fma_latency = 4 : i64,
-                fma_measured = true, fma_pipes = 2 : i64, vector_width = 16 : i64}} {
+                fma_measured = true, fma_pipes = 2 : i64,
+                target_class = "x86-64-avx512", vector_width = 16 : i64}} {
   %w = bert.weight "w" : tensor<8x8xf32>
   // CHECK: bert.linear
   // CHECK-SAME: bert.buffer = #bert.buffer<offset = 64, bytes = 1024>

@@ -9,7 +9,8 @@
 
 // The gemm strategy per CPU class, from the class's FMA latency x pipes
 // (TargetInfo; for `host` measured by support/FmaProbe.h), recorded on the
-// function as bert.core. Sapphire Rapids and Zen 5 need 4 x 2 = 8
+// function as bert.core, with the class the schedule cache keys the machine
+// by (a named target is its own class; a host is put in one). Sapphire Rapids and Zen 5 need 4 x 2 = 8
 // accumulators, Zen 4 (one zmm FMA per cycle) 4 x 1, AVX2 cores 5 x 2 = 10.
 // AVX-512's 8 x 3 zmm tile (24) fills all three; k is unrolled until one
 // iteration is 48 cycles of FMA issue: 24 FMAs a step take 12 cycles on two
@@ -17,11 +18,11 @@
 // (unroll 8).
 
 // CHECK-LABEL: func.func @ffn_intermediate
-// SPR-SAME: bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 2 : i64, vector_width = 16 : i64}
-// ZEN4-SAME: bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 1 : i64, vector_width = 16 : i64}
-// ZEN5-SAME: bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 2 : i64, vector_width = 16 : i64}
-// AVX2-SAME: bert.core = {fma_latency = 5 : i64, fma_measured = true, fma_pipes = 2 : i64, vector_width = 8 : i64}
-// HOST-SAME: bert.core = {fma_latency = {{[2-8]}} : i64, fma_measured = {{true|false}}, fma_pipes = {{[1-4]}} : i64, vector_width = {{4|8|16}} : i64}
+// SPR-SAME: bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 2 : i64, target_class = "x86-64-amx", vector_width = 16 : i64}
+// ZEN4-SAME: bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 1 : i64, target_class = "x86-64-avx512-bf16", vector_width = 16 : i64}
+// ZEN5-SAME: bert.core = {fma_latency = 4 : i64, fma_measured = true, fma_pipes = 2 : i64, target_class = "x86-64-avx512-bf16-2fma", vector_width = 16 : i64}
+// AVX2-SAME: bert.core = {fma_latency = 5 : i64, fma_measured = true, fma_pipes = 2 : i64, target_class = "x86-64-avx2", vector_width = 8 : i64}
+// HOST-SAME: bert.core = {fma_latency = {{[2-8]}} : i64, fma_measured = {{true|false}}, fma_pipes = {{[1-4]}} : i64, target_class = "{{x86-64-[a-z0-9-]+|host-[0-9x]+}}", vector_width = {{4|8|16}} : i64}
 // MEASURED: bert.core = {fma_latency = {{[3-6]}} : i64, fma_measured = true, fma_pipes = {{[12]}} : i64
 // CHECK: bert.linear
 // SPR-SAME: #bert.gemm_schedule<rows = 8, cols = 48, k_unroll = 4,

@@ -15,6 +15,10 @@ their own unfused chains. One table (text) and one JSON:
    limit at T, and the ratio to the best peer's GFLOP/s (> 1: bertc faster).
 3. Fusion: every fused kernel against its unfused chain of small Halide pipelines, alternating
    samples in one process (KernelsBench.cpp). speedup = unfused median / fused median.
+4. AMX-INT8 (CPUs with amx_int8 only; part amx-int8): the int8 linear (LinearInt8.cpp, VPDPBUSD
+   register tile 8x48, k unroll 4, 128-row tasks) against the same kernel with TDPBUSD tiles
+   (LinearAMXInt8.cpp, 128 x 64 tasks, the same weight panels), interleaved in one process
+   (bench/kernels/Int8Bench.cpp, --target x86-64-amx); GOP/s = 2MNK / median, amx/vnni their ratio.
 Every measurement runs --repeat R times (default 2; rounds interleaved over systems, bertc's
 GEMM process first in even rounds and the peers' first in odd ones); the samples of all rounds
 are pooled (median, min), the noise figures averaged.
@@ -57,6 +61,34 @@ def fma_peak(exe, tmax):
             for m in re.finditer(r"threads=(\d+) .*?([\d.]+) GFLOP/s", out)}
 
 
+# bert-int8-bench variants of part 4: the VPDPBUSD tile, then the same tile under AMX tasks.
+INT8_VNNI = "8x48x4x128"
+INT8_AMX = INT8_VNNI + "+amx128x64"
+
+
+def amx_int8_host():
+    flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
+    return "amx_int8" in flags.split()
+
+
+def int8_bench(exe, M, N, K, samples, env):
+    """GOP/s (median) of the VNNI and AMX variants, interleaved in one bert-int8-bench run."""
+    cmd = [exe, str(M), str(N), str(K), INT8_VNNI, INT8_AMX, "--target", "x86-64-amx",
+           "--samples", str(samples)]
+    log(" ".join(cmd))
+    p = subprocess.run(cmd, env=env, text=True, capture_output=True)
+    sys.stdout.write(p.stdout)
+    if p.returncode != 0:
+        sys.stdout.write(p.stderr)
+        return None
+    gops = {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"^\s+(\S+)\s+median .*?([\d.]+) GOP/s \(median\)", p.stdout, re.M)}
+    if INT8_VNNI not in gops or INT8_AMX not in gops:
+        return None
+    return {"part": "amx-int8", "M": M, "N": N, "K": K, "vnni_gops": gops[INT8_VNNI],
+            "amx_gops": gops[INT8_AMX], "load1_before": os.getloadavg()[0]}
+
+
 def pool(recs):
     """One record from the same measurement of several rounds: samples pooled."""
     r = dict(recs[0])
@@ -87,7 +119,7 @@ def main():
     ap.add_argument("--samples", type=int, default=15)
     ap.add_argument("--sample-ms", type=float, default=40)
     ap.add_argument("--quick", action="store_true", help="fewer shapes, fewer samples")
-    ap.add_argument("--parts", default="gemm,fusion")
+    ap.add_argument("--parts", default="gemm,fusion,amx-int8")
     a = ap.parse_args()
     bd = os.path.abspath(a.build_dir)
     exe = os.path.join(bd, "bench", "kernels", "bert-kernels-bench")
@@ -117,7 +149,10 @@ def main():
     meta["fma_peak_start"] = fma_peak(fma, max(threads)) if os.path.exists(fma) else {}
     log(f"fma_peak at start: {meta['fma_peak_start']}")
 
-    raw = []
+    raw, amx_int8 = [], []
+    if "amx-int8" in parts and not amx_int8_host():
+        log("amx-int8: skipped (this CPU has no AMX-INT8)")
+        parts.remove("amx-int8")
     for rep in range(a.repeat):
         for t in threads:
             env = dict(os.environ, HL_NUM_THREADS=str(t))
@@ -131,6 +166,13 @@ def main():
                     j = os.path.join(work, f"gemm-{name}-t{t}-r{rep}.json")
                     if run(cmd + ["--json", j] + common, env):
                         raw += json.load(open(j))["records"]
+            if "amx-int8" in parts:
+                i8 = os.path.join(bd, "bench", "kernels", "bert-int8-bench")
+                for M in (128, 1024):
+                    for N, K in SHAPES:
+                        r = int8_bench(i8, M, N, K, a.samples, env)
+                        if r:
+                            amx_int8.append(dict(r, threads=t, round=rep))
             if "fusion" in parts:
                 j = os.path.join(work, f"fusion-t{t}-r{rep}.json")
                 if run([exe, "--part", "fusion", "--json", j] + common, env):
@@ -230,13 +272,23 @@ def main():
                          f"{r['others_cpu_pct']:.0f}%+{r['steal_pct']:.0f}%, {r['load1_before']:.2f}")
         L.append("unfused chains: " + "; ".join(sorted({f"{r['name']}: {r['unfused_impl']}"
                                                         for r in fus})))
+    if amx_int8:
+        L.append("")
+        L.append(f"== int8 linear, AMX-INT8 tiles ({INT8_AMX}) vs VPDPBUSD ({INT8_VNNI}), "
+                 "interleaved; GOP/s from the median, per round")
+        L.append(f"{'T':>1} {'M':>5} {'N x K':>10} {'round':>5} | {'vnni':>8} {'amx':>8} | "
+                 f"{'amx/vnni':>8}  load")
+        for r in amx_int8:
+            L.append(f"{r['threads']:>1} {r['M']:>5} {str(r['N']) + 'x' + str(r['K']):>10} "
+                     f"{r['round']:>5} | {r['vnni_gops']:>8.0f} {r['amx_gops']:>8.0f} | "
+                     f"{r['amx_gops'] / r['vnni_gops']:>8.2f}  {r['load1_before']:.2f}")
     text = "\n".join(L)
     print()
     print(text)
     with open(os.path.join(out, "kernels.txt"), "w") as f:
         f.write(text + "\n")
     with open(os.path.join(out, "kernels.json"), "w") as f:
-        json.dump({"meta": meta, "records": recs}, f, indent=1)
+        json.dump({"meta": meta, "records": recs + amx_int8}, f, indent=1)
     log(f"wrote {out}/kernels.txt and {out}/kernels.json")
     return 0
 

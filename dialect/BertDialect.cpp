@@ -134,7 +134,11 @@ ScheduleAttrInterface mlir::bert::getScheduleAttr(
 StringRef mlir::bert::expectedScheduleKinds(Operation *op) {
   return llvm::TypeSwitch<Operation *, StringRef>(op)
       .Case([](LinearOp o) {
-        return o.getPrecision() == Precision::bf16 ? "gemm or amx" : "gemm";
+        // bf16 and i8 linears take AMX tiles (TDPBF16PS, TDPBUSD).
+        return o.getPrecision() == Precision::bf16 ||
+                       o.getPrecision() == Precision::i8
+                   ? "gemm or amx"
+                   : "gemm";
       })
       .Case<PoolerOp, BatchMatmulOp>([](auto) { return "gemm"; })
       .Case<FusedAttentionOp, RelativeAttentionOp>(

@@ -13,8 +13,12 @@
 // `precision = i8` linears take the dot-product tiles too: VPDPBUSD reduces
 // four k's per 32-bit lane where VDPBF16PS reduces two, and the register
 // tile (int32 accumulators, one broadcast of X per row and k-quad, one load
-// of W per vector) is the same; the k unroll counts k-quads. The i8 kernel
-// has no AMX path (TDPBUSD is issue 21's later part).
+// of W per vector) is the same; the k unroll counts k-quads. With AMX they
+// take TDPBUSD tiles (kernels/LinearAMXInt8.cpp) when N % 16 == 0 and
+// K % 64 == 0 (an A tile row is 64 k of bytes), blocked like bf16 at one
+// byte per element; their dot_* fields are the VPDPBUSD tile this strategy
+// gives without AMX, so the weight panels (dot_cols wide) and the small-M
+// path are the VNNI kernel's.
 //
 // Measured (bench/kernels, Xeon with AMX, 1 thread, M = 128, K = 768) with
 // the earlier one-tile Halide product: 128 x 128 tasks ran the 768- to
@@ -35,9 +39,13 @@ static constexpr int64_t kTasksPerThread = 3;
 
 ::bert::KernelSchedule mlir::bert::cpuGemmBF16Strategy(const KernelProblem &p,
                                                        const TargetInfo &t) {
-  bool amx = !p.int8 && t.hasAMX && p.cols % 16 == 0 && p.depth % 32 == 0;
+  // The depth one A tile row covers: 64 bytes of bf16 or of int8.
+  const int64_t kPerTile = p.int8 ? 64 : 32;
+  bool amx = t.hasAMX && p.cols % 16 == 0 && p.depth % kPerTile == 0;
   int64_t vec = lanesFor(p.cols, t);
-  if (!amx) {
+  // The register tile of the dot products (no AMX, or an int8 amx
+  // schedule's small-M path).
+  auto dotSchedule = [&] {
     KernelProblem asF32 = p;
     asF32.bf16 = false;
     asF32.int8 = false;
@@ -66,14 +74,17 @@ static constexpr int64_t kTasksPerThread = 3;
       s.rowsPerTask = std::max(s.rowsPerTask / s.rows * s.rows, s.rows);
     }
     return s;
-  }
+  };
+  if (!amx)
+    return dotSchedule();
   // Start from 128 x 128 blocks (2 x 192 KiB at K = 768) and halve the
   // larger side while the pair overflows half of L2 or there are too few
   // tasks to go around.
   int64_t mc = std::min<int64_t>(128, llvm::alignTo(p.rows, 16));
   int64_t nc = std::min<int64_t>(128, p.cols);
   auto tasks = [&] { return ceilDiv(p.rows, mc) * ceilDiv(p.cols, nc); };
-  while ((mc + nc) * p.depth * 2 > t.l2Bytes / 2 ||
+  const int64_t elementBytes = p.int8 ? 1 : 2;
+  while ((mc + nc) * p.depth * elementBytes > t.l2Bytes / 2 ||
          tasks() < kTasksPerThread * t.cores) {
     if (mc <= 16 && nc <= 16)
       break;
@@ -94,5 +105,12 @@ static constexpr int64_t kTasksPerThread = 3;
   s.dotCols = p.cols % (2 * vec) == 0 ? 2 * vec : vec;
   s.dotKUnroll = 1;
   s.dotRowsPerTask = 64;
+  if (p.int8) {
+    ::bert::GemmSchedule dot = dotSchedule();
+    s.dotRows = dot.rows;
+    s.dotCols = dot.cols;
+    s.dotKUnroll = dot.kUnroll;
+    s.dotRowsPerTask = dot.rowsPerTask;
+  }
   return s;
 }

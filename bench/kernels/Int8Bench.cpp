@@ -11,6 +11,12 @@
 //                   [--samples S] [--asm DIR] [--cpu-time] [--gelu]
 //   e.g. bert-int8-bench 128 768 3072 8x48x4x128 12x32x4x128
 //
+// A variant RxCxUxT+amxMCxNC is the AMX-INT8 kernel (LinearAMXInt8.cpp):
+// TDPBUSD blocks in tasks of MC x NC outputs, RxCxUxT its VPDPBUSD tile for
+// M < 16 and its panel width C; it needs an AMX target (--target host on
+// an AMX CPU, or x86-64-amx), e.g. against the VNNI kernel on the same
+// panels: bert-int8-bench 128 768 3072 8x48x4x128 8x48x4x128+amx128x64
+//
 // --gelu adds the erf GELU epilogue (the first feed-forward linear's), whose
 // cost against the int8 dot products is 4x its share in the f32 kernel.
 // --asm DIR writes each variant's Halide statement and assembly
@@ -60,7 +66,8 @@ struct Variant {
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: bert-int8-bench M N K RxCxUxT... [--target T] "
+  std::fprintf(stderr, "usage: bert-int8-bench M N K RxCxUxT[+amxMCxNC]... "
+                       "[--target T] "
                        "[--samples S] [--asm DIR] [--cpu-time] [--gelu]\n");
   return 1;
 }
@@ -114,8 +121,10 @@ int run(int argc, char **argv) {
   cpu::LinearSpec spec{N, K, act, true, false, false, false, true};
   std::vector<Variant> vars;
   for (const std::string &s : specs) {
-    long r = 0, c = 0, u = 0, task = 0;
-    if (std::sscanf(s.c_str(), "%ldx%ldx%ldx%ld", &r, &c, &u, &task) != 4) {
+    long r = 0, c = 0, u = 0, task = 0, mc = 0, nc = 0;
+    const int fields = std::sscanf(s.c_str(), "%ldx%ldx%ldx%ld+amx%ldx%ld", &r,
+                                   &c, &u, &task, &mc, &nc);
+    if (fields != 4 && fields != 6) {
       std::fprintf(stderr,
                    "bert-int8-bench: variant '%s' is not "
                    "ROWSxCOLSxKUNROLLxROWS_PER_TASK\n",
@@ -127,7 +136,23 @@ int run(int argc, char **argv) {
     v.sched.vectorWidth = t.natural_vector_size<float>();
     v.sched.rows = r, v.sched.cols = c, v.sched.kUnroll = u;
     v.sched.rowsPerTask = task;
-    v.kernel = cpu::buildLinearInt8(spec, v.sched, t);
+    if (fields == 6) {
+      if (!t.has_feature(Target::AVX512_SapphireRapids) ||
+          !cpu::requestAMXState()) {
+        std::fprintf(stderr,
+                     "bert-int8-bench: variant '%s' needs an AMX "
+                     "target and CPU\n",
+                     s.c_str());
+        return 1;
+      }
+      cpu::AmxSchedule a;
+      a.rowsPerTask = mc, a.colsPerTask = nc, a.dotRows = r, a.dotCols = c;
+      a.dotKUnroll = u, a.dotRowsPerTask = task;
+      a.vectorWidth = v.sched.vectorWidth;
+      v.kernel = cpu::buildLinearInt8Amx(spec, a, t);
+    } else {
+      v.kernel = cpu::buildLinearInt8(spec, v.sched, t);
+    }
     if (!asmDir.empty())
       cpu::emitStmtAndAssembly(v.kernel, "v" + std::to_string(vars.size()), t,
                                asmDir + "/v" + std::to_string(vars.size()));

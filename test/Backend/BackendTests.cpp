@@ -12,6 +12,8 @@
 #include "KernelDefaults.h"
 #include "ReferenceKernels.h"
 
+#include "compiler/backend/cpu/amx/AmxEmulator.h"
+#include "compiler/backend/cpu/amx/AmxGemm.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
 #include <gtest/gtest.h>
 
@@ -168,10 +170,15 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
 /// sx * sw * 127 (~4e-3 here, with W in [-0.5, 0.5]), far above them.
 /// `oddRows`: row 1 of X is all zeros (scale 0), row 2 all positive (zero
 /// point 0), row 3 all negative (zero point 255).
+/// `amx`: the kernel of an amx schedule for the host, its sums on the
+/// emulated AMX tiles (amx/AmxEmulator.c), so that it runs on every CPU.
 void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
                     std::optional<cpu::GemmSchedule> pinned = std::nullopt,
-                    bool oddRows = false) {
-  cpu::GemmSchedule sched = pinned ? *pinned : dflt::gemm(N, host());
+                    bool oddRows = false,
+                    const cpu::AmxSchedule *amx = nullptr) {
+  cpu::GemmSchedule sched = amx      ? cpu::int8DotSchedule(*amx)
+                            : pinned ? *pinned
+                                     : dflt::gemm(N, host());
   auto x = randomVec(size_t(M) * K, -1, 1),
        w = randomVec(size_t(N) * K, -.5f, .5f);
   auto b = randomVec(N, -.5f, .5f);
@@ -186,7 +193,12 @@ void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
                   N, K, act);
 
   cpu::LinearSpec spec{N, K, toCpu(act), bias, false, false, false, true};
-  cpu::Kernel k = cpu::buildLinearInt8(spec, sched, host());
+  cpu::Kernel k = amx ? cpu::buildLinearInt8Amx(spec, *amx, host())
+                      : cpu::buildLinearInt8(spec, sched, host());
+  if (amx)
+    k.pipeline.set_jit_externs(
+        {{BERT_AMX_I8_GEMM_NAME, Halide::JITExtern(&bert_amx_emu_i8_gemm)}});
+  bert_amx_emu_reset_errors();
   cpu::Int8Layout layout = cpu::linearInt8Layout(spec, sched);
   std::vector<int8_t> wq(size_t(layout.bytes));
   cpu::packLinearWeightsInt8(w.data(), layout, wq.data());
@@ -203,9 +215,15 @@ void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
   k.pipeline.realize(out, host());
   char name[160];
   std::snprintf(name, sizeof name,
-                "linear int8 M=%d N=%d K=%d act=%d bias=%d nb=%d rows=%d", M, N,
-                K, int(act), bias, int(layout.nb), int(sched.rows));
+                "linear int8%s M=%d N=%d K=%d act=%d bias=%d nb=%d rows=%d",
+                amx ? " (emulated amx)" : "", M, N, K, int(act), bias,
+                int(layout.nb), int(sched.rows));
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
+  if (amx) {
+    EXPECT_EQ(bert_amx_emu_error_count(), 0) << bert_amx_emu_first_error();
+    // The tiles computed the sums from 16 rows on, the dot path below.
+    EXPECT_EQ(bert_amx_emu_dot_count() > 0, M >= 16) << name;
+  }
 }
 
 void testLayerNorm(int M, int H, bool residual) {
@@ -589,6 +607,26 @@ TEST(Kernels, LinearInt8) {
                  dflt::gemm(384, host(), 4, vec, 1, 32));
   testLinearInt8(37, 384, 128, A::None, true,
                  dflt::gemm(384, host(), 6, 2 * vec, 2, 48));
+}
+
+/// The int8 linear under an amx schedule, its TDPBUSD block on the emulated
+/// tiles: the quantization, the zero-point correction and the epilogue
+/// around the block, every strip shape, task tails in M and N, panels of
+/// 48 columns (block pairs straddle them), and the dot path below 16 rows.
+TEST(AmxBlockEmulated, LinearInt8Kernel) {
+  cpu::AmxSchedule s;
+  s.rowsPerTask = 32;
+  s.colsPerTask = 64;
+  s.dotRows = 4;
+  s.dotCols = 48;
+  s.dotKUnroll = 4;
+  s.dotRowsPerTask = 16;
+  s.vectorWidth = 16;
+  for (int M : {1, 5, 16, 17, 33, 130})
+    testLinearInt8(M, 96, 128, A::Gelu, true, std::nullopt, true, &s);
+  s.dotCols = 32;
+  testLinearInt8(37, 768, 768, A::None, false, std::nullopt, false, &s);
+  testLinearInt8(19, 64, 3072, A::GeluTanh, true, std::nullopt, true, &s);
 }
 
 TEST(Kernels, LayerNorm) {

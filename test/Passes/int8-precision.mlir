@@ -2,7 +2,9 @@
 // projections the attention's precision but keeps its two matmuls f32 (both
 // layouts), bert-pack-qkv and bert-fuse keep it on the linears, and
 // bert-tile gives every i8 linear a gemm schedule of at most 3 vectors of
-// columns (the k-quad dot-product tile), never AMX, on every target.
+// columns (the k-quad dot-product tile), or on an AMX target an amx
+// schedule (TDPBUSD tiles) whose dot_* fields are that tile
+// (int8-amx.mlir: which shapes).
 // RUN: bert-opt %s --bert-split-heads --bert-pack-qkv --bert-fuse | FileCheck %s
 // RUN: bert-opt %s --bert-split-heads | FileCheck %s --check-prefix=SPLIT
 // RUN: bert-opt %s --bert-split-heads=mode=per-head | FileCheck %s --check-prefix=PERHEAD
@@ -26,10 +28,10 @@
 // CHECK-NOT:     bert.gelu
 
 // AMX-LABEL: func.func @layer
-// AMX-NOT:     amx_schedule
-// AMX:         precision <i8> {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{(16|32|48)}}, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 16, target = "x86-64-amx">}
+// AMX:         precision <i8> {bert.schedule = #bert.amx_schedule<rows_per_task = {{[0-9]+}}, cols_per_task = {{[0-9]+}}, dot_rows = {{[0-9]+}}, dot_cols = {{(16|32|48)}}, dot_k_unroll = 4, dot_rows_per_task = {{[0-9]+}}, vector_width = 16, target = "x86-64-amx">}
 // AMX-SAME:      -> tensor<?x?x192xf32>
-// AMX-NOT:     amx_schedule
+// AMX-COUNT-3: precision <i8> {bert.schedule = #bert.amx_schedule<
+// AMX-NOT:     gemm_schedule
 // AVX2-LABEL: func.func @layer
 // AVX2:        precision <i8> {bert.schedule = #bert.gemm_schedule<rows = {{[0-9]+}}, cols = {{(8|16|24)}}, k_unroll = 4, rows_per_task = {{[0-9]+}}, vector_width = 8,
 func.func @layer(%x: tensor<?x?x64xf32>, %mask: tensor<?x?xi32>) -> tensor<?x?x64xf32>

@@ -631,6 +631,7 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
                           const ModelPlan &plan) {
   std::vector<std::pair<std::string, std::string>> linears;
   int int8 = 0, bf16 = 0, f16 = 0, f32 = 0;
+  int amx = 0; // linear calls whose sums come from AMX tiles
   // The attention's operand type: "" (fp32), "bf16" or "f16".
   const char *attention16 = "";
   for (const KernelCall &call : plan.calls) {
@@ -645,6 +646,8 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
                     : l->f16  ? "f16"
                               : "fp32";
     (l->int8 ? int8 : l->bf16 ? bf16 : l->f16 ? f16 : f32) += 1;
+    amx += std::holds_alternative<::bert::AmxSchedule>(
+        plan.kernels[call.kernel].schedule);
     // "bert.linear encoder.layer.3.output.dense" ->
     // "encoder.layer.*.output.dense"
     std::string name = call.name;
@@ -688,6 +691,12 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
     os << " * f16: weights and activations rounded to IEEE half (nearest "
           "even,\n"
        << " *   saturated to +-65504), fp32 sums.\n";
+  // Which unit sums the linears: a library with AMX tiles runs only where
+  // the CPU has them (bert_model_desc.needs_amx).
+  if (amx)
+    os << " * Products of " << amx << " of the " << int8 + bf16 + f16 + f32
+       << " linear calls on AMX tiles (TDPBF16PS, TDPBUSD), the others\n"
+       << " *   on vector dot products.\n";
   os << " * Attention: "
      << (*attention16 ? std::string("Q.K^T and P.V on ") + attention16 +
                             " operands, softmax fp32"
@@ -697,7 +706,8 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
      << "#define " << upper << "_INT8_LINEARS " << int8 << "\n"
      << "#define " << upper << "_BF16_LINEARS " << bf16 << "\n"
      << "#define " << upper << "_F16_LINEARS " << f16 << "\n"
-     << "#define " << upper << "_FP32_LINEARS " << f32 << "\n";
+     << "#define " << upper << "_FP32_LINEARS " << f32 << "\n"
+     << "#define " << upper << "_AMX_LINEARS " << amx << "\n";
 }
 
 std::string mlir::bert::generateHeader(const ModelPlan &plan) {

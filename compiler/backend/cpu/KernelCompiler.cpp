@@ -83,7 +83,7 @@ bool bert::cpu::linearInt8WeightLayout(const KernelRequest &req,
                                        std::string &error) {
   return guarded(error, [&] {
     Int8Layout l =
-        linearInt8Layout(weightSpecOf(req), scheduleAs<GemmSchedule>(req));
+        linearInt8Layout(weightSpecOf(req), int8DotSchedule(req.schedule));
     layout = {l.nb, l.rowStride, l.numPanels, l.scaleOffset};
   });
 }

@@ -184,7 +184,7 @@ public:
     if (linear && linear->int8) {
       // The panels, then the channels' scales and column sums: three
       // kernel arguments over one packed block, as the runtime lays it.
-      Int8Layout l = linearInt8Layout(*linear, scheduleAs<GemmSchedule>(cand));
+      Int8Layout l = linearInt8Layout(*linear, int8DotSchedule(cand.schedule));
       auto v = std::make_unique<View>(l.dims(), View::I8, size_t(l.bytes));
       packLinearWeightsInt8(weights.data(), l, v->b.data());
       v->addPart(halide_type_t(halide_type_float, 32), n, l.scaleOffset);

@@ -149,7 +149,25 @@ void finishQuantizedLinear(Kernel &k, const Halide::Func &y,
 Halide::Func amxBlock(const Halide::Func &xb, const Halide::ImageParam &w,
                       int K, int N, int nb, const Halide::Var &n,
                       const Halide::Var &m);
+/// The same for the int8 linear (LinearAMXInt8.cpp): int32 sums of the u8
+/// X `xu` (k, m) and the s8 weight panels `w`.
+Halide::Func amxInt8Block(const Halide::Func &xu, const Halide::ImageParam &w,
+                          int K, int N, int nb, const Halide::Var &n,
+                          const Halide::Var &m);
+/// Lets the JIT call the AMX blocks (both precisions).
 void bindAmxBlock(Halide::Pipeline &p);
+/// The AMX linears' tasks (M >= 16, a specialization of `y`): blocks of
+/// rowsPerTask x colsPerTask outputs in parallel, `block` (the AMX block's
+/// Func) computed per task, the epilogue vectorized over `vec` columns.
+void scheduleAmxTasks(Halide::Func y, const Halide::Expr &M, Halide::Func block,
+                      const AmxSchedule &sched, const Halide::Var &n,
+                      const Halide::Var &m, const Halide::Var &task);
+/// The int8 linear's build (LinearInt8.cpp), its product from the AMX block
+/// when `amx` is given (M >= 16) and from the register tile `dot` always
+/// below that.
+Kernel buildLinearInt8With(const LinearSpec &spec, const GemmSchedule &dot,
+                           const AmxSchedule *amx,
+                           const Halide::Target &target);
 /// Constrain `qkv` to the 5-D view (d, heads, 3, S, B) of a packed [B*S, 3H]
 /// activation: strides (1, d, H, 3H, 3H*S), every min 0 (see buildAttention).
 void constrainPackedQKV(const Halide::OutputImageParam &qkv, int d, int heads);

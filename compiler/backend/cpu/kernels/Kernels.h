@@ -162,6 +162,16 @@ Int8Layout linearInt8Layout(const LinearSpec &spec, const GemmSchedule &sched);
 ///       out Y (N, M) dense.  M is dynamic.
 Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
                        const Halide::Target &target);
+/// The int8 linear under an amx schedule (LinearAMXInt8.cpp): the same
+/// kernel, arguments and weight panels, its int32 sums from TDPBUSD tiles
+/// (the AMX block) when M >= 16 and from the dot path's tile
+/// (int8DotSchedule) below. Needs N % 16 == 0 and K % 64 == 0.
+Kernel buildLinearInt8Amx(const LinearSpec &spec, const AmxSchedule &sched,
+                          const Halide::Target &target);
+/// The VPDPBUSD register tile of an int8 linear's schedule: a gemm
+/// schedule itself, or an amx schedule's dot_* fields (whose dot_cols is
+/// also the weights' panel width).
+GemmSchedule int8DotSchedule(const KernelSchedule &sched);
 /// The runtime's packer on a whole matrix: W row-major [N, K] -> `out`
 /// (layout.bytes bytes: panels, scales, column sums).
 void packLinearWeightsInt8(const float *w, const Int8Layout &layout,
@@ -277,8 +287,8 @@ struct KernelFamily {
 extern const KernelFamily kLinearFamily, kLayerNormFamily, kAttentionFamily,
     kEmbeddingsFamily, kPoolerFamily, kUnstackFamily, kMaskRowsFamily,
     kAddFamily, kRelativeAttentionFamily, kRelativePositionsFamily;
-/// The bf16 linear under an amx schedule (LinearAMX.cpp): a LinearSpec
-/// whose schedule, not spec, names the family.
+/// The bf16 and int8 linears under an amx schedule (LinearAMX.cpp): a
+/// LinearSpec whose schedule, not spec, names the family.
 extern const KernelFamily kLinearAmxFamily;
 
 /// The linear a weight-reading request (linear, pooler) packs its weights

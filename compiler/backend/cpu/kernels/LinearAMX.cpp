@@ -1,4 +1,4 @@
-//===- LinearAMX.cpp - the AMX bf16 linear: extern block and family -------===//
+//===- LinearAMX.cpp - the AMX linears: extern blocks and family ----------===//
 //
 // The bf16 linear under an `amx` schedule (TileStrategiesBF16.cpp gives one
 // on AMX targets when N % 16 == 0 and K % 32 == 0). Its product is not
@@ -24,6 +24,8 @@
 #include "compiler/backend/cpu/amx/AmxGemm.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
 
+#include <stdexcept>
+
 using namespace Halide;
 
 namespace bert::cpu {
@@ -37,17 +39,40 @@ Func detail::amxBlock(const Func &xb, const ImageParam &w, int K, int N, int nb,
 }
 
 void detail::bindAmxBlock(Pipeline &p) {
-  // The JIT (tests, bertc tune) finds the block in this process; a library
-  // links its object instead (LibraryEmitter).
-  p.set_jit_externs(
-      {{BERT_AMX_BF16_GEMM_NAME, JITExtern(&bert_amx_bf16_gemm)}});
+  // The JIT (tests, bertc tune) finds the blocks in this process; a library
+  // links their object instead (LibraryEmitter).
+  p.set_jit_externs({{BERT_AMX_BF16_GEMM_NAME, JITExtern(&bert_amx_bf16_gemm)},
+                     {BERT_AMX_I8_GEMM_NAME, JITExtern(&bert_amx_i8_gemm)}});
+}
+
+void detail::scheduleAmxTasks(Func y, const Expr &M, Func block,
+                              const AmxSchedule &sched, const Var &n,
+                              const Var &m, const Var &task) {
+  // One task per block; the C block computes it, the epilogue follows in
+  // vectors. Guarded tails: a block never reaches past M or N, so the
+  // extern's region (what it reads of X) stays inside the buffers.
+  Var nc("nc"), mc("mc"), ni("ni"), mi("mi");
+  y.specialize(M >= 16)
+      .split(m, mc, mi, int(sched.rowsPerTask), TailStrategy::GuardWithIf)
+      .split(n, nc, ni, int(sched.colsPerTask), TailStrategy::GuardWithIf)
+      .reorder(ni, mi, nc, mc)
+      .fuse(nc, mc, task)
+      .parallel(task)
+      .vectorize(ni, int(sched.vectorWidth));
+  block.compute_at(y, task);
 }
 
 namespace {
 
 Kernel buildAmxLinear(const KernelRequest &req, const Target &target) {
-  return buildLinearBF16(std::get<LinearSpec>(req.spec),
-                         scheduleAs<AmxSchedule>(req), target);
+  const auto &spec = std::get<LinearSpec>(req.spec);
+  if (spec.int8) {
+    if (!target.has_feature(Target::AVX512_SapphireRapids))
+      throw std::invalid_argument(
+          "int8 linear: an amx schedule needs an AMX target");
+    return buildLinearInt8Amx(spec, scheduleAs<AmxSchedule>(req), target);
+  }
+  return buildLinearBF16(spec, scheduleAs<AmxSchedule>(req), target);
 }
 
 /// The block is fixed by the hardware; only the tasks vary.
@@ -74,7 +99,9 @@ std::vector<TuneArg> amxTuneArgs(const KernelRequest &req, int batch, int seq) {
 } // namespace
 
 // Task blocks do not reorder any sum (every tile runs all of K), so
-// results are exact across candidates.
+// results are exact across candidates. The int8 linear under an amx
+// schedule is this family too (LinearAMXInt8.cpp): same knobs, same key
+// (the spec says int8).
 const KernelFamily kLinearAmxFamily = {
     "linear_amx", describeAmxLinear,      buildAmxLinear, amxTuningSpace,
     amxPlausible, detail::exactTolerance, amxTuneArgs};

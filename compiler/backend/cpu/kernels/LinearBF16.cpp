@@ -54,10 +54,9 @@ namespace {
 /// The epilogue and tile geometry for one build.
 struct BF16Tiles {
   bool amx = false;
-  int rowsPerTask = 0, colsPerTask = 0; // AMX: a task's block
-  int vec = 16, rows = 8, nb = 48;      // dot products: the register tile
-  int unrollK = 4;                      // dot products: k-pairs per iteration
-  int rowsPerDotTask = 64;              // dot products without AMX
+  int vec = 16, rows = 8, nb = 48; // dot products: the register tile
+  int unrollK = 4;                 // dot products: k-pairs per iteration
+  int rowsPerDotTask = 64;         // dot products without AMX
 };
 
 /// AMX tiles where the schedule says so (the strategy gives an AMX schedule
@@ -75,19 +74,15 @@ bool usesAMX(const LinearSpec &spec, const KernelSchedule &sched,
   return true;
 }
 
-/// The schedule's tiles: an AMX schedule's task blocks and its small-M
-/// dot-product tile, or a gemm schedule's register tile and tasks.
+/// The schedule's tiles: an AMX schedule's small-M dot-product tile (its
+/// task blocks are scheduleAmxTasks'), or a gemm schedule's register tile
+/// and tasks.
 BF16Tiles bf16Tiles(const LinearSpec &spec, const KernelSchedule &sched,
                     const Target &target) {
   BF16Tiles t;
   t.amx = usesAMX(spec, sched, target);
   if (t.amx) {
     const auto &a = std::get<AmxSchedule>(sched);
-    // A task converts rowsPerTask rows of X once and then walks its column
-    // block tile by tile, so X's bf16 block (rows x K x 2 bytes) and the
-    // column block of W (cols x K x 2 bytes) stay in L2.
-    t.rowsPerTask = int(a.rowsPerTask);
-    t.colsPerTask = int(a.colsPerTask);
     t.vec = int(a.vectorWidth);
     t.rows = int(a.dotRows);
     t.nb = int(a.dotCols);
@@ -199,20 +194,9 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   // Schedules.
   Var no("no"), ni("ni"), mo("mo"), mi("mi"), mb("mb"), task("task");
   RVar ko("ko"), ki("ki"), kpo("kpo"), kpi("kpi");
-  if (t.amx) {
-    // One task per block; the C block computes it, the epilogue follows in
-    // vectors. Guarded tails: a block never reaches past M or N, so the
-    // extern's region (what it reads of X) stays inside the buffers.
-    Var nc("nc"), mc("mc");
-    y.specialize(M >= 16)
-        .split(m, mc, mi, t.rowsPerTask, TailStrategy::GuardWithIf)
-        .split(n, nc, ni, t.colsPerTask, TailStrategy::GuardWithIf)
-        .reorder(ni, mi, nc, mc)
-        .fuse(nc, mc, task)
-        .parallel(task)
-        .vectorize(ni, t.vec);
-    amxBlock.compute_at(y, task);
-  }
+  if (t.amx)
+    detail::scheduleAmxTasks(y, M, amxBlock, std::get<AmxSchedule>(sched), n, m,
+                             task);
   // Dot-product tiles of `rows` rows; full tiles when M >= rows (the last
   // one shifted inwards), single rows below that (batch 1, seq < rows).
   // With AMX this path only serves M < 16, one tile per task; without it,

@@ -92,6 +92,14 @@ void packLinearWeightsInt8(const float *w, const Int8Layout &l, int8_t *out) {
 
 Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
                        const Target &target) {
+  return detail::buildLinearInt8With(spec, sched, nullptr, target);
+}
+
+// `amx`: the sums of M >= 16 from the AMX block (LinearAMXInt8.cpp).
+Kernel detail::buildLinearInt8With(const LinearSpec &spec,
+                                   const GemmSchedule &sched,
+                                   const AmxSchedule *amx,
+                                   const Target &target) {
   if (spec.K % 4 != 0)
     throw std::invalid_argument(
         "bertc: int8 linear needs in_features % 4 == 0, got " +
@@ -142,7 +150,12 @@ Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
   Expr w = wq(r % 4, n % nb, r / 4, n / nb);
   prod(n, m) = 0;
   prod(n, m) += cast<int32_t>(xu(r, m)) * cast<int32_t>(w);
-  Expr exact = prod(n, m) - zero * wsum(n);
+  Expr M = x.dim(1).extent();
+  Func amxBlock;
+  if (amx)
+    amxBlock = detail::amxInt8Block(xu, wq, K, N, nb, n, m);
+  Expr sum = amx ? select(M >= 16, amxBlock(n, m), prod(n, m)) : prod(n, m);
+  Expr exact = sum - zero * wsum(n);
   Expr acc = cast<float>(exact) * ((hi(m) - lo(m)) * (1.f / 255.f) * wscale(n));
   if (spec.hasBias)
     acc = acc + bias(n);
@@ -150,7 +163,6 @@ Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
 
   // Register tiles; single rows when M < rows. Tasks: rowsPerTask rows of
   // one panel, panel-major, so consecutive tasks share the panel in L2.
-  Expr M = x.dim(1).extent();
   Var no("no"), ni("ni"), mo("mo"), mi("mi"), mb("mb"), task("task");
   const TailStrategy nTail =
       N % nb == 0 ? TailStrategy::RoundUp : TailStrategy::ShiftInwards;
@@ -166,6 +178,8 @@ Kernel buildLinearInt8(const LinearSpec &spec, const GemmSchedule &sched,
         .fuse(mb, no, task)
         .parallel(task);
   };
+  if (amx)
+    detail::scheduleAmxTasks(y, M, amxBlock, *amx, n, m, task);
   if (rows > 1)
     tiles(y.specialize(M >= rows), rows);
   tiles(y, 1);

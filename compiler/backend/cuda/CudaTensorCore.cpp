@@ -42,9 +42,8 @@ extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
     for (int i = tid; i < $TM * $TK; i += $THREADS) {
       const int m = i / $TK, k = i % $TK;
       const bool in = m0 + m < M && k0 + k < K;
-      __pipeline_memcpy_async(&a[m * ($TK + 8) + k],
-                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
-                              in ? 0 : 4);
+      bert_stage(&a[m * ($TK + 8) + k], in ? p0 + (m0 + m) * ldx + k0 + k : p0,
+                 in);
     }
     $HALF *b = bs + stage * $TN * ($TK + 8);
     for (int i = tid; i < $TN * ($TK / 8); i += $THREADS) {
@@ -107,7 +106,7 @@ $STAGED_LOOP
       const int64_t m = m0 + wm + i * 16 + g + h * 8;
       if (m >= M)
         continue;
-      float *y = $Y + m * ldy;
+      auto *y = $Y + m * ldy;
 #pragma unroll
       for (int j = 0; j < $NI; ++j)
 #pragma unroll
@@ -115,7 +114,7 @@ $STAGED_LOOP
           const int n = n0 + wn + j * 8 + 2 * t + e;
           if (n < N) {
             float v = acc[i][j][h * 2 + e]$BIAS;
-            y[n] = $ACT;
+            bert_st(y + n, $ACT);
           }
         }
     }
@@ -147,8 +146,7 @@ $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
       const int r = e / ($D / 2), c = e % ($D / 2) * 2;
       float2 v = make_float2(0.0f, 0.0f);
       if (r0 + r < S)
-        v = *reinterpret_cast<const float2 *>(base + (r0 + r) * p0_s3 +
-                                              part * p0_s2 + c);
+        v = bert_ld2(base + (r0 + r) * p0_s3 + part * p0_s2 + c);
       *reinterpret_cast<uint32_t *>(&dst[r * ($D + 8) + c]) = $PACK(v);
     }
   };
@@ -265,11 +263,11 @@ $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
     const int64_t i = q0 + warp * 16 + g + r * 8;
     if (i >= S)
       continue;
-    float *out = outs + i * p2_s2;
+    auto *out = outs + i * p2_s2;
 #pragma unroll
     for (int d = 0; d < $D / 8; ++d)
-      *reinterpret_cast<float2 *>(out + d * 8 + 2 * t) =
-          make_float2(o[d][2 * r] / sum[r], o[d][2 * r + 1] / sum[r]);
+      bert_st2(out + d * 8 + 2 * t,
+               make_float2(o[d][2 * r] / sum[r], o[d][2 * r + 1] / sum[r]));
   }
 }
 )";

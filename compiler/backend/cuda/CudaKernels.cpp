@@ -583,10 +583,22 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     if (tk % 16)
       return fail(error, field + "tile_k (" + num(tk) +
                              ") must be a multiple of the mma's k of 16");
-    // fp32 X and 16-bit W rows, each padded by 8 elements.
-    if (!stagedGemm(sched->stages * (tm * 4 + tn * 2) * (tk + 8), n, k, act,
-                    bias))
+    // X rows (fp32, or stored as the operand type) and 16-bit W rows, each
+    // padded by 8 elements.
+    const BufferArg &x = call.args.front();
+    const bool halfX = x.isBF16 || x.isF16;
+    if (halfX && x.isBF16 != (std::string(type.name) == "bf16"))
+      return fail(error, "the " + std::string(type.name) + " linear " +
+                             req.key() + " reads X stored as " +
+                             (x.isBF16 ? "bf16" : "f16") +
+                             "; the tensor-core GEMM reads its own type");
+    if (!stagedGemm(sched->stages * (tm * (halfX ? 2 : 4) + tn * 2) * (tk + 8),
+                    n, k, act, bias))
       return std::string();
+    const char *const *xTile = halfX ? cuda::kGemmXHalf : cuda::kGemmXFloat;
+    subs["A_T"] = halfX ? type.cudaType : "float";
+    subs["A_TILE_LOAD"] = xTile[0];
+    subs["A_FRAGMENT"] = xTile[1];
     subs["WARPS_N"] = num(warpsN);
     subs["WTM"] = num(wtm);
     subs["WTN"] = num(tn / warpsN);

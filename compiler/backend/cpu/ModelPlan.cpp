@@ -197,6 +197,14 @@ LogicalResult Planner::setResult(Operation *op, unsigned index) {
                               "(the whole bert-cpu-pipeline) first";
   BufferRef &base = storage[result].base = BufferRef::arena(buffer.getOffset());
   if (Type element = buffer.getElement()) {
+    // Only the CUDA kernels read and write 16-bit activations.
+    ScheduleAttrInterface sched = getSchedule(op);
+    if (!sched ||
+        !std::holds_alternative<::bert::CudaSchedule>(sched.getSchedule()))
+      return op->emitError()
+             << "has a 16-bit arena slot (element = " << element
+             << "), which only the CUDA kernels read; plan the buffers "
+                "without activation-type for this target";
     base.isBF16 = element.isBF16();
     base.isF16 = element.isF16();
   }

@@ -184,13 +184,17 @@ def Bert_BufferAttr : AttrDef<Bert_Dialect, "Buffer"> {
   let description = [{
     Written by `bert-plan-buffers`: `offset` and `bytes` in the arena for the
     compile-time maximum batch and sequence length. Slots of values that are
-    alive at the same time never overlap.
+    alive at the same time never overlap. `element`, when present, is the
+    16-bit type (bf16 or f16) the value is stored as instead of its tensor's
+    f32 (the CUDA backend's 16-bit activations, `activation-type`).
 
     ```mlir
     #bert.buffer<offset = 0, bytes = 393216>
+    #bert.buffer<offset = 0, bytes = 196608, element = bf16>
     ```
   }];
-  let parameters = (ins "int64_t":$offset, "int64_t":$bytes);
+  let parameters = (ins "int64_t":$offset, "int64_t":$bytes,
+                        OptionalParameter<"::mlir::Type">:$element);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -165,7 +165,11 @@ ScheduleAttrInterface mlir::bert::getSchedule(Operation *op) {
 }
 
 LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 int64_t offset, int64_t bytes) {
+                                 int64_t offset, int64_t bytes, Type element) {
+  if (element && !element.isBF16() && !element.isF16())
+    return emitError() << "buffer element must be bf16 or f16 (absent: the "
+                          "tensor's own type), got "
+                       << element;
   if (offset < 0 || offset % 64 != 0)
     return emitError() << "buffer offset must be a non-negative multiple of "
                           "64 bytes, got "

@@ -210,6 +210,10 @@ def PlanBuffersPass : Pass<"bert-plan-buffers", "::mlir::func::FuncOp"> {
     - Placement: largest first, best-fit gap, offsets aligned to
       `alignment` (a multiple of 64). The result is checked by the same code
       as `bert-verify-buffers`.
+    - Element type: with `activation-type=bf16` (or `f16`) every f32 value
+      in the arena is stored as that 16-bit type, in half the bytes, and
+      its slot says so (`element = bf16`); the kernels reading and writing
+      it convert, computing in f32. Outputs stay f32 (the caller's buffers).
 
     ```mlir
     %a = bert.linear %x, %w1 : ... -> tensor<?x?x16xf32>
@@ -232,6 +236,11 @@ def PlanBuffersPass : Pass<"bert-plan-buffers", "::mlir::func::FuncOp"> {
            "Longest sequence (0: the function's bert.max_seq)">,
     Option<"alignment", "alignment", "int64_t", /*default=*/"64",
            "Byte alignment of every slot">,
+    Option<"activationType", "activation-type", "std::string",
+           /*default=*/"\"f32\"",
+           "Element type of the f32 activations in the arena: f32, or bf16 "
+           "or f16 (half the bytes; the CUDA backend's --precision bf16 and "
+           "f16)">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per function with the statistics below (LLVM "
            "release builds compile pass statistics out)">

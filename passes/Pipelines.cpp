@@ -50,6 +50,7 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
   PlanBuffersPassOptions plan;
   plan.maxBatch = opts.maxBatch;
   plan.maxSeq = opts.maxSeq;
+  plan.activationType = opts.activationType;
   fpm.addPass(createPlanBuffersPass(plan));
 }
 

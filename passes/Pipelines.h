@@ -47,6 +47,11 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
       *this, "max-seq",
       llvm::cl::desc("Longest sequence (0: the function's bert.max_seq)"),
       llvm::cl::init(0)};
+  PassOptions::Option<std::string> activationType{
+      *this, "activation-type",
+      llvm::cl::desc("bert-plan-buffers' element type of the arena's f32 "
+                     "activations: f32, bf16 or f16"),
+      llvm::cl::init("f32")};
   // Autotuning: bert-tile's schedule cache (empty: strategies only).
   PassOptions::Option<std::string> schedules{
       *this, "schedules",

@@ -60,6 +60,13 @@ int64_t bestFitOffset(const LiveBuffer &buffer, ArrayRef<Placement> placed,
   return best >= 0 ? best : cursor;
 }
 
+/// Whether `buffer` holds f32 values, which 16-bit storage narrows (int32
+/// and other types keep theirs).
+bool isStoredAs16(const LiveBuffer &buffer) {
+  auto type = cast<ShapedType>(buffer.owner->getResult(0).getType());
+  return type.getElementType().isF32();
+}
+
 struct PlanBuffersPass
     : mlir::bert::impl::PlanBuffersPassBase<PlanBuffersPass> {
   using PlanBuffersPassBase::PlanBuffersPassBase;
@@ -74,6 +81,18 @@ struct PlanBuffersPass
                        << alignment;
       return signalPassFailure();
     }
+    // The arena's element type for f32 activations (null: f32 itself).
+    Type element;
+    if (activationType == "bf16")
+      element = Builder(&getContext()).getBF16Type();
+    else if (activationType == "f16")
+      element = Builder(&getContext()).getF16Type();
+    else if (activationType != "f32") {
+      func.emitError() << "bert-plan-buffers: activation-type must be f32, "
+                          "bf16 or f16, got '"
+                       << activationType << "'";
+      return signalPassFailure();
+    }
     FailureOr<MaxSizes> max =
         resolveMaxSizes(func, "bert-plan-buffers",
                         /*hasOptions=*/true, maxBatch, maxSeq);
@@ -82,6 +101,14 @@ struct PlanBuffersPass
     FailureOr<SmallVector<LiveBuffer>> buffers = computeLiveBuffers(func, *max);
     if (failed(buffers))
       return signalPassFailure();
+    // 16-bit storage halves every f32 buffer (outputs keep the caller's f32).
+    DenseMap<const LiveBuffer *, Type> stored;
+    if (element)
+      for (LiveBuffer &buffer : *buffers)
+        if (!buffer.isOutput && isStoredAs16(buffer)) {
+          buffer.bytes /= 2;
+          stored[&buffer] = element;
+        }
 
     // Largest first; among equal sizes, program order, for a stable layout.
     SmallVector<const LiveBuffer *> order;
@@ -109,7 +136,8 @@ struct PlanBuffersPass
     func.walk([&](Operation *op) { op->removeAttr(slotName); });
     for (const Placement &p : placed)
       p.buffer->owner->setAttr(slotName,
-                               BufferAttr::get(ctx, p.offset, p.buffer->bytes));
+                               BufferAttr::get(ctx, p.offset, p.buffer->bytes,
+                                               stored.lookup(p.buffer)));
 
     // Record what the arena was sized for: it is only valid up to these
     // maxima, and the runtime must reject larger requests.

@@ -18,7 +18,8 @@
 #       transformers on the same GPU (bf16 and f16 builds: no worse than
 #       torch's bf16 / fp16 run), and bert-base b1/b8/b32 s128 (fp32, bf16, f16) and
 #       bert-large b32 timings, CUDA graphs on and off, against torch fp16
-#       (and bf16) eager with SDPA, and bert-base's ragged b32 (lengths
+#       (and bf16) eager with SDPA and torch.compile (--torch-compile MODE,
+#       time-boxed by --compile-budget-s), and bert-base's ragged b32 (lengths
 #       16..128) packed against padded; JSON to
 #       FILE (default gpu-check.json). --dry-run runs everything that needs
 #       no GPU (bundle and kernel parsing, weights, inputs, the references
@@ -32,7 +33,7 @@ repo="$(cd "$here/.." && pwd)"
 python="${PYTHON:-python3}"
 
 usage() {
-  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 

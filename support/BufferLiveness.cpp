@@ -158,10 +158,22 @@ LogicalResult mlir::bert::verifyBufferPlan(func::FuncOp func, MaxSizes max) {
       continue;
     }
     int64_t slotEnd = slot.getOffset() + slot.getBytes();
-    if (slot.getBytes() < buffer.bytes) {
+    // A slot of 16-bit elements (bert-plan-buffers' activation-type) needs
+    // half its f32 tensor's bytes.
+    int64_t need = buffer.bytes;
+    if (Type element = slot.getElement()) {
+      auto type = cast<ShapedType>(buffer.owner->getResult(0).getType());
+      if (!type.getElementType().isF32()) {
+        buffer.owner->emitError() << "arena slot stores " << element
+                                  << " elements, but the value is not f32";
+        ok = false;
+      }
+      need = buffer.bytes / 4 * 2;
+    }
+    if (slot.getBytes() < need) {
       buffer.owner->emitError()
           << "arena slot of " << slot.getBytes()
-          << " bytes is smaller than the " << buffer.bytes
+          << " bytes is smaller than the " << need
           << " bytes its result needs at max_batch = " << max.batch
           << ", max_seq = " << max.seq;
       ok = false;

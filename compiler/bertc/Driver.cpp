@@ -307,6 +307,10 @@ static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
   opts.schedules = schedulesPath.getValue();
   opts.pruneFirstToken = !noPrune;
   opts.int8NormInputs = int8Scheme != "all";
+  // On a GPU, --precision bf16 / f16 also stores the activations between
+  // kernels in that type (half the memory traffic); the CPU keeps f32.
+  if (backend->name() == "cuda" && (precision == "bf16" || precision == "f16"))
+    opts.activationType = precision.getValue();
   backend->buildPipeline(pm, opts, stage);
   return Error::success();
 }

@@ -12,11 +12,13 @@ run:     on the GPU machine, with torch + CUDA and transformers:
               (tiny_bf16, bert_base_bf16, tiny_f16, bert_base_f16) no worse than torch's own
               bf16 (fp16) run against the same fp32 one;
   3. timing   bert-run --bench with CUDA graphs on and off against torch fp16 (and bf16 for
-              the bf16 builds) eager with SDPA, same GPU, same run; for bert-base, a ragged
-              b32 batch (lengths 16..128) packed (varlen) against padded.
+              the bf16 builds) eager with SDPA, and torch.compile of the fp16 SDPA model
+              (--torch-compile MODE, time-boxed by --compile-budget-s, a row skipped with its
+              reason when it fails or the box is spent), same GPU, same run; for bert-base, a
+              ragged b32 batch (lengths 16..128) packed (varlen) against padded.
 With --dry-run every step that needs no GPU still runs (bundle, kernel parsing, weights, inputs,
-the references) and the GPU parts are recorded as skipped, so the script is exercised before the
-one device run it gets.
+the references, and torch.compile of tiny on the CPU: "torch_compile_dry_run") and the GPU parts
+are recorded as skipped, so the script is exercised before the one device run it gets.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 
 # model name -> how it is compiled and checked. e2e: (batch, seq) of the end-to-end check;
 # bench: the batches timed at seq 128; ragged: also time b32 s128 with lengths 16..128, packed
@@ -246,6 +249,11 @@ def kernel_case(k: dict, B: int, S: int):
     g = torch.Generator().manual_seed(0)
     f = {n: float(v) if "." in v or "e" in v else int(v) for n, v in k["fields"].items()}
     fam, M = k["family"], B * S
+    # Activations stored in 16 bits between kernels (--precision bf16 / f16) reach the kernel
+    # rounded (Driver.launch converts them): the reference reads them so. The first float
+    # buffer is the family's activation input (X, x, QKV, src); a weight's type is the operand's.
+    halves = [b["half"] for b in k["buffers"] if not b["int"]]
+    stored = {"bf16": bf16, "f16": f16}.get(halves[0] if halves else None, lambda t: t)
 
     def rnd(*shape, scale=1.0):
         return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale)
@@ -264,7 +272,7 @@ def kernel_case(k: dict, B: int, S: int):
         xv = x.view(-1)[: rows * stride].view(rows, stride)[:, :K]
         act = f.get("act", 6 if fam == "pooler" else 0)
         # X rounded as the A fragments are built; W is stored bf16 (f16)
-        xv, w = operand(xv, f), operand(w, f)
+        xv, w = operand(stored(xv), f), operand(w, f)
         ref = ACTS[act](xv @ w.T + (b if fam == "pooler" or f.get("bias") else 0))
         args = [(x, [(K, 1), (rows, stride)]), mat(w, N, K)]
         if fam == "pooler" or f.get("bias"):
@@ -274,7 +282,7 @@ def kernel_case(k: dict, B: int, S: int):
         return args, grid, ref
     if fam == "layer_norm" and not f.get("strided_rows"):
         H = f["h"]
-        x, r, gm, bt = rnd(M, H), rnd(M, H), rnd(H), rnd(H)
+        x, r, gm, bt = stored(rnd(M, H)), stored(rnd(M, H)), rnd(H), rnd(H)
         v = x + r if f.get("residual") else x
         ref = torch.nn.functional.layer_norm(v, (H,), gm, bt, f["eps"])
         args = [mat(x, M, H)] + ([mat(r, M, H)] if f.get("residual") else [])
@@ -283,7 +291,7 @@ def kernel_case(k: dict, B: int, S: int):
     if fam == "attention":
         H, heads = f["h"], f["heads"]
         d = H // heads
-        qkv = rnd(B, S, 3, heads, d)
+        qkv = stored(rnd(B, S, 3, heads, d))
         mask = torch.ones(B, S, dtype=torch.int32)
         for b in range(B):
             mask[b, max(1, S - 3 * b):] = 0  # rows of different lengths
@@ -302,20 +310,25 @@ def kernel_case(k: dict, B: int, S: int):
         if not f.get("varlen"):
             return ([(qkv, qkv_dims), (mask, [(S, 1), (B, S)]),
                      (torch.zeros(B, S, H, dtype=torch.float64), out_dims)], grid, attend(qkv, mask))
-        # The packed path's variant: each row's real tokens packed one after another (cu:
-        # cumulative offsets), in buffers of B * S rows; the rows past the last stay zero.
+        # The packed path's variant: each row's real tokens packed one after another (cu), in
+        # buffers of B * S rows; rows cu[B] .. cu[B + 1] (filled with 7 here) the last z zeroes.
         lengths = mask.sum(1).tolist()
-        cu = torch.tensor([0] + list(itertools.accumulate(lengths)), dtype=torch.int32)
+        tokens = sum(lengths)
+        cu = torch.tensor([0] + list(itertools.accumulate(lengths)) + [min(B * S, tokens + 5)],
+                          dtype=torch.int32)
+        grid = (grid[0], heads, B + 1)
         packed = torch.zeros(B * S, 3, heads, d, dtype=torch.float64)
-        packed[: cu[-1]] = torch.cat([qkv[b, :n] for b, n in enumerate(lengths)])
+        packed[:tokens] = torch.cat([qkv[b, :n] for b, n in enumerate(lengths)])
         ref = torch.zeros(B * S, H, dtype=torch.float64)
         for b, n in enumerate(lengths):
             ref[cu[b]: cu[b] + n] = attend(qkv[b:b + 1, :n], mask[b:b + 1, :n])[0]
+        out = torch.zeros(B * S, H, dtype=torch.float64)
+        out[tokens: int(cu[-1])] = 7.0
         return ([(cu, []), (packed, qkv_dims), (torch.ones(B * S, dtype=torch.int32), [(S, 1), (B, S)]),
-                 (torch.zeros(B * S, H, dtype=torch.float64), out_dims)], grid, ref)
+                 (out, out_dims)], grid, ref)
     if fam == "copy_rows":  # dst row r = src row idx[r], zeros where idx[r] < 0
         W, rows = 48, M
-        src = rnd(rows, W)
+        src = stored(rnd(rows, W))
         idx = torch.randperm(rows, generator=g).to(torch.int32)
         idx[::5] = -1
         ref = torch.where((idx >= 0)[:, None], src[idx.clamp(min=0).long()], torch.zeros(()))
@@ -397,9 +410,9 @@ class Driver:
         import torch
         keep, ptrs, host = [], [], []
         for (t, dims), buf in zip(args, bufs):
-            if buf["half"]:
-                a = t.to(torch.bfloat16 if buf["half"] == "bf16" else torch.float16) \
-                     .view(torch.int16).numpy().copy()
+            if buf["half"]:  # f16 saturated, as the kernels' and the runtime's conversions
+                a = (t.to(torch.bfloat16) if buf["half"] == "bf16" else t.clamp(-65504, 65504).to(torch.float16)) \
+                    .view(torch.int16).numpy().copy()
             else:
                 a = np.ascontiguousarray(t.numpy().astype(np.int32 if t.dtype == torch.int32 else np.float32))
             d = C.c_uint64()
@@ -420,6 +433,8 @@ class Driver:
         finally:
             for d in ptrs:
                 self.fn["cuMemFree"](d.value)
+        if bufs[-1]["half"]:  # the 16-bit output's bits
+            return torch.from_numpy(out).view(torch.bfloat16 if bufs[-1]["half"] == "bf16" else torch.float16).double()
         return torch.from_numpy(out).double()
 
 
@@ -446,6 +461,9 @@ def check_kernels(name: str, lib: str, dry: bool, driver) -> list[dict]:
         smem = int(k["fields"]["smem_bytes"])
         fn = driver.function(fatbin, k["symbol"], smem)
         got = driver.launch(fn, grid, k["threads"], smem, args, k["buffers"]).reshape(ref.shape)
+        out_half = k["buffers"][-1]["half"]
+        if out_half:  # a 16-bit output: the reference rounded as stored, within one unit
+            ref = bf16(ref) if out_half == "bf16" else f16(ref)
         diff, scale = (got - ref).abs(), max(1.0, float(ref.abs().max()))
         if k["family"] == "linear" and "f16" in k["fields"]:
             # Row 0's saturated operands (kernel_case) make it far larger: each row is
@@ -455,6 +473,8 @@ def check_kernels(name: str, lib: str, dry: bool, driver) -> list[dict]:
         tol = KERNEL_TOL
         if k["family"] == "attention":
             tol = BF16_ATTENTION_TOL if "bf16" in k["fields"] else F16_ATTENTION_TOL if "f16" in k["fields"] else tol
+        # One unit in the last place of the 16-bit output (8 and 11 significant bits).
+        tol = max(tol, {"bf16": 2.0 ** -7, "f16": 2.0 ** -10}.get(out_half, 0.0))
         row.update(max_abs_err=err, tolerance=tol * scale,
                    status="PASS" if err <= tol * scale else "FAIL")
         if dry:
@@ -537,8 +557,9 @@ def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool,
     row["last_hidden_state_max_abs_err"] = err
     if precision in ("bf16", "f16"):
         # No worse than torch's own bf16 (fp16) run of the same weights and inputs, both measured
-        # against the fp32 run (max abs errors are noisy: 1.5x slack on those). torch's fp16 keeps
-        # its activations in fp16, so where they leave fp16's range it overflows; bertc's stay fp32.
+        # against the fp32 run (max abs errors are noisy: 1.5x slack on those). Both keep their
+        # activations in 16 bits; where one leaves fp16's range torch's overflows to inf, bertc's
+        # saturates at 65504.
         label, dtype = ("bf16", torch.bfloat16) if precision == "bf16" else ("fp16", torch.float16)
         with torch.no_grad():
             tb = transformers_model(config, weights, dtype, attn="eager", device=device)(**t)
@@ -562,14 +583,20 @@ def e2e(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool,
     return dict(row, status="PASS" if err <= TOL else "FAIL", tolerance=TOL)
 
 
-def torch_ms(model, ids) -> float:
-    """Median of 50 timed forward passes after 10 warm-up ones (CUDA events)."""
+def torch_ms(model, ids, runs: int = 50) -> float:
+    """Median of `runs` timed forward passes after 10 warm-up ones (CUDA events; on the CPU, a
+    dry run's, the wall clock)."""
     import torch
     with torch.no_grad():
         for _ in range(10):
             model(input_ids=ids)
         times = []
-        for _ in range(50):
+        for _ in range(runs):
+            if not ids.is_cuda:
+                t0 = time.perf_counter()
+                model(input_ids=ids)
+                times.append((time.perf_counter() - t0) * 1e3)
+                continue
             s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             s.record()
             model(input_ids=ids)
@@ -577,6 +604,49 @@ def torch_ms(model, ids) -> float:
             torch.cuda.synchronize()
             times.append(s.elapsed_time(e))
     return sorted(times)[len(times) // 2]
+
+
+# torch.compile's results per (model, batch), shared by the model's f32, bf16 and f16 builds,
+# and the seconds its compilations took so far (the time box).
+COMPILED: dict = {}
+COMPILE_SPENT = {"s": 0.0, "last": 0.0}
+
+
+def torch_compile_ms(a, config: dict, weights: str, model: str, ids) -> dict:
+    """torch.compile (mode a.torch_compile, static shapes) of transformers' fp16 SDPA model, timed
+    as torch_ms: the row's torch_fp16_compile_ms and torch_compile (what happened). The run's
+    compilations (tens of seconds a shape) share a.compile_budget_s; one that would pass it (as
+    long as the last took) is skipped, as is one that fails, with the reason."""
+    import torch
+    key = (model, tuple(ids.shape))
+    if key in COMPILED:
+        return COMPILED[key]
+    spent, last, budget = COMPILE_SPENT["s"], COMPILE_SPENT["last"], a.compile_budget_s
+    if a.torch_compile == "off":
+        out = {"torch_compile": "skipped: --torch-compile off"}
+    elif spent + last > budget:
+        out = {"torch_compile": f"skipped: the {budget:g} s box is spent ({spent:.0f} s, the last took {last:.0f} s)"}
+    else:
+        t0 = time.monotonic()
+        try:
+            dtype = torch.float16 if ids.is_cuda else torch.float32  # CPU (dry run): fp32
+            m = transformers_model(config, weights, dtype, attn="sdpa", device=ids.device.type)
+            compiled = torch.compile(m, mode=None if a.torch_compile == "default" else a.torch_compile,
+                                     dynamic=False)
+            with torch.no_grad():
+                compiled(input_ids=ids)  # compiles
+            compile_s = time.monotonic() - t0
+            label = "torch_fp16_compile_ms" if ids.is_cuda else "torch_fp32_compile_ms_cpu"
+            out = {label: torch_ms(compiled, ids, runs=50 if ids.is_cuda else 5),
+                   "torch_compile": f"measured (mode {a.torch_compile}, compiled in {compile_s:.0f} s)"}
+        except Exception as e:  # no compiler, no Triton, ...: the row says why
+            out = {"torch_compile": f"skipped: {type(e).__name__}: {(str(e).splitlines() or [''])[0][:300]}"}
+        finally:
+            COMPILE_SPENT["last"] = time.monotonic() - t0
+            COMPILE_SPENT["s"] += COMPILE_SPENT["last"]
+            torch._dynamo.reset()
+    COMPILED[key] = out
+    return out
 
 
 def bench_ms(bert_run: str, lib: str, weights: str, inputs: dict, **env) -> float | None:
@@ -612,12 +682,13 @@ def ragged(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bo
     return dict(row, speedup=row["padded_ms"] / row["packed_ms"], status="measured")
 
 
-def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool) -> list[dict]:
+def timing(a, name: str, d: str, config: dict, weights: str, bert_run: str, dry: bool) -> list[dict]:
     """bert-run --bench with CUDA graphs on and off ($BERT_CUDA_GRAPHS) against torch fp16 (and,
-    for a bf16 library, bf16) eager with SDPA, all in this run."""
+    for a bf16 library, bf16) eager with SDPA and torch.compile of the fp16 one, all in this
+    run."""
     rows = []
     precision = MODELS[name].get("precision", "f32")
-    for B in MODELS[name]["bench"]:
+    for B in sorted(MODELS[name]["bench"], reverse=True):  # b32 first: torch.compile's box
         S = 128
         row = {"model": name, "batch": B, "seq": S, "precision": precision}
         if dry:
@@ -635,6 +706,7 @@ def timing(name: str, d: str, config: dict, weights: str, bert_run: str, dry: bo
         for label, dtype in dtypes.items():
             row[f"torch_{label}_sdpa_ms"] = torch_ms(
                 transformers_model(config, weights, dtype, attn="sdpa"), ids)
+        row.update(torch_compile_ms(a, config, weights, base_of(name), ids))
         ours = row["bertc_ms_graphs"]
         rows.append(dict(row, ratio=(ours / row["torch_fp16_sdpa_ms"]) if ours else None,
                          status="measured",
@@ -677,13 +749,24 @@ def run(a) -> int:
             weights = make_weights(os.path.join(bundle, "models", base_of(name)), config)
         steps = (("kernels", lambda: check_kernels(name, os.path.join(d, "lib"), a.dry_run, driver)),
                  ("e2e", lambda: [e2e(name, d, config, weights, bert_run, a.dry_run, a.mock)]),
-                 ("timing", lambda: timing(name, d, config, weights, bert_run, a.dry_run)))
+                 ("timing", lambda: timing(a, name, d, config, weights, bert_run, a.dry_run)))
         for key, step in steps:
             try:
                 result[key] += step()
             except Exception as e:  # one failing step must not lose the others' results
                 result[key].append({"model": name, "status": f"ERROR: {type(e).__name__}: {e}"})
             log(f"{name} {key}: " + ", ".join(r["status"] for r in result[key] if r["model"] == name))
+    if a.dry_run and "tiny" in manifest["models"] and a.torch_compile != "off":
+        # The torch.compile path on the CPU, so that the device run does not find its bugs.
+        import numpy as np
+        import torch
+        d = os.path.join(bundle, "models", "tiny")
+        config = {k: v for k, v in json.load(open(os.path.join(d, "config.json"))).items()
+                  if not k.startswith("_") and k != "architectures"}
+        ids = torch.from_numpy(np.load(make_inputs(d, config, 1, 16)["input_ids"])).long()
+        result["torch_compile_dry_run"] = torch_compile_ms(a, config, make_weights(d, config), "tiny", ids)
+        log(f"torch.compile dry run: {result['torch_compile_dry_run']}")
+    result["torch_compile_s"] = round(COMPILE_SPENT["s"], 1)
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
     log(f"wrote {a.out}")
@@ -702,6 +785,12 @@ def main() -> int:
                          "the copy `make demo` installs under build/venv")
     ap.add_argument("--target", default="cuda", help="prepare: bertc --target")
     ap.add_argument("--out", default="gpu-check.json")
+    ap.add_argument("--torch-compile", default="default",
+                    choices=("default", "max-autotune-no-cudagraphs", "reduce-overhead", "off"),
+                    help="run: torch.compile mode of the fp16 SDPA peer row (max-autotune-no-"
+                         "cudagraphs tunes the GEMMs: minutes a shape)")
+    ap.add_argument("--compile-budget-s", type=float, default=150.0,
+                    help="run: seconds all torch.compile compilations may take (the script: ~6 min)")
     ap.add_argument("--dry-run", action="store_true")
     ap.add_argument("--mock", default=None,
                     help="run --dry-run: the mock driver (build/test/Cuda/libbert-mock-cuda.so) for "

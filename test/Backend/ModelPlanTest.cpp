@@ -12,6 +12,7 @@
 #include "compiler/frontend/ConfigReader.h"
 #include "compiler/frontend/GraphBuilder.h"
 #include "dialect/BertOps.h"
+#include "passes/Passes.h"
 #include "passes/Pipelines.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -153,6 +154,21 @@ TEST_F(ModelPlanTest, SizesComeFromTheFacts) {
   FailureOr<ModelPlan> edited = plan();
   ASSERT_TRUE(succeeded(edited)) << errors;
   EXPECT_EQ(edited->layers, 7);
+}
+
+TEST_F(ModelPlanTest, SixteenBitSlotsAreRefusedOffCUDA) {
+  // bert-plan-buffers' activation-type=bf16 is the CUDA backend's: the CPU
+  // kernels read float32 activations.
+  PassManager pm(&ctx, ModuleOp::getOperationName());
+  PlanBuffersPassOptions replan;
+  replan.activationType = "bf16";
+  pm.nest<func::FuncOp>().addPass(createPlanBuffersPass(replan));
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  EXPECT_TRUE(failed(plan()));
+  EXPECT_NE(errors.find("has a 16-bit arena slot (element = 'bf16'), which "
+                        "only the CUDA kernels read"),
+            std::string::npos)
+      << errors;
 }
 
 TEST_F(ModelPlanTest, MissingFactsAreNamed) {

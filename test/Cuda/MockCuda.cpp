@@ -17,6 +17,12 @@
 // extents, strides, launch shapes, copies); the kernels' own numerics need
 // the GPU (scripts/gpu-check.sh).
 //
+// Device memory starts poisoned (every byte 0xFF: a NaN as float32, bf16
+// and f16), and a reference kernel that reads a poisoned float fails the
+// launch: no kernel may read memory that nothing wrote (issue 17's packed
+// rows). Buffers of 16-bit activations are read and written as the
+// kernels' parameter types say (bf16 or f16, rounded to nearest even).
+//
 // Device state is tracked too: allocations, streams, loaded modules and
 // primary-context retains. Freeing, destroying, unloading or releasing
 // something not live is an error, and so is using a released context, a
@@ -73,6 +79,11 @@ struct Kernel {
   }
 };
 
+/// Elements read by the current launch's reference that still hold the
+/// poison fill, and the first one's byte address.
+long poisonReads = 0;
+const void *firstPoison = nullptr;
+
 /// A buffer argument of one launch.
 struct View {
   char *base = nullptr;
@@ -80,11 +91,17 @@ struct View {
   int bytes = 4;
   bool isF16 = false;
   std::vector<int64_t> e, s;
-  float &f(int64_t i) const { return reinterpret_cast<float *>(base)[i]; }
-  /// Element i as a float, whether the buffer is float32, bfloat16 or half.
+  /// Element i as a float, whether the buffer is float32, bfloat16 or half;
+  /// a poisoned element is counted (poisonReads).
   float get(int64_t i) const {
+    const char *at = base + i * bytes;
+    if (bytes == 4 ? std::memcmp(at, "\xff\xff\xff\xff", 4) == 0
+                   : std::memcmp(at, "\xff\xff", 2) == 0) {
+      if (!poisonReads++)
+        firstPoison = at;
+    }
     if (bytes == 4)
-      return f(i);
+      return reinterpret_cast<float *>(base)[i];
     if (isF16) {
       _Float16 h;
       std::memcpy(&h, reinterpret_cast<uint16_t *>(base) + i, 2);
@@ -95,6 +112,9 @@ struct View {
     std::memcpy(&v, &bits, 4);
     return v;
   }
+  /// Stores v as the buffer's type: float32, or bf16 / f16 (nearest even;
+  /// f16 saturated at +-65504, as the kernels' stores).
+  void set(int64_t i, double v) const;
   int32_t id(int64_t i) const { return reinterpret_cast<int32_t *>(base)[i]; }
   /// Bytes from base to one past the last element.
   int64_t span() const {
@@ -273,6 +293,24 @@ double f16(float v) {
   return double(_Float16(v));
 }
 
+void View::set(int64_t i, double v) const {
+  if (bytes == 4) {
+    reinterpret_cast<float *>(base)[i] = float(v);
+    return;
+  }
+  uint16_t h;
+  if (isF16) {
+    _Float16 x = _Float16(f16(float(v)));
+    std::memcpy(&h, &x, 2);
+  } else {
+    float x = float(bf16(float(v)));
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    h = uint16_t(u >> 16);
+  }
+  reinterpret_cast<uint16_t *>(base)[i] = h;
+}
+
 /// The rounding a kernel's key asks of its operands: "bf16", "f16" or none.
 double (*operandRounding(const Kernel &k))(float) {
   if (k.get("bf16"))
@@ -283,7 +321,7 @@ double (*operandRounding(const Kernel &k))(float) {
 }
 
 void layerNormRow(std::vector<double> &v, const View &g, const View &b,
-                  float *out, double eps) {
+                  const View &y, int64_t at, double eps) {
   double mean = 0, var = 0;
   for (double x : v)
     mean += x;
@@ -292,7 +330,7 @@ void layerNormRow(std::vector<double> &v, const View &g, const View &b,
     var += (x - mean) * (x - mean);
   double rstd = 1.0 / std::sqrt(var / double(v.size()) + eps);
   for (size_t c = 0; c < v.size(); ++c)
-    out[c] = float((v[c] - mean) * rstd * g.f(c) + b.f(c));
+    y.set(at + int64_t(c), (v[c] - mean) * rstd * g.get(c) + b.get(c));
 }
 
 /// Whether the grid covers `need` items in tiles of `tile`.
@@ -318,10 +356,10 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     auto round = operandRounding(k);
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
-        double acc = bias ? a[2].f(n) : 0.0;
+        double acc = bias ? a[2].get(n) : 0.0;
         for (int64_t c = 0; c < K; ++c)
-          acc += round(x.f(m * x.s[1] + c)) * w.get(n * w.s[1] + c);
-        y.f(m * y.s[1] + n) = float(act(a6, acc));
+          acc += round(x.get(m * x.s[1] + c)) * w.get(n * w.s[1] + c);
+        y.set(m * y.s[1] + n, act(a6, acc));
       }
     return "";
   }
@@ -334,9 +372,9 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     std::vector<double> v(H);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t c = 0; c < H; ++c)
-        v[c] = double(a[0].f(r * a[0].s[1] + c)) +
-               (res ? a[1].f(r * a[1].s[1] + c) : 0.0);
-      layerNormRow(v, g, b, &y.f(r * y.s[1]), k.getF("eps"));
+        v[c] = double(a[0].get(r * a[0].s[1] + c)) +
+               (res ? a[1].get(r * a[1].s[1] + c) : 0.0);
+      layerNormRow(v, g, b, y, r * y.s[1], k.getF("eps"));
     }
     return "";
   }
@@ -347,10 +385,24 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
     const bool varlen = k.get("varlen");
     const View &qkv = a[varlen], &mask = a[varlen + 1];
     const int64_t d = qkv.e[0], heads = qkv.e[1], S = qkv.e[3], B = qkv.e[4];
-    if (!covers(gx, tm, S) || gy != heads || gz != B)
-      return "grid is not (S / tile_m, heads, B)";
-    if (varlen && !mock.inside(uintptr_t(a[0].base), (B + 1) * 4))
-      return "cu[0 .. B] reaches outside its allocation";
+    if (!covers(gx, tm, S) || gy != heads || gz != B + varlen)
+      return varlen ? "grid is not (S / tile_m, heads, B + 1)"
+                    : "grid is not (S / tile_m, heads, B)";
+    if (varlen && !mock.inside(uintptr_t(a[0].base), (B + 2) * 4))
+      return "cu[0 .. B + 1] reaches outside its allocation";
+    if (varlen) {
+      // z = B: rows cu[B] .. cu[B + 1] (the GEMMs' tile rows past the
+      // tokens) are zeroed.
+      const int64_t from = a[0].id(B), to = a[0].id(B + 1);
+      if (from < 0 || to < from || to > B * S)
+        return "rows cu[B] .. cu[B + 1] = " + std::to_string(from) + " .. " +
+               std::to_string(to) + " are not within the buffers' " +
+               std::to_string(B * S);
+      for (int64_t r = from; r < to; ++r)
+        for (int64_t h = 0; h < heads; ++h)
+          for (int64_t c = 0; c < d; ++c)
+            y.set(r * y.s[2] + h * y.s[1] + c, 0.0);
+    }
     double scale = k.getF("scale");
     auto round = operandRounding(k);
     const bool roundsP = k.get("bf16") || k.get("f16");
@@ -378,8 +430,8 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
           // bf16, f16: Q, K, V rounded, and each p before P.V
           // (unnormalized, as the kernel rounds it; the sum stays exact).
           auto at = [&](int64_t row, int part, int64_t c) {
-            return round(qkv.f(qBase + row * qkv.s[3] + part * qkv.s[2] +
-                               h * qkv.s[1] + c));
+            return round(qkv.get(qBase + row * qkv.s[3] + part * qkv.s[2] +
+                                 h * qkv.s[1] + c));
           };
           double mx = -INFINITY, sum = 0;
           for (int64_t j = 0; j < len; ++j) {
@@ -395,7 +447,7 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
             double acc = 0;
             for (int64_t j = 0; j < len; ++j)
               acc += (roundsP ? round(float(p[j])) : p[j]) / sum * at(j, 2, c);
-            y.f(yBase + i * y.s[2] + h * y.s[1] + c) = float(acc);
+            y.set(yBase + i * y.s[2] + h * y.s[1] + c, acc);
           }
         }
     }
@@ -412,7 +464,7 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
         return "idx[" + std::to_string(r) + "] = " + std::to_string(from) +
                " is past the source's " + std::to_string(src.e[1]) + " rows";
       for (int64_t c = 0; c < y.e[0]; ++c)
-        y.f(r * y.s[1] + c) = from >= 0 ? src.f(from * src.s[1] + c) : 0.0f;
+        y.set(r * y.s[1] + c, from >= 0 ? src.get(from * src.s[1] + c) : 0.0);
     }
     return "";
   }
@@ -436,14 +488,15 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
         if (pad >= 0)
           p = id == pad ? pad : pad + ++real;
         for (int64_t c = 0; c < H; ++c) {
-          v[c] = double(word.f(id * word.s[1] + c)) + pos.f(p * pos.s[1] + c);
+          v[c] =
+              double(word.get(id * word.s[1] + c)) + pos.get(p * pos.s[1] + c);
           if (type)
-            v[c] += type->f(a[1].id(b * a[1].s[1] + s) * type->s[1] + c);
+            v[c] += type->get(a[1].id(b * a[1].s[1] + s) * type->s[1] + c);
           if (langs)
-            v[c] += a[i + 3].f(
+            v[c] += a[i + 3].get(
                 a[i + 2].id(b * a[i + 2].s[1] + s) * a[i + 3].s[1] + c);
         }
-        layerNormRow(v, g, beta, &y.f(b * y.s[2] + s * y.s[1]), k.getF("eps"));
+        layerNormRow(v, g, beta, y, b * y.s[2] + s * y.s[1], k.getF("eps"));
       }
     }
     return "";
@@ -451,13 +504,14 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
   if (k.family == "mask_rows") {
     for (int64_t r = 0; r < y.e[1]; ++r)
       for (int64_t c = 0; c < y.e[0]; ++c)
-        y.f(r * y.s[1] + c) = a[0].f(r * a[0].s[1] + c) * (a[1].id(r) ? 1 : 0);
+        y.set(r * y.s[1] + c,
+              a[0].get(r * a[0].s[1] + c) * (a[1].id(r) ? 1 : 0));
     return covers(gx, tm, y.e[1]) ? "" : "grid does not cover the rows";
   }
   if (k.family == "unstack") {
     for (int64_t r = 0; r < a[0].e[1]; ++r)
       for (size_t j = 1; j < a.size(); ++j)
-        a[j].f(r) = a[0].f(r * a[0].s[1] + int64_t(j) - 1);
+        a[j].set(r, a[0].get(r * a[0].s[1] + int64_t(j) - 1));
     return covers(gx, tm, a[0].e[1]) ? "" : "grid does not cover the rows";
   }
   return "no reference for family '" + k.family + "'";
@@ -517,7 +571,9 @@ int mModuleGetFunction(void **fn, void *module, const char *name) {
 }
 int mFuncSetAttribute(void *, int, int) { return 0; }
 int mMemAlloc(uint64_t *p, size_t bytes) {
-  void *m = std::calloc(1, bytes ? bytes : 1);
+  void *m = std::malloc(bytes ? bytes : 1);
+  if (m)
+    std::memset(m, 0xff, bytes ? bytes : 1); // poison: see the top
   if (!m)
     return 2;
   mock.allocs[reinterpret_cast<uintptr_t>(m)] = bytes;
@@ -607,7 +663,22 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
           a[i].base < a[o].base + a[o].span())
         return mock.fail(who + "output " + std::to_string(o) +
                          " overlaps input " + std::to_string(i));
+  poisonReads = 0;
   std::string problem = run(k, a, gx, gy, gz);
+  if (problem.empty() && poisonReads)
+    problem =
+        "reads " + std::to_string(poisonReads) +
+        " elements that nothing wrote (device memory starts poisoned); "
+        "the first at argument " +
+        [&] {
+          for (size_t i = 0; i < a.size(); ++i)
+            if (firstPoison >= a[i].base &&
+                firstPoison < a[i].base + a[i].span())
+              return std::to_string(i) + ", byte " +
+                     std::to_string(static_cast<const char *>(firstPoison) -
+                                    a[i].base);
+          return std::string("?");
+        }();
   return problem.empty() ? 0 : mock.fail(who + problem);
 }
 int mStreamCreate(void **s, unsigned) {

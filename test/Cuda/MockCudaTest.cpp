@@ -12,7 +12,10 @@
 // records launches without running them, refuses copies while capturing,
 // and replays them through the same checks. And that the packed path's
 // kernels are checked too: a row copy's index past its source, a varlen
-// attention's sequence longer than its grid.
+// attention's sequence longer than its grid, and the rows past its last
+// sequence zeroed. And that a kernel reading device memory nothing wrote
+// (the allocations start poisoned) fails, and that 16-bit buffers are read
+// and written as 16-bit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +23,7 @@
 
 #include <dlfcn.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -79,6 +83,11 @@ struct Fixture {
     EXPECT_EQ(alloc(&y, 2 * 8 * 4), 0); // [M][N]
     launch = mock.get<decltype(launch)>("cuLaunchKernel");
     htod = mock.get<decltype(htod)>("cuMemcpyHtoDAsync");
+    // Device memory starts poisoned: the inputs must be written.
+    const std::vector<float> zeros(8 * 4, 0.0f);
+    EXPECT_EQ(htod(x, zeros.data(), 2 * 4 * 4, nullptr), 0);
+    EXPECT_EQ(htod(w, zeros.data(), 8 * 4 * 4, nullptr), 0);
+    EXPECT_EQ(htod(b, zeros.data(), 8 * 4, nullptr), 0);
   }
 
   /// Launches with rows `m` of x and y, y at `out`, the given grid/block.
@@ -97,6 +106,14 @@ struct Fixture {
 TEST(MockCuda, AcceptsACorrectLaunch) {
   Fixture f;
   EXPECT_EQ(f.run(2, f.y), 0);
+}
+
+TEST(MockCuda, RefusesAReadOfMemoryNothingWrote) {
+  Fixture f;
+  uint64_t fresh = 0;
+  ASSERT_EQ(f.alloc(&fresh, 2 * 4 * 4), 0);
+  f.x = fresh; // X never written: its poison reaches the reference
+  EXPECT_EQ(f.run(2, f.y), 700);
 }
 
 TEST(MockCuda, RefusesABufferPastItsAllocation) {
@@ -183,7 +200,7 @@ TEST(MockCuda, RecordsACaptureAndReplaysItChecked) {
   EXPECT_EQ(htod(f.b, ones.data(), 4, stream), 700);
   ASSERT_EQ(end(stream, &graph), 0);
   EXPECT_EQ(dtoh(y.data(), f.y, 2 * 8 * 4, nullptr), 0);
-  EXPECT_EQ(y[0], 0.0f); // still the allocation's zeros
+  EXPECT_TRUE(std::isnan(y[0])); // still the allocation's poison (0xFF bytes)
   ASSERT_EQ(instantiate(&exec, graph, 0), 0);
   EXPECT_EQ(graphDestroy(graph), 0);
   EXPECT_EQ(graphLaunch(exec, stream), 0);
@@ -218,18 +235,29 @@ void *loadKernel(Mock &mock, const std::string &cu, const char *symbol) {
   return fn;
 }
 
+/// The packed path's row copy `symbol` of elements `type` (CudaKernels.cpp).
+void *loadCopyRows(Mock &mock, const std::string &type,
+                   const std::string &symbol) {
+  return loadKernel(mock,
+                    "// copy_rows | tile_m=8 warps=8 smem_bytes=0\n"
+                    "extern \"C\" __global__ void __launch_bounds__(256) " +
+                        symbol +
+                        "(\n"
+                        "    const int32_t *p0, int64_t p0_e0, int64_t p0_s0,\n"
+                        "    " +
+                        type +
+                        " *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, "
+                        "int64_t p1_s1,\n"
+                        "    " +
+                        type +
+                        " *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, "
+                        "int64_t p2_s1) {\n}\n",
+                    symbol.c_str());
+}
+
 TEST(MockCuda, CopiesRowsAndRefusesAnIndexPastTheSource) {
   Fixture f; // for its driver entry points
-  void *fn = loadKernel(
-      f.mock,
-      "// copy_rows | tile_m=8 warps=8 smem_bytes=0\n"
-      "extern \"C\" __global__ void __launch_bounds__(256) bert_copy_rows(\n"
-      "    const int32_t *p0, int64_t p0_e0, int64_t p0_s0,\n"
-      "    float *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, int64_t "
-      "p1_s1,\n"
-      "    float *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, int64_t "
-      "p2_s1) {\n}\n",
-      "bert_copy_rows");
+  void *fn = loadCopyRows(f.mock, "float", "bert_copy_rows");
   auto alloc = f.alloc;
   auto htod = f.htod;
   auto dtoh = f.mock.get<int (*)(void *, uint64_t, size_t, void *)>(
@@ -258,6 +286,36 @@ TEST(MockCuda, CopiesRowsAndRefusesAnIndexPastTheSource) {
   EXPECT_EQ(copy(0, 3), 700); // row 3 of a 3-row source
 }
 
+TEST(MockCuda, CopiesBF16RowsAsTwoByteElements) {
+  Fixture f; // for its driver entry points
+  void *fn = loadCopyRows(f.mock, "__nv_bfloat16", "bert_copy_rows_bf16");
+  auto dtoh = f.mock.get<int (*)(void *, uint64_t, size_t, void *)>(
+      "cuMemcpyDtoHAsync");
+  uint64_t idx = 0, src = 0, dst = 0;
+  ASSERT_EQ(f.alloc(&idx, 2 * 4), 0);
+  ASSERT_EQ(f.alloc(&src, 2 * 2 * 2), 0); // 2 rows of 2 bf16: 8 bytes
+  ASSERT_EQ(f.alloc(&dst, 2 * 2 * 2), 0);
+  // 1.0, 2.0, 3.0, -0.5 as bf16 (the top halves of their float32 bits).
+  const uint16_t rows[4] = {0x3f80, 0x4000, 0x4040, 0xbf00};
+  ASSERT_EQ(f.htod(src, rows, sizeof rows, nullptr), 0);
+  const int32_t from[2] = {1, -1};
+  ASSERT_EQ(f.htod(idx, from, sizeof from, nullptr), 0);
+  int64_t v[] = {2, 1, 2, 1, 2, 2, 2, 1, 2, 2};
+  uint64_t pi = idx, ps = src, pd = dst;
+  void *params[] = {&pi,   &v[0], &v[1], &ps,   &v[2], &v[3], &v[4],
+                    &v[5], &pd,   &v[6], &v[7], &v[8], &v[9]};
+  EXPECT_EQ(f.launch(fn, 1, 1, 1, 256, 1, 1, 0, nullptr, params, nullptr), 0);
+  uint16_t got[4] = {1, 1, 1, 1};
+  EXPECT_EQ(dtoh(got, dst, sizeof got, nullptr), 0);
+  EXPECT_EQ(got[0], 0x4040); // row 1, exactly
+  EXPECT_EQ(got[1], 0xbf00);
+  EXPECT_EQ(got[2], 0); // -1: zeros
+  EXPECT_EQ(got[3], 0);
+  // 8 bytes hold 4 bf16 elements: 3 rows would reach past both buffers.
+  v[4] = v[8] = 3;
+  EXPECT_EQ(f.launch(fn, 1, 1, 1, 256, 1, 1, 0, nullptr, params, nullptr), 700);
+}
+
 TEST(MockCuda, RefusesAVarlenSequenceLongerThanItsGrid) {
   Fixture f;
   void *fn = loadKernel(
@@ -279,14 +337,17 @@ TEST(MockCuda, RefusesAVarlenSequenceLongerThanItsGrid) {
   auto htod = f.htod;
   // B = 2 sequences in buffers of B * S = 8 rows (S = 4, d = 2).
   uint64_t cu = 0, qkv = 0, mask = 0, out = 0;
-  ASSERT_EQ(alloc(&cu, 3 * 4), 0);
+  ASSERT_EQ(alloc(&cu, 4 * 4), 0);
   ASSERT_EQ(alloc(&qkv, 8 * 3 * 2 * 4), 0);
   ASSERT_EQ(alloc(&mask, 8 * 4), 0);
   ASSERT_EQ(alloc(&out, 8 * 2 * 4), 0);
   const int32_t ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   ASSERT_EQ(htod(mask, ones, sizeof ones, nullptr), 0);
-  auto attend = [&](int32_t second, int32_t end) {
-    const int32_t offsets[3] = {0, second, end};
+  const std::vector<float> values(8 * 3 * 2, 0.5f);
+  ASSERT_EQ(htod(qkv, values.data(), values.size() * 4, nullptr), 0);
+  // cu[0 .. B], then cu[B + 1]: the GEMMs' rows, those past cu[B] zeroed.
+  auto attend = [&](int32_t second, int32_t end, int32_t rows = 8) {
+    const int32_t offsets[4] = {0, second, end, rows};
     EXPECT_EQ(htod(cu, offsets, sizeof offsets, nullptr), 0);
     int64_t v[] = {2, 1, 1, 2, 3, 2, 4, 6, 2, 24, 4,
                    1, 2, 4, 2, 1, 1, 2, 4, 2, 2,  8};
@@ -295,10 +356,18 @@ TEST(MockCuda, RefusesAVarlenSequenceLongerThanItsGrid) {
                       &v[5],  &v[6],  &v[7],  &v[8],  &v[9],  &pm,    &v[10],
                       &v[11], &v[12], &v[13], &po,    &v[14], &v[15], &v[16],
                       &v[17], &v[18], &v[19], &v[20], &v[21]};
-    return f.launch(fn, 1, 1, 2, 32, 1, 1, 512, nullptr, params, nullptr);
+    return f.launch(fn, 1, 1, 3, 32, 1, 1, 512, nullptr, params, nullptr);
   };
-  EXPECT_EQ(attend(3, 7), 0);   // lengths 3 and 4
-  EXPECT_EQ(attend(1, 6), 700); // a length of 5 past S = 4
+  EXPECT_EQ(attend(3, 7), 0); // lengths 3 and 4, row 7 zeroed
+  float got[16];
+  auto dtoh = f.mock.get<int (*)(void *, uint64_t, size_t, void *)>(
+      "cuMemcpyDtoHAsync");
+  ASSERT_EQ(dtoh(got, out, sizeof got, nullptr), 0);
+  EXPECT_EQ(got[0], 0.5f);  // softmax-weighted V of equal values
+  EXPECT_EQ(got[14], 0.0f); // row 7: past the sequences
+  EXPECT_EQ(got[15], 0.0f);
+  EXPECT_EQ(attend(1, 6), 700);    // a length of 5 past S = 4
+  EXPECT_EQ(attend(3, 7, 9), 700); // tile rows past the buffers' 8
 }
 
 } // namespace

@@ -615,6 +615,14 @@ func.func @buffer_bytes(%x: tensor<?x?x8xf32>) {
 
 // -----
 
+func.func @buffer_element(%x: tensor<?x?x8xf32>) {
+  // expected-error @+1 {{buffer element must be bf16 or f16 (absent: the tensor's own type), got 'f32'}}
+  %y = bert.gelu %x {bert.buffer = #bert.buffer<offset = 0, bytes = 64, element = f32>} : tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
 func.func @schedule_attr_kind(%x: tensor<?x?x8xf32>) {
   // expected-error @+1 {{'bert.schedule' must be a schedule attribute (#bert.gemm_schedule, ...)}}
   %y = bert.gelu %x {bert.schedule = 3 : i64} : tensor<?x?x8xf32>

@@ -126,3 +126,17 @@ func.func @no_max_seq(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
   %a = bert.gelu %x : tensor<?x?x16xf32>
   return %a : tensor<?x?x16xf32>
 }
+
+// -----
+
+// bert-verify-buffers checks a 16-bit slot against half its f32 value's
+// bytes: 2048 holds [2, 8, 64] as bf16, 1024 does not.
+func.func @short_16bit_slot(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+    attributes {bert.max_batch = 2 : i64, bert.max_seq = 8 : i64, bert.arena_bytes = 1024 : i64} {
+  %w1 = bert.weight "w1" : tensor<64x16xf32>
+  %w2 = bert.weight "w2" : tensor<16x64xf32>
+  // expected-error @+1 {{arena slot of 1024 bytes is smaller than the 2048 bytes its result needs}}
+  %h1 = bert.linear %x, %w1 {bert.buffer = #bert.buffer<offset = 0, bytes = 1024, element = bf16>} : (tensor<?x?x16xf32>, tensor<64x16xf32>) -> tensor<?x?x64xf32>
+  %h2 = bert.linear %h1, %w2 : (tensor<?x?x64xf32>, tensor<16x64xf32>) -> tensor<?x?x16xf32>
+  return %h2 : tensor<?x?x16xf32>
+}

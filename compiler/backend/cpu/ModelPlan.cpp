@@ -27,6 +27,8 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace mlir::bert;
 using namespace mlir::bert::planner;
@@ -193,7 +195,19 @@ LogicalResult Planner::setResult(Operation *op, unsigned index) {
   if (!buffer)
     return op->emitError() << "has no arena slot: run bert-plan-buffers "
                               "(the whole bert-cpu-pipeline) first";
-  storage[result].base = BufferRef::arena(buffer.getOffset());
+  BufferRef &base = storage[result].base = BufferRef::arena(buffer.getOffset());
+  if (Type element = buffer.getElement()) {
+    // Only the CUDA kernels read and write 16-bit activations.
+    ScheduleAttrInterface sched = getSchedule(op);
+    if (!sched ||
+        !std::holds_alternative<::bert::CudaSchedule>(sched.getSchedule()))
+      return op->emitError()
+             << "has a 16-bit arena slot (element = " << element
+             << "), which only the CUDA kernels read; plan the buffers "
+                "without activation-type for this target";
+    base.isBF16 = element.isBF16();
+    base.isF16 = element.isF16();
+  }
   return success();
 }
 
@@ -327,7 +341,38 @@ LogicalResult Planner::run() {
         call.resultWidth *= type.getDimSize(d);
     }
   }
+  splitKernelsByStorage();
   return success();
+}
+
+void Planner::splitKernelsByStorage() {
+  // A kernel's parameter types follow its buffers' storage, so calls of one
+  // request that differ in it (the last LayerNorm writes the f32 output,
+  // the others a bf16 slot) become one kernel per combination; without
+  // 16-bit slots (every CPU plan) each request keeps one kernel, in the
+  // same first-use order.
+  std::map<std::pair<size_t, std::string>, size_t> variantOf;
+  std::vector<KernelRequest> kernels;
+  for (KernelCall &call : plan.calls) {
+    std::string types;
+    for (BufferArg &arg : call.args) {
+      if (arg.base.role == BufferRef::Role::Arena) {
+        arg.isBF16 |= arg.base.isBF16;
+        arg.isF16 |= arg.base.isF16;
+      }
+      types += arg.isInt32  ? 'i'
+               : arg.isBF16 ? 'b'
+               : arg.isF16  ? 'h'
+               : arg.isInt8 ? 'q'
+                            : 'f';
+    }
+    auto [it, inserted] =
+        variantOf.try_emplace({call.kernel, types}, kernels.size());
+    if (inserted)
+      kernels.push_back(plan.kernels[call.kernel]);
+    call.kernel = it->second;
+  }
+  plan.kernels = std::move(kernels);
 }
 
 FailureOr<ModelPlan> mlir::bert::planModel(func::FuncOp func,

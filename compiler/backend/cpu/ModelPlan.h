@@ -88,6 +88,9 @@ struct BufferRef {
   size_t weightSlot = 0;
   /// Weight: bytes past the slot's start (an int8 slot's scales and sums).
   int64_t byteOffset = 0;
+  /// Arena: the value is stored as bf16 or IEEE half (bert.buffer's
+  /// element, CUDA's 16-bit activations) rather than float32.
+  bool isBF16 = false, isF16 = false;
 
   static BufferRef input(size_t i) { return make(Role::Input, i); }
   static BufferRef output(size_t i) { return make(Role::Output, i); }
@@ -129,8 +132,10 @@ struct BufferArg {
   bool isInt32 = false; ///< int32 (ids, mask) rather than float32
   /// (extent, stride) C expressions, innermost dimension first.
   std::vector<std::pair<std::string, std::string>> dims;
-  bool isBF16 = false; ///< bfloat16 (bf16 linear weights)
-  bool isF16 = false;  ///< IEEE half (f16 linear weights, CUDA)
+  /// bfloat16 (bf16 linear weights; CUDA: activations in a bf16 slot)
+  bool isBF16 = false;
+  /// IEEE half (f16 linear weights and activations in an f16 slot, CUDA)
+  bool isF16 = false;
   bool isInt8 = false; ///< int8 (int8 linear weights)
   /// C expression of elements past `base` where element (0, ..., 0) is
   /// (a last-token pooler's row S - 1); empty: none.

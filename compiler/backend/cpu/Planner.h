@@ -76,6 +76,9 @@ private:
   LogicalResult planRowsElementwise(Operation *op, Value input, Value residual,
                                     Value mask);
   LogicalResult setResult(Operation *op, unsigned index = 0);
+  /// Types the arguments in 16-bit slots as such, and gives each
+  /// combination of argument types of a request its own kernel.
+  void splitKernelsByStorage();
 
   func::FuncOp func;
   ModelPlan &plan;

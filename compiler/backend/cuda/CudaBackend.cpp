@@ -128,6 +128,8 @@ LogicalResult CudaBackend::compileKernels(const LibraryOptions &options,
   }
   if (packed.ok)
     source += "\n" + cuda::copyRowsSource();
+  if (!packed.halfType.empty())
+    source += "\n" + cuda::copyRowsSource(packed.halfType);
   std::string cu = joinPath(options.outDir, options.name + "_kernels.cu");
   if (!writeFile(cu, source, error))
     return fail(error);

@@ -65,11 +65,16 @@ struct PackedLayout {
   std::vector<int64_t> scatterOffset;
   int64_t stagingFloats = 0;
   /// Kernels past the plan's: the varlen variant of each attention kernel
-  /// (plan kernel -> function index), then bert_copy_rows.
+  /// (plan kernel -> function index), then bert_copy_rows, then (when
+  /// some gathered or scattered value is stored in 16 bits, of type
+  /// `halfType`) its 16-bit form.
   std::vector<std::pair<size_t, size_t>> varlen;
-  size_t copyRows = 0;
+  size_t copyRows = 0, copyRowsHalf = 0;
+  std::string halfType;    ///< "bf16", "f16", or "" (no 16-bit copy)
   size_t numFunctions = 0; ///< plan kernels + the above
   int64_t intBytes() const { return 4 * (cuLen + 3 * cells); }
+  /// The copy kernel of a buffer stored as `arg` says.
+  size_t copyRowsOf(bool half) const { return half ? copyRowsHalf : copyRows; }
 };
 PackedLayout packedLayout(const ModelPlan &plan);
 

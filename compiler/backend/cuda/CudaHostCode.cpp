@@ -86,7 +86,8 @@ void cuda::emitLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
                       const KernelCall &call, size_t fn,
                       const std::vector<std::string> &pointers,
                       const std::string &offsets) {
-  cuda::Launch l = cuda::launchOf(plan.kernels[call.kernel], call);
+  cuda::Launch l =
+      cuda::launchOf(plan.kernels[call.kernel], call, !offsets.empty());
   os << "  { /* " << commentSafe(call.comment) << " */\n";
   std::string params;
   if (!offsets.empty()) {
@@ -100,7 +101,12 @@ void cuda::emitLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
        << (a < pointers.size() && !pointers[a].empty()
                ? pointers[a]
                : devicePointer(arg.base))
-       << ";\n";
+       << ";"
+       << (arg.base.role == BufferRef::Role::Weight ? ""
+           : arg.isBF16                             ? " /* bf16 */"
+           : arg.isF16                              ? " /* f16 */"
+                                                    : "")
+       << "\n";
     params += (params.empty() ? "&" : ", &") + p;
     for (size_t d = 0; d < arg.dims.size(); ++d) {
       std::string e = p + "_e" + num(d), s = p + "_s" + num(d);
@@ -149,7 +155,9 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   for (const auto &[kernel, fn] : packed.varlen)
     symbols.push_back(cuda::varlenSymbol(plan.kernelSymbol(kernel)));
   if (packed.ok)
-    symbols.push_back(cuda::kCopyRowsSymbol);
+    symbols.push_back(cuda::copyRowsSymbol());
+  if (!packed.halfType.empty())
+    symbols.push_back(cuda::copyRowsSymbol(packed.halfType));
   os << "static const char *const bert_kernel_symbols[" << nk << "] = {\n";
   for (const std::string &symbol : symbols)
     os << "  " << cString(symbol) << ",\n";

@@ -48,11 +48,14 @@ std::string params(const KernelCall &call) {
   for (size_t a = 0; a < call.args.size(); ++a) {
     const BufferArg &arg = call.args[a];
     std::string p = "p" + num(a);
+    // Weights are read only; a 16-bit activation is read or written.
+    const char *constness =
+        arg.base.role == BufferRef::Role::Weight ? "const " : "";
     out += std::string(out.empty() ? "" : ",\n    ") +
-           (arg.isInt32  ? "const int32_t *"
-            : arg.isBF16 ? "const __nv_bfloat16 *"
-            : arg.isF16  ? "const __half *"
-                         : "float *") +
+           (arg.isInt32  ? std::string("const int32_t *")
+            : arg.isBF16 ? constness + std::string("__nv_bfloat16 *")
+            : arg.isF16  ? constness + std::string("__half *")
+                         : std::string("float *")) +
            p;
     for (size_t d = 0; d < arg.dims.size(); ++d)
       out +=
@@ -110,8 +113,8 @@ __device__ __forceinline__ uint32_t bert_bf16x2(float2 v) {
 }
 // The same for an f16 operand (IEEE half, nearest even), saturated to
 // +-65504 as precision <f16> defines: an activation beyond fp16's range
-// (which stays fp32 in memory) loses accuracy rather than becoming inf and
-// then NaN. .satfinite keeps NaN a NaN.
+// loses accuracy rather than becoming inf and then NaN. .satfinite keeps
+// NaN a NaN.
 __device__ __forceinline__ float bert_f16_round(float x) {
   unsigned short h;
   asm("cvt.rn.satfinite.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
@@ -121,6 +124,54 @@ __device__ __forceinline__ uint32_t bert_f16x2(float2 v) {
   uint32_t r; // the first operand goes to the high half
   asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(v.y), "f"(v.x));
   return r;
+}
+// Activations as their buffer stores them (float32, or bf16 / f16 between
+// kernels under those precisions: the parameter's type picks the
+// overload); every kernel computes in fp32 and converts only here. A
+// 16-bit store rounds to nearest even, f16 saturated as above.
+__device__ __forceinline__ float bert_ld(const float *p) { return *p; }
+__device__ __forceinline__ float bert_ld(const __nv_bfloat16 *p) {
+  return __bfloat162float(*p);
+}
+__device__ __forceinline__ float bert_ld(const __half *p) {
+  return __half2float(*p);
+}
+__device__ __forceinline__ float2 bert_ld2(const float *p) {
+  return *reinterpret_cast<const float2 *>(p);
+}
+__device__ __forceinline__ float2 bert_ld2(const __nv_bfloat16 *p) {
+  return __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(p));
+}
+__device__ __forceinline__ float2 bert_ld2(const __half *p) {
+  return __half22float2(*reinterpret_cast<const __half2 *>(p));
+}
+__device__ __forceinline__ void bert_st(float *p, float v) { *p = v; }
+__device__ __forceinline__ void bert_st(__nv_bfloat16 *p, float v) {
+  *p = __float2bfloat16_rn(v);
+}
+__device__ __forceinline__ void bert_st(__half *p, float v) {
+  *p = __float2half_rn(bert_f16_round(v));
+}
+__device__ __forceinline__ void bert_st2(float *p, float2 v) {
+  *reinterpret_cast<float2 *>(p) = v;
+}
+__device__ __forceinline__ void bert_st2(__nv_bfloat16 *p, float2 v) {
+  *reinterpret_cast<uint32_t *>(p) = bert_bf16x2(v);
+}
+__device__ __forceinline__ void bert_st2(__half *p, float2 v) {
+  *reinterpret_cast<uint32_t *>(p) = bert_f16x2(v);
+}
+// One element of a GEMM's X tile into shared memory as a float (zero when
+// !in; src is then any valid address): float32 by cp.async, a 16-bit
+// activation converted by a plain load (cp.async cannot convert; the
+// barrier after the stage's wait orders both).
+__device__ __forceinline__ void bert_stage(float *dst, const float *src,
+                                           bool in) {
+  __pipeline_memcpy_async(dst, src, 4, in ? 0 : 4);
+}
+template <typename T>
+__device__ __forceinline__ void bert_stage(float *dst, const T *src, bool in) {
+  *dst = in ? bert_ld(src) : 0.0f;
 }
 #endif
 
@@ -165,9 +216,8 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     for (int i = tid; i < $TM * $TK; i += $THREADS) {
       const int m = i / $TK, k = i % $TK;
       const bool in = m0 + m < M && k0 + k < K;
-      __pipeline_memcpy_async(&as[(stage * $TK + k) * $TM + m],
-                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
-                              in ? 0 : 4);
+      bert_stage(&as[(stage * $TK + k) * $TM + m],
+                 in ? p0 + (m0 + m) * ldx + k0 + k : p0, in);
     }
     for (int i = tid; i < $TN * $TK; i += $THREADS) {
       const int n = i / $TK, k = i % $TK;
@@ -207,7 +257,7 @@ $STAGED_LOOP
       if (n >= N)
         continue;
       float v = acc[i][j]$BIAS;
-      $Y[m * ldy + n] = $ACT;
+      bert_st($Y + m * ldy + n, $ACT);
     }
   }
 }
@@ -227,10 +277,10 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
   float *ks = smem, *vs = smem + $TN * $D; // [TN][D] each
 $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
   float q[$D], acc[$D];
-  const float *qi = base + (i < S ? i : 0) * p0_s3;
+  const auto *qi = base + (i < S ? i : 0) * p0_s3;
 #pragma unroll
   for (int c = 0; c < $D; ++c) {
-    q[c] = $ROUND(qi[c]);
+    q[c] = $ROUND(bert_ld(qi + c));
     acc[c] = 0.0f;
   }
   float mx = -INFINITY, sum = 0.0f;
@@ -238,8 +288,8 @@ $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
     for (int e = threadIdx.x; e < $TN * $D; e += $THREADS) {
       const int64_t j = j0 + e / $D;
       const int c = e % $D;
-      ks[e] = j < S ? $ROUND(base[j * p0_s3 + p0_s2 + c]) : 0.0f;
-      vs[e] = j < S ? $ROUND(base[j * p0_s3 + 2 * p0_s2 + c]) : 0.0f;
+      ks[e] = j < S ? $ROUND(bert_ld(base + j * p0_s3 + p0_s2 + c)) : 0.0f;
+      vs[e] = j < S ? $ROUND(bert_ld(base + j * p0_s3 + 2 * p0_s2 + c)) : 0.0f;
     }
     __syncthreads();
     const int n = S - j0 < $TN ? (int)(S - j0) : $TN;
@@ -263,10 +313,10 @@ $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
     __syncthreads();
   }
   if (i < S) {
-    float *out = outs + i * p2_s2;
+    auto *out = outs + i * p2_s2;
 #pragma unroll
     for (int c = 0; c < $D; ++c)
-      out[c] = acc[c] / sum;
+      bert_st(out + c, acc[c] / sum);
   }
 }
 )";
@@ -276,40 +326,51 @@ $SEQUENCE  const int64_t i = (int64_t)blockIdx.x * $TM + threadIdx.x;
 /// Padded: rows b * S.. of the [B, S, ...] buffers.
 const char *kSequencePadded =
     R"(  const int64_t S = p0_e3, b = blockIdx.z, h = blockIdx.y;
-  const float *base = p0 + b * p0_s4 + h * $D;
+  const auto *base = p0 + b * p0_s4 + h * $D;
   const int32_t *mask = p1 + b * p1_s1;
-  float *outs = p2 + b * p2_s3 + h * $D;
+  auto *outs = p2 + b * p2_s3 + h * $D;
 )";
 
 /// Varlen (the packed path): sequence b is the packed rows cu[b] ..
 /// cu[b + 1] (cumulative offsets, on the device, so a captured graph reads
 /// each run's), its keys masked by the packed rows' own mask values. The
 /// grid covers the longest sequence; a block past this one's end leaves.
+/// The last z (b = B) is no sequence: rows cu[B] .. cu[B + 1], which the
+/// GEMMs compute only to fill their row tiles; its first block zeroes them
+/// so that no reader of this output sees memory nothing wrote.
 const char *kSequenceVarlen =
     R"(  const int64_t b = blockIdx.z, h = blockIdx.y, first = cu[b],
                 S = cu[b + 1] - first;
+  auto *outs = p2 + first * p2_s2 + h * $D;
+  if (b == gridDim.z - 1) {
+    for (int64_t e = threadIdx.x; blockIdx.x == 0 && e < S * $D;
+         e += $THREADS)
+      bert_st(outs + e / $D * p2_s2 + e % $D, 0.0f);
+    return;
+  }
   if ((int64_t)blockIdx.x * $TM >= S)
     return; // the whole block: no __syncthreads is left waiting
-  const float *base = p0 + first * p0_s3 + h * $D;
+  const auto *base = p0 + first * p0_s3 + h * $D;
   const int32_t *mask = p1 + first;
-  float *outs = p2 + first * p2_s2 + h * $D;
 )";
 
-/// dst row r = src row idx[r], or zeros where idx[r] < 0: a warp per row.
+/// dst row r = src row idx[r], or zeros where idx[r] < 0: a warp per row,
+/// of elements $T (both buffers store the value alike).
 /// The packed path's gather (idx = tok: packed row t from padded row
 /// tok[t]) and scatter (idx: the packed row of each padded row, -1 for
 /// padding), always between distinct buffers, so rows never race.
 const char *kCopyRows = R"(// copy_rows | tile_m=8 warps=8 smem_bytes=0
-extern "C" __global__ void __launch_bounds__(256) bert_copy_rows(
+extern "C" __global__ void __launch_bounds__(256) $SYMBOL(
     const int32_t *p0, int64_t p0_e0, int64_t p0_s0,
-    float *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, int64_t p1_s1,
-    float *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, int64_t p2_s1) {
+    $T *p1, int64_t p1_e0, int64_t p1_s0, int64_t p1_e1, int64_t p1_s1,
+    $T *p2, int64_t p2_e0, int64_t p2_s0, int64_t p2_e1, int64_t p2_s1) {
   const int64_t r = (int64_t)blockIdx.x * 8 + threadIdx.x / 32;
   if (r >= p2_e1)
     return;
   const int32_t from = p0[r * p0_s0];
   for (int64_t c = threadIdx.x % 32; c < p2_e0; c += 32)
-    p2[r * p2_s1 + c] = from >= 0 ? p1[from * p1_s1 + c] : 0.0f;
+    bert_st(p2 + r * p2_s1 + c,
+            from >= 0 ? bert_ld(p1 + from * p1_s1 + c) : 0.0f);
 }
 )";
 
@@ -336,7 +397,7 @@ const char *kLayerNormTail = R"(  float mean = 0.0f;
   for (int i = 0; i < $PER; ++i) {
     const int c = lane + 32 * i;
     if (c < $H)
-      out[c] = (v[i] - mean) * rstd * $GAMMA[c] + $BETA[c];
+      bert_st(out + c, (v[i] - mean) * rstd * $GAMMA[c] + $BETA[c]);
   }
 }
 )";
@@ -353,9 +414,9 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
 #pragma unroll
   for (int i = 0; i < $PER; ++i) {
     const int c = lane + 32 * i;
-    v[i] = c < $H ? p0[row * p0_s1 + c]$RESIDUAL : 0.0f;
+    v[i] = c < $H ? bert_ld(p0 + row * p0_s1 + c)$RESIDUAL : 0.0f;
   }
-  float *out = $Y + row * $Y_s1;
+  auto *out = $Y + row * $Y_s1;
 )";
 
 /// Word + position [+ token type] [+ language] embeddings, then LayerNorm;
@@ -387,7 +448,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     v[i] = c < $H ? $WORD[(int64_t)id * $H + c] + $POS[pos * $H + c]$EXTRA
                   : 0.0f;
   }
-  float *out = $Y + b * $Y_s2 + s * $Y_s1;
+  auto *out = $Y + b * $Y_s2 + s * $Y_s1;
 )";
 
 /// x * mask per row (a warp per row).
@@ -399,7 +460,7 @@ extern "C" __global__ void __launch_bounds__($THREADS) $SYMBOL(
     return;
   const float keep = p1[row] != 0 ? 1.0f : 0.0f;
   for (int c = threadIdx.x % 32; c < $H; c += 32)
-    p2[row * p2_s1 + c] = p0[row * p0_s1 + c] * keep;
+    bert_st(p2 + row * p2_s1 + c, bert_ld(p0 + row * p0_s1 + c) * keep);
 }
 )";
 
@@ -522,10 +583,22 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     if (tk % 16)
       return fail(error, field + "tile_k (" + num(tk) +
                              ") must be a multiple of the mma's k of 16");
-    // fp32 X and 16-bit W rows, each padded by 8 elements.
-    if (!stagedGemm(sched->stages * (tm * 4 + tn * 2) * (tk + 8), n, k, act,
-                    bias))
+    // X rows (fp32, or stored as the operand type) and 16-bit W rows, each
+    // padded by 8 elements.
+    const BufferArg &x = call.args.front();
+    const bool halfX = x.isBF16 || x.isF16;
+    if (halfX && x.isBF16 != (std::string(type.name) == "bf16"))
+      return fail(error, "the " + std::string(type.name) + " linear " +
+                             req.key() + " reads X stored as " +
+                             (x.isBF16 ? "bf16" : "f16") +
+                             "; the tensor-core GEMM reads its own type");
+    if (!stagedGemm(sched->stages * (tm * (halfX ? 2 : 4) + tn * 2) * (tk + 8),
+                    n, k, act, bias))
       return std::string();
+    const char *const *xTile = halfX ? cuda::kGemmXHalf : cuda::kGemmXFloat;
+    subs["A_T"] = halfX ? type.cudaType : "float";
+    subs["A_TILE_LOAD"] = xTile[0];
+    subs["A_FRAGMENT"] = xTile[1];
     subs["WARPS_N"] = num(warpsN);
     subs["WTM"] = num(wtm);
     subs["WTN"] = num(tn / warpsN);
@@ -607,7 +680,7 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
   std::string text;
   if (const auto *s = std::get_if<cpu::LayerNormSpec>(&req.spec)) {
     width = s->H;
-    subs["RESIDUAL"] = s->hasResidual ? " + p1[row * p1_s1 + c]" : "";
+    subs["RESIDUAL"] = s->hasResidual ? " + bert_ld(p1 + row * p1_s1 + c)" : "";
     subs["GAMMA"] = "p" + num(s->hasResidual ? 2 : 1);
     subs["BETA"] = "p" + num(s->hasResidual ? 3 : 2);
     subs["EPS"] = floatLiteral(s->eps);
@@ -644,8 +717,8 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     width = s->N;
     std::string stores;
     for (int64_t j = 0; j < s->N; ++j)
-      stores += "  if (lane == 0)\n    p" + num(j + 1) +
-                "[row] = p0[row * p0_s1 + " + num(j) + "];\n";
+      stores += "  if (lane == 0)\n    bert_st(p" + num(j + 1) +
+                " + row, bert_ld(p0 + row * p0_s1 + " + num(j) + "));\n";
     subs["STORES"] = stores;
     text = kUnstack;
   } else {
@@ -661,7 +734,7 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
 }
 
 cuda::Launch cuda::launchOf(const cpu::KernelRequest &req,
-                            const KernelCall &call) {
+                            const KernelCall &call, bool varlen) {
   const auto &sched = std::get<::bert::CudaSchedule>(req.schedule);
   Launch l;
   l.threads = sched.warps * 32;
@@ -673,7 +746,9 @@ cuda::Launch cuda::launchOf(const cpu::KernelRequest &req,
   if (const auto *s = std::get_if<cpu::AttentionSpec>(&req.spec)) {
     l.gridX = ceilDiv(first.dims[3].first, sched.tileM);
     l.gridY = num(s->numHeads);
-    l.gridZ = "(unsigned)(" + first.dims[4].first + ")";
+    // Varlen: one z past the sequences zeroes the GEMMs' tile rows.
+    l.gridZ =
+        "(unsigned)(" + first.dims[4].first + (varlen ? " + 1" : "") + ")";
     return l;
   }
   if (std::holds_alternative<cpu::LinearSpec>(req.spec) ||
@@ -694,7 +769,17 @@ std::string cuda::varlenSymbol(const std::string &symbol) {
   return symbol + "_varlen";
 }
 
-std::string cuda::copyRowsSource() { return std::string(kPrelude) + kCopyRows; }
+std::string cuda::copyRowsSymbol(const std::string &type) {
+  return type.empty() ? "bert_copy_rows" : "bert_copy_rows_" + type;
+}
+
+std::string cuda::copyRowsSource(const std::string &type) {
+  return std::string(kPrelude) +
+         substitute(kCopyRows, {{"SYMBOL", copyRowsSymbol(type)},
+                                {"T", type == "bf16"  ? "__nv_bfloat16"
+                                      : type == "f16" ? "__half"
+                                                      : "float"}});
+}
 
 cuda::Launch cuda::copyRowsLaunch(const std::string &rows) {
   Launch l;

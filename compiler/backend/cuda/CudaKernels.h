@@ -47,17 +47,21 @@ std::string kernelSource(const ::bert::cpu::KernelRequest &req,
                          const KernelCall &call, const std::string &symbol,
                          std::string &error, bool varlen = false);
 
-/// How `call` of `req` (which kernelSource accepted) is launched.
-Launch launchOf(const ::bert::cpu::KernelRequest &req, const KernelCall &call);
+/// How `call` of `req` (which kernelSource accepted) is launched (`varlen`:
+/// an attention's varlen variant, whose grid has one z past the sequences).
+Launch launchOf(const ::bert::cpu::KernelRequest &req, const KernelCall &call,
+                bool varlen = false);
 
 /// The symbol of kernel `symbol`'s varlen variant.
 std::string varlenSymbol(const std::string &symbol);
 
 /// The packed path's row copy, `bert_copy_rows(idx, src, dst)`: dst row r
 /// = src row idx[r], or zeros where idx[r] < 0 (each buffer: pointer, then
-/// (extent, stride) per dim; idx 1-D, src and dst [rows][width]).
-std::string copyRowsSource();
-constexpr const char *kCopyRowsSymbol = "bert_copy_rows";
+/// (extent, stride) per dim; idx 1-D, src and dst [rows][width]), of
+/// elements `type`: "" float32, or "bf16" / "f16" (16-bit activations).
+std::string copyRowsSource(const std::string &type = "");
+/// Its symbol: bert_copy_rows, bert_copy_rows_bf16, bert_copy_rows_f16.
+std::string copyRowsSymbol(const std::string &type = "");
 /// Its launch over `rows` (a C expression) rows of dst.
 Launch copyRowsLaunch(const std::string &rows);
 

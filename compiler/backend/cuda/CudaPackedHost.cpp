@@ -21,7 +21,10 @@
 // pmask and inv from the lane's device block, so one graph serves every
 // batch of lengths with that many rows. The rows past the real tokens are
 // copies of padded row 0 that no sequence's range covers: the attention
-// never reads or writes them and the scatter skips them.
+// never reads them, and its varlen variant writes them as zeros (cu[B]
+// .. cu[B + 1] = rows), so the GEMMs after it read no memory nothing
+// wrote (stale arena bytes: NaN on a GPU, or inf as 16-bit); the scatter
+// skips them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,13 +42,13 @@ namespace {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-/// One bert_copy_rows launch: `rows` rows of `width` floats, dst row r from
-/// src row idx[r] (src has `srcRows` rows).
+/// One bert_copy_rows launch: `rows` rows of `width` elements (16-bit when
+/// `half`), dst row r from src row idx[r] (src has `srcRows` rows).
 void emitCopyRows(llvm::raw_ostream &os, const cuda::PackedLayout &layout,
                   const std::string &what, const std::string &idx,
                   const std::string &src, const std::string &srcRows,
                   const std::string &dst, const std::string &rows,
-                  int64_t width) {
+                  int64_t width, bool half) {
   const std::string w = num(width);
   cuda::Launch l = cuda::copyRowsLaunch(rows);
   os << "  { /* " << what << " */\n"
@@ -60,8 +63,8 @@ void emitCopyRows(llvm::raw_ostream &os, const cuda::PackedLayout &layout,
      << "    void *params[] = {&p0, &p0_e0, &p0_s0, &p1, &p1_e0, &p1_s0, "
         "&p1_e1, &p1_s1,\n"
      << "                      &p2, &p2_e0, &p2_s0, &p2_e1, &p2_s1};\n"
-     << "    BERT_CU(cu->cuLaunchKernel(g->fn[" << layout.copyRows << "], "
-     << l.gridX << ", 1, 1, " << l.threads << ", 1, 1, 0,\n"
+     << "    BERT_CU(cu->cuLaunchKernel(g->fn[" << layout.copyRowsOf(half)
+     << "], " << l.gridX << ", 1, 1, " << l.threads << ", 1, 1, 0,\n"
      << "                               stream, params, NULL));\n"
      << "  }\n";
 }
@@ -93,7 +96,8 @@ cuda::PackedLayout cuda::packedLayout(const ModelPlan &plan) {
     return l;
   l.ok = true;
   l.cells = plan.maxBatch * plan.maxSeq;
-  l.cuLen = (plan.maxBatch + 1 + 63) / 64 * 64;
+  // cu[0 .. B]: the sequences; cu[B + 1]: the rows the GEMMs compute.
+  l.cuLen = (plan.maxBatch + 2 + 63) / 64 * 64;
   for (const KernelCall &call : plan.calls) {
     const auto &req = plan.kernels[call.kernel];
     if (std::holds_alternative<cpu::LinearSpec>(req.spec))
@@ -111,6 +115,18 @@ cuda::PackedLayout cuda::packedLayout(const ModelPlan &plan) {
     if (std::holds_alternative<cpu::AttentionSpec>(plan.kernels[k].spec))
       l.varlen.push_back({k, l.numFunctions++});
   l.copyRows = l.numFunctions++;
+  // The gather writes the embeddings' slot, the scatter reads each
+  // scattered value's: of whatever type they are stored as.
+  auto halfOf = [](bool bf16, bool f16) {
+    return std::string(bf16 ? "bf16" : f16 ? "f16" : "");
+  };
+  const BufferArg &embedded = plan.calls[l.shape.embeddings].args.back();
+  l.halfType = halfOf(embedded.isBF16, embedded.isF16);
+  for (const auto &value : l.shape.scatter)
+    if (l.halfType.empty())
+      l.halfType = halfOf(value.first.isBF16, value.first.isF16);
+  if (!l.halfType.empty())
+    l.copyRowsHalf = l.numFunctions++;
   return l;
 }
 
@@ -166,7 +182,8 @@ void cuda::emitPackedLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
                    "gather: packed row t from padded row tok[t] of the "
                    "embeddings",
                    "tok", "l->staging", "(int64_t)B * S",
-                   devicePointer(call.args.back().base), "M", call.resultWidth);
+                   devicePointer(call.args.back().base), "M", call.resultWidth,
+                   call.args.back().isBF16 || call.args.back().isF16);
     if (i != shape.lastToken)
       continue;
     for (size_t k = 0; k < shape.scatter.size(); ++k) {
@@ -176,7 +193,7 @@ void cuda::emitPackedLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
                        ": padded row r from packed row inv[r], zeros at "
                        "padding",
                    "inv", devicePointer(ref), "M", staged(layout, k),
-                   "(int64_t)B * S", width);
+                   "(int64_t)B * S", width, ref.isBF16 || ref.isF16);
     }
   }
   os << "  return 0;\n}\n\n";
@@ -215,6 +232,8 @@ void cuda::emitPackedForward(llvm::raw_ostream &os, const ModelPlan &plan,
      << "    tok[t] = 0; /* a copy of padded row 0, in no sequence */\n"
      << "    pmask[t] = 0;\n"
      << "  }\n"
+     << "  offs[B + 1] = rows; /* the varlen attentions zero rows T .. rows "
+        "*/\n"
      << "  for (t = 0; t < B * S; ++t)\n    inv[t] = -1;\n"
      << "  for (t = 0; t < T; ++t)\n    inv[tok[t]] = t;\n"
      << "  BERT_CU(cu->cuMemcpyHtoDAsync(\n"

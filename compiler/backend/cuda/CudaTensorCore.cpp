@@ -9,12 +9,17 @@
 
 #include "compiler/backend/cuda/CudaTensorCore.h"
 
-/// The tensor-core GEMM: Y = act(X W^T + b) with X float32 [M][K] (rounded
-/// to the operand type as its A fragments are built), W bf16 or f16 [N][K]
-/// ($HALF), fp32 accumulation in mma.sync m16n8k16. A TM x TN block of WARPS_M
-/// x WARPS_N warps, each a WTM x WTN tile of MI x NI mma tiles; K goes TK deep
-/// per stage through STAGES cp.async buffers (X 4 bytes at a time, zero-filled
-/// past M and K; W 16 bytes, K % 8 == 0), W fragments by ldmatrix. Rows are
+/// The tensor-core GEMM: Y = act(X W^T + b) with W bf16 or f16 [N][K]
+/// ($HALF), fp32 accumulation in mma.sync m16n8k16. X [M][K] is float32
+/// (rounded to the operand type as its A fragments are built) or, stored
+/// 16-bit between kernels, $HALF itself ($A_T: the X tile's element type,
+/// $A_TILE_LOAD and $A_FRAGMENT: kGemmXFloat or kGemmXHalf; keys longer
+/// than the placeholders their text holds, which substitute() replaces
+/// after them). A TM x TN block of
+/// WARPS_M x WARPS_N warps, each a WTM x WTN tile of MI x NI mma tiles; K
+/// goes TK deep per stage through STAGES cp.async buffers (W 16 bytes at a
+/// time, K % 8 == 0; X likewise when 16-bit, else 4 bytes; zero-filled past
+/// M, N and K), W fragments (and 16-bit X's) by ldmatrix. Rows are
 /// padded by 8 elements so the fragment reads hit distinct banks. Two
 /// blocks per SM in the launch bounds: without a minimum, ptxas keeps the
 /// 8-warp tile with a GELU epilogue to 80 registers and spills.
@@ -24,7 +29,7 @@ extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
   // The one declaration every kernel of the .cu shares (its base is 16-byte
   // aligned, as cp.async and ldmatrix need).
   extern __shared__ float smem[];
-  float *as = smem; // [STAGES][TM][TK + 8]
+  $A_T *as = reinterpret_cast<$A_T *>(smem); // [STAGES][TM][TK + 8]
   $HALF *bs = reinterpret_cast<$HALF *>(
       as + $STAGES * $TM * ($TK + 8)); // [STAGES][TN][TK + 8]
   const int64_t M = p0_e1, ldx = p0_s1, ldy = $Y_s1;
@@ -38,15 +43,8 @@ extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
   float acc[$MI][$NI][4] = {};
   auto load = [&](int stage, int kt) {
     const int k0 = kt * $TK;
-    float *a = as + stage * $TM * ($TK + 8);
-    for (int i = tid; i < $TM * $TK; i += $THREADS) {
-      const int m = i / $TK, k = i % $TK;
-      const bool in = m0 + m < M && k0 + k < K;
-      __pipeline_memcpy_async(&a[m * ($TK + 8) + k],
-                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 4,
-                              in ? 0 : 4);
-    }
-    $HALF *b = bs + stage * $TN * ($TK + 8);
+    $A_T *a = as + stage * $TM * ($TK + 8);
+$A_TILE_LOAD    $HALF *b = bs + stage * $TN * ($TK + 8);
     for (int i = tid; i < $TN * ($TK / 8); i += $THREADS) {
       const int n = i / ($TK / 8), k = i % ($TK / 8) * 8;
       const bool in = n0 + n < N && k0 + k < K;
@@ -56,21 +54,14 @@ extern "C" __global__ void __launch_bounds__($THREADS, 2) $SYMBOL(
     }
   };
 $STAGED_LOOP
-    const float *a = as + (kt % $STAGES) * $TM * ($TK + 8);
+    const $A_T *a = as + (kt % $STAGES) * $TM * ($TK + 8);
     const $HALF *b = bs + (kt % $STAGES) * $TN * ($TK + 8);
 #pragma unroll
     for (int kk = 0; kk < $TK; kk += 16) {
       uint32_t af[$MI][4], bf[$NI][2];
 #pragma unroll
       for (int i = 0; i < $MI; ++i) {
-        // A fragment: rows g and g + 8, k pairs 2t and 2t + 8.
-        const float *r0 = a + (wm + i * 16 + g) * ($TK + 8) + kk + 2 * t;
-        const float *r1 = r0 + 8 * ($TK + 8);
-        af[i][0] = $PACK(*reinterpret_cast<const float2 *>(r0));
-        af[i][1] = $PACK(*reinterpret_cast<const float2 *>(r1));
-        af[i][2] = $PACK(*reinterpret_cast<const float2 *>(r0 + 8));
-        af[i][3] = $PACK(*reinterpret_cast<const float2 *>(r1 + 8));
-      }
+$A_FRAGMENT      }
 #pragma unroll
       for (int j = 0; j < $NI; j += 2) {
         // Four 8 x 8 matrices: n-blocks j and j + 1, k halves 0 and 8.
@@ -107,7 +98,7 @@ $STAGED_LOOP
       const int64_t m = m0 + wm + i * 16 + g + h * 8;
       if (m >= M)
         continue;
-      float *y = $Y + m * ldy;
+      auto *y = $Y + m * ldy;
 #pragma unroll
       for (int j = 0; j < $NI; ++j)
 #pragma unroll
@@ -115,12 +106,54 @@ $STAGED_LOOP
           const int n = n0 + wn + j * 8 + 2 * t + e;
           if (n < N) {
             float v = acc[i][j][h * 2 + e]$BIAS;
-            y[n] = $ACT;
+            bert_st(y + n, $ACT);
           }
         }
     }
 }
 )";
+
+/// kGemmMMA's X of float32: 4-byte cp.async (bert_stage), A fragments
+/// packed from float pairs.
+const char *const mlir::bert::cuda::kGemmXFloat[2] = {
+    R"(    for (int i = tid; i < $TM * $TK; i += $THREADS) {
+      const int m = i / $TK, k = i % $TK;
+      const bool in = m0 + m < M && k0 + k < K;
+      bert_stage(&a[m * ($TK + 8) + k], in ? p0 + (m0 + m) * ldx + k0 + k : p0,
+                 in);
+    }
+)",
+    R"(        // A fragment: rows g and g + 8, k pairs 2t and 2t + 8.
+        const float *r0 = a + (wm + i * 16 + g) * ($TK + 8) + kk + 2 * t;
+        const float *r1 = r0 + 8 * ($TK + 8);
+        af[i][0] = $PACK(*reinterpret_cast<const float2 *>(r0));
+        af[i][1] = $PACK(*reinterpret_cast<const float2 *>(r1));
+        af[i][2] = $PACK(*reinterpret_cast<const float2 *>(r0 + 8));
+        af[i][3] = $PACK(*reinterpret_cast<const float2 *>(r1 + 8));
+)"};
+
+/// kGemmMMA's X of $HALF (16-bit activations): 16-byte cp.async as W's
+/// (K % 8 == 0, and the row stride too: K, or K x S for the first token),
+/// A fragments by ldmatrix: matrices (rows 0-7 | 8-15) x (k 0-7 | 8-15)
+/// are a0..a3, lane l giving row l % 16 at k (l / 16) * 8.
+const char *const mlir::bert::cuda::kGemmXHalf[2] = {
+    R"(    for (int i = tid; i < $TM * ($TK / 8); i += $THREADS) {
+      const int m = i / ($TK / 8), k = i % ($TK / 8) * 8;
+      const bool in = m0 + m < M && k0 + k < K;
+      __pipeline_memcpy_async(&a[m * ($TK + 8) + k],
+                              in ? p0 + (m0 + m) * ldx + k0 + k : p0, 16,
+                              in ? 0 : 16);
+    }
+)",
+    R"(        const $HALF *r = a + (wm + i * 16 + lane % 16) * ($TK + 8) + kk +
+                         lane / 16 * 8;
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 "
+                     "{%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(af[i][0]), "=r"(af[i][1]), "=r"(af[i][2]),
+                       "=r"(af[i][3])
+                     : "r"((uint32_t)__cvta_generic_to_shared(
+                         const_cast<$HALF *>(r))));
+)"};
 
 /// bf16 or f16 attention on tensor cores, FlashAttention-2 style: a warp
 /// per 16 queries (TM = 16 x warps a block), whose Q fragments stay in
@@ -147,8 +180,7 @@ $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
       const int r = e / ($D / 2), c = e % ($D / 2) * 2;
       float2 v = make_float2(0.0f, 0.0f);
       if (r0 + r < S)
-        v = *reinterpret_cast<const float2 *>(base + (r0 + r) * p0_s3 +
-                                              part * p0_s2 + c);
+        v = bert_ld2(base + (r0 + r) * p0_s3 + part * p0_s2 + c);
       *reinterpret_cast<uint32_t *>(&dst[r * ($D + 8) + c]) = $PACK(v);
     }
   };
@@ -265,11 +297,11 @@ $SEQUENCE  const int64_t q0 = (int64_t)blockIdx.x * $TM;
     const int64_t i = q0 + warp * 16 + g + r * 8;
     if (i >= S)
       continue;
-    float *out = outs + i * p2_s2;
+    auto *out = outs + i * p2_s2;
 #pragma unroll
     for (int d = 0; d < $D / 8; ++d)
-      *reinterpret_cast<float2 *>(out + d * 8 + 2 * t) =
-          make_float2(o[d][2 * r] / sum[r], o[d][2 * r + 1] / sum[r]);
+      bert_st2(out + d * 8 + 2 * t,
+               make_float2(o[d][2 * r] / sum[r], o[d][2 * r + 1] / sum[r]));
   }
 }
 )";

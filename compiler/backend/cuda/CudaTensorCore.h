@@ -14,8 +14,10 @@
 
 namespace mlir::bert::cuda {
 
-/// Y = act(X W^T + b), X float32, W bf16 or f16 rows (CudaTensorCore.cpp).
+/// Y = act(X W^T + b), W bf16 or f16 rows (CudaTensorCore.cpp), X float32
+/// or of W's type: its tile loads and A fragments ($A_TILE_LOAD, $A_FRAGMENT).
 extern const char *const kGemmMMA;
+extern const char *const kGemmXFloat[2], *const kGemmXHalf[2];
 /// Attention over the packed QKV projection, a warp per 16 queries.
 extern const char *const kAttentionMMA;
 

@@ -145,6 +145,11 @@ LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
       false,
       {{num(3 * h), "1"}, {"S", num(3 * h)}, {"B", num(3 * h) + " * S"}}});
   call.args.push_back(matrix(*kr, num(h), "2 * S", num(h)));
+  // kr computed once at load for max_seq (bert.load_time): a call of
+  // length S reads its 2S rows from row max_seq - S on.
+  if (kr->role == BufferRef::Role::Weight)
+    call.args.back().elementOffset =
+        "(size_t)(" + num(plan.maxSeq) + " - S) * " + num(h);
   call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
   call.args.push_back(matrix(*types, "S", "B", "S", /*isInt=*/true));
   // [n, d] biases as (H), seg_embed [2, n, d] as (H, 2).

@@ -76,6 +76,7 @@ private:
   LogicalResult planRowsElementwise(Operation *op, Value input, Value residual,
                                     Value mask);
   LogicalResult setResult(Operation *op, unsigned index = 0);
+  void setComputedResult(Operation *op);
 
   func::FuncOp func;
   ModelPlan &plan;

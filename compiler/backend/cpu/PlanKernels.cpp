@@ -171,9 +171,10 @@ LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
                                  {num(op.getNumHeads()), num(d)},
                                  {"S", num(h)},
                                  {"B", num(h) + " * S"}}});
-  // The three score terms plus P.V per pair (the segment term counted as a
-  // third dot product, as the kernel's reference computes it).
-  call.flops = "8.0 * B * S * S * " + num(h);
+  // Per pair and head dim: the content and position dot products and P.V,
+  // a multiply-add each (the segment term is two dot products per query,
+  // not per pair).
+  call.flops = "6.0 * B * S * S * " + num(h);
   plan.calls.push_back(std::move(call));
   return success();
 }

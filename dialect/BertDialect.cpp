@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/BertOps.h"
+#include "dialect/LoadTime.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -273,6 +274,13 @@ LogicalResult BertDialect::verifyOperationAttribute(Operation *op,
              << "' must be {fma_latency, fma_pipes, vector_width: positive "
                 "integers; fma_measured: bool; target_class: a non-empty "
                 "string} on a function";
+    return success();
+  }
+  if (name == kLoadTimeAttrName) {
+    // On a kernel op, not a function: the op runs once, at load.
+    if (!isa<UnitAttr>(attr.getValue()) || isa<FunctionOpInterface>(op))
+      return op->emitError()
+             << "'" << name << "' must be a unit attribute on an op";
     return success();
   }
   if (name == "bert.model" || name == "bert.architecture") {

@@ -183,6 +183,45 @@ def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::bert::BertDialect"];
 }
 
+def MarkLoadTimePass : Pass<"bert-mark-load-time", "::mlir::func::FuncOp"> {
+  let summary = "Mark the kernels that depend only on the weights and the "
+                "compiled maximum length, to run once at load";
+  let description = [{
+    Marks with the unit attribute `bert.load_time` the kernel ops whose
+    results depend on the model's weights and on the sequence length alone,
+    never on an input's values, in a form where the result for any length
+    `S` is a window of the result for the compiled `max_seq`: such an op is
+    computed once, when the model loads (B = 1, S = max_seq), into memory
+    the model owns, and each run reads the window its length needs.
+
+    Which ops: `bert.relative_positions` (row `p` of length `S` is the
+    encoding of distance `S - p`, so the `2S` rows of length `S` are rows
+    `max_seq - S .. max_seq + S - 1` of those of `max_seq`; the mask is
+    read for its shape only), and a `bert.linear` of a marked value with
+    model weights (rows are independent in a linear, so the window
+    commutes with it: XLNet's per-layer `kr = r . Wr`). A marked value may
+    be read at run time only as the `position_keys` of a
+    `bert.relative_attention`, the one reader that offsets into the window;
+    an op with any other reader stays a run-time op (and so does what it
+    reads, unless other marked ops use it). Precision is untouched: the same
+    kernels run at load as would run per call, so the numbers are the same.
+
+    Before (after bert-tile):
+    ```mlir
+    %pos = bert.relative_positions %mask {clamp_len = -1 : i64, ...}
+    %kr = bert.linear %pos, %wr : (tensor<2x?x8xf32>, ...) -> tensor<2x?x8xf32>
+    %a = bert.relative_attention %q, %k, %v, %kr, %mask, ...
+    ```
+    After:
+    ```mlir
+    %pos = bert.relative_positions %mask {bert.load_time, ...}
+    %kr = bert.linear %pos, %wr {bert.load_time, ...} : ...
+    %a = bert.relative_attention %q, %k, %v, %kr, %mask, ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::bert::BertDialect"];
+}
+
 def PlanBuffersPass : Pass<"bert-plan-buffers", "::mlir::func::FuncOp"> {
   let summary = "Assign arena offsets to all intermediate tensors by liveness";
   let description = [{

@@ -11,6 +11,8 @@
 //   prune-first-token  on the fused kernels, whose row-wise ops it narrows
 //                (a pooler-only head: the last layer's FFN on token 0);
 //   tile         chooses schedules for the final kernels (strategy only);
+//   mark-load-time  on the final kernels: those that depend only on the
+//                weights and max_seq run once, at load (XLNet's kr);
 //   plan-buffers runs last, on exactly the values the backend will allocate.
 //
 //===----------------------------------------------------------------------===//
@@ -47,6 +49,7 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
   fpm.addPass(createTilePass(tile));
   if (last == Stage::Tiled)
     return;
+  fpm.addPass(createMarkLoadTimePass());
   PlanBuffersPassOptions plan;
   plan.maxBatch = opts.maxBatch;
   plan.maxSeq = opts.maxSeq;

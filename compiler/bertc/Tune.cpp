@@ -18,6 +18,7 @@
 #include "compiler/backend/cpu/KernelTuner.h"
 #include "compiler/backend/cpu/ModelPlan.h"
 #include "dialect/BertOps.h"
+#include "dialect/LoadTime.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -99,19 +100,29 @@ mlir::bert::tuneSchedules(func::FuncOp planned, const TuneSettings &settings,
   if (failed(plan))
     return llvm::createStringError("planning the kernels failed");
 
-  // Pair calls with scheduled ops (one each, in order).
+  // Pair calls with scheduled ops (one each, in order; the load-time ops,
+  // bert.load_time, with the load-time calls).
   SmallVector<Operation *> ops;
+  std::vector<const KernelCall *> calls;
+  size_t perRun = 0, atLoad = 0;
   planned.walk([&](Operation *op) {
-    if (op->hasAttr(BertDialect::getScheduleAttrName()))
-      ops.push_back(op);
+    if (!op->hasAttr(BertDialect::getScheduleAttrName()))
+      return;
+    ops.push_back(op);
+    const bool load = op->hasAttr(kLoadTimeAttrName);
+    auto &list = load ? plan->loadCalls : plan->calls;
+    size_t &next = load ? atLoad : perRun;
+    calls.push_back(next < list.size() ? &list[next] : nullptr);
+    ++next;
   });
-  if (ops.size() != plan->calls.size())
+  if (perRun != plan->calls.size() || atLoad != plan->loadCalls.size())
     return llvm::createStringError(
         llvm::formatv("{0} scheduled ops but {1} kernel calls", ops.size(),
-                      plan->calls.size()));
+                      plan->calls.size() + plan->loadCalls.size()));
   std::vector<Job> jobs;
   std::map<size_t, size_t> jobOfKernel;
-  for (auto [op, call] : llvm::zip(ops, plan->calls)) {
+  for (auto [op, callPtr] : llvm::zip(ops, calls)) {
+    const KernelCall &call = *callPtr;
     auto [it, inserted] = jobOfKernel.try_emplace(call.kernel, jobs.size());
     if (inserted) {
       jobs.push_back(Job());

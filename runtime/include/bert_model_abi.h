@@ -43,8 +43,9 @@ extern "C" {
  * computes on a GPU). Version 8: device_acquire and device_release (a CUDA
  * library's device state is freed with its last model), and the weight
  * kinds BERT_WEIGHT_FLAT2D and BERT_WEIGHT_CONCAT0_T (XLNet's einsum
- * weights). */
-#define BERT_MODEL_ABI_VERSION 8
+ * weights). Version 9: the weight kind BERT_WEIGHT_COMPUTED, prepare()
+ * (values computed once at load: XLNet's kr) and packs_real_tokens. */
+#define BERT_MODEL_ABI_VERSION 9
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -64,7 +65,12 @@ typedef enum {
    * transposed, and concatenated along dim 0 in the order given (their
    * d1 * ... * dk sum to N). XLNet's q, k, v einsum weights, [in, out] in
    * the file, as one linear's [out, in] weight. Built once, at load. */
-  BERT_WEIGHT_CONCAT0_T = 3
+  BERT_WEIGHT_CONCAT0_T = 3,
+  /* No file tensor (num_sources 0, sources NULL): a row-major float32
+   * array of the slot's shape that the library's prepare() fills once at
+   * load from the other slots (values that depend only on the weights and
+   * max_seq, such as XLNet's per-layer kr projection). */
+  BERT_WEIGHT_COMPUTED = 4
 } bert_weight_kind;
 
 /* One weight slot: one pointer the kernels receive. */
@@ -75,7 +81,8 @@ typedef struct {
    * in error messages and by bert_model_weight(). */
   const char *name;
   bert_weight_kind kind;
-  /* DIRECT, FLAT2D: exactly 1. CONCAT0: 2 or more. CONCAT0_T: 1 or more. */
+  /* DIRECT, FLAT2D: exactly 1. CONCAT0: 2 or more. CONCAT0_T: 1 or more.
+   * COMPUTED: 0 (and sources NULL). */
   int num_sources;
   /* num_sources Hugging Face tensor names, in concatenation order. */
   const char *const *sources;
@@ -275,6 +282,18 @@ typedef struct {
    * the next acquire + run sets everything up again. Thread-safe. */
   void (*device_acquire)(void);
   void (*device_release)(const float *const *weights);
+  /* NULL unless some slot is BERT_WEIGHT_COMPUTED; then called once by the
+   * load, after every other slot is built and before any run, with the
+   * model's weights and an arena of arena_bytes(1, max_seq) bytes: writes
+   * the computed slots (memory the runtime owns; their pointers are const
+   * only for run()). Returns 0, or a kernel error code, which fails the
+   * load. Runs read the computed slots only, so concurrent runs share
+   * them. */
+  int (*prepare)(const float *const *weights, void *arena);
+  /* 1: run_packed computes only the positions with mask 1 (position 0
+   * too is left out when it is padding: XLNet's relative attention), so the
+   * runtime counts only those when it weighs packing against padding. */
+  int packs_real_tokens;
 } bert_model_desc;
 
 #define BERT_ABI_DEVICE_CPU 0

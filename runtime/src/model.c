@@ -88,8 +88,12 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
   for (i = 0; i < d->num_weights; ++i) {
     const bert_weight_spec *w = &d->weights[i];
     int ok =
-        w->name && w->sources && w->rank >= 1 && w->rank <= 4 &&
-        (w->kind == BERT_WEIGHT_DIRECT    ? w->num_sources == 1
+        w->name && (w->sources || w->kind == BERT_WEIGHT_COMPUTED) &&
+        w->rank >= 1 && w->rank <= 4 &&
+        (w->kind == BERT_WEIGHT_COMPUTED
+             ? w->num_sources == 0 && d->prepare && w->panel_width == 0 &&
+                   w->bf16_row_stride == 0 && w->int8_row_stride == 0
+         : w->kind == BERT_WEIGHT_DIRECT  ? w->num_sources == 1
          : w->kind == BERT_WEIGHT_CONCAT0 ? w->num_sources >= 2
          : w->kind == BERT_WEIGHT_FLAT2D  ? w->num_sources == 1 && w->rank == 2
          : w->kind == BERT_WEIGHT_CONCAT0_T
@@ -100,6 +104,32 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
                              "model '%s': weight slot %d is invalid",
                              d->model_name, i);
   }
+  return BERT_OK;
+}
+
+/* The computed slots (BERT_WEIGHT_COMPUTED): the library's prepare() once,
+ * before any run can see the model, so runs only ever read them. */
+static bert_status_code prepare_computed(bert_model_t *m, const char *path,
+                                         bert_status *st) {
+  const bert_model_desc *d = m->desc;
+  size_t bytes = 0;
+  void *arena;
+  int rc;
+  if (!d->prepare)
+    return BERT_OK;
+  arena = bert_arena_acquire(m, d->arena_bytes(1, d->max_seq), &bytes);
+  if (!arena)
+    return bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
+                           "%s: out of memory computing model '%s''s "
+                           "load-time values",
+                           path, d->model_name);
+  rc = d->prepare(m->weights, arena);
+  bert_arena_release(m, arena, bytes);
+  if (rc != 0)
+    return bert_status_set(st, BERT_ERR_KERNEL,
+                           "%s: model '%s': computing the load-time values "
+                           "failed (kernel error %d)",
+                           path, d->model_name, rc);
   return BERT_OK;
 }
 
@@ -157,7 +187,7 @@ bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
   for (i = 0; i < (int64_t)cells; ++i)
     m->ones[i] = 1;
   in_place = bert_weights_materialize(m, st);
-  if (in_place < 0)
+  if (in_place < 0 || prepare_computed(m, path, st) != BERT_OK)
     goto error;
   /* No slot points into the file: give the mapping back now. */
   if (in_place == 0)

@@ -113,8 +113,9 @@ static int use_packed(const bert_model_desc *d, const int32_t *mask,
       ones += mask[b * seq + s];
     if (ones == 0)
       return 0;
-    /* Position 0 is computed even when it is padding (the pooler reads it). */
-    tokens += ones + (mask[b * seq] == 0);
+    /* Position 0 is computed even when it is padding (the pooler reads
+     * it), unless the library packs real tokens only (XLNet). */
+    tokens += ones + (!d->packs_real_tokens && mask[b * seq] == 0);
   }
   /* Packing pays off only when it skips a good share of the rows. */
   return always || tokens * 10 <= batch * seq * 9;

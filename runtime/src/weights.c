@@ -333,17 +333,19 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
     align = BERT_BUFFER_ALIGNMENT;
   for (i = 0; i < desc->num_weights; ++i) {
     const bert_weight_spec *w = &desc->weights[i];
-    const bert_st_tensor *t = bert_st_find(&m->file, w->sources[0]);
+    const int computed = w->kind == BERT_WEIGHT_COMPUTED;
+    const bert_st_tensor *t =
+        computed ? NULL : bert_st_find(&m->file, w->sources[0]);
     size_t bytes = (size_t)slot_numel(w) * sizeof(float);
     float *buf;
-    if (w->bf16_row_stride > 0 || w->int8_row_stride > 0) {
+    if (!computed && (w->bf16_row_stride > 0 || w->int8_row_stride > 0)) {
       if (materialize_quantized(m, i, align,
                                 w->int8_row_stride > 0 ? QUANT_S8 : QUANT_BF16,
                                 st) != 0)
         return -1;
       continue;
     }
-    if (w->panel_width > 0) {
+    if (!computed && w->panel_width > 0) {
       if (materialize_panels(m, i, align, st) != 0)
         return -1;
       continue;
@@ -358,12 +360,19 @@ int bert_weights_materialize(bert_model_t *m, bert_status *st) {
     buf = bert_aligned_alloc(align, bytes);
     if (!buf) {
       bert_status_set(st, BERT_ERR_OUT_OF_MEMORY,
-                      "%s: out of memory copying weight '%s' (%zu bytes)",
-                      m->file.path, w->name, bytes);
+                      "%s: out of memory %s weight '%s' (%zu bytes)",
+                      m->file.path, computed ? "for computed" : "copying",
+                      w->name, bytes);
       return -1;
     }
     m->owned[i] = buf;
     m->weights[i] = buf;
+    if (computed) {
+      /* No file tensor: the library's prepare() fills it once every slot
+       * is built (model.c). */
+      memset(buf, 0, bytes);
+      continue;
+    }
     m->copied_bytes += bytes;
     gather_slot(m, w, buf);
     drop_source_pages(m, w);

@@ -63,6 +63,17 @@ void expectHeaderRefused(const std::string &path, const std::string &h,
   expectRefused(path, BERT_ERR_BAD_FORMAT, std::move(needles));
 }
 
+// Loads `path` with descriptor `d`; expects failure with `code` and
+// `needle` in the message.
+void expectDescRefused(const bert_model_desc &d, const std::string &path,
+                       bert_status_code code, const std::string &needle) {
+  bert_status st;
+  EXPECT_EQ(bert_model_load_desc(&d, path.c_str(), &st), nullptr);
+  EXPECT_EQ(st.code, code);
+  EXPECT_NE(std::string(st.message).find(needle), std::string::npos)
+      << st.message;
+}
+
 const char *kQuery = "encoder.layer.0.attention.self.query.weight";
 const char *kKey = "encoder.layer.0.attention.self.key.weight";
 const char *kWord = "embeddings.word_embeddings.weight";
@@ -379,11 +390,8 @@ TEST(Load, CudaWithoutDriver) {
   d.device = BERT_ABI_DEVICE_CUDA;
   bert_status st;
   // A CUDA descriptor without its device-state calls is a generator bug.
-  EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
-  EXPECT_EQ(st.code, BERT_ERR_ABI_MISMATCH);
-  EXPECT_NE(std::string(st.message).find("device_acquire / device_release"),
-            std::string::npos)
-      << st.message;
+  expectDescRefused(d, p, BERT_ERR_ABI_MISMATCH,
+                    "device_acquire / device_release");
   d.device_acquire = fakeAcquire;
   d.device_release = fakeRelease;
   EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
@@ -401,6 +409,60 @@ TEST(Load, CudaWithoutDriver) {
   EXPECT_EQ(bert_model_load_desc(&d, p.c_str(), &st), nullptr);
   EXPECT_EQ(st.code, BERT_ERR_ABI_MISMATCH);
   unsetenv("BERT_LIBCUDA");
+}
+
+// A slot computed at load (BERT_WEIGHT_COMPUTED, XLNet's kr): prepare()
+// runs once, after the file's slots are built, and writes it; a failing
+// prepare() fails the load with the library's error; a computed slot
+// without prepare() is a generator bug.
+constexpr int kComputedNumel = 2 * FAKE_HIDDEN;
+int prepareCalls = 0;
+int prepareTwiceTheWords(const float *const *w, void *arena) {
+  ++prepareCalls;
+  float *out = const_cast<float *>(w[4]); // the slot appended below
+  for (int i = 0; i < kComputedNumel; ++i)
+    out[i] = 2.0f * w[0][i]; // word embeddings, built first
+  return arena ? 0 : -1;
+}
+int prepareFails(const float *const *, void *) { return -7; }
+
+TEST(Load, ComputedSlotFilledByPrepare) {
+  std::string p = tempPath("computed.safetensors");
+  writeSafetensors(p, fakeTensors());
+  bert_model_desc d = bert_generated_model;
+  ASSERT_EQ(d.num_weights, 4);
+  std::vector<bert_weight_spec> slots(d.weights, d.weights + 4);
+  slots.push_back({"load_time(kr)",
+                   BERT_WEIGHT_COMPUTED,
+                   0,
+                   nullptr,
+                   2,
+                   {2, FAKE_HIDDEN, 0, 0},
+                   0,
+                   0,
+                   0});
+  d.weights = slots.data();
+  d.num_weights = 5;
+  // Without prepare() nothing would fill it: refused.
+  expectDescRefused(d, p, BERT_ERR_ABI_MISMATCH, "weight slot 4 is invalid");
+  bert_status st;
+  d.prepare = prepareTwiceTheWords;
+  bert_model_t *m = bert_model_load_desc(&d, p.c_str(), &st);
+  ASSERT_NE(m, nullptr) << st.message;
+  EXPECT_EQ(prepareCalls, 1);
+  int64_t numel = 0;
+  const float *kr = bert_model_weight(m, "load_time(kr)", &numel);
+  ASSERT_NE(kr, nullptr);
+  EXPECT_EQ(numel, kComputedNumel);
+  std::vector<float> words = values(kComputedNumel, 0.5f);
+  for (int i = 0; i < kComputedNumel; ++i)
+    EXPECT_EQ(kr[i], 2.0f * words[i]) << i;
+  bert_model_free(m);
+  d.prepare = prepareFails;
+  expectDescRefused(d, p, BERT_ERR_KERNEL,
+                    p + ": model '" + d.model_name +
+                        "': computing the load-time values failed (kernel "
+                        "error -7)");
 }
 
 TEST(Load, NullStatusAndPath) {

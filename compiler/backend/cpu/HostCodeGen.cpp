@@ -294,16 +294,20 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
       os << "  bert_gather_rows(" << slot << ", " << ptrs.back() << ", tok, T, "
          << call.resultWidth << ");\n";
     } else if (runs<cpu::RelativeAttentionSpec>(plan, call)) {
+      // kr computed at load already offsets by its own S (elementOffset).
+      const bool krAtLoad = !call.args[1].elementOffset.empty();
       os << "  for (int32_t sb = 0; sb < B; ++sb) {\n"
          << "    /* one sequence: its real tokens as a batch of 1, and the\n"
-         << "     * 2S distance rows of its own length: rows seq - S .. */\n"
+         << "     * 2S distance rows of its own length: rows "
+         << (krAtLoad ? "max_seq" : "seq") << " - S .. */\n"
          << "    const int32_t off = cu[sb];\n"
          << "    const int32_t S = cu[sb + 1] - cu[sb], B = 1;\n";
       std::vector<std::string> ptrs(call.args.size());
       ptrs[0] = "(" + cPointer(plan, call.args[0].base) + ") + (size_t)off * " +
                 std::to_string(3 * h);
-      ptrs[1] = "(" + cPointer(plan, call.args[1].base) +
-                ") + (size_t)(seq - S) * " + std::to_string(h);
+      if (!krAtLoad)
+        ptrs[1] = "(" + cPointer(plan, call.args[1].base) +
+                  ") + (size_t)(seq - S) * " + std::to_string(h);
       ptrs[2] = "pmask + off";
       ptrs[3] = "ptypes + off";
       ptrs.back() = "(" + cPointer(plan, call.args.back().base) +
@@ -348,6 +352,33 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
          << ", tok, T, (int64_t)B * S, " << width << ");\n";
   }
   os << "  return 0;\n}\n\n";
+}
+
+/// bert_prepare (bert_model_desc::prepare): the load-time calls once, at
+/// B = 1 and S = max_seq, into their computed slots. They read no input's
+/// values (bert-mark-load-time admits none), only shapes: each input local
+/// points to zeros.
+void emitPrepare(llvm::raw_ostream &os, const ModelPlan &plan) {
+  os << "/* Values that depend only on the weights and max_seq "
+        "(bert.load_time),\n"
+     << " * computed once after the weights are built; run() reads the "
+        "window\n"
+     << " * of its length. */\n"
+     << "static int bert_prepare(const float *const *weights, void *arena) "
+        "{\n"
+     << "  static const int32_t no_input[" << plan.maxSeq << "];\n";
+  for (const IOTensor &t : plan.inputs)
+    os << "  const int32_t *" << ioLocal(t.name) << " = no_input;\n"
+       << "  (void)" << ioLocal(t.name) << ";\n";
+  os << "  char *arena_base = (char *)arena;\n"
+     << "  const int32_t B = 1, S = " << plan.maxSeq << ", M = B * S;\n"
+     << "  int rc = 0;\n"
+     << "  (void)arena_base; (void)B; (void)S; (void)M;\n";
+  for (const KernelCall &call : plan.loadCalls) {
+    os << "\n  /* " << commentSafe(call.comment) << " */\n";
+    emitCall(os, plan, call, "  ");
+  }
+  os << "  return rc;\n}\n\n";
 }
 
 /// The descriptor's table of inputs or outputs (bert_io_spec).
@@ -411,6 +442,8 @@ void mlir::bert::emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
   // Weight slots.
   for (size_t i = 0; i < plan.slots.size(); ++i) {
     const WeightSlot &s = plan.slots[i];
+    if (s.sources.empty())
+      continue; // computed at load: no file tensor
     os << "static const char *const bert_sources_" << i << "[] = {";
     for (size_t j = 0; j < s.sources.size(); ++j)
       os << (j ? ", " : "") << cString(s.sources[j]);
@@ -423,10 +456,11 @@ void mlir::bert::emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
     os << "  {.name = " << cString(s.name) << ",\n   .kind = "
        << (s.from == WeightSlot::From::Transposed  ? "BERT_WEIGHT_CONCAT0_T"
            : s.from == WeightSlot::From::Flattened ? "BERT_WEIGHT_FLAT2D"
+           : s.from == WeightSlot::From::Computed  ? "BERT_WEIGHT_COMPUTED"
            : s.sources.size() > 1                  ? "BERT_WEIGHT_CONCAT0"
                                                    : "BERT_WEIGHT_DIRECT")
-       << ", .num_sources = " << s.sources.size()
-       << ", .sources = bert_sources_" << i
+       << ", .num_sources = " << s.sources.size() << ", .sources = "
+       << (s.sources.empty() ? "NULL" : "bert_sources_" + std::to_string(i))
        << ",\n   .rank = " << s.shape.size() << ", .shape = {";
     llvm::interleaveComma(s.shape, os);
     os << "}, .panel_width = " << s.panelWidth
@@ -501,6 +535,8 @@ void mlir::bert::emitModelDescriptor(llvm::raw_ostream &os,
      << "    .device_workspace_bytes = " << fns.deviceWorkspaceBytes << ",\n"
      << "    .device_acquire = " << fns.deviceAcquire << ",\n"
      << "    .device_release = " << fns.deviceRelease << ",\n"
+     << "    .prepare = " << fns.prepare << ",\n"
+     << "    .packs_real_tokens = " << (fns.packsRealTokens ? 1 : 0) << ",\n"
      << "};\n";
 }
 
@@ -561,13 +597,17 @@ std::string mlir::bert::generateHostSource(const ModelPlan &plan) {
   PackedShape packed = analyzePacked(plan);
   if (packed.ok)
     emitRunPacked(os, plan, packed);
+  if (!plan.loadCalls.empty())
+    emitPrepare(os, plan);
 
   os << "static void bert_set_num_threads(int n) { halide_set_num_threads(n); "
         "}\n\n";
 
-  emitModelDescriptor(os, plan,
-                      {"bert_run", packed.ok ? "bert_run_packed" : "NULL",
-                       "bert_set_num_threads", "BERT_ABI_DEVICE_CPU"});
+  DescriptorFunctions fns{"bert_run", packed.ok ? "bert_run_packed" : "NULL",
+                          "bert_set_num_threads", "BERT_ABI_DEVICE_CPU"};
+  fns.prepare = plan.loadCalls.empty() ? "NULL" : "bert_prepare";
+  fns.packsRealTokens = packed.ok && packed.relative;
+  emitModelDescriptor(os, plan, fns);
   return text;
 }
 
@@ -634,7 +674,12 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
   int amx = 0; // linear calls whose sums come from AMX tiles
   // The attention's operand type: "" (fp32), "bf16" or "f16".
   const char *attention16 = "";
-  for (const KernelCall &call : plan.calls) {
+  std::vector<const KernelCall *> calls;
+  for (const auto *list : {&plan.loadCalls, &plan.calls})
+    for (const KernelCall &call : *list)
+      calls.push_back(&call);
+  for (const KernelCall *c : calls) {
+    const KernelCall &call = *c;
     const auto &spec = plan.kernels[call.kernel].spec;
     if (const auto *a = std::get_if<cpu::AttentionSpec>(&spec))
       attention16 = a->bf16 ? "bf16" : a->f16 ? "f16" : attention16;

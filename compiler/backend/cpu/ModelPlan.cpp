@@ -19,6 +19,7 @@
 #include "compiler/backend/cpu/Planner.h"
 
 #include "dialect/BertOps.h"
+#include "dialect/LoadTime.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -176,8 +177,32 @@ FailureOr<BufferRef> Planner::activation(Value v, Operation *user) {
   return it->second.base;
 }
 
+/// A load-time op's result that a run reads (XLNet's kr): a slot of its
+/// own, [2, max_seq, H], that the load-time calls fill once.
+void Planner::setComputedResult(Operation *op) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  WeightSlot slot;
+  slot.from = WeightSlot::From::Computed;
+  // bert-mark-load-time admits only sequence-length dims as dynamic.
+  for (int64_t d : type.getShape())
+    slot.shape.push_back(ShapedType::isDynamic(d) ? plan.maxSeq : d);
+  std::string names = locNames(op->getLoc());
+  slot.name = "load_time(" + (names.empty() ? "value" : names) + ")";
+  for (int i = 2; !slotNames.insert(slot.name).second; ++i)
+    slot.name = "load_time(" + names + ")#" + num(i);
+  storage[op->getResult(0)].base = BufferRef::weight(plan.slots.size());
+  plan.slots.push_back(std::move(slot));
+}
+
 LogicalResult Planner::setResult(Operation *op, unsigned index) {
   Value result = op->getResult(index);
+  if (op->hasAttr(kLoadTimeAttrName) &&
+      llvm::any_of(result.getUsers(), [](Operation *user) {
+        return !user->hasAttr(kLoadTimeAttrName);
+      })) {
+    setComputedResult(op);
+    return success();
+  }
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
     if (operand != result)
@@ -339,6 +364,10 @@ LogicalResult Planner::run() {
       call.resultWidth = 1;
       for (int64_t d = call.perToken ? 2 : 1; d < type.getRank(); ++d)
         call.resultWidth *= type.getDimSize(d);
+      if (op.hasAttr(kLoadTimeAttrName)) {
+        plan.loadCalls.push_back(std::move(call));
+        plan.calls.pop_back();
+      }
     }
   }
   splitKernelsByStorage();

@@ -37,8 +37,14 @@ struct WeightSlot {
   /// source; several concatenated along dim 0), one source of rank > 2
   /// flattened to the 2-D slot, or each source read as [K, rest] and
   /// transposed, then concatenated (bert.weight_matrix; XLNet's einsum
-  /// weights).
-  enum class From { Stored, Flattened, Transposed } from = From::Stored;
+  /// weights); or no source: computed once at load by the load-time calls
+  /// (bert.load_time), row-major float32 of `shape`.
+  enum class From {
+    Stored,
+    Flattened,
+    Transposed,
+    Computed
+  } from = From::Stored;
   /// >0: repacked into panels of this many output columns: [N/nb][K][nb]
   /// (f32), or the bf16 layout below.
   int64_t panelWidth = 0;
@@ -174,6 +180,9 @@ struct ModelPlan {
   std::vector<WeightSlot> slots;
   std::vector<::bert::cpu::KernelRequest> kernels; ///< distinct, in first use
   std::vector<KernelCall> calls;                   ///< in execution order
+  /// The bert.load_time calls, in order: run once at load (bert_prepare,
+  /// B = 1, S = maxSeq) into their Computed slots, never by run().
+  std::vector<KernelCall> loadCalls;
   std::string target;
 
   /// C symbol of kernel `i`.
@@ -259,6 +268,10 @@ struct DescriptorFunctions {
   std::string runDevice = "NULL", deviceWorkspaceBytes = "NULL";
   /// CUDA libraries: the per-library user count of the device state.
   std::string deviceAcquire = "NULL", deviceRelease = "NULL";
+  /// The load-time calls' function (bert_prepare), if any.
+  std::string prepare = "NULL";
+  /// run_packed computes only the positions with mask 1 (XLNet's).
+  bool packsRealTokens = false;
 };
 
 /// The bert_generated_model descriptor, over emitModelTables' tables.

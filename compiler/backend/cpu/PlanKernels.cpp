@@ -145,6 +145,11 @@ LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
       false,
       {{num(3 * h), "1"}, {"S", num(3 * h)}, {"B", num(3 * h) + " * S"}}});
   call.args.push_back(matrix(*kr, num(h), "2 * S", num(h)));
+  // kr computed once at load for max_seq (bert.load_time): a call of
+  // length S reads its 2S rows from row max_seq - S on.
+  if (kr->role == BufferRef::Role::Weight)
+    call.args.back().elementOffset =
+        "(size_t)(" + num(plan.maxSeq) + " - S) * " + num(h);
   call.args.push_back(matrix(*mask, "S", "B", "S", /*isInt=*/true));
   call.args.push_back(matrix(*types, "S", "B", "S", /*isInt=*/true));
   // [n, d] biases as (H), seg_embed [2, n, d] as (H, 2).
@@ -166,9 +171,10 @@ LogicalResult Planner::planRelativeAttention(RelativeAttentionOp op) {
                                  {num(op.getNumHeads()), num(d)},
                                  {"S", num(h)},
                                  {"B", num(h) + " * S"}}});
-  // The three score terms plus P.V per pair (the segment term counted as a
-  // third dot product, as the kernel's reference computes it).
-  call.flops = "8.0 * B * S * S * " + num(h);
+  // Per pair and head dim: the content and position dot products and P.V,
+  // a multiply-add each (the segment term is two dot products per query,
+  // not per pair).
+  call.flops = "6.0 * B * S * S * " + num(h);
   plan.calls.push_back(std::move(call));
   return success();
 }

@@ -79,6 +79,7 @@ private:
   /// Types the arguments in 16-bit slots as such, and gives each
   /// combination of argument types of a request its own kernel.
   void splitKernelsByStorage();
+  void setComputedResult(Operation *op);
 
   func::FuncOp func;
   ModelPlan &plan;

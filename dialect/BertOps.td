@@ -149,7 +149,7 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     255) - z` (round half to even; a zero row or channel quantizes to 0).
     The sum of `qx * qw` is exact in int32 and scaled back by both scales;
     bias, activation and the result stay f32. `bert.attention`'s own
-    products stay f32. `bertc --precision int8` gives i8 only to the
+    products are bf16 ones (see there). `bertc --precision int8` gives i8 only to the
     linears that do not read a LayerNorm output; `bert-int8-norm-inputs`
     turns the others to bf16 (its description says why).
 
@@ -190,8 +190,9 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure]> {
     attention matmuls (`Q·Kᵀ` on rounded Q and K, `P·V` on rounded
     probabilities and V); the softmax itself stays f32. `precision <f16>`
     is the same with IEEE half operands. `precision <i8>`
-    quantizes the four projections (as `bert.linear` defines it); the two
-    attention matmuls and the softmax stay f32.
+    quantizes the four projections (as `bert.linear` defines it) and makes
+    the two attention matmuls bf16 ones, as `precision <bf16>` does; the
+    softmax stays f32.
 
     ```mlir
     %a = bert.attention %x, %mask, %wq, %bq, %wk, %bk, %wv, %bv, %wo, %bo {num_heads = 12 : i64}

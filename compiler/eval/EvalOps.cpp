@@ -608,7 +608,10 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
         Tensor k = linear(x, *in[4], in[5], Activation::none, p);
         Tensor v = linear(x, *in[6], in[7], Activation::none, p);
         double scale = 1.0 / std::sqrt(double(x.dim(2) / heads));
-        Tensor ctx = attentionCore(q, k, v, *in[1], heads, scale, p);
+        // i8 quantizes the projections; its two attention matmuls are bf16
+        // ones (bert.attention's definition).
+        Tensor ctx = attentionCore(q, k, v, *in[1], heads, scale,
+                                   p == Precision::i8 ? Precision::bf16 : p);
         out = linear(ctx, *in[8], in[9], Activation::none, p);
         return success();
       })

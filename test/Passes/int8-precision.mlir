@@ -1,6 +1,7 @@
 // `precision = i8` through the pipeline: bert-split-heads gives the four
-// projections the attention's precision but keeps its two matmuls f32 (both
-// layouts), bert-pack-qkv and bert-fuse keep it on the linears, and
+// projections the attention's precision and makes its two matmuls bf16 (both
+// layouts; i8 is refused on a batch_matmul), bert-pack-qkv and bert-fuse keep
+// them (a bf16 fused_attention), and
 // bert-tile gives every i8 linear a gemm schedule of at most 3 vectors of
 // columns (the k-quad dot-product tile), or on an AMX target an amx
 // schedule (TDPBUSD tiles) whose dot_* fields are that tile
@@ -11,18 +12,16 @@
 // RUN: bert-opt %s --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-amx | FileCheck %s --check-prefix=AMX
 // RUN: bert-opt %s --bert-split-heads --bert-pack-qkv --bert-fuse --bert-tile=target=x86-64-avx2 | FileCheck %s --check-prefix=AVX2
 
-// (The verifier refuses i8 on a batch_matmul, so an f32 one prints no
-// precision at all.)
 // SPLIT-LABEL: func.func @layer
 // SPLIT-COUNT-3: bert.linear {{.*}} precision <i8>
-// SPLIT:         bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} {scale
-// SPLIT:         bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} :
+// SPLIT:         bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} precision <bf16> {scale
+// SPLIT:         bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} precision <bf16> :
 // SPLIT:         bert.linear {{.*}} precision <i8>
 // PERHEAD-LABEL: func.func @layer
-// PERHEAD-COUNT-2: bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} {{({scale.*} )?}}: (tensor<?x?x{{[0-9?]+}}xf32>
+// PERHEAD-COUNT-2: bert.batch_matmul %{{[^ ]+}}, %{{[^ ]+}} precision <bf16> {{({scale.*} )?}}: (tensor<?x?x{{[0-9?]+}}xf32>
 // CHECK-LABEL: func.func @layer
 // CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} precision <i8> : {{.*}} -> tensor<?x?x192xf32>
-// CHECK:         bert.fused_attention %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} {
+// CHECK:         bert.fused_attention %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} precision <bf16> {
 // CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} precision <i8> : {{.*}} -> tensor<?x?x64xf32>
 // CHECK:         bert.linear %{{.+}}, %{{.+}}, %{{.+}} activation <gelu> precision <i8> : {{.*}} -> tensor<?x?x128xf32>
 // CHECK-NOT:     bert.gelu

@@ -378,29 +378,31 @@ void Planner::splitKernelsByStorage() {
   // A kernel's parameter types follow its buffers' storage, so calls of one
   // request that differ in it (the last LayerNorm writes the f32 output,
   // the others a bf16 slot) become one kernel per combination; without
-  // 16-bit slots (every CPU plan) each request keeps one kernel, in the
-  // same first-use order.
+  // 16-bit slots (every CPU plan) each request keeps one kernel, numbered
+  // by first use, load-time calls (bert-mark-load-time) first: they use
+  // kernels too, and one only they use must not be dropped.
   std::map<std::pair<size_t, std::string>, size_t> variantOf;
   std::vector<KernelRequest> kernels;
-  for (KernelCall &call : plan.calls) {
-    std::string types;
-    for (BufferArg &arg : call.args) {
-      if (arg.base.role == BufferRef::Role::Arena) {
-        arg.isBF16 |= arg.base.isBF16;
-        arg.isF16 |= arg.base.isF16;
+  for (auto *list : {&plan.loadCalls, &plan.calls})
+    for (KernelCall &call : *list) {
+      std::string types;
+      for (BufferArg &arg : call.args) {
+        if (arg.base.role == BufferRef::Role::Arena) {
+          arg.isBF16 |= arg.base.isBF16;
+          arg.isF16 |= arg.base.isF16;
+        }
+        types += arg.isInt32  ? 'i'
+                 : arg.isBF16 ? 'b'
+                 : arg.isF16  ? 'h'
+                 : arg.isInt8 ? 'q'
+                              : 'f';
       }
-      types += arg.isInt32  ? 'i'
-               : arg.isBF16 ? 'b'
-               : arg.isF16  ? 'h'
-               : arg.isInt8 ? 'q'
-                            : 'f';
+      auto [it, inserted] =
+          variantOf.try_emplace({call.kernel, types}, kernels.size());
+      if (inserted)
+        kernels.push_back(plan.kernels[call.kernel]);
+      call.kernel = it->second;
     }
-    auto [it, inserted] =
-        variantOf.try_emplace({call.kernel, types}, kernels.size());
-    if (inserted)
-      kernels.push_back(plan.kernels[call.kernel]);
-    call.kernel = it->second;
-  }
   plan.kernels = std::move(kernels);
 }
 

@@ -205,6 +205,17 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
                        << knownTargetNames("cpu");
       return signalPassFailure();
     }
+    if (cudaGemm != "ours" && cudaGemm != "cublaslt") {
+      func.emitError() << "bert-tile: cuda-gemm must be ours or cublaslt, got '"
+                       << cudaGemm << "'";
+      return signalPassFailure();
+    }
+    if (cudaGemm == "cublaslt" && !targetInfo->isGPU()) {
+      func.emitError() << "bert-tile: cuda-gemm=cublaslt needs a CUDA target, "
+                          "got '"
+                       << target << "'";
+      return signalPassFailure();
+    }
     if (!cacheError.empty()) {
       func.emitError() << "bert-tile: schedule cache '" << schedules
                        << "': " << cacheError;
@@ -248,6 +259,7 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
         op->setAttr(BertDialect::getScheduleAttrName(), attr);
         return WalkResult::advance();
       }
+      problem->cublasLt = cudaGemm == "cublaslt" && isa<LinearOp>(op);
       StrategyFn strategy =
           (targetInfo->isGPU()
                ? kCudaStrategies

@@ -233,10 +233,14 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
       if (!problem)
         return WalkResult::advance();
       auto emitError = [&] { return op->emitError() << "bert-tile: "; };
+      // A cuBLASLt linear's schedule sizes only our kernels around it: no
+      // tuned GEMM tile applies to it.
+      problem->cublasLt = cudaGemm == "cublaslt" && isa<LinearOp>(op);
       if (const CachedSchedule *hit =
-              cache ? cache->lookup(kernelSignature(op), cacheTarget,
-                                    sizes.batch, sizes.seq)
-                    : nullptr) {
+              cache && !problem->cublasLt
+                  ? cache->lookup(kernelSignature(op), cacheTarget, sizes.batch,
+                                  sizes.seq)
+                  : nullptr) {
         if (hit->kernel != problem->kernel) {
           op->emitError() << "bert-tile: schedule cache '" << schedules
                           << "' has kernel \"" << hit->kernel
@@ -259,7 +263,6 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
         op->setAttr(BertDialect::getScheduleAttrName(), attr);
         return WalkResult::advance();
       }
-      problem->cublasLt = cudaGemm == "cublaslt" && isa<LinearOp>(op);
       StrategyFn strategy =
           (targetInfo->isGPU()
                ? kCudaStrategies

@@ -23,6 +23,7 @@
 #define BERT_DIALECT_SCHEDULES_H
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <variant>
@@ -113,10 +114,13 @@ inline constexpr int64_t kMaxCudaSharedBytes = 227 * 1024;
 /// it was chosen for. Row-wise kernels: a warp per row, `tile_m` rows per
 /// block. `warps` warps per block; `smem_bytes` the dynamic shared memory a
 /// launch requests (the kernel checks that its tiles fit); `vector_width`
-/// elements per 128-bit access.
+/// elements per 128-bit access. `cublaslt` (0 or 1; linear only): the
+/// product is cuBLASLt's (bertc --cuda-gemm=cublaslt) and the other fields
+/// size the backend's own kernels around it (rounding X to the operand type,
+/// the activation), which run a warp per row.
 struct CudaSchedule {
   int64_t tileM = 0, tileN = 0, tileK = 0, stages = 0, warps = 0, smemBytes = 0,
-          vectorWidth = 0;
+          vectorWidth = 0, cublasLt = 0;
   static constexpr const char *kind = "cuda";
   static constexpr ScheduleField<CudaSchedule> fields[] = {
       {"tile_m", &CudaSchedule::tileM},
@@ -125,7 +129,8 @@ struct CudaSchedule {
       {"stages", &CudaSchedule::stages},
       {"warps", &CudaSchedule::warps},
       {"smem_bytes", &CudaSchedule::smemBytes},
-      {"vector_width", &CudaSchedule::vectorWidth}};
+      {"vector_width", &CudaSchedule::vectorWidth},
+      {"cublaslt", &CudaSchedule::cublasLt}};
 };
 
 /// Any schedule.
@@ -142,14 +147,17 @@ bool operator==(const S &a, const S &b) {
 }
 
 namespace detail {
-/// "" when every field is in [1, kMaxScheduleValue] (the field `mayBeZero`
-/// in [0, ...]) and vector_width is a power of two, else the first
-/// complaint.
+/// "" when every field is in [1, kMaxScheduleValue] (the fields named in
+/// `mayBeZero` in [0, ...]) and vector_width is a power of two, else the
+/// first complaint.
 template <typename S>
-std::string checkRanges(const S &s, const char *mayBeZero = "") {
+std::string checkRanges(const S &s,
+                        std::initializer_list<std::string> mayBeZero = {}) {
   for (const auto &f : S::fields) {
     int64_t v = s.*f.member;
-    int64_t least = std::string(f.name) == mayBeZero ? 0 : 1;
+    int64_t least = 1;
+    for (const std::string &name : mayBeZero)
+      least = name == f.name ? 0 : least;
     if (v < least || v > kMaxScheduleValue)
       return std::string(f.name) + " must be in [" + std::to_string(least) +
              ", " + std::to_string(kMaxScheduleValue) + "], got " +
@@ -201,8 +209,11 @@ inline std::string verifySchedule(const RowSchedule &s) {
   return detail::checkRanges(s);
 }
 inline std::string verifySchedule(const CudaSchedule &s) {
-  // Warp-per-row kernels use no shared memory.
-  std::string e = detail::checkRanges(s, "smem_bytes");
+  // Warp-per-row kernels use no shared memory; cublaslt is a flag.
+  std::string e = detail::checkRanges(s, {"smem_bytes", "cublaslt"});
+  if (e.empty() && s.cublasLt > 1)
+    e = "cublaslt must be 0 (the backend's GEMM) or 1 (cuBLASLt), got " +
+        std::to_string(s.cublasLt);
   // 1024 threads per block on every SM since sm_20.
   if (e.empty() && s.warps > 32)
     e = "warps must be at most 32 (1024 threads per block), got " +

@@ -184,7 +184,12 @@ def TilePass : Pass<"bert-tile", "::mlir::func::FuncOp"> {
     Option<"schedules", "schedules", "std::string", /*default=*/"\"\"",
            "Schedule cache (JSON from `bertc tune`): a kernel whose signature "
            "and target have an entry gets that schedule; others get the "
-           "strategy's">
+           "strategy's">,
+    // Issue 17: the CUDA linears' product, the backend's kernels or
+    // cuBLASLt's (recorded as the schedule's `cublaslt` field).
+    Option<"cudaGemm", "cuda-gemm", "std::string", /*default=*/"\"ours\"",
+           "CUDA targets: the linears' GEMM, ours (the backend's kernels) or "
+           "cublaslt (cuBLASLt with a bias epilogue)">
   ];
   let dependentDialects = ["::mlir::bert::BertDialect"];
 }

@@ -46,6 +46,7 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
   TilePassOptions tile;
   tile.target = target.str();
   tile.schedules = opts.schedules;
+  tile.cudaGemm = opts.cudaGemm;
   fpm.addPass(createTilePass(tile));
   if (last == Stage::Tiled)
     return;

@@ -57,6 +57,10 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
       *this, "schedules",
       llvm::cl::desc("Schedule cache from `bertc tune` for bert-tile"),
       llvm::cl::init("")};
+  PassOptions::Option<std::string> cudaGemm{
+      *this, "cuda-gemm",
+      llvm::cl::desc("CUDA linears: ours or cublaslt (bert-tile cuda-gemm=)"),
+      llvm::cl::init("ours")};
 };
 
 /// Adds the passes of the CPU pipeline up to and including `last`.

@@ -208,6 +208,17 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
                        << knownTargetNames("cpu");
       return signalPassFailure();
     }
+    if (cudaGemm != "ours" && cudaGemm != "cublaslt") {
+      func.emitError() << "bert-tile: cuda-gemm must be ours or cublaslt, got '"
+                       << cudaGemm << "'";
+      return signalPassFailure();
+    }
+    if (cudaGemm == "cublaslt" && !targetInfo->isGPU()) {
+      func.emitError() << "bert-tile: cuda-gemm=cublaslt needs a CUDA target, "
+                          "got '"
+                       << target << "'";
+      return signalPassFailure();
+    }
     if (!cacheError.empty()) {
       func.emitError() << "bert-tile: schedule cache '" << schedules
                        << "': " << cacheError;
@@ -225,10 +236,14 @@ struct TilePass : mlir::bert::impl::TilePassBase<TilePass> {
       if (!problem)
         return WalkResult::advance();
       auto emitError = [&] { return op->emitError() << "bert-tile: "; };
+      // A cuBLASLt linear's schedule sizes only our kernels around it: no
+      // tuned GEMM tile applies to it.
+      problem->cublasLt = cudaGemm == "cublaslt" && isa<LinearOp>(op);
       if (const CachedSchedule *hit =
-              cache ? cache->lookup(kernelSignature(op), cacheTarget,
-                                    sizes.batch, sizes.seq)
-                    : nullptr) {
+              cache && !problem->cublasLt
+                  ? cache->lookup(kernelSignature(op), cacheTarget, sizes.batch,
+                                  sizes.seq)
+                  : nullptr) {
         if (hit->kernel != problem->kernel) {
           op->emitError() << "bert-tile: schedule cache '" << schedules
                           << "' has kernel \"" << hit->kernel

@@ -49,6 +49,10 @@ struct KernelProblem {
   /// gemm with `precision = i8` operands: the bf16 dot-product tiles, never
   /// AMX (TileStrategiesBF16.cpp).
   bool int8 = false;
+  /// gemm of a linear whose product cuBLASLt computes (bert-tile
+  /// cuda-gemm=cublaslt): the schedule sizes only the backend's kernels
+  /// around it.
+  bool cublasLt = false;
 };
 
 /// A strategy: the schedule for `problem` on `target`. The strategies below

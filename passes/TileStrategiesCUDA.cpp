@@ -51,6 +51,13 @@ static ::bert::KernelSchedule cudaGemmMMAStrategy(const KernelProblem &p) {
 
 ::bert::KernelSchedule mlir::bert::cudaGemmStrategy(const KernelProblem &p,
                                                     const TargetInfo &t) {
+  if (p.cublasLt) {
+    // cuBLASLt picks its own tiles at load (its heuristics); our part is
+    // row-wise (X rounded to the operand type, the activation).
+    ::bert::KernelSchedule rows = cudaRowWiseStrategy(p, t);
+    std::get<::bert::CudaSchedule>(rows).cublasLt = 1;
+    return rows;
+  }
   if (p.bf16 || p.f16)
     return cudaGemmMMAStrategy(p);
   // 64 x 64 blocks fill 132 SMs from M = 2048 at BERT-base widths; fewer

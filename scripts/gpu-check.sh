@@ -8,8 +8,9 @@
 #       --precision bf16 and f16, bert-large at 32 / 128, and all-MiniLM-L6-v2 when
 #       --minilm names a directory with its config.json and model.safetensors,
 #       carried as F16; --minilm demo: the copy `make demo` installs under
-#       build/venv), with bert-run and a manifest. A few MiB (about 50 with
-#       MiniLM), under the 64 MiB a device run may carry.
+#       build/venv; bert-base in fp32, bf16 and f16 again with
+#       --cuda-gemm=cublaslt), with bert-run and a manifest. A few MiB (about
+#       50 with MiniLM), under the 64 MiB a device run may carry.
 #
 #   scripts/gpu-check.sh run [--bundle DIR] [--out FILE] [--dry-run]
 #       on the machine with the GPU (nvcc, torch + CUDA, transformers; no
@@ -20,7 +21,9 @@
 #       bert-large b32 timings, CUDA graphs on and off, against torch fp16
 #       (and bf16) eager with SDPA and torch.compile (--torch-compile MODE,
 #       time-boxed by --compile-budget-s), and bert-base's ragged b32 (lengths
-#       16..128) packed against padded; JSON to
+#       16..128) packed against padded; cuBLASLt: which GELU its GELU_BIAS
+#       epilogue computes (erf or tanh) and its BIAS epilogue's numerics, the
+#       cublaslt builds timed next to ours; JSON to
 #       FILE (default gpu-check.json). --dry-run runs everything that needs
 #       no GPU (bundle and kernel parsing, weights, inputs, the references
 #       on the CPU) and records the GPU steps as skipped.
@@ -33,7 +36,7 @@ repo="$(cd "$here/.." && pwd)"
 python="${PYTHON:-python3}"
 
 usage() {
-  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 

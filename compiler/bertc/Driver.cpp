@@ -123,7 +123,7 @@ static const char *const kOverview =
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
     "        [--name N] [--dump-ir DIR] [--no-cache] [--precision "
     "f32|bf16|int8]\n"
-    "        [--int8-scheme mixed|all]\n"
+    "        [--int8-scheme mixed|all] [--cuda-gemm ours|cublaslt]\n"
     "        [--mlir-* debugging options]\n"
     "        [--schedules cache.json]\n"
     "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n"
@@ -173,6 +173,21 @@ static Error checkInt8Scheme() {
     return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
                      "only applies with --precision int8, got --precision " +
                          precision);
+  return Error::success();
+}
+
+/// --cuda-gemm: ours or cublaslt, and cublaslt only for a CUDA target.
+static Error checkCudaGemm() {
+  if (cudaGemm != "ours" && cudaGemm != "cublaslt")
+    return makeError(ErrorCode::BadOptionValue, "", "--cuda-gemm",
+                     "expected ours or cublaslt, got \"" + cudaGemm + "\"");
+  std::optional<mlir::bert::TargetInfo> info =
+      mlir::bert::lookupTarget(targetName());
+  if (cudaGemm == "cublaslt" && (!info || !info->isGPU()))
+    return makeError(ErrorCode::BadOptionValue, "", "--cuda-gemm",
+                     "cublaslt needs a CUDA target (--target cuda, "
+                     "cuda-sm80), got --target " +
+                         target);
   return Error::success();
 }
 
@@ -242,6 +257,8 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
   }
   if (Error e = checkInt8Scheme())
     return std::move(e);
+  if (Error e = checkCudaGemm())
+    return std::move(e);
   if (modelName.getNumOccurrences()) {
     if (!isValidModelName(modelName))
       return makeError(ErrorCode::BadOptionValue, "", "--name",
@@ -305,11 +322,15 @@ static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
   opts.maxBatch = maxBatch.getValue();
   opts.maxSeq = 0; // the function's bert.max_seq, set by the frontend
   opts.schedules = schedulesPath.getValue();
+  opts.cudaGemm = cudaGemm.getValue();
   opts.pruneFirstToken = !noPrune;
   opts.int8NormInputs = int8Scheme != "all";
   // On a GPU, --precision bf16 / f16 also stores the activations between
-  // kernels in that type (half the memory traffic); the CPU keeps f32.
-  if (backend->name() == "cuda" && (precision == "bf16" || precision == "f16"))
+  // kernels in that type (half the memory traffic); the CPU keeps f32, and
+  // so do cuBLASLt linears for now (they read X f32, rounded to a scratch
+  // copy, and write f32 rows).
+  if (backend->name() == "cuda" && cudaGemm != "cublaslt" &&
+      (precision == "bf16" || precision == "f16"))
     opts.activationType = precision.getValue();
   backend->buildPipeline(pm, opts, stage);
   return Error::success();
@@ -729,6 +750,7 @@ static Error checkOptionsFor(Command command) {
        {Command::Compile, Command::Tune},
        "'bertc compile' and 'bertc tune'"},
       {&schedulesPath, {Command::Compile}, "'bertc compile'"},
+      {&cudaGemm, {Command::Compile}, "'bertc compile'"},
       {&maxSeq,
        {Command::Compile, Command::Tune},
        "'bertc compile' and 'bertc tune'"},

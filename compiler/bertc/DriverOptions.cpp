@@ -62,6 +62,16 @@ cl::opt<std::string> precision(
              "(CUDA targets: fp16 operands on tensor cores, f32 sums)"),
     cl::value_desc("f32|bf16|f16|int8"), cl::init("f32"), cl::cat(compileCat));
 
+// Issue 17: cuBLASLt next to the backend's own GEMMs, measured both ways
+// (scripts/gpu-check.sh); ours stays the default until the device says
+// otherwise.
+cl::opt<std::string> cudaGemm(
+    "cuda-gemm",
+    cl::desc("CUDA targets: the linears' GEMM, ours (default: the backend's "
+             "kernels) or cublaslt (cuBLASLt with a bias epilogue, loaded "
+             "at run time from libcublasLt.so.13 or $BERT_LIBCUBLASLT)"),
+    cl::value_desc("ours|cublaslt"), cl::init("ours"), cl::cat(compileCat));
+
 // Speed against accuracy where bf16 units are slow: on AVX512-VNNI without
 // AMX (Zen 4) VPDPBUSD does twice the MACs of VDPBF16PS per cycle, so the
 // mixed scheme's bf16 linears take most of an int8 run (README, int8).

@@ -28,6 +28,7 @@ extern llvm::cl::opt<int64_t> maxSeq;
 extern llvm::cl::opt<std::string> target;
 extern llvm::cl::opt<std::string> dumpIR;
 extern llvm::cl::opt<std::string> precision;
+extern llvm::cl::opt<std::string> cudaGemm;
 extern llvm::cl::opt<std::string> int8Scheme;
 extern llvm::cl::opt<bool> noCache;
 extern llvm::cl::opt<bool> noPrune;

@@ -9,6 +9,7 @@
 \*===----------------------------------------------------------------------===*/
 
 #include "model.h"
+#include "bert_cublaslt_driver.h"
 #include "bert_cuda_driver.h"
 #include "status.h"
 
@@ -133,6 +134,18 @@ static bert_status_code prepare_computed(bert_model_t *m, const char *path,
   return BERT_OK;
 }
 
+/* Defined (as 1) by the host code of a CUDA library whose linears run on
+ * cuBLASLt (bertc --cuda-gemm=cublaslt), which links this runtime into the
+ * same .so or program; weak, so that every other library leaves it out
+ * without an ABI change. */
+#if defined(__GNUC__)
+extern const int bert_needs_cublaslt
+    __attribute__((weak, visibility("hidden")));
+#define BERT_NEEDS_CUBLASLT (&bert_needs_cublaslt && bert_needs_cublaslt)
+#else
+#define BERT_NEEDS_CUBLASLT 0
+#endif
+
 bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
                                    const char *path, bert_status *st) {
   bert_model_t *m;
@@ -152,6 +165,12 @@ bert_model_t *bert_model_load_desc(const bert_model_desc *desc,
     if (!bert_cuda_driver_get(why, sizeof why)) {
       bert_status_set(st, BERT_ERR_NO_DEVICE,
                       "%s: model '%s' is compiled for CUDA: %s", path,
+                      desc->model_name, why);
+      return NULL;
+    }
+    if (BERT_NEEDS_CUBLASLT && !bert_cublaslt_driver_get(why, sizeof why)) {
+      bert_status_set(st, BERT_ERR_NO_DEVICE,
+                      "%s: model '%s' runs its linears on cuBLASLt: %s", path,
                       desc->model_name, why);
       return NULL;
     }

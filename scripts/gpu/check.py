@@ -38,8 +38,8 @@ import time
 
 # model name -> how it is compiled and checked. e2e: (batch, seq) of the end-to-end check;
 # bench: the batches timed at seq 128; ragged: also time b32 s128 with lengths 16..128, packed
-# against padded; precision: bertc --precision; config: the model whose config and weights it
-# shares (default: itself).
+# against padded; precision: bertc --precision; gemm: bertc --cuda-gemm (default ours); config:
+# the model whose config and weights it shares (default: itself).
 MODELS = {
     "tiny": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": []},
     "tiny_bf16": {"max_batch": 4, "max_seq": 128, "e2e": (4, 16), "bench": [],
@@ -52,6 +52,13 @@ MODELS = {
                  "precision": "f16", "config": "tiny"},
     "bert_base_f16": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
                       "precision": "f16", "config": "bert_base", "ragged": True},
+    # The same with cuBLASLt's GEMMs (bertc --cuda-gemm=cublaslt), timed in the same run.
+    "bert_base_lt": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
+                     "gemm": "cublaslt", "config": "bert_base"},
+    "bert_base_bf16_lt": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
+                          "precision": "bf16", "gemm": "cublaslt", "config": "bert_base"},
+    "bert_base_f16_lt": {"max_batch": 32, "max_seq": 128, "e2e": (8, 128), "bench": [1, 8, 32],
+                         "precision": "f16", "gemm": "cublaslt", "config": "bert_base"},
     "bert_large": {"max_batch": 32, "max_seq": 128, "e2e": (2, 128), "bench": [32]},
     "minilm": {"max_batch": 8, "max_seq": 128, "e2e": (3, 32), "bench": []},
 }
@@ -166,6 +173,7 @@ def prepare(a) -> int:
             json.dump(config, f, indent=1)
         sh([bertc, "compile", os.path.join(d, "config.json"), "--name", name, "--target", a.target,
             "--precision", spec.get("precision", "f32"),
+            "--cuda-gemm", spec.get("gemm", "ours"),
             "--max-batch", str(spec["max_batch"]), "--max-seq", str(spec["max_seq"]),
             "-o", os.path.join(d, "lib") + "/"])
         # Keep what the device needs: the library, the kernels' source (their parameters and
@@ -346,6 +354,9 @@ def kernel_case(k: dict, B: int, S: int):
         args += [(gm, [(H, 1)]), (bt, [(H, 1)]),
                  (torch.zeros(B, S, H, dtype=torch.float64), [(H, 1), (S, H), (B, H * S)])]
         return args, (math.ceil(M / f["tile_m"]), 1, 1), ref
+    if fam == "lt_act":  # a cuBLASLt linear's activation, in place on Y
+        y = rnd(M, f["n"])
+        return [mat(y, M, f["n"])], (math.ceil(M / f["tile_m"]), 1, 1), ACTS[f["act"]](y)
     return None
 
 
@@ -734,6 +745,18 @@ def run(a) -> int:
         result["gpu"] = torch.cuda.get_device_name(0)
         result["torch"] = torch.__version__
         driver = Driver()
+        # cuBLASLt: torch's, for the --cuda-gemm=cublaslt libraries; first, which GELU form
+        # its GELU_BIAS epilogue computes (the libraries use BIAS and our GELU until it shows).
+        from cublaslt_probe import library_path, probe
+        lt_path = library_path()
+        if lt_path:
+            os.environ.setdefault("BERT_LIBCUBLASLT", lt_path)
+        try:
+            result["cublaslt"] = probe(lt_path)
+        except Exception as e:
+            result["cublaslt"] = [{"model": "cublaslt", "status": f"ERROR: {type(e).__name__}: {e}"}]
+        log("cublaslt probe: " + ", ".join(f"{r.get('probe', '')} {r['status']}"
+                                           for r in result["cublaslt"]))
     elif a.mock:
         driver = Driver(a.mock)
     bert_run = os.path.join(bundle, "bin", "bert-run")
@@ -770,7 +793,8 @@ def run(a) -> int:
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
     log(f"wrote {a.out}")
-    bad = [r for k in ("kernels", "e2e") for r in result[k] if r["status"].startswith(("FAIL", "ERROR"))]
+    bad = [r for k in ("kernels", "e2e", "cublaslt") for r in result.get(k, [])
+           if r["status"].startswith(("FAIL", "ERROR"))]
     return 1 if bad else 0
 
 

@@ -45,6 +45,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -52,87 +53,22 @@
 #include <string>
 #include <vector>
 
+#include "MockCuda.h"
+
+using namespace mockcuda;
+
 namespace {
 
 constexpr int kIllegalAddress = 700, kNotFound = 500, kInvalidValue = 1;
-
-/// One buffer parameter: pointer then (extent, stride) per dim.
-struct Param {
-  bool isInt = false;
-  int bytes = 4; ///< 2: bfloat16 or IEEE half (a tensor-core linear's weight)
-  int dims = 0;
-  bool isF16 = false; ///< 2 bytes: IEEE half rather than bfloat16
-};
-
-struct Kernel {
-  std::string symbol, key, family;
-  size_t module = 0;                         ///< index into Mock::modules
-  std::map<std::string, std::string> fields; ///< "n" -> "384", ...
-  std::vector<Param> params;
-  int64_t get(const std::string &f, int64_t dflt = 0) const {
-    auto it = fields.find(f);
-    return it == fields.end() ? dflt : std::atoll(it->second.c_str());
-  }
-  double getF(const std::string &f, double dflt = 0) const {
-    auto it = fields.find(f);
-    return it == fields.end() ? dflt : std::atof(it->second.c_str());
-  }
-};
-
-/// Elements read by the current launch's reference that still hold the
-/// poison fill, and the first one's byte address.
-long poisonReads = 0;
-const void *firstPoison = nullptr;
-
-/// A buffer argument of one launch.
-struct View {
-  char *base = nullptr;
-  bool isInt = false;
-  int bytes = 4;
-  bool isF16 = false;
-  std::vector<int64_t> e, s;
-  /// Element i as a float, whether the buffer is float32, bfloat16 or half;
-  /// a poisoned element is counted (poisonReads).
-  float get(int64_t i) const {
-    const char *at = base + i * bytes;
-    if (bytes == 4 ? std::memcmp(at, "\xff\xff\xff\xff", 4) == 0
-                   : std::memcmp(at, "\xff\xff", 2) == 0) {
-      if (!poisonReads++)
-        firstPoison = at;
-    }
-    if (bytes == 4)
-      return reinterpret_cast<float *>(base)[i];
-    if (isF16) {
-      _Float16 h;
-      std::memcpy(&h, reinterpret_cast<uint16_t *>(base) + i, 2);
-      return float(h);
-    }
-    uint32_t bits = uint32_t(reinterpret_cast<uint16_t *>(base)[i]) << 16;
-    float v;
-    std::memcpy(&v, &bits, 4);
-    return v;
-  }
-  /// Stores v as the buffer's type: float32, or bf16 / f16 (nearest even;
-  /// f16 saturated at +-65504, as the kernels' stores).
-  void set(int64_t i, double v) const;
-  int32_t id(int64_t i) const { return reinterpret_cast<int32_t *>(base)[i]; }
-  /// Bytes from base to one past the last element.
-  int64_t span() const {
-    int64_t last = 0;
-    for (size_t d = 0; d < e.size(); ++d) {
-      if (e[d] <= 0)
-        return 0;
-      last += (e[d] - 1) * s[d];
-    }
-    return (last + 1) * bytes;
-  }
-};
 
 /// A recorded launch: its arguments by value.
 struct Recorded {
   void *fn;
   unsigned grid[3], block[3], smem;
   std::vector<uint64_t> values;
+  /// Instead of a launch: work of another library on the stream (a
+  /// cuBLASLt matmul, MockCublasLt.cpp), run with its checks at replay.
+  std::function<int()> host;
 };
 using Graph = std::vector<Recorded>;
 
@@ -252,63 +188,6 @@ bool readKernels(const char *path) {
     mock.kernels.push_back(k);
   }
   return !mock.kernels.empty();
-}
-
-double act(int a, double v) {
-  switch (a) {
-  case 1:
-    return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
-  case 2:
-    return 0.5 * v *
-           (1.0 +
-            std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
-  case 3:
-    return v > 0 ? v : 0.0;
-  case 4:
-    return v / (1.0 + std::exp(-v));
-  case 5:
-    return v / (1.0 + std::exp(-1.702 * v));
-  case 6:
-    return std::tanh(v);
-  }
-  return v;
-}
-
-/// v as a bf16 operand holds it: nearest even of the top 16 bits (the
-/// format's definition; what cvt.rn.bf16.f32 and the host conversion do).
-double bf16(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  std::memcpy(&v, &u, 4);
-  return v;
-}
-
-/// v as an f16 operand holds it: IEEE half, nearest even (the compiler's
-/// _Float16 conversion), saturated to +-65504 as precision <f16> defines
-/// (what cvt.rn.satfinite and the host conversion do).
-double f16(float v) {
-  if (!std::isnan(v))
-    v = std::fmin(std::fmax(v, -65504.0f), 65504.0f);
-  return double(_Float16(v));
-}
-
-void View::set(int64_t i, double v) const {
-  if (bytes == 4) {
-    reinterpret_cast<float *>(base)[i] = float(v);
-    return;
-  }
-  uint16_t h;
-  if (isF16) {
-    _Float16 x = _Float16(f16(float(v)));
-    std::memcpy(&h, &x, 2);
-  } else {
-    float x = float(bf16(float(v)));
-    uint32_t u;
-    std::memcpy(&u, &x, 4);
-    h = uint16_t(u >> 16);
-  }
-  reinterpret_cast<uint16_t *>(base)[i] = h;
 }
 
 /// The rounding a kernel's key asks of its operands: "bf16", "f16" or none.
@@ -514,6 +393,8 @@ std::string run(const Kernel &k, const std::vector<View> &a, unsigned gx,
         a[j].set(r, a[0].get(r * a[0].s[1] + int64_t(j) - 1));
     return covers(gx, tm, a[0].e[1]) ? "" : "grid does not cover the rows";
   }
+  if (k.family.rfind("lt_", 0) == 0)
+    return runCublasLtKernel(k, a, gx);
   return "no reference for family '" + k.family + "'";
 }
 
@@ -619,7 +500,7 @@ int mLaunch(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
   const std::string who = "launch of " + k.symbol + " (" + k.key + "): ";
   if (auto c = mock.capturing.find(reinterpret_cast<uintptr_t>(stream));
       c != mock.capturing.end()) {
-    Recorded r{fn, {gx, gy, gz}, {bx, by, bz}, smem, {}};
+    Recorded r{fn, {gx, gy, gz}, {bx, by, bz}, smem, {}, {}};
     size_t n = 0;
     for (const Param &param : k.params)
       n += 1 + 2 * size_t(param.dims);
@@ -728,6 +609,11 @@ int mGraphLaunch(void *exec, void *stream) {
     return mock.fail("cuGraphLaunch of an unknown graph exec");
   ++mock.graphLaunches;
   for (Recorded &r : *e) {
+    if (r.host) {
+      if (int rc = r.host())
+        return rc;
+      continue;
+    }
     std::vector<void *> params;
     for (uint64_t &v : r.values)
       params.push_back(&v);
@@ -773,6 +659,83 @@ struct Locked<R (*)(A...), f> {
   }
 };
 #define LOCKED(f) reinterpret_cast<void *>(&Locked<decltype(&f), &f>::call)
+
+namespace mockcuda {
+long poisonReads = 0;
+const void *firstPoison = nullptr;
+
+double act(int a, double v) {
+  switch (a) {
+  case 1:
+    return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+  case 2:
+    return 0.5 * v *
+           (1.0 +
+            std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+  case 3:
+    return v > 0 ? v : 0.0;
+  case 4:
+    return v / (1.0 + std::exp(-v));
+  case 5:
+    return v / (1.0 + std::exp(-1.702 * v));
+  case 6:
+    return std::tanh(v);
+  }
+  return v;
+}
+
+/// v as a bf16 operand holds it: nearest even of the top 16 bits (the
+/// format's definition; what cvt.rn.bf16.f32 and the host conversion do).
+double bf16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+/// v as an f16 operand holds it: IEEE half, nearest even (the compiler's
+/// _Float16 conversion), saturated to +-65504 as precision <f16> defines
+/// (what cvt.rn.satfinite and the host conversion do).
+double f16(float v) {
+  if (!std::isnan(v))
+    v = std::fmin(std::fmax(v, -65504.0f), 65504.0f);
+  return double(_Float16(v));
+}
+
+std::recursive_mutex &lock() { return mockLock; }
+int fail(const std::string &what) { return mock.fail(what); }
+bool inside(uintptr_t p, int64_t bytes) { return mock.inside(p, bytes); }
+bool streamLive(void *stream) {
+  return !stream || mock.streams.count(reinterpret_cast<uintptr_t>(stream));
+}
+bool record(void *stream, std::function<int()> op) {
+  auto c = mock.capturing.find(reinterpret_cast<uintptr_t>(stream));
+  if (c == mock.capturing.end())
+    return false;
+  c->second.push_back(Recorded{nullptr, {}, {}, 0, {}, std::move(op)});
+  return true;
+}
+
+void View::set(int64_t i, double v) const {
+  if (bytes == 4) {
+    reinterpret_cast<float *>(base)[i] = float(v);
+    return;
+  }
+  uint16_t h;
+  if (isF16) {
+    _Float16 x = _Float16(f16(float(v)));
+    std::memcpy(&h, &x, 2);
+  } else {
+    float x = float(bf16(float(v)));
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    h = uint16_t(u >> 16);
+  }
+  reinterpret_cast<uint16_t *>(base)[i] = h;
+}
+
+} // namespace mockcuda
 
 extern "C" __attribute__((visibility("default"))) int
 cuGetProcAddress_v2(const char *symbol, void **pfn, int, uint64_t, int *) {

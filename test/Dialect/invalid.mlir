@@ -553,7 +553,7 @@ func.func @schedule_amx_on_f32(%x: tensor<?x?x32xf32>) {
 
 func.func @cuda_schedule_warps(%x: tensor<?x?x32xf32>) {
   // expected-error @+1 {{cuda schedule: warps must be at most 32 (1024 threads per block), got 33}}
-  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 33, smem_bytes = 0, vector_width = 4>} : tensor<?x?x32xf32>
+  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 33, smem_bytes = 0, vector_width = 4, cublaslt = 0>} : tensor<?x?x32xf32>
   return
 }
 
@@ -561,7 +561,7 @@ func.func @cuda_schedule_warps(%x: tensor<?x?x32xf32>) {
 
 func.func @cuda_schedule_smem(%x: tensor<?x?x32xf32>) {
   // expected-error @+1 {{cuda schedule: smem_bytes must be at most 232448 (227 KiB per block), got 232449}}
-  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 8, smem_bytes = 232449, vector_width = 4>} : tensor<?x?x32xf32>
+  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 8, smem_bytes = 232449, vector_width = 4, cublaslt = 0>} : tensor<?x?x32xf32>
   return
 }
 
@@ -569,7 +569,7 @@ func.func @cuda_schedule_smem(%x: tensor<?x?x32xf32>) {
 
 func.func @cuda_schedule_stages(%x: tensor<?x?x32xf32>) {
   // expected-error @+1 {{cuda schedule: stages must be at most 8, got 9}}
-  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 9, warps = 8, smem_bytes = 0, vector_width = 4>} : tensor<?x?x32xf32>
+  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 9, warps = 8, smem_bytes = 0, vector_width = 4, cublaslt = 0>} : tensor<?x?x32xf32>
   return
 }
 
@@ -577,7 +577,7 @@ func.func @cuda_schedule_stages(%x: tensor<?x?x32xf32>) {
 
 func.func @cuda_schedule_vector(%x: tensor<?x?x32xf32>) {
   // expected-error @+1 {{cuda schedule: vector_width must be at most 8 (a 128-bit access of 16-bit elements), got 16}}
-  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 8, smem_bytes = 0, vector_width = 16>} : tensor<?x?x32xf32>
+  %y = bert.gelu %x {bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 8, smem_bytes = 0, vector_width = 16, cublaslt = 0>} : tensor<?x?x32xf32>
   return
 }
 

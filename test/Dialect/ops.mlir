@@ -139,8 +139,8 @@ func.func @attributes(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
 // CHECK-LABEL: func.func @schedules
 // CHECK: bert.linear {{.*}}#bert.amx_schedule<rows_per_task = 128, cols_per_task = 64, dot_rows = 8, dot_cols = 32, dot_k_unroll = 1, dot_rows_per_task = 64, vector_width = 16, target = "x86-64-amx">
 // CHECK: bert.fused_attention {{.*}}#bert.attention_schedule<queries_per_task = 64, key_tile = 64, vector_width = 16, target = "x86-64-avx512">
-// CHECK: bert.layer_norm {{.*}}#bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 8, smem_bytes = 0, vector_width = 4, target = "cuda-sm90">
-// CHECK: bert.linear {{.*}}#bert.cuda_schedule<tile_m = 64, tile_n = 64, tile_k = 16, stages = 2, warps = 8, smem_bytes = 16384, vector_width = 4, target = "cuda-sm80">
+// CHECK: bert.layer_norm {{.*}}#bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1, stages = 1, warps = 8, smem_bytes = 0, vector_width = 4, cublaslt = 0, target = "cuda-sm90">
+// CHECK: bert.linear {{.*}}#bert.cuda_schedule<tile_m = 64, tile_n = 64, tile_k = 16, stages = 2, warps = 8, smem_bytes = 16384, vector_width = 4, cublaslt = 0, target = "cuda-sm80">
 func.func @schedules(%x: tensor<?x?x32xf32>, %m: tensor<?x?xi32>) -> tensor<?x?x32xf32> {
   %w = bert.weight "w" : tensor<32x32xf32>
   %y = bert.linear %x, %w {precision = #bert.precision<bf16>,
@@ -156,11 +156,11 @@ func.func @schedules(%x: tensor<?x?x32xf32>, %m: tensor<?x?xi32>) -> tensor<?x?x
   %g = bert.weight "g" : tensor<32xf32>
   %n = bert.layer_norm %a, %g, %g {epsilon = 1.0e-12 : f64,
       bert.schedule = #bert.cuda_schedule<tile_m = 8, tile_n = 1, tile_k = 1,
-        stages = 1, warps = 8, smem_bytes = 0, vector_width = 4, target = "cuda-sm90">}
+        stages = 1, warps = 8, smem_bytes = 0, vector_width = 4, cublaslt = 0, target = "cuda-sm90">}
       : (tensor<?x?x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   %o = bert.linear %n, %w {bert.schedule = #bert.cuda_schedule<tile_m = 64,
         tile_n = 64, tile_k = 16, stages = 2, warps = 8, smem_bytes = 16384,
-        vector_width = 4, target = "cuda-sm80">}
+        vector_width = 4, cublaslt = 0, target = "cuda-sm80">}
       : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
   return %o : tensor<?x?x32xf32>
 }

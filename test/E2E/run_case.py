@@ -103,6 +103,7 @@ def main() -> int:
                     help="bertc --int8-scheme (with --precision int8): the library's and the "
                     "evaluator's IR alike")
     ap.add_argument("--target", default="host", help="bertc --target of the library")
+    ap.add_argument("--cuda-gemm", help="bertc --cuda-gemm of the library (ours or cublaslt)")
     ap.add_argument("--tol-transformers", type=float, default=None,
                     help="tolerance of the comparisons with transformers (default: --tol)")
     ap.add_argument("--evaluator-only", action="store_true",
@@ -150,7 +151,8 @@ def main() -> int:
     lib_out = os.path.join(a.work, "library")
     if not a.evaluator_only:
         run([bertc, "compile", config, "--name", name, "--max-batch", str(max_batch), "--max-seq", str(max_seq),
-             *precision, "--target", a.target, "-o", lib_dir + "/"])
+             *precision, "--target", a.target, *(["--cuda-gemm", a.cuda_gemm] if a.cuda_gemm else []),
+             "-o", lib_dir + "/"])
         flags = [x for f, path in inputs.items() for x in ("--" + f.replace("_", "-"), path)]
         run([bert_run, os.path.join(lib_dir, f"lib{name}.so"), weights, *flags, "--out-dir", lib_out])
 

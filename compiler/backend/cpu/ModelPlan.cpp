@@ -377,26 +377,32 @@ LogicalResult Planner::run() {
 void Planner::splitKernelsByStorage() {
   // A kernel's parameter types follow its buffers' storage, so calls of one
   // request that differ in it (the last LayerNorm writes the f32 output,
-  // the others a bf16 slot) become one kernel per combination; without
-  // 16-bit slots (every CPU plan) each request keeps one kernel, numbered
-  // by first use, load-time calls (bert-mark-load-time) first: they use
-  // kernels too, and one only they use must not be dropped.
+  // the others a bf16 slot) become one kernel per combination, numbered by
+  // first use. Without 16-bit slots (every CPU plan) nothing changes, which
+  // also keeps the kernels only load-time calls use (bert-mark-load-time);
+  // with them, the load-time calls are visited first.
+  bool any16 = false;
+  for (auto *list : {&plan.loadCalls, &plan.calls})
+    for (KernelCall &call : *list)
+      for (BufferArg &arg : call.args)
+        if (arg.base.role == BufferRef::Role::Arena) {
+          arg.isBF16 |= arg.base.isBF16;
+          arg.isF16 |= arg.base.isF16;
+          any16 |= arg.isBF16 || arg.isF16;
+        }
+  if (!any16)
+    return;
   std::map<std::pair<size_t, std::string>, size_t> variantOf;
   std::vector<KernelRequest> kernels;
   for (auto *list : {&plan.loadCalls, &plan.calls})
     for (KernelCall &call : *list) {
       std::string types;
-      for (BufferArg &arg : call.args) {
-        if (arg.base.role == BufferRef::Role::Arena) {
-          arg.isBF16 |= arg.base.isBF16;
-          arg.isF16 |= arg.base.isF16;
-        }
+      for (const BufferArg &arg : call.args)
         types += arg.isInt32  ? 'i'
                  : arg.isBF16 ? 'b'
                  : arg.isF16  ? 'h'
                  : arg.isInt8 ? 'q'
                               : 'f';
-      }
       auto [it, inserted] =
           variantOf.try_emplace({call.kernel, types}, kernels.size());
       if (inserted)

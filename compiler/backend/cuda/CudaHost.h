@@ -28,6 +28,10 @@ std::string generateHostSource(const ModelPlan &plan,
 /// The device address of `ref` inside the generated launch functions
 /// (their locals in, out, arena and g).
 std::string devicePointer(const BufferRef &ref);
+/// The device address of argument `a` of `call`: `pointers[a]` where that
+/// is given and not "", else the planned one (devicePointer).
+std::string callPointer(const KernelCall &call, size_t a,
+                        const std::vector<std::string> &pointers);
 /// Elements of `t` at `b` x `s` (C expressions).
 std::string elements(const IOTensor &t, const std::string &b,
                      const std::string &s);

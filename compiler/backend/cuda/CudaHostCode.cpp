@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/backend/cuda/CudaCublasLt.h"
 #include "compiler/backend/cuda/CudaHost.h"
 #include "compiler/backend/cuda/CudaKernels.h"
 
@@ -74,6 +75,13 @@ int64_t slotBytes(const WeightSlot &w) {
 
 } // namespace
 
+std::string cuda::callPointer(const KernelCall &call, size_t a,
+                              const std::vector<std::string> &pointers) {
+  return a < pointers.size() && !pointers[a].empty()
+             ? pointers[a]
+             : devicePointer(call.args[a].base);
+}
+
 int64_t cuda::align256(int64_t n) { return (n + 255) / 256 * 256; }
 
 void cuda::emitInputUploads(llvm::raw_ostream &os, const ModelPlan &plan) {
@@ -86,6 +94,8 @@ void cuda::emitLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
                       const KernelCall &call, size_t fn,
                       const std::vector<std::string> &pointers,
                       const std::string &offsets) {
+  if (cuda::isCublasLt(plan.kernels[call.kernel]))
+    return cuda::emitCublasLtCall(os, plan, call, pointers);
   cuda::Launch l =
       cuda::launchOf(plan.kernels[call.kernel], call, !offsets.empty());
   os << "  { /* " << commentSafe(call.comment) << " */\n";
@@ -97,11 +107,7 @@ void cuda::emitLaunch(llvm::raw_ostream &os, const ModelPlan &plan,
   for (size_t a = 0; a < call.args.size(); ++a) {
     const BufferArg &arg = call.args[a];
     std::string p = "p" + num(a);
-    os << "    uint64_t " << p << " = "
-       << (a < pointers.size() && !pointers[a].empty()
-               ? pointers[a]
-               : devicePointer(arg.base))
-       << ";"
+    os << "    uint64_t " << p << " = " << callPointer(call, a, pointers) << ";"
        << (arg.base.role == BufferRef::Role::Weight ? ""
            : arg.isBF16                             ? " /* bf16 */"
            : arg.isF16                              ? " /* f16 */"
@@ -150,8 +156,11 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   const cuda::PackedLayout packed = cuda::packedLayout(plan);
   const size_t nk = packed.numFunctions;
   std::vector<std::string> symbols;
+  // A cuBLASLt linear has no kernel of that name (NULL): its own kernels
+  // are CudaCublasLt.cpp's.
   for (size_t i = 0; i < plan.kernels.size(); ++i)
-    symbols.push_back(plan.kernelSymbol(i));
+    symbols.push_back(cuda::isCublasLt(plan.kernels[i]) ? std::string()
+                                                        : plan.kernelSymbol(i));
   for (const auto &[kernel, fn] : packed.varlen)
     symbols.push_back(cuda::varlenSymbol(plan.kernelSymbol(kernel)));
   if (packed.ok)
@@ -160,7 +169,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
     symbols.push_back(cuda::copyRowsSymbol(packed.halfType));
   os << "static const char *const bert_kernel_symbols[" << nk << "] = {\n";
   for (const std::string &symbol : symbols)
-    os << "  " << cString(symbol) << ",\n";
+    os << "  " << (symbol.empty() ? "NULL" : cString(symbol)) << ",\n";
   os << "};\n\n";
   // Dynamic shared memory of each kernel, for the opt-in above 48 KiB.
   std::vector<int64_t> smem(nk, 0);
@@ -175,7 +184,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
   os << "};\n\n";
 
   // Device memory: the arena, then each input and output at the maxima.
-  int64_t offset = align256(plan.arenaBytes);
+  int64_t offset = align256(plan.arenaBytes) + cuda::cublasLtArenaBytes(plan);
   const std::string mb = num(plan.maxBatch), ms = num(plan.maxSeq);
   os << "/* Device layout: arena (" << plan.arenaBytes
      << " bytes), then inputs and outputs at [max_batch, max_seq]. */\n"
@@ -261,6 +270,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "      return rc_;                                                "
         "\\\n"
      << "  } while (0)\n\n";
+  cuda::emitCublasLtState(os, plan);
 
   os << "static void bert_cuda_lane_free(const bert_cuda_driver *cu,\n"
      << "                                bert_cuda_lane *l) {\n"
@@ -313,8 +323,9 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  const bert_cuda_driver *cu = g->cu;\n"
      << "  int i, users = g->users;\n"
      << "  if (!cu)\n    return;\n"
-     << "  if (g->ctx)\n    (void)cu->cuCtxSetCurrent(g->ctx);\n"
-     << "  for (i = 0; i < g->num_lanes; ++i)\n"
+     << "  if (g->ctx)\n    (void)cu->cuCtxSetCurrent(g->ctx);\n";
+  cuda::emitCublasLtTeardown(os, plan);
+  os << "  for (i = 0; i < g->num_lanes; ++i)\n"
      << "    bert_cuda_lane_free(cu, &g->lanes[i]);\n"
      << "  for (i = 0; i < " << nw << "; ++i)\n"
      << "    if (g->weights[i])\n"
@@ -337,6 +348,7 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
      << "  BERT_CU(cu->cuCtxSetCurrent(g->ctx));\n"
      << "  BERT_CU(cu->cuModuleLoadData(&g->module, " << fatbinSymbol << "));\n"
      << "  for (i = 0; i < " << nk << "; ++i) {\n"
+     << "    if (!bert_kernel_symbols[i])\n      continue;\n"
      << "    BERT_CU(cu->cuModuleGetFunction(&g->fn[i], g->module,\n"
      << "                                    bert_kernel_symbols[i]));\n"
      << "    if (bert_kernel_smem[i] > 48 * 1024)\n"
@@ -352,8 +364,9 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
     os << (i ? ", " : "") << slotBytes(plan.slots[i]);
   os << "};\n"
      << "    BERT_CU(cu->cuMemAlloc(&g->weights[i], bytes[i]));\n"
-     << "  }\n"
-     << "  g->ready = 1;\n"
+     << "  }\n";
+  cuda::emitCublasLtInit(os, plan);
+  os << "  g->ready = 1;\n"
      << "  return 0;\n}\n\n";
 
   bool any16 = llvm::any_of(plan.slots, [](const WeightSlot &w) {
@@ -533,10 +546,14 @@ std::string cuda::generateHostSource(const ModelPlan &plan,
 
   // bert_model_desc::run_device: the caller's stream, buffers and
   // workspace (the arena's layout, planned for the maxima).
+  const int64_t workspaceBytes =
+      cuda::usesCublasLt(plan)
+          ? align256(plan.arenaBytes) + cuda::cublasLtArenaBytes(plan)
+          : plan.arenaBytes;
   os << "static size_t bert_device_workspace_bytes(int64_t batch, int64_t "
         "seq) {\n"
      << "  (void)batch;\n  (void)seq;\n"
-     << "  return " << std::max<int64_t>(256, plan.arenaBytes) << ";\n}\n\n"
+     << "  return " << std::max<int64_t>(256, workspaceBytes) << ";\n}\n\n"
      << "static int bert_run_device(const float *const *weights, void "
         "*stream,\n"
      << "                           const void *const *inputs, int64_t "

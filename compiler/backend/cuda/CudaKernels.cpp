@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cuda/CudaKernels.h"
+#include "compiler/backend/cuda/CudaCublasLt.h"
 #include "compiler/backend/cuda/CudaTensorCore.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -608,6 +609,9 @@ std::string cuda::kernelSource(const cpu::KernelRequest &req,
     return std::string(kPrelude) + substitute(cuda::kGemmMMA, subs);
   };
   if (const auto *s = std::get_if<cpu::LinearSpec>(&req.spec)) {
+    if (isCublasLt(req)) // the product is cuBLASLt's (CudaCublasLt.cpp)
+      return cublasLtKernelSource(req, symbol, kPrelude, activation(s->act),
+                                  error);
     if (s->int8 || s->hasResidual)
       return fail(error, "the CUDA backend has no " +
                              std::string(s->int8 ? "int8" : "residual") +

@@ -146,51 +146,6 @@ static OpPrintingFlags printingFlags() {
   return flags;
 }
 
-/// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
-static std::string targetName() {
-  if (target == "cpu")
-    return "host";
-  if (target == "cuda")
-    return mlir::bert::kDefaultCudaTarget;
-  return target.getValue();
-}
-
-static Error checkPositive(StringRef option, int64_t value, int64_t limit) {
-  if (value < 1 || value > limit)
-    return makeError(ErrorCode::BadOptionValue, "", option,
-                     llvm::formatv("expected an integer in [1, {0}], got {1}",
-                                   limit, value));
-  return Error::success();
-}
-
-/// --int8-scheme: mixed or all, and only with --precision int8 (elsewhere it
-/// would silently do nothing).
-static Error checkInt8Scheme() {
-  if (int8Scheme != "mixed" && int8Scheme != "all")
-    return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
-                     "expected mixed or all, got \"" + int8Scheme + "\"");
-  if (int8Scheme.getNumOccurrences() && precision != "int8")
-    return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
-                     "only applies with --precision int8, got --precision " +
-                         precision);
-  return Error::success();
-}
-
-/// --cuda-gemm: ours or cublaslt, and cublaslt only for a CUDA target.
-static Error checkCudaGemm() {
-  if (cudaGemm != "ours" && cudaGemm != "cublaslt")
-    return makeError(ErrorCode::BadOptionValue, "", "--cuda-gemm",
-                     "expected ours or cublaslt, got \"" + cudaGemm + "\"");
-  std::optional<mlir::bert::TargetInfo> info =
-      mlir::bert::lookupTarget(targetName());
-  if (cudaGemm == "cublaslt" && (!info || !info->isGPU()))
-    return makeError(ErrorCode::BadOptionValue, "", "--cuda-gemm",
-                     "cublaslt needs a CUDA target (--target cuda, "
-                     "cuda-sm80), got --target " +
-                         target);
-  return Error::success();
-}
-
 /// Reads the config and builds the frontend module (shared by both
 /// commands); `opts` gets the name and maxima.
 static llvm::Expected<OwningOpRef<ModuleOp>>

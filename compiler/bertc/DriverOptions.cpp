@@ -2,6 +2,12 @@
 
 #include "compiler/bertc/DriverOptions.h"
 #include "compiler/weights/RandomWeights.h"
+#include "support/ErrorCodes.h"
+#include "support/TargetRegistry.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <optional>
 
 namespace cl = llvm::cl;
 
@@ -121,5 +127,55 @@ cl::opt<double> initStd(
     cl::desc("Standard deviation of the random weights (default 0.02, "
              "BERT's initializer_range; LayerNorm gammas are 1 + N(0, std))"),
     cl::init(mlir::bert::kDefaultInitStd), cl::cat(initCat));
+
+//===----------------------------------------------------------------------===//
+// Checks of option values that need more than one option
+//===----------------------------------------------------------------------===//
+
+/// `cpu` is a synonym of `host` (DESIGN.md's `--target cpu`).
+std::string targetName() {
+  if (target == "cpu")
+    return "host";
+  if (target == "cuda")
+    return mlir::bert::kDefaultCudaTarget;
+  return target.getValue();
+}
+
+llvm::Error checkPositive(llvm::StringRef option, int64_t value,
+                          int64_t limit) {
+  if (value < 1 || value > limit)
+    return makeError(ErrorCode::BadOptionValue, "", option,
+                     llvm::formatv("expected an integer in [1, {0}], got {1}",
+                                   limit, value));
+  return llvm::Error::success();
+}
+
+/// --int8-scheme: mixed or all, and only with --precision int8 (elsewhere it
+/// would silently do nothing).
+llvm::Error checkInt8Scheme() {
+  if (int8Scheme != "mixed" && int8Scheme != "all")
+    return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
+                     "expected mixed or all, got \"" + int8Scheme + "\"");
+  if (int8Scheme.getNumOccurrences() && precision != "int8")
+    return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
+                     "only applies with --precision int8, got --precision " +
+                         precision);
+  return llvm::Error::success();
+}
+
+/// --cuda-gemm: ours or cublaslt, and cublaslt only for a CUDA target.
+llvm::Error checkCudaGemm() {
+  if (cudaGemm != "ours" && cudaGemm != "cublaslt")
+    return makeError(ErrorCode::BadOptionValue, "", "--cuda-gemm",
+                     "expected ours or cublaslt, got \"" + cudaGemm + "\"");
+  std::optional<mlir::bert::TargetInfo> info =
+      mlir::bert::lookupTarget(targetName());
+  if (cudaGemm == "cublaslt" && (!info || !info->isGPU()))
+    return makeError(ErrorCode::BadOptionValue, "", "--cuda-gemm",
+                     "cublaslt needs a CUDA target (--target cuda, "
+                     "cuda-sm80), got --target " +
+                         target);
+  return llvm::Error::success();
+}
 
 } // namespace mlir::bert::driver

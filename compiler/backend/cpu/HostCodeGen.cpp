@@ -359,13 +359,18 @@ void emitRunPacked(llvm::raw_ostream &os, const ModelPlan &plan,
 /// values (bert-mark-load-time admits none), only shapes: each input local
 /// points to zeros.
 void emitPrepare(llvm::raw_ostream &os, const ModelPlan &plan) {
+  // Serially: Halide's pool never shrinks once it has spawned its workers,
+  // so kernels run here at the default thread count would make a later
+  // bert_model_set_num_threads(m, 1) ineffective (test: xlnet-threads).
   os << "/* Values that depend only on the weights and max_seq "
         "(bert.load_time),\n"
      << " * computed once after the weights are built; run() reads the "
         "window\n"
-     << " * of its length. */\n"
-     << "static int bert_prepare(const float *const *weights, void *arena) "
-        "{\n"
+     << " * of its length. One thread: a pool spawned at load would outlive "
+        "a\n"
+     << " * later bert_model_set_num_threads(). */\n"
+     << "static int bert_prepare_calls(const float *const *weights, "
+        "void *arena) {\n"
      << "  static const int32_t no_input[" << plan.maxSeq << "];\n";
   for (const IOTensor &t : plan.inputs)
     os << "  const int32_t *" << ioLocal(t.name) << " = no_input;\n"
@@ -378,7 +383,12 @@ void emitPrepare(llvm::raw_ostream &os, const ModelPlan &plan) {
     os << "\n  /* " << commentSafe(call.comment) << " */\n";
     emitCall(os, plan, call, "  ");
   }
-  os << "  return rc;\n}\n\n";
+  os << "  return rc;\n}\n\n"
+     << "static int bert_prepare(const float *const *weights, void *arena) {\n"
+     << "  int threads = halide_set_num_threads(1);\n"
+     << "  int rc = bert_prepare_calls(weights, arena);\n"
+     << "  halide_set_num_threads(threads);\n"
+     << "  return rc;\n}\n\n";
 }
 
 /// The descriptor's table of inputs or outputs (bert_io_spec).

@@ -30,6 +30,9 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP",
 # sanitizer runtime too (make test-asan).
 sanitize = getattr(config, "bert_sanitize", "")
 config.substitutions.append(("%cc", "cc -fsanitize=" + sanitize if sanitize else "cc"))
+# ... and a process without that runtime (python's ctypes) cannot load it.
+if sanitize:
+    config.available_features.add("sanitizer")
 # bertc's kernel object cache: one directory under the build tree for the
 # whole suite (never the user's ~/.cache/bertc). Entries are keyed by the
 # kernel sources' hash, so a stale one is never reused; tests that check the

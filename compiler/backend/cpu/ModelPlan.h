@@ -293,6 +293,9 @@ void emitMark(llvm::raw_ostream &os, const KernelCall &call, size_t index,
 /// The public header <name>.h: the model's inputs and outputs (names,
 /// types, shapes), sizes, maxima and arena size, on top of bert_runtime.h.
 std::string generateHeader(const ModelPlan &plan);
+/// Bytes of arena a run allocates at the maxima: the plan's, plus the
+/// packed path's index tables where it applies (the header states it).
+int64_t totalArenaBytes(const ModelPlan &plan);
 
 } // namespace mlir::bert
 

@@ -100,12 +100,29 @@ def dequant_groups(x, group):
     return ((u - zero) * sx).reshape(x.shape)
 
 
+def hadamard(b):
+    """The b x b Walsh-Hadamard matrix (Sylvester order), scaled to be orthonormal."""
+    h = torch.ones(1, 1, dtype=torch.float64)
+    while h.shape[0] < b:
+        h = torch.cat([torch.cat([h, h], 1), torch.cat([h, -h], 1)], 0)
+    return h / b ** 0.5
+
+
+def rotate(t, b):
+    """t's last dimension in blocks of b, each multiplied by hadamard(b): X H and W H keep
+    X W^T = (X H)(W H)^T exact in real arithmetic and spread one channel's outlier over b."""
+    return (t.reshape(*t.shape[:-1], t.shape[-1] // b, b) @ hadamard(b).to(t.dtype)).reshape(t.shape)
+
+
 def make_forward(lin, kind, per_token, smooth=None, variant=None, shift=None):
     """variant (an int8 linear reading a LayerNorm, --norm-input-variants): ("group", G),
     ("outliers", C), ("weights-only",) or ("acts-only",). smooth: X / smooth and W * smooth
     per input channel; shift: X - shift quantized, W . shift added back in fp32."""
     w0 = lin.weight.detach().double()
     w = w0 * smooth if smooth is not None else w0
+    rot = variant[1] if variant and variant[0] == "rotate" else None
+    if rot:
+        w = rotate(w, rot)
     qw, sw = q_weight(w)
     back = w0 @ shift if shift is not None else 0
 
@@ -120,6 +137,8 @@ def make_forward(lin, kind, per_token, smooth=None, variant=None, shift=None):
             y = ((dequant_groups(x.double(), variant[1]) @ qw.T) * sw.T).float()
         else:
             xd, extra = x.double(), 0
+            if rot:
+                xd = rotate(xd, rot)
             if variant and variant[0] == "outliers":
                 big = xd.abs().reshape(-1, xd.shape[-1]).amax(0).topk(variant[1]).indices
                 xo = torch.zeros_like(xd)
@@ -164,6 +183,9 @@ def main():
                     help="also the schemes that try to make the LayerNorm-fed linears int8")
     ap.add_argument("--attention", choices=("bf16", "fp32", "both"), default="bf16",
                     help="the attention products' precision (bf16: what --precision int8 runs)")
+    ap.add_argument("--rotation-variants", action="store_true",
+                    help="also rotate/B (the LayerNorm-fed linears' X and W in Hadamard blocks "
+                    "of B) and rotate-all/B (every linear's)")
     a = ap.parse_args()
     texts = list(SENTENCES)
     if a.texts:
@@ -225,9 +247,17 @@ def main():
                                            "qk+ffn-shift")})
         schemes += list(variants)
 
+    if a.rotation_variants:
+        for b in (16, 32, 64, 128):
+            variants[f"rotate/{b}"] = ("rotate", b)
+            variants[f"rotate-all/{b}"] = ("rotate", b)
+            schemes += [f"rotate/{b}", f"rotate-all/{b}"]
+
     def plan(scheme, n):
         """(kind, smooth, shift, variant) of linear n under the scheme."""
         which = scheme.split("/")[0]
+        if which == "rotate-all":
+            return "int8", None, None, variants[scheme]
         if not n.endswith(reads_ln):
             return "int8", None, None, None
         if which == "mixed":

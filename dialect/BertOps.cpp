@@ -239,6 +239,21 @@ LogicalResult LinearOp::verify() {
   if (!ok)
     return emitOpError() << "result shape " << shapeString(r)
                          << " must be the input shape with innermost " << *out;
+  // `hadamard B`: i8 only, B a power of 4 whose blocks tile in_features.
+  const int64_t b = getHadamard();
+  if (b == 0)
+    return success();
+  if (getPrecision() != Precision::i8)
+    return emitOpError() << "hadamard applies to precision i8 only, got "
+                         << stringifyPrecision(getPrecision());
+  if (b < 4 || (b & (b - 1)) != 0 || (b & 0x5555555555555555LL) == 0)
+    return emitOpError() << "hadamard block must be a power of 4 (4, 16, "
+                            "64, ...), got "
+                         << b;
+  int64_t k = tensorType(getWeight()).getDimSize(1);
+  if (!ShapedType::isDynamic(k) && k % b != 0)
+    return emitOpError() << "hadamard block " << b
+                         << " must divide in_features " << k;
   return success();
 }
 

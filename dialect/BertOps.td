@@ -149,9 +149,22 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
     255) - z` (round half to even; a zero row or channel quantizes to 0).
     The sum of `qx * qw` is exact in int32 and scaled back by both scales;
     bias, activation and the result stay f32. `bert.attention`'s own
-    products are bf16 ones (see there). `bertc --precision int8` gives i8 only to the
-    linears that do not read a LayerNorm output; `bert-int8-norm-inputs`
-    turns the others to bf16 (its description says why).
+    products are bf16 ones (see there).
+
+    `hadamard B` (i8 only; B a power of 4 dividing `in_features`, 0 or
+    absent: none) rotates both operands before they are quantized: every
+    block of B consecutive input channels of each row of `input` and of
+    `weight` is multiplied by the orthonormal Walsh-Hadamard matrix of
+    order B (Sylvester's order). The product is unchanged in real
+    arithmetic, `(x H)(w H)^T = x w^T`, but an outlier channel is spread
+    over its block, so the per-row range no longer rounds the other
+    channels coarsely. The rotation's float arithmetic is fixed
+    (runtime/src/hadamard.h: log2(B) butterfly stages of half-width 1, 2,
+    4, ... in f32, then times 2^-(log2(B)/2), exact), so every
+    implementation gets the same quantized values. `bertc --precision
+    int8` rotates every i8 linear (`bert-int8-hadamard`, the default
+    `--int8-scheme hadamard`); `--int8-scheme mixed` instead turns the
+    linears that read a LayerNorm output to bf16 (`bert-int8-norm-inputs`).
 
     ```mlir
     %y = bert.linear %x, %w, %b activation <gelu>
@@ -160,16 +173,19 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
         : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
     %q = bert.linear %x, %w2, %b2 precision <i8>
         : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+    %r = bert.linear %x, %w2, %b2 precision <i8> hadamard 64
+        : (tensor<?x?x768xf32>, tensor<768x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
     ```
   }];
   let arguments = (ins Bert_FloatTensor:$input, Bert_FloatTensor:$weight,
                    Optional<Bert_FloatTensor>:$bias,
                    DefaultValuedAttr<Bert_ActivationAttr, "::mlir::bert::Activation::none">:$activation,
-                   DefaultValuedAttr<Bert_PrecisionAttr, "::mlir::bert::Precision::f32">:$precision);
+                   DefaultValuedAttr<Bert_PrecisionAttr, "::mlir::bert::Precision::f32">:$precision,
+                   DefaultValuedAttr<I64Attr, "0">:$hadamard);
   let results = (outs Bert_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? (`activation` $activation^)?
-    (`precision` $precision^)? attr-dict
+    (`precision` $precision^)? (`hadamard` $hadamard^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

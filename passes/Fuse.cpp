@@ -125,7 +125,7 @@ struct FuseLinearActivation : OpRewritePattern<ActOp> {
     return replaceWithFused<LinearOp>(
         rewriter, actOp, {linear.getLoc(), actOp.getLoc()}, linear.getInput(),
         linear.getWeight(), linear.getBias(), epilogueOf(actOp),
-        linear.getPrecision());
+        linear.getPrecision(), linear.getHadamard());
   }
 };
 

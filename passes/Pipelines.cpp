@@ -5,7 +5,11 @@
 //   pack-qkv     before fusion, so the fused attention reads one packed QKV;
 //   int8-norm-inputs  on the plain linears and LayerNorms (before fusion
 //                merges them): the i8 linears reading a LayerNorm go bf16
-//                (left out by `bertc --int8-scheme all`);
+//                (only `bertc --int8-scheme mixed`);
+//   int8-hadamard  likewise on the plain linears (packed Q/K/V included;
+//                fuse keeps the attribute): every i8 one rotated (the
+//                default `bertc --int8-scheme hadamard`), so that the split
+//                IR the evaluator reads already has it;
 //   canonicalize/cse tidy the rewritten graph before pattern matching;
 //   fuse         needs the explicit attention chain that split-heads made;
 //   prune-first-token  on the fused kernels, whose row-wise ops it narrows
@@ -34,6 +38,9 @@ static void buildPipeline(OpPassManager &pm, const BertPipelineOptions &opts,
     fpm.addPass(createPackQKVPass());
   if (opts.int8NormInputs)
     fpm.addPass(createInt8NormInputsPass());
+  if (opts.int8Hadamard)
+    fpm.addPass(createInt8HadamardPass(
+        Int8HadamardPassOptions{opts.int8Hadamard.getValue()}));
   fpm.addPass(createCSEPass());
   if (last == Stage::Split)
     return;

@@ -36,9 +36,14 @@ struct BertPipelineOptions : public PassPipelineOptions<BertPipelineOptions> {
   PassOptions::Option<bool> int8NormInputs{
       *this, "int8-norm-inputs",
       llvm::cl::desc("Run the i8 linears reading a LayerNorm output in bf16 "
-                     "(bert-int8-norm-inputs: int8's mixed scheme); false "
-                     "keeps every linear int8"),
-      llvm::cl::init(true)};
+                     "(bert-int8-norm-inputs: int8's mixed scheme)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> int8Hadamard{
+      *this, "int8-hadamard",
+      llvm::cl::desc("Rotate every i8 linear's operands in Hadamard blocks of "
+                     "up to this size (bert-int8-hadamard: int8's default "
+                     "scheme); 0: no rotation"),
+      llvm::cl::init(64)};
   PassOptions::Option<int64_t> maxBatch{
       *this, "max-batch",
       llvm::cl::desc("Largest batch (0: the function's bert.max_batch)"),

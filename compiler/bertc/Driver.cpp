@@ -123,7 +123,7 @@ static const char *const kOverview =
     "        [-o file|dir] [--max-batch N] [--max-seq N] [--target T]\n"
     "        [--name N] [--dump-ir DIR] [--no-cache] [--precision "
     "f32|bf16|int8]\n"
-    "        [--int8-scheme mixed|all] [--cuda-gemm ours|cublaslt]\n"
+    "        [--int8-scheme hadamard|mixed|all] [--cuda-gemm ours|cublaslt]\n"
     "        [--mlir-* debugging options]\n"
     "        [--schedules cache.json]\n"
     "  bertc init-weights <config.json> -o model.safetensors [--seed N]\n"
@@ -279,7 +279,8 @@ static Error buildPipeline(PassManager &pm, mlir::bert::Stage stage) {
   opts.schedules = schedulesPath.getValue();
   opts.cudaGemm = cudaGemm.getValue();
   opts.pruneFirstToken = !noPrune;
-  opts.int8NormInputs = int8Scheme != "all";
+  opts.int8NormInputs = int8Scheme == "mixed";
+  opts.int8Hadamard = int8Scheme == "hadamard" ? 64 : 0;
   // On a GPU, --precision bf16 / f16 also stores the activations between
   // kernels in that type (half the memory traffic); the CPU keeps f32, and
   // so do cuBLASLt linears for now (they read X f32, rounded to a scratch

@@ -78,17 +78,20 @@ cl::opt<std::string> cudaGemm(
              "at run time from libcublasLt.so.13 or $BERT_LIBCUBLASLT)"),
     cl::value_desc("ours|cublaslt"), cl::init("ours"), cl::cat(compileCat));
 
-// Speed against accuracy where bf16 units are slow: on AVX512-VNNI without
-// AMX (Zen 4) VPDPBUSD does twice the MACs of VDPBF16PS per cycle, so the
-// mixed scheme's bf16 linears take most of an int8 run (README, int8).
+// How --precision int8 keeps its accuracy (README, int8): hadamard puts
+// every product on the int8 units (VPDPBUSD does twice the MACs of
+// VDPBF16PS per cycle on AVX512-VNNI without AMX), mixed keeps the
+// LayerNorm-fed linears in bf16, all neither (bert-int8-hadamard's
+// description has the measurements).
 cl::opt<std::string> int8Scheme(
     "int8-scheme",
-    cl::desc("With --precision int8: mixed (default; the linears reading a "
-             "LayerNorm output in bf16, all-MiniLM-L6-v2 sentence cosine "
-             ">= 0.999) or all (every encoder linear int8: faster where "
-             "bf16 is not native or runs at half the int8 rate, less "
-             "accurate)"),
-    cl::value_desc("mixed|all"), cl::init("mixed"), cl::cat(compileCat));
+    cl::desc("With --precision int8: hadamard (default; every linear int8, "
+             "X and W rotated in Hadamard blocks of 64 before quantizing: "
+             "all-MiniLM-L6-v2 sentence cosine >= 0.999), mixed (the "
+             "linears reading a LayerNorm output in bf16) or all (every "
+             "linear int8, no rotation: less accurate)"),
+    cl::value_desc("hadamard|mixed|all"), cl::init("hadamard"),
+    cl::cat(compileCat));
 
 cl::opt<bool> noCache(
     "no-cache",
@@ -150,12 +153,13 @@ llvm::Error checkPositive(llvm::StringRef option, int64_t value,
   return llvm::Error::success();
 }
 
-/// --int8-scheme: mixed or all, and only with --precision int8 (elsewhere it
-/// would silently do nothing).
+/// --int8-scheme: hadamard, mixed or all, and only with --precision int8
+/// (elsewhere it would silently do nothing).
 llvm::Error checkInt8Scheme() {
-  if (int8Scheme != "mixed" && int8Scheme != "all")
+  if (int8Scheme != "hadamard" && int8Scheme != "mixed" && int8Scheme != "all")
     return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
-                     "expected mixed or all, got \"" + int8Scheme + "\"");
+                     "expected hadamard, mixed or all, got \"" + int8Scheme +
+                         "\"");
   if (int8Scheme.getNumOccurrences() && precision != "int8")
     return makeError(ErrorCode::BadOptionValue, "", "--int8-scheme",
                      "only applies with --precision int8, got --precision " +

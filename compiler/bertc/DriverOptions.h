@@ -44,7 +44,7 @@ extern llvm::cl::opt<double> initStd;
 std::string targetName();
 /// `value` in [1, limit], else an error naming `option`.
 llvm::Error checkPositive(llvm::StringRef option, int64_t value, int64_t limit);
-/// --int8-scheme: mixed or all, and only with --precision int8.
+/// --int8-scheme: hadamard, mixed or all, and only with --precision int8.
 llvm::Error checkInt8Scheme();
 /// --cuda-gemm: ours or cublaslt, and cublaslt only for a CUDA target.
 llvm::Error checkCudaGemm();

@@ -15,6 +15,7 @@
 #include "compiler/eval/EvalOps.h"
 #include "compiler/eval/EvalPrecision.h"
 #include "dialect/BertOps.h"
+#include "runtime/src/hadamard.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -151,17 +152,24 @@ struct Check {
 //===----------------------------------------------------------------------===//
 
 /// The i8 linear: exact integer sums of the quantized rows and channels,
-/// scaled back by both scales.
+/// scaled back by both scales; with `hadamard` > 0 the rows of x and w are
+/// rotated first (runtime/src/hadamard.h, the transform's one definition).
 static Tensor linearI8(const Tensor &x, const Tensor &w, const Tensor *b,
-                       Activation act, Tensor out) {
+                       Activation act, int64_t hadamard, Tensor out) {
   int64_t k = x.dim(-1), n = w.dim(0), rows = x.numel() / k;
   std::vector<int32_t> qw(static_cast<size_t>(n * k)),
       qx(static_cast<size_t>(k));
-  std::vector<float> sw(static_cast<size_t>(n));
+  std::vector<float> sw(static_cast<size_t>(n)), row(static_cast<size_t>(k));
+  auto rotated = [&](const float *v) {
+    std::copy(v, v + k, row.begin());
+    if (hadamard > 0)
+      bert_hadamard_row(row.data(), k, hadamard);
+    return row.data();
+  };
   for (int64_t j = 0; j < n; ++j)
-    sw[j] = quantizeChannel(&w.f[j * k], k, &qw[j * k]);
+    sw[j] = quantizeChannel(rotated(&w.f[j * k]), k, &qw[j * k]);
   for (int64_t r = 0; r < rows; ++r) {
-    float sx = quantizeRowAsym(&x.f[r * k], k, qx.data());
+    float sx = quantizeRowAsym(rotated(&x.f[r * k]), k, qx.data());
     for (int64_t j = 0; j < n; ++j) {
       int64_t dot = 0;
       for (int64_t i = 0; i < k; ++i)
@@ -178,13 +186,14 @@ static Tensor linearI8(const Tensor &x, const Tensor &w, const Tensor *b,
 /// with `i8`
 /// both are quantized (linearI8).
 static Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b,
-                     Activation act, Precision precision = Precision::f32) {
+                     Activation act, Precision precision = Precision::f32,
+                     int64_t hadamard = 0) {
   int64_t k = x.dim(-1), n = w.dim(0), rows = x.numel() / k;
   std::vector<int64_t> shape = x.shape;
   shape.back() = n;
   Tensor out = Tensor::floats(shape);
   if (precision == Precision::i8)
-    return linearI8(x, w, b, act, std::move(out));
+    return linearI8(x, w, b, act, hadamard, std::move(out));
   auto operand = [&](float v) { return roundOperand(v, precision); };
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; ++j) {
@@ -584,8 +593,8 @@ LogicalResult mlir::bert::evalBertOp(Operation *op, ArrayRef<const Tensor *> in,
       .Case([&](LinearOp o) {
         if (!checkLinear(c, *in[0], *in[1], in[2]).ok)
           return failure();
-        out =
-            linear(*in[0], *in[1], in[2], o.getActivation(), o.getPrecision());
+        out = linear(*in[0], *in[1], in[2], o.getActivation(), o.getPrecision(),
+                     o.getHadamard());
         return success();
       })
       .Case([&](AttentionOp o) {

@@ -44,8 +44,9 @@ extern "C" {
  * library's device state is freed with its last model), and the weight
  * kinds BERT_WEIGHT_FLAT2D and BERT_WEIGHT_CONCAT0_T (XLNet's einsum
  * weights). Version 9: the weight kind BERT_WEIGHT_COMPUTED, prepare()
- * (values computed once at load: XLNet's kr) and packs_real_tokens. */
-#define BERT_MODEL_ABI_VERSION 9
+ * (values computed once at load: XLNet's kr) and packs_real_tokens.
+ * Version 10: bert_weight_spec.int8_hadamard_block. */
+#define BERT_MODEL_ABI_VERSION 10
 
 /* How a weight slot is built from tensors of the safetensors file. */
 typedef enum {
@@ -116,6 +117,12 @@ typedef struct {
    * (max_k |w[n][k]| / 127) and N int32 column sums (sum_k q[n][k]). Built
    * once at load (runtime/src/weight_pack.h). */
   int64_t int8_row_stride;
+  /* 0, or B (int8_row_stride > 0, B a power of 4 dividing K): each row of
+   * W is multiplied by the Walsh-Hadamard matrix of order B, block by block
+   * along K, before it is quantized (bert.linear `hadamard B`; the float
+   * arithmetic of runtime/src/hadamard.h); the kernels rotate X the same
+   * way. */
+  int64_t int8_hadamard_block;
 } bert_weight_spec;
 
 /* Element types and the dims not fixed at compile time, for bert_io_spec.

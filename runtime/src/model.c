@@ -11,6 +11,7 @@
 #include "model.h"
 #include "bert_cublaslt_driver.h"
 #include "bert_cuda_driver.h"
+#include "hadamard.h"
 #include "status.h"
 
 #include <stdlib.h>
@@ -100,6 +101,11 @@ static bert_status_code check_desc(const bert_model_desc *d, bert_status *st) {
          : w->kind == BERT_WEIGHT_CONCAT0_T
              ? w->num_sources >= 1 && w->rank == 2
              : 0);
+    /* A rotation only on int8 slots, in blocks that tile K (hadamard.h). */
+    if (ok && w->int8_hadamard_block != 0)
+      ok = w->int8_row_stride > 0 && w->rank == 2 &&
+           bert_hadamard_block_ok(w->int8_hadamard_block) &&
+           w->shape[1] % w->int8_hadamard_block == 0;
     if (!ok)
       return bert_status_set(st, BERT_ERR_ABI_MISMATCH,
                              "model '%s': weight slot %d is invalid",

@@ -2,6 +2,8 @@
 
 #include "weight_pack.h"
 
+#include "hadamard.h"
+
 #include "bert_model_abi.h"
 
 #include <string.h>
@@ -104,16 +106,18 @@ int8_t bert_quantize_s8(float v, float inv) {
   return (int8_t)i;
 }
 
-void bert_pack_s8_rows(const float *src, int64_t first, int64_t rows, int64_t k,
-                       int64_t nb, int64_t stride, int8_t *packed, float *scale,
-                       int32_t *colsum) {
+void bert_pack_s8_rows(float *src, int64_t first, int64_t rows, int64_t k,
+                       int64_t hadamard, int64_t nb, int64_t stride,
+                       int8_t *packed, float *scale, int32_t *colsum) {
   int64_t r, kk;
   for (r = 0; r < rows; ++r) {
-    const float *w = src + r * k;
+    float *w = src + r * k;
     int64_t col = first + r;
     int8_t *dst = packed + (col / nb) * (k / 4) * stride + 4 * (col % nb);
     float absmax = 0.0f, inv;
     int32_t sum = 0;
+    if (hadamard > 0)
+      bert_hadamard_row(w, k, hadamard);
     for (kk = 0; kk < k; ++kk) {
       float a = w[kk] < 0.0f ? -w[kk] : w[kk];
       absmax = a > absmax ? a : absmax;

@@ -56,17 +56,19 @@ float bert_s8_inverse_scale(float absmax);
 int8_t bert_quantize_s8(float v, float inv);
 
 /* Rows [first, first + rows) of W ([rows][k] in `src`, k % 4 == 0), each
- * quantized per output channel, into an int8 weight whose element [n][kk] is
- * at
+ * first rotated in place when `hadamard` > 0 (every block of `hadamard`
+ * channels times the Walsh-Hadamard matrix, hadamard.h; `src` is the
+ * caller's scratch), then quantized per output channel, into an int8 weight
+ * whose element [n][kk] is at
  *   (n / nb) * (k / 4) * stride + (kk / 4) * stride + 4 * (n % nb) + kk % 4
  * ("VNNI": four consecutive k of a column are adjacent, what VPDPBUSD
  * reads); scale[n] = max_kk |W[n][kk]| / 127 and colsum[n] = the sum of the
  * column's int8 values (the kernels' activations are unsigned bytes with a
  * zero point z per row; they subtract z * colsum). Entries no element maps to
  * are left as they are (zero them first). */
-void bert_pack_s8_rows(const float *src, int64_t first, int64_t rows, int64_t k,
-                       int64_t nb, int64_t stride, int8_t *packed, float *scale,
-                       int32_t *colsum);
+void bert_pack_s8_rows(float *src, int64_t first, int64_t rows, int64_t k,
+                       int64_t hadamard, int64_t nb, int64_t stride,
+                       int8_t *packed, float *scale, int32_t *colsum);
 
 /* Bytes of an int8 weight of `n` columns in panels of nb (see
  * bert_weight_spec.int8_row_stride): the panels, then, from the returned

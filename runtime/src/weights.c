@@ -310,8 +310,8 @@ static int materialize_quantized(bert_model_t *m, int i, size_t align,
     gather_rows(m, w, row, rows, tile);
     if (form == QUANT_S8)
       bert_pack_s8_rows(
-          tile, row, rows, k, nb, stride, (int8_t *)packed,
-          (float *)(void *)(packed + scale_off),
+          tile, row, rows, k, w->int8_hadamard_block, nb, stride,
+          (int8_t *)packed, (float *)(void *)(packed + scale_off),
           (int32_t *)(void *)(packed + scale_off + n * (int64_t)sizeof(float)));
     else
       bert_pack_bf16_rows(tile, row, rows, k, nb, stride,

@@ -137,7 +137,7 @@ void testBlock(Tiles tiles, Elem elem, int M, int N, int K, int m0, int rows,
     l.bytes = bert_s8_weight_bytes(N, K, nb, l.rowStride, &l.scaleOffset);
     wp.assign(size_t(l.bytes), 0);
     int8_t *q = reinterpret_cast<int8_t *>(wp.data());
-    bert_pack_s8_rows(w.data(), 0, N, K, nb, l.rowStride, q,
+    bert_pack_s8_rows(w.data(), 0, N, K, 0, nb, l.rowStride, q,
                       reinterpret_cast<float *>(q + l.scaleOffset),
                       reinterpret_cast<int32_t *>(q + l.scaleOffset + 4 * N));
     wd = l.dims();

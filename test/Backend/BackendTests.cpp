@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelDefaults.h"
+#include "KernelTestUtil.h"
 #include "ReferenceKernels.h"
 
 #include "compiler/backend/cpu/amx/AmxEmulator.h"
@@ -26,58 +27,11 @@
 #include <string>
 
 using namespace bert;
+using namespace bert::test;
 namespace dflt = bert::cpu::defaults;
 using Halide::Buffer;
 
 namespace {
-
-std::mt19937 rng(42);
-
-std::vector<float> randomVec(size_t n, float lo, float hi) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto &x : v)
-    x = u(rng);
-  return v;
-}
-
-/// A Halide buffer over `data` with explicit (extent, stride) pairs,
-/// innermost first -- the same halide_buffer_t the generated host code builds.
-template <typename T>
-Buffer<T> view(T *data, std::vector<std::pair<int, int>> dims) {
-  std::vector<halide_dimension_t> shape;
-  for (auto [extent, stride] : dims)
-    shape.push_back(halide_dimension_t(0, extent, stride));
-  return Buffer<T>(data, int(shape.size()), shape.data());
-}
-
-void check(const std::string &name, const std::vector<float> &got,
-           const std::vector<float> &want, double tol) {
-  double maxErr = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double e = std::abs(double(got[i]) - double(want[i]));
-    if (!(e <= maxErr)) // NaN counts as failure
-      maxErr = std::isnan(e) ? INFINITY : e;
-  }
-  bool ok = maxErr <= tol;
-  EXPECT_TRUE(ok) << name << ": max|err| " << maxErr << " > " << tol;
-  std::printf("[%s] %-58s max|err| %.2e (tol %.0e)\n", ok ? " OK " : "FAIL",
-              name.c_str(), maxErr, tol);
-}
-
-const Halide::Target &host() {
-  // BERT_TEST_TARGET=x86-64-avx2 checks the non-AVX-512 schedule branch.
-  static Halide::Target t = [] {
-    cpu::requestAMXState(); // for the bf16 kernels on AMX hosts
-    Halide::Target target = cpu::parseTarget(
-        getenv("BERT_TEST_TARGET") ? getenv("BERT_TEST_TARGET") : "host");
-    std::printf("target %s\n", target.to_string().c_str());
-    return target;
-  }();
-  return t;
-}
-
-cpu::Activation toCpu(ref::Act a) { return cpu::Activation(int(a)); }
 
 void testLinear(int M, int N, int K, ref::Act act, bool bias, bool residual,
                 std::optional<cpu::GemmSchedule> pinned = std::nullopt) {
@@ -161,69 +115,6 @@ void testLinearBF16(int M, int N, int K, ref::Act act, bool bias,
       name, sizeof name, "linear bf16%s M=%d N=%d K=%d act=%d bias=%d nb=%d",
       dotPath ? " (dot)" : "", M, N, K, int(act), bias, int(layout.nb));
   check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
-}
-
-/// int8 linear vs the reference of its definition (ref::linearInt8: the
-/// same quantization, exact integer sums). Only the float scaling and the
-/// activation round differently, so the fp32 tolerances apply; one
-/// activation quantized one step apart moves an output by about
-/// sx * sw * 127 (~4e-3 here, with W in [-0.5, 0.5]), far above them.
-/// `oddRows`: row 1 of X is all zeros (scale 0), row 2 all positive (zero
-/// point 0), row 3 all negative (zero point 255).
-/// `amx`: the kernel of an amx schedule for the host, its sums on the
-/// emulated AMX tiles (amx/AmxEmulator.c), so that it runs on every CPU.
-void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
-                    std::optional<cpu::GemmSchedule> pinned = std::nullopt,
-                    bool oddRows = false,
-                    const cpu::AmxSchedule *amx = nullptr) {
-  cpu::GemmSchedule sched = amx      ? cpu::int8DotSchedule(*amx)
-                            : pinned ? *pinned
-                                     : dflt::gemm(N, host());
-  auto x = randomVec(size_t(M) * K, -1, 1),
-       w = randomVec(size_t(N) * K, -.5f, .5f);
-  auto b = randomVec(N, -.5f, .5f);
-  if (oddRows && M > 3)
-    for (int k = 0; k < K; ++k) {
-      x[size_t(K + k)] = 0.f;
-      x[size_t(2 * K + k)] = std::abs(x[size_t(2 * K + k)]);
-      x[size_t(3 * K + k)] = -std::abs(x[size_t(3 * K + k)]);
-    }
-  std::vector<float> y(size_t(M) * N), want(y.size());
-  ref::linearInt8(x.data(), w.data(), bias ? b.data() : nullptr, want.data(), M,
-                  N, K, act);
-
-  cpu::LinearSpec spec{N, K, toCpu(act), bias, false, false, false, true};
-  cpu::Kernel k = amx ? cpu::buildLinearInt8Amx(spec, *amx, host())
-                      : cpu::buildLinearInt8(spec, sched, host());
-  if (amx)
-    k.pipeline.set_jit_externs(
-        {{BERT_AMX_I8_GEMM_NAME, Halide::JITExtern(&bert_amx_emu_i8_gemm)}});
-  bert_amx_emu_reset_errors();
-  cpu::Int8Layout layout = cpu::linearInt8Layout(spec, sched);
-  std::vector<int8_t> wq(size_t(layout.bytes));
-  cpu::packLinearWeightsInt8(w.data(), layout, wq.data());
-  std::vector<halide_dimension_t> wdims = layout.dims();
-  int8_t *tail = wq.data() + layout.scaleOffset;
-  int i = 0;
-  k.inputs[i++].set(view(x.data(), {{K, 1}, {M, K}}));
-  k.inputs[i++].set(Buffer<int8_t>(wq.data(), int(wdims.size()), wdims.data()));
-  k.inputs[i++].set(view(reinterpret_cast<float *>(tail), {{N, 1}}));
-  k.inputs[i++].set(view(reinterpret_cast<int32_t *>(tail + 4 * N), {{N, 1}}));
-  if (bias)
-    k.inputs[i++].set(view(b.data(), {{N, 1}}));
-  auto out = view(y.data(), {{N, 1}, {M, N}});
-  k.pipeline.realize(out, host());
-  char name[160];
-  std::snprintf(name, sizeof name,
-                "linear int8%s M=%d N=%d K=%d act=%d bias=%d nb=%d rows=%d",
-                amx ? " (emulated amx)" : "", M, N, K, int(act), bias,
-                int(layout.nb), int(sched.rows));
-  check(name, y, want, K >= 768 ? 1e-4 : 1e-5);
-  if (amx) {
-    EXPECT_EQ(bert_amx_emu_error_count(), 0) << bert_amx_emu_first_error();
-    // The tiles computed the sums from 16 rows on, the dot path below.
-    EXPECT_EQ(bert_amx_emu_dot_count() > 0, M >= 16) << name;
-  }
 }
 
 void testLayerNorm(int M, int H, bool residual) {
@@ -427,8 +318,8 @@ void testEmbeddings(int B, int S, int H, int paddingIdx, bool types,
   std::uniform_int_distribution<int> uid(0, V - 1), utt(0, std::max(T - 1, 0));
   std::vector<int32_t> ids(size_t(B) * S), tt(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    ids[i] = uid(rng);
-    tt[i] = utt(rng);
+    ids[i] = uid(testRng());
+    tt[i] = utt(testRng());
     if (paddingIdx >= 0 && i % 3 == 1) // padding within and at row ends
       ids[i] = paddingIdx;
   }
@@ -590,43 +481,6 @@ TEST(Kernels, LinearBF16) {
   testLinearBF16(300, 208, 64, A::Tanh, false, false, {32, 80});
   testLinearBF16(33, 768, 48, A::Gelu, true);
   testLinearBF16(33, 200, 64, A::None, true);
-}
-
-TEST(Kernels, LinearInt8) {
-  // Register tiles with row tails and single rows, N off the panel grid,
-  // K not a multiple of the vector (row ranges in strips of 4), long K,
-  // zero, one-sided rows, and pinned 1- and 2-vector tiles without k unroll.
-  testLinearInt8(37, 768, 768, A::Gelu, true);
-  testLinearInt8(130, 2304, 768, A::None, true);
-  testLinearInt8(19, 768, 3072, A::None, true);
-  testLinearInt8(5, 768, 768, A::GeluTanh, true, std::nullopt, true);
-  testLinearInt8(1, 128, 64, A::Gelu, false);
-  testLinearInt8(7, 100, 36, A::Relu, true);
-  const int64_t vec = dflt::nativeLanes(host());
-  testLinearInt8(37, 384, 128, A::None, true,
-                 dflt::gemm(384, host(), 4, vec, 1, 32));
-  testLinearInt8(37, 384, 128, A::None, true,
-                 dflt::gemm(384, host(), 6, 2 * vec, 2, 48));
-}
-
-/// The int8 linear under an amx schedule, its TDPBUSD block on the emulated
-/// tiles: the quantization, the zero-point correction and the epilogue
-/// around the block, every strip shape, task tails in M and N, panels of
-/// 48 columns (block pairs straddle them), and the dot path below 16 rows.
-TEST(AmxBlockEmulated, LinearInt8Kernel) {
-  cpu::AmxSchedule s;
-  s.rowsPerTask = 32;
-  s.colsPerTask = 64;
-  s.dotRows = 4;
-  s.dotCols = 48;
-  s.dotKUnroll = 4;
-  s.dotRowsPerTask = 16;
-  s.vectorWidth = 16;
-  for (int M : {1, 5, 16, 17, 33, 130})
-    testLinearInt8(M, 96, 128, A::Gelu, true, std::nullopt, true, &s);
-  s.dotCols = 32;
-  testLinearInt8(37, 768, 768, A::None, false, std::nullopt, false, &s);
-  testLinearInt8(19, 64, 3072, A::GeluTanh, true, std::nullopt, true, &s);
 }
 
 TEST(Kernels, LayerNorm) {

@@ -62,16 +62,41 @@ static double quantizeSymmetric(const float *v, int64_t n,
   return double(big) / 127.0;
 }
 
+void hadamard(float *v, int64_t b) {
+  for (int64_t h = 1; h < b; h <<= 1)
+    for (int64_t j = 0; j < b; ++j)
+      if (!(j & h)) {
+        const float lo = v[j], hi = v[j + h];
+        v[j] = lo + hi;
+        v[j + h] = lo - hi;
+      }
+  float scale = 1.f;
+  for (int64_t q = 4; q <= b; q *= 4)
+    scale *= .5f;
+  for (int64_t j = 0; j < b; ++j)
+    v[j] *= scale;
+}
+
 void linearInt8(const float *x, const float *w, const float *b, float *y,
-                int64_t M, int64_t N, int64_t K, Act act) {
+                int64_t M, int64_t N, int64_t K, Act act, int64_t blockB) {
+  // A rotated copy of one row (every block of blockB), or the row itself.
+  std::vector<float> copy(static_cast<size_t>(K));
+  auto rotated = [&](const float *v) {
+    if (blockB <= 0)
+      return v;
+    std::copy(v, v + K, copy.begin());
+    for (int64_t i = 0; i < K; i += blockB)
+      hadamard(copy.data() + i, blockB);
+    return static_cast<const float *>(copy.data());
+  };
   std::vector<std::vector<int64_t>> qw(static_cast<size_t>(N));
   std::vector<double> sw(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n)
-    sw[size_t(n)] = quantizeSymmetric(w + n * K, K, qw[size_t(n)]);
+    sw[size_t(n)] = quantizeSymmetric(rotated(w + n * K), K, qw[size_t(n)]);
   std::vector<int64_t> qx(static_cast<size_t>(K));
   for (int64_t m = 0; m < M; ++m) {
     // The row's range with 0 in it, 256 levels, zero point z.
-    const float *row = x + m * K;
+    const float *row = rotated(x + m * K);
     float lo = std::min(0.f, *std::min_element(row, row + K));
     float hi = std::max(0.f, *std::max_element(row, row + K));
     float inv = hi == lo ? 0.f : 255.f / (hi - lo);

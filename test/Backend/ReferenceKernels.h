@@ -22,9 +22,17 @@ void linear(const float *x, const float *w, const float *b, const float *r,
 /// (output channel) of W quantized symmetrically to round(v * 127 / max |v|)
 /// (half to even), each row of x asymmetrically to 256 levels over its range
 /// widened to include 0, the products summed exactly in integers and scaled
-/// back by both scales; y = act(that + b), b may be null.
+/// back by both scales; y = act(that + b), b may be null. With
+/// `hadamard` = B > 0, every row of x and W is first multiplied, block by
+/// block of B along K, by the orthonormal Walsh-Hadamard matrix (hadamard).
 void linearInt8(const float *x, const float *w, const float *b, float *y,
-                int64_t M, int64_t N, int64_t K, Act act);
+                int64_t M, int64_t N, int64_t K, Act act, int64_t hadamard = 0);
+
+/// v[0..b) times the orthonormal Walsh-Hadamard matrix of order b (a power
+/// of 4), in float: butterflies of half-width 1, 2, 4, ..., then the scale
+/// 2^-(log2(b)/2) -- bert.linear's definition of the rotation, written here
+/// from the definition, not from the runtime's or the kernels' code.
+void hadamard(float *v, int64_t b);
 
 /// out[M,H] = LN(x (+ r)) * gamma + beta.
 void layerNorm(const float *x, const float *r, const float *gamma,

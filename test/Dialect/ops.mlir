@@ -44,6 +44,8 @@ func.func @high_level(%ids: tensor<?x?xi32>, %tt: tensor<?x?xi32>, %mask: tensor
   %ih = bert.linear %r, %wi, %bi precision <f16> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   // CHECK: bert.linear %{{[^,]*}}, %{{[^,]*}}, %{{[^ ]*}} precision <i8> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   %iq = bert.linear %r, %wi, %bi precision <i8> : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  // CHECK: bert.linear %{{[^,]*}}, %{{[^,]*}}, %{{[^ ]*}} precision <i8> hadamard 4 : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  %ir = bert.linear %r, %wi, %bi precision <i8> hadamard 4 : (tensor<?x?x8xf32>, tensor<32x8xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   // CHECK: bert.attention {{.*}} precision <i8> {num_heads = 2 : i64}
   %aq = bert.attention %x, %mask, %w, %v, %w, %v, %w, %v, %w, %v precision <i8> {num_heads = 2 : i64}
       : (tensor<?x?x8xf32>, tensor<?x?xi32>, tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>,

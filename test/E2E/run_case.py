@@ -3,7 +3,8 @@
 
     run_case.py --case test/E2E/goldens/NAME --work DIR --bin BUILD/bin [--tol 1e-4]
                 [--max-batch N] [--max-seq N] [--weights FILE]
-                [--precision bf16|int8 [--int8-scheme mixed|all] --tol-transformers T]
+                [--precision bf16|int8 [--int8-scheme hadamard|mixed|all]
+                 --tol-transformers T]
                 [--evaluator-only]
 
 --evaluator-only skips steps 2 and 3 and the comparisons with the library: for a family whose
@@ -99,7 +100,7 @@ def main() -> int:
     ap.add_argument("--max-batch", type=int, default=0, help="default: the case's batch")
     ap.add_argument("--max-seq", type=int, default=0, help="default: max_position_embeddings")
     ap.add_argument("--precision", default="f32", choices=("f32", "bf16", "f16", "int8"))
-    ap.add_argument("--int8-scheme", choices=("mixed", "all"),
+    ap.add_argument("--int8-scheme", choices=("hadamard", "mixed", "all"),
                     help="bertc --int8-scheme (with --precision int8): the library's and the "
                     "evaluator's IR alike")
     ap.add_argument("--target", default="host", help="bertc --target of the library")

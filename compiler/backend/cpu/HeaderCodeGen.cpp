@@ -77,7 +77,8 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
                           const ModelPlan &plan) {
   std::vector<std::pair<std::string, std::string>> linears;
   int int8 = 0, bf16 = 0, f16 = 0, f32 = 0;
-  int amx = 0; // linear calls whose sums come from AMX tiles
+  int rotated = 0; // int8 linear calls with `hadamard`
+  int amx = 0;     // linear calls whose sums come from AMX tiles
   // The attention's operand type: "" (fp32), "bf16" or "f16".
   const char *attention16 = "";
   std::vector<const KernelCall *> calls;
@@ -92,11 +93,14 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
     const auto *l = std::get_if<cpu::LinearSpec>(&spec);
     if (!l)
       continue;
-    const char *p = l->int8   ? "int8"
+    std::string p = l->int8   ? "int8"
                     : l->bf16 ? "bf16"
                     : l->f16  ? "f16"
                               : "fp32";
+    if (l->int8 && l->hadamard)
+      p += ", Hadamard blocks of " + std::to_string(l->hadamard);
     (l->int8 ? int8 : l->bf16 ? bf16 : l->f16 ? f16 : f32) += 1;
+    rotated += l->int8 && l->hadamard;
     amx += std::holds_alternative<::bert::AmxSchedule>(
         plan.kernels[call.kernel].schedule);
     // "bert.linear encoder.layer.3.output.dense" ->
@@ -135,6 +139,14 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
        << " *   point), quantized at every call; int32 sums; bias, activation "
           "and\n"
        << " *   result fp32.\n";
+  if (rotated)
+    os << " * Hadamard blocks of B: before quantizing, X and W are multiplied, "
+          "block by\n"
+       << " *   block along K, by the orthonormal Walsh-Hadamard matrix of "
+          "order B (the\n"
+       << " *   runtime rotates W at load, the kernel X at every call): the "
+          "product is\n"
+       << " *   unchanged, an outlier channel is spread over its block.\n";
   if (bf16)
     os << " * bf16: weights and activations rounded to bf16 (nearest even), "
           "fp32 sums.\n";
@@ -155,6 +167,7 @@ static void emitPrecision(llvm::raw_ostream &os, const std::string &upper,
      << "; LayerNorm, residuals, embeddings: fp32. */\n"
      << "#define " << upper << "_PRECISION \"" << scheme << "\"\n"
      << "#define " << upper << "_INT8_LINEARS " << int8 << "\n"
+     << "#define " << upper << "_INT8_HADAMARD_LINEARS " << rotated << "\n"
      << "#define " << upper << "_BF16_LINEARS " << bf16 << "\n"
      << "#define " << upper << "_F16_LINEARS " << f16 << "\n"
      << "#define " << upper << "_FP32_LINEARS " << f32 << "\n"

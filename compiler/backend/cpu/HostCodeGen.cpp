@@ -480,7 +480,8 @@ void mlir::bert::emitModelTables(llvm::raw_ostream &os, const ModelPlan &plan,
     llvm::interleaveComma(s.shape, os);
     os << "}, .panel_width = " << s.panelWidth
        << ", .bf16_row_stride = " << s.bf16RowStride
-       << ", .int8_row_stride = " << s.int8RowStride << "},\n";
+       << ", .int8_row_stride = " << s.int8RowStride
+       << ", .int8_hadamard_block = " << s.int8Hadamard << "},\n";
   }
   os << "};\n\n";
 

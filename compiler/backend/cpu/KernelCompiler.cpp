@@ -84,7 +84,7 @@ bool bert::cpu::linearInt8WeightLayout(const KernelRequest &req,
   return guarded(error, [&] {
     Int8Layout l =
         linearInt8Layout(weightSpecOf(req), int8DotSchedule(req.schedule));
-    layout = {l.nb, l.rowStride, l.numPanels, l.scaleOffset};
+    layout = {l.nb, l.rowStride, l.numPanels, l.scaleOffset, l.hadamard};
   });
 }
 

@@ -40,6 +40,10 @@ struct LinearSpec {
   bool bf16 = false;
   bool f16 = false;
   bool int8 = false;
+  /// int8 only: 0, or B (a power of 4 dividing K): X and W rotated by the
+  /// Walsh-Hadamard matrix of order B, block by block along K, before they
+  /// are quantized (bert.linear `hadamard B`).
+  int64_t hadamard = 0;
 };
 
 /// out = LN(x (+ r)) * gamma + beta over the last dim.
@@ -159,6 +163,7 @@ bool linearBF16WeightLayout(const KernelRequest &req, const std::string &target,
 /// has no gemm schedule.
 struct Int8WeightLayout {
   int64_t panelWidth = 0, rowStride = 0, numPanels = 0, scaleOffset = 0;
+  int64_t hadamard = 0; ///< LinearSpec::hadamard: W rotated before quantizing
 };
 bool linearInt8WeightLayout(const KernelRequest &req, Int8WeightLayout &layout,
                             std::string &error);

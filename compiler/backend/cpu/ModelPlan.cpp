@@ -58,7 +58,8 @@ LogicalResult Planner::setSchedule(Operation *op, KernelRequest &req) {
 
 FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
                                   int64_t bf16Stride, int64_t int8Stride,
-                                  WeightSlot::DeviceCopy deviceCopy) {
+                                  WeightSlot::DeviceCopy deviceCopy,
+                                  int64_t int8Hadamard) {
   auto def = weightDefs.find(v);
   if (def == weightDefs.end()) {
     user->emitError() << "the CPU backend needs this operand to be a model "
@@ -72,6 +73,7 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
   slot.panelWidth = panelWidth;
   slot.bf16RowStride = bf16Stride;
   slot.int8RowStride = int8Stride;
+  slot.int8Hadamard = int8Hadamard;
   slot.deviceCopy = deviceCopy;
   using Copy = WeightSlot::DeviceCopy;
   const char *copyName = deviceCopy == Copy::BF16  ? "bf16"
@@ -79,7 +81,8 @@ FailureOr<size_t> Planner::slotOf(Value v, Operation *user, int64_t panelWidth,
                                                    : "";
   std::string key = llvm::join(slot.sources, ",") + "|" + num(int(slot.from)) +
                     "|" + num(panelWidth) + "|" + num(bf16Stride) + "|" +
-                    num(int8Stride) + (*copyName ? "|device-" : "") + copyName;
+                    num(int8Stride) + "|" + num(int8Hadamard) +
+                    (*copyName ? "|device-" : "") + copyName;
   auto [it, inserted] = slotByKey.try_emplace(key, plan.slots.size());
   if (!inserted)
     return it->second;
@@ -135,7 +138,9 @@ Planner::packedWeight(Value weight, const KernelRequest &req, Operation *user) {
     std::string error;
     if (!::bert::cpu::linearInt8WeightLayout(req, l, error))
       return user->emitError() << error;
-    FailureOr<size_t> slot = slotOf(weight, user, l.panelWidth, 0, l.rowStride);
+    FailureOr<size_t> slot =
+        slotOf(weight, user, l.panelWidth, 0, l.rowStride,
+               WeightSlot::DeviceCopy::Float32, l.hadamard);
     if (failed(slot))
       return failure();
     BufferArg arg =

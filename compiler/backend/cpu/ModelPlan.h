@@ -55,6 +55,9 @@ struct WeightSlot {
   /// linear, k-quads this many bytes apart, followed by the scales and
   /// column sums (bert_weight_spec.int8_row_stride).
   int64_t int8RowStride = 0;
+  /// int8 slots: 0, or B: each row rotated by the Walsh-Hadamard matrix of
+  /// order B before it is quantized (bert_weight_spec.int8_hadamard_block).
+  int64_t int8Hadamard = 0;
   /// CUDA: the runtime hands the slot as float32 rows, and the library keeps
   /// its device copy as float32, or as bf16 or f16 rows [N][K] (rounded to
   /// nearest even once, at upload) for a tensor-core linear of that type.

@@ -243,6 +243,7 @@ LogicalResult Planner::planLinear(LinearOp op) {
     if (!spec.int8)
       op.emitWarning() << "precision i8 needs in_features % 4 == 0, got "
                        << spec.K << "; this linear runs in f32";
+    spec.hadamard = spec.int8 ? op.getHadamard() : 0;
   }
   spec.act = cpuActivation(op.getActivation());
   // bert-prune-first-token's attention output projection reads token 0 of

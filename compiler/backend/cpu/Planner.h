@@ -51,7 +51,8 @@ private:
   FailureOr<size_t>
   slotOf(Value v, Operation *user, int64_t panelWidth = 0,
          int64_t bf16Stride = 0, int64_t int8Stride = 0,
-         WeightSlot::DeviceCopy deviceCopy = WeightSlot::DeviceCopy::Float32);
+         WeightSlot::DeviceCopy deviceCopy = WeightSlot::DeviceCopy::Float32,
+         int64_t int8Hadamard = 0);
   /// Appends a table lookup's two arguments to `call`: the int32 index rows
   /// `ids` ([B, S]) and the row-major `table` of `rows` x `h`.
   LogicalResult addLookupArgs(KernelCall &call, Value ids, Value table,

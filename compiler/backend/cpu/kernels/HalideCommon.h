@@ -145,7 +145,7 @@ void finishQuantizedLinear(Kernel &k, const Halide::Func &y,
 
 /// The AMX bf16 linear's product (LinearAMX.cpp): a Func (n, m) whose
 /// every realization is one call of the C block on bf16 X `xb` (k, m) and
-/// the weights `w` (panels of nb columns); bindAmxBlock lets the JIT call it.
+/// the weights `w` (panels of nb columns); bindCExterns lets the JIT call it.
 Halide::Func amxBlock(const Halide::Func &xb, const Halide::ImageParam &w,
                       int K, int N, int nb, const Halide::Var &n,
                       const Halide::Var &m);
@@ -154,8 +154,9 @@ Halide::Func amxBlock(const Halide::Func &xb, const Halide::ImageParam &w,
 Halide::Func amxInt8Block(const Halide::Func &xu, const Halide::ImageParam &w,
                           int K, int N, int nb, const Halide::Var &n,
                           const Halide::Var &m);
-/// Lets the JIT call the AMX blocks (both precisions).
-void bindAmxBlock(Halide::Pipeline &p);
+/// Lets the JIT call the C extern stages: the AMX blocks (both precisions)
+/// and the int8 linear's Hadamard rotation (hadamard/HadamardRows.h).
+void bindCExterns(Halide::Pipeline &p);
 /// The AMX linears' tasks (M >= 16, a specialization of `y`): blocks of
 /// rowsPerTask x colsPerTask outputs in parallel, `block` (the AMX block's
 /// Func) computed per task, the epilogue vectorized over `vec` columns.

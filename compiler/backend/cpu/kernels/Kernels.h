@@ -147,6 +147,8 @@ void packLinearWeightsBF16(const float *w, const BF16Layout &layout,
 struct Int8Layout {
   int64_t N = 0, K = 0, nb = 0, rowStride = 0, numPanels = 0;
   int64_t scaleOffset = 0, bytes = 0;
+  /// LinearSpec::hadamard: each row of W rotated before it is quantized.
+  int64_t hadamard = 0;
   /// The kernel's weight buffer shape: (min, extent, stride) innermost first.
   std::vector<halide_dimension_t> dims() const;
 };

@@ -243,6 +243,8 @@ std::string describeLinear(const KernelRequest &req) {
   // a strided view (absent for dense X: the shipped caches' keys).
   if (spec.stridedX)
     os << " strided_x=1";
+  if (spec.hadamard)
+    os << " hadamard=" << spec.hadamard;
   return os.str();
 }
 

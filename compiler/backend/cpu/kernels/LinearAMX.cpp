@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/amx/AmxGemm.h"
+#include "compiler/backend/cpu/hadamard/HadamardRows.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
 
 #include <stdexcept>
@@ -38,11 +39,13 @@ Func detail::amxBlock(const Func &xb, const ImageParam &w, int K, int N, int nb,
   return block;
 }
 
-void detail::bindAmxBlock(Pipeline &p) {
+void detail::bindCExterns(Pipeline &p) {
   // The JIT (tests, bertc tune) finds the blocks in this process; a library
-  // links their object instead (LibraryEmitter).
-  p.set_jit_externs({{BERT_AMX_BF16_GEMM_NAME, JITExtern(&bert_amx_bf16_gemm)},
-                     {BERT_AMX_I8_GEMM_NAME, JITExtern(&bert_amx_i8_gemm)}});
+  // links their objects instead (LibraryEmitter).
+  p.set_jit_externs(
+      {{BERT_AMX_BF16_GEMM_NAME, JITExtern(&bert_amx_bf16_gemm)},
+       {BERT_AMX_I8_GEMM_NAME, JITExtern(&bert_amx_i8_gemm)},
+       {BERT_HADAMARD_ROWS_NAME, JITExtern(&bert_hadamard_rows)}});
 }
 
 void detail::scheduleAmxTasks(Func y, const Expr &M, Func block,

@@ -67,7 +67,7 @@ Kernel buildLinearInt8Amx(const LinearSpec &spec, const AmxSchedule &sched,
         ", dot_cols = " + std::to_string(sched.dotCols) + ")");
   Kernel k =
       detail::buildLinearInt8With(spec, int8DotSchedule(sched), &sched, target);
-  detail::bindAmxBlock(k.pipeline);
+  detail::bindCExterns(k.pipeline);
   return k;
 }
 

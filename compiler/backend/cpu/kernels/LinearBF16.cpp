@@ -261,7 +261,7 @@ Kernel buildLinearBF16(const LinearSpec &spec, const KernelSchedule &sched,
   kern.inputs = {x, wv};
   detail::finishQuantizedLinear(kern, y, bias, spec.hasBias, N);
   if (t.amx)
-    detail::bindAmxBlock(kern.pipeline);
+    detail::bindCExterns(kern.pipeline);
   return kern;
 }
 

@@ -55,7 +55,9 @@
 // 2.0-2.5 ms).
 //===----------------------------------------------------------------------===//
 
+#include "compiler/backend/cpu/hadamard/HadamardRows.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "runtime/src/hadamard.h"
 #include "runtime/src/weight_pack.h"
 
 #include <stdexcept>
@@ -71,6 +73,7 @@ Int8Layout linearInt8Layout(const LinearSpec &spec, const GemmSchedule &sched) {
   l.nb = sched.cols;
   l.rowStride = 4 * l.nb;
   l.numPanels = (spec.N + l.nb - 1) / l.nb;
+  l.hadamard = spec.hadamard;
   l.bytes = bert_s8_weight_bytes(l.N, l.K, l.nb, l.rowStride, &l.scaleOffset);
   return l;
 }
@@ -84,8 +87,9 @@ std::vector<halide_dimension_t> Int8Layout::dims() const {
 
 void packLinearWeightsInt8(const float *w, const Int8Layout &l, int8_t *out) {
   std::fill(out, out + l.bytes, int8_t(0));
-  bert_pack_s8_rows(w, 0, l.N, l.K, l.nb, l.rowStride, out,
-                    reinterpret_cast<float *>(out + l.scaleOffset),
+  std::vector<float> scratch(w, w + l.N * l.K); // rotated in place
+  bert_pack_s8_rows(scratch.data(), 0, l.N, l.K, l.hadamard, l.nb, l.rowStride,
+                    out, reinterpret_cast<float *>(out + l.scaleOffset),
                     reinterpret_cast<int32_t *>(out + l.scaleOffset +
                                                 l.N * int64_t(sizeof(float))));
 }
@@ -106,6 +110,12 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
         std::to_string(spec.K));
   if (spec.hasResidual)
     throw std::invalid_argument("bertc: int8 linear has no residual input");
+  if (spec.hadamard && (!bert_hadamard_block_ok(spec.hadamard) ||
+                        spec.K % spec.hadamard != 0 || spec.hadamard > 256))
+    throw std::invalid_argument(
+        "bertc: int8 linear: hadamard block must be a power of 4 (4 to 256) "
+        "dividing in_features " +
+        std::to_string(spec.K) + ", got " + std::to_string(spec.hadamard));
   if (target.has_gpu_feature())
     throw std::invalid_argument("bertc: no Halide GPU schedule for linear");
   const int vec = int(sched.vectorWidth), rows = int(sched.rows);
@@ -129,13 +139,23 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
   // over the row's strips, then the lanes folded. (A reduction straight over
   // k vectorized by atomic() folds every vector horizontally and carries the
   // result through memory: measured 4x slower at K = 3072.)
+  // With `hadamard B` the rows quantized are X's rows rotated block by block
+  // (the C extern stage of hadamard/HadamardRows.h), computed once per call
+  // across the threads in blocks of 16 rows like the quantization below.
+  Func xr("x_hadamard");
+  if (spec.hadamard)
+    xr.define_extern(BERT_HADAMARD_ROWS_NAME, {Expr(int32_t(spec.hadamard)), x},
+                     Float(32), {k, m});
+  auto xq = [&](const Expr &kk, const Expr &mm) {
+    return spec.hadamard ? xr(kk, mm) : x(kk, mm);
+  };
   const int strip = K % vec == 0 ? vec : 4;
   Var l("l");
   RDom rs(0, K / strip, "rs"), rl(0, strip, "rl");
   Func part("x_range_lanes"), range("x_range"), xu("x_u8"),
       prod("linear_prod_i8"), y("linear_y");
   part(l, m) = {0.f, 0.f};
-  Expr xv = x(rs * strip + l, m);
+  Expr xv = xq(rs * strip + l, m);
   part(l, m) = {min(part(l, m)[0], xv), max(part(l, m)[1], xv)};
   range(m) = {0.f, 0.f};
   range(m) = {min(range(m)[0], part(rl, m)[0]),
@@ -146,7 +166,7 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
   Expr inv = select(hi(m) > lo(m), 255.f / (hi(m) - lo(m)), 0.f);
   Expr zero = cast<int32_t>(round(-lo(m) * inv));
   xu(k, m) =
-      cast<uint8_t>(clamp(cast<int32_t>(round(x(k, m) * inv)) + zero, 0, 255));
+      cast<uint8_t>(clamp(cast<int32_t>(round(xq(k, m) * inv)) + zero, 0, 255));
   Expr w = wq(r % 4, n % nb, r / 4, n / nb);
   prod(n, m) = 0;
   prod(n, m) += cast<int32_t>(xu(r, m)) * cast<int32_t>(w);
@@ -196,6 +216,10 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
       .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
       .parallel(xo)
       .vectorize(k, vec);
+  if (spec.hadamard)
+    xr.compute_root()
+        .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
+        .parallel(xo);
 
   prod.compute_at(y, mo)
       .store_in(MemoryType::Register)
@@ -224,6 +248,8 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
   kern.name = "linear_int8";
   kern.inputs = {x, wq, wscale, wsum};
   detail::finishQuantizedLinear(kern, y, bias, spec.hasBias, N);
+  if (spec.hadamard)
+    detail::bindCExterns(kern.pipeline);
   return kern;
 }
 

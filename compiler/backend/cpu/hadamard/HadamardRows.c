@@ -1,0 +1,124 @@
+/*===- HadamardRows.c - the int8 linear's X rotation (HadamardRows.h) ------===
+ *
+ * Two bodies with the same float operations, so the same bits: the portable
+ * one of runtime/src/hadamard.h, and an AVX-512 one for blocks of 16 and
+ * 64, picked once per call by the CPU's features (the library may be
+ * built for any x86-64 target; AVX-512 hosts are the ones the int8 kernels
+ * are fast on). In the AVX-512 body a block is B / 16 vectors: the four
+ * stages of h < 16 pair lanes of one vector (a permute, then a + b in the
+ * lanes whose bit h is clear and a - b, from the partner's side, where it is
+ * set: exactly the scalar stage's two results), the stages of h >= 16 pair
+ * whole vectors (for 64: h = 16 gives a+b, a-b, c+e, c-e; h = 32 their sums
+ * and differences, the same operations as the scalar stages).
+ *===----------------------------------------------------------------------===*/
+#include "compiler/backend/cpu/hadamard/HadamardRows.h"
+#include "runtime/src/hadamard.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BERT_HADAMARD_AVX512 1
+#include <immintrin.h>
+
+/* The four stages of h < 16 on one vector: lanes j whose bit h is set
+ * take partner - self, the others self + partner. */
+#define BFLY(v, p, set) _mm512_mask_sub_ps(_mm512_add_ps(v, p), set, p, v)
+
+__attribute__((target("avx512f"))) static inline __m512 lanes16(__m512 x) {
+  x = BFLY(x, _mm512_permute_ps(x, 0xB1), 0xAAAA);
+  x = BFLY(x, _mm512_permute_ps(x, 0x4E), 0xCCCC);
+  x = BFLY(x, _mm512_shuffle_f32x4(x, x, 0xB1), 0xF0F0);
+  return BFLY(x, _mm512_shuffle_f32x4(x, x, 0x4E), 0xFF00);
+}
+
+/* Blocks of 64: four vectors, the two stages across them in registers. */
+__attribute__((target("avx512f"))) static void
+rows64(const float *src, int64_t srcPitch, float *dst, int64_t dstPitch,
+       int64_t rows, int64_t k) {
+  const __m512 scale = _mm512_set1_ps(0.125f);
+  int64_t r, i;
+  for (r = 0; r < rows; ++r) {
+    const float *s = src + r * srcPitch;
+    float *d = dst + r * dstPitch;
+    for (i = 0; i < k; i += 64) {
+      __m512 a = lanes16(_mm512_loadu_ps(s + i));
+      __m512 b = lanes16(_mm512_loadu_ps(s + i + 16));
+      __m512 c = lanes16(_mm512_loadu_ps(s + i + 32));
+      __m512 e = lanes16(_mm512_loadu_ps(s + i + 48));
+      __m512 ab = _mm512_add_ps(a, b), a_b = _mm512_sub_ps(a, b);
+      __m512 ce = _mm512_add_ps(c, e), c_e = _mm512_sub_ps(c, e);
+      _mm512_storeu_ps(d + i, _mm512_mul_ps(_mm512_add_ps(ab, ce), scale));
+      _mm512_storeu_ps(d + i + 16,
+                       _mm512_mul_ps(_mm512_add_ps(a_b, c_e), scale));
+      _mm512_storeu_ps(d + i + 32, _mm512_mul_ps(_mm512_sub_ps(ab, ce), scale));
+      _mm512_storeu_ps(d + i + 48,
+                       _mm512_mul_ps(_mm512_sub_ps(a_b, c_e), scale));
+    }
+  }
+}
+
+/* Blocks of 16: one vector. */
+__attribute__((target("avx512f"))) static void
+rows16(const float *src, int64_t srcPitch, float *dst, int64_t dstPitch,
+       int64_t rows, int64_t k) {
+  const __m512 scale = _mm512_set1_ps(0.25f);
+  int64_t r, i;
+  for (r = 0; r < rows; ++r)
+    for (i = 0; i < k; i += 16)
+      _mm512_storeu_ps(
+          dst + r * dstPitch + i,
+          _mm512_mul_ps(lanes16(_mm512_loadu_ps(src + r * srcPitch + i)),
+                        scale));
+}
+#endif
+
+static void rowsPortable(const float *src, int64_t srcPitch, float *dst,
+                         int64_t dstPitch, int64_t rows, int64_t k, int64_t b) {
+  int64_t r;
+  for (r = 0; r < rows; ++r) {
+    float *d = dst + r * dstPitch;
+    memmove(d, src + r * srcPitch, (size_t)k * sizeof(float));
+    bert_hadamard_row(d, k, b);
+  }
+}
+
+int bert_hadamard_rows(int32_t block, halide_buffer_t *x,
+                       halide_buffer_t *out) {
+  const halide_dimension_t *ks = &out->dim[0], *ms = &out->dim[1];
+  if (x->host == NULL || out->host == NULL) { /* a bounds query */
+    if (x->host == NULL) {
+      x->dim[0].min = ks->min;
+      x->dim[0].extent = ks->extent;
+      x->dim[1].min = ms->min;
+      x->dim[1].extent = ms->extent;
+    }
+    return 0;
+  }
+  if (!bert_hadamard_block_ok(block) || ks->min % block != 0 ||
+      ks->extent % block != 0 || x->dim[0].stride != 1 ||
+      out->dim[0].stride != 1 || block > 256)
+    return -1;
+  {
+    /* The kernel computes this stage in blocks of 16 rows guarded at M; a
+     * last block may ask for rows past X's end, which do not exist in the
+     * output's storage either: only the rows X has are rotated. */
+    const int64_t xEnd = (int64_t)x->dim[1].min + x->dim[1].extent;
+    const int64_t rows =
+        xEnd - ms->min < ms->extent ? xEnd - ms->min : ms->extent;
+    const float *src = (const float *)(const void *)x->host +
+                       (int64_t)(ms->min - x->dim[1].min) * x->dim[1].stride +
+                       (ks->min - x->dim[0].min);
+    float *dst = (float *)(void *)out->host;
+#ifdef BERT_HADAMARD_AVX512
+    if ((block == 16 || block == 64) && __builtin_cpu_supports("avx512f")) {
+      (block == 64 ? rows64 : rows16)(src, x->dim[1].stride, dst, ms->stride,
+                                      rows, ks->extent);
+      return 0;
+    }
+#endif
+    rowsPortable(src, x->dim[1].stride, dst, ms->stride, rows, ks->extent,
+                 block);
+  }
+  return 0;
+}

@@ -13,8 +13,9 @@ HEAD_SYSTEMS = ("bertc-noprune",)
 # ONNX Runtime's quantize_dynamic (per-channel QInt8 weights, per-tensor uint8 activations) of
 # the exported model; OpenVINO's NNCF post-training quantization (static int8 activations) of
 # the same IR. Their rows add the smallest per-row cosine with transformers' output ('cos').
-# bertc-int8-all: bertc with --int8-scheme all (every linear int8, the mixed scheme's bf16 ones
-# too), the faster scheme where bf16 runs at half the int8 rate (Zen 4).
+# bertc-int8: the default --int8-scheme hadamard (every linear int8, X and W rotated in Hadamard
+# blocks before quantizing); bertc-int8-all: --int8-scheme all (every linear int8, no rotation:
+# what the rotation costs, and what it buys in accuracy).
 INT8_PEERS = ("onnxruntime-int8", "openvino-int8")
 INT8_SYSTEMS = ("bertc-int8", "bertc-int8-all") + INT8_PEERS
 ALL_SYSTEMS = SYSTEMS + HEAD_SYSTEMS + BF16_SYSTEMS + INT8_SYSTEMS

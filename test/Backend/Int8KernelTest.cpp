@@ -99,10 +99,11 @@ void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
   }
 }
 
-/// bert_hadamard_rows over rows [m0, m0 + rows) of a [M, K] matrix (pitch
-/// `pitch` >= K) into `out` ([rows][K]); returns the extern's status.
+/// bert_hadamard_rows_with over rows [m0, m0 + rows) of a [M, K] matrix
+/// (pitch `pitch` >= K) into `out` ([rows][K]); returns the extern's status.
 int rotateRows(std::vector<float> &x, int M, int K, int pitch, int m0, int rows,
-               int block, std::vector<float> &out) {
+               int block, std::vector<float> &out,
+               int widest = BERT_HADAMARD_AVX512) {
   halide_dimension_t xd[2] = {{0, K, 1, 0}, {0, M, pitch, 0}};
   halide_dimension_t od[2] = {{0, K, 1, 0}, {m0, rows, K, 0}};
   halide_buffer_t xb{}, ob{};
@@ -114,47 +115,51 @@ int rotateRows(std::vector<float> &x, int M, int K, int pitch, int m0, int rows,
   ob.type = xb.type;
   ob.dimensions = 2;
   ob.dim = od;
-  return bert_hadamard_rows(block, &xb, &ob);
+  return bert_hadamard_rows_with(block, &xb, &ob, widest);
 }
 
 } // namespace
 
 using A = ref::Act;
 
-/// The extern stage (AVX-512 bodies for blocks of 16 and 64 on a host with
-/// AVX-512, the portable one otherwise) gives bit for bit the transform's
-/// definition, which is X H for the explicit +-1 matrix over sqrt(B) (in
-/// double, to float rounding); row pitches wider than K are honoured.
+/// Each body of the extern stage (AVX-512 and AVX2 ones for blocks of 16
+/// and 64 where the host has them, the portable one always) gives bit for
+/// bit the transform's definition, which is X H for the explicit +-1 matrix
+/// over sqrt(B) (in double, to float rounding); row pitches wider than K are
+/// honoured.
 TEST(Kernels, HadamardRowsMatchDefinition) {
-  for (int block : {4, 16, 64, 256})
-    for (int K : {block, 3 * block, 768 / block * block}) {
-      const int M = 5, pitch = K + 8;
-      auto x = randomVec(size_t(M) * pitch, -3, 3);
-      x[size_t(pitch + 1)] = 40.f; // one outlier channel
-      std::vector<float> got(size_t(M) * K, -1.f);
-      ASSERT_EQ(rotateRows(x, M, K, pitch, 0, M, block, got), 0);
-      double worst = 0;
-      for (int m = 0; m < M; ++m) {
-        std::vector<float> want(x.begin() + m * pitch,
-                                x.begin() + m * pitch + K);
-        bert_hadamard_row(want.data(), K, block);
-        EXPECT_EQ(std::memcmp(want.data(), got.data() + size_t(m) * K,
-                              sizeof(float) * size_t(K)),
-                  0)
-            << "block " << block << " K " << K << " row " << m;
-        for (int i = 0; i < K; ++i) {
-          const int base = i / block * block, r = i % block;
-          double acc = 0;
-          for (int j = 0; j < block; ++j)
-            acc += (__builtin_popcount(unsigned(r & j)) % 2 ? -1.0 : 1.0) *
-                   double(x[size_t(m * pitch + base + j)]);
-          acc /= std::sqrt(double(block));
-          worst =
-              std::max(worst, std::abs(acc - double(got[size_t(m * K + i)])));
+  for (int widest :
+       {BERT_HADAMARD_PORTABLE, BERT_HADAMARD_AVX2, BERT_HADAMARD_AVX512})
+    for (int block : {4, 16, 64, 256})
+      for (int K : {block, 3 * block, 768 / block * block}) {
+        const int M = 5, pitch = K + 8;
+        auto x = randomVec(size_t(M) * pitch, -3, 3);
+        x[size_t(pitch + 1)] = 40.f; // one outlier channel
+        std::vector<float> got(size_t(M) * K, -1.f);
+        ASSERT_EQ(rotateRows(x, M, K, pitch, 0, M, block, got, widest), 0);
+        double worst = 0;
+        for (int m = 0; m < M; ++m) {
+          std::vector<float> want(x.begin() + m * pitch,
+                                  x.begin() + m * pitch + K);
+          bert_hadamard_row(want.data(), K, block);
+          EXPECT_EQ(std::memcmp(want.data(), got.data() + size_t(m) * K,
+                                sizeof(float) * size_t(K)),
+                    0)
+              << "body " << widest << " block " << block << " K " << K
+              << " row " << m;
+          for (int i = 0; i < K; ++i) {
+            const int base = i / block * block, r = i % block;
+            double acc = 0;
+            for (int j = 0; j < block; ++j)
+              acc += (__builtin_popcount(unsigned(r & j)) % 2 ? -1.0 : 1.0) *
+                     double(x[size_t(m * pitch + base + j)]);
+            acc /= std::sqrt(double(block));
+            worst =
+                std::max(worst, std::abs(acc - double(got[size_t(m * K + i)])));
+          }
         }
+        EXPECT_LT(worst, 1e-4) << "block " << block << " K " << K;
       }
-      EXPECT_LT(worst, 1e-4) << "block " << block << " K " << K;
-    }
 }
 
 /// The kernel asks for blocks of 16 rows guarded at M: a last block past

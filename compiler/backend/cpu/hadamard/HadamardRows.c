@@ -1,8 +1,8 @@
 /*===- HadamardRows.c - the int8 linear's X rotation (HadamardRows.h) ------===
  *
- * Two bodies with the same float operations, so the same bits: the portable
- * one of runtime/src/hadamard.h, and an AVX-512 one for blocks of 16 and
- * 64, picked once per call by the CPU's features (the library may be
+ * Bodies with the same float operations, so the same bits: the portable
+ * one of runtime/src/hadamard.h, and AVX-512 and AVX2 ones for blocks of 16
+ * and 64, picked once per call by the CPU's features (the library may be
  * built for any x86-64 target; AVX-512 hosts are the ones the int8 kernels
  * are fast on). In the AVX-512 body a block is B / 16 vectors: the four
  * stages of h < 16 pair lanes of one vector (a permute, then a + b in the
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define BERT_HADAMARD_AVX512 1
+#define BERT_HADAMARD_X86 1
 #include <immintrin.h>
 
 /* The four stages of h < 16 on one vector: lanes j whose bit h is set
@@ -71,6 +71,38 @@ rows16(const float *src, int64_t srcPitch, float *dst, int64_t dstPitch,
           _mm512_mul_ps(lanes16(_mm512_loadu_ps(src + r * srcPitch + i)),
                         scale));
 }
+/* AVX2 hosts (no AVX-512): vectors of 8, the three in-vector stages by
+ * permutes and blends, the others on whole vectors; blocks of 16 and 64. */
+#define BFLY8(v, p, set)                                                       \
+  _mm256_blend_ps(_mm256_add_ps(v, p), _mm256_sub_ps(p, v), set)
+
+__attribute__((target("avx2"))) static void
+rowsAvx2(const float *src, int64_t srcPitch, float *dst, int64_t dstPitch,
+         int64_t rows, int64_t k, int64_t b) {
+  const int64_t nv = b / 8;
+  const __m256 scale = _mm256_set1_ps(b == 64 ? 0.125f : 0.25f);
+  int64_t r, i, j, g, q;
+  for (r = 0; r < rows; ++r)
+    for (i = 0; i < k; i += b) {
+      __m256 v[8];
+      for (j = 0; j < nv; ++j) {
+        __m256 x = _mm256_loadu_ps(src + r * srcPitch + i + 8 * j);
+        x = BFLY8(x, _mm256_permute_ps(x, 0xB1), 0xAA);
+        x = BFLY8(x, _mm256_permute_ps(x, 0x4E), 0xCC);
+        v[j] = BFLY8(x, _mm256_permute2f128_ps(x, x, 0x01), 0xF0);
+      }
+      for (g = 1; g < nv; g *= 2)
+        for (j = 0; j < nv; j += 2 * g)
+          for (q = j; q < j + g; ++q) {
+            const __m256 a = v[q], c = v[q + g];
+            v[q] = _mm256_add_ps(a, c);
+            v[q + g] = _mm256_sub_ps(a, c);
+          }
+      for (j = 0; j < nv; ++j)
+        _mm256_storeu_ps(dst + r * dstPitch + i + 8 * j,
+                         _mm256_mul_ps(v[j], scale));
+    }
+}
 #endif
 
 static void rowsPortable(const float *src, int64_t srcPitch, float *dst,
@@ -85,6 +117,11 @@ static void rowsPortable(const float *src, int64_t srcPitch, float *dst,
 
 int bert_hadamard_rows(int32_t block, halide_buffer_t *x,
                        halide_buffer_t *out) {
+  return bert_hadamard_rows_with(block, x, out, BERT_HADAMARD_AVX512);
+}
+
+int bert_hadamard_rows_with(int32_t block, halide_buffer_t *x,
+                            halide_buffer_t *out, int widest) {
   const halide_dimension_t *ks = &out->dim[0], *ms = &out->dim[1];
   if (x->host == NULL || out->host == NULL) { /* a bounds query */
     if (x->host == NULL) {
@@ -110,10 +147,16 @@ int bert_hadamard_rows(int32_t block, halide_buffer_t *x,
                        (int64_t)(ms->min - x->dim[1].min) * x->dim[1].stride +
                        (ks->min - x->dim[0].min);
     float *dst = (float *)(void *)out->host;
-#ifdef BERT_HADAMARD_AVX512
-    if ((block == 16 || block == 64) && __builtin_cpu_supports("avx512f")) {
+#ifdef BERT_HADAMARD_X86
+    if ((block == 16 || block == 64) && widest >= BERT_HADAMARD_AVX512 &&
+        __builtin_cpu_supports("avx512f")) {
       (block == 64 ? rows64 : rows16)(src, x->dim[1].stride, dst, ms->stride,
                                       rows, ks->extent);
+      return 0;
+    }
+    if ((block == 16 || block == 64) && widest >= BERT_HADAMARD_AVX2 &&
+        __builtin_cpu_supports("avx2")) {
+      rowsAvx2(src, x->dim[1].stride, dst, ms->stride, rows, ks->extent, block);
       return 0;
     }
 #endif

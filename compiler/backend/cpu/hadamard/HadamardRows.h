@@ -35,6 +35,15 @@ extern "C" {
  * a block that is not a power of 4 or a region of partial blocks. */
 int bert_hadamard_rows(int32_t block, halide_buffer_t *x, halide_buffer_t *out);
 
+/* The same with the widest body it may use (the tests run each body on a
+ * host that has the wider ones): BERT_HADAMARD_PORTABLE, _AVX2 or _AVX512
+ * (what bert_hadamard_rows passes). */
+#define BERT_HADAMARD_PORTABLE 0
+#define BERT_HADAMARD_AVX2 1
+#define BERT_HADAMARD_AVX512 2
+int bert_hadamard_rows_with(int32_t block, halide_buffer_t *x,
+                            halide_buffer_t *out, int widest);
+
 #ifdef __cplusplus
 }
 #endif

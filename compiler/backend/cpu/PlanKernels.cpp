@@ -348,6 +348,15 @@ LogicalResult Planner::planAttention(FusedAttentionOp op) {
   spec.scale = static_cast<float>(op.getScale().convertToDouble());
   spec.bf16 = op.getPrecision() == Precision::bf16;
   spec.f16 = op.getPrecision() == Precision::f16;
+  // The bf16 products pair the head dimension (VDPBF16PS): an odd head size
+  // (the config format allows one, e.g. hidden 162 over 6 heads) keeps the
+  // f32 kernel rather than reading past the head, as the linears do.
+  if (spec.bf16 && d % 2 != 0) {
+    spec.bf16 = false;
+    op.emitWarning() << "precision bf16 attention needs an even head size, "
+                        "got "
+                     << d << "; this attention runs in f32";
+  }
   KernelRequest req{spec, {}};
   if (failed(setSchedule(op, req)))
     return failure();

@@ -353,6 +353,10 @@ Kernel buildAttention(const AttentionSpec &spec, const AttentionSchedule &sched,
   if (spec.numHeads <= 0 || spec.hidden % spec.numHeads != 0)
     throw std::invalid_argument("bertc: attention heads must divide hidden");
   const int H = int(spec.hidden), nh = int(spec.numHeads), d = H / nh;
+  if (spec.bf16 && d % 2 != 0)
+    throw std::invalid_argument(
+        "bertc: bf16 attention pairs the head dimension: head size " +
+        std::to_string(d) + " is odd (the planner runs such heads in f32)");
   AttentionFuncs f;
   f.qkv = ImageParam(Float(32), 5, "qkv");
   f.mask = ImageParam(Int(32), 2, "attention_mask");

@@ -210,6 +210,17 @@ buildFromConfig(MLIRContext &ctx, GraphOptions &opts, int64_t defaultBatch = 8,
                        "the CPU targets run f32, bf16 or int8, got --target " +
                            target);
   }
+  // int8 is the CPU's (VPDPBUSD, AMX-INT8): the CUDA kernels have no int8
+  // GEMM, and a CUDA plan would fail deep in the backend otherwise.
+  if (opts.precision == mlir::bert::Precision::i8) {
+    std::optional<mlir::bert::TargetInfo> info =
+        mlir::bert::lookupTarget(targetName());
+    if (info && info->isGPU())
+      return makeError(ErrorCode::BadOptionValue, "", "--precision",
+                       "int8 needs a CPU target; the CUDA targets run f32, "
+                       "bf16 or f16, got --target " +
+                           target);
+  }
   if (Error e = checkInt8Scheme())
     return std::move(e);
   if (Error e = checkCudaGemm())

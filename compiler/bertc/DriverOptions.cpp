@@ -63,8 +63,8 @@ cl::opt<std::string> precision(
              "bf16 (weights stored in bf16, products of bf16 operands summed "
              "in f32; AMX or AVX512-BF16 where the CPU has them), or int8 "
              "(weights int8 per output channel, activations int8 per token "
-             "at run time, int32 sums; VNNI where the CPU has it; the "
-             "linears reading a LayerNorm output run in bf16), or f16 "
+             "at run time, int32 sums; VNNI where the CPU has it; X and W "
+             "rotated in Hadamard blocks first, see --int8-scheme), or f16 "
              "(CUDA targets: fp16 operands on tensor cores, f32 sums)"),
     cl::value_desc("f32|bf16|f16|int8"), cl::init("f32"), cl::cat(compileCat));
 

@@ -2,7 +2,7 @@
 //
 // The int8 linear (LinearInt8.cpp, LinearAMXInt8.cpp) against the reference
 // of its definition (ReferenceKernels.cpp), with and without `hadamard B`,
-// and the rotation's C extern stage (hadamard/HadamardRows.c) against the
+// and the rotation's C extern stage (quant/HadamardRows.c) against the
 // transform's definition (runtime/src/hadamard.h) and an explicit matrix.
 //===----------------------------------------------------------------------===//
 
@@ -12,11 +12,13 @@
 
 #include "compiler/backend/cpu/amx/AmxEmulator.h"
 #include "compiler/backend/cpu/amx/AmxGemm.h"
-#include "compiler/backend/cpu/hadamard/HadamardRows.h"
 #include "compiler/backend/cpu/kernels/Kernels.h"
+#include "compiler/backend/cpu/quant/HadamardRows.h"
+#include "compiler/backend/cpu/quant/QuantizeRows.h"
 #include "runtime/src/hadamard.h"
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -69,7 +71,7 @@ void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
   if (amx)
     k.pipeline.set_jit_externs(
         {{BERT_AMX_I8_GEMM_NAME, Halide::JITExtern(&bert_amx_emu_i8_gemm)},
-         {BERT_HADAMARD_ROWS_NAME, Halide::JITExtern(&bert_hadamard_rows)}});
+         {BERT_QUANTIZE_ROWS_NAME, Halide::JITExtern(&bert_quantize_rows)}});
   bert_amx_emu_reset_errors();
   cpu::Int8Layout layout = cpu::linearInt8Layout(spec, sched);
   std::vector<int8_t> wq(size_t(layout.bytes));
@@ -99,88 +101,143 @@ void testLinearInt8(int M, int N, int K, ref::Act act, bool bias,
   }
 }
 
-/// bert_hadamard_rows_with over rows [m0, m0 + rows) of a [M, K] matrix
-/// (pitch `pitch` >= K) into `out` ([rows][K]); returns the extern's status.
-int rotateRows(std::vector<float> &x, int M, int K, int pitch, int m0, int rows,
-               int block, std::vector<float> &out,
-               int widest = BERT_HADAMARD_AVX512) {
+/// bert_quantize_rows_with over rows [m0, m0 + rows) of a [M, K] matrix
+/// (pitch `pitch` >= K) into `out` ([rows][K + tail]); returns its status.
+int quantizeRows(std::vector<float> &x, int M, int K, int pitch, int m0,
+                 int rows, int block, std::vector<uint8_t> &out,
+                 int widest = BERT_HADAMARD_AVX512, int extent = -1) {
   halide_dimension_t xd[2] = {{0, K, 1, 0}, {0, M, pitch, 0}};
-  halide_dimension_t od[2] = {{0, K, 1, 0}, {m0, rows, K, 0}};
+  const int width = K + BERT_QUANTIZE_TAIL;
+  halide_dimension_t od[2] = {{0, extent < 0 ? width : extent, 1, 0},
+                              {m0, rows, width, 0}};
   halide_buffer_t xb{}, ob{};
   xb.host = reinterpret_cast<uint8_t *>(x.data());
   xb.type = halide_type_t(halide_type_float, 32);
   xb.dimensions = 2;
   xb.dim = xd;
-  ob.host = reinterpret_cast<uint8_t *>(out.data());
-  ob.type = xb.type;
+  ob.host = out.data();
+  ob.type = halide_type_t(halide_type_uint, 8);
   ob.dimensions = 2;
   ob.dim = od;
-  return bert_hadamard_rows_with(block, &xb, &ob, widest);
+  return bert_quantize_rows_with(block, K, &xb, &ob, widest);
+}
+
+/// A row's bytes by bert.linear's definition, written out here: the row's
+/// range with 0 in it, inv = 255 / (hi - lo), z = round(-lo * inv), q =
+/// clamp(round(v * inv) + z, 0, 255), round half to even, in float.
+std::vector<uint8_t> quantizedRow(const float *v, int K, float &lo, float &hi) {
+  lo = 0.f;
+  hi = 0.f;
+  for (int i = 0; i < K; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  const float inv = hi > lo ? 255.f / (hi - lo) : 0.f;
+  const float z = std::nearbyint(-lo * inv);
+  std::vector<uint8_t> q(static_cast<size_t>(K));
+  for (int i = 0; i < K; ++i)
+    q[size_t(i)] =
+        uint8_t(std::clamp(std::nearbyint(v[i] * inv) + z, 0.f, 255.f));
+  return q;
 }
 
 } // namespace
 
 using A = ref::Act;
 
-/// Each body of the extern stage (AVX-512 and AVX2 ones for blocks of 16
-/// and 64 where the host has them, the portable one always) gives bit for
-/// bit the transform's definition, which is X H for the explicit +-1 matrix
-/// over sqrt(B) (in double, to float rounding); row pitches wider than K are
-/// honoured.
+/// Each rotation body (AVX-512 and AVX2 for blocks of 16 and 64 where the
+/// host has them, the portable one always) gives bit for bit the
+/// transform's definition (runtime/src/hadamard.h), which is X H for the
+/// explicit +-1 matrix over sqrt(B) (in double, to float rounding).
 TEST(Kernels, HadamardRowsMatchDefinition) {
   for (int widest :
        {BERT_HADAMARD_PORTABLE, BERT_HADAMARD_AVX2, BERT_HADAMARD_AVX512})
     for (int block : {4, 16, 64, 256})
       for (int K : {block, 3 * block, 768 / block * block}) {
-        const int M = 5, pitch = K + 8;
-        auto x = randomVec(size_t(M) * pitch, -3, 3);
-        x[size_t(pitch + 1)] = 40.f; // one outlier channel
-        std::vector<float> got(size_t(M) * K, -1.f);
-        ASSERT_EQ(rotateRows(x, M, K, pitch, 0, M, block, got, widest), 0);
+        auto x = randomVec(size_t(K), -3, 3);
+        x[1] = 40.f; // one outlier channel
+        std::vector<float> got(size_t(K), -1.f), want(x);
+        bert_hadamard_row_into(x.data(), got.data(), K, block, widest);
+        bert_hadamard_row(want.data(), K, block);
+        EXPECT_EQ(
+            std::memcmp(want.data(), got.data(), sizeof(float) * size_t(K)), 0)
+            << "body " << widest << " block " << block << " K " << K;
         double worst = 0;
-        for (int m = 0; m < M; ++m) {
-          std::vector<float> want(x.begin() + m * pitch,
-                                  x.begin() + m * pitch + K);
-          bert_hadamard_row(want.data(), K, block);
-          EXPECT_EQ(std::memcmp(want.data(), got.data() + size_t(m) * K,
-                                sizeof(float) * size_t(K)),
-                    0)
-              << "body " << widest << " block " << block << " K " << K
-              << " row " << m;
-          for (int i = 0; i < K; ++i) {
-            const int base = i / block * block, r = i % block;
-            double acc = 0;
-            for (int j = 0; j < block; ++j)
-              acc += (__builtin_popcount(unsigned(r & j)) % 2 ? -1.0 : 1.0) *
-                     double(x[size_t(m * pitch + base + j)]);
-            acc /= std::sqrt(double(block));
-            worst =
-                std::max(worst, std::abs(acc - double(got[size_t(m * K + i)])));
-          }
+        for (int i = 0; i < K; ++i) {
+          const int base = i / block * block, r = i % block;
+          double acc = 0;
+          for (int j = 0; j < block; ++j)
+            acc += (__builtin_popcount(unsigned(r & j)) % 2 ? -1.0 : 1.0) *
+                   double(x[size_t(base + j)]);
+          acc /= std::sqrt(double(block));
+          worst = std::max(worst, std::abs(acc - double(got[size_t(i)])));
         }
         EXPECT_LT(worst, 1e-4) << "block " << block << " K " << K;
       }
 }
 
+/// The activation pass, each body, against the definition written out
+/// (quantizedRow over the rotated row): the bytes and the range in each
+/// row's tail; row pitches wider than K; zero, one-sided and outlier rows;
+/// K off the vector width (the bodies' scalar tails).
+TEST(Kernels, QuantizeRowsMatchDefinition) {
+  for (int widest :
+       {BERT_HADAMARD_PORTABLE, BERT_HADAMARD_AVX2, BERT_HADAMARD_AVX512})
+    for (int block : {0, 4, 16, 64})
+      for (int K : {64, 100, 768}) {
+        if (block && K % block)
+          continue;
+        const int M = 6, pitch = K + 8, width = K + BERT_QUANTIZE_TAIL;
+        auto x = randomVec(size_t(M) * pitch, -2, 2);
+        for (int i = 0; i < K; ++i) {
+          x[size_t(pitch + i)] = 0.f;                                    // zero
+          x[size_t(2 * pitch + i)] = std::abs(x[size_t(2 * pitch + i)]); // >= 0
+          x[size_t(3 * pitch + i)] = -std::abs(x[size_t(3 * pitch + i)]);
+        }
+        x[size_t(4 * pitch + 3)] = 60.f;
+        std::vector<uint8_t> got(size_t(M) * width, 7);
+        ASSERT_EQ(quantizeRows(x, M, K, pitch, 0, M, block, got, widest), 0);
+        for (int m = 0; m < M; ++m) {
+          std::vector<float> row(x.begin() + m * pitch,
+                                 x.begin() + m * pitch + K);
+          if (block)
+            bert_hadamard_row(row.data(), K, block);
+          float lo, hi, gotLo, gotHi;
+          std::vector<uint8_t> want = quantizedRow(row.data(), K, lo, hi);
+          const uint8_t *g = got.data() + size_t(m) * width;
+          EXPECT_EQ(std::memcmp(want.data(), g, size_t(K)), 0)
+              << "body " << widest << " block " << block << " K " << K
+              << " row " << m;
+          std::memcpy(&gotLo, g + K, 4);
+          std::memcpy(&gotHi, g + K + 4, 4);
+          EXPECT_EQ(gotLo, lo);
+          EXPECT_EQ(gotHi, hi);
+          for (int i = K + 8; i < width; ++i)
+            ASSERT_EQ(g[i], 0) << "tail byte " << i;
+        }
+      }
+}
+
 /// The kernel asks for blocks of 16 rows guarded at M: a last block past
-/// X's rows gets only the rows X has (the storage ends there); refused
-/// blocks and regions of partial blocks return -1 and write nothing.
-TEST(Kernels, HadamardRowsEdges) {
-  const int M = 6, K = 64;
+/// X's rows gets only the rows X has (the storage ends there). Bad blocks,
+/// regions other than [0, K + tail) return -1 and write nothing.
+TEST(Kernels, QuantizeRowsEdges) {
+  const int M = 6, K = 64, width = K + BERT_QUANTIZE_TAIL;
   auto x = randomVec(size_t(M) * K, -1, 1);
-  std::vector<float> out(size_t(16) * K, 7.f);
-  ASSERT_EQ(rotateRows(x, M, K, K, 0, 16, 64, out), 0);
-  for (size_t i = size_t(M) * K; i < out.size(); ++i)
-    ASSERT_EQ(out[i], 7.f) << "wrote past X's rows at " << i;
-  EXPECT_NE(out[0], 7.f);
-  std::vector<float> untouched(size_t(M) * K, 7.f);
-  for (int bad : {0, 2, 8, 32, 512}) {
-    EXPECT_EQ(rotateRows(x, M, K, K, 0, M, bad, untouched), -1) << bad;
-  }
+  std::vector<uint8_t> out(size_t(16) * width, 7);
+  ASSERT_EQ(quantizeRows(x, M, K, K, 0, 16, 64, out), 0);
+  for (size_t i = size_t(M) * width; i < out.size(); ++i)
+    ASSERT_EQ(out[i], 7) << "wrote past X's rows at " << i;
+  std::vector<uint8_t> untouched(size_t(M) * width, 7);
+  for (int bad : {2, 8, 32, -4})
+    EXPECT_EQ(quantizeRows(x, M, K, K, 0, M, bad, untouched), -1) << bad;
+  EXPECT_EQ(
+      quantizeRows(x, M, K, K, 0, M, 0, untouched, BERT_HADAMARD_AVX512, K),
+      -1);
   std::vector<float> x48 = randomVec(size_t(M) * 48, -1, 1);
-  EXPECT_EQ(rotateRows(x48, M, 48, 48, 0, M, 64, untouched), -1);
-  for (float v : untouched)
-    ASSERT_EQ(v, 7.f);
+  EXPECT_EQ(quantizeRows(x48, M, 48, 48, 0, M, 64, untouched), -1);
+  for (uint8_t v : untouched)
+    ASSERT_EQ(v, 7);
 }
 
 TEST(Kernels, LinearInt8) {

@@ -163,10 +163,10 @@ LogicalResult CpuBackend::compileKernels(const LibraryOptions &options,
   // compiled with bertc and linked into every library for an AMX target.
   if (::bert::cpu::targetHasAMX(options.target))
     objects.push_back(BERT_AMX_OBJECT);
-  // The int8 linear's Hadamard rotation of X (hadamard/HadamardRows.h):
-  // small, and an extern of any int8 kernel with `hadamard`, so every
-  // library has it.
-  objects.push_back(BERT_HADAMARD_OBJECT);
+  // The int8 linear's activation pass (quant/QuantizeRows.h): small, and
+  // an extern of every int8 kernel, so every library has it.
+  for (llvm::StringRef o : llvm::split(BERT_QUANT_OBJECTS, '|'))
+    objects.push_back(o.str());
   if (options.verbose)
     log << fmt::format(
         "[2/4] kernels: {} compiled for {}; kernel cache: {} ({:.1f} s)\n",

@@ -155,7 +155,7 @@ Halide::Func amxInt8Block(const Halide::Func &xu, const Halide::ImageParam &w,
                           int K, int N, int nb, const Halide::Var &n,
                           const Halide::Var &m);
 /// Lets the JIT call the C extern stages: the AMX blocks (both precisions)
-/// and the int8 linear's Hadamard rotation (hadamard/HadamardRows.h).
+/// and the int8 linear's activation pass (quant/QuantizeRows.h).
 void bindCExterns(Halide::Pipeline &p);
 /// The AMX linears' tasks (M >= 16, a specialization of `y`): blocks of
 /// rowsPerTask x colsPerTask outputs in parallel, `block` (the AMX block's

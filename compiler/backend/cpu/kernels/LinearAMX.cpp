@@ -22,8 +22,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/backend/cpu/amx/AmxGemm.h"
-#include "compiler/backend/cpu/hadamard/HadamardRows.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "compiler/backend/cpu/quant/QuantizeRows.h"
 
 #include <stdexcept>
 
@@ -45,7 +45,7 @@ void detail::bindCExterns(Pipeline &p) {
   p.set_jit_externs(
       {{BERT_AMX_BF16_GEMM_NAME, JITExtern(&bert_amx_bf16_gemm)},
        {BERT_AMX_I8_GEMM_NAME, JITExtern(&bert_amx_i8_gemm)},
-       {BERT_HADAMARD_ROWS_NAME, JITExtern(&bert_hadamard_rows)}});
+       {BERT_QUANTIZE_ROWS_NAME, JITExtern(&bert_quantize_rows)}});
 }
 
 void detail::scheduleAmxTasks(Func y, const Expr &M, Func block,

@@ -46,17 +46,16 @@
 // Schedule: the bf16 dot-product one (LinearBF16.cpp): register tiles of
 // rows x nb, k-quads unrolled by kUnroll, tasks of rowsPerTask rows of one
 // panel, panel-major. X is quantized once per call, in blocks of 16 rows
-// across the threads: the rows' ranges in one pass (vector-wide running
-// min/max), then the bytes. Before, the range was two passes that each
-// folded every vector horizontally: at M = 128, K = 3072 the quantization
-// cost more than a quarter of the GEMM (bert-int8-bench, 2 threads,
-// interleaved, shared machine: the kernel at N = 48 went from a median of
-// 1.6 ms to 0.16-0.4 ms, the whole 768x3072 linear from 3.4-4.0 ms to
-// 2.0-2.5 ms).
+// across the threads, by the C extern stage of quant/QuantizeRows.h (with
+// `hadamard B`, each row rotated first): one read of the fp32 row, its
+// range and bytes from a row in L1. (Halide stages did it before: a range
+// pass folding every vector horizontally cost more than a quarter of the
+// GEMM at M = 128, K = 3072, then a vector-wide range pass and a bytes
+// pass, then a rotation pass before them.)
 //===----------------------------------------------------------------------===//
 
-#include "compiler/backend/cpu/hadamard/HadamardRows.h"
 #include "compiler/backend/cpu/kernels/HalideCommon.h"
+#include "compiler/backend/cpu/quant/QuantizeRows.h"
 #include "runtime/src/hadamard.h"
 #include "runtime/src/weight_pack.h"
 
@@ -133,40 +132,30 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
   Var n("n"), m("m"), k("k");
   RDom r(0, K, "r");
 
-  // Per-row quantization of X: the row's range (with 0 in it), then X as
-  // unsigned bytes with the row's zero point. The range is one pass over
-  // the row: `strip` lanes of running minima and maxima (vector registers)
-  // over the row's strips, then the lanes folded. (A reduction straight over
-  // k vectorized by atomic() folds every vector horizontally and carries the
-  // result through memory: measured 4x slower at K = 3072.)
-  // With `hadamard B` the rows quantized are X's rows rotated block by block
-  // (the C extern stage of hadamard/HadamardRows.h), computed once per call
-  // across the threads in blocks of 16 rows like the quantization below.
-  Func xr("x_hadamard");
-  if (spec.hadamard)
-    xr.define_extern(BERT_HADAMARD_ROWS_NAME, {Expr(int32_t(spec.hadamard)), x},
-                     Float(32), {k, m});
-  auto xq = [&](const Expr &kk, const Expr &mm) {
-    return spec.hadamard ? xr(kk, mm) : x(kk, mm);
+  // Per-row quantization of X, with the rotation of `hadamard B` first: one
+  // C extern stage (quant/QuantizeRows.h) writes each row's K bytes and then
+  // its range (lo, hi as float32) in the row's tail, once per call across
+  // the threads in blocks of 16 rows. The epilogue's scale and zero point
+  // come from the range, computed as the stage computes them. (Before, three
+  // Halide passes read the fp32 rows: the rotation's, the range's and the
+  // bytes'.)
+  const int pitch = K + BERT_QUANTIZE_TAIL;
+  Func xu("x_u8"), rowq("x_row_scale"), prod("linear_prod_i8"), y("linear_y");
+  xu.define_extern(BERT_QUANTIZE_ROWS_NAME,
+                   {Expr(int32_t(spec.hadamard)), Expr(K), x}, UInt(8), {k, m});
+  auto f32At = [&](int at) {
+    Expr bits = cast<uint32_t>(xu(at, m));
+    for (int i = 1; i < 4; ++i)
+      bits = bits | (cast<uint32_t>(xu(at + i, m)) << (8 * i));
+    return reinterpret(Float(32), bits);
   };
-  const int strip = K % vec == 0 ? vec : 4;
-  Var l("l");
-  RDom rs(0, K / strip, "rs"), rl(0, strip, "rl");
-  Func part("x_range_lanes"), range("x_range"), xu("x_u8"),
-      prod("linear_prod_i8"), y("linear_y");
-  part(l, m) = {0.f, 0.f};
-  Expr xv = xq(rs * strip + l, m);
-  part(l, m) = {min(part(l, m)[0], xv), max(part(l, m)[1], xv)};
-  range(m) = {0.f, 0.f};
-  range(m) = {min(range(m)[0], part(rl, m)[0]),
-              max(range(m)[1], part(rl, m)[1])};
-  Func lo("x_min"), hi("x_max");
-  lo(m) = range(m)[0];
-  hi(m) = range(m)[1];
-  Expr inv = select(hi(m) > lo(m), 255.f / (hi(m) - lo(m)), 0.f);
-  Expr zero = cast<int32_t>(round(-lo(m) * inv));
-  xu(k, m) =
-      cast<uint8_t>(clamp(cast<int32_t>(round(xq(k, m) * inv)) + zero, 0, 255));
+  {
+    Expr lo = f32At(K), hi = f32At(K + 4);
+    Expr inv = select(hi > lo, 255.f / (hi - lo), 0.f);
+    // The zero point and the row's scale (hi - lo) / 255.
+    rowq(m) = {cast<int32_t>(round(-lo * inv)), (hi - lo) * (1.f / 255.f)};
+  }
+  Expr zero = rowq(m)[0];
   Expr w = wq(r % 4, n % nb, r / 4, n / nb);
   prod(n, m) = 0;
   prod(n, m) += cast<int32_t>(xu(r, m)) * cast<int32_t>(w);
@@ -176,7 +165,7 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
     amxBlock = detail::amxInt8Block(xu, wq, K, N, nb, n, m);
   Expr sum = amx ? select(M >= 16, amxBlock(n, m), prod(n, m)) : prod(n, m);
   Expr exact = sum - zero * wsum(n);
-  Expr acc = cast<float>(exact) * ((hi(m) - lo(m)) * (1.f / 255.f) * wscale(n));
+  Expr acc = cast<float>(exact) * (rowq(m)[1] * wscale(n));
   if (spec.hasBias)
     acc = acc + bias(n);
   y(n, m) = detail::activate(spec.act, acc);
@@ -204,23 +193,15 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
     tiles(y.specialize(M >= rows), rows);
   tiles(y, 1);
 
-  // X quantized once per call in blocks of 16 rows across the threads; the
-  // row ranges are kept for the epilogue's scale and zero point.
+  // X quantized once per call in blocks of 16 rows across the threads (the
+  // stage writes only the rows X has: the last block is guarded at M); the
+  // rows' zero points and scales once, from their ranges.
   Var xo("xo"), xi("xi");
-  range.compute_root().split(m, xo, xi, 16, TailStrategy::GuardWithIf);
-  range.update().split(m, xo, xi, 16, TailStrategy::GuardWithIf).parallel(xo);
-  range.parallel(xo);
-  part.compute_at(range, xi).vectorize(l);
-  part.update().vectorize(l);
   xu.compute_root()
+      .bound(k, 0, pitch) // the bytes and the tail, as the stage writes them
       .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
-      .parallel(xo)
-      .vectorize(k, vec);
-  if (spec.hadamard)
-    xr.compute_root()
-        .split(m, xo, xi, 16, TailStrategy::GuardWithIf)
-        .parallel(xo);
-
+      .parallel(xo);
+  rowq.compute_root();
   prod.compute_at(y, mo)
       .store_in(MemoryType::Register)
       .vectorize(n, vec)
@@ -248,8 +229,7 @@ Kernel detail::buildLinearInt8With(const LinearSpec &spec,
   kern.name = "linear_int8";
   kern.inputs = {x, wq, wscale, wsum};
   detail::finishQuantizedLinear(kern, y, bias, spec.hasBias, N);
-  if (spec.hadamard)
-    detail::bindCExterns(kern.pipeline);
+  detail::bindCExterns(kern.pipeline);
   return kern;
 }
 

@@ -11,7 +11,7 @@
  * whole vectors (for 64: h = 16 gives a+b, a-b, c+e, c-e; h = 32 their sums
  * and differences, the same operations as the scalar stages).
  *===----------------------------------------------------------------------===*/
-#include "compiler/backend/cpu/hadamard/HadamardRows.h"
+#include "compiler/backend/cpu/quant/HadamardRows.h"
 #include "runtime/src/hadamard.h"
 
 #include <stdint.h>
@@ -115,53 +115,27 @@ static void rowsPortable(const float *src, int64_t srcPitch, float *dst,
   }
 }
 
-int bert_hadamard_rows(int32_t block, halide_buffer_t *x,
-                       halide_buffer_t *out) {
-  return bert_hadamard_rows_with(block, x, out, BERT_HADAMARD_AVX512);
+/* Rows of k values, rotated in blocks of b, with the widest body allowed
+ * that the CPU has. */
+static void rotateRows(const float *src, int64_t srcPitch, float *dst,
+                       int64_t dstPitch, int64_t rows, int64_t k, int64_t b,
+                       int widest) {
+#ifdef BERT_HADAMARD_X86
+  if ((b == 16 || b == 64) && widest >= BERT_HADAMARD_AVX512 &&
+      __builtin_cpu_supports("avx512f")) {
+    (b == 64 ? rows64 : rows16)(src, srcPitch, dst, dstPitch, rows, k);
+    return;
+  }
+  if ((b == 16 || b == 64) && widest >= BERT_HADAMARD_AVX2 &&
+      __builtin_cpu_supports("avx2")) {
+    rowsAvx2(src, srcPitch, dst, dstPitch, rows, k, b);
+    return;
+  }
+#endif
+  rowsPortable(src, srcPitch, dst, dstPitch, rows, k, b);
 }
 
-int bert_hadamard_rows_with(int32_t block, halide_buffer_t *x,
-                            halide_buffer_t *out, int widest) {
-  const halide_dimension_t *ks = &out->dim[0], *ms = &out->dim[1];
-  if (x->host == NULL || out->host == NULL) { /* a bounds query */
-    if (x->host == NULL) {
-      x->dim[0].min = ks->min;
-      x->dim[0].extent = ks->extent;
-      x->dim[1].min = ms->min;
-      x->dim[1].extent = ms->extent;
-    }
-    return 0;
-  }
-  if (!bert_hadamard_block_ok(block) || ks->min % block != 0 ||
-      ks->extent % block != 0 || x->dim[0].stride != 1 ||
-      out->dim[0].stride != 1 || block > 256)
-    return -1;
-  {
-    /* The kernel computes this stage in blocks of 16 rows guarded at M; a
-     * last block may ask for rows past X's end, which do not exist in the
-     * output's storage either: only the rows X has are rotated. */
-    const int64_t xEnd = (int64_t)x->dim[1].min + x->dim[1].extent;
-    const int64_t rows =
-        xEnd - ms->min < ms->extent ? xEnd - ms->min : ms->extent;
-    const float *src = (const float *)(const void *)x->host +
-                       (int64_t)(ms->min - x->dim[1].min) * x->dim[1].stride +
-                       (ks->min - x->dim[0].min);
-    float *dst = (float *)(void *)out->host;
-#ifdef BERT_HADAMARD_X86
-    if ((block == 16 || block == 64) && widest >= BERT_HADAMARD_AVX512 &&
-        __builtin_cpu_supports("avx512f")) {
-      (block == 64 ? rows64 : rows16)(src, x->dim[1].stride, dst, ms->stride,
-                                      rows, ks->extent);
-      return 0;
-    }
-    if ((block == 16 || block == 64) && widest >= BERT_HADAMARD_AVX2 &&
-        __builtin_cpu_supports("avx2")) {
-      rowsAvx2(src, x->dim[1].stride, dst, ms->stride, rows, ks->extent, block);
-      return 0;
-    }
-#endif
-    rowsPortable(src, x->dim[1].stride, dst, ms->stride, rows, ks->extent,
-                 block);
-  }
-  return 0;
+void bert_hadamard_row_into(const float *src, float *dst, int64_t k,
+                            int32_t block, int widest) {
+  rotateRows(src, k, dst, k, 1, k, block, widest);
 }

@@ -100,7 +100,7 @@ def Int8HadamardPass : Pass<"bert-int8-hadamard", "::mlir::func::FuncOp"> {
     median of 1.5 on all-MiniLM-L6-v2's feed-forward input) are spread
     over their block, so the one per-token scale no longer spends the 8
     bits on them. The runtime rotates W once, at load; the kernel rotates
-    X once per call (a C extern stage, quant/HadamardRows.h).
+    X once per call (in its C quantization pass, quant/QuantizeRows.h).
 
     Measured (`bench/int8_scheme.py --rotation-variants`, the published
     all-MiniLM-L6-v2, sentence-embedding cosine against fp32, min / mean,

@@ -161,10 +161,11 @@ static Tensor linearI8(const Tensor &x, const Tensor &w, const Tensor *b,
       qx(static_cast<size_t>(k));
   std::vector<float> sw(static_cast<size_t>(n)), row(static_cast<size_t>(k));
   auto rotated = [&](const float *v) {
+    if (hadamard <= 0)
+      return v;
     std::copy(v, v + k, row.begin());
-    if (hadamard > 0)
-      bert_hadamard_row(row.data(), k, hadamard);
-    return row.data();
+    bert_hadamard_row(row.data(), k, hadamard);
+    return static_cast<const float *>(row.data());
   };
   for (int64_t j = 0; j < n; ++j)
     sw[j] = quantizeChannel(rotated(&w.f[j * k]), k, &qw[j * k]);

@@ -122,25 +122,6 @@ int quantizeRows(std::vector<float> &x, int M, int K, int pitch, int m0,
   return bert_quantize_rows_with(block, K, &xb, &ob, widest);
 }
 
-/// A row's bytes by bert.linear's definition, written out here: the row's
-/// range with 0 in it, inv = 255 / (hi - lo), z = round(-lo * inv), q =
-/// clamp(round(v * inv) + z, 0, 255), round half to even, in float.
-std::vector<uint8_t> quantizedRow(const float *v, int K, float &lo, float &hi) {
-  lo = 0.f;
-  hi = 0.f;
-  for (int i = 0; i < K; ++i) {
-    lo = std::min(lo, v[i]);
-    hi = std::max(hi, v[i]);
-  }
-  const float inv = hi > lo ? 255.f / (hi - lo) : 0.f;
-  const float z = std::nearbyint(-lo * inv);
-  std::vector<uint8_t> q(static_cast<size_t>(K));
-  for (int i = 0; i < K; ++i)
-    q[size_t(i)] =
-        uint8_t(std::clamp(std::nearbyint(v[i] * inv) + z, 0.f, 255.f));
-  return q;
-}
-
 } // namespace
 
 using A = ref::Act;
@@ -177,7 +158,7 @@ TEST(Kernels, HadamardRowsMatchDefinition) {
 }
 
 /// The activation pass, each body, against the definition written out
-/// (quantizedRow over the rotated row): the bytes and the range in each
+/// (ref::quantizeRowU8 over the rotated row): the bytes and the range in each
 /// row's tail; row pitches wider than K; zero, one-sided and outlier rows;
 /// K off the vector width (the bodies' scalar tails).
 TEST(Kernels, QuantizeRowsMatchDefinition) {
@@ -203,7 +184,8 @@ TEST(Kernels, QuantizeRowsMatchDefinition) {
           if (block)
             bert_hadamard_row(row.data(), K, block);
           float lo, hi, gotLo, gotHi;
-          std::vector<uint8_t> want = quantizedRow(row.data(), K, lo, hi);
+          std::vector<uint8_t> want(static_cast<size_t>(K));
+          ref::quantizeRowU8(row.data(), K, want.data(), lo, hi);
           const uint8_t *g = got.data() + size_t(m) * width;
           EXPECT_EQ(std::memcmp(want.data(), g, size_t(K)), 0)
               << "body " << widest << " block " << block << " K " << K

@@ -77,6 +77,19 @@ void hadamard(float *v, int64_t b) {
     v[j] *= scale;
 }
 
+int64_t quantizeRowU8(const float *v, int64_t K, uint8_t *u, float &lo,
+                      float &hi) {
+  // The row's range with 0 in it, 256 levels, zero point z.
+  lo = std::min(0.f, *std::min_element(v, v + K));
+  hi = std::max(0.f, *std::max_element(v, v + K));
+  const float inv = hi == lo ? 0.f : 255.f / (hi - lo);
+  const float z = std::nearbyint(-lo * inv);
+  for (int64_t k = 0; k < K; ++k)
+    u[k] =
+        uint8_t(std::max(0.f, std::min(255.f, std::nearbyint(v[k] * inv) + z)));
+  return int64_t(z);
+}
+
 void linearInt8(const float *x, const float *w, const float *b, float *y,
                 int64_t M, int64_t N, int64_t K, Act act, int64_t blockB) {
   // A rotated copy of one row (every block of blockB), or the row itself.
@@ -94,18 +107,12 @@ void linearInt8(const float *x, const float *w, const float *b, float *y,
   for (int64_t n = 0; n < N; ++n)
     sw[size_t(n)] = quantizeSymmetric(rotated(w + n * K), K, qw[size_t(n)]);
   std::vector<int64_t> qx(static_cast<size_t>(K));
+  std::vector<uint8_t> u(static_cast<size_t>(K));
   for (int64_t m = 0; m < M; ++m) {
-    // The row's range with 0 in it, 256 levels, zero point z.
-    const float *row = rotated(x + m * K);
-    float lo = std::min(0.f, *std::min_element(row, row + K));
-    float hi = std::max(0.f, *std::max_element(row, row + K));
-    float inv = hi == lo ? 0.f : 255.f / (hi - lo);
-    float z = std::nearbyint(-lo * inv);
+    float lo, hi;
+    const int64_t z = quantizeRowU8(rotated(x + m * K), K, u.data(), lo, hi);
     for (int64_t k = 0; k < K; ++k)
-      qx[size_t(k)] =
-          int64_t(std::max(0.f,
-                           std::min(255.f, std::nearbyint(row[k] * inv) + z))) -
-          int64_t(z);
+      qx[size_t(k)] = int64_t(u[size_t(k)]) - z;
     double sx = (double(hi) - double(lo)) / 255.0;
     for (int64_t n = 0; n < N; ++n) {
       int64_t dot = 0;

@@ -28,6 +28,12 @@ void linear(const float *x, const float *w, const float *b, const float *r,
 void linearInt8(const float *x, const float *w, const float *b, float *y,
                 int64_t M, int64_t N, int64_t K, Act act, int64_t hadamard = 0);
 
+/// One row of x as the int8 linear quantizes it: its range [lo, hi] with 0
+/// in it, inv = 255 / (hi - lo), z = round(-lo * inv), u = clamp(round(v *
+/// inv) + z, 0, 255), round half to even, in float; returns z.
+int64_t quantizeRowU8(const float *v, int64_t K, uint8_t *u, float &lo,
+                      float &hi);
+
 /// v[0..b) times the orthonormal Walsh-Hadamard matrix of order b (a power
 /// of 4), in float: butterflies of half-width 1, 2, 4, ..., then the scale
 /// 2^-(log2(b)/2) -- bert.linear's definition of the rotation, written here
